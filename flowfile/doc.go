@@ -1,0 +1,14 @@
+// Package flowfile reads and writes nfdump 1.7 flow files (layout version 2
+// with V3 records), the files nfcapd writes as nfcapd.YYYYMMDDhhmm, so that
+// the real nfdump reads ours and we read theirs.
+//
+// A file is a 40-byte header, data blocks of packed records, and an
+// appendix block with the ident and the statistics record. Each block's
+// payload is compressed on its own with the file's method (none, LZO, BZ2,
+// LZ4 or ZSTD). All integers are little-endian, as nfdump writes them on
+// amd64. The layout is described in shared/notes/nffile-v2.md.
+//
+// Reading decompresses blocks on all cores while records are handed out in
+// file order, decoded into one reused flow.Record. Writing compresses blocks
+// in the background and keeps records in the order they were written.
+package flowfile

@@ -1,0 +1,69 @@
+package flowfile
+
+import (
+	"fmt"
+
+	"github.com/pierrec/lz4/v4"
+)
+
+// LZ4 blocks are raw LZ4 block streams (not the frame format), as
+// LZ4_compress_default writes them; levels above 0 use the HC compressor,
+// whose output is the same block format.
+var lz4Levels = [...]lz4.CompressionLevel{lz4.Fast, lz4.Level1, lz4.Level2, lz4.Level3,
+	lz4.Level4, lz4.Level5, lz4.Level6, lz4.Level7, lz4.Level8, lz4.Level9}
+
+type lz4Compressor struct {
+	level int
+	c     lz4.Compressor
+	hc    lz4.CompressorHC
+}
+
+func newLZ4Compressor(level int) *lz4Compressor {
+	z := &lz4Compressor{level: level}
+	z.hc.Level = lz4Levels[level]
+	return z
+}
+
+func (z *lz4Compressor) compress(dst, src []byte) ([]byte, error) {
+	start := len(dst)
+	bound := lz4.CompressBlockBound(len(src))
+	if cap(dst)-start < bound {
+		nd := make([]byte, start, start+bound)
+		copy(nd, dst)
+		dst = nd
+	}
+	out := dst[start : start+bound]
+	var n int
+	var err error
+	if z.level > 0 {
+		n, err = z.hc.CompressBlock(src, out)
+	} else {
+		n, err = z.c.CompressBlock(src, out)
+	}
+	if err != nil {
+		return dst, fmt.Errorf("lz4: %w", err)
+	}
+	if n == 0 && len(src) > 0 {
+		// Cannot happen with a bound-sized buffer, but a zero length would
+		// be taken for an empty block by the reader: refuse it.
+		return dst, fmt.Errorf("lz4: incompressible block of %d bytes", len(src))
+	}
+	return dst[:start+n], nil
+}
+
+type lz4Decompressor struct{}
+
+func (lz4Decompressor) decompress(dst, src []byte) ([]byte, error) {
+	// Most blocks decompress to at most 1 MiB; only retry with the hard
+	// limit when the first buffer was too small.
+	dst = grow(dst, max(cap(dst), WriteBlockSize+WriteBlockSize/8))
+	n, err := lz4.UncompressBlock(src, dst)
+	if err != nil && len(dst) < maxBlockSize {
+		dst = grow(dst, maxBlockSize)
+		n, err = lz4.UncompressBlock(src, dst)
+	}
+	if err != nil {
+		return dst[:0], fmt.Errorf("lz4: %w", err)
+	}
+	return dst[:n], nil
+}

@@ -1,0 +1,481 @@
+package flowfile
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+
+	"github.com/nfgo/nftools/flow"
+)
+
+// Kind says what the record at the reader's position is.
+type Kind uint8
+
+// The record kinds a Reader hands out. Records of other types are skipped
+// and counted in Skipped.Records.
+const (
+	KindFlow         Kind = iota + 1 // a V3 flow record: Reader.Flow
+	KindExporter                     // exporter info: Reader.Exporter
+	KindExporterStat                 // exporter statistics: Reader.ExporterStats
+	KindSampler                      // sampler: Reader.Sampler
+)
+
+// Skipped counts what a reader passed over without failing: elements and
+// records this package does not model, and blocks of types nfdump does not
+// process either.
+type Skipped struct {
+	Elements uint64
+	Records  uint64
+	Blocks   uint64
+}
+
+// ReadOptions tune a Reader. The zero value is right for most callers.
+type ReadOptions struct {
+	// Workers is the number of goroutines that decompress blocks; 0 means
+	// one per CPU.
+	Workers int
+}
+
+// Reader reads one flow file. Records come out in file order through Next;
+// the Flow, Exporter, ExporterStats and Sampler results stay valid until the
+// next call to Next. A Reader is not safe for concurrent use.
+type Reader struct {
+	name     string
+	src      io.ReaderAt
+	size     int64
+	closer   io.Closer
+	hdr      Header
+	ident    string
+	hasIdent bool
+	stat     Stat
+	warnings []error
+
+	order     chan *readJob // blocks in file order, filled by produce
+	free      chan *readJob // jobs ready for reuse
+	quit      chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+
+	cur  *readJob
+	pos  int
+	left uint32
+
+	kind  Kind
+	rec   flow.Record
+	exp   flow.Exporter
+	stats []flow.ExporterStat
+	smp   flow.Sampler
+
+	skipped   Skipped
+	bytesRead uint64
+	err       error
+}
+
+// readJob is one block on its way from the disk to the consumer.
+type readJob struct {
+	index   int
+	offset  int64
+	hdr     blockHeader
+	raw     []byte // payload as stored
+	out     []byte // decompressed payload (may alias raw)
+	payload []byte // what the consumer walks: out, or raw when stored plain
+	skip    bool   // a block type nfdump does not process
+	err     error
+	ready   chan struct{}
+}
+
+// Open opens the flow file at path.
+func Open(path string, opts ReadOptions) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if fi.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%s: is a directory", path)
+	}
+	r, err := NewReader(f, fi.Size(), path, opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.closer = f
+	return r, nil
+}
+
+// NewReader reads a flow file of size bytes from src; name is used in
+// errors. Close stops its goroutines but does not close src.
+func NewReader(src io.ReaderAt, size int64, name string, opts ReadOptions) (*Reader, error) {
+	r := &Reader{name: name, src: src, size: size}
+	var hb [HeaderSize]byte
+	if n, err := src.ReadAt(hb[:], 0); n < HeaderSize {
+		if err == nil || err == io.EOF {
+			return nil, r.formatErr(0, -1, fmt.Sprintf("file of %d bytes is too short for a flow file", size))
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	r.hdr.unmarshal(hb[:])
+	if err := r.hdr.check(); err != nil {
+		return nil, r.formatErr(0, -1, err.Error())
+	}
+	if r.hdr.AppendixBlocks > 0 {
+		r.readAppendix()
+	}
+	r.start(opts)
+	return r, nil
+}
+
+func (r *Reader) formatErr(off int64, block int, msg string) error {
+	return &FormatError{File: r.name, Offset: off, Block: block, Msg: msg}
+}
+
+// Name returns the file name the reader was opened with.
+func (r *Reader) Name() string { return r.name }
+
+// Header returns the file header.
+func (r *Reader) Header() Header { return r.hdr }
+
+// Ident returns the file's ident string and whether the file has one.
+func (r *Reader) Ident() (string, bool) { return r.ident, r.hasIdent }
+
+// Stat returns the statistics record from the appendix (zero if the file
+// has none).
+func (r *Reader) Stat() Stat { return r.stat }
+
+// Warnings returns problems that did not stop reading, such as a damaged
+// appendix: the flows are still there, only the ident and stat are lost.
+func (r *Reader) Warnings() []error { return r.warnings }
+
+// Skipped returns what was passed over so far.
+func (r *Reader) Skipped() Skipped { return r.skipped }
+
+// BytesRead returns the uncompressed payload bytes of the data blocks read
+// so far (nfdump's "Bytes read").
+func (r *Reader) BytesRead() uint64 { return r.bytesRead }
+
+// Kind returns the kind of the current record.
+func (r *Reader) Kind() Kind { return r.kind }
+
+// Flow returns the current flow record (valid when Kind is KindFlow).
+func (r *Reader) Flow() *flow.Record { return &r.rec }
+
+// Exporter returns the current exporter record.
+func (r *Reader) Exporter() *flow.Exporter { return &r.exp }
+
+// ExporterStats returns the entries of the current exporter stat record.
+func (r *Reader) ExporterStats() []flow.ExporterStat { return r.stats }
+
+// Sampler returns the current sampler record.
+func (r *Reader) Sampler() *flow.Sampler { return &r.smp }
+
+// Err returns the error that ended reading, if any. Records delivered
+// before it are good.
+func (r *Reader) Err() error { return r.err }
+
+// readAppendix loads the ident and stat records. Problems here are only
+// warnings: nfdump too reads the flows of a file whose appendix is lost.
+func (r *Reader) readAppendix() {
+	off := r.hdr.OffAppendix
+	if off < HeaderSize || off >= r.size {
+		r.warnings = append(r.warnings, r.formatErr(off, -1,
+			fmt.Sprintf("invalid appendix offset %d (file size %d)", off, r.size)))
+		return
+	}
+	dec, err := newDecompressor(r.hdr.Compression)
+	if err != nil {
+		r.warnings = append(r.warnings, r.formatErr(0, -1, err.Error()))
+		return
+	}
+	j := &readJob{index: -1}
+	for i := 0; i < int(r.hdr.AppendixBlocks); i++ {
+		j.offset = off
+		if err := r.readBlock(j); err != nil {
+			r.warnings = append(r.warnings, fmt.Errorf("appendix: %w", err))
+			return
+		}
+		out, err := dec.decompress(j.out, j.raw)
+		if err != nil {
+			r.warnings = append(r.warnings, r.formatErr(off, -1, "appendix: "+err.Error()))
+			return
+		}
+		j.out = out
+		if err := r.parseAppendix(out, j.hdr.NumRecords); err != nil {
+			r.warnings = append(r.warnings, r.formatErr(off, -1, "appendix: "+err.Error()))
+			return
+		}
+		off += blockHeaderSize + int64(j.hdr.Size)
+	}
+}
+
+func (r *Reader) parseAppendix(b []byte, n uint32) error {
+	pos := 0
+	for i := uint32(0); i < n; i++ {
+		if pos+recordHdrSize > len(b) {
+			return fmt.Errorf("record %d runs past the block", i)
+		}
+		typ := le.Uint16(b[pos:])
+		size := int(le.Uint16(b[pos+2:]))
+		if size < recordHdrSize || pos+size > len(b) {
+			return fmt.Errorf("record %d has bad size %d", i, size)
+		}
+		rec := b[pos : pos+size]
+		switch typ {
+		case recIdent:
+			r.ident, r.hasIdent = decodeIdent(rec)
+		case recStat:
+			if size == statRecordSize {
+				decodeStat(rec, &r.stat)
+			}
+		default:
+			return fmt.Errorf("unexpected record type %d", typ)
+		}
+		pos += size
+	}
+	return nil
+}
+
+// readBlock reads the block at j.offset into j.raw after checking its header
+// against the limits nfdump enforces, so a lying length never makes us
+// allocate more than maxBlockSize.
+func (r *Reader) readBlock(j *readJob) error {
+	var hb [blockHeaderSize]byte
+	if n, err := r.src.ReadAt(hb[:], j.offset); n < blockHeaderSize {
+		if err == nil || err == io.EOF {
+			return r.formatErr(j.offset, j.index, "file truncated: block header missing")
+		}
+		return fmt.Errorf("%s: block %d at offset %d: %w", r.name, j.index, j.offset, err)
+	}
+	j.hdr.unmarshal(hb[:])
+	switch {
+	case j.hdr.NumRecords == 0:
+		return r.formatErr(j.offset, j.index, "corrupt block: no records")
+	case j.hdr.Size == 0:
+		return r.formatErr(j.offset, j.index, "corrupt block: size 0")
+	case j.hdr.Size > maxBlockSize:
+		return r.formatErr(j.offset, j.index, fmt.Sprintf("corrupt block: size %d exceeds %d", j.hdr.Size, maxBlockSize))
+	case j.offset+blockHeaderSize+int64(j.hdr.Size) > r.size:
+		return r.formatErr(j.offset, j.index, fmt.Sprintf("file truncated: block of %d bytes runs past the end (%d)", j.hdr.Size, r.size))
+	}
+	j.raw = grow(j.raw, int(j.hdr.Size))
+	if n, err := r.src.ReadAt(j.raw, j.offset+blockHeaderSize); n < len(j.raw) {
+		if err == nil || err == io.EOF {
+			return r.formatErr(j.offset, j.index, "file truncated inside the block")
+		}
+		return fmt.Errorf("%s: block %d at offset %d: %w", r.name, j.index, j.offset, err)
+	}
+	return nil
+}
+
+// start launches the producer, which reads blocks in order, and the workers,
+// which decompress them. At most len(jobs) blocks are in memory at once.
+func (r *Reader) start(opts ReadOptions) {
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if r.hdr.Compression == None {
+		workers = 0
+	}
+	jobs := workers + 2
+	r.order = make(chan *readJob, jobs)
+	r.free = make(chan *readJob, jobs)
+	r.quit = make(chan struct{})
+	for i := 0; i < jobs; i++ {
+		r.free <- &readJob{ready: make(chan struct{}, 1)}
+	}
+	work := make(chan *readJob, jobs)
+	for i := 0; i < workers; i++ {
+		dec, err := newDecompressor(r.hdr.Compression)
+		r.wg.Add(1)
+		go r.decompress(dec, err, work)
+	}
+	r.wg.Add(1)
+	go r.produce(work)
+}
+
+func (r *Reader) produce(work chan<- *readJob) {
+	defer r.wg.Done()
+	defer close(r.order)
+	defer close(work)
+	off := int64(HeaderSize)
+	for i := 0; i < int(r.hdr.NumBlocks); i++ {
+		select {
+		case <-r.quit:
+			return
+		default:
+		}
+		var j *readJob
+		select {
+		case j = <-r.free:
+		case <-r.quit:
+			return
+		}
+		j.index, j.offset, j.err, j.skip = i, off, nil, false
+		j.err = r.readBlock(j)
+		switch {
+		case j.err != nil:
+		case j.hdr.Type != blockTypeV3 && j.hdr.Type != blockTypeV2:
+			j.skip = true
+		case r.hdr.Compression == None:
+			j.payload = j.raw
+		default:
+			// Queue the block in order first, so the consumer waits for
+			// it while a worker decompresses it.
+			select {
+			case r.order <- j:
+			case <-r.quit:
+				return
+			}
+			work <- j
+			off += blockHeaderSize + int64(j.hdr.Size)
+			continue
+		}
+		j.ready <- struct{}{}
+		select {
+		case r.order <- j:
+		case <-r.quit:
+			return
+		}
+		if j.err != nil {
+			return
+		}
+		off += blockHeaderSize + int64(j.hdr.Size)
+	}
+}
+
+func (r *Reader) decompress(dec blockDecompressor, decErr error, work <-chan *readJob) {
+	defer r.wg.Done()
+	for j := range work {
+		if decErr != nil {
+			j.err = r.formatErr(j.offset, j.index, decErr.Error())
+		} else if out, err := dec.decompress(j.out, j.raw); err != nil {
+			j.err = r.formatErr(j.offset, j.index, err.Error())
+		} else {
+			j.out = out
+			j.payload = out
+		}
+		j.ready <- struct{}{}
+	}
+}
+
+// Next advances to the next record of a kind the reader hands out. It
+// returns false at the end of the file or on an error (see Err).
+func (r *Reader) Next() bool {
+	if r.err != nil {
+		return false
+	}
+	for {
+		if r.cur != nil && r.left > 0 {
+			ok, err := r.parse()
+			if err != nil {
+				r.fail(err)
+				return false
+			}
+			if ok {
+				return true
+			}
+			continue
+		}
+		if r.cur != nil {
+			r.free <- r.cur
+			r.cur = nil
+		}
+		j, ok := <-r.order
+		if !ok {
+			return false
+		}
+		<-j.ready
+		switch {
+		case j.err != nil:
+			r.free <- j
+			r.fail(j.err)
+			return false
+		case j.skip:
+			r.skipped.Blocks++
+			r.free <- j
+		default:
+			r.cur, r.pos, r.left = j, 0, j.hdr.NumRecords
+			r.bytesRead += uint64(len(j.payload))
+		}
+	}
+}
+
+func (r *Reader) fail(err error) {
+	r.err = err
+	if r.cur != nil {
+		r.free <- r.cur
+		r.cur = nil
+	}
+}
+
+// parse decodes the record at r.pos. It returns false for a record it skips.
+func (r *Reader) parse() (bool, error) {
+	b := r.cur.payload
+	recNo := r.cur.hdr.NumRecords - r.left
+	if r.pos+recordHdrSize > len(b) {
+		return false, r.formatErr(r.cur.offset, r.cur.index,
+			fmt.Sprintf("record %d at payload offset %d runs past the block of %d bytes", recNo, r.pos, len(b)))
+	}
+	typ := le.Uint16(b[r.pos:])
+	size := int(le.Uint16(b[r.pos+2:]))
+	if size < recordHdrSize || r.pos+size > len(b) {
+		return false, r.formatErr(r.cur.offset, r.cur.index,
+			fmt.Sprintf("record %d at payload offset %d: inconsistent size %d", recNo, r.pos, size))
+	}
+	rec := b[r.pos : r.pos+size]
+	at := r.pos
+	r.pos += size
+	r.left--
+	var err error
+	switch typ {
+	case recV3:
+		var skipped int
+		skipped, err = decodeV3(rec, &r.rec)
+		r.skipped.Elements += uint64(skipped)
+		r.kind = KindFlow
+	case recExporterInfo:
+		err = decodeExporter(rec, &r.exp)
+		r.kind = KindExporter
+	case recExporterStat:
+		r.stats, err = decodeExporterStats(rec, r.stats)
+		r.kind = KindExporterStat
+	case recSampler:
+		err = decodeSampler(rec, &r.smp)
+		r.kind = KindSampler
+	default:
+		r.skipped.Records++
+		return false, nil
+	}
+	if err != nil {
+		return false, r.formatErr(r.cur.offset, r.cur.index,
+			fmt.Sprintf("record %d at payload offset %d: %v", recNo, at, err))
+	}
+	return true, nil
+}
+
+// Close stops the reader's goroutines and closes the file it opened.
+func (r *Reader) Close() error {
+	r.closeOnce.Do(func() {
+		close(r.quit)
+		// Drain blocks queued in order so the producer and workers can
+		// finish; their buffers are dropped with the reader.
+		go func() {
+			for range r.order {
+			}
+		}()
+		r.wg.Wait()
+	})
+	if r.closer != nil {
+		err := r.closer.Close()
+		r.closer = nil
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,312 @@
+package flowfile
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+
+	"github.com/nfgo/nftools/flow"
+)
+
+// Record types inside blocks (shared/notes/nffile-v2.md section 3).
+const (
+	recExporterInfo = 7
+	recExporterStat = 8
+	recV3           = 11
+	recSampler      = 15
+	recIdent        = 0x8001
+	recStat         = 0x8002
+
+	v3HeaderSize = 12
+	elemHdrSize  = 4
+)
+
+// elemLen is the on-disk length (with its 4-byte header) of each element
+// this package decodes; 0 marks elements it skips.
+var elemLen = [flow.MaxModeledElement + 1]int{
+	flow.ElemGeneric:      52,
+	flow.ElemIPv4:         12,
+	flow.ElemIPv6:         36,
+	flow.ElemMisc:         20,
+	flow.ElemCounters:     28,
+	flow.ElemVLAN:         12,
+	flow.ElemAS:           12,
+	flow.ElemBGPNextHopV4: 8,
+	flow.ElemBGPNextHopV6: 20,
+	flow.ElemIPNextHopV4:  8,
+	flow.ElemIPNextHopV6:  20,
+	flow.ElemExporterIPv4: 8,
+	flow.ElemExporterIPv6: 20,
+	flow.ElemMPLS:         44,
+	flow.ElemMAC:          36,
+	flow.ElemAdjacentAS:   12,
+	flow.ElemLatency:      28,
+}
+
+var le = binary.LittleEndian
+
+// addr4 turns nfdump's host-order IPv4 number into an address.
+func addr4(v uint32) netip.Addr {
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+// addr6 reads nfdump's two-halves IPv6 layout: each half is the big-endian
+// number of 8 address bytes, stored little-endian.
+func addr6(b []byte) netip.Addr {
+	var a [16]byte
+	binary.BigEndian.PutUint64(a[0:], le.Uint64(b[0:]))
+	binary.BigEndian.PutUint64(a[8:], le.Uint64(b[8:]))
+	return netip.AddrFrom16(a)
+}
+
+func putAddr4(b []byte, a netip.Addr) {
+	if !a.Is4() {
+		le.PutUint32(b, 0)
+		return
+	}
+	v := a.As4()
+	le.PutUint32(b, binary.BigEndian.Uint32(v[:]))
+}
+
+func putAddr6(b []byte, a netip.Addr) {
+	v := a.As16() // zero for an invalid address; v4 becomes v4-mapped
+	if !a.IsValid() {
+		v = [16]byte{}
+	}
+	le.PutUint64(b[0:], binary.BigEndian.Uint64(v[0:]))
+	le.PutUint64(b[8:], binary.BigEndian.Uint64(v[8:]))
+}
+
+// decodeV3 decodes a V3 record (header included) into r. It returns the
+// number of elements it skipped because this package does not model them.
+// The caller has checked that len(b) is the record's size field.
+func decodeV3(b []byte, r *flow.Record) (skipped int, err error) {
+	*r = flow.Record{}
+	if len(b) < v3HeaderSize {
+		return 0, fmt.Errorf("V3 record of %d bytes is shorter than its header", len(b))
+	}
+	n := int(le.Uint16(b[4:]))
+	if n > flow.MaxElementsPerFlow {
+		return 0, fmt.Errorf("V3 record has %d elements, at most %d allowed", n, flow.MaxElementsPerFlow)
+	}
+	r.EngineType = b[6]
+	r.EngineID = b[7]
+	r.ExporterID = le.Uint16(b[8:])
+	r.Flags = b[10]
+	r.NFVersion = b[11]
+	off := v3HeaderSize
+	for i := 0; i < n; i++ {
+		if off+elemHdrSize > len(b) {
+			return skipped, fmt.Errorf("V3 element %d runs past the record (%d bytes)", i, len(b))
+		}
+		id := int(le.Uint16(b[off:]))
+		l := int(le.Uint16(b[off+2:]))
+		if l < elemHdrSize || off+l > len(b) {
+			return skipped, fmt.Errorf("V3 element %d (type %d) has bad length %d", i, id, l)
+		}
+		if id > flow.MaxModeledElement || id == 0 {
+			skipped++
+			off += l
+			continue
+		}
+		if want := elemLen[id]; l != want {
+			return skipped, fmt.Errorf("V3 element type %d has length %d, want %d", id, l, want)
+		}
+		decodeElement(id, b[off+elemHdrSize:off+l], r)
+		r.Elements = r.Elements.With(id)
+		off += l
+	}
+	if off != len(b) {
+		return skipped, fmt.Errorf("V3 record size %d not equal to the sum of its elements %d", len(b), off)
+	}
+	return skipped, nil
+}
+
+func decodeElement(id int, p []byte, r *flow.Record) {
+	switch id {
+	case flow.ElemGeneric:
+		r.First = le.Uint64(p[0:])
+		r.Last = le.Uint64(p[8:])
+		r.Received = le.Uint64(p[16:])
+		r.InPackets = le.Uint64(p[24:])
+		r.InBytes = le.Uint64(p[32:])
+		r.SrcPort = le.Uint16(p[40:])
+		r.DstPort = le.Uint16(p[42:])
+		r.Proto = p[44]
+		r.TCPFlags = p[45]
+		r.FwdStatus = p[46]
+		r.SrcTos = p[47]
+	case flow.ElemIPv4:
+		r.SrcAddr = addr4(le.Uint32(p[0:]))
+		r.DstAddr = addr4(le.Uint32(p[4:]))
+	case flow.ElemIPv6:
+		r.SrcAddr = addr6(p[0:])
+		r.DstAddr = addr6(p[16:])
+	case flow.ElemMisc:
+		r.Input = le.Uint32(p[0:])
+		r.Output = le.Uint32(p[4:])
+		r.SrcMask = p[8]
+		r.DstMask = p[9]
+		r.Dir = p[10]
+		r.DstTos = p[11]
+		r.BiFlowDir = p[12]
+		r.EndReason = p[13]
+		r.RevTCPFlags = p[14]
+	case flow.ElemCounters:
+		r.Flows = le.Uint64(p[0:])
+		r.OutPackets = le.Uint64(p[8:])
+		r.OutBytes = le.Uint64(p[16:])
+	case flow.ElemVLAN:
+		r.SrcVLAN = le.Uint32(p[0:])
+		r.DstVLAN = le.Uint32(p[4:])
+	case flow.ElemAS:
+		r.SrcAS = le.Uint32(p[0:])
+		r.DstAS = le.Uint32(p[4:])
+	case flow.ElemBGPNextHopV4:
+		r.BGPNextHop = addr4(le.Uint32(p))
+	case flow.ElemBGPNextHopV6:
+		r.BGPNextHop = addr6(p)
+	case flow.ElemIPNextHopV4:
+		r.IPNextHop = addr4(le.Uint32(p))
+	case flow.ElemIPNextHopV6:
+		r.IPNextHop = addr6(p)
+	case flow.ElemExporterIPv4:
+		r.Exporter = addr4(le.Uint32(p))
+	case flow.ElemExporterIPv6:
+		r.Exporter = addr6(p)
+	case flow.ElemMPLS:
+		for i := range r.MPLS {
+			r.MPLS[i] = le.Uint32(p[4*i:])
+		}
+	case flow.ElemMAC:
+		r.InSrcMAC = le.Uint64(p[0:])
+		r.OutDstMAC = le.Uint64(p[8:])
+		r.InDstMAC = le.Uint64(p[16:])
+		r.OutSrcMAC = le.Uint64(p[24:])
+	case flow.ElemAdjacentAS:
+		r.NextAS = le.Uint32(p[0:])
+		r.PrevAS = le.Uint32(p[4:])
+	case flow.ElemLatency:
+		r.ClientNwDelay = le.Uint64(p[0:])
+		r.ServerNwDelay = le.Uint64(p[8:])
+		r.ApplLatency = le.Uint64(p[16:])
+	}
+}
+
+// v3Size returns the encoded size of r with elements e.
+func v3Size(e flow.Elements) int {
+	n := v3HeaderSize
+	for id := 1; id <= flow.MaxModeledElement; id++ {
+		if e.Has(id) {
+			n += elemLen[id]
+		}
+	}
+	return n
+}
+
+// appendV3 appends r as a V3 record carrying the elements r needs, in
+// ascending element order as nfcapd writes them.
+func appendV3(dst []byte, r *flow.Record) []byte {
+	e := r.NeededElements()
+	size := v3Size(e)
+	start := len(dst)
+	if cap(dst)-start < size {
+		nd := make([]byte, start, 2*cap(dst)+size)
+		copy(nd, dst)
+		dst = nd
+	}
+	b := dst[start : start+size]
+	clear(b)
+	le.PutUint16(b[0:], recV3)
+	le.PutUint16(b[2:], uint16(size))
+	b[6] = r.EngineType
+	b[7] = r.EngineID
+	le.PutUint16(b[8:], r.ExporterID)
+	b[10] = r.Flags
+	b[11] = r.NFVersion
+	off, count := v3HeaderSize, 0
+	for id := 1; id <= flow.MaxModeledElement; id++ {
+		if !e.Has(id) {
+			continue
+		}
+		l := elemLen[id]
+		le.PutUint16(b[off:], uint16(id))
+		le.PutUint16(b[off+2:], uint16(l))
+		encodeElement(id, b[off+elemHdrSize:off+l], r)
+		off += l
+		count++
+	}
+	le.PutUint16(b[4:], uint16(count))
+	return dst[:start+size]
+}
+
+func encodeElement(id int, p []byte, r *flow.Record) {
+	switch id {
+	case flow.ElemGeneric:
+		le.PutUint64(p[0:], r.First)
+		le.PutUint64(p[8:], r.Last)
+		le.PutUint64(p[16:], r.Received)
+		le.PutUint64(p[24:], r.InPackets)
+		le.PutUint64(p[32:], r.InBytes)
+		le.PutUint16(p[40:], r.SrcPort)
+		le.PutUint16(p[42:], r.DstPort)
+		p[44] = r.Proto
+		p[45] = r.TCPFlags
+		p[46] = r.FwdStatus
+		p[47] = r.SrcTos
+	case flow.ElemIPv4:
+		putAddr4(p[0:], r.SrcAddr)
+		putAddr4(p[4:], r.DstAddr)
+	case flow.ElemIPv6:
+		putAddr6(p[0:], r.SrcAddr)
+		putAddr6(p[16:], r.DstAddr)
+	case flow.ElemMisc:
+		le.PutUint32(p[0:], r.Input)
+		le.PutUint32(p[4:], r.Output)
+		p[8] = r.SrcMask
+		p[9] = r.DstMask
+		p[10] = r.Dir
+		p[11] = r.DstTos
+		p[12] = r.BiFlowDir
+		p[13] = r.EndReason
+		p[14] = r.RevTCPFlags
+	case flow.ElemCounters:
+		le.PutUint64(p[0:], r.Flows)
+		le.PutUint64(p[8:], r.OutPackets)
+		le.PutUint64(p[16:], r.OutBytes)
+	case flow.ElemVLAN:
+		le.PutUint32(p[0:], r.SrcVLAN)
+		le.PutUint32(p[4:], r.DstVLAN)
+	case flow.ElemAS:
+		le.PutUint32(p[0:], r.SrcAS)
+		le.PutUint32(p[4:], r.DstAS)
+	case flow.ElemBGPNextHopV4:
+		putAddr4(p, r.BGPNextHop)
+	case flow.ElemBGPNextHopV6:
+		putAddr6(p, r.BGPNextHop)
+	case flow.ElemIPNextHopV4:
+		putAddr4(p, r.IPNextHop)
+	case flow.ElemIPNextHopV6:
+		putAddr6(p, r.IPNextHop)
+	case flow.ElemExporterIPv4:
+		putAddr4(p, r.Exporter)
+	case flow.ElemExporterIPv6:
+		putAddr6(p, r.Exporter)
+	case flow.ElemMPLS:
+		for i, v := range r.MPLS {
+			le.PutUint32(p[4*i:], v)
+		}
+	case flow.ElemMAC:
+		le.PutUint64(p[0:], r.InSrcMAC)
+		le.PutUint64(p[8:], r.OutDstMAC)
+		le.PutUint64(p[16:], r.InDstMAC)
+		le.PutUint64(p[24:], r.OutSrcMAC)
+	case flow.ElemAdjacentAS:
+		le.PutUint32(p[0:], r.NextAS)
+		le.PutUint32(p[4:], r.PrevAS)
+	case flow.ElemLatency:
+		le.PutUint64(p[0:], r.ClientNwDelay)
+		le.PutUint64(p[8:], r.ServerNwDelay)
+		le.PutUint64(p[16:], r.ApplLatency)
+	}
+}

@@ -1,0 +1,390 @@
+package flowfile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/nfgo/nftools/flow"
+)
+
+// WriteOptions say how a file is written.
+type WriteOptions struct {
+	Compression Compression
+	// Level is the method's level (lz4:1..9 selects LZ4 HC, bz2:1..9,
+	// zstd:1..22); 0 means the method's default.
+	Level int
+	// Ident is stored in the appendix and printed by nfdump -I. nfcapd's
+	// default is "none".
+	Ident string
+	// Created is the header's creation time; zero means now.
+	Created time.Time
+	// Workers is the number of goroutines that compress blocks; 0 means
+	// one per CPU.
+	Workers int
+}
+
+// Writer writes one flow file. Records are packed into blocks of at most
+// WriteBlockSize bytes, which are compressed in the background and written
+// in order. Close writes the appendix and the final header. A Writer is not
+// safe for concurrent use.
+type Writer struct {
+	dst  io.WriterAt
+	file *os.File // set when the Writer created the file
+	path string
+	opts WriteOptions
+	hdr  Header
+	stat Stat
+
+	cur   *writeJob
+	work  chan *writeJob
+	order chan *writeJob
+	free  chan *writeJob
+	wg    sync.WaitGroup
+
+	mu     sync.Mutex // guards werr and off, shared with the write goroutine
+	werr   error
+	off    int64
+	closed bool
+}
+
+// writeJob is one block on its way from the encoder to the disk.
+type writeJob struct {
+	payload []byte // uncompressed records
+	nrec    uint32
+	hdr     [blockHeaderSize]byte
+	data    []byte // what goes to disk after hdr
+	out     []byte // compressed payload buffer
+	err     error
+	ready   chan struct{}
+}
+
+// Create creates (or truncates) the file at path.
+func Create(path string, opts WriteOptions) (*Writer, error) {
+	if err := CheckIdent(opts.Ident); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	w, err := NewWriter(f, path, opts)
+	if err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, err
+	}
+	w.file = f
+	return w, nil
+}
+
+// NewWriter writes a flow file to dst, which must start out empty; name is
+// used in errors. Close does not close dst.
+func NewWriter(dst io.WriterAt, name string, opts WriteOptions) (*Writer, error) {
+	if err := CheckIdent(opts.Ident); err != nil {
+		return nil, err
+	}
+	if opts.Compression > ZSTD {
+		return nil, fmt.Errorf("unknown compression %d", opts.Compression)
+	}
+	if opts.Level < 0 || opts.Level > maxLevel(opts.Compression) {
+		return nil, fmt.Errorf("compression level %d out of range for %s", opts.Level, opts.Compression)
+	}
+	created := opts.Created
+	if created.IsZero() {
+		created = time.Now()
+	}
+	w := &Writer{dst: dst, path: name, opts: opts, off: HeaderSize}
+	w.hdr = Header{Magic: Magic, Version: LayoutVersion2, NFDVersion: NFDVersion,
+		Created: created.Unix(), Compression: opts.Compression}
+	// Like nfcapd, put a provisional header in place at once; Close
+	// rewrites it with the block count and the appendix offset.
+	var hb [HeaderSize]byte
+	w.hdr.marshal(hb[:])
+	if _, err := dst.WriteAt(hb[:], 0); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := w.start(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *Writer) start() error {
+	workers := w.opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if w.opts.Compression == None {
+		workers = 0
+	}
+	jobs := workers + 2
+	w.work = make(chan *writeJob, jobs)
+	w.order = make(chan *writeJob, jobs)
+	w.free = make(chan *writeJob, jobs)
+	for i := 0; i < jobs; i++ {
+		w.free <- &writeJob{ready: make(chan struct{}, 1)}
+	}
+	for i := 0; i < workers; i++ {
+		c, err := newCompressor(w.opts.Compression, w.opts.Level)
+		if err != nil {
+			return err
+		}
+		w.wg.Add(1)
+		go w.compress(c)
+	}
+	w.wg.Add(1)
+	go w.write()
+	w.cur = <-w.free
+	w.cur.reset()
+	return nil
+}
+
+func (j *writeJob) reset() {
+	if cap(j.payload) < WriteBlockSize+64*1024 {
+		j.payload = make([]byte, 0, WriteBlockSize+64*1024)
+	}
+	j.payload = j.payload[:0]
+	j.nrec = 0
+	j.err = nil
+}
+
+func (w *Writer) compress(c blockCompressor) {
+	defer w.wg.Done()
+	for j := range w.work {
+		j.out, j.err = c.compress(j.out[:0], j.payload)
+		j.data = j.out
+		j.ready <- struct{}{}
+	}
+}
+
+// write puts finished blocks on disk in the order they were filled.
+func (w *Writer) write() {
+	defer w.wg.Done()
+	for j := range w.order {
+		<-j.ready
+		w.mu.Lock()
+		err := w.werr
+		off := w.off
+		w.mu.Unlock()
+		if err == nil {
+			err = j.err
+		}
+		if err == nil && len(j.data) > maxBlockSize {
+			err = fmt.Errorf("compressed block of %d bytes exceeds %d", len(j.data), maxBlockSize)
+		}
+		if err == nil {
+			bh := blockHeader{NumRecords: j.nrec, Size: uint32(len(j.data)), Type: blockTypeV3}
+			bh.marshal(j.hdr[:])
+			if _, err = w.dst.WriteAt(j.hdr[:], off); err == nil {
+				_, err = w.dst.WriteAt(j.data, off+blockHeaderSize)
+			}
+		}
+		w.mu.Lock()
+		if err != nil && w.werr == nil {
+			w.werr = fmt.Errorf("%s: block %d: %w", w.path, w.hdr.NumBlocks, err)
+		}
+		if err == nil {
+			w.off = off + blockHeaderSize + int64(len(j.data))
+			w.hdr.NumBlocks++
+		}
+		w.mu.Unlock()
+		w.free <- j
+	}
+}
+
+func (w *Writer) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.werr
+}
+
+// flush hands the current block to the pipeline and starts a new one.
+func (w *Writer) flush() {
+	j := w.cur
+	if j.nrec == 0 {
+		return
+	}
+	w.order <- j
+	if w.opts.Compression == None {
+		j.data = j.payload
+		j.ready <- struct{}{}
+	} else {
+		w.work <- j
+	}
+	w.cur = <-w.free
+	w.cur.reset()
+}
+
+// added finishes a record appended at start: if it pushed the block past
+// WriteBlockSize, the record moves to a new block.
+func (w *Writer) added(start int) {
+	j := w.cur
+	if len(j.payload) > WriteBlockSize && start > 0 {
+		// Keep the record's bytes while the old block leaves.
+		var tmp [65536]byte
+		n := copy(tmp[:], j.payload[start:])
+		j.payload = j.payload[:start]
+		w.flush()
+		w.cur.payload = append(w.cur.payload, tmp[:n]...)
+	}
+	w.cur.nrec++
+}
+
+func (w *Writer) check() error {
+	if w.closed {
+		return errors.New("flowfile: write to a closed writer")
+	}
+	return w.failed()
+}
+
+// WriteFlow appends a flow record and counts it in the file's statistics.
+func (w *Writer) WriteFlow(r *flow.Record) error {
+	if err := w.check(); err != nil {
+		return err
+	}
+	w.stat.Add(r)
+	start := len(w.cur.payload)
+	w.cur.payload = appendV3(w.cur.payload, r)
+	w.added(start)
+	return nil
+}
+
+// WriteExporter appends an exporter info record. Flows, samplers and stats
+// that refer to its SysID must come after it.
+func (w *Writer) WriteExporter(e *flow.Exporter) error {
+	if err := w.check(); err != nil {
+		return err
+	}
+	start := len(w.cur.payload)
+	w.cur.payload = appendExporter(w.cur.payload, e)
+	w.added(start)
+	return nil
+}
+
+// WriteSampler appends a sampler record.
+func (w *Writer) WriteSampler(s *flow.Sampler) error {
+	if err := w.check(); err != nil {
+		return err
+	}
+	start := len(w.cur.payload)
+	w.cur.payload = appendSampler(w.cur.payload, s)
+	w.added(start)
+	return nil
+}
+
+// WriteExporterStats appends exporter statistics, split into as many
+// records as the 64 KiB record size needs.
+func (w *Writer) WriteExporterStats(stats []flow.ExporterStat) error {
+	for len(stats) > 0 {
+		if err := w.check(); err != nil {
+			return err
+		}
+		n := min(len(stats), maxExporterStats)
+		start := len(w.cur.payload)
+		w.cur.payload = appendExporterStats(w.cur.payload, stats[:n])
+		w.added(start)
+		stats = stats[n:]
+	}
+	return nil
+}
+
+// Stat returns the statistics that Close will store. WriteFlow counts every
+// flow; a collector adds sequence failures or sets the time slot for a file
+// without flows.
+func (w *Writer) Stat() *Stat { return &w.stat }
+
+// Name returns the path the file is being written to.
+func (w *Writer) Name() string { return w.path }
+
+// Close flushes the last block, writes the appendix (ident and stat) and
+// the final header, syncs the file to disk and closes it.
+func (w *Writer) Close() error {
+	if w.closed {
+		return errors.New("flowfile: writer already closed")
+	}
+	w.closed = true
+	w.flush()
+	w.free <- w.cur
+	close(w.work)
+	close(w.order)
+	w.wg.Wait()
+	err := w.werr
+	if err == nil {
+		err = w.finish()
+	}
+	if w.file != nil {
+		if err == nil {
+			err = w.file.Sync()
+		}
+		if cerr := w.file.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// finish writes the appendix block and the final header.
+func (w *Writer) finish() error {
+	c, err := newCompressor(w.opts.Compression, w.opts.Level)
+	if err != nil {
+		return err
+	}
+	payload := appendIdent(nil, w.opts.Ident)
+	payload = appendStat(payload, &w.stat)
+	data, err := c.compress(nil, payload)
+	if err != nil {
+		return fmt.Errorf("%s: appendix: %w", w.path, err)
+	}
+	var bh [blockHeaderSize]byte
+	(&blockHeader{NumRecords: 2, Size: uint32(len(data)), Type: blockTypeV3}).marshal(bh[:])
+	if _, err := w.dst.WriteAt(bh[:], w.off); err != nil {
+		return fmt.Errorf("%s: appendix: %w", w.path, err)
+	}
+	if _, err := w.dst.WriteAt(data, w.off+blockHeaderSize); err != nil {
+		return fmt.Errorf("%s: appendix: %w", w.path, err)
+	}
+	w.hdr.AppendixBlocks = 1
+	w.hdr.OffAppendix = w.off
+	var hb [HeaderSize]byte
+	w.hdr.marshal(hb[:])
+	if _, err := w.dst.WriteAt(hb[:], 0); err != nil {
+		return fmt.Errorf("%s: header: %w", w.path, err)
+	}
+	return nil
+}
+
+// CloseAs closes the file and renames it to final, so that a reader never
+// sees a half-written file under its final name: collectors write to
+// nfcapd.current.<pid> and close into nfcapd.YYYYMMDDhhmm. The directory is
+// synced so the rename survives a crash.
+func (w *Writer) CloseAs(final string) error {
+	if err := w.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(w.path, final); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(final))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// CurrentName is the name a collector writes its open file under,
+// nfcapd.current.<pid>; nfdump skips such files when reading directories.
+func CurrentName(pid int) string { return fmt.Sprintf("nfcapd.current.%d", pid) }

@@ -1,0 +1,170 @@
+package flowfile
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nfgo/nftools/flow"
+)
+
+var allCompressions = []Compression{None, LZO, BZ2, LZ4, ZSTD}
+
+// nfdump171Compressions are the methods the real nfdump 1.7.1 reads.
+var nfdump171Compressions = []Compression{None, LZO, BZ2, LZ4}
+
+func writeTestFile(t *testing.T, path string, opts WriteOptions, f *testFile) {
+	t.Helper()
+	w, err := Create(path, opts)
+	require.NoError(t, err)
+	require.NoError(t, f.write(w))
+	require.NoError(t, w.Close())
+}
+
+// checkRoundTrip reads path back and compares it with what was written.
+func checkRoundTrip(t *testing.T, path string, ident string, f *testFile) fileContent {
+	t.Helper()
+	c := readAll(t, path)
+	require.Equal(t, len(f.flows), len(c.flows))
+	for i := range f.flows {
+		if !assert.Equal(t, f.flows[i], c.flows[i], "flow %d", i) {
+			break
+		}
+	}
+	assert.Equal(t, f.exporters, c.exporters)
+	assert.Equal(t, f.samplers, c.samplers)
+	assert.Equal(t, f.stats, c.stats)
+	assert.Equal(t, ident, c.ident)
+	var want Stat
+	for i := range f.flows {
+		want.Add(&f.flows[i])
+	}
+	assert.Equal(t, want, c.stat)
+	return c
+}
+
+func TestRoundTripAllCompressions(t *testing.T) {
+	for _, comp := range allCompressions {
+		for _, n := range []int{0, 1, 7, 20000} {
+			t.Run(comp.String()+"/n"+strconv.Itoa(n), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(n), uint64(comp)))
+				f := randomFile(rng, n)
+				path := filepath.Join(t.TempDir(), "nfcapd.test")
+				writeTestFile(t, path, WriteOptions{Compression: comp, Ident: "round-trip"}, &f)
+				c := checkRoundTrip(t, path, "round-trip", &f)
+				if n == 20000 {
+					// 20000 random records need several 1 MiB blocks.
+					r, err := Open(path, ReadOptions{})
+					require.NoError(t, err)
+					h := r.Header()
+					r.Close()
+					assert.Greater(t, h.NumBlocks, uint32(2))
+					assert.Equal(t, comp, h.Compression)
+				}
+				assert.Zero(t, c.skipped)
+			})
+		}
+	}
+}
+
+func TestRoundTripLevels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	f := randomFile(rng, 3000)
+	for _, spec := range []string{"lz4:1", "lz4:9", "bz2:1", "zstd:1", "zstd:19"} {
+		t.Run(spec, func(t *testing.T) {
+			comp, level, err := ParseCompression(spec)
+			require.NoError(t, err)
+			path := filepath.Join(t.TempDir(), "f")
+			writeTestFile(t, path, WriteOptions{Compression: comp, Level: level}, &f)
+			checkRoundTrip(t, path, "", &f)
+		})
+	}
+}
+
+// TestWrittenFilesAcceptedByNfdump writes files with every compression
+// nfdump 1.7.1 knows and checks that it verifies them and prints exactly
+// the records written, with all their elements.
+func TestWrittenFilesAcceptedByNfdump(t *testing.T) {
+	for _, comp := range nfdump171Compressions {
+		t.Run(comp.String(), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(7, uint64(comp)))
+			f := randomFile(rng, 12000) // several blocks
+			path := filepath.Join(t.TempDir(), "nfcapd.202611242140")
+			writeTestFile(t, path, WriteOptions{Compression: comp, Ident: "oracle"}, &f)
+
+			verify := runNfdump(t, "-v", path)
+			assert.Contains(t, verify, "Version    : 2 - "+map[Compression]string{
+				None: "not compressed", LZO: "lzo compressed", BZ2: "bz2 compressed", LZ4: "lz4 compressed"}[comp])
+			assert.NotContains(t, strings.ToLower(verify), "error")
+			assert.Contains(t, verify, "Appdx blks : 1")
+
+			c := checkRoundTrip(t, path, "oracle", &f)
+			checkAgainstNfdump(t, path, c)
+		})
+	}
+}
+
+func TestCloseAsRenamesAtomically(t *testing.T) {
+	dir := t.TempDir()
+	cur := filepath.Join(dir, CurrentName(os.Getpid()))
+	final := filepath.Join(dir, "nfcapd.202611242140")
+	w, err := Create(cur, WriteOptions{Compression: LZ4, Ident: "x", Created: time.Unix(1795555907, 0)})
+	require.NoError(t, err)
+	rec := flow.Record{Proto: 6, InPackets: 1, InBytes: 40}
+	require.NoError(t, w.WriteFlow(&rec))
+	_, err = os.Stat(final)
+	assert.True(t, os.IsNotExist(err), "the final name must not exist before close")
+	require.NoError(t, w.CloseAs(final))
+	_, err = os.Stat(cur)
+	assert.True(t, os.IsNotExist(err), "the current file must be gone after close")
+	r, err := Open(final, ReadOptions{})
+	require.NoError(t, err)
+	defer r.Close()
+	assert.Equal(t, int64(1795555907), r.Header().Created)
+	require.True(t, r.Next())
+	assert.Equal(t, uint64(40), r.Flow().InBytes)
+}
+
+func TestWriterRejectsBadOptions(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Create(filepath.Join(dir, "a"), WriteOptions{Ident: strings.Repeat("x", 123)})
+	assert.ErrorContains(t, err, "longer than 122")
+	_, err = Create(filepath.Join(dir, "b"), WriteOptions{Compression: 9})
+	assert.ErrorContains(t, err, "unknown compression")
+	_, err = Create(filepath.Join(dir, "c"), WriteOptions{Compression: LZ4, Level: 10})
+	assert.ErrorContains(t, err, "out of range")
+	_, err = Create(filepath.Join(dir, "no/such/dir/d"), WriteOptions{})
+	assert.Error(t, err)
+}
+
+func TestParseCompression(t *testing.T) {
+	tests := []struct {
+		in    string
+		comp  Compression
+		level int
+		err   bool
+	}{
+		{"lz4", LZ4, 0, false}, {"LZ4:9", LZ4, 9, false}, {"zstd:3", ZSTD, 3, false},
+		{"bz2", BZ2, 0, false}, {"bzip2:5", BZ2, 5, false}, {"lzo", LZO, 0, false},
+		{"0", None, 0, false}, {"1", LZO, 0, false}, {"2", BZ2, 0, false}, {"3", LZ4, 0, false}, {"4", ZSTD, 0, false},
+		{"none", None, 0, false}, {"gzip", 0, 0, true}, {"lz4:x", 0, 0, true}, {"lz4:10", 0, 0, true},
+		{"zstd:23", 0, 0, true}, {"lz4:-1", 0, 0, true}, {"", 0, 0, true},
+	}
+	for _, tt := range tests {
+		c, l, err := ParseCompression(tt.in)
+		if tt.err {
+			assert.Error(t, err, tt.in)
+			continue
+		}
+		require.NoError(t, err, tt.in)
+		assert.Equal(t, tt.comp, c, tt.in)
+		assert.Equal(t, tt.level, l, tt.in)
+	}
+}
