@@ -37,6 +37,9 @@ func runNfdump(t *testing.T, args ...string) string {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	require.NoError(t, err, "nfdump %v: %s", args, stderr.String())
+	// nfdump exits 0 even when a block fails to decompress; the only sign
+	// is a message on stderr.
+	require.Empty(t, stderr.String(), "nfdump %v printed errors", args)
 	return stdout.String()
 }
 

@@ -56,6 +56,7 @@ type Reader struct {
 	free      chan *readJob // jobs ready for reuse
 	quit      chan struct{}
 	closeOnce sync.Once
+	closed    bool
 	wg        sync.WaitGroup
 
 	cur  *readJob
@@ -368,7 +369,7 @@ func (r *Reader) decompress(dec blockDecompressor, decErr error, work <-chan *re
 // Next advances to the next record of a kind the reader hands out. It
 // returns false at the end of the file or on an error (see Err).
 func (r *Reader) Next() bool {
-	if r.err != nil {
+	if r.err != nil || r.closed {
 		return false
 	}
 	for {
@@ -463,6 +464,7 @@ func (r *Reader) parse() (bool, error) {
 // Close stops the reader's goroutines and closes the file it opened.
 func (r *Reader) Close() error {
 	r.closeOnce.Do(func() {
+		r.closed = true
 		close(r.quit)
 		// Drain blocks queued in order so the producer and workers can
 		// finish; their buffers are dropped with the reader.
