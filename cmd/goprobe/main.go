@@ -1,0 +1,38 @@
+// Command goprobe captures packets, builds flows and exports them as
+// NetFlow. It replaces fprobe 1.1 and accepts its command line.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/nfgo/nftools/internal/version"
+)
+
+var errNotImplemented = errors.New("capturing packets is not implemented yet (see the goprobe issue)")
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the whole command with its streams passed in; it returns the exit
+// code.
+func run(args []string, stdout, stderr io.Writer) int {
+	return spec.Main(args, stdout, stderr, action)
+}
+
+func action(c *cli.Context) error {
+	switch {
+	// fprobe prints its usage for -h and when called without arguments.
+	case c.Bool("h"), c.NumFlags() == 0 && c.NArg() == 0:
+		return spec.PrintUsage(c.App.Writer)
+	case c.Bool("V"):
+		_, err := fmt.Fprintln(c.App.Writer, version.Banner(spec.Name))
+		return err
+	}
+	return errNotImplemented
+}

@@ -1,0 +1,268 @@
+package getopt
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/urfave/cli/v2"
+)
+
+// seen is what an action read through the urfave API.
+type seen struct {
+	strings map[string]string
+	slices  map[string][]string
+	bools   map[string]bool
+	counts  map[string]int
+	isSet   map[string]bool
+	args    []string
+}
+
+// capture runs cmdline through Spec.Run and records, for every declared
+// option, what the action reads with c.String / c.StringSlice / c.Bool /
+// c.Count / c.IsSet, plus c.Args().
+func capture(t *testing.T, spec *Spec, cmdline []string) seen {
+	t.Helper()
+	var got seen
+	var stdout, stderr bytes.Buffer
+	err := spec.Run(cmdline, &stdout, &stderr, func(c *cli.Context) error {
+		got = seen{
+			strings: map[string]string{}, slices: map[string][]string{},
+			bools: map[string]bool{}, counts: map[string]int{}, isSet: map[string]bool{},
+			args: c.Args().Slice(),
+		}
+		for _, o := range spec.Options {
+			name := string(o.Letter)
+			if !c.IsSet(name) {
+				continue
+			}
+			got.isSet[name] = true
+			switch {
+			case o.Arg == NoArg:
+				got.bools[name] = c.Bool(name)
+				got.counts[name] = c.Count(name)
+			case o.Repeat:
+				got.slices[name] = c.StringSlice(name)
+			default:
+				got.strings[name] = c.String(name)
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Empty(t, stdout.String(), "urfave must not print anything itself")
+	assert.Empty(t, stderr.String(), "urfave must not print anything itself")
+	return got
+}
+
+func TestRunReadsValuesThroughURFave(t *testing.T) {
+	specs := testSpecs(t)
+
+	t.Run("positional filter between options", func(t *testing.T) {
+		got := capture(t, specs["godump"], []string{"-r", "f", "proto tcp", "-o", "csv"})
+		assert.Equal(t, map[string]string{"r": "f", "o": "csv"}, got.strings)
+		assert.Equal(t, []string{"proto tcp"}, got.args)
+	})
+	t.Run("repeated -s in order", func(t *testing.T) {
+		got := capture(t, specs["godump"], strings.Fields("-B -R /var/cache/nfdump -s srcip/bytes -s dstip/bytes -s proto/bytes -n 10"))
+		assert.Equal(t, []string{"srcip/bytes", "dstip/bytes", "proto/bytes"}, got.slices["s"])
+		assert.Equal(t, map[string]string{"R": "/var/cache/nfdump", "n": "10"}, got.strings)
+		assert.True(t, got.bools["B"])
+		assert.Empty(t, got.args)
+	})
+	t.Run("bundled flags", func(t *testing.T) {
+		got := capture(t, specs["godump"], []string{"-Bqn10", "-r", "x"})
+		assert.Equal(t, map[string]bool{"B": true, "q": true}, got.bools)
+		assert.Equal(t, map[string]string{"n": "10", "r": "x"}, got.strings)
+	})
+	t.Run("comma stays in a slice value", func(t *testing.T) {
+		got := capture(t, specs["godump"], []string{"-A", "proto,srcip", "-r", "x"})
+		assert.Equal(t, []string{"proto,srcip"}, got.slices["A"])
+	})
+	t.Run("spaces stay in a slice value", func(t *testing.T) {
+		got := capture(t, specs["godump"], []string{"-s", " srcip ", "-r", "x"})
+		assert.Equal(t, []string{" srcip "}, got.slices["s"])
+	})
+	t.Run("bare optional -z is set and empty", func(t *testing.T) {
+		got := capture(t, specs["godump"], []string{"-z", "-w", "out", "-r", "in"})
+		assert.True(t, got.isSet["z"])
+		assert.Equal(t, "", got.strings["z"])
+		assert.Equal(t, "out", got.strings["w"])
+	})
+	t.Run("optional -z with value", func(t *testing.T) {
+		for _, z := range []string{"-zlz4:9", "-z=lz4:9"} {
+			got := capture(t, specs["godump"], []string{z, "-w", "out", "-r", "in"})
+			assert.Equal(t, "lz4:9", got.strings["z"], z)
+		}
+	})
+	t.Run("unset optional -z", func(t *testing.T) {
+		got := capture(t, specs["godump"], []string{"-w", "out", "-r", "in"})
+		assert.False(t, got.isSet["z"])
+	})
+	t.Run("option-looking words after --", func(t *testing.T) {
+		got := capture(t, specs["godump"], []string{"-r", "x", "--", "-o", "--", "-h"})
+		assert.Equal(t, []string{"-o", "--", "-h"}, got.args)
+		assert.Equal(t, map[string]string{"r": "x"}, got.strings)
+	})
+	t.Run("negative value", func(t *testing.T) {
+		got := capture(t, specs["godump"], []string{"-n", "-5"})
+		assert.Equal(t, "-5", got.strings["n"])
+	})
+	t.Run("value containing '=' and an empty positional", func(t *testing.T) {
+		got := capture(t, specs["godump"], []string{"-t", "a=b", "", "-"})
+		assert.Equal(t, "a=b", got.strings["t"])
+		assert.Equal(t, []string{"", "-"}, got.args)
+	})
+	t.Run("-h and -v reach the action", func(t *testing.T) {
+		got := capture(t, specs["godump"], []string{"-h", "-v", "file"})
+		assert.True(t, got.bools["h"])
+		assert.Equal(t, "file", got.strings["v"])
+	})
+	t.Run("gocapd counted -v and repeated -n", func(t *testing.T) {
+		got := capture(t, specs["gocapd"], []string{"-vv", "-v", "-n", "a,10.0.0.1,/a", "-n", "b,10.0.0.2,/b", "-S1", "-x", "script %d %f"})
+		assert.Equal(t, 3, got.counts["v"])
+		assert.Equal(t, []string{"a,10.0.0.1,/a", "b,10.0.0.2,/b"}, got.slices["n"])
+		assert.Equal(t, map[string]string{"S": "1", "x": "script %d %f"}, got.strings)
+	})
+	t.Run("goprobe collectors", func(t *testing.T) {
+		got := capture(t, specs["goprobe"], strings.Fields("-fip -i eth0 -d 60 -e 300 -n 5 localhost:2055"))
+		assert.Equal(t, map[string]string{"f": "ip", "i": "eth0", "d": "60", "e": "300", "n": "5"}, got.strings)
+		assert.Equal(t, []string{"localhost:2055"}, got.args)
+	})
+	t.Run("a positional named help is no command", func(t *testing.T) {
+		got := capture(t, specs["goprobe"], []string{"help", "h"})
+		assert.Equal(t, []string{"help", "h"}, got.args)
+	})
+}
+
+func TestRunReturnsGetoptErrorWithoutCallingAction(t *testing.T) {
+	called := false
+	err := testSpecs(t)["godump"].Run([]string{"-K"}, &bytes.Buffer{}, &bytes.Buffer{}, func(*cli.Context) error {
+		called = true
+		return nil
+	})
+	var optErr *Error
+	assert.ErrorAs(t, err, &optErr)
+	assert.False(t, called)
+}
+
+func TestRunRejectsInvalidSpec(t *testing.T) {
+	s := &Spec{Name: "x", Options: []Option{{Letter: ':', Usage: "u"}}}
+	err := s.Run(nil, &bytes.Buffer{}, &bytes.Buffer{}, func(*cli.Context) error { return nil })
+	assert.ErrorContains(t, err, "not an ASCII letter")
+}
+
+func TestSpecMain(t *testing.T) {
+	spec := &Spec{Name: "gotest", Options: []Option{
+		{Letter: 'h', Usage: "help"},
+		{Letter: 'r', Arg: RequiredArg, ArgName: "file", Usage: "read"},
+	}}
+	tests := []struct {
+		name       string
+		args       []string
+		action     cli.ActionFunc
+		wantCode   int
+		wantStdout string
+		wantStderr string
+	}{
+		{
+			name:       "success",
+			args:       []string{"-r", "x"},
+			action:     func(c *cli.Context) error { _, err := c.App.Writer.Write([]byte("ok\n")); return err },
+			wantStdout: "ok\n",
+		},
+		{
+			name:       "unknown option",
+			args:       []string{"-K"},
+			wantCode:   1,
+			wantStderr: "gotest: invalid option -- 'K'\nTry 'gotest -h' for help.\n",
+		},
+		{
+			name:       "missing argument",
+			args:       []string{"-r"},
+			wantCode:   1,
+			wantStderr: "gotest: option requires an argument -- 'r'\nTry 'gotest -h' for help.\n",
+		},
+		{
+			name:       "plain error",
+			action:     func(*cli.Context) error { return errors.New("no such file") },
+			wantCode:   1,
+			wantStderr: "gotest: no such file\n",
+		},
+		{
+			name:       "exit coder",
+			action:     func(*cli.Context) error { return cli.Exit("bad filter", 254) },
+			wantCode:   254,
+			wantStderr: "gotest: bad filter\n",
+		},
+		{
+			name:     "silent exit coder",
+			action:   func(*cli.Context) error { return cli.Exit("", 250) },
+			wantCode: 250,
+		},
+		{
+			name:       "panic",
+			action:     func(*cli.Context) error { panic("boom") },
+			wantCode:   1,
+			wantStderr: "gotest: internal error: boom\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			action := tt.action
+			if action == nil {
+				action = func(*cli.Context) error { return nil }
+			}
+			var stdout, stderr bytes.Buffer
+			code := spec.Main(tt.args, &stdout, &stderr, action)
+			assert.Equal(t, tt.wantCode, code)
+			assert.Equal(t, tt.wantStdout, stdout.String())
+			assert.Equal(t, tt.wantStderr, stderr.String())
+		})
+	}
+}
+
+func TestMainWithoutHelpOptionGivesNoHint(t *testing.T) {
+	spec := &Spec{Name: "gotest", Options: []Option{{Letter: 'q', Usage: "quiet"}}}
+	var stderr bytes.Buffer
+	code := spec.Main([]string{"-h"}, &bytes.Buffer{}, &stderr, func(*cli.Context) error { return nil })
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "gotest: invalid option -- 'h'\n", stderr.String())
+}
+
+func TestFlagsKinds(t *testing.T) {
+	spec := &Spec{Name: "x", Options: []Option{
+		{Letter: 'q', Usage: "u"},
+		{Letter: 'v', Repeat: true, Usage: "u"},
+		{Letter: 'r', Arg: RequiredArg, ArgName: "f", Usage: "u"},
+		{Letter: 'z', Arg: OptionalArg, ArgName: "m", Usage: "u"},
+		{Letter: 's', Arg: RequiredArg, Repeat: true, ArgName: "s", Usage: "u"},
+	}}
+	flags := spec.Flags()
+	require.Len(t, flags, 5)
+	assert.IsType(t, &cli.BoolFlag{}, flags[0])
+	assert.IsType(t, &cli.BoolFlag{}, flags[1])
+	assert.IsType(t, &cli.StringFlag{}, flags[2])
+	assert.IsType(t, &cli.StringFlag{}, flags[3])
+	assert.IsType(t, &cli.StringSliceFlag{}, flags[4])
+	for i, f := range flags {
+		assert.Equal(t, []string{string(spec.Options[i].Letter)}, f.Names())
+	}
+}
+
+func TestPrintUsage(t *testing.T) {
+	spec := &Spec{Name: "gotest", Synopsis: "[options] [filter]", Options: []Option{
+		{Letter: 'h', Usage: "print this help"},
+		{Letter: 'r', Arg: RequiredArg, ArgName: "file", Usage: "read flows from file"},
+		{Letter: 'z', Arg: OptionalArg, ArgName: "method", Usage: "compress"},
+	}}
+	var out bytes.Buffer
+	require.NoError(t, spec.PrintUsage(&out))
+	assert.Equal(t, "usage gotest [options] [filter]\n"+
+		"-h             print this help\n"+
+		"-r <file>      read flows from file\n"+
+		"-z[=<method>]  compress\n", out.String())
+}
