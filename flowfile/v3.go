@@ -3,6 +3,7 @@ package flowfile
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"net/netip"
 
 	"github.com/nfgo/nftools/flow"
@@ -193,13 +194,14 @@ func decodeElement(id int, p []byte, r *flow.Record) {
 	}
 }
 
+// modeled masks the elements this package encodes.
+const modeled = flow.Elements(1<<(flow.MaxModeledElement+1) - 2)
+
 // v3Size returns the encoded size of r with elements e.
 func v3Size(e flow.Elements) int {
 	n := v3HeaderSize
-	for id := 1; id <= flow.MaxModeledElement; id++ {
-		if e.Has(id) {
-			n += elemLen[id]
-		}
+	for m := e & modeled; m != 0; m &= m - 1 {
+		n += elemLen[bits.TrailingZeros64(uint64(m))]
 	}
 	return n
 }
@@ -225,10 +227,8 @@ func appendV3(dst []byte, r *flow.Record) []byte {
 	b[10] = r.Flags
 	b[11] = r.NFVersion
 	off, count := v3HeaderSize, 0
-	for id := 1; id <= flow.MaxModeledElement; id++ {
-		if !e.Has(id) {
-			continue
-		}
+	for m := e & modeled; m != 0; m &= m - 1 {
+		id := bits.TrailingZeros64(uint64(m))
 		l := elemLen[id]
 		le.PutUint16(b[off:], uint16(id))
 		le.PutUint16(b[off+2:], uint16(l))

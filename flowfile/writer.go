@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nfgo/nftools/flow"
@@ -50,6 +51,7 @@ type Writer struct {
 	mu     sync.Mutex // guards werr and off, shared with the write goroutine
 	werr   error
 	off    int64
+	broken atomic.Bool // set with werr, so the hot path need not lock
 	closed bool
 }
 
@@ -188,6 +190,7 @@ func (w *Writer) write() {
 		w.mu.Lock()
 		if err != nil && w.werr == nil {
 			w.werr = fmt.Errorf("%s: block %d: %w", w.path, w.hdr.NumBlocks, err)
+			w.broken.Store(true)
 		}
 		if err == nil {
 			w.off = off + blockHeaderSize + int64(len(j.data))
@@ -199,6 +202,9 @@ func (w *Writer) write() {
 }
 
 func (w *Writer) failed() error {
+	if !w.broken.Load() {
+		return nil
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.werr
@@ -298,6 +304,15 @@ func (w *Writer) WriteExporterStats(stats []flow.ExporterStat) error {
 // flow; a collector adds sequence failures or sets the time slot for a file
 // without flows.
 func (w *Writer) Stat() *Stat { return &w.stat }
+
+// SetIdent changes the ident that Close will store.
+func (w *Writer) SetIdent(ident string) error {
+	if err := CheckIdent(ident); err != nil {
+		return err
+	}
+	w.opts.Ident = ident
+	return nil
+}
 
 // Name returns the path the file is being written to.
 func (w *Writer) Name() string { return w.path }

@@ -1,0 +1,59 @@
+# nftools: goprobe, gocapd and godump, drop-in replacements for fprobe,
+# nfcapd and nfdump. `make demo` and `make test` work on a fresh machine.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+
+# The machine's Go lives in /usr/local/go; CI's environment may not have it
+# on PATH.
+export PATH := $(PATH):/usr/local/go/bin
+
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/nfgo/nftools/internal/version.Version=$(VERSION)
+
+BINS := bin/goprobe bin/gocapd bin/godump
+MANS := man/goprobe.1 man/gocapd.1 man/godump.1
+
+.PHONY: all build test demo bench lint install uninstall deps clean FORCE
+
+all: build
+
+build: $(BINS)
+
+# Only goprobe links libpcap; the collector and the reader are static.
+bin/goprobe: FORCE
+	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/goprobe
+
+bin/gocapd bin/godump: FORCE
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/$(@F)
+
+deps:
+	scripts/deps.sh
+
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test: deps lint build
+	$(GO) test -count=1 ./...
+
+demo: deps build
+	scripts/demo.sh
+
+bench: deps build
+	scripts/bench/flowfile.sh
+
+install: build
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man1/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BINS)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MANS)))
+
+clean:
+	rm -rf bin

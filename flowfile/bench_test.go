@@ -1,0 +1,148 @@
+package flowfile
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/internal/flowgen"
+)
+
+// benchRecords is the size of the benchmark files: the target is
+// stated for a file of one million records.
+const benchRecords = 1_000_000
+
+var benchFiles sync.Map // Compression -> path of a file shared by benchmarks
+
+// TestMain removes the benchmark files, which are shared between
+// benchmarks and so outlive each one's TempDir.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	benchFiles.Range(func(_, p any) bool {
+		os.RemoveAll(filepath.Dir(p.(string)))
+		return true
+	})
+	os.Exit(code)
+}
+
+// benchFile writes (once per test binary) a file of benchRecords generated
+// flows with compression c.
+func benchFile(b *testing.B, c Compression) string {
+	if p, ok := benchFiles.Load(c); ok {
+		return p.(string)
+	}
+	dir, err := os.MkdirTemp("", "flowfile-bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := filepath.Join(dir, "nfcapd.bench-"+c.String())
+	writeGenerated(b, p, c, benchRecords)
+	benchFiles.Store(c, p)
+	return p
+}
+
+// benchFlows is a pool of generated flows that writers cycle through, so
+// the write benchmarks measure the writer, not the generator.
+var benchFlows = sync.OnceValue(func() []flow.Record {
+	g := flowgen.New(1, 1_795_555_903_000)
+	recs := make([]flow.Record, 1<<16)
+	for i := range recs {
+		g.Next(&recs[i])
+	}
+	return recs
+})
+
+func writeGenerated(b *testing.B, path string, c Compression, n int) {
+	w, err := Create(path, WriteOptions{Compression: c, Ident: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	exp := flowgen.New(1, 0).Exporter()
+	if err := w.WriteExporter(&exp); err != nil {
+		b.Fatal(err)
+	}
+	recs := benchFlows()
+	for i := 0; i < n; i++ {
+		if err := w.WriteFlow(&recs[i&(len(recs)-1)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// benchmarkRead reads the whole file per iteration. It reports records/s
+// over all cores, and records/s/core (the rate divided by GOMAXPROCS) for the
+// per-core target; allocs/op is per file of a million records.
+func benchmarkRead(b *testing.B, c Compression) {
+	path := benchFile(b, c)
+	fi, _ := os.Stat(path)
+	b.SetBytes(fi.Size())
+	b.ReportAllocs()
+	b.ResetTimer()
+	n := 0
+	for i := 0; i < b.N; i++ {
+		r, err := Open(path, ReadOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var bytes uint64
+		for r.Next() {
+			if r.Kind() == KindFlow {
+				bytes += r.Flow().InBytes
+				n++
+			}
+		}
+		if r.Err() != nil || bytes == 0 {
+			b.Fatal(r.Err())
+		}
+		r.Close()
+	}
+	sec := b.Elapsed().Seconds()
+	b.ReportMetric(float64(n)/sec, "records/s")
+	b.ReportMetric(float64(n)/sec/float64(runtime.GOMAXPROCS(0)), "records/s/core")
+}
+
+func BenchmarkReadLZ4(b *testing.B)  { benchmarkRead(b, LZ4) }
+func BenchmarkReadNone(b *testing.B) { benchmarkRead(b, None) }
+func BenchmarkReadLZO(b *testing.B)  { benchmarkRead(b, LZO) }
+func BenchmarkReadZSTD(b *testing.B) { benchmarkRead(b, ZSTD) }
+
+func benchmarkWrite(b *testing.B, c Compression) {
+	dir := b.TempDir()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		writeGenerated(b, filepath.Join(dir, "f"), c, benchRecords)
+	}
+	sec := b.Elapsed().Seconds()
+	b.ReportMetric(float64(b.N*benchRecords)/sec, "records/s")
+}
+
+func BenchmarkWriteLZ4(b *testing.B)  { benchmarkWrite(b, LZ4) }
+func BenchmarkWriteNone(b *testing.B) { benchmarkWrite(b, None) }
+func BenchmarkWriteLZO(b *testing.B)  { benchmarkWrite(b, LZO) }
+
+// BenchmarkDecodeV3 measures the per-record decode on one core, without
+// decompression or I/O.
+func BenchmarkDecodeV3(b *testing.B) {
+	g := flowgen.New(2, 1_795_555_903_000)
+	var recs [][]byte
+	var r flow.Record
+	for i := 0; i < 1024; i++ {
+		g.Next(&r)
+		recs = append(recs, appendV3(nil, &r))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := decodeV3(recs[i&1023], &r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
