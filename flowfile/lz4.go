@@ -6,15 +6,18 @@ import (
 	"github.com/pierrec/lz4/v4"
 )
 
-// LZ4 blocks are raw LZ4 block streams (not the frame format), as
-// LZ4_compress_default writes them; levels above 0 use the HC compressor,
-// whose output is the same block format.
+// lz4Levels maps our levels 1..9 to the HC compressor's search depths.
 var lz4Levels = [...]lz4.CompressionLevel{lz4.Fast, lz4.Level1, lz4.Level2, lz4.Level3,
 	lz4.Level4, lz4.Level5, lz4.Level6, lz4.Level7, lz4.Level8, lz4.Level9}
 
+// LZ4 blocks are raw LZ4 block streams (not the frame format), as
+// LZ4_compress_default writes them. Level 0 uses the compressor that
+// follows the C library's default one, which is also the faster one on
+// blocks of 64 KiB and more; levels above 0 use the HC compressor, whose
+// output is the same block format.
 type lz4Compressor struct {
 	level int
-	c     lz4.Compressor
+	c     lz4.CompressorCCompat
 	hc    lz4.CompressorHC
 }
 
