@@ -36,6 +36,12 @@ type ReadOptions struct {
 	// Workers is the number of goroutines that decompress blocks; 0 means
 	// one per CPU.
 	Workers int
+	// Recover reads a file whose writer died: every complete block from
+	// the header up to the end of the file (or to the appendix) is read,
+	// whatever the header's block count says, and a block cut short by
+	// the crash ends the file without an error. nfcapd leaves such files as
+	// nfcapd.current.<pid>, with a provisional header that counts no block.
+	Recover bool
 }
 
 // Reader reads one flow file. Records come out in file order through Next;
@@ -72,6 +78,7 @@ type Reader struct {
 	skipped   Skipped
 	bytesRead uint64
 	err       error
+	recover   bool
 }
 
 // readJob is one block on its way from the disk to the consumer.
@@ -129,6 +136,7 @@ func NewReader(src io.ReaderAt, size int64, name string, opts ReadOptions) (*Rea
 	if r.hdr.AppendixBlocks > 0 {
 		r.readAppendix()
 	}
+	r.recover = opts.Recover
 	r.start(opts)
 	return r, nil
 }
@@ -306,11 +314,18 @@ func (r *Reader) produce(work chan<- *readJob) {
 	defer close(r.order)
 	defer close(work)
 	off := int64(HeaderSize)
-	for i := 0; i < int(r.hdr.NumBlocks); i++ {
+	end := r.size
+	if r.hdr.AppendixBlocks > 0 && r.hdr.OffAppendix >= HeaderSize && r.hdr.OffAppendix < end {
+		end = r.hdr.OffAppendix
+	}
+	for i := 0; r.recover || i < int(r.hdr.NumBlocks); i++ {
 		select {
 		case <-r.quit:
 			return
 		default:
+		}
+		if r.recover && off+blockHeaderSize > end {
+			return
 		}
 		var j *readJob
 		select {
@@ -320,6 +335,11 @@ func (r *Reader) produce(work chan<- *readJob) {
 		}
 		j.index, j.offset, j.err, j.skip = i, off, nil, false
 		j.err = r.readBlock(j)
+		if r.recover && j.err != nil && j.offset+blockHeaderSize+int64(j.hdr.Size) > r.size {
+			// The block the crash cut short: the file ends before it.
+			r.free <- j
+			return
+		}
 		switch {
 		case j.err != nil:
 		case j.hdr.Type != blockTypeV3 && j.hdr.Type != blockTypeV2:

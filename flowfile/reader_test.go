@@ -356,3 +356,54 @@ func (m *memFile) WriteAt(p []byte, off int64) (int, error) {
 	}
 	return copy(m.b[off:], p), nil
 }
+
+func TestRecoverCrashedCollectorFile(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	f := randomFile(rng, 20000)
+	f.exporters, f.samplers, f.stats = nil, nil, nil
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good")
+	writeTestFile(t, good, WriteOptions{Compression: LZ4}, &f)
+	data, err := os.ReadFile(good)
+	require.NoError(t, err)
+	offs := blockOffsets(t, data)
+	perBlock := flowsPerBlock(t, data)
+
+	// What a collector that died while writing block 2 leaves behind: the
+	// provisional header (no blocks, no appendix), two whole blocks and a
+	// part of the third.
+	crashed := bytes.Clone(data[:offs[2]+100])
+	le.PutUint32(crashed[36:], 0) // NumBlocks
+	le.PutUint16(crashed[18:], 0) // appendixBlocks
+	le.PutUint64(crashed[24:], 0) // offAppendix
+	p := filepath.Join(dir, CurrentName(4242))
+	require.NoError(t, os.WriteFile(p, crashed, 0o644))
+
+	n, err := countUntilError(t, p)
+	require.NoError(t, err)
+	assert.Zero(t, n, "without Recover the header's zero block count is believed, as nfdump does")
+
+	r, err := Open(p, ReadOptions{Recover: true})
+	require.NoError(t, err)
+	defer r.Close()
+	n = 0
+	for r.Next() {
+		n++
+	}
+	require.NoError(t, r.Err())
+	assert.Equal(t, perBlock[0]+perBlock[1], n)
+
+	// A complete file read with Recover stops at the appendix.
+	n, err = func() (int, error) {
+		r, err := Open(good, ReadOptions{Recover: true})
+		require.NoError(t, err)
+		defer r.Close()
+		n := 0
+		for r.Next() {
+			n++
+		}
+		return n, r.Err()
+	}()
+	require.NoError(t, err)
+	assert.Equal(t, len(f.flows), n)
+}
