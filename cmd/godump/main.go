@@ -3,7 +3,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +12,14 @@ import (
 	"github.com/nfgo/nftools/internal/version"
 )
 
-var errNotImplemented = errors.New("reading flow files is not implemented yet (issue #4)")
+// Exit codes. Where nfdump 1.7.1 has a sane code godump keeps it.
+const (
+	exitOK        = 0
+	exitFailure   = 1   // a bad option value, a missing -r path
+	exitInput     = 2   // an input file could not be read completely (nfdump: 0)
+	exitFileList  = 250 // a missing -R path or a bad file range
+	exitFilterErr = 254 // a filter godump cannot compile
+)
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -25,14 +31,52 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return spec.Main(args, stdout, stderr, action)
 }
 
+// exit ends the command with code after the messages were printed; the
+// getopt layer then prints nothing more.
+func exit(code int) error {
+	if code == exitOK {
+		return nil
+	}
+	return cli.Exit("", code)
+}
+
+// fail prints nfdump's message for a fatal problem on stderr and ends the
+// command with code.
+func fail(stderr io.Writer, code int, format string, a ...any) error {
+	fmt.Fprintf(stderr, format+"\n", a...)
+	return exit(code)
+}
+
 func action(c *cli.Context) error {
+	stdout, stderr := c.App.Writer, c.App.ErrWriter
 	switch {
 	// nfdump prints its usage for -h and when called without arguments.
 	case c.Bool("h"), c.NumFlags() == 0 && c.NArg() == 0:
-		return spec.PrintUsage(c.App.Writer)
+		return spec.PrintUsage(stdout)
 	case c.Bool("V"):
-		_, err := fmt.Fprintln(c.App.Writer, version.Banner(spec.Name))
+		_, err := fmt.Fprintln(stdout, version.Banner(spec.Name))
 		return err
 	}
-	return errNotImplemented
+	o, err := parseOptions(c, stderr)
+	if err != nil {
+		return err
+	}
+	// -v and -E work on their own file and ignore the rest, as in nfdump.
+	switch {
+	case o.verify != "":
+		return exit(verifyFile(o.verify, stdout, stderr))
+	case o.exporters != "":
+		return exit(printExporters(o.exporters, stdout, stderr))
+	}
+	if err := checkFilter(o, stderr); err != nil {
+		return err
+	}
+	if o.checkOnly {
+		return nil
+	}
+	if o.read == "" && o.recursive == "" && o.multi == "" {
+		// nfdump prints its usage when there is nothing to read.
+		return spec.PrintUsage(stdout)
+	}
+	return exit(process(o, stdout, stderr))
 }

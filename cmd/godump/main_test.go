@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -65,29 +64,6 @@ func TestBadCommandLine(t *testing.T) {
 	}
 }
 
-func TestNotImplemented(t *testing.T) {
-	for _, cmdline := range []string{
-		"-r f proto -o csv",
-		"-B -R /var/cache/nfdump -s srcip/bytes -s dstip/bytes -s proto/bytes -n 10",
-		"-R /var/cache/nfdump -I",
-		"-qn10 -r x",
-		"-zlz4 -w out -r in",
-		"-z=lz4:9 -w out -r in",
-		"-z -w out -r in",
-		"-A proto,srcip -r x",
-		"-n -5",
-		"-r x -- -o",
-	} {
-		code, stdout, stderr := runArgs(strings.Fields(cmdline)...)
-		assert.Equal(t, 1, code, cmdline)
-		assert.Empty(t, stdout, cmdline)
-		assert.Equal(t, "godump: "+errNotImplemented.Error()+"\n", stderr, cmdline)
-	}
-}
-
 func TestManPage(t *testing.T) {
 	require.NoError(t, mancheck.Check(manPage, spec))
-	page, err := os.ReadFile(manPage)
-	require.NoError(t, err)
-	assert.Contains(t, string(page), "godump: "+errNotImplemented.Error(), "the man page quotes the not-implemented message")
 }

@@ -15,30 +15,30 @@ var spec = &getopt.Spec{
 		{Letter: 'V', Usage: "print the version and exit", Implemented: true},
 
 		// Input.
-		{Letter: 'r', Arg: getopt.RequiredArg, ArgName: "file", Usage: "read flows from file; a directory is read like -R"},
-		{Letter: 'R', Arg: getopt.RequiredArg, ArgName: "expr", Usage: "read a directory recursively, or dir/first[:last] files by name"},
-		{Letter: 'M', Arg: getopt.RequiredArg, ArgName: "dirs", Usage: "read the -r/-R files in each of /prefix/dir1:dir2:..."},
-		{Letter: 't', Arg: getopt.RequiredArg, ArgName: "window", Usage: "time window yyyy/MM/dd.hh:mm:ss[-yyyy/MM/dd.hh:mm:ss]"},
-		{Letter: 'f', Arg: getopt.RequiredArg, ArgName: "file", Usage: "read the filter from file"},
-		{Letter: 'c', Arg: getopt.RequiredArg, ArgName: "num", Usage: "stop after num records passed the filter"},
+		{Letter: 'r', Arg: getopt.RequiredArg, ArgName: "file", Usage: "read flows from file; a directory is read like -R", Implemented: true},
+		{Letter: 'R', Arg: getopt.RequiredArg, ArgName: "expr", Usage: "read a directory recursively, or dir/first[:last] files by name", Implemented: true},
+		{Letter: 'M', Arg: getopt.RequiredArg, ArgName: "dirs", Usage: "read the -r/-R files in each of /prefix/dir1:dir2:...", Implemented: true},
+		{Letter: 't', Arg: getopt.RequiredArg, ArgName: "window", Usage: "time window yyyy/MM/dd.hh:mm:ss[-yyyy/MM/dd.hh:mm:ss], the ISO form, +N or -N seconds", Implemented: true},
+		{Letter: 'f', Arg: getopt.RequiredArg, ArgName: "file", Usage: "read the filter from file", Implemented: true},
+		{Letter: 'c', Arg: getopt.RequiredArg, ArgName: "num", Usage: "stop after num records passed the filter", Implemented: true},
 
 		// Output.
-		{Letter: 'o', Arg: getopt.RequiredArg, ArgName: "mode", Usage: "output format: raw, line, long, extended, csv, json, pipe, null or fmt:..."},
-		{Letter: '6', Usage: "print IPv6 addresses in full length"},
-		{Letter: 'q', Usage: "quiet: no header, summary or statistics titles"},
-		{Letter: 'N', Usage: "print plain numbers without M/G scaling"},
-		{Letter: 'T', Usage: "put a Ctrl-A before every IP address (for NfSen)"},
-		{Letter: 'w', Arg: getopt.RequiredArg, ArgName: "file", Usage: "write the records that passed to a flow file instead of printing"},
-		{Letter: 'z', Arg: getopt.OptionalArg, ArgName: "method", Usage: "compress the -w file with LZO, or with lz4, bz2 or zstd[:level]"},
-		{Letter: 'y', Usage: "compress the -w file with LZ4"},
-		{Letter: 'j', Usage: "compress the -w file with BZ2"},
+		{Letter: 'o', Arg: getopt.RequiredArg, ArgName: "mode", Usage: "output format: raw, line, long, extended, csv, json, pipe, null or fmt:...", Implemented: true},
+		{Letter: '6', Usage: "print IPv6 addresses in full length", Implemented: true},
+		{Letter: 'q', Usage: "quiet: no header, summary or statistics titles", Implemented: true},
+		{Letter: 'N', Usage: "print plain numbers without M/G scaling", Implemented: true},
+		{Letter: 'T', Usage: "put a Ctrl-A before every IP address (for NfSen)", Implemented: true},
+		{Letter: 'w', Arg: getopt.RequiredArg, ArgName: "file", Usage: "write the records that passed to a flow file instead of printing", Implemented: true},
+		{Letter: 'z', Arg: getopt.OptionalArg, ArgName: "method", Usage: "compress the -w file with LZO, or with lz4, bz2 or zstd[:level]", Implemented: true},
+		{Letter: 'y', Usage: "compress the -w file with LZ4", Implemented: true},
+		{Letter: 'j', Usage: "compress the -w file with BZ2", Implemented: true},
 
 		// Aggregation, sorting and statistics.
 		{Letter: 'a', Usage: "aggregate flows on proto, addresses and ports"},
 		{Letter: 'A', Arg: getopt.RequiredArg, Repeat: true, ArgName: "list", Usage: "aggregate on a comma separated list of fields, e.g. srcip4/24,dstport"},
 		{Letter: 'b', Usage: "aggregate bidirectional flows"},
 		{Letter: 'B', Usage: "aggregate bidirectional flows and guess the direction"},
-		{Letter: 'O', Arg: getopt.RequiredArg, ArgName: "order", Usage: "sort records by order[:a|:d], e.g. tstart or bytes"},
+		{Letter: 'O', Arg: getopt.RequiredArg, ArgName: "order", Usage: "sort records by order[:a|:d], e.g. tstart or bytes", Implemented: true},
 		{Letter: 'm', Usage: "deprecated: the same as -O tstart"},
 		{Letter: 's', Arg: getopt.RequiredArg, Repeat: true, ArgName: "stat", Usage: "top N statistics: element[:p][/order...], e.g. srcip/bytes"},
 		{Letter: 'n', Arg: getopt.RequiredArg, ArgName: "num", Usage: "top N for -s (10), record limit for -a/-O (0 = no limit)"},
@@ -46,17 +46,17 @@ var spec = &getopt.Spec{
 		{Letter: 'L', Arg: getopt.RequiredArg, ArgName: "limit", Usage: "byte limit [+|-]N[k|m|g] for -s element statistics"},
 
 		// File information and maintenance.
-		{Letter: 'I', Usage: "print the summed statistics records of the input files"},
-		{Letter: 'g', Usage: "print one gnuplot line per input file"},
-		{Letter: 'v', Arg: getopt.RequiredArg, ArgName: "file", Usage: "verify file and print its header and blocks"},
-		{Letter: 'E', Arg: getopt.RequiredArg, ArgName: "file", Usage: "list the exporters and samplers recorded in file"},
+		{Letter: 'I', Usage: "print the summed statistics records of the input files", Implemented: true},
+		{Letter: 'g', Usage: "print one gnuplot line per input file", Implemented: true},
+		{Letter: 'v', Arg: getopt.RequiredArg, ArgName: "file", Usage: "verify file and print its header and blocks", Implemented: true},
+		{Letter: 'E', Arg: getopt.RequiredArg, ArgName: "file", Usage: "list the exporters and samplers recorded in file", Implemented: true},
 		{Letter: 'x', Arg: getopt.RequiredArg, ArgName: "file", Usage: "dump the extension maps of an nfdump 1.6 file"},
-		{Letter: 'J', Arg: getopt.RequiredArg, ArgName: "num", Usage: "recompress the -r/-R files in place: 0 none, 1 LZO, 2 BZ2, 3 LZ4"},
-		{Letter: 'i', Arg: getopt.RequiredArg, ArgName: "ident", Usage: "change the ident of the -r file"},
+		{Letter: 'J', Arg: getopt.RequiredArg, ArgName: "num", Usage: "recompress the -r/-R files in place: 0 none, 1 LZO, 2 BZ2, 3 LZ4, 4 ZSTD", Implemented: true},
+		{Letter: 'i', Arg: getopt.RequiredArg, ArgName: "ident", Usage: "change the ident of the -r file", Implemented: true},
 
 		// Filter checks.
 		{Letter: 'X', Usage: "dump the compiled filter and exit"},
-		{Letter: 'Z', Usage: "check the filter syntax and exit"},
+		{Letter: 'Z', Usage: "check the filter syntax and exit", Implemented: true},
 
 		// Configuration and lookups.
 		{Letter: 'C', Arg: getopt.RequiredArg, ArgName: "file", Usage: "read the config file, or none"},

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/nfgo/nftools/flowfile"
+	"github.com/nfgo/nftools/internal/nfverify"
+)
+
+func isFileOrDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && (fi.Mode().IsRegular() || fi.IsDir())
+}
+
+// verifyFile is -v.
+func verifyFile(path string, stdout, stderr io.Writer) int {
+	if nfverify.Verify(path, stdout, stderr) {
+		return exitOK
+	}
+	return exitFailure
+}
+
+// rewrite copies the flow file src into a new file in the same directory
+// with opts, then renames it over src: the file is replaced atomically, and
+// a failure leaves the original untouched. The stat record and the
+// creation time are kept.
+func rewrite(src string, opts func(r *flowfile.Reader) flowfile.WriteOptions) error {
+	r, err := flowfile.Open(src, flowfile.ReadOptions{})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	wo := opts(r)
+	hdr := r.Header()
+	wo.Created = hdr.CreatedTime()
+	tmp := filepath.Join(filepath.Dir(src), fmt.Sprintf(".%s.godump-%d", filepath.Base(src), os.Getpid()))
+	w, err := flowfile.Create(tmp, wo)
+	if err != nil {
+		return err
+	}
+	abort := func(err error) error {
+		w.Close()
+		os.Remove(tmp)
+		return err
+	}
+	for r.Next() {
+		switch r.Kind() {
+		case flowfile.KindFlow:
+			err = w.WriteFlow(r.Flow())
+		case flowfile.KindExporter:
+			err = w.WriteExporter(r.Exporter())
+		case flowfile.KindExporterStat:
+			err = w.WriteExporterStats(r.ExporterStats())
+		case flowfile.KindSampler:
+			err = w.WriteSampler(r.Sampler())
+		}
+		if err != nil {
+			return abort(err)
+		}
+	}
+	if err := r.Err(); err != nil {
+		return abort(err)
+	}
+	*w.Stat() = r.Stat()
+	if fi, err := os.Stat(src); err == nil {
+		os.Chmod(tmp, fi.Mode().Perm())
+	}
+	if err := w.CloseAs(src); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// recompressFiles is -J: every -r/-R file gets the new compression, in
+// place and atomically.
+func recompressFiles(o *options, files []string, stdout, stderr io.Writer) int {
+	code := exitOK
+	comp := flowfile.Compression(o.recompress)
+	for _, path := range files {
+		r, err := flowfile.Open(path, flowfile.ReadOptions{Workers: 1})
+		if err != nil {
+			fmt.Fprintf(stderr, "godump: %v\n", err)
+			code = exitInput
+			continue
+		}
+		same := r.Header().Compression == comp && o.recompressLevel == 0
+		r.Close()
+		if same {
+			fmt.Fprintf(stdout, "File %s is already same compression methode\n", path)
+			continue
+		}
+		err = rewrite(path, func(r *flowfile.Reader) flowfile.WriteOptions {
+			ident, _ := r.Ident()
+			return flowfile.WriteOptions{Compression: comp, Level: o.recompressLevel, Ident: ident}
+		})
+		if err != nil {
+			fmt.Fprintf(stderr, "godump: %s: compression not changed: %v\n", path, err)
+			code = exitInput
+			continue
+		}
+		fmt.Fprintf(stdout, "File %s compression changed\n", path)
+	}
+	return code
+}
+
+// changeIdent is -i with a -r file: it stores the new ident for good,
+// where nfdump 1.7.1 only says so (notes §13 fix 10).
+func changeIdent(o *options, files []string, stdout, stderr io.Writer) int {
+	code := exitOK
+	for _, path := range files {
+		old := "<null>"
+		err := rewrite(path, func(r *flowfile.Reader) flowfile.WriteOptions {
+			if id, ok := r.Ident(); ok {
+				old = id
+			}
+			return flowfile.WriteOptions{Compression: r.Header().Compression, Ident: o.identNew}
+		})
+		if err != nil {
+			fmt.Fprintf(stderr, "godump: %s: ident not changed: %v\n", path, err)
+			code = exitInput
+			continue
+		}
+		fmt.Fprintf(stdout, "%s ident: %s -> %s\n", path, old, o.identNew)
+	}
+	return code
+}

@@ -1,0 +1,276 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/flowfile"
+	"github.com/nfgo/nftools/internal/progress"
+	"github.com/nfgo/nftools/output"
+)
+
+const emptyList = "Empty file list. No files to process\n\n"
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}
+
+// process runs everything that reads the -r/-R/-M files: -J, -i, -I, -g
+// and the listing (printed, sorted or written with -w).
+func process(o *options, stdout, stderr io.Writer) int {
+	start := time.Now()
+	var pr output.Printer
+	listing := o.recompress < 0 && !(o.identNew != "" && o.read != "" && !isDir(o.read)) && !o.info && !o.gnuplot
+	if listing && o.wfile == "" {
+		var err error
+		pr, err = output.New(stdout, output.Options{
+			Mode: o.mode, IPv6Long: o.ipv6, Quiet: o.quiet, PlainNumbers: o.plain, NfSen: o.nfsen,
+		})
+		if errors.Is(err, output.ErrNotImplemented) {
+			fmt.Fprintf(stderr, "godump: output mode '%s' is not implemented yet\n", o.mode)
+			return exitFailure
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "Unknown output mode '%s'\n\n", o.mode)
+			return exitFailure
+		}
+	}
+	// nfdump builds its file list in a thread while it prints the header,
+	// so whether the header precedes a bad -R path's error is a race;
+	// godump reports the error before printing anything.
+	files, code := listFiles(o, stderr)
+	if code != exitOK {
+		return code
+	}
+	files = applyWindow(o, files)
+
+	switch {
+	case o.recompress >= 0:
+		return recompressFiles(o, files, stdout, stderr)
+	case o.identNew != "" && o.read != "" && !isDir(o.read):
+		return changeIdent(o, files, stdout, stderr)
+	case o.info:
+		return printInfo(files, stdout, stderr)
+	case o.gnuplot:
+		return printGnuplot(files, stdout, stderr)
+	}
+	return list(o, files, pr, start, stdout, stderr)
+}
+
+// scan is one pass over the files: it counts like nfdump and hands every
+// flow that passed to the sink.
+type scan struct {
+	o      *options
+	stderr io.Writer
+
+	sum    output.Summary
+	failed int
+	ident  string
+	hasID  bool
+	opened int
+}
+
+// run reads files in order; sink gets each flow that passed -t and the
+// filter, and each exporter and sampler record (kind != KindFlow).
+func (s *scan) run(files []string, sink func(kind flowfile.Kind, r *flowfile.Reader) error) error {
+	bar := (*progress.Bar)(nil)
+	if s.o.progress && len(files) > 1 {
+		bar = progress.New(os.Stderr, len(files))
+	}
+	defer bar.Finish()
+	var winFirst, winLast uint64
+	done := false
+	for i, path := range files {
+		if done {
+			break
+		}
+		r, err := flowfile.Open(path, flowfile.ReadOptions{})
+		if err != nil {
+			s.report(err)
+			continue
+		}
+		st := r.Stat()
+		if s.opened == 0 {
+			s.ident, s.hasID = r.Ident()
+			winFirst, winLast = st.FirstSeen, st.LastSeen
+		} else {
+			winFirst = min(winFirst, st.FirstSeen)
+			winLast = max(winLast, st.LastSeen)
+		}
+		s.opened++
+		for _, w := range r.Warnings() {
+			fmt.Fprintf(s.stderr, "godump: warning: %v\n", w)
+		}
+		var flows uint64
+		for !done && r.Next() {
+			kind := r.Kind()
+			if kind != flowfile.KindFlow {
+				if err := sink(kind, r); err != nil {
+					r.Close()
+					return err
+				}
+				continue
+			}
+			f := r.Flow()
+			s.sum.Processed++
+			flows++
+			if s.o.window != nil && !s.o.window.Contains(f.First, f.Last) {
+				continue
+			}
+			s.sum.Passed++
+			if s.o.limit > 0 && s.sum.Passed >= s.o.limit {
+				done = true
+			}
+			s.sum.Add(f)
+			if err := sink(kind, r); err != nil {
+				r.Close()
+				return err
+			}
+		}
+		if err := r.Err(); err != nil {
+			s.report(err)
+		}
+		s.sum.BytesRead += r.BytesRead()
+		s.sum.BlocksSkipped += r.Skipped().Blocks
+		r.Close()
+		bar.Update(i+1, flows, r.BytesRead())
+	}
+	if s.opened > 0 {
+		if s.o.window != nil {
+			winFirst, winLast = s.o.window.Clamp(winFirst, winLast)
+		}
+		s.sum.WindowFirst, s.sum.WindowLast = winFirst, winLast
+	}
+	return nil
+}
+
+// report prints a file that could not be read (completely); godump goes on
+// with the next file like nfdump, but exits non-zero at the end.
+func (s *scan) report(err error) {
+	s.failed++
+	fmt.Fprintf(s.stderr, "godump: %v\n", err)
+}
+
+// addStat counts a flow into the stat record of a -w file, as nfdump does
+// for the flows it writes (in and out counters together).
+func addStat(st *flowfile.Stat, r *flow.Record) {
+	n := r.AggrFlows()
+	pk, by := r.InPackets+r.OutPackets, r.InBytes+r.OutBytes
+	switch r.Proto {
+	case flow.ProtoICMP, flow.ProtoICMPv6:
+		st.FlowsICMP += n
+		st.PacketsICMP += pk
+		st.BytesICMP += by
+	case flow.ProtoTCP:
+		st.FlowsTCP += n
+		st.PacketsTCP += pk
+		st.BytesTCP += by
+	case flow.ProtoUDP:
+		st.FlowsUDP += n
+		st.PacketsUDP += pk
+		st.BytesUDP += by
+	default:
+		st.FlowsOther += n
+		st.PacketsOther += pk
+		st.BytesOther += by
+	}
+	if st.Flows == 0 || r.First < st.FirstSeen {
+		st.FirstSeen = r.First
+	}
+	if r.Last > st.LastSeen {
+		st.LastSeen = r.Last
+	}
+	st.Flows += n
+	st.Packets += pk
+	st.Bytes += by
+}
+
+// list is the main job: print the flows that passed (sorted with -O), or
+// write them to the -w file.
+func list(o *options, files []string, pr output.Printer, start time.Time, stdout, stderr io.Writer) int {
+	if len(files) == 0 {
+		fmt.Fprint(stderr, emptyList)
+	}
+	s := &scan{o: o, stderr: stderr}
+	var (
+		err    error
+		sorted []*flow.Record
+		w      *writeSink
+	)
+	if o.wfile != "" {
+		w = &writeSink{o: o}
+	} else if err := pr.Begin(); err != nil {
+		return writeFailed(stderr, err)
+	}
+	err = s.run(files, func(kind flowfile.Kind, r *flowfile.Reader) error {
+		switch {
+		case w != nil:
+			return w.add(kind, r, s)
+		case kind != flowfile.KindFlow:
+			return nil
+		case o.order != nil:
+			rec := *r.Flow()
+			sorted = append(sorted, &rec)
+			return nil
+		default:
+			return pr.Print(r.Flow())
+		}
+	})
+	if err != nil {
+		return writeFailed(stderr, err)
+	}
+	if w != nil {
+		if err := w.close(); err != nil {
+			fmt.Fprintf(stderr, "godump: %v\n", err)
+			return exitFailure
+		}
+		if s.sum.Passed == 0 {
+			fmt.Fprintln(stdout, "No matching flows")
+		}
+		return s.exitCode()
+	}
+	if o.order != nil {
+		o.order.sort(sorted)
+		for _, r := range sorted {
+			if err := pr.Print(r); err != nil {
+				return writeFailed(stderr, err)
+			}
+		}
+	}
+	s.sum.Wall = time.Since(start)
+	s.sum.User, s.sum.Sys = cpuTimes()
+	if err := pr.End(&s.sum); err != nil {
+		return writeFailed(stderr, err)
+	}
+	return s.exitCode()
+}
+
+func (s *scan) exitCode() int {
+	if s.failed > 0 {
+		return exitInput
+	}
+	return exitOK
+}
+
+// writeFailed reports a failing stdout (a closed pipe ends quietly).
+func writeFailed(stderr io.Writer, err error) int {
+	if errors.Is(err, syscall.EPIPE) {
+		return exitFailure
+	}
+	fmt.Fprintf(stderr, "godump: %v\n", err)
+	return exitFailure
+}
+
+func cpuTimes() (user, sys time.Duration) {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0, 0
+	}
+	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
+}

@@ -1,0 +1,141 @@
+package output
+
+import (
+	"net/netip"
+	"strconv"
+
+	"github.com/nfgo/nftools/flow"
+)
+
+// ip is an address as nfdump's master record holds it: two 64-bit halves,
+// with an IPv4 address in the low 32 bits of the second half.
+type ip struct{ hi, lo uint64 }
+
+func ipOf(a netip.Addr) ip {
+	if !a.IsValid() {
+		return ip{}
+	}
+	if a.Is4() {
+		v := a.As4()
+		return ip{lo: uint64(v[0])<<24 | uint64(v[1])<<16 | uint64(v[2])<<8 | uint64(v[3])}
+	}
+	v := a.As16()
+	var x ip
+	for i := 0; i < 8; i++ {
+		x.hi = x.hi<<8 | uint64(v[i])
+		x.lo = x.lo<<8 | uint64(v[8+i])
+	}
+	return x
+}
+
+// appendIP4 appends the dotted quad of v (inet_ntop AF_INET).
+func appendIP4(b []byte, v uint32) []byte {
+	b = strconv.AppendUint(b, uint64(v>>24), 10)
+	b = append(b, '.')
+	b = strconv.AppendUint(b, uint64(v>>16&0xff), 10)
+	b = append(b, '.')
+	b = strconv.AppendUint(b, uint64(v>>8&0xff), 10)
+	b = append(b, '.')
+	return strconv.AppendUint(b, uint64(v&0xff), 10)
+}
+
+// appendIP6 appends x as glibc's inet_ntop(AF_INET6) prints it: the longest
+// run of two or more zero groups compressed (the first on ties), lower-case
+// hex, and an embedded dotted quad for ::a.b.c.d and ::ffff:a.b.c.d.
+func appendIP6(b []byte, x ip) []byte {
+	var w [8]uint16
+	for i := 0; i < 4; i++ {
+		w[i] = uint16(x.hi >> (48 - 16*uint(i)))
+		w[4+i] = uint16(x.lo >> (48 - 16*uint(i)))
+	}
+	best, bestLen, cur, curLen := -1, 0, -1, 0
+	for i := 0; i < 8; i++ {
+		if w[i] == 0 {
+			if cur < 0 {
+				cur, curLen = i, 1
+			} else {
+				curLen++
+			}
+			continue
+		}
+		if cur >= 0 {
+			if best < 0 || curLen > bestLen {
+				best, bestLen = cur, curLen
+			}
+			cur = -1
+		}
+	}
+	if cur >= 0 && (best < 0 || curLen > bestLen) {
+		best, bestLen = cur, curLen
+	}
+	if best >= 0 && bestLen < 2 {
+		best = -1
+	}
+	for i := 0; i < 8; i++ {
+		if best >= 0 && i >= best && i < best+bestLen {
+			if i == best {
+				b = append(b, ':')
+			}
+			continue
+		}
+		if i != 0 {
+			b = append(b, ':')
+		}
+		if i == 6 && best == 0 && (bestLen == 6 || (bestLen == 5 && w[5] == 0xffff)) {
+			return appendIP4(b, uint32(x.lo))
+		}
+		b = strconv.AppendUint(b, uint64(w[i]), 16)
+	}
+	if best >= 0 && best+bestLen == 8 {
+		b = append(b, ':')
+	}
+	return b
+}
+
+// appendAddr appends x as IPv6 when v6, else as IPv4.
+func appendAddr(b []byte, x ip, v6 bool) []byte {
+	if v6 {
+		return appendIP6(b, x)
+	}
+	return appendIP4(b, uint32(x.lo))
+}
+
+// condense shortens an address text longer than 16 characters to its first
+// 7 and last 7 characters around "..", as nfdump does without -6.
+func condense(s []byte) []byte {
+	if len(s) <= 16 {
+		return s
+	}
+	var t [16]byte
+	copy(t[:7], s[:7])
+	t[7], t[8] = '.', '.'
+	copy(t[9:], s[len(s)-7:])
+	return append(s[:0], t[:]...)
+}
+
+// elements returns the set of elements the record carries; a record built
+// by a producer (Elements zero) gets the set a writer would store.
+func elements(r *flow.Record) flow.Elements {
+	if r.Elements != 0 {
+		return r.Elements
+	}
+	return r.NeededElements()
+}
+
+// maskNet applies nfdump's ApplyNetMaskBits to x: for IPv4 the 32-bit shift
+// and for IPv6 the 64-bit shift wrap their count as the x86 instructions do,
+// so a mask of 0 keeps the address.
+func maskNet(x ip, bits uint8, v6 bool) ip {
+	if !v6 {
+		m := uint32(0xffffffff) << ((32 - uint32(bits)) & 31)
+		x.lo = uint64(uint32(x.lo) & m)
+		return x
+	}
+	if bits > 64 {
+		x.lo &= ^uint64(0) << ((128 - uint32(bits)) & 63)
+	} else {
+		x.hi &= ^uint64(0) << ((64 - uint32(bits)) & 63)
+		x.lo = 0
+	}
+	return x
+}
