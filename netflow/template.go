@@ -1,0 +1,582 @@
+package netflow
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/netip"
+
+	"github.com/nfgo/nftools/flow"
+)
+
+// varLength marks a variable-length field (RFC 7011 section 7).
+const varLength = 0xffff
+
+// IPFIX sub-template lists: nfcapd keeps templates holding them.
+const (
+	ieSubTemplateList      = 292
+	ieSubTemplateMultiList = 293
+)
+
+// field is one field of a data template, compiled against the element
+// table.
+type field struct {
+	inLen uint16 // bytes in the record, varLength for variable
+	skip  bool   // not mapped: only skipped over
+	sub   uint16 // IPFIX subTemplateList or subTemplateMultiList, else 0
+	ie    ie
+}
+
+// template is a data or options template of one exporter and domain.
+type template struct {
+	id   uint16
+	data bool
+
+	// data templates
+	fields []field
+	elems  flow.Elements // the modelled V3 elements every record gets
+	minLen int           // sum of the fixed lengths (var fields count 1)
+	// hasEvent: the template has NSEL/NEL event elements, for which
+	// nfcapd's v9 path flags the record as an event
+	hasEvent bool
+
+	// options templates
+	opt optTemplate
+}
+
+// optTag locates a value in an options record.
+type optTag struct{ off, len uint16 }
+
+// valid is nfcapd's CHECK_OPTION_DATA: the tag is set and fits.
+func (t optTag) valid(avail int) bool { return t.len > 0 && int(t.off)+int(t.len) <= avail }
+
+// Options template flags, as nfcapd names them.
+const (
+	optStd34    = 1
+	optStd35    = 2
+	optStdMask  = 0x3
+	opt302      = 4
+	opt304      = 8
+	opt305      = 16
+	opt306      = 32
+	optSampMask = 0x2c // sic: 302|304|306, 305 is not part of the mask
+	optSysUp    = 512
+	optOther    = 1024 // nbar, interface and VRF names: kept, not decoded
+)
+
+type optTemplate struct {
+	flags      uint32
+	sampler    bool // nfcapd's SAMPLER_TEMPLATE
+	id         optTag
+	algorithm  optTag
+	pktInterv  optTag
+	spaceInter optTag
+	sysUp      optTag
+}
+
+// setOption records where an options template carries an element.
+func (o *optTemplate) setOption(typ uint16, t optTag) {
+	switch typ {
+	case 34:
+		o.spaceInter, o.flags = t, o.flags|optStd34
+	case 35:
+		o.algorithm, o.flags = t, o.flags|optStd35
+	case 48, 302:
+		o.id, o.flags = t, o.flags|opt302
+	case 49, 304:
+		o.algorithm, o.flags = t, o.flags|opt304
+	case 305:
+		o.pktInterv, o.flags = t, o.flags|opt305
+	case 50, 306:
+		o.spaceInter, o.flags = t, o.flags|opt306
+	case 160:
+		o.sysUp, o.flags = t, o.flags|optSysUp
+	case 94, 95, 96, 10, 83, 234, 236:
+		o.flags |= optOther
+	}
+}
+
+// finish decides what the options template is for, as nfcapd does.
+func (o *optTemplate) finish() {
+	o.sampler = o.flags&optSampMask == opt306 || o.flags&optStdMask == optStd34
+}
+
+// putTemplate stores t for e, replacing one with the same id, within the
+// cap on templates.
+func (d *Decoder) putTemplate(e *exporter, t *template) error {
+	if e.templates == nil {
+		e.templates = make(map[uint16]*template)
+	}
+	if _, ok := e.templates[t.id]; !ok && len(e.templates) >= d.opts.MaxTemplates {
+		return d.fail(e, e.key.addr, e.key.version, ReasonTooManyTemplate, "template %d: limit of %d templates reached", t.id, d.opts.MaxTemplates)
+	}
+	e.templates[t.id] = t
+	return nil
+}
+
+// compile builds a data template from (type, length, enterprise) triples;
+// it reports false when no field maps to anything, in which case nfcapd
+// ignores the template.
+func compileField(tab map[uint16]ie, typ, length uint16) (field, bool) {
+	f := field{inLen: length}
+	x, ok := tab[typ]
+	if !ok {
+		f.skip = true
+		return f, false
+	}
+	f.ie = x
+	return f, true
+}
+
+// finishTemplate computes the element set and minimum record length.
+func (t *template) finishTemplate() {
+	for _, f := range t.fields {
+		if f.inLen == varLength {
+			t.minLen++
+		} else {
+			t.minLen += int(f.inLen)
+		}
+		if !f.skip && f.ie.elem != 0 && f.ie.elem <= flow.MaxModeledElement {
+			t.elems = t.elems.With(int(f.ie.elem))
+		}
+		if !f.skip && (f.ie.elem == exNselCommon || f.ie.elem == exNelCommon) {
+			t.hasEvent = true
+		}
+	}
+}
+
+var (
+	errShortRecord = errors.New("record runs past the end of its set")
+	errNested      = errors.New("sub-template lists nested too deeply")
+	errSubList     = errors.New("bad sub-template list")
+)
+
+// subTemplates decodes an IPFIX subTemplateList or subTemplateMultiList
+// (RFC 6313) into the same record, as nfcapd does: one record of each
+// listed sub-template whose template is known, adding its elements.
+func subTemplates(typ uint16, v []byte, r *flow.Record, stack *[numStack]uint64, e *exporter, depth int) error {
+	if len(v) < 1 {
+		return errSubList
+	}
+	v = v[1:] // semantic
+	runSub := func(id uint16, data []byte) error {
+		st := e.templates[id]
+		if st == nil || !st.data || len(data) == 0 {
+			return nil
+		}
+		r.Elements |= st.elems
+		_, err := st.run(data, r, stack, e, depth+1)
+		return err
+	}
+	if typ == ieSubTemplateList {
+		if len(v) < 2 {
+			return errSubList
+		}
+		return runSub(binary.BigEndian.Uint16(v), v[2:])
+	}
+	for len(v) > 4 {
+		id, size := binary.BigEndian.Uint16(v), int(binary.BigEndian.Uint16(v[2:]))
+		if size > len(v) {
+			return errSubList
+		}
+		if size < 4 {
+			return errSubList // nfcapd would loop; RFC 6313 needs the header
+		}
+		if err := runSub(id, v[4:size]); err != nil {
+			return err
+		}
+		v = v[size:]
+	}
+	return nil
+}
+
+// run decodes one data record of t from b into r (prepared by the caller)
+// and stack, the way nfcapd's sequencer copies values: numbers big-endian
+// and truncated to the size of nfdump's field, lengths 9-15 and longer or
+// variable fields copied as raw bytes. It returns the bytes consumed.
+func (t *template) run(b []byte, r *flow.Record, stack *[numStack]uint64, e *exporter, depth int) (int, error) {
+	if depth > 16 {
+		return 0, errNested
+	}
+	pos := 0
+	for i := range t.fields {
+		f := &t.fields[i]
+		n := int(f.inLen)
+		isVar := f.inLen == varLength
+		if isVar {
+			if pos >= len(b) {
+				return 0, errShortRecord
+			}
+			n = int(b[pos])
+			pos++
+			if n == 255 {
+				if pos+2 > len(b) {
+					return 0, errShortRecord
+				}
+				n = int(binary.BigEndian.Uint16(b[pos:]))
+				pos += 2
+			}
+		}
+		if pos+n > len(b) {
+			return 0, errShortRecord
+		}
+		v := b[pos : pos+n]
+		pos += n
+		if f.sub != 0 && e != nil {
+			if err := subTemplates(f.sub, v, r, stack, e, depth); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		if f.skip || n == 0 {
+			// skipped, or a zero-length placeholder: nfcapd creates the
+			// element but copies no value
+			continue
+		}
+		if f.ie.varOut {
+			continue // payloads and NBAR ids: not modelled
+		}
+		if isVar || n > 16 {
+			rawCopy(r, f.ie.target, f.ie.outLen, v)
+			continue
+		}
+		var lo, hi uint64
+		switch {
+		case n <= 8:
+			for _, c := range v {
+				lo = lo<<8 | uint64(c)
+			}
+		case n == 16:
+			lo = binary.BigEndian.Uint64(v)
+			hi = binary.BigEndian.Uint64(v[8:])
+		default:
+			// lengths 9-15: nfcapd memcpy()s them into a host-order
+			// 128-bit buffer
+			var buf [16]byte
+			copy(buf[:], v)
+			lo = binary.LittleEndian.Uint64(buf[:])
+			hi = binary.LittleEndian.Uint64(buf[8:])
+		}
+		if f.ie.stack != sNone {
+			stack[f.ie.stack] = lo
+		}
+		if f.ie.target != tNone {
+			setTarget(r, f.ie.target, lo, hi)
+		}
+	}
+	return pos, nil
+}
+
+// rawCopy emulates nfcapd copying raw bytes over the start of a field held
+// in host (little-endian) order.
+func rawCopy(r *flow.Record, t target, outLen uint8, v []byte) {
+	if t == tNone || outLen == 0 {
+		return
+	}
+	lo, hi := getTarget(r, t)
+	var mem [16]byte
+	binary.LittleEndian.PutUint64(mem[:], lo)
+	binary.LittleEndian.PutUint64(mem[8:], hi)
+	if t == tSrc6 || t == tDst6 || t == tNextHop6 || t == tBGP6 {
+		// the two halves of an IPv6 address are host-order uint64s
+		binary.LittleEndian.PutUint64(mem[:], lo)
+		binary.LittleEndian.PutUint64(mem[8:], hi)
+	}
+	copy(mem[:min(int(outLen), 16)], v)
+	setTarget(r, t, binary.LittleEndian.Uint64(mem[:]), binary.LittleEndian.Uint64(mem[8:]))
+}
+
+func addr16(lo, hi uint64) netip.Addr {
+	var a [16]byte
+	binary.BigEndian.PutUint64(a[:], lo)
+	binary.BigEndian.PutUint64(a[8:], hi)
+	return netip.AddrFrom16(a)
+}
+
+func addr4u(v uint64) netip.Addr {
+	u := uint32(v)
+	return netip.AddrFrom4([4]byte{byte(u >> 24), byte(u >> 16), byte(u >> 8), byte(u)})
+}
+
+func addrVal(a netip.Addr) (uint64, uint64) {
+	if !a.IsValid() {
+		return 0, 0
+	}
+	if a.Is4() {
+		b := a.As4()
+		return uint64(binary.BigEndian.Uint32(b[:])), 0
+	}
+	b := a.As16()
+	return binary.BigEndian.Uint64(b[:]), binary.BigEndian.Uint64(b[8:])
+}
+
+// setTarget stores a value into a Record field, truncated to the size the
+// field has in nfdump's element.
+func setTarget(r *flow.Record, t target, lo, hi uint64) {
+	switch t {
+	case tInBytes:
+		r.InBytes = lo
+	case tInPackets:
+		r.InPackets = lo
+	case tFlows:
+		r.Flows = lo
+	case tProto:
+		r.Proto = uint8(lo)
+	case tSrcTos:
+		r.SrcTos = uint8(lo)
+	case tFwdStatus:
+		r.FwdStatus = uint8(lo)
+	case tTCPFlags:
+		r.TCPFlags = uint8(lo)
+	case tSrcPort:
+		r.SrcPort = uint16(lo)
+	case tDstPort:
+		r.DstPort = uint16(lo)
+	case tSrc4:
+		r.SrcAddr = addr4u(lo)
+	case tDst4:
+		r.DstAddr = addr4u(lo)
+	case tSrc6:
+		r.SrcAddr = addr16(lo, hi)
+	case tDst6:
+		r.DstAddr = addr16(lo, hi)
+	case tSrcMask:
+		r.SrcMask = uint8(lo)
+	case tDstMask:
+		r.DstMask = uint8(lo)
+	case tInput:
+		r.Input = uint32(lo)
+	case tOutput:
+		r.Output = uint32(lo)
+	case tNextHop4:
+		r.IPNextHop = addr4u(lo)
+	case tNextHop6:
+		r.IPNextHop = addr16(lo, hi)
+	case tBGP4:
+		r.BGPNextHop = addr4u(lo)
+	case tBGP6:
+		r.BGPNextHop = addr16(lo, hi)
+	case tSrcAS:
+		r.SrcAS = uint32(lo)
+	case tDstAS:
+		r.DstAS = uint32(lo)
+	case tFirst:
+		r.First = lo
+	case tLast:
+		r.Last = lo
+	case tOutBytes:
+		r.OutBytes = lo
+	case tOutPackets:
+		r.OutPackets = lo
+	case tDstTos:
+		r.DstTos = uint8(lo)
+	case tInSrcMAC:
+		r.InSrcMAC = lo
+	case tOutDstMAC:
+		r.OutDstMAC = lo
+	case tInDstMAC:
+		r.InDstMAC = lo
+	case tOutSrcMAC:
+		r.OutSrcMAC = lo
+	case tSrcVLAN:
+		r.SrcVLAN = uint32(lo)
+	case tDstVLAN:
+		r.DstVLAN = uint32(lo)
+	case tDir:
+		r.Dir = uint8(lo)
+	case tBiDir:
+		r.BiFlowDir = uint8(lo)
+	case tEndReason:
+		r.EndReason = uint8(lo)
+	case tNextAS:
+		r.NextAS = uint32(lo)
+	case tPrevAS:
+		r.PrevAS = uint32(lo)
+	case tClientDelay:
+		r.ClientNwDelay = lo
+	case tServerDelay:
+		r.ServerNwDelay = lo
+	case tApplLatency:
+		r.ApplLatency = lo
+	default:
+		if t >= tMPLS1 && t < tMPLS1+10 {
+			r.MPLS[t-tMPLS1] = uint32(lo)
+		}
+	}
+}
+
+// getTarget reads a Record field back as setTarget stores it.
+func getTarget(r *flow.Record, t target) (uint64, uint64) {
+	switch t {
+	case tInBytes:
+		return r.InBytes, 0
+	case tInPackets:
+		return r.InPackets, 0
+	case tFlows:
+		return r.Flows, 0
+	case tProto:
+		return uint64(r.Proto), 0
+	case tSrcTos:
+		return uint64(r.SrcTos), 0
+	case tFwdStatus:
+		return uint64(r.FwdStatus), 0
+	case tTCPFlags:
+		return uint64(r.TCPFlags), 0
+	case tSrcPort:
+		return uint64(r.SrcPort), 0
+	case tDstPort:
+		return uint64(r.DstPort), 0
+	case tSrc4, tSrc6:
+		return addrVal(r.SrcAddr)
+	case tDst4, tDst6:
+		return addrVal(r.DstAddr)
+	case tSrcMask:
+		return uint64(r.SrcMask), 0
+	case tDstMask:
+		return uint64(r.DstMask), 0
+	case tInput:
+		return uint64(r.Input), 0
+	case tOutput:
+		return uint64(r.Output), 0
+	case tNextHop4, tNextHop6:
+		return addrVal(r.IPNextHop)
+	case tBGP4, tBGP6:
+		return addrVal(r.BGPNextHop)
+	case tSrcAS:
+		return uint64(r.SrcAS), 0
+	case tDstAS:
+		return uint64(r.DstAS), 0
+	case tFirst:
+		return r.First, 0
+	case tLast:
+		return r.Last, 0
+	case tOutBytes:
+		return r.OutBytes, 0
+	case tOutPackets:
+		return r.OutPackets, 0
+	case tDstTos:
+		return uint64(r.DstTos), 0
+	case tInSrcMAC:
+		return r.InSrcMAC, 0
+	case tOutDstMAC:
+		return r.OutDstMAC, 0
+	case tInDstMAC:
+		return r.InDstMAC, 0
+	case tOutSrcMAC:
+		return r.OutSrcMAC, 0
+	case tSrcVLAN:
+		return uint64(r.SrcVLAN), 0
+	case tDstVLAN:
+		return uint64(r.DstVLAN), 0
+	case tDir:
+		return uint64(r.Dir), 0
+	case tBiDir:
+		return uint64(r.BiFlowDir), 0
+	case tEndReason:
+		return uint64(r.EndReason), 0
+	case tNextAS:
+		return uint64(r.NextAS), 0
+	case tPrevAS:
+		return uint64(r.PrevAS), 0
+	case tClientDelay:
+		return r.ClientNwDelay, 0
+	case tServerDelay:
+		return r.ServerNwDelay, 0
+	case tApplLatency:
+		return r.ApplLatency, 0
+	}
+	if t >= tMPLS1 && t < tMPLS1+10 {
+		return uint64(r.MPLS[t-tMPLS1]), 0
+	}
+	return 0, 0
+}
+
+// prepare resets r for a record of template t: the elements the template
+// yields and zero addresses of the families its elements carry, so a
+// record keeps an element even when its values stay zero.
+func (t *template) prepare(r *flow.Record, e *exporter, version uint8, msecReceived uint64) {
+	*r = flow.Record{
+		Elements:   t.elems.With(receivedElement(e.key.addr)),
+		NFVersion:  version,
+		ExporterID: e.info.SysID,
+		Received:   msecReceived,
+		Exporter:   e.key.addr,
+	}
+	el := t.elems
+	zero4 := netip.AddrFrom4([4]byte{})
+	if el.Has(flow.ElemIPv4) {
+		r.SrcAddr, r.DstAddr = zero4, zero4
+	}
+	if el.Has(flow.ElemIPv6) {
+		r.SrcAddr, r.DstAddr = netip.IPv6Unspecified(), netip.IPv6Unspecified()
+	}
+	if el.Has(flow.ElemIPNextHopV4) {
+		r.IPNextHop = zero4
+	}
+	if el.Has(flow.ElemIPNextHopV6) {
+		r.IPNextHop = netip.IPv6Unspecified()
+	}
+	if el.Has(flow.ElemBGPNextHopV4) {
+		r.BGPNextHop = zero4
+	}
+	if el.Has(flow.ElemBGPNextHopV6) {
+		r.BGPNextHop = netip.IPv6Unspecified()
+	}
+}
+
+// optionData processes an options data set of an options template: the
+// first record's sampler or SysUpTime, as nfcapd does.
+func (d *Decoder) optionData(e *exporter, t *template, b []byte, h Handler) {
+	o := &t.opt
+	if o.sampler {
+		if o.flags&optSampMask != 0 {
+			s := flow.Sampler{}
+			if o.id.valid(len(b)) {
+				s.ID = int64(getVal(b, o.id))
+			}
+			if o.algorithm.valid(len(b)) {
+				s.Algorithm = uint16(getVal(b, o.algorithm))
+			}
+			if o.pktInterv.valid(len(b)) {
+				s.PacketInterval = uint32(getVal(b, o.pktInterv))
+			}
+			if o.spaceInter.valid(len(b)) {
+				s.SpaceInterval = uint32(getVal(b, o.spaceInter))
+			}
+			if s.PacketInterval == 0 {
+				s.PacketInterval = 1
+				if s.SpaceInterval > 0 {
+					s.SpaceInterval--
+				}
+			}
+			d.insertSampler(e, s, h)
+		} else if o.flags&optStdMask != 0 {
+			s := flow.Sampler{ID: flow.SamplerGeneric, PacketInterval: 1}
+			if o.algorithm.valid(len(b)) {
+				s.Algorithm = uint16(getVal(b, o.algorithm))
+			}
+			if o.spaceInter.valid(len(b)) {
+				s.SpaceInterval = uint32(getVal(b, o.spaceInter))
+				if s.SpaceInterval > 0 {
+					s.SpaceInterval--
+				}
+			}
+			d.insertSampler(e, s, h)
+		}
+	}
+	if o.flags&optSysUp != 0 && o.sysUp.valid(len(b)) {
+		e.sysUpTime = getVal(b, o.sysUp)
+	}
+}
+
+// getVal is nfcapd's Get_val: a big-endian number of 1 to 8 bytes, 0 for
+// other lengths.
+func getVal(b []byte, t optTag) uint64 {
+	if t.len < 1 || t.len > 8 {
+		return 0
+	}
+	var v uint64
+	for _, c := range b[t.off : t.off+t.len] {
+		v = v<<8 | uint64(c)
+	}
+	return v
+}

@@ -1,0 +1,239 @@
+package netflow
+
+import (
+	"encoding/binary"
+	"net/netip"
+
+	"github.com/nfgo/nftools/flow"
+)
+
+// NetFlow v9 (RFC 3954).
+//
+// header:   version(2) count(2) sysUptime(4) unixSecs(4) sequence(4) sourceID(4)
+// flowset:  id(2) length(2) content
+//
+//	id 0:   templates:        { templateID(2) fieldCount(2) { type(2) length(2) }... }...
+//	id 1:   options template: templateID(2) scopeLen(2) optionLen(2) { type(2) length(2) }...
+//	id>255: data records of that template, padded to 4 bytes
+const v9HeaderLen = 20
+
+func (d *Decoder) decodeV9(pkt []byte, from netip.Addr, msecReceived uint64, h Handler) error {
+	be := binary.BigEndian
+	if len(pkt) < v9HeaderLen {
+		return d.fail(nil, from, 9, ReasonShort, "%d bytes, header needs %d", len(pkt), v9HeaderLen)
+	}
+	e, err := d.getExporter(exporterKey{version: 9, addr: from, id: be.Uint32(pkt[16:])}, h)
+	if err != nil {
+		return err
+	}
+	if !e.started {
+		e.started = true
+		d.staticSampler(e, h)
+	}
+	e.packets++
+	d.counters.Datagrams++
+	e.bootTime = 1000*uint64(be.Uint32(pkt[8:])) - uint64(be.Uint32(pkt[4:]))
+	d.checkSequence(e, be.Uint32(pkt[12:]), 1)
+
+	var first error
+	note := func(err error) {
+		if first == nil {
+			first = err
+		}
+	}
+	for p := pkt[v9HeaderLen:]; len(p) > 0; {
+		if len(p) < 4 {
+			break
+		}
+		id, length := be.Uint16(p), int(be.Uint16(p[2:]))
+		if length == 0 {
+			note(d.fail(e, from, 9, ReasonFlowsetLength, "flowset %d of zero length", id))
+			break
+		}
+		if length <= 4 {
+			break // padding: nfcapd stops here
+		}
+		if length > len(p) {
+			note(d.fail(e, from, 9, ReasonFlowsetLength, "flowset %d of %d bytes, %d left", id, length, len(p)))
+			break
+		}
+		set := p[4:length]
+		p = p[length:]
+		switch {
+		case id == 0:
+			if err := d.v9Templates(e, set); err != nil {
+				note(err)
+			}
+		case id == 1:
+			if err := d.v9OptionTemplate(e, set); err != nil {
+				note(err)
+			}
+		case id < 256:
+			note(d.fail(e, from, 9, ReasonFlowsetID, "flowset id %d", id))
+		default:
+			t := e.templates[id]
+			switch {
+			case t == nil:
+				note(d.fail(e, from, 9, ReasonUnknownTemplate, "data flowset for template %d", id))
+			case t.data:
+				if err := d.v9Data(e, t, set, msecReceived, h); err != nil {
+					note(err)
+				}
+			default:
+				d.optionData(e, t, set, h)
+			}
+		}
+	}
+	return first
+}
+
+func (d *Decoder) v9Templates(e *exporter, b []byte) error {
+	be := binary.BigEndian
+	for len(b) > 0 {
+		if len(b) < 4 {
+			return d.fail(e, e.key.addr, 9, ReasonTemplate, "%d bytes left in template flowset", len(b))
+		}
+		id, count := be.Uint16(b), int(be.Uint16(b[2:]))
+		need := 4 + 4*count
+		if len(b) < need {
+			return d.fail(e, e.key.addr, 9, ReasonTemplate, "template %d: %d fields need %d bytes, have %d", id, count, need, len(b))
+		}
+		t := &template{id: id, data: true, fields: make([]field, 0, count)}
+		common := 0
+		for i := 0; i < count; i++ {
+			f, ok := compileField(v9Fields, be.Uint16(b[4+4*i:]), be.Uint16(b[6+4*i:]))
+			if ok {
+				common++
+			}
+			t.fields = append(t.fields, f)
+		}
+		b = b[need:]
+		if common == 0 {
+			continue // nfcapd ignores a template with nothing it knows
+		}
+		t.finishTemplate()
+		// nfcapd adds the receive time to every v9 data template, so every
+		// record has EXgenericFlow.
+		t.elems = t.elems.With(flow.ElemGeneric)
+		if t.minLen == 0 {
+			return d.fail(e, e.key.addr, 9, ReasonZeroLength, "template %d has only zero-length fields", id)
+		}
+		if err := d.putTemplate(e, t); err != nil {
+			return err
+		}
+		if len(b) < 4 {
+			return nil
+		}
+	}
+	return nil
+}
+
+func (d *Decoder) v9OptionTemplate(e *exporter, b []byte) error {
+	be := binary.BigEndian
+	if len(b) < 6 {
+		return d.fail(e, e.key.addr, 9, ReasonOptionTemplate, "%d bytes", len(b))
+	}
+	id, scopeLen, optLen := be.Uint16(b), int(be.Uint16(b[2:])), int(be.Uint16(b[4:]))
+	if scopeLen&3 != 0 || optLen&3 != 0 {
+		return d.fail(e, e.key.addr, 9, ReasonOptionTemplate, "template %d: scope length %d or option length %d not a multiple of 4", id, scopeLen, optLen)
+	}
+	if 6+scopeLen+optLen > len(b) {
+		return d.fail(e, e.key.addr, 9, ReasonOptionTemplate, "template %d: %d bytes of fields, %d left", id, scopeLen+optLen, len(b)-6)
+	}
+	delete(e.templates, id)
+	t := &template{id: id}
+	var off uint16
+	p := b[6:]
+	for i := 0; i < scopeLen/4; i++ {
+		off += be.Uint16(p[4*i+2:])
+	}
+	p = p[scopeLen:]
+	for i := 0; i < optLen/4; i++ {
+		typ, l := be.Uint16(p[4*i:]), be.Uint16(p[4*i+2:])
+		t.opt.setOption(typ, optTag{off, l})
+		off += l
+	}
+	if t.opt.flags == 0 {
+		return nil
+	}
+	t.opt.finish()
+	return d.putTemplate(e, t)
+}
+
+func (d *Decoder) v9Data(e *exporter, t *template, b []byte, msecReceived uint64, h Handler) error {
+	r := &d.rec
+	event := t.hasEvent
+	for len(b) >= 4 { // fewer than 4 bytes: padding
+		t.prepare(r, e, 9, msecReceived)
+		var stack [numStack]uint64
+		n, err := t.run(b, r, &stack, e, 0)
+		if err != nil {
+			return d.fail(e, e.key.addr, 9, ReasonRecord, "template %d: %v", t.id, err)
+		}
+		b = b[n:]
+		r.EngineType, r.EngineID = uint8(e.key.id>>8), uint8(e.key.id)
+		if stack[sEngineType] != 0 {
+			r.EngineType = uint8(stack[sEngineType])
+		}
+		if stack[sEngineID] != 0 {
+			r.EngineID = uint8(stack[sEngineID])
+		}
+		pi, si, sampled := samplingFor(e, int64(uint32(stack[sSampler])))
+		if sampled {
+			r.Flags |= flow.FlagSampled
+		}
+		if stack[sLastUp] != 0 {
+			first, last := stack[sFirstUp], stack[sLastUp]
+			if first > last {
+				r.First = e.bootTime - 0x100000000 + first
+			} else {
+				r.First = e.bootTime + first
+			}
+			r.Last = e.bootTime + last
+		}
+		if si > 0 {
+			r.InPackets = scale(r.InPackets, pi, si)
+			r.InBytes = scale(r.InBytes, pi, si)
+		}
+		if r.Proto == flow.ProtoICMP || r.Proto == flow.ProtoICMPv6 {
+			r.SrcPort = 0
+			switch {
+			case stack[sICMP] != 0:
+				r.DstPort = uint16(stack[sICMP])
+			case stack[sICMPType] != 0 || stack[sICMPCode] != 0:
+				r.DstPort = uint16(256*stack[sICMPType] + stack[sICMPCode])
+			default:
+				r.DstPort = 0
+			}
+		}
+		if r.Elements.Has(flow.ElemCounters) {
+			if si > 0 {
+				r.OutPackets = scale(r.OutPackets, pi, si)
+				r.OutBytes = scale(r.OutBytes, pi, si)
+			}
+			if r.Flows == 0 {
+				r.Flows = 1
+			}
+		}
+		if event {
+			r.Flags |= flow.FlagEvent
+		}
+		if r.Elements.Has(flow.ElemLatency) {
+			r.ClientNwDelay += 1000000 * stack[sClientSec]
+			r.ServerNwDelay += 1000000 * stack[sServerSec]
+			r.ApplLatency += 1000000 * stack[sApplSec]
+		}
+		e.flows++
+		d.counters.Flows++
+		h.Flow(r)
+	}
+	return nil
+}
+
+// scale multiplies a counter by the sampling rate as nfcapd does.
+func scale(v, pi, si uint64) uint64 {
+	if pi == 0 {
+		pi = 1
+	}
+	return v * (pi + si) / pi
+}
