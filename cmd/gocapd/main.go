@@ -3,17 +3,27 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/nfgo/nftools/collector"
+	"github.com/nfgo/nftools/flowfile"
+	"github.com/nfgo/nftools/internal/daemon"
 	"github.com/nfgo/nftools/internal/version"
 )
-
-var errNotImplemented = errors.New("collecting flows is not implemented yet (issue #3)")
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -22,10 +32,22 @@ func main() {
 // run is the whole command with its streams passed in; it returns the exit
 // code.
 func run(args []string, stdout, stderr io.Writer) int {
-	return spec.Main(args, stdout, stderr, action)
+	return spec.Main(args, stdout, stderr, func(c *cli.Context) error {
+		return action(c, stderr)
+	})
 }
 
-func action(c *cli.Context) error {
+// options is the command line after checking.
+type options struct {
+	listen    collector.ListenConfig
+	cfg       collector.Config
+	daemonize bool
+	pidFile   string
+	user      string
+	group     string
+}
+
+func action(c *cli.Context, stderr io.Writer) error {
 	switch {
 	case c.Bool("h"):
 		return spec.PrintUsage(c.App.Writer)
@@ -33,5 +55,278 @@ func action(c *cli.Context) error {
 		_, err := fmt.Fprintln(c.App.Writer, version.Banner(spec.Name))
 		return err
 	}
-	return errNotImplemented
+	if c.Args().Len() > 0 {
+		return fmt.Errorf("unexpected argument %q", c.Args().First())
+	}
+	var notes []string
+	o, err := parseOptions(c, &notes)
+	if err != nil {
+		return err
+	}
+	if o.daemonize && !daemon.IsChild() {
+		_, err := daemon.Background(30 * time.Second)
+		return err
+	}
+
+	log := daemon.NewStreamLogger(stderr)
+	if daemon.IsChild() {
+		if l, err := daemon.NewSyslogLogger(spec.Name); err == nil {
+			log = l
+		}
+	}
+	defer log.Close()
+	for _, n := range notes {
+		log.Infof("%s", n)
+	}
+	err = serve(o, log)
+	daemon.Ready(err)
+	if err != nil {
+		log.Errorf("%v", err)
+		log.Errorf("Terminated due to errors")
+		return cli.Exit("", 1)
+	}
+	return nil
+}
+
+// serve binds the socket, drops privileges and collects until a signal.
+func serve(o *options, log *daemon.Logger) error {
+	o.cfg.Infof, o.cfg.Errorf = log.Infof, log.Errorf
+	if o.cfg.Verbose > 0 {
+		log.Infof("Verbose log level: %d", o.cfg.Verbose)
+	}
+	conn, bound, err := collector.Listen(o.listen)
+	if err != nil {
+		return fmt.Errorf("Receive socket error: %w", err)
+	}
+	log.Infof("%s", bound)
+	if o.pidFile != "" {
+		if err := daemon.WritePidFile(o.pidFile); err != nil {
+			conn.Close()
+			return err
+		}
+		defer daemon.RemovePidFile(o.pidFile)
+	}
+	if err := daemon.DropPrivileges(o.user, o.group); err != nil {
+		conn.Close()
+		return fmt.Errorf("drop privileges: %w", err)
+	}
+	o.cfg.Started = func() {
+		log.Infof("Startup %s.", spec.Name)
+		daemon.Ready(nil)
+	}
+	col, err := collector.New(o.cfg, conn)
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	for _, u := range collector.CheckCommand(o.cfg.Command) {
+		log.Errorf("Unknown format token '%s'", u)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			col.Rotate()
+		}
+	}()
+
+	err = col.Run(ctx)
+	log.Infof("Terminating %s.", spec.Name)
+	return err
+}
+
+// parseOptions checks the command line the way nfcapd does.
+func parseOptions(c *cli.Context, notes *[]string) (*options, error) {
+	for _, l := range []string{"C", "m", "i", "f", "E"} {
+		if c.IsSet(l) {
+			return nil, fmt.Errorf("option -%s is not implemented yet", l)
+		}
+	}
+	if c.IsSet("T") {
+		*notes = append(*notes, "Option -T no longer supported and ignored")
+	}
+	o := &options{}
+	o.listen.Port = "9995"
+	if c.IsSet("p") {
+		o.listen.Port = c.String("p")
+	}
+	o.listen.Host = c.String("b")
+	if c.Bool("4") && c.Bool("6") {
+		return nil, errors.New("ERROR, Accepts only one protocol IPv4 or IPv6!")
+	}
+	if c.Bool("4") {
+		o.listen.Family = 4
+	}
+	if c.Bool("6") {
+		o.listen.Family = 6
+	}
+	o.listen.Group = c.String("J")
+	if o.listen.Group != "" && o.listen.Host != "" {
+		return nil, errors.New("ERROR, -b and -j are mutually exclusive!!")
+	}
+	if c.IsSet("B") {
+		n, err := strconv.Atoi(c.String("B"))
+		if err != nil || n < 0 {
+			return nil, errors.New("Argument error for -B")
+		}
+		o.listen.Buffer = n
+	}
+
+	cfg := &o.cfg
+	cfg.Interval = 300 * time.Second
+	if c.IsSet("t") {
+		n, err := strconv.Atoi(c.String("t"))
+		if err != nil || n <= 2 {
+			return nil, errors.New("time interval <= 2s not allowed")
+		}
+		cfg.Interval = time.Duration(n) * time.Second
+	}
+	if c.IsSet("S") {
+		n, err := strconv.Atoi(c.String("S"))
+		if err != nil || n < 0 || n > flowfile.MaxLayout {
+			return nil, fmt.Errorf("No such subdir level %s", c.String("S"))
+		}
+		cfg.Layout = n
+	}
+	cfg.Zone = c.Bool("Z")
+	cfg.Expire = c.Bool("e")
+	if cfg.Zone && cfg.Expire {
+		return nil, errors.New("ERROR, -Z timezone extension breaks expire -e")
+	}
+	cfg.Command = c.String("x")
+	cfg.Verbose = c.Count("v")
+
+	methods := 0
+	for _, l := range []string{"z", "y", "j"} {
+		if c.IsSet(l) {
+			methods++
+		}
+	}
+	if methods > 1 {
+		return nil, errors.New("ERROR, Use either -z, -j or -y for compression")
+	}
+	switch {
+	case c.IsSet("y"):
+		cfg.Compression = flowfile.LZ4
+	case c.IsSet("j"):
+		cfg.Compression = flowfile.BZ2
+	case c.IsSet("z"):
+		cfg.Compression = flowfile.LZO
+		if v := c.String("z"); v != "" {
+			comp, lvl, err := flowfile.ParseCompression(v)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Compression, cfg.Level = comp, lvl
+		}
+	}
+
+	if c.IsSet("s") {
+		n, err := strconv.ParseInt(c.String("s"), 10, 64)
+		if err != nil || n == 0 || n > 10000000 || n < -10000000 {
+			return nil, fmt.Errorf("Invalid sampling rate: %s", c.String("s"))
+		}
+		cfg.DefaultSampling = n
+	}
+	reps := c.StringSlice("R")
+	if len(reps) > 8 {
+		return nil, errors.New("ERROR, up to 8 repeaters allowed")
+	}
+	for _, r := range reps {
+		ap, err := parseRepeater(r)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Repeaters = append(cfg.Repeaters, ap)
+	}
+
+	ident := "none"
+	if c.IsSet("I") {
+		ident = c.String("I")
+		if err := flowfile.CheckIdent(ident); err != nil {
+			return nil, err
+		}
+	}
+	dir := c.String("w")
+	if c.IsSet("l") {
+		*notes = append(*notes, "-l is a legacy option and may get removed in future. Please use -w to set output directory")
+		if dir == "" {
+			dir = c.String("l")
+		}
+	}
+	if dir != "" {
+		d, err := realDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Sources = append(cfg.Sources, collector.Source{Ident: ident, Dir: d})
+	}
+	for _, n := range c.StringSlice("n") {
+		s, err := collector.ParseSource(n)
+		if err != nil {
+			return nil, err
+		}
+		if s.Dir, err = realDir(s.Dir); err != nil {
+			return nil, err
+		}
+		if err := flowfile.CheckIdent(s.Ident); err != nil {
+			return nil, err
+		}
+		cfg.Sources = append(cfg.Sources, s)
+	}
+	if c.IsSet("M") {
+		d, err := realDir(c.String("M"))
+		if err != nil {
+			return nil, err
+		}
+		cfg.DynamicDir = d
+	}
+	if len(cfg.Sources) == 0 && cfg.DynamicDir == "" {
+		return nil, errors.New("ERROR, No source configurations found")
+	}
+
+	o.daemonize = c.Bool("D")
+	o.pidFile = c.String("P")
+	if o.pidFile != "" {
+		p, err := filepath.Abs(o.pidFile)
+		if err != nil {
+			return nil, err
+		}
+		o.pidFile = p
+	}
+	o.user, o.group = c.String("u"), c.String("g")
+	return o, nil
+}
+
+// realDir returns the real path of an existing directory, as nfcapd stores
+// -w.
+func realDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs)
+	}
+	if err != nil {
+		return "", fmt.Errorf("path does not exist: %s\nNo valid directory: %s", dir, dir)
+	}
+	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("No valid directory: %s", dir)
+	}
+	return abs, nil
+}
+
+// parseRepeater reads -R host[/port] (port 9995 by default).
+func parseRepeater(s string) (netip.AddrPort, error) {
+	host, port, ok := strings.Cut(s, "/")
+	if !ok {
+		port = "9995"
+	}
+	a, err := net.ResolveUDPAddr("udp", net.JoinHostPort(host, port))
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("repeater %s: %w", s, err)
+	}
+	return a.AddrPort(), nil
 }

@@ -7,7 +7,8 @@ import "github.com/nfgo/nftools/internal/getopt"
 // changes: -R takes its host[/port] value, as the Debian 1.7.1 binary and
 // later versions parse it (the string above has no ':' after R), and -z
 // takes an optional compression method as later nfcapd versions do. Only the
-// options marked Implemented work in this release; man/gocapd.1 documents
+// options marked Implemented work in this release (-C, -m, -i, -f and -E
+// do not yet); man/gocapd.1 documents
 // exactly those.
 var spec = &getopt.Spec{
 	Name:     "gocapd",
@@ -17,44 +18,44 @@ var spec = &getopt.Spec{
 		{Letter: 'V', Usage: "print the version and exit", Implemented: true},
 
 		// Where flows come from.
-		{Letter: 'p', Arg: getopt.RequiredArg, ArgName: "port", Usage: "listen on this UDP port (9995)"},
-		{Letter: 'b', Arg: getopt.RequiredArg, ArgName: "host", Usage: "bind the socket to this host or address"},
-		{Letter: '4', Usage: "listen on IPv4 (default)"},
-		{Letter: '6', Usage: "listen on IPv6"},
-		{Letter: 'J', Arg: getopt.RequiredArg, ArgName: "group", Usage: "join this multicast group"},
-		{Letter: 'B', Arg: getopt.RequiredArg, ArgName: "bytes", Usage: "socket receive buffer size"},
-		{Letter: 'R', Arg: getopt.RequiredArg, Repeat: true, ArgName: "host[/port]", Usage: "repeat the received packets to host/port (up to 8 times)"},
-		{Letter: 's', Arg: getopt.RequiredArg, ArgName: "rate", Usage: "default sampling rate; a negative rate overrides the exporter's"},
+		{Letter: 'p', Arg: getopt.RequiredArg, ArgName: "port", Usage: "listen on this UDP port (9995)", Implemented: true},
+		{Letter: 'b', Arg: getopt.RequiredArg, ArgName: "host", Usage: "bind the socket to this host or address", Implemented: true},
+		{Letter: '4', Usage: "listen on IPv4 (default)", Implemented: true},
+		{Letter: '6', Usage: "listen on IPv6", Implemented: true},
+		{Letter: 'J', Arg: getopt.RequiredArg, ArgName: "group", Usage: "join this multicast group", Implemented: true},
+		{Letter: 'B', Arg: getopt.RequiredArg, ArgName: "bytes", Usage: "socket receive buffer size", Implemented: true},
+		{Letter: 'R', Arg: getopt.RequiredArg, Repeat: true, ArgName: "host[/port]", Usage: "repeat the received packets to host/port (up to 8 times)", Implemented: true},
+		{Letter: 's', Arg: getopt.RequiredArg, ArgName: "rate", Usage: "default sampling rate; a negative rate overrides the exporter's", Implemented: true},
 		{Letter: 'f', Arg: getopt.RequiredArg, ArgName: "file", Usage: "read packets from a pcap file (debugging)"},
 
 		// Where flows go.
-		{Letter: 'w', Arg: getopt.RequiredArg, ArgName: "dir", Usage: "store the flow files in dir"},
-		{Letter: 'l', Arg: getopt.RequiredArg, ArgName: "dir", Usage: "legacy name of -w"},
-		{Letter: 'n', Arg: getopt.RequiredArg, Repeat: true, ArgName: "ident,IP,dir", Usage: "store the flows of the exporter IP in dir under ident"},
-		{Letter: 'M', Arg: getopt.RequiredArg, ArgName: "dir", Usage: "store each exporter's flows in its own sub directory of dir"},
-		{Letter: 'I', Arg: getopt.RequiredArg, ArgName: "ident", Usage: "ident stored in the flow files (none)"},
-		{Letter: 'S', Arg: getopt.RequiredArg, ArgName: "layout", Usage: "sub directory layout of the flow files"},
-		{Letter: 't', Arg: getopt.RequiredArg, ArgName: "seconds", Usage: "rotate the flow file every seconds (300)"},
-		{Letter: 'Z', Usage: "add the timezone offset to the file names"},
-		{Letter: 'z', Arg: getopt.OptionalArg, ArgName: "method", Usage: "compress the flow files with LZO, or with lz4, bz2 or zstd[:level]"},
-		{Letter: 'y', Usage: "compress the flow files with LZ4"},
-		{Letter: 'j', Usage: "compress the flow files with BZ2"},
-		{Letter: 'x', Arg: getopt.RequiredArg, ArgName: "command", Usage: "run command after each rotation (%f, %d and more are expanded)"},
-		{Letter: 'e', Usage: "expire old files after each rotation"},
+		{Letter: 'w', Arg: getopt.RequiredArg, ArgName: "dir", Usage: "store the flow files in dir", Implemented: true},
+		{Letter: 'l', Arg: getopt.RequiredArg, ArgName: "dir", Usage: "legacy name of -w", Implemented: true},
+		{Letter: 'n', Arg: getopt.RequiredArg, Repeat: true, ArgName: "ident,IP,dir", Usage: "store the flows of the exporter IP in dir under ident", Implemented: true},
+		{Letter: 'M', Arg: getopt.RequiredArg, ArgName: "dir", Usage: "store each exporter's flows in its own sub directory of dir", Implemented: true},
+		{Letter: 'I', Arg: getopt.RequiredArg, ArgName: "ident", Usage: "ident stored in the flow files (none)", Implemented: true},
+		{Letter: 'S', Arg: getopt.RequiredArg, ArgName: "layout", Usage: "sub directory layout of the flow files", Implemented: true},
+		{Letter: 't', Arg: getopt.RequiredArg, ArgName: "seconds", Usage: "rotate the flow file every seconds (300)", Implemented: true},
+		{Letter: 'Z', Usage: "add the timezone offset to the file names", Implemented: true},
+		{Letter: 'z', Arg: getopt.OptionalArg, ArgName: "method", Usage: "compress the flow files with LZO, or with lz4, bz2 or zstd[:level]", Implemented: true},
+		{Letter: 'y', Usage: "compress the flow files with LZ4", Implemented: true},
+		{Letter: 'j', Usage: "compress the flow files with BZ2", Implemented: true},
+		{Letter: 'x', Arg: getopt.RequiredArg, ArgName: "command", Usage: "run command after each rotation (%f, %d and more are expanded)", Implemented: true},
+		{Letter: 'e', Usage: "expire old files after each rotation", Implemented: true},
 		{Letter: 'C', Arg: getopt.RequiredArg, ArgName: "file", Usage: "read the config file, or none"},
 
 		// Running as a service.
-		{Letter: 'D', Usage: "run in the background"},
-		{Letter: 'P', Arg: getopt.RequiredArg, ArgName: "file", Usage: "write the process id to file"},
-		{Letter: 'u', Arg: getopt.RequiredArg, ArgName: "user", Usage: "run as user"},
-		{Letter: 'g', Arg: getopt.RequiredArg, ArgName: "group", Usage: "run as group"},
+		{Letter: 'D', Usage: "run in the background", Implemented: true},
+		{Letter: 'P', Arg: getopt.RequiredArg, ArgName: "file", Usage: "write the process id to file", Implemented: true},
+		{Letter: 'u', Arg: getopt.RequiredArg, ArgName: "user", Usage: "run as user", Implemented: true},
+		{Letter: 'g', Arg: getopt.RequiredArg, ArgName: "group", Usage: "run as group", Implemented: true},
 		{Letter: 'm', Arg: getopt.RequiredArg, ArgName: "socket", Usage: "send metrics to this unix socket"},
 		{Letter: 'i', Arg: getopt.RequiredArg, ArgName: "seconds", Usage: "metric interval (60)"},
 
 		// Diagnostics.
-		{Letter: 'v', Repeat: true, Usage: "log more; repeat for more"},
+		{Letter: 'v', Repeat: true, Usage: "log more; repeat for more", Implemented: true},
 		{Letter: 'E', Usage: "print every received record (debugging)"},
-		{Letter: 'r', Usage: "report sequence number errors"},
-		{Letter: 'T', Arg: getopt.RequiredArg, ArgName: "ext", Usage: "no longer supported; ignored"},
+		{Letter: 'r', Usage: "report sequence number errors", Implemented: true},
+		{Letter: 'T', Arg: getopt.RequiredArg, ArgName: "ext", Usage: "no longer supported; ignored", Implemented: true},
 	},
 }

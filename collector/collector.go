@@ -1,0 +1,458 @@
+// Package collector is gocapd's machinery: it receives NetFlow and IPFIX
+// datagrams on a UDP socket, decodes them per flow source and writes
+// rotating nfcapd files, with nfcapd 1.7.1's names, -S layouts, -x
+// commands and -e expiry.
+//
+// Three kinds of goroutine share the work so that receiving never waits for
+// the disk. The receive loop only reads datagrams, repeats them (-R) and
+// hands them to the worker through a bounded queue; when the queue is full
+// the datagram is counted as a queue overflow and logged at the next
+// rotation. The worker decodes and appends records to the open files (the
+// flowfile writer compresses in the background). At a rotation the worker
+// moves the open file aside under a new nfcapd.current name and starts the
+// next one at once; a closer goroutine then finishes the old file (last
+// block, appendix, fsync, rename into place), and runs -x and -e.
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/flowfile"
+	"github.com/nfgo/nftools/netflow"
+)
+
+// Source is one flow source: where the flows of some exporters go.
+type Source struct {
+	Ident string     // stored in each file (-I, or the ident of -n)
+	Dir   string     // flow directory, absolute
+	Addr  netip.Addr // the exporter's address; the zero Addr takes any exporter
+}
+
+// ParseSource reads nfcapd's -n ident,IP,dir.
+func ParseSource(s string) (Source, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
+		return Source{}, errors.New("Syntax error for netflow source definition. Expect -n ident,IP,path")
+	}
+	ip, err := netip.ParseAddr(strings.TrimSpace(parts[1]))
+	if err != nil {
+		return Source{}, fmt.Errorf("Syntax error for netflow source definition: bad IP %q", parts[1])
+	}
+	return Source{Ident: parts[0], Dir: parts[2], Addr: ip.Unmap()}, nil
+}
+
+// Config is everything the collector needs besides its socket.
+type Config struct {
+	Sources    []Source
+	DynamicDir string // -M: a source per exporter, in a sub directory named after its address
+
+	Interval time.Duration  // -t
+	Layout   int            // -S
+	Zone     bool           // -Z
+	Location *time.Location // zone of the file names (nil: time.Local)
+
+	Compression flowfile.Compression
+	Level       int
+
+	Command string // -x
+	Expire  bool   // -e
+
+	DefaultSampling int64            // -s
+	Repeaters       []netip.AddrPort // -R
+
+	// QueueLen bounds the datagrams waiting for the worker (0: 65536).
+	QueueLen int
+	// Pid names the nfcapd.current.<pid> files (0: os.Getpid()).
+	Pid int
+
+	Infof, Errorf func(format string, args ...any)
+	// Verbose is -v's count.
+	Verbose int
+	// Started, when set, is called once the first files are open and
+	// the receive loop runs.
+	Started func()
+	// OnFlow, when set, sees every record written (-E).
+	OnFlow func(*flow.Record)
+}
+
+// Counters are the collector's running totals.
+type Counters struct {
+	Datagrams     uint64 // read from the socket
+	QueueOverflow uint64 // dropped because the worker's queue was full
+	KernelDrops   uint64 // dropped by the kernel (SO_RXQ_OVFL)
+	UnknownSource uint64 // from an exporter no source takes
+	Flows         uint64
+	SeqFailures   uint64
+	Errors        map[string]uint64 // decode errors per reason
+}
+
+// Collector receives, decodes and writes.
+type Collector struct {
+	cfg  Config
+	conn *net.UDPConn
+	rep  *net.UDPConn
+
+	queue chan *datagram
+	pool  sync.Pool
+	hup   chan struct{}
+
+	datagrams, overflow, kdrops atomic.Uint64
+
+	// Worker state.
+	sinks    []*sink
+	bySrc    map[netip.Addr]*sink
+	any      *sink
+	unknown  map[netip.Addr]bool
+	unknownN uint64
+	slot     time.Time
+	closer   chan closeJob
+	closerWG sync.WaitGroup
+	cmdWG    sync.WaitGroup
+	seq      int
+}
+
+type datagram struct {
+	buf  []byte
+	from netip.Addr
+	at   time.Time
+}
+
+// New makes a collector reading from conn, which it owns from now on. It
+// checks the configuration and the directories, and recovers files that a
+// crashed collector left as nfcapd.current.*.
+func New(cfg Config, conn *net.UDPConn) (*Collector, error) {
+	if cfg.Interval < 2*time.Second {
+		return nil, errors.New("time interval <= 2s not allowed")
+	}
+	if cfg.Layout < 0 || cfg.Layout > flowfile.MaxLayout {
+		return nil, fmt.Errorf("No such subdir level %d", cfg.Layout)
+	}
+	if len(cfg.Sources) == 0 && cfg.DynamicDir == "" {
+		return nil, errors.New("ERROR, No source configurations found")
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.Local
+	}
+	if cfg.QueueLen <= 0 {
+		cfg.QueueLen = 65536
+	}
+	if cfg.Pid == 0 {
+		cfg.Pid = os.Getpid()
+	}
+	if cfg.Infof == nil {
+		cfg.Infof = func(string, ...any) {}
+	}
+	if cfg.Errorf == nil {
+		cfg.Errorf = cfg.Infof
+	}
+	c := &Collector{
+		cfg:     cfg,
+		conn:    conn,
+		queue:   make(chan *datagram, cfg.QueueLen),
+		hup:     make(chan struct{}, 1),
+		bySrc:   map[netip.Addr]*sink{},
+		unknown: map[netip.Addr]bool{},
+		closer:  make(chan closeJob, 64),
+	}
+	c.pool.New = func() any { return &datagram{buf: make([]byte, 0, 2048)} }
+	for _, s := range cfg.Sources {
+		if err := checkDir(s.Dir); err != nil {
+			return nil, err
+		}
+		k := &sink{src: s}
+		c.initSink(k)
+		c.sinks = append(c.sinks, k)
+		if s.Addr.IsValid() {
+			if _, dup := c.bySrc[s.Addr]; dup {
+				return nil, fmt.Errorf("duplicate flow source IP %s", s.Addr)
+			}
+			c.bySrc[s.Addr] = k
+		} else {
+			if c.any != nil {
+				return nil, errors.New("only one flow source may take any IP")
+			}
+			c.any = k
+		}
+	}
+	if cfg.DynamicDir != "" {
+		if err := checkDir(cfg.DynamicDir); err != nil {
+			return nil, err
+		}
+	}
+	if len(cfg.Repeaters) > 8 {
+		return nil, errors.New("too many repeaters: at most 8")
+	}
+	if len(cfg.Repeaters) > 0 {
+		rep, err := net.ListenUDP("udp", nil)
+		if err != nil {
+			return nil, fmt.Errorf("repeater socket: %w", err)
+		}
+		c.rep = rep
+	}
+	return c, nil
+}
+
+func checkDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil || !fi.IsDir() {
+		return fmt.Errorf("No valid directory: %s", dir)
+	}
+	return nil
+}
+
+// Rotate asks for a rotation now (SIGHUP); collecting goes on.
+func (c *Collector) Rotate() {
+	select {
+	case c.hup <- struct{}{}:
+	default:
+	}
+}
+
+// Counters returns the running totals. Call it only after Run returned, or
+// accept that the decoder part is read racily.
+func (c *Collector) counters() Counters {
+	cn := Counters{
+		Datagrams:     c.datagrams.Load(),
+		QueueOverflow: c.overflow.Load(),
+		KernelDrops:   c.kdrops.Load(),
+		UnknownSource: c.unknownN,
+		Errors:        map[string]uint64{},
+	}
+	for _, k := range c.sinks {
+		if k.dec == nil {
+			continue
+		}
+		dc := k.dec.Counters()
+		cn.Flows += dc.Flows
+		cn.SeqFailures += dc.SequenceFailures
+		for r, n := range dc.Errors {
+			cn.Errors[r] += n
+		}
+		for r, n := range k.errs {
+			cn.Errors[r] += n
+		}
+	}
+	return cn
+}
+
+// Run collects until ctx is done, then writes everything received into
+// the current files, closes them under their final names, waits for the
+// commands of -x and returns.
+func (c *Collector) Run(ctx context.Context) error {
+	c.closerWG.Add(1)
+	go c.closeLoop()
+
+	for _, k := range c.sinks {
+		c.recoverDir(k.src.Dir)
+	}
+	if c.cfg.DynamicDir != "" {
+		subs, _ := os.ReadDir(c.cfg.DynamicDir)
+		for _, e := range subs {
+			if e.IsDir() {
+				c.recoverDir(c.cfg.DynamicDir + "/" + e.Name())
+			}
+		}
+	}
+	now := time.Now()
+	c.slot = flowfile.SlotStart(now.In(c.cfg.Location), c.cfg.Interval)
+	for _, k := range c.sinks {
+		if err := c.open(k); err != nil {
+			c.conn.Close()
+			close(c.closer)
+			c.closerWG.Wait()
+			return err
+		}
+	}
+
+	recvDone := make(chan struct{})
+	go func() {
+		defer close(recvDone)
+		c.receive()
+	}()
+	if c.cfg.Started != nil {
+		c.cfg.Started()
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-recvDone:
+		}
+		// Closing the socket ends the receive loop, which closes the
+		// queue; the worker drains it and returns.
+		c.conn.Close()
+	}()
+
+	c.work()
+	<-recvDone
+	if c.rep != nil {
+		c.rep.Close()
+	}
+	close(c.closer)
+	c.closerWG.Wait()
+	c.cmdWG.Wait()
+	return nil
+}
+
+// receive is the receive loop: read, repeat, queue.
+func (c *Collector) receive() {
+	defer close(c.queue)
+	buf := make([]byte, 65536)
+	oob := make([]byte, 128)
+	var lastDrops uint32
+	for {
+		n, oobn, _, from, err := c.conn.ReadMsgUDPAddrPort(buf, oob)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			c.cfg.Errorf("ERROR: recvfrom: %v", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		at := time.Now()
+		c.datagrams.Add(1)
+		if oobn > 0 {
+			if d, ok := kernelDrops(oob[:oobn]); ok {
+				// The counter is cumulative and may wrap.
+				c.kdrops.Add(uint64(d - lastDrops))
+				lastDrops = d
+			}
+		}
+		for _, r := range c.cfg.Repeaters {
+			c.rep.WriteToUDPAddrPort(buf[:n], r)
+		}
+		d := c.pool.Get().(*datagram)
+		d.buf = append(d.buf[:0], buf[:n]...)
+		d.from = from.Addr().Unmap()
+		d.at = at
+		select {
+		case c.queue <- d:
+		default:
+			c.overflow.Add(1)
+			c.pool.Put(d)
+		}
+	}
+}
+
+// work is the worker: decode and write, rotate on time and on Rotate.
+func (c *Collector) work() {
+	timer := time.NewTimer(time.Until(c.slot.Add(c.cfg.Interval)))
+	defer timer.Stop()
+	for {
+		select {
+		case d, ok := <-c.queue:
+			if !ok {
+				c.rotate(time.Now(), true)
+				return
+			}
+			c.process(d)
+			c.pool.Put(d)
+		case <-timer.C:
+			// The timer may fire a hair before the wall clock reaches the
+			// boundary; the next slot starts at the boundary regardless.
+			now := time.Now()
+			if end := c.slot.Add(c.cfg.Interval); now.Before(end) {
+				now = end
+			}
+			c.rotate(now, false)
+			timer.Reset(time.Until(c.slot.Add(c.cfg.Interval)))
+		case <-c.hup:
+			c.cfg.Infof("SIGHUP: rotate now")
+			c.rotate(time.Now(), false)
+			timer.Reset(time.Until(c.slot.Add(c.cfg.Interval)))
+		}
+	}
+}
+
+func (c *Collector) process(d *datagram) {
+	k := c.bySrc[d.from]
+	if k == nil {
+		k = c.any
+	}
+	if k == nil && c.cfg.DynamicDir != "" {
+		k = c.addDynamic(d.from)
+	}
+	if k == nil {
+		c.unknownN++
+		if !c.unknown[d.from] && len(c.unknown) < 1024 {
+			c.unknown[d.from] = true
+			c.cfg.Errorf("Skip unknown flow source: '%s'", d.from)
+		}
+		return
+	}
+	if k.w == nil {
+		// The file could not be opened at the last rotation; try again.
+		if err := c.open(k); err != nil {
+			k.bad++
+			return
+		}
+	}
+	if err := k.dec.Decode(d.buf, d.from, d.at, k); err != nil {
+		k.bad++
+		reason := err.Error()
+		if k.errs == nil {
+			k.errs = map[string]uint64{}
+		}
+		if errors.Is(err, netflow.ErrNotImplemented) {
+			reason = "not implemented"
+		}
+		if k.errs[reason] == 0 && len(k.errs) < 64 {
+			c.cfg.Errorf("Ident: '%s' bad datagram from %s: %v", k.src.Ident, d.from, err)
+		}
+		if len(k.errs) < 64 || k.errs[reason] > 0 {
+			k.errs[reason]++
+		}
+	}
+	if k.werr != nil {
+		c.cfg.Errorf("ERROR: %s: %v", k.w.Name(), k.werr)
+		k.werr = nil
+	}
+}
+
+// addDynamic makes the -M source for an exporter: a sub directory named
+// after its address with '.' and ':' replaced by '-'.
+func (c *Collector) addDynamic(from netip.Addr) *sink {
+	name := strings.NewReplacer(".", "-", ":", "-").Replace(from.String())
+	dir := c.cfg.DynamicDir + "/" + name
+	c.cfg.Infof("Unknown flow source: '%s'", from)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		c.cfg.Errorf("ERROR: can not create directory %s: %v", dir, err)
+		return nil
+	}
+	k := &sink{src: Source{Ident: name, Dir: dir, Addr: from}}
+	if err := c.open(k); err != nil {
+		return nil
+	}
+	c.cfg.Infof("Dynamically add source ident: %s in directory: %s", name, k.current)
+	c.sinks = append(c.sinks, k)
+	c.bySrc[from] = k
+	return k
+}
+
+// counterLine formats the counters for the log.
+func (cn Counters) line() string {
+	var errs uint64
+	reasons := make([]string, 0, len(cn.Errors))
+	for r, n := range cn.Errors {
+		errs += n
+		reasons = append(reasons, fmt.Sprintf("%s: %d", r, n))
+	}
+	sort.Strings(reasons)
+	s := fmt.Sprintf("Totals: Datagrams: %d, Flows: %d, Sequence Errors: %d, Decode Errors: %d, Socket Drops: %d, Queue Overflow: %d, Unknown Source: %d",
+		cn.Datagrams, cn.Flows, cn.SeqFailures, errs, cn.KernelDrops, cn.QueueOverflow, cn.UnknownSource)
+	if len(reasons) > 0 {
+		s += " (" + strings.Join(reasons, ", ") + ")"
+	}
+	return s
+}

@@ -1,0 +1,397 @@
+package collector
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/flowfile"
+	"github.com/nfgo/nftools/netflow"
+)
+
+// sink is a flow source at work: its decoder (exporters, templates and
+// sequence numbers) and its open file. It is the decoder's Handler.
+type sink struct {
+	src     Source
+	dec     *netflow.Decoder
+	w       *flowfile.Writer
+	current string
+	bad     uint64 // datagrams that failed to decode, this file
+	errs    map[string]uint64
+	werr    error
+	onFlow  func(*flow.Record)
+}
+
+// Flow implements netflow.Handler.
+func (k *sink) Flow(r *flow.Record) {
+	if k.onFlow != nil {
+		k.onFlow(r)
+	}
+	if err := k.w.WriteFlow(r); err != nil && k.werr == nil {
+		k.werr = err
+	}
+}
+
+// NewExporter implements netflow.Handler: a new exporter is written into
+// the open file at once, before its flows.
+func (k *sink) NewExporter(e *flow.Exporter) {
+	if err := k.w.WriteExporter(e); err != nil && k.werr == nil {
+		k.werr = err
+	}
+}
+
+// Sampler implements netflow.Handler.
+func (k *sink) Sampler(s *flow.Sampler) {
+	if err := k.w.WriteSampler(s); err != nil && k.werr == nil {
+		k.werr = err
+	}
+}
+
+// open starts the sink's next nfcapd.current.<pid> file, with every known
+// exporter and sampler at its start.
+func (c *Collector) open(k *sink) error {
+	if k.dec == nil {
+		c.initSink(k)
+	}
+	k.current = filepath.Join(k.src.Dir, flowfile.CurrentName(c.cfg.Pid))
+	w, err := flowfile.Create(k.current, flowfile.WriteOptions{
+		Compression: c.cfg.Compression, Level: c.cfg.Level, Ident: k.src.Ident, Workers: 2,
+	})
+	if err != nil {
+		c.cfg.Errorf("ERROR: can not open flow file %s: %v", k.current, err)
+		return err
+	}
+	k.w = w
+	for _, e := range k.dec.Exporters() {
+		w.WriteExporter(&e)
+	}
+	for _, s := range k.dec.Samplers() {
+		w.WriteSampler(&s)
+	}
+	return nil
+}
+
+func (c *Collector) initSink(k *sink) {
+	k.dec = netflow.NewDecoder(netflow.Options{DefaultSampling: c.cfg.DefaultSampling, Logf: c.cfg.Infof})
+	k.onFlow = c.cfg.OnFlow
+	if !k.src.Addr.IsValid() || c.bySrc[k.src.Addr] == k || c.cfg.DynamicDir == "" {
+		c.cfg.Infof("Add flow source: ident: %s, IP: %s, flowdir: %s", k.src.Ident, addrOrAny(k.src.Addr), k.src.Dir)
+	}
+}
+
+func addrOrAny(a netip.Addr) string {
+	if !a.IsValid() {
+		return "any IP"
+	}
+	return a.String()
+}
+
+// closeJob is a file on its way from the worker to its final name.
+type closeJob struct {
+	w     *flowfile.Writer
+	aside string // where the worker moved it
+	src   Source
+	slot  time.Time
+	rel   string // final path relative to src.Dir
+}
+
+// rotate ends the current slot of every sink: the exporter stats are
+// written, the stat record completed, the file moved aside and handed to
+// the closer, and (unless final) the next file opened.
+func (c *Collector) rotate(now time.Time, final bool) {
+	slot := c.slot
+	end := slot.Add(c.cfg.Interval)
+	if now.Before(end) {
+		end = now
+	}
+	rel := func(k *sink) string {
+		p, _ := flowfile.SlotPath(c.cfg.Layout, slot, c.cfg.Interval, c.cfg.Zone)
+		return p
+	}
+	for _, k := range c.sinks {
+		if k.w == nil {
+			continue
+		}
+		stats := k.dec.TakeStats()
+		if len(stats) > 0 {
+			k.w.WriteExporterStats(stats)
+		}
+		st := k.w.Stat()
+		for _, s := range stats {
+			st.SequenceFailures += uint64(s.SequenceFailures)
+		}
+		if st.Flows == 0 {
+			st.FirstSeen = uint64(slot.UnixMilli())
+			st.LastSeen = uint64(end.UnixMilli())
+		}
+		c.cfg.Infof("Ident: '%s' Flows: %d, Packets: %d, Bytes: %d, Sequence Errors: %d, Bad Packets: %d",
+			k.src.Ident, st.Flows, st.Packets, st.Bytes, st.SequenceFailures, k.bad)
+		// Move the file aside so the next one can take the
+		// nfcapd.current name at once; the name keeps the prefix that
+		// nfdump skips.
+		c.seq++
+		aside := k.current + "." + strconv.Itoa(c.seq)
+		job := closeJob{w: k.w, aside: aside, src: k.src, slot: slot, rel: rel(k)}
+		if err := os.Rename(k.current, aside); err != nil {
+			c.cfg.Errorf("ERROR: rename %s: %v", k.current, err)
+			job.aside = k.current
+			c.closeFile(job) // synchronously: the name is still taken
+		} else {
+			c.closer <- job
+		}
+		k.w, k.bad = nil, 0
+		if !final {
+			c.open(k)
+		}
+	}
+	c.cfg.Infof("%s", c.counters().line())
+	c.slot = flowfile.SlotStart(now.In(c.cfg.Location), c.cfg.Interval)
+}
+
+func (c *Collector) closeLoop() {
+	defer c.closerWG.Done()
+	for job := range c.closer {
+		c.closeFile(job)
+	}
+}
+
+// closeFile finishes a file and puts it in place, then runs -x and -e.
+func (c *Collector) closeFile(job closeJob) {
+	if err := job.w.Close(); err != nil {
+		c.cfg.Errorf("ERROR: closing %s: %v", job.aside, err)
+		return
+	}
+	final := filepath.Join(job.src.Dir, job.rel)
+	if err := c.install(job.aside, final, false); err != nil {
+		c.cfg.Errorf("ERROR: %v", err)
+		return
+	}
+	if c.cfg.Command != "" {
+		c.launch(job)
+	}
+	if c.cfg.Expire {
+		c.expire(job.src.Dir)
+	}
+}
+
+// install puts the closed file src in place as final. When final exists
+// (a restart or a SIGHUP in the same slot) the two are merged into one
+// file, as nfcapd appends to it. With recover, src is a file a crashed
+// collector left behind and is read in recovery mode.
+func (c *Collector) install(src, final string, recover bool) error {
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return fmt.Errorf("can not create directory %s: %w", filepath.Dir(final), err)
+	}
+	_, statErr := os.Stat(final)
+	exists := statErr == nil
+	if !exists && !recover {
+		if err := os.Rename(src, final); err != nil {
+			return err
+		}
+		return syncDir(filepath.Dir(final))
+	}
+	tmp := src + ".merge"
+	w, err := flowfile.Create(tmp, flowfile.WriteOptions{Compression: c.cfg.Compression, Level: c.cfg.Level, Workers: 2})
+	if err != nil {
+		return err
+	}
+	m := &merger{w: w, ids: map[expKey]uint16{}}
+	if exists {
+		if err := m.copy(final, false); err != nil {
+			w.Close()
+			os.Remove(tmp)
+			return fmt.Errorf("append to %s: %w", final, err)
+		}
+	}
+	if err := m.copy(src, recover); err != nil && !recover {
+		w.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("append %s to %s: %w", src, final, err)
+	}
+	m.finish()
+	if err := w.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return err
+	}
+	os.Remove(src)
+	return syncDir(filepath.Dir(final))
+}
+
+type expKey struct {
+	version uint32
+	addr    netip.Addr
+	id      uint32
+}
+
+// merger copies flow files into one, renumbering the exporters of the
+// later files so that the same exporter keeps one SysID.
+type merger struct {
+	w      *flowfile.Writer
+	ids    map[expKey]uint16
+	maxID  uint16
+	stats  map[uint32]flow.ExporterStat
+	order  []uint32
+	stat   flowfile.Stat
+	ident  string
+	nfiles int
+}
+
+func (m *merger) copy(path string, recover bool) error {
+	r, err := flowfile.Open(path, flowfile.ReadOptions{Workers: 2, Recover: recover})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	remap := map[uint16]uint16{}
+	for r.Next() {
+		switch r.Kind() {
+		case flowfile.KindExporter:
+			e := *r.Exporter()
+			k := expKey{e.Version, e.Addr, e.ID}
+			id, ok := m.ids[k]
+			if !ok {
+				m.maxID++
+				id = m.maxID
+				m.ids[k] = id
+				remap[e.SysID] = id
+				e.SysID = id
+				m.w.WriteExporter(&e)
+			}
+			remap[e.SysID] = id
+		case flowfile.KindSampler:
+			s := *r.Sampler()
+			if id, ok := remap[s.ExporterSysID]; ok {
+				s.ExporterSysID = id
+			}
+			m.w.WriteSampler(&s)
+		case flowfile.KindExporterStat:
+			if m.stats == nil {
+				m.stats = map[uint32]flow.ExporterStat{}
+			}
+			for _, s := range r.ExporterStats() {
+				if id, ok := remap[uint16(s.SysID)]; ok {
+					s.SysID = uint32(id)
+				}
+				o, seen := m.stats[s.SysID]
+				if !seen {
+					m.order = append(m.order, s.SysID)
+				}
+				o.SysID = s.SysID
+				o.Packets += s.Packets
+				o.Flows += s.Flows
+				o.SequenceFailures += s.SequenceFailures
+				m.stats[s.SysID] = o
+			}
+		case flowfile.KindFlow:
+			f := r.Flow()
+			if id, ok := remap[f.ExporterID]; ok {
+				f.ExporterID = id
+			}
+			if err := m.w.WriteFlow(f); err != nil {
+				return err
+			}
+		}
+	}
+	st := r.Stat()
+	if m.nfiles == 0 || (st.FirstSeen != 0 && st.FirstSeen < m.stat.FirstSeen) {
+		m.stat.FirstSeen = st.FirstSeen
+	}
+	m.stat.LastSeen = max(m.stat.LastSeen, st.LastSeen)
+	m.stat.SequenceFailures += st.SequenceFailures
+	if id, ok := r.Ident(); ok && id != "" {
+		m.ident = id
+	}
+	m.nfiles++
+	return r.Err()
+}
+
+func (m *merger) finish() {
+	stats := make([]flow.ExporterStat, 0, len(m.order))
+	for _, id := range m.order {
+		stats = append(stats, m.stats[id])
+	}
+	if len(stats) > 0 {
+		m.w.WriteExporterStats(stats)
+	}
+	st := m.w.Stat()
+	st.SequenceFailures = m.stat.SequenceFailures
+	if st.Flows == 0 || (m.stat.FirstSeen != 0 && m.stat.FirstSeen < st.FirstSeen) {
+		st.FirstSeen = m.stat.FirstSeen
+	}
+	st.LastSeen = max(st.LastSeen, m.stat.LastSeen)
+	if m.ident != "" {
+		m.w.SetIdent(m.ident)
+	}
+}
+
+// Recover puts the files that a crashed collector left as
+// nfcapd.current.* in dir into place, named after the slot their header's
+// creation time (else their modification time) falls in. Files of a
+// collector that still runs are left alone. It returns the final paths.
+func (c *Collector) recoverDir(dir string) []string {
+	matches, _ := filepath.Glob(filepath.Join(dir, "nfcapd.current.*"))
+	var done []string
+	for _, p := range matches {
+		if strings.HasSuffix(p, ".merge") {
+			os.Remove(p) // an unfinished merge: its sources are still there
+			continue
+		}
+		rest := strings.TrimPrefix(filepath.Base(p), "nfcapd.current.")
+		pidStr, _, _ := strings.Cut(rest, ".")
+		if pid, err := strconv.Atoi(pidStr); err == nil && pid != os.Getpid() && alive(pid) {
+			continue
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		created := fi.ModTime()
+		if r, err := flowfile.Open(p, flowfile.ReadOptions{Workers: 1, Recover: true}); err == nil {
+			if h := r.Header(); h.Created > 0 {
+				created = time.Unix(h.Created, 0)
+			}
+			r.Close()
+		} else {
+			c.cfg.Errorf("ERROR: can not recover %s: %v", p, err)
+			continue
+		}
+		slot := flowfile.SlotStart(created.In(c.cfg.Location), c.cfg.Interval)
+		rel, _ := flowfile.SlotPath(c.cfg.Layout, slot, c.cfg.Interval, c.cfg.Zone)
+		final := filepath.Join(dir, rel)
+		if err := c.install(p, final, true); err != nil {
+			c.cfg.Errorf("ERROR: can not recover %s: %v", p, err)
+			continue
+		}
+		c.cfg.Infof("Recovered %s as %s", p, final)
+		done = append(done, final)
+	}
+	return done
+}
+
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, fs.ErrInvalid) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+package collector
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"syscall"
+)
+
+// ListenConfig says where the collector's socket listens.
+type ListenConfig struct {
+	Host   string // -b: bind address or host name; "" is any
+	Port   string // -p: port number or service name
+	Family int    // 4 (-4), 6 (-6) or 0: dual stack, IPv6 and IPv4
+	Group  string // -J: multicast group to join
+	Buffer int    // -B: socket receive buffer in bytes; 0 keeps the default
+}
+
+// Listen opens the UDP socket and asks Linux to report kernel drops
+// (SO_RXQ_OVFL). It returns the socket and the "Bound to ..." log line.
+func Listen(cfg ListenConfig) (*net.UDPConn, string, error) {
+	network := "udp"
+	switch cfg.Family {
+	case 4:
+		network = "udp4"
+	case 6:
+		network = "udp6"
+	}
+	port, err := net.LookupPort(network, cfg.Port)
+	if err != nil {
+		return nil, "", fmt.Errorf("port %s: %w", cfg.Port, err)
+	}
+	var conn *net.UDPConn
+	var what string
+	if cfg.Group != "" {
+		ip, err := netip.ParseAddr(cfg.Group)
+		if err != nil || !ip.IsMulticast() {
+			return nil, "", fmt.Errorf("not a multicast group: %s", cfg.Group)
+		}
+		conn, err = net.ListenMulticastUDP(network, nil, &net.UDPAddr{IP: ip.AsSlice(), Port: port})
+		if err != nil {
+			return nil, "", fmt.Errorf("could not open the requested socket: %w", errors.Unwrap(err))
+		}
+		what = fmt.Sprintf("Joined multicast group %s, Port: %d", ip, port)
+	} else {
+		addr := ""
+		if cfg.Host != "" {
+			addr = cfg.Host
+		}
+		laddr, err := net.ResolveUDPAddr(network, net.JoinHostPort(addr, strconv.Itoa(port)))
+		if err != nil {
+			return nil, "", fmt.Errorf("host %s: %w", cfg.Host, err)
+		}
+		conn, err = net.ListenUDP(network, laddr)
+		if err != nil {
+			return nil, "", fmt.Errorf("could not open the requested socket: %w", unwrapSyscall(err))
+		}
+		fam := "IPv4/IPv6"
+		switch {
+		case cfg.Family == 4 || (laddr.IP != nil && laddr.IP.To4() != nil):
+			fam = "IPv4"
+		case cfg.Family == 6 || laddr.IP != nil:
+			fam = "IPv6"
+		}
+		host := cfg.Host
+		if host == "" {
+			host = "any"
+		}
+		what = fmt.Sprintf("Bound to %s host/IP: %s, Port: %d", fam, host, port)
+	}
+	if cfg.Buffer > 0 {
+		if err := conn.SetReadBuffer(cfg.Buffer); err != nil {
+			conn.Close()
+			return nil, "", fmt.Errorf("socket buffer %d: %w", cfg.Buffer, err)
+		}
+	}
+	if rc, err := conn.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) {
+			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RXQ_OVFL, 1)
+		})
+	}
+	return conn, what, nil
+}
+
+func unwrapSyscall(err error) error {
+	var se *net.OpError
+	if errors.As(err, &se) && se.Err != nil {
+		err = se.Err
+	}
+	var sc *os.SyscallError
+	if errors.As(err, &sc) {
+		return sc.Err
+	}
+	return err
+}
+
+// kernelDrops returns the SO_RXQ_OVFL counter in a control message, the
+// number of datagrams the kernel dropped on this socket since it opened.
+func kernelDrops(oob []byte) (uint32, bool) {
+	msgs, err := syscall.ParseSocketControlMessage(oob)
+	if err != nil {
+		return 0, false
+	}
+	for _, m := range msgs {
+		if m.Header.Level == syscall.SOL_SOCKET && m.Header.Type == syscall.SO_RXQ_OVFL && len(m.Data) >= 4 {
+			return binary.NativeEndian.Uint32(m.Data), true
+		}
+	}
+	return 0, false
+}
