@@ -58,6 +58,7 @@ type Reader struct {
 	stat     Stat
 	warnings []error
 
+	jobs      []*readJob    // every job, to give back to jobPool at Close
 	order     chan *readJob // blocks in file order, filled by produce
 	free      chan *readJob // jobs ready for reuse
 	quit      chan struct{}
@@ -93,6 +94,11 @@ type readJob struct {
 	err     error
 	ready   chan struct{}
 }
+
+// jobPool keeps block buffers between readers: reading a file set opens
+// one reader per file, and fresh megabyte buffers for each would only feed
+// the garbage collector and grow the resident size.
+var jobPool = sync.Pool{New: func() any { return &readJob{ready: make(chan struct{}, 1)} }}
 
 // Open opens the flow file at path.
 func Open(path string, opts ReadOptions) (*Reader, error) {
@@ -292,12 +298,14 @@ func (r *Reader) start(opts ReadOptions) {
 	if r.hdr.Compression == None {
 		workers = 0
 	}
-	jobs := workers + 2
+	jobs := workers + 1
 	r.order = make(chan *readJob, jobs)
 	r.free = make(chan *readJob, jobs)
 	r.quit = make(chan struct{})
 	for i := 0; i < jobs; i++ {
-		r.free <- &readJob{ready: make(chan struct{}, 1)}
+		j := jobPool.Get().(*readJob)
+		r.jobs = append(r.jobs, j)
+		r.free <- j
 	}
 	work := make(chan *readJob, jobs)
 	for i := 0; i < workers; i++ {
@@ -487,12 +495,19 @@ func (r *Reader) Close() error {
 		r.closed = true
 		close(r.quit)
 		// Drain blocks queued in order so the producer and workers can
-		// finish; their buffers are dropped with the reader.
-		go func() {
-			for range r.order {
-			}
-		}()
+		// finish; the producer closes order when it returns.
+		for range r.order {
+		}
 		r.wg.Wait()
+		for _, j := range r.jobs {
+			select {
+			case <-j.ready:
+			default:
+			}
+			j.payload = nil
+			jobPool.Put(j)
+		}
+		r.jobs, r.cur = nil, nil
 	})
 	if r.closer != nil {
 		err := r.closer.Close()
