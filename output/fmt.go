@@ -10,9 +10,21 @@ import (
 
 // FormatError is a fmt: format nfdump would reject; its text is nfdump's
 // message (nfdump exits 1 after printing it on stderr).
-type FormatError struct{ Msg string }
+type FormatError struct {
+	Msg string
+	// blankLine: nfdump follows this message with an empty line.
+	blankLine bool
+}
 
 func (e *FormatError) Error() string { return e.Msg }
+
+// Report returns what nfdump 1.7.1 prints on stderr for the error.
+func (e *FormatError) Report() string {
+	if e.blankLine {
+		return e.Msg + "\n\n"
+	}
+	return e.Msg + "\n"
+}
 
 // item is one piece of a parsed format: a token or a literal.
 type item struct {

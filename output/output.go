@@ -7,7 +7,6 @@
 package output
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -55,15 +54,14 @@ type CountedPrinter interface {
 	PrintCounted(r *flow.Record, n uint64) error
 }
 
-// ErrNotImplemented was returned before the printers landed; kept for
-// callers that still test for it.
-var ErrNotImplemented = errors.New("output: not implemented yet")
-
 // UnknownModeError is an -o value that names no mode. Its text is nfdump's
 // message; nfdump exits 1.
 type UnknownModeError struct{ Mode string }
 
 func (e *UnknownModeError) Error() string { return fmt.Sprintf("Unknown output mode '%s'", e.Mode) }
+
+// Report returns what nfdump 1.7.1 prints on stderr for the error.
+func (e *UnknownModeError) Report() string { return e.Error() + "\n\n" }
 
 // flushSize is how much output is buffered before it is written.
 const flushSize = 64 << 10
@@ -125,7 +123,7 @@ func New(w io.Writer, o Options) (Printer, error) {
 			f = mode[4:]
 		}
 		if f == "" {
-			return nil, &FormatError{Msg: "Missing format description for user defined output format!"}
+			return nil, &FormatError{Msg: "Missing format description for user defined output format!", blankLine: true}
 		}
 		return newFmt(w, o, f, v6long)
 	}

@@ -32,12 +32,14 @@ func process(o *options, stdout, stderr io.Writer) int {
 		pr, err = output.New(stdout, output.Options{
 			Mode: o.mode, IPv6Long: o.ipv6, Quiet: o.quiet, PlainNumbers: o.plain, NfSen: o.nfsen,
 		})
-		if errors.Is(err, output.ErrNotImplemented) {
-			fmt.Fprintf(stderr, "godump: output mode '%s' is not implemented yet\n", o.mode)
-			return exitFailure
-		}
 		if err != nil {
-			fmt.Fprintf(stderr, "Unknown output mode '%s'\n\n", o.mode)
+			// The output package's errors carry nfdump's exact text.
+			var rep interface{ Report() string }
+			if errors.As(err, &rep) {
+				fmt.Fprint(stderr, rep.Report())
+			} else {
+				fmt.Fprintf(stderr, "godump: %v\n", err)
+			}
 			return exitFailure
 		}
 	}
