@@ -300,6 +300,30 @@ func (w *Writer) WriteExporterStats(stats []flow.ExporterStat) error {
 	return nil
 }
 
+// Copy writes every record r has left, in order: flows, exporters,
+// exporter stats and samplers. It returns the error that ended reading, if
+// any, or the first write error. The statistics and ident of r's file are
+// not copied; set them with Stat and SetIdent.
+func (w *Writer) Copy(r *Reader) error {
+	for r.Next() {
+		var err error
+		switch r.Kind() {
+		case KindFlow:
+			err = w.WriteFlow(r.Flow())
+		case KindExporter:
+			err = w.WriteExporter(r.Exporter())
+		case KindExporterStat:
+			err = w.WriteExporterStats(r.ExporterStats())
+		case KindSampler:
+			err = w.WriteSampler(r.Sampler())
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return r.Err()
+}
+
 // Stat returns the statistics that Close will store. WriteFlow counts every
 // flow; a collector adds sequence failures or sets the time slot for a file
 // without flows.

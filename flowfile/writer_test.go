@@ -168,3 +168,19 @@ func TestParseCompression(t *testing.T) {
 		assert.Equal(t, tt.level, l, tt.in)
 	}
 }
+
+func TestCopyKeepsEveryRecord(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	f := randomFile(rng, 3000)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	writeTestFile(t, src, WriteOptions{Compression: BZ2, Ident: "source"}, &f)
+	r, err := Open(src, ReadOptions{})
+	require.NoError(t, err)
+	defer r.Close()
+	w, err := Create(dst, WriteOptions{Compression: ZSTD, Ident: "source"})
+	require.NoError(t, err)
+	require.NoError(t, w.Copy(r))
+	require.NoError(t, w.Close())
+	checkRoundTrip(t, dst, "source", &f)
+}

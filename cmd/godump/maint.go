@@ -46,22 +46,7 @@ func rewrite(src string, opts func(r *flowfile.Reader) flowfile.WriteOptions) er
 		os.Remove(tmp)
 		return err
 	}
-	for r.Next() {
-		switch r.Kind() {
-		case flowfile.KindFlow:
-			err = w.WriteFlow(r.Flow())
-		case flowfile.KindExporter:
-			err = w.WriteExporter(r.Exporter())
-		case flowfile.KindExporterStat:
-			err = w.WriteExporterStats(r.ExporterStats())
-		case flowfile.KindSampler:
-			err = w.WriteSampler(r.Sampler())
-		}
-		if err != nil {
-			return abort(err)
-		}
-	}
-	if err := r.Err(); err != nil {
+	if err := w.Copy(r); err != nil {
 		return abort(err)
 	}
 	*w.Stat() = r.Stat()

@@ -89,22 +89,7 @@ func copyFile(w *flowfile.Writer, path string, keepIdent bool) error {
 		return err
 	}
 	defer r.Close()
-	for r.Next() {
-		switch r.Kind() {
-		case flowfile.KindFlow:
-			err = w.WriteFlow(r.Flow())
-		case flowfile.KindExporter:
-			err = w.WriteExporter(r.Exporter())
-		case flowfile.KindExporterStat:
-			err = w.WriteExporterStats(r.ExporterStats())
-		case flowfile.KindSampler:
-			err = w.WriteSampler(r.Sampler())
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if err := r.Err(); err != nil {
+	if err := w.Copy(r); err != nil {
 		return err
 	}
 	// Keep the source's counters: they include sequence failures and the
