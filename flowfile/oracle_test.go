@@ -6,12 +6,9 @@ package flowfile
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -27,39 +24,15 @@ import (
 	"github.com/nfgo/nftools/internal/testutil"
 )
 
-// runNfdump runs the real nfdump with TZ=UTC so its local times are UTC.
+// runNfdump runs the real nfdump with TZ=UTC. It must succeed and print
+// nothing on stderr: nfdump exits 0 even when a block fails to decompress,
+// and the only sign is a message there.
 func runNfdump(t *testing.T, args ...string) string {
 	t.Helper()
-	bin := testutil.RequireTool(t, "nfdump")
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "TZ=UTC")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	require.NoError(t, err, "nfdump %v: %s", args, stderr.String())
-	// nfdump exits 0 even when a block fails to decompress; the only sign
-	// is a message on stderr.
-	require.Empty(t, stderr.String(), "nfdump %v printed errors", args)
-	return stdout.String()
-}
-
-// sampleFiles lists every nfcapd file in the shared samples.
-func sampleFiles(t *testing.T) []string {
-	root := testutil.NfcapdSamples(t)
-	var files []string
-	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		name := d.Name()
-		if strings.HasPrefix(name, "nfcapd.2") || (strings.HasPrefix(name, "sample-nfcapd-") && !strings.Contains(name, ".")) {
-			files = append(files, p)
-		}
-		return nil
-	})
-	require.NoError(t, err)
-	require.GreaterOrEqual(t, len(files), 20, "expected the sample files of shared/testdata/nfcapd-1.7.1")
-	return files
+	res := testutil.RunTool(t, "", "nfdump", args...)
+	require.Zero(t, res.Code, "nfdump %v: %s", args, res.Stderr)
+	require.Empty(t, res.Stderr, "nfdump %v printed errors", args)
+	return res.Stdout
 }
 
 // readAll reads a whole file with our reader.
@@ -407,7 +380,7 @@ func checkInfo(t *testing.T, path string, c fileContent) {
 }
 
 func TestReadNfcapdSamplesMatchesNfdump(t *testing.T) {
-	for _, path := range sampleFiles(t) {
+	for _, path := range testutil.SampleFiles(t) {
 		name, _ := filepath.Rel(testutil.NfcapdSamples(t), path)
 		t.Run(name, func(t *testing.T) {
 			c := readAll(t, path)

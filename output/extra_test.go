@@ -20,12 +20,11 @@ import (
 // prints msecLast % 100 as the milliseconds; we print msecLast % 1000 and
 // otherwise match it.
 func TestLastSeenRawFixed(t *testing.T) {
-	nfdump := testutil.RequireTool(t, "nfdump")
 	old := time.Local
 	defer func() { time.Local = old }()
 	time.Local = time.UTC
-	for _, f := range append(sampleFiles(t), writeRandomFile(t, t.TempDir(), 3, 200)) {
-		want := nfdumpOutput(t, nfdump, "UTC", f, "-q", "-o", "fmt:%te %ter %tsr")
+	for _, f := range append(testutil.SampleFiles(t), writeRandomFile(t, t.TempDir(), 3, 200)) {
+		want := nfdumpOutput(t, "UTC", f, "-q", "-o", "fmt:%te %ter %tsr")
 		got := ourOutput(t, f, Options{Mode: "fmt:%te %ter %tsr", Quiet: true})
 		wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
 		require.Equal(t, len(wl), len(gl))

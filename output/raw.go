@@ -195,13 +195,9 @@ func (p *rawPrinter) appendRecord(b []byte, r *flow.Record, n uint64) []byte {
 			}
 			var t [8]byte
 			b = rawHex(b, "tcp flags", f, string(appendFlags(t[:0], f)))
-			if r.RevTCPFlags != 0 {
-				var rf uint8
-				if r.Proto == flow.ProtoTCP {
-					rf = r.RevTCPFlags
-				}
-				b = rawHex(b, "revtcp flags", rf, string(appendFlags(t[:0], rf)))
-			}
+			// No "revtcp flags" line: nfdump 1.7.1 does not take the
+			// reverse flags out of EXflowMisc, so it never prints them for
+			// a file's records (measured with random records).
 			if r.IsICMP() {
 				b = field(b, "ICMP", 14)
 				b = appendU(b, uint64(r.ICMPType()), 2)

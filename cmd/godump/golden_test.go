@@ -2,10 +2,8 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -47,20 +45,8 @@ func inSamples(t *testing.T) {
 
 func nfdump(t *testing.T, args ...string) result {
 	t.Helper()
-	bin := testutil.RequireTool(t, "nfdump")
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "TZ=UTC")
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		code = exitErr.ExitCode()
-	} else {
-		require.NoError(t, err)
-	}
-	return result{out.String(), errOut.String(), code}.normalized()
+	res := testutil.RunTool(t, "", "nfdump", args...)
+	return result{res.Stdout, res.Stderr, res.Code}.normalized()
 }
 
 func godump(args ...string) result {

@@ -3,10 +3,13 @@
 package testutil
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -55,4 +58,59 @@ func SharedDir(t testing.TB) string {
 func NfcapdSamples(t testing.TB) string {
 	t.Helper()
 	return filepath.Join(SharedDir(t), "testdata", "nfcapd-1.7.1")
+}
+
+// SampleFiles lists every file the real nfcapd 1.7.1 wrote in the shared
+// samples: nfcapd.YYYYMMDDhhmm[ss] files and the sample-nfcapd-* files
+// (not their .log, .hex or .txt companions).
+func SampleFiles(t testing.TB) []string {
+	t.Helper()
+	root := NfcapdSamples(t)
+	var files []string
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		name := d.Name()
+		if strings.HasPrefix(name, "nfcapd.2") || (strings.HasPrefix(name, "sample-nfcapd-") && !strings.Contains(name, ".")) {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 20 {
+		t.Fatalf("found %d sample files in %s, expected the nfcapd 1.7.1 samples", len(files), root)
+	}
+	return files
+}
+
+// Result is what a command printed and how it ended.
+type Result struct {
+	Stdout, Stderr string
+	Code           int
+}
+
+// RunTool runs a real tool (nfdump, nfcapd, ...) found on PATH with TZ set
+// to tz (UTC when empty), so that its local times are reproducible.
+func RunTool(t testing.TB, tz, name string, args ...string) Result {
+	t.Helper()
+	bin := RequireTool(t, name)
+	if tz == "" {
+		tz = "UTC"
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "TZ="+tz)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		code = exitErr.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s %v: %v", name, args, err)
+	}
+	return Result{stdout.String(), stderr.String(), code}
 }
