@@ -82,8 +82,13 @@ type Config struct {
 	// Started, when set, is called once the first files are open and
 	// the receive loop runs.
 	Started func()
-	// OnFlow, when set, sees every record written (-E).
+	// OnFlow, when set, sees every record written (-E), from the worker
+	// goroutine, before it goes to the file.
 	OnFlow func(*flow.Record)
+	// Idle, when set, is called from the worker goroutine each time it
+	// has processed every datagram queued so far, and once more before
+	// Run returns: the moment to flush what OnFlow buffered.
+	Idle func()
 }
 
 // Counters are the collector's running totals.
@@ -110,6 +115,7 @@ type Collector struct {
 	datagrams, overflow, kdrops atomic.Uint64
 
 	// Worker state.
+	dec      *netflow.Decoder
 	sinks    []*sink
 	bySrc    map[netip.Addr]*sink
 	any      *sink
@@ -166,6 +172,7 @@ func New(cfg Config, conn *net.UDPConn) (*Collector, error) {
 		closer:  make(chan closeJob, 64),
 	}
 	c.pool.New = func() any { return &datagram{buf: make([]byte, 0, 2048)} }
+	c.dec = netflow.NewDecoder(netflow.Options{DefaultSampling: cfg.DefaultSampling, Logf: cfg.Infof})
 	for _, s := range cfg.Sources {
 		if err := checkDir(s.Dir); err != nil {
 			return nil, err
@@ -229,16 +236,13 @@ func (c *Collector) counters() Counters {
 		UnknownSource: c.unknownN,
 		Errors:        map[string]uint64{},
 	}
+	dc := c.dec.Counters()
+	cn.Flows = dc.Flows
+	cn.SeqFailures = dc.SequenceFailures
+	for r, n := range dc.Errors {
+		cn.Errors[r] += n
+	}
 	for _, k := range c.sinks {
-		if k.dec == nil {
-			continue
-		}
-		dc := k.dec.Counters()
-		cn.Flows += dc.Flows
-		cn.SeqFailures += dc.SequenceFailures
-		for r, n := range dc.Errors {
-			cn.Errors[r] += n
-		}
 		for r, n := range k.errs {
 			cn.Errors[r] += n
 		}
@@ -354,10 +358,16 @@ func (c *Collector) work() {
 		case d, ok := <-c.queue:
 			if !ok {
 				c.rotate(time.Now(), true)
+				if c.cfg.Idle != nil {
+					c.cfg.Idle()
+				}
 				return
 			}
 			c.process(d)
 			c.pool.Put(d)
+			if c.cfg.Idle != nil && len(c.queue) == 0 {
+				c.cfg.Idle()
+			}
 		case <-timer.C:
 			// The timer may fire a hair before the wall clock reaches the
 			// boundary; the next slot starts at the boundary regardless.
@@ -398,20 +408,23 @@ func (c *Collector) process(d *datagram) {
 			return
 		}
 	}
-	if err := k.dec.Decode(d.buf, d.from, d.at, k); err != nil {
+	if err := c.dec.Decode(d.buf, d.from, d.at, k); err != nil {
 		k.bad++
-		reason := err.Error()
-		if k.errs == nil {
-			k.errs = map[string]uint64{}
-		}
-		if errors.Is(err, netflow.ErrNotImplemented) {
-			reason = "not implemented"
-		}
-		if k.errs[reason] == 0 && len(k.errs) < 64 {
-			c.cfg.Errorf("Ident: '%s' bad datagram from %s: %v", k.src.Ident, d.from, err)
-		}
-		if len(k.errs) < 64 || k.errs[reason] > 0 {
-			k.errs[reason]++
+		// The decoder has counted and logged its own errors (once per
+		// exporter and reason); anything else is counted and logged
+		// here, once per reason.
+		var ne *netflow.Error
+		if !errors.As(err, &ne) {
+			reason := err.Error()
+			if k.errs == nil {
+				k.errs = map[string]uint64{}
+			}
+			if k.errs[reason] == 0 && len(k.errs) < 64 {
+				c.cfg.Errorf("Ident: '%s' bad datagram from %s: %v", k.src.Ident, d.from, err)
+			}
+			if len(k.errs) < 64 || k.errs[reason] > 0 {
+				k.errs[reason]++
+			}
 		}
 	}
 	if k.werr != nil {

@@ -14,18 +14,23 @@ import (
 
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/flowfile"
-	"github.com/nfgo/nftools/netflow"
 )
 
-// sink is a flow source at work: its decoder (exporters, templates and
-// sequence numbers) and its open file. It is the decoder's Handler.
+// sink is a flow source at work: its open file and the exporters it owns.
+// It is the Handler for the datagrams of its exporters. The collector's one
+// decoder keeps the exporters, templates and sequence numbers of all
+// sources, so that exporter SysIDs count up across sources as nfcapd
+// numbers them; each exporter belongs to the one source its address
+// selects.
 type sink struct {
 	src     Source
-	dec     *netflow.Decoder
+	ready   bool   // initSink ran
+	owns    []bool // by SysID: the exporters of this source
 	w       *flowfile.Writer
 	current string
 	bad     uint64 // datagrams that failed to decode, this file
 	errs    map[string]uint64
+	stat    statCounter // this file's stat record, counted as nfcapd counts
 	werr    error
 	onFlow  func(*flow.Record)
 }
@@ -35,17 +40,30 @@ func (k *sink) Flow(r *flow.Record) {
 	if k.onFlow != nil {
 		k.onFlow(r)
 	}
-	if err := k.w.WriteFlow(r); err != nil && k.werr == nil {
-		k.werr = err
+	if err := k.w.WriteFlow(r); err != nil {
+		if k.werr == nil {
+			k.werr = err
+		}
+		return
 	}
+	k.stat.add(r)
 }
 
 // NewExporter implements netflow.Handler: a new exporter is written into
 // the open file at once, before its flows.
 func (k *sink) NewExporter(e *flow.Exporter) {
+	for int(e.SysID) >= len(k.owns) {
+		k.owns = append(k.owns, false)
+	}
+	k.owns[e.SysID] = true
 	if err := k.w.WriteExporter(e); err != nil && k.werr == nil {
 		k.werr = err
 	}
+}
+
+// owned reports whether the exporter with this SysID sends to this source.
+func (k *sink) owned(sysID uint32) bool {
+	return sysID < uint32(len(k.owns)) && k.owns[sysID]
 }
 
 // Sampler implements netflow.Handler.
@@ -58,7 +76,7 @@ func (k *sink) Sampler(s *flow.Sampler) {
 // open starts the sink's next nfcapd.current.<pid> file, with every known
 // exporter and sampler at its start.
 func (c *Collector) open(k *sink) error {
-	if k.dec == nil {
+	if !k.ready {
 		c.initSink(k)
 	}
 	k.current = filepath.Join(k.src.Dir, flowfile.CurrentName(c.cfg.Pid))
@@ -70,17 +88,22 @@ func (c *Collector) open(k *sink) error {
 		return err
 	}
 	k.w = w
-	for _, e := range k.dec.Exporters() {
-		w.WriteExporter(&e)
+	k.stat.reset()
+	for _, e := range c.dec.Exporters() {
+		if k.owned(uint32(e.SysID)) {
+			w.WriteExporter(&e)
+		}
 	}
-	for _, s := range k.dec.Samplers() {
-		w.WriteSampler(&s)
+	for _, s := range c.dec.Samplers() {
+		if k.owned(uint32(s.ExporterSysID)) {
+			w.WriteSampler(&s)
+		}
 	}
 	return nil
 }
 
 func (c *Collector) initSink(k *sink) {
-	k.dec = netflow.NewDecoder(netflow.Options{DefaultSampling: c.cfg.DefaultSampling, Logf: c.cfg.Infof})
+	k.ready = true
 	k.onFlow = c.cfg.OnFlow
 	if !k.src.Addr.IsValid() || c.bySrc[k.src.Addr] == k || c.cfg.DynamicDir == "" {
 		c.cfg.Infof("Add flow source: ident: %s, IP: %s, flowdir: %s", k.src.Ident, addrOrAny(k.src.Addr), k.src.Dir)
@@ -108,29 +131,30 @@ type closeJob struct {
 // the closer, and (unless final) the next file opened.
 func (c *Collector) rotate(now time.Time, final bool) {
 	slot := c.slot
+	// An empty file covers its whole slot, also when it ends early.
 	end := slot.Add(c.cfg.Interval)
-	if now.Before(end) {
-		end = now
-	}
 	rel := func(k *sink) string {
 		p, _ := flowfile.SlotPath(c.cfg.Layout, slot, c.cfg.Interval, c.cfg.Zone)
 		return p
 	}
+	all := c.dec.TakeStats()
 	for _, k := range c.sinks {
 		if k.w == nil {
 			continue
 		}
-		stats := k.dec.TakeStats()
+		var stats []flow.ExporterStat
+		for _, s := range all {
+			if k.owned(s.SysID) {
+				stats = append(stats, s)
+			}
+		}
 		if len(stats) > 0 {
 			k.w.WriteExporterStats(stats)
 		}
 		st := k.w.Stat()
+		*st = k.stat.stat(uint64(slot.UnixMilli()), uint64(end.UnixMilli()))
 		for _, s := range stats {
 			st.SequenceFailures += uint64(s.SequenceFailures)
-		}
-		if st.Flows == 0 {
-			st.FirstSeen = uint64(slot.UnixMilli())
-			st.LastSeen = uint64(end.UnixMilli())
 		}
 		c.cfg.Infof("Ident: '%s' Flows: %d, Packets: %d, Bytes: %d, Sequence Errors: %d, Bad Packets: %d",
 			k.src.Ident, st.Flows, st.Packets, st.Bytes, st.SequenceFailures, k.bad)
@@ -235,16 +259,17 @@ type expKey struct {
 }
 
 // merger copies flow files into one, renumbering the exporters of the
-// later files so that the same exporter keeps one SysID.
+// later files so that the same exporter keeps one SysID. The stat record of
+// the result is the sum of the files' stat records, as nfcapd sums them
+// when it appends to an existing file.
 type merger struct {
-	w      *flowfile.Writer
-	ids    map[expKey]uint16
-	maxID  uint16
-	stats  map[uint32]flow.ExporterStat
-	order  []uint32
-	stat   flowfile.Stat
-	ident  string
-	nfiles int
+	w     *flowfile.Writer
+	ids   map[expKey]uint16
+	maxID uint16
+	stats map[uint32]flow.ExporterStat
+	order []uint32
+	stat  flowfile.Stat
+	ident string
 }
 
 func (m *merger) copy(path string, recover bool) error {
@@ -254,6 +279,10 @@ func (m *merger) copy(path string, recover bool) error {
 	}
 	defer r.Close()
 	remap := map[uint16]uint16{}
+	// A recovered file was never closed and has no stat record: count
+	// its flows as the collector would have.
+	var counted statCounter
+	counted.reset()
 	for r.Next() {
 		switch r.Kind() {
 		case flowfile.KindExporter:
@@ -301,18 +330,19 @@ func (m *merger) copy(path string, recover bool) error {
 			if err := m.w.WriteFlow(f); err != nil {
 				return err
 			}
+			if recover {
+				counted.add(f)
+			}
 		}
 	}
 	st := r.Stat()
-	if m.nfiles == 0 || (st.FirstSeen != 0 && st.FirstSeen < m.stat.FirstSeen) {
-		m.stat.FirstSeen = st.FirstSeen
+	if recover {
+		st = counted.stat(0, 0)
 	}
-	m.stat.LastSeen = max(m.stat.LastSeen, st.LastSeen)
-	m.stat.SequenceFailures += st.SequenceFailures
+	m.stat.Merge(&st)
 	if id, ok := r.Ident(); ok && id != "" {
 		m.ident = id
 	}
-	m.nfiles++
 	return r.Err()
 }
 
@@ -324,12 +354,7 @@ func (m *merger) finish() {
 	if len(stats) > 0 {
 		m.w.WriteExporterStats(stats)
 	}
-	st := m.w.Stat()
-	st.SequenceFailures = m.stat.SequenceFailures
-	if st.Flows == 0 || (m.stat.FirstSeen != 0 && m.stat.FirstSeen < st.FirstSeen) {
-		st.FirstSeen = m.stat.FirstSeen
-	}
-	st.LastSeen = max(st.LastSeen, m.stat.LastSeen)
+	*m.w.Stat() = m.stat
 	if m.ident != "" {
 		m.w.SetIdent(m.ident)
 	}

@@ -18,7 +18,13 @@ type ListenConfig struct {
 	Family int    // 4 (-4), 6 (-6) or 0: dual stack, IPv6 and IPv4
 	Group  string // -J: multicast group to join
 	Buffer int    // -B: socket receive buffer in bytes; 0 keeps the default
+	// Logf, when set, receives the lines nfcapd logs about the socket
+	// buffer.
+	Logf func(format string, args ...any)
 }
+
+// MinBuffer is the smallest socket buffer -B sets, as in nfcapd.
+const MinBuffer = 65536
 
 // Listen opens the UDP socket and asks Linux to report kernel drops
 // (SO_RXQ_OVFL). It returns the socket and the "Bound to ..." log line.
@@ -45,7 +51,11 @@ func Listen(cfg ListenConfig) (*net.UDPConn, string, error) {
 		if err != nil {
 			return nil, "", fmt.Errorf("could not open the requested socket: %w", errors.Unwrap(err))
 		}
-		what = fmt.Sprintf("Joined multicast group %s, Port: %d", ip, port)
+		fam := "IPv4"
+		if ip.Is6() {
+			fam = "IPv6"
+		}
+		what = fmt.Sprintf("Joined %s multicast group: %s Port: %d", fam, ip, port)
 	} else {
 		addr := ""
 		if cfg.Host != "" {
@@ -73,9 +83,9 @@ func Listen(cfg ListenConfig) (*net.UDPConn, string, error) {
 		what = fmt.Sprintf("Bound to %s host/IP: %s, Port: %d", fam, host, port)
 	}
 	if cfg.Buffer > 0 {
-		if err := conn.SetReadBuffer(cfg.Buffer); err != nil {
+		if err := setBuffer(conn, cfg.Buffer, cfg.Logf); err != nil {
 			conn.Close()
-			return nil, "", fmt.Errorf("socket buffer %d: %w", cfg.Buffer, err)
+			return nil, "", err
 		}
 	}
 	if rc, err := conn.SyscallConn(); err == nil {
@@ -84,6 +94,38 @@ func Listen(cfg ListenConfig) (*net.UDPConn, string, error) {
 		})
 	}
 	return conn, what, nil
+}
+
+// setBuffer sets the socket's receive buffer as nfcapd's -B does: at
+// least MinBuffer bytes, logging the size before and the size the kernel
+// granted (twice the request, up to net.core.rmem_max).
+func setBuffer(conn *net.UDPConn, n int, logf func(string, ...any)) error {
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	if n < MinBuffer {
+		n = MinBuffer
+		logf("I want at least %d bytes as socket buffer", n)
+	}
+	logf("Standard setsockopt, SO_RCVBUF is %d Requested length is %d bytes", ReadBuffer(conn), n)
+	if err := conn.SetReadBuffer(n); err != nil {
+		return fmt.Errorf("setsockopt(SO_RCVBUF,%d): %w", n, unwrapSyscall(err))
+	}
+	logf("System set setsockopt, SO_RCVBUF to %d bytes", ReadBuffer(conn))
+	return nil
+}
+
+// ReadBuffer returns the socket's receive buffer size (SO_RCVBUF), or -1.
+func ReadBuffer(conn *net.UDPConn) int {
+	size := -1
+	if rc, err := conn.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) {
+			if v, err := syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF); err == nil {
+				size = v
+			}
+		})
+	}
+	return size
 }
 
 func unwrapSyscall(err error) error {

@@ -13,7 +13,6 @@ package netflow
 
 import (
 	"encoding/binary"
-	"errors"
 	"net/netip"
 	"time"
 
@@ -56,7 +55,8 @@ const (
 )
 
 // Decoder decodes datagrams from any number of exporters. It is not safe
-// for concurrent use; a collector runs one per flow source.
+// for concurrent use. A collector runs one for all its flow sources, so
+// that exporters are numbered across sources, as nfcapd numbers them.
 type Decoder struct {
 	opts Options
 
@@ -86,10 +86,6 @@ func NewDecoder(opts Options) *Decoder {
 		counters:  Counters{Errors: make(map[string]uint64)},
 	}
 }
-
-// ErrNotImplemented was returned before the decoders landed; it is kept so
-// that code written against the stub still compiles.
-var ErrNotImplemented = errors.New("netflow: decoding is not implemented yet")
 
 // Decode decodes one datagram received from the exporter at from at the
 // given time, and passes its content to h. A malformed datagram returns an

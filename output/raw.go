@@ -7,7 +7,12 @@ import (
 )
 
 // rawPrinter prints -o raw: every element of a record, one field a line.
-type rawPrinter struct{ base }
+// With nfcapd set it prints the variant nfcapd -E prints as it receives
+// records (see CollectorPrinter).
+type rawPrinter struct {
+	base
+	nfcapd bool
+}
 
 func (p *rawPrinter) Begin() error { return nil }
 
@@ -116,6 +121,10 @@ func endString(v uint8) string {
 
 func (p *rawPrinter) appendRecord(b []byte, r *flow.Record, n uint64) []byte {
 	e := elements(r)
+	if p.nfcapd {
+		// nfcapd prints the record it is about to store.
+		e = r.NeededElements()
+	}
 	v6 := e.Has(flow.ElemIPv6)
 	b = append(b, "\nFlow Record: \n"...)
 	if uint32(n) != 0 {
@@ -176,7 +185,7 @@ func (p *rawPrinter) appendRecord(b []byte, r *flow.Record, n uint64) []byte {
 	b = rawU(b, "engine ID", 13, uint64(r.EngineID), 5)
 	b = rawU(b, "export sysid", 13, uint64(r.ExporterID), 5)
 	for id := 1; id <= flow.MaxModeledElement; id++ {
-		if !e.Has(id) {
+		if !e.Has(id) || p.nfcapd && id > nfcapdLastPrinted {
 			continue
 		}
 		switch id {
@@ -199,10 +208,14 @@ func (p *rawPrinter) appendRecord(b []byte, r *flow.Record, n uint64) []byte {
 			// reverse flags out of EXflowMisc, so it never prints them for
 			// a file's records (measured with random records).
 			if r.IsICMP() {
+				typ, code := r.ICMPType(), r.ICMPCode()
+				if p.nfcapd {
+					typ, code = code, typ
+				}
 				b = field(b, "ICMP", 14)
-				b = appendU(b, uint64(r.ICMPType()), 2)
+				b = appendU(b, uint64(typ), 2)
 				b = append(b, '.')
-				b = appendUL(b, uint64(r.ICMPCode()), 2)
+				b = appendUL(b, uint64(code), 2)
 				b = append(b, " type.code\n"...)
 			} else {
 				b = rawU(b, "src port", 13, uint64(r.SrcPort), 5)

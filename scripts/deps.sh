@@ -9,7 +9,7 @@ set -euo pipefail
 declare -A want=(
 	[nfdump]=nfdump [nfcapd]=nfdump [nfreplay]=nfdump
 	[softflowd]=softflowd [fprobe]=fprobe [tshark]=tshark
-	[mandoc]=mandoc [gcc]=gcc [strace]=strace [/usr/bin/time]=time
+	[mandoc]=mandoc [gcc]=gcc [strace]=strace [/usr/bin/time]=time [ip]=iproute2
 	[/usr/include/pcap/pcap.h]=libpcap-dev
 )
 

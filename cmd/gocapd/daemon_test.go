@@ -32,6 +32,10 @@ var (
 
 func gocapdBin(t *testing.T) string {
 	t.Helper()
+	if bin := os.Getenv("GOCAPD_BIN"); bin != "" {
+		// A test re-run in a network namespace uses its parent's build.
+		return bin
+	}
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "gocapd-bin")
 		if err != nil {
@@ -85,8 +89,10 @@ func (s *syncBuffer) String() string {
 
 type daemonProc struct {
 	t    *testing.T
+	name string
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  *syncBuffer // stderr, and stdout unless out is set
+	out  *syncBuffer // stdout, when kept apart
 	port int
 	done chan struct{} // closed when the process has exited
 }
@@ -100,17 +106,28 @@ func (p *daemonProc) exited() bool {
 	}
 }
 
-// startGocapd runs gocapd in the foreground on 127.0.0.1:port and waits for
-// its startup line.
-func startGocapd(t *testing.T, env []string, args ...string) *daemonProc {
+// daemonSpec says how to start a collector in the foreground.
+type daemonSpec struct {
+	bin    string
+	name   string   // "gocapd" or "nfcapd": its startup line is "Startup <name>."
+	env    []string // added to the environment
+	args   []string // the whole command line after the program
+	port   int      // the port in args, for send
+	stdout bool     // keep stdout apart from the log (in out)
+}
+
+// startDaemon starts a collector and waits for its startup line; the
+// process is killed at the end of the test if it still runs.
+func startDaemon(t *testing.T, s daemonSpec) *daemonProc {
 	t.Helper()
-	port := freePort(t)
-	args = append([]string{"-b", "127.0.0.1", "-p", strconv.Itoa(port)}, args...)
-	cmd := exec.Command(gocapdBin(t), args...)
-	cmd.Env = append(os.Environ(), env...)
-	p := &daemonProc{t: t, cmd: cmd, log: &syncBuffer{}, port: port, done: make(chan struct{})}
-	cmd.Stderr = p.log
-	cmd.Stdout = p.log
+	cmd := exec.Command(s.bin, s.args...)
+	cmd.Env = append(os.Environ(), s.env...)
+	p := &daemonProc{t: t, name: s.name, cmd: cmd, log: &syncBuffer{}, port: s.port, done: make(chan struct{})}
+	cmd.Stderr, cmd.Stdout = p.log, p.log
+	if s.stdout {
+		p.out = &syncBuffer{}
+		cmd.Stdout = p.out
+	}
 	require.NoError(t, cmd.Start())
 	go func() { cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() {
@@ -119,8 +136,23 @@ func startGocapd(t *testing.T, env []string, args ...string) *daemonProc {
 			<-p.done
 		}
 	})
-	p.waitLog("Startup gocapd.", 10*time.Second)
+	p.waitLog("Startup "+s.name+".", 10*time.Second)
 	return p
+}
+
+// startGocapd runs gocapd in the foreground on 127.0.0.1:port and waits for
+// its startup line.
+func startGocapd(t *testing.T, env []string, args ...string) *daemonProc {
+	t.Helper()
+	return startGocapdSpec(t, daemonSpec{env: env, args: args})
+}
+
+// startGocapdSpec is startGocapd with s.args after -b 127.0.0.1 -p port.
+func startGocapdSpec(t *testing.T, s daemonSpec) *daemonProc {
+	t.Helper()
+	s.bin, s.name, s.port = gocapdBin(t), "gocapd", freePort(t)
+	s.args = append([]string{"-b", "127.0.0.1", "-p", strconv.Itoa(s.port)}, s.args...)
+	return startDaemon(t, s)
 }
 
 func (p *daemonProc) waitLog(s string, d time.Duration) {
@@ -131,7 +163,7 @@ func (p *daemonProc) waitLog(s string, d time.Duration) {
 			p.t.Fatalf("waiting for %q in the log:\n%s", s, p.log.String())
 		}
 		if p.exited() {
-			p.t.Fatalf("gocapd exited while waiting for %q; log:\n%s", s, p.log.String())
+			p.t.Fatalf("%s exited while waiting for %q; log:\n%s", p.name, s, p.log.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -154,7 +186,7 @@ func (p *daemonProc) stop(sig syscall.Signal) int {
 	case <-p.done:
 	case <-time.After(15 * time.Second):
 		p.cmd.Process.Kill()
-		p.t.Fatalf("gocapd did not stop on %v; log:\n%s", sig, p.log.String())
+		p.t.Fatalf("%s did not stop on %v; log:\n%s", p.name, sig, p.log.String())
 	}
 	return p.cmd.ProcessState.ExitCode()
 }

@@ -19,22 +19,17 @@ import (
 // startNfcapd runs the real nfcapd 1.7.1 on 127.0.0.1 the same way.
 func startNfcapd(t *testing.T, dir string) *daemonProc {
 	t.Helper()
-	nfcapd := testutil.RequireTool(t, "nfcapd")
-	port := freePort(t)
-	cmd := exec.Command(nfcapd, "-b", "127.0.0.1", "-p", strconv.Itoa(port), "-w", dir, "-t", "300", "-I", "diff")
-	cmd.Env = append(cmd.Environ(), "TZ=UTC")
-	p := &daemonProc{t: t, cmd: cmd, log: &syncBuffer{}, port: port, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.log, p.log
-	require.NoError(t, cmd.Start())
-	go func() { cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		if !p.exited() {
-			cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	p.waitLog("Startup nfcapd.", 10*time.Second)
-	return p
+	return startNfcapdSpec(t, daemonSpec{args: []string{"-w", dir, "-t", "300", "-I", "diff"}})
+}
+
+// startNfcapdSpec runs the real nfcapd in the foreground on 127.0.0.1 with
+// s.args after -b 127.0.0.1 -p port, in UTC.
+func startNfcapdSpec(t *testing.T, s daemonSpec) *daemonProc {
+	t.Helper()
+	s.bin, s.name, s.port = testutil.RequireTool(t, "nfcapd"), "nfcapd", freePort(t)
+	s.args = append([]string{"-b", "127.0.0.1", "-p", strconv.Itoa(s.port)}, s.args...)
+	s.env = append([]string{"TZ=UTC"}, s.env...)
+	return startDaemon(t, s)
 }
 
 // csvFlows prints the flows of dir with the real nfdump as csv, without
@@ -60,13 +55,17 @@ func csvFlows(t *testing.T, dir string) []string {
 	return lines
 }
 
+// exporters returns what nfdump -E prints of the one file in dir: the
+// exporters with their counters and samplers. (nfdump's -E takes the file
+// as its value; "-r file -E" prints the usage and exits 0.)
 func exporters(t *testing.T, dir string) string {
 	t.Helper()
 	nfdump := testutil.RequireTool(t, "nfdump")
 	files, _ := filepath.Glob(filepath.Join(dir, "nfcapd.2*"))
 	require.Len(t, files, 1)
-	out, err := exec.Command(nfdump, "-r", files[0], "-E").CombinedOutput()
+	out, err := exec.Command(nfdump, "-E", files[0]).CombinedOutput()
 	require.NoError(t, err, "%s", out)
+	require.True(t, strings.HasPrefix(string(out), "Exporters:"), "%s", out)
 	return string(out)
 }
 

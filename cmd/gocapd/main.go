@@ -20,9 +20,11 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/nfgo/nftools/collector"
+	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/flowfile"
 	"github.com/nfgo/nftools/internal/daemon"
 	"github.com/nfgo/nftools/internal/version"
+	"github.com/nfgo/nftools/output"
 )
 
 func main() {
@@ -33,7 +35,7 @@ func main() {
 // code.
 func run(args []string, stdout, stderr io.Writer) int {
 	return spec.Main(args, stdout, stderr, func(c *cli.Context) error {
-		return action(c, stderr)
+		return action(c, stdout, stderr)
 	})
 }
 
@@ -47,7 +49,7 @@ type options struct {
 	group     string
 }
 
-func action(c *cli.Context, stderr io.Writer) error {
+func action(c *cli.Context, stdout, stderr io.Writer) error {
 	switch {
 	case c.Bool("h"):
 		return spec.PrintUsage(c.App.Writer)
@@ -78,6 +80,11 @@ func action(c *cli.Context, stderr io.Writer) error {
 	for _, n := range notes {
 		log.Infof("%s", n)
 	}
+	if o.cfg.Verbose > 2 && !daemon.IsChild() {
+		// -E, or -vvv: every record on stdout as nfcapd prints it. A
+		// daemon has no stdout to print to (nfcapd's goes to /dev/null).
+		printRecords(&o.cfg, stdout)
+	}
 	err = serve(o, log)
 	daemon.Ready(err)
 	if err != nil {
@@ -94,11 +101,17 @@ func serve(o *options, log *daemon.Logger) error {
 	if o.cfg.Verbose > 0 {
 		log.Infof("Verbose log level: %d", o.cfg.Verbose)
 	}
+	// nfcapd logs the socket buffer after the "Bound to" line.
+	var bufLog []string
+	o.listen.Logf = func(format string, args ...any) { bufLog = append(bufLog, fmt.Sprintf(format, args...)) }
 	conn, bound, err := collector.Listen(o.listen)
 	if err != nil {
 		return fmt.Errorf("Receive socket error: %w", err)
 	}
 	log.Infof("%s", bound)
+	for _, l := range bufLog {
+		log.Infof("%s", l)
+	}
 	if o.pidFile != "" {
 		if err := daemon.WritePidFile(o.pidFile); err != nil {
 			conn.Close()
@@ -139,9 +152,37 @@ func serve(o *options, log *daemon.Logger) error {
 	return err
 }
 
+// printRecords makes the collector print every record it stores on w, in
+// the style of nfcapd -E, flushed whenever the collector has caught up with
+// the datagrams received. If w fails (a closed pipe: gocapd -E | head),
+// printing stops with one error in the log and collecting goes on.
+func printRecords(cfg *collector.Config, w io.Writer) {
+	// Without this a write to a closed stdout pipe would kill gocapd with
+	// SIGPIPE, losing the open files.
+	signal.Ignore(syscall.SIGPIPE)
+	p := output.NewCollectorPrinter(w)
+	failed := false
+	report := func(err error) {
+		if err != nil && !failed {
+			failed = true
+			cfg.Errorf("ERROR: printing records stopped: %v", err)
+		}
+	}
+	cfg.OnFlow = func(r *flow.Record) {
+		if !failed {
+			report(p.Print(r))
+		}
+	}
+	cfg.Idle = func() {
+		if !failed {
+			report(p.Flush())
+		}
+	}
+}
+
 // parseOptions checks the command line the way nfcapd does.
 func parseOptions(c *cli.Context, notes *[]string) (*options, error) {
-	for _, l := range []string{"C", "m", "i", "f", "E"} {
+	for _, l := range []string{"C", "m", "i", "f"} {
 		if c.IsSet(l) {
 			return nil, fmt.Errorf("option -%s is not implemented yet", l)
 		}
@@ -199,6 +240,11 @@ func parseOptions(c *cli.Context, notes *[]string) (*options, error) {
 	}
 	cfg.Command = c.String("x")
 	cfg.Verbose = c.Count("v")
+	if c.Bool("E") {
+		// nfcapd's -E sets its verbose level to 3, which prints the
+		// records.
+		cfg.Verbose = max(cfg.Verbose, 3)
+	}
 
 	methods := 0
 	for _, l := range []string{"z", "y", "j"} {

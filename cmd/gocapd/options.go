@@ -7,9 +7,8 @@ import "github.com/nfgo/nftools/internal/getopt"
 // changes: -R takes its host[/port] value, as the Debian 1.7.1 binary and
 // later versions parse it (the string above has no ':' after R), and -z
 // takes an optional compression method as later nfcapd versions do. Only the
-// options marked Implemented work in this release (-C, -m, -i, -f and -E
-// do not yet); man/gocapd.1 documents
-// exactly those.
+// options marked Implemented work in this release (-C, -m, -i and -f do
+// not yet); man/gocapd.1 documents exactly those.
 var spec = &getopt.Spec{
 	Name:     "gocapd",
 	Synopsis: "[options]",
@@ -53,8 +52,8 @@ var spec = &getopt.Spec{
 		{Letter: 'i', Arg: getopt.RequiredArg, ArgName: "seconds", Usage: "metric interval (60)"},
 
 		// Diagnostics.
-		{Letter: 'v', Repeat: true, Usage: "log more; repeat for more", Implemented: true},
-		{Letter: 'E', Usage: "print every received record (debugging)"},
+		{Letter: 'v', Repeat: true, Usage: "log more; repeat for more (three times: as -E)", Implemented: true},
+		{Letter: 'E', Usage: "print every received record on stdout (verbose level 3)", Implemented: true},
 		{Letter: 'r', Usage: "report sequence number errors", Implemented: true},
 		{Letter: 'T', Arg: getopt.RequiredArg, ArgName: "ext", Usage: "no longer supported; ignored", Implemented: true},
 	},
