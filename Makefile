@@ -45,6 +45,8 @@ demo: deps build
 
 bench: deps build
 	scripts/bench/flowfile.sh
+	scripts/bench/godump.sh
+	scripts/bench/gocapd.sh
 
 install: build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

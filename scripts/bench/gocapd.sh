@@ -1,0 +1,309 @@
+#!/usr/bin/env bash
+# gocapd against nfcapd 1.7.1 under the same load: scripts/nfsend replays
+# NetFlow v9 and IPFIX datagrams on loopback at a rising rate until flows
+# are lost. For each protocol it prints the highest loss-free flows/s of
+# both collectors, the ratio gocapd/nfcapd (target >= 2) and their peak RSS
+# (target: gocapd's no higher), then runs both once more under the same
+# load (the lower of the two rates) to compare their RSS there.
+#
+# A step: a fresh collector on a free port of 127.0.0.1 writing into an
+# empty directory (-w DIR -t 60 -I bench -B BUFFER, the same flags for
+# both), RATE*DURATION flows sent at RATE flows/s, a wait until the
+# collector is idle, SIGTERM, and the flows in its files counted by the
+# real nfdump (the -o null summary: records actually read back).
+# lost = sent - stored. A step passes when nothing is lost and the
+# collector was idle within MAX_LAG seconds of the end of the load: a
+# collector that queues what it cannot process yet (gocapd queues up to
+# 65536 datagrams) must not pass a rate it only survives for DURATION
+# seconds. A failed rate is tried again (TRIES), as this machine may be
+# busy with something else for a moment. The rate doubles from START_RATE
+# until a rate fails (or MAX_RATE passes), then STEPS bisections narrow it.
+#
+# Columns: lag/s how long the collector stayed busy after the load,
+# k.drops datagrams the kernel dropped at the full socket (ss), cpu the
+# collector's CPU over the step's DURATION (100% = one core), s.cpu the
+# sender's, RSS KiB the collector's peak (/usr/bin/time %M, all of its
+# life, shutdown included).
+#
+# Tune with environment variables:
+#   DURATION=5         seconds of load per step
+#   START_RATE=1000000 flows/s of the first step
+#   MAX_RATE=16000000  flows/s never exceeded
+#   STEPS=4            bisections after the first failure
+#   TRIES=2            runs before a rate counts as failed
+#   PROTOS="v9 ipfix"  protocols, each measured on its own
+#   COLLECTORS="nfcapd gocapd"
+#   BUFFER=8388608     socket receive buffer for both (-B)
+#   PER_DATAGRAM=24    flows in each datagram
+#   STREAMS=2          exporters (sockets, source ids) the load comes from
+#   MAX_LAG=0.25       seconds a collector may stay busy after the load; 0: any
+#   SAME_LOAD=1        0: skip the runs of both at the same rate
+#   EXTRA_FLAGS=       more flags for both collectors, e.g. -y (LZ4 files)
+#   RUN_DIR=dir        where the collectors write (default: the work
+#                      directory, on disk; /dev/shm takes the disk out)
+#   MAX_SECONDS=570    time budget of the whole script; steps past it are skipped
+#   BENCH_DIR=dir      keep the work directory (collector logs) there
+# The defaults take five to eight minutes.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export PATH="$PATH:/usr/local/go/bin"
+export TZ=UTC LC_ALL=C
+
+duration=${DURATION:-5}
+start_rate=${START_RATE:-1000000}
+max_rate=${MAX_RATE:-16000000}
+steps=${STEPS:-4}
+tries=${TRIES:-2}
+protos=${PROTOS:-"v9 ipfix"}
+collectors=${COLLECTORS:-"nfcapd gocapd"}
+buffer=${BUFFER:-8388608}
+per=${PER_DATAGRAM:-24}
+streams=${STREAMS:-2}
+max_lag=${MAX_LAG:-0.25}
+same_load=${SAME_LOAD:-1}
+extra=${EXTRA_FLAGS:-}
+max_seconds=${MAX_SECONDS:-570}
+
+for tool in nfcapd nfdump ss pgrep getconf; do
+	command -v $tool >/dev/null || { echo "bench: $tool is missing (make deps)" >&2; exit 1; }
+done
+[[ -x /usr/bin/time ]] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
+[[ -x bin/gocapd ]] || make -s build
+
+work=${BENCH_DIR:-$(mktemp -d)}
+mkdir -p "$work"
+run_dir=${RUN_DIR:-$work}
+mkdir -p "$run_dir"
+current="" # the collector running now, stopped on the way out
+cleanup() {
+	if [[ -n $current ]] && kill -TERM "$current" 2>/dev/null; then sleep 1; fi
+	rm -rf "${run_dir:?}/run"
+	[[ -n ${BENCH_DIR:-} ]] || rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+go build -o "$work/nfsend" ./scripts/nfsend
+nfsend=$work/nfsend
+hz=$(getconf CLK_TCK)
+began=$SECONDS
+
+declare -A bin=([nfcapd]=$(command -v nfcapd) [gocapd]=$PWD/bin/gocapd)
+
+# free_port prints a UDP port of 127.0.0.1 nobody uses.
+free_port() {
+	local p i
+	for ((i = 0; i < 50; i++)); do
+		p=$((20000 + RANDOM % 40000))
+		[[ -z $(ss -Huan "sport = :$p") ]] && { echo $p; return; }
+	done
+	echo "bench: no free port" >&2
+	exit 1
+}
+
+# sock PORT FIELD: Recv-Q (q), receive buffer (rb) or drops (d) of the socket.
+sock() {
+	local line
+	line=$(ss -Huamn "sport = :$1" | tr -s ' \t\n' ' ')
+	case $2 in
+	q) awk '{ print $2 }' <<<"$line" ;;
+	*) sed -n "s/.*[(,]$2\([0-9]*\)[,)].*/\1/p" <<<"$line" ;;
+	esac
+}
+
+# cpu_ticks PID: user+system clock ticks of the process, all threads.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# step COLLECTOR PROTO RATE [NOTE]: one run at RATE flows/s, printed as a
+# row of the table. Sets sent, stored, loss, lag, drops, rss, cpu, scpu,
+# rb; returns whether the step passed.
+step() {
+	local coll=$1 proto=$2 rate=$3 note=${4:-}
+	local dir=$run_dir/run log=$work/$coll-$proto-$rate.log
+	# set -e does not hold in a function called by if: check by hand.
+	rm -rf "$dir" && mkdir -p "$dir" || exit 1
+	local port tpid cpid="" i
+	port=$(free_port)
+	# shellcheck disable=SC2086 # EXTRA_FLAGS are words
+	/usr/bin/time -f %M -o "$work/rss" "${bin[$coll]}" -b 127.0.0.1 -p "$port" -w "$dir" -t 60 -I bench -B "$buffer" $extra >"$log" 2>&1 &
+	tpid=$!
+	for ((i = 0; i < 100; i++)); do # the collector is the child of time
+		cpid=$(pgrep -P "$tpid" || true)
+		[[ -n $cpid && -n $(ss -Huan "sport = :$port") ]] && break
+		sleep 0.05
+	done
+	if [[ -z $cpid || -z $(ss -Huan "sport = :$port") ]]; then
+		echo "bench: $coll did not start:" >&2
+		cat "$log" >&2
+		exit 1
+	fi
+	current=$cpid
+	rb=$(sock "$port" rb)
+	local flows=$((rate * duration)) t0 busy_until last now same=0 achieved
+	t0=$(cpu_ticks "$cpid")
+	/usr/bin/time -f '%e %U %S' -o "$work/sendtime" "$nfsend" -H 127.0.0.1 -p "$port" -v "$proto" -r "$rate" -c "$flows" \
+		-d $((3 * duration + 10))s -s "$streams" -n "$per" -k >"$work/send" || { echo "bench: nfsend failed" >&2; exit 1; }
+	local sent_at=$EPOCHREALTIME
+	scpu=$(tail -n 1 "$work/sendtime" | awk '{ printf "%.0f", ($1 > 0 ? 100 * ($2 + $3) / $1 : 0) }')
+	sent=$(sed -n 's/.* flows=\([0-9]*\) .*/\1/p' "$work/send")
+	achieved=$(sed -n 's/.* flows_per_sec=\([0-9]*\) .*/\1/p' "$work/send")
+	# Idle: the socket empty and at most a clock tick of CPU a poll, for
+	# 0.6 s running. Busy: the last poll that was not idle.
+	last=$(cpu_ticks "$cpid")
+	busy_until=$sent_at
+	for ((i = 0; i < 1200; i++)); do # 60 s at most
+		sleep 0.05
+		now=$(cpu_ticks "$cpid")
+		if [[ $(sock "$port" q) == 0 ]] && ((now - last <= 1)); then
+			((++same >= 12)) && break
+		else
+			same=0
+			busy_until=$EPOCHREALTIME
+		fi
+		last=$now
+	done
+	((i < 1200)) || echo "bench: $coll still busy 60 s after the load" >&2
+	lag=$(awk -v a="$busy_until" -v b="$sent_at" 'BEGIN { printf "%.2f", a - b }')
+	drops=$(sock "$port" d)
+	cpu=$(awk -v t="$(cpu_ticks "$cpid")" -v t0="$t0" -v hz="$hz" -v d="$duration" 'BEGIN { printf "%.0f", 100 * (t - t0) / hz / d }')
+	kill -TERM "$cpid"
+	for ((i = 0; i < 1200; i++)); do # up to 2 minutes to flush and close
+		kill -0 "$tpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$tpid" 2>/dev/null; then
+		echo "bench: $coll ignored SIGTERM for 2 minutes; killed" >&2
+		kill -KILL "$cpid" 2>/dev/null || true
+	fi
+	wait "$tpid" || true
+	current=""
+	rss=$(tail -n 1 "$work/rss")
+	[[ $rss =~ ^[0-9]+$ ]] || rss=0
+	stored=$( (nfdump -R "$dir" -o null 2>/dev/null || true) | sed -n 's/^Summary: total flows: \([0-9]*\),.*/\1/p')
+	stored=${stored:-0}
+	rm -rf "$dir"
+	loss=$((sent - stored))
+
+	local verdict=pass qo
+	if ((loss != 0)); then
+		verdict=FAIL
+		# the last Totals line of gocapd's log (one a rotation and one at exit)
+		qo=$(sed -n 's/.*Queue Overflow: \([0-9]*\).*/\1/p' "$log" | tail -n 1)
+		((${qo:-0} > 0)) && verdict="FAIL (queue overflow: $qo datagrams)"
+	elif ! awk -v l="$lag" -v m="$max_lag" 'BEGIN { exit !(m <= 0 || l <= m) }'; then
+		verdict="FAIL (lag)"
+	fi
+	if awk -v a="$achieved" -v r="$rate" 'BEGIN { exit !(a < 0.97 * r) }'; then
+		verdict="FAIL (the sender reached only $achieved flows/s)"
+	fi
+	printf '%-7s %-6s %10d %11d %11d %9d %6s %8s %5s%% %5s%% %9s  %s%s\n' "$coll" "$proto" "$rate" "$sent" "$stored" "$loss" \
+		"$lag" "${drops:-?}" "$cpu" "$scpu" "$rss" "$verdict" "$note"
+	((rss > ${peak_rss[$coll-$proto]:-0})) && peak_rss[$coll-$proto]=$rss
+	buffers[$coll]=$rb
+	[[ $verdict == pass ]]
+}
+
+# attempt COLLECTOR PROTO RATE: step, tried again on failure up to TRIES.
+attempt() {
+	local t
+	for ((t = 1; t <= tries; t++)); do
+		if ((t > 1)); then
+			within_budget || return 1
+			step "$@" " (try $t)" && return 0
+		else
+			step "$@" && return 0
+		fi
+	done
+	return 1
+}
+
+# within_budget: whether another step fits in MAX_SECONDS.
+within_budget() {
+	if ((SECONDS - began + duration + 10 > max_seconds)); then
+		if [[ -z ${budget_said:-} ]]; then
+			echo "bench: time budget of $max_seconds s reached; skipping the remaining steps" >&2
+			budget_said=1
+		fi
+		return 1
+	fi
+}
+
+# search COLLECTOR PROTO: doubling then bisection. Sets best (highest
+# passing rate), best_rss and capped (1: no failure seen, best is a lower
+# bound).
+search() {
+	local coll=$1 proto=$2 rate=$start_rate lo=0 hi=0 i lo_rss=0
+	for ((i = 0; i < 40; i++)); do
+		within_budget || break
+		if attempt "$coll" "$proto" "$rate"; then
+			lo=$rate lo_rss=$rss
+			((rate < max_rate)) || break
+			rate=$((2 * rate > max_rate ? max_rate : 2 * rate))
+		else
+			hi=$rate
+			break
+		fi
+	done
+	for ((i = 0; hi > 0 && i < steps; i++)); do
+		rate=$(((lo + hi) / 2 / 1000 * 1000))
+		((rate > lo && rate < hi)) || break
+		within_budget || break
+		if attempt "$coll" "$proto" "$rate"; then
+			lo=$rate lo_rss=$rss
+		else
+			hi=$rate
+		fi
+	done
+	best=$lo best_rss=$lo_rss capped=$((hi == 0 ? 1 : 0))
+}
+
+declare -A peak_rss=() buffers=() result=() result_rss=() result_capped=()
+echo "machine: $(nproc) cores, $(uname -r), $(awk '/MemTotal/ { printf "%d MiB", $2 / 1024 }' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
+echo "nfcapd:  ${bin[nfcapd]} ($(nfcapd -V 2>&1 | head -n 1))"
+echo "gocapd:  ${bin[gocapd]} ($("${bin[gocapd]}" -V 2>&1 | head -n 1))"
+echo "load:    scripts/nfsend: $streams exporters on 127.0.0.1, $per flows a datagram, the template every 20 datagrams, ${duration} s a step"
+echo "flags:   -b 127.0.0.1 -p PORT -w DIR -t 60 -I bench -B $buffer${extra:+ $extra} for both (net.core.rmem_max=$(cat /proc/sys/net/core/rmem_max)); DIR in $run_dir ($(stat -f -c %T "$run_dir"))"
+echo "pass:    no flow lost (nfdump -R DIR -o null), idle within ${max_lag} s of the end of the load; $tries tries"
+echo
+printf '%-7s %-6s %10s %11s %11s %9s %6s %8s %6s %6s %9s  %s\n' collector proto flows/s sent stored lost lag/s k.drops cpu s.cpu "RSS KiB" verdict
+for proto in $protos; do
+	for coll in $collectors; do
+		search "$coll" "$proto"
+		result[$coll-$proto]=$best result_rss[$coll-$proto]=$best_rss result_capped[$coll-$proto]=$capped
+	done
+done
+
+echo
+echo "socket receive buffer (ss rb): $(for c in $collectors; do printf '%s %s, ' "$c" "${buffers[$c]:-?}"; done)requested -B $buffer"
+for proto in $protos; do
+	echo
+	echo "== $proto"
+	for coll in $collectors; do
+		mark=""
+		((${result_capped[$coll-$proto]:-0})) && mark=" (no rate failed: a lower bound)"
+		printf '%-7s highest loss-free rate %9s flows/s%s; RSS there %s KiB, peak RSS over all its steps %s KiB\n' \
+			"$coll" "${result[$coll-$proto]:-0}" "$mark" "${result_rss[$coll-$proto]:-?}" "${peak_rss[$coll-$proto]:-?}"
+	done
+	n=${result[nfcapd-$proto]:-0} g=${result[gocapd-$proto]:-0}
+	if ((n > 0 && g > 0)); then
+		awk -v g="$g" -v n="$n" 'BEGIN { r = g / n; printf "ratio   gocapd/nfcapd %.2f (target >= 2: %s)\n", r, (r >= 2 ? "met" : "NOT met") }'
+	fi
+	if ((same_load && n > 0 && g > 0)); then
+		common=$((n < g ? n : g))
+		echo "same load, $common flows/s:"
+		declare -A same_rss=()
+		for coll in $collectors; do
+			within_budget || break
+			attempt "$coll" "$proto" "$common" >"$work/same" || true
+			sed 's/^/  /' "$work/same"
+			same_rss[$coll]=$rss
+		done
+		if [[ -n ${same_rss[nfcapd]:-} && -n ${same_rss[gocapd]:-} ]]; then
+			v="NOT met"
+			((same_rss[gocapd] <= same_rss[nfcapd])) && v=met
+			echo "peak RSS under the same load: gocapd ${same_rss[gocapd]} KiB, nfcapd ${same_rss[nfcapd]} KiB (target gocapd no higher: $v)"
+		fi
+		unset same_rss
+	fi
+done
+echo
+echo "took $((SECONDS - began)) s"
