@@ -80,6 +80,8 @@ type Reader struct {
 	bytesRead uint64
 	err       error
 	recover   bool
+	opts      ReadOptions
+	started   bool // the block pipeline runs from the first Next on
 }
 
 // readJob is one block on its way from the disk to the consumer.
@@ -143,7 +145,7 @@ func NewReader(src io.ReaderAt, size int64, name string, opts ReadOptions) (*Rea
 		r.readAppendix()
 	}
 	r.recover = opts.Recover
-	r.start(opts)
+	r.opts = opts
 	return r, nil
 }
 
@@ -400,6 +402,12 @@ func (r *Reader) Next() bool {
 	if r.err != nil || r.closed {
 		return false
 	}
+	if !r.started {
+		// Start reading blocks only now: a caller that wants the header,
+		// ident or stat record (nfdump -I) reads no block at all.
+		r.started = true
+		r.start(r.opts)
+	}
 	for {
 		if r.cur != nil && r.left > 0 {
 			ok, err := r.parse()
@@ -493,6 +501,9 @@ func (r *Reader) parse() (bool, error) {
 func (r *Reader) Close() error {
 	r.closeOnce.Do(func() {
 		r.closed = true
+		if !r.started {
+			return
+		}
 		close(r.quit)
 		// Drain blocks queued in order so the producer and workers can
 		// finish; the producer closes order when it returns.

@@ -407,3 +407,40 @@ func TestRecoverCrashedCollectorFile(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, len(f.flows), n)
 }
+
+// countingReaderAt records the offsets read.
+type countingReaderAt struct {
+	r    *bytes.Reader
+	offs []int64
+}
+
+func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	c.offs = append(c.offs, off)
+	return c.r.ReadAt(p, off)
+}
+
+func TestHeaderAndStatReadNoBlock(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	f := randomFile(rng, 20000)
+	var buf memFile
+	w, err := NewWriter(&buf, "mem", WriteOptions{Compression: LZ4, Ident: "lazy"})
+	require.NoError(t, err)
+	require.NoError(t, f.write(w))
+	require.NoError(t, w.Close())
+
+	src := &countingReaderAt{r: bytes.NewReader(buf.b)}
+	r, err := NewReader(src, int64(len(buf.b)), "mem", ReadOptions{})
+	require.NoError(t, err)
+	ident, _ := r.Ident()
+	assert.Equal(t, "lazy", ident)
+	var want Stat
+	for i := range f.flows {
+		want.Add(&f.flows[i])
+	}
+	assert.Equal(t, want, r.Stat())
+	require.NoError(t, r.Close())
+	h := r.Header()
+	for _, off := range src.offs {
+		assert.True(t, off == 0 || off >= h.OffAppendix, "read at %d, before the appendix at %d", off, h.OffAppendix)
+	}
+}
