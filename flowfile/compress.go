@@ -132,6 +132,34 @@ func (noneCodec) decompress(dst, src []byte) ([]byte, error) {
 	return append(dst[:0], src...), nil
 }
 
+// growing runs a block decompressor that needs the output room up front
+// (LZ4 and LZO blocks do not store their decompressed size). It tries what
+// dst already has or, for a new buffer, a size fitted to the input, so a
+// small appendix block does not cost a megabyte; then what a writer puts in
+// a block (WriteBlockSize); then the reader's hard limit. retry says whether
+// an error may mean "too small".
+func growing(dst, src []byte, run func(src, dst []byte) (int, error), retry func(error) bool) ([]byte, error) {
+	size := cap(dst)
+	if size == 0 {
+		size = min(WriteBlockSize+WriteBlockSize/8, max(64<<10, 16*len(src)))
+	}
+	for {
+		dst = grow(dst, size)
+		n, err := run(src, dst)
+		if err == nil {
+			return dst[:n], nil
+		}
+		if !retry(err) || size >= maxBlockSize {
+			return dst[:0], err
+		}
+		if size < WriteBlockSize+WriteBlockSize/8 {
+			size = WriteBlockSize + WriteBlockSize/8
+		} else {
+			size = maxBlockSize
+		}
+	}
+}
+
 // grow returns dst with room for n bytes, reusing its array when it can.
 func grow(dst []byte, n int) []byte {
 	if cap(dst) >= n {

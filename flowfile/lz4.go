@@ -57,16 +57,11 @@ func (z *lz4Compressor) compress(dst, src []byte) ([]byte, error) {
 type lz4Decompressor struct{}
 
 func (lz4Decompressor) decompress(dst, src []byte) ([]byte, error) {
-	// Most blocks decompress to at most 1 MiB; only retry with the hard
-	// limit when the first buffer was too small.
-	dst = grow(dst, max(cap(dst), WriteBlockSize+WriteBlockSize/8))
-	n, err := lz4.UncompressBlock(src, dst)
-	if err != nil && len(dst) < maxBlockSize {
-		dst = grow(dst, maxBlockSize)
-		n, err = lz4.UncompressBlock(src, dst)
-	}
+	// LZ4 reports a short output buffer like any other damage, so every
+	// error is worth a retry with more room.
+	out, err := growing(dst, src, lz4.UncompressBlock, func(error) bool { return true })
 	if err != nil {
-		return dst[:0], fmt.Errorf("lz4: %w", err)
+		return out, fmt.Errorf("lz4: %w", err)
 	}
-	return dst[:n], nil
+	return out, nil
 }

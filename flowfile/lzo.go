@@ -23,14 +23,9 @@ func (z *lzoCompressor) compress(dst, src []byte) ([]byte, error) {
 type lzoDecompressor struct{}
 
 func (lzoDecompressor) decompress(dst, src []byte) ([]byte, error) {
-	dst = grow(dst, max(cap(dst), WriteBlockSize+WriteBlockSize/8))
-	n, err := lzo.Decompress(src, dst)
-	if err == lzo.ErrOutputOverrun && len(dst) < maxBlockSize {
-		dst = grow(dst, maxBlockSize)
-		n, err = lzo.Decompress(src, dst)
-	}
+	out, err := growing(dst, src, lzo.Decompress, func(err error) bool { return err == lzo.ErrOutputOverrun })
 	if err != nil {
-		return dst[:0], fmt.Errorf("lzo: %w", err)
+		return out, fmt.Errorf("lzo: %w", err)
 	}
-	return dst[:n], nil
+	return out, nil
 }
