@@ -38,6 +38,7 @@ lint:
 	$(GO) vet ./...
 
 test: deps lint build
+	scripts/check-install.sh
 	$(GO) test -count=1 ./...
 
 demo: deps build
