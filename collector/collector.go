@@ -5,9 +5,11 @@
 //
 // Three kinds of goroutine share the work so that receiving never waits for
 // the disk. The receive loop only reads datagrams, repeats them (-R) and
-// hands them to the worker through a bounded queue; when the queue is full
-// the datagram is counted as a queue overflow and logged at the next
-// rotation. The worker decodes and appends records to the open files (the
+// hands them to the worker in batches through a queue bounded in bytes
+// (see queue.go); when the queue is full the loop drops what it reads
+// until the worker frees a chunk, and counts it (Queue Overflow), so the
+// socket keeps being drained and a slow disk never shows as kernel drops.
+// The worker decodes and appends records to the open files (the
 // flowfile writer compresses in the background). At a rotation the worker
 // moves the open file aside under a new nfcapd.current name and starts the
 // next one at once; a closer goroutine then finishes the old file (last
@@ -71,8 +73,6 @@ type Config struct {
 	DefaultSampling int64            // -s
 	Repeaters       []netip.AddrPort // -R
 
-	// QueueLen bounds the datagrams waiting for the worker (0: 65536).
-	QueueLen int
 	// Pid names the nfcapd.current.<pid> files (0: os.Getpid()).
 	Pid int
 
@@ -93,8 +93,10 @@ type Config struct {
 
 // Counters are the collector's running totals.
 type Counters struct {
-	Datagrams     uint64 // read from the socket
-	QueueOverflow uint64 // dropped because the worker's queue was full
+	Datagrams uint64 // read from the socket
+	// QueueOverflow counts the datagrams the receive loop dropped because
+	// the worker held every chunk of the queue.
+	QueueOverflow uint64
 	KernelDrops   uint64 // dropped by the kernel (SO_RXQ_OVFL)
 	UnknownSource uint64 // from an exporter no source takes
 	Flows         uint64
@@ -108,9 +110,9 @@ type Collector struct {
 	conn *net.UDPConn
 	rep  *net.UDPConn
 
-	queue chan *datagram
-	pool  sync.Pool
-	hup   chan struct{}
+	full chan *chunk // from the receive loop to the worker
+	free chan *chunk // back
+	hup  chan struct{}
 
 	datagrams, overflow, kdrops atomic.Uint64
 
@@ -126,12 +128,6 @@ type Collector struct {
 	closerWG sync.WaitGroup
 	cmdWG    sync.WaitGroup
 	seq      int
-}
-
-type datagram struct {
-	buf  []byte
-	from netip.Addr
-	at   time.Time
 }
 
 // New makes a collector reading from conn, which it owns from now on. It
@@ -150,9 +146,6 @@ func New(cfg Config, conn *net.UDPConn) (*Collector, error) {
 	if cfg.Location == nil {
 		cfg.Location = time.Local
 	}
-	if cfg.QueueLen <= 0 {
-		cfg.QueueLen = 65536
-	}
 	if cfg.Pid == 0 {
 		cfg.Pid = os.Getpid()
 	}
@@ -165,13 +158,16 @@ func New(cfg Config, conn *net.UDPConn) (*Collector, error) {
 	c := &Collector{
 		cfg:     cfg,
 		conn:    conn,
-		queue:   make(chan *datagram, cfg.QueueLen),
+		full:    make(chan *chunk, queueChunks),
+		free:    make(chan *chunk, queueChunks),
 		hup:     make(chan struct{}, 1),
 		bySrc:   map[netip.Addr]*sink{},
 		unknown: map[netip.Addr]bool{},
 		closer:  make(chan closeJob, 64),
 	}
-	c.pool.New = func() any { return &datagram{buf: make([]byte, 0, 2048)} }
+	for i := 0; i < queueChunks; i++ {
+		c.free <- newChunk()
+	}
 	c.dec = netflow.NewDecoder(netflow.Options{DefaultSampling: cfg.DefaultSampling, Logf: cfg.Infof})
 	for _, s := range cfg.Sources {
 		if err := checkDir(s.Dir); err != nil {
@@ -308,44 +304,77 @@ func (c *Collector) Run(ctx context.Context) error {
 	return nil
 }
 
-// receive is the receive loop: read, repeat, queue.
+// receive is the receive loop: read batches, repeat, queue.
 func (c *Collector) receive() {
-	defer close(c.queue)
-	buf := make([]byte, 65536)
-	oob := make([]byte, 128)
+	defer close(c.full)
+	r, err := newBatchReader(c.conn)
+	if err != nil {
+		c.cfg.Errorf("ERROR: socket: %v", err)
+		return
+	}
 	var lastDrops uint32
+	var k *chunk // being filled
 	for {
-		n, oobn, _, from, err := c.conn.ReadMsgUDPAddrPort(buf, oob)
+		// Wait in the socket only with nothing held back from the worker.
+		n, err := r.read(k == nil)
 		if err != nil {
+			if k != nil {
+				c.full <- k
+			}
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
+			k = nil
 			c.cfg.Errorf("ERROR: recvfrom: %v", err)
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
+		if n == 0 {
+			c.full <- k // nothing more pending: hand over what we have
+			k = nil
+			continue
+		}
+		// One clock reading a batch: the datagrams of a batch arrived
+		// within the time one system call takes.
 		at := time.Now()
-		c.datagrams.Add(1)
-		if oobn > 0 {
-			if d, ok := kernelDrops(oob[:oobn]); ok {
-				// The counter is cumulative and may wrap.
+		c.datagrams.Add(uint64(n))
+		// The kernel's counter is cumulative (and may wrap): the last
+		// datagram of the batch carries the newest value.
+		for i := n - 1; i >= 0; i-- {
+			if d, ok := r.drops(i); ok {
 				c.kdrops.Add(uint64(d - lastDrops))
 				lastDrops = d
+				break
 			}
 		}
-		for _, r := range c.cfg.Repeaters {
-			c.rep.WriteToUDPAddrPort(buf[:n], r)
+		for i := 0; i < n; i++ {
+			b, from := r.datagram(i)
+			for _, rp := range c.cfg.Repeaters {
+				c.rep.WriteToUDPAddrPort(b, rp)
+			}
+			if k != nil && !k.add(b, from, at) {
+				c.full <- k
+				k = nil
+			}
+			if k == nil {
+				if k = c.freeChunk(); k == nil {
+					c.overflow.Add(1)
+					continue
+				}
+				k.add(b, from, at)
+			}
 		}
-		d := c.pool.Get().(*datagram)
-		d.buf = append(d.buf[:0], buf[:n]...)
-		d.from = from.Addr().Unmap()
-		d.at = at
-		select {
-		case c.queue <- d:
-		default:
-			c.overflow.Add(1)
-			c.pool.Put(d)
-		}
+	}
+}
+
+// freeChunk takes an empty chunk, or returns nil when the worker has them
+// all: the receive loop never waits for the worker.
+func (c *Collector) freeChunk() *chunk {
+	select {
+	case k := <-c.free:
+		return k
+	default:
+		return nil
 	}
 }
 
@@ -355,7 +384,7 @@ func (c *Collector) work() {
 	defer timer.Stop()
 	for {
 		select {
-		case d, ok := <-c.queue:
+		case k, ok := <-c.full:
 			if !ok {
 				c.rotate(time.Now(), true)
 				if c.cfg.Idle != nil {
@@ -363,9 +392,13 @@ func (c *Collector) work() {
 				}
 				return
 			}
-			c.process(d)
-			c.pool.Put(d)
-			if c.cfg.Idle != nil && len(c.queue) == 0 {
+			for i := range k.ents {
+				b, from, at := k.datagram(i)
+				c.process(b, from, at)
+			}
+			k.reset()
+			c.free <- k
+			if c.cfg.Idle != nil && len(c.full) == 0 {
 				c.cfg.Idle()
 			}
 		case <-timer.C:
@@ -385,19 +418,19 @@ func (c *Collector) work() {
 	}
 }
 
-func (c *Collector) process(d *datagram) {
-	k := c.bySrc[d.from]
+func (c *Collector) process(buf []byte, from netip.Addr, at time.Time) {
+	k := c.bySrc[from]
 	if k == nil {
 		k = c.any
 	}
 	if k == nil && c.cfg.DynamicDir != "" {
-		k = c.addDynamic(d.from)
+		k = c.addDynamic(from)
 	}
 	if k == nil {
 		c.unknownN++
-		if !c.unknown[d.from] && len(c.unknown) < 1024 {
-			c.unknown[d.from] = true
-			c.cfg.Errorf("Skip unknown flow source: '%s'", d.from)
+		if !c.unknown[from] && len(c.unknown) < 1024 {
+			c.unknown[from] = true
+			c.cfg.Errorf("Skip unknown flow source: '%s'", from)
 		}
 		return
 	}
@@ -408,7 +441,7 @@ func (c *Collector) process(d *datagram) {
 			return
 		}
 	}
-	if err := c.dec.Decode(d.buf, d.from, d.at, k); err != nil {
+	if err := c.dec.Decode(buf, from, at, k); err != nil {
 		k.bad++
 		// The decoder has counted and logged its own errors (once per
 		// exporter and reason); anything else is counted and logged
@@ -420,7 +453,7 @@ func (c *Collector) process(d *datagram) {
 				k.errs = map[string]uint64{}
 			}
 			if k.errs[reason] == 0 && len(k.errs) < 64 {
-				c.cfg.Errorf("Ident: '%s' bad datagram from %s: %v", k.src.Ident, d.from, err)
+				c.cfg.Errorf("Ident: '%s' bad datagram from %s: %v", k.src.Ident, from, err)
 			}
 			if len(k.errs) < 64 || k.errs[reason] > 0 {
 				k.errs[reason]++

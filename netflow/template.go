@@ -41,6 +41,94 @@ type template struct {
 
 	// options templates
 	opt optTemplate
+
+	// The fast path of run, for templates of fixed-length fields only
+	// (what routers export): the fields that store something, with their
+	// offsets, compiled at the first record.
+	fastState uint8 // fastUnknown, fastNo or fastYes
+	fastLen   int   // bytes of a record
+	fast      []fastOp
+}
+
+const (
+	fastUnknown = iota
+	fastNo
+	fastYes
+)
+
+// fastOp is a fixed-length field of a record that stores a value.
+type fastOp struct {
+	off    uint16
+	n      uint8
+	stack  uint8
+	target target
+}
+
+// compileFast decides whether run may take the fast path for t: every
+// field of fixed length, no sub-template list, and values of 1 to 8 or 16
+// bytes. The fast path does exactly what the general loop does for such
+// a template.
+func (t *template) compileFast() {
+	t.fastState = fastNo
+	off := 0
+	var ops []fastOp
+	for i := range t.fields {
+		f := &t.fields[i]
+		if f.inLen == varLength || f.sub != 0 {
+			return
+		}
+		n := int(f.inLen)
+		if !f.skip && n > 0 && !f.ie.varOut {
+			if n > 8 && n != 16 {
+				return
+			}
+			if f.ie.stack != sNone || f.ie.target != tNone {
+				ops = append(ops, fastOp{off: uint16(off), n: uint8(n), stack: f.ie.stack, target: f.ie.target})
+			}
+		}
+		off += n
+		if off > 0xffff {
+			return
+		}
+	}
+	t.fast, t.fastLen, t.fastState = ops, off, fastYes
+}
+
+// runFast is run for a template that compileFast accepted.
+func (t *template) runFast(b []byte, r *flow.Record, stack *[numStack]uint64) (int, error) {
+	if len(b) < t.fastLen {
+		return 0, errShortRecord
+	}
+	b = b[:t.fastLen]
+	for i := range t.fast {
+		op := &t.fast[i]
+		v := b[op.off:]
+		var lo, hi uint64
+		switch op.n {
+		case 1:
+			lo = uint64(v[0])
+		case 2:
+			lo = uint64(binary.BigEndian.Uint16(v))
+		case 4:
+			lo = uint64(binary.BigEndian.Uint32(v))
+		case 8:
+			lo = binary.BigEndian.Uint64(v)
+		case 16:
+			lo = binary.BigEndian.Uint64(v)
+			hi = binary.BigEndian.Uint64(v[8:])
+		default:
+			for _, c := range v[:op.n] {
+				lo = lo<<8 | uint64(c)
+			}
+		}
+		if op.stack != sNone {
+			stack[op.stack] = lo
+		}
+		if op.target != tNone {
+			setTarget(r, op.target, lo, hi)
+		}
+	}
+	return t.fastLen, nil
 }
 
 // optTag locates a value in an options record.
@@ -197,6 +285,15 @@ func (t *template) run(b []byte, r *flow.Record, stack *[numStack]uint64, e *exp
 	if depth > 16 {
 		return 0, errNested
 	}
+	switch t.fastState {
+	case fastUnknown:
+		t.compileFast()
+		if t.fastState == fastYes {
+			return t.runFast(b, r, stack)
+		}
+	case fastYes:
+		return t.runFast(b, r, stack)
+	}
 	pos := 0
 	for i := range t.fields {
 		f := &t.fields[i]
@@ -240,12 +337,20 @@ func (t *template) run(b []byte, r *flow.Record, stack *[numStack]uint64, e *exp
 			continue
 		}
 		var lo, hi uint64
-		switch {
-		case n <= 8:
+		switch n {
+		case 1:
+			lo = uint64(v[0])
+		case 2:
+			lo = uint64(binary.BigEndian.Uint16(v))
+		case 4:
+			lo = uint64(binary.BigEndian.Uint32(v))
+		case 8:
+			lo = binary.BigEndian.Uint64(v)
+		case 3, 5, 6, 7:
 			for _, c := range v {
 				lo = lo<<8 | uint64(c)
 			}
-		case n == 16:
+		case 16:
 			lo = binary.BigEndian.Uint64(v)
 			hi = binary.BigEndian.Uint64(v[8:])
 		default:

@@ -1,0 +1,179 @@
+package collector
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// benchField is one field of a template in the benchmark datagrams.
+type benchField struct{ ie, length uint16 }
+
+// The templates of scripts/nfsend: what a v9 router typically exports for
+// IPv4 (35 bytes a record) and the same flows in IPFIX with 64-bit
+// counters and millisecond times (55 bytes a record).
+var (
+	benchV9Fields = []benchField{
+		{8, 4}, {12, 4}, {7, 2}, {11, 2}, {4, 1}, {6, 1}, {5, 1},
+		{2, 4}, {1, 4}, {22, 4}, {21, 4}, {10, 2}, {14, 2},
+	}
+	benchIPFIXFields = []benchField{
+		{8, 4}, {12, 4}, {7, 2}, {11, 2}, {4, 1}, {6, 1}, {5, 1},
+		{2, 8}, {1, 8}, {152, 8}, {153, 8}, {10, 4}, {14, 4},
+	}
+)
+
+// benchDatagrams builds a template datagram and n data datagrams of
+// perDatagram flows each, for NetFlow v9 (version 9) or IPFIX (10), with
+// the sequence numbers an exporter would send.
+func benchDatagrams(version, n, perDatagram int) (tmpl []byte, data [][]byte) {
+	be := binary.BigEndian
+	fields := benchV9Fields
+	if version == 10 {
+		fields = benchIPFIXFields
+	}
+	const unixSecs = 1_800_000_000
+	const uptime = 86_400_000 // booted a day ago
+	header := func(b []byte, count int, seq uint32) []byte {
+		if version == 10 {
+			b = be.AppendUint16(b, 10)
+			b = be.AppendUint16(b, 0) // length, set below
+			b = be.AppendUint32(b, unixSecs)
+			b = be.AppendUint32(b, seq)
+			return be.AppendUint32(b, 1)
+		}
+		b = be.AppendUint16(b, 9)
+		b = be.AppendUint16(b, uint16(count))
+		b = be.AppendUint32(b, uptime)
+		b = be.AppendUint32(b, unixSecs)
+		b = be.AppendUint32(b, seq)
+		return be.AppendUint32(b, 1)
+	}
+	finish := func(b []byte) []byte {
+		if version == 10 {
+			be.PutUint16(b[2:], uint16(len(b)))
+		}
+		return b
+	}
+	// template: set 0 (v9) or 2 (IPFIX), template 256
+	tmpl = header(nil, 1, 0)
+	setID := uint16(0)
+	if version == 10 {
+		setID = 2
+	}
+	tmpl = be.AppendUint16(tmpl, setID)
+	tmpl = be.AppendUint16(tmpl, uint16(8+4*len(fields)))
+	tmpl = be.AppendUint16(tmpl, 256)
+	tmpl = be.AppendUint16(tmpl, uint16(len(fields)))
+	for _, f := range fields {
+		tmpl = be.AppendUint16(tmpl, f.ie)
+		tmpl = be.AppendUint16(tmpl, f.length)
+	}
+	tmpl = finish(tmpl)
+
+	seq := uint32(0)
+	if version == 9 {
+		seq = 1 // v9 counts datagrams, the template one included
+	}
+	flowNo := 0
+	for i := 0; i < n; i++ {
+		b := header(nil, perDatagram, seq)
+		if version == 9 {
+			seq++
+		} else {
+			seq += uint32(perDatagram)
+		}
+		start := len(b)
+		b = be.AppendUint16(b, 256)
+		b = be.AppendUint16(b, 0) // length, set below
+		for j := 0; j < perDatagram; j++ {
+			flowNo++
+			for _, f := range fields {
+				var v uint64
+				switch f.ie {
+				case 8:
+					v = 0x0a000000 | uint64(flowNo&0xffff)
+				case 12:
+					v = 0xc0a80000 | uint64(flowNo>>4&0xffff)
+				case 7:
+					v = uint64(1024 + flowNo%50000)
+				case 11:
+					v = 443
+				case 4:
+					v = []uint64{6, 17, 1, 47}[flowNo%4]
+				case 6:
+					v = 0x18
+				case 2:
+					v = uint64(1 + flowNo%100)
+				case 1:
+					v = uint64(64 * (1 + flowNo%100))
+				case 22:
+					v = uptime - 5000
+				case 21:
+					v = uptime - 100
+				case 152:
+					v = unixSecs*1000 - 5000
+				case 153:
+					v = unixSecs*1000 - 100
+				case 10, 14:
+					v = 3
+				}
+				for k := int(f.length) - 1; k >= 0; k-- {
+					b = append(b, byte(v>>(8*k)))
+				}
+			}
+		}
+		for (len(b)-start)%4 != 0 {
+			b = append(b, 0)
+		}
+		be.PutUint16(b[start+2:], uint16(len(b)-start))
+		data = append(data, finish(b))
+	}
+	return tmpl, data
+}
+
+// BenchmarkWorker pushes datagrams through the worker's path, as the
+// collector runs it: decode, count and write into an nfcapd file (LZ4
+// off, as the bench script runs gocapd).
+func BenchmarkWorker(b *testing.B) {
+	for _, bc := range []struct {
+		name    string
+		version int
+	}{{"v9", 9}, {"ipfix", 10}} {
+		b.Run(bc.name, func(b *testing.B) {
+			const per = 24
+			tmpl, data := benchDatagrams(bc.version, 1024, per)
+			c, err := New(Config{
+				Sources:  []Source{{Ident: "bench", Dir: b.TempDir()}},
+				Interval: time.Hour,
+			}, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.slot = time.Now().Truncate(time.Hour)
+			for _, k := range c.sinks {
+				if err := c.open(k); err != nil {
+					b.Fatal(err)
+				}
+			}
+			from := netip.MustParseAddr("127.0.0.1")
+			at := time.Now()
+			c.process(tmpl, from, at)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data[0])))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				c.process(data[i%len(data)], from, at)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)*per/b.Elapsed().Seconds(), "flows/s")
+			for _, k := range c.sinks {
+				if k.bad != 0 {
+					b.Fatalf("%d bad datagrams", k.bad)
+				}
+				k.w.Close()
+			}
+		})
+	}
+}

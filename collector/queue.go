@@ -1,0 +1,61 @@
+package collector
+
+import (
+	"net/netip"
+	"time"
+)
+
+// The queue between the receive loop and the worker is a fixed set of
+// chunks: byte buffers into which the receive loop packs datagrams back to
+// back. A chunk goes to the worker whole and comes back empty, so the
+// queue costs two channel operations per batch of datagrams, not per
+// datagram, and its memory is bounded in bytes (queueChunks*chunkSize)
+// whatever the exporters send. When every chunk is with the worker, the
+// receive loop drops and counts what it reads (Queue Overflow) but keeps
+// draining the socket, so a slow disk never turns into kernel drops. The
+// receive loop
+// hands its chunk over when it is full or when the socket has nothing
+// more to read, so a chunk under load holds hundreds of datagrams and a
+// datagram never waits in a chunk while the loop waits for the socket.
+const (
+	chunkSize   = 256 << 10
+	queueChunks = 16 // 4 MiB
+	maxDatagram = 65535
+)
+
+// chunk is a batch of datagrams on its way to the worker.
+type chunk struct {
+	buf  []byte
+	ents []entry
+}
+
+// entry locates one datagram in its chunk.
+type entry struct {
+	off, n int32
+	from   netip.Addr
+	at     time.Time // when its batch was read
+}
+
+func newChunk() *chunk {
+	return &chunk{buf: make([]byte, 0, chunkSize), ents: make([]entry, 0, 256)}
+}
+
+// add appends a datagram, reporting false when it does not fit.
+func (k *chunk) add(b []byte, from netip.Addr, at time.Time) bool {
+	if len(k.buf)+len(b) > cap(k.buf) {
+		return false
+	}
+	k.ents = append(k.ents, entry{off: int32(len(k.buf)), n: int32(len(b)), from: from, at: at})
+	k.buf = append(k.buf, b...)
+	return true
+}
+
+func (k *chunk) reset() {
+	k.buf, k.ents = k.buf[:0], k.ents[:0]
+}
+
+// datagram returns the i-th datagram of the chunk.
+func (k *chunk) datagram(i int) ([]byte, netip.Addr, time.Time) {
+	e := &k.ents[i]
+	return k.buf[e.off : e.off+e.n], e.from, e.at
+}
