@@ -325,7 +325,10 @@ func (m *merger) copy(path string, recover bool) error {
 		case flowfile.KindFlow:
 			f := r.Flow()
 			if id, ok := remap[f.ExporterID]; ok {
-				f.ExporterID = id
+				// The reader's record is not ours to change.
+				rec := *f
+				rec.ExporterID = id
+				f = &rec
 			}
 			if err := m.w.WriteFlow(f); err != nil {
 				return err

@@ -42,7 +42,58 @@ type ReadOptions struct {
 	// the crash ends the file without an error. nfcapd leaves such files as
 	// nfcapd.current.<pid>, with a provisional header that counts no block.
 	Recover bool
+	// Elements selects the V3 elements whose fields Flow fills, for a
+	// caller that looks at a few fields only (a summary needs the generic
+	// and counter elements): the others are still checked and listed in
+	// Record.Elements, but not decoded, and their fields stay zero. Zero
+	// means every element.
+	Elements flow.Elements
+	// Tally makes the reader count the flow records instead of handing
+	// them out: the workers that decompress the blocks sum each block's
+	// flows as a summary needs them (see Tally), in parallel, and Next
+	// returns only exporter, exporter stat and sampler records. Reader.Tally
+	// has the sums of the blocks Next went through; a damaged record ends
+	// reading after the flows before it were counted, as without Tally.
+	Tally bool
 }
+
+// Tally sums flow records the way nfdump's summary line counts them.
+type Tally struct {
+	Records uint64 // flow records
+	Flows   uint64 // aggregated flows, a record's 0 counting as 1
+	Bytes   uint64 // in plus out
+	Packets uint64 // in plus out
+	First   uint64 // the earliest First (0 without records)
+	Last    uint64 // the latest Last
+}
+
+func (t *Tally) add(r *flow.Record) {
+	if t.Records == 0 || r.First < t.First {
+		t.First = r.First
+	}
+	t.Last = max(t.Last, r.Last)
+	t.Records++
+	t.Flows += r.AggrFlows()
+	t.Bytes += r.InBytes + r.OutBytes
+	t.Packets += r.InPackets + r.OutPackets
+}
+
+func (t *Tally) merge(o *Tally) {
+	if o.Records == 0 {
+		return
+	}
+	if t.Records == 0 || o.First < t.First {
+		t.First = o.First
+	}
+	t.Last = max(t.Last, o.Last)
+	t.Records += o.Records
+	t.Flows += o.Flows
+	t.Bytes += o.Bytes
+	t.Packets += o.Packets
+}
+
+// tallyElements are the elements Tally.add reads.
+const tallyElements = flow.Elements(1<<flow.ElemGeneric | 1<<flow.ElemCounters)
 
 // Reader reads one flow file. Records come out in file order through Next;
 // the Flow, Exporter, ExporterStats and Sampler results stay valid until the
@@ -81,7 +132,10 @@ type Reader struct {
 	err       error
 	recover   bool
 	opts      ReadOptions
-	started   bool // the block pipeline runs from the first Next on
+	started   bool          // the block pipeline runs from the first Next on
+	want      flow.Elements // the elements decodeV3 decodes
+	tallying  bool          // ReadOptions.Tally
+	tally     Tally
 }
 
 // readJob is one block on its way from the disk to the consumer.
@@ -95,6 +149,22 @@ type readJob struct {
 	skip    bool   // a block type nfdump does not process
 	err     error
 	ready   chan struct{}
+
+	// With ReadOptions.Tally, the worker's count of the block.
+	tally    Tally
+	elements uint64 // elements skipped
+	good     uint32 // records before the first damaged one
+	recErr   error  // the damaged record's error
+	other    bool   // the good records include other than flows
+}
+
+// tallyScratch holds what a worker decodes records into while it counts a
+// block.
+type tallyScratch struct {
+	rec   flow.Record
+	exp   flow.Exporter
+	stats []flow.ExporterStat
+	smp   flow.Sampler
 }
 
 // jobPool keeps block buffers between readers: reading a file set opens
@@ -146,6 +216,11 @@ func NewReader(src io.ReaderAt, size int64, name string, opts ReadOptions) (*Rea
 	}
 	r.recover = opts.Recover
 	r.opts = opts
+	r.want = opts.Elements
+	if r.want == 0 {
+		r.want = allElements
+	}
+	r.tallying = opts.Tally
 	return r, nil
 }
 
@@ -180,7 +255,9 @@ func (r *Reader) BytesRead() uint64 { return r.bytesRead }
 // Kind returns the kind of the current record.
 func (r *Reader) Kind() Kind { return r.kind }
 
-// Flow returns the current flow record (valid when Kind is KindFlow).
+// Flow returns the current flow record (valid when Kind is KindFlow). The
+// Record belongs to the reader, which decodes the next flow over it: a
+// caller may read it or copy it, but must not change it.
 func (r *Reader) Flow() *flow.Record { return &r.rec }
 
 // Exporter returns the current exporter record.
@@ -191,6 +268,10 @@ func (r *Reader) ExporterStats() []flow.ExporterStat { return r.stats }
 
 // Sampler returns the current sampler record.
 func (r *Reader) Sampler() *flow.Sampler { return &r.smp }
+
+// Tally returns the sums of the flow records counted so far, with
+// ReadOptions.Tally.
+func (r *Reader) Tally() Tally { return r.tally }
 
 // Err returns the error that ended reading, if any. Records delivered
 // before it are good.
@@ -280,7 +361,13 @@ func (r *Reader) readBlock(j *readJob) error {
 	case j.offset+blockHeaderSize+int64(j.hdr.Size) > r.size:
 		return r.formatErr(j.offset, j.index, fmt.Sprintf("file truncated: block of %d bytes runs past the end (%d)", j.hdr.Size, r.size))
 	}
-	j.raw = grow(j.raw, int(j.hdr.Size))
+	if n := int(j.hdr.Size); cap(j.raw) < n {
+		// The stored sizes of compressed blocks vary by a few percent:
+		// room for an eighth more spares the reallocation (and garbage)
+		// each time a block is a little larger than the largest so far.
+		j.raw = make([]byte, n, min(n+n/8, maxBlockSize))
+	}
+	j.raw = j.raw[:j.hdr.Size]
 	if n, err := r.src.ReadAt(j.raw, j.offset+blockHeaderSize); n < len(j.raw) {
 		if err == nil || err == io.EOF {
 			return r.formatErr(j.offset, j.index, "file truncated inside the block")
@@ -300,7 +387,14 @@ func (r *Reader) start(opts ReadOptions) {
 	if r.hdr.Compression == None {
 		workers = 0
 	}
+	// One block for each worker and one for the consumer to walk; a
+	// tallying consumer walks (almost) no block, so the workers' blocks
+	// are enough, with one more for the producer to read ahead into when
+	// there is a single worker.
 	jobs := workers + 1
+	if r.tallying && workers > 1 {
+		jobs = workers
+	}
 	r.order = make(chan *readJob, jobs)
 	r.free = make(chan *readJob, jobs)
 	r.quit = make(chan struct{})
@@ -328,6 +422,7 @@ func (r *Reader) produce(work chan<- *readJob) {
 	if r.hdr.AppendixBlocks > 0 && r.hdr.OffAppendix >= HeaderSize && r.hdr.OffAppendix < end {
 		end = r.hdr.OffAppendix
 	}
+	var scratch *tallyScratch
 	for i := 0; r.recover || i < int(r.hdr.NumBlocks); i++ {
 		select {
 		case <-r.quit:
@@ -356,6 +451,12 @@ func (r *Reader) produce(work chan<- *readJob) {
 			j.skip = true
 		case r.hdr.Compression == None:
 			j.payload = j.raw
+			if r.tallying {
+				if scratch == nil {
+					scratch = &tallyScratch{}
+				}
+				r.tallyBlock(j, scratch)
+			}
 		default:
 			// Queue the block in order first, so the consumer waits for
 			// it while a worker decompresses it.
@@ -383,6 +484,10 @@ func (r *Reader) produce(work chan<- *readJob) {
 
 func (r *Reader) decompress(dec blockDecompressor, decErr error, work <-chan *readJob) {
 	defer r.wg.Done()
+	var scratch *tallyScratch
+	if r.tallying {
+		scratch = &tallyScratch{}
+	}
 	for j := range work {
 		if decErr != nil {
 			j.err = r.formatErr(j.offset, j.index, decErr.Error())
@@ -391,9 +496,56 @@ func (r *Reader) decompress(dec blockDecompressor, decErr error, work <-chan *re
 		} else {
 			j.out = out
 			j.payload = out
+			if r.tallying {
+				// Count the block while it is still in this core's cache.
+				r.tallyBlock(j, scratch)
+			}
 		}
 		j.ready <- struct{}{}
 	}
+}
+
+// tallyBlock counts the flow records of j's payload into j.tally, checking
+// every record as Next would, and notes where the first damaged record is.
+func (r *Reader) tallyBlock(j *readJob, s *tallyScratch) {
+	j.tally, j.elements, j.recErr, j.other = Tally{}, 0, nil, false
+	b := j.payload
+	pos := 0
+	for i := uint32(0); i < j.hdr.NumRecords; i++ {
+		typ, size, err := r.recordAt(j, pos, i)
+		if err == nil {
+			rec := b[pos : pos+size]
+			switch typ {
+			case recV3:
+				var skipped int
+				skipped, err = decodeV3(rec, &s.rec, tallyElements)
+				j.elements += uint64(skipped)
+				if err == nil {
+					j.tally.add(&s.rec)
+				}
+			case recExporterInfo:
+				j.other = true
+				err = decodeExporter(rec, &s.exp)
+			case recExporterStat:
+				j.other = true
+				s.stats, err = decodeExporterStats(rec, s.stats)
+			case recSampler:
+				j.other = true
+				err = decodeSampler(rec, &s.smp)
+			default:
+				j.other = true
+			}
+			if err != nil {
+				err = r.recordErr(j, pos, i, err)
+			}
+		}
+		if err != nil {
+			j.good, j.recErr = i, err
+			return
+		}
+		pos += size
+	}
+	j.good = j.hdr.NumRecords
 }
 
 // Next advances to the next record of a kind the reader hands out. It
@@ -421,6 +573,10 @@ func (r *Reader) Next() bool {
 			continue
 		}
 		if r.cur != nil {
+			if r.cur.recErr != nil {
+				r.fail(r.cur.recErr)
+				return false
+			}
 			r.free <- r.cur
 			r.cur = nil
 		}
@@ -437,9 +593,20 @@ func (r *Reader) Next() bool {
 		case j.skip:
 			r.skipped.Blocks++
 			r.free <- j
+		case r.tallying:
+			r.bytesRead += uint64(len(j.payload))
+			r.tally.merge(&j.tally)
+			r.skipped.Elements += j.elements
+			// Only a block with other records than flows is walked, up to
+			// its first damaged record.
+			r.cur, r.pos, r.left = j, 0, 0
+			if j.other {
+				r.left = j.good
+			}
 		default:
 			r.cur, r.pos, r.left = j, 0, j.hdr.NumRecords
 			r.bytesRead += uint64(len(j.payload))
+			j.recErr = nil
 		}
 	}
 }
@@ -452,29 +619,50 @@ func (r *Reader) fail(err error) {
 	}
 }
 
+// recordAt checks the header of record recNo at offset pos of j's payload
+// and returns its type and size.
+func (r *Reader) recordAt(j *readJob, pos int, recNo uint32) (typ uint16, size int, err error) {
+	b := j.payload
+	if pos+recordHdrSize > len(b) {
+		return 0, 0, r.formatErr(j.offset, j.index,
+			fmt.Sprintf("record %d at payload offset %d runs past the block of %d bytes", recNo, pos, len(b)))
+	}
+	typ = le.Uint16(b[pos:])
+	size = int(le.Uint16(b[pos+2:]))
+	if size < recordHdrSize || pos+size > len(b) {
+		return 0, 0, r.formatErr(j.offset, j.index,
+			fmt.Sprintf("record %d at payload offset %d: inconsistent size %d", recNo, pos, size))
+	}
+	return typ, size, nil
+}
+
+// recordErr places err, the problem of record recNo at offset pos of j's
+// payload.
+func (r *Reader) recordErr(j *readJob, pos int, recNo uint32, err error) error {
+	return r.formatErr(j.offset, j.index, fmt.Sprintf("record %d at payload offset %d: %v", recNo, pos, err))
+}
+
 // parse decodes the record at r.pos. It returns false for a record it skips.
 func (r *Reader) parse() (bool, error) {
-	b := r.cur.payload
 	recNo := r.cur.hdr.NumRecords - r.left
-	if r.pos+recordHdrSize > len(b) {
-		return false, r.formatErr(r.cur.offset, r.cur.index,
-			fmt.Sprintf("record %d at payload offset %d runs past the block of %d bytes", recNo, r.pos, len(b)))
+	if r.tallying {
+		recNo = r.cur.good - r.left
 	}
-	typ := le.Uint16(b[r.pos:])
-	size := int(le.Uint16(b[r.pos+2:]))
-	if size < recordHdrSize || r.pos+size > len(b) {
-		return false, r.formatErr(r.cur.offset, r.cur.index,
-			fmt.Sprintf("record %d at payload offset %d: inconsistent size %d", recNo, r.pos, size))
+	typ, size, err := r.recordAt(r.cur, r.pos, recNo)
+	if err != nil {
+		return false, err
 	}
-	rec := b[r.pos : r.pos+size]
+	rec := r.cur.payload[r.pos : r.pos+size]
 	at := r.pos
 	r.pos += size
 	r.left--
-	var err error
 	switch typ {
 	case recV3:
+		if r.tallying {
+			return false, nil // counted by the worker
+		}
 		var skipped int
-		skipped, err = decodeV3(rec, &r.rec)
+		skipped, err = decodeV3(rec, &r.rec, r.want)
 		r.skipped.Elements += uint64(skipped)
 		r.kind = KindFlow
 	case recExporterInfo:
@@ -491,8 +679,7 @@ func (r *Reader) parse() (bool, error) {
 		return false, nil
 	}
 	if err != nil {
-		return false, r.formatErr(r.cur.offset, r.cur.index,
-			fmt.Sprintf("record %d at payload offset %d: %v", recNo, at, err))
+		return false, r.recordErr(r.cur, at, recNo, err)
 	}
 	return true, nil
 }

@@ -47,7 +47,98 @@ func countUntilError(t *testing.T, path string) (int, error) {
 			n++
 		}
 	}
+	checkTally(t, path)
 	return n, r.Err()
+}
+
+// readResult is what a read delivered, compared between the modes of the
+// reader.
+type readResult struct {
+	tally   Tally
+	kinds   []Kind // the records other than flows, in order
+	err     string
+	skipped Skipped
+	bytes   uint64
+}
+
+// readWith reads path with opts; without Tally it sums the flows delivered
+// itself.
+func readWith(t *testing.T, path string, opts ReadOptions) readResult {
+	t.Helper()
+	r, err := Open(path, opts)
+	require.NoError(t, err)
+	defer r.Close()
+	var res readResult
+	for r.Next() {
+		if r.Kind() == KindFlow {
+			require.False(t, opts.Tally, "a tallying reader hands out no flows")
+			res.tally.add(r.Flow())
+			continue
+		}
+		res.kinds = append(res.kinds, r.Kind())
+	}
+	if opts.Tally {
+		res.tally = r.Tally()
+	}
+	if r.Err() != nil {
+		res.err = r.Err().Error()
+	}
+	res.skipped, res.bytes = r.Skipped(), r.BytesRead()
+	return res
+}
+
+// checkTally reads path with ReadOptions.Tally, with one and two workers,
+// and with only the summary's elements decoded, and checks that each gives
+// what a plain read gives: the same sums, other records, error and counts.
+func checkTally(t *testing.T, path string) {
+	t.Helper()
+	want := readWith(t, path, ReadOptions{})
+	for _, workers := range []int{1, 2} {
+		assert.Equal(t, want, readWith(t, path, ReadOptions{Workers: workers, Tally: true}), "tally, %d workers", workers)
+	}
+	assert.Equal(t, want, readWith(t, path, ReadOptions{Elements: tallyElements}), "summary elements only")
+}
+
+func TestTallyLikeReading(t *testing.T) {
+	root := filepath.Join(testutil.RepoRoot(), "..", "shared", "testdata", "nfcapd-1.7.1")
+	for _, name := range []string{"sample-nfcapd-uncompressed", "sample-nfcapd-lz4", "sample-nfcapd-lzo",
+		"sample-nfcapd-bz2", "sample-nfcapd-sampled", "flows/2026/11/24/nfcapd.202611242140"} {
+		p := filepath.Join(root, name)
+		if _, err := os.Stat(p); err == nil {
+			checkTally(t, p)
+		}
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	f := randomFile(rng, 30000)
+	for _, comp := range allCompressions {
+		p := filepath.Join(t.TempDir(), "f")
+		writeTestFile(t, p, WriteOptions{Compression: comp}, &f)
+		checkTally(t, p)
+	}
+}
+
+// TestDecodeOverPreviousRecord decodes records with changing elements one
+// over the other, as the reader does, and checks each against a decode into
+// a zero Record.
+func TestDecodeOverPreviousRecord(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	f := randomFile(rng, 5000)
+	for _, want := range []flow.Elements{allElements, tallyElements, 1<<flow.ElemIPv6 | 1<<flow.ElemMisc} {
+		var over flow.Record
+		for i := range f.flows {
+			b := appendV3(nil, &f.flows[i])
+			_, err := decodeV3(b, &over, want)
+			require.NoError(t, err)
+			var fresh flow.Record
+			_, err = decodeV3(b, &fresh, want)
+			require.NoError(t, err)
+			require.Equal(t, fresh, over, "record %d", i)
+		}
+		// A damaged record leaves the zero Record.
+		_, err := decodeV3([]byte{11, 0, 12, 0, 1, 0}, &over, want)
+		require.Error(t, err)
+		require.Equal(t, flow.Record{}, over)
+	}
 }
 
 // flowsPerBlock counts the flows of each data block of a good file.

@@ -78,54 +78,93 @@ func putAddr6(b []byte, a netip.Addr) {
 	le.PutUint64(b[8:], binary.BigEndian.Uint64(v[8:]))
 }
 
+// allElements selects every element this package decodes.
+const allElements = ^flow.Elements(0)
+
+// pairedElements are the element pairs that fill the same fields, an IPv4
+// and an IPv6 variant each: 2 and 3, 8 and 9, 10 and 11, 12 and 13, so an
+// element's partner is id^1.
+const pairedElements = flow.Elements(1<<flow.ElemIPv4 | 1<<flow.ElemIPv6 |
+	1<<flow.ElemBGPNextHopV4 | 1<<flow.ElemBGPNextHopV6 |
+	1<<flow.ElemIPNextHopV4 | 1<<flow.ElemIPNextHopV6 |
+	1<<flow.ElemExporterIPv4 | 1<<flow.ElemExporterIPv6)
+
 // decodeV3 decodes a V3 record (header included) into r. It returns the
 // number of elements it skipped because this package does not model them.
 // The caller has checked that len(b) is the record's size field.
-func decodeV3(b []byte, r *flow.Record) (skipped int, err error) {
-	*r = flow.Record{}
+//
+// r must hold what the previous decodeV3 into it left (or be the zero
+// Record): instead of clearing the whole Record (some 330 bytes) for every
+// flow, only the fields of elements r carried before and b does not carry
+// are cleared. want selects the elements whose fields are decoded; the
+// others are checked and listed in r.Elements but their fields stay zero.
+// On an error r is the zero Record.
+func decodeV3(b []byte, r *flow.Record, want flow.Elements) (skipped int, err error) {
 	if len(b) < v3HeaderSize {
+		*r = flow.Record{}
 		return 0, fmt.Errorf("V3 record of %d bytes is shorter than its header", len(b))
 	}
 	n := int(le.Uint16(b[4:]))
 	if n > flow.MaxElementsPerFlow {
+		*r = flow.Record{}
 		return 0, fmt.Errorf("V3 record has %d elements, at most %d allowed", n, flow.MaxElementsPerFlow)
 	}
+	prev := r.Elements & want
 	r.EngineType = b[6]
 	r.EngineID = b[7]
 	r.ExporterID = le.Uint16(b[8:])
 	r.Flags = b[10]
 	r.NFVersion = b[11]
+	var now flow.Elements
 	off := v3HeaderSize
 	for i := 0; i < n; i++ {
 		if off+elemHdrSize > len(b) {
+			*r = flow.Record{}
 			return skipped, fmt.Errorf("V3 element %d runs past the record (%d bytes)", i, len(b))
 		}
 		id := int(le.Uint16(b[off:]))
 		l := int(le.Uint16(b[off+2:]))
 		if l < elemHdrSize || off+l > len(b) {
+			*r = flow.Record{}
 			return skipped, fmt.Errorf("V3 element %d (type %d) has bad length %d", i, id, l)
 		}
-		if id > flow.MaxModeledElement || id == 0 {
+		if uint(id-1) >= flow.MaxModeledElement {
 			skipped++
 			off += l
 			continue
 		}
-		if want := elemLen[id]; l != want {
-			return skipped, fmt.Errorf("V3 element type %d has length %d, want %d", id, l, want)
+		if l != elemLen[id] {
+			*r = flow.Record{}
+			return skipped, fmt.Errorf("V3 element type %d has length %d, want %d", id, l, elemLen[id])
 		}
-		decodeElement(id, b[off+elemHdrSize:off+l], r)
-		r.Elements = r.Elements.With(id)
+		now |= 1 << uint(id)
+		if want&(1<<uint(id)) != 0 {
+			decodeElement(id, b[off+elemHdrSize:off+l], r)
+		}
 		off += l
 	}
 	if off != len(b) {
+		*r = flow.Record{}
 		return skipped, fmt.Errorf("V3 record size %d not equal to the sum of its elements %d", len(b), off)
+	}
+	r.Elements = now
+	for stale := prev &^ now; stale != 0; stale &= stale - 1 {
+		id := bits.TrailingZeros64(uint64(stale))
+		if pairedElements.Has(id) && (now & want).Has(id^1) {
+			continue // its partner filled the shared fields
+		}
+		clearElement(id, r)
 	}
 	return skipped, nil
 }
 
+// decodeElement decodes the payload p (the element without its header) of
+// element id, whose length decodeV3 has checked. Each case turns p into an
+// array pointer first, so the field reads need no bounds checks.
 func decodeElement(id int, p []byte, r *flow.Record) {
 	switch id {
 	case flow.ElemGeneric:
+		p := (*[48]byte)(p)
 		r.First = le.Uint64(p[0:])
 		r.Last = le.Uint64(p[8:])
 		r.Received = le.Uint64(p[16:])
@@ -138,12 +177,15 @@ func decodeElement(id int, p []byte, r *flow.Record) {
 		r.FwdStatus = p[46]
 		r.SrcTos = p[47]
 	case flow.ElemIPv4:
+		p := (*[8]byte)(p)
 		r.SrcAddr = addr4(le.Uint32(p[0:]))
 		r.DstAddr = addr4(le.Uint32(p[4:]))
 	case flow.ElemIPv6:
+		p := (*[32]byte)(p)
 		r.SrcAddr = addr6(p[0:])
 		r.DstAddr = addr6(p[16:])
 	case flow.ElemMisc:
+		p := (*[16]byte)(p)
 		r.Input = le.Uint32(p[0:])
 		r.Output = le.Uint32(p[4:])
 		r.SrcMask = p[8]
@@ -154,13 +196,16 @@ func decodeElement(id int, p []byte, r *flow.Record) {
 		r.EndReason = p[13]
 		r.RevTCPFlags = p[14]
 	case flow.ElemCounters:
+		p := (*[24]byte)(p)
 		r.Flows = le.Uint64(p[0:])
 		r.OutPackets = le.Uint64(p[8:])
 		r.OutBytes = le.Uint64(p[16:])
 	case flow.ElemVLAN:
+		p := (*[8]byte)(p)
 		r.SrcVLAN = le.Uint32(p[0:])
 		r.DstVLAN = le.Uint32(p[4:])
 	case flow.ElemAS:
+		p := (*[8]byte)(p)
 		r.SrcAS = le.Uint32(p[0:])
 		r.DstAS = le.Uint32(p[4:])
 	case flow.ElemBGPNextHopV4:
@@ -176,21 +221,60 @@ func decodeElement(id int, p []byte, r *flow.Record) {
 	case flow.ElemExporterIPv6:
 		r.Exporter = addr6(p)
 	case flow.ElemMPLS:
+		p := (*[40]byte)(p)
 		for i := range r.MPLS {
 			r.MPLS[i] = le.Uint32(p[4*i:])
 		}
 	case flow.ElemMAC:
+		p := (*[32]byte)(p)
 		r.InSrcMAC = le.Uint64(p[0:])
 		r.OutDstMAC = le.Uint64(p[8:])
 		r.InDstMAC = le.Uint64(p[16:])
 		r.OutSrcMAC = le.Uint64(p[24:])
 	case flow.ElemAdjacentAS:
+		p := (*[8]byte)(p)
 		r.NextAS = le.Uint32(p[0:])
 		r.PrevAS = le.Uint32(p[4:])
 	case flow.ElemLatency:
+		p := (*[24]byte)(p)
 		r.ClientNwDelay = le.Uint64(p[0:])
 		r.ServerNwDelay = le.Uint64(p[8:])
 		r.ApplLatency = le.Uint64(p[16:])
+	}
+}
+
+// clearElement zeroes the fields element id fills.
+func clearElement(id int, r *flow.Record) {
+	switch id {
+	case flow.ElemGeneric:
+		r.First, r.Last, r.Received, r.InPackets, r.InBytes = 0, 0, 0, 0, 0
+		r.SrcPort, r.DstPort = 0, 0
+		r.Proto, r.TCPFlags, r.FwdStatus, r.SrcTos = 0, 0, 0, 0
+	case flow.ElemIPv4, flow.ElemIPv6:
+		r.SrcAddr, r.DstAddr = netip.Addr{}, netip.Addr{}
+	case flow.ElemMisc:
+		r.Input, r.Output = 0, 0
+		r.SrcMask, r.DstMask, r.Dir, r.DstTos, r.BiFlowDir, r.EndReason, r.RevTCPFlags = 0, 0, 0, 0, 0, 0, 0
+	case flow.ElemCounters:
+		r.Flows, r.OutPackets, r.OutBytes = 0, 0, 0
+	case flow.ElemVLAN:
+		r.SrcVLAN, r.DstVLAN = 0, 0
+	case flow.ElemAS:
+		r.SrcAS, r.DstAS = 0, 0
+	case flow.ElemBGPNextHopV4, flow.ElemBGPNextHopV6:
+		r.BGPNextHop = netip.Addr{}
+	case flow.ElemIPNextHopV4, flow.ElemIPNextHopV6:
+		r.IPNextHop = netip.Addr{}
+	case flow.ElemExporterIPv4, flow.ElemExporterIPv6:
+		r.Exporter = netip.Addr{}
+	case flow.ElemMPLS:
+		r.MPLS = [10]uint32{}
+	case flow.ElemMAC:
+		r.InSrcMAC, r.OutDstMAC, r.InDstMAC, r.OutSrcMAC = 0, 0, 0, 0
+	case flow.ElemAdjacentAS:
+		r.NextAS, r.PrevAS = 0, 0
+	case flow.ElemLatency:
+		r.ClientNwDelay, r.ServerNwDelay, r.ApplLatency = 0, 0, 0
 	}
 }
 

@@ -143,11 +143,17 @@ func parseOptions(c *cli.Context, stderr io.Writer) (*options, error) {
 // filter is refused with nfdump's filter error status, so a script never
 // gets unfiltered flows it did not ask for.
 func checkFilter(o *options, stderr io.Writer) error {
-	f := strings.TrimSpace(stripComments(o.filter))
-	if f == "" || strings.EqualFold(f, "any") {
+	if passesAll(o.filter) {
 		return nil
 	}
+	f := strings.TrimSpace(stripComments(o.filter))
 	return fail(stderr, exitFilterErr, "godump: filter '%s': filters are not supported yet; they arrive with the filter issue (only an empty filter or 'any' works)", f)
+}
+
+// passesAll reports whether filter lets every flow pass: none, or any.
+func passesAll(filter string) bool {
+	f := strings.TrimSpace(stripComments(filter))
+	return f == "" || strings.EqualFold(f, "any")
 }
 
 // stripComments drops #-comments, which nfdump allows in -f files.

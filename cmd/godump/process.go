@@ -76,6 +76,16 @@ type scan struct {
 	ident  string
 	hasID  bool
 	opened int
+
+	// elements are the V3 elements the sink and the counting read; zero
+	// means all.
+	elements flow.Elements
+	// tally: the sink wants no flows and every flow passes (-o null
+	// without -t, -c or a filter), so the reader's workers only count
+	// them for the summary.
+	tally bool
+	// workers decompress blocks (0: one per CPU).
+	workers int
 }
 
 // run reads files in order; sink gets each flow that passed -t and the
@@ -92,7 +102,7 @@ func (s *scan) run(files []string, sink func(kind flowfile.Kind, r *flowfile.Rea
 		if done {
 			break
 		}
-		r, err := flowfile.Open(path, flowfile.ReadOptions{})
+		r, err := flowfile.Open(path, flowfile.ReadOptions{Workers: s.workers, Elements: s.elements, Tally: s.tally})
 		if err != nil {
 			s.report(err)
 			continue
@@ -134,6 +144,13 @@ func (s *scan) run(files []string, sink func(kind flowfile.Kind, r *flowfile.Rea
 				r.Close()
 				return err
 			}
+		}
+		if s.tally {
+			t := r.Tally()
+			s.sum.Processed += t.Records
+			s.sum.Passed += t.Records
+			s.sum.Merge(&output.Summary{Flows: t.Flows, Bytes: t.Bytes, Packets: t.Packets, First: t.First, Last: t.Last})
+			flows = t.Records
 		}
 		if err := r.Err(); err != nil {
 			s.report(err)
@@ -209,6 +226,18 @@ func list(o *options, files []string, pr output.Printer, start time.Time, stdout
 		w = &writeSink{o: o}
 	} else if err := pr.Begin(); err != nil {
 		return writeFailed(stderr, err)
+	} else if !output.ReadsRecords(pr) && o.order == nil {
+		// -o null: only the summary and -t look at the flows, and they
+		// read the generic and counter elements. A filter, once there is
+		// one, will need the elements it tests as well; when every flow
+		// passes, the reader's workers count them all.
+		s.elements = output.SummaryElements
+		s.tally = o.window == nil && o.limit == 0 && passesAll(o.filter)
+	} else if o.order == nil {
+		// Printing a record costs many times what decompressing it does,
+		// so one worker keeps ahead of the printer, and each further one
+		// would only hold another block in memory.
+		s.workers = 1
 	}
 	err = s.run(files, func(kind flowfile.Kind, r *flowfile.Reader) error {
 		switch {
