@@ -115,6 +115,7 @@ type Collector struct {
 	hup  chan struct{}
 
 	datagrams, overflow, kdrops atomic.Uint64
+	chunks                      int // made so far; only the receive loop counts
 
 	// Worker state.
 	dec      *netflow.Decoder
@@ -164,9 +165,6 @@ func New(cfg Config, conn *net.UDPConn) (*Collector, error) {
 		bySrc:   map[netip.Addr]*sink{},
 		unknown: map[netip.Addr]bool{},
 		closer:  make(chan closeJob, 64),
-	}
-	for i := 0; i < queueChunks; i++ {
-		c.free <- newChunk()
 	}
 	c.dec = netflow.NewDecoder(netflow.Options{DefaultSampling: cfg.DefaultSampling, Logf: cfg.Infof})
 	for _, s := range cfg.Sources {
@@ -367,15 +365,20 @@ func (c *Collector) receive() {
 	}
 }
 
-// freeChunk takes an empty chunk, or returns nil when the worker has them
-// all: the receive loop never waits for the worker.
+// freeChunk takes an empty chunk, makes one while fewer than queueChunks
+// exist, or returns nil when the worker has them all: the receive loop
+// never waits for the worker.
 func (c *Collector) freeChunk() *chunk {
 	select {
 	case k := <-c.free:
 		return k
 	default:
-		return nil
 	}
+	if c.chunks < queueChunks {
+		c.chunks++
+		return newChunk()
+	}
+	return nil
 }
 
 // work is the worker: decode and write, rotate on time and on Rotate.

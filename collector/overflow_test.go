@@ -40,10 +40,10 @@ func TestStalledWorkerOverflowsTheQueueNotTheSocket(t *testing.T) {
 	defer out.Close()
 	_, err = out.Write(tmpl)
 	require.NoError(t, err)
-	// Far more than the queue's 4 MiB: about 2,500 datagrams fit. Paced a
-	// little, so the socket buffer never needs to hold much.
+	// Far more than the queue's 16 MiB: some 19,000 of these datagrams
+	// fit. Paced a little, so the socket buffer never needs to hold much.
 	sent := 0
-	for round := 0; round < 3; round++ {
+	for round := 0; round < 8; round++ {
 		for _, d := range data {
 			_, err := out.Write(d)
 			require.NoError(t, err)

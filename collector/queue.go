@@ -10,7 +10,9 @@ import (
 // back. A chunk goes to the worker whole and comes back empty, so the
 // queue costs two channel operations per batch of datagrams, not per
 // datagram, and its memory is bounded in bytes (queueChunks*chunkSize)
-// whatever the exporters send. When every chunk is with the worker, the
+// whatever the exporters send. Chunks are made as the queue needs them, so
+// a collector that keeps up holds a few and the bound is only reached while
+// the worker stalls (a slow disk), which it absorbs for a while. When every chunk is with the worker, the
 // receive loop drops and counts what it reads (Queue Overflow) but keeps
 // draining the socket, so a slow disk never turns into kernel drops. The
 // receive loop
@@ -19,7 +21,7 @@ import (
 // datagram never waits in a chunk while the loop waits for the socket.
 const (
 	chunkSize   = 256 << 10
-	queueChunks = 16 // 4 MiB
+	queueChunks = 64 // 16 MiB at the most
 	maxDatagram = 65535
 )
 

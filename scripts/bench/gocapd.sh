@@ -14,7 +14,7 @@
 # lost = sent - stored. A step passes when nothing is lost and the
 # collector was idle within MAX_LAG seconds of the end of the load: a
 # collector that queues what it cannot process yet (gocapd queues up to
-# 4 MiB of datagrams) must not pass a rate it only survives for DURATION
+# 16 MiB of datagrams) must not pass a rate it only survives for DURATION
 # seconds. A failed rate is tried again (TRIES), as this machine may be
 # busy with something else for a moment. The rate doubles from START_RATE
 # until a rate fails (or MAX_RATE passes), then STEPS bisections narrow it.
