@@ -9,7 +9,7 @@ set -euo pipefail
 declare -A want=(
 	[nfdump]=nfdump [nfcapd]=nfdump [nfreplay]=nfdump
 	[softflowd]=softflowd [fprobe]=fprobe [tshark]=tshark
-	[mandoc]=mandoc [gcc]=gcc [strace]=strace [/usr/bin/time]=time [ip]=iproute2
+	[mandoc]=mandoc [gcc]=gcc [strace]=strace [/usr/bin/time]=time [ip]=iproute2 [python3]=python3-minimal
 	[/usr/include/pcap/pcap.h]=libpcap-dev
 )
 
