@@ -311,10 +311,19 @@ func (c *Collector) receive() {
 		return
 	}
 	var lastDrops uint32
-	var k *chunk // being filled
+	var k *chunk  // being filled
+	hold := false // wait in the socket (until holdWait) with k held back
 	for {
-		// Wait in the socket only with nothing held back from the worker.
-		n, err := r.read(k == nil)
+		// Wait in the socket only with nothing held back from the
+		// worker, or while the worker has other chunks to go.
+		n, err := r.read(k == nil || hold)
+		hold = false
+		if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+			// Nothing came within holdWait: clear the deadline and look
+			// again whether the worker is still busy.
+			c.conn.SetReadDeadline(time.Time{})
+			continue
+		}
 		if err != nil {
 			if k != nil {
 				c.full <- k
@@ -328,6 +337,17 @@ func (c *Collector) receive() {
 			continue
 		}
 		if n == 0 {
+			if len(c.full) > 0 {
+				// The worker has queued chunks to go before this one:
+				// handing it over now would not get its datagrams
+				// decoded sooner, and a queue of part-filled chunks
+				// holds far fewer datagrams (under load the socket is
+				// empty every few datagrams). Keep filling it, waiting
+				// for the socket holdWait at the most.
+				c.conn.SetReadDeadline(time.Now().Add(holdWait))
+				hold = true
+				continue
+			}
 			c.full <- k // nothing more pending: hand over what we have
 			k = nil
 			continue
