@@ -23,16 +23,10 @@ func (d *Decoder) decodeIPFIX(pkt []byte, from netip.Addr, msecReceived uint64, 
 	if len(pkt) < ipfixHeaderLen {
 		return d.fail(nil, from, 10, ReasonShort, "%d bytes, header needs %d", len(pkt), ipfixHeaderLen)
 	}
-	e, err := d.getExporter(exporterKey{version: 10, addr: from, id: be.Uint32(pkt[12:])}, h)
+	e, err := d.templatedDatagram(exporterKey{version: 10, addr: from, id: be.Uint32(pkt[12:])}, h)
 	if err != nil {
 		return err
 	}
-	if !e.started {
-		e.started = true
-		d.staticSampler(e, h)
-	}
-	e.packets++
-	d.counters.Datagrams++
 	// IPFIX counts data records: a datagram must start where the previous
 	// one's records ended. Like nfcapd, no failure before the first data.
 	if seq := be.Uint32(pkt[8:]); seq != e.ipfixSeq {

@@ -40,6 +40,24 @@ func (d *Decoder) announceSampler(s *flow.Sampler, h Handler) {
 	}
 }
 
+// templatedDatagram finds (or adds) the v9/IPFIX exporter of a datagram and
+// counts the datagram; an exporter's first datagram also gets it the
+// collector's default sampler, since these protocols announce their own
+// sampling only in option records, if at all.
+func (d *Decoder) templatedDatagram(key exporterKey, h Handler) (*exporter, error) {
+	e, err := d.getExporter(key, h)
+	if err != nil {
+		return nil, err
+	}
+	if !e.started {
+		e.started = true
+		d.staticSampler(e, h)
+	}
+	e.packets++
+	d.counters.Datagrams++
+	return e, nil
+}
+
 // staticSampler adds the collector's -s sampler to a new v9 or IPFIX
 // exporter: -s -N overrides what the exporter says, -s N (N > 1) is the
 // default for flows without a sampler of their own.

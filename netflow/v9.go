@@ -22,16 +22,10 @@ func (d *Decoder) decodeV9(pkt []byte, from netip.Addr, msecReceived uint64, h H
 	if len(pkt) < v9HeaderLen {
 		return d.fail(nil, from, 9, ReasonShort, "%d bytes, header needs %d", len(pkt), v9HeaderLen)
 	}
-	e, err := d.getExporter(exporterKey{version: 9, addr: from, id: be.Uint32(pkt[16:])}, h)
+	e, err := d.templatedDatagram(exporterKey{version: 9, addr: from, id: be.Uint32(pkt[16:])}, h)
 	if err != nil {
 		return err
 	}
-	if !e.started {
-		e.started = true
-		d.staticSampler(e, h)
-	}
-	e.packets++
-	d.counters.Datagrams++
 	e.bootTime = 1000*uint64(be.Uint32(pkt[8:])) - uint64(be.Uint32(pkt[4:]))
 	d.checkSequence(e, be.Uint32(pkt[12:]), 1)
 
