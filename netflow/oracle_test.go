@@ -13,8 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -215,34 +213,6 @@ func exportersOf(t *testing.T, path string) string {
 	return strings.ReplaceAll(string(out), path, "FILE")
 }
 
-var groupRe = regexp.MustCompile(`_(tpl|tpls|data|opttpl|tpldata|tplopt)`)
-
-// vendorGroups groups the vendor datagrams by exporter, templates first.
-func vendorGroups(t *testing.T) map[string][]string {
-	dir := filepath.Join(testutil.SharedDir(t), "testdata", "vendor-netflow")
-	files, err := filepath.Glob(filepath.Join(dir, "*.dat"))
-	require.NoError(t, err)
-	require.Len(t, files, 92)
-	groups := map[string][]string{}
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".dat")
-		key := name
-		if loc := groupRe.FindStringIndex(name); loc != nil {
-			key = name[:loc[0]]
-		}
-		groups[key] = append(groups[key], f)
-	}
-	for _, fs := range groups {
-		sort.SliceStable(fs, func(i, j int) bool { return isTemplateFile(fs[i]) && !isTemplateFile(fs[j]) })
-	}
-	return groups
-}
-
-func isTemplateFile(f string) bool {
-	n := filepath.Base(f)
-	return strings.Contains(n, "tpl") && !strings.Contains(n, "_data")
-}
-
 func readAll(t *testing.T, files []string) [][]byte {
 	var out [][]byte
 	for _, f := range files {
@@ -257,18 +227,13 @@ func readAll(t *testing.T, files []string) [][]byte {
 // real nfcapd (one run per vendor, so templates do not collide) and
 // through our decoder, and compares nfdump's view of both files.
 func TestVendorDatagramsAgainstNfcapd(t *testing.T) {
-	groups := vendorGroups(t)
-	keys := make([]string, 0, len(groups))
-	for k := range groups {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	groups := testutil.VendorGroups(t)
 	total := 0
-	results := make(chan int, len(keys))
+	results := make(chan int, len(groups))
 	t.Run("group", func(t *testing.T) {
-		for _, k := range keys {
-			files := groups[k]
-			t.Run(k, func(t *testing.T) {
+		for _, g := range groups {
+			files := g.Files
+			t.Run(g.Name, func(t *testing.T) {
 				t.Parallel()
 				dgrams := readAll(t, files)
 				theirs, log := runNfcapd(t, dgrams)

@@ -16,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -497,43 +496,6 @@ func TestRestartAppendsToSlotFile(t *testing.T) {
 	assert.Equal(t, wantStat, gotStat)
 }
 
-var groupRe = regexp.MustCompile(`_(tpl|tpls|data|opttpl|tpldata|tplopt)`)
-
-// vendorGroups returns the vendor datagram files grouped by exporter (the
-// name before _tpl, _data, ...), templates first, groups by name.
-func vendorGroups(t *testing.T) [][]string {
-	t.Helper()
-	dir := filepath.Join(testutil.SharedDir(t), "testdata", "vendor-netflow")
-	files, err := filepath.Glob(filepath.Join(dir, "*.dat"))
-	require.NoError(t, err)
-	require.Len(t, files, 92)
-	byKey := map[string][]string{}
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".dat")
-		key := name
-		if loc := groupRe.FindStringIndex(name); loc != nil {
-			key = name[:loc[0]]
-		}
-		byKey[key] = append(byKey[key], f)
-	}
-	keys := make([]string, 0, len(byKey))
-	for k := range byKey {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	isTemplate := func(f string) bool {
-		n := filepath.Base(f)
-		return strings.Contains(n, "tpl") && !strings.Contains(n, "_data")
-	}
-	var groups [][]string
-	for _, k := range keys {
-		fs := byKey[k]
-		sort.SliceStable(fs, func(i, j int) bool { return isTemplate(fs[i]) && !isTemplate(fs[j]) })
-		groups = append(groups, fs)
-	}
-	return groups
-}
-
 // TestVendorDatagrams sends the 92 vendor datagrams, each vendor from its
 // own address and templates first, to gocapd and to nfcapd, both with -E:
 // gocapd logs the invalid ones, keeps running, stores exactly the flows,
@@ -541,15 +503,15 @@ func vendorGroups(t *testing.T) [][]string {
 // (Sent through the repeater, all vendors would reach nfcapd from one
 // address, where their templates collide and nfcapd 1.7.1 crashes.)
 func TestVendorDatagrams(t *testing.T) {
-	groups := vendorGroups(t)
+	groups := testutil.VendorGroups(t)
 	refDir, ourDir := t.TempDir(), t.TempDir()
 	ref := startNfcapdSpec(t, daemonSpec{args: []string{"-w", refDir, "-I", "vendors", "-E"}, stdout: true})
 	ours := startGocapdSpec(t, daemonSpec{env: []string{"TZ=UTC"}, args: []string{"-w", ourDir, "-I", "vendors", "-E"}, stdout: true})
 	source := map[string]string{}
-	for i, files := range groups {
+	for i, g := range groups {
 		src := fmt.Sprintf("127.0.1.%d", i+1)
 		var dgrams [][]byte
-		for _, f := range files {
+		for _, f := range g.Files {
 			b, err := os.ReadFile(f)
 			require.NoError(t, err)
 			dgrams = append(dgrams, b)

@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -113,4 +115,49 @@ func RunTool(t testing.TB, tz, name string, args ...string) Result {
 		t.Fatalf("%s %v: %v", name, args, err)
 	}
 	return Result{stdout.String(), stderr.String(), code}
+}
+
+// VendorGroup is the datagrams of one exporter among the shared vendor
+// NetFlow/IPFIX samples, templates first.
+type VendorGroup struct {
+	Name  string
+	Files []string
+}
+
+// vendorGroupSuffix starts the part of a vendor file name that says what
+// the datagram holds (templates, data, ...), after the exporter's name.
+var vendorGroupSuffix = regexp.MustCompile(`_(tpl|tpls|data|opttpl|tpldata|tplopt)`)
+
+// VendorGroups returns the 92 vendor datagrams of the shared samples
+// grouped by exporter, in name order, each group's template datagrams
+// first: an exporter's templates must arrive before its data.
+func VendorGroups(t testing.TB) []VendorGroup {
+	t.Helper()
+	dir := filepath.Join(SharedDir(t), "testdata", "vendor-netflow")
+	files, err := filepath.Glob(filepath.Join(dir, "*.dat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 92 {
+		t.Fatalf("found %d vendor datagrams in %s, expected 92", len(files), dir)
+	}
+	byName := map[string][]string{}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".dat")
+		if loc := vendorGroupSuffix.FindStringIndex(name); loc != nil {
+			name = name[:loc[0]]
+		}
+		byName[name] = append(byName[name], f)
+	}
+	isTemplate := func(f string) bool {
+		n := filepath.Base(f)
+		return strings.Contains(n, "tpl") && !strings.Contains(n, "_data")
+	}
+	groups := make([]VendorGroup, 0, len(byName))
+	for name, fs := range byName {
+		sort.SliceStable(fs, func(i, j int) bool { return isTemplate(fs[i]) && !isTemplate(fs[j]) })
+		groups = append(groups, VendorGroup{name, fs})
+	}
+	sort.Slice(groups, func(i, j int) bool { return groups[i].Name < groups[j].Name })
+	return groups
 }
