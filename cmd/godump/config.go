@@ -26,6 +26,8 @@ type options struct {
 	compression                 flowfile.Compression
 	level                       int
 	order                       *sortOrder
+	topN                        uint64 // -n; 0 = no limit (top 10 for -s when not given)
+	topNSet                     bool
 	info, gnuplot, checkOnly    bool
 	verify, exporters, identNew string
 	recompress                  int // -J, -1 = not given
@@ -116,6 +118,14 @@ func parseOptions(c *cli.Context, stderr io.Writer) (*options, error) {
 		o.order = ord
 	}
 
+	if c.IsSet("n") {
+		n, ok := atoi(c.String("n"))
+		if !ok {
+			return nil, fail(stderr, exitFailure, "TopnN number %d out of range", n)
+		}
+		o.topN, o.topNSet = uint64(n), true
+	}
+
 	// The filter: the words after the options win over -f.
 	o.filter = strings.Join(c.Args().Slice(), " ")
 	if o.filter == "" && c.IsSet("f") {
@@ -167,4 +177,26 @@ func stripComments(s string) string {
 		b.WriteByte(' ')
 	}
 	return b.String()
+}
+
+// atoi reads a number as C's atoi does, which is how nfdump reads -n:
+// leading blanks and a sign, then the digits up to the first other
+// character; no digits is 0. ok is false for a negative number.
+func atoi(s string) (n int64, ok bool) {
+	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' || n > 1<<40 {
+			break
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, n >= 0
 }

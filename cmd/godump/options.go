@@ -41,7 +41,7 @@ var spec = &getopt.Spec{
 		{Letter: 'O', Arg: getopt.RequiredArg, ArgName: "order", Usage: "sort records by order[:a|:d], e.g. tstart or bytes", Implemented: true},
 		{Letter: 'm', Usage: "deprecated: the same as -O tstart"},
 		{Letter: 's', Arg: getopt.RequiredArg, Repeat: true, ArgName: "stat", Usage: "top N statistics: element[:p][/order...], e.g. srcip/bytes"},
-		{Letter: 'n', Arg: getopt.RequiredArg, ArgName: "num", Usage: "top N for -s (10), record limit for -a/-O (0 = no limit)"},
+		{Letter: 'n', Arg: getopt.RequiredArg, ArgName: "num", Usage: "top N for -s (10), record limit for -a/-O (0 = no limit)", Implemented: true},
 		{Letter: 'l', Arg: getopt.RequiredArg, ArgName: "limit", Usage: "packet limit [+|-]N[k|m|g] for -s element statistics"},
 		{Letter: 'L', Arg: getopt.RequiredArg, ArgName: "limit", Usage: "byte limit [+|-]N[k|m|g] for -s element statistics"},
 

@@ -268,6 +268,9 @@ func list(o *options, files []string, pr output.Printer, start time.Time, stdout
 	}
 	if o.order != nil {
 		o.order.sort(sorted)
+		if o.topN > 0 && uint64(len(sorted)) > o.topN {
+			sorted = sorted[:o.topN]
+		}
 		for _, r := range sorted {
 			if err := pr.Print(r); err != nil {
 				return writeFailed(stderr, err)
