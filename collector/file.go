@@ -81,7 +81,7 @@ func (c *Collector) open(k *sink) error {
 	}
 	k.current = filepath.Join(k.src.Dir, flowfile.CurrentName(c.cfg.Pid))
 	w, err := flowfile.Create(k.current, flowfile.WriteOptions{
-		Compression: c.cfg.Compression, Level: c.cfg.Level, Ident: k.src.Ident, Workers: 2,
+		Compression: c.cfg.Compression, Level: c.cfg.Level, Ident: k.src.Ident, Workers: 2, OwnStat: true,
 	})
 	if err != nil {
 		c.cfg.Errorf("ERROR: can not open flow file %s: %v", k.current, err)
@@ -223,7 +223,7 @@ func (c *Collector) install(src, final string, recover bool) error {
 		return syncDir(filepath.Dir(final))
 	}
 	tmp := src + ".merge"
-	w, err := flowfile.Create(tmp, flowfile.WriteOptions{Compression: c.cfg.Compression, Level: c.cfg.Level, Workers: 2})
+	w, err := flowfile.Create(tmp, flowfile.WriteOptions{Compression: c.cfg.Compression, Level: c.cfg.Level, Workers: 2, OwnStat: true})
 	if err != nil {
 		return err
 	}

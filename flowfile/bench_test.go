@@ -160,7 +160,7 @@ func BenchmarkDecodeV3(b *testing.B) {
 	var r flow.Record
 	for i := 0; i < 1024; i++ {
 		g.Next(&r)
-		recs = append(recs, appendV3(nil, &r))
+		recs = append(recs, appendV3(nil, &r, new(v3Layout)))
 	}
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -126,7 +126,7 @@ func TestDecodeOverPreviousRecord(t *testing.T) {
 	for _, want := range []flow.Elements{allElements, tallyElements, 1<<flow.ElemIPv6 | 1<<flow.ElemMisc} {
 		var over flow.Record
 		for i := range f.flows {
-			b := appendV3(nil, &f.flows[i])
+			b := appendV3(nil, &f.flows[i], new(v3Layout))
 			_, err := decodeV3(b, &over, want)
 			require.NoError(t, err)
 			var fresh flow.Record
@@ -312,7 +312,7 @@ func buildTypedFile(typ uint16, blocks ...[]byte) []byte {
 
 func TestUnmodeledContentIsSkippedAndCounted(t *testing.T) {
 	rec := flow.Record{Proto: 6, SrcAddr: netip.MustParseAddr("10.0.0.1"), DstAddr: netip.MustParseAddr("10.0.0.2"), InBytes: 99}
-	v3 := appendV3(nil, &rec)
+	v3 := appendV3(nil, &rec, new(v3Layout))
 	// Element 18 (EXsamplerInfo, 16 bytes) and 33 (EXobservation, 20
 	// bytes), which this package does not model.
 	extra := []byte{18, 0, 16, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 4, 0,
@@ -341,7 +341,7 @@ func TestUnmodeledContentIsSkippedAndCounted(t *testing.T) {
 
 func TestBadRecords(t *testing.T) {
 	rec := flow.Record{Proto: 17}
-	good := appendV3(nil, &rec)
+	good := appendV3(nil, &rec, new(v3Layout))
 	tests := []struct {
 		name string
 		edit func([]byte) []byte

@@ -281,20 +281,53 @@ func clearElement(id int, r *flow.Record) {
 // modeled masks the elements this package encodes.
 const modeled = flow.Elements(1<<(flow.MaxModeledElement+1) - 2)
 
-// v3Size returns the encoded size of r with elements e.
-func v3Size(e flow.Elements) int {
-	n := v3HeaderSize
+// maxV3Size bounds a V3 record with every modeled element: the header and
+// the sum of elemLen.
+const maxV3Size = 512
+
+// v3Layout is the encoded frame of a V3 record for one element set: the
+// record header and every element header in place, values zero. Flows from
+// one template share their element set, so the writer builds the frame
+// once and then per flow only copies it and fills in the values.
+type v3Layout struct {
+	elems flow.Elements
+	size  int
+	n     int
+	ids   [flow.MaxModeledElement + 1]uint8
+	offs  [flow.MaxModeledElement + 1]uint16
+	frame [maxV3Size]byte
+}
+
+// build makes l the layout of e.
+func (l *v3Layout) build(e flow.Elements) {
+	l.elems = e
+	l.frame = [maxV3Size]byte{}
+	b := l.frame[:]
+	off, count := v3HeaderSize, 0
 	for m := e & modeled; m != 0; m &= m - 1 {
-		n += elemLen[bits.TrailingZeros64(uint64(m))]
+		id := bits.TrailingZeros64(uint64(m))
+		n := elemLen[id]
+		le.PutUint16(b[off:], uint16(id))
+		le.PutUint16(b[off+2:], uint16(n))
+		l.ids[count] = uint8(id)
+		l.offs[count] = uint16(off)
+		off += n
+		count++
 	}
-	return n
+	le.PutUint16(b[0:], recV3)
+	le.PutUint16(b[2:], uint16(off))
+	le.PutUint16(b[4:], uint16(count))
+	l.size, l.n = off, count
 }
 
 // appendV3 appends r as a V3 record carrying the elements r needs, in
-// ascending element order as nfcapd writes them.
-func appendV3(dst []byte, r *flow.Record) []byte {
-	e := r.NeededElements()
-	size := v3Size(e)
+// ascending element order as nfcapd writes them. l caches the frame of the
+// last element set; a zero l works.
+func appendV3(dst []byte, r *flow.Record, l *v3Layout) []byte {
+	if e := r.NeededElements(); e != l.elems || l.size == 0 {
+		l.build(e)
+	}
+	size := l.size
 	start := len(dst)
 	if cap(dst)-start < size {
 		nd := make([]byte, start, 2*cap(dst)+size)
@@ -302,25 +335,17 @@ func appendV3(dst []byte, r *flow.Record) []byte {
 		dst = nd
 	}
 	b := dst[start : start+size]
-	clear(b)
-	le.PutUint16(b[0:], recV3)
-	le.PutUint16(b[2:], uint16(size))
+	copy(b, l.frame[:size])
 	b[6] = r.EngineType
 	b[7] = r.EngineID
 	le.PutUint16(b[8:], r.ExporterID)
 	b[10] = r.Flags
 	b[11] = r.NFVersion
-	off, count := v3HeaderSize, 0
-	for m := e & modeled; m != 0; m &= m - 1 {
-		id := bits.TrailingZeros64(uint64(m))
-		l := elemLen[id]
-		le.PutUint16(b[off:], uint16(id))
-		le.PutUint16(b[off+2:], uint16(l))
-		encodeElement(id, b[off+elemHdrSize:off+l], r)
-		off += l
-		count++
+	for i := 0; i < l.n; i++ {
+		id := int(l.ids[i])
+		off := int(l.offs[i])
+		encodeElement(id, b[off+elemHdrSize:off+elemLen[id]], r)
 	}
-	le.PutUint16(b[4:], uint16(count))
 	return dst[:start+size]
 }
 

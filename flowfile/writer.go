@@ -28,6 +28,10 @@ type WriteOptions struct {
 	// Workers is the number of goroutines that compress blocks; 0 means
 	// one per CPU.
 	Workers int
+	// OwnStat means the caller counts the stat record itself and sets it
+	// through Stat before Close (gocapd counts as nfcapd's decoders do),
+	// so WriteFlow does not count the flows a second time.
+	OwnStat bool
 }
 
 // Writer writes one flow file. Records are packed into blocks of at most
@@ -41,6 +45,9 @@ type Writer struct {
 	opts WriteOptions
 	hdr  Header
 	stat Stat
+
+	// layout is the V3 frame of the last flow's element set.
+	layout v3Layout
 
 	cur   *writeJob
 	work  chan *writeJob
@@ -254,9 +261,11 @@ func (w *Writer) WriteFlow(r *flow.Record) error {
 	if err := w.check(); err != nil {
 		return err
 	}
-	w.stat.Add(r)
+	if !w.opts.OwnStat {
+		w.stat.Add(r)
+	}
 	start := len(w.cur.payload)
-	w.cur.payload = appendV3(w.cur.payload, r)
+	w.cur.payload = appendV3(w.cur.payload, r, &w.layout)
 	w.added(start)
 	return nil
 }
