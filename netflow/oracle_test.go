@@ -39,13 +39,7 @@ func (c *collector) NewExporter(e *flow.Exporter) { c.exps = append(c.exps, *e) 
 func (c *collector) Sampler(s *flow.Sampler)      { c.samplers = append(c.samplers, *s) }
 
 // freePort returns a UDP port on 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
+func freePort(t *testing.T) int { return testutil.FreeUDPPort(t) }
 
 // runNfcapd starts the real nfcapd on loopback, sends the datagrams to it,
 // stops it and returns the file it wrote ("" if it wrote none) and its log.

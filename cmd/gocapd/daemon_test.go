@@ -61,13 +61,7 @@ func TestMain(m *testing.M) {
 }
 
 // freePort returns a UDP port on 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(t, err)
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
+func freePort(t *testing.T) int { return testutil.FreeUDPPort(t) }
 
 // syncBuffer is a bytes.Buffer safe for the process's writes and our reads.
 type syncBuffer struct {

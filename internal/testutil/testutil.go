@@ -5,6 +5,8 @@ package testutil
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -160,4 +163,42 @@ func VendorGroups(t testing.TB) []VendorGroup {
 	}
 	sort.Slice(groups, func(i, j int) bool { return groups[i].Name < groups[j].Name })
 	return groups
+}
+
+// Ports that FreeUDPPort hands out: below the kernel's ephemeral range
+// (32768-60999 on Linux), so no socket that binds port 0, such as a
+// sender in a test running in parallel, can take a port between the
+// moment a test picks it and the moment its daemon binds it.
+const (
+	portLow  = 20000
+	portHigh = 32000
+)
+
+var (
+	portMu   sync.Mutex
+	portUsed = map[int]bool{}
+)
+
+// FreeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago
+// and that this process has not handed out before. It picks at random, so
+// test binaries of different packages running at once rarely meet.
+func FreeUDPPort(t testing.TB) int {
+	t.Helper()
+	portMu.Lock()
+	defer portMu.Unlock()
+	for range 1000 {
+		p := portLow + rand.IntN(portHigh-portLow)
+		if portUsed[p] {
+			continue
+		}
+		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p})
+		if err != nil {
+			continue
+		}
+		c.Close()
+		portUsed[p] = true
+		return p
+	}
+	t.Fatal("testutil: no free UDP port found")
+	return 0
 }
