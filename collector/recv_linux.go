@@ -37,6 +37,13 @@ type batchReader struct {
 	names []unix.RawSockaddrInet6
 	land  []byte
 	oob   []byte
+
+	// The state of one recvmmsg call, and the callback RawConn.Read runs,
+	// bound once: a closure made per read would be allocated per read.
+	wait   bool
+	n      int
+	errno  syscall.Errno
+	recvFn func(fd uintptr) bool
 }
 
 func newBatchReader(conn *net.UDPConn) (*batchReader, error) {
@@ -59,7 +66,16 @@ func newBatchReader(conn *net.UDPConn) (*batchReader, error) {
 		h.Iov = &r.iovs[i]
 		h.SetIovlen(1)
 	}
+	r.recvFn = r.recv
 	return r, nil
+}
+
+// recv is one recvmmsg call on fd; it reports whether RawConn.Read may
+// return (false: wait until the socket is readable and call it again).
+func (r *batchReader) recv(fd uintptr) bool {
+	m, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), recvBatch, unix.MSG_DONTWAIT, 0, 0)
+	r.n, r.errno = int(m), e
+	return !r.wait || e != syscall.EAGAIN && e != syscall.EINTR
 }
 
 // read returns how many datagrams it read; datagram i is then
@@ -75,13 +91,9 @@ func (r *batchReader) read(wait bool) (int, error) {
 		h.SetControllen(oobSize)
 		h.Flags = 0
 	}
-	var n int
-	var errno syscall.Errno
-	err := r.rc.Read(func(fd uintptr) bool {
-		m, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), recvBatch, unix.MSG_DONTWAIT, 0, 0)
-		n, errno = int(m), e
-		return !wait || errno != syscall.EAGAIN && errno != syscall.EINTR
-	})
+	r.wait = wait
+	err := r.rc.Read(r.recvFn)
+	n, errno := r.n, r.errno
 	if err != nil {
 		return 0, err
 	}

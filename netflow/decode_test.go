@@ -296,3 +296,46 @@ func u16(v uint16) []byte       { return binary.BigEndian.AppendUint16(nil, v) }
 func u32(v uint32) []byte       { return binary.BigEndian.AppendUint32(nil, v) }
 func u64(v uint64) []byte       { return binary.BigEndian.AppendUint64(nil, v) }
 func ip(a, b, c, d byte) []byte { return []byte{a, b, c, d} }
+
+// TestTemplateRefresh: exporters re-send their templates all the time. An
+// unchanged template must cost no allocation, and a template that changes
+// under the same id must take effect at once.
+func TestTemplateRefresh(t *testing.T) {
+	c := &collector{}
+	d := netflow.NewDecoder(netflow.Options{})
+	require.NoError(t, d.Decode(v9Template(), lo, when, c))
+	require.NoError(t, d.Decode(v9Data(1, 2), lo, when, c))
+
+	tmpl := v9Template()
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := d.Decode(tmpl, lo, when, c); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs, "an unchanged v9 template is kept, not built again")
+
+	// The same id, now with only the addresses and ports (12 bytes a record).
+	changed := cat(u16(9), u16(1), u32(10000), u32(1700000000), u32(0), u32(7),
+		u16(0), u16(24), u16(256), u16(4),
+		u16(8), u16(4), u16(12), u16(4), u16(7), u16(2), u16(11), u16(2))
+	require.NoError(t, d.Decode(changed, lo, when, c))
+	rec := cat(ip(10, 9, 9, 9), ip(10, 0, 1, 1), u16(5353), u16(53))
+	c.flows = nil
+	require.NoError(t, d.Decode(cat(u16(9), u16(1), u32(10000), u32(1700000000), u32(3), u32(7),
+		u16(256), u16(16), rec), lo, when, c))
+	require.Len(t, c.flows, 1)
+	assert.Equal(t, netip.MustParseAddr("10.9.9.9"), c.flows[0].SrcAddr)
+	assert.Equal(t, uint16(53), c.flows[0].DstPort)
+	assert.Zero(t, c.flows[0].InBytes, "the new template has no counters")
+
+	// IPFIX, with an enterprise field in the specifiers.
+	ipfixTmpl := ipfixMsg(0, cat(u16(2), u16(4+4+8+8), u16(300), u16(3),
+		u16(8), u16(4), u16(12), u16(4), u16(0x8000|100), u16(4), u32(9)))
+	require.NoError(t, d.Decode(ipfixTmpl, lo, when, c))
+	allocs = testing.AllocsPerRun(100, func() {
+		if err := d.Decode(ipfixTmpl, lo, when, c); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs, "an unchanged IPFIX template is kept, not built again")
+}

@@ -1,6 +1,7 @@
 package netflow
 
 import (
+	"bytes"
 	"encoding/binary"
 	"net/netip"
 
@@ -116,6 +117,26 @@ func ipfixLookup(typ uint16, enterprise uint16) (ie, bool) {
 	return x, ok
 }
 
+// ipfixSpecLen returns the length of the count field specifiers at the
+// start of p, enterprise numbers included, or 0 when they run past its end.
+func ipfixSpecLen(p []byte, count int) int {
+	n := 0
+	for range count {
+		if len(p)-n < 4 {
+			return 0
+		}
+		l := 4
+		if p[n]&0x80 != 0 {
+			l = 8
+		}
+		if len(p)-n < l {
+			return 0
+		}
+		n += l
+	}
+	return n
+}
+
 func (d *Decoder) ipfixTemplates(e *exporter, b []byte) error {
 	be := binary.BigEndian
 	if len(b) >= 4 && be.Uint16(b[2:]) == 0 {
@@ -135,7 +156,17 @@ func (d *Decoder) ipfixTemplates(e *exporter, b []byte) error {
 		}
 		id, count := be.Uint16(b), int(be.Uint16(b[2:]))
 		p := b[4:]
+		if n := ipfixSpecLen(p, count); n > 0 && e.sameTemplate(id, p[:n]) {
+			b = p[n:]
+			if len(b) < 4 {
+				return nil
+			}
+			continue
+		}
 		t := &template{id: id, data: true, fields: make([]field, 0, count)}
+		if n := ipfixSpecLen(p, count); n > 0 {
+			t.spec = bytes.Clone(p[:n])
+		}
 		common := 0
 		for i := 0; i < count; i++ {
 			if len(p) < 4 {

@@ -1,6 +1,7 @@
 package netflow
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"net/netip"
@@ -30,6 +31,11 @@ type field struct {
 type template struct {
 	id   uint16
 	data bool
+	// spec is the template's field specifiers as they came in, so a
+	// template that exporters re-send unchanged (every few seconds, or
+	// every 20 datagrams as Cisco does) is recognised and kept, compiled
+	// fast path included, instead of being built again.
+	spec []byte
 
 	// data templates
 	fields []field
@@ -196,6 +202,13 @@ func (o *optTemplate) finish() {
 
 // putTemplate stores t for e, replacing one with the same id, within the
 // cap on templates.
+// sameTemplate reports whether e has data template id with exactly the
+// field specifiers spec.
+func (e *exporter) sameTemplate(id uint16, spec []byte) bool {
+	t, ok := e.templates[id]
+	return ok && t.data && t.spec != nil && bytes.Equal(t.spec, spec)
+}
+
 func (d *Decoder) putTemplate(e *exporter, t *template) error {
 	if e.templates == nil {
 		e.templates = make(map[uint16]*template)

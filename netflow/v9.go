@@ -1,6 +1,7 @@
 package netflow
 
 import (
+	"bytes"
 	"encoding/binary"
 	"net/netip"
 
@@ -92,7 +93,14 @@ func (d *Decoder) v9Templates(e *exporter, b []byte) error {
 		if len(b) < need {
 			return d.fail(e, e.key.addr, 9, ReasonTemplate, "template %d: %d fields need %d bytes, have %d", id, count, need, len(b))
 		}
-		t := &template{id: id, data: true, fields: make([]field, 0, count)}
+		if e.sameTemplate(id, b[4:need]) {
+			b = b[need:]
+			if len(b) < 4 {
+				return nil
+			}
+			continue
+		}
+		t := &template{id: id, data: true, fields: make([]field, 0, count), spec: bytes.Clone(b[4:need])}
 		common := 0
 		for i := 0; i < count; i++ {
 			f, ok := compileField(v9Fields, be.Uint16(b[4+4*i:]), be.Uint16(b[6+4*i:]))
