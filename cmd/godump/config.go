@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/nfgo/nftools/aggregate"
 	"github.com/nfgo/nftools/flowfile"
 	"github.com/nfgo/nftools/timewindow"
 )
@@ -25,8 +26,10 @@ type options struct {
 	wfile                       string
 	compression                 flowfile.Compression
 	level                       int
-	order                       *sortOrder
-	topN                        uint64 // -n; 0 = no limit (top 10 for -s when not given)
+	order                       *aggregate.Order
+	aggr                        aggrOptions // -a, -A, -b, -B (aggregate.go)
+	stat                        statOptions // -s, -l, -L (stat.go)
+	topN                        uint64      // -n; 0 = no limit (top 10 for -s when not given)
 	topNSet                     bool
 	info, gnuplot, checkOnly    bool
 	verify, exporters, identNew string
@@ -111,11 +114,18 @@ func parseOptions(c *cli.Context, stderr io.Writer) (*options, error) {
 		}
 	}
 	if c.IsSet("O") {
-		ord, err := parseOrder(c.String("O"))
+		ord, err := aggregate.ParseOrder(c.String("O"))
 		if err != nil {
 			return nil, fail(stderr, exitFailure, "%v", err)
 		}
 		o.order = ord
+	}
+
+	if err := parseAggregation(c, o, stderr); err != nil {
+		return nil, err
+	}
+	if err := parseStatOptions(c, o, stderr); err != nil {
+		return nil, err
 	}
 
 	if c.IsSet("n") {

@@ -34,16 +34,16 @@ var spec = &getopt.Spec{
 		{Letter: 'j', Usage: "compress the -w file with BZ2", Implemented: true},
 
 		// Aggregation, sorting and statistics.
-		{Letter: 'a', Usage: "aggregate flows on proto, addresses and ports"},
-		{Letter: 'A', Arg: getopt.RequiredArg, Repeat: true, ArgName: "list", Usage: "aggregate on a comma separated list of fields, e.g. srcip4/24,dstport"},
-		{Letter: 'b', Usage: "aggregate bidirectional flows"},
-		{Letter: 'B', Usage: "aggregate bidirectional flows and guess the direction"},
+		{Letter: 'a', Usage: "aggregate flows on proto, addresses and ports", Implemented: true},
+		{Letter: 'A', Arg: getopt.RequiredArg, Repeat: true, ArgName: "list", Usage: "aggregate on a comma separated list of fields, e.g. srcip4/24,dstport", Implemented: true},
+		{Letter: 'b', Usage: "aggregate bidirectional flows", Implemented: true},
+		{Letter: 'B', Usage: "aggregate bidirectional flows and guess the direction", Implemented: true},
 		{Letter: 'O', Arg: getopt.RequiredArg, ArgName: "order", Usage: "sort records by order[:a|:d], e.g. tstart or bytes", Implemented: true},
-		{Letter: 'm', Usage: "deprecated: the same as -O tstart"},
-		{Letter: 's', Arg: getopt.RequiredArg, Repeat: true, ArgName: "stat", Usage: "top N statistics: element[:p][/order...], e.g. srcip/bytes"},
+		{Letter: 'm', Usage: "deprecated: the same as -O tstart", Implemented: true},
+		{Letter: 's', Arg: getopt.RequiredArg, Repeat: true, ArgName: "stat", Usage: "top N statistics: element[:p][/order...], e.g. srcip/bytes", Implemented: true},
 		{Letter: 'n', Arg: getopt.RequiredArg, ArgName: "num", Usage: "top N for -s (10), record limit for -a/-O (0 = no limit)", Implemented: true},
-		{Letter: 'l', Arg: getopt.RequiredArg, ArgName: "limit", Usage: "packet limit [+|-]N[k|m|g] for -s element statistics"},
-		{Letter: 'L', Arg: getopt.RequiredArg, ArgName: "limit", Usage: "byte limit [+|-]N[k|m|g] for -s element statistics"},
+		{Letter: 'l', Arg: getopt.RequiredArg, ArgName: "limit", Usage: "packet limit [+|-]N[k|m|g] for -s element statistics", Implemented: true},
+		{Letter: 'L', Arg: getopt.RequiredArg, ArgName: "limit", Usage: "byte limit [+|-]N[k|m|g] for -s element statistics", Implemented: true},
 
 		// File information and maintenance.
 		{Letter: 'I', Usage: "print the summed statistics records of the input files", Implemented: true},

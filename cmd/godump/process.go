@@ -25,6 +25,10 @@ func isDir(path string) bool {
 // and the listing (printed, sorted or written with -w).
 func process(o *options, stdout, stderr io.Writer) int {
 	start := time.Now()
+	statWarnings(o, stderr)
+	if code := checkAggregation(o, stderr); code != exitOK {
+		return code
+	}
 	var pr output.Printer
 	listing := o.recompress < 0 && !(o.identNew != "" && o.read != "" && !isDir(o.read)) && !o.info && !o.gnuplot
 	if listing && o.wfile == "" {
@@ -61,6 +65,11 @@ func process(o *options, stdout, stderr io.Writer) int {
 		return printInfo(files, stdout, stderr)
 	case o.gnuplot:
 		return printGnuplot(files, stdout, stderr)
+	case o.stat.any():
+		return runStats(o, files, start, stdout, stderr)
+	}
+	if code := checkLimits(o, stdout, stderr); code != exitOK {
+		return code
 	}
 	return list(o, files, pr, start, stdout, stderr)
 }
@@ -213,6 +222,9 @@ func addStat(st *flowfile.Stat, r *flow.Record) {
 // list is the main job: print the flows that passed (sorted with -O), or
 // write them to the -w file.
 func list(o *options, files []string, pr output.Printer, start time.Time, stdout, stderr io.Writer) int {
+	if o.aggr.spec != nil || o.order != nil && o.wfile != "" {
+		return listAggregated(o, files, pr, start, stdout, stderr)
+	}
 	if len(files) == 0 {
 		fmt.Fprint(stderr, emptyList)
 	}
@@ -267,7 +279,7 @@ func list(o *options, files []string, pr output.Printer, start time.Time, stdout
 		return s.exitCode()
 	}
 	if o.order != nil {
-		o.order.sort(sorted)
+		o.order.Sort(sorted)
 		if o.topN > 0 && uint64(len(sorted)) > o.topN {
 			sorted = sorted[:o.topN]
 		}

@@ -1,4 +1,4 @@
-package main
+package aggregate
 
 import (
 	"fmt"
@@ -8,12 +8,19 @@ import (
 	"github.com/nfgo/nftools/flow"
 )
 
-// sortOrder is a parsed -O value: a key and its direction.
-type sortOrder struct {
+// Order is a parsed -O value: a key and its direction. Plain listings and
+// aggregated tables sort with the same orders, so both live here.
+type Order struct {
 	name string
 	key  func(r *flow.Record) uint64
 	asc  bool
 }
+
+// Name returns the order's name as nfdump spells it (e.g. "bytes").
+func (o *Order) Name() string { return o.name }
+
+// Ascending reports whether the order sorts the smallest key first.
+func (o *Order) Ascending() bool { return o.asc }
 
 func duration(r *flow.Record) uint64 {
 	if r.Last < r.First {
@@ -66,14 +73,15 @@ var orders = []struct {
 	{"duration", false, duration},
 }
 
-// parseOrder reads order[:a|:d], case-insensitively.
-func parseOrder(s string) (*sortOrder, error) {
+// ParseOrder reads order[:a|:d], case-insensitively. The error text is
+// nfdump's message.
+func ParseOrder(s string) (*Order, error) {
 	name, dir, hasDir := strings.Cut(strings.ToLower(s), ":")
 	for _, o := range orders {
 		if o.name != name {
 			continue
 		}
-		so := &sortOrder{name: o.name, key: o.key, asc: o.asc}
+		so := &Order{name: o.name, key: o.key, asc: o.asc}
 		if hasDir {
 			switch dir {
 			case "a":
@@ -89,8 +97,9 @@ func parseOrder(s string) (*sortOrder, error) {
 	return nil, fmt.Errorf("Unknown print order '%s'", s)
 }
 
-// sort orders records by the key; ties keep file order.
-func (o *sortOrder) sort(recs []*flow.Record) {
+// Sort orders records by the key; ties keep their order in recs, which
+// makes the result deterministic where nfdump's heap sort is not.
+func (o *Order) Sort(recs []*flow.Record) {
 	slices.SortStableFunc(recs, func(a, b *flow.Record) int {
 		ka, kb := o.key(a), o.key(b)
 		switch {

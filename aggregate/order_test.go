@@ -1,7 +1,6 @@
-package main
+package aggregate
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -10,17 +9,19 @@ import (
 	"github.com/nfgo/nftools/flow"
 )
 
-func fmtSscan(s string, n *int) (int, error) { return fmt.Sscan(s, n) }
-
 func TestParseOrder(t *testing.T) {
 	for _, s := range []string{"bytes", "BYTES", "bytes:a", "tstart:d", "bps", "ibps", "obps"} {
-		_, err := parseOrder(s)
+		_, err := ParseOrder(s)
 		assert.NoError(t, err, s)
 	}
 	for _, s := range []string{"foo", "bytes:x", ""} {
-		_, err := parseOrder(s)
+		_, err := ParseOrder(s)
 		assert.EqualError(t, err, "Unknown print order '"+s+"'")
 	}
+	o, err := ParseOrder("tstart")
+	require.NoError(t, err)
+	assert.Equal(t, "tstart", o.Name())
+	assert.True(t, o.Ascending())
 }
 
 func TestSortByBps(t *testing.T) {
@@ -31,11 +32,25 @@ func TestSortByBps(t *testing.T) {
 		{First: 0, Last: 2000, InBytes: 500},  // 2000 bps
 	}
 	ptrs := []*flow.Record{&recs[0], &recs[1], &recs[2]}
-	o, err := parseOrder("bps")
+	o, err := ParseOrder("bps")
 	require.NoError(t, err)
-	o.sort(ptrs)
+	o.Sort(ptrs)
 	assert.Equal(t, []uint64{1000, 500, 100}, []uint64{ptrs[0].InBytes, ptrs[1].InBytes, ptrs[2].InBytes})
-	o, _ = parseOrder("bps:a")
-	o.sort(ptrs)
+	o, _ = ParseOrder("bps:a")
+	o.Sort(ptrs)
 	assert.Equal(t, []uint64{100, 500, 1000}, []uint64{ptrs[0].InBytes, ptrs[1].InBytes, ptrs[2].InBytes})
+}
+
+func TestSortKeys(t *testing.T) {
+	r := flow.Record{First: 1000, Last: 3000, InPackets: 10, InBytes: 1000, OutPackets: 2, OutBytes: 600, Flows: 3}
+	want := map[string]uint64{
+		"flows": 3, "packets": 12, "ipkg": 10, "opkg": 2, "bytes": 1600, "ibyte": 1000, "obyte": 600,
+		"pps": 6, "ipps": 5, "opps": 1, "bps": 6400, "ibps": 4000, "obps": 2400,
+		"bpp": 133, "ibpp": 100, "obpp": 300, "tstart": 1000, "tend": 3000, "duration": 2000,
+	}
+	for name, v := range want {
+		o, err := ParseOrder(name)
+		require.NoError(t, err)
+		assert.Equal(t, v, o.key(&r), name)
+	}
 }

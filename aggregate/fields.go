@@ -1,0 +1,319 @@
+package aggregate
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/nfgo/nftools/flow"
+)
+
+// fieldID names one -A key field. The constants follow nfdump 1.7.1's
+// table; the key is built in this order whatever order the user typed.
+type fieldID uint8
+
+const (
+	fSrcIP4 fieldID = iota
+	fSrcIP6
+	fSrcNet
+	fDstNet
+	fSrcIP
+	fDstIP
+	fXSrcIP
+	fXDstIP
+	fXSrcPort
+	fXDstPort
+	fDstIP4
+	fDstIP6
+	fNext
+	fBGPNext
+	fRouter
+	fInSrcMAC
+	fOutDstMAC
+	fInDstMAC
+	fOutSrcMAC
+	fSrcAS
+	fDstAS
+	fNextAS
+	fPrevAS
+	fInIf
+	fOutIf
+	fMPLS1 // the ten labels are fMPLS1 to fMPLS1+9
+)
+
+// The fields after the MPLS labels; declared apart so that the ten labels
+// keep their numbers.
+const (
+	fSrcPort fieldID = fMPLS1 + 10 + iota
+	fDstPort
+	fSrcVLAN
+	fDstVLAN
+	fSrcMask
+	fDstMask
+	fProto
+	fTos
+	fSrcTos
+	fDstTos
+	fODID
+	fOPID
+	fSrcGeo
+	fDstGeo
+	numFields
+)
+
+// fieldInfo describes a field: its -A name, its size in the key and the
+// fmt token the automatic -A format prints for it ("" for none).
+type fieldInfo struct {
+	name  string
+	size  int
+	token string
+	// prefix: the name takes /bits (srcip4/N and friends) and needs it.
+	prefix int // 0 none, 4 IPv4 bits, 6 IPv6 bits
+}
+
+var fieldTable = func() [numFields]fieldInfo {
+	var t [numFields]fieldInfo
+	t[fSrcIP4] = fieldInfo{"srcip4", 16, "%sa", 4}
+	t[fSrcIP6] = fieldInfo{"srcip6", 16, "%sa", 6}
+	t[fSrcNet] = fieldInfo{"srcnet", 16, "%sn", 0}
+	t[fDstNet] = fieldInfo{"dstnet", 16, "%dn", 0}
+	t[fSrcIP] = fieldInfo{"srcip", 16, "%sa", 0}
+	t[fDstIP] = fieldInfo{"dstip", 16, "%da", 0}
+	t[fXSrcIP] = fieldInfo{"xsrcip", 16, "%xsa", 0}
+	t[fXDstIP] = fieldInfo{"xdstip", 16, "%xda", 0}
+	t[fXSrcPort] = fieldInfo{"xsrcport", 2, "%xsp", 0}
+	t[fXDstPort] = fieldInfo{"xdstport", 2, "%xdp", 0}
+	t[fDstIP4] = fieldInfo{"dstip4", 16, "%da", 4}
+	t[fDstIP6] = fieldInfo{"dstip6", 16, "%da", 6}
+	t[fNext] = fieldInfo{"next", 16, "%nh", 0}
+	t[fBGPNext] = fieldInfo{"bgpnext", 16, "%nhb", 0}
+	t[fRouter] = fieldInfo{"router", 16, "%ra", 0}
+	t[fInSrcMAC] = fieldInfo{"insrcmac", 8, "%ismc", 0}
+	t[fOutDstMAC] = fieldInfo{"outdstmac", 8, "%odmc", 0}
+	t[fInDstMAC] = fieldInfo{"indstmac", 8, "%idmc", 0}
+	t[fOutSrcMAC] = fieldInfo{"outsrcmac", 8, "%osmc", 0}
+	t[fSrcAS] = fieldInfo{"srcas", 4, "%sas", 0}
+	t[fDstAS] = fieldInfo{"dstas", 4, "%das", 0}
+	t[fNextAS] = fieldInfo{"nextas", 4, "%nas", 0}
+	t[fPrevAS] = fieldInfo{"prevas", 4, "%pas", 0}
+	t[fInIf] = fieldInfo{"inif", 4, "%in", 0}
+	t[fOutIf] = fieldInfo{"outif", 4, "%out", 0}
+	for i := 0; i < 10; i++ {
+		n := strconv.Itoa(i + 1)
+		t[fMPLS1+fieldID(i)] = fieldInfo{"mpls" + n, 4, "%mpls" + n, 0}
+	}
+	t[fSrcPort] = fieldInfo{"srcport", 2, "%sp", 0}
+	t[fDstPort] = fieldInfo{"dstport", 2, "%dp", 0}
+	t[fSrcVLAN] = fieldInfo{"srcvlan", 2, "%svln", 0}
+	t[fDstVLAN] = fieldInfo{"dstvlan", 2, "%dvln", 0}
+	t[fSrcMask] = fieldInfo{"srcmask", 1, "%smk", 0}
+	t[fDstMask] = fieldInfo{"dstmask", 1, "%dmk", 0}
+	t[fProto] = fieldInfo{"proto", 1, "%pr", 0}
+	t[fTos] = fieldInfo{"tos", 1, "%tos", 0}
+	t[fSrcTos] = fieldInfo{"srctos", 1, "%stos", 0}
+	t[fDstTos] = fieldInfo{"dsttos", 1, "%dtos", 0}
+	t[fODID] = fieldInfo{"odid", 1, "%odid", 0}
+	t[fOPID] = fieldInfo{"opid", 1, "%opid", 0}
+	t[fSrcGeo] = fieldInfo{"srcgeo", 4, "%sc", 0}
+	t[fDstGeo] = fieldInfo{"dstgeo", 4, "%dc", 0}
+	return t
+}()
+
+// Error is a bad aggregation argument. Its text is nfdump 1.7.1's message
+// (nfdump exits 1).
+type Error struct{ Msg string }
+
+func (e *Error) Error() string { return e.Msg }
+
+func errorf(format string, a ...any) error { return &Error{Msg: fmt.Sprintf(format, a...)} }
+
+// mask128 is a 128-bit address mask as two words, high word first.
+type mask128 struct{ hi, lo uint64 }
+
+var allOnes = mask128{^uint64(0), ^uint64(0)}
+
+// prefixMask returns nfdump's mask for srcip4/N (v4) or srcip6/N. The
+// shifts wrap their count as x86 does, as nfdump's do: for /N above 64 the
+// low word's shift is 64-N, which wraps to the right 128-N.
+func prefixMask(bits uint32, v4 bool) mask128 {
+	if v4 {
+		return mask128{^uint64(0), ^uint64(0) << ((32 - bits) & 63)}
+	}
+	if bits > 64 {
+		return mask128{^uint64(0), ^uint64(0) << ((64 - bits) & 63)}
+	}
+	return mask128{^uint64(0) << ((64 - bits) & 63), 0}
+}
+
+// Spec says how flows are aggregated: the -a 5-tuple, -b/-B bidirectional
+// 5-tuple, or an -A field list.
+type Spec struct {
+	custom bool
+	bidir  bool
+	guess  bool
+	active [numFields]bool
+	fields []fieldID // active fields in table order
+	masks  [numFields]mask128
+	// srcMask and dstMask are what nfdump applies to the printed
+	// addresses: the mask of the last srcip4/srcip6 (dstip4/dstip6)
+	// typed, all ones when none was.
+	srcMask, dstMask mask128
+	hasMasks         bool
+	// netbits: bit 0 srcnet, bit 1 dstnet; the record's own masks are
+	// applied to its addresses before the key is built.
+	netbits int
+	format  string
+	keyLen  int
+}
+
+// FiveTuple returns the spec of -a: proto, addresses and ports.
+func FiveTuple() *Spec { return &Spec{keyLen: fiveTupleLen} }
+
+// Bidir returns the spec of -b, or of -B when guess is set: the 5-tuple,
+// with TCP and UDP flows of the opposite direction merged in, and -B's
+// guess of the client side when printing.
+func Bidir(guess bool) *Spec { return &Spec{bidir: true, guess: guess, keyLen: fiveTupleLen} }
+
+const fiveTupleLen = 16 + 16 + 2 + 2 + 1
+
+// ParseFields reads an -A list: comma separated field names, case
+// insensitive, srcip4/N, srcip6/N, dstip4/N and dstip6/N with their prefix
+// length. Errors carry nfdump's messages.
+func ParseFields(list string) (*Spec, error) {
+	s := &Spec{custom: true, srcMask: allOnes, dstMask: allOnes}
+	var format strings.Builder
+	for _, tok := range strings.Split(list, ",") {
+		if tok == "" {
+			// nfdump splits with strtok, which skips empty fields.
+			continue
+		}
+		name := tok
+		hasBits := false
+		var m mask128
+		if i := strings.IndexByte(tok, '/'); i >= 0 {
+			hasBits = true
+			name = tok[:i]
+			bits := atoi(tok[i+1:])
+			switch {
+			case strings.HasSuffix(name, "4"):
+				if bits < 1 || bits > 32 {
+					return nil, errorf("Subnet mask length '%d' out of range for IPv4", bits)
+				}
+				m = prefixMask(uint32(bits), true)
+			case strings.HasSuffix(name, "6"):
+				// nfdump's message says IPv4 here too.
+				if bits < 1 || bits > 128 {
+					return nil, errorf("Subnet mask length '%d' out of range for IPv4", bits)
+				}
+				m = prefixMask(uint32(bits), false)
+			default:
+				return nil, errorf("Need src4/dst4 or src6/dst6 for IPv4 or IPv6 to aggregate with explicit netmask: '%s'", tok)
+			}
+		}
+		id, ok := lookupField(name)
+		if !ok {
+			return nil, errorf("Unknown aggregation field '%s'", name)
+		}
+		if s.active[id] {
+			return nil, errorf("Duplicate aggregation mask: %s", name)
+		}
+		info := fieldTable[id]
+		switch {
+		case info.prefix != 0 && !hasBits:
+			return nil, errorf("'%s' needs number of subnet bits to aggregate", name)
+		case info.prefix == 0 && hasBits:
+			return nil, errorf("'%s' No subnet bits allowed here", name)
+		}
+		// nfdump builds the automatic format in the order typed.
+		format.WriteString(info.token)
+		format.WriteByte(' ')
+		s.active[id] = true
+		s.masks[id] = allOnes
+		if hasBits {
+			s.masks[id] = m
+			s.hasMasks = true
+			if name[0] == 's' || name[0] == 'S' {
+				s.srcMask = m
+			} else {
+				s.dstMask = m
+			}
+		}
+		switch id {
+		case fSrcNet:
+			s.netbits |= 1
+		case fDstNet:
+			s.netbits |= 2
+		}
+	}
+	for id := fieldID(0); id < numFields; id++ {
+		if s.active[id] {
+			s.fields = append(s.fields, id)
+			s.keyLen += fieldTable[id].size
+		}
+	}
+	if len(s.fields) == 0 {
+		return nil, errorf("No aggregation specified!")
+	}
+	// nfdump joins "%ts %td ", the tokens and "%pkt ..." with one more
+	// space each, so two spaces separate the parts.
+	s.format = "fmt:%ts %td  " + format.String() + " %pkt %byt %bps %bpp %fl"
+	return s, nil
+}
+
+func lookupField(name string) (fieldID, bool) {
+	for id := fieldID(0); id < numFields; id++ {
+		if strings.EqualFold(fieldTable[id].name, name) {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+// atoi reads a number as C's atoi does: leading blanks and a sign, then
+// the digits up to the first other character; no digits is 0.
+func atoi(s string) int64 {
+	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	var n int64
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' || n > 1<<40 {
+			break
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n
+}
+
+// Format returns the output format nfdump chooses for the spec when no -o
+// is given: the -A fields between the times and the counters, biline for
+// -b and -B, and "" (the default mode) for -a.
+func (s *Spec) Format() string {
+	switch {
+	case s.custom:
+		return s.format
+	case s.bidir:
+		return "biline"
+	}
+	return ""
+}
+
+// Custom reports whether the spec is an -A field list.
+func (s *Spec) Custom() bool { return s.custom }
+
+// needSwap is nfdump's guess (-B) that a TCP or UDP flow goes from the
+// server to the client: its source port is the lower one across one of
+// the 1024, 32768 or 49152 borders.
+func needSwap(r *flow.Record) bool {
+	if r.Proto != flow.ProtoTCP && r.Proto != flow.ProtoUDP {
+		return false
+	}
+	sp, dp := r.SrcPort, r.DstPort
+	return sp < 1024 && dp >= 1024 || sp < 32768 && dp >= 32768 || sp < 49152 && dp >= 49152
+}

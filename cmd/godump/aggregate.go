@@ -1,0 +1,196 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/nfgo/nftools/aggregate"
+	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/flowfile"
+	"github.com/nfgo/nftools/output"
+)
+
+// aggrOptions are -a, -A, -b and -B as given; checkAggregation turns them
+// into spec.
+type aggrOptions struct {
+	five, bidir, guess bool
+	list               string // -A
+	hasList            bool
+	modeSet            bool // -o was given, so -A/-b choose no format
+	spec               *aggregate.Spec
+}
+
+// parseAggregation reads the aggregation options. nfdump checks these
+// while it reads its options; the -A list itself it checks later (see
+// checkAggregation).
+func parseAggregation(c *cli.Context, o *options, stderr io.Writer) error {
+	a := &o.aggr
+	a.five = c.Bool("a")
+	a.bidir = c.Bool("b") || c.Bool("B")
+	a.guess = c.Bool("B")
+	a.modeSet = c.IsSet("o")
+	if lists := c.StringSlice("A"); len(lists) > 0 {
+		if len(lists[0]) > 64 {
+			return fail(stderr, exitFailure, "Aggregate mask format length error")
+		}
+		if len(lists) > 1 {
+			return fail(stderr, exitFailure, "Multiple aggregation masks not allowed")
+		}
+		a.list, a.hasList = lists[0], true
+	}
+	if c.Bool("m") {
+		fmt.Fprintln(stderr, "Option -m deprecated. Use '-O tstart' instead")
+		if o.order == nil {
+			o.order, _ = aggregate.ParseOrder("tstart")
+		}
+	}
+	return nil
+}
+
+// checkAggregation parses the -A list, at the point where nfdump does:
+// after -Z and the check for input files, before anything is read. It
+// sets the output format that nfdump picks for -A, -b and -B when -o is
+// not given.
+func checkAggregation(o *options, stderr io.Writer) int {
+	a := &o.aggr
+	switch {
+	case a.hasList && a.bidir:
+		fmt.Fprintln(stderr, "Can not set custom aggregation in bidir mode")
+		return exitFailure
+	case a.hasList:
+		spec, err := aggregate.ParseFields(a.list)
+		var aerr *aggregate.Error
+		if errors.As(err, &aerr) {
+			fmt.Fprintln(stderr, aerr.Msg)
+			return exitFailure
+		} else if err != nil {
+			fmt.Fprintf(stderr, "godump: -A %s: %v\n", a.list, err)
+			return exitFailure
+		}
+		a.spec = spec
+	case a.bidir:
+		a.spec = aggregate.Bidir(a.guess)
+	case a.five:
+		a.spec = aggregate.FiveTuple()
+	}
+	if a.spec != nil && !a.modeSet && a.spec.Format() != "" {
+		o.mode = a.spec.Format()
+	}
+	return exitOK
+}
+
+// listAggregated reads every flow into the aggregation table (or, for -O
+// with -w, into a list), then prints the table sorted with -O and cut
+// with -n, or writes it to the -w file. The summary counts the flows read,
+// not the aggregated ones, as nfdump's does.
+func listAggregated(o *options, files []string, pr output.Printer, start time.Time, stdout, stderr io.Writer) int {
+	if len(files) == 0 {
+		fmt.Fprint(stderr, emptyList)
+	}
+	s := &scan{o: o, stderr: stderr}
+	var (
+		table *aggregate.Table
+		plain []flow.Record
+		w     *writeSink
+	)
+	if o.aggr.spec != nil {
+		table = aggregate.New(o.aggr.spec)
+	}
+	if o.wfile != "" {
+		w = &writeSink{o: o}
+	} else if err := pr.Begin(); err != nil {
+		return writeFailed(stderr, err)
+	}
+	err := s.run(files, func(kind flowfile.Kind, r *flowfile.Reader) error {
+		switch {
+		case kind != flowfile.KindFlow:
+			if w != nil {
+				return w.add(kind, r, s)
+			}
+		case table != nil:
+			table.Add(r.Flow())
+		default:
+			plain = append(plain, *r.Flow())
+		}
+		return nil
+	})
+	if err != nil {
+		return writeFailed(stderr, err)
+	}
+
+	var recs []flow.Record
+	switch {
+	case table == nil:
+		recs = plain
+	case w != nil:
+		recs = table.WriteRecords()
+	default:
+		recs = table.Records()
+	}
+	sorted := make([]*flow.Record, len(recs))
+	for i := range recs {
+		sorted[i] = &recs[i]
+	}
+	if o.order != nil {
+		o.order.Sort(sorted)
+	}
+
+	if w != nil {
+		// nfdump writes the whole table; -n limits only what it prints.
+		if err := writeAll(w, s, sorted); err != nil {
+			fmt.Fprintf(stderr, "godump: %v\n", err)
+			return exitFailure
+		}
+		if s.sum.Passed == 0 {
+			fmt.Fprintln(stdout, "No matching flows")
+		}
+		return s.exitCode()
+	}
+	if o.topN > 0 && uint64(len(sorted)) > o.topN {
+		sorted = sorted[:o.topN]
+	}
+	// nfdump numbers aggregated records 0 (raw's RecordCount line and %cnt
+	// are then left out or 0), not 1, 2, 3 as Print would.
+	cp, counted := pr.(output.CountedPrinter)
+	for _, r := range sorted {
+		var err error
+		if counted {
+			err = cp.PrintCounted(r, 0)
+		} else {
+			err = pr.Print(r)
+		}
+		if err != nil {
+			return writeFailed(stderr, err)
+		}
+	}
+	s.sum.Wall = time.Since(start)
+	s.sum.User, s.sum.Sys = cpuTimes()
+	if err := pr.End(&s.sum); err != nil {
+		return writeFailed(stderr, err)
+	}
+	return s.exitCode()
+}
+
+// writeAll writes the records to the -w file after the exporters and
+// samplers met while reading, and closes it. Without any file read no
+// file is written, as with the plain -w.
+func writeAll(w *writeSink, s *scan, recs []*flow.Record) error {
+	if s.opened > 0 {
+		if err := w.open(s); err != nil {
+			return err
+		}
+	}
+	if w.w != nil {
+		for _, r := range recs {
+			addStat(&w.stat, r)
+			if err := w.w.WriteFlow(r); err != nil {
+				return err
+			}
+		}
+	}
+	return w.close()
+}

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/nfgo/nftools/aggregate"
+	"github.com/nfgo/nftools/flowfile"
+	"github.com/nfgo/nftools/output"
+	"github.com/nfgo/nftools/stats"
+)
+
+// statOptions are -s, -l and -L as given.
+type statOptions struct {
+	elements []stats.Spec // element statistics, in command line order
+	// record: -s record, with the orders of every -s record option and
+	// the direction of the last one given.
+	record       bool
+	recordOrders []stats.Order
+	recordAsc    bool
+	// packetLimit and byteLimit are -l and -L; nfdump reads them only
+	// after its other checks (checkLimits).
+	packetLimit, byteLimit string
+	packetSet, byteSet     bool
+}
+
+// any reports whether any -s was given.
+func (s *statOptions) any() bool { return s.record || len(s.elements) > 0 }
+
+// parseStatOptions reads -s, -l and -L. nfdump rejects a bad -s while it
+// reads its options, so the error comes at this point.
+func parseStatOptions(c *cli.Context, o *options, stderr io.Writer) error {
+	st := &o.stat
+	for _, arg := range c.StringSlice("s") {
+		// nfdump counts only element statistics, but checks the count
+		// before it looks at the value, also for -s record.
+		if len(st.elements) == stats.MaxStats {
+			return fail(stderr, exitFailure, "Too many stat options! Stats are limited to %d stats per single run!", stats.MaxStats)
+		}
+		spec, err := stats.ParseSpec(arg)
+		if err != nil {
+			return fail(stderr, exitFailure, "%v", err)
+		}
+		if spec.Record() {
+			st.record = true
+			st.recordOrders = stats.MergeOrders(st.recordOrders, spec.Orders)
+			st.recordAsc = spec.Ascending
+			continue
+		}
+		st.elements = append(st.elements, spec)
+	}
+	st.packetLimit, st.byteLimit = c.String("l"), c.String("L")
+	st.packetSet, st.byteSet = c.IsSet("l"), c.IsSet("L")
+	return nil
+}
+
+// statWarnings prints nfdump's warning for -A with only element
+// statistics, at the point nfdump does: before anything else is checked
+// or read.
+func statWarnings(o *options, stderr io.Writer) {
+	if len(o.stat.elements) > 0 && !o.stat.record && o.aggr.hasList {
+		fmt.Fprint(stderr, "Warning: Aggregation ignored for element statistics\n\n")
+	}
+}
+
+// checkLimits handles -l and -L without -s: with aggregation nfdump
+// prints the limit lines (and applies them nowhere), without it refuses
+// them with status 250. It returns exitOK when the listing may go on.
+func checkLimits(o *options, stdout, stderr io.Writer) int {
+	if !o.stat.packetSet && !o.stat.byteSet {
+		return exitOK
+	}
+	if o.aggr.spec == nil {
+		fmt.Fprint(stderr, "Options -l and -L do not make sense for plain packet dumps.\n"+
+			"Use -l and -L together with -s -S or -a.\n"+
+			"Use netflow filter syntax to limit the number of packets and bytes in netflow records.\n")
+		return exitFileList
+	}
+	_, _, code := printLimits(o, stdout, stderr)
+	return code
+}
+
+// printLimits parses -l and -L, with nfdump's messages and status 250 for
+// a bad value, and prints their lines on stdout.
+func printLimits(o *options, stdout, stderr io.Writer) (packets, bytes stats.Limit, code int) {
+	st := &o.stat
+	var err error
+	if st.packetSet {
+		if packets, err = stats.ParseLimit(st.packetLimit); err != nil {
+			fmt.Fprintln(stderr, err)
+			return packets, bytes, exitFileList
+		}
+	}
+	if st.byteSet {
+		if bytes, err = stats.ParseLimit(st.byteLimit); err != nil {
+			fmt.Fprintln(stderr, err)
+			return packets, bytes, exitFileList
+		}
+	}
+	if _, err := stdout.Write(output.AppendLimits(nil, bytes.Value, bytes.Less, packets.Value, packets.Less)); err != nil {
+		return packets, bytes, writeFailed(stderr, err)
+	}
+	return packets, bytes, exitOK
+}
+
+// recordSpec is the aggregation -s record ranks: the -A list, the
+// bidirectional key of -b and -B, or nfdump's default 5-tuple. nfdump
+// does not turn -B flows around in these tables.
+func recordSpec(o *options) *aggregate.Spec {
+	switch {
+	case o.aggr.hasList && o.aggr.spec != nil:
+		return o.aggr.spec
+	case o.aggr.bidir:
+		return aggregate.Bidir(false)
+	}
+	return aggregate.FiveTuple()
+}
+
+// runStats is the statistics run: read every flow that passes into the
+// -s tables, then print the -s record tables and the element tables in
+// command line order, each once per order, and the summary.
+func runStats(o *options, files []string, start time.Time, stdout, stderr io.Writer) int {
+	st := &o.stat
+	sp, err := output.NewStatPrinter(stdout, output.Options{
+		Mode: o.mode, IPv6Long: o.ipv6, PlainNumbers: o.plain, NfSen: o.nfsen,
+		// -w makes nfdump quiet; with -s it writes no file.
+		Quiet: o.quiet || o.wfile != "",
+	})
+	if err != nil {
+		var rep interface{ Report() string }
+		if errors.As(err, &rep) {
+			fmt.Fprint(stderr, rep.Report())
+		} else {
+			fmt.Fprintf(stderr, "godump: %v\n", err)
+		}
+		return exitFailure
+	}
+	if o.aggr.five || o.aggr.bidir {
+		fmt.Fprint(stderr, "Command line switch -s overwrites -a\n\n")
+	}
+	if st.record && o.order != nil {
+		fmt.Fprintln(stdout, "-s record and -O (-m) are mutually exclusive options")
+		return exitFailure
+	}
+	packets, bytes, code := printLimits(o, stdout, stderr)
+	if code != exitOK {
+		return code
+	}
+	topN := 10
+	if o.topNSet {
+		topN = int(o.topN)
+	}
+
+	if len(files) == 0 {
+		fmt.Fprint(stderr, emptyList)
+	}
+	tables := make([]*stats.Table, len(st.elements))
+	for i, spec := range st.elements {
+		tables[i] = stats.NewTable(spec)
+	}
+	var records *aggregate.Table
+	if st.record {
+		records = aggregate.New(recordSpec(o))
+	}
+	s := &scan{o: o, stderr: stderr}
+	err = s.run(files, func(kind flowfile.Kind, r *flowfile.Reader) error {
+		if kind != flowfile.KindFlow {
+			return nil
+		}
+		f := r.Flow()
+		if records != nil {
+			records.Add(f)
+		}
+		for _, t := range tables {
+			t.Add(f)
+		}
+		return nil
+	})
+	if err != nil {
+		return writeFailed(stderr, err)
+	}
+
+	if err := sp.NoMatch(&s.sum); err != nil {
+		return writeFailed(stderr, err)
+	}
+	if records != nil && records.Len() > 0 {
+		recs := records.Records()
+		for _, ord := range st.recordOrders {
+			top := stats.TopRecords(recs, ord, st.recordAsc, topN)
+			if err := sp.Records(ord.Name, uint64(topN), top); err != nil {
+				return writeFailed(stderr, err)
+			}
+		}
+	}
+	for i, t := range tables {
+		for _, ord := range st.elements[i].Orders {
+			if err := sp.Block(&s.sum, t.Top(ord, topN, packets, bytes)); err != nil {
+				return writeFailed(stderr, err)
+			}
+		}
+	}
+	s.sum.Wall = time.Since(start)
+	s.sum.User, s.sum.Sys = cpuTimes()
+	if err := sp.End(&s.sum); err != nil {
+		return writeFailed(stderr, err)
+	}
+	return s.exitCode()
+}
