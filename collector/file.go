@@ -104,7 +104,7 @@ func (c *Collector) open(k *sink) error {
 
 func (c *Collector) initSink(k *sink) {
 	k.ready = true
-	k.onFlow = c.cfg.OnFlow
+	k.onFlow = c.flowHook(k.src.Ident)
 	if !k.src.Addr.IsValid() || c.bySrc[k.src.Addr] == k || c.cfg.DynamicDir == "" {
 		c.cfg.Infof("Add flow source: ident: %s, IP: %s, flowdir: %s", k.src.Ident, addrOrAny(k.src.Addr), k.src.Dir)
 	}

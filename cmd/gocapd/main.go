@@ -43,6 +43,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 type options struct {
 	listen    collector.ListenConfig
 	cfg       collector.Config
+	pcapFile  string        // -f: read this capture file instead of the socket
+	metric    string        // -m: the metric socket
+	metricInt time.Duration // -i
 	daemonize bool
 	pidFile   string
 	user      string
@@ -87,6 +90,12 @@ func action(c *cli.Context, stdout, stderr io.Writer) error {
 	}
 	err = serve(o, log)
 	daemon.Ready(err)
+	var pcapErr *collector.PcapError
+	if errors.As(err, &pcapErr) {
+		// nfcapd's status for a capture file it cannot read.
+		log.Errorf("%v", err)
+		return cli.Exit("", 255)
+	}
 	if err != nil {
 		log.Errorf("%v", err)
 		log.Errorf("Terminated due to errors")
@@ -95,41 +104,72 @@ func action(c *cli.Context, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// serve binds the socket, drops privileges and collects until a signal.
+// serve binds the socket (or opens the capture file of -f), drops
+// privileges and collects until a signal (or the end of the file).
 func serve(o *options, log *daemon.Logger) error {
 	o.cfg.Infof, o.cfg.Errorf = log.Infof, log.Errorf
 	if o.cfg.Verbose > 0 {
 		log.Infof("Verbose log level: %d", o.cfg.Verbose)
 	}
-	// nfcapd logs the socket buffer after the "Bound to" line.
-	var bufLog []string
-	o.listen.Logf = func(format string, args ...any) { bufLog = append(bufLog, fmt.Sprintf(format, args...)) }
-	conn, bound, err := collector.Listen(o.listen)
-	if err != nil {
-		return fmt.Errorf("Receive socket error: %w", err)
+	var conn *net.UDPConn
+	var pcap *collector.PcapReader
+	closeInput := func() {
+		if conn != nil {
+			conn.Close()
+		}
+		if pcap != nil {
+			pcap.Close()
+		}
 	}
-	log.Infof("%s", bound)
-	for _, l := range bufLog {
-		log.Infof("%s", l)
+	if o.pcapFile != "" {
+		// nfcapd opens no socket with -f.
+		log.Infof("Setup pcap reader")
+		var err error
+		if pcap, err = collector.OpenPcap(o.pcapFile); err != nil {
+			return err
+		}
+		pcap.Notef = log.Infof
+	} else {
+		// nfcapd logs the socket buffer after the "Bound to" line.
+		var bufLog []string
+		o.listen.Logf = func(format string, args ...any) { bufLog = append(bufLog, fmt.Sprintf(format, args...)) }
+		c, bound, err := collector.Listen(o.listen)
+		if err != nil {
+			return fmt.Errorf("Receive socket error: %w", err)
+		}
+		conn = c
+		log.Infof("%s", bound)
+		for _, l := range bufLog {
+			log.Infof("%s", l)
+		}
 	}
 	if o.pidFile != "" {
 		if err := daemon.WritePidFile(o.pidFile); err != nil {
-			conn.Close()
+			closeInput()
 			return err
 		}
 		defer daemon.RemovePidFile(o.pidFile)
 	}
 	if err := daemon.DropPrivileges(o.user, o.group); err != nil {
-		conn.Close()
+		closeInput()
 		return fmt.Errorf("drop privileges: %w", err)
 	}
 	o.cfg.Started = func() {
 		log.Infof("Startup %s.", spec.Name)
 		daemon.Ready(nil)
 	}
-	col, err := collector.New(o.cfg, conn)
+	if o.metric != "" {
+		o.cfg.Metrics = collector.NewMetrics(o.metric, o.metricInt, o.cfg.Verbose > 0, log.Infof, log.Errorf)
+	}
+	var col *collector.Collector
+	var err error
+	if pcap != nil {
+		col, err = collector.NewFromPcap(o.cfg, pcap)
+	} else {
+		col, err = collector.New(o.cfg, conn)
+	}
 	if err != nil {
-		conn.Close()
+		closeInput()
 		return err
 	}
 	for _, u := range collector.CheckCommand(o.cfg.Command) {
@@ -182,15 +222,32 @@ func printRecords(cfg *collector.Config, w io.Writer) {
 
 // parseOptions checks the command line the way nfcapd does.
 func parseOptions(c *cli.Context, notes *[]string) (*options, error) {
-	for _, l := range []string{"C", "m", "i", "f"} {
-		if c.IsSet(l) {
-			return nil, fmt.Errorf("option -%s is not implemented yet", l)
+	o := &options{}
+	// nfcapd checks these files while it reads its options, before
+	// anything else.
+	if c.IsSet("C") {
+		if err := collector.CheckConfigFlag(c.String("C")); err != nil {
+			return nil, err
 		}
 	}
+	if c.IsSet("f") {
+		o.pcapFile = c.String("f")
+		if fi, err := os.Stat(o.pcapFile); err != nil || !fi.Mode().IsRegular() {
+			return nil, cli.Exit("Not a regular file: "+o.pcapFile, 254)
+		}
+	}
+	o.metricInt = collector.DefaultMetricInterval
+	if c.IsSet("i") {
+		n := cAtoi(c.String("i"))
+		if n < 10 {
+			return nil, errors.New("metric interval < 10s not allowed")
+		}
+		o.metricInt = time.Duration(n) * time.Second
+	}
+	o.metric = c.String("m")
 	if c.IsSet("T") {
 		*notes = append(*notes, "Option -T no longer supported and ignored")
 	}
-	o := &options{}
 	o.listen.Port = "9995"
 	if c.IsSet("p") {
 		o.listen.Port = c.String("p")
@@ -331,8 +388,22 @@ func parseOptions(c *cli.Context, notes *[]string) (*options, error) {
 		}
 		cfg.DynamicDir = d
 	}
+	exps, err := collector.ConfigExporters(c.String("C"), configPaths())
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range exps {
+		s, err := configSource(cfg, e)
+		if err != nil {
+			return nil, fmt.Errorf("%v\nFailed to add exporter from config file", err)
+		}
+		cfg.Sources = append(cfg.Sources, s)
+	}
 	if len(cfg.Sources) == 0 && cfg.DynamicDir == "" {
 		return nil, errors.New("ERROR, No source configurations found")
+	}
+	if c.IsSet("i") && o.metricInt > cfg.Interval {
+		*notes = append(*notes, fmt.Sprintf("metric interval %d > twin %d", o.metricInt/time.Second, cfg.Interval/time.Second))
 	}
 
 	o.daemonize = c.Bool("D")
@@ -375,4 +446,66 @@ func parseRepeater(s string) (netip.AddrPort, error) {
 		return netip.AddrPort{}, fmt.Errorf("repeater %s: %w", s, err)
 	}
 	return a.AddrPort(), nil
+}
+
+// configPaths says where the config file is looked for without -C; tests
+// replace it.
+var configPaths = collector.DefaultConfigPaths
+
+// configSource checks an exporter of the config file as nfcapd 1.7.1 adds
+// it, in its order: no mixing with -w or -M (sources for any exporter),
+// an IPv6 address when it has a colon and IPv4 otherwise, an ident without
+// spaces, an existing directory.
+func configSource(cfg *collector.Config, e collector.ConfigExporter) (collector.Source, error) {
+	mixed := cfg.DynamicDir != ""
+	for _, s := range cfg.Sources {
+		mixed = mixed || !s.Addr.IsValid()
+	}
+	if mixed {
+		return collector.Source{}, errors.New("Can not mix IP specific and any IP sources")
+	}
+	ip, err := netip.ParseAddr(e.IP)
+	if err != nil || ip.Zone() != "" || ip.Is6() != strings.Contains(e.IP, ":") {
+		return collector.Source{}, fmt.Errorf("Unparsable IP address: %s", e.IP)
+	}
+	if len(e.Ident) >= 128 {
+		return collector.Source{}, fmt.Errorf("Source identifier too long: %s", e.Ident)
+	}
+	if strings.Contains(e.Ident, " ") {
+		return collector.Source{}, fmt.Errorf("spaces not allowed in ident string: %s", e.Ident)
+	}
+	if err := flowfile.CheckIdent(e.Ident); err != nil {
+		return collector.Source{}, err
+	}
+	fi, err := os.Stat(e.Dir)
+	switch {
+	case err != nil:
+		return collector.Source{}, fmt.Errorf("path does not exist: %s", e.Dir)
+	case !fi.IsDir():
+		return collector.Source{}, fmt.Errorf("not a directory: %s", e.Dir)
+	}
+	dir, err := realDir(e.Dir)
+	if err != nil {
+		return collector.Source{}, err
+	}
+	return collector.Source{Ident: e.Ident, Dir: dir, Addr: ip.Unmap()}, nil
+}
+
+// cAtoi reads a number as C's atoi does: leading blanks, a sign, the
+// digits that follow; anything else ends it, and no digits give 0.
+func cAtoi(s string) int64 {
+	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	neg := false
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	var n int64
+	for i := 0; i < len(s) && s[i] >= '0' && s[i] <= '9' && n < 1<<40; i++ {
+		n = n*10 + int64(s[i]-'0')
+	}
+	if neg {
+		return -n
+	}
+	return n
 }

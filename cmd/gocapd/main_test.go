@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nfgo/nftools/collector"
 	"github.com/nfgo/nftools/internal/mancheck"
 	"github.com/nfgo/nftools/internal/version"
 )
@@ -81,13 +82,94 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"-w", dir, "-z", "-y"}, "gocapd: ERROR, Use either -z, -j or -y for compression\n"},
 		{[]string{"-w", dir, "-n", "a,b"}, "gocapd: Syntax error for netflow source definition. Expect -n ident,IP,path\n"},
 		{[]string{"-w", dir, "-b", "127.0.0.1", "-J", "239.1.1.1"}, "gocapd: ERROR, -b and -j are mutually exclusive!!\n"},
-		{[]string{"-w", dir, "-C", "none"}, "gocapd: option -C is not implemented yet\n"},
+		{[]string{"-w", dir, "-C", dir + "/nope"}, "gocapd: path does not exist: " + dir + "/nope\n"},
+		{[]string{"-w", dir, "-C", dir}, "gocapd: not a regular file: " + dir + "\n"},
+		{[]string{"-w", dir, "-i", "9"}, "gocapd: metric interval < 10s not allowed\n"},
+		{[]string{"-w", dir, "-i", "x"}, "gocapd: metric interval < 10s not allowed\n"},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := runArgs(tt.args...)
 		assert.Equal(t, 1, code, tt.args)
 		assert.Empty(t, stdout, tt.args)
 		assert.Equal(t, tt.want, stderr, tt.args)
+	}
+}
+
+// TestConfigFile: the sources of -C, NFCONF and the default file, and
+// nfcapd 1.7.1's errors for them (checked against the real nfcapd by
+// TestConfigFileLikeNfcapd). Everything here fails before the socket is
+// bound, or -C none has no sources and fails too.
+func TestConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := dir + "/" + name
+		require.NoError(t, os.WriteFile(p, []byte(text), 0o644))
+		return p
+	}
+	require.NoError(t, os.Mkdir(dir+"/d1", 0o755))
+	good := write("good.conf", "[nfcapd]\nexporter.up = [\"127.0.0.1\", \""+dir+"/d1\"]\n")
+	empty := write("empty.conf", "[nfdump]\nfmt.x = \"%ts\"\n")
+	probe := write("probe.conf", "")
+	old := configPaths
+	t.Cleanup(func() { configPaths = old })
+
+	tests := []struct {
+		name  string
+		paths collector.ConfigPaths
+		args  []string
+		want  string
+	}{
+		{"none ignores NFCONF", collector.ConfigPaths{Env: dir + "/nope"}, []string{"-C", "none"},
+			"gocapd: ERROR, No source configurations found\n"},
+		{"NFCONF must exist", collector.ConfigPaths{Env: dir + "/nope"}, nil,
+			"gocapd: path does not exist: " + dir + "/nope\n"},
+		{"-C beats NFCONF", collector.ConfigPaths{Env: dir + "/nope"}, []string{"-C", empty},
+			"gocapd: ERROR, No source configurations found\n"},
+		{"default read when the probe exists", collector.ConfigPaths{Default: dir + "/nope", Probe: probe}, nil,
+			"gocapd: path does not exist: " + dir + "/nope\n"},
+		{"default skipped without the probe", collector.ConfigPaths{Default: good, Probe: dir + "/nope"}, nil,
+			"gocapd: ERROR, No source configurations found\n"},
+		{"parse error", collector.ConfigPaths{}, []string{"-C", write("bad.conf", "[nfcapd]\nexporter.a [\"127.0.0.1\", \"/\"]\n")},
+			"gocapd: Failed to parse config file " + dir + "/bad.conf: line 2: missing =\n"},
+		{"not with -w", collector.ConfigPaths{}, []string{"-C", good, "-w", dir},
+			"gocapd: Can not mix IP specific and any IP sources\nFailed to add exporter from config file\n"},
+		{"not with -M", collector.ConfigPaths{}, []string{"-C", good, "-M", dir},
+			"gocapd: Can not mix IP specific and any IP sources\nFailed to add exporter from config file\n"},
+		{"bad IP", collector.ConfigPaths{}, []string{"-C", write("ip.conf", "[nfcapd]\nexporter.a = [\"1.2.3\", \"/\"]\n")},
+			"gocapd: Unparsable IP address: 1.2.3\nFailed to add exporter from config file\n"},
+		{"space in ident", collector.ConfigPaths{}, []string{"-C", write("sp.conf", "[nfcapd]\nexporter.\"a b\" = [\"::1\", \"/\"]\n")},
+			"gocapd: spaces not allowed in ident string: a b\nFailed to add exporter from config file\n"},
+		{"missing dir", collector.ConfigPaths{}, []string{"-C", write("dir.conf", "[nfcapd]\nexporter.a = [\"::1\", \""+dir+"/x\"]\n")},
+			"gocapd: path does not exist: " + dir + "/x\nFailed to add exporter from config file\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			configPaths = func() collector.ConfigPaths { return tt.paths }
+			code, stdout, stderr := runArgs(tt.args...)
+			assert.Equal(t, 1, code)
+			assert.Empty(t, stdout)
+			assert.Equal(t, tt.want, stderr)
+		})
+	}
+}
+
+// TestPcapFileErrors: nfcapd's exit codes for a -f file it cannot use.
+func TestPcapFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(dir+"/junk", []byte("not a capture file"), 0o644))
+	tests := []struct {
+		file string
+		code int
+		want string
+	}{
+		{dir + "/nope", 254, "gocapd: Not a regular file: " + dir + "/nope\n"},
+		{dir, 254, "gocapd: Not a regular file: " + dir + "\n"},
+		{dir + "/junk", 255, "Setup pcap reader\nCan't init pcap: unknown file format\n"},
+	}
+	for _, tt := range tests {
+		code, _, stderr := runArgs("-w", dir, "-f", tt.file)
+		assert.Equal(t, tt.code, code, tt.file)
+		assert.Equal(t, tt.want, stderr, tt.file)
 	}
 }
 

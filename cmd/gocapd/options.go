@@ -6,9 +6,8 @@ import "github.com/nfgo/nftools/internal/getopt"
 // "46B:b:C:DeEf:g:hI:i:jJ:l:m:M:n:p:P:rRs:S:t:T:u:vVw:x:yzZ"), with two
 // changes: -R takes its host[/port] value, as the Debian 1.7.1 binary and
 // later versions parse it (the string above has no ':' after R), and -z
-// takes an optional compression method as later nfcapd versions do. Only the
-// options marked Implemented work in this release (-C, -m, -i and -f do
-// not yet); man/gocapd.1 documents exactly those.
+// takes an optional compression method as later nfcapd versions do. Every
+// option is implemented; man/gocapd.1 documents each.
 var spec = &getopt.Spec{
 	Name:     "gocapd",
 	Synopsis: "[options]",
@@ -25,7 +24,7 @@ var spec = &getopt.Spec{
 		{Letter: 'B', Arg: getopt.RequiredArg, ArgName: "bytes", Usage: "socket receive buffer size", Implemented: true},
 		{Letter: 'R', Arg: getopt.RequiredArg, Repeat: true, ArgName: "host[/port]", Usage: "repeat the received packets to host/port (up to 8 times)", Implemented: true},
 		{Letter: 's', Arg: getopt.RequiredArg, ArgName: "rate", Usage: "default sampling rate; a negative rate overrides the exporter's", Implemented: true},
-		{Letter: 'f', Arg: getopt.RequiredArg, ArgName: "file", Usage: "read packets from a pcap file (debugging)"},
+		{Letter: 'f', Arg: getopt.RequiredArg, ArgName: "file", Usage: "read the datagrams from a pcap file instead of the socket (debugging)", Implemented: true},
 
 		// Where flows go.
 		{Letter: 'w', Arg: getopt.RequiredArg, ArgName: "dir", Usage: "store the flow files in dir", Implemented: true},
@@ -41,15 +40,15 @@ var spec = &getopt.Spec{
 		{Letter: 'j', Usage: "compress the flow files with BZ2", Implemented: true},
 		{Letter: 'x', Arg: getopt.RequiredArg, ArgName: "command", Usage: "run command after each rotation (%f, %d and more are expanded)", Implemented: true},
 		{Letter: 'e', Usage: "expire old files after each rotation", Implemented: true},
-		{Letter: 'C', Arg: getopt.RequiredArg, ArgName: "file", Usage: "read the config file, or none"},
+		{Letter: 'C', Arg: getopt.RequiredArg, ArgName: "file", Usage: "read the config file, or none", Implemented: true},
 
 		// Running as a service.
 		{Letter: 'D', Usage: "run in the background", Implemented: true},
 		{Letter: 'P', Arg: getopt.RequiredArg, ArgName: "file", Usage: "write the process id to file", Implemented: true},
 		{Letter: 'u', Arg: getopt.RequiredArg, ArgName: "user", Usage: "run as user", Implemented: true},
 		{Letter: 'g', Arg: getopt.RequiredArg, ArgName: "group", Usage: "run as group", Implemented: true},
-		{Letter: 'm', Arg: getopt.RequiredArg, ArgName: "socket", Usage: "send metrics to this unix socket"},
-		{Letter: 'i', Arg: getopt.RequiredArg, ArgName: "seconds", Usage: "metric interval (60)"},
+		{Letter: 'm', Arg: getopt.RequiredArg, ArgName: "socket", Usage: "send metrics to this unix socket", Implemented: true},
+		{Letter: 'i', Arg: getopt.RequiredArg, ArgName: "seconds", Usage: "metric interval (60)", Implemented: true},
 
 		// Diagnostics.
 		{Letter: 'v', Repeat: true, Usage: "log more; repeat for more (three times: as -E)", Implemented: true},
