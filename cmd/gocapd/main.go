@@ -23,6 +23,7 @@ import (
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/flowfile"
 	"github.com/nfgo/nftools/internal/daemon"
+	"github.com/nfgo/nftools/internal/getopt"
 	"github.com/nfgo/nftools/internal/version"
 	"github.com/nfgo/nftools/output"
 )
@@ -361,14 +362,18 @@ func parseOptions(c *cli.Context, notes *[]string) (*options, error) {
 			dir = c.String("l")
 		}
 	}
-	if dir != "" {
-		d, err := realDir(dir)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Sources = append(cfg.Sources, collector.Source{Ident: ident, Dir: d})
+	// nfcapd adds -n and -M sources while it reads the command line, in
+	// their order, and -w after it; a source for one exporter (-n) never
+	// goes with one for any exporter (-w, -M), nor -M with -w.
+	var added []string // the "Add flow source" lines printed before an error
+	mixErr := func(what string) error {
+		return errors.New(strings.Join(append(added, "Can not mix IP specific and any IP sources", what), "\n"))
 	}
-	for _, n := range c.StringSlice("n") {
+	firstM := getopt.Parsed(c).First('M')
+	for i, n := range c.StringSlice("n") {
+		if c.IsSet("M") && firstM < nthIndex(c, 'n', i) {
+			return nil, mixErr("Failed to add flow source")
+		}
 		s, err := collector.ParseSource(n)
 		if err != nil {
 			return nil, err
@@ -380,13 +385,27 @@ func parseOptions(c *cli.Context, notes *[]string) (*options, error) {
 			return nil, err
 		}
 		cfg.Sources = append(cfg.Sources, s)
+		added = append(added, fmt.Sprintf("Add flow source: ident: %s, IP: %s, flowdir: %s", s.Ident, s.Addr, s.Dir))
 	}
 	if c.IsSet("M") {
+		if len(cfg.Sources) > 0 {
+			return nil, mixErr("Failed to add dynamic flowdir")
+		}
 		d, err := realDir(c.String("M"))
 		if err != nil {
 			return nil, err
 		}
 		cfg.DynamicDir = d
+	}
+	if dir != "" {
+		if len(cfg.Sources) > 0 || cfg.DynamicDir != "" {
+			return nil, mixErr("Failed to add default data collector directory")
+		}
+		d, err := realDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Sources = append(cfg.Sources, collector.Source{Ident: ident, Dir: d})
 	}
 	exps, err := collector.ConfigExporters(c.String("C"), configPaths())
 	if err != nil {
@@ -417,6 +436,20 @@ func parseOptions(c *cli.Context, notes *[]string) (*options, error) {
 	}
 	o.user, o.group = c.String("u"), c.String("g")
 	return o, nil
+}
+
+// nthIndex returns the position in the command line of the i-th
+// occurrence of letter, or -1.
+func nthIndex(c *cli.Context, letter rune, i int) int {
+	for k, o := range getopt.Parsed(c).Options {
+		if o.Letter == letter {
+			if i == 0 {
+				return k
+			}
+			i--
+		}
+	}
+	return -1
 }
 
 // realDir returns the real path of an existing directory, as nfcapd stores

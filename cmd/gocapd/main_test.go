@@ -86,6 +86,14 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"-w", dir, "-C", dir}, "gocapd: not a regular file: " + dir + "\n"},
 		{[]string{"-w", dir, "-i", "9"}, "gocapd: metric interval < 10s not allowed\n"},
 		{[]string{"-w", dir, "-i", "x"}, "gocapd: metric interval < 10s not allowed\n"},
+		// Sources for one exporter and for any exporter do not mix, in
+		// nfcapd's words and order (-n and -M as they come, -w last).
+		{[]string{"-w", dir, "-n", "x,127.0.0.1," + dir}, "gocapd: Add flow source: ident: x, IP: 127.0.0.1, flowdir: " + dir +
+			"\nCan not mix IP specific and any IP sources\nFailed to add default data collector directory\n"},
+		{[]string{"-M", dir, "-n", "x,127.0.0.1," + dir}, "gocapd: Can not mix IP specific and any IP sources\nFailed to add flow source\n"},
+		{[]string{"-n", "x,127.0.0.1," + dir, "-M", dir}, "gocapd: Add flow source: ident: x, IP: 127.0.0.1, flowdir: " + dir +
+			"\nCan not mix IP specific and any IP sources\nFailed to add dynamic flowdir\n"},
+		{[]string{"-M", dir, "-w", dir}, "gocapd: Can not mix IP specific and any IP sources\nFailed to add default data collector directory\n"},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := runArgs(tt.args...)

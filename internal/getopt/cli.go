@@ -63,6 +63,7 @@ func (s *Spec) Run(args []string, stdout, stderr io.Writer, action cli.ActionFun
 		Writer:                    stdout,
 		ErrWriter:                 stderr,
 		Action:                    action,
+		Metadata:                  map[string]any{resultKey: res},
 		// Without these urfave prints "Incorrect Usage" on stdout or calls
 		// os.Exit for a cli.ExitCoder; the caller decides instead.
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
@@ -71,6 +72,34 @@ func (s *Spec) Run(args []string, stdout, stderr io.Writer, action cli.ActionFun
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
 	return app.Run(append([]string{s.Name}, res.Argv()...))
+}
+
+// resultKey holds the parsed command line in the app's metadata.
+const resultKey = "getopt.result"
+
+// Parsed returns the command line that Run parsed for the action running
+// in c, for the few checks that depend on the order of different options
+// (urfave keeps each option's values, not their order), or nil outside Run.
+func Parsed(c *cli.Context) *Result {
+	if c == nil || c.App == nil {
+		return nil
+	}
+	res, _ := c.App.Metadata[resultKey].(*Result)
+	return res
+}
+
+// First returns the index of the first occurrence of letter in the
+// command line, or -1.
+func (r *Result) First(letter rune) int {
+	if r == nil {
+		return -1
+	}
+	for i, o := range r.Options {
+		if o.Letter == letter {
+			return i
+		}
+	}
+	return -1
 }
 
 // Main runs action like Run and turns the outcome into an exit code, so a

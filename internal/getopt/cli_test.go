@@ -266,3 +266,29 @@ func TestPrintUsage(t *testing.T) {
 		"-r <file>      read flows from file\n"+
 		"-z[=<method>]  compress\n", out.String())
 }
+
+// TestParsedKeepsOrderAcrossOptions: the action can see in which order
+// different options came, which urfave's values cannot tell.
+func TestParsedKeepsOrderAcrossOptions(t *testing.T) {
+	specs := testSpecs(t)
+	for _, tc := range []struct {
+		cmdline        string
+		firstM, firstN int
+	}{
+		{"-M /d -n a,1.2.3.4,/x -n b,1.2.3.5,/y", 0, 1},
+		{"-n a,1.2.3.4,/x -p 2055 -M /d", 2, 0},
+		{"-w /d -S1", -1, -1},
+	} {
+		var got *Result
+		err := specs["gocapd"].Run(strings.Fields(tc.cmdline), &bytes.Buffer{}, &bytes.Buffer{}, func(c *cli.Context) error {
+			got = Parsed(c)
+			return nil
+		})
+		require.NoError(t, err, tc.cmdline)
+		require.NotNil(t, got, tc.cmdline)
+		assert.Equal(t, tc.firstM, got.First('M'), tc.cmdline)
+		assert.Equal(t, tc.firstN, got.First('n'), tc.cmdline)
+	}
+	assert.Equal(t, -1, (*Result)(nil).First('n'))
+	assert.Nil(t, Parsed(nil))
+}
