@@ -334,10 +334,20 @@ func (s *Spec) customKey(b []byte, r *flow.Record) {
 }
 
 // MaskedElements marks a record printed under an -A list: nfdump's
-// aggregation mask clears the element list of the records it prints, so
-// the raw and json modes show only the record header. Element number 0
-// is never a real element, so its bit can carry the mark.
+// aggregation mask clears the element list of the records it prints (but
+// not its length), so the raw and json modes show only the record header,
+// and its ICMP type and code, so the fmt modes show 0.0 while csv and pipe
+// show the port. Element number 0 is never a real element, so its bit can
+// carry the mark.
 const MaskedElements = flow.Elements(1)
+
+// ReverseFlags marks a record printed from an -a, -b or -B table: nfdump
+// sets its reverse TCP flags to the flags of the flows merged in the
+// opposite direction (none for -a), and -o raw prints them when they are
+// not zero. For a record read from a file nfdump never prints them, so
+// the printers need the mark to tell the two apart. Element numbers stop
+// far below 63, so its bit can carry the mark.
+const ReverseFlags = flow.Elements(1) << 63
 
 // Records returns the aggregated flows as nfdump prints them, in the
 // order their keys were first seen sorted by their first-seen time (ties
@@ -398,6 +408,7 @@ func (s *Spec) printRecord(r *flow.Record, e *entry) {
 	*r = e.rec
 	e.sums(r)
 	r.RevTCPFlags = e.outFlags
+	r.Elements |= ReverseFlags
 	if s.guess && needSwap(r) {
 		r.SrcAddr, r.DstAddr = r.DstAddr, r.SrcAddr
 		r.SrcPort, r.DstPort = r.DstPort, r.SrcPort
@@ -520,8 +531,10 @@ func (s *Spec) maskedRecord(r *flow.Record, e *entry) {
 		r.SrcPort = f.SrcPort
 	}
 	// nfdump prints an ICMP type and code from fields the mask clears,
-	// so they read 0.0 even when dstport is a key.
-	if a[fDstPort] && !(a[fProto] && f.IsICMP()) {
+	// so they read 0.0 even when dstport is a key; the printers do that
+	// for a record with MaskedElements. csv and pipe print the port
+	// itself, which the key keeps.
+	if a[fDstPort] {
 		r.DstPort = f.DstPort
 	}
 	if a[fSrcVLAN] {

@@ -151,9 +151,10 @@ func (p *fmtPrinter) appendAddrCol(b []byte, x ip, v6 bool) []byte {
 // appendICMPPort appends the dst port, or type.code for ICMP.
 func appendICMPPort(b []byte, r *flow.Record) []byte {
 	if r.IsICMP() {
-		b = strconv.AppendUint(b, uint64(r.ICMPType()), 10)
+		typ, code := icmpTypeCode(r)
+		b = strconv.AppendUint(b, uint64(typ), 10)
 		b = append(b, '.')
-		return strconv.AppendUint(b, uint64(r.ICMPCode()), 10)
+		return strconv.AppendUint(b, uint64(code), 10)
 	}
 	return strconv.AppendUint(b, uint64(r.DstPort), 10)
 }
@@ -268,13 +269,13 @@ func (p *fmtPrinter) appendRecord(b []byte, r *flow.Record, n uint64) []byte {
 		case tICMPType:
 			var v uint8
 			if r.IsICMP() {
-				v = r.ICMPType()
+				v, _ = icmpTypeCode(r)
 			}
 			b = appendU(b, uint64(v), 6)
 		case tICMPCode:
 			var v uint8
 			if r.IsICMP() {
-				v = r.ICMPCode()
+				_, v = icmpTypeCode(r)
 			}
 			b = appendU(b, uint64(v), 6)
 		case tSrcAS:

@@ -133,7 +133,8 @@ func (p *jsonPrinter) appendRecord(b []byte, r *flow.Record) []byte {
 	b = p.num(b, "sampled", uint64(r.Flags&flow.FlagSampled>>1))
 	b = p.num(b, "export_sysid", uint64(r.ExporterID))
 	for id := 1; id <= flow.MaxModeledElement; id++ {
-		if !e.Has(id) {
+		// Under an -A list nfdump has no elements left to print.
+		if !e.Has(id) || masked(r) {
 			continue
 		}
 		switch id {

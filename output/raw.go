@@ -174,7 +174,14 @@ func (p *rawPrinter) appendRecord(b []byte, r *flow.Record, n uint64) []byte {
 	b = appendU(b, uint64(num), 5)
 	b = append(b, ": "...)
 	for id := 1; id <= flow.MaxModeledElement; id++ {
-		if e.Has(id) {
+		switch {
+		case !e.Has(id):
+		case masked(r):
+			// nfdump's aggregation mask has cleared the element list
+			// but not its length: every number prints as 0, and no
+			// element follows the header.
+			b = append(b, "0 "...)
+		default:
 			b = strconv.AppendUint(b, uint64(id), 10)
 			b = append(b, ' ')
 		}
@@ -185,7 +192,7 @@ func (p *rawPrinter) appendRecord(b []byte, r *flow.Record, n uint64) []byte {
 	b = rawU(b, "engine ID", 13, uint64(r.EngineID), 5)
 	b = rawU(b, "export sysid", 13, uint64(r.ExporterID), 5)
 	for id := 1; id <= flow.MaxModeledElement; id++ {
-		if !e.Has(id) || p.nfcapd && id > nfcapdLastPrinted {
+		if !e.Has(id) || masked(r) || p.nfcapd && id > nfcapdLastPrinted {
 			continue
 		}
 		switch id {
@@ -204,9 +211,17 @@ func (p *rawPrinter) appendRecord(b []byte, r *flow.Record, n uint64) []byte {
 			}
 			var t [8]byte
 			b = rawHex(b, "tcp flags", f, string(appendFlags(t[:0], f)))
-			// No "revtcp flags" line: nfdump 1.7.1 does not take the
-			// reverse flags out of EXflowMisc, so it never prints them for
-			// a file's records (measured with random records).
+			// nfdump 1.7.1 does not take the reverse flags out of
+			// EXflowMisc, so it never prints them for a file's records
+			// (measured with random records); it prints those an -a, -b
+			// or -B table sets, as 0 for a protocol other than TCP.
+			if r.Elements&revFlagsMark != 0 && r.RevTCPFlags != 0 {
+				var rf uint8
+				if r.Proto == flow.ProtoTCP {
+					rf = r.RevTCPFlags
+				}
+				b = rawHex(b, "revtcp flags", rf, string(appendFlags(t[:0], rf)))
+			}
 			if r.IsICMP() {
 				typ, code := r.ICMPType(), r.ICMPCode()
 				if p.nfcapd {

@@ -186,8 +186,17 @@ func (p *StatPrinter) Records(order string, topN uint64, recs []flow.Record) err
 			return err
 		}
 	}
+	// nfdump numbers these records 0, as those of an aggregation: raw
+	// prints no RecordCount line and %cnt 0.
+	cp, counted := p.rec.(CountedPrinter)
 	for i := range recs {
-		if err := p.rec.Print(&recs[i]); err != nil {
+		var err error
+		if counted {
+			err = cp.PrintCounted(&recs[i], 0)
+		} else {
+			err = p.rec.Print(&recs[i])
+		}
+		if err != nil {
 			return err
 		}
 	}
