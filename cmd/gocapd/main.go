@@ -22,6 +22,7 @@ import (
 	"github.com/nfgo/nftools/collector"
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/flowfile"
+	"github.com/nfgo/nftools/internal/cnum"
 	"github.com/nfgo/nftools/internal/daemon"
 	"github.com/nfgo/nftools/internal/getopt"
 	"github.com/nfgo/nftools/internal/version"
@@ -239,7 +240,7 @@ func parseOptions(c *cli.Context, notes *[]string) (*options, error) {
 	}
 	o.metricInt = collector.DefaultMetricInterval
 	if c.IsSet("i") {
-		n := cAtoi(c.String("i"))
+		n := cnum.Atoi(c.String("i"))
 		if n < 10 {
 			return nil, errors.New("metric interval < 10s not allowed")
 		}
@@ -522,23 +523,4 @@ func configSource(cfg *collector.Config, e collector.ConfigExporter) (collector.
 		return collector.Source{}, err
 	}
 	return collector.Source{Ident: e.Ident, Dir: dir, Addr: ip.Unmap()}, nil
-}
-
-// cAtoi reads a number as C's atoi does: leading blanks, a sign, the
-// digits that follow; anything else ends it, and no digits give 0.
-func cAtoi(s string) int64 {
-	s = strings.TrimLeft(s, " \t\n\v\f\r")
-	neg := false
-	if s != "" && (s[0] == '-' || s[0] == '+') {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	var n int64
-	for i := 0; i < len(s) && s[i] >= '0' && s[i] <= '9' && n < 1<<40; i++ {
-		n = n*10 + int64(s[i]-'0')
-	}
-	if neg {
-		return -n
-	}
-	return n
 }

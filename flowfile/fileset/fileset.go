@@ -47,6 +47,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/nfgo/nftools/internal/cnum"
 )
 
 // Exit codes nfdump 1.7.1 uses for file list problems.
@@ -639,32 +641,13 @@ func isoTime(s string) time.Time {
 		if to > len(s) {
 			to = len(s)
 		}
-		return atoi(s[from:to])
+		return int(cnum.Atoi(s[from:to]))
 	}
 	sec := 0
 	if len(s) == 14 {
 		sec = field(12, 14)
 	}
 	return time.Date(field(0, 4), time.Month(field(4, 6)), field(6, 8), field(8, 10), field(10, 12), sec, 0, time.Local)
-}
-
-// atoi parses like C's atoi: leading white space, an optional sign, then
-// digits up to the first non-digit; no digits give 0.
-func atoi(s string) int {
-	s = strings.TrimLeft(s, " \t\n\v\f\r")
-	neg := false
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	n := 0
-	for i := 0; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		n = n*10 + int(s[i]-'0')
-	}
-	if neg {
-		return -n
-	}
-	return n
 }
 
 // formatTime implements the strftime conversions used in subDirFormats.

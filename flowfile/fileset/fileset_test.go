@@ -675,12 +675,6 @@ func TestIsoTime(t *testing.T) {
 	assert.Equal(t, time.Date(2026, 0, 0, 0, 0, 0, 0, time.Local), isoTime("2026xxxxxxxx"))
 }
 
-func TestAtoi(t *testing.T) {
-	for in, want := range map[string]int{"": 0, "12": 12, "0012": 12, " 7": 7, "-3": -3, "+4": 4, "1x": 1, "x1": 0} {
-		assert.Equal(t, want, atoi(in), in)
-	}
-}
-
 func TestModeBits(t *testing.T) {
 	assert.EqualValues(t, sIFDIR, modeBits(os.ModeDir))
 	assert.EqualValues(t, sIFREG, modeBits(0))
