@@ -23,7 +23,13 @@ import (
 // nfcapd reads the file with libpcap; gocapd has no cgo, so it reads the
 // classic pcap format itself (both byte orders, micro- and nanosecond
 // stamps) and pcapng (section, interface, enhanced and simple packet
-// blocks).
+// blocks). gopacket's pcapgo would read both formats, but it imports
+// gopacket/layers, whose package initialisation fills tables of 65536
+// entries: a build of gocapd with it measured 14.5 MB of resident memory
+// at idle against 7.5 MB without, for every running collector, while -f
+// is a debugging aid that Debian's nfcapd does not even include. So this
+// small reader stays; goprobe, which decodes packets for real, uses
+// gopacket.
 
 // PcapError is a capture file gocapd cannot read at all; nfcapd ends with
 // status 255 for it.
