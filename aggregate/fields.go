@@ -317,3 +317,57 @@ func needSwap(r *flow.Record) bool {
 	sp, dp := r.SrcPort, r.DstPort
 	return sp < 1024 && dp >= 1024 || sp < 32768 && dp >= 32768 || sp < 49152 && dp >= 49152
 }
+
+// fieldReads returns the V3 elements, beyond the generic one, whose
+// fields the key field id reads.
+func fieldReads(id fieldID) flow.Elements {
+	const (
+		ip   = flow.Elements(1<<flow.ElemIPv4 | 1<<flow.ElemIPv6)
+		misc = flow.Elements(1 << flow.ElemMisc)
+	)
+	switch {
+	case id == fSrcNet || id == fDstNet:
+		return ip | misc
+	case id <= fDstIP6:
+		return ip
+	case id == fNext:
+		return 1<<flow.ElemIPNextHopV4 | 1<<flow.ElemIPNextHopV6
+	case id == fBGPNext:
+		return 1<<flow.ElemBGPNextHopV4 | 1<<flow.ElemBGPNextHopV6
+	case id == fRouter:
+		return 1<<flow.ElemExporterIPv4 | 1<<flow.ElemExporterIPv6
+	case id >= fInSrcMAC && id <= fOutSrcMAC:
+		return 1 << flow.ElemMAC
+	case id == fSrcAS || id == fDstAS:
+		return 1 << flow.ElemAS
+	case id == fNextAS || id == fPrevAS:
+		return 1 << flow.ElemAdjacentAS
+	case id == fInIf || id == fOutIf || id == fSrcMask || id == fDstMask || id == fDstTos:
+		return misc
+	case id >= fMPLS1 && id < fMPLS1+10:
+		return 1 << flow.ElemMPLS
+	case id == fSrcVLAN || id == fDstVLAN:
+		return 1 << flow.ElemVLAN
+	}
+	return 0
+}
+
+// PrintReads returns the V3 elements whose fields a table from
+// NewPrinting reads: for an -A list the generic and counter elements
+// (times, counters, flags), the addresses and the next hops and exporter
+// (whose families an -A record keeps) and those of the key fields; every
+// element for the others, which keep the first flow whole.
+func (s *Spec) PrintReads() flow.Elements {
+	if !s.custom {
+		return ^flow.Elements(0)
+	}
+	e := flow.Elements(1<<flow.ElemGeneric | 1<<flow.ElemCounters |
+		1<<flow.ElemIPv4 | 1<<flow.ElemIPv6 |
+		1<<flow.ElemBGPNextHopV4 | 1<<flow.ElemBGPNextHopV6 |
+		1<<flow.ElemIPNextHopV4 | 1<<flow.ElemIPNextHopV6 |
+		1<<flow.ElemExporterIPv4 | 1<<flow.ElemExporterIPv6)
+	for _, id := range s.fields {
+		e |= fieldReads(id)
+	}
+	return e
+}

@@ -6,92 +6,96 @@
 package aggregate
 
 import (
+	"cmp"
 	"encoding/binary"
+	"math/bits"
 	"net/netip"
 	"slices"
 
 	"github.com/nfgo/nftools/flow"
 )
 
-// entry accumulates one key.
+// entry accumulates one key. It holds no pointers, so the garbage
+// collector never scans the table's blocks of entries.
 type entry struct {
-	rec                      flow.Record // the first flow seen
 	inPk, inBy, outPk, outBy uint64
 	flows                    uint64
 	first, last              uint64
-	inFlags, outFlags        uint8
-	seq                      int // insertion order, for stable output
+	// ref is the first flow: its packed record in the arena or, for a
+	// table that only prints an -A list, its index in metas.
+	ref               uint32
+	inFlags, outFlags uint8
 }
 
-// keyArray is the set of fixed key sizes; the smallest that holds a
-// spec's key is used, so short keys hash quickly.
-type keyArray interface {
-	[40]byte | [128]byte | [320]byte
-}
-
-// index maps keys to entries. It is generic over the key size so that
-// the map's key is a plain comparable array and a lookup allocates
-// nothing.
-type index[K keyArray] struct {
-	m map[K]int32
-}
-
-func (x *index[K]) get(b []byte) (int32, bool) {
-	var k K
-	copyKey(&k, b)
-	i, ok := x.m[k]
-	return i, ok
-}
-
-func (x *index[K]) put(b []byte, i int32) {
-	var k K
-	copyKey(&k, b)
-	x.m[k] = i
-}
-
-func copyKey[K keyArray](k *K, b []byte) {
-	switch k := any(k).(type) {
-	case *[40]byte:
-		copy(k[:], b)
-	case *[128]byte:
-		copy(k[:], b)
-	case *[320]byte:
-		copy(k[:], b)
-	}
-}
-
-type indexer interface {
-	get(b []byte) (int32, bool)
-	put(b []byte, i int32)
+// meta is what an -A list prints of the first flow beyond its key: the
+// record header and the families of its addresses. Few distinct values
+// occur, so the table keeps each once.
+type meta struct {
+	elements  flow.Elements
+	nfVersion uint8
+	flags     uint8
+	v6        bool
+	next, bgp uint8 // families (famNone, fam4, fam6)
+	router    uint8
+	_         [2]byte
 }
 
 // Table aggregates flows for one Spec. It is not safe for concurrent use.
+//
+// Keys live in an open-addressing hash table built for the purpose: the
+// keys themselves, as words, in blocks beside the entries, and an index
+// of entry numbers with a part of their hash at a load factor of at most
+// one half, probed linearly. Nothing is allocated per flow, only when the
+// table grows.
 type Table struct {
 	spec *Spec
-	idx  indexer
-	// blocks hold the entries, blockSize each, so that growing the table
-	// never copies the entries already there.
+	kw   int  // key length in words
+	full bool // keep the first flow whole (else metas)
+	// blocks hold the entries and keys hold their keys, blockSize
+	// entries each, so that growing the table never copies them.
 	blocks [][]entry
+	keys   [][]uint64
+	// slots: 0 free, else the top 32 bits of the key's hash above the
+	// entry number plus one.
+	slots  []uint64
+	shift  uint // 64 - log2(len(slots))
 	n      int
-	key    [320]byte
-	rkey   [320]byte
+	recs   arena
+	metas  []meta
+	metaOf map[meta]uint32
+	// lastMeta is the meta of the last new key.
+	lastMeta uint32
+	key      [320 + 8]byte
+	kwords   [40]uint64
+	rwords   [40]uint64
 }
 
-const blockBits = 10
+const blockBits = 14
 const blockSize = 1 << blockBits
 
 func (t *Table) at(i int32) *entry { return &t.blocks[i>>blockBits][i&(blockSize-1)] }
 
-// New returns an empty table for spec.
-func New(spec *Spec) *Table {
-	t := &Table{spec: spec}
-	switch {
-	case spec.keyLen <= 40:
-		t.idx = &index[[40]byte]{m: map[[40]byte]int32{}}
-	case spec.keyLen <= 128:
-		t.idx = &index[[128]byte]{m: map[[128]byte]int32{}}
-	default:
-		t.idx = &index[[320]byte]{m: map[[320]byte]int32{}}
+func (t *Table) keyAt(i int32) []uint64 {
+	o := int(i&(blockSize-1)) * t.kw
+	return t.keys[i>>blockBits][o : o+t.kw]
+}
+
+// New returns an empty table for spec that keeps the first flow of every
+// key, as Records and WriteRecords need.
+func New(spec *Spec) *Table { return newTable(spec, true) }
+
+// NewPrinting returns an empty table whose records are only printed
+// (Records, Record), never written (WriteRecords): for an -A list it keeps
+// only the key and a few header bits of the first flow, which is all an
+// -A listing prints.
+func NewPrinting(spec *Spec) *Table { return newTable(spec, !spec.custom) }
+
+func newTable(spec *Spec, full bool) *Table {
+	t := &Table{spec: spec, kw: (spec.keyLen + 7) / 8, full: full}
+	t.slots = make([]uint64, 1<<12)
+	t.shift = 64 - 12
+	if !full {
+		t.metaOf = make(map[meta]uint32)
 	}
 	return t
 }
@@ -99,39 +103,142 @@ func New(spec *Spec) *Table {
 // Len returns the number of keys in the table.
 func (t *Table) Len() int { return t.n }
 
+// hashWords mixes the key words; the top bits of the result pick a slot.
+func hashWords(w []uint64) uint64 {
+	h := uint64(len(w)) * 0x9e3779b97f4a7c15
+	for _, v := range w {
+		h ^= v
+		h *= 0xbf58476d1ce4e5b9
+		h ^= h >> 31
+	}
+	return h * 0x94d049bb133111eb
+}
+
+// find returns the entry holding key w, or -1 and the free slot where it
+// would go, and the slot word for w's entry.
+func (t *Table) find(w []uint64) (int32, int, uint64) {
+	mask := len(t.slots) - 1
+	h := hashWords(w)
+	tag := h >> 32 << 32
+	pos := int(h >> t.shift)
+	for {
+		s := t.slots[pos]
+		if s == 0 {
+			return -1, pos, tag
+		}
+		if s&^(1<<32-1) == tag {
+			i := int32(uint32(s)) - 1
+			k := t.keyAt(i)
+			eq := true
+			for j, v := range w {
+				if k[j] != v {
+					eq = false
+					break
+				}
+			}
+			if eq {
+				return i, pos, tag
+			}
+		}
+		pos = (pos + 1) & mask
+	}
+}
+
+// grow doubles the index and puts every entry back. A slot keeps the top
+// 32 bits of its key's hash, which pick its place in any index of up to
+// 1<<32 slots, so the keys are not read again.
+func (t *Table) grow() {
+	slots := make([]uint64, 2*len(t.slots))
+	t.shift--
+	mask := len(slots) - 1
+	for _, s := range t.slots {
+		if s == 0 {
+			continue
+		}
+		pos := int(s >> t.shift)
+		for slots[pos] != 0 {
+			pos = (pos + 1) & mask
+		}
+		slots[pos] = s
+	}
+	t.slots = slots
+}
+
+// words loads the key bytes into w, a word per 8 bytes (the bytes past
+// the key are zero).
+func (t *Table) words(w []uint64, b []byte) {
+	for i := range w {
+		w[i] = binary.LittleEndian.Uint64(b[i*8:])
+	}
+}
+
 // Add merges r into the table. It copies what it keeps, so r may be
 // reused afterwards, and it allocates only when the table grows.
 func (t *Table) Add(r *flow.Record) {
 	s := t.spec
+	if 2*(t.n+1) > len(t.slots) {
+		t.grow()
+	}
 	k := t.key[:s.keyLen]
 	if s.custom {
 		s.customKey(k, r)
 	} else {
 		fiveTuple(k, r, false)
 	}
-	if i, ok := t.idx.get(k); ok {
+	w := t.kwords[:t.kw]
+	t.words(w, t.key[:])
+	i, pos, tag := t.find(w)
+	if i >= 0 {
 		t.at(i).merge(r, false)
 		return
 	}
 	if s.bidir && (r.Proto == flow.ProtoTCP || r.Proto == flow.ProtoUDP) {
-		rk := t.rkey[:s.keyLen]
-		fiveTuple(rk, r, true)
-		if i, ok := t.idx.get(rk); ok {
+		fiveTuple(k, r, true)
+		rw := t.rwords[:t.kw]
+		t.words(rw, t.key[:])
+		if i, _, _ := t.find(rw); i >= 0 {
 			t.at(i).merge(r, true)
 			return
 		}
 	}
 	if t.n>>blockBits == len(t.blocks) {
 		t.blocks = append(t.blocks, make([]entry, blockSize))
+		t.keys = append(t.keys, make([]uint64, blockSize*t.kw))
 	}
-	t.idx.put(k, int32(t.n))
-	*t.at(int32(t.n)) = entry{
-		rec:  *r,
+	n := int32(t.n)
+	t.slots[pos] = tag | uint64(n+1)
+	copy(t.keyAt(n), w)
+	e := t.at(n)
+	*e = entry{
 		inPk: r.InPackets, inBy: r.InBytes, outPk: r.OutPackets, outBy: r.OutBytes,
 		flows: r.AggrFlows(), first: r.First, last: r.Last, inFlags: r.TCPFlags,
-		seq: t.n,
+	}
+	if t.full {
+		e.ref = t.recs.put(r)
+	} else {
+		e.ref = t.metaRef(r)
 	}
 	t.n++
+}
+
+// metaRef returns the index of r's meta, adding it when new.
+func (t *Table) metaRef(r *flow.Record) uint32 {
+	m := meta{
+		elements: r.Elements, nfVersion: r.NFVersion, flags: r.Flags, v6: r.IsIPv6(),
+		next: uint8(addrFam(r.IPNextHop)), bgp: uint8(addrFam(r.BGPNextHop)), router: uint8(addrFam(r.Exporter)),
+	}
+	// A file's flows mostly share one, so the last is checked first.
+	if len(t.metas) > 0 && m == t.metas[t.lastMeta] {
+		return t.lastMeta
+	}
+	i, ok := t.metaOf[m]
+	if !ok {
+		i = uint32(len(t.metas))
+		t.metas = append(t.metas, m)
+		t.metaOf[m] = i
+	}
+	t.lastMeta = i
+	return i
 }
 
 // merge adds r to the entry; reverse puts r's counters and flags on the
@@ -349,49 +456,117 @@ const MaskedElements = flow.Elements(1)
 // far below 63, so its bit can carry the mark.
 const ReverseFlags = flow.Elements(1) << 63
 
-// Records returns the aggregated flows as nfdump prints them, in the
-// order their keys were first seen sorted by their first-seen time (ties
-// in key order). For -A, the fields outside the key are zero; for -B,
-// flows that seem to run from server to client are turned around.
+// Order returns the entries in the order nfdump prints them: by the
+// first-seen time of their key, ties in the order the keys were first
+// seen.
+func (t *Table) Order() []int32 {
+	out := make([]int32, t.n)
+	if t.n == 0 {
+		return out
+	}
+	lo, hi := t.at(0).first, t.at(0).first
+	for i := int32(0); i < int32(t.n); i++ {
+		f := t.at(i).first
+		lo, hi = min(lo, f), max(hi, f)
+	}
+	if hi-lo >= 1<<32 || t.n >= 1<<31 {
+		for i := range out {
+			out[i] = int32(i)
+		}
+		slices.SortStableFunc(out, func(a, b int32) int {
+			return cmp.Compare(t.at(a).first, t.at(b).first)
+		})
+		return out
+	}
+	// Time offset above, entry number below: a radix sort of the
+	// offset bits, stable, keeps ties in entry order.
+	v := make([]uint64, t.n)
+	for i := range v {
+		v[i] = (t.at(int32(i)).first-lo)<<32 | uint64(i)
+	}
+	radixSort(v, 32, 32+bits.Len64(hi-lo))
+	for i, x := range v {
+		out[i] = int32(uint32(x))
+	}
+	return out
+}
+
+// radixSort sorts v stably by bits [from, to) of its values, 8 bits a
+// pass.
+func radixSort(v []uint64, from, to int) {
+	if from >= to {
+		return
+	}
+	tmp := make([]uint64, len(v))
+	src, dst := v, tmp
+	for shift := from; shift < to; shift += 8 {
+		var count [257]int
+		for _, x := range src {
+			count[(x>>uint(shift))&0xff+1]++
+		}
+		for i := 1; i < 257; i++ {
+			count[i] += count[i-1]
+		}
+		for _, x := range src {
+			d := (x >> uint(shift)) & 0xff
+			dst[count[d]] = x
+			count[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &v[0] {
+		copy(v, src)
+	}
+}
+
+// Record builds entry i (from Order) as nfdump prints it into r. For -A,
+// the fields outside the key are zero; for -B, flows that seem to run
+// from server to client are turned around.
+func (t *Table) Record(i int32, r *flow.Record) {
+	e := t.at(i)
+	switch {
+	case !t.full:
+		t.spec.keyRecord(r, e, t.keyAt(i), &t.metas[e.ref])
+	case t.spec.custom:
+		var f flow.Record
+		t.recs.get(e.ref, &f)
+		t.spec.maskedRecord(r, e, &f)
+	default:
+		t.recs.get(e.ref, r)
+		t.spec.printRecord(r, e)
+	}
+}
+
+// WriteRecord builds entry i (from Order) as nfdump writes it with -w
+// into r: the first flow with the sums, its fields not cleared even for
+// -A (only the srcip4/N-style prefixes applied). The table must come from
+// New.
+func (t *Table) WriteRecord(i int32, r *flow.Record) {
+	e := t.at(i)
+	if !t.full {
+		panic("aggregate: WriteRecord on a printing table")
+	}
+	t.recs.get(e.ref, r)
+	t.spec.writeRecord(r, e)
+}
+
+// Records returns the aggregated flows as Record builds them, in Order.
 func (t *Table) Records() []flow.Record {
 	out := make([]flow.Record, t.n)
-	for i, e := range t.sorted() {
-		if t.spec.custom {
-			t.spec.maskedRecord(&out[i], e)
-		} else {
-			t.spec.printRecord(&out[i], e)
-		}
+	for j, i := range t.Order() {
+		t.Record(i, &out[j])
 	}
 	return out
 }
 
-// WriteRecords returns the aggregated flows as nfdump writes them with
-// -w: the first flow with the sums, its fields not cleared even for -A
-// (only the srcip4/N-style prefixes applied), in the order of Records.
+// WriteRecords returns the aggregated flows as WriteRecord builds them,
+// in Order.
 func (t *Table) WriteRecords() []flow.Record {
 	out := make([]flow.Record, t.n)
-	for i, e := range t.sorted() {
-		t.spec.writeRecord(&out[i], e)
+	for j, i := range t.Order() {
+		t.WriteRecord(i, &out[j])
 	}
 	return out
-}
-
-// sorted returns the entries by first-seen time, ties in insertion order.
-func (t *Table) sorted() []*entry {
-	es := make([]*entry, t.n)
-	for i := range es {
-		es[i] = t.at(int32(i))
-	}
-	slices.SortStableFunc(es, func(a, b *entry) int {
-		switch {
-		case a.first < b.first:
-			return -1
-		case a.first > b.first:
-			return 1
-		}
-		return a.seq - b.seq
-	})
-	return es
 }
 
 // sums puts the entry's sums on r.
@@ -403,9 +578,9 @@ func (e *entry) sums(r *flow.Record) {
 	r.TCPFlags = e.inFlags
 }
 
-// printRecord builds the record nfdump prints for -a, -b and -B.
+// printRecord turns the first flow in r into the record nfdump prints
+// for -a, -b and -B.
 func (s *Spec) printRecord(r *flow.Record, e *entry) {
-	*r = e.rec
 	e.sums(r)
 	r.RevTCPFlags = e.outFlags
 	r.Elements |= ReverseFlags
@@ -423,7 +598,6 @@ func (s *Spec) printRecord(r *flow.Record, e *entry) {
 // flow with the sums, the -A prefixes and srcnet/dstnet applied, and -B's
 // turn, which in the file also swaps the prefix lengths.
 func (s *Spec) writeRecord(r *flow.Record, e *entry) {
-	*r = e.rec
 	e.sums(r)
 	misc := r.Elements.Has(flow.ElemMisc) || r.Elements == 0
 	if misc {
@@ -459,8 +633,7 @@ func (s *Spec) writeRecord(r *flow.Record, e *entry) {
 // maskedRecord builds the record nfdump prints for an -A list: the sums,
 // the times, the record's version and flags, and the key fields; every
 // other field is zero, as nfdump's aggregation mask leaves it.
-func (s *Spec) maskedRecord(r *flow.Record, e *entry) {
-	f := &e.rec
+func (s *Spec) maskedRecord(r *flow.Record, e *entry, f *flow.Record) {
 	*r = flow.Record{
 		Elements:  f.Elements | MaskedElements,
 		NFVersion: f.NFVersion,
@@ -567,4 +740,91 @@ func keepAddr(keep bool, a netip.Addr) netip.Addr {
 		return a
 	}
 	return zeroLike(a)
+}
+
+// keyRecord builds what maskedRecord builds, from the key words and the
+// meta a printing table keeps instead of the first flow. Each key field
+// holds the first flow's value as maskedRecord prints it, except the
+// addresses: every source field holds the (srcnet-masked) address under
+// its own mask, so their union is the address under the union of the
+// masks, which maskedRecord then cuts with the printed prefix.
+func (s *Spec) keyRecord(r *flow.Record, e *entry, key []uint64, m *meta) {
+	var kb [320 + 8]byte
+	le := binary.LittleEndian
+	for j, v := range key {
+		le.PutUint64(kb[j*8:], v)
+	}
+	*r = flow.Record{
+		Elements:  m.elements | MaskedElements,
+		NFVersion: m.nfVersion,
+		Flags:     m.flags,
+	}
+	e.sums(r)
+	r.TCPFlags = 0
+	r.IPNextHop = famAddr(uint64(m.next), 0, 0)
+	r.BGPNextHop = famAddr(uint64(m.bgp), 0, 0)
+	r.Exporter = famAddr(uint64(m.router), 0, 0)
+	var sh, sl, dh, dl uint64
+	b := kb[:]
+	for _, id := range s.fields {
+		switch id {
+		case fSrcIP4, fSrcIP6, fSrcNet, fSrcIP:
+			sh |= le.Uint64(b)
+			sl |= le.Uint64(b[8:])
+		case fDstIP4, fDstIP6, fDstNet, fDstIP:
+			dh |= le.Uint64(b)
+			dl |= le.Uint64(b[8:])
+		case fNext:
+			r.IPNextHop = famAddr(uint64(m.next), le.Uint64(b), le.Uint64(b[8:]))
+		case fBGPNext:
+			r.BGPNextHop = famAddr(uint64(m.bgp), le.Uint64(b), le.Uint64(b[8:]))
+		case fRouter:
+			r.Exporter = famAddr(uint64(m.router), le.Uint64(b), le.Uint64(b[8:]))
+		case fInSrcMAC:
+			r.InSrcMAC = le.Uint64(b)
+		case fOutDstMAC:
+			r.OutDstMAC = le.Uint64(b)
+		case fInDstMAC:
+			r.InDstMAC = le.Uint64(b)
+		case fOutSrcMAC:
+			r.OutSrcMAC = le.Uint64(b)
+		case fSrcAS:
+			r.SrcAS = le.Uint32(b)
+		case fDstAS:
+			r.DstAS = le.Uint32(b)
+		case fNextAS:
+			r.NextAS = le.Uint32(b)
+		case fPrevAS:
+			r.PrevAS = le.Uint32(b)
+		case fInIf:
+			r.Input = le.Uint32(b)
+		case fOutIf:
+			r.Output = le.Uint32(b)
+		case fSrcPort:
+			r.SrcPort = le.Uint16(b)
+		case fDstPort:
+			r.DstPort = le.Uint16(b)
+		case fSrcVLAN:
+			r.SrcVLAN = uint32(le.Uint16(b))
+		case fDstVLAN:
+			r.DstVLAN = uint32(le.Uint16(b))
+		case fSrcMask:
+			r.SrcMask = b[0]
+		case fDstMask:
+			r.DstMask = b[0]
+		case fProto:
+			r.Proto = b[0]
+		case fTos, fSrcTos:
+			r.SrcTos = b[0]
+		case fDstTos:
+			r.DstTos = b[0]
+		default:
+			if id >= fMPLS1 && id < fMPLS1+10 {
+				r.MPLS[id-fMPLS1] = le.Uint32(b)
+			}
+		}
+		b = b[fieldTable[id].size:]
+	}
+	r.SrcAddr = wordsAddr(sh&s.srcMask.hi, sl&s.srcMask.lo, m.v6)
+	r.DstAddr = wordsAddr(dh&s.dstMask.hi, dl&s.dstMask.lo, m.v6)
 }

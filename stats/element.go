@@ -8,9 +8,9 @@
 // (output/stat.go); a Table hands over output.StatBlock values, which is why
 // stats imports output and not the other way round.
 //
-// A Table is a Go map from a fixed-size comparable key to an index into a
-// slice of counters, so counting a flow allocates nothing; memory grows
-// only with the number of distinct values.
+// A Table is a hash index from a fixed-size key to a slice of counters,
+// so counting a flow allocates nothing; memory grows only with the number
+// of distinct values.
 package stats
 
 import (
@@ -196,4 +196,41 @@ func lookupElement(name string) *Element {
 		}
 	}
 	return nil
+}
+
+// elementReads are the V3 elements, beyond the generic one, that the
+// element with a name reads; the names not listed read only the generic
+// element or none.
+var elementReads = map[string]flow.Elements{
+	"srcip": ipElems, "dstip": ipElems, "ip": ipElems,
+	"nhip":   1<<flow.ElemIPNextHopV4 | 1<<flow.ElemIPNextHopV6,
+	"nhbip":  1<<flow.ElemBGPNextHopV4 | 1<<flow.ElemBGPNextHopV6,
+	"router": 1<<flow.ElemExporterIPv4 | 1<<flow.ElemExporterIPv6,
+	"dsttos": 1 << flow.ElemMisc, "dir": 1 << flow.ElemMisc,
+	"inif": 1 << flow.ElemMisc, "outif": 1 << flow.ElemMisc, "if": 1 << flow.ElemMisc,
+	"srcmask": 1 << flow.ElemMisc, "dstmask": 1 << flow.ElemMisc, "mask": 1 << flow.ElemMisc,
+	"srcas": 1 << flow.ElemAS, "dstas": 1 << flow.ElemAS, "as": 1 << flow.ElemAS,
+	"prevas": 1 << flow.ElemAdjacentAS, "nextas": 1 << flow.ElemAdjacentAS,
+	"srcvlan": 1 << flow.ElemVLAN, "dstvlan": 1 << flow.ElemVLAN, "vlan": 1 << flow.ElemVLAN,
+	"insrcmac": macElems, "outdstmac": macElems, "indstmac": macElems, "outsrcmac": macElems,
+	"srcmac": macElems, "dstmac": macElems, "inmac": macElems, "outmac": macElems,
+	"cl": 1 << flow.ElemLatency, "sl": 1 << flow.ElemLatency, "al": 1 << flow.ElemLatency,
+}
+
+const (
+	ipElems  = flow.Elements(1<<flow.ElemIPv4 | 1<<flow.ElemIPv6)
+	macElems = flow.Elements(1 << flow.ElemMAC)
+)
+
+// Reads returns the V3 elements whose fields counting the spec reads: the
+// generic and counter elements (times, counters) and those of its value.
+func (s Spec) Reads() flow.Elements {
+	e := flow.Elements(1<<flow.ElemGeneric | 1<<flow.ElemCounters)
+	if s.Element == nil {
+		return ^flow.Elements(0)
+	}
+	if strings.HasPrefix(s.Element.Name, "mpls") {
+		e |= 1 << flow.ElemMPLS
+	}
+	return e | elementReads[s.Element.Name]
 }

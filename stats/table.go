@@ -8,8 +8,7 @@ import (
 )
 
 // key is a table key: the element value and, with a protocol split, the
-// protocol. It is comparable and fixed in size, so a map lookup hashes it
-// without allocating.
+// protocol.
 type key struct {
 	hi, lo uint64
 	proto  uint8
@@ -22,20 +21,101 @@ type counter struct {
 }
 
 // Table counts one element statistic.
+//
+// Its index is an open-addressing hash table built for the purpose: a
+// slot holds the top 32 bits of its key's hash above the key's number
+// plus one (0 is free); the load factor stays at most one half, probes
+// are linear, and growing reads only the slots.
 type Table struct {
 	spec  Spec
-	index map[key]uint32
-	keys  []key
-	cnt   []counter
+	slots []uint64
+	shift uint // 64 - log2(len(slots))
+	// rows keep each key beside its counter, so that counting a flow
+	// touches one place in memory after the index; they come in chunks
+	// of rowChunk, so growing never copies them.
+	rows [][]row
+	n    int
+}
+
+const rowBits = 10
+const rowChunk = 1 << rowBits
+
+func (t *Table) row(i uint32) *row { return &t.rows[i>>rowBits][i&(rowChunk-1)] }
+
+// row is a key and its counter.
+type row struct {
+	k key
+	c counter
 }
 
 // NewTable returns an empty table for an element spec (not -s record).
 func NewTable(spec Spec) *Table {
-	return &Table{spec: spec, index: make(map[key]uint32, 1024)}
+	return &Table{spec: spec, slots: make([]uint64, 1<<11), shift: 64 - 11}
+}
+
+func (k key) hash() uint64 {
+	h := k.hi * 0xbf58476d1ce4e5b9
+	h ^= h >> 31
+	h ^= k.lo
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 31
+	h ^= uint64(k.proto)
+	return h * 0x94d049bb133111eb
+}
+
+// lookup returns the number of key k, adding it with a new counter
+// started at r's times when it is new.
+func (t *Table) lookup(k key, r *flow.Record) uint32 {
+	h := k.hash()
+	tag := h >> 32 << 32
+	mask := len(t.slots) - 1
+	pos := int(h >> t.shift)
+	for {
+		s := t.slots[pos]
+		if s == 0 {
+			break
+		}
+		if s&^(1<<32-1) == tag {
+			if i := uint32(s) - 1; t.row(i).k == k {
+				return i
+			}
+		}
+		pos = (pos + 1) & mask
+	}
+	i := uint32(t.n)
+	if t.n>>rowBits == len(t.rows) {
+		t.rows = append(t.rows, make([]row, rowChunk))
+	}
+	*t.row(i) = row{k, counter{first: r.First, last: r.Last}}
+	t.n++
+	t.slots[pos] = tag | uint64(i+1)
+	if 2*t.n > len(t.slots) {
+		t.grow()
+	}
+	return i
+}
+
+// grow doubles the index; the top bits of the hash a slot keeps give its
+// place in the larger one.
+func (t *Table) grow() {
+	slots := make([]uint64, 2*len(t.slots))
+	t.shift--
+	mask := len(slots) - 1
+	for _, s := range t.slots {
+		if s == 0 {
+			continue
+		}
+		pos := int(s >> t.shift)
+		for slots[pos] != 0 {
+			pos = (pos + 1) & mask
+		}
+		slots[pos] = s
+	}
+	t.slots = slots
 }
 
 // Len returns the number of distinct keys counted so far.
-func (t *Table) Len() int { return len(t.keys) }
+func (t *Table) Len() int { return t.n }
 
 // Add counts r under each of its element's keys; ip, port and the other
 // two-key elements count a flow twice, also when both keys are equal, as
@@ -48,15 +128,7 @@ func (t *Table) Add(r *flow.Record) {
 	flows := r.AggrFlows()
 	for _, kf := range t.spec.Element.keys {
 		hi, lo := kf(r)
-		k := key{hi, lo, proto}
-		i, ok := t.index[k]
-		if !ok {
-			i = uint32(len(t.keys))
-			t.index[k] = i
-			t.keys = append(t.keys, k)
-			t.cnt = append(t.cnt, counter{first: r.First, last: r.Last})
-		}
-		c := &t.cnt[i]
+		c := &t.row(t.lookup(key{hi, lo, proto}, r)).c
 		c.flows += flows
 		c.inPackets += r.InPackets
 		c.inBytes += r.InBytes
@@ -103,9 +175,9 @@ func rank(rows []ranked, asc bool, topN int) []ranked {
 // 0) among those within the limits, which are tested on the order's
 // counters.
 func (t *Table) Top(o Order, topN int, packets, bytes Limit) *output.StatBlock {
-	rows := make([]ranked, 0, len(t.cnt))
-	for i := range t.cnt {
-		c := &t.cnt[i]
+	rows := make([]ranked, 0, t.n)
+	for i := 0; i < t.n; i++ {
+		c := &t.row(uint32(i)).c
 		if !bytes.keep(bytesOf(c, o.Dir)) || !packets.keep(packetsOf(c, o.Dir)) {
 			continue
 		}
@@ -122,7 +194,7 @@ func (t *Table) Top(o Order, topN int, packets, bytes Limit) *output.StatBlock {
 		Rows:       make([]output.StatRow, len(rows)),
 	}
 	for i, r := range rows {
-		k, c := t.keys[r.idx], &t.cnt[r.idx]
+		k, c := t.row(r.idx).k, &t.row(r.idx).c
 		blk.Rows[i] = output.StatRow{
 			Hi: k.hi, Lo: k.lo, Proto: k.proto,
 			Flows: c.flows, InPackets: c.inPackets, InBytes: c.inBytes,

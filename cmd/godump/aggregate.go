@@ -97,8 +97,17 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 		plain []flow.Record
 		w     *writeSink
 	)
-	if o.aggr.spec != nil {
+	switch {
+	case o.aggr.spec != nil && o.wfile != "":
 		table = aggregate.New(o.aggr.spec)
+	case o.aggr.spec != nil:
+		table = aggregate.NewPrinting(o.aggr.spec)
+		// An -A listing prints little of each flow, so the reader
+		// decodes only what the table and the summary read. A filter,
+		// once there is one, will need the elements it tests as well.
+		if o.order == nil {
+			s.elements = o.aggr.spec.PrintReads() | output.SummaryElements
+		}
 	}
 	if o.wfile != "" {
 		w = &writeSink{o: o}
@@ -122,6 +131,9 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 		return writeFailed(stderr, err)
 	}
 
+	if table != nil && o.order == nil {
+		return streamAggregated(o, s, table, w, pr, start, stdout, stderr)
+	}
 	var recs []flow.Record
 	switch {
 	case table == nil:
@@ -193,4 +205,63 @@ func writeAll(w *writeSink, s *scan, recs []*flow.Record) error {
 		}
 	}
 	return w.close()
+}
+
+// streamAggregated prints or writes an aggregation table without -O: in
+// the table's order, each record built in turn into one Record, so no
+// second copy of the table is made. -o null prints nothing, so nothing
+// is built.
+func streamAggregated(o *options, s *scan, table *aggregate.Table, w *writeSink, pr output.Printer, start time.Time, stdout, stderr io.Writer) int {
+	var rec flow.Record
+	if w != nil {
+		if s.opened > 0 {
+			if err := w.open(s); err != nil {
+				fmt.Fprintf(stderr, "godump: %v\n", err)
+				return exitFailure
+			}
+		}
+		if w.w != nil {
+			for _, i := range table.Order() {
+				table.WriteRecord(i, &rec)
+				addStat(&w.stat, &rec)
+				if err := w.w.WriteFlow(&rec); err != nil {
+					fmt.Fprintf(stderr, "godump: %v\n", err)
+					return exitFailure
+				}
+			}
+		}
+		if err := w.close(); err != nil {
+			fmt.Fprintf(stderr, "godump: %v\n", err)
+			return exitFailure
+		}
+		if s.sum.Passed == 0 {
+			fmt.Fprintln(stdout, "No matching flows")
+		}
+		return s.exitCode()
+	}
+	if output.ReadsRecords(pr) {
+		order := table.Order()
+		if o.topN > 0 && uint64(len(order)) > o.topN {
+			order = order[:o.topN]
+		}
+		cp, counted := pr.(output.CountedPrinter)
+		for _, i := range order {
+			table.Record(i, &rec)
+			var err error
+			if counted {
+				err = cp.PrintCounted(&rec, 0)
+			} else {
+				err = pr.Print(&rec)
+			}
+			if err != nil {
+				return writeFailed(stderr, err)
+			}
+		}
+	}
+	s.sum.Wall = time.Since(start)
+	s.sum.User, s.sum.Sys = cpuTimes()
+	if err := pr.End(&s.sum); err != nil {
+		return writeFailed(stderr, err)
+	}
+	return s.exitCode()
 }

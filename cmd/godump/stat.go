@@ -164,9 +164,21 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 	}
 	var records *aggregate.Table
 	if st.record {
-		records = aggregate.New(recordSpec(o))
+		records = aggregate.NewPrinting(recordSpec(o))
 	}
-	s := &scan{o: o, stderr: stderr}
+	// Counting a flow costs more than decompressing it, so one worker
+	// keeps ahead of the counting, and each further one would only hold
+	// another block in memory.
+	s := &scan{o: o, stderr: stderr, workers: 1}
+	if !st.record {
+		// Only the element values, the counters and the summary are
+		// read, so the reader decodes only their elements. A filter,
+		// once there is one, will need the elements it tests as well.
+		s.elements = output.SummaryElements
+		for _, spec := range st.elements {
+			s.elements |= spec.Reads()
+		}
+	}
 	err = s.run(files, func(kind flowfile.Kind, r *flowfile.Reader) error {
 		if kind != flowfile.KindFlow {
 			return nil
