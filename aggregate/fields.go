@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/internal/cnum"
 )
 
 // fieldID names one -A key field. The constants follow nfdump 1.7.1's
@@ -193,7 +194,7 @@ func ParseFields(list string) (*Spec, error) {
 		if i := strings.IndexByte(tok, '/'); i >= 0 {
 			hasBits = true
 			name = tok[:i]
-			bits := atoi(tok[i+1:])
+			bits := cnum.Atoi(tok[i+1:])
 			switch {
 			case strings.HasSuffix(name, "4"):
 				if bits < 1 || bits > 32 {
@@ -267,28 +268,6 @@ func lookupField(name string) (fieldID, bool) {
 		}
 	}
 	return 0, false
-}
-
-// atoi reads a number as C's atoi does: leading blanks and a sign, then
-// the digits up to the first other character; no digits is 0.
-func atoi(s string) int64 {
-	s = strings.TrimLeft(s, " \t\n\v\f\r")
-	neg := false
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	var n int64
-	for _, c := range []byte(s) {
-		if c < '0' || c > '9' || n > 1<<40 {
-			break
-		}
-		n = n*10 + int64(c-'0')
-	}
-	if neg {
-		n = -n
-	}
-	return n
 }
 
 // Format returns the output format nfdump chooses for the spec when no -o

@@ -1,6 +1,10 @@
 package stats
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/nfgo/nftools/internal/cnum"
+)
 
 // Limit is a -l (packets) or -L (bytes) limit for element statistics: rows
 // whose count is not above Value (or, with Less, not below it) are left
@@ -58,28 +62,6 @@ func ParseLimit(s string) (Limit, error) {
 			return l, &LimitError{Msg: fmt.Sprintf("Can't understand '%c' in '%s'", c, s)}
 		}
 	}
-	l.Value = uint64(atol(digits)) * scale
+	l.Value = uint64(cnum.Atoi(digits)) * scale
 	return l, nil
-}
-
-// atol reads a number as C's atol does: blanks and a sign, then the digits
-// up to the first other character.
-func atol(s string) int64 {
-	i := 0
-	for i < len(s) && (s[i] == ' ' || s[i] >= '\t' && s[i] <= '\r') {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	var n int64
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		n = n*10 + int64(s[i]-'0')
-	}
-	if neg {
-		n = -n
-	}
-	return n
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nfgo/nftools/aggregate"
 	"github.com/nfgo/nftools/flowfile"
+	"github.com/nfgo/nftools/internal/cnum"
 	"github.com/nfgo/nftools/timewindow"
 )
 
@@ -129,8 +130,8 @@ func parseOptions(c *cli.Context, stderr io.Writer) (*options, error) {
 	}
 
 	if c.IsSet("n") {
-		n, ok := atoi(c.String("n"))
-		if !ok {
+		n := cnum.Atoi(c.String("n"))
+		if n < 0 {
 			return nil, fail(stderr, exitFailure, "TopnN number %d out of range", n)
 		}
 		o.topN, o.topNSet = uint64(n), true
@@ -187,26 +188,4 @@ func stripComments(s string) string {
 		b.WriteByte(' ')
 	}
 	return b.String()
-}
-
-// atoi reads a number as C's atoi does, which is how nfdump reads -n:
-// leading blanks and a sign, then the digits up to the first other
-// character; no digits is 0. ok is false for a negative number.
-func atoi(s string) (n int64, ok bool) {
-	s = strings.TrimLeft(s, " \t\n\v\f\r")
-	neg := false
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	for _, c := range []byte(s) {
-		if c < '0' || c > '9' || n > 1<<40 {
-			break
-		}
-		n = n*10 + int64(c-'0')
-	}
-	if neg {
-		n = -n
-	}
-	return n, n >= 0
 }

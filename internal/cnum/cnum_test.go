@@ -17,6 +17,8 @@ func TestAtoi(t *testing.T) {
 		{"- 3", 0},
 		{"12 34", 12},
 		{"007", 7},
+		{"50000000000000", 50000000000000}, // a byte limit of 50 TB
+		{"999999999999999999", 999999999999999999}, // 18 digits
 	} {
 		if got := Atoi(tc.in); got != tc.want {
 			t.Errorf("Atoi(%q) = %d, want %d", tc.in, got, tc.want)
@@ -25,15 +27,15 @@ func TestAtoi(t *testing.T) {
 }
 
 // TestAtoiStopsBeforeOverflow: C leaves a number too large for its type
-// undefined; Atoi stops adding digits past 2^40 and never wraps.
+// undefined; Atoi stops adding digits at 10^17 and never wraps.
 func TestAtoiStopsBeforeOverflow(t *testing.T) {
 	for _, s := range []string{"99999999999999999999999", "-99999999999999999999999"} {
 		got := Atoi(s)
 		if got < 0 {
 			got = -got
 		}
-		if got <= 1<<40 || got > 1<<44 {
-			t.Errorf("Atoi(%q) = %d, want a magnitude just past 2^40", s, Atoi(s))
+		if got < 1e17 {
+			t.Errorf("Atoi(%q) = %d, want at least 18 digits, not a wrapped value", s, Atoi(s))
 		}
 	}
 }
