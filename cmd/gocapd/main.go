@@ -26,6 +26,7 @@ import (
 	"github.com/nfgo/nftools/internal/daemon"
 	"github.com/nfgo/nftools/internal/getopt"
 	"github.com/nfgo/nftools/internal/version"
+	"github.com/nfgo/nftools/nfconf"
 	"github.com/nfgo/nftools/output"
 )
 
@@ -228,7 +229,7 @@ func parseOptions(c *cli.Context, notes *[]string) (*options, error) {
 	// nfcapd checks these files while it reads its options, before
 	// anything else.
 	if c.IsSet("C") {
-		if err := collector.CheckConfigFlag(c.String("C")); err != nil {
+		if err := nfconf.CheckFlag(c.String("C")); err != nil {
 			return nil, err
 		}
 	}
@@ -408,7 +409,7 @@ func parseOptions(c *cli.Context, notes *[]string) (*options, error) {
 		}
 		cfg.Sources = append(cfg.Sources, collector.Source{Ident: ident, Dir: d})
 	}
-	exps, err := collector.ConfigExporters(c.String("C"), configPaths())
+	exps, err := nfconf.Exporters(c.String("C"), configPaths())
 	if err != nil {
 		return nil, err
 	}
@@ -484,13 +485,13 @@ func parseRepeater(s string) (netip.AddrPort, error) {
 
 // configPaths says where the config file is looked for without -C; tests
 // replace it.
-var configPaths = collector.DefaultConfigPaths
+var configPaths = nfconf.DefaultPaths
 
 // configSource checks an exporter of the config file as nfcapd 1.7.1 adds
 // it, in its order: no mixing with -w or -M (sources for any exporter),
 // an IPv6 address when it has a colon and IPv4 otherwise, an ident without
 // spaces, an existing directory.
-func configSource(cfg *collector.Config, e collector.ConfigExporter) (collector.Source, error) {
+func configSource(cfg *collector.Config, e nfconf.Exporter) (collector.Source, error) {
 	mixed := cfg.DynamicDir != ""
 	for _, s := range cfg.Sources {
 		mixed = mixed || !s.Addr.IsValid()

@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/nfgo/nftools/collector"
 	"github.com/nfgo/nftools/internal/mancheck"
 	"github.com/nfgo/nftools/internal/version"
+	"github.com/nfgo/nftools/nfconf"
 )
 
 const manPage = "../../man/gocapd.1"
@@ -123,36 +123,36 @@ func TestConfigFile(t *testing.T) {
 
 	tests := []struct {
 		name  string
-		paths collector.ConfigPaths
+		paths nfconf.Paths
 		args  []string
 		want  string
 	}{
-		{"none ignores NFCONF", collector.ConfigPaths{Env: dir + "/nope"}, []string{"-C", "none"},
+		{"none ignores NFCONF", nfconf.Paths{Env: dir + "/nope"}, []string{"-C", "none"},
 			"gocapd: ERROR, No source configurations found\n"},
-		{"NFCONF must exist", collector.ConfigPaths{Env: dir + "/nope"}, nil,
+		{"NFCONF must exist", nfconf.Paths{Env: dir + "/nope"}, nil,
 			"gocapd: path does not exist: " + dir + "/nope\n"},
-		{"-C beats NFCONF", collector.ConfigPaths{Env: dir + "/nope"}, []string{"-C", empty},
+		{"-C beats NFCONF", nfconf.Paths{Env: dir + "/nope"}, []string{"-C", empty},
 			"gocapd: ERROR, No source configurations found\n"},
-		{"default read when the probe exists", collector.ConfigPaths{Default: dir + "/nope", Probe: probe}, nil,
+		{"default read when the probe exists", nfconf.Paths{Default: dir + "/nope", Probe: probe}, nil,
 			"gocapd: path does not exist: " + dir + "/nope\n"},
-		{"default skipped without the probe", collector.ConfigPaths{Default: good, Probe: dir + "/nope"}, nil,
+		{"default skipped without the probe", nfconf.Paths{Default: good, Probe: dir + "/nope"}, nil,
 			"gocapd: ERROR, No source configurations found\n"},
-		{"parse error", collector.ConfigPaths{}, []string{"-C", write("bad.conf", "[nfcapd]\nexporter.a [\"127.0.0.1\", \"/\"]\n")},
+		{"parse error", nfconf.Paths{}, []string{"-C", write("bad.conf", "[nfcapd]\nexporter.a [\"127.0.0.1\", \"/\"]\n")},
 			"gocapd: Failed to parse config file " + dir + "/bad.conf: line 2: missing =\n"},
-		{"not with -w", collector.ConfigPaths{}, []string{"-C", good, "-w", dir},
+		{"not with -w", nfconf.Paths{}, []string{"-C", good, "-w", dir},
 			"gocapd: Can not mix IP specific and any IP sources\nFailed to add exporter from config file\n"},
-		{"not with -M", collector.ConfigPaths{}, []string{"-C", good, "-M", dir},
+		{"not with -M", nfconf.Paths{}, []string{"-C", good, "-M", dir},
 			"gocapd: Can not mix IP specific and any IP sources\nFailed to add exporter from config file\n"},
-		{"bad IP", collector.ConfigPaths{}, []string{"-C", write("ip.conf", "[nfcapd]\nexporter.a = [\"1.2.3\", \"/\"]\n")},
+		{"bad IP", nfconf.Paths{}, []string{"-C", write("ip.conf", "[nfcapd]\nexporter.a = [\"1.2.3\", \"/\"]\n")},
 			"gocapd: Unparsable IP address: 1.2.3\nFailed to add exporter from config file\n"},
-		{"space in ident", collector.ConfigPaths{}, []string{"-C", write("sp.conf", "[nfcapd]\nexporter.\"a b\" = [\"::1\", \"/\"]\n")},
+		{"space in ident", nfconf.Paths{}, []string{"-C", write("sp.conf", "[nfcapd]\nexporter.\"a b\" = [\"::1\", \"/\"]\n")},
 			"gocapd: spaces not allowed in ident string: a b\nFailed to add exporter from config file\n"},
-		{"missing dir", collector.ConfigPaths{}, []string{"-C", write("dir.conf", "[nfcapd]\nexporter.a = [\"::1\", \""+dir+"/x\"]\n")},
+		{"missing dir", nfconf.Paths{}, []string{"-C", write("dir.conf", "[nfcapd]\nexporter.a = [\"::1\", \""+dir+"/x\"]\n")},
 			"gocapd: path does not exist: " + dir + "/x\nFailed to add exporter from config file\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			configPaths = func() collector.ConfigPaths { return tt.paths }
+			configPaths = func() nfconf.Paths { return tt.paths }
 			code, stdout, stderr := runArgs(tt.args...)
 			assert.Equal(t, 1, code)
 			assert.Empty(t, stdout)

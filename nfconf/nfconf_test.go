@@ -1,4 +1,4 @@
-package collector
+package nfconf
 
 import (
 	"os"
@@ -14,20 +14,20 @@ import (
 func TestConfigExporters(t *testing.T) {
 	tests := []struct {
 		name, text string
-		want       []ConfigExporter
+		want       []Exporter
 		err        string
 	}{
 		{"two exporters", "[nfcapd]\nexporter.up = [\"192.0.2.1\", \"/a\"]\nexporter.peer = [\"192.0.2.2\", \"/b\"]\n",
-			[]ConfigExporter{{"up", "192.0.2.1", "/a"}, {"peer", "192.0.2.2", "/b"}}, ""},
+			[]Exporter{{"up", "192.0.2.1", "/a"}, {"peer", "192.0.2.2", "/b"}}, ""},
 		{"nfdump's section is ignored", "[nfdump]\nfmt.x = \"%ts\"\ngeodb.path = \"/x\"\n", nil, ""},
 		{"only exporter entries count", "[nfcapd]\nmaxworkers = 4\n", nil, ""},
 		{"sub table, literal strings, multi-line array, comments",
-			"[nfcapd.exporter] # c\nb = [ '::1' ,\n  \"/b\", ]\n", []ConfigExporter{{"b", "::1", "/b"}}, ""},
-		{"escapes", "[nfcapd]\nexporter.e = [\"10.0.0.1\", \"/t\\u0061b\"]\n", []ConfigExporter{{"e", "10.0.0.1", "/tab"}}, ""},
-		{"quoted key", "[nfcapd]\nexporter.\"a b\" = [\"::1\", \"/\"]\n", []ConfigExporter{{"a b", "::1", "/"}}, ""},
-		{"extra elements ignored", "[nfcapd]\nexporter.b = [\"1.2.3.4\", \"/b\", \"x\"]\n", []ConfigExporter{{"b", "1.2.3.4", "/b"}}, ""},
+			"[nfcapd.exporter] # c\nb = [ '::1' ,\n  \"/b\", ]\n", []Exporter{{"b", "::1", "/b"}}, ""},
+		{"escapes", "[nfcapd]\nexporter.e = [\"10.0.0.1\", \"/t\\u0061b\"]\n", []Exporter{{"e", "10.0.0.1", "/tab"}}, ""},
+		{"quoted key", "[nfcapd]\nexporter.\"a b\" = [\"::1\", \"/\"]\n", []Exporter{{"a b", "::1", "/"}}, ""},
+		{"extra elements ignored", "[nfcapd]\nexporter.b = [\"1.2.3.4\", \"/b\", \"x\"]\n", []Exporter{{"b", "1.2.3.4", "/b"}}, ""},
 		{"stops at a short array", "[nfcapd]\nexporter.b = [\"1.2.3.4\", \"/b\"]\nexporter.a = [\"1.2.3.5\"]\nexporter.c = [\"1.2.3.6\", \"/c\"]\n",
-			[]ConfigExporter{{"b", "1.2.3.4", "/b"}}, ""},
+			[]Exporter{{"b", "1.2.3.4", "/b"}}, ""},
 		{"a plain value hides all", "[nfcapd]\nexporter.b = [\"1.2.3.4\", \"/b\"]\nexporter.a = \"1.2.3.5\"\n", nil, ""},
 		{"numbers are no strings", "[nfcapd]\nexporter.b = [1, 2]\n", nil, ""},
 		{"other values parse", "a = 1979-05-27T07:32:00Z\nb = 3.14\nc = true\nd = [1, [2], {x = 1}]\ne = { f = 'g' }\n", nil, ""},
@@ -54,7 +54,7 @@ func TestConfigExporters(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			file := filepath.Join(dir, "nfdump.conf")
 			require.NoError(t, os.WriteFile(file, []byte(tt.text), 0o644))
-			got, err := ConfigExporters(file, ConfigPaths{})
+			got, err := Exporters(file, Paths{})
 			if tt.err != "" {
 				assert.EqualError(t, err, "Failed to parse config file "+file+": "+tt.err)
 				return
@@ -72,26 +72,26 @@ func TestConfigLookup(t *testing.T) {
 	conf := filepath.Join(dir, "nfdump.conf")
 	require.NoError(t, os.WriteFile(conf, []byte("[nfcapd]\nexporter.x = [\"::1\", \"/\"]\n"), 0o644))
 	missing := filepath.Join(dir, "missing")
-	x := []ConfigExporter{{"x", "::1", "/"}}
+	x := []Exporter{{"x", "::1", "/"}}
 	tests := []struct {
 		name  string
 		flag  string
-		paths ConfigPaths
-		want  []ConfigExporter
+		paths Paths
+		want  []Exporter
 		err   string
 	}{
-		{"none reads nothing", NoConfig, ConfigPaths{Env: missing}, nil, ""},
-		{"-C first", conf, ConfigPaths{Env: missing}, x, ""},
-		{"then NFCONF", "", ConfigPaths{Env: conf, Probe: missing}, x, ""},
-		{"NFCONF must exist", "", ConfigPaths{Env: missing}, nil, "path does not exist: " + missing},
-		{"-C must be a file", dir, ConfigPaths{}, nil, "not a regular file: " + dir},
-		{"default when the probe exists", "", ConfigPaths{Default: conf, Probe: conf}, x, ""},
-		{"default must exist then", "", ConfigPaths{Default: missing, Probe: conf}, nil, "path does not exist: " + missing},
-		{"no default without the probe", "", ConfigPaths{Default: conf, Probe: missing}, nil, ""},
+		{"none reads nothing", None, Paths{Env: missing}, nil, ""},
+		{"-C first", conf, Paths{Env: missing}, x, ""},
+		{"then NFCONF", "", Paths{Env: conf, Probe: missing}, x, ""},
+		{"NFCONF must exist", "", Paths{Env: missing}, nil, "path does not exist: " + missing},
+		{"-C must be a file", dir, Paths{}, nil, "not a regular file: " + dir},
+		{"default when the probe exists", "", Paths{Default: conf, Probe: conf}, x, ""},
+		{"default must exist then", "", Paths{Default: missing, Probe: conf}, nil, "path does not exist: " + missing},
+		{"no default without the probe", "", Paths{Default: conf, Probe: missing}, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ConfigExporters(tt.flag, tt.paths)
+			got, err := Exporters(tt.flag, tt.paths)
 			if tt.err != "" {
 				assert.EqualError(t, err, tt.err)
 				return

@@ -1,133 +1,18 @@
-package collector
+package nfconf
 
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 )
 
-// nfcapd 1.7.1 reads an optional TOML file (-C) and takes from it only the
-// table [nfcapd], and of that only exporter.<ident> = ["ip", "dir"]: one
-// flow source per entry, like -n ident,ip,dir. The file is shared with
-// nfdump ([nfdump] fmt.* and geodb.path), so everything else must parse
-// but is ignored.
-//
 // nfdump parses the file with tomlc99. The parser below is ours and
 // covers what that parser accepts, with its error texts for the mistakes
 // one makes in a hand-written file, so that gocapd accepts and refuses the
 // same files with the same line numbers. Values are kept raw, as tomlc99
 // keeps them, and converted only where an exporter is read.
-
-// ConfigPaths says where the config file is looked for when -C is not
-// given.
-type ConfigPaths struct {
-	// Env is the value of the NFCONF environment variable: the file to
-	// read when set.
-	Env string
-	// Default is the file read otherwise, but only when Probe exists:
-	// Debian's nfcapd 1.7.1 was built for /etc but still tests the
-	// compiled-in /usr/local/etc/nfdump.conf before it reads
-	// /etc/nfdump.conf, and gocapd reads the files nfcapd reads.
-	Default, Probe string
-}
-
-// DefaultConfigPaths are nfcapd 1.7.1's as Debian builds it.
-func DefaultConfigPaths() ConfigPaths {
-	return ConfigPaths{Env: os.Getenv("NFCONF"), Default: "/etc/nfdump.conf", Probe: "/usr/local/etc/nfdump.conf"}
-}
-
-// NoConfig is the -C value that reads no config file at all.
-const NoConfig = "none"
-
-// CheckConfigFlag checks -C file as nfcapd does while it reads its
-// options: the file must exist and be a regular file, unless it is
-// "none".
-func CheckConfigFlag(file string) error {
-	if file == NoConfig {
-		return nil
-	}
-	return checkRegular(file)
-}
-
-func checkRegular(file string) error {
-	fi, err := os.Stat(file)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("path does not exist: %s", file)
-	case err != nil:
-		return fmt.Errorf("stat(%s) error: %v", file, err)
-	case !fi.Mode().IsRegular():
-		return fmt.Errorf("not a regular file: %s", file)
-	}
-	return nil
-}
-
-// ConfigExporter is one exporter.<ident> = ["ip", "dir"] entry, as
-// written.
-type ConfigExporter struct {
-	Ident, IP, Dir string
-}
-
-// ConfigExporters finds the config file the way nfcapd 1.7.1 does (-C
-// file, "none" for no file, else NFCONF, else the default) and returns its
-// exporters in the order nfcapd adds them. A missing default file is no
-// error; a named file that is missing or does not parse is.
-//
-// Like nfcapd, it stops silently at the first entry that is not an array
-// of two strings (more elements are ignored); and since nfcapd lists a
-// table's plain values before its arrays, an entry such as
-// exporter.x = "ip" hides every exporter of the file.
-func ConfigExporters(flag string, paths ConfigPaths) ([]ConfigExporter, error) {
-	file := flag
-	switch {
-	case flag == NoConfig:
-		return nil, nil
-	case file == "" && paths.Env != "":
-		file = paths.Env
-	case file == "":
-		if _, err := os.Stat(paths.Probe); err != nil {
-			return nil, nil
-		}
-		file = paths.Default
-	}
-	if err := checkRegular(file); err != nil {
-		return nil, err
-	}
-	text, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	root, err := parseTOML(text)
-	if err != nil {
-		return nil, fmt.Errorf("Failed to parse config file %s: %v", file, err)
-	}
-	section := root.table("nfcapd")
-	if section == nil {
-		return nil, nil
-	}
-	list := section.table("exporter")
-	if list == nil {
-		return nil, nil
-	}
-	var out []ConfigExporter
-	for _, key := range list.keys() {
-		arr := list.array(key)
-		if arr == nil || len(arr.items) < 2 {
-			break
-		}
-		ip, ok1 := arr.items[0].str()
-		dir, ok2 := arr.items[1].str()
-		if !ok1 || !ok2 {
-			break
-		}
-		out = append(out, ConfigExporter{Ident: key, IP: ip, Dir: dir})
-	}
-	return out, nil
-}
 
 // tomlTable keeps its plain values, arrays and tables apart, each in the
 // order of the file, because that is the order in which tomlc99 lists a
