@@ -31,6 +31,7 @@ import (
 
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/flowfile"
+	"github.com/nfgo/nftools/internal/pcapudp"
 	"github.com/nfgo/nftools/netflow"
 )
 
@@ -110,7 +111,7 @@ type Counters struct {
 type Collector struct {
 	cfg  Config
 	conn *net.UDPConn
-	pcap *PcapReader // -f: datagrams from a capture file instead of conn
+	pcap *pcapudp.Reader // -f: datagrams from a capture file instead of conn
 	rep  *net.UDPConn
 
 	full chan *chunk // from the receive loop to the worker

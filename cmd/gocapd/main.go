@@ -25,6 +25,7 @@ import (
 	"github.com/nfgo/nftools/internal/cnum"
 	"github.com/nfgo/nftools/internal/daemon"
 	"github.com/nfgo/nftools/internal/getopt"
+	"github.com/nfgo/nftools/internal/pcapudp"
 	"github.com/nfgo/nftools/internal/version"
 	"github.com/nfgo/nftools/nfconf"
 	"github.com/nfgo/nftools/output"
@@ -93,7 +94,7 @@ func action(c *cli.Context, stdout, stderr io.Writer) error {
 	}
 	err = serve(o, log)
 	daemon.Ready(err)
-	var pcapErr *collector.PcapError
+	var pcapErr *pcapudp.Error
 	if errors.As(err, &pcapErr) {
 		// nfcapd's status for a capture file it cannot read.
 		log.Errorf("%v", err)
@@ -115,7 +116,7 @@ func serve(o *options, log *daemon.Logger) error {
 		log.Infof("Verbose log level: %d", o.cfg.Verbose)
 	}
 	var conn *net.UDPConn
-	var pcap *collector.PcapReader
+	var pcap *pcapudp.Reader
 	closeInput := func() {
 		if conn != nil {
 			conn.Close()
@@ -128,7 +129,7 @@ func serve(o *options, log *daemon.Logger) error {
 		// nfcapd opens no socket with -f.
 		log.Infof("Setup pcap reader")
 		var err error
-		if pcap, err = collector.OpenPcap(o.pcapFile); err != nil {
+		if pcap, err = pcapudp.Open(o.pcapFile); err != nil {
 			return err
 		}
 		pcap.Notef = log.Infof

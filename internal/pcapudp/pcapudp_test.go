@@ -1,4 +1,4 @@
-package collector
+package pcapudp
 
 import (
 	"encoding/binary"
@@ -114,7 +114,7 @@ func TestPcapReader(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			file := filepath.Join(dir, "f")
 			require.NoError(t, os.WriteFile(file, tt.data, 0o644))
-			p, err := OpenPcap(file)
+			p, err := Open(file)
 			require.NoError(t, err)
 			defer p.Close()
 			var notes []string
@@ -150,8 +150,8 @@ func TestPcapReaderErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			file := filepath.Join(dir, "f")
 			require.NoError(t, os.WriteFile(file, tt.data, 0o644))
-			_, err := OpenPcap(file)
-			var pe *PcapError
+			_, err := Open(file)
+			var pe *Error
 			require.ErrorAs(t, err, &pe)
 			assert.EqualError(t, err, tt.err)
 		})
@@ -162,7 +162,7 @@ func TestPcapReaderErrors(t *testing.T) {
 	data := pcapFile(binary.LittleEndian, 1, [][]byte{udpFrame([]byte("x"), [4]byte{10, 0, 0, 1}, false, false), udpFrame([]byte("y"), [4]byte{10, 0, 0, 1}, false, false)}, nil)
 	file := filepath.Join(dir, "cut")
 	require.NoError(t, os.WriteFile(file, data[:len(data)-5], 0o644))
-	p, err := OpenPcap(file)
+	p, err := Open(file)
 	require.NoError(t, err)
 	defer p.Close()
 	d, from, err := p.Next()
