@@ -74,6 +74,82 @@ type fastOp struct {
 	n      uint8
 	stack  uint8
 	target target
+	kind   fastKind
+}
+
+// fastKind fuses a field's length and target for the fields routers send
+// in every record, so that runFast loads and stores them with one branch
+// instead of a branch on the length and another in setTarget; every other
+// field takes the general way (fastAny).
+type fastKind uint8
+
+const (
+	fastAny fastKind = iota
+	fastSrc4
+	fastDst4
+	fastSrcPort
+	fastDstPort
+	fastProto
+	fastTCPFlags
+	fastSrcTos
+	fastIn2
+	fastOut2
+	fastIn4
+	fastOut4
+	fastPackets4
+	fastBytes4
+	fastPackets8
+	fastBytes8
+	fastFirst8 // IPFIX's millisecond times
+	fastLast8
+	fastStack4 // a 4-byte value kept on the stack only (v9 times, sampler id)
+)
+
+// kindOf returns the fused kind of a fast field, or fastAny.
+func kindOf(n uint8, stack uint8, t target) fastKind {
+	if stack != sNone {
+		if n == 4 && t == tNone {
+			return fastStack4
+		}
+		return fastAny
+	}
+	switch {
+	case n == 4 && t == tSrc4:
+		return fastSrc4
+	case n == 4 && t == tDst4:
+		return fastDst4
+	case n == 2 && t == tSrcPort:
+		return fastSrcPort
+	case n == 2 && t == tDstPort:
+		return fastDstPort
+	case n == 1 && t == tProto:
+		return fastProto
+	case n == 1 && t == tTCPFlags:
+		return fastTCPFlags
+	case n == 1 && t == tSrcTos:
+		return fastSrcTos
+	case n == 2 && t == tInput:
+		return fastIn2
+	case n == 2 && t == tOutput:
+		return fastOut2
+	case n == 4 && t == tInput:
+		return fastIn4
+	case n == 4 && t == tOutput:
+		return fastOut4
+	case n == 4 && t == tInPackets:
+		return fastPackets4
+	case n == 4 && t == tInBytes:
+		return fastBytes4
+	case n == 8 && t == tInPackets:
+		return fastPackets8
+	case n == 8 && t == tInBytes:
+		return fastBytes8
+	case n == 8 && t == tFirst:
+		return fastFirst8
+	case n == 8 && t == tLast:
+		return fastLast8
+	}
+	return fastAny
 }
 
 // compileFast decides whether run may take the fast path for t: every
@@ -95,7 +171,8 @@ func (t *template) compileFast() {
 				return
 			}
 			if f.ie.stack != sNone || f.ie.target != tNone {
-				ops = append(ops, fastOp{off: uint16(off), n: uint8(n), stack: f.ie.stack, target: f.ie.target})
+				ops = append(ops, fastOp{off: uint16(off), n: uint8(n), stack: f.ie.stack, target: f.ie.target,
+					kind: kindOf(uint8(n), f.ie.stack, f.ie.target)})
 			}
 		}
 		off += n
@@ -112,9 +189,66 @@ func (t *template) runFast(b []byte, r *flow.Record, stack *[numStack]uint64) (i
 		return 0, errShortRecord
 	}
 	b = b[:t.fastLen]
+	be := binary.BigEndian
 	for i := range t.fast {
 		op := &t.fast[i]
 		v := b[op.off:]
+		switch op.kind {
+		case fastSrc4:
+			r.SrcAddr = netip.AddrFrom4([4]byte(v[:4]))
+			continue
+		case fastDst4:
+			r.DstAddr = netip.AddrFrom4([4]byte(v[:4]))
+			continue
+		case fastSrcPort:
+			r.SrcPort = be.Uint16(v)
+			continue
+		case fastDstPort:
+			r.DstPort = be.Uint16(v)
+			continue
+		case fastProto:
+			r.Proto = v[0]
+			continue
+		case fastTCPFlags:
+			r.TCPFlags = v[0]
+			continue
+		case fastSrcTos:
+			r.SrcTos = v[0]
+			continue
+		case fastIn2:
+			r.Input = uint32(be.Uint16(v))
+			continue
+		case fastOut2:
+			r.Output = uint32(be.Uint16(v))
+			continue
+		case fastIn4:
+			r.Input = be.Uint32(v)
+			continue
+		case fastOut4:
+			r.Output = be.Uint32(v)
+			continue
+		case fastPackets4:
+			r.InPackets = uint64(be.Uint32(v))
+			continue
+		case fastBytes4:
+			r.InBytes = uint64(be.Uint32(v))
+			continue
+		case fastPackets8:
+			r.InPackets = be.Uint64(v)
+			continue
+		case fastBytes8:
+			r.InBytes = be.Uint64(v)
+			continue
+		case fastStack4:
+			stack[op.stack] = uint64(be.Uint32(v))
+			continue
+		case fastFirst8:
+			r.First = be.Uint64(v)
+			continue
+		case fastLast8:
+			r.Last = be.Uint64(v)
+			continue
+		}
 		var lo, hi uint64
 		switch op.n {
 		case 1:
