@@ -20,7 +20,21 @@ const (
 	KindExporter                     // exporter info: Reader.Exporter
 	KindExporterStat                 // exporter statistics: Reader.ExporterStats
 	KindSampler                      // sampler: Reader.Sampler
+	KindBlock                        // a block's visited flows: Reader.Block (ReadOptions.Visit)
 )
+
+// BlockVisitor sees the flow records of one data block in a reader's
+// worker (see ReadOptions.Visit): a caller counts there what it would
+// count from Reader.Flow, and merges the per-block results in file order
+// when Next hands the visitor out.
+type BlockVisitor interface {
+	// Reset readies the visitor for a new block; it runs in a worker.
+	Reset()
+	// Flow is called in a worker for each good flow record of the block,
+	// in file order. The Record belongs to the worker, which decodes the
+	// next flow over it.
+	Flow(r *flow.Record)
+}
 
 // Skipped counts what a reader passed over without failing: elements and
 // records this package does not model, and blocks of types nfdump does not
@@ -55,6 +69,22 @@ type ReadOptions struct {
 	// has the sums of the blocks Next went through; a damaged record ends
 	// reading after the flows before it were counted, as without Tally.
 	Tally bool
+	// Visit makes the workers hand each flow record, as they decode it,
+	// to a BlockVisitor of its block instead of the reader handing the
+	// flows out, and implies Tally. Next returns KindBlock once for each
+	// data block with good flow records, in file order, with Reader.Block
+	// the block's visitor, which stays the caller's until the next call to
+	// Next; the block's exporter, exporter stat and sampler records come
+	// after it. A damaged record ends reading, as without Visit, after
+	// the block of the flows before it. The reader calls Visit (on the
+	// goroutine that calls Next) for each block buffer it uses, a few per
+	// reader; Elements then selects what the workers decode, with at
+	// least the elements Tally reads.
+	Visit func() BlockVisitor
+	// Release, if set, gets back every visitor Visit made when the reader
+	// closes (on the goroutine that calls Close), so that a caller can
+	// reuse them with the next file.
+	Release func(BlockVisitor)
 }
 
 // Tally sums flow records the way nfdump's summary line counts them.
@@ -134,8 +164,10 @@ type Reader struct {
 	opts      ReadOptions
 	started   bool          // the block pipeline runs from the first Next on
 	want      flow.Elements // the elements decodeV3 decodes
-	tallying  bool          // ReadOptions.Tally
+	tallying  bool          // ReadOptions.Tally or ReadOptions.Visit
 	tally     Tally
+	tallyWant flow.Elements // the elements the workers decode for Tally and Visit
+	block     BlockVisitor  // the visitor Next handed out (KindBlock)
 }
 
 // readJob is one block on its way from the disk to the consumer.
@@ -156,6 +188,9 @@ type readJob struct {
 	good     uint32 // records before the first damaged one
 	recErr   error  // the damaged record's error
 	other    bool   // the good records include other than flows
+	// With ReadOptions.Visit, the block's visitor; it belongs to the
+	// reader that set it, from start to Close.
+	visitor BlockVisitor
 }
 
 // tallyScratch holds what a worker decodes records into while it counts a
@@ -220,7 +255,11 @@ func NewReader(src io.ReaderAt, size int64, name string, opts ReadOptions) (*Rea
 	if r.want == 0 {
 		r.want = allElements
 	}
-	r.tallying = opts.Tally
+	r.tallying = opts.Tally || opts.Visit != nil
+	r.tallyWant = tallyElements
+	if opts.Visit != nil {
+		r.tallyWant |= r.want
+	}
 	return r, nil
 }
 
@@ -269,8 +308,12 @@ func (r *Reader) ExporterStats() []flow.ExporterStat { return r.stats }
 // Sampler returns the current sampler record.
 func (r *Reader) Sampler() *flow.Sampler { return &r.smp }
 
+// Block returns the visitor of the current block (valid when Kind is
+// KindBlock, until the next call to Next).
+func (r *Reader) Block() BlockVisitor { return r.block }
+
 // Tally returns the sums of the flow records counted so far, with
-// ReadOptions.Tally.
+// ReadOptions.Tally or ReadOptions.Visit.
 func (r *Reader) Tally() Tally { return r.tally }
 
 // Err returns the error that ended reading, if any. Records delivered
@@ -400,6 +443,9 @@ func (r *Reader) start(opts ReadOptions) {
 	r.quit = make(chan struct{})
 	for i := 0; i < jobs; i++ {
 		j := jobPool.Get().(*readJob)
+		if opts.Visit != nil {
+			j.visitor = opts.Visit()
+		}
 		r.jobs = append(r.jobs, j)
 		r.free <- j
 	}
@@ -505,10 +551,15 @@ func (r *Reader) decompress(dec blockDecompressor, decErr error, work <-chan *re
 	}
 }
 
-// tallyBlock counts the flow records of j's payload into j.tally, checking
-// every record as Next would, and notes where the first damaged record is.
+// tallyBlock counts the flow records of j's payload into j.tally, and hands
+// them to j's visitor with ReadOptions.Visit, checking every record as Next
+// would, and notes where the first damaged record is.
 func (r *Reader) tallyBlock(j *readJob, s *tallyScratch) {
 	j.tally, j.elements, j.recErr, j.other = Tally{}, 0, nil, false
+	v := j.visitor
+	if v != nil {
+		v.Reset()
+	}
 	b := j.payload
 	pos := 0
 	for i := uint32(0); i < j.hdr.NumRecords; i++ {
@@ -518,10 +569,13 @@ func (r *Reader) tallyBlock(j *readJob, s *tallyScratch) {
 			switch typ {
 			case recV3:
 				var skipped int
-				skipped, err = decodeV3(rec, &s.rec, tallyElements)
+				skipped, err = decodeV3(rec, &s.rec, r.tallyWant)
 				j.elements += uint64(skipped)
 				if err == nil {
 					j.tally.add(&s.rec)
+					if v != nil {
+						v.Flow(&s.rec)
+					}
 				}
 			case recExporterInfo:
 				j.other = true
@@ -602,6 +656,10 @@ func (r *Reader) Next() bool {
 			r.cur, r.pos, r.left = j, 0, 0
 			if j.other {
 				r.left = j.good
+			}
+			if j.visitor != nil && j.tally.Records > 0 {
+				r.kind, r.block = KindBlock, j.visitor
+				return true
 			}
 		default:
 			r.cur, r.pos, r.left = j, 0, j.hdr.NumRecords
@@ -703,9 +761,15 @@ func (r *Reader) Close() error {
 			default:
 			}
 			j.payload = nil
+			if j.visitor != nil {
+				if r.opts.Release != nil {
+					r.opts.Release(j.visitor)
+				}
+				j.visitor = nil
+			}
 			jobPool.Put(j)
 		}
-		r.jobs, r.cur = nil, nil
+		r.jobs, r.cur, r.block = nil, nil, nil
 	})
 	if r.closer != nil {
 		err := r.closer.Close()

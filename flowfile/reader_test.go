@@ -89,7 +89,8 @@ func readWith(t *testing.T, path string, opts ReadOptions) readResult {
 
 // checkTally reads path with ReadOptions.Tally, with one and two workers,
 // and with only the summary's elements decoded, and checks that each gives
-// what a plain read gives: the same sums, other records, error and counts.
+// what a plain read gives: the same sums, other records, error and counts;
+// then the same for ReadOptions.Visit (checkVisit).
 func checkTally(t *testing.T, path string) {
 	t.Helper()
 	want := readWith(t, path, ReadOptions{})
@@ -97,6 +98,7 @@ func checkTally(t *testing.T, path string) {
 		assert.Equal(t, want, readWith(t, path, ReadOptions{Workers: workers, Tally: true}), "tally, %d workers", workers)
 	}
 	assert.Equal(t, want, readWith(t, path, ReadOptions{Elements: tallyElements}), "summary elements only")
+	checkVisit(t, path, ReadOptions{})
 }
 
 func TestTallyLikeReading(t *testing.T) {

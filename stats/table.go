@@ -66,6 +66,13 @@ func (k key) hash() uint64 {
 // lookup returns the number of key k, adding it with a new counter
 // started at r's times when it is new.
 func (t *Table) lookup(k key, r *flow.Record) uint32 {
+	i, _ := t.find(k, counter{first: r.First, last: r.Last})
+	return i
+}
+
+// find returns the number of key k and whether it was there before; a new
+// key gets counter c.
+func (t *Table) find(k key, c counter) (uint32, bool) {
 	h := k.hash()
 	tag := h >> 32 << 32
 	mask := len(t.slots) - 1
@@ -77,7 +84,7 @@ func (t *Table) lookup(k key, r *flow.Record) uint32 {
 		}
 		if s&^(1<<32-1) == tag {
 			if i := uint32(s) - 1; t.row(i).k == k {
-				return i
+				return i, true
 			}
 		}
 		pos = (pos + 1) & mask
@@ -86,13 +93,13 @@ func (t *Table) lookup(k key, r *flow.Record) uint32 {
 	if t.n>>rowBits == len(t.rows) {
 		t.rows = append(t.rows, make([]row, rowChunk))
 	}
-	*t.row(i) = row{k, counter{first: r.First, last: r.Last}}
+	*t.row(i) = row{k, c}
 	t.n++
 	t.slots[pos] = tag | uint64(i+1)
 	if 2*t.n > len(t.slots) {
 		t.grow()
 	}
-	return i
+	return i, false
 }
 
 // grow doubles the index; the top bits of the hash a slot keeps give its
@@ -136,6 +143,40 @@ func (t *Table) Add(r *flow.Record) {
 		c.outBytes += r.OutBytes
 		c.first = min(c.first, r.First)
 		c.last = max(c.last, r.Last)
+	}
+}
+
+// Reset empties the table for reuse, keeping its memory: a table that
+// counts one block of flows at a time (see Merge) allocates only while its
+// blocks grow.
+func (t *Table) Reset() {
+	if t.n == 0 {
+		return
+	}
+	clear(t.slots)
+	t.n = 0
+}
+
+// Merge adds the rows of o, a table of the same spec, as if the flows o
+// counted had been added to t after those t counted: rows keep t's order,
+// o's new keys follow in o's order, so that the order in which keys were
+// first seen (which breaks ties in Top) is that of the flows, and every
+// counter, first and last time is what counting the flows gives.
+func (t *Table) Merge(o *Table) {
+	for i := 0; i < o.n; i++ {
+		src := o.row(uint32(i))
+		j, old := t.find(src.k, src.c)
+		if !old {
+			continue
+		}
+		c := &t.row(j).c
+		c.flows += src.c.flows
+		c.inPackets += src.c.inPackets
+		c.inBytes += src.c.inBytes
+		c.outPackets += src.c.outPackets
+		c.outBytes += src.c.outBytes
+		c.first = min(c.first, src.c.first)
+		c.last = max(c.last, src.c.last)
 	}
 }
 

@@ -95,6 +95,13 @@ type scan struct {
 	tally bool
 	// workers decompress blocks (0: one per CPU).
 	workers int
+	// visit and release, when set, make the reader's workers hand each
+	// flow to a per-block visitor (flowfile.ReadOptions.Visit), which then
+	// applies -t itself; the sink gets the visitors in file order
+	// (KindBlock) and counts the flows that passed into the summary. Only
+	// for runs without -c and with a filter every flow passes.
+	visit   func() flowfile.BlockVisitor
+	release func(flowfile.BlockVisitor)
 }
 
 // run reads files in order; sink gets each flow that passed -t and the
@@ -111,7 +118,9 @@ func (s *scan) run(files []string, sink func(kind flowfile.Kind, r *flowfile.Rea
 		if done {
 			break
 		}
-		r, err := flowfile.Open(path, flowfile.ReadOptions{Workers: s.workers, Elements: s.elements, Tally: s.tally})
+		r, err := flowfile.Open(path, flowfile.ReadOptions{
+			Workers: s.workers, Elements: s.elements, Tally: s.tally, Visit: s.visit, Release: s.release,
+		})
 		if err != nil {
 			s.report(err)
 			continue
@@ -160,6 +169,10 @@ func (s *scan) run(files []string, sink func(kind flowfile.Kind, r *flowfile.Rea
 			s.sum.Passed += t.Records
 			s.sum.Merge(&output.Summary{Flows: t.Flows, Bytes: t.Bytes, Packets: t.Packets, First: t.First, Last: t.Last})
 			flows = t.Records
+		} else if s.visit != nil {
+			// The sink counted the flows that passed.
+			flows = r.Tally().Records
+			s.sum.Processed += flows
 		}
 		if err := r.Err(); err != nil {
 			s.report(err)
