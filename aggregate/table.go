@@ -13,6 +13,7 @@ import (
 	"slices"
 
 	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/internal/slotindex"
 )
 
 // entry accumulates one key. It holds no pointers, so the garbage
@@ -57,8 +58,7 @@ type Table struct {
 	keys   [][]uint64
 	// slots: 0 free, else the top 32 bits of the key's hash above the
 	// entry number plus one.
-	slots  []uint64
-	shift  uint // 64 - log2(len(slots))
+	idx    slotindex.Index
 	n      int
 	recs   arena
 	metas  []meta
@@ -92,8 +92,7 @@ func NewPrinting(spec *Spec) *Table { return newTable(spec, !spec.custom) }
 
 func newTable(spec *Spec, full bool) *Table {
 	t := &Table{spec: spec, kw: (spec.keyLen + 7) / 8, full: full}
-	t.slots = make([]uint64, 1<<12)
-	t.shift = 64 - 12
+	t.idx = slotindex.New(12)
 	if !full {
 		t.metaOf = make(map[meta]uint32)
 	}
@@ -107,61 +106,33 @@ func (t *Table) Len() int { return t.n }
 func hashWords(w []uint64) uint64 {
 	h := uint64(len(w)) * 0x9e3779b97f4a7c15
 	for _, v := range w {
-		h ^= v
-		h *= 0xbf58476d1ce4e5b9
-		h ^= h >> 31
+		h = slotindex.Mix(h, v)
 	}
-	return h * 0x94d049bb133111eb
+	return slotindex.Finish(h)
 }
 
 // find returns the entry holding key w, or -1 and the free slot where it
-// would go, and the slot word for w's entry.
+// would go, and the slot's tag for w.
 func (t *Table) find(w []uint64) (int32, int, uint64) {
-	mask := len(t.slots) - 1
-	h := hashWords(w)
-	tag := h >> 32 << 32
-	pos := int(h >> t.shift)
-	for {
-		s := t.slots[pos]
-		if s == 0 {
-			return -1, pos, tag
-		}
-		if s&^(1<<32-1) == tag {
-			i := int32(uint32(s)) - 1
-			k := t.keyAt(i)
-			eq := true
-			for j, v := range w {
-				if k[j] != v {
-					eq = false
-					break
-				}
-			}
-			if eq {
-				return i, pos, tag
-			}
-		}
-		pos = (pos + 1) & mask
-	}
-}
-
-// grow doubles the index and puts every entry back. A slot keeps the top
-// 32 bits of its key's hash, which pick its place in any index of up to
-// 1<<32 slots, so the keys are not read again.
-func (t *Table) grow() {
-	slots := make([]uint64, 2*len(t.slots))
-	t.shift--
-	mask := len(slots) - 1
-	for _, s := range t.slots {
-		if s == 0 {
+	pos, tag := t.idx.Home(hashWords(w))
+	for s := t.idx.Slot(pos); s != 0; pos, s = t.idx.Next(pos) {
+		i, ok := slotindex.Match(s, tag)
+		if !ok {
 			continue
 		}
-		pos := int(s >> t.shift)
-		for slots[pos] != 0 {
-			pos = (pos + 1) & mask
+		k := t.keyAt(int32(i))
+		eq := true
+		for j, v := range w {
+			if k[j] != v {
+				eq = false
+				break
+			}
 		}
-		slots[pos] = s
+		if eq {
+			return int32(i), pos, tag
+		}
 	}
-	t.slots = slots
+	return -1, pos, tag
 }
 
 // words loads the key bytes into w, a word per 8 bytes (the bytes past
@@ -176,8 +147,8 @@ func (t *Table) words(w []uint64, b []byte) {
 // reused afterwards, and it allocates only when the table grows.
 func (t *Table) Add(r *flow.Record) {
 	s := t.spec
-	if 2*(t.n+1) > len(t.slots) {
-		t.grow()
+	if t.idx.Full(t.n) {
+		t.idx.Grow()
 	}
 	k := t.key[:s.keyLen]
 	if s.custom {
@@ -206,7 +177,7 @@ func (t *Table) Add(r *flow.Record) {
 		t.keys = append(t.keys, make([]uint64, blockSize*t.kw))
 	}
 	n := int32(t.n)
-	t.slots[pos] = tag | uint64(n+1)
+	t.idx.Put(pos, tag, uint32(n))
 	copy(t.keyAt(n), w)
 	e := t.at(n)
 	*e = entry{

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/internal/slotindex"
 	"github.com/nfgo/nftools/output"
 )
 
@@ -21,15 +22,9 @@ type counter struct {
 }
 
 // Table counts one element statistic.
-//
-// Its index is an open-addressing hash table built for the purpose: a
-// slot holds the top 32 bits of its key's hash above the key's number
-// plus one (0 is free); the load factor stays at most one half, probes
-// are linear, and growing reads only the slots.
 type Table struct {
-	spec  Spec
-	slots []uint64
-	shift uint // 64 - log2(len(slots))
+	spec Spec
+	idx  slotindex.Index // finds a row by its key
 	// rows keep each key beside its counter, so that counting a flow
 	// touches one place in memory after the index; they come in chunks
 	// of rowChunk, so growing never copies them.
@@ -50,17 +45,12 @@ type row struct {
 
 // NewTable returns an empty table for an element spec (not -s record).
 func NewTable(spec Spec) *Table {
-	return &Table{spec: spec, slots: make([]uint64, 1<<11), shift: 64 - 11}
+	return &Table{spec: spec, idx: slotindex.New(11)}
 }
 
 func (k key) hash() uint64 {
-	h := k.hi * 0xbf58476d1ce4e5b9
-	h ^= h >> 31
-	h ^= k.lo
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 31
-	h ^= uint64(k.proto)
-	return h * 0x94d049bb133111eb
+	h := slotindex.Mix(slotindex.Mix(0, k.hi), k.lo)
+	return slotindex.Finish(h ^ uint64(k.proto))
 }
 
 // lookup returns the number of key k, adding it with a new counter
@@ -73,21 +63,14 @@ func (t *Table) lookup(k key, r *flow.Record) uint32 {
 // find returns the number of key k and whether it was there before; a new
 // key gets counter c.
 func (t *Table) find(k key, c counter) (uint32, bool) {
-	h := k.hash()
-	tag := h >> 32 << 32
-	mask := len(t.slots) - 1
-	pos := int(h >> t.shift)
-	for {
-		s := t.slots[pos]
-		if s == 0 {
-			break
+	if t.idx.Full(t.n) {
+		t.idx.Grow()
+	}
+	pos, tag := t.idx.Home(k.hash())
+	for s := t.idx.Slot(pos); s != 0; pos, s = t.idx.Next(pos) {
+		if i, ok := slotindex.Match(s, tag); ok && t.row(i).k == k {
+			return i, true
 		}
-		if s&^(1<<32-1) == tag {
-			if i := uint32(s) - 1; t.row(i).k == k {
-				return i, true
-			}
-		}
-		pos = (pos + 1) & mask
 	}
 	i := uint32(t.n)
 	if t.n>>rowBits == len(t.rows) {
@@ -95,30 +78,8 @@ func (t *Table) find(k key, c counter) (uint32, bool) {
 	}
 	*t.row(i) = row{k, c}
 	t.n++
-	t.slots[pos] = tag | uint64(i+1)
-	if 2*t.n > len(t.slots) {
-		t.grow()
-	}
+	t.idx.Put(pos, tag, i)
 	return i, false
-}
-
-// grow doubles the index; the top bits of the hash a slot keeps give its
-// place in the larger one.
-func (t *Table) grow() {
-	slots := make([]uint64, 2*len(t.slots))
-	t.shift--
-	mask := len(slots) - 1
-	for _, s := range t.slots {
-		if s == 0 {
-			continue
-		}
-		pos := int(s >> t.shift)
-		for slots[pos] != 0 {
-			pos = (pos + 1) & mask
-		}
-		slots[pos] = s
-	}
-	t.slots = slots
 }
 
 // Len returns the number of distinct keys counted so far.
@@ -153,7 +114,7 @@ func (t *Table) Reset() {
 	if t.n == 0 {
 		return
 	}
-	clear(t.slots)
+	t.idx.Reset()
 	t.n = 0
 }
 

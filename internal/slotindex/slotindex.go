@@ -1,0 +1,93 @@
+// Package slotindex is the open-addressing hash index that godump's
+// aggregation and statistics tables share: a power-of-two array of 64-bit
+// slots with linear probing, each used slot holding the top 32 bits of
+// its key's hash and the number (plus one) of the entry the table keeps
+// elsewhere. The index never holds keys, so a table stores them where it
+// likes; and since a slot keeps the hash bits that place it, growing reads
+// only the slots, never the keys. Tables keep the load at most one half.
+//
+// The probe loop stays in each table, where the key comparison is, so
+// that nothing on the hot path goes through a function value:
+//
+//	pos, tag := x.Home(h)
+//	for s := x.Slot(pos); s != 0; pos, s = x.Next(pos) {
+//		if i, ok := slotindex.Match(s, tag); ok && keyOf(i) == k {
+//			return i
+//		}
+//	}
+//	x.Put(pos, tag, n) // the key is new: entry n goes at the free slot
+package slotindex
+
+// Index is the slot array. The zero Index is not usable; make one with
+// New.
+type Index struct {
+	slots []uint64
+	shift uint // 64 - log2(len(slots))
+}
+
+// New returns an empty index of 1<<bits slots.
+func New(bits uint) Index {
+	return Index{slots: make([]uint64, 1<<bits), shift: 64 - bits}
+}
+
+// Home returns the slot where the probe for hash h starts and the tag its
+// slot keeps.
+func (x *Index) Home(h uint64) (pos int, tag uint64) {
+	return int(h >> x.shift), h >> 32 << 32
+}
+
+// Slot returns slot pos: 0 when it is free.
+func (x *Index) Slot(pos int) uint64 { return x.slots[pos] }
+
+// Next returns the slot after pos, wrapping around, and its value.
+func (x *Index) Next(pos int) (int, uint64) {
+	pos = (pos + 1) & (len(x.slots) - 1)
+	return pos, x.slots[pos]
+}
+
+// Match returns the entry number of slot s when its tag is tag; the key
+// must still be compared, as different keys can share a tag.
+func Match(s, tag uint64) (uint32, bool) {
+	return uint32(s) - 1, s&^(1<<32-1) == tag
+}
+
+// Put sets the free slot pos to entry i with tag.
+func (x *Index) Put(pos int, tag uint64, i uint32) { x.slots[pos] = tag | uint64(i+1) }
+
+// Full reports whether an index holding n entries must grow before it
+// takes another: the load would pass one half.
+func (x *Index) Full(n int) bool { return 2*(n+1) > len(x.slots) }
+
+// Grow doubles the index and puts every slot back, placed by the hash bits
+// it keeps.
+func (x *Index) Grow() {
+	slots := make([]uint64, 2*len(x.slots))
+	x.shift--
+	mask := len(slots) - 1
+	for _, s := range x.slots {
+		if s == 0 {
+			continue
+		}
+		pos := int(s >> x.shift)
+		for slots[pos] != 0 {
+			pos = (pos + 1) & mask
+		}
+		slots[pos] = s
+	}
+	x.slots = slots
+}
+
+// Reset empties the index and keeps its size.
+func (x *Index) Reset() { clear(x.slots) }
+
+// Mix is one round of the hash that the tables build from their key
+// words (SplitMix64's finaliser over h^v): cheap, and good enough that the
+// top bits spread keys that differ in any bit.
+func Mix(h, v uint64) uint64 {
+	h ^= v
+	h *= 0xbf58476d1ce4e5b9
+	return h ^ h>>31
+}
+
+// Finish ends a hash built with Mix.
+func Finish(h uint64) uint64 { return h * 0x94d049bb133111eb }
