@@ -179,12 +179,7 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 			return writeFailed(stderr, err)
 		}
 	}
-	s.sum.Wall = time.Since(start)
-	s.sum.User, s.sum.Sys = cpuTimes()
-	if err := pr.End(&s.sum); err != nil {
-		return writeFailed(stderr, err)
-	}
-	return s.exitCode()
+	return s.finish(pr.End, start, stderr)
 }
 
 // writeAll writes the records to the -w file after the exporters and
@@ -258,10 +253,5 @@ func streamAggregated(o *options, s *scan, table *aggregate.Table, w *writeSink,
 			}
 		}
 	}
-	s.sum.Wall = time.Since(start)
-	s.sum.User, s.sum.Sys = cpuTimes()
-	if err := pr.End(&s.sum); err != nil {
-		return writeFailed(stderr, err)
-	}
-	return s.exitCode()
+	return s.finish(pr.End, start, stderr)
 }

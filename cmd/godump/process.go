@@ -302,9 +302,15 @@ func list(o *options, files []string, pr output.Printer, start time.Time, stdout
 			}
 		}
 	}
+	return s.finish(pr.End, start, stderr)
+}
+
+// finish prints the summary lines through end, with the times of the run
+// that began at start, and returns the exit code.
+func (s *scan) finish(end func(*output.Summary) error, start time.Time, stderr io.Writer) int {
 	s.sum.Wall = time.Since(start)
 	s.sum.User, s.sum.Sys = cpuTimes()
-	if err := pr.End(&s.sum); err != nil {
+	if err := end(&s.sum); err != nil {
 		return writeFailed(stderr, err)
 	}
 	return s.exitCode()

@@ -245,12 +245,7 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 			}
 		}
 	}
-	s.sum.Wall = time.Since(start)
-	s.sum.User, s.sum.Sys = cpuTimes()
-	if err := sp.End(&s.sum); err != nil {
-		return writeFailed(stderr, err)
-	}
-	return s.exitCode()
+	return s.finish(sp.End, start, stderr)
 }
 
 // statInWorkers lets the element statistics count in the reader's workers
