@@ -450,28 +450,33 @@ func (m *memFile) WriteAt(p []byte, off int64) (int, error) {
 	return copy(m.b[off:], p), nil
 }
 
-func TestRecoverCrashedCollectorFile(t *testing.T) {
-	rng := rand.New(rand.NewPCG(13, 14))
-	f := randomFile(rng, 20000)
+// crashedFile writes a complete LZ4 file of random flows (good) and what a
+// collector that died while writing its block 2 leaves behind (crashed):
+// the provisional header (no blocks, no appendix), two whole blocks and a
+// part of the third. It returns the flows written and the flows per block.
+func crashedFile(t *testing.T, seed uint64, pid int) (good, crashed string, f testFile, perBlock []int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	f = randomFile(rng, 20000)
 	f.exporters, f.samplers, f.stats = nil, nil, nil
 	dir := t.TempDir()
-	good := filepath.Join(dir, "good")
+	good = filepath.Join(dir, "good")
 	writeTestFile(t, good, WriteOptions{Compression: LZ4}, &f)
 	data, err := os.ReadFile(good)
 	require.NoError(t, err)
 	offs := blockOffsets(t, data)
-	perBlock := flowsPerBlock(t, data)
+	perBlock = flowsPerBlock(t, data)
+	cut := bytes.Clone(data[:offs[2]+100])
+	le.PutUint32(cut[36:], 0) // NumBlocks
+	le.PutUint16(cut[18:], 0) // appendixBlocks
+	le.PutUint64(cut[24:], 0) // offAppendix
+	crashed = filepath.Join(dir, CurrentName(pid))
+	require.NoError(t, os.WriteFile(crashed, cut, 0o644))
+	return good, crashed, f, perBlock
+}
 
-	// What a collector that died while writing block 2 leaves behind: the
-	// provisional header (no blocks, no appendix), two whole blocks and a
-	// part of the third.
-	crashed := bytes.Clone(data[:offs[2]+100])
-	le.PutUint32(crashed[36:], 0) // NumBlocks
-	le.PutUint16(crashed[18:], 0) // appendixBlocks
-	le.PutUint64(crashed[24:], 0) // offAppendix
-	p := filepath.Join(dir, CurrentName(4242))
-	require.NoError(t, os.WriteFile(p, crashed, 0o644))
-
+func TestRecoverCrashedCollectorFile(t *testing.T) {
+	good, p, f, perBlock := crashedFile(t, 13, 4242)
 	n, err := countUntilError(t, p)
 	require.NoError(t, err)
 	assert.Zero(t, n, "without Recover the header's zero block count is believed, as nfdump does")

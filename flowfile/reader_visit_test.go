@@ -208,23 +208,7 @@ func TestVisitDamagedFile(t *testing.T) {
 // TestVisitRecover reads a crashed collector file with Recover through
 // visitors: the whole blocks before the crash, no error.
 func TestVisitRecover(t *testing.T) {
-	rng := rand.New(rand.NewPCG(27, 28))
-	f := randomFile(rng, 20000)
-	f.exporters, f.samplers, f.stats = nil, nil, nil
-	dir := t.TempDir()
-	good := filepath.Join(dir, "good")
-	writeTestFile(t, good, WriteOptions{Compression: LZ4}, &f)
-	data, err := os.ReadFile(good)
-	require.NoError(t, err)
-	offs := blockOffsets(t, data)
-	perBlock := flowsPerBlock(t, data)
-	crashed := bytes.Clone(data[:offs[2]+100])
-	le.PutUint32(crashed[36:], 0) // NumBlocks
-	le.PutUint16(crashed[18:], 0) // appendixBlocks
-	le.PutUint64(crashed[24:], 0) // offAppendix
-	p := filepath.Join(dir, CurrentName(4243))
-	require.NoError(t, os.WriteFile(p, crashed, 0o644))
-
+	good, p, f, perBlock := crashedFile(t, 27, 4243)
 	got := readVisiting(t, p, ReadOptions{Recover: true, Workers: 2}, true, true)
 	assert.Empty(t, got.err)
 	require.Len(t, got.flows, perBlock[0]+perBlock[1])
