@@ -396,19 +396,24 @@ func (p *StatPrinter) appendStatValue(b []byte, kind StatKind, r *StatRow, csv b
 	return b
 }
 
-func (p *StatPrinter) appendPlainRow(b []byte, totals *Summary, blk *StatBlock, r *StatRow) []byte {
-	flows, packets, bytes := statCounts(r, blk.Dir)
-	ip := blk.Kind == StatIPAddr
-	dur := statDuration(r)
-	var pps, bps uint64
+// statRates are a row's packets and bits per second over dur seconds, as
+// nfdump truncates them, and its bytes per packet.
+func statRates(packets, bytes uint64, dur float64) (pps, bps uint64, bpp uint32) {
 	if dur != 0 {
 		pps = cU64(float64(packets) / dur)
 		bps = cU64(float64(8*bytes) / dur)
 	}
-	var bpp uint32
 	if packets != 0 {
 		bpp = uint32(bytes / packets)
 	}
+	return pps, bps, bpp
+}
+
+func (p *StatPrinter) appendPlainRow(b []byte, totals *Summary, blk *StatBlock, r *StatRow) []byte {
+	flows, packets, bytes := statCounts(r, blk.Dir)
+	ip := blk.Kind == StatIPAddr
+	dur := statDuration(r)
+	pps, bps, bpp := statRates(packets, bytes, dur)
 
 	b = p.clk.appendMsec(b, r.First, ' ')
 	b = append(b, ' ')
@@ -452,15 +457,7 @@ func (p *StatPrinter) appendPlainRow(b []byte, totals *Summary, blk *StatBlock, 
 func (p *StatPrinter) appendCSVRow(b []byte, totals *Summary, blk *StatBlock, r *StatRow) []byte {
 	flows, packets, bytes := statCounts(r, blk.Dir)
 	dur := statDuration(r)
-	var pps, bps uint64
-	if dur != 0 {
-		pps = cU64(float64(packets) / dur)
-		bps = cU64(float64(8*bytes) / dur)
-	}
-	var bpp uint32
-	if packets != 0 {
-		bpp = uint32(bytes / packets)
-	}
+	pps, bps, bpp := statRates(packets, bytes, dur)
 	b = p.clk.appendTime(b, int64(r.First/1000), ' ')
 	b = append(b, ',')
 	b = p.clk.appendTime(b, int64(r.Last/1000), ' ')

@@ -153,14 +153,7 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 
 	if w != nil {
 		// nfdump writes the whole table; -n limits only what it prints.
-		if err := writeAll(w, s, sorted); err != nil {
-			fmt.Fprintf(stderr, "godump: %v\n", err)
-			return exitFailure
-		}
-		if s.sum.Passed == 0 {
-			fmt.Fprintln(stdout, "No matching flows")
-		}
-		return s.exitCode()
+		return s.finishWrite(writeAll(w, s, sorted), stdout, stderr)
 	}
 	if o.topN > 0 && uint64(len(sorted)) > o.topN {
 		sorted = sorted[:o.topN]
@@ -225,14 +218,7 @@ func streamAggregated(o *options, s *scan, table *aggregate.Table, w *writeSink,
 				}
 			}
 		}
-		if err := w.close(); err != nil {
-			fmt.Fprintf(stderr, "godump: %v\n", err)
-			return exitFailure
-		}
-		if s.sum.Passed == 0 {
-			fmt.Fprintln(stdout, "No matching flows")
-		}
-		return s.exitCode()
+		return s.finishWrite(w.close(), stdout, stderr)
 	}
 	if output.ReadsRecords(pr) {
 		order := table.Order()

@@ -37,14 +37,7 @@ func process(o *options, stdout, stderr io.Writer) int {
 			Mode: o.mode, IPv6Long: o.ipv6, Quiet: o.quiet, PlainNumbers: o.plain, NfSen: o.nfsen,
 		})
 		if err != nil {
-			// The output package's errors carry nfdump's exact text.
-			var rep interface{ Report() string }
-			if errors.As(err, &rep) {
-				fmt.Fprint(stderr, rep.Report())
-			} else {
-				fmt.Fprintf(stderr, "godump: %v\n", err)
-			}
-			return exitFailure
+			return outputFailed(stderr, err)
 		}
 	}
 	// nfdump builds its file list in a thread while it prints the header,
@@ -282,14 +275,7 @@ func list(o *options, files []string, pr output.Printer, start time.Time, stdout
 		return writeFailed(stderr, err)
 	}
 	if w != nil {
-		if err := w.close(); err != nil {
-			fmt.Fprintf(stderr, "godump: %v\n", err)
-			return exitFailure
-		}
-		if s.sum.Passed == 0 {
-			fmt.Fprintln(stdout, "No matching flows")
-		}
-		return s.exitCode()
+		return s.finishWrite(w.close(), stdout, stderr)
 	}
 	if o.order != nil {
 		o.order.Sort(sorted)
@@ -314,6 +300,32 @@ func (s *scan) finish(end func(*output.Summary) error, start time.Time, stderr i
 		return writeFailed(stderr, err)
 	}
 	return s.exitCode()
+}
+
+// finishWrite ends a -w run: err is what writing and closing the file
+// gave. Like nfdump it says when no flow passed, as nothing else is
+// printed.
+func (s *scan) finishWrite(err error, stdout, stderr io.Writer) int {
+	if err != nil {
+		fmt.Fprintf(stderr, "godump: %v\n", err)
+		return exitFailure
+	}
+	if s.sum.Passed == 0 {
+		fmt.Fprintln(stdout, "No matching flows")
+	}
+	return s.exitCode()
+}
+
+// outputFailed reports an -o mode the output package refused; its errors
+// carry nfdump's exact text.
+func outputFailed(stderr io.Writer, err error) int {
+	var rep interface{ Report() string }
+	if errors.As(err, &rep) {
+		fmt.Fprint(stderr, rep.Report())
+	} else {
+		fmt.Fprintf(stderr, "godump: %v\n", err)
+	}
+	return exitFailure
 }
 
 func (s *scan) exitCode() int {

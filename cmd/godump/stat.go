@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -133,13 +132,7 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 		Quiet: o.quiet || o.wfile != "",
 	})
 	if err != nil {
-		var rep interface{ Report() string }
-		if errors.As(err, &rep) {
-			fmt.Fprint(stderr, rep.Report())
-		} else {
-			fmt.Fprintf(stderr, "godump: %v\n", err)
-		}
-		return exitFailure
+		return outputFailed(stderr, err)
 	}
 	if o.aggr.five || o.aggr.bidir {
 		fmt.Fprint(stderr, "Command line switch -s overwrites -a\n\n")
