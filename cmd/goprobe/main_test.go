@@ -35,7 +35,7 @@ func TestUsage(t *testing.T) {
 		assert.Empty(t, stderr, args)
 		require.True(t, strings.HasPrefix(stdout, "usage goprobe [options] remote:port[/[local][/type]] ...\n"), stdout)
 		for _, o := range spec.Options {
-			assert.Regexp(t, regexp.MustCompile(`(?m)^-`+string(o.Letter)+`[ \[]`), stdout, "option -%c", o.Letter)
+			assert.Regexp(t, regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(o.Flag())+`[ \[]`), stdout, "option %s", o.Flag())
 		}
 	}
 }

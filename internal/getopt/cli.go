@@ -23,7 +23,7 @@ func init() {
 func (s *Spec) Flags() []cli.Flag {
 	flags := make([]cli.Flag, 0, len(s.Options))
 	for _, o := range s.Options {
-		name := string(o.Letter)
+		name := o.Name()
 		switch {
 		case o.Arg == NoArg:
 			flags = append(flags, &cli.BoolFlag{Name: name, Usage: o.Usage})

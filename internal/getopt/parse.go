@@ -14,17 +14,32 @@ const (
 	UnknownOption ErrorKind = iota + 1
 	// MissingArgument is a RequiredArg option at the very end of argv.
 	MissingArgument
+	// UnexpectedArgument is a value given to a long option that takes
+	// none (--name=value).
+	UnexpectedArgument
 )
 
 // Error is a command line that does not follow the spec. Its message is
-// the one glibc's getopt prints, without the program name.
+// the one glibc's getopt (or getopt_long, for a long option) prints,
+// without the program name.
 type Error struct {
 	Kind ErrorKind
-	// Option is the offending option character.
+	// Option is the offending option character; 0 for a long option.
 	Option rune
+	// Long is the offending long option's name as typed, without "--".
+	Long string
 }
 
 func (e *Error) Error() string {
+	if e.Long != "" {
+		switch e.Kind {
+		case MissingArgument:
+			return fmt.Sprintf("option '--%s' requires an argument", e.Long)
+		case UnexpectedArgument:
+			return fmt.Sprintf("option '--%s' doesn't allow an argument", e.Long)
+		}
+		return fmt.Sprintf("unrecognized option '--%s'", e.Long)
+	}
 	if e.Kind == MissingArgument {
 		return fmt.Sprintf("option requires an argument -- '%c'", e.Option)
 	}
@@ -34,7 +49,9 @@ func (e *Error) Error() string {
 // Occurrence is one option as it appeared on the command line.
 type Occurrence struct {
 	Letter rune
-	Arg    ArgKind
+	// Long is the name of a long-only option; Letter is then 0.
+	Long string
+	Arg  ArgKind
 	// Value is the option's value; empty for NoArg and for an OptionalArg
 	// given without one.
 	Value string
@@ -64,6 +81,15 @@ func (s *Spec) Parse(args []string) (*Result, error) {
 		}
 		if len(word) < 2 || word[0] != '-' {
 			res.Args = append(res.Args, word)
+			continue
+		}
+		if strings.HasPrefix(word, "--") && s.hasLong() {
+			occ, next, err := s.parseLong(args, i)
+			if err != nil {
+				return nil, err
+			}
+			res.Options = append(res.Options, occ)
+			i = next
 			continue
 		}
 		// word is a cluster of option letters; a letter that takes a value
@@ -98,16 +124,55 @@ func (s *Spec) Parse(args []string) (*Result, error) {
 	return res, nil
 }
 
+// parseLong reads the long option args[i] ("--name", "--name=value" or
+// "--name value") and returns it with the index of the last word it used.
+func (s *Spec) parseLong(args []string, i int) (Occurrence, int, error) {
+	name, value, hasValue := strings.Cut(args[i][2:], "=")
+	opt, ok := s.LookupLong(name)
+	if !ok {
+		return Occurrence{}, i, &Error{Kind: UnknownOption, Long: name}
+	}
+	occ := Occurrence{Long: name, Arg: opt.Arg}
+	switch opt.Arg {
+	case NoArg:
+		if hasValue {
+			return Occurrence{}, i, &Error{Kind: UnexpectedArgument, Long: name}
+		}
+	case OptionalArg:
+		occ.Value = value
+	case RequiredArg:
+		switch {
+		case hasValue:
+			occ.Value = value
+		case i+1 < len(args):
+			i++
+			occ.Value = args[i]
+		default:
+			return Occurrence{}, i, &Error{Kind: MissingArgument, Long: name}
+		}
+	}
+	return occ, i, nil
+}
+
+// flag is the occurrence as urfave reads it: "-X" or "--name".
+func (o Occurrence) flag() string {
+	if o.Long != "" {
+		return "--" + o.Long
+	}
+	return "-" + string(o.Letter)
+}
+
 // Argv returns the command line in the one form urfave/cli reads without
 // guessing: "-X" for a flag, "-X=value" for an option with a value (empty
-// for a bare optional one), then "--" and the positional arguments.
+// for a bare optional one), "--name" and "--name=value" for long options,
+// then "--" and the positional arguments.
 func (r *Result) Argv() []string {
 	argv := make([]string, 0, len(r.Options)+1+len(r.Args))
 	for _, o := range r.Options {
 		if o.Arg == NoArg {
-			argv = append(argv, "-"+string(o.Letter))
+			argv = append(argv, o.flag())
 		} else {
-			argv = append(argv, "-"+string(o.Letter)+"="+o.Value)
+			argv = append(argv, o.flag()+"="+o.Value)
 		}
 	}
 	argv = append(argv, "--")

@@ -14,8 +14,11 @@
 // c.IsSet("z"), c.Args().
 //
 // The parser always permutes, as GNU getopt does by default: it does not
-// look at POSIXLY_CORRECT, and it knows no long options, so "--help" is the
-// unknown option '-' exactly as with the real tools.
+// look at POSIXLY_CORRECT. A spec without long options treats "--help" as
+// the unknown option '-' exactly as the real tools do. A spec may declare a
+// few long-only options (Option.Long) for what the original tools have no
+// letter for; those follow getopt_long(3): "--name value" or "--name=value",
+// exact names only (no abbreviations).
 package getopt
 
 import (
@@ -51,10 +54,17 @@ func (k ArgKind) String() string {
 	}
 }
 
-// Option declares one short option of a command.
+// Option declares one option of a command: a short option (Letter) or a
+// long-only one (Long).
 type Option struct {
-	// Letter is the option character: an ASCII letter or digit.
+	// Letter is the option character: an ASCII letter or digit. It is 0
+	// for a long-only option.
 	Letter rune
+	// Long is the name of a long-only option ("metrics" for --metrics):
+	// lower-case letters, digits and inner dashes. Our commands add long
+	// options only where the original tool has no letter for the job, so
+	// no letter can clash with a later version of the original.
+	Long string
 	// Arg says whether the option takes a value.
 	Arg ArgKind
 	// Repeat collects every occurrence: a NoArg option is counted
@@ -72,7 +82,24 @@ type Option struct {
 	Implemented bool
 }
 
-// Spec is the complete set of short options of one command.
+// Name is the option's urfave flag name, the key for c.String and
+// friends: the letter ("r") or the long name ("metrics").
+func (o Option) Name() string {
+	if o.Long != "" {
+		return o.Long
+	}
+	return string(o.Letter)
+}
+
+// Flag is the option as a user types it: "-r" or "--metrics".
+func (o Option) Flag() string {
+	if o.Long != "" {
+		return "--" + o.Long
+	}
+	return "-" + string(o.Letter)
+}
+
+// Spec is the complete set of options of one command.
 type Spec struct {
 	// Name is the command name used in messages and help ("godump").
 	Name string
@@ -86,30 +113,66 @@ type Spec struct {
 // Lookup returns the option declared for letter.
 func (s *Spec) Lookup(letter rune) (Option, bool) {
 	for _, o := range s.Options {
-		if o.Letter == letter {
+		if o.Long == "" && o.Letter == letter {
 			return o, true
 		}
 	}
 	return Option{}, false
 }
 
-// Implemented returns the letters of the options marked Implemented, in
-// declaration order.
+// LookupLong returns the long-only option declared as name.
+func (s *Spec) LookupLong(name string) (Option, bool) {
+	for _, o := range s.Options {
+		if o.Long != "" && o.Long == name {
+			return o, true
+		}
+	}
+	return Option{}, false
+}
+
+// hasLong reports whether the spec declares any long-only option.
+func (s *Spec) hasLong() bool {
+	for _, o := range s.Options {
+		if o.Long != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// Implemented returns the letters of the short options marked
+// Implemented, in declaration order.
 func (s *Spec) Implemented() []rune {
 	var letters []rune
 	for _, o := range s.Options {
-		if o.Implemented {
+		if o.Implemented && o.Long == "" {
 			letters = append(letters, o.Letter)
 		}
 	}
 	return letters
 }
 
-// Optstring returns the getopt(3) option string of the spec in declaration
-// order, with "::" marking an optional value (a GNU extension).
+// ImplementedFlags returns every option marked Implemented as a user
+// types it ("-r", "--metrics"), in declaration order.
+func (s *Spec) ImplementedFlags() []string {
+	var flags []string
+	for _, o := range s.Options {
+		if o.Implemented {
+			flags = append(flags, o.Flag())
+		}
+	}
+	return flags
+}
+
+// Optstring returns the getopt(3) option string of the spec's short
+// options in declaration order, with "::" marking an optional value (a GNU
+// extension).
 func (s *Spec) Optstring() string {
 	var b strings.Builder
 	for _, o := range s.Options {
+		if o.Long != "" {
+			continue
+		}
 		b.WriteRune(o.Letter)
 		b.WriteString(o.Arg.String())
 	}
@@ -153,6 +216,9 @@ func (s *Spec) CompareOptstring(optstring string) error {
 		}
 	}
 	for _, o := range s.Options {
+		if o.Long != "" {
+			continue
+		}
 		if _, ok := want[o.Letter]; !ok {
 			problems = append(problems, fmt.Sprintf("-%c%s is not in the optstring", o.Letter, o.Arg))
 		}
@@ -170,29 +236,35 @@ func (s *Spec) Validate() error {
 	if s.Name == "" {
 		return fmt.Errorf("getopt: spec has no command name")
 	}
-	seen := make(map[rune]bool, len(s.Options))
+	seen := make(map[string]bool, len(s.Options))
 	for _, o := range s.Options {
-		if !isOptionLetter(o.Letter) {
+		switch {
+		case o.Long != "" && o.Letter != 0:
+			return fmt.Errorf("getopt: %s: option --%s has a letter too (%q); long options are long-only", s.Name, o.Long, o.Letter)
+		case o.Long != "" && !isLongName(o.Long):
+			return fmt.Errorf("getopt: %s: long option name %q is not lower-case letters, digits and inner dashes", s.Name, o.Long)
+		case o.Long == "" && !isOptionLetter(o.Letter):
 			return fmt.Errorf("getopt: %s: option letter %q is not an ASCII letter or digit", s.Name, o.Letter)
 		}
-		if seen[o.Letter] {
-			return fmt.Errorf("getopt: %s: option -%c declared twice", s.Name, o.Letter)
+		flag := o.Flag()
+		if seen[flag] {
+			return fmt.Errorf("getopt: %s: option %s declared twice", s.Name, flag)
 		}
-		seen[o.Letter] = true
+		seen[flag] = true
 		switch o.Arg {
 		case NoArg:
 			if o.ArgName != "" {
-				return fmt.Errorf("getopt: %s: option -%c takes no value but names one (%q)", s.Name, o.Letter, o.ArgName)
+				return fmt.Errorf("getopt: %s: option %s takes no value but names one (%q)", s.Name, flag, o.ArgName)
 			}
 		case RequiredArg, OptionalArg:
 			if o.ArgName == "" {
-				return fmt.Errorf("getopt: %s: option -%c takes a value but has no ArgName", s.Name, o.Letter)
+				return fmt.Errorf("getopt: %s: option %s takes a value but has no ArgName", s.Name, flag)
 			}
 		default:
-			return fmt.Errorf("getopt: %s: option -%c has unknown ArgKind %d", s.Name, o.Letter, int(o.Arg))
+			return fmt.Errorf("getopt: %s: option %s has unknown ArgKind %d", s.Name, flag, int(o.Arg))
 		}
 		if o.Usage == "" {
-			return fmt.Errorf("getopt: %s: option -%c has no usage text", s.Name, o.Letter)
+			return fmt.Errorf("getopt: %s: option %s has no usage text", s.Name, flag)
 		}
 	}
 	return nil
@@ -202,4 +274,20 @@ func (s *Spec) Validate() error {
 // option characters and as urfave flag names.
 func isOptionLetter(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+}
+
+// isLongName accepts long option names: at least two characters of
+// lower-case letters, digits and dashes, starting with a letter and not
+// ending with a dash.
+func isLongName(name string) bool {
+	if len(name) < 2 || name[0] < 'a' || name[0] > 'z' || name[len(name)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

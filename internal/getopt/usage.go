@@ -32,9 +32,9 @@ func (s *Spec) PrintUsage(w io.Writer) error {
 }
 
 // optionHead is the left column of an option's help line: "-q",
-// "-r <file>" or "-z[=<method>]".
+// "-r <file>", "-z[=<method>]" or "--metrics <addr>".
 func optionHead(o Option) string {
-	head := "-" + string(o.Letter)
+	head := o.Flag()
 	switch o.Arg {
 	case RequiredArg:
 		head += " <" + o.ArgName + ">"

@@ -49,12 +49,13 @@ func NeedMandoc(t testing.TB) {
 	t.Skip("mandoc is not installed; skipping the man page lint (install mandoc to run it)")
 }
 
-// Options returns the option letters the OPTIONS section of a man(7) page
-// documents, in page order. Every tag of a .TP paragraph in that section
-// must be a single-letter option written as ".B \-x" (or .BI/.BR with the
-// value after it), so that no option escapes the check.
-func Options(page []byte) ([]rune, error) {
-	var letters []rune
+// Options returns the options the OPTIONS section of a man(7) page
+// documents, in page order, as a user types them ("-x", "--name"). Every
+// tag of a .TP paragraph in that section must be a single-letter option
+// written as ".B \-x" or a long one written as ".B \-\-name" (or .BI/.BR
+// with the value after it), so that no option escapes the check.
+func Options(page []byte) ([]string, error) {
+	var flags []string
 	inOptions, tag := false, false
 	sc := bufio.NewScanner(bytes.NewReader(page))
 	for line := 1; sc.Scan(); line++ {
@@ -69,30 +70,36 @@ func Options(page []byte) ([]rune, error) {
 			tag = true
 		case tag:
 			tag = false
-			letter, err := tagOption(macro, rest)
+			flag, err := tagOption(macro, rest)
 			if err != nil {
 				return nil, fmt.Errorf("line %d: %q: %w", line, text, err)
 			}
-			letters = append(letters, letter)
+			flags = append(flags, flag)
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
-	return letters, nil
+	return flags, nil
 }
 
-// tagOption reads the option letter from a .TP tag line such as
-// `.B \-h` or `.BI \-r " file"`.
-func tagOption(macro, rest string) (rune, error) {
+// tagOption reads the option from a .TP tag line such as `.B \-h`,
+// `.BI \-r " file"` or `.BI \-\-metrics " addr"`.
+func tagOption(macro, rest string) (string, error) {
 	if macro != ".B" && macro != ".BI" && macro != ".BR" {
-		return 0, errors.New(`OPTIONS tag is not ".B \-x", ".BI \-x ..." or ".BR \-x ..."`)
+		return "", errors.New(`OPTIONS tag is not ".B \-x", ".BI \-x ..." or ".BR \-x ..."`)
 	}
 	opt, _, _ := strings.Cut(rest, " ")
-	if len(opt) != 3 || !strings.HasPrefix(opt, `\-`) {
-		return 0, errors.New(`OPTIONS tag does not start with a single-letter option \-x`)
+	if name, ok := strings.CutPrefix(opt, `\-\-`); ok {
+		if len(name) < 2 {
+			return "", errors.New(`OPTIONS tag has an empty long option \-\-`)
+		}
+		return "--" + strings.ReplaceAll(name, `\-`, "-"), nil
 	}
-	return rune(opt[2]), nil
+	if len(opt) != 3 || !strings.HasPrefix(opt, `\-`) {
+		return "", errors.New(`OPTIONS tag does not start with a single-letter option \-x or a long option \-\-name`)
+	}
+	return "-" + opt[2:], nil
 }
 
 // Check compares the OPTIONS section of the man page at path with spec:
@@ -108,20 +115,26 @@ func Check(path string, spec *getopt.Spec) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	var problems []string
-	for _, l := range spec.Implemented() {
-		if !slices.Contains(documented, l) {
-			problems = append(problems, fmt.Sprintf("-%c is implemented but not in OPTIONS", l))
+	for _, f := range spec.ImplementedFlags() {
+		if !slices.Contains(documented, f) {
+			problems = append(problems, fmt.Sprintf("%s is implemented but not in OPTIONS", f))
 		}
 	}
-	for i, l := range documented {
-		opt, ok := spec.Lookup(l)
+	for i, f := range documented {
+		var opt getopt.Option
+		var ok bool
+		if name, long := strings.CutPrefix(f, "--"); long {
+			opt, ok = spec.LookupLong(name)
+		} else {
+			opt, ok = spec.Lookup(rune(f[1]))
+		}
 		switch {
-		case slices.Contains(documented[:i], l):
-			problems = append(problems, fmt.Sprintf("-%c is in OPTIONS twice", l))
+		case slices.Contains(documented[:i], f):
+			problems = append(problems, fmt.Sprintf("%s is in OPTIONS twice", f))
 		case !ok:
-			problems = append(problems, fmt.Sprintf("-%c is in OPTIONS but %s has no such option", l, spec.Name))
+			problems = append(problems, fmt.Sprintf("%s is in OPTIONS but %s has no such option", f, spec.Name))
 		case !opt.Implemented:
-			problems = append(problems, fmt.Sprintf("-%c is in OPTIONS but not implemented", l))
+			problems = append(problems, fmt.Sprintf("%s is in OPTIONS but not implemented", f))
 		}
 	}
 	if len(problems) > 0 {

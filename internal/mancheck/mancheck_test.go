@@ -57,11 +57,11 @@ Not in OPTIONS either.
 func TestOptions(t *testing.T) {
 	letters, err := Options([]byte(samplePage))
 	require.NoError(t, err)
-	assert.Equal(t, []rune{'h', 'r', '6'}, letters)
+	assert.Equal(t, []string{"-h", "-r", "-6"}, letters)
 }
 
 func TestOptionsRejectsTagsItCannotRead(t *testing.T) {
-	for _, tag := range []string{`.I \-h`, `.B \-\-help`, `.B h`, `\-h`} {
+	for _, tag := range []string{`.I \-h`, `.B \-\-`, `.B \-\-x`, `.B h`, `\-h`} {
 		_, err := Options([]byte(".SH OPTIONS\n.TP\n" + tag + "\nText.\n"))
 		assert.Error(t, err, tag)
 	}
@@ -73,17 +73,22 @@ func TestCheck(t *testing.T) {
 		{Letter: 'r', Arg: getopt.RequiredArg, ArgName: "file", Usage: "read", Implemented: true},
 		{Letter: '6', Usage: "ipv6", Implemented: true},
 		{Letter: 'q', Usage: "quiet"},
+		{Long: "metrics", Arg: getopt.RequiredArg, ArgName: "addr", Usage: "metrics", Implemented: true},
+		{Long: "max-age", Arg: getopt.RequiredArg, ArgName: "age", Usage: "age"},
 	}}
 	tests := []struct {
 		name    string
 		options string
 		wantErr []string
 	}{
-		{"in sync", ".TP\n.B \\-h\n.TP\n.BI \\-r \" file\"\n.TP\n.B \\-6\n", nil},
-		{"implemented but undocumented", ".TP\n.B \\-h\n.TP\n.B \\-6\n", []string{"-r is implemented but not in OPTIONS"}},
-		{"documented but not implemented", ".TP\n.B \\-h\n.TP\n.B \\-r\n.TP\n.B \\-6\n.TP\n.B \\-q\n", []string{"-q is in OPTIONS but not implemented"}},
-		{"documented but undeclared", ".TP\n.B \\-h\n.TP\n.B \\-r\n.TP\n.B \\-6\n.TP\n.B \\-K\n", []string{"-K is in OPTIONS but x has no such option"}},
-		{"documented twice", ".TP\n.B \\-h\n.TP\n.B \\-r\n.TP\n.B \\-6\n.TP\n.B \\-h\n", []string{"-h is in OPTIONS twice"}},
+		{"in sync", ".TP\n.B \\-h\n.TP\n.BI \\-r \" file\"\n.TP\n.B \\-6\n.TP\n.BI \\-\\-metrics \" addr\"\n", nil},
+		{"long implemented but undocumented", ".TP\n.B \\-h\n.TP\n.B \\-r\n.TP\n.B \\-6\n", []string{"--metrics is implemented but not in OPTIONS"}},
+		{"long documented but not implemented", ".TP\n.B \\-h\n.TP\n.B \\-r\n.TP\n.B \\-6\n.TP\n.B \\-\\-metrics\n.TP\n.B \\-\\-max\\-age\n", []string{"--max-age is in OPTIONS but not implemented"}},
+		{"long documented but undeclared", ".TP\n.B \\-h\n.TP\n.B \\-r\n.TP\n.B \\-6\n.TP\n.B \\-\\-metrics\n.TP\n.B \\-\\-nope\n", []string{"--nope is in OPTIONS but x has no such option"}},
+		{"implemented but undocumented", ".TP\n.B \\-h\n.TP\n.B \\-6\n.TP\n.B \\-\\-metrics\n", []string{"-r is implemented but not in OPTIONS"}},
+		{"documented but not implemented", ".TP\n.B \\-h\n.TP\n.B \\-r\n.TP\n.B \\-6\n.TP\n.B \\-\\-metrics\n.TP\n.B \\-q\n", []string{"-q is in OPTIONS but not implemented"}},
+		{"documented but undeclared", ".TP\n.B \\-h\n.TP\n.B \\-r\n.TP\n.B \\-6\n.TP\n.B \\-\\-metrics\n.TP\n.B \\-K\n", []string{"-K is in OPTIONS but x has no such option"}},
+		{"documented twice", ".TP\n.B \\-h\n.TP\n.B \\-r\n.TP\n.B \\-6\n.TP\n.B \\-\\-metrics\n.TP\n.B \\-h\n", []string{"-h is in OPTIONS twice"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
