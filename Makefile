@@ -5,6 +5,12 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+# The services: systemd finds units under /usr/local/lib too; the
+# /etc/default files are where the units read them, whatever the PREFIX.
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+SERVICE_ENV  = DESTDIR='$(DESTDIR)' BINDIR='$(BINDIR)' SYSCONFDIR='$(SYSCONFDIR)' UNITDIR='$(UNITDIR)' SYSUSERSDIR='$(SYSUSERSDIR)'
 
 # The machine's Go lives in /usr/local/go; CI's environment may not have it
 # on PATH.
@@ -53,10 +59,12 @@ install: build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man1/
+	$(SERVICE_ENV) scripts/service.sh install
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BINS)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MANS)))
+	$(SERVICE_ENV) scripts/service.sh uninstall
 
 clean:
 	rm -rf bin

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, when it is missing: the real
 # nfdump/nfcapd, softflowd, fprobe and tshark used as oracles, libpcap for
-# goprobe, and mandoc for the man-page checks. Idempotent and
-# non-interactive; needs root (or sudo) only when something is missing.
+# goprobe, mandoc for the man-page checks and systemd-analyze for the unit
+# checks. Idempotent and non-interactive; needs root (or sudo) only when
+# something is missing.
 set -euo pipefail
 
 # Debian package for each command (or file) the project needs.
@@ -11,6 +12,7 @@ declare -A want=(
 	[softflowd]=softflowd [fprobe]=fprobe [tshark]=tshark
 	[mandoc]=mandoc [gcc]=gcc [strace]=strace [/usr/bin/time]=time [ip]=iproute2 [python3]=python3-minimal
 	[/usr/include/pcap/pcap.h]=libpcap-dev
+	[systemd-analyze]=systemd [/bin/kill]=procps
 )
 
 missing=()
