@@ -29,6 +29,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nfgo/nftools/expire"
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/flowfile"
 	"github.com/nfgo/nftools/internal/pcapudp"
@@ -70,6 +71,9 @@ type Config struct {
 
 	Command string // -x
 	Expire  bool   // -e
+	// ExpireLimits are the limits of --maxsize, --maxlife and
+	// --watermark, over those in each directory's .nfstat.
+	ExpireLimits expire.Limits
 
 	DefaultSampling int64            // -s
 	Repeaters       []netip.AddrPort // -R

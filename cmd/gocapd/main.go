@@ -20,6 +20,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/nfgo/nftools/collector"
+	"github.com/nfgo/nftools/expire"
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/flowfile"
 	"github.com/nfgo/nftools/internal/cnum"
@@ -299,6 +300,9 @@ func parseOptions(c *cli.Context, notes *[]string) (*options, error) {
 	if cfg.Zone && cfg.Expire {
 		return nil, errors.New("ERROR, -Z timezone extension breaks expire -e")
 	}
+	if err := parseLimits(c, &cfg.ExpireLimits, cfg.Expire); err != nil {
+		return nil, err
+	}
 	cfg.Command = c.String("x")
 	cfg.Verbose = c.Count("v")
 	if c.Bool("E") {
@@ -439,6 +443,34 @@ func parseOptions(c *cli.Context, notes *[]string) (*options, error) {
 	}
 	o.user, o.group = c.String("u"), c.String("g")
 	return o, nil
+}
+
+// parseLimits reads --maxsize, --maxlife and --watermark, the limits of
+// -e, in nfexpire's syntax.
+func parseLimits(c *cli.Context, l *expire.Limits, expiring bool) error {
+	for _, o := range []struct {
+		name  string
+		parse func(string) (uint64, error)
+		v     *uint64
+		set   *bool
+	}{
+		{"maxsize", expire.ParseSize, &l.MaxSize, &l.SetMaxSize},
+		{"maxlife", expire.ParseLifetime, &l.Lifetime, &l.SetLifetime},
+		{"watermark", expire.ParseWatermark, &l.Watermark, &l.SetWatermark},
+	} {
+		if !c.IsSet(o.name) {
+			continue
+		}
+		if !expiring {
+			return fmt.Errorf("--%s is a limit of -e: add -e", o.name)
+		}
+		v, err := o.parse(c.String(o.name))
+		if err != nil {
+			return fmt.Errorf("--%s: %v", o.name, err)
+		}
+		*o.v, *o.set = v, true
+	}
+	return nil
 }
 
 // nthIndex returns the position in the command line of the i-th

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"regexp"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/urfave/cli/v2"
 
 	"github.com/nfgo/nftools/internal/mancheck"
 	"github.com/nfgo/nftools/internal/version"
@@ -86,6 +88,12 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"-w", dir, "-C", dir}, "gocapd: not a regular file: " + dir + "\n"},
 		{[]string{"-w", dir, "-i", "9"}, "gocapd: metric interval < 10s not allowed\n"},
 		{[]string{"-w", dir, "-i", "x"}, "gocapd: metric interval < 10s not allowed\n"},
+		// The limits of -e, in nfexpire's syntax.
+		{[]string{"-w", dir, "--maxsize", "10G"}, "gocapd: --maxsize is a limit of -e: add -e\n"},
+		{[]string{"-w", dir, "--watermark=50"}, "gocapd: --watermark is a limit of -e: add -e\n"},
+		{[]string{"-w", dir, "-e", "--maxsize", "10X"}, "gocapd: --maxsize: Garbage character(s) 'X' in '10X'\n"},
+		{[]string{"-w", dir, "-e", "--maxlife", "3y"}, "gocapd: --maxlife: Unknown time unit '3y'\n"},
+		{[]string{"-w", dir, "-e", "--watermark", "101"}, "gocapd: --watermark: Water mark > 100%\n"},
 		// Sources for one exporter and for any exporter do not mix, in
 		// nfcapd's words and order (-n and -M as they come, -w last).
 		{[]string{"-w", dir, "-n", "x,127.0.0.1," + dir}, "gocapd: Add flow source: ident: x, IP: 127.0.0.1, flowdir: " + dir +
@@ -187,5 +195,31 @@ func TestManPage(t *testing.T) {
 	require.NoError(t, err)
 	for _, s := range []string{".SH FILES", ".SH EXAMPLES", ".SH EXIT STATUS", ".SH COMPATIBILITY", "SIGHUP"} {
 		assert.Contains(t, string(page), s)
+	}
+}
+
+// TestDefaultFileOptions reads every OPTIONS line of the service's
+// /etc/default/gocapd, the commented examples too, through gocapd's own
+// option checks, with the flow directory in a scratch place.
+func TestDefaultFileOptions(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile("../../packaging/default/gocapd")
+	require.NoError(t, err)
+	line := regexp.MustCompile(`(?m)^#?OPTIONS="(.*)"$`)
+	all := line.FindAllStringSubmatch(string(data), -1)
+	require.GreaterOrEqual(t, len(all), 3)
+	for _, m := range all {
+		args := strings.Fields(strings.ReplaceAll(m[1], "/var/cache/nfdump", dir))
+		assert.NotContains(t, args, "-D", "the unit runs gocapd in the foreground")
+		var got *options
+		err := spec.Run(args, io.Discard, io.Discard, func(c *cli.Context) error {
+			var notes []string
+			o, err := parseOptions(c, &notes)
+			got = o
+			return err
+		})
+		require.NoError(t, err, m[1])
+		require.Len(t, got.cfg.Sources, 1, m[1])
+		assert.Equal(t, dir, got.cfg.Sources[0].Dir, m[1])
 	}
 }

@@ -6,8 +6,10 @@ import "github.com/nfgo/nftools/internal/getopt"
 // "46B:b:C:DeEf:g:hI:i:jJ:l:m:M:n:p:P:rRs:S:t:T:u:vVw:x:yzZ"), with two
 // changes: -R takes its host[/port] value, as the Debian 1.7.1 binary and
 // later versions parse it (the string above has no ':' after R), and -z
-// takes an optional compression method as later nfcapd versions do. Every
-// option is implemented; man/gocapd.1 documents each.
+// takes an optional compression method as later nfcapd versions do. Long
+// options add what nfcapd leaves to other programs: the limits of -e,
+// which nfexpire would set. Every option is implemented; man/gocapd.1
+// documents each.
 var spec = &getopt.Spec{
 	Name:     "gocapd",
 	Synopsis: "[options]",
@@ -40,6 +42,9 @@ var spec = &getopt.Spec{
 		{Letter: 'j', Usage: "compress the flow files with BZ2", Implemented: true},
 		{Letter: 'x', Arg: getopt.RequiredArg, ArgName: "command", Usage: "run command after each rotation (%f, %d and more are expanded)", Implemented: true},
 		{Letter: 'e', Usage: "expire old files after each rotation", Implemented: true},
+		{Long: "maxsize", Arg: getopt.RequiredArg, ArgName: "size", Usage: "with -e: keep the flow files under size (100M, 1.5G; as nfexpire -s)", Implemented: true},
+		{Long: "maxlife", Arg: getopt.RequiredArg, ArgName: "time", Usage: "with -e: keep the flow files for time (31d, 1w2d, 36H; as nfexpire -t)", Implemented: true},
+		{Long: "watermark", Arg: getopt.RequiredArg, ArgName: "percent", Usage: "with -e: expire down to percent of a limit (95; as nfexpire -w)", Implemented: true},
 		{Letter: 'C', Arg: getopt.RequiredArg, ArgName: "file", Usage: "read the config file, or none", Implemented: true},
 
 		// Running as a service.
