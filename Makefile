@@ -23,7 +23,7 @@ LDFLAGS := -s -w -X github.com/nfgo/nftools/internal/version.Version=$(VERSION)
 BINS := bin/goprobe bin/gocapd bin/godump
 MANS := man/goprobe.1 man/gocapd.1 man/godump.1
 
-.PHONY: all build test demo bench lint install uninstall deps clean FORCE
+.PHONY: all build test demo bench lint install uninstall deb deps clean FORCE
 
 all: build
 
@@ -65,6 +65,16 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BINS)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MANS)))
 	$(SERVICE_ENV) scripts/service.sh uninstall
+
+# The Debian package: what make install puts under /usr and /etc, packed
+# by scripts/mkdeb (nfpm). Debian versions start with a digit.
+DEB_VERSION ?= 0.0~git$(subst -,.,$(VERSION))
+DEBDIR      ?= bin
+deb: build
+	rm -rf bin/deb-stage
+	$(MAKE) -s install DESTDIR=$(CURDIR)/bin/deb-stage PREFIX=/usr >/dev/null
+	$(GO) run ./scripts/mkdeb -stage bin/deb-stage -version '$(DEB_VERSION)' -o '$(DEBDIR)'
+	rm -rf bin/deb-stage
 
 clean:
 	rm -rf bin

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, when it is missing: the real
 # nfdump/nfcapd, softflowd, fprobe and tshark used as oracles, libpcap for
-# goprobe, mandoc for the man-page checks and systemd-analyze for the unit
-# checks. Idempotent and non-interactive; needs root (or sudo) only when
+# goprobe, mandoc for the man-page checks, systemd-analyze for the unit
+# checks and lintian for the package check. Idempotent and non-interactive; needs root (or sudo) only when
 # something is missing.
 set -euo pipefail
 
@@ -12,7 +12,7 @@ declare -A want=(
 	[softflowd]=softflowd [fprobe]=fprobe [tshark]=tshark
 	[mandoc]=mandoc [gcc]=gcc [strace]=strace [/usr/bin/time]=time [ip]=iproute2 [python3]=python3-minimal
 	[/usr/include/pcap/pcap.h]=libpcap-dev
-	[systemd-analyze]=systemd [/bin/kill]=procps
+	[systemd-analyze]=systemd [/bin/kill]=procps [lintian]=lintian [adduser]=adduser
 )
 
 missing=()
