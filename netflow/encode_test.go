@@ -2,6 +2,7 @@ package netflow_test
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"testing"
@@ -252,15 +253,20 @@ func TestEncodeRoundTrip(t *testing.T) {
 	}
 }
 
+// name names a round-trip subtest.
 func name(v int, boot uint64) string {
-	s := "v" + string(rune('0'+v%10))
-	if v == 10 {
-		s = "ipfix"
-	}
 	if boot == 0 {
-		return s + "-uptime-trick"
+		return vname(v) + "-uptime-trick"
 	}
-	return s + "-boot"
+	return vname(v) + "-boot"
+}
+
+// vname names a version: v1, v5, v7, v9, ipfix.
+func vname(v int) string {
+	if v == 10 {
+		return "ipfix"
+	}
+	return fmt.Sprintf("v%d", v)
 }
 
 // TestEncodeSkipsIPv6: v1, v5 and v7 take IPv6 flows and count them as
