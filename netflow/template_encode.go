@@ -362,10 +362,16 @@ func newTemplateEncoder(cfg EncoderConfig) (*templateEncoder, error) {
 	}
 	// The largest shape must fit a datagram with its template.
 	big := e.template(numShapes - 1)
-	if e.hdrLen+4+len(big.spec)+4+big.recLen+e.pad-1 > cfg.MTU {
+	if e.hdrLen+4+len(big.spec)+e.dataSetLen(big, 1) > cfg.MTU {
 		return nil, errMTU
 	}
 	return e, nil
+}
+
+// dataSetLen returns the length of a data set of n records of t, padded.
+func (e *templateEncoder) dataSetLen(t *encTemplate, n int) int {
+	l := 4 + n*t.recLen
+	return l + (e.pad-l%e.pad)%e.pad
 }
 
 func (e *templateEncoder) template(shape int) *encTemplate {
@@ -389,6 +395,16 @@ func (w *setWriter) open(id uint16) {
 	w.close()
 	w.start, w.id = len(w.b), id
 	w.b, _ = grow(w.b, 4)
+}
+
+// closedLen returns the length of the datagram once n more bytes are in
+// the open set and it is closed (padded).
+func (w *setWriter) closedLen(n int) int {
+	l := len(w.b) + n
+	if w.start < 0 {
+		return l
+	}
+	return l + (w.pad-(l-w.start)%w.pad)%w.pad
 }
 
 func (w *setWriter) close() {
@@ -430,7 +446,7 @@ func (e *templateEncoder) Encode(dst []byte, recs []flow.Record, now uint64) ([]
 			e.writeTemplate(&w, first)
 			records++
 		}
-		room := mtu - (4 + e.template(first).recLen + e.pad - 1)
+		room := mtu - e.dataSetLen(e.template(first), 1)
 		k := 0
 		for ; k < len(e.pending); k++ {
 			t := e.template(int(e.pending[k]))
@@ -451,11 +467,11 @@ func (e *templateEncoder) Encode(dst []byte, recs []flow.Record, now uint64) ([]
 		s := shapeOf(r)
 		t := e.template(s)
 		if s != cur {
-			need := 4 + t.recLen + e.pad - 1
+			need := e.dataSetLen(t, 1)
 			if !e.sent[s] {
 				need += 4 + len(t.spec)
 			}
-			if len(w.b)+need > mtu {
+			if w.closedLen(0)+need > mtu {
 				break
 			}
 			if !e.sent[s] {
@@ -465,7 +481,7 @@ func (e *templateEncoder) Encode(dst []byte, recs []flow.Record, now uint64) ([]
 			}
 			w.open(uint16(firstTemplateID + s))
 			cur = s
-		} else if len(w.b)+t.recLen+e.pad-1 > mtu {
+		} else if w.closedLen(t.recLen) > mtu {
 			break
 		}
 		var rec []byte
