@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -396,26 +397,30 @@ func sets(t *testing.T, d []byte) [][2]int {
 	return out
 }
 
-// templateSets counts the template records in the datagram's template sets.
-func templateRecords(t *testing.T, d []byte) int {
+// templateIDs lists the ids of the template records in the datagram's
+// template sets.
+func templateIDs(t *testing.T, d []byte) []int {
 	t.Helper()
 	hdr, tid := 20, 0
 	if binary.BigEndian.Uint16(d) == 10 {
 		hdr, tid = 16, 2
 	}
-	n := 0
+	var ids []int
 	p := d[hdr:]
 	for _, s := range sets(t, d) {
 		if s[0] == tid {
 			for q := p[4:s[1]]; len(q) > 0; {
+				ids = append(ids, int(binary.BigEndian.Uint16(q)))
 				q = q[4+4*int(binary.BigEndian.Uint16(q[2:])):]
-				n++
 			}
 		}
 		p = p[s[1]:]
 	}
-	return n
+	return ids
 }
+
+// templateRecords counts the template records in the datagram.
+func templateRecords(t *testing.T, d []byte) int { return len(templateIDs(t, d)) }
 
 // TestEncodeTemplates: templates go first, once per shape, then again every
 // N datagrams and every T ms; v9 counts datagrams and records (templates
@@ -455,7 +460,7 @@ func TestEncodeTemplates(t *testing.T) {
 				for _, s := range ss {
 					ids = append(ids, s[0])
 				}
-				assert.Equal(t, []int{256, tid, 257, tid, 256 + 4}, ids)
+				assert.Equal(t, []int{256, tid, 257, tid, 256 + 8}, ids)
 			}
 			if v == 9 {
 				assert.Equal(t, uint32(i), be.Uint32(d[12:]), "v9 sequence counts datagrams")
@@ -477,10 +482,11 @@ func TestEncodeTemplates(t *testing.T) {
 
 // TestEncodeRefreshSpills: a refresh of more templates than fit one
 // datagram goes out over the following ones, each datagram still carrying
-// records.
+// records, and a refresh due before the last one finished goes on with it
+// rather than starting over, so that every template is refreshed.
 func TestEncodeRefreshSpills(t *testing.T) {
 	var recs []flow.Record
-	for s := range 16 { // one record of every shape
+	for s := range 32 { // one record of every shape
 		r := flow.Record{SrcAddr: netip.MustParseAddr("10.0.0.1"), DstAddr: netip.MustParseAddr("10.0.0.2"), Last: exportTime}
 		if s&1 != 0 {
 			r.SrcAddr, r.DstAddr = netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::2")
@@ -489,9 +495,12 @@ func TestEncodeRefreshSpills(t *testing.T) {
 			r.InSrcMAC = 1
 		}
 		if s&4 != 0 {
-			r.SrcVLAN = 1
+			r.OutDstMAC = 1
 		}
 		if s&8 != 0 {
+			r.SrcVLAN = 1
+		}
+		if s&16 != 0 {
 			r.SrcMask = 8
 		}
 		recs = append(recs, r)
@@ -501,32 +510,36 @@ func TestEncodeRefreshSpills(t *testing.T) {
 		require.NoError(t, err)
 		dec := netflow.NewDecoder(netflow.Options{})
 		c := &collector{}
-		sent := 0
+		ids := map[int]bool{}
 		for rest := recs; len(rest) > 0; {
 			d, n := enc.Encode(nil, rest, exportTime)
 			require.Positive(t, n)
 			require.LessOrEqual(t, len(d), 576)
 			require.NoError(t, dec.Decode(d, lo, when, c))
+			for _, id := range templateIDs(t, d) {
+				ids[id] = true
+			}
 			rest = rest[n:]
-			sent++
 		}
-		require.Len(t, c.flows, 16)
-		// Every following datagram refreshes: the 16 templates need
-		// several of them, and each still carries its record.
+		require.Len(t, c.flows, 32)
+		require.Len(t, ids, 32, "v%d: every shape's template", v)
+		// Every following datagram is due for a refresh: the 32
+		// templates need several, and each still carries its record.
+		refreshed := map[int]int{}
 		counts := []int{}
-		for range 6 {
+		for range 12 {
 			d, n := enc.Encode(nil, recs[:1], exportTime)
 			require.Equal(t, 1, n)
 			require.LessOrEqual(t, len(d), 576)
-			counts = append(counts, templateRecords(t, d))
+			got := templateIDs(t, d)
+			counts = append(counts, len(got))
+			for _, id := range got {
+				refreshed[id]++
+			}
 		}
-		assert.Greater(t, counts[0], 1, "v%d", v)
-		assert.Less(t, counts[0], 16, "v%d: a 576-byte datagram cannot hold all 16", v)
-		total := 0
-		for _, c := range counts {
-			total += c
-		}
-		assert.GreaterOrEqual(t, total, 16, "v%d: the refresh completes: %v", v, counts)
+		assert.Greater(t, slices.Max(counts), 1, "v%d: %v", v, counts)
+		assert.Less(t, slices.Max(counts), 32, "v%d: a 576-byte datagram cannot hold all 32", v)
+		assert.Len(t, refreshed, 32, "v%d: every template refreshed: %v", v, counts)
 	}
 }
 

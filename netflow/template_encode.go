@@ -11,11 +11,12 @@ import (
 //
 // A shape is the address family plus the optional field groups the record
 // has values in. Template ids are 256 + shape, the same on every run, so a
-// collector that restarts gets the same ids back. Sixteen shapes bound the
+// collector that restarts gets the same ids back. The 32 shapes bound the
 // templates an encoder ever makes.
 const (
 	shapeV6         = 1 << iota // IPv6 addresses (else IPv4)
-	shapeMAC                    // the four MAC addresses
+	shapeMAC                    // the frame's MACs: source and destination as the probe saw them
+	shapePostMAC                // the MACs after forwarding (post source, post destination)
 	shapeVLAN                   // source and destination VLAN ids
 	shapeRouting                // prefix lengths, AS numbers, next hop
 	numShapes       = 1 << iota
@@ -78,7 +79,12 @@ var (
 		{v9: 22, ipfix: 152, n9: 4, nIPFIX: 8, src: fromFirstUp, target: tFirst},
 		{v9: 21, ipfix: 153, n9: 4, nIPFIX: 8, src: fromLastUp, target: tLast},
 	}
-	encMAC = []encField{ef(56, 6, tInSrcMAC), ef(80, 6, tInDstMAC), ef(57, 6, tOutDstMAC), ef(81, 6, tOutSrcMAC)}
+	// sourceMacAddress, destinationMacAddress (v9 IN_SRC_MAC, IN_DST_MAC);
+	// postSourceMacAddress, postDestinationMacAddress (OUT_SRC_MAC,
+	// OUT_DST_MAC). A probe sees the first pair; a record with those only
+	// leaves the other pair out of its template.
+	encMAC     = []encField{ef(56, 6, tInSrcMAC), ef(80, 6, tInDstMAC)}
+	encPostMAC = []encField{ef(81, 6, tOutSrcMAC), ef(57, 6, tOutDstMAC)}
 	// 802.1Q ids are 12 bits: vlanId and postVlanId are 16.
 	encVLAN     = []encField{ef(58, 2, tSrcVLAN), ef(59, 2, tDstVLAN)}
 	encRouting4 = []encField{ef(9, 1, tSrcMask), ef(13, 1, tDstMask), ef(16, 4, tSrcAS), ef(17, 4, tDstAS),
@@ -99,6 +105,9 @@ func shapeFields(shape int) []encField {
 	if shape&shapeMAC != 0 {
 		fs = append(fs, encMAC...)
 	}
+	if shape&shapePostMAC != 0 {
+		fs = append(fs, encPostMAC...)
+	}
 	if shape&shapeVLAN != 0 {
 		fs = append(fs, encVLAN...)
 	}
@@ -118,8 +127,11 @@ func shapeOf(r *flow.Record) int {
 	if r.IsIPv6() {
 		s |= shapeV6
 	}
-	if r.InSrcMAC|r.InDstMAC|r.OutDstMAC|r.OutSrcMAC != 0 {
+	if r.InSrcMAC|r.InDstMAC != 0 {
 		s |= shapeMAC
+	}
+	if r.OutSrcMAC|r.OutDstMAC != 0 {
+		s |= shapePostMAC
 	}
 	if r.SrcVLAN|r.DstVLAN != 0 {
 		s |= shapeVLAN
@@ -431,7 +443,11 @@ func (e *templateEncoder) Encode(dst []byte, recs []flow.Record, now uint64) ([]
 	if e.datagrams == 0 {
 		e.lastRefresh = now
 	} else if e.sinceRefresh >= e.cfg.TemplateEvery || now-e.lastRefresh >= e.cfg.TemplateTimeout {
-		e.pending = append(e.pending[:0], e.known...)
+		// A refresh still going out over several datagrams goes on:
+		// starting it over would never reach the templates at its end.
+		if len(e.pending) == 0 {
+			e.pending = append(e.pending, e.known...)
+		}
 		e.sinceRefresh, e.lastRefresh = 0, now
 	}
 
