@@ -1,7 +1,7 @@
 // Package netflow holds the wire codecs: it decodes NetFlow v1, v5, v7, v9
 // and IPFIX datagrams into flow.Records, keeping template state per
-// exporter and observation domain, and (later) encodes records into
-// datagrams for goprobe.
+// exporter and observation domain, and encodes records into datagrams for
+// goprobe (Encoder; v1, v5 and v7 as fprobe 1.1 writes them).
 //
 // The decoders reproduce what nfcapd 1.7.1 stores for a datagram: the same
 // values, the same set of V3 elements per record, the same sampling and
