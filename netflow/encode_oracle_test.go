@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -119,7 +118,8 @@ func fprobeRecords(t *testing.T, d []byte) (recs []flow.Record, now uint64) {
 
 // TestEncodeAgainstFprobe: fprobe's datagrams for lo.pcap, read back into
 // records and encoded again by our encoder (fprobe's uptime trick, the
-// same export time), give the same bytes, except that fprobe's sysUpTime
+// same export time), give the same bytes, except ICMP's ports (fprobe's
+// type and code against Cisco's 0 and type<<8|code, on purpose), and that fprobe's sysUpTime
 // runs on for the few ms between resetting its boot and sending (our
 // uptime is exactly 2^20 s, and the flow offsets shift by the same few
 // ms) and its nanoseconds carry microseconds.
@@ -137,7 +137,7 @@ func TestEncodeAgainstFprobe(t *testing.T) {
 			} else if v == 7 {
 				size = 52
 			}
-			flows := 0
+			flows, icmp := 0, 0
 			for i, d := range theirs {
 				recs, now := fprobeRecords(t, d)
 				ours, n := enc.Encode(nil, recs, now)
@@ -151,13 +151,23 @@ func TestEncodeAgainstFprobe(t *testing.T) {
 					b = bytes.Clone(b)
 					clear(b[4:8])   // sysUpTime
 					clear(b[12:16]) // nanoseconds
-					for k := range recs {
+					for k, r := range recs {
 						clear(b[hdr+k*size+24 : hdr+k*size+32]) // first, last
+						if r.Proto == flow.ProtoICMP {
+							clear(b[hdr+k*size+32 : hdr+k*size+36]) // ports, checked below
+						}
 					}
 					return b
 				}
 				require.Equal(t, mask(d), mask(ours), "datagram %d", i)
-				for k := range recs {
+				for k, r := range recs {
+					if r.Proto == flow.ProtoICMP {
+						// fprobe: type, code; ours: 0, type<<8|code.
+						p := hdr + k*size + 32
+						require.Equal(t, []uint16{0, be.Uint16(d[p:])<<8 | be.Uint16(d[p+2:])&0xff},
+							[]uint16{be.Uint16(ours[p:]), be.Uint16(ours[p+2:])}, "datagram %d ICMP record %d", i, k)
+						icmp++
+					}
 					for _, off := range []int{24, 28} {
 						p := hdr + k*size + off
 						require.Equal(t, be.Uint32(d[p:])-delta, be.Uint32(ours[p:]), "datagram %d record %d", i, k)
@@ -165,7 +175,8 @@ func TestEncodeAgainstFprobe(t *testing.T) {
 				}
 				flows += len(recs)
 			}
-			t.Logf("v%d: %d datagrams, %d flows as fprobe 1.1 writes them", v, len(theirs), flows)
+			require.NotZero(t, icmp, "the capture has ICMP flows")
+			t.Logf("v%d: %d datagrams, %d flows (%d ICMP) as fprobe 1.1 writes them", v, len(theirs), flows, icmp)
 		})
 	}
 }
@@ -179,38 +190,6 @@ func testRecords() []flow.Record {
 		g.Next(&recs[i])
 	}
 	return append(recs, edgeRecords()...)
-}
-
-// runNfcapdDir starts the real nfcapd on loopback, sends the datagrams,
-// stops it and returns the directory of its files and its log. A test
-// running across nfcapd's 60 s slot boundary finds two files there; both
-// are read.
-func runNfcapdDir(t *testing.T, dgrams [][]byte) (string, string) {
-	t.Helper()
-	nfcapd := testutil.RequireTool(t, "nfcapd")
-	dir := t.TempDir()
-	port := freePort(t)
-	cmd := exec.Command(nfcapd, "-b", "127.0.0.1", "-p", strconv.Itoa(port), "-w", dir, "-t", "60", "-I", "test")
-	var log syncBuffer
-	cmd.Stderr, cmd.Stdout = &log, &log
-	require.NoError(t, cmd.Start())
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(log.String(), "Startup nfcapd.") {
-		require.True(t, time.Now().Before(deadline), "nfcapd did not start: %s", log.String())
-		time.Sleep(10 * time.Millisecond)
-	}
-	conn, err := net.DialUDP("udp", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
-	require.NoError(t, err)
-	for _, d := range dgrams {
-		_, err := conn.Write(d)
-		require.NoError(t, err)
-		time.Sleep(time.Millisecond) // loopback drops what nfcapd has not read yet
-	}
-	conn.Close()
-	time.Sleep(100 * time.Millisecond)
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	_ = cmd.Wait()
-	return dir, log.String()
 }
 
 // nfdumpJSONArgs returns the records nfdump -o json prints for args.

@@ -56,14 +56,9 @@ func carried(v int, cfg netflow.EncoderConfig, r flow.Record) (out flow.Record, 
 			out.EngineType, out.EngineID = cfg.EngineType, cfg.EngineID
 		}
 		if r.Proto == flow.ProtoICMP {
-			// fprobe's type-in-source-port layout, read back as nfcapd
-			// reads a non-zero ICMP source port: the code is lost.
+			// Cisco's layout: type and code in the destination port, the
+			// source port 0 whatever the record held.
 			out.SrcPort = 0
-			if r.ICMPType() != 0 {
-				out.DstPort = uint16(r.ICMPType()) << 8
-			} else {
-				out.DstPort = uint16(r.ICMPCode())
-			}
 		}
 		// The masks travel, but nfcapd does not keep v5 masks.
 		return out, true

@@ -20,10 +20,13 @@ import (
 //     times. fprobe writes zero next hop, AS numbers and masks (it knows
 //     none); records from goprobe's cache have zeros there too, so the
 //     datagrams are the same. v7's flags and router shortcut are zero.
-//   - ICMP: fprobe puts the type in the source port and the code in the
-//     destination port. A collector that takes a non-zero ICMP source
-//     port for Cisco's type<<8|code (nfcapd does) shows type.0 for any
-//     code, as it shows fprobe's flows; v9 and IPFIX carry the code.
+//   - ICMP: Cisco's layout, source port 0 and type<<8|code in the
+//     destination port. This is a deliberate difference: fprobe puts the
+//     type in the source port and the code in the destination port, and a
+//     collector that reads a non-zero ICMP source port as Cisco's
+//     type<<8|code (nfcapd does) then shows type.0 for every code (3.0
+//     for a port unreachable that is 3.3). Ours show the real code, as v9
+//     and IPFIX do.
 //   - IPv6 flows do not fit the formats: they are taken and skipped, and
 //     counted in EncoderStats.Skipped, as fprobe ignores IPv6 packets.
 //
@@ -116,9 +119,9 @@ func (e *v5Encoder) record(rec []byte, r *flow.Record, boot uint64) {
 	putU32(rec[28:], uint32(r.Last-boot))
 	sport, dport := r.SrcPort, r.DstPort
 	if r.Proto == flow.ProtoICMP {
-		// fprobe's ICMP_TRICK: type in the source port, code in the
-		// destination port.
-		sport, dport = uint16(r.ICMPType()), uint16(r.ICMPCode())
+		// Cisco's layout, which collectors decode to the right type and
+		// code (see the file comment for fprobe's).
+		sport = 0
 	}
 	putU16(rec[32:], sport)
 	putU16(rec[34:], dport)
