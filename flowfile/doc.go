@@ -9,6 +9,9 @@
 // amd64. The layout is described in shared/notes/nffile-v2.md.
 //
 // Reading decompresses blocks on all cores while records are handed out in
-// file order, decoded into one reused flow.Record. Writing compresses blocks
+// file order, decoded into one reused flow.Record. The same workers select
+// the flows (ReadOptions.Select: nfdump's -t window and filter), count
+// them, and stop at a limit (-c), so that every job of a reader keeps all
+// cores busy with a filter too. Writing compresses blocks
 // in the background and keeps records in the order they were written.
 package flowfile

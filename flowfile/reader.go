@@ -30,15 +30,16 @@ const (
 type BlockVisitor interface {
 	// Reset readies the visitor for a new block; it runs in a worker.
 	Reset()
-	// Flow is called in a worker for each good flow record of the block,
-	// in file order. The Record belongs to the worker, which decodes the
+	// Flow is called in a worker for each good flow record of the block
+	// that passed ReadOptions.Select, in file order. The Record belongs to the worker, which decodes the
 	// next flow over it.
 	Flow(r *flow.Record)
 }
 
 // Skipped counts what a reader passed over without failing: elements and
 // records this package does not model, and blocks of types nfdump does not
-// process either.
+// process either. When ReadOptions.Limit ends reading inside a block,
+// Elements may count that whole block.
 type Skipped struct {
 	Elements uint64
 	Records  uint64
@@ -64,10 +65,10 @@ type ReadOptions struct {
 	Elements flow.Elements
 	// Tally makes the reader count the flow records instead of handing
 	// them out: the workers that decompress the blocks sum each block's
-	// flows as a summary needs them (see Tally), in parallel, and Next
-	// returns only exporter, exporter stat and sampler records. Reader.Tally
-	// has the sums of the blocks Next went through; a damaged record ends
-	// reading after the flows before it were counted, as without Tally.
+	// flows that pass as a summary needs them (see Tally), in parallel,
+	// and Next returns only exporter, exporter stat and sampler records. A
+	// damaged record ends reading after the flows before it were counted,
+	// as without Tally.
 	Tally bool
 	// Visit makes the workers hand each flow record, as they decode it,
 	// to a BlockVisitor of its block instead of the reader handing the
@@ -85,6 +86,20 @@ type ReadOptions struct {
 	// closes (on the goroutine that calls Close), so that a caller can
 	// reuse them with the next file.
 	Release func(BlockVisitor)
+	// Select, if set, picks the flow records that pass: Next hands out,
+	// Tally sums and visitors see only those. The workers run it on the
+	// elements it reads (in any mode, also when Next hands the flows out),
+	// and Next decodes only the flows that passed; every flow record counts
+	// as processed (Reader.Processed). Without it every flow passes.
+	Select Selector
+	// Limit ends reading once this many flow records passed (nfdump -c),
+	// right after the last of them, in every mode; 0 means no limit.
+	Limit uint64
+	// Number is the running number of the flow before this file's first
+	// one: the flows the caller's run processed in the files before. The
+	// reader numbers this file's flows on from there (Reader.Number, and
+	// the n a NumberedSelector gets).
+	Number uint64
 }
 
 // Tally sums flow records the way nfdump's summary line counts them.
@@ -108,7 +123,8 @@ func (t *Tally) add(r *flow.Record) {
 	t.Packets += r.InPackets + r.OutPackets
 }
 
-func (t *Tally) merge(o *Tally) {
+// Merge adds the sums of o, counted over other flows.
+func (t *Tally) Merge(o *Tally) {
 	if o.Records == 0 {
 		return
 	}
@@ -165,9 +181,23 @@ type Reader struct {
 	started   bool          // the block pipeline runs from the first Next on
 	want      flow.Elements // the elements decodeV3 decodes
 	tallying  bool          // ReadOptions.Tally or ReadOptions.Visit
-	tally     Tally
-	tallyWant flow.Elements // the elements the workers decode for Tally and Visit
+	tally     Tally         // of the flows that passed
+	scanWant  flow.Elements // the elements the workers decode when they scan
 	block     BlockVisitor  // the visitor Next handed out (KindBlock)
+
+	// Selection: the workers scan every data block (scanBlock) when the
+	// reader tallies or selects. Without Tally or Visit they only mark the
+	// flows that pass, and Next decodes just those.
+	sel       Selector
+	nsel      NumberedSelector
+	seq       *sequencer // the blocks' running numbers, for nsel
+	scanning  bool
+	marking   bool
+	dataSeq   uint64 // the producer's count of data blocks, for seq
+	processed uint64
+	passed    uint64
+	stopped   bool          // ReadOptions.Limit was reached
+	scratch   *tallyScratch // for counting a block again up to the limit
 }
 
 // readJob is one block on its way from the disk to the consumer.
@@ -182,12 +212,17 @@ type readJob struct {
 	err     error
 	ready   chan struct{}
 
-	// With ReadOptions.Tally, the worker's count of the block.
-	tally    Tally
-	elements uint64 // elements skipped
-	good     uint32 // records before the first damaged one
-	recErr   error  // the damaged record's error
-	other    bool   // the good records include other than flows
+	// When the workers scan, the worker's count of the block.
+	tally     Tally    // of the flows that passed (Tally, Visit)
+	pass      []uint64 // a bit per record that passed (marking)
+	elements  uint64   // elements skipped
+	good      uint32   // records before the first damaged one
+	recErr    error    // the damaged record's error
+	other     bool     // the good records include other than flows
+	processed uint64   // flow records
+	passed    uint64   // flow records that passed
+	seq       uint64   // the data block's index, for the sequencer
+	base      uint64   // the running number before the block (numbered)
 	// With ReadOptions.Visit, the block's visitor; it belongs to the
 	// reader that set it, from start to Close.
 	visitor BlockVisitor
@@ -255,10 +290,21 @@ func NewReader(src io.ReaderAt, size int64, name string, opts ReadOptions) (*Rea
 	if r.want == 0 {
 		r.want = allElements
 	}
+	// Next sums the flows it hands out.
+	r.want |= tallyElements
 	r.tallying = opts.Tally || opts.Visit != nil
-	r.tallyWant = tallyElements
-	if opts.Visit != nil {
-		r.tallyWant |= r.want
+	r.sel = opts.Select
+	r.nsel, _ = opts.Select.(NumberedSelector)
+	r.marking = r.sel != nil && !r.tallying
+	r.scanning = r.tallying || r.marking
+	if r.sel != nil {
+		r.scanWant = r.sel.Reads()
+	}
+	if r.tallying {
+		r.scanWant |= tallyElements
+		if opts.Visit != nil {
+			r.scanWant |= r.want
+		}
 	}
 	return r, nil
 }
@@ -312,9 +358,22 @@ func (r *Reader) Sampler() *flow.Sampler { return &r.smp }
 // KindBlock, until the next call to Next).
 func (r *Reader) Block() BlockVisitor { return r.block }
 
-// Tally returns the sums of the flow records counted so far, with
-// ReadOptions.Tally or ReadOptions.Visit.
+// Tally returns the sums of the flow records that passed so far: those
+// Next handed out, or those the workers counted with ReadOptions.Tally or
+// ReadOptions.Visit.
 func (r *Reader) Tally() Tally { return r.tally }
+
+// Processed returns the number of flow records read so far, passed or not,
+// up to the one that reached ReadOptions.Limit.
+func (r *Reader) Processed() uint64 { return r.processed }
+
+// Passed returns the number of flow records that passed so far.
+func (r *Reader) Passed() uint64 { return r.passed }
+
+// Number returns the running number of the current flow (ReadOptions.Number
+// plus its place among this file's flow records), which nfdump prints as
+// %cnt and tests with the count filter.
+func (r *Reader) Number() uint64 { return r.opts.Number + r.processed }
 
 // Err returns the error that ended reading, if any. Records delivered
 // before it are good.
@@ -438,6 +497,9 @@ func (r *Reader) start(opts ReadOptions) {
 	if r.tallying && workers > 1 {
 		jobs = workers
 	}
+	if r.nsel != nil && r.scanning {
+		r.seq = newSequencer(opts.Number)
+	}
 	r.order = make(chan *readJob, jobs)
 	r.free = make(chan *readJob, jobs)
 	r.quit = make(chan struct{})
@@ -497,13 +559,17 @@ func (r *Reader) produce(work chan<- *readJob) {
 			j.skip = true
 		case r.hdr.Compression == None:
 			j.payload = j.raw
-			if r.tallying {
+			if r.scanning {
 				if scratch == nil {
 					scratch = &tallyScratch{}
 				}
-				r.tallyBlock(j, scratch)
+				j.seq = r.dataSeq
+				r.dataSeq++
+				r.scanJob(j, scratch)
 			}
 		default:
+			j.seq = r.dataSeq
+			r.dataSeq++
 			// Queue the block in order first, so the consumer waits for
 			// it while a worker decompresses it.
 			select {
@@ -531,7 +597,7 @@ func (r *Reader) produce(work chan<- *readJob) {
 func (r *Reader) decompress(dec blockDecompressor, decErr error, work <-chan *readJob) {
 	defer r.wg.Done()
 	var scratch *tallyScratch
-	if r.tallying {
+	if r.scanning {
 		scratch = &tallyScratch{}
 	}
 	for j := range work {
@@ -542,23 +608,80 @@ func (r *Reader) decompress(dec blockDecompressor, decErr error, work <-chan *re
 		} else {
 			j.out = out
 			j.payload = out
-			if r.tallying {
-				// Count the block while it is still in this core's cache.
-				r.tallyBlock(j, scratch)
+			if r.scanning {
+				// Scan the block while it is still in this core's cache.
+				r.scanJob(j, scratch)
 			}
+		}
+		if j.err != nil && r.seq != nil {
+			// Reading ends at this block; the blocks after it still
+			// take their turn.
+			r.seq.take(j.seq, 0)
 		}
 		j.ready <- struct{}{}
 	}
 }
 
-// tallyBlock counts the flow records of j's payload into j.tally, and hands
-// them to j's visitor with ReadOptions.Visit, checking every record as Next
-// would, and notes where the first damaged record is.
-func (r *Reader) tallyBlock(j *readJob, s *tallyScratch) {
+// scanJob scans a decompressed data block in a worker, after it learned
+// the running number before the block when the selector needs it.
+func (r *Reader) scanJob(j *readJob, s *tallyScratch) {
+	j.base = 0
+	if r.seq != nil {
+		j.base = r.seq.take(j.seq, countFlows(j))
+	}
+	r.scanBlock(j, s, 0)
+}
+
+// countFlows counts the V3 records of j's payload up to the first
+// malformed record header: a damaged record ends reading, so the blocks
+// after it need no exact number.
+func countFlows(j *readJob) uint64 {
+	b := j.payload
+	pos := 0
+	var n uint64
+	for i := uint32(0); i < j.hdr.NumRecords && pos+recordHdrSize <= len(b); i++ {
+		size := int(le.Uint16(b[pos+2:]))
+		if size < recordHdrSize || pos+size > len(b) {
+			break
+		}
+		if le.Uint16(b[pos:]) == recV3 {
+			n++
+		}
+		pos += size
+	}
+	return n
+}
+
+// match runs the selector on the flow with running number n.
+func (r *Reader) match(rec *flow.Record, n uint64) bool {
+	switch {
+	case r.nsel != nil:
+		return r.nsel.MatchNumbered(rec, n)
+	case r.sel != nil:
+		return r.sel.Match(rec)
+	}
+	return true
+}
+
+// scanBlock walks the records of j's payload, checking each as Next would
+// and noting where the first damaged one is. It selects the flows, and
+// counts those that pass into j.tally and hands them to j's visitor when
+// the reader tallies, or marks them in j.pass when Next hands them out.
+// With limit > 0 it stops right after the limit-th flow that passed.
+func (r *Reader) scanBlock(j *readJob, s *tallyScratch, limit uint64) {
 	j.tally, j.elements, j.recErr, j.other = Tally{}, 0, nil, false
+	j.processed, j.passed = 0, 0
 	v := j.visitor
 	if v != nil {
 		v.Reset()
+	}
+	if r.marking {
+		n := int(j.hdr.NumRecords+63) / 64
+		if cap(j.pass) < n {
+			j.pass = make([]uint64, n)
+		}
+		j.pass = j.pass[:n]
+		clear(j.pass)
 	}
 	b := j.payload
 	pos := 0
@@ -569,13 +692,27 @@ func (r *Reader) tallyBlock(j *readJob, s *tallyScratch) {
 			switch typ {
 			case recV3:
 				var skipped int
-				skipped, err = decodeV3(rec, &s.rec, r.tallyWant)
+				skipped, err = decodeV3(rec, &s.rec, r.scanWant)
 				j.elements += uint64(skipped)
-				if err == nil {
+				if err != nil {
+					break
+				}
+				j.processed++
+				if !r.match(&s.rec, j.base+j.processed) {
+					break
+				}
+				j.passed++
+				if r.marking {
+					j.pass[i/64] |= 1 << (i % 64)
+				} else {
 					j.tally.add(&s.rec)
 					if v != nil {
 						v.Flow(&s.rec)
 					}
+				}
+				if j.passed == limit {
+					j.good = i + 1
+					return
 				}
 			case recExporterInfo:
 				j.other = true
@@ -627,12 +764,15 @@ func (r *Reader) Next() bool {
 			continue
 		}
 		if r.cur != nil {
-			if r.cur.recErr != nil {
+			if r.cur.recErr != nil && !r.stopped {
 				r.fail(r.cur.recErr)
 				return false
 			}
 			r.free <- r.cur
 			r.cur = nil
+		}
+		if r.stopped {
+			return false
 		}
 		j, ok := <-r.order
 		if !ok {
@@ -649,7 +789,18 @@ func (r *Reader) Next() bool {
 			r.free <- j
 		case r.tallying:
 			r.bytesRead += uint64(len(j.payload))
-			r.tally.merge(&j.tally)
+			if lim := r.opts.Limit; lim > 0 && j.passed > 0 && r.passed+j.passed >= lim {
+				// The limit falls in this block: count it again, here,
+				// up to the flow that reaches it.
+				if r.scratch == nil {
+					r.scratch = &tallyScratch{}
+				}
+				r.scanBlock(j, r.scratch, lim-r.passed)
+				r.stopped = true
+			}
+			r.tally.Merge(&j.tally)
+			r.processed += j.processed
+			r.passed += j.passed
 			r.skipped.Elements += j.elements
 			// Only a block with other records than flows is walked, up to
 			// its first damaged record.
@@ -657,10 +808,15 @@ func (r *Reader) Next() bool {
 			if j.other {
 				r.left = j.good
 			}
-			if j.visitor != nil && j.tally.Records > 0 {
+			if j.visitor != nil && j.passed > 0 {
 				r.kind, r.block = KindBlock, j.visitor
 				return true
 			}
+		case r.marking:
+			// Walk the good records; the damaged one's error follows.
+			r.cur, r.pos, r.left = j, 0, j.good
+			r.bytesRead += uint64(len(j.payload))
+			r.skipped.Elements += j.elements
 		default:
 			r.cur, r.pos, r.left = j, 0, j.hdr.NumRecords
 			r.bytesRead += uint64(len(j.payload))
@@ -703,7 +859,7 @@ func (r *Reader) recordErr(j *readJob, pos int, recNo uint32, err error) error {
 // parse decodes the record at r.pos. It returns false for a record it skips.
 func (r *Reader) parse() (bool, error) {
 	recNo := r.cur.hdr.NumRecords - r.left
-	if r.tallying {
+	if r.scanning {
 		recNo = r.cur.good - r.left
 	}
 	typ, size, err := r.recordAt(r.cur, r.pos, recNo)
@@ -716,13 +872,32 @@ func (r *Reader) parse() (bool, error) {
 	r.left--
 	switch typ {
 	case recV3:
-		if r.tallying {
+		switch {
+		case r.tallying:
 			return false, nil // counted by the worker
+		case r.marking:
+			r.processed++
+			if r.cur.pass[recNo/64]&(1<<(recNo%64)) == 0 {
+				return false, nil
+			}
+			// The worker checked the record and counted its elements.
+			decodeV3(rec, &r.rec, r.want)
+		default:
+			var skipped int
+			skipped, err = decodeV3(rec, &r.rec, r.want)
+			r.skipped.Elements += uint64(skipped)
+			if err != nil {
+				return false, r.recordErr(r.cur, at, recNo, err)
+			}
+			r.processed++
 		}
-		var skipped int
-		skipped, err = decodeV3(rec, &r.rec, r.want)
-		r.skipped.Elements += uint64(skipped)
+		r.passed++
+		r.tally.add(&r.rec)
+		if r.passed == r.opts.Limit {
+			r.stopped, r.left = true, 0
+		}
 		r.kind = KindFlow
+		return true, nil
 	case recExporterInfo:
 		err = decodeExporter(rec, &r.exp)
 		r.kind = KindExporter

@@ -91,7 +91,7 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 	if len(files) == 0 {
 		fmt.Fprint(stderr, emptyList)
 	}
-	s := &scan{o: o, stderr: stderr}
+	s := newScan(o, stderr)
 	var (
 		table *aggregate.Table
 		plain []flow.Record
@@ -103,10 +103,10 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 	case o.aggr.spec != nil:
 		table = aggregate.NewPrinting(o.aggr.spec)
 		// An -A listing prints little of each flow, so the reader
-		// decodes only what the table and the summary read. A filter,
-		// once there is one, will need the elements it tests as well.
+		// decodes only what the table reads (the reader's workers decode
+		// what the selector and the summary read).
 		if o.order == nil {
-			s.elements = o.aggr.spec.PrintReads() | output.SummaryElements
+			s.elements = o.aggr.spec.PrintReads()
 		}
 	}
 	if o.wfile != "" {

@@ -20,7 +20,10 @@ type options struct {
 	read, recursive, multi string
 	window                 *timewindow.Window
 	filter                 string
-	limit                  uint64 // -c, 0 = no limit
+	// match is the compiled filter, nil when it lets every flow pass;
+	// selector puts it behind the window.
+	match flowfile.Selector
+	limit uint64 // -c, 0 = no limit
 
 	mode                        string
 	ipv6, quiet, plain, nfsen   bool
@@ -165,11 +168,16 @@ func parseOptions(c *cli.Context, stderr io.Writer) (*options, error) {
 // gets unfiltered flows it did not ask for.
 func checkFilter(o *options, stderr io.Writer) error {
 	if passesAll(o.filter) {
+		o.match = testFilter
 		return nil
 	}
 	f := strings.TrimSpace(stripComments(o.filter))
 	return fail(stderr, exitFilterErr, "godump: filter '%s': filters are not supported yet; they arrive with the filter issue (only an empty filter or 'any' works)", f)
 }
+
+// testFilter stands in for a compiled filter in the tests of the reading
+// jobs, until the filter language arrives.
+var testFilter flowfile.Selector
 
 // passesAll reports whether filter lets every flow pass: none, or any.
 func passesAll(filter string) bool {

@@ -67,8 +67,9 @@ func process(o *options, stdout, stderr io.Writer) int {
 	return list(o, files, pr, start, stdout, stderr)
 }
 
-// scan is one pass over the files: it counts like nfdump and hands every
-// flow that passed to the sink.
+// scan is one pass over the files: the reader selects and counts the
+// flows, and the scan hands every flow that passed to the sink and sums
+// the readers' counts into the summary.
 type scan struct {
 	o      *options
 	stderr io.Writer
@@ -79,26 +80,29 @@ type scan struct {
 	hasID  bool
 	opened int
 
-	// elements are the V3 elements the sink and the counting read; zero
-	// means all.
+	// sel is the window and the filter (see selector).
+	sel flowfile.Selector
+	// elements are the V3 elements the sink reads; zero means all.
 	elements flow.Elements
-	// tally: the sink wants no flows and every flow passes (-o null
-	// without -t, -c or a filter), so the reader's workers only count
-	// them for the summary.
+	// tally: the sink wants no flows (-o null), so the reader's workers
+	// only count the ones that pass for the summary.
 	tally bool
-	// workers decompress blocks (0: one per CPU).
+	// workers decompress and select blocks (0: one per CPU).
 	workers int
 	// visit and release, when set, make the reader's workers hand each
-	// flow to a per-block visitor (flowfile.ReadOptions.Visit), which then
-	// applies -t itself; the sink gets the visitors in file order
-	// (KindBlock) and counts the flows that passed into the summary. Only
-	// for runs without -c and with a filter every flow passes.
+	// flow that passed to a per-block visitor (flowfile.ReadOptions.Visit);
+	// the sink gets the visitors in file order (KindBlock).
 	visit   func() flowfile.BlockVisitor
 	release func(flowfile.BlockVisitor)
 }
 
+func newScan(o *options, stderr io.Writer) *scan {
+	return &scan{o: o, stderr: stderr, sel: selector(o)}
+}
+
 // run reads files in order; sink gets each flow that passed -t and the
-// filter, and each exporter and sampler record (kind != KindFlow).
+// filter (or each block's visitor), and each exporter and sampler record.
+// It stops after -c flows passed.
 func (s *scan) run(files []string, sink func(kind flowfile.Kind, r *flowfile.Reader) error) error {
 	bar := (*progress.Bar)(nil)
 	if s.o.progress && len(files) > 1 {
@@ -106,13 +110,17 @@ func (s *scan) run(files []string, sink func(kind flowfile.Kind, r *flowfile.Rea
 	}
 	defer bar.Finish()
 	var winFirst, winLast uint64
-	done := false
 	for i, path := range files {
-		if done {
-			break
+		limit := uint64(0)
+		if s.o.limit > 0 {
+			if s.sum.Passed >= s.o.limit {
+				break
+			}
+			limit = s.o.limit - s.sum.Passed
 		}
 		r, err := flowfile.Open(path, flowfile.ReadOptions{
 			Workers: s.workers, Elements: s.elements, Tally: s.tally, Visit: s.visit, Release: s.release,
+			Select: s.sel, Limit: limit, Number: s.sum.Processed,
 		})
 		if err != nil {
 			s.report(err)
@@ -130,50 +138,23 @@ func (s *scan) run(files []string, sink func(kind flowfile.Kind, r *flowfile.Rea
 		for _, w := range r.Warnings() {
 			fmt.Fprintf(s.stderr, "godump: warning: %v\n", w)
 		}
-		var flows uint64
-		for !done && r.Next() {
-			kind := r.Kind()
-			if kind != flowfile.KindFlow {
-				if err := sink(kind, r); err != nil {
-					r.Close()
-					return err
-				}
-				continue
-			}
-			f := r.Flow()
-			s.sum.Processed++
-			flows++
-			if s.o.window != nil && !s.o.window.Contains(f.First, f.Last) {
-				continue
-			}
-			s.sum.Passed++
-			if s.o.limit > 0 && s.sum.Passed >= s.o.limit {
-				done = true
-			}
-			s.sum.Add(f)
-			if err := sink(kind, r); err != nil {
+		for r.Next() {
+			if err := sink(r.Kind(), r); err != nil {
 				r.Close()
 				return err
 			}
 		}
-		if s.tally {
-			t := r.Tally()
-			s.sum.Processed += t.Records
-			s.sum.Passed += t.Records
-			s.sum.Merge(&output.Summary{Flows: t.Flows, Bytes: t.Bytes, Packets: t.Packets, First: t.First, Last: t.Last})
-			flows = t.Records
-		} else if s.visit != nil {
-			// The sink counted the flows that passed.
-			flows = r.Tally().Records
-			s.sum.Processed += flows
-		}
 		if err := r.Err(); err != nil {
 			s.report(err)
 		}
+		t := r.Tally()
+		s.sum.Processed += r.Processed()
+		s.sum.Passed += r.Passed()
+		s.sum.Merge(&output.Summary{Flows: t.Flows, Bytes: t.Bytes, Packets: t.Packets, First: t.First, Last: t.Last})
 		s.sum.BytesRead += r.BytesRead()
 		s.sum.BlocksSkipped += r.Skipped().Blocks
 		r.Close()
-		bar.Update(i+1, flows, r.BytesRead())
+		bar.Update(i+1, r.Processed(), r.BytesRead())
 	}
 	if s.opened > 0 {
 		if s.o.window != nil {
@@ -234,7 +215,7 @@ func list(o *options, files []string, pr output.Printer, start time.Time, stdout
 	if len(files) == 0 {
 		fmt.Fprint(stderr, emptyList)
 	}
-	s := &scan{o: o, stderr: stderr}
+	s := newScan(o, stderr)
 	var (
 		err    error
 		sorted []*flow.Record
@@ -245,12 +226,10 @@ func list(o *options, files []string, pr output.Printer, start time.Time, stdout
 	} else if err := pr.Begin(); err != nil {
 		return writeFailed(stderr, err)
 	} else if !output.ReadsRecords(pr) && o.order == nil {
-		// -o null: only the summary and -t look at the flows, and they
-		// read the generic and counter elements. A filter, once there is
-		// one, will need the elements it tests as well; when every flow
-		// passes, the reader's workers count them all.
+		// -o null: only the summary looks at the flows, so the reader's
+		// workers count the ones that pass.
 		s.elements = output.SummaryElements
-		s.tally = o.window == nil && o.limit == 0 && passesAll(o.filter)
+		s.tally = true
 	} else if o.order == nil {
 		// Printing a record costs many times what decompressing it does,
 		// so one worker keeps ahead of the printer, and each further one

@@ -12,7 +12,6 @@ import (
 	"github.com/nfgo/nftools/flowfile"
 	"github.com/nfgo/nftools/output"
 	"github.com/nfgo/nftools/stats"
-	"github.com/nfgo/nftools/timewindow"
 )
 
 // statOptions are -s, -l and -L as given.
@@ -164,15 +163,16 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 	// Counting a flow here costs more than decompressing it, so one
 	// worker keeps ahead of the counting, and each further one would only
 	// hold another block in memory.
-	s := &scan{o: o, stderr: stderr, workers: 1}
+	s := newScan(o, stderr)
+	s.workers = 1
 	var free []*blockStats
-	if statInWorkers && !st.record && o.limit == 0 && passesAll(o.filter) {
+	if statInWorkers && !st.record {
 		// Element tables merge block by block: the reader's workers
-		// decode and count each block into tables of their own, and the
-		// tables merge here in file order, which keeps the order in
-		// which values were first seen; each worker then has work, so
-		// there is one per CPU. -c stops inside a block and -s record
-		// ranks whole records, so both count here flow by flow.
+		// select, decode and count each block into tables of their own,
+		// and the tables merge here in file order, which keeps the order
+		// in which values were first seen; each worker then has work, so
+		// there is one per CPU. -s record ranks whole records, so it
+		// counts here flow by flow.
 		s.workers = 0
 		s.visit = func() flowfile.BlockVisitor {
 			if n := len(free); n > 0 {
@@ -180,15 +180,13 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 				free = free[:n-1]
 				return b
 			}
-			return newBlockStats(o.window, st.elements)
+			return newBlockStats(st.elements)
 		}
 		s.release = func(v flowfile.BlockVisitor) { free = append(free, v.(*blockStats)) }
 	}
 	if !st.record {
-		// Only the element values, the counters and the summary are
-		// read, so the reader decodes only their elements. A filter,
-		// once there is one, will need the elements it tests as well.
-		s.elements = output.SummaryElements
+		// Only the element values are read, so the reader decodes only
+		// their elements (and what the selector and the summary read).
 		for _, spec := range st.elements {
 			s.elements |= spec.Reads()
 		}
@@ -196,8 +194,6 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 	err = s.run(files, func(kind flowfile.Kind, r *flowfile.Reader) error {
 		if kind == flowfile.KindBlock {
 			b := r.Block().(*blockStats)
-			s.sum.Passed += b.passed
-			s.sum.Merge(&b.sum)
 			for i, t := range tables {
 				t.Merge(b.tables[i])
 			}
@@ -245,18 +241,15 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 // (see runStats); tests turn it off to compare with counting flow by flow.
 var statInWorkers = true
 
-// blockStats counts one block's flows for the element statistics, in a
-// reader's worker: the flows that pass -t, into tables of their own and a
-// summary, which runStats merges in file order.
+// blockStats counts one block's flows that passed for the element
+// statistics, in a reader's worker, into tables of their own, which
+// runStats merges in file order.
 type blockStats struct {
-	window *timewindow.Window
 	tables []*stats.Table
-	passed uint64
-	sum    output.Summary
 }
 
-func newBlockStats(window *timewindow.Window, specs []stats.Spec) *blockStats {
-	b := &blockStats{window: window, tables: make([]*stats.Table, len(specs))}
+func newBlockStats(specs []stats.Spec) *blockStats {
+	b := &blockStats{tables: make([]*stats.Table, len(specs))}
 	for i, spec := range specs {
 		b.tables[i] = stats.NewTable(spec)
 	}
@@ -268,16 +261,10 @@ func (b *blockStats) Reset() {
 	for _, t := range b.tables {
 		t.Reset()
 	}
-	b.passed, b.sum = 0, output.Summary{}
 }
 
-// Flow counts r when it passes -t, as scan.run and runStats do.
+// Flow counts r, as runStats does flow by flow.
 func (b *blockStats) Flow(r *flow.Record) {
-	if b.window != nil && !b.window.Contains(r.First, r.Last) {
-		return
-	}
-	b.passed++
-	b.sum.Add(r)
 	for _, t := range b.tables {
 		t.Add(r)
 	}

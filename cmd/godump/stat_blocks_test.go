@@ -19,7 +19,7 @@ func TestStatBlocksLikeFlowByFlow(t *testing.T) {
 		"-r " + lab + " -s dstport:p/bytes/pps/bpp -n 0 -N", "-r " + lab + " -s srcport/bytes:a -n 20",
 		"-r " + lab + " -s proto/flows:a", "-r " + lab + " -s srcip/bytes -L -2k -l 3 -n 0",
 		"-B -r " + lab + " -s srcip/bytes -s dstip/bytes -s proto/bytes -n 10",
-		// -t is applied in the workers, -c and -s record count here.
+		// The reader applies -t and -c; -s record counts here.
 		"-r " + lab + " -s srcip/bytes -t +20 -n 0", "-r " + lab + " -s ip/bytes -t -15 -n 30 -o pipe",
 		"-r " + lab + " -s srcip/bytes -c 5000 -n 0", "-r " + lab + " -s srcip/bytes -s record/bytes -n 5",
 		"-r " + random + " -s ip/bytes -n 0", "-r " + random + " -s mpls2:p/flows -n 0", "-r " + random + " -s insrcmac/bytes -n 50",

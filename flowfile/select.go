@@ -1,0 +1,128 @@
+package flowfile
+
+import (
+	"sync"
+
+	"github.com/nfgo/nftools/flow"
+)
+
+// Selector picks the flow records a reader passes on (ReadOptions.Select):
+// nfdump's -t window and its filter. The reader's workers run it while they
+// decode a block, so that a selective read keeps every core busy whatever
+// the caller does with the flows.
+type Selector interface {
+	// Match reports whether r passes. Workers call it concurrently, each
+	// with a Record of its own: it must not change or keep r.
+	Match(r *flow.Record) bool
+	// Reads returns the V3 elements Match looks at; the workers decode
+	// those before they call it. Zero means none (a selector on the
+	// running number alone).
+	Reads() flow.Elements
+}
+
+// NumberedSelector is a Selector that needs each record's running number,
+// which nfdump's filter tests with count: the number of flow records
+// processed up to and including this one, over every file of the run (see
+// ReadOptions.Number). The reader calls MatchNumbered instead of Match;
+// its workers learn a block's first number from the blocks before it, so
+// the selection still runs on every core.
+type NumberedSelector interface {
+	Selector
+	MatchNumbered(r *flow.Record, n uint64) bool
+}
+
+// AllOf returns a Selector that passes the records every one of sels
+// passes, testing them in order; nil entries are left out, and without any
+// selector it returns nil (every record passes). It is a NumberedSelector
+// when one of sels is.
+func AllOf(sels ...Selector) Selector {
+	var all allOf
+	numbered := false
+	for _, s := range sels {
+		if s == nil {
+			continue
+		}
+		all = append(all, s)
+		if _, ok := s.(NumberedSelector); ok {
+			numbered = true
+		}
+	}
+	switch {
+	case len(all) == 0:
+		return nil
+	case len(all) == 1:
+		return all[0]
+	case numbered:
+		return numberedAllOf{all}
+	}
+	return all
+}
+
+type allOf []Selector
+
+func (a allOf) Match(r *flow.Record) bool {
+	for _, s := range a {
+		if !s.Match(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func (a allOf) Reads() flow.Elements {
+	var e flow.Elements
+	for _, s := range a {
+		e |= s.Reads()
+	}
+	return e
+}
+
+type numberedAllOf struct{ allOf }
+
+func (a numberedAllOf) MatchNumbered(r *flow.Record, n uint64) bool {
+	for _, s := range a.allOf {
+		ok := false
+		if ns, numbered := s.(NumberedSelector); numbered {
+			ok = ns.MatchNumbered(r, n)
+		} else {
+			ok = s.Match(r)
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// sequencer hands the workers the running number of the flow before each
+// block, for a NumberedSelector: blocks take their turn in file order
+// (readJob.seq), each adding its count of flows. A worker waits only for
+// the header walk of the blocks before its own, so the workers still decode
+// and select in parallel.
+type sequencer struct {
+	mu   sync.Mutex
+	cond sync.Cond
+	next uint64 // the seq of the block whose turn it is
+	base uint64 // the running number before that block
+}
+
+func newSequencer(base uint64) *sequencer {
+	s := &sequencer{base: base}
+	s.cond.L = &s.mu
+	return s
+}
+
+// take waits for block seq's turn, returns the running number before it,
+// and passes the turn on to the next block, which starts n flows later.
+func (s *sequencer) take(seq, n uint64) uint64 {
+	s.mu.Lock()
+	for s.next != seq {
+		s.cond.Wait()
+	}
+	base := s.base
+	s.base += n
+	s.next++
+	s.mu.Unlock()
+	s.cond.Broadcast()
+	return base
+}
