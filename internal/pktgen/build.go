@@ -199,7 +199,10 @@ func Checksum(pkt []byte) []byte {
 			proto, l4 = l4[0], l4[n:]
 		}
 		if proto == ProtoFragment {
-			return pkt
+			if binary.BigEndian.Uint16(l4[2:])&^6 != 0 {
+				return pkt // a fragment of a datagram
+			}
+			proto, l4 = l4[0], l4[8:] // an atomic fragment is whole
 		}
 		ph = uint32(sum(0, pkt[8:40]))
 	default:
