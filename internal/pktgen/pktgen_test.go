@@ -37,3 +37,36 @@ func TestDeterministic(t *testing.T) {
 	a, b := Captures(), Captures()
 	assert.Equal(t, a, b)
 }
+
+// TestTraffic: the generated traffic is deterministic, in time order and
+// of the promised mix.
+func TestTraffic(t *testing.T) {
+	a, b := NewTraffic(1, Start), NewTraffic(1, Start)
+	last := Start
+	var v6, vlan int
+	protos := map[byte]int{}
+	for i := 0; i < 20000; i++ {
+		ta, fa := a.Next()
+		tb, fb := b.Next()
+		require.Equal(t, ta, tb)
+		require.Equal(t, fa, fb)
+		require.Greater(t, ta, last)
+		last = ta
+		ip := fa[14:]
+		if fa[12] == 0x81 {
+			vlan++
+			ip = fa[18:]
+		}
+		if ip[0]>>4 == 6 {
+			v6++
+			protos[ip[6]]++
+		} else {
+			protos[ip[9]]++
+		}
+	}
+	assert.InDelta(t, 5000, v6, 1000)
+	assert.InDelta(t, 4000, vlan, 1000)
+	assert.Greater(t, protos[ProtoTCP], protos[ProtoUDP])
+	assert.Positive(t, protos[ProtoICMP])
+	assert.Positive(t, protos[ProtoICMPv6])
+}
