@@ -33,7 +33,7 @@ func TestCapturesPassTshark(t *testing.T) {
 	}
 }
 
-func TestDeterministic(t *testing.T) {
+func TestCapturesDeterministic(t *testing.T) {
 	a, b := Captures(), Captures()
 	assert.Equal(t, a, b)
 }
