@@ -126,9 +126,9 @@ type entry struct {
 	bytes       uint64
 	srcMAC      uint64
 	dstMAC      uint64
-	vlan        [2]uint16
-	flags       uint8 // TCP flags OR-ed
-	ended       bool  // saw FIN or RST
+	vlan        uint16 // the outer VLAN id
+	flags       uint8  // TCP flags OR-ed
+	ended       bool   // saw FIN or RST
 	used        bool
 	// The lists: by last packet (idle) and by first packet (age); -1
 	// ends a list.
@@ -159,7 +159,7 @@ type flowCounts struct {
 	flags       uint8
 	srcMAC      uint64
 	dstMAC      uint64
-	vlan        [2]uint16
+	vlan        uint16 // the outer VLAN id
 }
 
 // list is a doubly linked list of slab entries.
@@ -248,7 +248,7 @@ func (c *Cache) Add(p *Packet, now int64) {
 	k[kProto] = p.Proto
 	k[kVersion] = p.Version
 	pc := flowCounts{first: now, last: now, packets: 1, bytes: n, flags: p.TCPFlags,
-		srcMAC: p.SrcMAC, dstMAC: p.DstMAC, vlan: p.VLAN}
+		srcMAC: p.SrcMAC, dstMAC: p.DstMAC, vlan: p.VLAN[0]}
 	if p.Proto != protoTCP {
 		pc.flags = 0
 	}
@@ -360,7 +360,10 @@ func (c *Cache) expire(i int32, why ExpiryReason) {
 	r.DstPort = binary.BigEndian.Uint16(e.key[kDstPort:])
 	r.Proto, r.SrcTos, r.TCPFlags = e.key[kProto], e.key[kTOS], e.flags
 	r.Input, r.Output = c.cfg.Input, c.cfg.Output
-	r.SrcVLAN, r.DstVLAN = uint32(e.vlan[0]), uint32(e.vlan[1])
+	// The frame's (outer) VLAN is the flow's source VLAN. DstVLAN is the
+	// VLAN after forwarding, which a probe does not see; QinQ's inner tag
+	// has no place in the record (nfdump 1.7.1 has none for it).
+	r.SrcVLAN = uint32(e.vlan)
 	r.InSrcMAC, r.InDstMAC = e.srcMAC, e.dstMAC
 	r.EndReason = endReason[why]
 	c.stats.Exported[why]++

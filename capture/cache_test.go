@@ -120,7 +120,7 @@ func TestCacheRecord(t *testing.T) {
 	want := flow.Record{
 		First: uint64(t0 / 1e6), Last: uint64(t0 / 1e6), InPackets: 1, InBytes: 40,
 		SrcAddr: netip.AddrFrom4(c4), DstAddr: netip.AddrFrom4(s4), SrcPort: 1, DstPort: 2,
-		Proto: 6, TCPFlags: flow.TCPSyn, Input: 3, Output: 7, SrcVLAN: 200, DstVLAN: 300,
+		Proto: 6, TCPFlags: flow.TCPSyn, Input: 3, Output: 7, SrcVLAN: 200,
 		InSrcMAC: pktgen.ClientMAC, InDstMAC: pktgen.RouterMAC, EndReason: 4,
 	}
 	assert.Equal(t, want, r)
