@@ -143,12 +143,25 @@ func (s *fileSource) bytes(n int) ([]byte, int, error) {
 		s.r.Discard(n)
 		return b, n, nil
 	}
-	if cap(s.big) < n {
-		s.big = make([]byte, n)
+	// A block longer than the buffer is read into a buffer that grows with
+	// what arrives, so that a damaged length does not cost its size.
+	b := s.big[:0]
+	for len(b) < n {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		m, err := s.r.Read(b[len(b):min(cap(b), n)])
+		b = b[:len(b)+m]
+		if err != nil {
+			s.big = b
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, len(b), err
+		}
 	}
-	b := s.big[:n]
-	got, err := io.ReadFull(s.r, b)
-	return b, got, err
+	s.big = b
+	return b, n, nil
 }
 
 func (s *fileSource) openPcap() error {

@@ -235,3 +235,29 @@ func TestOpenFile(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrNotExist)
 	assert.ErrorContains(t, err, "missing.pcap")
 }
+
+// FuzzFileSource: no bytes make the reader panic, loop or hand out a frame
+// longer than the limit.
+func FuzzFileSource(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.pcap*")
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		require.NoError(f, err)
+		f.Add(b[:min(len(b), 512)])
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := NewFileSource(bytes.NewReader(data), "fuzz")
+		if err != nil {
+			return
+		}
+		var fr Frame
+		for i := 0; ; i++ {
+			if s.Next(&fr) != nil {
+				return
+			}
+			if len(fr.Data) > maxBlock || i > len(data) {
+				t.Fatalf("frame %d of %d bytes from %d bytes", i, len(fr.Data), len(data))
+			}
+		}
+	})
+}
