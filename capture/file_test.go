@@ -261,3 +261,26 @@ func FuzzFileSource(f *testing.F) {
 		}
 	})
 }
+
+// TestPcapngBigBlock: a block longer than the read buffer is read whole
+// (and skipped), and one cut short is an error, not a buffer of the
+// length it claims.
+func TestPcapngBigBlock(t *testing.T) {
+	var buf bytes.Buffer
+	w := pktgen.NewPcapng(&buf, false)
+	w.AddInterface(1, 65535, 0, 0)
+	w.WriteBlock(0x0badbeef, bytes.Repeat([]byte{7}, 3<<19)) // 1.5 MiB of a block type nobody knows
+	w.Write(0, t0, frames[0])
+	require.NoError(t, w.Err())
+	s, err := NewFileSource(bytes.NewReader(buf.Bytes()), "big.pcapng")
+	require.NoError(t, err)
+	got := readAll(t, s)
+	require.Len(t, got, 1)
+	assert.Equal(t, frames[0], got[0].Data)
+
+	s, err = NewFileSource(bytes.NewReader(buf.Bytes()[:1<<20]), "cut.pcapng")
+	require.NoError(t, err)
+	var f Frame
+	assert.EqualError(t, s.Next(&f), "cut.pcapng: truncated pcapng block; tried to read 1572876 bytes")
+	assert.Less(t, cap(s.(*fileSource).big), 1572876, "less buffer than the block claimed: about what there was")
+}
