@@ -84,7 +84,7 @@ type CacheConfig struct {
 }
 
 // DefaultMaxFlows is the flow-count limit when the config gives none:
-// about 170 MB of flows.
+// at most about 180 MB of flows (the cache grows to what it holds).
 const DefaultMaxFlows = 1 << 20
 
 // CacheStats counts what a cache did.
@@ -192,9 +192,10 @@ type Cache struct {
 	scratch flowKey
 }
 
-// perFlow is what a flow costs: its entry and, at the index's highest
-// load, two slots.
-const perFlow = int(unsafe.Sizeof(entry{})) + 16
+// perFlow is what a flow costs at most: its entry, four index slots (the
+// index doubles when half full) and an eighth of a fragment wait with its
+// slots, as the fragment table may hold an eighth as many datagrams.
+const perFlow = int(unsafe.Sizeof(entry{})) + 32 + (int(unsafe.Sizeof(fragEntry{}))+32)/8
 
 // NewCache returns an empty cache that hands every flow that ends to
 // export, with the reason. The record is the cache's: export copies what
@@ -324,7 +325,7 @@ func (c *Cache) insert(k *flowKey, h uint64, pc *flowCounts) int32 {
 		c.free = c.free[:n-1]
 	} else {
 		i = int32(len(c.entries))
-		c.entries = append(c.entries, entry{})
+		c.entries = grow(c.entries, c.limit)
 	}
 	c.entries[i] = entry{key: *k, hash: h, first: pc.first, last: pc.last, packets: pc.packets, bytes: pc.bytes,
 		flags: pc.flags, srcMAC: pc.srcMAC, dstMAC: pc.dstMAC, vlan: pc.vlan, used: true}
@@ -340,6 +341,18 @@ func (c *Cache) insert(k *flowKey, h uint64, pc *flowCounts) int32 {
 	c.nflows++
 	c.stats.Created++
 	return i
+}
+
+// grow appends a zero element to s, whose length never passes limit: the
+// capacity doubles up to the limit and no further, so that -m's budget
+// holds.
+func grow[T any](s []T, limit int) []T {
+	if len(s) == cap(s) {
+		g := make([]T, len(s), min(max(2*cap(s), 64), limit))
+		copy(g, s)
+		s = g
+	}
+	return append(s, *new(T))
 }
 
 // expire exports flow i and removes it.
@@ -533,7 +546,7 @@ func (c *Cache) insertFrag(k *flowKey, h uint64, tos uint8) int32 {
 		c.ffree = c.ffree[:n-1]
 	} else {
 		j = int32(len(c.frags))
-		c.frags = append(c.frags, fragEntry{})
+		c.frags = grow(c.frags, c.flimit)
 	}
 	c.frags[j] = fragEntry{key: *k, hash: h, tos: tos, total: -1}
 	if c.fidx.Full(c.nfrags) {

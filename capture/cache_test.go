@@ -6,6 +6,7 @@ import (
 	"sort"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -268,6 +269,15 @@ func TestCacheMemoryLimit(t *testing.T) {
 	assert.Equal(t, 2, c.Stats().Limit, "the lower of the two")
 	c, _ = newCache(cfg)
 	assert.Equal(t, DefaultMaxFlows, c.Stats().Limit)
+
+	// Full, the cache holds no more than its budget.
+	conf.MemoryKB, conf.MaxFlows = 64, 0
+	c, _ = newCache(conf)
+	for i := 0; i < 3*c.Stats().Limit; i++ {
+		c.Add(pkt(t, pktgen.UDP4(up, uint16(i), 9, 0)), t0)
+	}
+	assert.Equal(t, c.Stats().Limit, c.Stats().Flows)
+	assert.LessOrEqual(t, cap(c.entries)*int(unsafe.Sizeof(entry{})), 64*1024)
 }
 
 func TestCacheFragments(t *testing.T) {
