@@ -250,9 +250,6 @@ func (c *Cache) Add(p *Packet, now int64) {
 	k[kVersion] = p.Version
 	pc := flowCounts{first: now, last: now, packets: 1, bytes: n, flags: p.TCPFlags,
 		srcMAC: p.SrcMAC, dstMAC: p.DstMAC, vlan: p.VLAN[0]}
-	if p.Proto != protoTCP {
-		pc.flags = 0
-	}
 	if p.Fragment {
 		c.stats.FragPackets++
 		if !c.fragment(p, k, &pc, now) {
