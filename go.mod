@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/anchore/go-lzo v0.1.1
 	github.com/dsnet/compress v0.0.1
+	github.com/google/gopacket v1.1.19
 	github.com/goreleaser/nfpm/v2 v2.48.0
 	github.com/klauspost/compress v1.20.4
 	github.com/pierrec/lz4/v4 v4.1.33

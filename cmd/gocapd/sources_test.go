@@ -5,7 +5,7 @@ package main
 // test's own directories.
 
 import (
-	"encoding/binary"
+	"bytes"
 	"io"
 	"net"
 	"os"
@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nfgo/nftools/collector"
+	"github.com/nfgo/nftools/internal/pktgen"
 )
 
 // TestConfigFileLikeNfcapd: the exporters of a config file become flow
@@ -58,45 +59,34 @@ func TestConfigFileLikeNfcapd(t *testing.T) {
 	}
 }
 
-// pcapFrame wraps a datagram from src into Ethernet, IPv4 and UDP headers,
-// with a VLAN tag when vlan is set.
-func pcapFrame(payload []byte, src net.IP, vlan bool) []byte {
-	eth := []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1} // destination, source MAC
+// pcapFrame wraps a datagram from 127.0.0.1 into Ethernet, IPv4 and UDP
+// headers, with a VLAN tag when vlan is set.
+func pcapFrame(payload []byte, vlan bool) []byte {
+	var vlans []uint16
 	if vlan {
-		eth = append(eth, 0x81, 0x00, 0x00, 0x2a) // 802.1Q, VLAN 42
+		vlans = []uint16{42}
 	}
-	eth = append(eth, 0x08, 0x00) // IPv4
-	ip := make([]byte, 20+8)
-	ip[0] = 0x45                                                     // version 4, 20 byte header
-	binary.BigEndian.PutUint16(ip[2:], uint16(len(ip)+len(payload))) // total length
-	ip[8], ip[9] = 64, 17                                            // TTL, UDP
-	copy(ip[12:], src.To4())
-	copy(ip[16:], net.IPv4(127, 0, 0, 1).To4())
-	binary.BigEndian.PutUint16(ip[20:], 40000)                  // source port
-	binary.BigEndian.PutUint16(ip[22:], 2055)                   // destination port
-	binary.BigEndian.PutUint16(ip[24:], uint16(8+len(payload))) // UDP length
-	return append(append(eth, ip...), payload...)
+	lo := [4]byte{127, 0, 0, 1}
+	ip := pktgen.IPv4(pktgen.V4{Src: lo, Dst: lo, Proto: pktgen.ProtoUDP}, pktgen.UDP(40000, 2055, payload))
+	return pktgen.Ethernet(0x020000000002, 0x020000000001, 0x0800, vlans, ip)
 }
 
 // writePcap writes frames as a classic little-endian microsecond pcap of
-// an Ethernet link.
-func writePcap(t *testing.T, path string, frames [][]byte) {
+// an Ethernet link; the frame of index cut says it was 10 bytes longer on
+// the wire.
+func writePcap(t *testing.T, path string, frames [][]byte, cut int) {
 	t.Helper()
-	hdr := make([]byte, 24)
-	binary.LittleEndian.PutUint32(hdr[0:], 0xa1b2c3d4) // magic
-	binary.LittleEndian.PutUint16(hdr[4:], 2)          // version 2.4
-	binary.LittleEndian.PutUint16(hdr[6:], 4)
-	binary.LittleEndian.PutUint32(hdr[16:], 65535) // snap length
-	binary.LittleEndian.PutUint32(hdr[20:], 1)     // Ethernet
-	out := hdr
+	var b bytes.Buffer
+	w := pktgen.NewPcap(&b, 1, pktgen.PcapOptions{})
 	for i, f := range frames {
-		rec := make([]byte, 16)
-		binary.LittleEndian.PutUint32(rec[0:], uint32(1795556400+i)) // seconds
-		binary.LittleEndian.PutUint32(rec[8:], uint32(len(f)))       // captured
-		binary.LittleEndian.PutUint32(rec[12:], uint32(len(f)))      // on the wire
-		out = append(append(out, rec...), f...)
+		wire := len(f)
+		if i == cut {
+			wire += 10
+		}
+		w.WriteRecord(int64(1795556400+i)*1e9, f, wire)
 	}
-	require.NoError(t, os.WriteFile(path, out, 0o644))
+	require.NoError(t, w.Err())
+	require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
 }
 
 // TestPcapFileLikeNfcapd: gocapd -f reads softflowd's datagrams from a
@@ -106,24 +96,17 @@ func writePcap(t *testing.T, path string, frames [][]byte) {
 func TestPcapFileLikeNfcapd(t *testing.T) {
 	v5 := captureSoftflowd(t, "-v", "5")
 	v9 := captureSoftflowd(t, "-v", "9", "-a")
-	lo := net.IPv4(127, 0, 0, 1)
 	var frames [][]byte
 	arp := append([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x08, 0x06}, make([]byte, 28)...)
 	ipv6 := append([]byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x86, 0xdd}, make([]byte, 48)...)
 	frames = append(frames, arp, ipv6)
 	for i, d := range append(append([][]byte{}, v5...), v9...) {
-		frames = append(frames, pcapFrame(d, lo, i%2 == 1))
+		frames = append(frames, pcapFrame(d, i%2 == 1))
 	}
 	// A datagram cut short by the snap length is skipped, not stored.
-	cut := pcapFrame(v5[0], lo, false)
-	frames = append(frames, cut[:60])
+	frames = append(frames, pcapFrame(v5[0], false)[:60])
 	pcap := filepath.Join(t.TempDir(), "netflow.pcap")
-	writePcap(t, pcap, frames)
-	// The cut frame says it was longer on the wire.
-	raw, err := os.ReadFile(pcap)
-	require.NoError(t, err)
-	binary.LittleEndian.PutUint32(raw[len(raw)-60-4:], uint32(len(cut)))
-	require.NoError(t, os.WriteFile(pcap, raw, 0o644))
+	writePcap(t, pcap, frames, len(frames)-1)
 
 	refDir, ourDir := t.TempDir(), t.TempDir()
 	ref := startNfcapdSpec(t, daemonSpec{args: []string{"-w", refDir, "-I", "pcap"}})

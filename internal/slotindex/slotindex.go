@@ -2,7 +2,8 @@
 // aggregation and statistics tables share: a power-of-two array of 64-bit
 // slots with linear probing, each used slot holding the top 32 bits of
 // its key's hash and the number (plus one) of the entry the table keeps
-// elsewhere. The index never holds keys, so a table stores them where it
+// elsewhere. goprobe's flow cache uses it too, with Delete: flows come and
+// go where godump's tables only grow. The index never holds keys, so a table stores them where it
 // likes; and since a slot keeps the hash bits that place it, growing reads
 // only the slots, never the keys. Tables keep the load at most one half.
 //
@@ -53,6 +54,33 @@ func Match(s, tag uint64) (uint32, bool) {
 
 // Put sets the free slot pos to entry i with tag.
 func (x *Index) Put(pos int, tag uint64, i uint32) { x.slots[pos] = tag | uint64(i+1) }
+
+// Delete frees slot pos, and moves back the slots after it whose probes
+// would otherwise stop at the hole (backward-shift deletion), so that
+// lookups stay correct without tombstones and the load stays what the
+// entries make it.
+func (x *Index) Delete(pos int) {
+	mask := len(x.slots) - 1
+	for {
+		x.slots[pos] = 0
+		next := pos
+		for {
+			next = (next + 1) & mask
+			s := x.slots[next]
+			if s == 0 {
+				return
+			}
+			// s may fill the hole when the hole lies on its probe path:
+			// between its home slot and where it is now.
+			home := int(s >> x.shift)
+			if (next-pos)&mask <= (next-home)&mask {
+				x.slots[pos] = s
+				pos = next
+				break
+			}
+		}
+	}
+}
 
 // Full reports whether an index holding n entries must grow before it
 // takes another: the load would pass one half.

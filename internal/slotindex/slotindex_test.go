@@ -62,3 +62,59 @@ func TestMatchNeedsTheTag(t *testing.T) {
 	_, ok = Match(x.Slot(pos), tag^1<<40)
 	assert.False(t, ok)
 }
+
+// remove deletes key k from the table's index (its entry stays in keys).
+func (t *table) remove(k uint64) bool {
+	pos, tag := t.x.Home(Finish(Mix(0, k)))
+	for s := t.x.Slot(pos); s != 0; pos, s = t.x.Next(pos) {
+		if i, ok := Match(s, tag); ok && t.keys[i] == k {
+			t.x.Delete(pos)
+			return true
+		}
+	}
+	return false
+}
+
+// TestDeleteKeepsEveryOtherKey deletes keys in a crowded index, where
+// clusters wrap around the end, and checks against a map that every key
+// left is found and no deleted key is.
+func TestDeleteKeepsEveryOtherKey(t *testing.T) {
+	tb := &table{x: New(10)}
+	live := map[uint64]bool{}
+	rnd := uint64(1)
+	next := func() uint64 { rnd = rnd*6364136223846793005 + 1442695040888963407; return rnd >> 54 } // 0..1023
+	for round := 0; round < 20000; round++ {
+		k := next()
+		if live[k] {
+			require.True(t, tb.remove(k))
+			delete(live, k)
+		} else if !tb.x.Full(len(live)) {
+			pos, tag := tb.x.Home(Finish(Mix(0, k)))
+			for s := tb.x.Slot(pos); s != 0; pos, s = tb.x.Next(pos) {
+				i, ok := Match(s, tag)
+				require.False(t, ok && tb.keys[i] == k, "key %d was deleted", k)
+			}
+			tb.x.Put(pos, tag, uint32(len(tb.keys)))
+			tb.keys = append(tb.keys, k)
+			live[k] = true
+		}
+	}
+	assert.Equal(t, 1<<10, len(tb.x.slots))
+	for k := uint64(0); k < 1024; k++ {
+		found := false
+		pos, tag := tb.x.Home(Finish(Mix(0, k)))
+		for s := tb.x.Slot(pos); s != 0; pos, s = tb.x.Next(pos) {
+			if i, ok := Match(s, tag); ok && tb.keys[i] == k {
+				found = true
+			}
+		}
+		assert.Equal(t, live[k], found, "key %d", k)
+	}
+	used := 0
+	for _, s := range tb.x.slots {
+		if s != 0 {
+			used++
+		}
+	}
+	assert.Equal(t, len(live), used)
+}

@@ -1,0 +1,392 @@
+package capture
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math/bits"
+	"os"
+)
+
+// The file formats: classic pcap in either byte order with micro- or
+// nanosecond stamps (and Alexey Kuznetsov's modified pcap, whose records
+// are 8 bytes longer), and pcapng (section, interface, enhanced, simple and
+// obsolete packet blocks; other blocks are skipped). The messages for bad
+// files are libpcap's, since fprobe and nfcapd printed libpcap's.
+
+const (
+	magicMicro    = 0xa1b2c3d4
+	magicNano     = 0xa1b23c4d
+	magicModified = 0xa1b2cd34
+	magicNG       = 0x0a0d0d0a // pcapng section header block type
+	ngByteOrder   = 0x1a2b3c4d
+
+	// maxCapLen is libpcap's largest snap length: a record claiming more
+	// is a damaged file, not a frame.
+	maxCapLen = 262144
+	// maxBlock bounds a pcapng block, as libpcap does (16 MiB).
+	maxBlock = 16 << 20
+	// bufSize holds any frame, so frames are handed out of the read
+	// buffer without a copy.
+	bufSize = 1 << 20
+)
+
+// fileSource reads a capture file or stream.
+type fileSource struct {
+	name   string
+	closer io.Closer // nil for a stream the caller owns
+	r      *bufio.Reader
+	big    []byte // blocks larger than the read buffer
+	link   LinkType
+	stats  SourceStats
+	next   func(f *Frame) error
+
+	// classic pcap
+	bo      binary.ByteOrder
+	nano    bool
+	recSize int // record header: 16, or 24 in the modified format
+
+	// pcapng: the current section's interfaces
+	ifaces []ngIface
+}
+
+// ngIface is a pcapng interface: its link type and how to turn its time
+// stamps into nanoseconds.
+type ngIface struct {
+	link    LinkType
+	snapLen uint32
+	pow10   bool  // resolution 10^-exp seconds, else 2^-exp
+	exp     uint8 // resolution exponent (6 by default: microseconds)
+	offset  int64 // if_tsoffset, seconds
+}
+
+// OpenFile opens a pcap or pcapng file.
+func OpenFile(path string) (Source, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := newFileSource(f, path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	s.closer = f
+	return s, nil
+}
+
+// NewFileSource reads a pcap or pcapng stream from r (goprobe -i - reads
+// stdin); name names it in errors. Closing the source does not close r.
+func NewFileSource(r io.Reader, name string) (Source, error) {
+	return newFileSource(r, name)
+}
+
+func newFileSource(r io.Reader, name string) (*fileSource, error) {
+	s := &fileSource{name: name, r: bufio.NewReaderSize(r, bufSize)}
+	m, err := s.r.Peek(4)
+	if err != nil {
+		if err != io.EOF && err != io.ErrUnexpectedEOF {
+			return nil, &FileError{name, err.Error()}
+		}
+		return nil, s.errorf("truncated dump file; tried to read 4 file header bytes")
+	}
+	switch binary.LittleEndian.Uint32(m) {
+	case magicMicro, magicNano, magicModified:
+		s.bo = binary.LittleEndian
+	case bswap(magicMicro), bswap(magicNano), bswap(magicModified):
+		s.bo = binary.BigEndian
+	case magicNG:
+		return s, s.openNG()
+	default:
+		return nil, s.errorf("unknown file format")
+	}
+	return s, s.openPcap()
+}
+
+func bswap(v uint32) uint32 { return bits.ReverseBytes32(v) }
+
+func (s *fileSource) errorf(format string, args ...any) error {
+	return &FileError{s.name, fmt.Sprintf(format, args...)}
+}
+
+func (s *fileSource) LinkType() LinkType { return s.link }
+func (s *fileSource) Stats() SourceStats { return s.stats }
+func (s *fileSource) Next(f *Frame) error {
+	if err := s.next(f); err != nil {
+		return err
+	}
+	s.stats.Received++
+	return nil
+}
+
+// Close closes the file (a stream from NewFileSource stays open).
+func (s *fileSource) Close() error {
+	if s.closer != nil {
+		return s.closer.Close()
+	}
+	return nil
+}
+
+// bytes returns the next n bytes, consumed; they stay valid until the next
+// call. Short is the number of bytes there were when the input ended early
+// (then the error is io.ErrUnexpectedEOF, or io.EOF when there was none).
+func (s *fileSource) bytes(n int) ([]byte, int, error) {
+	if n <= bufSize {
+		b, err := s.r.Peek(n)
+		if err != nil {
+			if err == io.EOF && len(b) > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, len(b), err
+		}
+		s.r.Discard(n)
+		return b, n, nil
+	}
+	// A block longer than the buffer is read into a buffer that grows with
+	// what arrives, so that a damaged length does not cost its size.
+	b := s.big[:0]
+	for len(b) < n {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		m, err := s.r.Read(b[len(b):min(cap(b), n)])
+		b = b[:len(b)+m]
+		if err != nil {
+			s.big = b
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, len(b), err
+		}
+	}
+	s.big = b
+	return b, n, nil
+}
+
+func (s *fileSource) openPcap() error {
+	h, _, err := s.bytes(24)
+	if err != nil {
+		return s.errorf("truncated dump file; tried to read 24 file header bytes")
+	}
+	switch s.bo.Uint32(h) {
+	case magicNano:
+		s.nano = true
+	case magicModified:
+		s.recSize = 8
+	}
+	s.recSize += 16
+	// The upper bits of the link type field say whether frames end in an
+	// FCS; the frames are decoded by their IP lengths, so it does not
+	// matter here.
+	s.link = LinkType(s.bo.Uint32(h[20:]) & 0xffff)
+	s.next = s.nextPcap
+	return nil
+}
+
+func (s *fileSource) nextPcap(f *Frame) error {
+	h, _, err := s.bytes(s.recSize)
+	if err != nil {
+		if err == io.EOF {
+			return io.EOF
+		}
+		return s.errorf("truncated dump file; tried to read %d header bytes", s.recSize)
+	}
+	sec, frac := s.bo.Uint32(h), s.bo.Uint32(h[4:])
+	capLen, wireLen := s.bo.Uint32(h[8:]), s.bo.Uint32(h[12:])
+	if capLen > maxCapLen {
+		return s.errorf("invalid packet capture length %d, bigger than maximum of %d", capLen, maxCapLen)
+	}
+	data, _, err := s.bytes(int(capLen))
+	if err != nil {
+		return s.errorf("truncated dump file; tried to read %d captured bytes", capLen)
+	}
+	if !s.nano {
+		frac *= 1000
+	}
+	f.Data, f.WireLen, f.Link = data, int(max(wireLen, capLen)), s.link
+	f.Time = int64(sec)*1e9 + int64(frac)
+	return nil
+}
+
+// openNG reads the section header and the blocks up to the first
+// interface description, whose link type is the source's.
+func (s *fileSource) openNG() error {
+	if err := s.sectionHeader(); err != nil {
+		return err
+	}
+	s.link = LinkEthernet // a section without interfaces has no frames either
+	for {
+		typ, body, err := s.block()
+		if err == io.EOF {
+			s.next = func(*Frame) error { return io.EOF }
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch typ {
+		case magicNG:
+			if err := s.sectionHeader(); err != nil {
+				return err
+			}
+		case 1:
+			if err := s.addIface(body); err != nil {
+				return err
+			}
+			s.link = s.ifaces[0].link
+			s.next = s.nextNG
+			return nil
+		case 2, 3, 6:
+			return s.errorf("the first pcapng packet block comes before any interface description")
+		}
+	}
+}
+
+// sectionHeader reads a section header block (type already peeked) and
+// starts a section: its byte order and no interfaces yet.
+func (s *fileSource) sectionHeader() error {
+	h, _, err := s.bytes(12)
+	if err != nil {
+		return s.errorf("truncated pcapng section header")
+	}
+	switch binary.LittleEndian.Uint32(h[8:]) {
+	case ngByteOrder:
+		s.bo = binary.LittleEndian
+	case bswap(ngByteOrder):
+		s.bo = binary.BigEndian
+	default:
+		return s.errorf("the pcapng section header has an unknown byte-order magic")
+	}
+	n := s.bo.Uint32(h[4:])
+	if n < 28 || n > maxBlock || n%4 != 0 {
+		return s.errorf("pcapng section header of %d bytes", n)
+	}
+	if _, _, err := s.bytes(int(n) - 12); err != nil {
+		return s.errorf("truncated pcapng section header")
+	}
+	s.ifaces = s.ifaces[:0]
+	return nil
+}
+
+// block reads the next block and returns its type and body (without the
+// trailing length). A section header is returned with its type only,
+// unread, for sectionHeader.
+func (s *fileSource) block() (uint32, []byte, error) {
+	h, err := s.r.Peek(8)
+	if err != nil {
+		if err == io.EOF && len(h) == 0 {
+			return 0, nil, io.EOF
+		}
+		return 0, nil, s.errorf("truncated pcapng block header")
+	}
+	if binary.LittleEndian.Uint32(h) == magicNG {
+		return magicNG, nil, nil
+	}
+	typ, n := s.bo.Uint32(h), s.bo.Uint32(h[4:])
+	if n < 12 || n > maxBlock || n%4 != 0 {
+		return 0, nil, s.errorf("pcapng block of type %d has a length of %d bytes", typ, n)
+	}
+	b, _, err := s.bytes(int(n))
+	if err != nil {
+		return 0, nil, s.errorf("truncated pcapng block; tried to read %d bytes", n)
+	}
+	return typ, b[8 : n-4], nil
+}
+
+// addIface reads an interface description block.
+func (s *fileSource) addIface(b []byte) error {
+	if len(b) < 8 {
+		return s.errorf("pcapng interface description block too short")
+	}
+	ifc := ngIface{link: LinkType(s.bo.Uint16(b)), snapLen: s.bo.Uint32(b[4:]), pow10: true, exp: 6}
+	for opts := b[8:]; len(opts) >= 4; {
+		code, n := s.bo.Uint16(opts), int(s.bo.Uint16(opts[2:]))
+		if code == 0 || 4+n > len(opts) {
+			break
+		}
+		v := opts[4 : 4+n]
+		switch {
+		case code == 9 && n == 1: // if_tsresol
+			ifc.pow10, ifc.exp = v[0]&0x80 == 0, v[0]&0x7f
+			if ifc.pow10 && ifc.exp > 18 || !ifc.pow10 && ifc.exp > 63 {
+				return s.errorf("pcapng interface has a time stamp resolution of %#x", v[0])
+			}
+		case code == 14 && n == 8: // if_tsoffset
+			ifc.offset = int64(s.bo.Uint64(v))
+		}
+		opts = opts[4+(n+3)&^3:]
+	}
+	s.ifaces = append(s.ifaces, ifc)
+	return nil
+}
+
+// nanos turns an interface's time stamp into nanoseconds since the epoch.
+func (ifc *ngIface) nanos(ts uint64) int64 {
+	var ns uint64
+	switch {
+	case ifc.pow10 && ifc.exp <= 9:
+		ns = ts * pow10[9-ifc.exp]
+	case ifc.pow10:
+		ns = ts / pow10[ifc.exp-9]
+	default:
+		hi, lo := bits.Mul64(ts, 1e9)
+		ns = lo>>ifc.exp | hi<<(64-ifc.exp) // a shift by 64 gives 0
+	}
+	return int64(ns) + ifc.offset*1e9
+}
+
+var pow10 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
+
+func (s *fileSource) nextNG(f *Frame) error {
+	for {
+		typ, b, err := s.block()
+		if err != nil {
+			return err
+		}
+		switch typ {
+		case magicNG:
+			if err := s.sectionHeader(); err != nil {
+				return err
+			}
+		case 1:
+			if err := s.addIface(b); err != nil {
+				return err
+			}
+		case 6, 2: // enhanced packet; obsolete packet (a 16-bit interface and a drop count)
+			if len(b) < 20 {
+				return s.errorf("pcapng packet block too short")
+			}
+			ifc := s.bo.Uint32(b)
+			if typ == 2 {
+				ifc = uint32(s.bo.Uint16(b))
+			}
+			ts := uint64(s.bo.Uint32(b[4:]))<<32 | uint64(s.bo.Uint32(b[8:]))
+			capLen, wireLen := s.bo.Uint32(b[12:]), s.bo.Uint32(b[16:])
+			if int(ifc) >= len(s.ifaces) {
+				return s.errorf("a pcapng packet block names interface %d of %d", ifc, len(s.ifaces))
+			}
+			if uint64(capLen) > uint64(len(b)-20) {
+				return s.errorf("a pcapng packet block's capture length %d is beyond its end", capLen)
+			}
+			i := &s.ifaces[ifc]
+			f.Data, f.WireLen, f.Link = b[20:20+capLen], int(max(wireLen, capLen)), i.link
+			f.Time = i.nanos(ts)
+			return nil
+		case 3: // simple packet, on interface 0, without a time stamp
+			if len(b) < 4 || len(s.ifaces) == 0 {
+				return s.errorf("a pcapng simple packet block without an interface")
+			}
+			wireLen := s.bo.Uint32(b)
+			data := b[4:]
+			if uint64(len(data)) > uint64(wireLen) {
+				data = data[:wireLen]
+			}
+			if snap := s.ifaces[0].snapLen; snap != 0 && uint64(len(data)) > uint64(snap) {
+				data = data[:snap]
+			}
+			f.Data, f.WireLen, f.Link, f.Time = data, int(wireLen), s.ifaces[0].link, 0
+			return nil
+		}
+	}
+}
