@@ -3,7 +3,6 @@ package collector
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -117,13 +116,13 @@ func addrOrAny(a netip.Addr) string {
 	return a.String()
 }
 
-// closeJob is a file on its way from the worker to its final name.
+// closeJob is a file on its way from the worker to its final name, moved
+// aside (job.w.Name()) by the worker.
 type closeJob struct {
-	w     *flowfile.Writer
-	aside string // where the worker moved it
-	src   Source
-	slot  time.Time
-	rel   string // final path relative to src.Dir
+	w    *flowfile.Writer
+	src  Source
+	slot time.Time
+	rel  string // final path relative to src.Dir
 }
 
 // rotate ends the current slot of every sink: the exporter stats are
@@ -162,11 +161,9 @@ func (c *Collector) rotate(now time.Time, final bool) {
 		// nfcapd.current name at once; the name keeps the prefix that
 		// nfdump skips.
 		c.seq++
-		aside := k.current + "." + strconv.Itoa(c.seq)
-		job := closeJob{w: k.w, aside: aside, src: k.src, slot: slot, rel: rel(k)}
-		if err := os.Rename(k.current, aside); err != nil {
+		job := closeJob{w: k.w, src: k.src, slot: slot, rel: rel(k)}
+		if err := k.w.Rename(k.current + "." + strconv.Itoa(c.seq)); err != nil {
 			c.cfg.Errorf("ERROR: rename %s: %v", k.current, err)
-			job.aside = k.current
 			c.closeFile(job) // synchronously: the name is still taken
 		} else {
 			c.closer <- job
@@ -188,14 +185,24 @@ func (c *Collector) closeLoop() {
 }
 
 // closeFile finishes a file and puts it in place, then runs -x and -e.
+// When the final name is taken (a restart or a SIGHUP in the same slot),
+// the file is merged into the one there, as nfcapd appends to it.
 func (c *Collector) closeFile(job closeJob) {
-	if err := job.w.Close(); err != nil {
-		c.cfg.Errorf("ERROR: closing %s: %v", job.aside, err)
+	final := filepath.Join(job.src.Dir, job.rel)
+	aside := job.w.Name()
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		c.cfg.Errorf("ERROR: can not create directory %s: %v", filepath.Dir(final), err)
+		job.w.Close()
 		return
 	}
-	final := filepath.Join(job.src.Dir, job.rel)
-	if err := c.install(job.aside, final, false); err != nil {
-		c.cfg.Errorf("ERROR: %v", err)
+	var err error
+	if _, statErr := os.Stat(final); statErr != nil {
+		err = job.w.CloseAs(final)
+	} else if err = job.w.Close(); err == nil {
+		err = c.install(aside, final, false)
+	}
+	if err != nil {
+		c.cfg.Errorf("ERROR: closing %s: %v", aside, err)
 		return
 	}
 	if c.cfg.Command != "" {
@@ -206,22 +213,17 @@ func (c *Collector) closeFile(job closeJob) {
 	}
 }
 
-// install puts the closed file src in place as final. When final exists
-// (a restart or a SIGHUP in the same slot) the two are merged into one
-// file, as nfcapd appends to it. With recover, src is a file a crashed
-// collector left behind and is read in recovery mode.
+// install puts the closed file src in place as final, merged with the
+// file already there, if any, into one file. With recover, src is a file
+// a crashed collector left behind and is read in recovery mode (and
+// rewritten whole even when final does not exist, so that it gets its
+// stat record).
 func (c *Collector) install(src, final string, recover bool) error {
 	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 		return fmt.Errorf("can not create directory %s: %w", filepath.Dir(final), err)
 	}
 	_, statErr := os.Stat(final)
 	exists := statErr == nil
-	if !exists && !recover {
-		if err := os.Rename(src, final); err != nil {
-			return err
-		}
-		return syncDir(filepath.Dir(final))
-	}
 	tmp := src + ".merge"
 	w, err := flowfile.Create(tmp, flowfile.WriteOptions{Compression: c.cfg.Compression, Level: c.cfg.Level, Workers: 2, OwnStat: true})
 	if err != nil {
@@ -241,15 +243,12 @@ func (c *Collector) install(src, final string, recover bool) error {
 		return fmt.Errorf("append %s to %s: %w", src, final, err)
 	}
 	m.finish()
-	if err := w.Close(); err != nil {
+	if err := w.CloseAs(final); err != nil {
 		os.Remove(tmp)
 		return err
 	}
-	if err := os.Rename(tmp, final); err != nil {
-		return err
-	}
 	os.Remove(src)
-	return syncDir(filepath.Dir(final))
+	return nil
 }
 
 type expKey struct {
@@ -410,16 +409,4 @@ func (c *Collector) recoverDir(dir string) []string {
 func alive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, fs.ErrInvalid) {
-		return err
-	}
-	return nil
 }

@@ -407,6 +407,24 @@ func (w *Writer) finish() error {
 	return nil
 }
 
+// Rename moves the file being written to path on the same file system;
+// writing goes on into it. A collector moves its open file aside at a
+// rotation so that the next file can take the nfcapd.current name at once,
+// and closes it later with CloseAs.
+func (w *Writer) Rename(path string) error {
+	if w.file == nil {
+		return errors.New("flowfile: Rename needs a writer made by Create")
+	}
+	if err := os.Rename(w.path, path); err != nil {
+		return err
+	}
+	// The write goroutine names the file in its errors.
+	w.mu.Lock()
+	w.path = path
+	w.mu.Unlock()
+	return nil
+}
+
 // CloseAs closes the file and renames it to final, so that a reader never
 // sees a half-written file under its final name: collectors write to
 // nfcapd.current.<pid> and close into nfcapd.YYYYMMDDhhmm. The directory is

@@ -132,6 +132,38 @@ func TestCloseAsRenamesAtomically(t *testing.T) {
 	assert.Equal(t, uint64(40), r.Flow().InBytes)
 }
 
+// TestRenameWhileWriting: a file moved aside while it is written keeps
+// everything, before and after the move, and closes under its final name.
+func TestRenameWhileWriting(t *testing.T) {
+	dir := t.TempDir()
+	cur := filepath.Join(dir, CurrentName(os.Getpid()))
+	aside, final := cur+".1", filepath.Join(dir, "nfcapd.202611242140")
+	rng := rand.New(rand.NewPCG(3, 4))
+	f := randomFile(rng, 20000) // several blocks, some written before the move
+	w, err := Create(cur, WriteOptions{Compression: LZ4, Ident: "aside"})
+	require.NoError(t, err)
+	half := len(f.flows) / 2
+	for _, e := range f.exporters {
+		require.NoError(t, w.WriteExporter(&e))
+	}
+	for _, s := range f.samplers {
+		require.NoError(t, w.WriteSampler(&s))
+	}
+	for i := range f.flows[:half] {
+		require.NoError(t, w.WriteFlow(&f.flows[i]))
+	}
+	require.NoError(t, w.Rename(aside))
+	assert.Equal(t, aside, w.Name())
+	assert.NoFileExists(t, cur)
+	for i := range f.flows[half:] {
+		require.NoError(t, w.WriteFlow(&f.flows[half+i]))
+	}
+	require.NoError(t, w.WriteExporterStats(f.stats))
+	require.NoError(t, w.CloseAs(final))
+	assert.NoFileExists(t, aside)
+	checkRoundTrip(t, final, "aside", &f)
+}
+
 func TestWriterRejectsBadOptions(t *testing.T) {
 	dir := t.TempDir()
 	_, err := Create(filepath.Join(dir, "a"), WriteOptions{Ident: strings.Repeat("x", 123)})
