@@ -434,8 +434,13 @@ func (c *Collector) freeChunk() *chunk {
 func (c *Collector) work() {
 	timer := time.NewTimer(time.Until(c.slot.Add(c.cfg.Interval)))
 	defer timer.Stop()
+	// Once a second: blocks old enough to go to the disk (flushAfter).
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for {
 		select {
+		case now := <-tick.C:
+			c.flushOld(now)
 		case k, ok := <-c.full:
 			if !ok {
 				c.rotate(time.Now(), true)
@@ -493,6 +498,7 @@ func (c *Collector) process(buf []byte, from netip.Addr, at time.Time) {
 			return
 		}
 	}
+	k.at = at
 	if err := c.dec.Decode(buf, from, at, k); err != nil {
 		k.bad++
 		// The decoder has counted and logged its own errors (once per

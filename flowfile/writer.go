@@ -49,11 +49,12 @@ type Writer struct {
 	// layout is the V3 frame of the last flow's element set.
 	layout v3Layout
 
-	cur   *writeJob
-	work  chan *writeJob
-	order chan *writeJob
-	free  chan *writeJob
-	wg    sync.WaitGroup
+	cur    *writeJob
+	queued uint64 // blocks handed to the pipeline
+	work   chan *writeJob
+	order  chan *writeJob
+	free   chan *writeJob
+	wg     sync.WaitGroup
 
 	mu     sync.Mutex // guards werr and off, shared with the write goroutine
 	werr   error
@@ -223,6 +224,7 @@ func (w *Writer) flush() {
 	if j.nrec == 0 {
 		return
 	}
+	w.queued++
 	w.order <- j
 	if w.opts.Compression == None {
 		j.data = j.payload
@@ -332,6 +334,23 @@ func (w *Writer) Copy(r *Reader) error {
 	}
 	return r.Err()
 }
+
+// Flush hands the records written so far to the disk as a block of their
+// own, if there are any, without waiting for the write. A collector calls
+// it every few seconds, so that a crash loses at most the records of that
+// time: Recover reads the blocks of a file that was never closed.
+func (w *Writer) Flush() error {
+	if err := w.check(); err != nil {
+		return err
+	}
+	w.flush()
+	return nil
+}
+
+// Queued returns how many blocks the writer has handed to the disk so far,
+// full ones and those of Flush: a caller that sees it change knows that
+// the records it wrote before are in blocks of their own.
+func (w *Writer) Queued() uint64 { return w.queued }
 
 // Stat returns the statistics that Close will store. WriteFlow counts every
 // flow; a collector adds sequence failures or sets the time slot for a file

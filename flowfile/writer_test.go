@@ -164,6 +164,51 @@ func TestRenameWhileWriting(t *testing.T) {
 	checkRoundTrip(t, final, "aside", &f)
 }
 
+// TestFlushWritesABlockNow: the records before a Flush reach the file as a
+// block of their own while the writer stays open, so a crash (nothing
+// closed) keeps them for Recover; Close then counts both blocks.
+func TestFlushWritesABlockNow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), CurrentName(os.Getpid()))
+	rng := rand.New(rand.NewPCG(5, 6))
+	f := randomFile(rng, 10)
+	w, err := Create(path, WriteOptions{Compression: LZO, Ident: "flush"})
+	require.NoError(t, err)
+	for i := range f.flows[:7] {
+		require.NoError(t, w.WriteFlow(&f.flows[i]))
+	}
+	assert.Zero(t, w.Queued())
+	require.NoError(t, w.Flush())
+	assert.Equal(t, uint64(1), w.Queued())
+	require.NoError(t, w.Flush(), "nothing to flush")
+	assert.Equal(t, uint64(1), w.Queued(), "an empty block is not written")
+	// The write goroutine puts the block on disk in a moment.
+	var recovered int
+	require.Eventually(t, func() bool {
+		r, err := Open(path, ReadOptions{Recover: true})
+		if err != nil {
+			return false
+		}
+		defer r.Close()
+		recovered = 0
+		for r.Next() {
+			if r.Kind() == KindFlow {
+				recovered++
+			}
+		}
+		return recovered == 7
+	}, 10*time.Second, 10*time.Millisecond, "recovered %d flows of 7", recovered)
+	for i := range f.flows[7:] {
+		require.NoError(t, w.WriteFlow(&f.flows[7+i]))
+	}
+	require.NoError(t, w.Close())
+	r, err := Open(path, ReadOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, uint32(2), r.Header().NumBlocks)
+	r.Close()
+	f.exporters, f.samplers, f.stats = nil, nil, nil
+	checkRoundTrip(t, path, "flush", &f)
+}
+
 func TestWriterRejectsBadOptions(t *testing.T) {
 	dir := t.TempDir()
 	_, err := Create(filepath.Join(dir, "a"), WriteOptions{Ident: strings.Repeat("x", 123)})

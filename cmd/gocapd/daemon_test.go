@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nfgo/nftools/flowfile"
 	"github.com/nfgo/nftools/internal/testutil"
 )
 
@@ -297,6 +298,36 @@ func TestCrashRecovery(t *testing.T) {
 		assert.Regexp(t, `^nfcapd\.\d{12}$`, f)
 		nfdumpInfo(t, filepath.Join(dir, f))
 	}
+}
+
+// TestKill9AtALowRate: at a low rate the block that holds flows goes to
+// the disk once its oldest flow is 10 seconds old (nfcapd 1.7.1 writes a
+// block only when its 1 MiB is full), so a kill -9 loses only the flows of
+// the last seconds; the next start recovers the rest.
+func TestKill9AtALowRate(t *testing.T) {
+	v5 := captureSoftflowd(t, "-v", "5") // 20 flows
+	dir := t.TempDir()
+	p := startGocapd(t, []string{"TZ=UTC"}, "-w", dir, "-I", "crash")
+	current := filepath.Join(dir, fmt.Sprintf("nfcapd.current.%d", p.cmd.Process.Pid))
+	sent := time.Now()
+	sendFrom(t, "127.0.0.1", "127.0.0.1", v5, p.port)
+	// The new file holds its header alone until the first block.
+	require.Eventually(t, func() bool {
+		fi, err := os.Stat(current)
+		return err == nil && fi.Size() > flowfile.HeaderSize
+	}, 30*time.Second, 100*time.Millisecond, "no block written")
+	t.Logf("the block went to the disk %v after the flows", time.Since(sent).Round(100*time.Millisecond))
+	// These the kill takes before their block is written.
+	sendFrom(t, "127.0.0.1", "127.0.0.1", v5, p.port)
+	time.Sleep(100 * time.Millisecond)
+	p.stop(syscall.SIGKILL)
+
+	p = startGocapd(t, []string{"TZ=UTC"}, "-w", dir, "-I", "crash")
+	p.waitLog("Recovered "+current, 5*time.Second)
+	assert.Equal(t, 0, p.stop(syscall.SIGTERM))
+	flows := csvFlows(t, dir)
+	assert.GreaterOrEqual(t, len(flows), 20, "the flows of the written block")
+	assert.LessOrEqual(t, len(flows), 40)
 }
 
 func TestMalformedDatagrams(t *testing.T) {
