@@ -23,6 +23,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -105,6 +106,9 @@ type Counters struct {
 	// the worker held every chunk of the queue.
 	QueueOverflow uint64
 	KernelDrops   uint64 // dropped by the kernel (SO_RXQ_OVFL)
+	// LostFlows counts the flows decoded but not stored: the flow
+	// directory took no more (a full disk).
+	LostFlows     uint64
 	UnknownSource uint64 // from an exporter no source takes
 	Flows         uint64
 	SeqFailures   uint64
@@ -123,7 +127,8 @@ type Collector struct {
 	hup  chan struct{}
 
 	datagrams, overflow, kdrops atomic.Uint64
-	chunks                      int // made so far; only the receive loop counts
+	lost                        atomic.Uint64 // flows not written: the disk took no more
+	chunks                      int           // made so far; only the receive loop counts
 
 	// Worker state.
 	dec      *netflow.Decoder
@@ -133,7 +138,7 @@ type Collector struct {
 	unknown  map[netip.Addr]bool
 	unknownN uint64
 	slot     time.Time
-	closer   chan closeJob
+	closer   chan *closeJob
 	closerWG sync.WaitGroup
 	cmdWG    sync.WaitGroup
 	seq      int
@@ -172,7 +177,7 @@ func New(cfg Config, conn *net.UDPConn) (*Collector, error) {
 		hup:     make(chan struct{}, 1),
 		bySrc:   map[netip.Addr]*sink{},
 		unknown: map[netip.Addr]bool{},
-		closer:  make(chan closeJob, 64),
+		closer:  make(chan *closeJob, 64),
 	}
 	c.dec = netflow.NewDecoder(netflow.Options{DefaultSampling: cfg.DefaultSampling, Logf: cfg.Infof})
 	for _, s := range cfg.Sources {
@@ -235,6 +240,7 @@ func (c *Collector) counters() Counters {
 		Datagrams:     c.datagrams.Load(),
 		QueueOverflow: c.overflow.Load(),
 		KernelDrops:   c.kdrops.Load(),
+		LostFlows:     c.lost.Load(),
 		UnknownSource: c.unknownN,
 		Errors:        map[string]uint64{},
 	}
@@ -441,6 +447,9 @@ func (c *Collector) work() {
 		select {
 		case now := <-tick.C:
 			c.flushOld(now)
+			for _, k := range c.sinks {
+				c.tryResume(k, now)
+			}
 		case k, ok := <-c.full:
 			if !ok {
 				c.rotate(time.Now(), true)
@@ -491,13 +500,9 @@ func (c *Collector) process(buf []byte, from netip.Addr, at time.Time) {
 		}
 		return
 	}
-	if k.w == nil {
-		// The file could not be opened at the last rotation; try again.
-		if err := c.open(k); err != nil {
-			k.bad++
-			return
-		}
-	}
+	// Without a file (writing failed) the datagram is decoded all the
+	// same: exporters, templates and sequence numbers stay current, and
+	// its flows are counted as lost.
 	k.at = at
 	if err := c.dec.Decode(buf, from, at, k); err != nil {
 		k.bad++
@@ -519,8 +524,7 @@ func (c *Collector) process(buf []byte, from netip.Addr, at time.Time) {
 		}
 	}
 	if k.werr != nil {
-		c.cfg.Errorf("ERROR: %s: %v", k.w.Name(), k.werr)
-		k.werr = nil
+		c.writeFailed(k, at)
 	}
 }
 
@@ -530,17 +534,22 @@ func (c *Collector) addDynamic(from netip.Addr) *sink {
 	name := strings.NewReplacer(".", "-", ":", "-").Replace(from.String())
 	dir := c.cfg.DynamicDir + "/" + name
 	c.cfg.Infof("Unknown flow source: '%s'", from)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		c.cfg.Errorf("ERROR: can not create directory %s: %v", dir, err)
-		return nil
+	k := &sink{src: Source{Ident: name, Dir: dir, Addr: from}, dynamic: true}
+	err := os.MkdirAll(dir, 0o755)
+	if err == nil {
+		err = c.open(k)
+	} else {
+		c.initSink(k)
+		k.current = filepath.Join(dir, flowfile.CurrentName(c.cfg.Pid))
 	}
-	k := &sink{src: Source{Ident: name, Dir: dir, Addr: from}}
-	if err := c.open(k); err != nil {
-		return nil
-	}
-	c.cfg.Infof("Dynamically add source ident: %s in directory: %s", name, k.current)
 	c.sinks = append(c.sinks, k)
 	c.bySrc[from] = k
+	if err != nil {
+		// Its flows are counted as lost until the directory takes them.
+		c.startOutage(k, err, time.Now(), 0)
+		return k
+	}
+	c.cfg.Infof("Dynamically add source ident: %s in directory: %s", name, k.current)
 	return k
 }
 
@@ -553,8 +562,8 @@ func (cn Counters) line() string {
 		reasons = append(reasons, fmt.Sprintf("%s: %d", r, n))
 	}
 	sort.Strings(reasons)
-	s := fmt.Sprintf("Totals: Datagrams: %d, Flows: %d, Sequence Errors: %d, Decode Errors: %d, Socket Drops: %d, Queue Overflow: %d, Unknown Source: %d",
-		cn.Datagrams, cn.Flows, cn.SeqFailures, errs, cn.KernelDrops, cn.QueueOverflow, cn.UnknownSource)
+	s := fmt.Sprintf("Totals: Datagrams: %d, Flows: %d, Sequence Errors: %d, Decode Errors: %d, Socket Drops: %d, Queue Overflow: %d, Unknown Source: %d, Lost (disk full): %d",
+		cn.Datagrams, cn.Flows, cn.SeqFailures, errs, cn.KernelDrops, cn.QueueOverflow, cn.UnknownSource, cn.LostFlows)
 	if len(reasons) > 0 {
 		s += " (" + strings.Join(reasons, ", ") + ")"
 	}
