@@ -79,6 +79,14 @@ type Config struct {
 	DefaultSampling int64            // -s
 	Repeaters       []netip.AddrPort // -R
 
+	// MaxExporters bounds the exporters known at once (0: 1024): a new
+	// one takes the place of the one silent longest, so that a flood of
+	// sources cannot lock out an exporter that keeps sending.
+	MaxExporters int
+	// TemplateMemory bounds the memory of all exporters' templates in
+	// bytes (0: 64 MiB); beyond it new templates are refused.
+	TemplateMemory int64
+
 	Metrics *Metrics // -m: the metric exporter, or nil
 
 	// Pid names the nfcapd.current.<pid> files (0: os.Getpid()).
@@ -113,6 +121,13 @@ type Counters struct {
 	Flows         uint64
 	SeqFailures   uint64
 	Errors        map[string]uint64 // decode errors per reason
+	// EvictedExporters counts the exporters forgotten to make room for
+	// new ones (Config.MaxExporters), ExpiredExporters those forgotten
+	// after an hour of silence; RefusedTemplates the templates refused
+	// because the template memory was taken.
+	EvictedExporters uint64
+	ExpiredExporters uint64
+	RefusedTemplates uint64
 }
 
 // Collector receives, decodes and writes.
@@ -128,6 +143,7 @@ type Collector struct {
 
 	datagrams, overflow, kdrops atomic.Uint64
 	lost                        atomic.Uint64 // flows not written: the disk took no more
+	pub                         published     // the worker's counters for Snapshot
 	chunks                      int           // made so far; only the receive loop counts
 
 	// Worker state.
@@ -179,7 +195,8 @@ func New(cfg Config, conn *net.UDPConn) (*Collector, error) {
 		unknown: map[netip.Addr]bool{},
 		closer:  make(chan *closeJob, 64),
 	}
-	c.dec = netflow.NewDecoder(netflow.Options{DefaultSampling: cfg.DefaultSampling, Logf: cfg.Infof})
+	c.dec = netflow.NewDecoder(netflow.Options{DefaultSampling: cfg.DefaultSampling, Logf: cfg.Infof,
+		MaxExporters: cfg.MaxExporters, TemplateMemory: cfg.TemplateMemory})
 	for _, s := range cfg.Sources {
 		if err := checkDir(s.Dir); err != nil {
 			return nil, err
@@ -247,6 +264,8 @@ func (c *Collector) counters() Counters {
 	dc := c.dec.Counters()
 	cn.Flows = dc.Flows
 	cn.SeqFailures = dc.SequenceFailures
+	cn.EvictedExporters, cn.ExpiredExporters = dc.EvictedExporters, dc.ExpiredExporters
+	cn.RefusedTemplates = dc.TemplatesRefused
 	for r, n := range dc.Errors {
 		cn.Errors[r] += n
 	}
@@ -450,6 +469,8 @@ func (c *Collector) work() {
 			for _, k := range c.sinks {
 				c.tryResume(k, now)
 			}
+			c.dec.Expire(now, exporterIdle)
+			c.publish()
 		case k, ok := <-c.full:
 			if !ok {
 				c.rotate(time.Now(), true)
@@ -562,8 +583,8 @@ func (cn Counters) line() string {
 		reasons = append(reasons, fmt.Sprintf("%s: %d", r, n))
 	}
 	sort.Strings(reasons)
-	s := fmt.Sprintf("Totals: Datagrams: %d, Flows: %d, Sequence Errors: %d, Decode Errors: %d, Socket Drops: %d, Queue Overflow: %d, Unknown Source: %d, Lost (disk full): %d",
-		cn.Datagrams, cn.Flows, cn.SeqFailures, errs, cn.KernelDrops, cn.QueueOverflow, cn.UnknownSource, cn.LostFlows)
+	s := fmt.Sprintf("Totals: Datagrams: %d, Flows: %d, Sequence Errors: %d, Decode Errors: %d, Socket Drops: %d, Queue Overflow: %d, Unknown Source: %d, Lost (disk full): %d, Evicted Exporters: %d, Refused Templates: %d",
+		cn.Datagrams, cn.Flows, cn.SeqFailures, errs, cn.KernelDrops, cn.QueueOverflow, cn.UnknownSource, cn.LostFlows, cn.EvictedExporters, cn.RefusedTemplates)
 	if len(reasons) > 0 {
 		s += " (" + strings.Join(reasons, ", ") + ")"
 	}

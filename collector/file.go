@@ -277,8 +277,31 @@ func (c *Collector) rotate(now time.Time, final bool) {
 			}
 		}
 	}
+	c.reown()
 	c.cfg.Infof("%s", c.counters().line())
 	c.slot = flowfile.SlotStart(now.In(c.cfg.Location), c.cfg.Interval)
+}
+
+// reown tells each sink its exporters anew, after TakeStats freed the
+// SysIDs of the exporters forgotten (which new exporters may take, maybe
+// for another sink).
+func (c *Collector) reown() {
+	for _, k := range c.sinks {
+		clear(k.owns)
+	}
+	for _, e := range c.dec.Exporters() {
+		k := c.bySrc[e.Addr]
+		if k == nil {
+			k = c.any
+		}
+		if k == nil {
+			continue
+		}
+		for int(e.SysID) >= len(k.owns) {
+			k.owns = append(k.owns, false)
+		}
+		k.owns[e.SysID] = true
+	}
 }
 
 // park hands the sink's open file to the closer, under the name and slot

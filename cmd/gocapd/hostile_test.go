@@ -226,3 +226,212 @@ func TestNoRoomToPutAFileInPlace(t *testing.T) {
 	assert.Len(t, csvFlows(t, dir), 600, "the flows before and after")
 	assert.Equal(t, uint64(300), logSum(log, "Totals:", "Lost (disk full)"))
 }
+
+// v9Template is a NetFlow v9 datagram (source id 0) with data template
+// 256 of fields, each an element id and its length.
+func v9Template(seq uint32, fields [][2]uint16) []byte {
+	be := binary.BigEndian
+	b := be.AppendUint16(nil, 9)
+	b = be.AppendUint16(b, 1)
+	b = be.AppendUint32(b, 3_600_000)
+	b = be.AppendUint32(b, uint32(time.Now().Unix()))
+	b = be.AppendUint32(b, seq)
+	b = be.AppendUint32(b, 0)
+	b = be.AppendUint16(b, 0) // template flowset
+	b = be.AppendUint16(b, uint16(8+4*len(fields)))
+	b = be.AppendUint16(b, 256)
+	b = be.AppendUint16(b, uint16(len(fields)))
+	for _, f := range fields {
+		b = be.AppendUint16(b, f[0])
+		b = be.AppendUint16(b, f[1])
+	}
+	return b
+}
+
+// flowFields is the template of v9Flows: addresses, ports, protocol,
+// packets, bytes, first and last switched.
+var flowFields = [][2]uint16{{8, 4}, {12, 4}, {7, 2}, {11, 2}, {4, 1}, {2, 4}, {1, 4}, {22, 4}, {21, 4}}
+
+// v9Flows is a NetFlow v9 datagram with n records of template 256
+// (flowFields): TCP from 10.9.9.9 to 10.9.9.10 port 443, the source ports
+// counting up from first.
+func v9Flows(seq uint32, first, n int) []byte {
+	be := binary.BigEndian
+	b := be.AppendUint16(nil, 9)
+	b = be.AppendUint16(b, uint16(n))
+	b = be.AppendUint32(b, 3_600_000)
+	b = be.AppendUint32(b, uint32(time.Now().Unix()))
+	b = be.AppendUint32(b, seq)
+	b = be.AppendUint32(b, 0)
+	b = be.AppendUint16(b, 256)
+	const recLen = 29
+	pad := (4 - recLen*n%4) % 4
+	b = be.AppendUint16(b, uint16(4+recLen*n+pad))
+	for i := 0; i < n; i++ {
+		b = append(b, 10, 9, 9, 9, 10, 9, 9, 10)
+		b = be.AppendUint16(b, uint16(first+i))
+		b = be.AppendUint16(b, 443)
+		b = append(b, 6)
+		b = be.AppendUint32(b, 3)
+		b = be.AppendUint32(b, 180)
+		b = be.AppendUint32(b, 3_500_000)
+		b = be.AppendUint32(b, 3_590_000)
+	}
+	return append(b, make([]byte, pad)...)
+}
+
+// spoofed sends one datagram from each of the addresses 127.a.b.c that
+// count up from the index from, to port: every address of 127.0.0.0/8 is
+// local on Linux, so each datagram comes from another exporter.
+func spoofed(t *testing.T, port, from, count int, dgram func(i int) []byte) {
+	t.Helper()
+	for i := from; i < from+count; i++ {
+		src := net.IPv4(127, byte(1+i>>16), byte(i>>8), byte(i))
+		c, err := net.DialUDP("udp4", &net.UDPAddr{IP: src}, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+		require.NoError(t, err)
+		_, err = c.Write(dgram(i))
+		c.Close()
+		require.NoError(t, err)
+		if i%10 == 9 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+// TestExporterFlood: 1 100 spoofed sources send one datagram each, more
+// than gocapd knows exporters at once (1024), and go on while a real
+// exporter sends its v9 template and 300 flows. Each new source takes the
+// place of the one silent longest, never of the exporter that keeps
+// sending: all its flows are stored. (gocapd 1.0 refused every exporter
+// past the 1024th until a restart.)
+func TestExporterFlood(t *testing.T) {
+	dir := t.TempDir()
+	p := startGocapd(t, []string{"TZ=UTC"}, "-w", dir, "-I", "flood")
+	spoofedV5 := func(i int) []byte { return v5Datagram(0, i, 1) }
+	spoofed(t, p.port, 0, 1100, spoofedV5)
+	real, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p.port})
+	require.NoError(t, err)
+	defer real.Close()
+	_, err = real.Write(v9Template(0, flowFields))
+	require.NoError(t, err)
+	for i := 0; i < 10; i++ {
+		spoofed(t, p.port, 1100+100*i, 100, spoofedV5)
+		_, err = real.Write(v9Flows(uint32(1+i), 30*i, 30))
+		require.NoError(t, err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, 0, p.stop(syscall.SIGTERM), p.log.String())
+
+	log := p.log.String()
+	assert.Regexp(t, `Totals: Datagrams: 2111, Flows: 2400, Sequence Errors: 0, Decode Errors: 0, `, log)
+	// 2 101 exporters, 1 024 known at once.
+	assert.Equal(t, uint64(2101-1024), logSum(log, "Totals:", "Evicted Exporters"))
+	realFlows := 0
+	for _, l := range csvFlows(t, dir) {
+		if strings.Contains(l, ",10.9.9.9,10.9.9.10,") {
+			realFlows++
+		}
+	}
+	assert.Equal(t, 300, realFlows, "every flow of the exporter that keeps sending")
+	assert.Equal(t, 2400, len(csvFlows(t, dir)))
+}
+
+// TestMaxExporters: --max-exporters sets how many exporters gocapd knows
+// at once. The file keeps the records of the exporters evicted while it
+// was written, with their counters, as nfdump -E shows.
+func TestMaxExporters(t *testing.T) {
+	dir := t.TempDir()
+	p := startGocapd(t, []string{"TZ=UTC"}, "-w", dir, "-I", "max", "--max-exporters", "10")
+	spoofed(t, p.port, 0, 15, func(i int) []byte { return v5Datagram(0, i, 1) })
+	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, 0, p.stop(syscall.SIGTERM), p.log.String())
+	assert.Equal(t, uint64(5), logSum(p.log.String(), "Totals:", "Evicted Exporters"))
+	e := exporters(t, dir)
+	assert.Equal(t, 15, strings.Count(e, ", Sequence failures: 0, packets: 1, flows: 1\n"), e)
+	for i := 1; i <= 15; i++ {
+		assert.Contains(t, e, fmt.Sprintf("SysID: %d, ", i))
+	}
+}
+
+// rss returns a process's resident set and its peak, in bytes, from
+// /proc/<pid>/status (VmRSS and VmHWM).
+func rss(t *testing.T, pid int) (now, peak int64) {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	require.NoError(t, err)
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) != 3 || f[2] != "kB" {
+			continue
+		}
+		n, _ := strconv.ParseInt(f[1], 10, 64)
+		switch f[0] {
+		case "VmRSS:":
+			now = n << 10
+		case "VmHWM:":
+			peak = n << 10
+		}
+	}
+	require.Positive(t, now)
+	return now, peak
+}
+
+// TestTemplateFlood: after a real exporter sent its template and flows,
+// 20 sources send 30 templates each of 16 000 fields (as large as a
+// datagram takes). Kept, they would take some 200 MB (gocapd 1.0 and
+// nfcapd keep up to 256 per source); with --template-memory 16M gocapd
+// refuses what is beyond the budget, its peak memory stays within the
+// budget (and its bounded queue) above what it used before, and the real
+// exporter's template, stored before the flood, keeps working.
+func TestTemplateFlood(t *testing.T) {
+	const budget = 16 << 20
+	dir := t.TempDir()
+	p := startGocapd(t, []string{"TZ=UTC"}, "-w", dir, "-I", "templates", "--template-memory", "16M", "-B", "8000000")
+	real, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p.port})
+	require.NoError(t, err)
+	defer real.Close()
+	_, err = real.Write(v9Template(0, flowFields))
+	require.NoError(t, err)
+	_, err = real.Write(v9Flows(1, 0, 30))
+	require.NoError(t, err)
+	time.Sleep(500 * time.Millisecond)
+	before, _ := rss(t, p.cmd.Process.Pid)
+
+	huge := make([][2]uint16, 16000)
+	for i := range huge {
+		huge[i] = [2]uint16{1, 4} // IN_BYTES, 4 bytes
+	}
+	big := v9Template(0, huge)
+	require.Greater(t, len(big), 64000)
+	for round := 0; round < 30; round++ {
+		spoofed(t, p.port, 0, 20, func(i int) []byte {
+			binary.BigEndian.PutUint16(big[24:], uint16(256+round)) // template id
+			return big
+		})
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	// After the flood (during it the kernel drops datagrams of any
+	// source, the socket buffer being full of templates).
+	_, err = real.Write(v9Flows(2, 30, 30))
+	require.NoError(t, err)
+	time.Sleep(300 * time.Millisecond)
+	now, peak := rss(t, p.cmd.Process.Pid)
+	require.Equal(t, 0, p.stop(syscall.SIGTERM), p.log.String())
+	log := p.log.String()
+	t.Logf("RSS before the flood %d MiB, after %d MiB, peak %d MiB", before>>20, now>>20, peak>>20)
+
+	refused := logSum(log, "Totals:", "Refused Templates")
+	assert.Greater(t, refused, uint64(100), "most of the 600 templates are refused")
+	assert.Regexp(t, `(?m)^netflow v9 from 127\.1\.0\.\d+ domain 0: template memory exhausted: template \d+ of \d+ bytes refused: \d+ of 16777216 bytes of template memory taken$`, log)
+	// The queue between socket and decoder holds up to 16 MiB of
+	// datagrams; the rest is the budget and the Go heap's slack.
+	assert.Less(t, peak, before+budget+16<<20+8<<20, "peak RSS %d MiB, before %d MiB", peak>>20, before>>20)
+	realFlows := 0
+	for _, l := range csvFlows(t, dir) {
+		if strings.Contains(l, ",10.9.9.9,10.9.9.10,") {
+			realFlows++
+		}
+	}
+	assert.Equal(t, 60, realFlows, "the real exporter's template keeps working")
+}

@@ -357,6 +357,25 @@ func parseOptions(c *cli.Context, notes *[]string) (*options, error) {
 		cfg.Repeaters = append(cfg.Repeaters, ap)
 	}
 
+	if c.IsSet("max-exporters") {
+		n, err := strconv.Atoi(c.String("max-exporters"))
+		if err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("ERROR, --max-exporters takes a number from 1 to 65535: %s", c.String("max-exporters"))
+		}
+		cfg.MaxExporters = n
+	}
+	if c.IsSet("template-memory") {
+		// nfexpire's sizes, as --maxsize takes them.
+		n, err := expire.ParseSize(c.String("template-memory"))
+		if err != nil {
+			return nil, fmt.Errorf("--template-memory: %v", err)
+		}
+		if n < 1<<20 || n > 1<<50 {
+			return nil, fmt.Errorf("--template-memory: %s is not from 1M to 1P", c.String("template-memory"))
+		}
+		cfg.TemplateMemory = int64(n)
+	}
+
 	ident := "none"
 	if c.IsSet("I") {
 		ident = c.String("I")

@@ -105,6 +105,11 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"-w", dir, "-e", "--maxsize", "10X"}, "gocapd: --maxsize: Garbage character(s) 'X' in '10X'\n"},
 		{[]string{"-w", dir, "-e", "--maxlife", "3y"}, "gocapd: --maxlife: Unknown time unit '3y'\n"},
 		{[]string{"-w", dir, "-e", "--watermark", "101"}, "gocapd: --watermark: Water mark > 100%\n"},
+		{[]string{"-w", dir, "--max-exporters", "0"}, "gocapd: ERROR, --max-exporters takes a number from 1 to 65535: 0\n"},
+		{[]string{"-w", dir, "--max-exporters=65536"}, "gocapd: ERROR, --max-exporters takes a number from 1 to 65535: 65536\n"},
+		{[]string{"-w", dir, "--max-exporters", "1k"}, "gocapd: ERROR, --max-exporters takes a number from 1 to 65535: 1k\n"},
+		{[]string{"-w", dir, "--template-memory", "512k"}, "gocapd: --template-memory: 512k is not from 1M to 1P\n"},
+		{[]string{"-w", dir, "--template-memory", "64X"}, "gocapd: --template-memory: Garbage character(s) 'X' in '64X'\n"},
 		// Sources for one exporter and for any exporter do not mix, in
 		// nfcapd's words and order (-n and -M as they come, -w last).
 		{[]string{"-w", dir, "-n", "x,127.0.0.1," + dir}, "gocapd: Add flow source: ident: x, IP: 127.0.0.1, flowdir: " + dir +
