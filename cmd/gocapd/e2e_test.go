@@ -26,6 +26,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
+	"github.com/nfgo/nftools/collector"
 	"github.com/nfgo/nftools/internal/testutil"
 )
 
@@ -379,7 +380,7 @@ var bufferLog = regexp.MustCompile(`(?m)^(I want at least|Standard setsockopt|Sy
 
 // TestSocketBuffer: -B sets the socket's receive buffer as nfcapd does (at
 // least 64 KiB, which Linux doubles, up to net.core.rmem_max) and logs the
-// same lines.
+// same lines; without -B gocapd's default is far larger than nfcapd's.
 func TestSocketBuffer(t *testing.T) {
 	b, err := os.ReadFile("/proc/sys/net/core/rmem_max")
 	require.NoError(t, err)
@@ -399,9 +400,15 @@ func TestSocketBuffer(t *testing.T) {
 			stopAll(t, ref, ours)
 		})
 	}
-	// Without -B the kernel's default stays and nothing is logged.
+	// Without -B gocapd asks for its own default (beyond rmem_max as
+	// root), and logs nothing.
 	ours := startGocapd(t, nil, "-w", t.TempDir())
 	assert.NotRegexp(t, bufferLog, ours.log.String())
+	want := 2 * min(collector.DefaultBuffer, rmemMax)
+	if os.Geteuid() == 0 {
+		want = 2 * collector.DefaultBuffer
+	}
+	assert.Equal(t, want, socketBuffer(t, ours))
 	stopAll(t, ours)
 }
 

@@ -20,3 +20,9 @@ func freeSpace(dir string) (uint64, bool) {
 	}
 	return st.Bavail * uint64(st.Bsize), true
 }
+
+// forceReadBuffer sets the socket's receive buffer to n bytes beyond
+// net.core.rmem_max (SO_RCVBUFFORCE), which needs CAP_NET_ADMIN.
+func forceReadBuffer(fd uintptr, n int) error {
+	return unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, n)
+}
