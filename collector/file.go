@@ -148,6 +148,16 @@ func (k *sink) NewExporter(e *flow.Exporter) {
 	}
 }
 
+// owning reports whether any exporter sends to this source.
+func (k *sink) owning() bool {
+	for _, o := range k.owns {
+		if o {
+			return true
+		}
+	}
+	return false
+}
+
 // owned reports whether the exporter with this SysID sends to this source.
 func (k *sink) owned(sysID uint32) bool {
 	return sysID < uint32(len(k.owns)) && k.owns[sysID]
@@ -271,13 +281,26 @@ func (c *Collector) rotate(now time.Time, final bool) {
 		c.cfg.Infof("%s", line)
 		k.bad, k.lost, k.werr = 0, 0, nil
 		k.earlier.reset()
+	}
+	c.reown()
+	kept := c.sinks[:0]
+	for _, k := range c.sinks {
+		if k.dynamic && !k.owning() {
+			// A -M source whose exporters were all forgotten goes
+			// (its directory stays), so that sources made by a flood
+			// of addresses do not pile up; it comes back with them.
+			delete(c.bySrc, k.src.Addr)
+			continue
+		}
+		kept = append(kept, k)
 		if !final && k.down == nil {
 			if err := c.open(k); err != nil {
 				c.startOutage(k, err, now, 0)
 			}
 		}
 	}
-	c.reown()
+	clear(c.sinks[len(kept):])
+	c.sinks = kept
 	c.cfg.Infof("%s", c.counters().line())
 	c.slot = flowfile.SlotStart(now.In(c.cfg.Location), c.cfg.Interval)
 }

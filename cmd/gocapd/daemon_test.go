@@ -305,6 +305,8 @@ func TestCrashRecovery(t *testing.T) {
 // block only when its 1 MiB is full), so a kill -9 loses only the flows of
 // the last seconds; the next start recovers the rest.
 func TestKill9AtALowRate(t *testing.T) {
+	// It waits 10 seconds for the block: beside the other slow tests.
+	t.Parallel()
 	v5 := captureSoftflowd(t, "-v", "5") // 20 flows
 	dir := t.TempDir()
 	p := startGocapd(t, []string{"TZ=UTC"}, "-w", dir, "-I", "crash")

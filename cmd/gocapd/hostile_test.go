@@ -128,6 +128,9 @@ func logSum(log, prefix, label string) uint64 {
 // when there is room, and its counters add up: every flow sent is stored
 // or counted as lost, and no file is left for the next start.
 func TestDiskFull(t *testing.T) {
+	// Beside the other slow tests of this kind: its counts do not
+	// depend on the machine being idle.
+	t.Parallel()
 	dir := smallDisk(t, 8<<20)
 	p := startGocapd(t, []string{"TZ=UTC"}, "-w", dir, "-I", "full")
 	// Room for about one block of 1 MiB, not two.
@@ -178,6 +181,9 @@ func TestDiskFull(t *testing.T) {
 // there is room, starts writing again then, and loses nothing it had
 // stored.
 func TestNoRoomToPutAFileInPlace(t *testing.T) {
+	// Beside the other slow tests of this kind: its counts do not
+	// depend on the machine being idle.
+	t.Parallel()
 	needRoot(t, "mount a tmpfs")
 	dir := filepath.Join(t.TempDir(), "disk")
 	require.NoError(t, os.Mkdir(dir, 0o755))
