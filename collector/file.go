@@ -179,6 +179,11 @@ func (c *Collector) open(k *sink) error {
 		c.initSink(k)
 	}
 	k.current = filepath.Join(k.src.Dir, flowfile.CurrentName(c.cfg.Pid))
+	if _, err := os.Lstat(k.current); err == nil {
+		// A file that could not be moved aside, which the closer has
+		// still to put in place: never truncate it.
+		return fmt.Errorf("%s is still taken", k.current)
+	}
 	w, err := flowfile.Create(k.current, flowfile.WriteOptions{
 		Compression: c.cfg.Compression, Level: c.cfg.Level, Ident: k.src.Ident, Workers: 2, OwnStat: true,
 	})
@@ -338,11 +343,11 @@ func (c *Collector) park(k *sink, job *closeJob) {
 	c.seq++
 	if err := job.w.Rename(k.current + "." + strconv.Itoa(c.seq)); err != nil {
 		c.cfg.Errorf("ERROR: rename %s: %v", k.current, err)
-		// Synchronously: the nfcapd.current name is still taken.
-		if !c.closeFile(job) {
-			c.cfg.Errorf("ERROR: %s stays; the next start puts it in place", k.current)
+		// At once, to free the nfcapd.current name for the next file;
+		// else the closer tries again, and open waits for the name.
+		if c.closeFile(job) {
+			return
 		}
-		return
 	}
 	c.closer <- job
 }
@@ -603,9 +608,12 @@ func (c *Collector) recoverDir(dir string) []string {
 			os.Remove(p) // an unfinished merge: its sources are still there
 			continue
 		}
+		if strings.HasSuffix(p, unreadable) {
+			continue
+		}
 		rest := strings.TrimPrefix(filepath.Base(p), "nfcapd.current.")
 		pidStr, _, _ := strings.Cut(rest, ".")
-		if pid, err := strconv.Atoi(pidStr); err == nil && pid != os.Getpid() && alive(pid) {
+		if pid, err := strconv.Atoi(pidStr); err == nil && pid != c.cfg.Pid && alive(pid) {
 			continue
 		}
 		fi, err := os.Stat(p)
@@ -619,14 +627,23 @@ func (c *Collector) recoverDir(dir string) []string {
 			}
 			r.Close()
 		} else {
-			c.cfg.Errorf("ERROR: can not recover %s: %v", p, err)
+			// Nothing a reader could use (a crash before its header,
+			// say): out of the way, for an admin to look at.
+			c.cfg.Errorf("ERROR: can not recover %s: %v; it stays as %s", p, err, p+unreadable)
+			os.Rename(p, p+unreadable)
 			continue
 		}
 		slot := flowfile.SlotStart(created.In(c.cfg.Location), c.cfg.Interval)
 		rel, _ := flowfile.SlotPath(c.cfg.Layout, slot, c.cfg.Interval, c.cfg.Zone)
 		final := filepath.Join(dir, rel)
 		if err := c.install(p, final, true); err != nil {
-			c.cfg.Errorf("ERROR: can not recover %s: %v", p, err)
+			c.cfg.Errorf("ERROR: can not recover %s: %v; the next start tries again", p, err)
+			if filepath.Base(p) == flowfile.CurrentName(c.cfg.Pid) {
+				// The name of the file this run writes (a pid used
+				// again): moved aside, never truncated.
+				c.seq++
+				os.Rename(p, p+"."+strconv.Itoa(c.seq))
+			}
 			continue
 		}
 		c.cfg.Infof("Recovered %s as %s", p, final)
@@ -634,6 +651,9 @@ func (c *Collector) recoverDir(dir string) []string {
 	}
 	return done
 }
+
+// unreadable marks a crash-left file that recovery could not read.
+const unreadable = ".unreadable"
 
 func alive(pid int) bool {
 	err := syscall.Kill(pid, 0)
