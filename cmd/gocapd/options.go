@@ -59,7 +59,7 @@ var spec = &getopt.Spec{
 		// Bounds against floods, which nfcapd does not have: long
 		// options only, so no letter can clash with a later nfcapd.
 		{Long: "max-exporters", Arg: getopt.RequiredArg, ArgName: "n", Usage: "know at most n exporters at once; the one silent longest makes room (1024)", Implemented: true},
-		{Long: "template-memory", Arg: getopt.RequiredArg, ArgName: "bytes", Usage: "memory for the templates of all exporters, with k, M or G (64M)", Implemented: true},
+		{Long: "template-memory", Arg: getopt.RequiredArg, ArgName: "bytes", Usage: "memory for the templates of all exporters (64M; a size as --maxsize takes it)", Implemented: true},
 
 		// Diagnostics.
 		{Letter: 'v', Repeat: true, Usage: "log more; repeat for more (three times: as -E)", Implemented: true},
