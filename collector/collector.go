@@ -23,6 +23,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -78,6 +79,14 @@ type Config struct {
 	DefaultSampling int64            // -s
 	Repeaters       []netip.AddrPort // -R
 
+	// MaxExporters bounds the exporters known at once (0: 1024): a new
+	// one takes the place of the one silent longest, so that a flood of
+	// sources cannot lock out an exporter that keeps sending.
+	MaxExporters int
+	// TemplateMemory bounds the memory of all exporters' templates in
+	// bytes (0: 64 MiB); beyond it new templates are refused.
+	TemplateMemory int64
+
 	Metrics *Metrics // -m: the metric exporter, or nil
 
 	// Pid names the nfcapd.current.<pid> files (0: os.Getpid()).
@@ -105,10 +114,20 @@ type Counters struct {
 	// the worker held every chunk of the queue.
 	QueueOverflow uint64
 	KernelDrops   uint64 // dropped by the kernel (SO_RXQ_OVFL)
+	// LostFlows counts the flows decoded but not stored: the flow
+	// directory took no more (a full disk).
+	LostFlows     uint64
 	UnknownSource uint64 // from an exporter no source takes
 	Flows         uint64
 	SeqFailures   uint64
 	Errors        map[string]uint64 // decode errors per reason
+	// EvictedExporters counts the exporters forgotten to make room for
+	// new ones (Config.MaxExporters), ExpiredExporters those forgotten
+	// after an hour of silence; RefusedTemplates the templates refused
+	// because the template memory was taken.
+	EvictedExporters uint64
+	ExpiredExporters uint64
+	RefusedTemplates uint64
 }
 
 // Collector receives, decodes and writes.
@@ -123,7 +142,9 @@ type Collector struct {
 	hup  chan struct{}
 
 	datagrams, overflow, kdrops atomic.Uint64
-	chunks                      int // made so far; only the receive loop counts
+	lost                        atomic.Uint64 // flows not written: the disk took no more
+	pub                         published     // the worker's counters for Snapshot
+	chunks                      int           // made so far; only the receive loop counts
 
 	// Worker state.
 	dec      *netflow.Decoder
@@ -133,7 +154,7 @@ type Collector struct {
 	unknown  map[netip.Addr]bool
 	unknownN uint64
 	slot     time.Time
-	closer   chan closeJob
+	closer   chan *closeJob
 	closerWG sync.WaitGroup
 	cmdWG    sync.WaitGroup
 	seq      int
@@ -172,9 +193,10 @@ func New(cfg Config, conn *net.UDPConn) (*Collector, error) {
 		hup:     make(chan struct{}, 1),
 		bySrc:   map[netip.Addr]*sink{},
 		unknown: map[netip.Addr]bool{},
-		closer:  make(chan closeJob, 64),
+		closer:  make(chan *closeJob, 64),
 	}
-	c.dec = netflow.NewDecoder(netflow.Options{DefaultSampling: cfg.DefaultSampling, Logf: cfg.Infof})
+	c.dec = netflow.NewDecoder(netflow.Options{DefaultSampling: cfg.DefaultSampling, Logf: cfg.Infof,
+		MaxExporters: cfg.MaxExporters, TemplateMemory: cfg.TemplateMemory})
 	for _, s := range cfg.Sources {
 		if err := checkDir(s.Dir); err != nil {
 			return nil, err
@@ -235,12 +257,15 @@ func (c *Collector) counters() Counters {
 		Datagrams:     c.datagrams.Load(),
 		QueueOverflow: c.overflow.Load(),
 		KernelDrops:   c.kdrops.Load(),
+		LostFlows:     c.lost.Load(),
 		UnknownSource: c.unknownN,
 		Errors:        map[string]uint64{},
 	}
 	dc := c.dec.Counters()
 	cn.Flows = dc.Flows
 	cn.SeqFailures = dc.SequenceFailures
+	cn.EvictedExporters, cn.ExpiredExporters = dc.EvictedExporters, dc.ExpiredExporters
+	cn.RefusedTemplates = dc.TemplatesRefused
 	for r, n := range dc.Errors {
 		cn.Errors[r] += n
 	}
@@ -434,8 +459,18 @@ func (c *Collector) freeChunk() *chunk {
 func (c *Collector) work() {
 	timer := time.NewTimer(time.Until(c.slot.Add(c.cfg.Interval)))
 	defer timer.Stop()
+	// Once a second: blocks old enough to go to the disk (flushAfter).
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for {
 		select {
+		case now := <-tick.C:
+			c.flushOld(now)
+			for _, k := range c.sinks {
+				c.tryResume(k, now)
+			}
+			c.dec.Expire(now, exporterIdle)
+			c.publish()
 		case k, ok := <-c.full:
 			if !ok {
 				c.rotate(time.Now(), true)
@@ -486,13 +521,10 @@ func (c *Collector) process(buf []byte, from netip.Addr, at time.Time) {
 		}
 		return
 	}
-	if k.w == nil {
-		// The file could not be opened at the last rotation; try again.
-		if err := c.open(k); err != nil {
-			k.bad++
-			return
-		}
-	}
+	// Without a file (writing failed) the datagram is decoded all the
+	// same: exporters, templates and sequence numbers stay current, and
+	// its flows are counted as lost.
+	k.at = at
 	if err := c.dec.Decode(buf, from, at, k); err != nil {
 		k.bad++
 		// The decoder has counted and logged its own errors (once per
@@ -513,8 +545,7 @@ func (c *Collector) process(buf []byte, from netip.Addr, at time.Time) {
 		}
 	}
 	if k.werr != nil {
-		c.cfg.Errorf("ERROR: %s: %v", k.w.Name(), k.werr)
-		k.werr = nil
+		c.writeFailed(k, at)
 	}
 }
 
@@ -524,17 +555,22 @@ func (c *Collector) addDynamic(from netip.Addr) *sink {
 	name := strings.NewReplacer(".", "-", ":", "-").Replace(from.String())
 	dir := c.cfg.DynamicDir + "/" + name
 	c.cfg.Infof("Unknown flow source: '%s'", from)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		c.cfg.Errorf("ERROR: can not create directory %s: %v", dir, err)
-		return nil
+	k := &sink{src: Source{Ident: name, Dir: dir, Addr: from}, dynamic: true}
+	err := os.MkdirAll(dir, 0o755)
+	if err == nil {
+		err = c.open(k)
+	} else {
+		c.initSink(k)
+		k.current = filepath.Join(dir, flowfile.CurrentName(c.cfg.Pid))
 	}
-	k := &sink{src: Source{Ident: name, Dir: dir, Addr: from}}
-	if err := c.open(k); err != nil {
-		return nil
-	}
-	c.cfg.Infof("Dynamically add source ident: %s in directory: %s", name, k.current)
 	c.sinks = append(c.sinks, k)
 	c.bySrc[from] = k
+	if err != nil {
+		// Its flows are counted as lost until the directory takes them.
+		c.startOutage(k, err, time.Now(), 0)
+		return k
+	}
+	c.cfg.Infof("Dynamically add source ident: %s in directory: %s", name, k.current)
 	return k
 }
 
@@ -547,8 +583,8 @@ func (cn Counters) line() string {
 		reasons = append(reasons, fmt.Sprintf("%s: %d", r, n))
 	}
 	sort.Strings(reasons)
-	s := fmt.Sprintf("Totals: Datagrams: %d, Flows: %d, Sequence Errors: %d, Decode Errors: %d, Socket Drops: %d, Queue Overflow: %d, Unknown Source: %d",
-		cn.Datagrams, cn.Flows, cn.SeqFailures, errs, cn.KernelDrops, cn.QueueOverflow, cn.UnknownSource)
+	s := fmt.Sprintf("Totals: Datagrams: %d, Flows: %d, Sequence Errors: %d, Decode Errors: %d, Socket Drops: %d, Queue Overflow: %d, Unknown Source: %d, Lost (disk full): %d, Evicted Exporters: %d, Refused Templates: %d",
+		cn.Datagrams, cn.Flows, cn.SeqFailures, errs, cn.KernelDrops, cn.QueueOverflow, cn.UnknownSource, cn.LostFlows, cn.EvictedExporters, cn.RefusedTemplates)
 	if len(reasons) > 0 {
 		s += " (" + strings.Join(reasons, ", ") + ")"
 	}

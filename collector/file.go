@@ -3,12 +3,12 @@ package collector
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -24,15 +24,37 @@ import (
 // selects.
 type sink struct {
 	src     Source
+	dynamic bool   // a source of -M, made for a new exporter
 	ready   bool   // initSink ran
 	owns    []bool // by SysID: the exporters of this source
 	w       *flowfile.Writer
 	current string
-	bad     uint64 // datagrams that failed to decode, this file
+	bad     uint64 // datagrams that failed to decode, this slot
 	errs    map[string]uint64
-	stat    statCounter // this file's stat record, counted as nfcapd counts
-	werr    error
+	werr    error // the first write error of the datagram being decoded
 	onFlow  func(*flow.Record)
+
+	// acct counts the open file's flows by block, as nfcapd counts them
+	// for the stat record; earlier holds those of the files of this slot
+	// that a write error ended early.
+	acct    blockStats
+	earlier statCounter
+
+	// The crash window: at is the receive time of the datagram being
+	// decoded, unflushed that of the oldest flow not yet handed to the
+	// disk (zero: none).
+	at        time.Time
+	unflushed time.Time
+
+	// When writing fails (diskfull.go): the flows of this slot that were
+	// lost, those refused since the write error, the failure going on
+	// (nil while writing works) and the collector's total.
+	lost    uint64
+	refused uint64
+	down    *outage
+	retry   time.Duration
+	resumed time.Time
+	lostAll *atomic.Uint64
 }
 
 // Flow implements netflow.Handler.
@@ -40,13 +62,76 @@ func (k *sink) Flow(r *flow.Record) {
 	if k.onFlow != nil {
 		k.onFlow(r)
 	}
-	if err := k.w.WriteFlow(r); err != nil {
-		if k.werr == nil {
-			k.werr = err
-		}
+	if k.w == nil {
+		k.lose(1)
 		return
 	}
-	k.stat.add(r)
+	k.follow()
+	if err := k.w.WriteFlow(r); err != nil {
+		k.failed(err)
+		k.refused++
+		k.lose(1)
+		return
+	}
+	k.follow()
+	k.acct.cur.add(r)
+	if k.unflushed.IsZero() {
+		k.unflushed = k.at
+	}
+}
+
+// follow keeps the block counts in step with the blocks the writer handed
+// to the disk.
+func (k *sink) follow() {
+	if !k.acct.queued(k.w.Queued()) {
+		return
+	}
+	k.unflushed = time.Time{}
+	if len(k.acct.blocks) >= maxInFlight {
+		k.acct.settle(k.w.Written())
+	}
+}
+
+// failed notes a write error, for the worker to handle once the datagram
+// is decoded.
+func (k *sink) failed(err error) {
+	if k.werr == nil {
+		k.werr = err
+	}
+}
+
+// lose counts flows that could not be written.
+func (k *sink) lose(n uint64) {
+	k.lost += n
+	if k.down != nil {
+		k.down.lost += n
+	}
+	k.lostAll.Add(n)
+}
+
+// flushAfter bounds what a crash (kill -9, power loss aside) can lose: a
+// block that holds flows is handed to the disk once its oldest flow is this
+// old, full or not. A 1 MiB block holds some 10 000 flows, minutes to hours
+// of a small site's traffic; nfcapd 1.7.1 writes it only when full.
+const flushAfter = 10 * time.Second
+
+// flushOld hands to the disk every block whose oldest flow was received
+// flushAfter before now.
+func (c *Collector) flushOld(now time.Time) {
+	for _, k := range c.sinks {
+		if k.w == nil || k.unflushed.IsZero() || now.Sub(k.unflushed) < flushAfter {
+			continue
+		}
+		if err := k.w.Flush(); err != nil {
+			k.failed(err)
+		} else {
+			k.follow()
+		}
+		k.unflushed = time.Time{}
+		if k.werr != nil {
+			c.writeFailed(k, now)
+		}
+	}
 }
 
 // NewExporter implements netflow.Handler: a new exporter is written into
@@ -56,9 +141,21 @@ func (k *sink) NewExporter(e *flow.Exporter) {
 		k.owns = append(k.owns, false)
 	}
 	k.owns[e.SysID] = true
-	if err := k.w.WriteExporter(e); err != nil && k.werr == nil {
-		k.werr = err
+	if k.w != nil {
+		if err := k.w.WriteExporter(e); err != nil {
+			k.failed(err)
+		}
 	}
+}
+
+// owning reports whether any exporter sends to this source.
+func (k *sink) owning() bool {
+	for _, o := range k.owns {
+		if o {
+			return true
+		}
+	}
+	return false
 }
 
 // owned reports whether the exporter with this SysID sends to this source.
@@ -68,8 +165,10 @@ func (k *sink) owned(sysID uint32) bool {
 
 // Sampler implements netflow.Handler.
 func (k *sink) Sampler(s *flow.Sampler) {
-	if err := k.w.WriteSampler(s); err != nil && k.werr == nil {
-		k.werr = err
+	if k.w != nil {
+		if err := k.w.WriteSampler(s); err != nil {
+			k.failed(err)
+		}
 	}
 }
 
@@ -80,15 +179,20 @@ func (c *Collector) open(k *sink) error {
 		c.initSink(k)
 	}
 	k.current = filepath.Join(k.src.Dir, flowfile.CurrentName(c.cfg.Pid))
+	if _, err := os.Lstat(k.current); err == nil {
+		// A file that could not be moved aside, which the closer has
+		// still to put in place: never truncate it.
+		return fmt.Errorf("%s is still taken", k.current)
+	}
 	w, err := flowfile.Create(k.current, flowfile.WriteOptions{
 		Compression: c.cfg.Compression, Level: c.cfg.Level, Ident: k.src.Ident, Workers: 2, OwnStat: true,
 	})
 	if err != nil {
-		c.cfg.Errorf("ERROR: can not open flow file %s: %v", k.current, err)
 		return err
 	}
 	k.w = w
-	k.stat.reset()
+	k.unflushed = time.Time{}
+	k.acct.reset()
 	for _, e := range c.dec.Exporters() {
 		if k.owned(uint32(e.SysID)) {
 			w.WriteExporter(&e)
@@ -105,6 +209,8 @@ func (c *Collector) open(k *sink) error {
 func (c *Collector) initSink(k *sink) {
 	k.ready = true
 	k.onFlow = c.flowHook(k.src.Ident)
+	k.lostAll = &c.lost
+	k.earlier.reset()
 	if !k.src.Addr.IsValid() || c.bySrc[k.src.Addr] == k || c.cfg.DynamicDir == "" {
 		c.cfg.Infof("Add flow source: ident: %s, IP: %s, flowdir: %s", k.src.Ident, addrOrAny(k.src.Addr), k.src.Dir)
 	}
@@ -117,13 +223,24 @@ func addrOrAny(a netip.Addr) string {
 	return a.String()
 }
 
-// closeJob is a file on its way from the worker to its final name.
+// closeJob is a file on its way from the worker to its final name, moved
+// aside (job.w.Name()) by the worker.
 type closeJob struct {
-	w     *flowfile.Writer
-	aside string // where the worker moved it
-	src   Source
-	slot  time.Time
-	rel   string // final path relative to src.Dir
+	w    *flowfile.Writer
+	src  Source
+	slot time.Time
+	rel  string // final path relative to src.Dir
+
+	// acct counts the file's flows by block, for the closer to set the
+	// stat record once it knows which blocks reached the disk; nil when
+	// the worker did it already (a file a write error ended). seq is the
+	// sequence failures of its exporters, start and end its slot (msec).
+	acct       *blockStats
+	seq        uint64
+	start, end uint64
+
+	closed bool // Close succeeded; only putting it in place is left
+	logged bool // a failure to put it in place was logged
 }
 
 // rotate ends the current slot of every sink: the exporter stats are
@@ -132,96 +249,215 @@ type closeJob struct {
 func (c *Collector) rotate(now time.Time, final bool) {
 	slot := c.slot
 	// An empty file covers its whole slot, also when it ends early.
-	end := slot.Add(c.cfg.Interval)
-	rel := func(k *sink) string {
-		p, _ := flowfile.SlotPath(c.cfg.Layout, slot, c.cfg.Interval, c.cfg.Zone)
-		return p
-	}
+	start, end := uint64(slot.UnixMilli()), uint64(slot.Add(c.cfg.Interval).UnixMilli())
 	all := c.dec.TakeStats()
 	for _, k := range c.sinks {
-		if k.w == nil {
-			continue
+		if k.werr != nil {
+			c.writeFailed(k, now)
 		}
 		var stats []flow.ExporterStat
+		var seq uint64
 		for _, s := range all {
 			if k.owned(s.SysID) {
 				stats = append(stats, s)
+				seq += uint64(s.SequenceFailures)
 			}
 		}
-		if len(stats) > 0 {
-			k.w.WriteExporterStats(stats)
+		slotStat := k.earlier
+		if k.w != nil {
+			if len(stats) > 0 {
+				if err := k.w.WriteExporterStats(stats); err != nil {
+					k.failed(err) // the closer finds it when it finishes the file
+				}
+			}
+			k.follow()
+			acct := k.acct
+			k.acct = blockStats{}
+			whole := acct.all()
+			slotStat.merge(&whole)
+			c.park(k, &closeJob{acct: &acct, seq: seq, start: start, end: end})
 		}
-		st := k.w.Stat()
-		*st = k.stat.stat(uint64(slot.UnixMilli()), uint64(end.UnixMilli()))
-		for _, s := range stats {
-			st.SequenceFailures += uint64(s.SequenceFailures)
+		st := slotStat.stat(start, end)
+		line := fmt.Sprintf("Ident: '%s' Flows: %d, Packets: %d, Bytes: %d, Sequence Errors: %d, Bad Packets: %d",
+			k.src.Ident, st.Flows, st.Packets, st.Bytes, seq, k.bad)
+		if k.lost > 0 {
+			line += fmt.Sprintf(", Lost (disk full): %d", k.lost)
 		}
-		c.cfg.Infof("Ident: '%s' Flows: %d, Packets: %d, Bytes: %d, Sequence Errors: %d, Bad Packets: %d",
-			k.src.Ident, st.Flows, st.Packets, st.Bytes, st.SequenceFailures, k.bad)
-		// Move the file aside so the next one can take the
-		// nfcapd.current name at once; the name keeps the prefix that
-		// nfdump skips.
-		c.seq++
-		aside := k.current + "." + strconv.Itoa(c.seq)
-		job := closeJob{w: k.w, aside: aside, src: k.src, slot: slot, rel: rel(k)}
-		if err := os.Rename(k.current, aside); err != nil {
-			c.cfg.Errorf("ERROR: rename %s: %v", k.current, err)
-			job.aside = k.current
-			c.closeFile(job) // synchronously: the name is still taken
-		} else {
-			c.closer <- job
+		c.cfg.Infof("%s", line)
+		k.bad, k.lost, k.werr = 0, 0, nil
+		k.earlier.reset()
+	}
+	c.reown()
+	kept := c.sinks[:0]
+	for _, k := range c.sinks {
+		if k.dynamic && !k.owning() {
+			// A -M source whose exporters were all forgotten goes
+			// (its directory stays), so that sources made by a flood
+			// of addresses do not pile up; it comes back with them.
+			delete(c.bySrc, k.src.Addr)
+			continue
 		}
-		k.w, k.bad = nil, 0
-		if !final {
-			c.open(k)
+		kept = append(kept, k)
+		if !final && k.down == nil {
+			if err := c.open(k); err != nil {
+				c.startOutage(k, err, now, 0)
+			}
 		}
 	}
+	clear(c.sinks[len(kept):])
+	c.sinks = kept
 	c.cfg.Infof("%s", c.counters().line())
 	c.slot = flowfile.SlotStart(now.In(c.cfg.Location), c.cfg.Interval)
 }
 
-func (c *Collector) closeLoop() {
-	defer c.closerWG.Done()
-	for job := range c.closer {
-		c.closeFile(job)
+// reown tells each sink its exporters anew, after TakeStats freed the
+// SysIDs of the exporters forgotten (which new exporters may take, maybe
+// for another sink).
+func (c *Collector) reown() {
+	for _, k := range c.sinks {
+		clear(k.owns)
+	}
+	for _, e := range c.dec.Exporters() {
+		k := c.bySrc[e.Addr]
+		if k == nil {
+			k = c.any
+		}
+		if k == nil {
+			continue
+		}
+		for int(e.SysID) >= len(k.owns) {
+			k.owns = append(k.owns, false)
+		}
+		k.owns[e.SysID] = true
 	}
 }
 
-// closeFile finishes a file and puts it in place, then runs -x and -e.
-func (c *Collector) closeFile(job closeJob) {
-	if err := job.w.Close(); err != nil {
-		c.cfg.Errorf("ERROR: closing %s: %v", job.aside, err)
-		return
+// park hands the sink's open file to the closer, under the name and slot
+// the worker gives it now: the file is moved aside, so the next one can
+// take the nfcapd.current name at once (the name keeps the prefix that
+// nfdump skips).
+func (c *Collector) park(k *sink, job *closeJob) {
+	job.w, job.src, job.slot = k.w, k.src, c.slot
+	job.rel, _ = flowfile.SlotPath(c.cfg.Layout, c.slot, c.cfg.Interval, c.cfg.Zone)
+	k.w = nil
+	c.seq++
+	if err := job.w.Rename(k.current + "." + strconv.Itoa(c.seq)); err != nil {
+		c.cfg.Errorf("ERROR: rename %s: %v", k.current, err)
+		// At once, to free the nfcapd.current name for the next file;
+		// else the closer tries again, and open waits for the name.
+		if c.closeFile(job) {
+			return
+		}
 	}
+	c.closer <- job
+}
+
+// closeRetry is how often the closer tries again to put in place the files
+// a full disk kept it from closing.
+const closeRetry = 5 * time.Second
+
+func (c *Collector) closeLoop() {
+	defer c.closerWG.Done()
+	var pending []*closeJob
+	retry := time.NewTicker(closeRetry)
+	defer retry.Stop()
+	again := func() {
+		kept := pending[:0]
+		for _, job := range pending {
+			if !c.closeFile(job) {
+				kept = append(kept, job)
+			}
+		}
+		pending = kept
+	}
+	for {
+		select {
+		case job, ok := <-c.closer:
+			if !ok {
+				again()
+				for _, job := range pending {
+					c.cfg.Errorf("ERROR: %s stays; the next start puts it in place", job.w.Name())
+				}
+				return
+			}
+			if !c.closeFile(job) {
+				pending = append(pending, job)
+			}
+		case <-retry.C:
+			again()
+		}
+	}
+}
+
+// closeFile finishes a file and puts it in place, then runs -x and -e. When
+// the final name is taken (a restart or a SIGHUP in the same slot), the
+// file is merged into the one there, as nfcapd appends to it. It reports
+// false when the disk had no room to finish the file or put it in place:
+// the closer tries again later.
+func (c *Collector) closeFile(job *closeJob) bool {
+	if job.acct != nil {
+		blocks, err := job.w.Finish()
+		st := job.acct.all()
+		if err != nil {
+			var lost uint64
+			st, lost = job.acct.keep(blocks)
+			c.lost.Add(lost)
+			c.cfg.Errorf("ERROR: Ident: '%s': can not write the end of %s: %v: %d flows lost", job.src.Ident, job.w.Name(), rootCause(err), lost)
+		}
+		*job.w.Stat() = st.stat(job.start, job.end)
+		job.w.Stat().SequenceFailures = job.seq
+		job.acct = nil
+	}
+	aside := job.w.Name()
 	final := filepath.Join(job.src.Dir, job.rel)
-	if err := c.install(job.aside, final, false); err != nil {
-		c.cfg.Errorf("ERROR: %v", err)
-		return
+	fail := func(err error) bool {
+		if !job.logged {
+			job.logged = true
+			c.cfg.Errorf("ERROR: closing %s: %v; trying again every %v", aside, err, closeRetry)
+		}
+		return false
+	}
+	if !job.closed {
+		if err := job.w.Close(); err != nil {
+			return fail(err)
+		}
+		job.closed = true
+	}
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return fail(fmt.Errorf("can not create directory %s: %w", filepath.Dir(final), err))
+	}
+	var err error
+	if _, statErr := os.Stat(final); statErr != nil {
+		err = flowfile.Replace(aside, final)
+	} else {
+		err = c.install(aside, final, false)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	if job.logged {
+		c.cfg.Infof("Closed %s as %s", aside, final)
 	}
 	if c.cfg.Command != "" {
-		c.launch(job)
+		c.launch(*job)
 	}
 	if c.cfg.Expire {
 		c.expire(job.src.Dir)
 	}
+	return true
 }
 
-// install puts the closed file src in place as final. When final exists
-// (a restart or a SIGHUP in the same slot) the two are merged into one
-// file, as nfcapd appends to it. With recover, src is a file a crashed
-// collector left behind and is read in recovery mode.
+// install puts the closed file src in place as final, merged with the
+// file already there, if any, into one file. With recover, src is a file
+// a crashed collector left behind and is read in recovery mode (and
+// rewritten whole even when final does not exist, so that it gets its
+// stat record).
 func (c *Collector) install(src, final string, recover bool) error {
 	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 		return fmt.Errorf("can not create directory %s: %w", filepath.Dir(final), err)
 	}
 	_, statErr := os.Stat(final)
 	exists := statErr == nil
-	if !exists && !recover {
-		if err := os.Rename(src, final); err != nil {
-			return err
-		}
-		return syncDir(filepath.Dir(final))
-	}
 	tmp := src + ".merge"
 	w, err := flowfile.Create(tmp, flowfile.WriteOptions{Compression: c.cfg.Compression, Level: c.cfg.Level, Workers: 2, OwnStat: true})
 	if err != nil {
@@ -241,15 +477,12 @@ func (c *Collector) install(src, final string, recover bool) error {
 		return fmt.Errorf("append %s to %s: %w", src, final, err)
 	}
 	m.finish()
-	if err := w.Close(); err != nil {
+	if err := w.CloseAs(final); err != nil {
 		os.Remove(tmp)
 		return err
 	}
-	if err := os.Rename(tmp, final); err != nil {
-		return err
-	}
 	os.Remove(src)
-	return syncDir(filepath.Dir(final))
+	return nil
 }
 
 type expKey struct {
@@ -375,9 +608,12 @@ func (c *Collector) recoverDir(dir string) []string {
 			os.Remove(p) // an unfinished merge: its sources are still there
 			continue
 		}
+		if strings.HasSuffix(p, unreadable) {
+			continue
+		}
 		rest := strings.TrimPrefix(filepath.Base(p), "nfcapd.current.")
 		pidStr, _, _ := strings.Cut(rest, ".")
-		if pid, err := strconv.Atoi(pidStr); err == nil && pid != os.Getpid() && alive(pid) {
+		if pid, err := strconv.Atoi(pidStr); err == nil && pid != c.cfg.Pid && alive(pid) {
 			continue
 		}
 		fi, err := os.Stat(p)
@@ -391,14 +627,23 @@ func (c *Collector) recoverDir(dir string) []string {
 			}
 			r.Close()
 		} else {
-			c.cfg.Errorf("ERROR: can not recover %s: %v", p, err)
+			// Nothing a reader could use (a crash before its header,
+			// say): out of the way, for an admin to look at.
+			c.cfg.Errorf("ERROR: can not recover %s: %v; it stays as %s", p, err, p+unreadable)
+			os.Rename(p, p+unreadable)
 			continue
 		}
 		slot := flowfile.SlotStart(created.In(c.cfg.Location), c.cfg.Interval)
 		rel, _ := flowfile.SlotPath(c.cfg.Layout, slot, c.cfg.Interval, c.cfg.Zone)
 		final := filepath.Join(dir, rel)
 		if err := c.install(p, final, true); err != nil {
-			c.cfg.Errorf("ERROR: can not recover %s: %v", p, err)
+			c.cfg.Errorf("ERROR: can not recover %s: %v; the next start tries again", p, err)
+			if filepath.Base(p) == flowfile.CurrentName(c.cfg.Pid) {
+				// The name of the file this run writes (a pid used
+				// again): moved aside, never truncated.
+				c.seq++
+				os.Rename(p, p+"."+strconv.Itoa(c.seq))
+			}
 			continue
 		}
 		c.cfg.Infof("Recovered %s as %s", p, final)
@@ -407,19 +652,10 @@ func (c *Collector) recoverDir(dir string) []string {
 	return done
 }
 
+// unreadable marks a crash-left file that recovery could not read.
+const unreadable = ".unreadable"
+
 func alive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, fs.ErrInvalid) {
-		return err
-	}
-	return nil
 }

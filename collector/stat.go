@@ -59,6 +59,13 @@ func (c *statCounter) add(r *flow.Record) {
 	c.last = max(c.last, r.Last)
 }
 
+// merge adds the flows that o counted.
+func (c *statCounter) merge(o *statCounter) {
+	c.st.Merge(&o.st)
+	c.first = min(c.first, o.first)
+	c.last = max(c.last, o.last)
+}
+
 // stat returns the stat record, with slotStart and slotEnd (msec) as first
 // and last seen when no flow had a last time.
 func (c *statCounter) stat(slotStart, slotEnd uint64) flowfile.Stat {

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"net/netip"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -56,4 +57,17 @@ func TestListenBuffer(t *testing.T) {
 		"Standard setsockopt, SO_RCVBUF is %d Requested length is %d bytes",
 		"System set setsockopt, SO_RCVBUF to %d bytes",
 	}, logged)
+
+	// Without a size: DefaultBuffer, silently (as far as the kernel
+	// lets an unprivileged process go).
+	logged = nil
+	conn2, _, err := Listen(ListenConfig{Host: "127.0.0.1", Port: "0", Family: 4, Logf: logf})
+	require.NoError(t, err)
+	defer conn2.Close()
+	assert.Empty(t, logged)
+	if os.Geteuid() == 0 {
+		assert.Equal(t, 2*DefaultBuffer, ReadBuffer(conn2))
+	} else {
+		assert.Greater(t, ReadBuffer(conn2), 2*MinBuffer)
+	}
 }

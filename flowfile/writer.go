@@ -38,6 +38,15 @@ type WriteOptions struct {
 // WriteBlockSize bytes, which are compressed in the background and written
 // in order. Close writes the appendix and the final header. A Writer is not
 // safe for concurrent use.
+//
+// When a block cannot be written (a full disk), the blocks after it are
+// not written either and every later write returns the error. Finish then
+// cuts the file after the last block written whole and rewrites the header
+// to count those blocks, so the file reads like one a crash left (Recover,
+// and nfdump, read it); it tells how many blocks were kept, so the caller
+// can set the stat record to what they hold before Close writes it. A
+// Close whose appendix does not fit leaves the file that way, open, and
+// may be called again later.
 type Writer struct {
 	dst  io.WriterAt
 	file *os.File // set when the Writer created the file
@@ -49,17 +58,22 @@ type Writer struct {
 	// layout is the V3 frame of the last flow's element set.
 	layout v3Layout
 
-	cur   *writeJob
-	work  chan *writeJob
-	order chan *writeJob
-	free  chan *writeJob
-	wg    sync.WaitGroup
+	cur    *writeJob
+	queued uint64 // blocks handed to the pipeline
+	work   chan *writeJob
+	order  chan *writeJob
+	free   chan *writeJob
+	wg     sync.WaitGroup
 
-	mu     sync.Mutex // guards werr and off, shared with the write goroutine
-	werr   error
-	off    int64
-	broken atomic.Bool // set with werr, so the hot path need not lock
-	closed bool
+	mu      sync.Mutex // guards werr and off, shared with the write goroutine
+	werr    error
+	off     int64
+	broken  atomic.Bool   // set with werr, so the hot path need not lock
+	written atomic.Uint64 // blocks on disk
+
+	finished bool // the pipeline has stopped (Finish)
+	acked    bool // Finish returned the write error to the caller
+	closed   bool
 }
 
 // writeJob is one block on its way from the encoder to the disk.
@@ -202,6 +216,7 @@ func (w *Writer) write() {
 		if err == nil {
 			w.off = off + blockHeaderSize + int64(len(j.data))
 			w.hdr.NumBlocks++
+			w.written.Add(1)
 		}
 		w.mu.Unlock()
 		w.free <- j
@@ -223,6 +238,7 @@ func (w *Writer) flush() {
 	if j.nrec == 0 {
 		return
 	}
+	w.queued++
 	w.order <- j
 	if w.opts.Compression == None {
 		j.data = j.payload
@@ -250,8 +266,8 @@ func (w *Writer) added(start int) {
 }
 
 func (w *Writer) check() error {
-	if w.closed {
-		return errors.New("flowfile: write to a closed writer")
+	if w.finished {
+		return errors.New("flowfile: write to a finished writer")
 	}
 	return w.failed()
 }
@@ -333,6 +349,78 @@ func (w *Writer) Copy(r *Reader) error {
 	return r.Err()
 }
 
+// Flush hands the records written so far to the disk as a block of their
+// own, if there are any, without waiting for the write. A collector calls
+// it every few seconds, so that a crash loses at most the records of that
+// time: Recover reads the blocks of a file that was never closed.
+func (w *Writer) Flush() error {
+	if err := w.check(); err != nil {
+		return err
+	}
+	w.flush()
+	return nil
+}
+
+// Queued returns how many blocks the writer has handed to the disk so far,
+// full ones and those of Flush: a caller that sees it change knows that
+// the records it wrote before are in blocks of their own.
+func (w *Writer) Queued() uint64 { return w.queued }
+
+// Written returns how many blocks are on disk; it may be read while the
+// blocks are written.
+func (w *Writer) Written() uint64 { return w.written.Load() }
+
+// Finish hands the last block to the disk, waits until every block is
+// written and stops the writer's goroutines; nothing can be written
+// afterwards, and Close completes the file. When a block could not be
+// written, Finish cuts the file after the last block written whole,
+// rewrites the header to count those blocks (without an appendix, so the
+// file reads like one a crash left) and returns the write error. It
+// returns the number of blocks in the file: the first of those Queued
+// counted; the records of the others are lost.
+func (w *Writer) Finish() (uint64, error) {
+	err := w.stop()
+	if err != nil {
+		w.acked = true
+	}
+	return uint64(w.hdr.NumBlocks), err
+}
+
+// stop is Finish without telling the caller.
+func (w *Writer) stop() error {
+	if !w.finished {
+		w.flush()
+		w.free <- w.cur
+		close(w.work)
+		close(w.order)
+		w.wg.Wait()
+		w.finished = true
+		if w.werr != nil {
+			if err := w.salvage(); err != nil {
+				w.werr = fmt.Errorf("%w; %v", w.werr, err)
+			}
+		}
+	}
+	return w.werr
+}
+
+// salvage cuts the file after its last whole block and rewrites the header
+// to count the blocks, without an appendix.
+func (w *Writer) salvage() error {
+	if t, ok := w.dst.(interface{ Truncate(int64) error }); ok {
+		if err := t.Truncate(w.off); err != nil {
+			return fmt.Errorf("%s: truncate: %w", w.path, err)
+		}
+	}
+	w.hdr.AppendixBlocks, w.hdr.OffAppendix = 0, 0
+	var hb [HeaderSize]byte
+	w.hdr.marshal(hb[:])
+	if _, err := w.dst.WriteAt(hb[:], 0); err != nil {
+		return fmt.Errorf("%s: header: %w", w.path, err)
+	}
+	return nil
+}
+
 // Stat returns the statistics that Close will store. WriteFlow counts every
 // flow; a collector adds sequence failures or sets the time slot for a file
 // without flows.
@@ -350,31 +438,40 @@ func (w *Writer) SetIdent(ident string) error {
 // Name returns the path the file is being written to.
 func (w *Writer) Name() string { return w.path }
 
-// Close flushes the last block, writes the appendix (ident and stat) and
-// the final header, syncs the file to disk and closes it.
+// Close finishes the file (see Finish), writes the appendix (ident and
+// stat) and the final header, syncs the file to disk and closes it. It
+// returns the error of a block that could not be written, unless Finish
+// already returned it. When the appendix cannot be written, the file is
+// left as Finish leaves a failed one, still open, and Close may be called
+// again.
 func (w *Writer) Close() error {
 	if w.closed {
 		return errors.New("flowfile: writer already closed")
 	}
-	w.closed = true
-	w.flush()
-	w.free <- w.cur
-	close(w.work)
-	close(w.order)
-	w.wg.Wait()
-	err := w.werr
-	if err == nil {
-		err = w.finish()
+	werr := w.stop()
+	if w.acked {
+		werr = nil
 	}
-	if w.file != nil {
-		if err == nil {
-			err = w.file.Sync()
+	if err := w.finish(); err != nil {
+		if serr := w.salvage(); serr != nil {
+			err = fmt.Errorf("%w; %v", err, serr)
 		}
+		if werr != nil {
+			err = fmt.Errorf("%w; %v", werr, err)
+		}
+		return err
+	}
+	w.closed = true
+	if w.file != nil {
+		err := w.file.Sync()
 		if cerr := w.file.Close(); err == nil {
 			err = cerr
 		}
+		if err != nil {
+			return err
+		}
 	}
-	return err
+	return werr
 }
 
 // finish writes the appendix block and the final header.
@@ -407,6 +504,24 @@ func (w *Writer) finish() error {
 	return nil
 }
 
+// Rename moves the file being written to path on the same file system;
+// writing goes on into it. A collector moves its open file aside at a
+// rotation so that the next file can take the nfcapd.current name at once,
+// and closes it later with CloseAs.
+func (w *Writer) Rename(path string) error {
+	if w.file == nil {
+		return errors.New("flowfile: Rename needs a writer made by Create")
+	}
+	if err := os.Rename(w.path, path); err != nil {
+		return err
+	}
+	// The write goroutine names the file in its errors.
+	w.mu.Lock()
+	w.path = path
+	w.mu.Unlock()
+	return nil
+}
+
 // CloseAs closes the file and renames it to final, so that a reader never
 // sees a half-written file under its final name: collectors write to
 // nfcapd.current.<pid> and close into nfcapd.YYYYMMDDhhmm. The directory is
@@ -415,7 +530,13 @@ func (w *Writer) CloseAs(final string) error {
 	if err := w.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(w.path, final); err != nil {
+	return Replace(w.path, final)
+}
+
+// Replace renames the finished file src to final, replacing what final
+// held at once, and syncs the directory so the rename survives a crash.
+func Replace(src, final string) error {
+	if err := os.Rename(src, final); err != nil {
 		return err
 	}
 	return syncDir(filepath.Dir(final))

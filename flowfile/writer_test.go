@@ -132,6 +132,83 @@ func TestCloseAsRenamesAtomically(t *testing.T) {
 	assert.Equal(t, uint64(40), r.Flow().InBytes)
 }
 
+// TestRenameWhileWriting: a file moved aside while it is written keeps
+// everything, before and after the move, and closes under its final name.
+func TestRenameWhileWriting(t *testing.T) {
+	dir := t.TempDir()
+	cur := filepath.Join(dir, CurrentName(os.Getpid()))
+	aside, final := cur+".1", filepath.Join(dir, "nfcapd.202611242140")
+	rng := rand.New(rand.NewPCG(3, 4))
+	f := randomFile(rng, 20000) // several blocks, some written before the move
+	w, err := Create(cur, WriteOptions{Compression: LZ4, Ident: "aside"})
+	require.NoError(t, err)
+	half := len(f.flows) / 2
+	for _, e := range f.exporters {
+		require.NoError(t, w.WriteExporter(&e))
+	}
+	for _, s := range f.samplers {
+		require.NoError(t, w.WriteSampler(&s))
+	}
+	for i := range f.flows[:half] {
+		require.NoError(t, w.WriteFlow(&f.flows[i]))
+	}
+	require.NoError(t, w.Rename(aside))
+	assert.Equal(t, aside, w.Name())
+	assert.NoFileExists(t, cur)
+	for i := range f.flows[half:] {
+		require.NoError(t, w.WriteFlow(&f.flows[half+i]))
+	}
+	require.NoError(t, w.WriteExporterStats(f.stats))
+	require.NoError(t, w.CloseAs(final))
+	assert.NoFileExists(t, aside)
+	checkRoundTrip(t, final, "aside", &f)
+}
+
+// TestFlushWritesABlockNow: the records before a Flush reach the file as a
+// block of their own while the writer stays open, so a crash (nothing
+// closed) keeps them for Recover; Close then counts both blocks.
+func TestFlushWritesABlockNow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), CurrentName(os.Getpid()))
+	rng := rand.New(rand.NewPCG(5, 6))
+	f := randomFile(rng, 10)
+	w, err := Create(path, WriteOptions{Compression: LZO, Ident: "flush"})
+	require.NoError(t, err)
+	for i := range f.flows[:7] {
+		require.NoError(t, w.WriteFlow(&f.flows[i]))
+	}
+	assert.Zero(t, w.Queued())
+	require.NoError(t, w.Flush())
+	assert.Equal(t, uint64(1), w.Queued())
+	require.NoError(t, w.Flush(), "nothing to flush")
+	assert.Equal(t, uint64(1), w.Queued(), "an empty block is not written")
+	// The write goroutine puts the block on disk in a moment.
+	var recovered int
+	require.Eventually(t, func() bool {
+		r, err := Open(path, ReadOptions{Recover: true})
+		if err != nil {
+			return false
+		}
+		defer r.Close()
+		recovered = 0
+		for r.Next() {
+			if r.Kind() == KindFlow {
+				recovered++
+			}
+		}
+		return recovered == 7
+	}, 10*time.Second, 10*time.Millisecond, "recovered %d flows of 7", recovered)
+	for i := range f.flows[7:] {
+		require.NoError(t, w.WriteFlow(&f.flows[7+i]))
+	}
+	require.NoError(t, w.Close())
+	r, err := Open(path, ReadOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, uint32(2), r.Header().NumBlocks)
+	r.Close()
+	f.exporters, f.samplers, f.stats = nil, nil, nil
+	checkRoundTrip(t, path, "flush", &f)
+}
+
 func TestWriterRejectsBadOptions(t *testing.T) {
 	dir := t.TempDir()
 	_, err := Create(filepath.Join(dir, "a"), WriteOptions{Ident: strings.Repeat("x", 123)})

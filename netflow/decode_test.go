@@ -261,17 +261,103 @@ func TestMalformed(t *testing.T) {
 	}
 }
 
-func TestExporterCap(t *testing.T) {
+// TestExporterEviction: with MaxExporters known, a new exporter takes the
+// place of the one silent longest; the evicted one keeps its SysID and is
+// listed by TakeStats until the next call, then its SysID is free again.
+func TestExporterEviction(t *testing.T) {
 	d := netflow.NewDecoder(netflow.Options{MaxExporters: 2})
-	for i := 0; i < 3; i++ {
-		err := d.Decode(v5Datagram(1, 0), netip.AddrFrom4([4]byte{127, 0, 0, byte(1 + i)}), when, &collector{})
-		if i < 2 {
-			require.NoError(t, err)
-		} else {
-			require.Error(t, err)
+	c := &collector{}
+	addr := func(i byte) netip.Addr { return netip.AddrFrom4([4]byte{127, 0, 0, i}) }
+	at := func(s int) time.Time { return when.Add(time.Duration(s) * time.Second) }
+	require.NoError(t, d.Decode(v5Datagram(1, 0), addr(1), at(0), c))
+	require.NoError(t, d.Decode(v5Datagram(1, 0), addr(2), at(1), c))
+	require.NoError(t, d.Decode(v5Datagram(3, 0), addr(1), at(2), c)) // 2 is now the longest silent
+	require.NoError(t, d.Decode(v5Datagram(1, 0), addr(3), at(3), c))
+	sysIDs := func(es []flow.Exporter) map[netip.Addr]uint16 {
+		m := map[netip.Addr]uint16{}
+		for _, e := range es {
+			m[e.Addr] = e.SysID
 		}
+		return m
 	}
-	require.Len(t, d.Exporters(), 2)
+	assert.Equal(t, map[netip.Addr]uint16{addr(1): 1, addr(3): 3}, sysIDs(d.Exporters()))
+	assert.Equal(t, map[netip.Addr]uint16{addr(1): 1, addr(2): 2, addr(3): 3}, sysIDs(c.exps))
+	assert.Equal(t, uint64(1), d.Counters().EvictedExporters)
+	assert.Equal(t, []flow.ExporterStat{{SysID: 1, Packets: 2, Flows: 4}, {SysID: 2, Packets: 1, Flows: 2}, {SysID: 3, Packets: 1, Flows: 2}},
+		d.TakeStats(), "the evicted exporter's counts go into this file")
+	assert.Equal(t, []flow.ExporterStat{{SysID: 1}, {SysID: 3}}, d.TakeStats())
+	// Exporter 2 comes back: a new exporter, in the SysID now free.
+	require.NoError(t, d.Decode(v5Datagram(9, 0), addr(2), at(4), c))
+	assert.Equal(t, map[netip.Addr]uint16{addr(2): 2, addr(3): 3}, sysIDs(d.Exporters()))
+	assert.Equal(t, uint64(2), d.Counters().EvictedExporters)
+}
+
+// TestExporterExpiry: Expire forgets the exporters silent for longer than
+// the idle time, with their templates; one that comes back is new.
+func TestExporterExpiry(t *testing.T) {
+	d := netflow.NewDecoder(netflow.Options{})
+	c := &collector{}
+	require.NoError(t, d.Decode(v9Template(), lo, when, c))
+	require.NoError(t, d.Decode(v5Datagram(1, 0), netip.MustParseAddr("127.0.0.2"), when.Add(time.Minute), c))
+	mem := d.TemplateMemory()
+	assert.Positive(t, mem)
+	assert.Zero(t, d.Expire(when.Add(time.Hour), time.Hour))
+	assert.Equal(t, 1, d.Expire(when.Add(time.Hour+time.Second), time.Hour), "the v9 exporter, silent for an hour")
+	assert.Equal(t, uint64(1), d.Counters().ExpiredExporters)
+	assert.Zero(t, d.TemplateMemory(), "its template is freed")
+	require.Len(t, d.Exporters(), 1)
+	assert.Equal(t, uint16(2), d.Exporters()[0].SysID)
+	// Its template went with it.
+	var ne *netflow.Error
+	require.ErrorAs(t, d.Decode(v9Data(1, 1), lo, when.Add(2*time.Hour), c), &ne)
+	assert.Equal(t, netflow.ReasonUnknownTemplate, ne.Reason)
+	assert.Len(t, c.exps, 3, "back as a new exporter")
+	assert.Equal(t, uint16(3), c.exps[2].SysID, "its old SysID is free only after the file's stats")
+}
+
+// TestTemplateMemory: one budget for the templates of all exporters. A
+// template beyond it is refused and counted, the stored ones keep
+// working, and a withdrawn template or a forgotten exporter gives its
+// memory back.
+func TestTemplateMemory(t *testing.T) {
+	probe := netflow.NewDecoder(netflow.Options{})
+	require.NoError(t, probe.Decode(v9Template(), lo, when, &collector{}))
+	one := probe.TemplateMemory()
+	d := netflow.NewDecoder(netflow.Options{TemplateMemory: 2 * one, MaxExporters: 3})
+	c := &collector{}
+	a, b, x := lo, netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("127.0.0.3")
+	require.NoError(t, d.Decode(v9Template(), a, when, c))
+	require.NoError(t, d.Decode(v9Template(), b, when, c))
+	assert.Equal(t, 2*one, d.TemplateMemory())
+	var ne *netflow.Error
+	require.ErrorAs(t, d.Decode(v9Template(), x, when, c), &ne)
+	assert.Equal(t, netflow.ReasonTemplateMemory, ne.Reason)
+	assert.Equal(t, uint64(1), d.Counters().TemplatesRefused)
+	assert.Equal(t, 2*one, d.TemplateMemory())
+	// The stored templates work, refreshed or not.
+	require.NoError(t, d.Decode(v9Data(1, 2), a, when, c))
+	require.NoError(t, d.Decode(v9Template(), b, when, c))
+	require.NoError(t, d.Decode(v9Data(1, 3), b, when, c))
+	assert.Len(t, c.flows, 5)
+	// A template of the same id and size replaces the old one.
+	changed := v9Template()
+	binary.BigEndian.PutUint16(changed[len(changed)-4:], 22) // LAST_SWITCHED -> FIRST_SWITCHED
+	require.NoError(t, d.Decode(changed, a, when, c))
+	assert.Equal(t, 2*one, d.TemplateMemory())
+	// A fourth exporter makes room: x, silent longest, goes. When x comes
+	// back, b (silent longer than a) goes with its template, and x's
+	// template fits.
+	require.NoError(t, d.Decode(v5Datagram(1, 0), netip.MustParseAddr("127.0.0.4"), when.Add(time.Second), c))
+	require.NoError(t, d.Decode(v9Template(), x, when.Add(2*time.Second), c))
+	assert.Equal(t, 2*one, d.TemplateMemory())
+	assert.Equal(t, uint64(1), d.Counters().TemplatesRefused)
+	var left []netip.Addr
+	for _, e := range d.Exporters() {
+		left = append(left, e.Addr)
+	}
+	assert.ElementsMatch(t, []netip.Addr{a, netip.MustParseAddr("127.0.0.4"), x}, left)
+	require.NoError(t, d.Decode(v9Data(1, 1), x, when.Add(3*time.Second), c))
+	assert.Len(t, c.flows, 5+2+1, "with the two flows of the v5 datagram")
 }
 
 func TestTemplateCap(t *testing.T) {

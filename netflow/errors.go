@@ -21,7 +21,13 @@ const (
 	ReasonZeroLength      = "zero-length record"
 	ReasonTooManyExporter = "too many exporters"
 	ReasonTooManyTemplate = "too many templates"
+	ReasonTemplateMemory  = "template memory exhausted"
 )
+
+// reasons lists the Reason constants.
+var reasons = []string{ReasonShort, ReasonVersion, ReasonCount, ReasonLength, ReasonFlowsetLength, ReasonFlowsetID,
+	ReasonTemplate, ReasonOptionTemplate, ReasonUnknownTemplate, ReasonRecord, ReasonZeroLength,
+	ReasonTooManyExporter, ReasonTooManyTemplate, ReasonTemplateMemory}
 
 // Error is a malformed datagram or part of one.
 type Error struct {

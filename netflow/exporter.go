@@ -2,6 +2,7 @@ package netflow
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/nfgo/nftools/flow"
 )
@@ -51,17 +52,31 @@ type exporter struct {
 	sysUpTime uint64
 
 	templates map[uint16]*template
+
+	// lastSeen is the receive time (msec) of its latest datagram; newer
+	// and older link the exporters from the most recently to the least
+	// recently seen.
+	lastSeen     uint64
+	newer, older *exporter
 }
 
-// getExporter finds or creates the exporter for key. A new exporter gets the
-// next SysID and is announced to h. It returns nil when the cap on exporters
-// is reached.
+// getExporter finds or creates the exporter for key and marks it as seen
+// now. A new exporter gets the next free SysID and is announced to h; when
+// MaxExporters are known, the one that has been silent longest makes room
+// (it is evicted), so a flood of sources that send once cannot lock out an
+// exporter that keeps sending.
 func (d *Decoder) getExporter(key exporterKey, h Handler) (*exporter, error) {
 	if e, ok := d.exporters[key]; ok {
+		d.touch(e)
 		return e, nil
 	}
-	if len(d.list) >= d.opts.MaxExporters || len(d.list) >= 0xffff {
-		return nil, d.fail(nil, key.addr, key.version, ReasonTooManyExporter, "limit of %d exporters reached", d.opts.MaxExporters)
+	if len(d.exporters) >= d.opts.MaxExporters {
+		d.retire(d.lru.older)
+		d.counters.EvictedExporters++
+	}
+	id, ok := d.newSysID()
+	if !ok {
+		return nil, d.fail(nil, key.addr, key.version, ReasonTooManyExporter, "no SysID left: %d exporters in this file", len(d.bySys))
 	}
 	e := &exporter{
 		key:      key,
@@ -69,12 +84,13 @@ func (d *Decoder) getExporter(key exporterKey, h Handler) (*exporter, error) {
 		info: flow.Exporter{
 			Version: uint32(key.version),
 			Addr:    key.addr,
-			SysID:   uint16(len(d.list) + 1),
+			SysID:   id,
 			ID:      key.id,
 		},
 	}
 	d.exporters[key] = e
-	d.list = append(d.list, e)
+	d.bySys[id-1] = e
+	d.touch(e)
 	if h != nil {
 		h.NewExporter(&e.info)
 	}
@@ -82,6 +98,65 @@ func (d *Decoder) getExporter(key exporterKey, h Handler) (*exporter, error) {
 		d.opts.Logf("Process_v%d: New exporter: SysID: %d, Domain: %d, IP: %s", key.version, e.info.SysID, key.id, key.addr)
 	}
 	return e, nil
+}
+
+// touch marks e as seen now: it moves to the front of the list.
+func (d *Decoder) touch(e *exporter) {
+	e.lastSeen = d.now
+	if d.lru.newer == e {
+		return
+	}
+	if e.newer != nil {
+		e.newer.older, e.older.newer = e.older, e.newer
+	}
+	e.newer, e.older = &d.lru, d.lru.newer
+	d.lru.newer.older = e
+	d.lru.newer = e
+}
+
+// newSysID returns a free SysID: one freed at the last TakeStats, else the
+// next never used. SysIDs are 16 bits.
+func (d *Decoder) newSysID() (uint16, bool) {
+	if n := len(d.freeIDs); n > 0 {
+		id := d.freeIDs[n-1]
+		d.freeIDs = d.freeIDs[:n-1]
+		return id, true
+	}
+	if len(d.bySys) >= 0xffff {
+		return 0, false
+	}
+	d.bySys = append(d.bySys, nil)
+	return uint16(len(d.bySys)), true
+}
+
+// retire forgets an exporter: its templates, samplers and sequence state
+// are freed, and a datagram from it makes it a new exporter. It keeps its
+// SysID, and its counters go into the exporter stats, until the next
+// TakeStats: the file being written holds its exporter record and may hold
+// its flows.
+func (d *Decoder) retire(e *exporter) {
+	e.newer.older, e.older.newer = e.older, e.newer
+	e.newer, e.older = nil, nil
+	delete(d.exporters, e.key)
+	d.dropTemplates(e)
+	e.templates, e.samplers, e.v5Sampler = nil, nil, nil
+	for _, r := range reasons {
+		delete(d.logged, logKey{e.key, r})
+	}
+	d.retired = append(d.retired, e)
+}
+
+// Expire forgets the exporters that sent nothing for idle before now, as
+// retire does, and returns how many.
+func (d *Decoder) Expire(now time.Time, idle time.Duration) int {
+	limit := uint64(now.Add(-idle).UnixMilli())
+	n := 0
+	for e := d.lru.older; e != &d.lru && e.lastSeen < limit; e = d.lru.older {
+		d.retire(e)
+		n++
+	}
+	d.counters.ExpiredExporters += uint64(n)
+	return n
 }
 
 // checkSequence does nfcapd's v1/v5/v7/v9 sequence check: the distance to

@@ -143,9 +143,9 @@ func (d *Decoder) ipfixTemplates(e *exporter, b []byte) error {
 		// withdrawal: ids with a field count of 0; id 2 withdraws all
 		for ; len(b) >= 4; b = b[4:] {
 			if id := be.Uint16(b); id == 2 {
-				clear(e.templates)
+				d.dropTemplates(e)
 			} else {
-				delete(e.templates, id)
+				d.dropTemplate(e, id)
 			}
 		}
 		return nil
@@ -163,8 +163,15 @@ func (d *Decoder) ipfixTemplates(e *exporter, b []byte) error {
 			}
 			continue
 		}
-		t := &template{id: id, data: true, fields: make([]field, 0, count)}
-		if n := ipfixSpecLen(p, count); n > 0 {
+		// A count larger than the set holds fails below; what is
+		// allocated and charged is bounded by the fields that fit.
+		n, fit := ipfixSpecLen(p, count), min(count, len(p)/4)
+		cost := templateCost(fit, n)
+		if err := d.admit(e, id, cost); err != nil {
+			return err
+		}
+		t := &template{id: id, data: true, cost: cost, fields: make([]field, 0, fit)}
+		if n > 0 {
 			t.spec = bytes.Clone(p[:n])
 		}
 		common := 0
@@ -226,7 +233,7 @@ func (d *Decoder) ipfixOptionTemplate(e *exporter, b []byte) error {
 	if len(p) < 4*count {
 		return d.fail(e, e.key.addr, 10, ReasonOptionTemplate, "template %d: %d fields need %d bytes, have %d", id, count, 4*count, len(p))
 	}
-	t := &template{id: id}
+	t := &template{id: id, cost: templateCost(0, 0)}
 	var off uint16
 	for i := 0; i < count; i++ {
 		if len(p) < 4 {
@@ -247,7 +254,7 @@ func (d *Decoder) ipfixOptionTemplate(e *exporter, b []byte) error {
 		}
 		off += l
 	}
-	delete(e.templates, id)
+	d.dropTemplate(e, id)
 	if t.opt.flags == 0 {
 		return nil
 	}

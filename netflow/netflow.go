@@ -39,11 +39,16 @@ type Options struct {
 	// DefaultSampling is nfcapd's -s: N > 0 is the rate for exporters that
 	// announce none, N < 0 overrides what exporters announce with -N.
 	DefaultSampling int64
-	// MaxExporters bounds the exporters tracked (0: a default of 1024).
+	// MaxExporters bounds the exporters tracked (0: a default of 1024);
+	// beyond it the exporter silent for the longest time is forgotten.
 	MaxExporters int
 	// MaxTemplates bounds the templates kept per exporter and domain (0: a
 	// default of 256).
 	MaxTemplates int
+	// TemplateMemory bounds the memory of all exporters' templates, in
+	// bytes (0: DefaultTemplateMemory); beyond it new templates are
+	// refused.
+	TemplateMemory int64
 	// Logf receives log lines in nfcapd's style; nil discards them.
 	Logf func(format string, args ...any)
 }
@@ -61,10 +66,19 @@ type Decoder struct {
 	opts Options
 
 	exporters map[exporterKey]*exporter
-	list      []*exporter // in SysID order
+	// bySys holds the exporters by SysID-1, retired ones included until
+	// TakeStats frees their SysIDs (nil: free, in freeIDs).
+	bySys   []*exporter
+	freeIDs []uint16
+	retired []*exporter
+	// lru links the known exporters: lru.newer is the one seen last,
+	// lru.older the one silent longest.
+	lru exporter
+	now uint64 // receive time of the datagram being decoded, msec
 
-	counters Counters
-	logged   map[logKey]struct{}
+	counters      Counters
+	logged        map[logKey]struct{}
+	templateBytes int64 // charged to the template memory
 
 	// rec is the one record every flow is decoded into: the hot path
 	// allocates nothing per flow.
@@ -79,12 +93,17 @@ func NewDecoder(opts Options) *Decoder {
 	if opts.MaxTemplates <= 0 {
 		opts.MaxTemplates = DefaultMaxTemplates
 	}
-	return &Decoder{
+	if opts.TemplateMemory <= 0 {
+		opts.TemplateMemory = DefaultTemplateMemory
+	}
+	d := &Decoder{
 		opts:      opts,
 		exporters: make(map[exporterKey]*exporter),
 		logged:    make(map[logKey]struct{}),
 		counters:  Counters{Errors: make(map[string]uint64)},
 	}
+	d.lru.newer, d.lru.older = &d.lru, &d.lru
+	return d
 }
 
 // Decode decodes one datagram received from the exporter at from at the
@@ -97,6 +116,7 @@ func (d *Decoder) Decode(pkt []byte, from netip.Addr, received time.Time, h Hand
 		return d.fail(nil, from, 0, ReasonShort, "datagram of %d bytes", len(pkt))
 	}
 	msec := uint64(received.UnixMilli())
+	d.now = msec
 	version := binary.BigEndian.Uint16(pkt)
 	switch version {
 	case 1:
@@ -112,41 +132,59 @@ func (d *Decoder) Decode(pkt []byte, from netip.Addr, received time.Time, h Hand
 	}
 }
 
-// Exporters returns every exporter seen so far, in SysID order: a
-// collector writes them at the start of every file.
+// Exporters returns every exporter known, in SysID order: a collector
+// writes them at the start of every file.
 func (d *Decoder) Exporters() []flow.Exporter {
-	out := make([]flow.Exporter, len(d.list))
-	for i, e := range d.list {
-		out[i] = e.info
+	out := make([]flow.Exporter, 0, len(d.exporters))
+	for _, e := range d.bySys {
+		if e != nil && e.newer != nil {
+			out = append(out, e.info)
+		}
 	}
 	return out
 }
 
-// Samplers returns every sampler known so far, by exporter SysID and then
-// in the order the exporter announced them.
+// Known returns the number of exporters known now.
+func (d *Decoder) Known() int { return len(d.exporters) }
+
+// Samplers returns every sampler known, by exporter SysID and then in the
+// order the exporter announced them.
 func (d *Decoder) Samplers() []flow.Sampler {
 	var out []flow.Sampler
-	for _, e := range d.list {
-		out = append(out, e.samplers...)
+	for _, e := range d.bySys {
+		if e != nil {
+			out = append(out, e.samplers...)
+		}
 	}
 	return out
 }
 
 // TakeStats returns the per-exporter counters (datagrams, flows, sequence
 // failures) since the last call and resets them: one file's worth, for the
-// exporter stat record. Every known exporter is listed, also those that
-// sent nothing since the last call, as nfcapd lists them.
+// exporter stat record. Every exporter of the file is listed, also those
+// that sent nothing since the last call, as nfcapd lists them, and those
+// forgotten since (Expire, or evicted to make room), whose SysIDs are free
+// from now on.
 func (d *Decoder) TakeStats() []flow.ExporterStat {
-	out := make([]flow.ExporterStat, len(d.list))
-	for i, e := range d.list {
-		out[i] = flow.ExporterStat{
+	out := make([]flow.ExporterStat, 0, len(d.exporters)+len(d.retired))
+	for _, e := range d.bySys {
+		if e == nil {
+			continue
+		}
+		out = append(out, flow.ExporterStat{
 			SysID:            uint32(e.info.SysID),
 			SequenceFailures: e.seqFailures,
 			Packets:          e.packets,
 			Flows:            e.flows,
-		}
+		})
 		e.seqFailures, e.packets, e.flows = 0, 0, 0
 	}
+	for _, e := range d.retired {
+		d.bySys[e.info.SysID-1] = nil
+		d.freeIDs = append(d.freeIDs, e.info.SysID)
+	}
+	clear(d.retired)
+	d.retired = d.retired[:0]
 	return out
 }
 
@@ -155,6 +193,13 @@ type Counters struct {
 	Datagrams        uint64
 	Flows            uint64
 	SequenceFailures uint64
+	// EvictedExporters counts the exporters forgotten to make room for a
+	// new one (MaxExporters), ExpiredExporters those forgotten by Expire.
+	EvictedExporters uint64
+	ExpiredExporters uint64
+	// TemplatesRefused counts the templates refused because the template
+	// memory was taken.
+	TemplatesRefused uint64
 	// Errors counts malformed datagrams per reason ("short datagram",
 	// "unknown template", ...).
 	Errors map[string]uint64

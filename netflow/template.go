@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
+	"unsafe"
 
 	"github.com/nfgo/nftools/flow"
 )
@@ -31,6 +32,7 @@ type field struct {
 type template struct {
 	id   uint16
 	data bool
+	cost int64 // bytes charged to the template memory
 	// spec is the template's field specifiers as they came in, so a
 	// template that exporters re-send unchanged (every few seconds, or
 	// every 20 datagrams as Cisco does) is recognised and kept, compiled
@@ -159,7 +161,9 @@ func kindOf(n uint8, stack uint8, t target) fastKind {
 func (t *template) compileFast() {
 	t.fastState = fastNo
 	off := 0
-	var ops []fastOp
+	// At most one op a field, as the template's cost counts them: no
+	// garbage from growing the slice.
+	ops := make([]fastOp, 0, len(t.fields))
 	for i := range t.fields {
 		f := &t.fields[i]
 		if f.inLen == varLength || f.sub != 0 {
@@ -334,8 +338,6 @@ func (o *optTemplate) finish() {
 	o.sampler = o.flags&optSampMask == opt306 || o.flags&optStdMask == optStd34
 }
 
-// putTemplate stores t for e, replacing one with the same id, within the
-// cap on templates.
 // sameTemplate reports whether e has data template id with exactly the
 // field specifiers spec.
 func (e *exporter) sameTemplate(id uint16, spec []byte) bool {
@@ -343,16 +345,91 @@ func (e *exporter) sameTemplate(id uint16, spec []byte) bool {
 	return ok && t.data && t.spec != nil && bytes.Equal(t.spec, spec)
 }
 
+// Template memory. Every template an exporter defines costs memory: its
+// compiled fields and fast-path operations, the specifiers kept to
+// recognise a refresh, the record its records start from. One budget
+// (Options.TemplateMemory) covers the templates of all exporters: a
+// template is charged its size when stored and credited when it is
+// replaced or withdrawn, or its exporter forgotten. A new template beyond
+// the budget is refused and counted, before anything is allocated for it,
+// so that a flood of large templates (up to 16 000 fields each, from any
+// number of sources) cannot take the collector's memory; the templates
+// already stored keep working.
+
+// DefaultTemplateMemory is the template budget when Options leave it 0.
+const DefaultTemplateMemory = 64 << 20
+
+var (
+	templateSize = int64(unsafe.Sizeof(template{}))
+	fieldSize    = int64(unsafe.Sizeof(field{}) + unsafe.Sizeof(fastOp{}))
+)
+
+// templateCost is what a template of n fields with specifiers of specLen
+// bytes is charged: its parts, and some 64 bytes for its map entry.
+func templateCost(n, specLen int) int64 {
+	return templateSize + 64 + int64(n)*fieldSize + int64(specLen)
+}
+
+// admit reports whether a template of cost bytes may take the place of
+// e's template id within the budget; when it may not, the refusal is
+// counted and returned.
+func (d *Decoder) admit(e *exporter, id uint16, cost int64) error {
+	var old int64
+	if t := e.templates[id]; t != nil {
+		old = t.cost
+	}
+	if d.templateBytes-old+cost <= d.opts.TemplateMemory {
+		return nil
+	}
+	d.counters.TemplatesRefused++
+	return d.fail(e, e.key.addr, e.key.version, ReasonTemplateMemory, "template %d of %d bytes refused: %d of %d bytes of template memory taken",
+		id, cost, d.templateBytes, d.opts.TemplateMemory)
+}
+
+// putTemplate stores t for e, replacing one with the same id, within the
+// cap on templates per exporter and the template memory.
 func (d *Decoder) putTemplate(e *exporter, t *template) error {
 	if e.templates == nil {
 		e.templates = make(map[uint16]*template)
 	}
-	if _, ok := e.templates[t.id]; !ok && len(e.templates) >= d.opts.MaxTemplates {
+	old, ok := e.templates[t.id]
+	if !ok && len(e.templates) >= d.opts.MaxTemplates {
 		return d.fail(e, e.key.addr, e.key.version, ReasonTooManyTemplate, "template %d: limit of %d templates reached", t.id, d.opts.MaxTemplates)
 	}
+	if err := d.admit(e, t.id, t.cost); err != nil {
+		return err
+	}
+	if ok {
+		d.release(old)
+	}
+	d.templateBytes += t.cost
 	e.templates[t.id] = t
 	return nil
 }
+
+// dropTemplate withdraws e's template id, if it has one.
+func (d *Decoder) dropTemplate(e *exporter, id uint16) {
+	if t := e.templates[id]; t != nil {
+		d.release(t)
+		delete(e.templates, id)
+	}
+}
+
+// dropTemplates withdraws all of e's templates.
+func (d *Decoder) dropTemplates(e *exporter) {
+	for _, t := range e.templates {
+		d.release(t)
+	}
+	clear(e.templates)
+}
+
+// release credits a template's cost back to the template memory.
+func (d *Decoder) release(t *template) {
+	d.templateBytes -= t.cost
+}
+
+// TemplateMemory returns the bytes the stored templates are charged.
+func (d *Decoder) TemplateMemory() int64 { return d.templateBytes }
 
 // compile builds a data template from (type, length, enterprise) triples;
 // it reports false when no field maps to anything, in which case nfcapd

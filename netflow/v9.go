@@ -100,7 +100,11 @@ func (d *Decoder) v9Templates(e *exporter, b []byte) error {
 			}
 			continue
 		}
-		t := &template{id: id, data: true, fields: make([]field, 0, count), spec: bytes.Clone(b[4:need])}
+		cost := templateCost(count, need-4)
+		if err := d.admit(e, id, cost); err != nil {
+			return err
+		}
+		t := &template{id: id, data: true, cost: cost, fields: make([]field, 0, count), spec: bytes.Clone(b[4:need])}
 		common := 0
 		for i := 0; i < count; i++ {
 			f, ok := compileField(v9Fields, be.Uint16(b[4+4*i:]), be.Uint16(b[6+4*i:]))
@@ -142,8 +146,8 @@ func (d *Decoder) v9OptionTemplate(e *exporter, b []byte) error {
 	if 6+scopeLen+optLen > len(b) {
 		return d.fail(e, e.key.addr, 9, ReasonOptionTemplate, "template %d: %d bytes of fields, %d left", id, scopeLen+optLen, len(b)-6)
 	}
-	delete(e.templates, id)
-	t := &template{id: id}
+	d.dropTemplate(e, id)
+	t := &template{id: id, cost: templateCost(0, 0)}
 	var off uint16
 	p := b[6:]
 	for i := 0; i < scopeLen/4; i++ {

@@ -282,8 +282,10 @@ func parseOptions(c *cli.Context, notes *[]string) (*options, error) {
 	cfg := &o.cfg
 	cfg.Interval = 300 * time.Second
 	if c.IsSet("t") {
-		n, err := strconv.Atoi(c.String("t"))
-		if err != nil || n <= 2 {
+		// nfcapd reads -t with atoi and refuses what is below 2 with a
+		// message that says "<= 2s"; 2 itself works.
+		n := cnum.Atoi(c.String("t"))
+		if n < 2 {
 			return nil, errors.New("time interval <= 2s not allowed")
 		}
 		cfg.Interval = time.Duration(n) * time.Second
@@ -355,12 +357,28 @@ func parseOptions(c *cli.Context, notes *[]string) (*options, error) {
 		cfg.Repeaters = append(cfg.Repeaters, ap)
 	}
 
+	if c.IsSet("max-exporters") {
+		n, err := strconv.Atoi(c.String("max-exporters"))
+		if err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("ERROR, --max-exporters takes a number from 1 to 65535: %s", c.String("max-exporters"))
+		}
+		cfg.MaxExporters = n
+	}
+	if c.IsSet("template-memory") {
+		// nfexpire's sizes, as --maxsize takes them.
+		n, err := expire.ParseSize(c.String("template-memory"))
+		if err != nil {
+			return nil, fmt.Errorf("--template-memory: %v", err)
+		}
+		if n < 1<<20 || n > 1<<50 {
+			return nil, fmt.Errorf("--template-memory: %s is not from 1M to 1P", c.String("template-memory"))
+		}
+		cfg.TemplateMemory = int64(n)
+	}
+
 	ident := "none"
 	if c.IsSet("I") {
 		ident = c.String("I")
-		if err := flowfile.CheckIdent(ident); err != nil {
-			return nil, err
-		}
 	}
 	dir := c.String("w")
 	if c.IsSet("l") {
@@ -373,8 +391,11 @@ func parseOptions(c *cli.Context, notes *[]string) (*options, error) {
 	// their order, and -w after it; a source for one exporter (-n) never
 	// goes with one for any exporter (-w, -M), nor -M with -w.
 	var added []string // the "Add flow source" lines printed before an error
+	addErr := func(lines ...string) error {
+		return errors.New(strings.Join(append(added, lines...), "\n"))
+	}
 	mixErr := func(what string) error {
-		return errors.New(strings.Join(append(added, "Can not mix IP specific and any IP sources", what), "\n"))
+		return addErr("Can not mix IP specific and any IP sources", what)
 	}
 	firstM := getopt.Parsed(c).First('M')
 	for i, n := range c.StringSlice("n") {
@@ -385,10 +406,10 @@ func parseOptions(c *cli.Context, notes *[]string) (*options, error) {
 		if err != nil {
 			return nil, err
 		}
-		if s.Dir, err = realDir(s.Dir); err != nil {
-			return nil, err
+		if err := checkIdent(s.Ident); err != nil {
+			return nil, addErr(err.Error(), "Failed to add flow source")
 		}
-		if err := flowfile.CheckIdent(s.Ident); err != nil {
+		if s.Dir, err = realDir(s.Dir); err != nil {
 			return nil, err
 		}
 		cfg.Sources = append(cfg.Sources, s)
@@ -411,6 +432,11 @@ func parseOptions(c *cli.Context, notes *[]string) (*options, error) {
 		d, err := realDir(dir)
 		if err != nil {
 			return nil, err
+		}
+		// nfcapd checks the ident of -I only here, after the directory:
+		// with -n or -M alone it is never used.
+		if err := checkIdent(ident); err != nil {
+			return nil, fmt.Errorf("%v\nFailed to add default data collector directory", err)
 		}
 		cfg.Sources = append(cfg.Sources, collector.Source{Ident: ident, Dir: d})
 	}
@@ -471,6 +497,15 @@ func parseLimits(c *cli.Context, l *expire.Limits, expiring bool) error {
 		*o.v, *o.set = v, true
 	}
 	return nil
+}
+
+// checkIdent refuses an ident as nfcapd refuses it (a space: nfdump's
+// ident filter could not match it) or as nfdump could not store it.
+func checkIdent(ident string) error {
+	if strings.Contains(ident, " ") {
+		return fmt.Errorf("spaces not allowed in ident string: %s", ident)
+	}
+	return flowfile.CheckIdent(ident)
 }
 
 // nthIndex returns the position in the command line of the i-th
@@ -539,10 +574,7 @@ func configSource(cfg *collector.Config, e nfconf.Exporter) (collector.Source, e
 	if len(e.Ident) >= 128 {
 		return collector.Source{}, fmt.Errorf("Source identifier too long: %s", e.Ident)
 	}
-	if strings.Contains(e.Ident, " ") {
-		return collector.Source{}, fmt.Errorf("spaces not allowed in ident string: %s", e.Ident)
-	}
-	if err := flowfile.CheckIdent(e.Ident); err != nil {
+	if err := checkIdent(e.Ident); err != nil {
 		return collector.Source{}, err
 	}
 	fi, err := os.Stat(e.Dir)

@@ -4,15 +4,19 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/urfave/cli/v2"
 
 	"github.com/nfgo/nftools/internal/mancheck"
+	"github.com/nfgo/nftools/internal/testutil"
 	"github.com/nfgo/nftools/internal/version"
 	"github.com/nfgo/nftools/nfconf"
 )
@@ -75,7 +79,14 @@ func TestCommandLineErrors(t *testing.T) {
 	}{
 		{[]string{}, "gocapd: ERROR, No source configurations found\n"},
 		{[]string{"-w", dir + "/nope"}, "gocapd: path does not exist: " + dir + "/nope\nNo valid directory: " + dir + "/nope\n"},
-		{[]string{"-w", dir, "-t", "2"}, "gocapd: time interval <= 2s not allowed\n"},
+		{[]string{"-w", dir, "-t", "1"}, "gocapd: time interval <= 2s not allowed\n"},
+		{[]string{"-w", dir, "-t", "x"}, "gocapd: time interval <= 2s not allowed\n"},
+		// nfcapd refuses spaces in idents (nfdump's ident filter could not
+		// match them): -I only when -w uses it, after the directory.
+		{[]string{"-w", dir, "-I", "a b"}, "gocapd: spaces not allowed in ident string: a b\nFailed to add default data collector directory\n"},
+		{[]string{"-w", dir + "/nope", "-I", "a b"}, "gocapd: path does not exist: " + dir + "/nope\nNo valid directory: " + dir + "/nope\n"},
+		{[]string{"-n", "x,127.0.0.1," + dir, "-n", "a b,127.0.0.2," + dir + "/nope"}, "gocapd: Add flow source: ident: x, IP: 127.0.0.1, flowdir: " + dir +
+			"\nspaces not allowed in ident string: a b\nFailed to add flow source\n"},
 		{[]string{"-w", dir, "-S", "9"}, "gocapd: No such subdir level 9\n"},
 		{[]string{"-w", dir, "-4", "-6"}, "gocapd: ERROR, Accepts only one protocol IPv4 or IPv6!\n"},
 		{[]string{"-w", dir, "-Z", "-e"}, "gocapd: ERROR, -Z timezone extension breaks expire -e\n"},
@@ -94,6 +105,11 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"-w", dir, "-e", "--maxsize", "10X"}, "gocapd: --maxsize: Garbage character(s) 'X' in '10X'\n"},
 		{[]string{"-w", dir, "-e", "--maxlife", "3y"}, "gocapd: --maxlife: Unknown time unit '3y'\n"},
 		{[]string{"-w", dir, "-e", "--watermark", "101"}, "gocapd: --watermark: Water mark > 100%\n"},
+		{[]string{"-w", dir, "--max-exporters", "0"}, "gocapd: ERROR, --max-exporters takes a number from 1 to 65535: 0\n"},
+		{[]string{"-w", dir, "--max-exporters=65536"}, "gocapd: ERROR, --max-exporters takes a number from 1 to 65535: 65536\n"},
+		{[]string{"-w", dir, "--max-exporters", "1k"}, "gocapd: ERROR, --max-exporters takes a number from 1 to 65535: 1k\n"},
+		{[]string{"-w", dir, "--template-memory", "512k"}, "gocapd: --template-memory: 512k is not from 1M to 1P\n"},
+		{[]string{"-w", dir, "--template-memory", "64X"}, "gocapd: --template-memory: Garbage character(s) 'X' in '64X'\n"},
 		// Sources for one exporter and for any exporter do not mix, in
 		// nfcapd's words and order (-n and -M as they come, -w last).
 		{[]string{"-w", dir, "-n", "x,127.0.0.1," + dir}, "gocapd: Add flow source: ident: x, IP: 127.0.0.1, flowdir: " + dir +
@@ -108,6 +124,34 @@ func TestCommandLineErrors(t *testing.T) {
 		assert.Equal(t, 1, code, tt.args)
 		assert.Empty(t, stdout, tt.args)
 		assert.Equal(t, tt.want, stderr, tt.args)
+	}
+}
+
+// TestOptionChecksLikeNfcapd runs the real nfcapd 1.7.1 with command lines
+// it refuses before it binds its socket and compares its messages and exit
+// status with gocapd's (which prefixes its first line with "gocapd: ").
+func TestOptionChecksLikeNfcapd(t *testing.T) {
+	nfcapd := testutil.RequireTool(t, "nfcapd")
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"-w", dir, "-t", "1"},
+		{"-w", dir, "-t", "-5"},
+		{"-w", dir, "-t", "abc"},
+		{"-w", dir, "-I", "a b"},
+		{"-w", dir + "/nope", "-I", "a b"},
+		{"-n", "a b,127.0.0.1," + dir},
+		{"-n", "x,127.0.0.1," + dir, "-n", "a b,127.0.0.2," + dir + "/nope"},
+	} {
+		// A socket of its own in case nfcapd accepted the command line
+		// after all: the timeout then fails the comparison.
+		full := append([]string{"-b", "127.0.0.1", "-p", strconv.Itoa(freePort(t))}, args...)
+		out, err := runTimeout(exec.Command(nfcapd, full...), 5*time.Second)
+		var ee *exec.ExitError
+		require.ErrorAs(t, err, &ee, "nfcapd %q: %s", args, out)
+		code, stdout, stderr := runArgs(full...)
+		assert.Equal(t, ee.ExitCode(), code, args)
+		assert.Empty(t, stdout, args)
+		assert.Equal(t, string(out), strings.TrimPrefix(stderr, "gocapd: "), args)
 	}
 }
 

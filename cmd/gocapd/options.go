@@ -7,9 +7,10 @@ import "github.com/nfgo/nftools/internal/getopt"
 // changes: -R takes its host[/port] value, as the Debian 1.7.1 binary and
 // later versions parse it (the string above has no ':' after R), and -z
 // takes an optional compression method as later nfcapd versions do. Long
-// options add what nfcapd leaves to other programs: the limits of -e,
-// which nfexpire would set. Every option is implemented; man/gocapd.1
-// documents each.
+// options add what nfcapd leaves to other programs (the limits of -e,
+// which nfexpire would set) and the bounds against floods that nfcapd
+// does not have. Every option is implemented; man/gocapd.1 documents
+// each.
 var spec = &getopt.Spec{
 	Name:     "gocapd",
 	Synopsis: "[options]",
@@ -54,6 +55,11 @@ var spec = &getopt.Spec{
 		{Letter: 'g', Arg: getopt.RequiredArg, ArgName: "group", Usage: "run as group", Implemented: true},
 		{Letter: 'm', Arg: getopt.RequiredArg, ArgName: "socket", Usage: "send metrics to this unix socket", Implemented: true},
 		{Letter: 'i', Arg: getopt.RequiredArg, ArgName: "seconds", Usage: "metric interval (60)", Implemented: true},
+
+		// Bounds against floods, which nfcapd does not have: long
+		// options only, so no letter can clash with a later nfcapd.
+		{Long: "max-exporters", Arg: getopt.RequiredArg, ArgName: "n", Usage: "know at most n exporters at once; the one silent longest makes room (1024)", Implemented: true},
+		{Long: "template-memory", Arg: getopt.RequiredArg, ArgName: "bytes", Usage: "memory for the templates of all exporters (64M; a size as --maxsize takes it)", Implemented: true},
 
 		// Diagnostics.
 		{Letter: 'v', Repeat: true, Usage: "log more; repeat for more (three times: as -E)", Implemented: true},

@@ -202,6 +202,9 @@ func TestMetricSocket(t *testing.T) {
 	dir := t.TempDir()
 	ours := startGocapdSpec(t, daemonSpec{env: []string{"TZ=UTC"}, args: []string{"-w", dir, "-I", "metric", "-m", m.path, "-i", "10", "-v"}})
 	assert.Contains(t, ours.log.String(), "Metric initialized\n")
+	// All flows within one interval, so that the first message holds
+	// them all.
+	waitForSlot(t, 10*time.Second, 2*time.Second)
 	sendFrom(t, "127.0.0.1", "127.0.0.1", v5, ours.port)
 	msg := m.wait(t, 15*time.Second)
 	stopAll(t, ours)
