@@ -72,11 +72,18 @@ type Options struct {
 
 const defaultMaxText = 256 << 20
 
+// open reads an @include file, at most MaxText bytes of it: a device
+// such as /dev/zero must not fill the memory.
 func (o *Options) open(name string) ([]byte, error) {
 	if o.Open != nil {
 		return o.Open(name)
 	}
-	return os.ReadFile(name)
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, int64(o.MaxText)+1))
 }
 
 // Filter is a compiled filter. It is immutable: Match may run on any
