@@ -213,10 +213,10 @@ func cut(s string, n int) string {
 	return s
 }
 
-// errnoText returns the C library's text for an error that wraps an
+// ErrnoText returns the C library's text for an error that wraps an
 // errno (glibc's strerror capitalises what Go's syscall table spells in
-// lower case), for nfdump's "Failed to open include file" message.
-func errnoText(err error) string {
+// lower case), for nfdump's messages about files it could not read.
+func ErrnoText(err error) string {
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
 		s := errno.Error()

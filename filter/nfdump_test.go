@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +17,7 @@ import (
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/flowfile"
 	"github.com/nfgo/nftools/flowfile/fileset"
-	"github.com/nfgo/nftools/internal/flowgen"
+	"github.com/nfgo/nftools/internal/testarchive"
 	"github.com/nfgo/nftools/internal/testutil"
 )
 
@@ -51,9 +50,8 @@ func readCorpus(t testing.TB, name string) []corpusLine {
 	return out
 }
 
-// testArchive is a directory holding every nfcapd 1.7.1 sample file and
-// two files of flowgen.Full flows (idents "full" and "second"), with the
-// records godump reads from them in nfdump's -R order.
+// testArchive is the directory testarchive.Build fills, with the records
+// godump reads from it in nfdump's -R order.
 type testArchive struct {
 	dir  string
 	recs []archived
@@ -85,37 +83,8 @@ func buildArchive(samples []string) error {
 		return err
 	}
 	archive.dir = dir
-	slices.Sort(samples)
-	for i, src := range samples {
-		data, err := os.ReadFile(src)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("nfcapd.2026010100%02d", i)), data, 0o644); err != nil {
-			return err
-		}
-	}
-	for i, ident := range []string{"full", "second"} {
-		w, err := flowfile.Create(filepath.Join(dir, fmt.Sprintf("nfcapd.2026120100%02d", i)), flowfile.WriteOptions{Compression: flowfile.LZ4, Ident: ident})
-		if err != nil {
-			return err
-		}
-		g := flowgen.NewFull(uint64(i+1), 1_795_555_903_000)
-		for _, e := range g.Exporters() {
-			if err := w.WriteExporter(&e); err != nil {
-				return err
-			}
-		}
-		var r flow.Record
-		for n := 0; n < 4000; n++ {
-			g.Next(&r)
-			if err := w.WriteFlow(&r); err != nil {
-				return err
-			}
-		}
-		if err := w.Close(); err != nil {
-			return err
-		}
+	if err := testarchive.Build(dir, samples); err != nil {
+		return err
 	}
 	files, err := fileset.List(fileset.Spec{Recursive: dir})
 	if err != nil {

@@ -235,7 +235,7 @@ func (s *scanner) include(top *source) error {
 	}
 	data, err := s.opts.open(name)
 	if err != nil {
-		return &IncludeError{Name: name, Msg: "Failed to open include file '" + name + "': " + errnoText(err)}
+		return &IncludeError{Name: name, Msg: "Failed to open include file '" + name + "': " + ErrnoText(err)}
 	}
 	s.total += len(data)
 	if s.opts.MaxText > 0 && s.total > s.opts.MaxText {
