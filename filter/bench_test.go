@@ -63,6 +63,7 @@ func BenchmarkMatch(b *testing.B) {
 		"ip in [10.0.0.1 10.0.0.2 192.168.0.0/16 2001:db8::/32]",
 		"client latency > 1000",
 		"proto tcp and (port 80 or port 443) and not net 10.0.0.0/8 or proto udp and dst port 53",
+		"proto tcp and (dst port 80 or dst port 443) and not src net 10.0.0.0/8 or proto udp",
 	} {
 		b.Run(expr, func(b *testing.B) { benchMatch(b, expr) })
 	}
@@ -114,4 +115,17 @@ func BenchmarkCompileTerms(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkMatchNetList measures an or of 100 networks, which nfdump
+// walks block by block.
+func BenchmarkMatchNetList(b *testing.B) {
+	var sb strings.Builder
+	for i := 0; i < 100; i++ {
+		if i > 0 {
+			sb.WriteString(" or ")
+		}
+		fmt.Fprintf(&sb, "net %d.%d.0.0/16", 20+i, (i*37)%256)
+	}
+	benchMatch(b, sb.String())
 }

@@ -24,25 +24,93 @@ func (f *Filter) MatchLabel(r *flow.Record, count uint64) (bool, string) {
 	return f.run(r, count, f.labels)
 }
 
+// inst is one block's test and links, packed for the walk; the block
+// keeps what -X prints.
+type inst struct {
+	mask, value     uint64
+	onTrue, onFalse uint32
+	aux             uint32 // index of the block's address or value set, or ident
+	op              opKind
+	field           flow.Field
+	fshift          uint8
+	comp            cmpOp
+	fn              fnCode
+	fam             uint8
+	addr            uint8 // address ops: which of the record's addresses (addrIndex)
+	invert          bool
+}
+
+// addrIndex numbers the address fields for the walk's cache.
+func addrIndex(f flow.Field) uint8 {
+	switch f {
+	case flow.FieldSrcAddr:
+		return 0
+	case flow.FieldDstAddr:
+		return 1
+	case flow.FieldIPNextHop:
+		return 2
+	case flow.FieldBGPNextHop:
+		return 3
+	}
+	return 4
+}
+
+// walkState holds what one walk has read of the record: its addresses as
+// nfdump's words, each converted once however many blocks test it.
+type walkState struct {
+	addr [5]struct {
+		hi, lo uint64
+		fam    uint8 // 0 not read yet, 1 not carried, 4 or 6
+	}
+}
+
 // run walks the tree as nfdump's RunExtendedFilter does: from the start
 // block along onTrue or onFalse until 0; the result is the last test's,
 // inverted if its block is.
 func (f *Filter) run(r *flow.Record, count uint64, labels bool) (bool, string) {
 	idx := f.start
 	var ev, inv bool
+	var st walkState
 	label := ""
+	prog := f.prog
 	for idx != 0 {
-		b := &f.blocks[idx]
-		inv = b.invert
-		ev = f.test(b, r, count)
-		if ev {
-			if labels && b.label != "" {
-				label = b.label
+		in := &prog[idx]
+		inv = in.invert
+		// The common tests are done here, the others in test.
+		switch in.op {
+		case opAddrLo, opAddrHi:
+			w := &st.addr[in.addr]
+			if w.fam == 0 {
+				st.load(in.addr, in.field, r)
 			}
-			idx = b.onTrue
+			x := w.lo
+			if in.op == opAddrHi {
+				x = w.hi
+			}
+			ev = x&in.mask == in.value && (in.fam == 0 || w.fam == 1 || w.fam == in.fam)
+		case opField:
+			x := (in.field.Value(r) << in.fshift) & in.mask
+			switch in.comp {
+			case cmpEQ:
+				ev = x == in.value
+			case cmpGT:
+				ev = x > in.value
+			case cmpLT:
+				ev = x < in.value
+			default:
+				ev = f.test(in, r, count, &st)
+			}
+		default:
+			ev = f.test(in, r, count, &st)
+		}
+		if ev {
+			if labels && f.blocks[idx].label != "" {
+				label = f.blocks[idx].label
+			}
+			idx = in.onTrue
 		} else {
 			label = ""
-			idx = b.onFalse
+			idx = in.onFalse
 		}
 	}
 	if ev == inv {
@@ -51,63 +119,70 @@ func (f *Filter) run(r *flow.Record, count uint64, labels bool) (bool, string) {
 	return true, label
 }
 
+// load reads address field i of the record into the walk's cache.
+func (st *walkState) load(i uint8, field flow.Field, r *flow.Record) {
+	w := &st.addr[i]
+	a := field.Addr(r)
+	w.fam = 1
+	if a.IsValid() {
+		w.hi, w.lo = flow.AddrWords(a)
+		w.fam = 6
+		if a.Is4() {
+			w.fam = 4
+		}
+	}
+}
+
 // test runs one block's test.
-func (f *Filter) test(b *block, r *flow.Record, count uint64) bool {
+func (f *Filter) test(in *inst, r *flow.Record, count uint64, st *walkState) bool {
 	var x uint64
-	switch b.op {
+	switch in.op {
 	case opConst:
 	case opField:
-		x = (b.field.Value(r) << b.fshift) & b.mask
-	case opAddrHi, opAddrLo:
-		a := b.field.Addr(r)
-		if b.fam != 0 && a.IsValid() && a.Is4() != (b.fam == 4) {
-			return false
-		}
-		hi, lo := flow.AddrWords(a)
-		if b.op == opAddrHi {
-			x = hi & b.mask
-		} else {
-			x = lo & b.mask
-		}
-	case opCount:
-		x = (uint64(uint32(count)) << 32) & b.mask
-	case opIdent:
-		return f.identMatch != nil && f.identMatch[b.ident]
-	case opFunc:
-		x = function(b.fn, r)
+		x = (in.field.Value(r) << in.fshift) & in.mask
 	case opIPList:
-		a := b.field.Addr(r)
-		hi, lo := flow.AddrWords(a)
-		k := addr128{hi, lo}
-		if b.ips.blind {
-			return b.ips.contains(k, false)
+		w := &st.addr[in.addr]
+		if w.fam == 0 {
+			st.load(in.addr, in.field, r)
 		}
-		if !a.IsValid() {
-			// An address the flow does not carry reads as 0 in either family.
-			return b.ips.contains(k, true) || b.ips.contains(k, false)
+		set := f.ips[in.aux]
+		k := addr128{w.hi, w.lo}
+		switch {
+		case set.blind:
+			return set.contains(k, false)
+		case w.fam == 1:
+			// An address the flow does not carry reads as 0 in either
+			// family.
+			return set.contains(k, true) || set.contains(k, false)
 		}
-		return b.ips.contains(k, a.Is4())
+		return set.contains(k, w.fam == 4)
+	case opCount:
+		x = (uint64(uint32(count)) << 32) & in.mask
+	case opIdent:
+		return f.identMatch != nil && f.identMatch[in.aux]
+	case opFunc:
+		x = function(in.fn, r)
 	}
-	switch b.comp {
+	switch in.comp {
 	case cmpEQ:
-		return x == b.value
+		return x == in.value
 	case cmpGT:
-		return x > b.value
+		return x > in.value
 	case cmpLT:
-		return x < b.value
+		return x < in.value
 	case cmpGE:
-		return x >= b.value
+		return x >= in.value
 	case cmpLE:
-		return x <= b.value
+		return x <= in.value
 	case cmpFlags:
 		// nfdump's flags quirk: under an odd number of nots the block
 		// tests "any of the flags", then the inversion makes it "none".
-		if b.invert {
+		if in.invert {
 			return x > 0
 		}
-		return x == b.value
+		return x == in.value
 	case cmpULList:
-		return b.vals.contains(x)
+		return f.vals[in.aux].contains(x)
 	}
 	return false
 }

@@ -89,7 +89,10 @@ func (o *Options) open(name string) ([]byte, error) {
 // Filter is a compiled filter. It is immutable: Match may run on any
 // number of goroutines at once.
 type Filter struct {
-	blocks   []block
+	blocks   []block // the tree as -X prints it
+	prog     []inst  // the same tree, packed for Match
+	ips      []*addrSet
+	vals     []*valSet
 	start    uint32
 	extended bool
 	idents   []string
@@ -140,8 +143,24 @@ func compile(src string, opts Options, familyBlind bool) (*Filter, error) {
 		geo:    p.geo,
 	}
 	f.extended = p.b.extended(p.labels)
+	f.prog = make([]inst, len(f.blocks))
 	for i := 1; i < len(f.blocks); i++ {
-		f.reads |= f.blocks[i].reads()
+		b := &f.blocks[i]
+		f.reads |= b.reads()
+		in := &f.prog[i]
+		*in = inst{
+			mask: b.mask, value: b.value, onTrue: b.onTrue, onFalse: b.onFalse,
+			op: b.op, field: b.field, fshift: b.fshift, comp: b.comp, fn: b.fn,
+			fam: b.fam, addr: addrIndex(b.field), invert: b.invert, aux: uint32(b.ident),
+		}
+		switch {
+		case b.ips != nil:
+			in.aux = uint32(len(f.ips))
+			f.ips = append(f.ips, b.ips)
+		case b.vals != nil:
+			in.aux = uint32(len(f.vals))
+			f.vals = append(f.vals, b.vals)
+		}
 	}
 	f.all = start == 1 && len(f.blocks) == 2 && f.blocks[1].data == dataAny && !f.blocks[1].invert
 	return f, nil
