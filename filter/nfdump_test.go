@@ -198,6 +198,9 @@ func TestDumpAsNfdump(t *testing.T) {
 // family-blind, every expression must agree with nfdump; compiled as
 // godump compiles it, exactly the expressions marked F differ.
 func TestSameFlowsAsNfdump(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs nfdump 660 times; CI runs it without -short")
+	}
 	testutil.RequireTool(t, "nfdump")
 	a := loadArchive(t)
 	defer os.RemoveAll(a.dir) // the last user; the archive is not reused across runs

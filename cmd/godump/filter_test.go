@@ -92,6 +92,9 @@ func filterArchive(t *testing.T) string {
 // through godump and nfdump over the sample files and generated flows
 // carrying every element: the same flows print, byte for byte.
 func TestFilterCorpusLikeNfdump(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs nfdump 660 times; CI runs it without -short")
+	}
 	testutil.RequireTool(t, "nfdump")
 	dir := filterArchive(t)
 	exprs, marks := filterCorpus(t, "corpus.txt")
