@@ -133,7 +133,7 @@ func (st *walkState) load(i uint8, field flow.Field, r *flow.Record) {
 	}
 }
 
-// test runs one block's test.
+// test runs one block's test; run does the address halves itself.
 func (f *Filter) test(in *inst, r *flow.Record, count uint64, st *walkState) bool {
 	var x uint64
 	switch in.op {

@@ -762,7 +762,7 @@ func (p *parser) parseULList() []uint64 {
 		switch {
 		case t.is(']') && !first:
 			p.shift()
-			return sortUnique(vals)
+			return newValSet(vals).sorted
 		case t.is(',') && !first:
 			p.shift()
 			vals = append(vals, p.expectNumber())
@@ -779,11 +779,6 @@ func (p *parser) parseULList() []uint64 {
 	}
 }
 
-func sortUnique(v []uint64) []uint64 {
-	s := newValSet(v)
-	return s.sorted
-}
-
 // termPort parses [dqual] port [cmp] N and port in [ ... ].
 func (p *parser) termPort(d dir) uint32 {
 	p.shift()
@@ -794,7 +789,7 @@ func (p *parser) termPort(d dir) uint32 {
 			p.unsupported("NAT port blocks", "port in pblock")
 		}
 		vals := p.parseULList()
-		return p.ulList(d, vals, sSrcPort, sDstPort, 65535, portRange, false)
+		return p.ulList(d, vals, sSrcPort, sDstPort, 65535, portRange)
 	}
 	c := p.parseComp()
 	n := p.expectNumber()
@@ -808,7 +803,7 @@ func (p *parser) termPort(d dir) uint32 {
 // directions nfdump checks the range and fills a second tree for the
 // destination; one direction alone is neither checked nor sorted again,
 // so values out of range are cut to the field's bits.
-func (p *parser) ulList(d dir, vals []uint64, src, dst slot, max uint64, rangeMsg string, adj bool) uint32 {
+func (p *parser) ulList(d dir, vals []uint64, src, dst slot, max uint64, rangeMsg string) uint32 {
 	both := d == dirUnspec || d == dirSrcOrDst || d == dirSrcAndDst
 	var dstVals []uint64
 	if both {
@@ -853,7 +848,7 @@ func (p *parser) termAS(d dir) uint32 {
 	if p.peek().kind == tIn {
 		p.shift()
 		vals := p.parseULList()
-		return p.ulList(d, vals, sSrcAS, sDstAS, 0xffffffff, "AS number of range", false)
+		return p.ulList(d, vals, sSrcAS, sDstAS, 0xffffffff, "AS number of range")
 	}
 	c := p.parseComp()
 	n := p.expectNumber()
