@@ -64,6 +64,7 @@ func BenchmarkMatch(b *testing.B) {
 		"client latency > 1000",
 		"proto tcp and (port 80 or port 443) and not net 10.0.0.0/8 or proto udp and dst port 53",
 		"proto tcp and (dst port 80 or dst port 443) and not src net 10.0.0.0/8 or proto udp",
+		"(proto tcp and (dst port 80 or dst port 443) and flags A and not flags R) or (proto udp and (dst port 53 or src port 53) and packets < 10) or (src net 10.0.0.0/16 and dst net 10.1.0.0/16 and bytes > 10k) or (ipv6 and not proto icmp and tos 184 and duration > 1000) or (in if 3 and out if 4 and next ip 10.0.0.254 and bpp > 500)",
 	} {
 		b.Run(expr, func(b *testing.B) { benchMatch(b, expr) })
 	}

@@ -5,23 +5,38 @@ import "github.com/nfgo/nftools/flow"
 // Match reports whether the flow passes the filter. A count primitive
 // sees the running number 0 here; readers of a filter that UsesCount call
 // MatchCount.
-func (f *Filter) Match(r *flow.Record) bool {
-	ok, _ := f.run(r, 0, false)
-	return ok
-}
+func (f *Filter) Match(r *flow.Record) bool { return f.run(r, 0) }
 
 // MatchCount is Match for the record with running number count (the
 // first flow record read is 1; nfdump keeps the number in 32 bits).
-func (f *Filter) MatchCount(r *flow.Record, count uint64) bool {
-	ok, _ := f.run(r, count, false)
-	return ok
-}
+func (f *Filter) MatchCount(r *flow.Record, count uint64) bool { return f.run(r, count) }
 
 // MatchLabel is MatchCount that also returns the flow label a passing flow
 // gets: that of the last labelled test on the way to the result, as nfdump
 // computes it ("" for none).
 func (f *Filter) MatchLabel(r *flow.Record, count uint64) (bool, string) {
-	return f.run(r, count, f.labels)
+	idx := f.start
+	var ev, inv bool
+	var st walkState
+	label := ""
+	for idx != 0 {
+		in := &f.prog[idx]
+		inv = in.invert
+		ev = f.test(in, r, count, &st)
+		if ev {
+			if l := f.blocks[idx].label; l != "" {
+				label = l
+			}
+			idx = in.onTrue
+		} else {
+			label = ""
+			idx = in.onFalse
+		}
+	}
+	if ev == inv {
+		return false, ""
+	}
+	return true, label
 }
 
 // inst is one block's test and links, packed for the walk; the block
@@ -67,11 +82,10 @@ type walkState struct {
 // run walks the tree as nfdump's RunExtendedFilter does: from the start
 // block along onTrue or onFalse until 0; the result is the last test's,
 // inverted if its block is.
-func (f *Filter) run(r *flow.Record, count uint64, labels bool) (bool, string) {
+func (f *Filter) run(r *flow.Record, count uint64) bool {
 	idx := f.start
 	var ev, inv bool
 	var st walkState
-	label := ""
 	prog := f.prog
 	for idx != 0 {
 		in := &prog[idx]
@@ -103,20 +117,12 @@ func (f *Filter) run(r *flow.Record, count uint64, labels bool) (bool, string) {
 		default:
 			ev = f.test(in, r, count, &st)
 		}
+		idx = in.onFalse
 		if ev {
-			if labels && f.blocks[idx].label != "" {
-				label = f.blocks[idx].label
-			}
 			idx = in.onTrue
-		} else {
-			label = ""
-			idx = in.onFalse
 		}
 	}
-	if ev == inv {
-		return false, ""
-	}
-	return true, label
+	return ev != inv
 }
 
 // load reads address field i of the record into the walk's cache.
@@ -133,13 +139,25 @@ func (st *walkState) load(i uint8, field flow.Field, r *flow.Record) {
 	}
 }
 
-// test runs one block's test; run does the address halves itself.
+// test runs one block's test (run does the common ones itself).
 func (f *Filter) test(in *inst, r *flow.Record, count uint64, st *walkState) bool {
 	var x uint64
 	switch in.op {
 	case opConst:
 	case opField:
 		x = (in.field.Value(r) << in.fshift) & in.mask
+	case opAddrLo, opAddrHi:
+		w := &st.addr[in.addr]
+		if w.fam == 0 {
+			st.load(in.addr, in.field, r)
+		}
+		if in.fam != 0 && w.fam != 1 && w.fam != in.fam {
+			return false
+		}
+		x = w.lo & in.mask
+		if in.op == opAddrHi {
+			x = w.hi & in.mask
+		}
 	case opIPList:
 		w := &st.addr[in.addr]
 		if w.fam == 0 {
