@@ -286,6 +286,10 @@ func itoa(n int) string {
 	return string(buf[i:])
 }
 
+// Escape writes the bytes of s that are not printable ASCII as \xNN, as
+// godump's messages about filters and filter files do.
+func Escape(s string) string { return escape(s) }
+
 // escape writes the bytes that are not printable ASCII as \xNN.
 func escape(s string) string {
 	clean := true

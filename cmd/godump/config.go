@@ -160,11 +160,11 @@ func parseOptions(c *cli.Context, stderr io.Writer) (*options, error) {
 	if o.filter == "" && c.IsSet("f") {
 		name := c.String("f")
 		if _, err := os.Stat(name); err != nil {
-			return nil, fail(stderr, exitFailure, "Can't stat filter file '%s': %s", name, filter.ErrnoText(err))
+			return nil, fail(stderr, exitFailure, "Can't stat filter file '%s': %s", filter.Escape(name), filter.ErrnoText(err))
 		}
 		b, err := os.ReadFile(name)
 		if err != nil {
-			return nil, fail(stderr, exitFailure, "Can't open filter file '%s': %s", name, filter.ErrnoText(err))
+			return nil, fail(stderr, exitFailure, "Can't open filter file '%s': %s", filter.Escape(name), filter.ErrnoText(err))
 		}
 		o.filter, o.filterFile = string(b), name
 	}

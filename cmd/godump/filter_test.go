@@ -278,4 +278,7 @@ func TestFilterDeliberateDifferences(t *testing.T) {
 	got = godump("-r", f9, "-f", bin)
 	assert.Equal(t, exitFilterErr, got.code)
 	assert.Equal(t, fmt.Sprintf("File '%s' line 1: syntax error at '\\x1b'\n", strings.ReplaceAll(bin, "\x1b", `\x1b`)), got.stderr)
+	got = godump("-r", f9, "-f", bin+"\a")
+	assert.Equal(t, exitFailure, got.code)
+	assert.Equal(t, fmt.Sprintf("Can't stat filter file '%s\\x07': No such file or directory\n", strings.ReplaceAll(bin, "\x1b", `\x1b`)), got.stderr)
 }
