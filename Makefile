@@ -53,6 +53,7 @@ demo: deps build
 bench: deps build
 	scripts/bench/flowfile.sh
 	scripts/bench/godump.sh
+	scripts/bench/filter.sh
 	scripts/bench/gocapd.sh
 
 install: build

@@ -71,3 +71,27 @@ func TestICMPAndSampler(t *testing.T) {
 	assert.Equal(t, uint64(10), s.Rate())
 	assert.Equal(t, uint64(1), (&Sampler{}).Rate())
 }
+
+func TestProtoNumber(t *testing.T) {
+	tests := []struct {
+		name string
+		want uint8
+		ok   bool
+	}{
+		{"tcp", 6, true},
+		{"TCP", 6, true},
+		{"icmp6", 58, true},
+		{"idpr", 35, true}, // two protocols share the name; the first wins
+		{"ax.25", 93, true},
+		{"99", 99, true},
+		{"ipv6-icmp", 0, false}, // six letters or more never match
+		{"ISOIP", 80, true},
+		{"", 0, false},
+		{"nosuch", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := ProtoNumber(tt.name)
+		assert.Equal(t, tt.ok, ok, tt.name)
+		assert.Equal(t, tt.want, got, tt.name)
+	}
+}

@@ -293,8 +293,8 @@ func NewReader(src io.ReaderAt, size int64, name string, opts ReadOptions) (*Rea
 	// Next sums the flows it hands out.
 	r.want |= tallyElements
 	r.tallying = opts.Tally || opts.Visit != nil
-	r.sel = opts.Select
-	r.nsel, _ = opts.Select.(NumberedSelector)
+	r.sel = forIdent(opts.Select, r.ident, r.hasIdent)
+	r.nsel, _ = r.sel.(NumberedSelector)
 	r.marking = r.sel != nil && !r.tallying
 	r.scanning = r.tallying || r.marking
 	if r.sel != nil {

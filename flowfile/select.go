@@ -31,13 +31,30 @@ type NumberedSelector interface {
 	MatchNumbered(r *flow.Record, n uint64) bool
 }
 
+// IdentSelector is a Selector whose answer depends on the ident of the
+// file it reads (nfdump's ident filter compares the file's ident). The
+// reader selects with what ForIdent returns for its file, once it has read
+// the ident; ok is false for a file without one.
+type IdentSelector interface {
+	Selector
+	ForIdent(ident string, ok bool) Selector
+}
+
+// forIdent binds s to a file's ident when s depends on it.
+func forIdent(s Selector, ident string, ok bool) Selector {
+	if is, yes := s.(IdentSelector); yes {
+		return is.ForIdent(ident, ok)
+	}
+	return s
+}
+
 // AllOf returns a Selector that passes the records every one of sels
 // passes, testing them in order; nil entries are left out, and without any
 // selector it returns nil (every record passes). It is a NumberedSelector
-// when one of sels is.
+// when one of sels is, and an IdentSelector when one of sels is.
 func AllOf(sels ...Selector) Selector {
 	var all allOf
-	numbered := false
+	numbered, ident := false, false
 	for _, s := range sels {
 		if s == nil {
 			continue
@@ -46,16 +63,41 @@ func AllOf(sels ...Selector) Selector {
 		if _, ok := s.(NumberedSelector); ok {
 			numbered = true
 		}
+		if _, ok := s.(IdentSelector); ok {
+			ident = true
+		}
 	}
 	switch {
 	case len(all) == 0:
 		return nil
 	case len(all) == 1:
 		return all[0]
-	case numbered:
-		return numberedAllOf{all}
+	case ident:
+		return identAllOf{all}
 	}
-	return all
+	return all.join(numbered)
+}
+
+func (a allOf) join(numbered bool) Selector {
+	if numbered {
+		return numberedAllOf{a}
+	}
+	return a
+}
+
+// identAllOf is AllOf over selectors of which some depend on the file's
+// ident: bound to a file, it is AllOf over the bound selectors.
+type identAllOf struct{ allOf }
+
+func (a identAllOf) ForIdent(ident string, ok bool) Selector {
+	bound := make(allOf, len(a.allOf))
+	numbered := false
+	for i, s := range a.allOf {
+		bound[i] = forIdent(s, ident, ok)
+		_, n := bound[i].(NumberedSelector)
+		numbered = numbered || n
+	}
+	return bound.join(numbered)
 }
 
 type allOf []Selector

@@ -365,3 +365,63 @@ func TestAllOf(t *testing.T) {
 	assert.False(t, n.MatchNumbered(&flow.Record{Proto: 17}, 3))
 	assert.Zero(t, calls.Load(), "a numbered selector is asked with its number")
 }
+
+// identSelector passes the flows of files whose ident is want, like the
+// filter "ident want"; unbound it passes nothing, as for a file without
+// an ident.
+type identSelector struct {
+	want  string
+	bound bool
+	ok    bool
+}
+
+func (s identSelector) Match(*flow.Record) bool { return s.bound && s.ok }
+func (identSelector) Reads() flow.Elements      { return 0 }
+func (s identSelector) ForIdent(ident string, ok bool) Selector {
+	return identSelector{want: s.want, bound: true, ok: ok && ident == s.want}
+}
+
+// TestIdentSelector: the reader binds a selector to its file's ident
+// before it selects, also inside AllOf and with a numbered selector.
+func TestIdentSelector(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, ident string) string {
+		p := filepath.Join(dir, name)
+		w, err := Create(p, WriteOptions{Ident: ident})
+		require.NoError(t, err)
+		for i := 0; i < 50; i++ {
+			r := flow.Record{Proto: uint8(6 + 11*(i%2)), First: 1000, Last: 2000}
+			require.NoError(t, w.WriteFlow(&r))
+		}
+		require.NoError(t, w.Close())
+		return p
+	}
+	lab, other := write("lab", "lab"), write("other", "other")
+	calls := new(atomic.Int64)
+	for _, tc := range []struct {
+		path string
+		sel  Selector
+		want uint64
+	}{
+		{lab, identSelector{want: "lab"}, 50},
+		{other, identSelector{want: "lab"}, 0},
+		{lab, AllOf(protoSelector{6}, identSelector{want: "lab"}), 25},
+		{other, AllOf(protoSelector{6}, identSelector{want: "lab"}), 0},
+		{lab, AllOf(everyThird{calls}, identSelector{want: "lab"}), 16},
+	} {
+		for _, opts := range []ReadOptions{{Select: tc.sel}, {Select: tc.sel, Tally: true}} {
+			r, err := Open(tc.path, opts)
+			require.NoError(t, err)
+			for r.Next() {
+			}
+			require.NoError(t, r.Err())
+			assert.Equal(t, tc.want, r.Passed(), "%s %T tally %v", filepath.Base(tc.path), tc.sel, opts.Tally)
+			r.Close()
+		}
+	}
+	_, isIdent := AllOf(protoSelector{6}, identSelector{}).(IdentSelector)
+	assert.True(t, isIdent)
+	_, isIdent = AllOf(protoSelector{6}, oddInputSelector{}).(IdentSelector)
+	assert.False(t, isIdent)
+	assert.Zero(t, calls.Load())
+}

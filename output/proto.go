@@ -1,30 +1,15 @@
 package output
 
-import "strconv"
+import (
+	"strconv"
 
-// protoNames are nfdump 1.7.1's protocol names, indexed by number; numbers
-// from 138 on print as numbers.
-var protoNames = [138]string{
-	"0", "ICMP", "IGMP", "GGP", "IPIP", "ST", "TCP", "CBT", "EGP", "IGP",
-	"BBN", "NVPII", "PUP", "ARGUS", "ENCOM", "XNET", "CHAOS", "UDP", "MUX", "DCN",
-	"HMP", "PRM", "XNS", "Trnk1", "Trnk2", "Leaf1", "Leaf2", "RDP", "IRTP", "ISO-4",
-	"NETBK", "MFESP", "MEINP", "DCCP", "3PC", "IDPR", "XTP", "DDP", "IDPR", "TP++",
-	"IL", "IPv6", "SDRP", "Rte6", "Frag6", "IDRP", "RSVP", "GRE", "MHRP", "BNA",
-	"ESP", "AH", "INLSP", "SWIPE", "NARP", "MOBIL", "TLSP", "SKIP", "ICMP6", "NOHE6",
-	"OPTS6", "HOST", "CFTP", "NET", "SATNT", "KLAN", "RVD", "IPPC", "FS", "SATM",
-	"VISA", "IPCV", "CPNX", "CPHB", "WSN", "PVP", "BSATM", "SUNND", "WBMON", "WBEXP",
-	"ISOIP", "VMTP", "SVMTP", "VINES", "TTP", "NSIGP", "DGP", "TCF", "EIGRP", "OSPF",
-	"S-RPC", "LARP", "MTP", "AX.25", "OS", "MICP", "SCCSP", "ETHIP", "ENCAP", "99",
-	"GMTP", "IFMP", "PNNI", "PIM", "ARIS", "SCPS", "QNX", "A/N", "IPcmp", "SNP",
-	"CpqPP", "IPXIP", "VRRP", "PGM", "0hop", "L2TP", "DDX", "IATP", "STP", "SRP",
-	"UTI", "SMP", "SM", "PTP", "ISIS4", "FIRE", "CRTP", "CRUDP", "128", "IPLT",
-	"SPS", "PIPE", "SCTP", "FC", "134", "MHEAD", "UDP-L", "MPLS",
-}
+	"github.com/nfgo/nftools/flow"
+)
 
 // ProtoName returns nfdump's name of protocol p, or its number.
 func ProtoName(p uint8) string {
-	if int(p) < len(protoNames) {
-		return protoNames[p]
+	if int(p) < len(flow.ProtoNames) {
+		return flow.ProtoNames[p]
 	}
 	return strconv.Itoa(int(p))
 }
@@ -32,10 +17,10 @@ func ProtoName(p uint8) string {
 // appendProto appends nfdump's ProtoString: the name, or with plain (or a
 // number without a name) the number left-aligned in 5 columns.
 func appendProto(b []byte, p uint8, plain bool) []byte {
-	if plain || int(p) >= len(protoNames) {
+	if plain || int(p) >= len(flow.ProtoNames) {
 		return appendUL(b, uint64(p), 5)
 	}
-	return append(b, protoNames[p]...)
+	return append(b, flow.ProtoNames[p]...)
 }
 
 // appendFlags appends the 8-character TCP flag string "CEUAPRSF".

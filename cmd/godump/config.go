@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/nfgo/nftools/aggregate"
+	"github.com/nfgo/nftools/filter"
 	"github.com/nfgo/nftools/flowfile"
 	"github.com/nfgo/nftools/internal/cnum"
 	"github.com/nfgo/nftools/timewindow"
@@ -19,9 +21,13 @@ import (
 type options struct {
 	read, recursive, multi string
 	window                 *timewindow.Window
-	filter                 string
-	// match is the compiled filter, nil when it lets every flow pass;
-	// selector puts it behind the window.
+	filter                 string // the filter text: the arguments, or the -f file's
+	filterFile             string // -f, when the filter came from it
+	flt                    *filter.Filter
+	dumpFilter             bool // -X
+	resolver               filter.Resolver
+	// match is the compiled filter as the reader selects with it, nil
+	// when it lets every flow pass; selector puts it behind the window.
 	match flowfile.Selector
 	limit uint64 // -c, 0 = no limit
 
@@ -58,6 +64,7 @@ func parseOptions(c *cli.Context, stderr io.Writer) (*options, error) {
 		info:       c.Bool("I"),
 		gnuplot:    c.Bool("g"),
 		checkOnly:  c.Bool("Z"),
+		dumpFilter: c.Bool("X"),
 		verify:     c.String("v"),
 		exporters:  c.String("E"),
 		identNew:   c.String("i"),
@@ -140,14 +147,26 @@ func parseOptions(c *cli.Context, stderr io.Writer) (*options, error) {
 		o.topN, o.topNSet = uint64(n), true
 	}
 
+	if c.IsSet("D") {
+		r, err := filter.NewResolver(c.String("D"))
+		if err != nil {
+			return nil, fail(stderr, exitFailure, "%v", err)
+		}
+		o.resolver = r
+	}
+
 	// The filter: the words after the options win over -f.
 	o.filter = strings.Join(c.Args().Slice(), " ")
 	if o.filter == "" && c.IsSet("f") {
-		b, err := os.ReadFile(c.String("f"))
-		if err != nil {
-			return nil, fail(stderr, exitFailure, "Can't open filter file '%s': %v", c.String("f"), err)
+		name := c.String("f")
+		if _, err := os.Stat(name); err != nil {
+			return nil, fail(stderr, exitFailure, "Can't stat filter file '%s': %s", filter.Escape(name), filter.ErrnoText(err))
 		}
-		o.filter = string(b)
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return nil, fail(stderr, exitFailure, "Can't open filter file '%s': %s", filter.Escape(name), filter.ErrnoText(err))
+		}
+		o.filter, o.filterFile = string(b), name
 	}
 
 	if c.IsSet("t") {
@@ -162,38 +181,44 @@ func parseOptions(c *cli.Context, stderr io.Writer) (*options, error) {
 	return o, nil
 }
 
-// checkFilter accepts the filters godump can apply so far: none, or any.
-// The filter language arrives with its own issue; until then every other
-// filter is refused with nfdump's filter error status, so a script never
-// gets unfiltered flows it did not ask for.
-func checkFilter(o *options, stderr io.Writer) error {
-	if passesAll(o.filter) {
+// checkFilter compiles the filter as nfdump does before anything else
+// runs: a bad filter ends godump with nfdump's message and status (254,
+// 255 for an @include it cannot follow), and -X prints the compiled tree
+// and ends it. A filter that lets every flow pass leaves o.match nil, so
+// the fast paths for unfiltered reads stay on.
+func checkFilter(o *options, stdout, stderr io.Writer) error {
+	f, err := filter.Compile(o.filter, filter.Options{File: o.filterFile, Resolver: o.resolver, Log: stdout})
+	if err != nil {
+		code := exitFilterErr
+		if filter.IsInclude(err) {
+			code = exitInclude
+		}
+		return fail(stderr, code, "%v", err)
+	}
+	if o.dumpFilter {
+		if err := f.Dump(stdout); err != nil {
+			return err
+		}
+		return exit(exitDump)
+	}
+	if f.AcceptsAll() {
 		o.match = testFilter
 		return nil
 	}
-	f := strings.TrimSpace(stripComments(o.filter))
-	return fail(stderr, exitFilterErr, "godump: filter '%s': filters are not supported yet; they arrive with the filter issue (only an empty filter or 'any' works)", f)
+	o.flt, o.match = f, filterSelector(f)
+	return nil
 }
 
-// testFilter stands in for a compiled filter in the tests of the reading
-// jobs, until the filter language arrives.
+// testFilter stands in for the selector of a filter that passes every
+// flow, so that tests can watch the reader select (select_test.go).
 var testFilter flowfile.Selector
 
-// passesAll reports whether filter lets every flow pass: none, or any.
-func passesAll(filter string) bool {
-	f := strings.TrimSpace(stripComments(filter))
-	return f == "" || strings.EqualFold(f, "any")
-}
-
-// stripComments drops #-comments, which nfdump allows in -f files.
-func stripComments(s string) string {
-	var b strings.Builder
-	for _, line := range strings.Split(s, "\n") {
-		if i := strings.IndexByte(line, '#'); i >= 0 {
-			line = line[:i]
-		}
-		b.WriteString(line)
-		b.WriteByte(' ')
+// checkGeo refuses a filter on countries, at the point where nfdump
+// refuses it without a geo database (godump has none).
+func checkGeo(o *options, stderr io.Writer) int {
+	if o.flt != nil && o.flt.NeedsGeo() {
+		fmt.Fprintln(stderr, "Can not filter according geo elements without a geo location DB")
+		return exitFailure
 	}
-	return b.String()
+	return exitOK
 }

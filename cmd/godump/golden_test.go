@@ -187,23 +187,6 @@ func TestBadWindow(t *testing.T) {
 	assert.Equal(t, exitFailure, got.code)
 }
 
-func TestFilterNotYet(t *testing.T) {
-	inSamples(t)
-	got := godump("-r", f9, "-I", "proto", "tcp")
-	assert.Equal(t, exitFilterErr, got.code)
-	assert.Contains(t, got.stderr, "filter issue")
-	assert.Empty(t, got.stdout)
-	assert.Equal(t, exitFilterErr, godump("-Z", "-r", f9, "proto tcp").code)
-	assert.Equal(t, result{"", "", 0}, godump("-Z", "-r", f9, "any"))
-	assert.Equal(t, result{"", "", 0}, godump("-Z", "-r", f9))
-
-	ff := filepath.Join(t.TempDir(), "filter")
-	require.NoError(t, os.WriteFile(ff, []byte("# all flows\nany\n"), 0o644))
-	assert.Equal(t, 0, godump("-Z", "-f", ff).code)
-	require.NoError(t, os.WriteFile(ff, []byte("proto udp\n"), 0o644))
-	assert.Equal(t, exitFilterErr, godump("-Z", "-f", ff).code)
-}
-
 // copyFile copies a sample into dir, for the commands that change files.
 func copyFile(t *testing.T, src, dir string) string {
 	t.Helper()

@@ -19,6 +19,8 @@ const (
 	exitInput     = 2   // an input file could not be read completely (nfdump: 0)
 	exitFileList  = 250 // a missing -R path or a bad file range
 	exitFilterErr = 254 // a filter godump cannot compile
+	exitInclude   = 255 // a filter's @include file godump cannot read
+	exitDump      = -1  // -X printed the filter: end with status 0, like nfdump
 )
 
 func main() {
@@ -34,7 +36,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // exit ends the command with code after the messages were printed; the
 // getopt layer then prints nothing more.
 func exit(code int) error {
-	if code == exitOK {
+	if code == exitOK || code == exitDump {
 		return nil
 	}
 	return cli.Exit("", code)
@@ -68,10 +70,10 @@ func action(c *cli.Context) error {
 	case o.exporters != "":
 		return exit(printExporters(o.exporters, stdout, stderr))
 	}
-	if err := checkFilter(o, stderr); err != nil {
+	if err := checkFilter(o, stdout, stderr); err != nil {
 		return err
 	}
-	if o.checkOnly {
+	if o.checkOnly || o.dumpFilter {
 		return nil
 	}
 	if o.read == "" && o.recursive == "" && o.multi == "" {

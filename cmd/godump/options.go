@@ -55,12 +55,12 @@ var spec = &getopt.Spec{
 		{Letter: 'i', Arg: getopt.RequiredArg, ArgName: "ident", Usage: "change the ident of the -r file", Implemented: true},
 
 		// Filter checks.
-		{Letter: 'X', Usage: "dump the compiled filter and exit"},
+		{Letter: 'X', Usage: "dump the compiled filter and exit", Implemented: true},
 		{Letter: 'Z', Usage: "check the filter syntax and exit", Implemented: true},
 
 		// Configuration and lookups.
 		{Letter: 'C', Arg: getopt.RequiredArg, ArgName: "file", Usage: "read the config file, or none"},
 		{Letter: 'G', Arg: getopt.RequiredArg, ArgName: "geodb", Usage: "look up countries and AS numbers in geodb, or none"},
-		{Letter: 'D', Arg: getopt.RequiredArg, ArgName: "server", Usage: "resolve host names in the filter with this name server"},
+		{Letter: 'D', Arg: getopt.RequiredArg, ArgName: "server", Usage: "resolve host names in the filter with this name server", Implemented: true},
 	},
 }

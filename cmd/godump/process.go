@@ -26,6 +26,9 @@ func isDir(path string) bool {
 func process(o *options, stdout, stderr io.Writer) int {
 	start := time.Now()
 	statWarnings(o, stderr)
+	if code := checkGeo(o, stderr); code != exitOK {
+		return code
+	}
 	if code := checkAggregation(o, stderr); code != exitOK {
 		return code
 	}
@@ -236,6 +239,7 @@ func list(o *options, files []string, pr output.Printer, start time.Time, stdout
 		// would only hold another block in memory.
 		s.workers = 1
 	}
+	cp, counted := pr.(output.CountedPrinter)
 	err = s.run(files, func(kind flowfile.Kind, r *flowfile.Reader) error {
 		switch {
 		case w != nil:
@@ -246,6 +250,10 @@ func list(o *options, files []string, pr output.Printer, start time.Time, stdout
 			rec := *r.Flow()
 			sorted = append(sorted, &rec)
 			return nil
+		case counted:
+			// nfdump numbers a record by the flows read before it, not
+			// by those printed (raw's RecordCount, %cnt).
+			return cp.PrintCounted(r.Flow(), r.Number())
 		default:
 			return pr.Print(r.Flow())
 		}

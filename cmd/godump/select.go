@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/nfgo/nftools/filter"
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/flowfile"
 	"github.com/nfgo/nftools/timewindow"
@@ -27,3 +28,38 @@ func (s windowSelector) Match(r *flow.Record) bool { return s.w.Contains(r.First
 
 // Reads returns the generic element, which holds the times.
 func (windowSelector) Reads() flow.Elements { return 1 << flow.ElemGeneric }
+
+// filterSelector is how the reader selects with a compiled filter: a
+// filter that tests count gets each flow's running number, and one that
+// tests ident is bound to each file's ident (flowfile.IdentSelector).
+func filterSelector(f *filter.Filter) flowfile.Selector {
+	if f.UsesCount() {
+		return numberedFilter{f}
+	}
+	return plainFilter{f}
+}
+
+type plainFilter struct{ *filter.Filter }
+
+func (p plainFilter) ForIdent(ident string, ok bool) flowfile.Selector {
+	return plainFilter{bindIdent(p.Filter, ident, ok)}
+}
+
+type numberedFilter struct{ *filter.Filter }
+
+func (n numberedFilter) MatchNumbered(r *flow.Record, count uint64) bool {
+	return n.MatchCount(r, count)
+}
+
+func (n numberedFilter) ForIdent(ident string, ok bool) flowfile.Selector {
+	return numberedFilter{bindIdent(n.Filter, ident, ok)}
+}
+
+// bindIdent binds f to a file's ident; a file without one keeps f, whose
+// ident tests then fail, as in nfdump.
+func bindIdent(f *filter.Filter, ident string, ok bool) *filter.Filter {
+	if !ok {
+		return f
+	}
+	return f.WithIdent(ident)
+}

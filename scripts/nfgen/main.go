@@ -4,6 +4,7 @@
 //
 //	nfgen -n 100000 -z lz4 -I demo -o /tmp/nfcapd.202611242140
 //	nfgen -copy nfcapd.202611242140 -z lzo -o /tmp/copy
+//	nfgen -full -n 20000 -o /tmp/full    # every element present in some flows
 package main
 
 import (
@@ -33,6 +34,7 @@ func run() error {
 	seed := flag.Uint64("seed", 1, "random seed")
 	start := flag.String("start", "2026-11-24T21:40:00Z", "time of the first flow (RFC 3339)")
 	copyFrom := flag.String("copy", "", "copy the records of this flow file instead of generating")
+	full := flag.Bool("full", false, "generate flows that carry every modeled element in some flows and not in others (filter tests)")
 	flag.Parse()
 	if *out == "" {
 		return errors.New("-o is required")
@@ -47,9 +49,12 @@ func run() error {
 	}
 	identSet := false
 	flag.Visit(func(f *flag.Flag) { identSet = identSet || f.Name == "I" })
-	if *copyFrom != "" {
+	switch {
+	case *copyFrom != "":
 		err = copyFile(w, *copyFrom, !identSet)
-	} else {
+	case *full:
+		err = generateFull(w, *n, *seed, *start)
+	default:
 		err = generate(w, *n, *seed, *start)
 	}
 	if err != nil {
@@ -79,6 +84,30 @@ func generate(w *flowfile.Writer, n int, seed uint64, start string) error {
 		}
 	}
 	return w.WriteExporterStats([]flow.ExporterStat{stat})
+}
+
+// generateFull writes n flows of flowgen.Full and its exporters.
+func generateFull(w *flowfile.Writer, n int, seed uint64, start string) error {
+	t, err := time.Parse(time.RFC3339, start)
+	if err != nil {
+		return fmt.Errorf("-start: %w", err)
+	}
+	g := flowgen.NewFull(seed, uint64(t.UnixMilli()))
+	var stats []flow.ExporterStat
+	for _, exp := range g.Exporters() {
+		if err := w.WriteExporter(&exp); err != nil {
+			return err
+		}
+		stats = append(stats, flow.ExporterStat{SysID: uint32(exp.SysID), Packets: uint64(n/90 + 1), Flows: uint64(n / 3)})
+	}
+	var r flow.Record
+	for i := 0; i < n; i++ {
+		g.Next(&r)
+		if err := w.WriteFlow(&r); err != nil {
+			return err
+		}
+	}
+	return w.WriteExporterStats(stats)
 }
 
 // copyFile writes every record of the file at path, in order, and keeps its

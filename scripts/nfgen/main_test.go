@@ -57,3 +57,14 @@ func TestGenerateThenCopy(t *testing.T) {
 	assert.Error(t, copyFile(w, filepath.Join(dir, "missing"), true))
 	require.NoError(t, w.Close())
 }
+
+func TestGenerateFull(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "full")
+	w, err := flowfile.Create(path, flowfile.WriteOptions{Compression: flowfile.LZ4, Ident: "full"})
+	require.NoError(t, err)
+	require.NoError(t, generateFull(w, 3000, 1, "2026-11-24T21:40:00Z"))
+	require.NoError(t, w.Close())
+	flows, exporters, _ := readCounts(t, path)
+	assert.Equal(t, 3000, flows)
+	assert.Equal(t, 3, exporters)
+}

@@ -1,0 +1,251 @@
+package filter
+
+import (
+	"math/bits"
+	"slices"
+	"sort"
+)
+
+// addr128 is an address as nfdump's master record holds it (flow.AddrWords):
+// IPv4 in the low 32 bits.
+type addr128 struct{ hi, lo uint64 }
+
+func (a addr128) and(m addr128) addr128 { return addr128{a.hi & m.hi, a.lo & m.lo} }
+
+// prefixMask returns the 128-bit mask of the first n bits.
+func prefixMask(n int) addr128 {
+	switch {
+	case n <= 0:
+		return addr128{}
+	case n >= 128:
+		return addr128{^uint64(0), ^uint64(0)}
+	case n <= 64:
+		return addr128{^uint64(0) << (64 - n), 0}
+	}
+	return addr128{^uint64(0), ^uint64(0) << (128 - n)}
+}
+
+// maskLen returns the number of leading one bits of a mask. nfdump's masks
+// (even those its shifts make of an out-of-range prefix length) are all
+// leading ones.
+func maskLen(m addr128) int {
+	if m.hi != ^uint64(0) {
+		return bits.LeadingZeros64(^m.hi)
+	}
+	return 64 + bits.LeadingZeros64(^m.lo)
+}
+
+// nfdumpMask is the mask nfdump computes for a prefix of bits on an
+// address of family v4 or IPv6: IPv4 lives in the low 32 bits, so its
+// upper 96 bits must be zero. The shift counts wrap modulo 64 as x86's do
+// (nfdump's C shifts by 64 and more are undefined; the machine wraps), so
+// an IPv6 /0 is a /64, and an IPv4 /40 masks 8 more bits than it has.
+func nfdumpMask(v4 bool, bitsN uint64) addr128 {
+	shl := func(n uint64) uint64 { return ^uint64(0) << (n & 63) }
+	if v4 {
+		return addr128{^uint64(0), shl(32 - bitsN)}
+	}
+	if bitsN > 64 {
+		return addr128{^uint64(0), shl(128 - bitsN)}
+	}
+	return addr128{shl(64 - bitsN), 0}
+}
+
+// ipEntry is one address or prefix of an `ip in [...]` list.
+type ipEntry struct {
+	ip, mask addr128
+	v4       bool
+}
+
+// addrSet is an `ip in [...]` list. nfdump keeps the list in a red-black
+// tree whose comparison masks each side with the other's mask, so an
+// entry that overlaps one already in the tree is dropped: in
+// [10.1.2.3 10.0.0.0/8] only 10.1.2.3 counts. The set keeps exactly the
+// entries nfdump keeps, one hash table per prefix length, so a lookup
+// costs one probe per distinct length however long the list is.
+type addrSet struct {
+	fam  [2]famSet // IPv4, IPv6
+	kept []ipEntry // for -X, in nfdump's tree order
+	// blind marks a set built family-blind: every entry is in the IPv6
+	// set and every address is looked up there.
+	blind bool
+}
+
+type famSet struct {
+	lens   []int // distinct prefix lengths of the kept entries, longest first
+	masks  []addr128
+	tables []hashSet
+}
+
+// newAddrSet builds the set from the entries in the order they were
+// written.
+func newAddrSet(entries []ipEntry) *addrSet {
+	s := &addrSet{}
+	var byFam [2][]ipEntry
+	for _, e := range entries {
+		f := 1
+		if e.v4 {
+			f = 0
+		}
+		byFam[f] = append(byFam[f], e)
+	}
+	for f := range byFam {
+		s.fam[f] = buildFam(byFam[f], &s.kept)
+	}
+	sort.Slice(s.kept, func(i, j int) bool {
+		a, b := s.kept[i].ip, s.kept[j].ip
+		return a.hi < b.hi || a.hi == b.hi && a.lo < b.lo
+	})
+	return s
+}
+
+// buildFam keeps the entries of one family that overlap no entry kept
+// before them.
+func buildFam(entries []ipEntry, kept *[]ipEntry) famSet {
+	var present [129]bool
+	for _, e := range entries {
+		present[maskLen(e.mask)] = true
+	}
+	var lens []int
+	for l := 128; l >= 0; l-- {
+		if present[l] {
+			lens = append(lens, l)
+		}
+	}
+	// keptBy[l] holds the kept entries of length l; cover[l] the first l
+	// bits of every kept entry longer than l.
+	var keptBy, cover [129]*hashSet
+	for _, l := range lens {
+		keptBy[l], cover[l] = &hashSet{}, &hashSet{}
+	}
+	for _, e := range entries {
+		l := maskLen(e.mask)
+		ip := e.ip.and(e.mask)
+		overlap := cover[l].has(ip)
+		for _, m := range lens {
+			if overlap || m > l {
+				continue
+			}
+			overlap = keptBy[m].has(ip.and(prefixMask(m)))
+		}
+		if overlap {
+			continue
+		}
+		keptBy[l].add(ip)
+		for _, m := range lens {
+			if m < l {
+				cover[m].add(ip.and(prefixMask(m)))
+			}
+		}
+		*kept = append(*kept, ipEntry{ip: ip, mask: e.mask, v4: e.v4})
+	}
+	var fs famSet
+	for _, l := range lens {
+		if keptBy[l].n > 0 {
+			fs.lens = append(fs.lens, l)
+			fs.masks = append(fs.masks, prefixMask(l))
+			fs.tables = append(fs.tables, *keptBy[l])
+		}
+	}
+	return fs
+}
+
+// contains reports whether a (of family v4 or IPv6) lies in a kept entry.
+func (s *addrSet) contains(a addr128, v4 bool) bool {
+	f := &s.fam[1]
+	if v4 {
+		f = &s.fam[0]
+	}
+	for i := range f.tables {
+		if f.tables[i].has(a.and(f.masks[i])) {
+			return true
+		}
+	}
+	return false
+}
+
+// hashSet is an open-addressing set of 128-bit keys: flat, so a lookup
+// never allocates and a list of a million addresses costs two words per
+// slot.
+type hashSet struct {
+	slots []addr128
+	used  []uint64 // occupancy bits
+	n     int
+	shift uint
+}
+
+func (h *hashSet) hash(k addr128) uint64 {
+	return (k.hi*0x9e3779b97f4a7c15 ^ k.lo) * 0xbf58476d1ce4e5b9 >> h.shift
+}
+
+func (h *hashSet) has(k addr128) bool {
+	if h == nil || h.n == 0 {
+		return false
+	}
+	mask := uint64(len(h.slots) - 1)
+	for i := h.hash(k); ; i = (i + 1) & mask {
+		if h.used[i>>6]&(1<<(i&63)) == 0 {
+			return false
+		}
+		if h.slots[i] == k {
+			return true
+		}
+	}
+}
+
+func (h *hashSet) add(k addr128) {
+	if h.has(k) {
+		return
+	}
+	if 2*(h.n+1) > len(h.slots) {
+		h.grow()
+	}
+	h.insert(k)
+}
+
+func (h *hashSet) insert(k addr128) {
+	mask := uint64(len(h.slots) - 1)
+	i := h.hash(k)
+	for h.used[i>>6]&(1<<(i&63)) != 0 {
+		i = (i + 1) & mask
+	}
+	h.slots[i] = k
+	h.used[i>>6] |= 1 << (i & 63)
+	h.n++
+}
+
+func (h *hashSet) grow() {
+	size := 2 * len(h.slots)
+	if size < 64 {
+		size = 64
+	}
+	old, oldUsed := h.slots, h.used
+	h.slots = make([]addr128, size)
+	h.used = make([]uint64, size/64)
+	h.shift = uint(64 - bits.TrailingZeros(uint(size)))
+	h.n = 0
+	for i, k := range old {
+		if oldUsed[i>>6]&(1<<(uint(i)&63)) != 0 {
+			h.insert(k)
+		}
+	}
+}
+
+// valSet is a `port in [...]` or `as in [...]` list: the values as nfdump
+// shifts them into their place in its record word, sorted.
+type valSet struct {
+	sorted []uint64
+	dump   []uint64 // in nfdump's tree order, for -X
+}
+
+func newValSet(dump []uint64) *valSet {
+	s := &valSet{sorted: slices.Clone(dump), dump: dump}
+	slices.Sort(s.sorted)
+	s.sorted = slices.Compact(s.sorted)
+	return s
+}
+
+func (s *valSet) contains(v uint64) bool {
+	_, ok := slices.BinarySearch(s.sorted, v)
+	return ok
+}

@@ -1,0 +1,239 @@
+package filter
+
+import "github.com/nfgo/nftools/flow"
+
+// Match reports whether the flow passes the filter. A count primitive
+// sees the running number 0 here; readers of a filter that UsesCount call
+// MatchCount.
+func (f *Filter) Match(r *flow.Record) bool { return f.run(r, 0) }
+
+// MatchCount is Match for the record with running number count (the
+// first flow record read is 1; nfdump keeps the number in 32 bits).
+func (f *Filter) MatchCount(r *flow.Record, count uint64) bool { return f.run(r, count) }
+
+// MatchLabel is MatchCount that also returns the flow label a passing flow
+// gets: that of the last labelled test on the way to the result, as nfdump
+// computes it ("" for none).
+func (f *Filter) MatchLabel(r *flow.Record, count uint64) (bool, string) {
+	idx := f.start
+	var ev, inv bool
+	var st walkState
+	label := ""
+	for idx != 0 {
+		in := &f.prog[idx]
+		inv = in.invert
+		ev = f.test(in, r, count, &st)
+		if ev {
+			if l := f.blocks[idx].label; l != "" {
+				label = l
+			}
+			idx = in.onTrue
+		} else {
+			label = ""
+			idx = in.onFalse
+		}
+	}
+	if ev == inv {
+		return false, ""
+	}
+	return true, label
+}
+
+// inst is one block's test and links, packed for the walk; the block
+// keeps what -X prints.
+type inst struct {
+	mask, value     uint64
+	onTrue, onFalse uint32
+	aux             uint32 // index of the block's address or value set, or ident
+	op              opKind
+	field           flow.Field
+	fshift          uint8
+	comp            cmpOp
+	fn              fnCode
+	fam             uint8
+	addr            uint8 // address ops: which of the record's addresses (addrIndex)
+	invert          bool
+}
+
+// addrIndex numbers the address fields for the walk's cache.
+func addrIndex(f flow.Field) uint8 {
+	switch f {
+	case flow.FieldSrcAddr:
+		return 0
+	case flow.FieldDstAddr:
+		return 1
+	case flow.FieldIPNextHop:
+		return 2
+	case flow.FieldBGPNextHop:
+		return 3
+	}
+	return 4
+}
+
+// walkState holds what one walk has read of the record: its addresses as
+// nfdump's words, each converted once however many blocks test it.
+type walkState struct {
+	addr [5]struct {
+		hi, lo uint64
+		fam    uint8 // 0 not read yet, 1 not carried, 4 or 6
+	}
+}
+
+// run walks the tree as nfdump's RunExtendedFilter does: from the start
+// block along onTrue or onFalse until 0; the result is the last test's,
+// inverted if its block is.
+func (f *Filter) run(r *flow.Record, count uint64) bool {
+	idx := f.start
+	var ev, inv bool
+	var st walkState
+	prog := f.prog
+	for idx != 0 {
+		in := &prog[idx]
+		inv = in.invert
+		// The common tests are done here, the others in test.
+		switch in.op {
+		case opAddrLo, opAddrHi:
+			w := &st.addr[in.addr]
+			if w.fam == 0 {
+				st.load(in.addr, in.field, r)
+			}
+			x := w.lo
+			if in.op == opAddrHi {
+				x = w.hi
+			}
+			ev = x&in.mask == in.value && (in.fam == 0 || w.fam == 1 || w.fam == in.fam)
+		case opField:
+			x := (in.field.Value(r) << in.fshift) & in.mask
+			switch in.comp {
+			case cmpEQ:
+				ev = x == in.value
+			case cmpGT:
+				ev = x > in.value
+			case cmpLT:
+				ev = x < in.value
+			default:
+				ev = f.test(in, r, count, &st)
+			}
+		default:
+			ev = f.test(in, r, count, &st)
+		}
+		idx = in.onFalse
+		if ev {
+			idx = in.onTrue
+		}
+	}
+	return ev != inv
+}
+
+// load reads address field i of the record into the walk's cache.
+func (st *walkState) load(i uint8, field flow.Field, r *flow.Record) {
+	w := &st.addr[i]
+	a := field.Addr(r)
+	w.fam = 1
+	if a.IsValid() {
+		w.hi, w.lo = flow.AddrWords(a)
+		w.fam = 6
+		if a.Is4() {
+			w.fam = 4
+		}
+	}
+}
+
+// test runs one block's test (run does the common ones itself).
+func (f *Filter) test(in *inst, r *flow.Record, count uint64, st *walkState) bool {
+	var x uint64
+	switch in.op {
+	case opConst:
+	case opField:
+		x = (in.field.Value(r) << in.fshift) & in.mask
+	case opAddrLo, opAddrHi:
+		w := &st.addr[in.addr]
+		if w.fam == 0 {
+			st.load(in.addr, in.field, r)
+		}
+		if in.fam != 0 && w.fam != 1 && w.fam != in.fam {
+			return false
+		}
+		x = w.lo & in.mask
+		if in.op == opAddrHi {
+			x = w.hi & in.mask
+		}
+	case opIPList:
+		w := &st.addr[in.addr]
+		if w.fam == 0 {
+			st.load(in.addr, in.field, r)
+		}
+		set := f.ips[in.aux]
+		k := addr128{w.hi, w.lo}
+		switch {
+		case set.blind:
+			return set.contains(k, false)
+		case w.fam == 1:
+			// An address the flow does not carry reads as 0 in either
+			// family.
+			return set.contains(k, true) || set.contains(k, false)
+		}
+		return set.contains(k, w.fam == 4)
+	case opCount:
+		x = (uint64(uint32(count)) << 32) & in.mask
+	case opIdent:
+		return f.identMatch != nil && f.identMatch[in.aux]
+	case opFunc:
+		x = function(in.fn, r)
+	}
+	switch in.comp {
+	case cmpEQ:
+		return x == in.value
+	case cmpGT:
+		return x > in.value
+	case cmpLT:
+		return x < in.value
+	case cmpGE:
+		return x >= in.value
+	case cmpLE:
+		return x <= in.value
+	case cmpFlags:
+		// nfdump's flags quirk: under an odd number of nots the block
+		// tests "any of the flags", then the inversion makes it "none".
+		if in.invert {
+			return x > 0
+		}
+		return x == in.value
+	case cmpULList:
+		return f.vals[in.aux].contains(x)
+	}
+	return false
+}
+
+// function computes nfdump's flow functions. Durations and rates use
+// unsigned 64-bit arithmetic as nfdump does, and a rate over no time is 0.
+func function(fn fnCode, r *flow.Record) uint64 {
+	switch fn {
+	case fnPPS, fnBPS:
+		d := r.Last - r.First
+		if d == 0 {
+			return 0
+		}
+		if fn == fnPPS {
+			return 1000 * r.InPackets / d
+		}
+		return 8000 * r.InBytes / d
+	case fnBPP:
+		if r.InPackets == 0 {
+			return 0
+		}
+		return r.InBytes / r.InPackets
+	case fnDuration:
+		return r.Last - r.First
+	case fnMPLSEOS, fnMPLSAny:
+		// Both look for the bottom-of-stack entry; 1.7.1's "any" is a copy
+		// of "eos". Without one the value cannot match a label.
+		for _, l := range r.MPLS {
+			if l&1 != 0 {
+				return uint64(l & 0x00fffff0)
+			}
+		}
+		return 0xff000000
+	}
+	return 0
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# godump against nfdump 1.7.1 with filters, on the archive of godump.sh (at
+# least 10 million generated flows in several LZ4 files). Five filters: one
+# primitive; a 5-term and/or/not; ip in [ ] of 1000 addresses; a net list of
+# 100 prefixes; a 20-term expression; each with -o null and with
+# -s srcip/bytes. For each it prints the wall time of both, the ratio
+# godump/nfdump (target <= 0.5) and the peak RSS of both (target: godump's
+# no higher). Set FLOWS and FILES to change the archive, RUNS for the
+# repetitions (the best run counts), BENCH_DIR to keep the archive between
+# runs (the same directory godump.sh uses).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export PATH="$PATH:/usr/local/go/bin"
+export TZ=UTC
+
+flows=${FLOWS:-10000000}
+files=${FILES:-10}
+runs=${RUNS:-3}
+[[ -x bin/godump ]] || make -s build
+command -v nfdump >/dev/null || { echo "bench: nfdump is missing (make deps)" >&2; exit 1; }
+
+work=${BENCH_DIR:-$(mktemp -d)}
+[[ -n ${BENCH_DIR:-} ]] || trap 'rm -rf "$work"' EXIT
+archive=$work/archive
+mkdir -p "$archive"
+go build -o "$work/nfgen" ./scripts/nfgen
+per=$((flows / files))
+for ((i = 0; i < files; i++)); do
+	name=$(date -u -d "2026-11-24 21:00 UTC + $((i * 5)) min" +nfcapd.%Y%m%d%H%M)
+	[[ -s $archive/$name ]] && continue
+	start=$(date -u -d "2026-11-24 21:00 UTC + $((i * 5)) min" +%Y-%m-%dT%H:%M:%SZ)
+	"$work/nfgen" -n "$per" -z lz4 -seed $((i + 1)) -start "$start" -I bench -o "$archive/$name"
+done
+echo "archive: $(ls "$archive" | wc -l) LZ4 files, $flows flows, $(du -sh "$archive" | cut -f1)"
+
+# The filters, in files both programs read with -f. The generator's
+# addresses are 10.0-3.0-63.x inside and random ones outside.
+filters=$work/filters
+mkdir -p "$filters"
+echo 'proto tcp' >"$filters/1-primitive"
+echo 'proto tcp and (dst port 80 or dst port 443) and not src net 10.0.0.0/8 or proto udp' >"$filters/2-five-terms"
+awk 'BEGIN { printf "ip in ["; for (i = 0; i < 1000; i++) printf " 10.%d.%d.%d", int(i / 250) % 4, i % 64, 1 + (i * 7) % 250; print " ]" }' >"$filters/3-ip-list-1000"
+awk 'BEGIN { for (i = 0; i < 100; i++) printf "%snet %d.%d.0.0/16", (i ? " or " : ""), 20 + i, (i * 37) % 256; print "" }' >"$filters/4-net-list-100"
+cat >"$filters/5-twenty-terms" <<'FILTER'
+(proto tcp and (dst port 80 or dst port 443) and flags A and not flags R)
+or (proto udp and (dst port 53 or src port 53) and packets < 10)
+or (src net 10.0.0.0/16 and dst net 10.1.0.0/16 and bytes > 10k)
+or (ipv6 and not proto icmp and tos 184 and duration > 1000)
+or (in if 3 and out if 4 and next ip 10.0.0.254 and bpp > 500)
+FILTER
+
+# measure CMD...: best wall seconds and the peak RSS (KiB) of that run.
+measure() {
+	local best="" rss=""
+	for ((r = 0; r < runs; r++)); do
+		/usr/bin/time -f '%e %M' -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
+			echo "bench: $* failed:" >&2; cat "$work/err" >&2; exit 1; }
+		read -r sec kib <"$work/time"
+		if [[ -z $best ]] || awk -v a="$sec" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+			best=$sec rss=$kib
+		fi
+	done
+	echo "$best $rss"
+}
+
+printf '\n%10s %10s %8s %12s %12s  %s\n' nfdump godump ratio "nfdump RSS" "godump RSS" job
+for f in "$filters"/*; do
+	for job in "-o null" "-s srcip/bytes"; do
+		read -r nt nr < <(measure nfdump -R "$archive" $job -f "$f")
+		read -r gt gr < <(measure bin/godump -R "$archive" $job -f "$f")
+		ratio=$(awk -v g="$gt" -v n="$nt" 'BEGIN { if (n > 0) printf "%.2f", g / n; else print "n/a" }')
+		printf '%9ss %9ss %8s %8s KiB %8s KiB  %s\n' "$nt" "$gt" "$ratio" "$nr" "$gr" "$job -f $(basename "$f")"
+	done
+done
