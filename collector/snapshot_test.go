@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -206,6 +207,28 @@ func TestSnapshotPerExporterAndSource(t *testing.T) {
 	assert.Equal(t, diskBlocks(t, dir), src.DiskBytes)
 	assert.WithinDuration(t, time.Now(), src.LastRotation, 10*time.Second)
 	assert.Positive(t, src.RotationTook)
+
+	// The same through Prometheus(): a pedantic registry finds each
+	// metric as described, and the exporter's flows by protocol.
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(c.Prometheus()))
+	fams, err := reg.Gather()
+	require.NoError(t, err)
+	flows := map[string]float64{}
+	for _, f := range fams {
+		if f.GetName() != "gocapd_exporter_flows_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			assert.Equal(t, map[string]string{"ident": "snap", "exporter": "127.0.0.1", "version": "9", "domain": "1", "proto": labels["proto"]}, labels)
+			flows[labels["proto"]] = m.GetCounter().GetValue()
+		}
+	}
+	assert.Equal(t, map[string]float64{"tcp": 1, "udp": 1, "icmp": 1, "other": 1}, flows)
 }
 
 // diskBlocks returns the space the flow files in dir take, in 512-byte
