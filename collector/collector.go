@@ -88,6 +88,10 @@ type Config struct {
 	TemplateMemory int64
 
 	Metrics *Metrics // -m: the metric exporter, or nil
+	// TrackDiskUsage keeps the size of each flow directory in Snapshot:
+	// counted at the start and after each file put in place (by -e's
+	// count when it runs, else by a count of its own).
+	TrackDiskUsage bool
 
 	// Pid names the nfcapd.current.<pid> files (0: os.Getpid()).
 	Pid int
@@ -144,6 +148,8 @@ type Collector struct {
 	datagrams, overflow, kdrops atomic.Uint64
 	lost                        atomic.Uint64 // flows not written: the disk took no more
 	pub                         published     // the worker's counters for Snapshot
+	protos                      protoCounts   // the worker's
+	srcStats                    sourceStats   // files and disk usage by source, for Snapshot
 	chunks                      int           // made so far; only the receive loop counts
 
 	// Worker state.
@@ -203,6 +209,7 @@ func New(cfg Config, conn *net.UDPConn) (*Collector, error) {
 		}
 		k := &sink{src: s}
 		c.initSink(k)
+		c.srcStats.add(s)
 		c.sinks = append(c.sinks, k)
 		if s.Addr.IsValid() {
 			if _, dup := c.bySrc[s.Addr]; dup {
@@ -294,6 +301,23 @@ func (c *Collector) Run(ctx context.Context) error {
 				c.recoverDir(c.cfg.DynamicDir + "/" + e.Name())
 			}
 		}
+	}
+	var scanWG sync.WaitGroup
+	defer scanWG.Wait()
+	if c.cfg.TrackDiskUsage {
+		// Counted aside, so that a large archive does not delay the
+		// start; a count after a rotation, if quicker, wins.
+		dirs := make([]string, len(c.sinks))
+		for i, k := range c.sinks {
+			dirs[i] = k.src.Dir
+		}
+		scanWG.Add(1)
+		go func() {
+			defer scanWG.Done()
+			for _, d := range dirs {
+				c.scanDisk(d)
+			}
+		}()
 	}
 	now := time.Now()
 	c.slot = flowfile.SlotStart(now.In(c.cfg.Location), c.cfg.Interval)
@@ -565,6 +589,7 @@ func (c *Collector) addDynamic(from netip.Addr) *sink {
 	}
 	c.sinks = append(c.sinks, k)
 	c.bySrc[from] = k
+	c.srcStats.add(k.src)
 	if err != nil {
 		// Its flows are counted as lost until the directory takes them.
 		c.startOutage(k, err, time.Now(), 0)

@@ -8,14 +8,17 @@ import (
 
 // expire runs one expire cycle on dir after a rotation (nfcapd -e), with
 // the limits of the command line over those of .nfstat, and logs it in
-// nfcapd's words.
-func (c *Collector) expire(dir string) {
+// nfcapd's words. It reports whether the directory was counted: then its
+// disk usage is in Snapshot.
+func (c *Collector) expire(dir string) bool {
 	c.cfg.Infof("Run expire on '%s'", dir)
-	res, err := expire.Run(dir, c.cfg.ExpireLimits, time.Now(), c.cfg.Location)
+	start := time.Now()
+	res, err := expire.Run(dir, c.cfg.ExpireLimits, start, c.cfg.Location)
 	if err != nil {
 		c.cfg.Errorf("expire failed: %v", err)
-		return
+		return false
 	}
+	c.srcStats.disk(dir, res.After, start)
 	if res.Rebuilt {
 		c.cfg.Infof("Force rebuild stat record")
 	}
@@ -34,11 +37,12 @@ func (c *Collector) expire(dir string) {
 	}
 	if res.Removed == 0 {
 		c.cfg.Infof("expire completed - nothing to expire.")
-		return
+		return true
 	}
 	c.cfg.Infof("expire completed")
 	c.cfg.Infof("   expired files: %d", res.Removed)
 	c.cfg.Infof("   expired time slot: %s", expire.ScaleTime(a.First-b.First))
 	c.cfg.Infof("   expired file size: %s", expire.ScaleSize(b.Size-a.Size))
 	c.cfg.Infof("New size: %s, New lifetime: %s, Number of files: %d", expire.ScaleSize(a.Size), expire.ScaleTime(a.Last-a.First), a.NumFiles)
+	return true
 }

@@ -55,10 +55,15 @@ type sink struct {
 	retry   time.Duration
 	resumed time.Time
 	lostAll *atomic.Uint64
+
+	// protos counts the flows of every exporter by protocol class (the
+	// collector's, shared by its sinks).
+	protos *protoCounts
 }
 
 // Flow implements netflow.Handler.
 func (k *sink) Flow(r *flow.Record) {
+	k.protos.add(r)
 	if k.onFlow != nil {
 		k.onFlow(r)
 	}
@@ -137,6 +142,7 @@ func (c *Collector) flushOld(now time.Time) {
 // NewExporter implements netflow.Handler: a new exporter is written into
 // the open file at once, before its flows.
 func (k *sink) NewExporter(e *flow.Exporter) {
+	k.protos.reset(e.SysID)
 	for int(e.SysID) >= len(k.owns) {
 		k.owns = append(k.owns, false)
 	}
@@ -210,6 +216,7 @@ func (c *Collector) initSink(k *sink) {
 	k.ready = true
 	k.onFlow = c.flowHook(k.src.Ident)
 	k.lostAll = &c.lost
+	k.protos = &c.protos
 	k.earlier.reset()
 	if !k.src.Addr.IsValid() || c.bySrc[k.src.Addr] == k || c.cfg.DynamicDir == "" {
 		c.cfg.Infof("Add flow source: ident: %s, IP: %s, flowdir: %s", k.src.Ident, addrOrAny(k.src.Addr), k.src.Dir)
@@ -239,8 +246,9 @@ type closeJob struct {
 	seq        uint64
 	start, end uint64
 
-	closed bool // Close succeeded; only putting it in place is left
-	logged bool // a failure to put it in place was logged
+	parked time.Time // when the worker moved it aside: the rotation began
+	closed bool      // Close succeeded; only putting it in place is left
+	logged bool      // a failure to put it in place was logged
 }
 
 // rotate ends the current slot of every sink: the exporter stats are
@@ -295,6 +303,7 @@ func (c *Collector) rotate(now time.Time, final bool) {
 			// (its directory stays), so that sources made by a flood
 			// of addresses do not pile up; it comes back with them.
 			delete(c.bySrc, k.src.Addr)
+			c.srcStats.remove(k.src.Dir)
 			continue
 		}
 		kept = append(kept, k)
@@ -337,7 +346,7 @@ func (c *Collector) reown() {
 // take the nfcapd.current name at once (the name keeps the prefix that
 // nfdump skips).
 func (c *Collector) park(k *sink, job *closeJob) {
-	job.w, job.src, job.slot = k.w, k.src, c.slot
+	job.w, job.src, job.slot, job.parked = k.w, k.src, c.slot, time.Now()
 	job.rel, _ = flowfile.SlotPath(c.cfg.Layout, c.slot, c.cfg.Interval, c.cfg.Zone)
 	k.w = nil
 	c.seq++
@@ -438,11 +447,16 @@ func (c *Collector) closeFile(job *closeJob) bool {
 	if job.logged {
 		c.cfg.Infof("Closed %s as %s", aside, final)
 	}
+	c.srcStats.rotated(job.src.Dir, job.parked, time.Now())
 	if c.cfg.Command != "" {
 		c.launch(*job)
 	}
+	counted := false
 	if c.cfg.Expire {
-		c.expire(job.src.Dir)
+		counted = c.expire(job.src.Dir)
+	}
+	if c.cfg.TrackDiskUsage && !counted {
+		c.scanDisk(job.src.Dir)
 	}
 	return true
 }

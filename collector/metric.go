@@ -112,15 +112,7 @@ func (m *Metrics) counter(ident string) func(*flow.Record) {
 		if rec == nil {
 			rec = m.record(ident, uint64(uint32(r.ExporterID)<<16|uint32(r.EngineType)<<8|uint32(r.EngineID)))
 		}
-		i := 3
-		switch r.Proto {
-		case flow.ProtoTCP:
-			i = 0
-		case flow.ProtoUDP:
-			i = 1
-		case flow.ProtoICMP, flow.ProtoICMPv6:
-			i = 2
-		}
+		i := protoClass(r.Proto)
 		rec.flows[i]++
 		rec.bytes[i] += r.InBytes
 		rec.packets[i] += r.InPackets

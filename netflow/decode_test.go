@@ -292,6 +292,42 @@ func TestExporterEviction(t *testing.T) {
 	assert.Equal(t, uint64(2), d.Counters().EvictedExporters)
 }
 
+// TestExporterCounters: the running totals of each exporter keep adding up
+// across TakeStats (which reports a file's worth), and an exporter
+// forgotten is no longer listed and starts from zero when it comes back.
+func TestExporterCounters(t *testing.T) {
+	d := netflow.NewDecoder(netflow.Options{MaxExporters: 2})
+	c := &collector{}
+	other := netip.MustParseAddr("127.0.0.2")
+	require.NoError(t, d.Decode(v9Template(), lo, when, c))
+	require.NoError(t, d.Decode(v9Data(1, 3), lo, when, c))
+	require.NoError(t, d.Decode(v5Datagram(1, 0), other, when, c))
+	assert.Equal(t, []flow.ExporterStat{{SysID: 1, Packets: 2, Flows: 3}, {SysID: 2, Packets: 1, Flows: 2}}, d.TakeStats())
+	require.NoError(t, d.Decode(v9Data(5, 2), lo, when, c)) // 2 expected: a sequence failure
+	require.NoError(t, d.Decode(v5Datagram(3, 0), other, when, c))
+	require.NoError(t, d.Decode(v5Datagram(5, 0), other, when, c))
+	assert.Equal(t, []flow.ExporterStat{{SysID: 1, SequenceFailures: 1, Packets: 1, Flows: 2}, {SysID: 2, Packets: 2, Flows: 4}}, d.TakeStats())
+
+	v9 := flow.Exporter{Version: 9, Addr: lo, SysID: 1, ID: 7}
+	v5 := flow.Exporter{Version: 5, Addr: other, SysID: 2, ID: 0x0102}
+	assert.Equal(t, []netflow.ExporterCounters{
+		{Exporter: v9, Datagrams: 3, Flows: 5, SequenceFailures: 1, Templates: 1},
+		{Exporter: v5, Datagrams: 3, Flows: 6},
+	}, d.AppendExporterCounters(nil))
+
+	// A third exporter evicts the v9 one (silent longest); the v9 one
+	// comes back as a new exporter without its template, from zero.
+	require.NoError(t, d.Decode(v5Datagram(1, 0), netip.MustParseAddr("127.0.0.3"), when.Add(time.Second), c))
+	require.NoError(t, d.Decode(v5Datagram(7, 0), other, when.Add(2*time.Second), c))
+	d.TakeStats()
+	err := d.Decode(v9Data(6, 1), lo, when.Add(3*time.Second), c)
+	require.Error(t, err, "its template was forgotten")
+	got := d.AppendExporterCounters(nil)
+	require.Len(t, got, 2)
+	assert.Equal(t, netflow.ExporterCounters{Exporter: flow.Exporter{Version: 9, Addr: lo, SysID: 1, ID: 7}, Datagrams: 1}, got[0], "back in the SysID freed")
+	assert.Equal(t, netflow.ExporterCounters{Exporter: v5, Datagrams: 4, Flows: 8}, got[1])
+}
+
 // TestExporterExpiry: Expire forgets the exporters silent for longer than
 // the idle time, with their templates; one that comes back is new.
 func TestExporterExpiry(t *testing.T) {

@@ -24,6 +24,10 @@ const (
 	ReasonTemplateMemory  = "template memory exhausted"
 )
 
+// Reasons returns the Reason constants, for a metrics layer that lists
+// every reason from the start.
+func Reasons() []string { return append([]string(nil), reasons...) }
+
 // reasons lists the Reason constants.
 var reasons = []string{ReasonShort, ReasonVersion, ReasonCount, ReasonLength, ReasonFlowsetLength, ReasonFlowsetID,
 	ReasonTemplate, ReasonOptionTemplate, ReasonUnknownTemplate, ReasonRecord, ReasonZeroLength,

@@ -22,10 +22,11 @@ type exporter struct {
 	key  exporterKey
 	info flow.Exporter
 
-	// per-file counters, reset by TakeStats
-	packets     uint64
-	flows       uint64
-	seqFailures uint32
+	// Running totals since the exporter became known, and their values
+	// at the last TakeStats: a file's counts are the difference, so the
+	// hot path adds to one counter and a metrics layer reads the totals.
+	packets, flows, seqFailures        uint64
+	takenPackets, takenFlows, takenSeq uint64
 
 	// v1/v5/v7 and v9 sequence tracking
 	seqFirst  bool

@@ -173,11 +173,11 @@ func (d *Decoder) TakeStats() []flow.ExporterStat {
 		}
 		out = append(out, flow.ExporterStat{
 			SysID:            uint32(e.info.SysID),
-			SequenceFailures: e.seqFailures,
-			Packets:          e.packets,
-			Flows:            e.flows,
+			SequenceFailures: uint32(e.seqFailures - e.takenSeq),
+			Packets:          e.packets - e.takenPackets,
+			Flows:            e.flows - e.takenFlows,
 		})
-		e.seqFailures, e.packets, e.flows = 0, 0, 0
+		e.takenSeq, e.takenPackets, e.takenFlows = e.seqFailures, e.packets, e.flows
 	}
 	for _, e := range d.retired {
 		d.bySys[e.info.SysID-1] = nil
@@ -186,6 +186,37 @@ func (d *Decoder) TakeStats() []flow.ExporterStat {
 	clear(d.retired)
 	d.retired = d.retired[:0]
 	return out
+}
+
+// ExporterCounters are one exporter's running totals since it became known.
+type ExporterCounters struct {
+	Exporter         flow.Exporter
+	Datagrams        uint64
+	Flows            uint64
+	SequenceFailures uint64
+	// Templates is the number of templates (data and option templates)
+	// it has now.
+	Templates int
+}
+
+// AppendExporterCounters appends the running totals of every exporter
+// known to dst, in SysID order, and returns the extended slice. Exporters
+// forgotten (Expire, or evicted) are no longer listed; one that comes back
+// starts from zero.
+func (d *Decoder) AppendExporterCounters(dst []ExporterCounters) []ExporterCounters {
+	for _, e := range d.bySys {
+		if e == nil || e.newer == nil {
+			continue
+		}
+		dst = append(dst, ExporterCounters{
+			Exporter:         e.info,
+			Datagrams:        e.packets,
+			Flows:            e.flows,
+			SequenceFailures: e.seqFailures,
+			Templates:        len(e.templates),
+		})
+	}
+	return dst
 }
 
 // Counters are a decoder's running totals, for the collector's log lines.

@@ -26,6 +26,7 @@ import (
 	"github.com/nfgo/nftools/internal/cnum"
 	"github.com/nfgo/nftools/internal/daemon"
 	"github.com/nfgo/nftools/internal/getopt"
+	"github.com/nfgo/nftools/internal/metrics"
 	"github.com/nfgo/nftools/internal/pcapudp"
 	"github.com/nfgo/nftools/internal/version"
 	"github.com/nfgo/nftools/nfconf"
@@ -51,6 +52,7 @@ type options struct {
 	pcapFile  string        // -f: read this capture file instead of the socket
 	metric    string        // -m: the metric socket
 	metricInt time.Duration // -i
+	promAddr  string        // --metrics: where to serve Prometheus metrics
 	daemonize bool
 	pidFile   string
 	user      string
@@ -148,6 +150,17 @@ func serve(o *options, log *daemon.Logger) error {
 			log.Infof("%s", l)
 		}
 	}
+	// The metrics socket is bound before privileges are dropped, as the
+	// flow socket is, so that any port works.
+	var prom *metrics.Server
+	if o.promAddr != "" {
+		var err error
+		if prom, err = metrics.Listen(o.promAddr); err != nil {
+			closeInput()
+			return fmt.Errorf("Metrics socket error: %w", err)
+		}
+		defer prom.Close()
+	}
 	if o.pidFile != "" {
 		if err := daemon.WritePidFile(o.pidFile); err != nil {
 			closeInput()
@@ -179,6 +192,13 @@ func serve(o *options, log *daemon.Logger) error {
 	}
 	for _, u := range collector.CheckCommand(o.cfg.Command) {
 		log.Errorf("Unknown format token '%s'", u)
+	}
+	if prom != nil {
+		if err := prom.Serve(log.Errorf, col.Prometheus()); err != nil {
+			closeInput()
+			return err
+		}
+		log.Infof("Serving metrics at http://%s%s", prom.Addr(), metrics.Path)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
@@ -250,6 +270,13 @@ func parseOptions(c *cli.Context, notes *[]string) (*options, error) {
 		o.metricInt = time.Duration(n) * time.Second
 	}
 	o.metric = c.String("m")
+	if c.IsSet("metrics") {
+		o.promAddr = c.String("metrics")
+		if err := metrics.CheckAddr(o.promAddr); err != nil {
+			return nil, fmt.Errorf("--metrics: %v", err)
+		}
+		o.cfg.TrackDiskUsage = true
+	}
 	if c.IsSet("T") {
 		*notes = append(*notes, "Option -T no longer supported and ignored")
 	}

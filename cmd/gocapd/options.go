@@ -55,6 +55,7 @@ var spec = &getopt.Spec{
 		{Letter: 'g', Arg: getopt.RequiredArg, ArgName: "group", Usage: "run as group", Implemented: true},
 		{Letter: 'm', Arg: getopt.RequiredArg, ArgName: "socket", Usage: "send metrics to this unix socket", Implemented: true},
 		{Letter: 'i', Arg: getopt.RequiredArg, ArgName: "seconds", Usage: "metric interval (60)", Implemented: true},
+		{Long: "metrics", Arg: getopt.RequiredArg, ArgName: "addr", Usage: "serve Prometheus metrics over HTTP at addr (host:port or :port), path /metrics", Implemented: true},
 
 		// Bounds against floods, which nfcapd does not have: long
 		// options only, so no letter can clash with a later nfcapd.
