@@ -76,6 +76,11 @@ func exporters(t *testing.T, dir string) string {
 	for _, f := range files {
 		out, err := exec.Command(nfdump, "-E", f).CombinedOutput()
 		require.NoError(t, err, "%s", out)
+		if string(out) == "Exporters:\nNo Exporter records found\n\n" {
+			// The file of a slot that began just before the collector
+			// stopped: no datagram reached it.
+			continue
+		}
 		require.True(t, strings.HasPrefix(string(out), "Exporters:\n\n"), "%s", out)
 		body := strings.TrimSuffix(strings.TrimPrefix(string(out), "Exporters:\n\n"), "\n")
 		for _, l := range strings.Split(body, "\n") {
@@ -100,6 +105,7 @@ func exporters(t *testing.T, dir string) string {
 			}
 		}
 	}
+	require.NotEmpty(t, order, "no file in %s has exporter records", dir)
 	var b strings.Builder
 	b.WriteString("Exporters:\n\n")
 	for _, key := range order {
