@@ -781,8 +781,11 @@ func (r *Reader) Next() bool {
 		<-j.ready
 		switch {
 		case j.err != nil:
+			// Read the error before the job goes back: the producer
+			// reuses a free job at once and clears its error.
+			err := j.err
 			r.free <- j
-			r.fail(j.err)
+			r.fail(err)
 			return false
 		case j.skip:
 			r.skipped.Blocks++
