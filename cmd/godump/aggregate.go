@@ -158,17 +158,8 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 	if o.topN > 0 && uint64(len(sorted)) > o.topN {
 		sorted = sorted[:o.topN]
 	}
-	// nfdump numbers aggregated records 0 (raw's RecordCount line and %cnt
-	// are then left out or 0), not 1, 2, 3 as Print would.
-	cp, counted := pr.(output.CountedPrinter)
 	for _, r := range sorted {
-		var err error
-		if counted {
-			err = cp.PrintCounted(r, 0)
-		} else {
-			err = pr.Print(r)
-		}
-		if err != nil {
+		if err := printFlow(pr, r, 0); err != nil {
 			return writeFailed(stderr, err)
 		}
 	}
@@ -225,16 +216,9 @@ func streamAggregated(o *options, s *scan, table *aggregate.Table, w *writeSink,
 		if o.topN > 0 && uint64(len(order)) > o.topN {
 			order = order[:o.topN]
 		}
-		cp, counted := pr.(output.CountedPrinter)
 		for _, i := range order {
 			table.Record(i, &rec)
-			var err error
-			if counted {
-				err = cp.PrintCounted(&rec, 0)
-			} else {
-				err = pr.Print(&rec)
-			}
-			if err != nil {
+			if err := printFlow(pr, &rec, 0); err != nil {
 				return writeFailed(stderr, err)
 			}
 		}

@@ -239,7 +239,6 @@ func list(o *options, files []string, pr output.Printer, start time.Time, stdout
 		// would only hold another block in memory.
 		s.workers = 1
 	}
-	cp, counted := pr.(output.CountedPrinter)
 	err = s.run(files, func(kind flowfile.Kind, r *flowfile.Reader) error {
 		switch {
 		case w != nil:
@@ -250,12 +249,10 @@ func list(o *options, files []string, pr output.Printer, start time.Time, stdout
 			rec := *r.Flow()
 			sorted = append(sorted, &rec)
 			return nil
-		case counted:
+		default:
 			// nfdump numbers a record by the flows read before it, not
 			// by those printed (raw's RecordCount, %cnt).
-			return cp.PrintCounted(r.Flow(), r.Number())
-		default:
-			return pr.Print(r.Flow())
+			return printFlow(pr, r.Flow(), r.Number())
 		}
 	})
 	if err != nil {
@@ -270,12 +267,23 @@ func list(o *options, files []string, pr output.Printer, start time.Time, stdout
 			sorted = sorted[:o.topN]
 		}
 		for _, r := range sorted {
-			if err := pr.Print(r); err != nil {
+			if err := printFlow(pr, r, 0); err != nil {
 				return writeFailed(stderr, err)
 			}
 		}
 	}
 	return s.finish(pr.End, start, stderr)
+}
+
+// printFlow prints r with the number nfdump gives it in %cnt and raw's
+// RecordCount: n, its running number over the files read (so a filter or
+// -t leaves gaps), or 0 for sorted and aggregated records, which nfdump
+// prints without a number.
+func printFlow(pr output.Printer, r *flow.Record, n uint64) error {
+	if cp, ok := pr.(output.CountedPrinter); ok {
+		return cp.PrintCounted(r, n)
+	}
+	return pr.Print(r)
 }
 
 // finish prints the summary lines through end, with the times of the run
