@@ -110,7 +110,7 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 		}
 	}
 	if o.wfile != "" {
-		w = &writeSink{o: o}
+		w = &writeSink{o: o, sorted: true}
 	} else if err := pr.Begin(); err != nil {
 		return writeFailed(stderr, err)
 	}

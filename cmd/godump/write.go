@@ -14,7 +14,10 @@ import (
 // The file is written under a temporary name and renamed into place when
 // complete, so a reader never sees half a file.
 type writeSink struct {
-	o         *options
+	o *options
+	// sorted: the flows are aggregated or sorted (listAggregated), and
+	// nfdump then gives the file the ident "none", not the input's.
+	sorted    bool
 	w         *flowfile.Writer
 	stat      flowfile.Stat
 	exporters map[uint16]flow.Exporter
@@ -30,7 +33,10 @@ func (ws *writeSink) open(s *scan) error {
 		return nil
 	}
 	ident := ""
-	if s.hasID {
+	switch {
+	case ws.sorted:
+		ident = "none"
+	case s.hasID:
 		ident = s.ident
 	}
 	w, err := flowfile.Create(tempName(ws.o.wfile), flowfile.WriteOptions{
