@@ -953,3 +953,41 @@ func (r *Reader) Close() error {
 	}
 	return nil
 }
+
+// Uncounted reports what the file holds after the data blocks its header
+// counts (and before the appendix): whole blocks, and whether a block cut
+// short ends the file. A file its collector has not closed has them:
+// nfcapd counts the blocks in the header only when it closes the file, so
+// one it is still writing, or one a crash left, counts none (Recover reads
+// them). A file with an appendix was closed, and its writer counted the
+// blocks with it, so only a file without one is looked at: Uncounted then
+// reads the block headers only, and on a damaged one reports what it found
+// before it.
+func (r *Reader) Uncounted() (blocks int, cut bool) {
+	if r.hdr.AppendixBlocks > 0 {
+		return 0, false
+	}
+	end := r.size
+	off := int64(HeaderSize)
+	var hb [blockHeaderSize]byte
+	var bh blockHeader
+	for i := 0; ; i++ {
+		if off == end {
+			return blocks, false
+		}
+		if n, _ := r.src.ReadAt(hb[:], off); n < blockHeaderSize || off+blockHeaderSize > end {
+			return blocks, i >= int(r.hdr.NumBlocks)
+		}
+		bh.unmarshal(hb[:])
+		if bh.NumRecords == 0 || bh.Size == 0 || bh.Size > maxBlockSize {
+			return blocks, false // not a block: damage, which reading reports
+		}
+		if off+blockHeaderSize+int64(bh.Size) > end {
+			return blocks, i >= int(r.hdr.NumBlocks)
+		}
+		if i >= int(r.hdr.NumBlocks) {
+			blocks++
+		}
+		off += blockHeaderSize + int64(bh.Size)
+	}
+}

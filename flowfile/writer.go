@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -557,3 +558,9 @@ func syncDir(dir string) error {
 // CurrentName is the name a collector writes its open file under,
 // nfcapd.current.<pid>; nfdump skips such files when reading directories.
 func CurrentName(pid int) string { return fmt.Sprintf("nfcapd.current.%d", pid) }
+
+// IsCurrentName reports whether path names a collector's open file (its
+// base name starts with nfcapd.current, as nfdump tests it).
+func IsCurrentName(path string) bool {
+	return strings.HasPrefix(filepath.Base(path), "nfcapd.current")
+}
