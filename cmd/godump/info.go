@@ -146,6 +146,7 @@ func printExporters(path string, stdout, stderr io.Writer) int {
 		return exitInput
 	}
 	defer r.Close()
+	warnUnfinished(stderr, r)
 	var list [65536]*exporterEntry
 	found := false
 	for r.Next() {
@@ -186,6 +187,7 @@ func printExporters(path string, stdout, stderr io.Writer) int {
 	code := exitOK
 	if err := r.Err(); err != nil {
 		fmt.Fprintf(stderr, "godump: %v\n", err)
+		reportSkipped(stderr, r, err)
 		code = exitInput
 	}
 	if !found {

@@ -141,6 +141,7 @@ func (s *scan) run(files []string, sink func(kind flowfile.Kind, r *flowfile.Rea
 		for _, w := range r.Warnings() {
 			fmt.Fprintf(s.stderr, "godump: warning: %v\n", w)
 		}
+		warnUnfinished(s.stderr, r)
 		for r.Next() {
 			if err := sink(r.Kind(), r); err != nil {
 				r.Close()
@@ -149,6 +150,7 @@ func (s *scan) run(files []string, sink func(kind flowfile.Kind, r *flowfile.Rea
 		}
 		if err := r.Err(); err != nil {
 			s.report(err)
+			reportSkipped(s.stderr, r, err)
 		}
 		t := r.Tally()
 		s.sum.Processed += r.Processed()

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/flowfile"
+	"github.com/nfgo/nftools/internal/flowgen"
+	"github.com/nfgo/nftools/internal/testutil"
+)
+
+// blockStarts returns the offsets of a flow file's data blocks: a block is
+// a 12-byte header (records, size, type, flags) and size bytes.
+func blockStarts(data []byte) []int {
+	n := int(binary.LittleEndian.Uint32(data[36:]))
+	var offs []int
+	off := flowfile.HeaderSize
+	for i := 0; i < n; i++ {
+		offs = append(offs, off)
+		off += 12 + int(binary.LittleEndian.Uint32(data[off+4:]))
+	}
+	return offs
+}
+
+// TestUnfinishedAndDamagedFiles: a file its collector did not close (a
+// crash, or still being written) reads as nfdump reads it, nothing of the
+// uncounted blocks, but godump says so on stderr; a damaged block ends the
+// file's reading as in nfdump, and godump says what it left unread and
+// exits 2.
+func TestUnfinishedAndDamagedFiles(t *testing.T) {
+	testutil.RequireTool(t, "nfdump")
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good")
+	w, err := flowfile.Create(good, flowfile.WriteOptions{Compression: flowfile.LZ4, Ident: "crash"})
+	require.NoError(t, err)
+	g := flowgen.New(5, 1795556400000)
+	e := g.Exporter()
+	require.NoError(t, w.WriteExporter(&e))
+	var r flow.Record
+	for i := 0; i < 30000; i++ {
+		g.Next(&r)
+		require.NoError(t, w.WriteFlow(&r))
+	}
+	require.NoError(t, w.Close())
+	data, err := os.ReadFile(good)
+	require.NoError(t, err)
+	offs := blockStarts(data)
+	require.Len(t, offs, 3)
+
+	// What a collector leaves when it dies while writing block 2: the
+	// provisional header (no blocks, no appendix), two whole blocks and a
+	// part of the third.
+	cut := bytes.Clone(data[:offs[2]+100])
+	binary.LittleEndian.PutUint32(cut[36:], 0) // blocks
+	binary.LittleEndian.PutUint16(cut[18:], 0) // appendix blocks
+	binary.LittleEndian.PutUint64(cut[24:], 0) // appendix offset
+	crashed := filepath.Join(dir, "crashed")
+	current := filepath.Join(dir, flowfile.CurrentName(4242))
+	require.NoError(t, os.WriteFile(crashed, cut, 0o644))
+	require.NoError(t, os.WriteFile(current, cut, 0o644))
+	// A collector that has just opened its file and written nothing yet.
+	fresh := filepath.Join(dir, flowfile.CurrentName(4243))
+	require.NoError(t, os.WriteFile(fresh, cut[:flowfile.HeaderSize], 0o644))
+	// Block 1's LZ4 payload is garbage.
+	bad := bytes.Clone(data)
+	for i := offs[1] + 12; i < offs[1]+2000; i += 5 {
+		bad[i] ^= 0xa5
+	}
+	damaged := filepath.Join(dir, "damaged")
+	require.NoError(t, os.WriteFile(damaged, bad, 0o644))
+
+	unclosed := ": not closed by its collector (still being written, or left by a crash)"
+	lost := ": 2 data blocks and one cut short after the 0 its header counts are not read, as nfdump does not read them\n"
+	for _, tc := range []struct {
+		file, args, stderr string
+		code               int
+	}{
+		{crashed, "-o null", "godump: warning: " + crashed + unclosed + lost, 0},
+		{current, "-s srcip/bytes", "godump: warning: " + current + unclosed + lost, 0},
+		{fresh, "-o line", "godump: warning: " + fresh + unclosed + "\n", 0},
+		{good, "-o null", "", 0},
+		{damaged, "-s srcip/bytes -n 3", "godump: " + damaged + ": block 1 at offset " + strconv.Itoa(offs[1]) +
+			": lz4: lz4: invalid source or destination buffer too short\n" +
+			"godump: " + damaged + ": the rest of the file is not read: 2 of its 3 data blocks, from block 1 on\n", exitInput},
+		{damaged, "-o null -c 100", "", 0}, // -c stops before the damage
+	} {
+		args := append([]string{"-r", tc.file}, strings.Fields(tc.args)...)
+		want, got := nfdump(t, args...), godump(args...)
+		assert.Equal(t, want.stdout, got.stdout, "godump %v", args)
+		assert.Equal(t, result{got.stdout, tc.stderr, tc.code}, got, "godump %v", args)
+	}
+	// -E reads the records too.
+	want, got := nfdump(t, "-E", crashed), godump("-E", crashed)
+	assert.Equal(t, result{want.stdout, "godump: warning: " + crashed + unclosed + lost, 0}, got)
+}
