@@ -54,7 +54,7 @@ func countUntilError(t *testing.T, path string) (int, error) {
 // readResult is what a read delivered, compared between the modes of the
 // reader.
 type readResult struct {
-	tally   Tally
+	tally   flow.Totals
 	kinds   []Kind // the records other than flows, in order
 	err     string
 	skipped Skipped
@@ -72,7 +72,7 @@ func readWith(t *testing.T, path string, opts ReadOptions) readResult {
 	for r.Next() {
 		if r.Kind() == KindFlow {
 			require.False(t, opts.Tally, "a tallying reader hands out no flows")
-			res.tally.add(r.Flow())
+			res.tally.Add(r.Flow())
 			continue
 		}
 		res.kinds = append(res.kinds, r.Kind())
@@ -97,7 +97,7 @@ func checkTally(t *testing.T, path string) {
 	for _, workers := range []int{1, 2} {
 		assert.Equal(t, want, readWith(t, path, ReadOptions{Workers: workers, Tally: true}), "tally, %d workers", workers)
 	}
-	assert.Equal(t, want, readWith(t, path, ReadOptions{Elements: tallyElements}), "summary elements only")
+	assert.Equal(t, want, readWith(t, path, ReadOptions{Elements: flow.TotalsElements}), "summary elements only")
 	checkVisit(t, path, ReadOptions{})
 }
 
@@ -125,7 +125,7 @@ func TestTallyLikeReading(t *testing.T) {
 func TestDecodeOverPreviousRecord(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	f := randomFile(rng, 5000)
-	for _, want := range []flow.Elements{allElements, tallyElements, 1<<flow.ElemIPv6 | 1<<flow.ElemMisc} {
+	for _, want := range []flow.Elements{allElements, flow.TotalsElements, 1<<flow.ElemIPv6 | 1<<flow.ElemMisc} {
 		var over flow.Record
 		for i := range f.flows {
 			b := appendV3(nil, &f.flows[i], new(v3Layout))

@@ -155,7 +155,7 @@ func (s *scan) run(files []string, sink func(kind flowfile.Kind, r *flowfile.Rea
 		t := r.Tally()
 		s.sum.Processed += r.Processed()
 		s.sum.Passed += r.Passed()
-		s.sum.Merge(&output.Summary{Flows: t.Flows, Bytes: t.Bytes, Packets: t.Packets, First: t.First, Last: t.Last})
+		s.sum.Merge(&t)
 		s.sum.BytesRead += r.BytesRead()
 		s.sum.BlocksSkipped += r.Skipped().Blocks
 		r.Close()
@@ -233,7 +233,7 @@ func list(o *options, files []string, pr output.Printer, start time.Time, stdout
 	} else if !output.ReadsRecords(pr) && o.order == nil {
 		// -o null: only the summary looks at the flows, so the reader's
 		// workers count the ones that pass.
-		s.elements = output.SummaryElements
+		s.elements = flow.TotalsElements
 		s.tally = true
 	} else if o.order == nil {
 		// Printing a record costs many times what decompressing it does,
