@@ -533,7 +533,7 @@ func TestHeaderAndStatReadNoBlock(t *testing.T) {
 	assert.Equal(t, "lazy", ident)
 	var want Stat
 	for i := range f.flows {
-		want.Add(&f.flows[i])
+		want.AddNfdump(&f.flows[i])
 	}
 	assert.Equal(t, want, r.Stat())
 	require.NoError(t, r.Close())

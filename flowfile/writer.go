@@ -29,9 +29,11 @@ type WriteOptions struct {
 	// Workers is the number of goroutines that compress blocks; 0 means
 	// one per CPU.
 	Workers int
-	// OwnStat means the caller counts the stat record itself and sets it
-	// through Stat before Close (gocapd counts as nfcapd's decoders do),
-	// so WriteFlow does not count the flows a second time.
+	// Count says how WriteFlow counts the flows into the stat record:
+	// nfdump's way by default.
+	Count Counting
+	// OwnStat is the collector's spelling of Count: CountNone, until it
+	// uses Count.
 	OwnStat bool
 }
 
@@ -278,8 +280,12 @@ func (w *Writer) WriteFlow(r *flow.Record) error {
 	if err := w.check(); err != nil {
 		return err
 	}
-	if !w.opts.OwnStat {
-		w.stat.Add(r)
+	switch {
+	case w.opts.OwnStat:
+	case w.opts.Count == CountNfdump:
+		w.stat.AddNfdump(r)
+	case w.opts.Count == CountNfcapd:
+		w.stat.AddNfcapd(r)
 	}
 	start := len(w.cur.payload)
 	w.cur.payload = appendV3(w.cur.payload, r, &w.layout)
@@ -423,8 +429,8 @@ func (w *Writer) salvage() error {
 }
 
 // Stat returns the statistics that Close will store. WriteFlow counts every
-// flow; a collector adds sequence failures or sets the time slot for a file
-// without flows.
+// flow into it as WriteOptions.Count says; a caller may add to it
+// (sequence failures) or set it (with CountNone).
 func (w *Writer) Stat() *Stat { return &w.stat }
 
 // SetIdent changes the ident that Close will store.

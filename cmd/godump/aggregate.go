@@ -177,7 +177,6 @@ func writeAll(w *writeSink, s *scan, recs []*flow.Record) error {
 	}
 	if w.w != nil {
 		for _, r := range recs {
-			addStat(&w.stat, r)
 			if err := w.w.WriteFlow(r); err != nil {
 				return err
 			}
@@ -202,7 +201,6 @@ func streamAggregated(o *options, s *scan, table *aggregate.Table, w *writeSink,
 		if w.w != nil {
 			for _, i := range table.Order() {
 				table.WriteRecord(i, &rec)
-				addStat(&w.stat, &rec)
 				if err := w.w.WriteFlow(&rec); err != nil {
 					fmt.Fprintf(stderr, "godump: %v\n", err)
 					return exitFailure

@@ -36,6 +36,7 @@ func rewrite(src string, opts func(r *flowfile.Reader) flowfile.WriteOptions) er
 	wo := opts(r)
 	hdr := r.Header()
 	wo.Created = hdr.CreatedTime()
+	wo.Count = flowfile.CountNone // the file's own record is kept
 	tmp := filepath.Join(filepath.Dir(src), fmt.Sprintf(".%s.godump-%d", filepath.Base(src), os.Getpid()))
 	w, err := flowfile.Create(tmp, wo)
 	if err != nil {

@@ -177,40 +177,6 @@ func (s *scan) report(err error) {
 	fmt.Fprintf(s.stderr, "godump: %v\n", err)
 }
 
-// addStat counts a flow into the stat record of a -w file, as nfdump does
-// for the flows it writes (in and out counters together).
-func addStat(st *flowfile.Stat, r *flow.Record) {
-	n := r.AggrFlows()
-	pk, by := r.InPackets+r.OutPackets, r.InBytes+r.OutBytes
-	switch r.Proto {
-	case flow.ProtoICMP, flow.ProtoICMPv6:
-		st.FlowsICMP += n
-		st.PacketsICMP += pk
-		st.BytesICMP += by
-	case flow.ProtoTCP:
-		st.FlowsTCP += n
-		st.PacketsTCP += pk
-		st.BytesTCP += by
-	case flow.ProtoUDP:
-		st.FlowsUDP += n
-		st.PacketsUDP += pk
-		st.BytesUDP += by
-	default:
-		st.FlowsOther += n
-		st.PacketsOther += pk
-		st.BytesOther += by
-	}
-	if st.Flows == 0 || r.First < st.FirstSeen {
-		st.FirstSeen = r.First
-	}
-	if r.Last > st.LastSeen {
-		st.LastSeen = r.Last
-	}
-	st.Flows += n
-	st.Packets += pk
-	st.Bytes += by
-}
-
 // list is the main job: print the flows that passed (sorted with -O), or
 // write them to the -w file.
 func list(o *options, files []string, pr output.Printer, start time.Time, stdout, stderr io.Writer) int {

@@ -19,7 +19,6 @@ type writeSink struct {
 	// nfdump then gives the file the ident "none", not the input's.
 	sorted    bool
 	w         *flowfile.Writer
-	stat      flowfile.Stat
 	exporters map[uint16]flow.Exporter
 	samplers  map[flow.Sampler]bool
 }
@@ -57,7 +56,6 @@ func (ws *writeSink) add(kind flowfile.Kind, r *flowfile.Reader, s *scan) error 
 	}
 	switch kind {
 	case flowfile.KindFlow:
-		addStat(&ws.stat, r.Flow())
 		return ws.w.WriteFlow(r.Flow())
 	case flowfile.KindExporter:
 		e := *r.Exporter()
@@ -83,7 +81,6 @@ func (ws *writeSink) close() error {
 	if ws.w == nil {
 		return nil
 	}
-	*ws.w.Stat() = ws.stat
 	if err := ws.w.CloseAs(ws.o.wfile); err != nil {
 		os.Remove(ws.w.Name())
 		return err
