@@ -32,9 +32,6 @@ type WriteOptions struct {
 	// Count says how WriteFlow counts the flows into the stat record:
 	// nfdump's way by default.
 	Count Counting
-	// OwnStat is the collector's spelling of Count: CountNone, until it
-	// uses Count.
-	OwnStat bool
 }
 
 // Writer writes one flow file. Records are packed into blocks of at most
@@ -280,11 +277,10 @@ func (w *Writer) WriteFlow(r *flow.Record) error {
 	if err := w.check(); err != nil {
 		return err
 	}
-	switch {
-	case w.opts.OwnStat:
-	case w.opts.Count == CountNfdump:
+	switch w.opts.Count {
+	case CountNfdump:
 		w.stat.AddNfdump(r)
-	case w.opts.Count == CountNfcapd:
+	case CountNfcapd:
 		w.stat.AddNfcapd(r)
 	}
 	start := len(w.cur.payload)
