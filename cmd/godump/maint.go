@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 
 	"github.com/nfgo/nftools/flowfile"
-	"github.com/nfgo/nftools/internal/nfverify"
 )
 
 func isFileOrDir(path string) bool {
@@ -17,7 +16,7 @@ func isFileOrDir(path string) bool {
 
 // verifyFile is -v.
 func verifyFile(path string, stdout, stderr io.Writer) int {
-	if nfverify.Verify(path, stdout, stderr) {
+	if flowfile.Verify(path, stdout, stderr) {
 		return exitOK
 	}
 	return exitFailure

@@ -36,11 +36,12 @@ func blockStarts(data []byte) []int {
 // uncounted blocks, but godump says so on stderr; a damaged block ends the
 // file's reading as in nfdump, and godump says what it left unread and
 // exits 2.
-func TestUnfinishedAndDamagedFiles(t *testing.T) {
-	testutil.RequireTool(t, "nfdump")
-	dir := t.TempDir()
-	good := filepath.Join(dir, "good")
-	w, err := flowfile.Create(good, flowfile.WriteOptions{Compression: flowfile.LZ4, Ident: "crash"})
+// writeFlows writes a file of 30000 generated flows in three blocks
+// compressed with comp, and returns its path, bytes and block offsets.
+func writeFlows(t *testing.T, dir string, comp flowfile.Compression) (path string, data []byte, offs []int) {
+	t.Helper()
+	path = filepath.Join(dir, "good-"+comp.String())
+	w, err := flowfile.Create(path, flowfile.WriteOptions{Compression: comp, Ident: "crash"})
 	require.NoError(t, err)
 	g := flowgen.New(5, 1795556400000)
 	e := g.Exporter()
@@ -51,10 +52,22 @@ func TestUnfinishedAndDamagedFiles(t *testing.T) {
 		require.NoError(t, w.WriteFlow(&r))
 	}
 	require.NoError(t, w.Close())
-	data, err := os.ReadFile(good)
+	data, err = os.ReadFile(path)
 	require.NoError(t, err)
-	offs := blockStarts(data)
+	offs = blockStarts(data)
 	require.Len(t, offs, 3)
+	return path, data, offs
+}
+
+// TestUnfinishedAndDamagedFiles: a file its collector did not close (a
+// crash, or still being written) reads as nfdump reads it, nothing of the
+// uncounted blocks, but godump says so on stderr; a damaged block ends the
+// file's reading as in nfdump, and godump says what it left unread and
+// exits 2.
+func TestUnfinishedAndDamagedFiles(t *testing.T) {
+	testutil.RequireTool(t, "nfdump")
+	dir := t.TempDir()
+	good, data, offs := writeFlows(t, dir, flowfile.LZ4)
 
 	// What a collector leaves when it dies while writing block 2: the
 	// provisional header (no blocks, no appendix), two whole blocks and a
@@ -101,4 +114,49 @@ func TestUnfinishedAndDamagedFiles(t *testing.T) {
 	// -E reads the records too.
 	want, got := nfdump(t, "-E", crashed), godump("-E", crashed)
 	assert.Equal(t, result{want.stdout, "godump: warning: " + crashed + unclosed + lost, 0}, got)
+}
+
+// TestVerifyDamagedLikeNfdump: -v finds what nfdump -v finds in damaged
+// files of each compression, with its report and exit status; on stderr
+// godump prints nfdump's messages, less those of nfdump's compression
+// libraries.
+func TestVerifyDamagedLikeNfdump(t *testing.T) {
+	testutil.RequireTool(t, "nfdump")
+	dir := t.TempDir()
+	for _, comp := range []flowfile.Compression{flowfile.None, flowfile.LZO, flowfile.BZ2, flowfile.LZ4} {
+		_, data, offs := writeFlows(t, dir, comp)
+		variants := map[string][]byte{}
+		// Garbage in block 1's payload.
+		b := bytes.Clone(data)
+		for i := offs[1] + 12 + 100; i < offs[1]+2000; i += 5 {
+			b[i] ^= 0xa5
+		}
+		variants["garbage"] = b
+		// The file cut inside block 2.
+		variants["cut"] = bytes.Clone(data[:offs[2]+300])
+		// Block 0 claims one record more than it holds.
+		b = bytes.Clone(data)
+		binary.LittleEndian.PutUint32(b[offs[0]:], binary.LittleEndian.Uint32(b[offs[0]:])+1)
+		variants["count"] = b
+		// The appendix offset points into block 2.
+		b = bytes.Clone(data)
+		binary.LittleEndian.PutUint64(b[24:], uint64(offs[2]+8))
+		variants["appendix"] = b
+		// Bytes after the appendix.
+		variants["extra"] = append(bytes.Clone(data), 1, 2, 3)
+		// A block of an unknown type.
+		b = bytes.Clone(data)
+		binary.LittleEndian.PutUint16(b[offs[1]+8:], 9)
+		variants["type"] = b
+		for name, v := range variants {
+			p := filepath.Join(dir, comp.String()+"-"+name)
+			require.NoError(t, os.WriteFile(p, v, 0o644))
+			want, got := nfdump(t, "-v", p), godump("-v", p)
+			assert.Equal(t, want.stdout, got.stdout, "-v %s", p)
+			assert.Equal(t, want.code, got.code, "-v %s", p)
+			for _, l := range strings.SplitAfter(got.stderr, "\n") {
+				assert.Contains(t, want.stderr, l, "-v %s", p)
+			}
+		}
+	}
 }
