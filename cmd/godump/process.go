@@ -50,7 +50,6 @@ func process(o *options, stdout, stderr io.Writer) int {
 	if code != exitOK {
 		return code
 	}
-	files = applyWindow(o, files)
 
 	switch {
 	case o.recompress >= 0:
