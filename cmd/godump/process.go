@@ -189,10 +189,10 @@ func list(o *options, files []string, pr output.Printer, start time.Time, stdout
 	var (
 		err    error
 		sorted []*flow.Record
-		w      *writeSink
+		w      *flowfile.Sink
 	)
 	if o.wfile != "" {
-		w = &writeSink{o: o}
+		w = newSink(o)
 	} else if err := pr.Begin(); err != nil {
 		return writeFailed(stderr, err)
 	} else if !output.ReadsRecords(pr) && o.order == nil {
@@ -209,7 +209,10 @@ func list(o *options, files []string, pr output.Printer, start time.Time, stdout
 	err = s.run(files, func(kind flowfile.Kind, r *flowfile.Reader) error {
 		switch {
 		case w != nil:
-			return w.add(kind, r, s)
+			if err := openSink(w, s, false); err != nil {
+				return err
+			}
+			return w.Add(r)
 		case kind != flowfile.KindFlow:
 			return nil
 		case o.order != nil:
@@ -226,7 +229,7 @@ func list(o *options, files []string, pr output.Printer, start time.Time, stdout
 		return writeFailed(stderr, err)
 	}
 	if w != nil {
-		return s.finishWrite(w.close(), stdout, stderr)
+		return s.finishWrite(w.Close(), stdout, stderr)
 	}
 	if o.order != nil {
 		o.order.Sort(sorted)
