@@ -94,3 +94,40 @@ func (s *Sink) Close() error {
 	}
 	return nil
 }
+
+// Rewrite copies the flow file at path into a new file beside it, written
+// with the options opts returns for the file (it gets the reader before a
+// record is read), and renames the copy over path: the file is replaced
+// atomically, and a failure leaves the original untouched. The stat
+// record, the creation time and the permissions are kept; nfdump -J and -i
+// rewrite files so.
+func Rewrite(path string, opts func(r *Reader) WriteOptions) error {
+	r, err := Open(path, ReadOptions{})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	wo := opts(r)
+	hdr := r.Header()
+	wo.Created = hdr.CreatedTime()
+	wo.Count = CountNone // the file's own record is kept
+	tmp := tempPath(path)
+	w, err := Create(tmp, wo)
+	if err != nil {
+		return err
+	}
+	if err := w.Copy(r); err != nil {
+		w.Close()
+		os.Remove(tmp)
+		return err
+	}
+	*w.Stat() = r.Stat()
+	if fi, err := os.Stat(path); err == nil {
+		os.Chmod(tmp, fi.Mode().Perm())
+	}
+	if err := w.CloseAs(path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}

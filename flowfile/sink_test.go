@@ -93,3 +93,60 @@ func TestSinkNothingOrFailing(t *testing.T) {
 
 	assert.Error(t, NewSink(filepath.Join(dir, "missing", "f"), WriteOptions{}).Open(""))
 }
+
+// TestRewrite rewrites a file with another compression and ident: the
+// records, the stat record, the creation time and the permissions stay,
+// and nothing else is left in the directory; a failing rewrite leaves the
+// file as it was.
+func TestRewrite(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(53, 54))
+	f := randomFile(rng, 4000)
+	p := filepath.Join(dir, "f")
+	writeTestFile(t, p, WriteOptions{Compression: LZ4, Ident: "old"}, &f)
+	require.NoError(t, os.Chmod(p, 0o640))
+	before := readAll(t, p)
+	r, err := Open(p, ReadOptions{})
+	require.NoError(t, err)
+	created := r.Header().Created
+	require.NoError(t, r.Close())
+
+	var seen string
+	require.NoError(t, Rewrite(p, func(r *Reader) WriteOptions {
+		seen, _ = r.Ident()
+		return WriteOptions{Compression: BZ2, Ident: "new"}
+	}))
+	assert.Equal(t, "old", seen)
+	after := readAll(t, p)
+	assert.Equal(t, "new", after.ident)
+	after.ident = before.ident
+	assert.Equal(t, before, after)
+	r, err = Open(p, ReadOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, BZ2, r.Header().Compression)
+	assert.Equal(t, created, r.Header().Created)
+	require.NoError(t, r.Close())
+	fi, err := os.Stat(p)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o640), fi.Mode().Perm())
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 1)
+
+	// A damaged file is not replaced.
+	data, err := os.ReadFile(p)
+	require.NoError(t, err)
+	offs := blockOffsets(t, data)
+	bad := append([]byte(nil), data...)
+	for i := offs[0] + blockHeaderSize; i < offs[0]+blockHeaderSize+200; i++ {
+		bad[i] ^= 0x5a
+	}
+	require.NoError(t, os.WriteFile(p, bad, 0o640))
+	assert.Error(t, Rewrite(p, func(*Reader) WriteOptions { return WriteOptions{Compression: None} }))
+	now, err := os.ReadFile(p)
+	require.NoError(t, err)
+	assert.Equal(t, bad, now)
+	entries, err = os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 1)
+}
