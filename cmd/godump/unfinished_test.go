@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -159,4 +160,37 @@ func TestVerifyDamagedLikeNfdump(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestExportersLikeNfdump: -E on a file with IPv4 and IPv6 exporters,
+// with and without statistics, samplers of every kind, and records of
+// unknown exporters, prints what nfdump -E prints.
+func TestExportersLikeNfdump(t *testing.T) {
+	testutil.RequireTool(t, "nfdump")
+	p := filepath.Join(t.TempDir(), "exporters")
+	w, err := flowfile.Create(p, flowfile.WriteOptions{})
+	require.NoError(t, err)
+	v4, v6 := netip.MustParseAddr("192.0.2.7"), netip.MustParseAddr("2001:db8::7")
+	for _, e := range []flow.Exporter{
+		{Version: 5, Addr: v4, SysID: 1, ID: 258}, {Version: 10, Addr: v6, SysID: 2, ID: 7},
+		{Version: 9, Addr: v6, SysID: 3, ID: 12}, {Version: 9, Addr: v4, SysID: 4, ID: 1},
+	} {
+		require.NoError(t, w.WriteExporter(&e))
+	}
+	for _, s := range []flow.Sampler{
+		{ExporterSysID: 1, ID: flow.SamplerGeneric, PacketInterval: 1, SpaceInterval: 9},
+		{ExporterSysID: 2, ID: flow.SamplerDefault, PacketInterval: 1, SpaceInterval: 99},
+		{ExporterSysID: 3, ID: flow.SamplerOverwrite, PacketInterval: 1, SpaceInterval: 4},
+		{ExporterSysID: 4, ID: 17, Algorithm: 2, PacketInterval: 2, SpaceInterval: 98},
+		{ExporterSysID: 9, ID: 1, PacketInterval: 1},
+	} {
+		require.NoError(t, w.WriteSampler(&s))
+	}
+	require.NoError(t, w.WriteFlow(&flow.Record{Proto: 6, ExporterID: 1}))
+	require.NoError(t, w.WriteExporterStats([]flow.ExporterStat{
+		{SysID: 1, SequenceFailures: 2, Packets: 10, Flows: 300}, {SysID: 2, Packets: 3, Flows: 40},
+		{SysID: 8, Packets: 1, Flows: 1},
+	}))
+	require.NoError(t, w.Close())
+	assert.Equal(t, nfdump(t, "-E", p), godump("-E", p))
 }
