@@ -146,3 +146,23 @@ func (s *Stat) add(proto uint8, icmp bool, flows, packets, bytes uint64) {
 		s.BytesOther += bytes
 	}
 }
+
+// StatSum sums the stat records of files as nfdump -I does, with the
+// ident of the first file.
+type StatSum struct {
+	Stat     Stat
+	Ident    string
+	HasIdent bool
+	Files    int // files added
+}
+
+// Add adds the stat record of r's file, and its ident when it is the
+// first file.
+func (s *StatSum) Add(r *Reader) {
+	if s.Files == 0 {
+		s.Ident, s.HasIdent = r.Ident()
+	}
+	st := r.Stat()
+	s.Stat.Merge(&st)
+	s.Files++
+}

@@ -2,6 +2,7 @@ package flowfile
 
 import (
 	"net/netip"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -82,4 +83,44 @@ func TestWriterCounts(t *testing.T) {
 		assert.Equal(t, want, r.Stat(), "counting %d", c)
 		require.NoError(t, r.Close())
 	}
+}
+
+// TestStatSum sums the stat records of files as nfdump -I does, with the
+// first file's ident, also when that file has none.
+func TestStatSum(t *testing.T) {
+	dir := t.TempDir()
+	var want Stat
+	var sum, noIdent StatSum
+	for i, ident := range []string{"first", "second"} {
+		p := filepath.Join(dir, ident)
+		w, err := Create(p, WriteOptions{Ident: ident})
+		require.NoError(t, err)
+		for _, r := range statFlows()[i:] {
+			require.NoError(t, w.WriteFlow(&r))
+			want.AddNfdump(&r)
+		}
+		w.Stat().SequenceFailures = uint64(i + 1)
+		require.NoError(t, w.Close())
+		r, err := Open(p, ReadOptions{})
+		require.NoError(t, err)
+		sum.Add(r)
+		require.NoError(t, r.Close())
+	}
+	want.SequenceFailures = 3
+	assert.Equal(t, StatSum{Stat: want, Ident: "first", HasIdent: true, Files: 2}, sum)
+
+	// A file without an appendix has no ident.
+	p := filepath.Join(dir, "bare")
+	w, err := Create(p, WriteOptions{})
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	data, err := os.ReadFile(p)
+	require.NoError(t, err)
+	le.PutUint16(data[18:], 0) // no appendix blocks
+	require.NoError(t, os.WriteFile(p, data, 0o644))
+	r, err := Open(p, ReadOptions{})
+	require.NoError(t, err)
+	noIdent.Add(r)
+	require.NoError(t, r.Close())
+	assert.Equal(t, StatSum{Files: 1}, noIdent)
 }

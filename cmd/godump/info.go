@@ -19,9 +19,8 @@ func printInfo(files []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, emptyList)
 		return exitOK
 	}
-	var sum flowfile.Stat
-	ident, hasIdent := "", false
-	opened, failed := 0, 0
+	var sum flowfile.StatSum
+	failed := 0
 	for _, path := range files {
 		r, err := flowfile.Open(path, flowfile.ReadOptions{Workers: 1})
 		if err != nil {
@@ -32,35 +31,28 @@ func printInfo(files []string, stdout, stderr io.Writer) int {
 		for _, w := range r.Warnings() {
 			fmt.Fprintf(stderr, "godump: warning: %v\n", w)
 		}
-		if opened == 0 {
-			ident, hasIdent = r.Ident()
-		}
-		st := r.Stat()
-		if opened == 0 {
-			sum = st
-		} else {
-			sum.Merge(&st)
-		}
-		opened++
+		sum.Add(r)
 		r.Close()
 	}
-	if opened == 0 {
+	if sum.Files == 0 {
 		return exitFileList
 	}
-	if !hasIdent {
+	ident := sum.Ident
+	if !sum.HasIdent {
 		ident = "<none>"
 	}
 	fmt.Fprintf(stdout, "Ident: %s\n", ident)
+	st := &sum.Stat
 	for _, l := range []struct {
 		name string
 		v    uint64
 	}{
-		{"Flows", sum.Flows}, {"Flows_tcp", sum.FlowsTCP}, {"Flows_udp", sum.FlowsUDP}, {"Flows_icmp", sum.FlowsICMP}, {"Flows_other", sum.FlowsOther},
-		{"Packets", sum.Packets}, {"Packets_tcp", sum.PacketsTCP}, {"Packets_udp", sum.PacketsUDP}, {"Packets_icmp", sum.PacketsICMP}, {"Packets_other", sum.PacketsOther},
-		{"Bytes", sum.Bytes}, {"Bytes_tcp", sum.BytesTCP}, {"Bytes_udp", sum.BytesUDP}, {"Bytes_icmp", sum.BytesICMP}, {"Bytes_other", sum.BytesOther},
-		{"First", sum.FirstSeen / 1000}, {"Last", sum.LastSeen / 1000},
-		{"msec_first", sum.FirstSeen % 1000}, {"msec_last", sum.LastSeen % 1000},
-		{"Sequence failures", sum.SequenceFailures},
+		{"Flows", st.Flows}, {"Flows_tcp", st.FlowsTCP}, {"Flows_udp", st.FlowsUDP}, {"Flows_icmp", st.FlowsICMP}, {"Flows_other", st.FlowsOther},
+		{"Packets", st.Packets}, {"Packets_tcp", st.PacketsTCP}, {"Packets_udp", st.PacketsUDP}, {"Packets_icmp", st.PacketsICMP}, {"Packets_other", st.PacketsOther},
+		{"Bytes", st.Bytes}, {"Bytes_tcp", st.BytesTCP}, {"Bytes_udp", st.BytesUDP}, {"Bytes_icmp", st.BytesICMP}, {"Bytes_other", st.BytesOther},
+		{"First", st.FirstSeen / 1000}, {"Last", st.LastSeen / 1000},
+		{"msec_first", st.FirstSeen % 1000}, {"msec_last", st.LastSeen % 1000},
+		{"Sequence failures", st.SequenceFailures},
 	} {
 		fmt.Fprintf(stdout, "%s: %d\n", l.name, l.v)
 	}
