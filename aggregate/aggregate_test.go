@@ -80,9 +80,9 @@ func TestFiveTuple(t *testing.T) {
 	// Sorted by first seen: the merged 1000 before the reverse 1500.
 	want := r1
 	want.First, want.Last, want.InPackets, want.InBytes, want.Flows, want.TCPFlags = 1000, 3000, 5, 300, 5, 0x12
-	want.Elements |= ReverseFlags
+	want.Elements |= flow.MarkReverseFlags
 	back := r3
-	back.Flows, back.Elements = 1, r3.Elements|ReverseFlags
+	back.Flows, back.Elements = 1, r3.Elements|flow.MarkReverseFlags
 	assert.Equal(t, []flow.Record{want, back}, got)
 }
 
@@ -131,7 +131,7 @@ func TestCustomMasks(t *testing.T) {
 	got := tb.Records()
 	require.Len(t, got, 2)
 	want := flow.Record{
-		Elements: r1.Elements | MaskedElements,
+		Elements: r1.Elements | flow.MarkMasked,
 		SrcAddr:  netip.MustParseAddr("10.1.2.0"), DstAddr: netip.IPv4Unspecified(),
 		DstPort: 80, First: 500, Last: 2000, InPackets: 3, InBytes: 30, Flows: 2,
 		IPNextHop: netip.Addr{}, Exporter: netip.Addr{},
@@ -172,7 +172,7 @@ func TestCustomFieldsKeyAndClear(t *testing.T) {
 	// The printers show ICMP type and code 0.0 for a masked record; csv
 	// and pipe print the port the key keeps.
 	assert.Equal(t, uint16(0x303), g.DstPort)
-	assert.Equal(t, MaskedElements, g.Elements&MaskedElements)
+	assert.Equal(t, flow.MarkMasked, g.Elements&flow.MarkMasked)
 	assert.Equal(t, uint32(65000), g.SrcAS)
 	assert.Equal(t, uint32(0), g.DstAS)
 	assert.Equal(t, [10]uint32{0x345 << 4, 0x54321 << 4}, g.MPLS)

@@ -411,22 +411,6 @@ func (s *Spec) customKey(b []byte, r *flow.Record) {
 	}
 }
 
-// MaskedElements marks a record printed under an -A list: nfdump's
-// aggregation mask clears the element list of the records it prints (but
-// not its length), so the raw and json modes show only the record header,
-// and its ICMP type and code, so the fmt modes show 0.0 while csv and pipe
-// show the port. Element number 0 is never a real element, so its bit can
-// carry the mark.
-const MaskedElements = flow.Elements(1)
-
-// ReverseFlags marks a record printed from an -a, -b or -B table: nfdump
-// sets its reverse TCP flags to the flags of the flows merged in the
-// opposite direction (none for -a), and -o raw prints them when they are
-// not zero. For a record read from a file nfdump never prints them, so
-// the printers need the mark to tell the two apart. Element numbers stop
-// far below 63, so its bit can carry the mark.
-const ReverseFlags = flow.Elements(1) << 63
-
 // Order returns the entries in the order nfdump prints them: by the
 // first-seen time of their key, ties in the order the keys were first
 // seen.
@@ -554,7 +538,7 @@ func (e *entry) sums(r *flow.Record) {
 func (s *Spec) printRecord(r *flow.Record, e *entry) {
 	e.sums(r)
 	r.RevTCPFlags = e.outFlags
-	r.Elements |= ReverseFlags
+	r.Elements |= flow.MarkReverseFlags
 	if s.guess && needSwap(r) {
 		r.SrcAddr, r.DstAddr = r.DstAddr, r.SrcAddr
 		r.SrcPort, r.DstPort = r.DstPort, r.SrcPort
@@ -606,7 +590,7 @@ func (s *Spec) writeRecord(r *flow.Record, e *entry) {
 // other field is zero, as nfdump's aggregation mask leaves it.
 func (s *Spec) maskedRecord(r *flow.Record, e *entry, f *flow.Record) {
 	*r = flow.Record{
-		Elements:  f.Elements | MaskedElements,
+		Elements:  f.Elements | flow.MarkMasked,
 		NFVersion: f.NFVersion,
 		Flags:     f.Flags,
 	}
@@ -676,7 +660,7 @@ func (s *Spec) maskedRecord(r *flow.Record, e *entry, f *flow.Record) {
 	}
 	// nfdump prints an ICMP type and code from fields the mask clears,
 	// so they read 0.0 even when dstport is a key; the printers do that
-	// for a record with MaskedElements. csv and pipe print the port
+	// for a record with flow.MarkMasked. csv and pipe print the port
 	// itself, which the key keeps.
 	if a[fDstPort] {
 		r.DstPort = f.DstPort
@@ -726,7 +710,7 @@ func (s *Spec) keyRecord(r *flow.Record, e *entry, key []uint64, m *meta) {
 		le.PutUint64(kb[j*8:], v)
 	}
 	*r = flow.Record{
-		Elements:  m.elements | MaskedElements,
+		Elements:  m.elements | flow.MarkMasked,
 		NFVersion: m.nfVersion,
 		Flags:     m.flags,
 	}

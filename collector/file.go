@@ -191,7 +191,7 @@ func (c *Collector) open(k *sink) error {
 		return fmt.Errorf("%s is still taken", k.current)
 	}
 	w, err := flowfile.Create(k.current, flowfile.WriteOptions{
-		Compression: c.cfg.Compression, Level: c.cfg.Level, Ident: k.src.Ident, Workers: 2, OwnStat: true,
+		Compression: c.cfg.Compression, Level: c.cfg.Level, Ident: k.src.Ident, Workers: 2, Count: flowfile.CountNone,
 	})
 	if err != nil {
 		return err
@@ -473,7 +473,7 @@ func (c *Collector) install(src, final string, recover bool) error {
 	_, statErr := os.Stat(final)
 	exists := statErr == nil
 	tmp := src + ".merge"
-	w, err := flowfile.Create(tmp, flowfile.WriteOptions{Compression: c.cfg.Compression, Level: c.cfg.Level, Workers: 2, OwnStat: true})
+	w, err := flowfile.Create(tmp, flowfile.WriteOptions{Compression: c.cfg.Compression, Level: c.cfg.Level, Workers: 2, Count: flowfile.CountNone})
 	if err != nil {
 		return err
 	}

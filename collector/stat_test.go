@@ -20,6 +20,10 @@ func TestStatCounterCountsLikeNfcapd(t *testing.T) {
 	// No flows: the file covers its slot.
 	assert.Equal(t, flowfile.Stat{FirstSeen: 1000, LastSeen: 2000}, c.stat(1000, 2000))
 
+	// Counted in parts and merged, as the file's blocks are, the flows
+	// give the same record: the part with the zero first time (v5) comes
+	// after one without (IPFIX), and an empty part changes nothing.
+	var parts [3]statCounter
 	for _, r := range []flow.Record{
 		// v9 ICMPv6 counts as ICMP; its aggregated count does not matter.
 		{NFVersion: 9, Proto: flow.ProtoICMPv6, SrcAddr: v6, DstAddr: v6, InPackets: 2, InBytes: 200, Flows: 5, First: 5000, Last: 6000},
@@ -31,7 +35,13 @@ func TestStatCounterCountsLikeNfcapd(t *testing.T) {
 		{NFVersion: 5, Proto: flow.ProtoUDP, SrcAddr: v4, DstAddr: v4, InPackets: 1, InBytes: 50, First: 0, Last: 8000},
 	} {
 		c.add(&r)
+		parts[min(int(r.NFVersion)/5, 2)].add(&r)
 	}
+	var merged statCounter
+	for _, i := range []int{2, 1, 0} {
+		merged.merge(&parts[i])
+	}
+	assert.Equal(t, c.stat(1000, 2000), merged.stat(1000, 2000))
 	got := c.stat(1000, 2000)
 	assert.Equal(t, flowfile.Stat{
 		Flows: 4, Packets: 2 + 1 + 3 + 4 + 1, Bytes: 200 + 10 + 300 + 400 + 50,

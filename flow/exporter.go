@@ -47,3 +47,13 @@ func (s *Sampler) Rate() uint64 {
 	}
 	return (pi + uint64(s.SpaceInterval)) / pi
 }
+
+// ExporterSummary is an exporter with what a file says about it, as
+// nfdump -E lists it: the sums of its exporter statistics and its
+// samplers, each once, in the order met.
+type ExporterSummary struct {
+	Exporter
+	SequenceFailures uint64
+	Packets, Flows   uint64
+	Samplers         []Sampler
+}

@@ -46,6 +46,26 @@ func (e Elements) With(id int) Elements { return e | 1<<uint(id) }
 // Without returns the set with element id removed.
 func (e Elements) Without(id int) Elements { return e &^ (1 << uint(id)) }
 
+// Marks the aggregation engine sets in Record.Elements of the records it
+// hands over for printing, on bits no V3 element uses (there is no element
+// 0, and element numbers stop far below 63); the printers read them.
+const (
+	// MarkMasked marks a record printed under an -A list: nfdump's
+	// aggregation mask clears the element list of the records it prints
+	// (but not its length), so the raw and json modes show only the record
+	// header, and its ICMP type and code, so the fmt modes show 0.0 while
+	// csv and pipe show the port.
+	MarkMasked = Elements(1)
+	// MarkReverseFlags marks a record printed from an -a, -b or -B table:
+	// nfdump sets its reverse TCP flags to the flags of the flows merged in
+	// the opposite direction (none for -a), and -o raw prints them when they
+	// are not zero. For a record read from a file nfdump never prints them,
+	// so the printers need the mark to tell the two apart.
+	MarkReverseFlags = Elements(1) << 63
+	// Marks are all the marks, none of them an element.
+	Marks = MarkMasked | MarkReverseFlags
+)
+
 // Record flags, as stored in the V3 record header.
 const (
 	FlagEvent   = 0x01 // NSEL/NEL event record

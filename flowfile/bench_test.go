@@ -251,7 +251,7 @@ func BenchmarkVisitLZ4(b *testing.B) {
 	b.SetBytes(fi.Size())
 	var free []BlockVisitor
 	opts := ReadOptions{
-		Elements: tallyElements,
+		Elements: flow.TotalsElements,
 		Visit: func() BlockVisitor {
 			if n := len(free); n > 0 {
 				v := free[n-1]

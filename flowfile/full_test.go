@@ -147,7 +147,7 @@ func TestDiskFullKeepsTheWholeBlocks(t *testing.T) {
 			}
 			var want Stat
 			for i := range c.flows {
-				want.Add(&c.flows[i])
+				want.AddNfdump(&c.flows[i])
 			}
 			if kept > 0 {
 				assert.NotEmpty(t, c.flows)

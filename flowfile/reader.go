@@ -65,7 +65,7 @@ type ReadOptions struct {
 	Elements flow.Elements
 	// Tally makes the reader count the flow records instead of handing
 	// them out: the workers that decompress the blocks sum each block's
-	// flows that pass as a summary needs them (see Tally), in parallel,
+	// flows that pass as a summary needs them (flow.Totals), in parallel,
 	// and Next returns only exporter, exporter stat and sampler records. A
 	// damaged record ends reading after the flows before it were counted,
 	// as without Tally.
@@ -80,7 +80,7 @@ type ReadOptions struct {
 	// the block of the flows before it. The reader calls Visit (on the
 	// goroutine that calls Next) for each block buffer it uses, a few per
 	// reader; Elements then selects what the workers decode, with at
-	// least the elements Tally reads.
+	// least the elements flow.Totals reads.
 	Visit func() BlockVisitor
 	// Release, if set, gets back every visitor Visit made when the reader
 	// closes (on the goroutine that calls Close), so that a caller can
@@ -101,45 +101,6 @@ type ReadOptions struct {
 	// the n a NumberedSelector gets).
 	Number uint64
 }
-
-// Tally sums flow records the way nfdump's summary line counts them.
-type Tally struct {
-	Records uint64 // flow records
-	Flows   uint64 // aggregated flows, a record's 0 counting as 1
-	Bytes   uint64 // in plus out
-	Packets uint64 // in plus out
-	First   uint64 // the earliest First (0 without records)
-	Last    uint64 // the latest Last
-}
-
-func (t *Tally) add(r *flow.Record) {
-	if t.Records == 0 || r.First < t.First {
-		t.First = r.First
-	}
-	t.Last = max(t.Last, r.Last)
-	t.Records++
-	t.Flows += r.AggrFlows()
-	t.Bytes += r.InBytes + r.OutBytes
-	t.Packets += r.InPackets + r.OutPackets
-}
-
-// Merge adds the sums of o, counted over other flows.
-func (t *Tally) Merge(o *Tally) {
-	if o.Records == 0 {
-		return
-	}
-	if t.Records == 0 || o.First < t.First {
-		t.First = o.First
-	}
-	t.Last = max(t.Last, o.Last)
-	t.Records += o.Records
-	t.Flows += o.Flows
-	t.Bytes += o.Bytes
-	t.Packets += o.Packets
-}
-
-// tallyElements are the elements Tally.add reads.
-const tallyElements = flow.Elements(1<<flow.ElemGeneric | 1<<flow.ElemCounters)
 
 // Reader reads one flow file. Records come out in file order through Next;
 // the Flow, Exporter, ExporterStats and Sampler results stay valid until the
@@ -181,7 +142,7 @@ type Reader struct {
 	started   bool          // the block pipeline runs from the first Next on
 	want      flow.Elements // the elements decodeV3 decodes
 	tallying  bool          // ReadOptions.Tally or ReadOptions.Visit
-	tally     Tally         // of the flows that passed
+	tally     flow.Totals   // of the flows that passed
 	scanWant  flow.Elements // the elements the workers decode when they scan
 	block     BlockVisitor  // the visitor Next handed out (KindBlock)
 
@@ -213,16 +174,16 @@ type readJob struct {
 	ready   chan struct{}
 
 	// When the workers scan, the worker's count of the block.
-	tally     Tally    // of the flows that passed (Tally, Visit)
-	pass      []uint64 // a bit per record that passed (marking)
-	elements  uint64   // elements skipped
-	good      uint32   // records before the first damaged one
-	recErr    error    // the damaged record's error
-	other     bool     // the good records include other than flows
-	processed uint64   // flow records
-	passed    uint64   // flow records that passed
-	seq       uint64   // the data block's index, for the sequencer
-	base      uint64   // the running number before the block (numbered)
+	tally     flow.Totals // of the flows that passed (Tally, Visit)
+	pass      []uint64    // a bit per record that passed (marking)
+	elements  uint64      // elements skipped
+	good      uint32      // records before the first damaged one
+	recErr    error       // the damaged record's error
+	other     bool        // the good records include other than flows
+	processed uint64      // flow records
+	passed    uint64      // flow records that passed
+	seq       uint64      // the data block's index, for the sequencer
+	base      uint64      // the running number before the block (numbered)
 	// With ReadOptions.Visit, the block's visitor; it belongs to the
 	// reader that set it, from start to Close.
 	visitor BlockVisitor
@@ -291,7 +252,7 @@ func NewReader(src io.ReaderAt, size int64, name string, opts ReadOptions) (*Rea
 		r.want = allElements
 	}
 	// Next sums the flows it hands out.
-	r.want |= tallyElements
+	r.want |= flow.TotalsElements
 	r.tallying = opts.Tally || opts.Visit != nil
 	r.sel = forIdent(opts.Select, r.ident, r.hasIdent)
 	r.nsel, _ = r.sel.(NumberedSelector)
@@ -301,7 +262,7 @@ func NewReader(src io.ReaderAt, size int64, name string, opts ReadOptions) (*Rea
 		r.scanWant = r.sel.Reads()
 	}
 	if r.tallying {
-		r.scanWant |= tallyElements
+		r.scanWant |= flow.TotalsElements
 		if opts.Visit != nil {
 			r.scanWant |= r.want
 		}
@@ -361,7 +322,7 @@ func (r *Reader) Block() BlockVisitor { return r.block }
 // Tally returns the sums of the flow records that passed so far: those
 // Next handed out, or those the workers counted with ReadOptions.Tally or
 // ReadOptions.Visit.
-func (r *Reader) Tally() Tally { return r.tally }
+func (r *Reader) Tally() flow.Totals { return r.tally }
 
 // Processed returns the number of flow records read so far, passed or not,
 // up to the one that reached ReadOptions.Limit.
@@ -669,7 +630,7 @@ func (r *Reader) match(rec *flow.Record, n uint64) bool {
 // the reader tallies, or marks them in j.pass when Next hands them out.
 // With limit > 0 it stops right after the limit-th flow that passed.
 func (r *Reader) scanBlock(j *readJob, s *tallyScratch, limit uint64) {
-	j.tally, j.elements, j.recErr, j.other = Tally{}, 0, nil, false
+	j.tally, j.elements, j.recErr, j.other = flow.Totals{}, 0, nil, false
 	j.processed, j.passed = 0, 0
 	v := j.visitor
 	if v != nil {
@@ -705,7 +666,7 @@ func (r *Reader) scanBlock(j *readJob, s *tallyScratch, limit uint64) {
 				if r.marking {
 					j.pass[i/64] |= 1 << (i % 64)
 				} else {
-					j.tally.add(&s.rec)
+					j.tally.Add(&s.rec)
 					if v != nil {
 						v.Flow(&s.rec)
 					}
@@ -895,7 +856,7 @@ func (r *Reader) parse() (bool, error) {
 			r.processed++
 		}
 		r.passed++
-		r.tally.add(&r.rec)
+		r.tally.Add(&r.rec)
 		if r.passed == r.opts.Limit {
 			r.stopped, r.left = true, 0
 		}
@@ -955,4 +916,42 @@ func (r *Reader) Close() error {
 		return err
 	}
 	return nil
+}
+
+// Uncounted reports what the file holds after the data blocks its header
+// counts (and before the appendix): whole blocks, and whether a block cut
+// short ends the file. A file its collector has not closed has them:
+// nfcapd counts the blocks in the header only when it closes the file, so
+// one it is still writing, or one a crash left, counts none (Recover reads
+// them). A file with an appendix was closed, and its writer counted the
+// blocks with it, so only a file without one is looked at: Uncounted then
+// reads the block headers only, and on a damaged one reports what it found
+// before it.
+func (r *Reader) Uncounted() (blocks int, cut bool) {
+	if r.hdr.AppendixBlocks > 0 {
+		return 0, false
+	}
+	end := r.size
+	off := int64(HeaderSize)
+	var hb [blockHeaderSize]byte
+	var bh blockHeader
+	for i := 0; ; i++ {
+		if off == end {
+			return blocks, false
+		}
+		if n, _ := r.src.ReadAt(hb[:], off); n < blockHeaderSize || off+blockHeaderSize > end {
+			return blocks, i >= int(r.hdr.NumBlocks)
+		}
+		bh.unmarshal(hb[:])
+		if bh.NumRecords == 0 || bh.Size == 0 || bh.Size > maxBlockSize {
+			return blocks, false // not a block: damage, which reading reports
+		}
+		if off+blockHeaderSize+int64(bh.Size) > end {
+			return blocks, i >= int(r.hdr.NumBlocks)
+		}
+		if i >= int(r.hdr.NumBlocks) {
+			blocks++
+		}
+		off += blockHeaderSize + int64(bh.Size)
+	}
 }

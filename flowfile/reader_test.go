@@ -54,7 +54,7 @@ func countUntilError(t *testing.T, path string) (int, error) {
 // readResult is what a read delivered, compared between the modes of the
 // reader.
 type readResult struct {
-	tally   Tally
+	tally   flow.Totals
 	kinds   []Kind // the records other than flows, in order
 	err     string
 	skipped Skipped
@@ -72,7 +72,7 @@ func readWith(t *testing.T, path string, opts ReadOptions) readResult {
 	for r.Next() {
 		if r.Kind() == KindFlow {
 			require.False(t, opts.Tally, "a tallying reader hands out no flows")
-			res.tally.add(r.Flow())
+			res.tally.Add(r.Flow())
 			continue
 		}
 		res.kinds = append(res.kinds, r.Kind())
@@ -97,7 +97,7 @@ func checkTally(t *testing.T, path string) {
 	for _, workers := range []int{1, 2} {
 		assert.Equal(t, want, readWith(t, path, ReadOptions{Workers: workers, Tally: true}), "tally, %d workers", workers)
 	}
-	assert.Equal(t, want, readWith(t, path, ReadOptions{Elements: tallyElements}), "summary elements only")
+	assert.Equal(t, want, readWith(t, path, ReadOptions{Elements: flow.TotalsElements}), "summary elements only")
 	checkVisit(t, path, ReadOptions{})
 }
 
@@ -125,7 +125,7 @@ func TestTallyLikeReading(t *testing.T) {
 func TestDecodeOverPreviousRecord(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	f := randomFile(rng, 5000)
-	for _, want := range []flow.Elements{allElements, tallyElements, 1<<flow.ElemIPv6 | 1<<flow.ElemMisc} {
+	for _, want := range []flow.Elements{allElements, flow.TotalsElements, 1<<flow.ElemIPv6 | 1<<flow.ElemMisc} {
 		var over flow.Record
 		for i := range f.flows {
 			b := appendV3(nil, &f.flows[i], new(v3Layout))
@@ -533,7 +533,7 @@ func TestHeaderAndStatReadNoBlock(t *testing.T) {
 	assert.Equal(t, "lazy", ident)
 	var want Stat
 	for i := range f.flows {
-		want.Add(&f.flows[i])
+		want.AddNfdump(&f.flows[i])
 	}
 	assert.Equal(t, want, r.Stat())
 	require.NoError(t, r.Close())
@@ -541,4 +541,51 @@ func TestHeaderAndStatReadNoBlock(t *testing.T) {
 	for _, off := range src.offs {
 		assert.True(t, off == 0 || off >= h.OffAppendix, "read at %d, before the appendix at %d", off, h.OffAppendix)
 	}
+}
+
+func TestUncounted(t *testing.T) {
+	good, crashed, _, _ := crashedFile(t, 33, 4245)
+	data, err := os.ReadFile(good)
+	require.NoError(t, err)
+	offs := blockOffsets(t, data)
+	require.GreaterOrEqual(t, len(offs), 3)
+	var h Header
+	h.unmarshal(data)
+	n := uint32(len(offs))
+	dir := t.TempDir()
+	// unclosed is what a collector leaves when it stops after n whole
+	// blocks and extra bytes of the next one: the provisional header.
+	unclosed := func(name string, counted uint32, upTo int64) string {
+		b := bytes.Clone(data[:upTo])
+		le.PutUint32(b[36:], counted)
+		le.PutUint16(b[18:], 0)
+		le.PutUint64(b[24:], 0)
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, b, 0o644))
+		return p
+	}
+	for _, tc := range []struct {
+		name   string
+		path   string
+		blocks int
+		cut    bool
+	}{
+		{"closed", good, 0, false},
+		{"crashed in block 2", crashed, 2, true},
+		{"header only", unclosed("header", 0, HeaderSize), 0, false},
+		{"two whole blocks", unclosed("whole", 0, offs[2]), 2, false},
+		{"one counted", unclosed("one", 1, h.OffAppendix), len(offs) - 1, false},
+		{"all counted, cut after", unclosed("cut", n, h.OffAppendix+5), 0, true},
+		{"cut in a counted block", unclosed("counted-cut", n, offs[2]+50), 0, false},
+	} {
+		r, err := Open(tc.path, ReadOptions{})
+		require.NoError(t, err, tc.name)
+		blocks, cut := r.Uncounted()
+		assert.Equal(t, tc.blocks, blocks, tc.name)
+		assert.Equal(t, tc.cut, cut, tc.name)
+		require.NoError(t, r.Close())
+	}
+	assert.True(t, IsCurrentName("/var/cache/nfdump/nfcapd.current.4242"))
+	assert.True(t, IsCurrentName(CurrentName(7)))
+	assert.False(t, IsCurrentName("nfcapd.202611242140"))
 }

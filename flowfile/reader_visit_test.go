@@ -39,7 +39,7 @@ func (v *recordingVisitor) Flow(r *flow.Record) { v.flows = append(v.flows, *r) 
 type visitResult struct {
 	flows   []flow.Record
 	kinds   []Kind
-	tally   Tally
+	tally   flow.Totals
 	err     string
 	skipped Skipped
 	bytes   uint64
@@ -66,7 +66,7 @@ func readVisiting(t *testing.T, path string, opts ReadOptions, visit, slow bool)
 		case KindFlow:
 			require.False(t, visit, "a visiting reader hands out no flows")
 			res.flows = append(res.flows, *r.Flow())
-			res.tally.add(r.Flow())
+			res.tally.Add(r.Flow())
 		case KindBlock:
 			v := r.Block().(*recordingVisitor)
 			require.NotEmpty(t, v.flows, "a block is handed out only with flows")
@@ -140,7 +140,7 @@ func TestVisitElements(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "f")
 	writeTestFile(t, p, WriteOptions{Compression: LZ4}, &f)
 	want := flow.Elements(1 << flow.ElemIPv4)
-	plain := readVisiting(t, p, ReadOptions{Elements: want | tallyElements}, false, false)
+	plain := readVisiting(t, p, ReadOptions{Elements: want | flow.TotalsElements}, false, false)
 	got := readVisiting(t, p, ReadOptions{Elements: want, Workers: 2}, true, false)
 	require.Equal(t, len(plain.flows), len(got.flows))
 	for i := range plain.flows {

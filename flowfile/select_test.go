@@ -108,7 +108,7 @@ type selected struct {
 	flows             []flow.Record
 	numbers           []uint64 // of the flows Next handed out
 	kinds             []Kind
-	tally             Tally
+	tally             flow.Totals
 	processed, passed uint64
 	err               string
 }
@@ -126,7 +126,7 @@ func (p *plainRead) expect(c selectCase, base, limit uint64) selected {
 		s.passed++
 		s.flows = append(s.flows, p.flows[i])
 		s.numbers = append(s.numbers, base+uint64(i)+1)
-		s.tally.add(&p.full[i])
+		s.tally.Add(&p.full[i])
 		if s.passed == limit {
 			stop = i + 1
 			break
@@ -153,13 +153,13 @@ func readSelected(t *testing.T, path string, opts ReadOptions) selected {
 	require.NoError(t, err)
 	defer r.Close()
 	var s selected
-	var handed Tally
+	var handed flow.Totals
 	for r.Next() {
 		switch r.Kind() {
 		case KindFlow:
 			s.flows = append(s.flows, *r.Flow())
 			s.numbers = append(s.numbers, r.Number())
-			handed.add(r.Flow())
+			handed.Add(r.Flow())
 		case KindBlock:
 			s.flows = append(s.flows, r.Block().(*recordingVisitor).flows...)
 		default:

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,10 +29,9 @@ type WriteOptions struct {
 	// Workers is the number of goroutines that compress blocks; 0 means
 	// one per CPU.
 	Workers int
-	// OwnStat means the caller counts the stat record itself and sets it
-	// through Stat before Close (gocapd counts as nfcapd's decoders do),
-	// so WriteFlow does not count the flows a second time.
-	OwnStat bool
+	// Count says how WriteFlow counts the flows into the stat record:
+	// nfdump's way by default.
+	Count Counting
 }
 
 // Writer writes one flow file. Records are packed into blocks of at most
@@ -277,8 +277,11 @@ func (w *Writer) WriteFlow(r *flow.Record) error {
 	if err := w.check(); err != nil {
 		return err
 	}
-	if !w.opts.OwnStat {
-		w.stat.Add(r)
+	switch w.opts.Count {
+	case CountNfdump:
+		w.stat.AddNfdump(r)
+	case CountNfcapd:
+		w.stat.AddNfcapd(r)
 	}
 	start := len(w.cur.payload)
 	w.cur.payload = appendV3(w.cur.payload, r, &w.layout)
@@ -422,8 +425,8 @@ func (w *Writer) salvage() error {
 }
 
 // Stat returns the statistics that Close will store. WriteFlow counts every
-// flow; a collector adds sequence failures or sets the time slot for a file
-// without flows.
+// flow into it as WriteOptions.Count says; a caller may add to it
+// (sequence failures) or set it (with CountNone).
 func (w *Writer) Stat() *Stat { return &w.stat }
 
 // SetIdent changes the ident that Close will store.
@@ -557,3 +560,9 @@ func syncDir(dir string) error {
 // CurrentName is the name a collector writes its open file under,
 // nfcapd.current.<pid>; nfdump skips such files when reading directories.
 func CurrentName(pid int) string { return fmt.Sprintf("nfcapd.current.%d", pid) }
+
+// IsCurrentName reports whether path names a collector's open file (its
+// base name starts with nfcapd.current, as nfdump tests it).
+func IsCurrentName(path string) bool {
+	return strings.HasPrefix(filepath.Base(path), "nfcapd.current")
+}

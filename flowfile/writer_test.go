@@ -44,7 +44,7 @@ func checkRoundTrip(t *testing.T, path string, ident string, f *testFile) fileCo
 	assert.Equal(t, ident, c.ident)
 	var want Stat
 	for i := range f.flows {
-		want.Add(&f.flows[i])
+		want.AddNfdump(&f.flows[i])
 	}
 	assert.Equal(t, want, c.stat)
 	return c

@@ -113,23 +113,8 @@ func condense(s []byte) []byte {
 	return append(s[:0], t[:]...)
 }
 
-// Marks the aggregation engine sets in Record.Elements on the records it
-// hands over for printing, on bits no V3 element uses (package aggregate
-// cannot be imported here; its MaskedElements and ReverseFlags are these).
-const (
-	// maskedMark: a record printed under an -A list. nfdump's aggregation
-	// mask clears the record's element list and its ICMP type and code,
-	// so raw and json print only the record header, and the fmt modes
-	// print type.code 0.0.
-	maskedMark = flow.Elements(1)
-	// revFlagsMark: a record printed from an -a, -b or -B table, whose
-	// RevTCPFlags raw prints (nfdump never prints them for a record read
-	// from a file).
-	revFlagsMark = flow.Elements(1) << 63
-)
-
 // masked reports whether r is a record printed under an -A list.
-func masked(r *flow.Record) bool { return r.Elements&maskedMark != 0 }
+func masked(r *flow.Record) bool { return r.Elements&flow.MarkMasked != 0 }
 
 // icmpTypeCode returns the ICMP type and code nfdump prints for an ICMP
 // flow: zero for a record printed under an -A list.
@@ -144,7 +129,7 @@ func icmpTypeCode(r *flow.Record) (typ, code uint8) {
 // by a producer (no element in Elements, marks aside) gets the set a
 // writer would store.
 func elements(r *flow.Record) flow.Elements {
-	if r.Elements&^(maskedMark|revFlagsMark) != 0 {
+	if r.Elements&^flow.Marks != 0 {
 		return r.Elements
 	}
 	return r.NeededElements()

@@ -151,13 +151,6 @@ func TestNumberScaling(t *testing.T) {
 	}
 }
 
-func TestSummaryAdd(t *testing.T) {
-	var s Summary
-	s.Add(&flow.Record{First: 2000, Last: 3000, InBytes: 100, InPackets: 2, OutBytes: 50, OutPackets: 1})
-	s.Add(&flow.Record{First: 1000, Last: 2500, InBytes: 10, InPackets: 1, Flows: 4})
-	require.Equal(t, Summary{Flows: 5, Bytes: 160, Packets: 4, First: 1000, Last: 3000}, s)
-}
-
 func TestIPv6Text(t *testing.T) {
 	for _, a := range []string{"::", "::1", "::ffff:1.2.3.4", "::1.2.3.4", "1::", "2001:db8::1", "2001:db8:0:1:1:1:1:1",
 		"2001:0:0:1::1", "fe80::1:0:0:1", "1:0:0:2::3", "::102"} {

@@ -26,9 +26,9 @@ type Options struct {
 
 // Summary is what the lines after the records report.
 type Summary struct {
-	// Of the records that passed the filter.
-	Flows, Bytes, Packets uint64
-	First, Last           uint64 // msec, for the average rates
+	// Of the records that passed the filter: the sums of the summary line
+	// and the span of the average rates.
+	flow.Totals
 	// Time window: from the files' stat records, clamped by -t; zero
 	// means unknown.
 	WindowFirst, WindowLast uint64 // msec
@@ -176,29 +176,9 @@ func newFmt(w io.Writer, o Options, f string, v6long bool) (Printer, error) {
 // nullPrinter prints no records, only the summary.
 type nullPrinter struct{ base }
 
-// Merge adds the flows summed in t (Flows, Bytes, Packets, First, Last) to
-// s, as if Add had added each of them.
-func (s *Summary) Merge(t *Summary) {
-	if t.Flows == 0 {
-		return
-	}
-	if s.Flows == 0 || t.First < s.First {
-		s.First = t.First
-	}
-	s.Last = max(s.Last, t.Last)
-	s.Flows += t.Flows
-	s.Bytes += t.Bytes
-	s.Packets += t.Packets
-}
-
-// SummaryElements are the V3 elements whose fields Summary.Add reads: the
-// generic element (times, in counters) and the counter element (flows, out
-// counters).
-const SummaryElements = flow.Elements(1<<flow.ElemGeneric | 1<<flow.ElemCounters)
-
 // ReadsRecords reports whether p looks at the records it prints. A printer
 // that does not (-o null) lets the caller decode only what it needs itself,
-// such as SummaryElements.
+// such as flow.TotalsElements.
 func ReadsRecords(p Printer) bool {
 	_, null := p.(*nullPrinter)
 	return !null

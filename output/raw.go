@@ -215,7 +215,7 @@ func (p *rawPrinter) appendRecord(b []byte, r *flow.Record, n uint64) []byte {
 			// EXflowMisc, so it never prints them for a file's records
 			// (measured with random records); it prints those an -a, -b
 			// or -B table sets, as 0 for a protocol other than TCP.
-			if r.Elements&revFlagsMark != 0 && r.RevTCPFlags != 0 {
+			if r.Elements&flow.MarkReverseFlags != 0 && r.RevTCPFlags != 0 {
 				var rf uint8
 				if r.Proto == flow.ProtoTCP {
 					rf = r.RevTCPFlags

@@ -2,26 +2,7 @@ package output
 
 import (
 	"strconv"
-
-	"github.com/nfgo/nftools/flow"
 )
-
-// Add counts r as a flow that passed the filter, the way nfdump's
-// UpdateStat does: Flows (aggregated count, 0 as 1), Bytes and Packets (in
-// plus out), First and Last (earliest first and latest last). The counts
-// Processed and Passed, the time window and the bytes read stay the
-// caller's to fill in.
-func (s *Summary) Add(r *flow.Record) {
-	if s.Flows == 0 || r.First < s.First {
-		s.First = r.First
-	}
-	if r.Last > s.Last {
-		s.Last = r.Last
-	}
-	s.Flows += r.AggrFlows()
-	s.Bytes += r.InBytes + r.OutBytes
-	s.Packets += r.InPackets + r.OutPackets
-}
 
 // rates returns nfdump's average bps, pps and bpp: over the span from the
 // first to the last flow, 0 when that span is 0. The span is computed from

@@ -95,7 +95,7 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 	var (
 		table *aggregate.Table
 		plain []flow.Record
-		w     *writeSink
+		w     *flowfile.Sink
 	)
 	switch {
 	case o.aggr.spec != nil && o.wfile != "":
@@ -110,7 +110,7 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 		}
 	}
 	if o.wfile != "" {
-		w = &writeSink{o: o}
+		w = newSink(o)
 	} else if err := pr.Begin(); err != nil {
 		return writeFailed(stderr, err)
 	}
@@ -118,7 +118,10 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 		switch {
 		case kind != flowfile.KindFlow:
 			if w != nil {
-				return w.add(kind, r, s)
+				if err := openSink(w, s, true); err != nil {
+					return err
+				}
+				return w.Add(r)
 			}
 		case table != nil:
 			table.Add(r.Flow())
@@ -158,17 +161,8 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 	if o.topN > 0 && uint64(len(sorted)) > o.topN {
 		sorted = sorted[:o.topN]
 	}
-	// nfdump numbers aggregated records 0 (raw's RecordCount line and %cnt
-	// are then left out or 0), not 1, 2, 3 as Print would.
-	cp, counted := pr.(output.CountedPrinter)
 	for _, r := range sorted {
-		var err error
-		if counted {
-			err = cp.PrintCounted(r, 0)
-		} else {
-			err = pr.Print(r)
-		}
-		if err != nil {
+		if err := printFlow(pr, r, 0); err != nil {
 			return writeFailed(stderr, err)
 		}
 	}
@@ -178,63 +172,54 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 // writeAll writes the records to the -w file after the exporters and
 // samplers met while reading, and closes it. Without any file read no
 // file is written, as with the plain -w.
-func writeAll(w *writeSink, s *scan, recs []*flow.Record) error {
+func writeAll(w *flowfile.Sink, s *scan, recs []*flow.Record) error {
 	if s.opened > 0 {
-		if err := w.open(s); err != nil {
+		if err := openSink(w, s, true); err != nil {
 			return err
 		}
 	}
-	if w.w != nil {
+	if w.IsOpen() {
 		for _, r := range recs {
-			addStat(&w.stat, r)
-			if err := w.w.WriteFlow(r); err != nil {
+			if err := w.WriteFlow(r); err != nil {
 				return err
 			}
 		}
 	}
-	return w.close()
+	return w.Close()
 }
 
 // streamAggregated prints or writes an aggregation table without -O: in
 // the table's order, each record built in turn into one Record, so no
 // second copy of the table is made. -o null prints nothing, so nothing
 // is built.
-func streamAggregated(o *options, s *scan, table *aggregate.Table, w *writeSink, pr output.Printer, start time.Time, stdout, stderr io.Writer) int {
+func streamAggregated(o *options, s *scan, table *aggregate.Table, w *flowfile.Sink, pr output.Printer, start time.Time, stdout, stderr io.Writer) int {
 	var rec flow.Record
 	if w != nil {
 		if s.opened > 0 {
-			if err := w.open(s); err != nil {
+			if err := openSink(w, s, true); err != nil {
 				fmt.Fprintf(stderr, "godump: %v\n", err)
 				return exitFailure
 			}
 		}
-		if w.w != nil {
+		if w.IsOpen() {
 			for _, i := range table.Order() {
 				table.WriteRecord(i, &rec)
-				addStat(&w.stat, &rec)
-				if err := w.w.WriteFlow(&rec); err != nil {
+				if err := w.WriteFlow(&rec); err != nil {
 					fmt.Fprintf(stderr, "godump: %v\n", err)
 					return exitFailure
 				}
 			}
 		}
-		return s.finishWrite(w.close(), stdout, stderr)
+		return s.finishWrite(w.Close(), stdout, stderr)
 	}
 	if output.ReadsRecords(pr) {
 		order := table.Order()
 		if o.topN > 0 && uint64(len(order)) > o.topN {
 			order = order[:o.topN]
 		}
-		cp, counted := pr.(output.CountedPrinter)
 		for _, i := range order {
 			table.Record(i, &rec)
-			var err error
-			if counted {
-				err = cp.PrintCounted(&rec, 0)
-			} else {
-				err = pr.Print(&rec)
-			}
-			if err != nil {
+			if err := printFlow(pr, &rec, 0); err != nil {
 				return writeFailed(stderr, err)
 			}
 		}

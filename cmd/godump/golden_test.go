@@ -111,7 +111,17 @@ func TestListingLikeNfdump(t *testing.T) {
 		"-r "+f9+" -t 2026/11/24.21:31:10 -o line",
 		"-R flows -t 2026/11/24.21:30:50-2026/11/24.21:30:52 -o line",
 		"-r "+f9+" -t 2027/01/01 -o line",
+		// Only -r files are checked against the window: alone, under -M,
+		// but not a directory given to -r.
+		"-r flows -t 2027/01/01 -o line", "-r flows -t 2026/11/24.21:31:10 -o line",
+		"-M flows-edge/adjust/2026/11/24:../../../../noadjust/2026/11/24 -r nfcapd.202611242135 -t 2027/01/01 -o line",
+		"-M flows-edge/adjust/2026/11/24:../../../../noadjust/2026/11/24 -r nfcapd.202611242135 -t 2026/11/24.21:35 -o line",
 		"-r "+f9+" -t 2026/11/24.21:31 -o line -c 2",
+		// Records are numbered by the flows processed over every file,
+		// with gaps where -t drops flows, and 0 when sorted.
+		"-r "+f9+" -t 2026/11/24.21:31:00-2026/11/24.21:31:20 -o raw",
+		"-R flows -t 2026/11/24.21:30:50-2026/11/24.21:30:52 -o fmt:%cnt|%ts -q",
+		"-R flows -o fmt:%cnt|%byt -O bytes -q -c 20", "-R flows -o raw -O tstart -c 1",
 		// -o null counts in the reader's workers, also with -t and -c.
 		"-r "+f9+" -o null", "-R flows -o null", "-R flows-edge -o null", "-r sample-nfcapd-lz4 -o null",
 		"-r sample-nfcapd-bz2 -o null", "-r sample-nfcapd-uncompressed -o null", "-r "+f9+" -o null -c 3",

@@ -9,15 +9,58 @@ import (
 	"github.com/nfgo/nftools/flowfile/fileset"
 )
 
-// listFiles builds the -r/-R/-M file list as nfdump does. On a fatal list
-// error it prints nfdump's message and returns the exit code.
+// listFiles builds the -r/-R/-M file list as nfdump does, and resolves a
+// relative -t window against it. With a window, a -r file (alone or under
+// -M) whose stat record lies outside the window is dropped, as nfdump does
+// (but never a file of -R or of -r with a directory). On a fatal list error
+// it prints nfdump's message and returns the exit code.
+//
+// nfdump 1.7.1 resolves +N and -N only for a single -r file and races
+// while it does (notes section 8, fix 12); godump resolves them against
+// the stat records of all files listed: +N is the first N seconds from the
+// earliest flow, -N the last N seconds up to the latest one.
 func listFiles(o *options, stderr io.Writer) ([]string, int) {
-	files, err := fileset.List(fileset.Spec{
-		Read:      o.read,
-		Recursive: o.recursive,
-		Multi:     o.multi,
-		Warn:      func(msg string) { fmt.Fprintln(stderr, msg) },
-	})
+	spec := fileset.Spec{Read: o.read, Recursive: o.recursive, Multi: o.multi}
+	if o.window != nil && o.window.IsRelative() {
+		// A first listing, in silence, for the span of the data.
+		files, code := listSpec(spec, stderr)
+		if code != exitOK {
+			return nil, code
+		}
+		var first, last uint64
+		seen := false
+		for _, f := range files {
+			fs, ls, ok := fileSpan(f)
+			if !ok {
+				continue
+			}
+			if !seen || fs < first {
+				first = fs
+			}
+			if !seen || ls > last {
+				last = ls
+			}
+			seen = true
+		}
+		w := o.window.Resolve(first, last)
+		o.window = &w
+	}
+	spec.Warn = func(msg string) { fmt.Fprintln(stderr, msg) }
+	if w := o.window; w != nil {
+		spec.KeepRead = func(path string) bool {
+			fs, ls, ok := fileSpan(path)
+			// A file that cannot be opened is kept, so that reading it
+			// reports the problem.
+			return !ok || w.Overlaps(fs, ls)
+		}
+	}
+	return listSpec(spec, stderr)
+}
+
+// listSpec lists spec's files, printing nfdump's message for a fatal list
+// error and returning its exit code.
+func listSpec(spec fileset.Spec, stderr io.Writer) ([]string, int) {
+	files, err := fileset.List(spec)
 	var lerr *fileset.Error
 	if errors.As(err, &lerr) {
 		fmt.Fprintln(stderr, lerr.Msg)
@@ -40,48 +83,4 @@ func fileSpan(path string) (first, last uint64, ok bool) {
 	defer r.Close()
 	st := r.Stat()
 	return st.FirstSeen, st.LastSeen, true
-}
-
-// applyWindow resolves a relative -t window against the data and drops the
-// -r files that lie outside the window, as nfdump does for -r (but never
-// for -R). nfdump 1.7.1 resolves +N and -N only for a single -r file and
-// races while it does (notes §8, fix 12); godump resolves them against the
-// stat records of all files read: +N is the first N seconds from the
-// earliest flow, -N the last N seconds up to the latest one.
-func applyWindow(o *options, files []string) []string {
-	if o.window == nil {
-		return files
-	}
-	if o.window.IsRelative() {
-		var first, last uint64
-		seen := false
-		for _, f := range files {
-			fs, ls, ok := fileSpan(f)
-			if !ok {
-				continue
-			}
-			if !seen || fs < first {
-				first = fs
-			}
-			if !seen || ls > last {
-				last = ls
-			}
-			seen = true
-		}
-		w := o.window.Resolve(first, last)
-		o.window = &w
-	}
-	if o.read == "" || isDir(o.read) {
-		return files
-	}
-	kept := files[:0:0]
-	for _, f := range files {
-		fs, ls, ok := fileSpan(f)
-		// A file that cannot be opened is kept, so that reading it
-		// reports the problem.
-		if !ok || o.window.Overlaps(fs, ls) {
-			kept = append(kept, f)
-		}
-	}
-	return kept
 }

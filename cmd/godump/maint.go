@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/nfgo/nftools/flowfile"
-	"github.com/nfgo/nftools/internal/nfverify"
 )
 
 func isFileOrDir(path string) bool {
@@ -17,47 +15,10 @@ func isFileOrDir(path string) bool {
 
 // verifyFile is -v.
 func verifyFile(path string, stdout, stderr io.Writer) int {
-	if nfverify.Verify(path, stdout, stderr) {
+	if flowfile.Verify(path, stdout, stderr) {
 		return exitOK
 	}
 	return exitFailure
-}
-
-// rewrite copies the flow file src into a new file in the same directory
-// with opts, then renames it over src: the file is replaced atomically, and
-// a failure leaves the original untouched. The stat record and the
-// creation time are kept.
-func rewrite(src string, opts func(r *flowfile.Reader) flowfile.WriteOptions) error {
-	r, err := flowfile.Open(src, flowfile.ReadOptions{})
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	wo := opts(r)
-	hdr := r.Header()
-	wo.Created = hdr.CreatedTime()
-	tmp := filepath.Join(filepath.Dir(src), fmt.Sprintf(".%s.godump-%d", filepath.Base(src), os.Getpid()))
-	w, err := flowfile.Create(tmp, wo)
-	if err != nil {
-		return err
-	}
-	abort := func(err error) error {
-		w.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := w.Copy(r); err != nil {
-		return abort(err)
-	}
-	*w.Stat() = r.Stat()
-	if fi, err := os.Stat(src); err == nil {
-		os.Chmod(tmp, fi.Mode().Perm())
-	}
-	if err := w.CloseAs(src); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }
 
 // recompressFiles is -J: every -r/-R file gets the new compression, in
@@ -78,7 +39,7 @@ func recompressFiles(o *options, files []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "File %s is already same compression methode\n", path)
 			continue
 		}
-		err = rewrite(path, func(r *flowfile.Reader) flowfile.WriteOptions {
+		err = flowfile.Rewrite(path, func(r *flowfile.Reader) flowfile.WriteOptions {
 			ident, _ := r.Ident()
 			return flowfile.WriteOptions{Compression: comp, Level: o.recompressLevel, Ident: ident}
 		})
@@ -98,7 +59,7 @@ func changeIdent(o *options, files []string, stdout, stderr io.Writer) int {
 	code := exitOK
 	for _, path := range files {
 		old := "<null>"
-		err := rewrite(path, func(r *flowfile.Reader) flowfile.WriteOptions {
+		err := flowfile.Rewrite(path, func(r *flowfile.Reader) flowfile.WriteOptions {
 			if id, ok := r.Ident(); ok {
 				old = id
 			}

@@ -50,7 +50,6 @@ func process(o *options, stdout, stderr io.Writer) int {
 	if code != exitOK {
 		return code
 	}
-	files = applyWindow(o, files)
 
 	switch {
 	case o.recompress >= 0:
@@ -141,6 +140,7 @@ func (s *scan) run(files []string, sink func(kind flowfile.Kind, r *flowfile.Rea
 		for _, w := range r.Warnings() {
 			fmt.Fprintf(s.stderr, "godump: warning: %v\n", w)
 		}
+		warnUnfinished(s.stderr, r)
 		for r.Next() {
 			if err := sink(r.Kind(), r); err != nil {
 				r.Close()
@@ -149,11 +149,12 @@ func (s *scan) run(files []string, sink func(kind flowfile.Kind, r *flowfile.Rea
 		}
 		if err := r.Err(); err != nil {
 			s.report(err)
+			reportSkipped(s.stderr, r, err)
 		}
 		t := r.Tally()
 		s.sum.Processed += r.Processed()
 		s.sum.Passed += r.Passed()
-		s.sum.Merge(&output.Summary{Flows: t.Flows, Bytes: t.Bytes, Packets: t.Packets, First: t.First, Last: t.Last})
+		s.sum.Merge(&t)
 		s.sum.BytesRead += r.BytesRead()
 		s.sum.BlocksSkipped += r.Skipped().Blocks
 		r.Close()
@@ -175,40 +176,6 @@ func (s *scan) report(err error) {
 	fmt.Fprintf(s.stderr, "godump: %v\n", err)
 }
 
-// addStat counts a flow into the stat record of a -w file, as nfdump does
-// for the flows it writes (in and out counters together).
-func addStat(st *flowfile.Stat, r *flow.Record) {
-	n := r.AggrFlows()
-	pk, by := r.InPackets+r.OutPackets, r.InBytes+r.OutBytes
-	switch r.Proto {
-	case flow.ProtoICMP, flow.ProtoICMPv6:
-		st.FlowsICMP += n
-		st.PacketsICMP += pk
-		st.BytesICMP += by
-	case flow.ProtoTCP:
-		st.FlowsTCP += n
-		st.PacketsTCP += pk
-		st.BytesTCP += by
-	case flow.ProtoUDP:
-		st.FlowsUDP += n
-		st.PacketsUDP += pk
-		st.BytesUDP += by
-	default:
-		st.FlowsOther += n
-		st.PacketsOther += pk
-		st.BytesOther += by
-	}
-	if st.Flows == 0 || r.First < st.FirstSeen {
-		st.FirstSeen = r.First
-	}
-	if r.Last > st.LastSeen {
-		st.LastSeen = r.Last
-	}
-	st.Flows += n
-	st.Packets += pk
-	st.Bytes += by
-}
-
 // list is the main job: print the flows that passed (sorted with -O), or
 // write them to the -w file.
 func list(o *options, files []string, pr output.Printer, start time.Time, stdout, stderr io.Writer) int {
@@ -222,16 +189,16 @@ func list(o *options, files []string, pr output.Printer, start time.Time, stdout
 	var (
 		err    error
 		sorted []*flow.Record
-		w      *writeSink
+		w      *flowfile.Sink
 	)
 	if o.wfile != "" {
-		w = &writeSink{o: o}
+		w = newSink(o)
 	} else if err := pr.Begin(); err != nil {
 		return writeFailed(stderr, err)
 	} else if !output.ReadsRecords(pr) && o.order == nil {
 		// -o null: only the summary looks at the flows, so the reader's
 		// workers count the ones that pass.
-		s.elements = output.SummaryElements
+		s.elements = flow.TotalsElements
 		s.tally = true
 	} else if o.order == nil {
 		// Printing a record costs many times what decompressing it does,
@@ -239,30 +206,30 @@ func list(o *options, files []string, pr output.Printer, start time.Time, stdout
 		// would only hold another block in memory.
 		s.workers = 1
 	}
-	cp, counted := pr.(output.CountedPrinter)
 	err = s.run(files, func(kind flowfile.Kind, r *flowfile.Reader) error {
 		switch {
 		case w != nil:
-			return w.add(kind, r, s)
+			if err := openSink(w, s, false); err != nil {
+				return err
+			}
+			return w.Add(r)
 		case kind != flowfile.KindFlow:
 			return nil
 		case o.order != nil:
 			rec := *r.Flow()
 			sorted = append(sorted, &rec)
 			return nil
-		case counted:
+		default:
 			// nfdump numbers a record by the flows read before it, not
 			// by those printed (raw's RecordCount, %cnt).
-			return cp.PrintCounted(r.Flow(), r.Number())
-		default:
-			return pr.Print(r.Flow())
+			return printFlow(pr, r.Flow(), r.Number())
 		}
 	})
 	if err != nil {
 		return writeFailed(stderr, err)
 	}
 	if w != nil {
-		return s.finishWrite(w.close(), stdout, stderr)
+		return s.finishWrite(w.Close(), stdout, stderr)
 	}
 	if o.order != nil {
 		o.order.Sort(sorted)
@@ -270,12 +237,23 @@ func list(o *options, files []string, pr output.Printer, start time.Time, stdout
 			sorted = sorted[:o.topN]
 		}
 		for _, r := range sorted {
-			if err := pr.Print(r); err != nil {
+			if err := printFlow(pr, r, 0); err != nil {
 				return writeFailed(stderr, err)
 			}
 		}
 	}
 	return s.finish(pr.End, start, stderr)
+}
+
+// printFlow prints r with the number nfdump gives it in %cnt and raw's
+// RecordCount: n, its running number over the files read (so a filter or
+// -t leaves gaps), or 0 for sorted and aggregated records, which nfdump
+// prints without a number.
+func printFlow(pr output.Printer, r *flow.Record, n uint64) error {
+	if cp, ok := pr.(output.CountedPrinter); ok {
+		return cp.PrintCounted(r, n)
+	}
+	return pr.Print(r)
 }
 
 // finish prints the summary lines through end, with the times of the run

@@ -1,86 +1,22 @@
 package main
 
-import (
-	"fmt"
-	"os"
-	"path/filepath"
+import "github.com/nfgo/nftools/flowfile"
 
-	"github.com/nfgo/nftools/flow"
-	"github.com/nfgo/nftools/flowfile"
-)
-
-// writeSink writes the flows that passed to the -w file, with the
-// exporter and sampler records the first time each is met, as nfdump does.
-// The file is written under a temporary name and renamed into place when
-// complete, so a reader never sees half a file.
-type writeSink struct {
-	o         *options
-	w         *flowfile.Writer
-	stat      flowfile.Stat
-	exporters map[uint16]flow.Exporter
-	samplers  map[flow.Sampler]bool
+// newSink returns the -w file's sink (flowfile.Sink).
+func newSink(o *options) *flowfile.Sink {
+	return flowfile.NewSink(o.wfile, flowfile.WriteOptions{Compression: o.compression, Level: o.level})
 }
 
-func tempName(final string) string {
-	return filepath.Join(filepath.Dir(final), fmt.Sprintf(".%s.godump-%d", filepath.Base(final), os.Getpid()))
-}
-
-func (ws *writeSink) open(s *scan) error {
-	if ws.w != nil {
-		return nil
-	}
+// openSink creates the -w file once the run has read a file: with the
+// ident of the first file read or, for aggregated or sorted flows, the
+// ident "none" that nfdump then gives it.
+func openSink(w *flowfile.Sink, s *scan, sorted bool) error {
 	ident := ""
-	if s.hasID {
+	switch {
+	case sorted:
+		ident = "none"
+	case s.hasID:
 		ident = s.ident
 	}
-	w, err := flowfile.Create(tempName(ws.o.wfile), flowfile.WriteOptions{
-		Compression: ws.o.compression, Level: ws.o.level, Ident: ident,
-	})
-	if err != nil {
-		return err
-	}
-	ws.w = w
-	ws.exporters = map[uint16]flow.Exporter{}
-	ws.samplers = map[flow.Sampler]bool{}
-	return nil
-}
-
-func (ws *writeSink) add(kind flowfile.Kind, r *flowfile.Reader, s *scan) error {
-	if err := ws.open(s); err != nil {
-		return err
-	}
-	switch kind {
-	case flowfile.KindFlow:
-		addStat(&ws.stat, r.Flow())
-		return ws.w.WriteFlow(r.Flow())
-	case flowfile.KindExporter:
-		e := *r.Exporter()
-		if _, seen := ws.exporters[e.SysID]; seen {
-			return nil
-		}
-		ws.exporters[e.SysID] = e
-		return ws.w.WriteExporter(&e)
-	case flowfile.KindSampler:
-		sm := *r.Sampler()
-		if ws.samplers[sm] {
-			return nil
-		}
-		ws.samplers[sm] = true
-		return ws.w.WriteSampler(&sm)
-	}
-	return nil
-}
-
-// close finishes the file; with no file read at all none is written, as
-// with nfdump.
-func (ws *writeSink) close() error {
-	if ws.w == nil {
-		return nil
-	}
-	*ws.w.Stat() = ws.stat
-	if err := ws.w.CloseAs(ws.o.wfile); err != nil {
-		os.Remove(ws.w.Name())
-		return err
-	}
-	return nil
+	return w.Open(ident)
 }

@@ -43,7 +43,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	w, err := flowfile.Create(*out, flowfile.WriteOptions{Compression: c, Level: level, Ident: *ident})
+	wo := flowfile.WriteOptions{Compression: c, Level: level, Ident: *ident}
+	if *copyFrom != "" {
+		wo.Count = flowfile.CountNone // copyFile keeps the source's record
+	}
+	w, err := flowfile.Create(*out, wo)
 	if err != nil {
 		return err
 	}
