@@ -1,0 +1,152 @@
+package probe
+
+import (
+	"fmt"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/internal/daemon"
+)
+
+// Encoder turns flows into datagrams. netflow's encoders satisfy it; the
+// probe gives each collector an encoder of its own, so that every
+// collector sees its own sequence numbers and gets its own templates, as
+// fprobe numbers the flows of each collector separately.
+type Encoder interface {
+	// Encode appends one datagram holding records from recs (as many as
+	// fit, at least one unless recs is empty) to dst[:0] and returns it
+	// and how many records it took. now is the export time in ms since the
+	// epoch.
+	Encode(dst []byte, recs []flow.Record, now uint64) (datagram []byte, n int)
+}
+
+// errorLogEvery is how often a collector that keeps failing is logged
+// again; a change of error is logged at once.
+const errorLogEvery = time.Minute
+
+// sender is one collector's socket and encoder, used by the exporter
+// goroutine only (the counters are read by Stats from anywhere).
+type sender struct {
+	index int // 1-based, as fprobe numbers collectors
+	c     Collector
+	conn  *net.UDPConn
+	enc   Encoder
+	buf   []byte
+
+	datagrams atomic.Uint64
+	flows     atomic.Uint64
+	errors    atomic.Uint64
+
+	lastErr    string
+	lastLogged time.Time
+	unlogged   uint64
+}
+
+// exporter sends the queue's flows to the collectors: all of them to every
+// mirror collector and, datagram by datagram, to the round-robin ones in
+// turn.
+type exporter struct {
+	senders []*sender
+	mirrors []*sender
+	rr      []*sender
+	rrNext  int
+
+	paceBytes int           // -t B: pause after every B bytes sent...
+	paceDelay time.Duration // ... for N nanoseconds
+	paced     int           // bytes sent since the last pause
+
+	sleep func(time.Duration)
+	clock func() time.Time
+	logf  func(level daemon.Level, format string, args ...any)
+}
+
+// send encodes recs for every collector and sends the datagrams; now is
+// the export time in ms since the epoch.
+func (e *exporter) send(recs []flow.Record, now uint64) {
+	for _, s := range e.mirrors {
+		for i := 0; i < len(recs); {
+			n, ok := e.sendOne(s, recs[i:], now)
+			if !ok {
+				break
+			}
+			i += n
+		}
+	}
+	for i := 0; i < len(recs) && len(e.rr) > 0; {
+		s := e.rr[e.rrNext]
+		e.rrNext = (e.rrNext + 1) % len(e.rr)
+		n, ok := e.sendOne(s, recs[i:], now)
+		if !ok {
+			break
+		}
+		i += n
+	}
+}
+
+// sendOne sends one datagram of recs to s. It reports how many flows the
+// datagram took, and false when the encoder can make no progress (a
+// datagram with no flow in it, twice: nothing left it can encode).
+func (e *exporter) sendOne(s *sender, recs []flow.Record, now uint64) (int, bool) {
+	dg, n := s.enc.Encode(s.buf[:0], recs, now)
+	s.buf = dg[:0]
+	if len(dg) > 0 {
+		e.write(s, dg, n)
+	}
+	if n > 0 {
+		return n, true
+	}
+	if len(dg) == 0 {
+		return 0, false
+	}
+	// A datagram without flows (templates only): one more try.
+	dg, n = s.enc.Encode(s.buf[:0], recs, now)
+	s.buf = dg[:0]
+	if len(dg) > 0 {
+		e.write(s, dg, n)
+	}
+	return n, n > 0
+}
+
+// write sends one datagram, counts it or its error, and paces as -t says.
+func (e *exporter) write(s *sender, dg []byte, flows int) {
+	if _, err := s.conn.Write(dg); err != nil {
+		s.errors.Add(1)
+		e.logSendError(s, len(dg), flows, err)
+	} else {
+		s.datagrams.Add(1)
+		s.flows.Add(uint64(flows))
+	}
+	if e.paceBytes > 0 {
+		e.paced += len(dg)
+		if d := e.paced / e.paceBytes; d > 0 {
+			e.paced %= e.paceBytes
+			e.sleep(time.Duration(d) * e.paceDelay)
+		}
+	}
+}
+
+// logSendError logs a failed send in fprobe's words, but a collector that
+// keeps failing the same way only once a minute, with the count of the
+// failures not logged.
+func (e *exporter) logSendError(s *sender, size, flows int, err error) {
+	msg := strerror(err)
+	now := e.clock()
+	if msg == s.lastErr && now.Sub(s.lastLogged) < errorLogEvery {
+		s.unlogged++
+		return
+	}
+	more := ""
+	if s.unlogged > 0 {
+		more = fmt.Sprintf(" (and %d more since the last report)", s.unlogged)
+	}
+	e.logf(daemon.LevelErr, "send(to #%d, flows %d, size %d): %s%s", s.index, flows, size, msg, more)
+	s.lastErr, s.lastLogged, s.unlogged = msg, now, 0
+}
+
+func (e *exporter) close() {
+	for _, s := range e.senders {
+		s.conn.Close()
+	}
+}
