@@ -21,22 +21,21 @@ import (
 // fakeEncoder writes datagrams that the tests can read back:
 //
 //	"FAKE", count uint16, sequence uint32 (flows before this datagram),
-//	boot time uint64 (ms), export time uint64 (ms), then per flow:
-//	source port uint16, destination port uint16, packets uint32.
+//	export time uint64 (ms), then per flow: source port uint16,
+//	destination port uint16, packets uint32.
 //
 // It takes at most perDatagram flows per datagram, and counts its
 // sequence like NetFlow v5 does: per encoder, so per collector.
 type fakeEncoder struct {
 	perDatagram int
-	boot        uint64
 	seq         uint32
 }
 
-const fakeHeader = 26
+const fakeHeader = 18
 
-func newFakeEncoder(perDatagram int) func(uint64) (Encoder, error) {
-	return func(boot uint64) (Encoder, error) {
-		return &fakeEncoder{perDatagram: perDatagram, boot: boot}, nil
+func newFakeEncoder(perDatagram int) func() (Encoder, error) {
+	return func() (Encoder, error) {
+		return &fakeEncoder{perDatagram: perDatagram}, nil
 	}
 }
 
@@ -48,7 +47,6 @@ func (e *fakeEncoder) Encode(dst []byte, recs []flow.Record, now uint64) ([]byte
 	dst = append(dst[:0], "FAKE"...)
 	dst = binary.BigEndian.AppendUint16(dst, uint16(n))
 	dst = binary.BigEndian.AppendUint32(dst, e.seq)
-	dst = binary.BigEndian.AppendUint64(dst, e.boot)
 	dst = binary.BigEndian.AppendUint64(dst, now)
 	for _, r := range recs[:n] {
 		dst = binary.BigEndian.AppendUint16(dst, r.SrcPort)
@@ -61,10 +59,10 @@ func (e *fakeEncoder) Encode(dst []byte, recs []flow.Record, now uint64) ([]byte
 
 // fakeDatagram is one datagram of fakeEncoder's, read back.
 type fakeDatagram struct {
-	from      netip.AddrPort
-	seq       uint32
-	boot, now uint64
-	flows     []fakeFlow
+	from  netip.AddrPort
+	seq   uint32
+	now   uint64
+	flows []fakeFlow
 }
 
 type fakeFlow struct {
@@ -80,8 +78,7 @@ func parseFake(t testing.TB, b []byte, from netip.AddrPort) fakeDatagram {
 	require.Equal(t, "FAKE", string(b[:4]))
 	n := int(binary.BigEndian.Uint16(b[4:]))
 	require.Len(t, b, fakeHeader+8*n)
-	d := fakeDatagram{from: from, seq: binary.BigEndian.Uint32(b[6:]),
-		boot: binary.BigEndian.Uint64(b[10:]), now: binary.BigEndian.Uint64(b[18:])}
+	d := fakeDatagram{from: from, seq: binary.BigEndian.Uint32(b[6:]), now: binary.BigEndian.Uint64(b[10:])}
 	for i := range n {
 		p := b[fakeHeader+8*i:]
 		d.flows = append(d.flows, fakeFlow{binary.BigEndian.Uint16(p), binary.BigEndian.Uint16(p[2:]), binary.BigEndian.Uint32(p[4:])})

@@ -64,9 +64,11 @@ type Config struct {
 	// Source is -a: the address the datagrams leave from, for the
 	// collectors that name no local address of their own.
 	Source netip.Addr
-	// NewEncoder makes an encoder for one collector; bootTime (ms since
-	// the epoch) is what the encoder counts its uptime from.
-	NewEncoder func(bootTime uint64) (Encoder, error)
+	// NewEncoder makes an encoder: one for all the mirror collectors,
+	// which are sent the same datagrams, and one for every round-robin
+	// collector, so that its sequence numbers count what it was sent and
+	// it gets the templates for its own data.
+	NewEncoder func() (Encoder, error)
 	// QueueLen is -q: the flows the export queue holds before a live
 	// capture drops what it cannot hand over.
 	QueueLen int
@@ -95,10 +97,6 @@ type Config struct {
 // exporter; a scan or an idle read hands over whatever is gathered.
 const handoffBatch = 64
 
-// bootMargin puts the encoders' boot time this far before the first packet,
-// so that a packet a little out of order still has a positive uptime.
-const bootMargin = time.Minute
-
 // Probe runs one probe: New opens the collectors' sockets, Run captures
 // until the context ends or the input does, exports everything and
 // returns.
@@ -109,7 +107,6 @@ type Probe struct {
 
 	pending []flow.Record // flows exported by the cache, not yet queued
 	flows   atomic.Uint64 // flows exported by the cache
-	boot    uint64        // ms since the epoch; set by Run before any flow is queued
 
 	statsReq atomic.Bool
 
@@ -128,9 +125,6 @@ func New(cfg Config) (*Probe, error) {
 	}
 	if cfg.NewEncoder == nil {
 		return nil, errors.New("no encoder")
-	}
-	if _, err := cfg.NewEncoder(0); err != nil {
-		return nil, err
 	}
 	if cfg.Scan <= 0 {
 		cfg.Scan = 5 * time.Second
@@ -156,9 +150,20 @@ func New(cfg Config) (*Probe, error) {
 		s := &sender{index: i + 1, c: c, conn: conn}
 		p.exp.senders = append(p.exp.senders, s)
 		if c.Mode == RoundRobin {
+			if s.enc, err = cfg.NewEncoder(); err != nil {
+				p.exp.close()
+				return nil, err
+			}
 			p.exp.rr = append(p.exp.rr, s)
 		} else {
 			p.exp.mirrors = append(p.exp.mirrors, s)
+		}
+	}
+	if len(p.exp.mirrors) > 0 {
+		var err error
+		if p.exp.mirrorEnc, err = cfg.NewEncoder(); err != nil {
+			p.exp.close()
+			return nil, err
 		}
 	}
 	return p, nil
@@ -239,7 +244,6 @@ loop:
 		}
 		if !started {
 			started = true
-			p.boot = uint64((now - int64(bootMargin)) / 1e6)
 			nextScan = now + scan
 		}
 		last = max(last, now)
@@ -258,9 +262,7 @@ loop:
 		}
 	}
 	if !started {
-		now := p.cfg.Clock()
-		last = now.UnixNano()
-		p.boot = uint64(now.Add(-bootMargin).UnixMilli())
+		last = p.cfg.Clock().UnixNano()
 	}
 	m.Flush()
 	p.handoff(last, true)
@@ -293,35 +295,11 @@ func (p *Probe) exportLoop(exported chan<- struct{}) {
 		if !ok {
 			return
 		}
-		p.ensureEncoders()
 		p.exp.send(recs, uint64(now/1e6))
 		clear(recs)
 		buf = recs
 	}
 }
-
-// ensureEncoders gives every collector its encoder at the first export,
-// once the boot time is known. New has made one encoder already, so this
-// one does not fail for the configuration; if it fails anyway, the
-// collector is dropped with a critical log line.
-func (p *Probe) ensureEncoders() {
-	for _, s := range p.exp.senders {
-		if s.enc != nil {
-			continue
-		}
-		enc, err := p.cfg.NewEncoder(p.boot)
-		if err != nil {
-			p.cfg.Logf(daemon.LevelCrit, "collector #%d: %v", s.index, err)
-			enc = nullEncoder{}
-		}
-		s.enc = enc
-	}
-}
-
-// nullEncoder encodes nothing: a collector whose encoder failed.
-type nullEncoder struct{}
-
-func (nullEncoder) Encode(dst []byte, _ []flow.Record, _ uint64) ([]byte, int) { return dst[:0], 0 }
 
 // noteMeter keeps a copy of the meter's counters for Stats, which may be
 // called from any goroutine, and logs new kernel drops, at most once a

@@ -10,10 +10,9 @@ import (
 	"github.com/nfgo/nftools/internal/daemon"
 )
 
-// Encoder turns flows into datagrams. netflow's encoders satisfy it; the
-// probe gives each collector an encoder of its own, so that every
-// collector sees its own sequence numbers and gets its own templates, as
-// fprobe numbers the flows of each collector separately.
+// Encoder turns flows into datagrams; netflow's encoders satisfy it. It
+// keeps the sequence numbers and the template state of the collectors it
+// encodes for.
 type Encoder interface {
 	// Encode appends one datagram holding records from recs (as many as
 	// fit, at least one unless recs is empty) to dst[:0] and returns it
@@ -26,13 +25,14 @@ type Encoder interface {
 // again; a change of error is logged at once.
 const errorLogEvery = time.Minute
 
-// sender is one collector's socket and encoder, used by the exporter
-// goroutine only (the counters are read by Stats from anywhere).
+// sender is one collector's socket and, for a round-robin collector, its
+// encoder, used by the exporter goroutine only (the counters are read by
+// Stats from anywhere).
 type sender struct {
 	index int // 1-based, as fprobe numbers collectors
 	c     Collector
 	conn  *net.UDPConn
-	enc   Encoder
+	enc   Encoder // round-robin collectors only
 	buf   []byte
 
 	datagrams atomic.Uint64
@@ -48,10 +48,12 @@ type sender struct {
 // mirror collector and, datagram by datagram, to the round-robin ones in
 // turn.
 type exporter struct {
-	senders []*sender
-	mirrors []*sender
-	rr      []*sender
-	rrNext  int
+	senders   []*sender
+	mirrors   []*sender
+	mirrorEnc Encoder // one encoder for all mirrors: they get the same datagrams
+	mirrorBuf []byte
+	rr        []*sender
+	rrNext    int
 
 	paceBytes int           // -t B: pause after every B bytes sent...
 	paceDelay time.Duration // ... for N nanoseconds
@@ -65,48 +67,36 @@ type exporter struct {
 // send encodes recs for every collector and sends the datagrams; now is
 // the export time in ms since the epoch.
 func (e *exporter) send(recs []flow.Record, now uint64) {
-	for _, s := range e.mirrors {
-		for i := 0; i < len(recs); {
-			n, ok := e.sendOne(s, recs[i:], now)
-			if !ok {
-				break
-			}
-			i += n
+	for i := 0; i < len(recs) && len(e.mirrors) > 0; {
+		var dg []byte
+		var n int
+		dg, n = e.mirrorEnc.Encode(e.mirrorBuf[:0], recs[i:], now)
+		e.mirrorBuf = dg[:0]
+		if n == 0 {
+			break // the contract says an encoder takes at least one record
+		}
+		i += n
+		if len(dg) == 0 {
+			continue // every record taken was one the version cannot carry
+		}
+		for _, s := range e.mirrors {
+			e.write(s, dg, n)
 		}
 	}
 	for i := 0; i < len(recs) && len(e.rr) > 0; {
 		s := e.rr[e.rrNext]
-		e.rrNext = (e.rrNext + 1) % len(e.rr)
-		n, ok := e.sendOne(s, recs[i:], now)
-		if !ok {
+		dg, n := s.enc.Encode(s.buf[:0], recs[i:], now)
+		s.buf = dg[:0]
+		if n == 0 {
 			break
 		}
 		i += n
-	}
-}
-
-// sendOne sends one datagram of recs to s. It reports how many flows the
-// datagram took, and false when the encoder can make no progress (a
-// datagram with no flow in it, twice: nothing left it can encode).
-func (e *exporter) sendOne(s *sender, recs []flow.Record, now uint64) (int, bool) {
-	dg, n := s.enc.Encode(s.buf[:0], recs, now)
-	s.buf = dg[:0]
-	if len(dg) > 0 {
+		if len(dg) == 0 {
+			continue
+		}
+		e.rrNext = (e.rrNext + 1) % len(e.rr)
 		e.write(s, dg, n)
 	}
-	if n > 0 {
-		return n, true
-	}
-	if len(dg) == 0 {
-		return 0, false
-	}
-	// A datagram without flows (templates only): one more try.
-	dg, n = s.enc.Encode(s.buf[:0], recs, now)
-	s.buf = dg[:0]
-	if len(dg) > 0 {
-		e.write(s, dg, n)
-	}
-	return n, n > 0
 }
 
 // write sends one datagram, counts it or its error, and paces as -t says.
