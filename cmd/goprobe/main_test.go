@@ -14,7 +14,7 @@ import (
 	"github.com/nfgo/nftools/internal/version"
 )
 
-const manPage = "../../man/goprobe.1"
+const manPage = "../../man/goprobe.8"
 
 func runArgs(args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
