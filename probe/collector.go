@@ -7,7 +7,8 @@ import (
 	"net/netip"
 	"os"
 	"strings"
-	"syscall"
+
+	"github.com/nfgo/nftools/internal/daemon"
 )
 
 // Mode says how a collector shares the exported datagrams with the others.
@@ -113,25 +114,11 @@ func (e *CollectorError) Error() string {
 	case "source address":
 		return "Illegal source address"
 	default:
-		return e.Op + "(): " + strerror(e.Err)
+		return e.Op + "(): " + daemon.Strerror(e.Err)
 	}
 }
 
 func (e *CollectorError) Unwrap() error { return e.Err }
-
-// strerror writes a system error as the C library does: Go's texts for
-// errno values are glibc's with a lower-case first letter.
-func strerror(err error) string {
-	var errno syscall.Errno
-	if !errors.As(err, &errno) {
-		return err.Error()
-	}
-	s := errno.Error()
-	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
-		s = string(s[0]-'a'+'A') + s[1:]
-	}
-	return s
-}
 
 // ResolveSource resolves -a or a collector's local part to an address,
 // IPv4 first as fprobe does, IPv6 when the name has no IPv4 address.
@@ -172,13 +159,17 @@ func resolveHost(host, network string) (netip.Addr, error) {
 // with fprobe's messages: a local address that does not resolve, a remote
 // one that does not (or not in the local address's family), a bind or a
 // connect that the system refuses.
-func dial(index int, c Collector, source netip.Addr) (*net.UDPConn, error) {
-	fail := func(op string, err error) error { return &CollectorError{Index: index, Op: op, Err: err} }
+// It returns the socket and the address it was bound to, an unspecified
+// one when no local address was asked for.
+func dial(index int, c Collector, source netip.Addr) (*net.UDPConn, netip.Addr, error) {
+	fail := func(op string, err error) (*net.UDPConn, netip.Addr, error) {
+		return nil, netip.Addr{}, &CollectorError{Index: index, Op: op, Err: err}
+	}
 	local := source
 	if c.Local != "" {
 		a, err := ResolveSource(c.Local)
 		if err != nil {
-			return nil, fail("source address", err)
+			return fail("source address", err)
 		}
 		local = a
 	}
@@ -191,11 +182,11 @@ func dial(index int, c Collector, source netip.Addr) (*net.UDPConn, error) {
 	}
 	remote, err := resolveHost(c.Host, network)
 	if err != nil {
-		return nil, fail("parameters", err)
+		return fail("parameters", err)
 	}
 	port, err := net.LookupPort("udp", c.Port)
 	if err != nil || port == 0 {
-		return nil, fail("parameters", fmt.Errorf("port %q", c.Port))
+		return fail("parameters", fmt.Errorf("port %q", c.Port))
 	}
 	var laddr *net.UDPAddr
 	if local.IsValid() {
@@ -206,12 +197,18 @@ func dial(index int, c Collector, source netip.Addr) (*net.UDPConn, error) {
 	if err != nil {
 		var se *os.SyscallError
 		if errors.As(err, &se) && se.Syscall == "bind" {
-			return nil, fail("bind", se.Err)
+			return fail("bind", se.Err)
 		}
 		if errors.As(err, &se) {
 			err = se.Err
 		}
-		return nil, fail("connect", err)
+		return fail("connect", err)
 	}
-	return conn, nil
+	if !local.IsValid() {
+		local = netip.IPv4Unspecified()
+		if remote.Is6() {
+			local = netip.IPv6Unspecified()
+		}
+	}
+	return conn, local, nil
 }

@@ -75,17 +75,18 @@ func TestDial(t *testing.T) {
 	for _, tc := range []struct {
 		arg, source string
 		wantLocal   string // the local address, port not compared
+		wantBound   string // the address bound to
 		wantRemote  string
 		wantErr     string
 	}{
-		{arg: "127.0.0.1:2055", wantLocal: "127.0.0.1", wantRemote: "127.0.0.1:2055"},
-		{arg: "localhost:2055", wantLocal: "127.0.0.1", wantRemote: "127.0.0.1:2055"},
-		{arg: "127.0.0.1:2055/127.0.0.2", wantLocal: "127.0.0.2", wantRemote: "127.0.0.1:2055"},
-		{arg: "127.0.0.1:2055", source: "127.0.0.3", wantLocal: "127.0.0.3", wantRemote: "127.0.0.1:2055"},
+		{arg: "127.0.0.1:2055", wantLocal: "127.0.0.1", wantBound: "0.0.0.0", wantRemote: "127.0.0.1:2055"},
+		{arg: "localhost:2055", wantLocal: "127.0.0.1", wantBound: "0.0.0.0", wantRemote: "127.0.0.1:2055"},
+		{arg: "127.0.0.1:2055/127.0.0.2", wantLocal: "127.0.0.2", wantBound: "127.0.0.2", wantRemote: "127.0.0.1:2055"},
+		{arg: "127.0.0.1:2055", source: "127.0.0.3", wantLocal: "127.0.0.3", wantBound: "127.0.0.3", wantRemote: "127.0.0.1:2055"},
 		// The collector's own local address wins over -a.
-		{arg: "127.0.0.1:2055/127.0.0.4/r", source: "127.0.0.3", wantLocal: "127.0.0.4", wantRemote: "127.0.0.1:2055"},
-		{arg: "[::1]:2055", wantLocal: "::1", wantRemote: "[::1]:2055"},
-		{arg: "[::1]:2055/::1", wantLocal: "::1", wantRemote: "[::1]:2055"},
+		{arg: "127.0.0.1:2055/127.0.0.4/r", source: "127.0.0.3", wantLocal: "127.0.0.4", wantBound: "127.0.0.4", wantRemote: "127.0.0.1:2055"},
+		{arg: "[::1]:2055", wantLocal: "::1", wantBound: "::", wantRemote: "[::1]:2055"},
+		{arg: "[::1]:2055/::1", wantLocal: "::1", wantBound: "::1", wantRemote: "[::1]:2055"},
 		{arg: "bad..name:2055", wantErr: "Error in collector #1 parameters"},
 		{arg: "127.0.0.1:99999", wantErr: "Error in collector #1 parameters"},
 		{arg: "127.0.0.1:0", wantErr: "Error in collector #1 parameters"},
@@ -103,7 +104,7 @@ func TestDial(t *testing.T) {
 		if tc.source != "" {
 			source = netip.MustParseAddr(tc.source)
 		}
-		conn, err := dial(1, c, source)
+		conn, bound, err := dial(1, c, source)
 		if tc.wantErr != "" {
 			assert.EqualError(t, err, tc.wantErr, tc.arg)
 			var ce *CollectorError
@@ -115,6 +116,7 @@ func TestDial(t *testing.T) {
 		}
 		local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
 		assert.Equal(t, tc.wantLocal, local.Addr().String(), tc.arg)
+		assert.Equal(t, tc.wantBound, bound.String(), tc.arg)
 		assert.Equal(t, tc.wantRemote, conn.RemoteAddr().String(), tc.arg)
 		conn.Close()
 	}

@@ -142,12 +142,12 @@ func New(cfg Config) (*Probe, error) {
 	p.exp = &exporter{paceBytes: cfg.PaceBytes, paceDelay: cfg.PaceDelay,
 		sleep: cfg.Sleep, clock: cfg.Clock, logf: cfg.Logf}
 	for i, c := range cfg.Collectors {
-		conn, err := dial(i+1, c, cfg.Source)
+		conn, bound, err := dial(i+1, c, cfg.Source)
 		if err != nil {
 			p.exp.close()
 			return nil, err
 		}
-		s := &sender{index: i + 1, c: c, conn: conn}
+		s := &sender{index: i + 1, c: c, conn: conn, bound: bound}
 		p.exp.senders = append(p.exp.senders, s)
 		if c.Mode == RoundRobin {
 			if s.enc, err = cfg.NewEncoder(); err != nil {
@@ -168,6 +168,11 @@ func New(cfg Config) (*Probe, error) {
 	}
 	return p, nil
 }
+
+// BindAddr returns the address the socket of collector number i (0-based)
+// was bound to: its /local address, or -a's, or the unspecified address
+// (the system picks the source), as fprobe logs it.
+func (p *Probe) BindAddr(i int) netip.Addr { return p.exp.senders[i].bound }
 
 // LocalAddr returns the address collector number i (0-based) sends from.
 func (p *Probe) LocalAddr(i int) netip.AddrPort {

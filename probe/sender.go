@@ -3,6 +3,7 @@ package probe
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -32,7 +33,8 @@ type sender struct {
 	index int // 1-based, as fprobe numbers collectors
 	c     Collector
 	conn  *net.UDPConn
-	enc   Encoder // round-robin collectors only
+	bound netip.Addr // the address asked for at bind time
+	enc   Encoder    // round-robin collectors only
 	buf   []byte
 
 	datagrams atomic.Uint64
@@ -121,7 +123,7 @@ func (e *exporter) write(s *sender, dg []byte, flows int) {
 // keeps failing the same way only once a minute, with the count of the
 // failures not logged.
 func (e *exporter) logSendError(s *sender, size, flows int, err error) {
-	msg := strerror(err)
+	msg := daemon.Strerror(err)
 	now := e.clock()
 	if msg == s.lastErr && now.Sub(s.lastLogged) < errorLogEvery {
 		s.unlogged++

@@ -1,11 +1,13 @@
 package daemon
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/syslog"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // Level is a syslog priority: LevelEmerg is the most severe, LevelDebug
@@ -142,4 +144,19 @@ func (l *Logger) Close() error {
 		return l.sys.Close()
 	}
 	return nil
+}
+
+// Strerror writes a system error as the C library's strerror does (Go's
+// texts for errno values are glibc's with a lower-case first letter), for
+// messages that must read as the C daemon's. Other errors keep their text.
+func Strerror(err error) string {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return err.Error()
+	}
+	s := errno.Error()
+	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
+		s = string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
 }

@@ -2,12 +2,14 @@ package daemon
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -99,4 +101,10 @@ func TestLoggerSyslogUnreachable(t *testing.T) {
 	_, err := NewLogger(LogConfig{Syslog: true, Tag: "goprobe", SyslogNetwork: "unixgram",
 		SyslogAddr: filepath.Join(t.TempDir(), "nothing-listens-here")})
 	assert.ErrorContains(t, err, "syslog: ")
+}
+
+func TestStrerror(t *testing.T) {
+	assert.Equal(t, "Cannot assign requested address", Strerror(syscall.EADDRNOTAVAIL))
+	assert.Equal(t, "Connection refused", Strerror(fmt.Errorf("write: %w", syscall.ECONNREFUSED)))
+	assert.Equal(t, "not a system error", Strerror(errors.New("not a system error")))
 }
