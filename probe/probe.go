@@ -50,6 +50,14 @@ type Meter interface {
 	Stats() MeterStats
 }
 
+// Interrupter is a Meter whose Read may block for long (a capture read
+// from a pipe that has gone quiet): Run calls Interrupt from another
+// goroutine when its context ends, and Read must then return soon, with
+// any error.
+type Interrupter interface {
+	Interrupt()
+}
+
 // MeterStats are the capture side's counters.
 type MeterStats struct {
 	Packets     uint64 // packets read
@@ -219,6 +227,17 @@ func (p *Probe) Run(ctx context.Context, m Meter) error {
 	}
 	exported := make(chan struct{})
 	go p.exportLoop(exported)
+	if in, ok := m.(Interrupter); ok {
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			select {
+			case <-ctx.Done():
+				in.Interrupt()
+			case <-stop:
+			}
+		}()
+	}
 
 	var (
 		done     = ctx.Done()
@@ -242,6 +261,9 @@ loop:
 		case errors.Is(rerr, ErrIdle):
 			now, handoff = p.cfg.Clock().UnixNano(), true
 		case errors.Is(rerr, io.EOF):
+			break loop
+		case ctx.Err() != nil:
+			// The read was interrupted: the end asked for, not a failure.
 			break loop
 		default:
 			err = rerr

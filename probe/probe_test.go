@@ -515,3 +515,44 @@ func TestSkippedFlows(t *testing.T) {
 	}
 	assert.Equal(t, uint64(20), p.Stats().Datagrams)
 }
+
+// blockingMeter blocks in Read once its script has run out, as a pipe
+// that has gone quiet does, until interrupted.
+type blockingMeter struct {
+	*fakeMeter
+	blocked     chan struct{}
+	interrupted chan struct{}
+	once        sync.Once
+}
+
+func (m *blockingMeter) Read() (int64, error) {
+	if m.next >= len(m.script) {
+		close(m.blocked)
+		<-m.interrupted
+		return 0, errors.New("read interrupted")
+	}
+	return m.fakeMeter.Read()
+}
+
+func (m *blockingMeter) Interrupt() { m.once.Do(func() { close(m.interrupted) }) }
+
+// TestInterrupt: a meter that blocks in Read is interrupted when the
+// context ends, and Run exports the cache and returns without an error.
+func TestInterrupt(t *testing.T) {
+	s := newSink(t, "udp4", "127.0.0.1:0")
+	p, _ := newProbe(t, Config{Collectors: []Collector{s.collector("")}})
+	m := &blockingMeter{fakeMeter: newFakeMeter(p, t0, time.Hour, packets(4, 0, 0.1, 1)...),
+		blocked: make(chan struct{}), interrupted: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- p.Run(ctx, m) }()
+	<-m.blocked
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	assert.Len(t, flowsOf(s.wait(4)), 4)
+}
