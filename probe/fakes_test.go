@@ -168,6 +168,7 @@ type fakePacket struct {
 	at       float64
 	src, dst uint16
 	fin      bool
+	v6       bool // the flow is between ::1 and ::1, else 127.0.0.1
 }
 
 // fakeMeter is a flow cache in miniature: flows keyed by ports, expired
@@ -215,7 +216,11 @@ func (m *fakeMeter) Read() (int64, error) {
 	key := [2]uint16{pk.src, pk.dst}
 	r := m.flows[key]
 	if r == nil {
-		r = &flow.Record{SrcPort: pk.src, DstPort: pk.dst, First: uint64(now / 1e6)}
+		a := netip.MustParseAddr("127.0.0.1")
+		if pk.v6 {
+			a = netip.IPv6Loopback()
+		}
+		r = &flow.Record{SrcAddr: a, DstAddr: a, SrcPort: pk.src, DstPort: pk.dst, Proto: 17, First: uint64(now / 1e6)}
 		m.flows[key] = r
 		m.order = append(m.order, key)
 	}

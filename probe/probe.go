@@ -323,6 +323,7 @@ func (p *Probe) exportLoop(exported chan<- struct{}) {
 			return
 		}
 		p.exp.send(recs, uint64(now/1e6))
+		p.exp.noteSkipped()
 		clear(recs)
 		buf = recs
 	}
@@ -353,6 +354,7 @@ type Stats struct {
 	Flows      uint64 // flows the cache exported
 	Queued     int    // flows waiting in the export queue
 	FlowsLost  uint64 // flows dropped because the export queue was full
+	Skipped    uint64 // flows the NetFlow version cannot carry (IPv6 in v1, v5, v7)
 	Datagrams  uint64 // datagrams sent, over all collectors
 	SendErrors uint64 // failed sends, over all collectors
 	Collectors []CollectorStats
@@ -374,6 +376,7 @@ func (p *Probe) Stats() Stats {
 	p.mu.Unlock()
 	st.Flows = p.flows.Load()
 	st.Queued, st.FlowsLost = p.q.stats()
+	st.Skipped = p.exp.skipped.Load()
 	for _, s := range p.exp.senders {
 		cs := CollectorStats{Collector: s.c, Datagrams: s.datagrams.Load(), Flows: s.flows.Load(), SendErrors: s.errors.Load()}
 		st.Datagrams += cs.Datagrams
@@ -387,8 +390,8 @@ func (p *Probe) Stats() Stats {
 // for every collector.
 func (p *Probe) LogStats() {
 	st := p.Stats()
-	p.cfg.Logf(daemon.LevelInfo, "packets: %d, dropped by kernel: %d, by interface: %d; flows: %d active, %d exported, %d queued, %d lost; datagrams sent: %d, send errors: %d",
-		st.Packets, st.Dropped, st.IfDropped, st.ActiveFlows, st.Flows, st.Queued, st.FlowsLost, st.Datagrams, st.SendErrors)
+	p.cfg.Logf(daemon.LevelInfo, "packets: %d, dropped by kernel: %d, by interface: %d; flows: %d active, %d exported, %d queued, %d lost, %d not exportable in this version; datagrams sent: %d, send errors: %d",
+		st.Packets, st.Dropped, st.IfDropped, st.ActiveFlows, st.Flows, st.Queued, st.FlowsLost, st.Skipped, st.Datagrams, st.SendErrors)
 	for i, c := range st.Collectors {
 		p.cfg.Logf(daemon.LevelInfo, "collector #%d: %s: datagrams sent: %d, flows: %d, send errors: %d",
 			i+1, c.Collector, c.Datagrams, c.Flows, c.SendErrors)

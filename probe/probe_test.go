@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/internal/testutil"
+	"github.com/nfgo/nftools/netflow"
 )
 
 var t0 = time.Date(2026, 11, 24, 21, 45, 0, 0, time.UTC)
@@ -428,10 +430,10 @@ func TestStatsRequest(t *testing.T) {
 	}
 	require.NoError(t, p.Run(context.Background(), m))
 	s.wait(20)
-	assert.Contains(t, log.String(), "[INFO]: packets: 11, dropped by kernel: 7, by interface: 2; flows: 11 active, 0 exported, 0 queued, 0 lost; datagrams sent: 0, send errors: 0\n"+
+	assert.Contains(t, log.String(), "[INFO]: packets: 11, dropped by kernel: 7, by interface: 2; flows: 11 active, 0 exported, 0 queued, 0 lost, 0 not exportable in this version; datagrams sent: 0, send errors: 0\n"+
 		"[INFO]: collector #1: "+s.collector("").String()+": datagrams sent: 0, flows: 0, send errors: 0")
 	p.LogStats()
-	assert.Contains(t, log.String(), "[INFO]: packets: 20, dropped by kernel: 7, by interface: 2; flows: 0 active, 20 exported, 0 queued, 0 lost; datagrams sent: 2, send errors: 0\n")
+	assert.Contains(t, log.String(), "[INFO]: packets: 20, dropped by kernel: 7, by interface: 2; flows: 0 active, 20 exported, 0 queued, 0 lost, 0 not exportable in this version; datagrams sent: 2, send errors: 0\n")
 }
 
 // TestKernelDropsLogged: new kernel drops are logged at a scan, at most
@@ -556,3 +558,47 @@ func TestInterrupt(t *testing.T) {
 	}
 	assert.Len(t, flowsOf(s.wait(4)), 4)
 }
+
+// TestNotExportable: NetFlow v5 cannot carry IPv6 flows; netflow's encoder
+// skips them and the probe counts them, and sends the others.
+func TestNotExportable(t *testing.T) {
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	defer conn.Close()
+	port := fmt.Sprint(conn.LocalAddr().(*net.UDPAddr).Port)
+	// A mirror and a round-robin collector on the same socket: each flow
+	// is counted once however many encoders skip it.
+	p, log := newProbe(t, Config{Collectors: []Collector{{Host: "127.0.0.1", Port: port}, {Host: "127.0.0.1", Port: port, Mode: RoundRobin}},
+		NewEncoder: func() (Encoder, error) { return netflow.NewEncoder(netflow.EncoderConfig{Version: 5}) }})
+	ps := packets(10, 0, 0.01, 1)
+	for i := range ps {
+		ps[i].v6 = i%2 == 1
+	}
+	require.NoError(t, p.Run(context.Background(), newFakeMeter(p, t0, time.Hour, ps...)))
+	st := p.Stats()
+	assert.Equal(t, uint64(5), st.Skipped)
+	assert.Equal(t, uint64(10), st.Flows)
+	assert.Equal(t, uint64(5), st.Collectors[0].Flows)
+	assert.Equal(t, uint64(5), st.Collectors[1].Flows)
+	p.LogStats()
+	assert.Contains(t, log.String(), "10 exported, 0 queued, 0 lost, 5 not exportable in this version;")
+
+	// The datagrams hold the five IPv4 flows, as the v5 decoder reads them.
+	dec := netflow.NewDecoder(netflow.Options{})
+	var got []uint16
+	buf := make([]byte, 2048)
+	for range st.Datagrams {
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, err := conn.Read(buf)
+		require.NoError(t, err)
+		require.NoError(t, dec.Decode(buf[:n], netip.MustParseAddr("127.0.0.1"), time.Now(), portsHandler{&got}))
+	}
+	assert.Equal(t, []uint16{1, 3, 5, 7, 9, 1, 3, 5, 7, 9}, got)
+}
+
+// portsHandler keeps the source ports of the flows decoded.
+type portsHandler struct{ ports *[]uint16 }
+
+func (h portsHandler) Flow(r *flow.Record)        { *h.ports = append(*h.ports, r.SrcPort) }
+func (h portsHandler) NewExporter(*flow.Exporter) {}
+func (h portsHandler) Sampler(*flow.Sampler)      {}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/internal/daemon"
+	"github.com/nfgo/nftools/netflow"
 )
 
 // Encoder turns flows into datagrams; netflow's encoders satisfy it. It
@@ -64,15 +65,37 @@ type exporter struct {
 	sleep func(time.Duration)
 	clock func() time.Time
 	logf  func(level daemon.Level, format string, args ...any)
+
+	skipped atomic.Uint64 // flows the encoders took and could not carry
+}
+
+// skipper is an encoder that counts the flows its version cannot carry,
+// as netflow's encoders do (IPv6 flows in v1, v5 and v7).
+type skipper interface {
+	Stats() netflow.EncoderStats
+}
+
+// noteSkipped counts the flows the encoders skipped, for Stats: the
+// mirrors' encoder sees every flow, and so do the round-robin encoders
+// together.
+func (e *exporter) noteSkipped() {
+	var n uint64
+	if e.mirrorEnc != nil {
+		n = skippedBy(e.mirrorEnc)
+	} else {
+		for _, s := range e.rr {
+			n += skippedBy(s.enc)
+		}
+	}
+	e.skipped.Store(n)
 }
 
 // send encodes recs for every collector and sends the datagrams; now is
 // the export time in ms since the epoch.
 func (e *exporter) send(recs []flow.Record, now uint64) {
 	for i := 0; i < len(recs) && len(e.mirrors) > 0; {
-		var dg []byte
-		var n int
-		dg, n = e.mirrorEnc.Encode(e.mirrorBuf[:0], recs[i:], now)
+		skipped := skippedBy(e.mirrorEnc)
+		dg, n := e.mirrorEnc.Encode(e.mirrorBuf[:0], recs[i:], now)
 		e.mirrorBuf = dg[:0]
 		if n == 0 {
 			break // the contract says an encoder takes at least one record
@@ -81,12 +104,14 @@ func (e *exporter) send(recs []flow.Record, now uint64) {
 		if len(dg) == 0 {
 			continue // every record taken was one the version cannot carry
 		}
+		flows := n - int(skippedBy(e.mirrorEnc)-skipped)
 		for _, s := range e.mirrors {
-			e.write(s, dg, n)
+			e.write(s, dg, flows)
 		}
 	}
 	for i := 0; i < len(recs) && len(e.rr) > 0; {
 		s := e.rr[e.rrNext]
+		skipped := skippedBy(s.enc)
 		dg, n := s.enc.Encode(s.buf[:0], recs[i:], now)
 		s.buf = dg[:0]
 		if n == 0 {
@@ -97,8 +122,17 @@ func (e *exporter) send(recs []flow.Record, now uint64) {
 			continue
 		}
 		e.rrNext = (e.rrNext + 1) % len(e.rr)
-		e.write(s, dg, n)
+		e.write(s, dg, n-int(skippedBy(s.enc)-skipped))
 	}
+}
+
+// skippedBy returns how many flows enc has skipped so far, 0 for an
+// encoder that does not say.
+func skippedBy(enc Encoder) uint64 {
+	if s, ok := enc.(skipper); ok {
+		return s.Stats().Skipped
+	}
+	return 0
 }
 
 // write sends one datagram, counts it or its error, and paces as -t says.

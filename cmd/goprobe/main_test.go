@@ -163,20 +163,18 @@ func TestFprobeErrors(t *testing.T) {
 	}
 }
 
-// TestRepeatedOption: fprobe allows no option twice; it says so and prints
-// its usage with status 0, goprobe says the same and exits 1.
+// TestRepeatedOption: fprobe allows no option twice (it says "Option
+// `-i': repeat not allowed", prints its usage and exits 0); goprobe takes
+// the last value, as getopt programs do, so that a service unit can put
+// -l2 before the admin's options.
 func TestRepeatedOption(t *testing.T) {
-	for _, cmdline := range []string{"-i lo -i eth0 127.0.0.1:9", "-p -l2 -p 127.0.0.1:9"} {
-		args := strings.Fields(cmdline)
-		fp := runFprobe(t, args...)
-		code, stdout, stderr := runArgs(args...)
-		assert.Equal(t, 1, code, cmdline)
-		assert.Empty(t, stdout, cmdline)
-		assert.Equal(t, fp.Stderr, stderr, cmdline)
-	}
-	code, _, stderr := runArgs("--read", "a", "--read", "b", "127.0.0.1:9")
-	assert.Equal(t, 1, code)
-	assert.Equal(t, "Option `--read': repeat not allowed\n", stderr)
+	fp := runFprobe(t, "-i", "lo", "-i", "eth0", "127.0.0.1:9")
+	assert.Equal(t, "Option `-i': repeat not allowed\n", fp.Stderr)
+	o, err := parse(t, "-l2", "-i", "lo", "-i", "eth0", "-l", "3:x", "127.0.0.1:9")
+	require.NoError(t, err)
+	assert.Equal(t, "eth0", o.iface)
+	assert.Equal(t, 3, o.logDest)
+	assert.Equal(t, "x", o.logID)
 }
 
 // TestNoCollector: without a collector fprobe prints its usage and exits 0.

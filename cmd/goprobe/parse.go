@@ -13,7 +13,6 @@ import (
 
 	"github.com/nfgo/nftools/internal/cnum"
 	"github.com/nfgo/nftools/internal/daemon"
-	"github.com/nfgo/nftools/internal/getopt"
 	"github.com/nfgo/nftools/probe"
 )
 
@@ -94,9 +93,6 @@ var errUsage = errors.New("usage")
 // with its messages. Numbers are read with C's atoi, so "-s 5s" is 5
 // seconds and "-d x" is 0, as with fprobe.
 func parseOptions(c *cli.Context) (*options, error) {
-	if err := checkRepeats(c); err != nil {
-		return nil, err
-	}
 	o := &options{
 		promisc: !c.Bool("p"),
 		scan:    5 * time.Second, frag: 30 * time.Second, idle: 60 * time.Second, active: 300 * time.Second,
@@ -242,21 +238,4 @@ func lookupUser(name string) (*user.User, error) {
 		}
 	}
 	return u, err
-}
-
-// checkRepeats refuses an option given twice, as fprobe does (its getopt
-// wrapper allows no repeats).
-func checkRepeats(c *cli.Context) error {
-	seen := map[string]bool{}
-	for _, occ := range getopt.Parsed(c).Options {
-		flag := "-" + string(occ.Letter)
-		if occ.Long != "" {
-			flag = "--" + occ.Long
-		}
-		if seen[flag] {
-			return &bareError{fmt.Sprintf("Option `%s': repeat not allowed", flag)}
-		}
-		seen[flag] = true
-	}
-	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -20,14 +21,15 @@ import (
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/internal/testutil"
 	"github.com/nfgo/nftools/internal/version"
+	"github.com/nfgo/nftools/netflow"
 	"github.com/nfgo/nftools/probe"
 )
 
 // These tests run the command in this process with a fake capture (flows
-// already in its cache, exported when flushed) and a fake encoder (a
-// datagram "flow <source port>" per flow), so they check the daemon's
-// chores, not the capture or the encoding. Signals are real: the test
-// sends them to itself once goprobe has logged its start.
+// already in its cache, exported when flushed), so they check the
+// daemon's chores, not the capture. The flows go out as NetFlow v5 to a
+// sink that decodes them. Signals are real: the test sends them to itself
+// once goprobe has logged its start.
 
 type fakeInput struct {
 	export func(*flow.Record)
@@ -49,7 +51,8 @@ func (f *fakeInput) Expire(int64) {}
 
 func (f *fakeInput) Flush() {
 	for i := range f.flows {
-		f.export(&flow.Record{SrcPort: uint16(1000 + i)})
+		a := netip.MustParseAddr("127.0.0.1")
+		f.export(&flow.Record{SrcAddr: a, DstAddr: a, Proto: 17, SrcPort: uint16(1000 + i), DstPort: 53, InPackets: 1, InBytes: 100})
 	}
 	f.flows = 0
 }
@@ -65,20 +68,11 @@ func (f *fakeInput) Close() error {
 	return nil
 }
 
-type lineEncoder struct{}
-
-func (lineEncoder) Encode(dst []byte, recs []flow.Record, _ uint64) ([]byte, int) {
-	if len(recs) == 0 {
-		return dst[:0], 0
-	}
-	return fmt.Appendf(dst[:0], "flow %d", recs[0].SrcPort), 1
-}
-
-// fakes puts the fake capture and encoder in place for one test.
+// fakes puts the fake capture in place for one test.
 func fakes(t *testing.T, flows int, openErr error) *fakeInput {
 	t.Helper()
 	in := &fakeInput{flows: flows}
-	oldOpen, oldEnc := openInput, newEncoder
+	oldOpen := openInput
 	openInput = func(o *options, _ io.Reader, export func(*flow.Record)) (input, inputInfo, error) {
 		if openErr != nil {
 			return nil, inputInfo{}, openErr
@@ -90,33 +84,40 @@ func fakes(t *testing.T, flows int, openErr error) *fakeInput {
 		}
 		return in, inputInfo{Name: name, LinkName: "EN10MB", Link: 1, LinkHeader: 14}, nil
 	}
-	newEncoder = func(*options) func() (probe.Encoder, error) {
-		return func() (probe.Encoder, error) { return lineEncoder{}, nil }
-	}
-	t.Cleanup(func() { openInput, newEncoder = oldOpen, oldEnc })
+	t.Cleanup(func() { openInput = oldOpen })
 	return in
 }
 
-// udpSink collects datagrams on loopback.
+// udpSink decodes the NetFlow datagrams sent to it on loopback and keeps
+// their flows as "flow <source port>".
 type udpSink struct {
-	conn *net.UDPConn
-	mu   sync.Mutex
-	got  []string
+	conn      *net.UDPConn
+	mu        sync.Mutex
+	got       []string
+	datagrams int
 }
+
+func (s *udpSink) Flow(r *flow.Record) {
+	s.got = append(s.got, fmt.Sprintf("flow %d", r.SrcPort))
+}
+func (s *udpSink) NewExporter(*flow.Exporter) {}
+func (s *udpSink) Sampler(*flow.Sampler)      {}
 
 func newUDPSink(t *testing.T) *udpSink {
 	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	require.NoError(t, err)
 	s := &udpSink{conn: conn}
+	dec := netflow.NewDecoder(netflow.Options{})
 	go func() {
-		buf := make([]byte, 2048)
+		buf := make([]byte, 65536)
 		for {
 			n, err := conn.Read(buf)
 			if err != nil {
 				return
 			}
 			s.mu.Lock()
-			s.got = append(s.got, string(buf[:n]))
+			s.datagrams++
+			assert.NoError(t, dec.Decode(buf[:n], netip.MustParseAddr("127.0.0.1"), time.Now(), s))
 			s.mu.Unlock()
 		}
 	}()
@@ -126,7 +127,7 @@ func newUDPSink(t *testing.T) *udpSink {
 
 func (s *udpSink) addr() string { return s.conn.LocalAddr().String() }
 
-func (s *udpSink) datagrams() []string {
+func (s *udpSink) flows() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.got...)
@@ -205,16 +206,16 @@ func TestSignals(t *testing.T) {
 		"[INFO]: options: p=1 s=5 g=30 d=60 e=300 n=5 a=0.0.0.0 x=0:0 b=10000 m=0 q=100 B=0 r=0 t=0:0 S=256 K=14 k=0 c= u= v=6 l=2:" + id,
 		"[INFO]: collector #1: " + sink.addr() + "/0.0.0.0/m",
 		"[WARNING]: kernel dropped 3 packets (3 in all)",
-		"[INFO]: packets: 42, dropped by kernel: 3, by interface: 0; flows: 5 active, 0 exported, 0 queued, 0 lost; datagrams sent: 0, send errors: 0",
+		"[INFO]: packets: 42, dropped by kernel: 3, by interface: 0; flows: 5 active, 0 exported, 0 queued, 0 lost, 0 not exportable in this version; datagrams sent: 0, send errors: 0",
 		"[INFO]: collector #1: " + sink.addr() + ": datagrams sent: 0, flows: 0, send errors: 0",
 		"[INFO]: SIGTERM received. Emitting flows cache...",
-		"[INFO]: packets: 42, dropped by kernel: 3, by interface: 0; flows: 0 active, 5 exported, 0 queued, 0 lost; datagrams sent: 5, send errors: 0",
-		"[INFO]: collector #1: " + sink.addr() + ": datagrams sent: 5, flows: 5, send errors: 0",
+		"[INFO]: packets: 42, dropped by kernel: 3, by interface: 0; flows: 0 active, 5 exported, 0 queued, 0 lost, 0 not exportable in this version; datagrams sent: 1, send errors: 0",
+		"[INFO]: collector #1: " + sink.addr() + ": datagrams sent: 1, flows: 5, send errors: 0",
 		"[INFO]: Done.",
 	}
 	assert.Equal(t, strings.Join(want, "\n")+"\n", out.String())
-	require.Eventually(t, func() bool { return len(sink.datagrams()) == 5 }, 5*time.Second, time.Millisecond)
-	assert.ElementsMatch(t, []string{"flow 1000", "flow 1001", "flow 1002", "flow 1003", "flow 1004"}, sink.datagrams())
+	require.Eventually(t, func() bool { return len(sink.flows()) == 5 }, 5*time.Second, time.Millisecond)
+	assert.ElementsMatch(t, []string{"flow 1000", "flow 1001", "flow 1002", "flow 1003", "flow 1004"}, sink.flows())
 	_, err = os.Stat(pidFile)
 	assert.ErrorIs(t, err, os.ErrNotExist, "the pid file is removed at exit")
 	assert.True(t, in.closed)
@@ -230,7 +231,7 @@ func TestSIGINT(t *testing.T) {
 	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGINT))
 	assert.Equal(t, 0, wait())
 	assert.Contains(t, out.String(), "[INFO]: SIGINT received. Emitting flows cache...\n")
-	require.Eventually(t, func() bool { return len(sink.datagrams()) == 2 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return len(sink.flows()) == 2 }, 5*time.Second, time.Millisecond)
 }
 
 // TestEndOfInput: reading a capture, goprobe stops at its end, exports
@@ -244,7 +245,7 @@ func TestEndOfInput(t *testing.T) {
 	assert.Contains(t, stdout, "[INFO]: interface: x.pcap, datalink: EN10MB (1)\n")
 	assert.Contains(t, stdout, "[INFO]: capture terminated: end of input\n[INFO]: Emitting flows cache...\n")
 	assert.True(t, strings.HasSuffix(stdout, "[INFO]: Done.\n"), stdout)
-	require.Eventually(t, func() bool { return len(sink.datagrams()) == 3 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return len(sink.flows()) == 3 }, 5*time.Second, time.Millisecond)
 }
 
 // TestLogLevelAndDestination: -v 3 logs errors only; -l 0 logs nothing;
