@@ -93,6 +93,10 @@ type Config struct {
 	// RealtimePriority is -r: the capture loop's SCHED_FIFO priority; 0
 	// leaves the scheduling alone.
 	RealtimePriority int
+	// Started, when set, is called by Run once the capture loop is set up
+	// (its real-time priority in force), before the first read: a daemon
+	// reports that it runs there.
+	Started func()
 	// Logf receives the log lines; nil logs nothing.
 	Logf func(level daemon.Level, format string, args ...any)
 	// Clock and Sleep default to the time package's; tests replace them.
@@ -208,7 +212,8 @@ func (p *Probe) Close() { p.exp.close() }
 
 // Run captures from m until ctx ends, m's input ends (io.EOF) or m fails,
 // then exports every flow of the cache, waits until the exporter has sent
-// them and closes the sockets. It returns m's error, if any.
+// them and closes the sockets. It returns m's error, if any, or a
+// *SetupError when the loop could not start (Config.Started not called).
 func (p *Probe) Run(ctx context.Context, m Meter) error {
 	if p.cfg.RealtimePriority > 0 {
 		// The priority belongs to the thread: keep the loop on it, and
@@ -217,13 +222,16 @@ func (p *Probe) Run(ctx context.Context, m Meter) error {
 		if err := setRealtime(p.cfg.RealtimePriority); err != nil {
 			runtime.UnlockOSThread()
 			p.exp.close()
-			return fmt.Errorf("realtime priority %d: %w", p.cfg.RealtimePriority, err)
+			return &SetupError{fmt.Errorf("realtime priority %d: %w", p.cfg.RealtimePriority, err)}
 		}
 		defer func() {
 			if setRealtime(0) == nil {
 				runtime.UnlockOSThread()
 			}
 		}()
+	}
+	if p.cfg.Started != nil {
+		p.cfg.Started()
 	}
 	exported := make(chan struct{})
 	go p.exportLoop(exported)
@@ -299,6 +307,12 @@ loop:
 	p.noteMeter(m)
 	return err
 }
+
+// SetupError is a capture loop that could not start: nothing was read.
+type SetupError struct{ Err error }
+
+func (e *SetupError) Error() string { return e.Err.Error() }
+func (e *SetupError) Unwrap() error { return e.Err }
 
 // handoff queues the pending flows; a live capture drops them, counted,
 // when the queue is full rather than wait.

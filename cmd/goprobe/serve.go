@@ -61,7 +61,9 @@ func probeConfig(o *options, logf func(daemon.Level, string, ...any)) probe.Conf
 		PaceDelay:        time.Duration(o.paceN),
 		Live:             !o.stream(),
 		RealtimePriority: o.rtprio,
-		Logf:             logf,
+		// A daemon's parent waits for this: the capture runs.
+		Started: func() { daemon.Ready(nil) },
+		Logf:    logf,
 	}
 }
 
@@ -119,7 +121,6 @@ func serve(o *options, p *probe.Probe, log *daemon.Logger, e env) error {
 		return crit("%v", err)
 	}
 	logStart(log, o, p, info)
-	daemon.Ready(nil)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -148,6 +149,11 @@ func serve(o *options, p *probe.Probe, log *daemon.Logger, e env) error {
 	err = p.Run(ctx, in)
 	close(stop)
 	wg.Wait()
+	var setup *probe.SetupError
+	if errors.As(err, &setup) {
+		removePidFile(pidFile)
+		return crit("%v", err)
+	}
 	if ctx.Err() == nil {
 		if err != nil {
 			log.Errorf("capture terminated: %v", err)
