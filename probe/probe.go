@@ -61,6 +61,7 @@ type Interrupter interface {
 // MeterStats are the capture side's counters.
 type MeterStats struct {
 	Packets     uint64 // packets read
+	Ignored     uint64 // packets not counted into flows: filtered out, not IP, undecodable
 	Dropped     uint64 // packets the kernel dropped (pcap_stats)
 	IfDropped   uint64 // packets the interface dropped
 	ActiveFlows uint64 // flows in the cache
@@ -103,6 +104,9 @@ type Config struct {
 	Clock func() time.Time
 	Sleep func(time.Duration)
 }
+
+// drainTime bounds the reading of a live capture after the context ended.
+const drainTime = time.Second
 
 // handoffBatch is how many flows ended by packets (TCP FIN or RST, counter
 // splits, evictions) the capture loop gathers before it hands them to the
@@ -255,18 +259,34 @@ func (p *Probe) Run(ctx context.Context, m Meter) error {
 		last     int64
 		err      error
 	)
+	// draining: the context has ended and a live capture reads what the
+	// kernel holds for it already, until a read waits in vain or
+	// drainTime has passed, so that the packets of the last moments
+	// before SIGTERM count too (libpcap hands them over in blocks).
+	var draining bool
+	var drainEnd time.Time
 loop:
 	for {
-		select {
-		case <-done:
+		if !draining {
+			select {
+			case <-done:
+				if !p.cfg.Live {
+					break loop
+				}
+				draining, drainEnd = true, p.cfg.Clock().Add(drainTime)
+			default:
+			}
+		} else if p.cfg.Clock().After(drainEnd) {
 			break loop
-		default:
 		}
 		now, rerr := m.Read()
 		handoff := false
 		switch {
 		case rerr == nil:
 		case errors.Is(rerr, ErrIdle):
+			if draining {
+				break loop
+			}
 			now, handoff = p.cfg.Clock().UnixNano(), true
 		case errors.Is(rerr, io.EOF):
 			break loop
@@ -404,8 +424,8 @@ func (p *Probe) Stats() Stats {
 // for every collector.
 func (p *Probe) LogStats() {
 	st := p.Stats()
-	p.cfg.Logf(daemon.LevelInfo, "packets: %d, dropped by kernel: %d, by interface: %d; flows: %d active, %d exported, %d queued, %d lost, %d not exportable in this version; datagrams sent: %d, send errors: %d",
-		st.Packets, st.Dropped, st.IfDropped, st.ActiveFlows, st.Flows, st.Queued, st.FlowsLost, st.Skipped, st.Datagrams, st.SendErrors)
+	p.cfg.Logf(daemon.LevelInfo, "packets: %d (%d not counted), dropped by kernel: %d, by interface: %d; flows: %d active, %d exported, %d queued, %d lost, %d not exportable in this version; datagrams sent: %d, send errors: %d",
+		st.Packets, st.Ignored, st.Dropped, st.IfDropped, st.ActiveFlows, st.Flows, st.Queued, st.FlowsLost, st.Skipped, st.Datagrams, st.SendErrors)
 	for i, c := range st.Collectors {
 		p.cfg.Logf(daemon.LevelInfo, "collector #%d: %s: datagrams sent: %d, flows: %d, send errors: %d",
 			i+1, c.Collector, c.Datagrams, c.Flows, c.SendErrors)

@@ -430,10 +430,10 @@ func TestStatsRequest(t *testing.T) {
 	}
 	require.NoError(t, p.Run(context.Background(), m))
 	s.wait(20)
-	assert.Contains(t, log.String(), "[INFO]: packets: 11, dropped by kernel: 7, by interface: 2; flows: 11 active, 0 exported, 0 queued, 0 lost, 0 not exportable in this version; datagrams sent: 0, send errors: 0\n"+
+	assert.Contains(t, log.String(), "[INFO]: packets: 11 (0 not counted), dropped by kernel: 7, by interface: 2; flows: 11 active, 0 exported, 0 queued, 0 lost, 0 not exportable in this version; datagrams sent: 0, send errors: 0\n"+
 		"[INFO]: collector #1: "+s.collector("").String()+": datagrams sent: 0, flows: 0, send errors: 0")
 	p.LogStats()
-	assert.Contains(t, log.String(), "[INFO]: packets: 20, dropped by kernel: 7, by interface: 2; flows: 0 active, 20 exported, 0 queued, 0 lost, 0 not exportable in this version; datagrams sent: 2, send errors: 0\n")
+	assert.Contains(t, log.String(), "[INFO]: packets: 20 (0 not counted), dropped by kernel: 7, by interface: 2; flows: 0 active, 20 exported, 0 queued, 0 lost, 0 not exportable in this version; datagrams sent: 2, send errors: 0\n")
 }
 
 // TestKernelDropsLogged: new kernel drops are logged at a scan, at most
@@ -602,3 +602,44 @@ type portsHandler struct{ ports *[]uint16 }
 func (h portsHandler) Flow(r *flow.Record)        { *h.ports = append(*h.ports, r.SrcPort) }
 func (h portsHandler) NewExporter(*flow.Exporter) {}
 func (h portsHandler) Sampler(*flow.Sampler)      {}
+
+// TestDrainOnStop: when the context ends, a live capture still reads what
+// the kernel holds for it, up to the first read that waits in vain, and
+// those packets count.
+func TestDrainOnStop(t *testing.T) {
+	s := newSink(t, "udp4", "127.0.0.1:0")
+	p, _ := newProbe(t, Config{Collectors: []Collector{s.collector("")}, Live: true})
+	ps := packets(10, 0, 0.001, 1)
+	m := newFakeMeter(p, t0, time.Hour, ps...)
+	m.live = true
+	ctx, cancel := context.WithCancel(context.Background())
+	m.onRead = func(m *fakeMeter) {
+		if m.next == 5 {
+			cancel()
+		}
+	}
+	require.NoError(t, p.Run(ctx, m))
+	assert.Equal(t, 11, m.reads, "the 10 packets, and the idle read that ends the drain")
+	assert.Equal(t, wantFlows(ps), flowsOf(s.wait(10)))
+}
+
+// TestDrainBounded: a live capture that keeps delivering after the context
+// ended is read for a second at most.
+func TestDrainBounded(t *testing.T) {
+	s := newSink(t, "udp4", "127.0.0.1:0")
+	clock := &fakeClock{now: t0}
+	p, _ := newProbe(t, Config{Collectors: []Collector{s.collector("")}, Live: true, Clock: clock.Now})
+	m := newFakeMeter(p, t0, time.Hour, packets(1000, 0, 0.001, 1)...)
+	m.live = true
+	ctx, cancel := context.WithCancel(context.Background())
+	m.onRead = func(m *fakeMeter) {
+		// Every read takes 10 ms of the clock; the context ends at read 10.
+		clock.Set(t0.Add(time.Duration(m.reads) * 10 * time.Millisecond))
+		if m.reads == 10 {
+			cancel()
+		}
+	}
+	require.NoError(t, p.Run(ctx, m))
+	assert.InDelta(t, 10+100, m.reads, 2, "a second of 10 ms reads after the end")
+	s.wait(m.reads)
+}
