@@ -131,3 +131,22 @@ func (h *Handle) Close() error {
 	h.h.Close()
 	return nil
 }
+
+// pcapIfLoopback is libpcap's PCAP_IF_LOOPBACK flag of an interface.
+const pcapIfLoopback = 1
+
+// DefaultInterface returns the interface a probe captures on when none is
+// named, as pcap_lookupdev(3) picks it: the first that libpcap lists and
+// that is not a loopback.
+func DefaultInterface() (string, error) {
+	devs, err := pcap.FindAllDevs()
+	if err != nil {
+		return "", err
+	}
+	for _, d := range devs {
+		if d.Flags&pcapIfLoopback == 0 && d.Name != "any" {
+			return d.Name, nil
+		}
+	}
+	return "", errors.New("no suitable device found")
+}
