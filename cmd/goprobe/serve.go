@@ -13,7 +13,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/internal/daemon"
 	"github.com/nfgo/nftools/internal/version"
 	"github.com/nfgo/nftools/probe"
@@ -37,16 +36,6 @@ type inputInfo struct {
 	LinkName   string // the link type's name, as libpcap's: "EN10MB"
 	Link       int    // the link type's number
 	LinkHeader int    // the link header size (-K, or the link type's)
-}
-
-// errNotImplemented is what openInput says until goprobe can capture.
-var errNotImplemented = errors.New("capturing packets is not implemented yet (see the goprobe issue)")
-
-// openInput opens the interface (-i), stdin (-i -) or the file (--read)
-// with the flow cache that o describes; the cache hands its flows to
-// export.
-var openInput = func(o *options, stdin io.Reader, export func(*flow.Record)) (input, inputInfo, error) {
-	return nil, inputInfo{}, errNotImplemented
 }
 
 // probeConfig turns the options into the probe's setting.
@@ -96,7 +85,7 @@ func serve(o *options, p *probe.Probe, log *daemon.Logger, e env) error {
 		return cli.Exit("", 1)
 	}
 	log.Infof("Starting %s...", version.Version)
-	in, info, err := openInput(o, e.stdin, p.Export)
+	in, info, err := openInput(o, e.stdin, p)
 	if err != nil {
 		p.Close()
 		return crit("%v", err)

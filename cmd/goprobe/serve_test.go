@@ -73,11 +73,11 @@ func fakes(t *testing.T, flows int, openErr error) *fakeInput {
 	t.Helper()
 	in := &fakeInput{flows: flows}
 	oldOpen := openInput
-	openInput = func(o *options, _ io.Reader, export func(*flow.Record)) (input, inputInfo, error) {
+	openInput = func(o *options, _ io.Reader, p *probe.Probe) (input, inputInfo, error) {
 		if openErr != nil {
 			return nil, inputInfo{}, openErr
 		}
-		in.export, in.live = export, !o.stream()
+		in.export, in.live = p.Export, !o.stream()
 		name := o.iface
 		if o.readFile != "" {
 			name = o.readFile
@@ -206,10 +206,10 @@ func TestSignals(t *testing.T) {
 		"[INFO]: options: p=1 s=5 g=30 d=60 e=300 n=5 a=0.0.0.0 x=0:0 b=10000 m=0 q=100 B=0 r=0 t=0:0 S=256 K=14 k=0 c= u= v=6 l=2:" + id,
 		"[INFO]: collector #1: " + sink.addr() + "/0.0.0.0/m",
 		"[WARNING]: kernel dropped 3 packets (3 in all)",
-		"[INFO]: packets: 42, dropped by kernel: 3, by interface: 0; flows: 5 active, 0 exported, 0 queued, 0 lost, 0 not exportable in this version; datagrams sent: 0, send errors: 0",
+		"[INFO]: packets: 42 (0 not counted), dropped by kernel: 3, by interface: 0; flows: 5 active, 0 exported, 0 queued, 0 lost, 0 not exportable in this version; datagrams sent: 0, send errors: 0",
 		"[INFO]: collector #1: " + sink.addr() + ": datagrams sent: 0, flows: 0, send errors: 0",
 		"[INFO]: SIGTERM received. Emitting flows cache...",
-		"[INFO]: packets: 42, dropped by kernel: 3, by interface: 0; flows: 0 active, 5 exported, 0 queued, 0 lost, 0 not exportable in this version; datagrams sent: 1, send errors: 0",
+		"[INFO]: packets: 42 (0 not counted), dropped by kernel: 3, by interface: 0; flows: 0 active, 5 exported, 0 queued, 0 lost, 0 not exportable in this version; datagrams sent: 1, send errors: 0",
 		"[INFO]: collector #1: " + sink.addr() + ": datagrams sent: 1, flows: 5, send errors: 0",
 		"[INFO]: Done.",
 	}
