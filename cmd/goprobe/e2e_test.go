@@ -360,3 +360,23 @@ func TestStdinAgainstFprobe(t *testing.T) {
 	assert.Equal(t, want.keys(), got.keys())
 	assert.Equal(t, want.flows, got.flows)
 }
+
+// TestReadFilter: -f filters a capture read as libpcap filters a live
+// capture; a filter that does not compile stops goprobe with libpcap's
+// message, at CRIT as fprobe logs it.
+func TestReadFilter(t *testing.T) {
+	c := writeCapture(t, 6, 3000, false)
+	nf := startCollector(t, "nfcapd")
+	runGoprobe(t, nil, "--read", c.path, "-n", "9", "-f", "vlan and udp", nf.addr())
+	got := nf.finish()
+	require.NotEmpty(t, got.flows)
+	for k := range got.flows {
+		assert.Equal(t, "17", k.proto, "%v", k)
+	}
+
+	cmd := exec.Command(goprobeBin(t), "--read", c.path, "-f", "tcp and", "127.0.0.1:9")
+	p := startProc(t, cmd)
+	assert.Equal(t, 1, p.wait())
+	assert.Contains(t, p.log.String(), "[CRIT]: pcap_compile(): ")
+	assert.Contains(t, p.log.String(), ". Filter: tcp and\n")
+}

@@ -259,3 +259,23 @@ func TestLab(t *testing.T) {
 	// 6 ICMP, 3 UDP and the TCP connection's packets at least.
 	assert.GreaterOrEqual(t, n, 6+3+6, res.Stdout)
 }
+
+// TestLiveAnyAndDefault: -i any captures on every interface (cooked
+// frames), and without -i goprobe takes the first interface that is not a
+// loopback, as fprobe's pcap_lookupdev.
+func TestLiveAnyAndDefault(t *testing.T) {
+	p := testutil.NewVethPair(t)
+	for _, args := range [][]string{{"-i", "any"}, {}} {
+		ours := startCollectorIn(t, p.A, "gocapd")
+		gp := startProbeIn(t, p.A, goprobeBin(t), append(args, "-f", "icmp", ours.addr())...)
+		if len(args) == 0 {
+			assert.Contains(t, gp.log.String(), "[INFO]: interface: "+p.IfA+", datalink: EN10MB (1)\n")
+		} else {
+			assert.Regexp(t, `\[INFO\]: interface: any, datalink: LINUX_SLL2? \(\d+\)\n`, gp.log.String())
+		}
+		sendTraffic(t, p)
+		assert.Equal(t, 0, gp.stop(syscall.SIGTERM), gp.log)
+		got := ours.finish()
+		assert.Equal(t, uint64(6), got.packets, "%v: 3 echo requests and 3 replies", args)
+	}
+}
