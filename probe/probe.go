@@ -109,9 +109,14 @@ type Config struct {
 const drainTime = time.Second
 
 // handoffBatch is how many flows ended by packets (TCP FIN or RST, counter
-// splits, evictions) the capture loop gathers before it hands them to the
+// splits, evictions) a live capture gathers before it hands them to the
 // exporter; a scan or an idle read hands over whatever is gathered.
 const handoffBatch = 64
+
+// fileBatch is how many flows a capture read hands over at a time: each
+// hand-over wakes the exporter, which on a busy machine costs more than
+// the flows' encoding, and a file comes as fast as it is read.
+const fileBatch = 256
 
 // Probe runs one probe: New opens the collectors' sockets, Run captures
 // until the context ends or the input does, exports everything and
@@ -122,7 +127,9 @@ type Probe struct {
 	exp *exporter
 
 	pending []flow.Record // flows exported by the cache, not yet queued
+	batch   int           // hand pending over at this many flows
 	flows   atomic.Uint64 // flows exported by the cache
+	last    int64         // the latest time Run has seen (ns)
 
 	statsReq atomic.Bool
 
@@ -154,7 +161,12 @@ func New(cfg Config) (*Probe, error) {
 	if cfg.Logf == nil {
 		cfg.Logf = func(daemon.Level, string, ...any) {}
 	}
-	p := &Probe{cfg: cfg, q: newQueue(cfg.QueueLen)}
+	p := &Probe{cfg: cfg, q: newQueue(cfg.QueueLen), batch: handoffBatch}
+	if !cfg.Live {
+		// A batch never larger than half the queue: the exporter can take
+		// one while the next is gathered.
+		p.batch = max(1, min(fileBatch, cfg.QueueLen/2))
+	}
 	p.exp = &exporter{paceBytes: cfg.PaceBytes, paceDelay: cfg.PaceDelay,
 		sleep: cfg.Sleep, clock: cfg.Clock, logf: cfg.Logf}
 	for i, c := range cfg.Collectors {
@@ -203,9 +215,17 @@ func (p *Probe) RemoteAddr(i int) netip.AddrPort {
 // Export takes one flow from the cache. The meter calls it (through the
 // cache's export callback) during Read, Expire and Flush, on Run's
 // goroutine; it keeps a copy, so r may be reused.
+//
+// Reading a capture, the flows go to the queue a batch at a time, waiting
+// for room, so that the end of a file (every flow at once) never holds
+// more than a batch here. A live capture keeps a scan's flows together:
+// the queue takes them whole or, when the exporter is behind, drops them.
 func (p *Probe) Export(r *flow.Record) {
 	p.pending = append(p.pending, *r)
 	p.flows.Add(1)
+	if !p.cfg.Live && len(p.pending) >= p.batch {
+		p.handoff(p.last, true)
+	}
 }
 
 // RequestStats asks Run to log the counters at its next turn (SIGUSR1).
@@ -256,7 +276,6 @@ func (p *Probe) Run(ctx context.Context, m Meter) error {
 		scan     = int64(p.cfg.Scan)
 		started  bool
 		nextScan int64
-		last     int64
 		err      error
 	)
 	// draining: the context has ended and a live capture reads what the
@@ -301,26 +320,26 @@ loop:
 			started = true
 			nextScan = now + scan
 		}
-		last = max(last, now)
+		p.last = max(p.last, now)
 		if now >= nextScan {
 			m.Expire(now)
 			nextScan = now + scan
 			handoff = true
 			p.noteMeter(m)
 		}
-		if p.statsReq.Swap(false) {
+		if p.statsReq.Load() && p.statsReq.Swap(false) {
 			p.noteMeter(m)
 			p.LogStats()
 		}
-		if handoff || len(p.pending) >= handoffBatch {
+		if handoff || len(p.pending) >= p.batch {
 			p.handoff(now, !p.cfg.Live)
 		}
 	}
 	if !started {
-		last = p.cfg.Clock().UnixNano()
+		p.last = p.cfg.Clock().UnixNano()
 	}
 	m.Flush()
-	p.handoff(last, true)
+	p.handoff(p.last, true)
 	p.q.close()
 	<-exported
 	p.exp.close()

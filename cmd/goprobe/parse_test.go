@@ -183,3 +183,13 @@ func TestParseCollectors(t *testing.T) {
 	}
 	assert.Equal(t, []string{"10.1.1.1 2055  m", "10.1.1.2 2055  r", "2001:db8::3 2055 2001:db8::1 r"}, got)
 }
+
+// TestQueueLength: the export queue holds -q flows, at least 1024 (fprobe's
+// default of 100 counted packets).
+func TestQueueLength(t *testing.T) {
+	for q, want := range map[string]int{"100": 1024, "5000": 5000} {
+		o, err := parse(t, "-q", q, "127.0.0.1:2055")
+		require.NoError(t, err)
+		assert.Equal(t, want, probeConfig(o, nil).QueueLen, "-q %s", q)
+	}
+}

@@ -38,13 +38,19 @@ type inputInfo struct {
 	LinkHeader int    // the link header size (-K, or the link type's)
 }
 
+// minQueue is the shortest export queue, in flows: fprobe's default -q of
+// 100 counts packets between its capture and its cache, a queue goprobe
+// does not have; 100 flows would make a capture read wait for the sender
+// every few dozen flows.
+const minQueue = 1024
+
 // probeConfig turns the options into the probe's setting.
 func probeConfig(o *options, logf func(daemon.Level, string, ...any)) probe.Config {
 	return probe.Config{
 		Collectors:       o.collectors,
 		Source:           o.source,
 		NewEncoder:       newEncoder(o),
-		QueueLen:         o.queue,
+		QueueLen:         max(o.queue, minQueue),
 		Scan:             o.scan,
 		PaceBytes:        o.paceB,
 		PaceDelay:        time.Duration(o.paceN),
