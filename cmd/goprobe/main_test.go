@@ -194,3 +194,15 @@ func TestManPage(t *testing.T) {
 	require.NoError(t, mancheck.Lint(manPage))
 	require.NoError(t, mancheck.Check(manPage, spec))
 }
+
+// TestNoGopacket: goprobe does not link gopacket, whose layers package
+// costs 14 MB of resident memory at every start (see capture/pcap).
+func TestNoGopacket(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", ".").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	deps := strings.Fields(string(out))
+	assert.Contains(t, deps, "github.com/nfgo/nftools/capture/pcap")
+	for _, dep := range deps {
+		assert.NotContains(t, dep, "gopacket")
+	}
+}
