@@ -57,6 +57,7 @@ bench: deps build
 	scripts/bench/godump.sh
 	scripts/bench/filter.sh
 	scripts/bench/gocapd.sh
+	scripts/bench/goprobe.sh
 
 install: build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
