@@ -229,7 +229,20 @@ func (p *Probe) Export(r *flow.Record) {
 }
 
 // RequestStats asks Run to log the counters at its next turn (SIGUSR1).
-func (p *Probe) RequestStats() { p.statsReq.Store(true) }
+// A capture that waits for packets (a quiet pipe) may not turn for long:
+// then the counters are logged after a second anyway, the meter's as of
+// its last scan.
+func (p *Probe) RequestStats() {
+	p.statsReq.Store(true)
+	time.AfterFunc(statsWait, func() {
+		if p.statsReq.Swap(false) {
+			p.LogStats()
+		}
+	})
+}
+
+// statsWait is how long RequestStats waits for the capture loop.
+const statsWait = time.Second
 
 // Close closes the sockets of a probe that will not Run.
 func (p *Probe) Close() { p.exp.close() }

@@ -643,3 +643,20 @@ func TestDrainBounded(t *testing.T) {
 	assert.InDelta(t, 10+100, m.reads, 2, "a second of 10 ms reads after the end")
 	s.wait(m.reads)
 }
+
+// TestStatsWhileBlocked: a counters request that the capture loop cannot
+// take up (it waits in Read) is answered after a second anyway.
+func TestStatsWhileBlocked(t *testing.T) {
+	s := newSink(t, "udp4", "127.0.0.1:0")
+	p, log := newProbe(t, Config{Collectors: []Collector{s.collector("")}})
+	m := &blockingMeter{fakeMeter: newFakeMeter(p, t0, time.Hour, packets(4, 0, 0.1, 1)...),
+		blocked: make(chan struct{}), interrupted: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- p.Run(ctx, m) }()
+	<-m.blocked
+	p.RequestStats()
+	assert.Eventually(t, func() bool { return strings.Contains(log.String(), "[INFO]: packets: ") }, 10*time.Second, 10*time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
+}

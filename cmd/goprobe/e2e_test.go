@@ -380,3 +380,36 @@ func TestReadFilter(t *testing.T) {
 	assert.Contains(t, p.log.String(), "[CRIT]: pcap_compile(): ")
 	assert.Contains(t, p.log.String(), ". Filter: tcp and\n")
 }
+
+// TestStdinInterrupted: reading a pipe that has gone quiet (tcpdump -w -
+// on an idle link), goprobe still ends on SIGTERM and exports what it read.
+func TestStdinInterrupted(t *testing.T) {
+	c := writeCapture(t, 7, 2000, false)
+	nf := startCollector(t, "nfcapd")
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer w.Close()
+	cmd := exec.Command(goprobeBin(t), "-i", "-", nf.addr())
+	cmd.Stdin = r
+	p := startProc(t, cmd)
+	r.Close()
+	data, err := os.ReadFile(c.path)
+	require.NoError(t, err)
+	_, err = w.Write(data)
+	require.NoError(t, err)
+	p.waitLog("collector #1:")
+	// The pipe stays open and quiet. Once goprobe has read all of it (its
+	// read count in /proc), a second more to count it, then SIGTERM.
+	require.Eventually(t, func() bool {
+		io, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", p.cmd.Process.Pid))
+		var rchar int
+		if err == nil {
+			fmt.Sscanf(string(io), "rchar: %d", &rchar)
+		}
+		return rchar >= len(data)
+	}, 20*time.Second, 50*time.Millisecond)
+	time.Sleep(time.Second)
+	assert.Equal(t, 0, p.stop(syscall.SIGTERM), p.log)
+	assert.Contains(t, p.log.String(), "[INFO]: SIGTERM received. Emitting flows cache...\n")
+	assert.Equal(t, c.v4packets, nf.finish().packets, "v5 carries the IPv4 flows: %s", p.log)
+}
