@@ -21,7 +21,9 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/nfgo/nftools/internal/version.Version=$(VERSION)
 
 BINS := bin/goprobe bin/gocapd bin/godump
-MANS := man/goprobe.1 man/gocapd.1 man/godump.1
+# Man pages by section: goprobe replaces fprobe(8), a system command.
+MANS1 := man/gocapd.1 man/godump.1
+MANS8 := man/goprobe.8
 
 .PHONY: all build test demo bench lint install uninstall deb deps clean FORCE
 
@@ -55,16 +57,19 @@ bench: deps build
 	scripts/bench/godump.sh
 	scripts/bench/filter.sh
 	scripts/bench/gocapd.sh
+	scripts/bench/goprobe.sh
 
 install: build
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
-	install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(MANS1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(MANS8) $(DESTDIR)$(MANDIR)/man8/
 	$(SERVICE_ENV) scripts/service.sh install
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BINS)))
-	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MANS)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MANS1)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MANS8)))
 	$(SERVICE_ENV) scripts/service.sh uninstall
 
 # The Debian package: what make install puts under /usr and /etc, packed

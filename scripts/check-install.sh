@@ -11,9 +11,11 @@ trap 'rm -rf "$dest"' EXIT
 fail() { echo "check-install: $*" >&2; exit 1; }
 
 make -s install DESTDIR="$dest" PREFIX=/usr >/dev/null
-for cmd in goprobe gocapd godump; do
+# goprobe's page is in section 8, where fprobe's is.
+for page in goprobe.8 gocapd.1 godump.1; do
+	cmd=${page%.*} section=${page##*.}
 	"$dest/usr/bin/$cmd" -V | grep -q "^$cmd: Version: " || fail "$cmd -V failed"
-	[[ -s $dest/usr/share/man/man1/$cmd.1 ]] || fail "$cmd.1 not installed"
+	[[ -s $dest/usr/share/man/man$section/$page ]] || fail "$page not installed in man$section"
 done
 for u in gocapd.service gocapd@.service goprobe.service; do
 	f=$dest/usr/lib/systemd/system/$u

@@ -354,3 +354,37 @@ func TestLiveKernelDrops(t *testing.T) {
 	assert.Less(t, got, 5000)
 	assert.Equal(t, uint64(got+1), h.Stats().Received-h.Stats().Dropped, "%+v", h.Stats())
 }
+
+// TestNextAllocatesNothing: reading a frame, or waiting in vain for one,
+// costs no allocation.
+func TestNextAllocatesNothing(t *testing.T) {
+	l := newLab(t)
+	h := l.open(t, LiveConfig{Interface: veth, Filter: "udp port 5002", Timeout: 10 * time.Millisecond})
+	var err error
+	in(t, l.b, func() {
+		var u net.Conn
+		if u, err = net.Dial("udp4", addrA+":5002"); err != nil {
+			return
+		}
+		defer u.Close()
+		for i := 0; i < 300 && err == nil; i++ {
+			_, err = u.Write(make([]byte, 100))
+			if errors.Is(err, unix.ECONNREFUSED) {
+				err = nil
+			}
+		}
+	})
+	require.NoError(t, err)
+	var f capture.Frame
+	read, timeouts := 0, 0
+	allocs := testing.AllocsPerRun(250, func() {
+		switch err := h.Next(&f); {
+		case err == nil:
+			read++
+		case errors.Is(err, capture.ErrTimeout):
+			timeouts++
+		}
+	})
+	assert.Zero(t, allocs)
+	assert.Positive(t, read)
+}

@@ -7,32 +7,82 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/nfgo/nftools/internal/daemon"
 	"github.com/nfgo/nftools/internal/version"
+	"github.com/nfgo/nftools/probe"
 )
 
-var errNotImplemented = errors.New("capturing packets is not implemented yet (see the goprobe issue)")
-
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // run is the whole command with its streams passed in; it returns the exit
 // code.
-func run(args []string, stdout, stderr io.Writer) int {
-	return spec.Main(args, stdout, stderr, action)
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return spec.Main(args, stdout, stderr, func(c *cli.Context) error {
+		return action(c, stdin, stdout, stderr)
+	})
 }
 
-func action(c *cli.Context) error {
+func action(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error {
 	switch {
 	// fprobe prints its usage for -h and when called without arguments.
 	case c.Bool("h"), c.NumFlags() == 0 && c.NArg() == 0:
-		return spec.PrintUsage(c.App.Writer)
+		return printUsage(stdout)
 	case c.Bool("V"):
-		_, err := fmt.Fprintln(c.App.Writer, version.Banner(spec.Name))
+		_, err := fmt.Fprintln(stdout, version.Banner(spec.Name))
 		return err
 	}
-	return errNotImplemented
+	o, err := parseOptions(c)
+	if errors.Is(err, errUsage) {
+		return printUsage(stdout)
+	}
+	if err != nil {
+		return fail(stderr, err)
+	}
+	log := openLog(o, stdout)
+	defer log.Close()
+	// The collectors' sockets are opened before goprobe goes to the
+	// background, as fprobe does, so that their errors reach the terminal.
+	p, err := probe.New(probeConfig(o, log.Logf))
+	if err != nil {
+		daemon.Ready(err)
+		return fail(stderr, err)
+	}
+	if !o.foreground() && !daemon.IsChild() {
+		p.Close()
+		// The background child opens everything again and reports here
+		// whether the capture started.
+		if _, err := daemon.Background(30 * time.Second); err != nil {
+			return fail(stderr, err)
+		}
+		return nil
+	}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1)
+	defer signal.Stop(sigs)
+	if o.stream() {
+		// A write to a closed stdout (goprobe -l2 ... | head) must not
+		// kill goprobe before it has exported its flows.
+		signal.Ignore(syscall.SIGPIPE)
+	}
+	return serve(o, p, log, env{stdin: stdin, signals: sigs})
+}
+
+// fail prints an error: fprobe's own messages bare, as fprobe prints them,
+// others after the program's name. The exit status is 1, as fprobe's.
+func fail(stderr io.Writer, err error) error {
+	var bare *bareError
+	var ce *probe.CollectorError
+	if errors.As(err, &bare) || errors.As(err, &ce) {
+		fmt.Fprintln(stderr, err)
+		return cli.Exit("", 1)
+	}
+	return cli.Exit(err.Error(), 1)
 }

@@ -39,3 +39,31 @@ func TestAtoiStopsBeforeOverflow(t *testing.T) {
 		}
 	}
 }
+
+func TestScanPair(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		a, b int64
+		n    int
+	}{
+		{"", 0, 0, 0},
+		{"x", 0, 0, 0},
+		{":5", 0, 0, 0},
+		{"5", 5, 0, 1},
+		{"5:", 5, 0, 1},
+		{"5:x", 5, 0, 1},
+		{"5;7", 5, 0, 1},
+		{"5:7", 5, 7, 2},
+		{" 5: 7", 5, 7, 2},
+		{"5 :7", 5, 0, 1},
+		{"-1:+2", -1, 2, 2},
+		{"10000:10000000", 10000, 10000000, 2},
+		{"3:4:5", 3, 4, 2},
+		{"7abc", 7, 0, 1},
+	} {
+		a, b, n := ScanPair(tc.in)
+		if a != tc.a || b != tc.b || n != tc.n {
+			t.Errorf("ScanPair(%q) = %d, %d, %d; want %d, %d, %d", tc.in, a, b, n, tc.a, tc.b, tc.n)
+		}
+	}
+}

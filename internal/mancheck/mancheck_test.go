@@ -14,9 +14,9 @@ import (
 // TestLintManPages runs mandoc -Tlint on every page in man/.
 func TestLintManPages(t *testing.T) {
 	NeedMandoc(t)
-	pages, err := filepath.Glob("../../man/*.1")
+	pages, err := filepath.Glob("../../man/*.[18]")
 	require.NoError(t, err)
-	require.ElementsMatch(t, []string{"../../man/gocapd.1", "../../man/godump.1", "../../man/goprobe.1"}, pages)
+	require.ElementsMatch(t, []string{"../../man/gocapd.1", "../../man/godump.1", "../../man/goprobe.8"}, pages)
 	for _, page := range pages {
 		t.Run(filepath.Base(page), func(t *testing.T) {
 			assert.NoError(t, Lint(page))

@@ -70,3 +70,16 @@ func TestTraffic(t *testing.T) {
 	assert.Positive(t, protos[ProtoICMP])
 	assert.Positive(t, protos[ProtoICMPv6])
 }
+
+func TestIPv4Traffic(t *testing.T) {
+	g := NewIPv4Traffic(1, Start)
+	protos := map[byte]int{}
+	for i := 0; i < 20000; i++ {
+		_, f := g.Next()
+		require.Equal(t, []byte{0x08, 0x00}, f[12:14], "frame %d: IPv4 behind a plain Ethernet header", i)
+		require.Equal(t, byte(4), f[14]>>4)
+		protos[f[14+9]]++
+	}
+	assert.Greater(t, protos[ProtoTCP], protos[ProtoUDP])
+	assert.Positive(t, protos[ProtoICMP])
+}

@@ -14,6 +14,7 @@ type Traffic struct {
 	buf   []byte
 	v4    [][4]byte
 	v6    [][16]byte
+	plain bool // IPv4 only, no VLAN tags
 }
 
 // tflow is a flow the generator is in the middle of.
@@ -52,6 +53,21 @@ func NewTraffic(seed uint64, start int64) *Traffic {
 	return g
 }
 
+// NewIPv4Traffic is NewTraffic without IPv6 and VLAN tags: what fprobe
+// 1.1, which reads IPv4 behind a plain Ethernet header only, can take
+// apart.
+func NewIPv4Traffic(seed uint64, start int64) *Traffic {
+	g := NewTraffic(seed, start)
+	g.plain = true
+	for i := range g.flows {
+		g.flows[i].v6, g.flows[i].vlan = false, 0
+		if g.flows[i].proto == ProtoICMPv6 {
+			g.flows[i].proto = ProtoICMP
+		}
+	}
+	return g
+}
+
 var services = []uint16{80, 443, 443, 443, 53, 22, 25, 123, 8080, 3306}
 
 func (g *Traffic) newFlow() tflow {
@@ -60,6 +76,9 @@ func (g *Traffic) newFlow() tflow {
 		sport: uint16(32768 + r.IntN(28000)), dport: services[r.IntN(len(services))]}
 	if r.IntN(5) == 0 {
 		f.vlan = uint16(10 + r.IntN(10))
+	}
+	if g.plain {
+		f.v6, f.vlan = false, 0
 	}
 	if r.IntN(10) == 0 {
 		f.tos = 0xb8

@@ -15,9 +15,10 @@ func TestBanner(t *testing.T) {
 	assert.Equal(t, "godump: Version: "+Version, Banner("godump"))
 }
 
-// TestBinaries builds the three commands the way a release does, without
-// cgo and with the version set by -ldflags -X, and runs them: -V must show
-// that version and an unknown option must exit 1 from main.
+// TestBinaries builds the three commands the way a release does (gocapd
+// and godump without cgo, goprobe with it for libpcap) with the version set
+// by -ldflags -X, and runs them: -V must show that version and an unknown
+// option must exit 1 from main.
 func TestBinaries(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the commands")
@@ -25,13 +26,14 @@ func TestBinaries(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	require.NoError(t, err)
 	bin := t.TempDir()
-	build := exec.Command(goTool, "build", "-o", bin+string(filepath.Separator),
-		"-ldflags", "-X github.com/nfgo/nftools/internal/version.Version=9.8.7-test",
-		"./cmd/godump", "./cmd/gocapd", "./cmd/goprobe")
-	build.Dir = filepath.Join("..", "..")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	for cgo, cmds := range map[string][]string{"0": {"./cmd/godump", "./cmd/gocapd"}, "1": {"./cmd/goprobe"}} {
+		build := exec.Command(goTool, append([]string{"build", "-o", bin + string(filepath.Separator),
+			"-ldflags", "-X github.com/nfgo/nftools/internal/version.Version=9.8.7-test"}, cmds...)...)
+		build.Dir = filepath.Join("..", "..")
+		build.Env = append(os.Environ(), "CGO_ENABLED="+cgo)
+		out, err := build.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+	}
 
 	for _, cmd := range []string{"godump", "gocapd", "goprobe"} {
 		t.Run(cmd, func(t *testing.T) {

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// These tests build goprobe and run it as a user would, for what only a
+// process of its own shows: going to the background.
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+
+	buildSiblings sync.Once
+	siblingsErr   error
+)
+
+func goprobeBin(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "goprobe-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "goprobe")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	require.NoError(t, buildErr)
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// runBin runs the built goprobe with a deadline.
+func runBin(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(goprobeBin(t), args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	require.NoError(t, cmd.Start())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("goprobe %v did not return", args)
+	}
+	return cmd.ProcessState.ExitCode(), out.String(), errOut.String()
+}
+
+// TestBackgroundStartFailure: without stdout logging goprobe goes to the
+// background, and the command waits until the background process has
+// opened its capture: one that cannot start reports its error on stderr
+// and the command exits 1 (fprobe exits 0 and logs the error to syslog).
+func TestBackgroundStartFailure(t *testing.T) {
+	sink := newUDPSink(t)
+	id := "test" + strconv.Itoa(os.Getpid())
+	code, stdout, stderr := runBin(t, "-l", "0:"+id, "-i", "nosuch0", sink.addr())
+	assert.Equal(t, 1, code)
+	assert.Empty(t, stdout)
+	assert.True(t, strings.HasPrefix(stderr, "goprobe: "), stderr)
+	assert.Contains(t, stderr, "nosuch0")
+	_, err := os.Stat("/var/run/goprobe[" + id + "].pid")
+	assert.ErrorIs(t, err, os.ErrNotExist)
+}

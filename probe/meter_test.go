@@ -1,0 +1,61 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nfgo/nftools/capture"
+	"github.com/nfgo/nftools/internal/pktgen"
+)
+
+// TestCaptureMeter: a capture file read through the real decoder and flow
+// cache: the flows of its IP packets leave at the scans and at the end,
+// frames that are not IP or that the filter refuses are counted as not
+// counted, and nothing is lost.
+func TestCaptureMeter(t *testing.T) {
+	h := pktgen.V4{Src: pktgen.A4("192.0.2.1"), Dst: pktgen.A4("192.0.2.2")}
+	eth := func(ip []byte) []byte { return pktgen.Ethernet(pktgen.RouterMAC, pktgen.ClientMAC, 0x0800, nil, ip) }
+	var buf bytes.Buffer
+	w := pktgen.NewPcap(&buf, 1, pktgen.PcapOptions{})
+	sec := int64(time.Second)
+	w.Write(pktgen.Start, eth(pktgen.TCP4(h, 40000, 80, pktgen.SYN, 0)))
+	w.Write(pktgen.Start+sec, pktgen.ARP(pktgen.ClientMAC, h.Src, h.Dst))
+	w.Write(pktgen.Start+2*sec, eth(pktgen.UDP4(h, 40001, 53, 20)))
+	w.Write(pktgen.Start+3*sec, eth(pktgen.TCP4(h, 40000, 80, pktgen.ACK, 100)))
+	w.Write(pktgen.Start+4*sec, eth(pktgen.UDP4(h, 40002, 9999, 20))) // the filter refuses port 9999
+	w.Write(pktgen.Start+70*sec, eth(pktgen.ICMP4(h, 8, 0, 8)))
+	require.NoError(t, w.Err())
+
+	src, err := capture.NewFileSource(&buf, "test")
+	require.NoError(t, err)
+	s := newSink(t, "udp4", "127.0.0.1:0")
+	p, _ := newProbe(t, Config{Collectors: []Collector{s.collector("")}, Scan: 5 * time.Second})
+	m := NewCaptureMeter(src, MeterConfig{
+		Cache: capture.CacheConfig{Idle: 60 * time.Second, Active: 300 * time.Second, Fragment: 30 * time.Second},
+		Filter: func(f *capture.Frame) bool {
+			// UDP (IPv4 protocol 17) to port 9999 does not pass.
+			ip := f.Data[14:]
+			return !(ip[9] == 17 && binary.BigEndian.Uint16(ip[22:]) == 9999)
+		},
+	}, p)
+	require.NoError(t, p.Run(context.Background(), m))
+	require.NoError(t, m.Close())
+
+	// At 70 s the scan finds the UDP flow (last seen at 2 s) and the TCP
+	// flow (3 s) idle for 60 s; the ICMP flow leaves at the end. ICMP echo
+	// is type 8 code 0, in the destination port.
+	got := s.wait(3)
+	assert.Equal(t, []string{"0>2048:1", "40000>80:2", "40001>53:1"}, flowsOf(got))
+	for _, d := range got {
+		assert.Equal(t, uint64((pktgen.Start+70*sec)/1e6), d.now, "exported at the scan of 70 s or at the end")
+	}
+	st := p.Stats()
+	assert.Equal(t, MeterStats{Packets: 6, Ignored: 2}, st.MeterStats)
+	assert.Equal(t, uint64(3), st.Flows)
+}

@@ -1,0 +1,178 @@
+package probe
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/internal/daemon"
+	"github.com/nfgo/nftools/netflow"
+)
+
+// Encoder turns flows into datagrams; netflow's encoders satisfy it. It
+// keeps the sequence numbers and the template state of the collectors it
+// encodes for.
+type Encoder interface {
+	// Encode appends one datagram holding records from recs (as many as
+	// fit, at least one unless recs is empty) to dst[:0] and returns it
+	// and how many records it took. now is the export time in ms since the
+	// epoch.
+	Encode(dst []byte, recs []flow.Record, now uint64) (datagram []byte, n int)
+}
+
+// errorLogEvery is how often a collector that keeps failing is logged
+// again; a change of error is logged at once.
+const errorLogEvery = time.Minute
+
+// sender is one collector's socket and, for a round-robin collector, its
+// encoder, used by the exporter goroutine only (the counters are read by
+// Stats from anywhere).
+type sender struct {
+	index int // 1-based, as fprobe numbers collectors
+	c     Collector
+	conn  *net.UDPConn
+	bound netip.Addr // the address asked for at bind time
+	enc   Encoder    // round-robin collectors only
+	buf   []byte
+
+	datagrams atomic.Uint64
+	flows     atomic.Uint64
+	errors    atomic.Uint64
+
+	lastErr    string
+	lastLogged time.Time
+	unlogged   uint64
+}
+
+// exporter sends the queue's flows to the collectors: all of them to every
+// mirror collector and, datagram by datagram, to the round-robin ones in
+// turn.
+type exporter struct {
+	senders   []*sender
+	mirrors   []*sender
+	mirrorEnc Encoder // one encoder for all mirrors: they get the same datagrams
+	mirrorBuf []byte
+	rr        []*sender
+	rrNext    int
+
+	paceBytes int           // -t B: pause after every B bytes sent...
+	paceDelay time.Duration // ... for N nanoseconds
+	paced     int           // bytes sent since the last pause
+
+	sleep func(time.Duration)
+	clock func() time.Time
+	logf  func(level daemon.Level, format string, args ...any)
+
+	skipped atomic.Uint64 // flows the encoders took and could not carry
+}
+
+// skipper is an encoder that counts the flows its version cannot carry,
+// as netflow's encoders do (IPv6 flows in v1, v5 and v7).
+type skipper interface {
+	Stats() netflow.EncoderStats
+}
+
+// noteSkipped counts the flows the encoders skipped, for Stats: the
+// mirrors' encoder sees every flow, and so do the round-robin encoders
+// together.
+func (e *exporter) noteSkipped() {
+	var n uint64
+	if e.mirrorEnc != nil {
+		n = skippedBy(e.mirrorEnc)
+	} else {
+		for _, s := range e.rr {
+			n += skippedBy(s.enc)
+		}
+	}
+	e.skipped.Store(n)
+}
+
+// send encodes recs for every collector and sends the datagrams; now is
+// the export time in ms since the epoch.
+func (e *exporter) send(recs []flow.Record, now uint64) {
+	for i := 0; i < len(recs) && len(e.mirrors) > 0; {
+		skipped := skippedBy(e.mirrorEnc)
+		dg, n := e.mirrorEnc.Encode(e.mirrorBuf[:0], recs[i:], now)
+		e.mirrorBuf = dg[:0]
+		if n == 0 {
+			break // the contract says an encoder takes at least one record
+		}
+		i += n
+		if len(dg) == 0 {
+			continue // every record taken was one the version cannot carry
+		}
+		flows := n - int(skippedBy(e.mirrorEnc)-skipped)
+		for _, s := range e.mirrors {
+			e.write(s, dg, flows)
+		}
+	}
+	for i := 0; i < len(recs) && len(e.rr) > 0; {
+		s := e.rr[e.rrNext]
+		skipped := skippedBy(s.enc)
+		dg, n := s.enc.Encode(s.buf[:0], recs[i:], now)
+		s.buf = dg[:0]
+		if n == 0 {
+			break
+		}
+		i += n
+		if len(dg) == 0 {
+			continue
+		}
+		e.rrNext = (e.rrNext + 1) % len(e.rr)
+		e.write(s, dg, n-int(skippedBy(s.enc)-skipped))
+	}
+}
+
+// skippedBy returns how many flows enc has skipped so far, 0 for an
+// encoder that does not say.
+func skippedBy(enc Encoder) uint64 {
+	if s, ok := enc.(skipper); ok {
+		return s.Stats().Skipped
+	}
+	return 0
+}
+
+// write sends one datagram, counts it or its error, and paces as -t says.
+func (e *exporter) write(s *sender, dg []byte, flows int) {
+	if _, err := s.conn.Write(dg); err != nil {
+		s.errors.Add(1)
+		e.logSendError(s, len(dg), flows, err)
+	} else {
+		s.datagrams.Add(1)
+		s.flows.Add(uint64(flows))
+	}
+	if e.paceBytes > 0 {
+		e.paced += len(dg)
+		if d := e.paced / e.paceBytes; d > 0 {
+			e.paced %= e.paceBytes
+			e.sleep(time.Duration(d) * e.paceDelay)
+		}
+	}
+}
+
+// logSendError logs a failed send in fprobe's words, but a collector that
+// keeps failing the same way only once a minute, with the count of the
+// failures not logged.
+func (e *exporter) logSendError(s *sender, size, flows int, err error) {
+	msg := daemon.Strerror(err)
+	now := e.clock()
+	if msg == s.lastErr && now.Sub(s.lastLogged) < errorLogEvery {
+		s.unlogged++
+		return
+	}
+	more := ""
+	if s.unlogged > 0 {
+		more = fmt.Sprintf(" (and %d more since the last report)", s.unlogged)
+	}
+	e.logf(daemon.LevelErr, "send(to #%d, flows %d, size %d): %s%s", s.index, flows, size, msg, more)
+	s.lastErr, s.lastLogged, s.unlogged = msg, now, 0
+}
+
+func (e *exporter) close() {
+	for _, s := range e.senders {
+		s.conn.Close()
+	}
+}

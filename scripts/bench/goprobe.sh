@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# goprobe against softflowd 1.1 on the same capture. scripts/pcapgen writes
+# a capture of PACKETS packets of pktgen.Traffic (4096 flows open at once,
+# IPv4 and IPv6, TCP, UDP and ICMP, a fifth behind 802.1Q tags, frames cut
+# at 128 bytes); then `softflowd -r FILE` and `goprobe --read FILE` read it
+# in turn, RUNS times each, both exporting NetFlow v9 to a fresh gocapd on
+# 127.0.0.1 (16 MiB socket buffer). /usr/bin/time gives each probe's
+# elapsed time and peak RSS; godump -I counts what gocapd stored.
+#
+# Prints a row per run and then, from the median times: the packets per
+# second of each, the ratio goprobe/softflowd (target >= 3), the peak RSS
+# of each (target: goprobe's no higher) and whether both delivered the
+# same packet and byte totals, the packets being all of the capture's.
+#
+# Tune with environment variables:
+#   PACKETS=1000000  packets in the capture
+#   RUNS=3           runs of each probe
+#   SOFTFLOWD_FLAGS= more flags for softflowd (its flow limit is -m 8192)
+#   GOPROBE_FLAGS=   more flags for goprobe: '-m 1500' bounds its cache near
+#                    softflowd's 8192 flows; by default it keeps every flow
+#                    until its timeout (a capture of 2 s keeps them all)
+#   BENCH_DIR=dir    keep the work directory (capture, logs) there
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export PATH="$PATH:/usr/local/go/bin:/usr/sbin"
+export TZ=UTC LC_ALL=C
+
+packets=${PACKETS:-1000000}
+runs=${RUNS:-3}
+sf_flags=${SOFTFLOWD_FLAGS:-}
+gp_flags=${GOPROBE_FLAGS:-}
+
+for tool in softflowd ss; do
+	command -v $tool >/dev/null || { echo "bench: $tool is missing (make deps)" >&2; exit 1; }
+done
+[[ -x /usr/bin/time ]] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
+make -s build
+
+work=${BENCH_DIR:-$(mktemp -d)}
+mkdir -p "$work"
+collector="" # the gocapd running now, stopped on the way out
+cleanup() {
+	if [[ -n $collector ]]; then kill -TERM "$collector" 2>/dev/null || true; fi
+	[[ -n ${BENCH_DIR:-} ]] || rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+capture=$work/bench.pcap
+go run ./scripts/pcapgen -n "$packets" -o "$capture" >"$work/capture.txt"
+read -r _ cap_packets <"$work/capture.txt"
+echo "capture: $cap_packets packets ($(du -h "$capture" | cut -f1))"
+
+# free_port prints a UDP port of 127.0.0.1 nobody uses.
+free_port() {
+	local p i
+	for ((i = 0; i < 50; i++)); do
+		p=$((20000 + RANDOM % 12000))
+		[[ -z $(ss -Huan "sport = :$p") ]] && { echo $p; return; }
+	done
+	echo "bench: no free port" >&2
+	exit 1
+}
+
+# run PROBE: one run of the probe into a fresh gocapd. Sets secs, cpu
+# (user + system seconds), rss, stored_packets, stored_bytes.
+run() {
+	local probe=$1 port dir=$work/flows log=$work/$1.log i
+	rm -rf "$dir" && mkdir -p "$dir"
+	port=$(free_port)
+	bin/gocapd -b 127.0.0.1 -p "$port" -w "$dir" -t 3600 -B 16777216 >"$work/gocapd.log" 2>&1 &
+	collector=$!
+	for ((i = 0; i < 100; i++)); do
+		[[ -n $(ss -Huan "sport = :$port") ]] && break
+		sleep 0.05
+	done
+	local ok=1
+	case $probe in
+	# shellcheck disable=SC2086 # the flags are words
+	softflowd) /usr/bin/time -f '%e %M %U %S' -o "$work/time" softflowd -d -r "$capture" -v 9 -n "127.0.0.1:$port" $sf_flags >"$log" 2>&1 || ok=0 ;;
+	# shellcheck disable=SC2086
+	goprobe) /usr/bin/time -f '%e %M %U %S' -o "$work/time" bin/goprobe --read "$capture" -n 9 -l 0 $gp_flags "127.0.0.1:$port" >"$log" 2>&1 || ok=0 ;;
+	esac
+	if ((!ok)); then
+		echo "bench: $probe failed:" >&2
+		cat "$log" >&2
+		exit 1
+	fi
+	local user sys
+	read -r secs rss user sys < <(tail -n 1 "$work/time")
+	cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+	# gocapd has read everything once its socket stays empty.
+	for ((i = 0; i < 100; i++)); do
+		sleep 0.1
+		[[ $(ss -Huan "sport = :$port" | awk '{ print $2 }') == 0 ]] && break
+	done
+	kill -TERM "$collector"
+	wait "$collector" || true
+	collector=""
+	local info
+	info=$(bin/godump -R "$dir" -I)
+	stored_packets=$(sed -n 's/^Packets: //p' <<<"$info")
+	stored_bytes=$(sed -n 's/^Bytes: //p' <<<"$info")
+}
+
+declare -A times cpus rsses totals
+printf '%-9s %3s %9s %12s %7s %9s %12s %14s\n' probe run seconds packets/s "cpu s" "RSS KiB" packets bytes
+for ((r = 1; r <= runs; r++)); do
+	for probe in softflowd goprobe; do
+		run $probe
+		pps=$(awk -v p="$cap_packets" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? p / s : 0) }')
+		printf '%-9s %3d %9s %12s %7s %9s %12s %14s\n' $probe "$r" "$secs" "$pps" "$cpu" "$rss" "$stored_packets" "$stored_bytes"
+		times[$probe]+="$secs "
+		cpus[$probe]+="$cpu "
+		((rss > ${rsses[$probe]:-0})) && rsses[$probe]=$rss
+		# Every probe's run must store what softflowd's first run stored.
+		[[ -n ${ref_bytes:-} ]] || ref_bytes=$stored_bytes
+		[[ $stored_packets == "$cap_packets" && $stored_bytes == "$ref_bytes" ]] || totals[$probe]=differ
+	done
+done
+
+median() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+sf=$(median "${times[softflowd]}")
+gp=$(median "${times[goprobe]}")
+echo
+for probe in softflowd goprobe; do
+	m=$(median "${times[$probe]}")
+	printf '%-9s median %6s s  %10s packets/s  %5s cpu s  peak RSS %7s KiB  totals %s\n' $probe "$m" \
+		"$(awk -v p="$cap_packets" -v s="$m" 'BEGIN { printf "%.0f", (s > 0 ? p / s : 0) }')" "$(median "${cpus[$probe]}")" \
+		"${rsses[$probe]}" "${totals[$probe]:-all packets, same bytes}"
+done
+awk -v a="$sf" -v b="$gp" 'BEGIN { printf "goprobe/softflowd packets/s: %.2fx (target >= 3)\n", (b > 0 ? a / b : 0) }'
+# On a machine shared with other work the elapsed times vary from run to
+# run; the processor time each probe used varies far less.
+awk -v a="$(median "${cpus[softflowd]}")" -v b="$(median "${cpus[goprobe]}")" \
+	'BEGIN { printf "goprobe/softflowd packets per cpu second: %.2fx\n", (b > 0 ? a / b : 0) }'
+echo "peak RSS goprobe/softflowd: ${rsses[goprobe]}/${rsses[softflowd]} KiB (target: goprobe's no higher)"
