@@ -90,7 +90,7 @@ func runNfcapdDir(t *testing.T, dgrams [][]byte, extra ...string) (string, strin
 		time.Sleep(2 * time.Millisecond) // loopback drops what nfcapd has not read yet
 	}
 	conn.Close()
-	time.Sleep(100 * time.Millisecond)
+	testutil.WaitUDPRead(t, port)
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	_ = cmd.Wait()
 	return dir, log.String()

@@ -222,7 +222,10 @@ func TestSameFlowsAsNfcapd(t *testing.T) {
 			args := append([]string{"-d", "-r", pcap, "-n", "127.0.0.1:" + strconv.Itoa(ours.port)}, tc.args...)
 			out, err := runTimeout(exec.Command(softflowd, args...), 20*time.Second)
 			require.NoError(t, err, "%s", out)
-			time.Sleep(300 * time.Millisecond)
+			// gocapd repeats what it reads at once; nfcapd loses what it
+			// has not read when it is stopped.
+			testutil.WaitUDPRead(t, ours.port)
+			testutil.WaitUDPRead(t, ref.port)
 			require.Equal(t, 0, ref.stop(syscall.SIGTERM))
 			require.Equal(t, 0, ours.stop(syscall.SIGTERM), ours.log.String())
 			want, got := csvFlows(t, refDir), csvFlows(t, ourDir)
@@ -247,7 +250,8 @@ func TestNfreplay(t *testing.T) {
 			ours := startGocapd(t, []string{"TZ=UTC"}, "-w", ourDir, "-I", "diff", "-R", "127.0.0.1/"+strconv.Itoa(ref.port))
 			out, err := runTimeout(exec.Command(nfreplay, "-v"+v, "-H", "127.0.0.1", "-p", strconv.Itoa(ours.port), "-r", src), 20*time.Second)
 			require.NoError(t, err, "%s", out)
-			time.Sleep(300 * time.Millisecond)
+			testutil.WaitUDPRead(t, ours.port)
+			testutil.WaitUDPRead(t, ref.port)
 			require.Equal(t, 0, ref.stop(syscall.SIGTERM))
 			require.Equal(t, 0, ours.stop(syscall.SIGTERM))
 			want, got := csvFlows(t, refDir), csvFlows(t, ourDir)
