@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,8 +39,13 @@ func WaitUDPRead(t testing.TB, port int) {
 // udpQueued sums the receive queues of the unconnected UDP sockets (state
 // 07 in /proc/net/udp) bound to port.
 func udpQueued(port int) (uint64, error) {
+	// The tables of this thread's network namespace: /proc/net is that of
+	// the process's first thread, which a test that entered a namespace
+	// of its own (Netns.Do) may have left there.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	var total uint64
-	for _, name := range []string{"/proc/net/udp", "/proc/net/udp6"} {
+	for _, name := range []string{"/proc/thread-self/net/udp", "/proc/thread-self/net/udp6"} {
 		f, err := os.Open(name)
 		if err != nil {
 			if os.IsNotExist(err) {
