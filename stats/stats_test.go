@@ -3,6 +3,7 @@ package stats
 import (
 	"net/netip"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -131,13 +132,13 @@ func TestTableTop(t *testing.T) {
 		{spec: "srcip/bytes", want: []output.StatRow{
 			{Lo: 0x0a000001, Flows: 2, InPackets: 15, InBytes: 6000, First: 500, Last: 2000},
 			{Lo: 0x0a000002, Flows: 1, InPackets: 2, InBytes: 100, First: 3000, Last: 3000},
-			// ::1 has an upper half of 0 and ranks after 10.0.0.2 by
-			// first sight.
-			{Lo: 1, Flows: 1, InPackets: 1, InBytes: 100, First: 0, Last: 10},
+			// ::1 has an upper half of 0, is IPv6 all the same, and
+			// ranks after 10.0.0.2 by first sight.
+			{Lo: 1, IPv6: true, Flows: 1, InPackets: 1, InBytes: 100, First: 0, Last: 10},
 		}},
 		{spec: "srcip/bytes:a", topN: 2, want: []output.StatRow{
 			{Lo: 0x0a000002, Flows: 1, InPackets: 2, InBytes: 100, First: 3000, Last: 3000},
-			{Lo: 1, Flows: 1, InPackets: 1, InBytes: 100, First: 0, Last: 10},
+			{Lo: 1, IPv6: true, Flows: 1, InPackets: 1, InBytes: 100, First: 0, Last: 10},
 		}},
 		// ip counts a flow under both addresses.
 		{spec: "ip/flows", topN: 1, want: []output.StatRow{
@@ -200,20 +201,23 @@ func TestElementKeys(t *testing.T) {
 	tests := []struct {
 		elem   string
 		hi, lo uint64
+		v6     bool
 	}{
-		{"srcip", 0x20010db800000000, 1},
-		{"dstip", 0, 0xffff01020304},
-		{"srcvlan", 0, 0x2345},
-		{"mpls1", 0, 0x3450},
-		{"mpls2", 0, 0xabcde0 << 32},
-		{"inmac", 0, 0x0a0b0c0d0e0f},
-		{"nbar", 0, 0},
+		{"srcip", 0x20010db800000000, 1, true},
+		{"dstip", 0, 0xffff01020304, true},
+		{"srcvlan", 0, 0x2345, false},
+		{"mpls1", 0, 0x3450, false},
+		{"mpls2", 0, 0xabcde0 << 32, false},
+		{"inmac", 0, 0x0a0b0c0d0e0f, false},
+		{"nbar", 0, 0, false},
+		{"nhip", 0, 0, false},
 	}
 	for _, tt := range tests {
 		e := lookupElement(tt.elem)
 		require.NotNil(t, e, tt.elem)
-		hi, lo := e.keys[0](&r)
+		hi, lo, v6 := e.keys[0](&r)
 		assert.Equal(t, [2]uint64{tt.hi, tt.lo}, [2]uint64{hi, lo}, tt.elem)
+		assert.Equal(t, tt.v6, v6, tt.elem)
 	}
 }
 
@@ -285,4 +289,31 @@ func BenchmarkTop(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		tab.Top(spec.Orders[0], 10, Limit{}, Limit{})
 	}
+}
+
+// TestRowSize: a row and its key fit in a cache line, so that counting a
+// flow under a key touches one line after the index.
+func TestRowSize(t *testing.T) {
+	assert.Equal(t, uintptr(64), unsafe.Sizeof(row{}))
+}
+
+// TestIPv6KeysApart: an IPv6 address with an upper half of 0 is a row of
+// its own, apart from the IPv4 address with the same low bits, and says it
+// is IPv6; out counters add up apart from the row.
+func TestIPv6KeysApart(t *testing.T) {
+	recs := []flow.Record{
+		flowRec("10.0.0.9", "0.0.0.1", 5, 53, 17, 20, 30, 1, 50),
+		flowRec("::2", "::1", 5, 53, 17, 40, 50, 1, 10),
+		flowRec("10.0.0.8", "0.0.0.1", 5, 53, 17, 10, 60, 2, 30),
+	}
+	recs[0].OutPackets, recs[0].OutBytes = 3, 70
+	spec := mustSpec(t, "dstip/bytes")
+	tab := NewTable(spec)
+	for i := range recs {
+		tab.Add(&recs[i])
+	}
+	assert.Equal(t, []output.StatRow{
+		{Lo: 1, Flows: 2, InPackets: 3, InBytes: 80, OutPackets: 3, OutBytes: 70, First: 10, Last: 60},
+		{Lo: 1, IPv6: true, Flows: 1, InPackets: 1, InBytes: 10, First: 40, Last: 50},
+	}, tab.Top(spec.Orders[0], 0, Limit{}, Limit{}).Rows)
 }

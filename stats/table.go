@@ -8,14 +8,8 @@ import (
 	"github.com/nfgo/nftools/output"
 )
 
-// key is a table key: the element value and, with a protocol split, the
-// protocol.
-type key struct {
-	hi, lo uint64
-	proto  uint8
-}
-
-// counter sums the flows that carried one key.
+// counter sums the flows that carried one key; the orders rank rows by
+// it.
 type counter struct {
 	flows, inPackets, inBytes, outPackets, outBytes uint64
 	first, last                                     uint64 // msec
@@ -25,22 +19,50 @@ type counter struct {
 type Table struct {
 	spec Spec
 	idx  slotindex.Index // finds a row by its key
-	// rows keep each key beside its counter, so that counting a flow
-	// touches one place in memory after the index; they come in chunks
-	// of rowChunk, so growing never copies them.
+	// rows keep each key beside its counters, so that counting a flow
+	// touches one cache line after the index; they come in chunks of
+	// rowChunk, so growing never copies them. The out counters, which
+	// most flows do not carry, live apart in outs (same chunks), so that
+	// a row fits in 64 bytes.
 	rows [][]row
+	outs [][]outCounter
 	n    int
 }
 
 const rowBits = 10
 const rowChunk = 1 << rowBits
 
+// row is a key and the counters of the flows that carried it, apart from
+// the out counters: 64 bytes.
+type row struct {
+	// hi and lo hold the value as nfdump's stat key does: an address as
+	// its upper and lower 64 bits (IPv4 in the low 32 bits of lo), any
+	// other value in lo.
+	hi, lo uint64
+	proto  uint8 // with a protocol split
+	v6     bool  // the value is an IPv6 address
+	// out says the row's out counters are not zero.
+	out                       bool
+	flows, inPackets, inBytes uint64
+	first, last               uint64 // msec
+}
+
+// outCounter is a row's out packets and bytes.
+type outCounter struct{ packets, bytes uint64 }
+
 func (t *Table) row(i uint32) *row { return &t.rows[i>>rowBits][i&(rowChunk-1)] }
 
-// row is a key and its counter.
-type row struct {
-	k key
-	c counter
+func (t *Table) outOf(i uint32) *outCounter { return &t.outs[i>>rowBits][i&(rowChunk-1)] }
+
+// counter returns row i's counters.
+func (t *Table) counter(i uint32) counter {
+	w := t.row(i)
+	c := counter{flows: w.flows, inPackets: w.inPackets, inBytes: w.inBytes, first: w.first, last: w.last}
+	if w.out {
+		o := t.outOf(i)
+		c.outPackets, c.outBytes = o.packets, o.bytes
+	}
+	return c
 }
 
 // NewTable returns an empty table for an element spec (not -s record).
@@ -48,38 +70,40 @@ func NewTable(spec Spec) *Table {
 	return &Table{spec: spec, idx: slotindex.New(11)}
 }
 
-func (k key) hash() uint64 {
-	h := slotindex.Mix(slotindex.Mix(0, k.hi), k.lo)
-	return slotindex.Finish(h ^ uint64(k.proto))
+func hashKey(hi, lo uint64, proto uint8, v6 bool) uint64 {
+	h := slotindex.Mix(slotindex.Mix(0, hi), lo)
+	x := uint64(proto)
+	if v6 {
+		x |= 1 << 8
+	}
+	return slotindex.Finish(h ^ x)
 }
 
-// lookup returns the number of key k, adding it with a new counter
-// started at r's times when it is new.
-func (t *Table) lookup(k key, r *flow.Record) uint32 {
-	i, _ := t.find(k, counter{first: r.First, last: r.Last})
-	return i
-}
-
-// find returns the number of key k and whether it was there before; a new
-// key gets counter c.
-func (t *Table) find(k key, c counter) (uint32, bool) {
+// find returns the number of the row of key (hi, lo, proto, v6) and
+// whether it was there before; a new row starts with no counts and the
+// times first and last.
+func (t *Table) find(hi, lo uint64, proto uint8, v6 bool, first, last uint64) (uint32, *row, bool) {
 	if t.idx.Full(t.n) {
 		t.idx.Grow()
 	}
-	pos, tag := t.idx.Home(k.hash())
+	pos, tag := t.idx.Home(hashKey(hi, lo, proto, v6))
 	for s := t.idx.Slot(pos); s != 0; pos, s = t.idx.Next(pos) {
-		if i, ok := slotindex.Match(s, tag); ok && t.row(i).k == k {
-			return i, true
+		if i, ok := slotindex.Match(s, tag); ok {
+			if w := t.row(i); w.lo == lo && w.hi == hi && w.proto == proto && w.v6 == v6 {
+				return i, w, true
+			}
 		}
 	}
 	i := uint32(t.n)
 	if t.n>>rowBits == len(t.rows) {
 		t.rows = append(t.rows, make([]row, rowChunk))
+		t.outs = append(t.outs, make([]outCounter, rowChunk))
 	}
-	*t.row(i) = row{k, c}
+	w := t.row(i)
+	*w = row{hi: hi, lo: lo, proto: proto, v6: v6, first: first, last: last}
 	t.n++
 	t.idx.Put(pos, tag, i)
-	return i, false
+	return i, w, false
 }
 
 // Len returns the number of distinct keys counted so far.
@@ -95,15 +119,19 @@ func (t *Table) Add(r *flow.Record) {
 	}
 	flows := r.AggrFlows()
 	for _, kf := range t.spec.Element.keys {
-		hi, lo := kf(r)
-		c := &t.row(t.lookup(key{hi, lo, proto}, r)).c
-		c.flows += flows
-		c.inPackets += r.InPackets
-		c.inBytes += r.InBytes
-		c.outPackets += r.OutPackets
-		c.outBytes += r.OutBytes
-		c.first = min(c.first, r.First)
-		c.last = max(c.last, r.Last)
+		hi, lo, v6 := kf(r)
+		i, w, _ := t.find(hi, lo, proto, v6, r.First, r.Last)
+		w.flows += flows
+		w.inPackets += r.InPackets
+		w.inBytes += r.InBytes
+		w.first = min(w.first, r.First)
+		w.last = max(w.last, r.Last)
+		if r.OutPackets|r.OutBytes != 0 {
+			w.out = true
+			o := t.outOf(i)
+			o.packets += r.OutPackets
+			o.bytes += r.OutBytes
+		}
 	}
 }
 
@@ -115,6 +143,9 @@ func (t *Table) Reset() {
 		return
 	}
 	t.idx.Reset()
+	for c := 0; c <= (t.n-1)>>rowBits; c++ {
+		clear(t.outs[c])
+	}
 	t.n = 0
 }
 
@@ -126,18 +157,22 @@ func (t *Table) Reset() {
 func (t *Table) Merge(o *Table) {
 	for i := 0; i < o.n; i++ {
 		src := o.row(uint32(i))
-		j, old := t.find(src.k, src.c)
-		if !old {
-			continue
+		j, w, old := t.find(src.hi, src.lo, src.proto, src.v6, src.first, src.last)
+		if old {
+			w.flows += src.flows
+			w.inPackets += src.inPackets
+			w.inBytes += src.inBytes
+			w.first = min(w.first, src.first)
+			w.last = max(w.last, src.last)
+		} else {
+			*w = *src
 		}
-		c := &t.row(j).c
-		c.flows += src.c.flows
-		c.inPackets += src.c.inPackets
-		c.inBytes += src.c.inBytes
-		c.outPackets += src.c.outPackets
-		c.outBytes += src.c.outBytes
-		c.first = min(c.first, src.c.first)
-		c.last = max(c.last, src.c.last)
+		if src.out {
+			w.out = true
+			so, to := o.outOf(uint32(i)), t.outOf(j)
+			to.packets += so.packets
+			to.bytes += so.bytes
+		}
 	}
 }
 
@@ -178,12 +213,12 @@ func rank(rows []ranked, asc bool, topN int) []ranked {
 // counters.
 func (t *Table) Top(o Order, topN int, packets, bytes Limit) *output.StatBlock {
 	rows := make([]ranked, 0, t.n)
-	for i := 0; i < t.n; i++ {
-		c := &t.row(uint32(i)).c
-		if !bytes.keep(bytesOf(c, o.Dir)) || !packets.keep(packetsOf(c, o.Dir)) {
+	for i := uint32(0); i < uint32(t.n); i++ {
+		c := t.counter(i)
+		if !bytes.keep(bytesOf(&c, o.Dir)) || !packets.keep(packetsOf(&c, o.Dir)) {
 			continue
 		}
-		rows = append(rows, ranked{value: o.value(c, o.Dir), idx: uint32(i)})
+		rows = append(rows, ranked{value: o.value(&c, o.Dir), idx: i})
 	}
 	rows = rank(rows, t.spec.Ascending && len(rows) < heapsortLimit, topN)
 	blk := &output.StatBlock{
@@ -196,9 +231,9 @@ func (t *Table) Top(o Order, topN int, packets, bytes Limit) *output.StatBlock {
 		Rows:       make([]output.StatRow, len(rows)),
 	}
 	for i, r := range rows {
-		k, c := t.row(r.idx).k, &t.row(r.idx).c
+		w, c := t.row(r.idx), t.counter(r.idx)
 		blk.Rows[i] = output.StatRow{
-			Hi: k.hi, Lo: k.lo, Proto: k.proto,
+			Hi: w.hi, Lo: w.lo, Proto: w.proto, IPv6: w.v6,
 			Flows: c.flows, InPackets: c.inPackets, InBytes: c.inBytes,
 			OutPackets: c.outPackets, OutBytes: c.outBytes,
 			First: c.first, Last: c.last,
