@@ -2,16 +2,16 @@ package aggregate
 
 import (
 	"cmp"
-	"container/heap"
 	"slices"
 
 	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/internal/topn"
 )
 
 // Sorting a table for -O works on entry numbers and sort keys, never on
 // records: a full sort costs an entry number and a key (12 bytes) per
-// aggregated flow, and with -n N only the best N are kept, in a heap of N,
-// while the table is walked once. Records are built afterwards, one at a
+// aggregated flow, and with -n N only the best N are kept, in a heap of N
+// (internal/topn), while the table is walked once. Records are built afterwards, one at a
 // time, for the entries printed.
 
 // keyOf returns o's key for entry i, as o would compute it on the record
@@ -46,23 +46,6 @@ func (o *Order) before(a, b *sortItem) bool {
 	return a.i < b.i
 }
 
-// worstFirst is a heap of the best entries so far whose root is the one
-// that prints last, the first to drop out when a better one comes.
-type worstFirst struct {
-	o     *Order
-	items []sortItem
-}
-
-func (h *worstFirst) Len() int           { return len(h.items) }
-func (h *worstFirst) Less(a, b int) bool { return h.o.before(&h.items[b], &h.items[a]) }
-func (h *worstFirst) Swap(a, b int)      { h.items[a], h.items[b] = h.items[b], h.items[a] }
-func (h *worstFirst) Push(x any)         { h.items = append(h.items, x.(sortItem)) }
-func (h *worstFirst) Pop() any {
-	x := h.items[len(h.items)-1]
-	h.items = h.items[:len(h.items)-1]
-	return x
-}
-
 // Sorted returns the entries in the order -O o prints them: o's key, ties
 // in the order of Order (first seen time, then the order the keys were
 // first seen), as a stable sort of Order's list by the key gives. With
@@ -70,26 +53,13 @@ func (h *worstFirst) Pop() any {
 func (t *Table) Sorted(o *Order, topN int) []int32 {
 	var r flow.Record
 	if topN > 0 && topN < t.n {
-		h := &worstFirst{o: o, items: make([]sortItem, 0, topN)}
+		h := topn.New(topN, o.before)
 		for i := int32(0); i < int32(t.n); i++ {
-			it := sortItem{key: t.keyOf(o, i, &r), first: t.at(i).first, i: i}
-			switch {
-			case len(h.items) < topN:
-				heap.Push(h, it)
-			case o.before(&it, &h.items[0]):
-				h.items[0] = it
-				heap.Fix(h, 0)
-			}
+			h.Offer(sortItem{key: t.keyOf(o, i, &r), first: t.at(i).first, i: i})
 		}
-		slices.SortFunc(h.items, func(a, b sortItem) int {
-			if o.before(&a, &b) {
-				return -1
-			}
-			return 1
-		})
-		out := make([]int32, len(h.items))
-		for j, it := range h.items {
-			out[j] = it.i
+		out := make([]int32, 0, topN)
+		for _, it := range h.Sorted() {
+			out = append(out, it.i)
 		}
 		return out
 	}

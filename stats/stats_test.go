@@ -317,3 +317,28 @@ func TestIPv6KeysApart(t *testing.T) {
 		{Lo: 1, IPv6: true, Flows: 1, InPackets: 1, InBytes: 10, First: 40, Last: 50},
 	}, tab.Top(spec.Orders[0], 0, Limit{}, Limit{}).Rows)
 }
+
+// TestTopNLikeCut: the top N kept while walking the table are the first N
+// of the whole ranking, for every order, both directions and with limits.
+func TestTopNLikeCut(t *testing.T) {
+	g := flowgen.NewBorder(4, 1795556400000)
+	var r flow.Record
+	for _, s := range []string{"srcip/flows/bytes/pps/bpp", "dstport:p/packets/obyte:a", "proto/bytes:a", "srcport/bytes:a"} {
+		spec := mustSpec(t, s)
+		tab := NewTable(spec)
+		for i := 0; i < 5000; i++ {
+			g.Next(&r)
+			r.InBytes %= 5000 // ties
+			tab.Add(&r)
+		}
+		for _, o := range spec.Orders {
+			for _, lim := range []Limit{{}, {Value: 3000}, {Value: 100000, Less: true}} {
+				all := tab.Top(o, 0, Limit{}, lim).Rows
+				for _, n := range []int{1, 10, 99, 100, 101, len(all) + 1} {
+					got := tab.Top(o, n, Limit{}, lim).Rows
+					assert.Equal(t, all[:min(n, len(all))], got, "%s by %s, -L %+v, top %d", s, o.Name, lim, n)
+				}
+			}
+		}
+	}
+}

@@ -1,10 +1,12 @@
 package stats
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/internal/slotindex"
+	"github.com/nfgo/nftools/internal/topn"
 	"github.com/nfgo/nftools/output"
 )
 
@@ -188,39 +190,76 @@ type ranked struct {
 // rows (after the limits) an ascending order prints descending.
 const heapsortLimit = 100
 
-// rank orders rows by value and keeps the first topN (all for 0); ties
-// keep the order in which their keys were first seen. nfdump's tie order
+// rankedBefore is the ranking order: by value, ascending when asc, ties
+// in the order in which their keys were first seen. nfdump's tie order
 // comes from its hash table and heap sort and has no meaning.
+func rankedBefore(asc bool) func(a, b *ranked) bool {
+	return func(a, b *ranked) bool {
+		if a.value != b.value {
+			return (a.value < b.value) == asc
+		}
+		return a.idx < b.idx
+	}
+}
+
+// rank orders rows by value and keeps the first topN (all for 0).
 func rank(rows []ranked, asc bool, topN int) []ranked {
+	before := rankedBefore(asc)
+	if topN > 0 && len(rows) > topN {
+		h := topn.New(topN, before)
+		for _, r := range rows {
+			h.Offer(r)
+		}
+		return h.Sorted()
+	}
 	slices.SortFunc(rows, func(a, b ranked) int {
 		switch {
 		case a.value == b.value:
-			return int(int64(a.idx) - int64(b.idx))
+			return cmp.Compare(a.idx, b.idx)
 		case (a.value < b.value) == asc:
 			return -1
 		default:
 			return 1
 		}
 	})
-	if topN > 0 && len(rows) > topN {
-		rows = rows[:topN]
-	}
 	return rows
 }
 
 // Top returns the table's block for order o: the top topN rows (all for
 // 0) among those within the limits, which are tested on the order's
-// counters.
+// counters. With topN it keeps only topN rows while it walks the table.
 func (t *Table) Top(o Order, topN int, packets, bytes Limit) *output.StatBlock {
-	rows := make([]ranked, 0, t.n)
-	for i := uint32(0); i < uint32(t.n); i++ {
-		c := t.counter(i)
-		if !bytes.keep(bytesOf(&c, o.Dir)) || !packets.keep(packetsOf(&c, o.Dir)) {
-			continue
-		}
-		rows = append(rows, ranked{value: o.value(&c, o.Dir), idx: i})
+	keep := func(c *counter) bool {
+		return bytes.keep(bytesOf(c, o.Dir)) && packets.keep(packetsOf(c, o.Dir))
 	}
-	rows = rank(rows, t.spec.Ascending && len(rows) < heapsortLimit, topN)
+	asc := false
+	if t.spec.Ascending {
+		n := 0
+		for i := uint32(0); i < uint32(t.n) && n < heapsortLimit; i++ {
+			if c := t.counter(i); keep(&c) {
+				n++
+			}
+		}
+		asc = n < heapsortLimit
+	}
+	var rows []ranked
+	if topN > 0 && topN < t.n {
+		h := topn.New(topN, rankedBefore(asc))
+		for i := uint32(0); i < uint32(t.n); i++ {
+			if c := t.counter(i); keep(&c) {
+				h.Offer(ranked{value: o.value(&c, o.Dir), idx: i})
+			}
+		}
+		rows = h.Sorted()
+	} else {
+		rows = make([]ranked, 0, t.n)
+		for i := uint32(0); i < uint32(t.n); i++ {
+			if c := t.counter(i); keep(&c) {
+				rows = append(rows, ranked{value: o.value(&c, o.Dir), idx: i})
+			}
+		}
+		rows = rank(rows, asc, 0)
+	}
 	blk := &output.StatBlock{
 		Header:     t.spec.Element.Header,
 		Kind:       t.spec.Element.Kind,
