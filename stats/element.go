@@ -38,6 +38,27 @@ type Element struct {
 	keys   []keyFunc
 }
 
+// fastKind is one of the common elements, which Table.Add counts without
+// calling their key functions.
+type fastKind uint8
+
+const (
+	fastNone fastKind = iota
+	fastSrcIP
+	fastDstIP
+	fastIP
+	fastSrcPort
+	fastDstPort
+	fastPort
+	fastProto
+)
+
+// fastKinds are the elements Table.Add counts directly, by name.
+var fastKinds = map[string]fastKind{
+	"srcip": fastSrcIP, "dstip": fastDstIP, "ip": fastIP,
+	"srcport": fastSrcPort, "dstport": fastDstPort, "port": fastPort, "proto": fastProto,
+}
+
 // addrKey is an address as nfdump's master record holds it: IPv4 in the
 // low 32 bits, an unset address as 0; and whether it is IPv6.
 func addrKey(a netip.Addr) (hi, lo uint64, v6 bool) {

@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"testing"
 	"unsafe"
@@ -339,6 +340,34 @@ func TestTopNLikeCut(t *testing.T) {
 					assert.Equal(t, all[:min(n, len(all))], got, "%s by %s, -L %+v, top %d", s, o.Name, lim, n)
 				}
 			}
+		}
+	}
+}
+
+// TestFastKeysLikeKeyFuncs: the elements Add counts without their key
+// functions count as the key functions do.
+func TestFastKeysLikeKeyFuncs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	g := flowgen.NewBorder(2, 1795556400000)
+	recs := make([]flow.Record, 4000)
+	for i := range recs {
+		if i%2 == 0 {
+			recs[i] = flowgen.Random(rng)
+		} else {
+			g.Next(&recs[i])
+		}
+	}
+	for name := range fastKinds {
+		for _, split := range []string{"", ":p"} {
+			spec := mustSpec(t, name+split+"/bytes")
+			fast, slow := NewTable(spec), NewTable(spec)
+			slow.fast = fastNone
+			for i := range recs {
+				fast.Add(&recs[i])
+				slow.Add(&recs[i])
+			}
+			require.NotEqual(t, fastNone, fast.fast, name)
+			assert.Equal(t, slow.Top(spec.Orders[0], 0, Limit{}, Limit{}), fast.Top(spec.Orders[0], 0, Limit{}, Limit{}), name+split)
 		}
 	}
 }

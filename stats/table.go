@@ -20,15 +20,15 @@ type counter struct {
 // Table counts one element statistic.
 type Table struct {
 	spec Spec
+	fast fastKind
 	idx  slotindex.Index // finds a row by its key
 	// rows keep each key beside its counters, so that counting a flow
 	// touches one cache line after the index; they come in chunks of
 	// rowChunk, so growing never copies them. The out counters, which
 	// most flows do not carry, live apart in outs (same chunks), so that
 	// a row fits in 64 bytes.
-	rows [][]row
-	outs [][]outCounter
-	n    int
+	chunks []*chunk
+	n      int
 }
 
 const rowBits = 10
@@ -52,9 +52,15 @@ type row struct {
 // outCounter is a row's out packets and bytes.
 type outCounter struct{ packets, bytes uint64 }
 
-func (t *Table) row(i uint32) *row { return &t.rows[i>>rowBits][i&(rowChunk-1)] }
+// chunk is rowChunk rows and their out counters, in one allocation.
+type chunk struct {
+	rows [rowChunk]row
+	outs [rowChunk]outCounter
+}
 
-func (t *Table) outOf(i uint32) *outCounter { return &t.outs[i>>rowBits][i&(rowChunk-1)] }
+func (t *Table) row(i uint32) *row { return &t.chunks[i>>rowBits].rows[i&(rowChunk-1)] }
+
+func (t *Table) outOf(i uint32) *outCounter { return &t.chunks[i>>rowBits].outs[i&(rowChunk-1)] }
 
 // counter returns row i's counters.
 func (t *Table) counter(i uint32) counter {
@@ -69,7 +75,7 @@ func (t *Table) counter(i uint32) counter {
 
 // NewTable returns an empty table for an element spec (not -s record).
 func NewTable(spec Spec) *Table {
-	return &Table{spec: spec, idx: slotindex.New(11)}
+	return &Table{spec: spec, idx: slotindex.New(11), fast: fastKinds[spec.Element.Name]}
 }
 
 func hashKey(hi, lo uint64, proto uint8, v6 bool) uint64 {
@@ -85,10 +91,8 @@ func hashKey(hi, lo uint64, proto uint8, v6 bool) uint64 {
 // whether it was there before; a new row starts with no counts and the
 // times first and last.
 func (t *Table) find(hi, lo uint64, proto uint8, v6 bool, first, last uint64) (uint32, *row, bool) {
-	if t.idx.Full(t.n) {
-		t.idx.Grow()
-	}
-	pos, tag := t.idx.Home(hashKey(hi, lo, proto, v6))
+	h := hashKey(hi, lo, proto, v6)
+	pos, tag := t.idx.Home(h)
 	for s := t.idx.Slot(pos); s != 0; pos, s = t.idx.Next(pos) {
 		if i, ok := slotindex.Match(s, tag); ok {
 			if w := t.row(i); w.lo == lo && w.hi == hi && w.proto == proto && w.v6 == v6 {
@@ -96,10 +100,13 @@ func (t *Table) find(hi, lo uint64, proto uint8, v6 bool, first, last uint64) (u
 			}
 		}
 	}
+	if t.idx.Full(t.n) {
+		t.idx.Grow()
+		pos = t.idx.Free(h)
+	}
 	i := uint32(t.n)
-	if t.n>>rowBits == len(t.rows) {
-		t.rows = append(t.rows, make([]row, rowChunk))
-		t.outs = append(t.outs, make([]outCounter, rowChunk))
+	if t.n>>rowBits == len(t.chunks) {
+		t.chunks = append(t.chunks, new(chunk))
 	}
 	w := t.row(i)
 	*w = row{hi: hi, lo: lo, proto: proto, v6: v6, first: first, last: last}
@@ -113,27 +120,55 @@ func (t *Table) Len() int { return t.n }
 
 // Add counts r under each of its element's keys; ip, port and the other
 // two-key elements count a flow twice, also when both keys are equal, as
-// nfdump does.
+// nfdump does. The common elements take their keys straight from the
+// record, the others through their key functions.
 func (t *Table) Add(r *flow.Record) {
 	var proto uint8
 	if t.spec.ProtoSplit {
 		proto = r.Proto
 	}
-	flows := r.AggrFlows()
-	for _, kf := range t.spec.Element.keys {
-		hi, lo, v6 := kf(r)
-		i, w, _ := t.find(hi, lo, proto, v6, r.First, r.Last)
-		w.flows += flows
-		w.inPackets += r.InPackets
-		w.inBytes += r.InBytes
-		w.first = min(w.first, r.First)
-		w.last = max(w.last, r.Last)
-		if r.OutPackets|r.OutBytes != 0 {
-			w.out = true
-			o := t.outOf(i)
-			o.packets += r.OutPackets
-			o.bytes += r.OutBytes
+	switch t.fast {
+	case fastSrcIP:
+		hi, lo, v6 := addrKey(r.SrcAddr)
+		t.count(hi, lo, proto, v6, r)
+	case fastDstIP:
+		hi, lo, v6 := addrKey(r.DstAddr)
+		t.count(hi, lo, proto, v6, r)
+	case fastIP:
+		hi, lo, v6 := addrKey(r.SrcAddr)
+		t.count(hi, lo, proto, v6, r)
+		hi, lo, v6 = addrKey(r.DstAddr)
+		t.count(hi, lo, proto, v6, r)
+	case fastSrcPort:
+		t.count(0, uint64(r.SrcPort), proto, false, r)
+	case fastDstPort:
+		t.count(0, uint64(r.DstPort), proto, false, r)
+	case fastPort:
+		t.count(0, uint64(r.SrcPort), proto, false, r)
+		t.count(0, uint64(r.DstPort), proto, false, r)
+	case fastProto:
+		t.count(0, uint64(r.Proto), proto, false, r)
+	default:
+		for _, kf := range t.spec.Element.keys {
+			hi, lo, v6 := kf(r)
+			t.count(hi, lo, proto, v6, r)
 		}
+	}
+}
+
+// count adds r to the row of key (hi, lo, proto, v6).
+func (t *Table) count(hi, lo uint64, proto uint8, v6 bool, r *flow.Record) {
+	i, w, _ := t.find(hi, lo, proto, v6, r.First, r.Last)
+	w.flows += r.AggrFlows()
+	w.inPackets += r.InPackets
+	w.inBytes += r.InBytes
+	w.first = min(w.first, r.First)
+	w.last = max(w.last, r.Last)
+	if r.OutPackets|r.OutBytes != 0 {
+		w.out = true
+		o := t.outOf(i)
+		o.packets += r.OutPackets
+		o.bytes += r.OutBytes
 	}
 }
 
@@ -146,7 +181,7 @@ func (t *Table) Reset() {
 	}
 	t.idx.Reset()
 	for c := 0; c <= (t.n-1)>>rowBits; c++ {
-		clear(t.outs[c])
+		clear(t.chunks[c].outs[:])
 	}
 	t.n = 0
 }
