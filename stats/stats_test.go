@@ -230,9 +230,10 @@ func TestMergeAndTopRecords(t *testing.T) {
 		flowRec("10.0.0.1", "10.0.0.2", 1, 3, 6, 0, 0, 1, 300),
 		flowRec("10.0.0.1", "10.0.0.2", 1, 4, 6, 0, 0, 1, 300),
 	}
-	top := TopRecords(recs, a.Orders[0], false, 2)
+	get := func(i int, r *flow.Record) { *r = recs[i] }
+	top := TopRecords(len(recs), get, a.Orders[0], false, 2)
 	assert.Equal(t, []uint16{3, 4}, []uint16{top[0].DstPort, top[1].DstPort})
-	top = TopRecords(recs, a.Orders[0], true, 0)
+	top = TopRecords(len(recs), get, a.Orders[0], true, 0)
 	assert.Equal(t, []uint16{2, 3, 4}, []uint16{top[0].DstPort, top[1].DstPort, top[2].DstPort})
 }
 
@@ -368,6 +369,28 @@ func TestFastKeysLikeKeyFuncs(t *testing.T) {
 			}
 			require.NotEqual(t, fastNone, fast.fast, name)
 			assert.Equal(t, slow.Top(spec.Orders[0], 0, Limit{}, Limit{}), fast.Top(spec.Orders[0], 0, Limit{}, Limit{}), name+split)
+		}
+	}
+}
+
+// TestTopRecordsNLikeCut: the top N records kept while ranking are the
+// first N of the whole ranking, for every order and both directions.
+func TestTopRecordsNLikeCut(t *testing.T) {
+	g := flowgen.NewBorder(6, 1795556400000)
+	recs := make([]flow.Record, 3000)
+	for i := range recs {
+		g.Next(&recs[i])
+		recs[i].InBytes %= 3000 // ties
+	}
+	get := func(i int, r *flow.Record) { *r = recs[i] }
+	for _, o := range orders {
+		for _, asc := range []bool{false, true} {
+			all := TopRecords(len(recs), get, o, asc, 0)
+			require.Len(t, all, len(recs))
+			for _, n := range []int{1, 10, 101, len(recs) + 1} {
+				got := TopRecords(len(recs), get, o, asc, n)
+				assert.Equal(t, all[:min(n, len(all))], got, "by %s, asc %v, top %d", o.Name, asc, n)
+			}
 		}
 	}
 }

@@ -224,9 +224,12 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 		return writeFailed(stderr, err)
 	}
 	if records != nil && records.Len() > 0 {
-		recs := records.Records()
+		// Records are built one at a time from the table, in its order,
+		// so that only the top N are ever held.
+		order := records.Order()
+		get := func(i int, r *flow.Record) { records.Record(order[i], r) }
 		for _, ord := range st.recordOrders {
-			top := stats.TopRecords(recs, ord, st.recordAsc, topN)
+			top := stats.TopRecords(len(order), get, ord, st.recordAsc, topN)
 			if err := sp.Records(ord.Name, uint64(topN), top); err != nil {
 				return writeFailed(stderr, err)
 			}
