@@ -128,7 +128,7 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 	// The statistics tables are most of the heap and hold no pointers,
 	// so a collection costs little; collecting when the heap has grown
 	// by a quarter, not doubled, keeps the peak near the tables' size.
-	debug.SetGCPercent(statGCPercent)
+	defer debug.SetGCPercent(debug.SetGCPercent(statGCPercent))
 	st := &o.stat
 	sp, err := output.NewStatPrinter(stdout, output.Options{
 		Mode: o.mode, IPv6Long: o.ipv6, PlainNumbers: o.plain, NfSen: o.nfsen,
