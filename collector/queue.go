@@ -12,21 +12,12 @@ import (
 // datagram, and its memory is bounded in bytes (queueChunks*chunkSize)
 // whatever the exporters send. Chunks are made as the queue needs them, so
 // a collector that keeps up holds a few and the bound is only reached while
-// the worker stalls (a slow disk), which it absorbs for a while. When every chunk is with the worker, the
-// receive loop drops and counts what it reads (Queue Overflow) but keeps
-// draining the socket, so a slow disk never turns into kernel drops. The
-// receive loop hands its chunk over when it is full, or when the socket has nothing
-// more to read and the worker has no other chunk queued. The socket is
-// empty every few datagrams even under load, so a chunk handed over
-// whenever it is would hold a handful of datagrams and the queue's chunks
-// would run out long before its bytes (at 3 M flows/s some 19 datagrams a
-// chunk, 10 ms of load in the whole queue). While the worker has chunks
-// queued, the loop keeps filling its chunk instead, waiting for the
-// socket holdWait at the most; so a chunk under load holds hundreds of
-// datagrams, and a datagram waits in a chunk at most holdWait longer than
-// the worker's queue takes anyway.
+// the worker stalls (a slow disk), which it absorbs for a while. When every
+// chunk is with the worker, the receive loop drops and counts what it reads
+// (Queue Overflow) but keeps draining the socket, so a slow disk never turns
+// into kernel drops. The receive loop hands its chunk over when it is full,
+// maxHold old, or the socket has been quiet for handWait (receive.go).
 const (
-	holdWait    = time.Millisecond
 	linger      = time.Millisecond
 	chunkSize   = 256 << 10
 	queueChunks = 64 // 16 MiB at the most

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -30,6 +31,18 @@ type mmsghdr struct {
 // batchReader reads up to recvBatch datagrams a call. Each datagram lands
 // in its own slot of maxDatagram bytes (only the pages a datagram touches
 // become resident) and is then packed into a chunk.
+//
+// Its short waits (read with a time limit, sleep) are raw system calls:
+// the scheduler goes on seeing the goroutine as running and leaves its
+// processor alone. Through Syscall the scheduler's monitor takes the
+// processor away from a call that waits longer than 20 microseconds while
+// the worker is busy, and then polls every 20 microseconds for a
+// millisecond; at 200 000 flows/s that came to about 2 000 hand-offs and
+// 8 000 wake-ups of the monitor a second, a fifth of gocapd's CPU time.
+// The runtime's preemption signal ends such a wait early, so a stop of the
+// world is not held up. A wait without a limit (nothing is held back from
+// the worker) parks the goroutine in Go's network poller, which costs
+// nothing while no datagram comes.
 type batchReader struct {
 	rc    syscall.RawConn
 	hdrs  []mmsghdr
@@ -38,12 +51,16 @@ type batchReader struct {
 	land  []byte
 	oob   []byte
 
-	// The state of one recvmmsg call, and the callback RawConn.Read runs,
-	// bound once: a closure made per read would be allocated per read.
-	wait   bool
-	n      int
-	errno  syscall.Errno
-	recvFn func(fd uintptr) bool
+	// The state of one call, and the callbacks RawConn.Read and Control
+	// run, bound once: a closure made per read would be allocated per
+	// read.
+	wait     time.Duration
+	n        int
+	errno    syscall.Errno
+	recvFn   func(fd uintptr) bool
+	pollFn   func(fd uintptr)
+	pollfd   [1]unix.PollFd
+	waitSpec unix.Timespec
 }
 
 func newBatchReader(conn *net.UDPConn) (*batchReader, error) {
@@ -66,23 +83,45 @@ func newBatchReader(conn *net.UDPConn) (*batchReader, error) {
 		h.Iov = &r.iovs[i]
 		h.SetIovlen(1)
 	}
-	r.recvFn = r.recv
+	r.recvFn = r.recvOrPark
+	r.pollFn = r.pollAndRecv
 	return r, nil
 }
 
-// recv is one recvmmsg call on fd; it reports whether RawConn.Read may
-// return (false: wait until the socket is readable and call it again).
-func (r *batchReader) recv(fd uintptr) bool {
-	m, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), recvBatch, unix.MSG_DONTWAIT, 0, 0)
+// recv is one recvmmsg call on fd that returns at once.
+func (r *batchReader) recv(fd uintptr) {
+	m, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), recvBatch, unix.MSG_DONTWAIT, 0, 0)
 	r.n, r.errno = int(m), e
-	return !r.wait || e != syscall.EAGAIN && e != syscall.EINTR
+}
+
+// recvOrPark reads what is pending; it reports false (park in the poller
+// until the socket is readable) when nothing is.
+func (r *batchReader) recvOrPark(fd uintptr) bool {
+	r.recv(fd)
+	return r.errno != syscall.EAGAIN
+}
+
+// pollAndRecv reads what is pending and, when nothing is, waits up to
+// r.wait for a datagram and reads again.
+func (r *batchReader) pollAndRecv(fd uintptr) {
+	r.recv(fd)
+	if r.errno != syscall.EAGAIN || r.wait <= 0 {
+		return
+	}
+	r.pollfd[0] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
+	r.waitSpec = unix.NsecToTimespec(r.wait.Nanoseconds())
+	m, _, e := unix.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&r.pollfd[0])), 1, uintptr(unsafe.Pointer(&r.waitSpec)), 0, 0, 0)
+	if e != 0 || m == 0 {
+		return // interrupted or nothing came: r.errno is still EAGAIN
+	}
+	r.recv(fd)
 }
 
 // read returns how many datagrams it read; datagram i is then
-// r.datagram(i). With wait it waits for at least one, else it returns 0
-// when none is pending. It returns net.ErrClosed once the socket is
-// closed.
-func (r *batchReader) read(wait bool) (int, error) {
+// r.datagram(i). With wait > 0 it waits up to wait for one, with wait < 0
+// until one comes, and with 0 not at all; it returns 0 when none came,
+// and net.ErrClosed once the socket is closed.
+func (r *batchReader) read(wait time.Duration) (int, error) {
 	for i := range r.hdrs {
 		h := &r.hdrs[i].hdr
 		h.Name = (*byte)(unsafe.Pointer(&r.names[i]))
@@ -91,8 +130,13 @@ func (r *batchReader) read(wait bool) (int, error) {
 		h.SetControllen(oobSize)
 		h.Flags = 0
 	}
-	r.wait = wait
-	err := r.rc.Read(r.recvFn)
+	var err error
+	if wait < 0 {
+		err = r.rc.Read(r.recvFn)
+	} else {
+		r.wait = wait
+		err = r.rc.Control(r.pollFn)
+	}
 	n, errno := r.n, r.errno
 	if err != nil {
 		return 0, err
@@ -104,6 +148,13 @@ func (r *batchReader) read(wait bool) (int, error) {
 		return 0, errno
 	}
 	return n, nil
+}
+
+// sleep waits d at the most, a raw system call like the waits of read; a
+// signal ends it early.
+func (r *batchReader) sleep(d time.Duration) {
+	ts := unix.NsecToTimespec(d.Nanoseconds())
+	unix.RawSyscall(unix.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), 0, 0)
 }
 
 // datagram returns the bytes and sender of datagram i of the last read.

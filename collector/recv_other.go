@@ -3,11 +3,18 @@
 package collector
 
 import (
+	"errors"
 	"net"
 	"net/netip"
+	"os"
+	"time"
 )
 
-// batchReader reads one datagram a call where recvmmsg(2) is missing.
+// recvBatch is one: without recvmmsg(2) a call reads one datagram.
+const recvBatch = 1
+
+// batchReader reads one datagram a call where recvmmsg(2) is missing,
+// waiting in Go's network poller.
 type batchReader struct {
 	conn *net.UDPConn
 	buf  []byte
@@ -21,19 +28,28 @@ func newBatchReader(conn *net.UDPConn) (*batchReader, error) {
 	return &batchReader{conn: conn, buf: make([]byte, maxDatagram), oob: make([]byte, 128)}, nil
 }
 
-// read without wait returns 0: without a way to ask whether more is
-// pending, the caller hands over each datagram at once.
-func (r *batchReader) read(wait bool) (int, error) {
-	if !wait {
-		return 0, nil
+// read waits up to wait for a datagram (wait < 0: as long as it takes);
+// it returns 0 when none came.
+func (r *batchReader) read(wait time.Duration) (int, error) {
+	var deadline time.Time
+	if wait >= 0 {
+		deadline = time.Now().Add(wait)
+	}
+	if err := r.conn.SetReadDeadline(deadline); err != nil {
+		return 0, err
 	}
 	n, oobn, _, from, err := r.conn.ReadMsgUDPAddrPort(r.buf, r.oob)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, nil
+	}
 	if err != nil {
 		return 0, err
 	}
 	r.n, r.oobn, r.from = n, oobn, from.Addr().Unmap()
 	return 1, nil
 }
+
+func (r *batchReader) sleep(d time.Duration) { time.Sleep(d) }
 
 func (r *batchReader) datagram(int) ([]byte, netip.Addr) { return r.buf[:r.n], r.from }
 

@@ -50,7 +50,10 @@ type StatRow struct {
 	// Hi and Lo hold the value as nfdump's stat key does: an address as
 	// its upper and lower 64 bits (IPv4 in the low 32 bits of Lo, Hi 0),
 	// every other value in Lo.
-	Hi, Lo     uint64
+	Hi, Lo uint64
+	// IPv6 says an address is IPv6, which nfdump's key does not keep: it
+	// takes an upper half of 0 for IPv4.
+	IPv6       bool
 	Proto      uint8
 	Flows      uint64
 	InPackets  uint64
@@ -332,9 +335,10 @@ func (p *StatPrinter) appendStatValue(b []byte, kind StatKind, r *StatRow, csv b
 		b = append(b, "0x"...)
 		return strconv.AppendUint(b, r.Lo, 16)
 	case StatIPAddr:
-		// nfdump's key takes an upper half of 0 for IPv4, so IPv6
-		// addresses such as ::1 print as IPv4 (0.0.0.1).
-		if r.Hi == 0 {
+		// nfdump 1.7.1 takes an upper half of 0 for IPv4, so it prints
+		// IPv6 addresses such as ::1 as IPv4 (0.0.0.1); godump prints
+		// them as IPv6 (COMPATIBILITY.md).
+		if !r.IPv6 {
 			return appendIP4(b, uint32(r.Lo))
 		}
 		n := len(b)
@@ -504,7 +508,7 @@ func appendPipeRow(b []byte, blk *StatBlock, r *StatRow) []byte {
 	af := uint64(0)
 	if blk.Kind == StatIPAddr {
 		af = 2
-		if r.Hi != 0 {
+		if r.IPv6 {
 			af = 10
 		}
 	}

@@ -14,6 +14,7 @@
 package stats
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"strings"
 
@@ -22,8 +23,10 @@ import (
 )
 
 // keyFunc returns the element value of a flow as nfdump's stat key holds
-// it: the upper and lower 64 bits of an address, or the value in lo.
-type keyFunc func(r *flow.Record) (hi, lo uint64)
+// it: the upper and lower 64 bits of an address, or the value in lo; and
+// whether it is an IPv6 address, which nfdump's key does not say (so
+// nfdump 1.7.1 prints ::1 as 0.0.0.1, notes section 13 item 8).
+type keyFunc func(r *flow.Record) (hi, lo uint64, v6 bool)
 
 // Element is one -s element: its name, the title of its column, how its
 // value prints and where the value comes from. Elements such as ip or port
@@ -35,33 +38,50 @@ type Element struct {
 	keys   []keyFunc
 }
 
+// fastKind is one of the common elements, which Table.Add counts without
+// calling their key functions.
+type fastKind uint8
+
+const (
+	fastNone fastKind = iota
+	fastSrcIP
+	fastDstIP
+	fastIP
+	fastSrcPort
+	fastDstPort
+	fastPort
+	fastProto
+)
+
+// fastKinds are the elements Table.Add counts directly, by name.
+var fastKinds = map[string]fastKind{
+	"srcip": fastSrcIP, "dstip": fastDstIP, "ip": fastIP,
+	"srcport": fastSrcPort, "dstport": fastDstPort, "port": fastPort, "proto": fastProto,
+}
+
 // addrKey is an address as nfdump's master record holds it: IPv4 in the
-// low 32 bits, an unset address as 0.
-func addrKey(a netip.Addr) (hi, lo uint64) {
+// low 32 bits, an unset address as 0; and whether it is IPv6.
+func addrKey(a netip.Addr) (hi, lo uint64, v6 bool) {
 	switch {
 	case !a.IsValid():
-		return 0, 0
+		return 0, 0, false
 	case a.Is4():
 		v := a.As4()
-		return 0, uint64(v[0])<<24 | uint64(v[1])<<16 | uint64(v[2])<<8 | uint64(v[3])
+		return 0, uint64(binary.BigEndian.Uint32(v[:])), false
 	}
 	v := a.As16()
-	for i := 0; i < 8; i++ {
-		hi = hi<<8 | uint64(v[i])
-		lo = lo<<8 | uint64(v[8+i])
-	}
-	return hi, lo
+	return binary.BigEndian.Uint64(v[:8]), binary.BigEndian.Uint64(v[8:]), true
 }
 
 func num(f func(r *flow.Record) uint64) keyFunc {
-	return func(r *flow.Record) (uint64, uint64) { return 0, f(r) }
+	return func(r *flow.Record) (uint64, uint64, bool) { return 0, f(r), false }
 }
 
 // zero is the key of the elements our record model has no field for
 // (geo without a geo database, nbar, ja3, observation ids, NSEL): nfdump
 // finds them zero in every flow of such files, and so one row holds all
 // flows.
-func zero(*flow.Record) (uint64, uint64) { return 0, 0 }
+func zero(*flow.Record) (uint64, uint64, bool) { return 0, 0, false }
 
 // mplsOdd and mplsEven are nfdump 1.7.1's keys for the MPLS labels: on a
 // little-endian machine its masks keep 12 label bits of labels 1, 3, 5, 7
@@ -69,16 +89,16 @@ func zero(*flow.Record) (uint64, uint64) { return 0, 0 }
 // the label and exp bits left shifted by 32, which then print as a huge
 // label. Reproduced as observed.
 func mplsOdd(i int) keyFunc {
-	return func(r *flow.Record) (uint64, uint64) { return 0, uint64(r.MPLS[i]) & 0xfff0 }
+	return func(r *flow.Record) (uint64, uint64, bool) { return 0, uint64(r.MPLS[i]) & 0xfff0, false }
 }
 
 func mplsEven(i int) keyFunc {
-	return func(r *flow.Record) (uint64, uint64) { return 0, (uint64(r.MPLS[i]) & 0x00fffff0) << 32 }
+	return func(r *flow.Record) (uint64, uint64, bool) { return 0, (uint64(r.MPLS[i]) & 0x00fffff0) << 32, false }
 }
 
 var (
-	srcIP   keyFunc = func(r *flow.Record) (uint64, uint64) { return addrKey(r.SrcAddr) }
-	dstIP   keyFunc = func(r *flow.Record) (uint64, uint64) { return addrKey(r.DstAddr) }
+	srcIP   keyFunc = func(r *flow.Record) (uint64, uint64, bool) { return addrKey(r.SrcAddr) }
+	dstIP   keyFunc = func(r *flow.Record) (uint64, uint64, bool) { return addrKey(r.DstAddr) }
 	srcPort         = num(func(r *flow.Record) uint64 { return uint64(r.SrcPort) })
 	dstPort         = num(func(r *flow.Record) uint64 { return uint64(r.DstPort) })
 	srcAS           = num(func(r *flow.Record) uint64 { return uint64(r.SrcAS) })
@@ -106,9 +126,9 @@ var elements = []*Element{
 	{"srcgeo", "Src Geo", output.StatGeo, []keyFunc{zero}},
 	{"dstgeo", "Dst Geo", output.StatGeo, []keyFunc{zero}},
 	{"geo", "Geo", output.StatGeo, []keyFunc{zero, zero}},
-	{"nhip", "Nexthop IP", output.StatIPAddr, []keyFunc{func(r *flow.Record) (uint64, uint64) { return addrKey(r.IPNextHop) }}},
-	{"nhbip", "Nexthop BGP IP", output.StatIPAddr, []keyFunc{func(r *flow.Record) (uint64, uint64) { return addrKey(r.BGPNextHop) }}},
-	{"router", "Router IP", output.StatIPAddr, []keyFunc{func(r *flow.Record) (uint64, uint64) { return addrKey(r.Exporter) }}},
+	{"nhip", "Nexthop IP", output.StatIPAddr, []keyFunc{func(r *flow.Record) (uint64, uint64, bool) { return addrKey(r.IPNextHop) }}},
+	{"nhbip", "Nexthop BGP IP", output.StatIPAddr, []keyFunc{func(r *flow.Record) (uint64, uint64, bool) { return addrKey(r.BGPNextHop) }}},
+	{"router", "Router IP", output.StatIPAddr, []keyFunc{func(r *flow.Record) (uint64, uint64, bool) { return addrKey(r.Exporter) }}},
 	{"srcport", "Src Port", output.StatNumber, []keyFunc{srcPort}},
 	{"dstport", "Dst Port", output.StatNumber, []keyFunc{dstPort}},
 	{"port", "Port", output.StatNumber, []keyFunc{srcPort, dstPort}},

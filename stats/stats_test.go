@@ -1,8 +1,10 @@
 package stats
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -131,13 +133,13 @@ func TestTableTop(t *testing.T) {
 		{spec: "srcip/bytes", want: []output.StatRow{
 			{Lo: 0x0a000001, Flows: 2, InPackets: 15, InBytes: 6000, First: 500, Last: 2000},
 			{Lo: 0x0a000002, Flows: 1, InPackets: 2, InBytes: 100, First: 3000, Last: 3000},
-			// ::1 has an upper half of 0 and ranks after 10.0.0.2 by
-			// first sight.
-			{Lo: 1, Flows: 1, InPackets: 1, InBytes: 100, First: 0, Last: 10},
+			// ::1 has an upper half of 0, is IPv6 all the same, and
+			// ranks after 10.0.0.2 by first sight.
+			{Lo: 1, IPv6: true, Flows: 1, InPackets: 1, InBytes: 100, First: 0, Last: 10},
 		}},
 		{spec: "srcip/bytes:a", topN: 2, want: []output.StatRow{
 			{Lo: 0x0a000002, Flows: 1, InPackets: 2, InBytes: 100, First: 3000, Last: 3000},
-			{Lo: 1, Flows: 1, InPackets: 1, InBytes: 100, First: 0, Last: 10},
+			{Lo: 1, IPv6: true, Flows: 1, InPackets: 1, InBytes: 100, First: 0, Last: 10},
 		}},
 		// ip counts a flow under both addresses.
 		{spec: "ip/flows", topN: 1, want: []output.StatRow{
@@ -200,20 +202,23 @@ func TestElementKeys(t *testing.T) {
 	tests := []struct {
 		elem   string
 		hi, lo uint64
+		v6     bool
 	}{
-		{"srcip", 0x20010db800000000, 1},
-		{"dstip", 0, 0xffff01020304},
-		{"srcvlan", 0, 0x2345},
-		{"mpls1", 0, 0x3450},
-		{"mpls2", 0, 0xabcde0 << 32},
-		{"inmac", 0, 0x0a0b0c0d0e0f},
-		{"nbar", 0, 0},
+		{"srcip", 0x20010db800000000, 1, true},
+		{"dstip", 0, 0xffff01020304, true},
+		{"srcvlan", 0, 0x2345, false},
+		{"mpls1", 0, 0x3450, false},
+		{"mpls2", 0, 0xabcde0 << 32, false},
+		{"inmac", 0, 0x0a0b0c0d0e0f, false},
+		{"nbar", 0, 0, false},
+		{"nhip", 0, 0, false},
 	}
 	for _, tt := range tests {
 		e := lookupElement(tt.elem)
 		require.NotNil(t, e, tt.elem)
-		hi, lo := e.keys[0](&r)
+		hi, lo, v6 := e.keys[0](&r)
 		assert.Equal(t, [2]uint64{tt.hi, tt.lo}, [2]uint64{hi, lo}, tt.elem)
+		assert.Equal(t, tt.v6, v6, tt.elem)
 	}
 }
 
@@ -225,9 +230,10 @@ func TestMergeAndTopRecords(t *testing.T) {
 		flowRec("10.0.0.1", "10.0.0.2", 1, 3, 6, 0, 0, 1, 300),
 		flowRec("10.0.0.1", "10.0.0.2", 1, 4, 6, 0, 0, 1, 300),
 	}
-	top := TopRecords(recs, a.Orders[0], false, 2)
+	get := func(i int, r *flow.Record) { *r = recs[i] }
+	top := TopRecords(len(recs), get, a.Orders[0], false, 2)
 	assert.Equal(t, []uint16{3, 4}, []uint16{top[0].DstPort, top[1].DstPort})
-	top = TopRecords(recs, a.Orders[0], true, 0)
+	top = TopRecords(len(recs), get, a.Orders[0], true, 0)
 	assert.Equal(t, []uint16{2, 3, 4}, []uint16{top[0].DstPort, top[1].DstPort, top[2].DstPort})
 }
 
@@ -284,5 +290,107 @@ func BenchmarkTop(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		tab.Top(spec.Orders[0], 10, Limit{}, Limit{})
+	}
+}
+
+// TestRowSize: a row and its key fit in a cache line, so that counting a
+// flow under a key touches one line after the index.
+func TestRowSize(t *testing.T) {
+	assert.Equal(t, uintptr(64), unsafe.Sizeof(row{}))
+}
+
+// TestIPv6KeysApart: an IPv6 address with an upper half of 0 is a row of
+// its own, apart from the IPv4 address with the same low bits, and says it
+// is IPv6; out counters add up apart from the row.
+func TestIPv6KeysApart(t *testing.T) {
+	recs := []flow.Record{
+		flowRec("10.0.0.9", "0.0.0.1", 5, 53, 17, 20, 30, 1, 50),
+		flowRec("::2", "::1", 5, 53, 17, 40, 50, 1, 10),
+		flowRec("10.0.0.8", "0.0.0.1", 5, 53, 17, 10, 60, 2, 30),
+	}
+	recs[0].OutPackets, recs[0].OutBytes = 3, 70
+	spec := mustSpec(t, "dstip/bytes")
+	tab := NewTable(spec)
+	for i := range recs {
+		tab.Add(&recs[i])
+	}
+	assert.Equal(t, []output.StatRow{
+		{Lo: 1, Flows: 2, InPackets: 3, InBytes: 80, OutPackets: 3, OutBytes: 70, First: 10, Last: 60},
+		{Lo: 1, IPv6: true, Flows: 1, InPackets: 1, InBytes: 10, First: 40, Last: 50},
+	}, tab.Top(spec.Orders[0], 0, Limit{}, Limit{}).Rows)
+}
+
+// TestTopNLikeCut: the top N kept while walking the table are the first N
+// of the whole ranking, for every order, both directions and with limits.
+func TestTopNLikeCut(t *testing.T) {
+	g := flowgen.NewBorder(4, 1795556400000)
+	var r flow.Record
+	for _, s := range []string{"srcip/flows/bytes/pps/bpp", "dstport:p/packets/obyte:a", "proto/bytes:a", "srcport/bytes:a"} {
+		spec := mustSpec(t, s)
+		tab := NewTable(spec)
+		for i := 0; i < 5000; i++ {
+			g.Next(&r)
+			r.InBytes %= 5000 // ties
+			tab.Add(&r)
+		}
+		for _, o := range spec.Orders {
+			for _, lim := range []Limit{{}, {Value: 3000}, {Value: 100000, Less: true}} {
+				all := tab.Top(o, 0, Limit{}, lim).Rows
+				for _, n := range []int{1, 10, 99, 100, 101, len(all) + 1} {
+					got := tab.Top(o, n, Limit{}, lim).Rows
+					assert.Equal(t, all[:min(n, len(all))], got, "%s by %s, -L %+v, top %d", s, o.Name, lim, n)
+				}
+			}
+		}
+	}
+}
+
+// TestFastKeysLikeKeyFuncs: the elements Add counts without their key
+// functions count as the key functions do.
+func TestFastKeysLikeKeyFuncs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	g := flowgen.NewBorder(2, 1795556400000)
+	recs := make([]flow.Record, 4000)
+	for i := range recs {
+		if i%2 == 0 {
+			recs[i] = flowgen.Random(rng)
+		} else {
+			g.Next(&recs[i])
+		}
+	}
+	for name := range fastKinds {
+		for _, split := range []string{"", ":p"} {
+			spec := mustSpec(t, name+split+"/bytes")
+			fast, slow := NewTable(spec), NewTable(spec)
+			slow.fast = fastNone
+			for i := range recs {
+				fast.Add(&recs[i])
+				slow.Add(&recs[i])
+			}
+			require.NotEqual(t, fastNone, fast.fast, name)
+			assert.Equal(t, slow.Top(spec.Orders[0], 0, Limit{}, Limit{}), fast.Top(spec.Orders[0], 0, Limit{}, Limit{}), name+split)
+		}
+	}
+}
+
+// TestTopRecordsNLikeCut: the top N records kept while ranking are the
+// first N of the whole ranking, for every order and both directions.
+func TestTopRecordsNLikeCut(t *testing.T) {
+	g := flowgen.NewBorder(6, 1795556400000)
+	recs := make([]flow.Record, 3000)
+	for i := range recs {
+		g.Next(&recs[i])
+		recs[i].InBytes %= 3000 // ties
+	}
+	get := func(i int, r *flow.Record) { *r = recs[i] }
+	for _, o := range orders {
+		for _, asc := range []bool{false, true} {
+			all := TopRecords(len(recs), get, o, asc, 0)
+			require.Len(t, all, len(recs))
+			for _, n := range []int{1, 10, 101, len(recs) + 1} {
+				got := TopRecords(len(recs), get, o, asc, n)
+				assert.Equal(t, all[:min(n, len(all))], got, "by %s, asc %v, top %d", o.Name, asc, n)
+			}
+		}
 	}
 }

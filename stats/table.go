@@ -1,21 +1,17 @@
 package stats
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/internal/slotindex"
+	"github.com/nfgo/nftools/internal/topn"
 	"github.com/nfgo/nftools/output"
 )
 
-// key is a table key: the element value and, with a protocol split, the
-// protocol.
-type key struct {
-	hi, lo uint64
-	proto  uint8
-}
-
-// counter sums the flows that carried one key.
+// counter sums the flows that carried one key; the orders rank rows by
+// it.
 type counter struct {
 	flows, inPackets, inBytes, outPackets, outBytes uint64
 	first, last                                     uint64 // msec
@@ -24,62 +20,99 @@ type counter struct {
 // Table counts one element statistic.
 type Table struct {
 	spec Spec
+	fast fastKind
 	idx  slotindex.Index // finds a row by its key
-	// rows keep each key beside its counter, so that counting a flow
-	// touches one place in memory after the index; they come in chunks
-	// of rowChunk, so growing never copies them.
-	rows [][]row
-	n    int
+	// rows keep each key beside its counters, so that counting a flow
+	// touches one cache line after the index; they come in chunks of
+	// rowChunk, so growing never copies them. The out counters, which
+	// most flows do not carry, live apart in outs (same chunks), so that
+	// a row fits in 64 bytes.
+	chunks []*chunk
+	n      int
 }
 
 const rowBits = 10
 const rowChunk = 1 << rowBits
 
-func (t *Table) row(i uint32) *row { return &t.rows[i>>rowBits][i&(rowChunk-1)] }
-
-// row is a key and its counter.
+// row is a key and the counters of the flows that carried it, apart from
+// the out counters: 64 bytes.
 type row struct {
-	k key
-	c counter
+	// hi and lo hold the value as nfdump's stat key does: an address as
+	// its upper and lower 64 bits (IPv4 in the low 32 bits of lo), any
+	// other value in lo.
+	hi, lo uint64
+	proto  uint8 // with a protocol split
+	v6     bool  // the value is an IPv6 address
+	// out says the row's out counters are not zero.
+	out                       bool
+	flows, inPackets, inBytes uint64
+	first, last               uint64 // msec
+}
+
+// outCounter is a row's out packets and bytes.
+type outCounter struct{ packets, bytes uint64 }
+
+// chunk is rowChunk rows and their out counters, in one allocation.
+type chunk struct {
+	rows [rowChunk]row
+	outs [rowChunk]outCounter
+}
+
+func (t *Table) row(i uint32) *row { return &t.chunks[i>>rowBits].rows[i&(rowChunk-1)] }
+
+func (t *Table) outOf(i uint32) *outCounter { return &t.chunks[i>>rowBits].outs[i&(rowChunk-1)] }
+
+// counter returns row i's counters.
+func (t *Table) counter(i uint32) counter {
+	w := t.row(i)
+	c := counter{flows: w.flows, inPackets: w.inPackets, inBytes: w.inBytes, first: w.first, last: w.last}
+	if w.out {
+		o := t.outOf(i)
+		c.outPackets, c.outBytes = o.packets, o.bytes
+	}
+	return c
 }
 
 // NewTable returns an empty table for an element spec (not -s record).
 func NewTable(spec Spec) *Table {
-	return &Table{spec: spec, idx: slotindex.New(11)}
+	return &Table{spec: spec, idx: slotindex.New(11), fast: fastKinds[spec.Element.Name]}
 }
 
-func (k key) hash() uint64 {
-	h := slotindex.Mix(slotindex.Mix(0, k.hi), k.lo)
-	return slotindex.Finish(h ^ uint64(k.proto))
-}
-
-// lookup returns the number of key k, adding it with a new counter
-// started at r's times when it is new.
-func (t *Table) lookup(k key, r *flow.Record) uint32 {
-	i, _ := t.find(k, counter{first: r.First, last: r.Last})
-	return i
-}
-
-// find returns the number of key k and whether it was there before; a new
-// key gets counter c.
-func (t *Table) find(k key, c counter) (uint32, bool) {
-	if t.idx.Full(t.n) {
-		t.idx.Grow()
+func hashKey(hi, lo uint64, proto uint8, v6 bool) uint64 {
+	h := slotindex.Mix(slotindex.Mix(0, hi), lo)
+	x := uint64(proto)
+	if v6 {
+		x |= 1 << 8
 	}
-	pos, tag := t.idx.Home(k.hash())
+	return slotindex.Finish(h ^ x)
+}
+
+// find returns the number of the row of key (hi, lo, proto, v6) and
+// whether it was there before; a new row starts with no counts and the
+// times first and last.
+func (t *Table) find(hi, lo uint64, proto uint8, v6 bool, first, last uint64) (uint32, *row, bool) {
+	h := hashKey(hi, lo, proto, v6)
+	pos, tag := t.idx.Home(h)
 	for s := t.idx.Slot(pos); s != 0; pos, s = t.idx.Next(pos) {
-		if i, ok := slotindex.Match(s, tag); ok && t.row(i).k == k {
-			return i, true
+		if i, ok := slotindex.Match(s, tag); ok {
+			if w := t.row(i); w.lo == lo && w.hi == hi && w.proto == proto && w.v6 == v6 {
+				return i, w, true
+			}
 		}
 	}
-	i := uint32(t.n)
-	if t.n>>rowBits == len(t.rows) {
-		t.rows = append(t.rows, make([]row, rowChunk))
+	if t.idx.Full(t.n) {
+		t.idx.Grow()
+		pos = t.idx.Free(h)
 	}
-	*t.row(i) = row{k, c}
+	i := uint32(t.n)
+	if t.n>>rowBits == len(t.chunks) {
+		t.chunks = append(t.chunks, new(chunk))
+	}
+	w := t.row(i)
+	*w = row{hi: hi, lo: lo, proto: proto, v6: v6, first: first, last: last}
 	t.n++
 	t.idx.Put(pos, tag, i)
-	return i, false
+	return i, w, false
 }
 
 // Len returns the number of distinct keys counted so far.
@@ -87,23 +120,55 @@ func (t *Table) Len() int { return t.n }
 
 // Add counts r under each of its element's keys; ip, port and the other
 // two-key elements count a flow twice, also when both keys are equal, as
-// nfdump does.
+// nfdump does. The common elements take their keys straight from the
+// record, the others through their key functions.
 func (t *Table) Add(r *flow.Record) {
 	var proto uint8
 	if t.spec.ProtoSplit {
 		proto = r.Proto
 	}
-	flows := r.AggrFlows()
-	for _, kf := range t.spec.Element.keys {
-		hi, lo := kf(r)
-		c := &t.row(t.lookup(key{hi, lo, proto}, r)).c
-		c.flows += flows
-		c.inPackets += r.InPackets
-		c.inBytes += r.InBytes
-		c.outPackets += r.OutPackets
-		c.outBytes += r.OutBytes
-		c.first = min(c.first, r.First)
-		c.last = max(c.last, r.Last)
+	switch t.fast {
+	case fastSrcIP:
+		hi, lo, v6 := addrKey(r.SrcAddr)
+		t.count(hi, lo, proto, v6, r)
+	case fastDstIP:
+		hi, lo, v6 := addrKey(r.DstAddr)
+		t.count(hi, lo, proto, v6, r)
+	case fastIP:
+		hi, lo, v6 := addrKey(r.SrcAddr)
+		t.count(hi, lo, proto, v6, r)
+		hi, lo, v6 = addrKey(r.DstAddr)
+		t.count(hi, lo, proto, v6, r)
+	case fastSrcPort:
+		t.count(0, uint64(r.SrcPort), proto, false, r)
+	case fastDstPort:
+		t.count(0, uint64(r.DstPort), proto, false, r)
+	case fastPort:
+		t.count(0, uint64(r.SrcPort), proto, false, r)
+		t.count(0, uint64(r.DstPort), proto, false, r)
+	case fastProto:
+		t.count(0, uint64(r.Proto), proto, false, r)
+	default:
+		for _, kf := range t.spec.Element.keys {
+			hi, lo, v6 := kf(r)
+			t.count(hi, lo, proto, v6, r)
+		}
+	}
+}
+
+// count adds r to the row of key (hi, lo, proto, v6).
+func (t *Table) count(hi, lo uint64, proto uint8, v6 bool, r *flow.Record) {
+	i, w, _ := t.find(hi, lo, proto, v6, r.First, r.Last)
+	w.flows += r.AggrFlows()
+	w.inPackets += r.InPackets
+	w.inBytes += r.InBytes
+	w.first = min(w.first, r.First)
+	w.last = max(w.last, r.Last)
+	if r.OutPackets|r.OutBytes != 0 {
+		w.out = true
+		o := t.outOf(i)
+		o.packets += r.OutPackets
+		o.bytes += r.OutBytes
 	}
 }
 
@@ -115,6 +180,9 @@ func (t *Table) Reset() {
 		return
 	}
 	t.idx.Reset()
+	for c := 0; c <= (t.n-1)>>rowBits; c++ {
+		clear(t.chunks[c].outs[:])
+	}
 	t.n = 0
 }
 
@@ -126,18 +194,22 @@ func (t *Table) Reset() {
 func (t *Table) Merge(o *Table) {
 	for i := 0; i < o.n; i++ {
 		src := o.row(uint32(i))
-		j, old := t.find(src.k, src.c)
-		if !old {
-			continue
+		j, w, old := t.find(src.hi, src.lo, src.proto, src.v6, src.first, src.last)
+		if old {
+			w.flows += src.flows
+			w.inPackets += src.inPackets
+			w.inBytes += src.inBytes
+			w.first = min(w.first, src.first)
+			w.last = max(w.last, src.last)
+		} else {
+			*w = *src
 		}
-		c := &t.row(j).c
-		c.flows += src.c.flows
-		c.inPackets += src.c.inPackets
-		c.inBytes += src.c.inBytes
-		c.outPackets += src.c.outPackets
-		c.outBytes += src.c.outBytes
-		c.first = min(c.first, src.c.first)
-		c.last = max(c.last, src.c.last)
+		if src.out {
+			w.out = true
+			so, to := o.outOf(uint32(i)), t.outOf(j)
+			to.packets += so.packets
+			to.bytes += so.bytes
+		}
 	}
 }
 
@@ -153,39 +225,76 @@ type ranked struct {
 // rows (after the limits) an ascending order prints descending.
 const heapsortLimit = 100
 
-// rank orders rows by value and keeps the first topN (all for 0); ties
-// keep the order in which their keys were first seen. nfdump's tie order
+// rankedBefore is the ranking order: by value, ascending when asc, ties
+// in the order in which their keys were first seen. nfdump's tie order
 // comes from its hash table and heap sort and has no meaning.
+func rankedBefore(asc bool) func(a, b *ranked) bool {
+	return func(a, b *ranked) bool {
+		if a.value != b.value {
+			return (a.value < b.value) == asc
+		}
+		return a.idx < b.idx
+	}
+}
+
+// rank orders rows by value and keeps the first topN (all for 0).
 func rank(rows []ranked, asc bool, topN int) []ranked {
+	before := rankedBefore(asc)
+	if topN > 0 && len(rows) > topN {
+		h := topn.New(topN, before)
+		for _, r := range rows {
+			h.Offer(r)
+		}
+		return h.Sorted()
+	}
 	slices.SortFunc(rows, func(a, b ranked) int {
 		switch {
 		case a.value == b.value:
-			return int(int64(a.idx) - int64(b.idx))
+			return cmp.Compare(a.idx, b.idx)
 		case (a.value < b.value) == asc:
 			return -1
 		default:
 			return 1
 		}
 	})
-	if topN > 0 && len(rows) > topN {
-		rows = rows[:topN]
-	}
 	return rows
 }
 
 // Top returns the table's block for order o: the top topN rows (all for
 // 0) among those within the limits, which are tested on the order's
-// counters.
+// counters. With topN it keeps only topN rows while it walks the table.
 func (t *Table) Top(o Order, topN int, packets, bytes Limit) *output.StatBlock {
-	rows := make([]ranked, 0, t.n)
-	for i := 0; i < t.n; i++ {
-		c := &t.row(uint32(i)).c
-		if !bytes.keep(bytesOf(c, o.Dir)) || !packets.keep(packetsOf(c, o.Dir)) {
-			continue
-		}
-		rows = append(rows, ranked{value: o.value(c, o.Dir), idx: uint32(i)})
+	keep := func(c *counter) bool {
+		return bytes.keep(bytesOf(c, o.Dir)) && packets.keep(packetsOf(c, o.Dir))
 	}
-	rows = rank(rows, t.spec.Ascending && len(rows) < heapsortLimit, topN)
+	asc := false
+	if t.spec.Ascending {
+		n := 0
+		for i := uint32(0); i < uint32(t.n) && n < heapsortLimit; i++ {
+			if c := t.counter(i); keep(&c) {
+				n++
+			}
+		}
+		asc = n < heapsortLimit
+	}
+	var rows []ranked
+	if topN > 0 && topN < t.n {
+		h := topn.New(topN, rankedBefore(asc))
+		for i := uint32(0); i < uint32(t.n); i++ {
+			if c := t.counter(i); keep(&c) {
+				h.Offer(ranked{value: o.value(&c, o.Dir), idx: i})
+			}
+		}
+		rows = h.Sorted()
+	} else {
+		rows = make([]ranked, 0, t.n)
+		for i := uint32(0); i < uint32(t.n); i++ {
+			if c := t.counter(i); keep(&c) {
+				rows = append(rows, ranked{value: o.value(&c, o.Dir), idx: i})
+			}
+		}
+		rows = rank(rows, asc, 0)
+	}
 	blk := &output.StatBlock{
 		Header:     t.spec.Element.Header,
 		Kind:       t.spec.Element.Kind,
@@ -196,9 +305,9 @@ func (t *Table) Top(o Order, topN int, packets, bytes Limit) *output.StatBlock {
 		Rows:       make([]output.StatRow, len(rows)),
 	}
 	for i, r := range rows {
-		k, c := t.row(r.idx).k, &t.row(r.idx).c
+		w, c := t.row(r.idx), t.counter(r.idx)
 		blk.Rows[i] = output.StatRow{
-			Hi: k.hi, Lo: k.lo, Proto: k.proto,
+			Hi: w.hi, Lo: w.lo, Proto: w.proto, IPv6: w.v6,
 			Flows: c.flows, InPackets: c.inPackets, InBytes: c.inBytes,
 			OutPackets: c.outPackets, OutBytes: c.outBytes,
 			First: c.first, Last: c.last,

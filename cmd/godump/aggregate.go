@@ -84,9 +84,9 @@ func checkAggregation(o *options, stderr io.Writer) int {
 }
 
 // listAggregated reads every flow into the aggregation table (or, for -O
-// with -w, into a list), then prints the table sorted with -O and cut
-// with -n, or writes it to the -w file. The summary counts the flows read,
-// not the aggregated ones, as nfdump's does.
+// without aggregation, into a list), then prints the table sorted with -O
+// and cut with -n, or writes it to the -w file. The summary counts the
+// flows read, not the aggregated ones, as nfdump's does.
 func listAggregated(o *options, files []string, pr output.Printer, start time.Time, stdout, stderr io.Writer) int {
 	if len(files) == 0 {
 		fmt.Fprint(stderr, emptyList)
@@ -102,12 +102,11 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 		table = aggregate.New(o.aggr.spec)
 	case o.aggr.spec != nil:
 		table = aggregate.NewPrinting(o.aggr.spec)
-		// An -A listing prints little of each flow, so the reader
-		// decodes only what the table reads (the reader's workers decode
-		// what the selector and the summary read).
-		if o.order == nil {
-			s.elements = o.aggr.spec.PrintReads()
-		}
+		// An -A listing prints little of each flow, and -O sorts by
+		// the sums the table keeps, so the reader decodes only what the
+		// table reads (the reader's workers decode what the selector and
+		// the summary read).
+		s.elements = o.aggr.spec.PrintReads()
 	}
 	if o.wfile != "" {
 		w = newSink(o)
@@ -134,26 +133,17 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 		return writeFailed(stderr, err)
 	}
 
-	if table != nil && o.order == nil {
+	if table != nil {
 		return streamAggregated(o, s, table, w, pr, start, stdout, stderr)
 	}
-	var recs []flow.Record
-	switch {
-	case table == nil:
-		recs = plain
-	case w != nil:
-		recs = table.WriteRecords()
-	default:
-		recs = table.Records()
-	}
-	sorted := make([]*flow.Record, len(recs))
-	for i := range recs {
-		sorted[i] = &recs[i]
+
+	sorted := make([]*flow.Record, len(plain))
+	for i := range plain {
+		sorted[i] = &plain[i]
 	}
 	if o.order != nil {
 		o.order.Sort(sorted)
 	}
-
 	if w != nil {
 		// nfdump writes the whole table; -n limits only what it prints.
 		return s.finishWrite(writeAll(w, s, sorted), stdout, stderr)
@@ -188,11 +178,22 @@ func writeAll(w *flowfile.Sink, s *scan, recs []*flow.Record) error {
 	return w.Close()
 }
 
-// streamAggregated prints or writes an aggregation table without -O: in
-// the table's order, each record built in turn into one Record, so no
-// second copy of the table is made. -o null prints nothing, so nothing
-// is built.
+// streamAggregated prints or writes an aggregation table: in the order
+// -O asks for or else in the table's order, each record built in turn into
+// one Record, so no copy of the table is made. -n cuts what is printed
+// (nfdump writes the whole table); -o null prints nothing, so nothing is
+// built or sorted.
 func streamAggregated(o *options, s *scan, table *aggregate.Table, w *flowfile.Sink, pr output.Printer, start time.Time, stdout, stderr io.Writer) int {
+	entries := func(topN uint64) []int32 {
+		if o.order != nil {
+			return table.Sorted(o.order, int(min(topN, uint64(table.Len()))))
+		}
+		order := table.Order()
+		if topN > 0 && uint64(len(order)) > topN {
+			order = order[:topN]
+		}
+		return order
+	}
 	var rec flow.Record
 	if w != nil {
 		if s.opened > 0 {
@@ -202,7 +203,7 @@ func streamAggregated(o *options, s *scan, table *aggregate.Table, w *flowfile.S
 			}
 		}
 		if w.IsOpen() {
-			for _, i := range table.Order() {
+			for _, i := range entries(0) {
 				table.WriteRecord(i, &rec)
 				if err := w.WriteFlow(&rec); err != nil {
 					fmt.Fprintf(stderr, "godump: %v\n", err)
@@ -213,11 +214,7 @@ func streamAggregated(o *options, s *scan, table *aggregate.Table, w *flowfile.S
 		return s.finishWrite(w.Close(), stdout, stderr)
 	}
 	if output.ReadsRecords(pr) {
-		order := table.Order()
-		if o.topN > 0 && uint64(len(order)) > o.topN {
-			order = order[:o.topN]
-		}
-		for _, i := range order {
+		for _, i := range entries(o.topN) {
 			table.Record(i, &rec)
 			if err := printFlow(pr, &rec, 0); err != nil {
 				return writeFailed(stderr, err)

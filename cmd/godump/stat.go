@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"runtime/debug"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -124,6 +125,10 @@ func recordSpec(o *options) *aggregate.Spec {
 // -s tables, then print the -s record tables and the element tables in
 // command line order, each once per order, and the summary.
 func runStats(o *options, files []string, start time.Time, stdout, stderr io.Writer) int {
+	// The statistics tables are most of the heap and hold no pointers,
+	// so a collection costs little; collecting when the heap has grown
+	// by a quarter, not doubled, keeps the peak near the tables' size.
+	defer debug.SetGCPercent(debug.SetGCPercent(statGCPercent))
 	st := &o.stat
 	sp, err := output.NewStatPrinter(stdout, output.Options{
 		Mode: o.mode, IPv6Long: o.ipv6, PlainNumbers: o.plain, NfSen: o.nfsen,
@@ -219,9 +224,12 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 		return writeFailed(stderr, err)
 	}
 	if records != nil && records.Len() > 0 {
-		recs := records.Records()
+		// Records are built one at a time from the table, in its order,
+		// so that only the top N are ever held.
+		order := records.Order()
+		get := func(i int, r *flow.Record) { records.Record(order[i], r) }
 		for _, ord := range st.recordOrders {
-			top := stats.TopRecords(recs, ord, st.recordAsc, topN)
+			top := stats.TopRecords(len(order), get, ord, st.recordAsc, topN)
 			if err := sp.Records(ord.Name, uint64(topN), top); err != nil {
 				return writeFailed(stderr, err)
 			}
@@ -236,6 +244,9 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 	}
 	return s.finish(sp.End, start, stderr)
 }
+
+// statGCPercent is the garbage collector's GOGC during a statistics run.
+const statGCPercent = 25
 
 // statInWorkers lets the element statistics count in the reader's workers
 // (see runStats); tests turn it off to compare with counting flow by flow.

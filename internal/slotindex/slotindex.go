@@ -34,7 +34,9 @@ func New(bits uint) Index {
 // Home returns the slot where the probe for hash h starts and the tag its
 // slot keeps.
 func (x *Index) Home(h uint64) (pos int, tag uint64) {
-	return int(h >> x.shift), h >> 32 << 32
+	// The mask tells the compiler the shift is below 64, which saves
+	// the instructions Go's shift semantics need otherwise.
+	return int(h >> (x.shift & 63)), h >> 32 << 32
 }
 
 // Slot returns slot pos: 0 when it is free.
@@ -50,6 +52,16 @@ func (x *Index) Next(pos int) (int, uint64) {
 // must still be compared, as different keys can share a tag.
 func Match(s, tag uint64) (uint32, bool) {
 	return uint32(s) - 1, s&^(1<<32-1) == tag
+}
+
+// Free returns the first free slot of the probe for hash h: where a new
+// key goes after Grow moved the slots.
+func (x *Index) Free(h uint64) int {
+	pos, _ := x.Home(h)
+	for x.slots[pos] != 0 {
+		pos = (pos + 1) & (len(x.slots) - 1)
+	}
+	return pos
 }
 
 // Put sets the free slot pos to entry i with tag.
@@ -87,7 +99,10 @@ func (x *Index) Delete(pos int) {
 func (x *Index) Full(n int) bool { return 2*(n+1) > len(x.slots) }
 
 // Grow doubles the index and puts every slot back, placed by the hash bits
-// it keeps.
+// it keeps. It is rare, so it stays out of line: inlined into a table's
+// lookup it would make the common path spill registers.
+//
+//go:noinline
 func (x *Index) Grow() {
 	slots := make([]uint64, 2*len(x.slots))
 	x.shift--
@@ -96,7 +111,7 @@ func (x *Index) Grow() {
 		if s == 0 {
 			continue
 		}
-		pos := int(s >> x.shift)
+		pos := int(s >> (x.shift & 63))
 		for slots[pos] != 0 {
 			pos = (pos + 1) & mask
 		}

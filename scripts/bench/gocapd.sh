@@ -21,9 +21,12 @@
 #
 # Columns: lag/s how long the collector stayed busy after the load,
 # k.drops datagrams the kernel dropped at the full socket (ss), cpu the
-# collector's CPU over the step's DURATION (100% = one core), s.cpu the
-# sender's, RSS KiB the collector's peak (/usr/bin/time %M, all of its
-# life, shutdown included).
+# collector's CPU over the step's DURATION (100% = one core), ns/flow its
+# CPU time (user + system, the load and the drain after it) per flow
+# stored, s.cpu the sender's, RSS KiB the collector's peak (/usr/bin/time
+# %M, all of its life, shutdown included). Under the same load the script
+# compares the two collectors' CPU per flow (target gocapd <= 0.6 of
+# nfcapd's).
 #
 # Tune with environment variables:
 #   DURATION=5         seconds of load per step
@@ -114,8 +117,8 @@ sock() {
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 # step COLLECTOR PROTO RATE [NOTE]: one run at RATE flows/s, printed as a
-# row of the table. Sets sent, stored, loss, lag, drops, rss, cpu, scpu,
-# rb; returns whether the step passed.
+# row of the table. Sets sent, stored, loss, lag, drops, rss, cpu, nsf,
+# scpu, rb; returns whether the step passed.
 step() {
 	local coll=$1 proto=$2 rate=$3 note=${4:-}
 	local dir=$run_dir/run log=$work/$coll-$proto-$rate.log
@@ -164,7 +167,9 @@ step() {
 	((i < 1200)) || echo "bench: $coll still busy 60 s after the load" >&2
 	lag=$(awk -v a="$busy_until" -v b="$sent_at" 'BEGIN { printf "%.2f", a - b }')
 	drops=$(sock "$port" d)
-	cpu=$(awk -v t="$(cpu_ticks "$cpid")" -v t0="$t0" -v hz="$hz" -v d="$duration" 'BEGIN { printf "%.0f", 100 * (t - t0) / hz / d }')
+	local t1
+	t1=$(cpu_ticks "$cpid")
+	cpu=$(awk -v t="$t1" -v t0="$t0" -v hz="$hz" -v d="$duration" 'BEGIN { printf "%.0f", 100 * (t - t0) / hz / d }')
 	kill -TERM "$cpid"
 	for ((i = 0; i < 1200; i++)); do # up to 2 minutes to flush and close
 		kill -0 "$tpid" 2>/dev/null || break
@@ -182,6 +187,7 @@ step() {
 	stored=${stored:-0}
 	rm -rf "$dir"
 	loss=$((sent - stored))
+	nsf=$(awk -v t="$t1" -v t0="$t0" -v hz="$hz" -v n="$stored" 'BEGIN { if (n > 0) printf "%.0f", 1e9 * (t - t0) / hz / n; else print "-" }')
 
 	local verdict=pass qo
 	if ((loss != 0)); then
@@ -195,8 +201,8 @@ step() {
 	if awk -v a="$achieved" -v r="$rate" 'BEGIN { exit !(a < 0.97 * r) }'; then
 		verdict="FAIL (the sender reached only $achieved flows/s)"
 	fi
-	printf '%-7s %-6s %10d %11d %11d %9d %6s %8s %5s%% %5s%% %9s  %s%s\n' "$coll" "$proto" "$rate" "$sent" "$stored" "$loss" \
-		"$lag" "${drops:-?}" "$cpu" "$scpu" "$rss" "$verdict" "$note"
+	printf '%-7s %-6s %10d %11d %11d %9d %6s %8s %5s%% %7s %5s%% %9s  %s%s\n' "$coll" "$proto" "$rate" "$sent" "$stored" "$loss" \
+		"$lag" "${drops:-?}" "$cpu" "$nsf" "$scpu" "$rss" "$verdict" "$note"
 	((rss > ${peak_rss[$coll-$proto]:-0})) && peak_rss[$coll-$proto]=$rss
 	buffers[$coll]=$rb
 	[[ $verdict == pass ]]
@@ -264,7 +270,7 @@ echo "load:    scripts/nfsend: $streams exporters on 127.0.0.1, $per flows a dat
 echo "flags:   -b 127.0.0.1 -p PORT -w DIR -t 60 -I bench -B $buffer${extra:+ $extra} for both (net.core.rmem_max=$(cat /proc/sys/net/core/rmem_max)); DIR in $run_dir ($(stat -f -c %T "$run_dir"))"
 echo "pass:    no flow lost (nfdump -R DIR -o null), idle within ${max_lag} s of the end of the load; $tries tries"
 echo
-printf '%-7s %-6s %10s %11s %11s %9s %6s %8s %6s %6s %9s  %s\n' collector proto flows/s sent stored lost lag/s k.drops cpu s.cpu "RSS KiB" verdict
+printf '%-7s %-6s %10s %11s %11s %9s %6s %8s %6s %7s %6s %9s  %s\n' collector proto flows/s sent stored lost lag/s k.drops cpu ns/flow s.cpu "RSS KiB" verdict
 for proto in $protos; do
 	for coll in $collectors; do
 		search "$coll" "$proto"
@@ -290,19 +296,23 @@ for proto in $protos; do
 	if ((same_load && n > 0 && g > 0)); then
 		common=$((n < g ? n : g))
 		echo "same load, $common flows/s:"
-		declare -A same_rss=()
+		declare -A same_rss=() same_nsf=()
 		for coll in $collectors; do
 			within_budget || break
 			attempt "$coll" "$proto" "$common" >"$work/same" || true
 			sed 's/^/  /' "$work/same"
-			same_rss[$coll]=$rss
+			same_rss[$coll]=$rss same_nsf[$coll]=$nsf
 		done
+		if [[ ${same_nsf[nfcapd]:-} =~ ^[0-9]+$ && ${same_nsf[gocapd]:-} =~ ^[0-9]+$ ]]; then
+			awk -v g="${same_nsf[gocapd]}" -v n="${same_nsf[nfcapd]}" 'BEGIN { r = g / n;
+				printf "CPU per flow under the same load: gocapd %d ns, nfcapd %d ns, ratio %.2f (target <= 0.6: %s)\n", g, n, r, (r <= 0.6 ? "met" : "NOT met") }'
+		fi
 		if [[ -n ${same_rss[nfcapd]:-} && -n ${same_rss[gocapd]:-} ]]; then
 			v="NOT met"
 			((same_rss[gocapd] <= same_rss[nfcapd])) && v=met
 			echo "peak RSS under the same load: gocapd ${same_rss[gocapd]} KiB, nfcapd ${same_rss[nfcapd]} KiB (target gocapd no higher: $v)"
 		fi
-		unset same_rss
+		unset same_rss same_nsf
 	fi
 done
 echo

@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# godump against nfdump 1.7.1 on the same generated archive: at least 10
-# million flows in several LZ4 files. For each job it prints the wall time
-# of both, the ratio godump/nfdump (target <= 0.7) and the peak RSS of both
-# (target: godump's no higher). Set FLOWS and FILES to change the archive,
-# RUNS for the repetitions (the best run counts), JOBS for other jobs
-# (options separated by ';'). Beyond the issue's four jobs the defaults
-# time the lab's -B -s command and an -A aggregation.
+# godump against nfdump 1.7.1 on the same generated archives, one of each
+# shape (scripts/nfgen -shape): home, a few hundred hosts on a few
+# services, and border, an edge router's mix of 24 exporters, about 200 k
+# hosts (IPv4 and IPv6) and 50 k ports, where aggregation and statistics
+# tables hold hundreds of thousands of rows. Each archive has FLOWS flows
+# in FILES LZ4 files. For each job and shape it prints the wall time of
+# both, the ratio godump/nfdump (target <= 0.5) and the peak RSS of both
+# (target: godump's no higher, apart from the Go runtime's few MB).
+#
+# Tune with environment variables:
+#   FLOWS=10000000  flows in each archive
+#   FILES=10        files in each archive
+#   SHAPES="home border"
+#   RUNS=3          runs of each command; the best counts
+#   JOBS=...        other jobs: option sets separated by ';'
+#   BENCH_DIR=dir   keep the archives there (generated once, reused)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -14,26 +23,34 @@ export TZ=UTC
 flows=${FLOWS:-10000000}
 files=${FILES:-10}
 runs=${RUNS:-3}
+shapes=${SHAPES:-"home border"}
 [[ -x bin/godump ]] || make -s build
 command -v nfdump >/dev/null || { echo "bench: nfdump is missing (make deps)" >&2; exit 1; }
+[[ -x /usr/bin/time ]] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
 
 work=${BENCH_DIR:-$(mktemp -d)}
 [[ -n ${BENCH_DIR:-} ]] || trap 'rm -rf "$work"' EXIT
-archive=$work/archive
-mkdir -p "$archive"
+mkdir -p "$work"
 go build -o "$work/nfgen" ./scripts/nfgen
-per=$((flows / files))
-for ((i = 0; i < files; i++)); do
-	name=$(date -u -d "2026-11-24 21:00 UTC + $((i * 5)) min" +nfcapd.%Y%m%d%H%M)
-	[[ -s $archive/$name ]] && continue
-	start=$(date -u -d "2026-11-24 21:00 UTC + $((i * 5)) min" +%Y-%m-%dT%H:%M:%SZ)
-	"$work/nfgen" -n "$per" -z lz4 -seed $((i + 1)) -start "$start" -I bench -o "$archive/$name"
-done
-echo "archive: $(ls "$archive" | wc -l) LZ4 files, $flows flows, $(du -sh "$archive" | cut -f1)"
+
+# archive SHAPE: generates the archive of a shape (unless there) and
+# prints its directory. A partly written file is removed and made again.
+archive() {
+	local dir=$work/$1-$flows-$files per=$((flows / files)) i name start
+	mkdir -p "$dir"
+	for ((i = 0; i < files; i++)); do
+		name=$(date -u -d "2026-11-24 21:00 UTC + $((i * 5)) min" +nfcapd.%Y%m%d%H%M)
+		[[ -s $dir/$name ]] && continue
+		start=$(date -u -d "2026-11-24 21:00 UTC + $((i * 5)) min" +%Y-%m-%dT%H:%M:%SZ)
+		"$work/nfgen" -shape "$1" -n "$per" -z lz4 -seed $((i + 1)) -start "$start" -I bench -o "$dir/$name.tmp" >&2
+		mv "$dir/$name.tmp" "$dir/$name"
+	done
+	echo "$dir"
+}
 
 # measure CMD...: best wall seconds and the peak RSS (KiB) of that run.
 measure() {
-	local best="" rss=""
+	local best="" rss="" r sec kib
 	for ((r = 0; r < runs; r++)); do
 		/usr/bin/time -f '%e %M' -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
 			echo "bench: $* failed:" >&2; cat "$work/err" >&2; exit 1; }
@@ -45,11 +62,24 @@ measure() {
 	echo "$best $rss"
 }
 
-printf '\n%10s %10s %8s %12s %12s  %s\n' nfdump godump ratio "nfdump RSS" "godump RSS" job
-IFS=';' read -r -a jobs <<<"${JOBS:-"-o csv;-o line;-I;-o null;-B -s srcip/bytes -s dstip/bytes -s proto/bytes -n 10;-A srcip4/24,dstport -o null"}"
+declare -A dirs
+for shape in $shapes; do
+	dirs[$shape]=$(archive "$shape")
+	echo "$shape archive: $files LZ4 files, $flows flows, $(du -sh "${dirs[$shape]}" | cut -f1)"
+done
+
+default_jobs="-o csv;-o line;-o json;-o null;-I;-s srcip/bytes -n 10"
+default_jobs+=";-B -s srcip/bytes -s dstip/bytes -s proto/bytes -n 10"
+default_jobs+=";-a;-A srcip,dstport;-A srcip,dstport -O bytes -n 20;-B"
+IFS=';' read -r -a jobs <<<"${JOBS:-$default_jobs}"
+printf '\n%-7s %10s %10s %8s %12s %12s  %s\n' shape nfdump godump ratio "nfdump RSS" "godump RSS" job
 for job in "${jobs[@]}"; do
-	read -r nt nr < <(measure nfdump -R "$archive" $job)
-	read -r gt gr < <(measure bin/godump -R "$archive" $job)
-	ratio=$(awk -v g="$gt" -v n="$nt" 'BEGIN { if (n > 0) printf "%.2f", g / n; else print "n/a" }')
-	printf '%9ss %9ss %8s %8s KiB %8s KiB  %s\n' "$nt" "$gt" "$ratio" "$nr" "$gr" "-R archive $job"
+	for shape in $shapes; do
+		# shellcheck disable=SC2086 # a job is a list of words
+		read -r nt nr < <(measure nfdump -R "${dirs[$shape]}" $job)
+		# shellcheck disable=SC2086
+		read -r gt gr < <(measure bin/godump -R "${dirs[$shape]}" $job)
+		ratio=$(awk -v g="$gt" -v n="$nt" 'BEGIN { if (n > 0) printf "%.2f", g / n; else print "n/a" }')
+		printf '%-7s %9ss %9ss %8s %8s KiB %8s KiB  %s\n' "$shape" "$nt" "$gt" "$ratio" "$nr" "$gr" "-R archive $job"
+	done
 done

@@ -1,8 +1,12 @@
 // Command nfgen writes nfdump flow files for demos and benchmarks: either
 // generated flows (-n) or a copy of an existing flow file (-copy), in any
-// compression. It is a developer tool; it is not installed.
+// compression. It is a developer tool; it is not installed. The flows come
+// in one of two shapes (-shape): home, a few hundred hosts on a few
+// services behind one exporter, or border, an edge router's mix of many
+// exporters, hosts and ports (see internal/flowgen).
 //
 //	nfgen -n 100000 -z lz4 -I demo -o /tmp/nfcapd.202611242140
+//	nfgen -n 250000 -shape border -seed 3 -o /tmp/nfcapd.202611242145
 //	nfgen -copy nfcapd.202611242140 -z lzo -o /tmp/copy
 //	nfgen -full -n 20000 -o /tmp/full    # every element present in some flows
 package main
@@ -35,6 +39,7 @@ func run() error {
 	start := flag.String("start", "2026-11-24T21:40:00Z", "time of the first flow (RFC 3339)")
 	copyFrom := flag.String("copy", "", "copy the records of this flow file instead of generating")
 	full := flag.Bool("full", false, "generate flows that carry every modeled element in some flows and not in others (filter tests)")
+	shape := flag.String("shape", "home", "shape of the generated flows: home or border")
 	flag.Parse()
 	if *out == "" {
 		return errors.New("-o is required")
@@ -59,7 +64,7 @@ func run() error {
 	case *full:
 		err = generateFull(w, *n, *seed, *start)
 	default:
-		err = generate(w, *n, *seed, *start)
+		err = generate(w, *shape, *n, *seed, *start)
 	}
 	if err != nil {
 		w.Close()
@@ -69,25 +74,50 @@ func run() error {
 	return w.Close()
 }
 
-func generate(w *flowfile.Writer, n int, seed uint64, start string) error {
+// source is a flow generator of either shape.
+type source interface{ Next(r *flow.Record) }
+
+// generate writes n flows of the shape and, as a collector does, the
+// exporters they came from and a statistics record per exporter.
+func generate(w *flowfile.Writer, shape string, n int, seed uint64, start string) error {
 	t, err := time.Parse(time.RFC3339, start)
 	if err != nil {
 		return fmt.Errorf("-start: %w", err)
 	}
-	g := flowgen.New(seed, uint64(t.UnixMilli()))
-	exp := g.Exporter()
-	if err := w.WriteExporter(&exp); err != nil {
-		return err
+	var (
+		g         source
+		exporters []flow.Exporter
+	)
+	switch shape {
+	case "home":
+		h := flowgen.New(seed, uint64(t.UnixMilli()))
+		g, exporters = h, []flow.Exporter{h.Exporter()}
+	case "border":
+		b := flowgen.NewBorder(seed, uint64(t.UnixMilli()))
+		g, exporters = b, b.Exporters()
+	default:
+		return fmt.Errorf("-shape %q: not home or border", shape)
+	}
+	stats := make([]flow.ExporterStat, len(exporters))
+	for i := range exporters {
+		if err := w.WriteExporter(&exporters[i]); err != nil {
+			return err
+		}
+		stats[i].SysID = uint32(exporters[i].SysID)
 	}
 	var r flow.Record
-	stat := flow.ExporterStat{SysID: 1, Packets: uint64(n/30 + 1), Flows: uint64(n)}
 	for i := 0; i < n; i++ {
 		g.Next(&r)
+		stats[r.ExporterID-1].Flows++
 		if err := w.WriteFlow(&r); err != nil {
 			return err
 		}
 	}
-	return w.WriteExporterStats([]flow.ExporterStat{stat})
+	// About 30 flows fill a datagram.
+	for i := range stats {
+		stats[i].Packets = stats[i].Flows/30 + 1
+	}
+	return w.WriteExporterStats(stats)
 }
 
 // generateFull writes n flows of flowgen.Full and its exporters.

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nfgo/nftools/flowfile"
+	"github.com/nfgo/nftools/internal/flowgen"
 )
 
 // readCounts returns the number of flows and exporters in a file, and its
@@ -34,7 +35,7 @@ func TestGenerateThenCopy(t *testing.T) {
 	gen := filepath.Join(dir, "gen")
 	w, err := flowfile.Create(gen, flowfile.WriteOptions{Compression: flowfile.LZ4, Ident: "generated"})
 	require.NoError(t, err)
-	require.NoError(t, generate(w, 5000, 1, "2026-11-24T21:40:00Z"))
+	require.NoError(t, generate(w, "home", 5000, 1, "2026-11-24T21:40:00Z"))
 	require.NoError(t, w.Close())
 	flows, exporters, ident := readCounts(t, gen)
 	assert.Equal(t, 5000, flows)
@@ -53,7 +54,8 @@ func TestGenerateThenCopy(t *testing.T) {
 
 	w, err = flowfile.Create(filepath.Join(dir, "bad"), flowfile.WriteOptions{})
 	require.NoError(t, err)
-	assert.Error(t, generate(w, 1, 1, "yesterday"))
+	assert.Error(t, generate(w, "home", 1, 1, "yesterday"))
+	assert.Error(t, generate(w, "office", 1, 1, "2026-11-24T21:40:00Z"))
 	assert.Error(t, copyFile(w, filepath.Join(dir, "missing"), true))
 	require.NoError(t, w.Close())
 }
@@ -67,4 +69,15 @@ func TestGenerateFull(t *testing.T) {
 	flows, exporters, _ := readCounts(t, path)
 	assert.Equal(t, 3000, flows)
 	assert.Equal(t, 3, exporters)
+}
+
+func TestGenerateBorder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "border")
+	w, err := flowfile.Create(path, flowfile.WriteOptions{Compression: flowfile.LZ4})
+	require.NoError(t, err)
+	require.NoError(t, generate(w, "border", 5000, 3, "2026-11-24T21:40:00Z"))
+	require.NoError(t, w.Close())
+	flows, exporters, _ := readCounts(t, path)
+	assert.Equal(t, 5000, flows)
+	assert.Equal(t, flowgen.BorderExporters, exporters)
 }

@@ -1,0 +1,132 @@
+package collector
+
+import (
+	"errors"
+	"net"
+	"time"
+)
+
+// How the receive loop hands datagrams to the worker:
+//
+//   - With nothing held back from the worker the loop waits for the next
+//     datagram as long as it takes.
+//   - With a chunk being filled it waits handWait at the most: a socket
+//     quiet for that long means the burst is over, and the chunk goes to
+//     the worker.
+//   - A chunk goes to the worker once it is full or maxHold old, so the
+//     worker is woken a few hundred times a second at most, not for every
+//     handful of datagrams, and a datagram waits maxHold at the most
+//     before the worker sees it.
+//   - After a batch that emptied the socket the loop sleeps linger, when
+//     what arrives meanwhile fits the socket's buffer with room to spare
+//     (lingerSafe), and so reads many datagrams with one wake-up and one
+//     call instead of a few.
+//
+// Its short waits leave the goroutine's processor alone (batchReader);
+// handing over fewer, fuller chunks saves the worker's wake-ups. At
+// 200 000 flows/s both together took gocapd from 1.8 times nfcapd's CPU
+// time a flow to about 1.2.
+const (
+	handWait = time.Millisecond
+	maxHold  = 5 * time.Millisecond
+)
+
+// receive is the receive loop: read batches, repeat, queue.
+func (c *Collector) receive() {
+	defer close(c.full)
+	r, err := newBatchReader(c.conn)
+	if err != nil {
+		c.cfg.Errorf("ERROR: socket: %v", err)
+		return
+	}
+	var lastDrops uint32
+	var k *chunk         // being filled
+	var kStart time.Time // when k got its first datagram
+	// Half of what the kernel reports: it counts its own overhead, so
+	// somewhat less payload fits.
+	rcvbuf := ReadBuffer(c.conn) / 2
+	for {
+		wait := time.Duration(-1)
+		if k != nil {
+			wait = handWait
+		}
+		n, err := r.read(wait)
+		if err != nil {
+			if k != nil {
+				c.full <- k
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			k = nil
+			c.cfg.Errorf("ERROR: recvfrom: %v", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		if n == 0 {
+			// The socket stayed quiet: hand over what we have.
+			if k != nil {
+				c.full <- k
+				k = nil
+			}
+			continue
+		}
+		// One clock reading a batch: the datagrams of a batch arrived
+		// within the time one system call takes.
+		at := time.Now()
+		c.datagrams.Add(uint64(n))
+		// The kernel's counter is cumulative (and may wrap): the last
+		// datagram of the batch carries the newest value.
+		for i := n - 1; i >= 0; i-- {
+			if d, ok := r.drops(i); ok {
+				c.kdrops.Add(uint64(d - lastDrops))
+				lastDrops = d
+				break
+			}
+		}
+		for i := 0; i < n; i++ {
+			b, from := r.datagram(i)
+			for _, rp := range c.cfg.Repeaters {
+				c.rep.WriteToUDPAddrPort(b, rp)
+			}
+			if k != nil && !k.add(b, from, at) {
+				c.full <- k
+				k = nil
+			}
+			if k == nil {
+				if k = c.freeChunk(); k == nil {
+					c.overflow.Add(1)
+					continue
+				}
+				k.add(b, from, at)
+				kStart = at
+			}
+		}
+		switch age := at.Sub(kStart); {
+		case k == nil:
+		case age >= maxHold:
+			c.full <- k
+			k = nil
+		case n < recvBatch && lingerSafe(len(k.buf), age, rcvbuf):
+			// The batch emptied the socket: let the next datagrams
+			// gather rather than wake up for each.
+			r.sleep(linger)
+		}
+	}
+}
+
+// freeChunk takes an empty chunk, makes one while fewer than queueChunks
+// exist, or returns nil when the worker has them all: the receive loop
+// never waits for the worker.
+func (c *Collector) freeChunk() *chunk {
+	select {
+	case k := <-c.free:
+		return k
+	default:
+	}
+	if c.chunks < queueChunks {
+		c.chunks++
+		return newChunk()
+	}
+	return nil
+}

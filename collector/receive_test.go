@@ -1,0 +1,57 @@
+package collector
+
+import (
+	"context"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nfgo/nftools/flow"
+)
+
+// TestReceiveDeliversTheLastBurst sends datagrams in bursts, as exporters
+// do, and then nothing: the receive loop, which holds a chunk back while
+// more may come, must hand the last one to the worker without waiting for
+// more traffic or for the collector to stop.
+func TestReceiveDeliversTheLastBurst(t *testing.T) {
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	require.NoError(t, conn.SetReadBuffer(1<<20))
+	var flows atomic.Int64
+	c, err := New(Config{
+		Sources:  []Source{{Ident: "burst", Dir: t.TempDir()}},
+		Interval: time.Hour,
+		OnFlow:   func(*flow.Record) { flows.Add(1) },
+	}, conn)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+
+	tmpl, data := benchDatagrams(9, 2000, 24)
+	out, err := net.DialUDP("udp4", nil, conn.LocalAddr().(*net.UDPAddr))
+	require.NoError(t, err)
+	defer out.Close()
+	_, err = out.Write(tmpl)
+	require.NoError(t, err)
+	for i, d := range data {
+		_, err := out.Write(d)
+		require.NoError(t, err)
+		if i%50 == 49 {
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	want := int64(len(data)) * 24
+	deadline := time.Now().Add(10 * time.Second)
+	for flows.Load() < want && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	assert.Equal(t, want, flows.Load(), "every flow reached the worker while the collector ran")
+	cancel()
+	require.NoError(t, <-done)
+	assert.Equal(t, uint64(len(data)+1), c.counters().Datagrams)
+}

@@ -1,0 +1,68 @@
+package stats
+
+import (
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/internal/flowgen"
+)
+
+// BenchmarkCountBorder counts an archive of the border shape (200 k hosts,
+// 50 k ports) as godump does, block by block into a block's table merged
+// into the total, and, for comparison, flow by flow into the total. An op
+// is one archive of 1 M flows in blocks of 8000 (about what a 1 MiB block
+// holds); ns/flow is the figure to compare.
+func BenchmarkCountBorder(b *testing.B) {
+	const flows, perBlock = 1 << 20, 8000
+	g := flowgen.NewBorder(1, 1795556400000)
+	blocks := make([][]flow.Record, 0, flows/perBlock)
+	for n := 0; n < flows; n += perBlock {
+		blk := make([]flow.Record, perBlock)
+		for i := range blk {
+			g.Next(&blk[i])
+		}
+		blocks = append(blocks, blk)
+	}
+	for _, s := range []string{"srcip/bytes", "dstport/bytes", "proto/bytes"} {
+		spec, err := ParseSpec(s)
+		require.NoError(b, err)
+		b.Run(s+"/blocks", func(b *testing.B) {
+			block := NewTable(spec)
+			b.ReportAllocs()
+			c0 := cpuNanos()
+			for i := 0; i < b.N; i++ {
+				total := NewTable(spec)
+				for _, blk := range blocks {
+					block.Reset()
+					for j := range blk {
+						block.Add(&blk[j])
+					}
+					total.Merge(block)
+				}
+			}
+			b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N*len(blocks)*perBlock), "cpu-ns/flow")
+		})
+		b.Run(s+"/direct", func(b *testing.B) {
+			b.ReportAllocs()
+			c0 := cpuNanos()
+			for i := 0; i < b.N; i++ {
+				total := NewTable(spec)
+				for _, blk := range blocks {
+					for j := range blk {
+						total.Add(&blk[j])
+					}
+				}
+			}
+			b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N*len(blocks)*perBlock), "cpu-ns/flow")
+		})
+	}
+}
+
+func cpuNanos() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
