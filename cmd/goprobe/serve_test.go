@@ -126,6 +126,13 @@ func newUDPSink(t *testing.T) *udpSink {
 
 func (s *udpSink) addr() string { return s.conn.LocalAddr().String() }
 
+// counts returns the datagrams and the flows received so far.
+func (s *udpSink) counts() (datagrams, flows int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.datagrams, len(s.got)
+}
+
 func (s *udpSink) flows() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
