@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -74,7 +73,7 @@ func runNfcapdDir(t *testing.T, dgrams [][]byte, extra ...string) (string, strin
 	port := freePort(t)
 	args := append([]string{"-b", "127.0.0.1", "-p", strconv.Itoa(port), "-w", dir, "-t", "3600", "-I", "test"}, extra...)
 	cmd := exec.Command(nfcapd, args...)
-	var log syncBuffer
+	var log testutil.SyncBuffer
 	cmd.Stderr, cmd.Stdout = &log, &log
 	require.NoError(t, cmd.Start())
 	deadline := time.Now().Add(10 * time.Second)
@@ -94,24 +93,6 @@ func runNfcapdDir(t *testing.T, dgrams [][]byte, extra ...string) (string, strin
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	_ = cmd.Wait()
 	return dir, log.String()
-}
-
-// syncBuffer is a bytes.Buffer safe for the writer goroutines of exec.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // decodeToFile decodes the datagrams with our Decoder (as from 127.0.0.1)

@@ -74,8 +74,9 @@ func (m *CaptureMeter) Flush() { m.cache.Flush() }
 // Stats returns the source's drop counts and the cache's flows.
 func (m *CaptureMeter) Stats() MeterStats {
 	ss := m.src.Stats()
+	cs := m.cache.Stats()
 	return MeterStats{Packets: m.packets, Ignored: m.ignored, Dropped: ss.Dropped, IfDropped: ss.IfDropped,
-		ActiveFlows: uint64(m.cache.Stats().Flows)}
+		ActiveFlows: uint64(cs.Flows), Expired: cs.Exported}
 }
 
 // Interrupt makes a blocked read return, when the meter was given a way.

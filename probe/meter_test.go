@@ -56,6 +56,6 @@ func TestCaptureMeter(t *testing.T) {
 		assert.Equal(t, uint64((pktgen.Start+70*sec)/1e6), d.now, "exported at the scan of 70 s or at the end")
 	}
 	st := p.Stats()
-	assert.Equal(t, MeterStats{Packets: 6, Ignored: 2}, st.MeterStats)
+	assert.Equal(t, MeterStats{Packets: 6, Ignored: 2, Expired: [capture.NumExpiryReasons]uint64{capture.Idle: 2, capture.Flush: 1}}, st.MeterStats)
 	assert.Equal(t, uint64(3), st.Flows)
 }

@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nfgo/nftools/capture"
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/internal/daemon"
 )
@@ -65,6 +66,8 @@ type MeterStats struct {
 	Dropped     uint64 // packets the kernel dropped (pcap_stats)
 	IfDropped   uint64 // packets the interface dropped
 	ActiveFlows uint64 // flows in the cache
+	// Expired counts the flows the cache exported, by reason.
+	Expired [capture.NumExpiryReasons]uint64
 }
 
 // Config is a probe's setting; cmd/goprobe fills it from fprobe's options.

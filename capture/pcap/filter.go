@@ -4,22 +4,43 @@ package pcap
 #cgo linux LDFLAGS: -lpcap
 #cgo darwin LDFLAGS: -lpcap
 #cgo freebsd LDFLAGS: -lpcap
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <pcap.h>
 
-// compile compiles expr for a link type without an interface; on failure
-// it copies libpcap's message into err.
-static int compile(int dlt, int snaplen, const char *expr, struct bpf_program *prog, char *err, size_t errlen) {
-	pcap_t *p = pcap_open_dead(dlt, snaplen);
+// compile compiles expr as libpcap compiles it for a capture file of link
+// type linktype (a LINKTYPE_ number) written in this host's byte order:
+// on a handle opened on such a file's header. A dead handle would compile
+// it as for a live capture, which differs: on BSD loopback (DLT_NULL),
+// "ip6" then checks this host's AF_INET6 only, where a file's filter
+// checks the values of every BSD, as fprobe's pcap_open_offline does. On
+// failure it copies libpcap's message into err.
+static int compile(unsigned linktype, int snaplen, const char *expr, struct bpf_program *prog, char *err, size_t errlen) {
+	struct pcap_file_header h;
+	memset(&h, 0, sizeof h);
+	h.magic = 0xa1b2c3d4;
+	h.version_major = PCAP_VERSION_MAJOR;
+	h.version_minor = PCAP_VERSION_MINOR;
+	h.snaplen = snaplen;
+	h.linktype = linktype;
+	FILE *f = fmemopen(&h, sizeof h, "rb");
+	if (f == NULL) {
+		snprintf(err, errlen, "fmemopen: %s", strerror(errno));
+		return -1;
+	}
+	char perr[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_fopen_offline(f, perr);
 	if (p == NULL) {
-		snprintf(err, errlen, "link type %d is unknown to libpcap", dlt);
+		fclose(f);
+		snprintf(err, errlen, "%s", perr);
 		return -1;
 	}
 	int rc = pcap_compile(p, prog, expr, 1, PCAP_NETMASK_UNKNOWN);
 	if (rc < 0)
 		snprintf(err, errlen, "%s", pcap_geterr(p));
-	pcap_close(p);
+	pcap_close(p); // closes f
 	return rc;
 }
 
@@ -43,7 +64,9 @@ import (
 // capture files and streams, which no kernel filters.
 //
 // It calls libpcap directly rather than through gopacket, whose filters
-// take link types of 8 bits: tcpdump -i any writes LINUX_SLL2 (276).
+// take link types of 8 bits: tcpdump -i any writes LINUX_SLL2 (276). It is
+// compiled as libpcap compiles the filter of a capture file, as fprobe -i
+// - does on its pcap_open_offline handle.
 type Filter struct {
 	prog C.struct_bpf_program
 }
@@ -58,7 +81,7 @@ func NewFilter(link capture.LinkType, snaplen int, expr string) (*Filter, error)
 	defer C.free(unsafe.Pointer(cexpr))
 	var msg [C.PCAP_ERRBUF_SIZE]C.char
 	f := &Filter{}
-	if C.compile(C.int(toDLT(link)), C.int(snaplen), cexpr, &f.prog, &msg[0], C.size_t(len(msg))) < 0 {
+	if C.compile(C.uint(link), C.int(snaplen), cexpr, &f.prog, &msg[0], C.size_t(len(msg))) < 0 {
 		return nil, errors.New(C.GoString(&msg[0]))
 	}
 	return f, nil
@@ -72,14 +95,6 @@ func CompileFilter(link capture.LinkType, snaplen int, expr string) error {
 		f.Close()
 	}
 	return err
-}
-
-// toDLT turns a LINKTYPE_ number into libpcap's DLT_ number.
-func toDLT(link capture.LinkType) int {
-	if link == capture.LinkRaw {
-		return C.DLT_RAW
-	}
-	return int(link)
 }
 
 // Match reports whether the filter passes frame f.

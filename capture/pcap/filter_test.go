@@ -1,6 +1,7 @@
 package pcap
 
 import (
+	"encoding/binary"
 	"path/filepath"
 	"testing"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nfgo/nftools/capture"
+	"github.com/nfgo/nftools/internal/pktgen"
 )
 
 func TestCompileFilter(t *testing.T) {
@@ -66,10 +68,11 @@ func TestFilterMatchesLikeTheDecoder(t *testing.T) {
 				p.Version == 6 && f.Data[p.LinkLen+6] != p.Proto || f.Link == capture.LinkEthernet && p.LinkLen != 14 {
 				// libpcap's "ip" or "udp" does not look inside VLAN tags
 				// ("vlan and udp" does), behind LLC/SNAP or IPv6
-				// extension headers, and it knows the BSD loopback
-				// families of the host that runs it, in its byte order,
-				// where the decoder takes those of every BSD in either
-				// order: such frames are not compared.
+				// extension headers, and it reads BSD loopback families
+				// in this host's byte order only (for a file, the
+				// AF_INET6 of every BSD, not Linux's), where the
+				// decoder takes them in either order: such frames are
+				// not compared.
 				continue
 			}
 			if filters[f.Link] == nil {
@@ -96,5 +99,36 @@ func TestFilterMatchesLikeTheDecoder(t *testing.T) {
 		}
 		s.Close()
 		assert.Positive(t, matched, file)
+	}
+}
+
+// TestFilterOfACaptureFile: a filter is compiled as libpcap compiles one
+// for a capture file: on BSD loopback, "ip6" takes the AF_INET6 of every
+// BSD (24, 28 and 30, in this host's byte order), where a live capture's
+// filter takes this host's only (10 on Linux).
+func TestFilterOfACaptureFile(t *testing.T) {
+	v6 := pktgen.UDP6(pktgen.V6{Src: pktgen.A6("2001:db8::1"), Dst: pktgen.A6("2001:db8::2")}, 1000, 53, 20)
+	v4 := pktgen.UDP4(pktgen.V4{Src: pktgen.A4("192.0.2.1"), Dst: pktgen.A4("192.0.2.2")}, 1000, 53, 20)
+	ip6, err := NewFilter(capture.LinkNull, 256, "ip6")
+	require.NoError(t, err)
+	defer ip6.Close()
+	ip, err := NewFilter(capture.LinkNull, 256, "ip and udp port 53")
+	require.NoError(t, err)
+	defer ip.Close()
+	for _, tt := range []struct {
+		family   uint32
+		ip       []byte
+		ip6, ip4 bool
+	}{
+		{24, v6, true, false}, // NetBSD, OpenBSD
+		{28, v6, true, false}, // FreeBSD
+		{30, v6, true, false}, // macOS
+		{10, v6, false, false},
+		{2, v4, false, true},
+	} {
+		data := pktgen.Null(tt.family, binary.NativeEndian, tt.ip)
+		f := &capture.Frame{Data: data, WireLen: len(data), Link: capture.LinkNull}
+		assert.Equal(t, tt.ip6, ip6.Match(f), "ip6, family %d", tt.family)
+		assert.Equal(t, tt.ip4, ip.Match(f), "ip, family %d", tt.family)
 	}
 }

@@ -2,15 +2,7 @@ package pcap
 
 import (
 	"errors"
-	"fmt"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
-	"runtime"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,116 +15,20 @@ import (
 	"github.com/nfgo/nftools/internal/testutil"
 )
 
-// Live capture is tested in two network namespaces the test makes, joined
-// by a veth pair: a side "a" with 10.231.0.1 where the capture runs, and a
-// side "b" with 10.231.0.2 that sends. Nothing leaves them.
+// Live capture is tested in two network namespaces joined by a veth pair
+// (testutil.NewVethPair): side A, where the capture runs, and side B,
+// which sends. Nothing leaves them.
 
-var nsCount atomic.Int32
-
-// nsPrefix starts the names of the test's namespaces, followed by the
-// test process's pid.
-const nsPrefix = "capturetest"
-
-// removeStale deletes the namespaces of test processes that died before
-// their cleanup (a timeout's panic skips it).
-func removeStale(ip string) {
-	names, _ := filepath.Glob("/var/run/netns/" + nsPrefix + "*")
-	for _, path := range names {
-		name := filepath.Base(path)
-		var pid, n int
-		if _, err := fmt.Sscanf(strings.TrimPrefix(name, nsPrefix), "%d-%d-", &pid, &n); err != nil {
-			continue
-		}
-		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); errors.Is(err, os.ErrNotExist) {
-			exec.Command(ip, "netns", "del", name).Run()
-		}
+// open opens a live capture in namespace A; an empty interface is A's
+// end of the pair.
+func open(t *testing.T, p *testutil.VethPair, cfg LiveConfig) *Handle {
+	t.Helper()
+	if cfg.Interface == "" {
+		cfg.Interface = p.IfA
 	}
-}
-
-// lab is a pair of namespaces.
-type lab struct {
-	a, b string // namespace names
-	ip   string // the ip command
-}
-
-const (
-	addrA = "10.231.0.1"
-	addrB = "10.231.0.2"
-	veth  = "veth-a"
-)
-
-func newLab(t *testing.T) *lab {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		testutil.Missing(t, "root, for network namespaces")
-	}
-	ip := testutil.RequireTool(t, "ip")
-	n := nsCount.Add(1)
-	removeStale(ip)
-	l := &lab{a: fmt.Sprintf("%s%d-%d-a", nsPrefix, os.Getpid(), n), b: fmt.Sprintf("%s%d-%d-b", nsPrefix, os.Getpid(), n), ip: ip}
-	l.run(t, "netns", "add", l.a)
-	t.Cleanup(func() { exec.Command(ip, "netns", "del", l.a).Run() })
-	l.run(t, "netns", "add", l.b)
-	t.Cleanup(func() { exec.Command(ip, "netns", "del", l.b).Run() })
-	l.run(t, "link", "add", veth, "netns", l.a, "type", "veth", "peer", "name", "veth-b", "netns", l.b)
-	l.run(t, "-n", l.a, "addr", "add", addrA+"/24", "dev", veth)
-	l.run(t, "-n", l.b, "addr", "add", addrB+"/24", "dev", "veth-b")
-	l.run(t, "-n", l.a, "link", "set", veth, "up")
-	l.run(t, "-n", l.b, "link", "set", "veth-b", "up")
-	return l
-}
-
-func (l *lab) run(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(l.ip, args...).CombinedOutput()
-	require.NoError(t, err, "ip %s: %s", strings.Join(args, " "), out)
-	return string(out)
-}
-
-// in runs fn in namespace ns, on a thread of its own that is given back
-// only if it returns to the test's namespace. fn must not stop its
-// goroutine (no require): in reports that as an error.
-func in(t *testing.T, ns string, fn func()) {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		err := errors.New("the function ended its goroutine")
-		defer func() { done <- err }()
-		orig, e := os.Open("/proc/thread-self/ns/net")
-		if e != nil {
-			err = e
-			return
-		}
-		defer orig.Close()
-		target, e := os.Open("/var/run/netns/" + ns)
-		if e != nil {
-			err = e
-			return
-		}
-		defer target.Close()
-		if e := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); e != nil {
-			err = e
-			return
-		}
-		defer func() {
-			if e := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); e != nil {
-				err = e // the thread stays locked and ends with the goroutine
-				return
-			}
-			runtime.UnlockOSThread()
-		}()
-		fn()
-		err = nil
-	}()
-	require.NoError(t, <-done)
-}
-
-// openIn opens a live capture in namespace a.
-func (l *lab) open(t *testing.T, cfg LiveConfig) *Handle {
 	var h *Handle
 	var err error
-	in(t, l.a, func() { h, err = OpenLive(cfg) })
+	require.NoError(t, p.A.Do(func() { h, err = OpenLive(cfg) }))
 	require.NoError(t, err)
 	t.Cleanup(func() { h.Close() })
 	return h
@@ -159,8 +55,9 @@ func read(t *testing.T, h *Handle, n int, keep func(*capture.Packet) bool) []cap
 }
 
 func TestLiveCapture(t *testing.T) {
-	l := newLab(t)
-	h := l.open(t, LiveConfig{Interface: veth, Snaplen: 96, Promisc: true, Filter: "udp or tcp", Timeout: 50 * time.Millisecond})
+	vp := testutil.NewVethPair(t)
+	h := open(t, vp, LiveConfig{Snaplen: 96, Promisc: true, Filter: "udp or tcp", Timeout: 50 * time.Millisecond})
+	addrA, addrB := vp.AddrA.String(), vp.AddrB.String()
 	assert.Equal(t, capture.LinkEthernet, h.LinkType())
 
 	// Listeners in a, and from b: three UDP datagrams, a ping the filter
@@ -168,11 +65,11 @@ func TestLiveCapture(t *testing.T) {
 	var ln net.Listener
 	var lu net.PacketConn
 	var err error
-	in(t, l.a, func() {
+	require.NoError(t, vp.A.Do(func() {
 		if ln, err = net.Listen("tcp4", addrA+":6000"); err == nil {
 			lu, err = net.ListenPacket("udp4", addrA+":5000")
 		}
-	})
+	}))
 	require.NoError(t, err)
 	defer ln.Close()
 	defer lu.Close()
@@ -183,7 +80,7 @@ func TestLiveCapture(t *testing.T) {
 			c.Close()
 		}
 	}()
-	in(t, l.b, func() { err = sendFromB() })
+	require.NoError(t, vp.B.Do(func() { err = sendFromB(addrA, addrB) }))
 	require.NoError(t, err)
 
 	var d capture.Decoder
@@ -233,8 +130,8 @@ func TestLiveCapture(t *testing.T) {
 	assert.Equal(t, addrB, udpFlow.SrcAddr.String())
 }
 
-// sendFromB sends the traffic of TestLiveCapture (in namespace b).
-func sendFromB() error {
+// sendFromB sends the traffic of TestLiveCapture (in namespace B).
+func sendFromB(addrA, addrB string) error {
 	u, err := net.Dial("udp4", addrA+":5000")
 	if err != nil {
 		return err
@@ -266,28 +163,21 @@ func sendFromB() error {
 // TestLivePromisc: the interface is promiscuous while a capture that asked
 // for it runs, and not with -p.
 func TestLivePromisc(t *testing.T) {
-	l := newLab(t)
-	// libpcap asks the kernel for promiscuous mode by packet socket
-	// membership, which ip's details count as promiscuity.
-	promisc := func() bool {
-		m := regexp.MustCompile(`promiscuity (\d+)`).FindStringSubmatch(l.run(t, "-d", "-n", l.a, "link", "show", veth))
-		require.NotNil(t, m)
-		return m[1] != "0"
-	}
-	require.False(t, promisc())
-	h := l.open(t, LiveConfig{Interface: veth, Promisc: true})
-	assert.True(t, promisc())
+	vp := testutil.NewVethPair(t)
+	require.Zero(t, vp.A.Promiscuity(t, vp.IfA))
+	h := open(t, vp, LiveConfig{Promisc: true})
+	assert.Equal(t, 1, vp.A.Promiscuity(t, vp.IfA))
 	h.Close()
-	assert.False(t, promisc(), "closing the capture ends promiscuous mode")
-	l.open(t, LiveConfig{Interface: veth, Promisc: false})
-	assert.False(t, promisc())
+	assert.Zero(t, vp.A.Promiscuity(t, vp.IfA), "closing the capture ends promiscuous mode")
+	open(t, vp, LiveConfig{Promisc: false})
+	assert.Zero(t, vp.A.Promiscuity(t, vp.IfA))
 }
 
 // TestLiveTimeout: with nothing to capture, Next comes back with
 // ErrTimeout, so that the capture loop can scan for expired flows.
 func TestLiveTimeout(t *testing.T) {
-	l := newLab(t)
-	h := l.open(t, LiveConfig{Interface: veth, Filter: "udp port 9", Timeout: 20 * time.Millisecond})
+	vp := testutil.NewVethPair(t)
+	h := open(t, vp, LiveConfig{Filter: "udp port 9", Timeout: 20 * time.Millisecond})
 	got := make(chan error, 1)
 	go func() {
 		var f capture.Frame
@@ -302,20 +192,21 @@ func TestLiveTimeout(t *testing.T) {
 }
 
 func TestOpenLiveErrors(t *testing.T) {
-	l := newLab(t)
+	vp := testutil.NewVethPair(t)
 	var err error
-	in(t, l.a, func() { _, err = OpenLive(LiveConfig{Interface: "nosuchif0"}) })
+	require.NoError(t, vp.A.Do(func() { _, err = OpenLive(LiveConfig{Interface: "nosuchif0"}) }))
 	assert.ErrorContains(t, err, "nosuchif0")
-	in(t, l.a, func() { _, err = OpenLive(LiveConfig{Interface: veth, Filter: "tcp port"}) })
-	assert.ErrorContains(t, err, veth)
+	require.NoError(t, vp.A.Do(func() { _, err = OpenLive(LiveConfig{Interface: vp.IfA, Filter: "tcp port"}) }))
+	assert.ErrorContains(t, err, vp.IfA)
 	assert.ErrorContains(t, err, "syntax error")
 }
 
 // TestLiveKernelDrops: a capture that does not keep up loses packets in
 // the kernel, and Stats says how many (pcap_stats).
 func TestLiveKernelDrops(t *testing.T) {
-	l := newLab(t)
-	h := l.open(t, LiveConfig{Interface: veth, BufferKB: 64, Filter: "udp port 5001"})
+	vp := testutil.NewVethPair(t)
+	h := open(t, vp, LiveConfig{BufferKB: 64, Filter: "udp port 5001"})
+	addrA := vp.AddrA.String()
 	var err error
 	send := func(n int) {
 		var u net.Conn
@@ -332,10 +223,10 @@ func TestLiveKernelDrops(t *testing.T) {
 	}
 	// One datagram first, read, so that b knows a's MAC address before
 	// the burst, which the neighbour queue would otherwise cut short.
-	in(t, l.b, func() { send(1) })
+	require.NoError(t, vp.B.Do(func() { send(1) }))
 	require.NoError(t, err)
 	require.Len(t, read(t, h, 1, func(*capture.Packet) bool { return true }), 1)
-	in(t, l.b, func() { send(5000) })
+	require.NoError(t, vp.B.Do(func() { send(5000) }))
 	require.NoError(t, err)
 	st := h.Stats()
 	assert.Positive(t, st.Dropped, "%+v", st)
@@ -358,12 +249,12 @@ func TestLiveKernelDrops(t *testing.T) {
 // TestNextAllocatesNothing: reading a frame, or waiting in vain for one,
 // costs no allocation.
 func TestNextAllocatesNothing(t *testing.T) {
-	l := newLab(t)
-	h := l.open(t, LiveConfig{Interface: veth, Filter: "udp port 5002", Timeout: 10 * time.Millisecond})
+	vp := testutil.NewVethPair(t)
+	h := open(t, vp, LiveConfig{Filter: "udp port 5002", Timeout: 10 * time.Millisecond})
 	var err error
-	in(t, l.b, func() {
+	require.NoError(t, vp.B.Do(func() {
 		var u net.Conn
-		if u, err = net.Dial("udp4", addrA+":5002"); err != nil {
+		if u, err = net.Dial("udp4", vp.AddrA.String()+":5002"); err != nil {
 			return
 		}
 		defer u.Close()
@@ -373,7 +264,7 @@ func TestNextAllocatesNothing(t *testing.T) {
 				err = nil
 			}
 		}
-	})
+	}))
 	require.NoError(t, err)
 	var f capture.Frame
 	read, timeouts := 0, 0

@@ -10,7 +10,9 @@
 // of 65536 entries at every start, 53 ms and 14 MB of goprobe's resident
 // memory (17 MB for goprobe -h against 3 MB without it), more than
 // softflowd uses for a whole capture. The calls are the ones gopacket makes
-// (pcap_create, pcap_activate, pcap_next_ex, pcap_stats).
+// (pcap_create, pcap_activate, pcap_next_ex, pcap_stats), and the tests
+// check ours against gopacket/pcap: the same frames live and from files,
+// the same filter matches and compile errors.
 package pcap
 
 /*

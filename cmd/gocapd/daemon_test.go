@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,69 +24,30 @@ import (
 // These tests build gocapd and run it on 127.0.0.1 with a free port. Every
 // wait is bounded, so a broken daemon fails a test instead of hanging it.
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
 func gocapdBin(t *testing.T) string {
 	t.Helper()
 	if bin := os.Getenv("GOCAPD_BIN"); bin != "" {
 		// A test re-run in a network namespace uses its parent's build.
 		return bin
 	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gocapd-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "gocapd")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	require.NoError(t, buildErr)
-	return binPath
+	return testutil.BuildCommand(t, ".")
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
+	testutil.RemoveBuilds()
 	os.Exit(code)
 }
 
 // freePort returns a UDP port on 127.0.0.1 that was free a moment ago.
 func freePort(t *testing.T) int { return testutil.FreeUDPPort(t) }
 
-// syncBuffer is a bytes.Buffer safe for the process's writes and our reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type daemonProc struct {
 	t    *testing.T
 	name string
 	cmd  *exec.Cmd
-	log  *syncBuffer // stderr, and stdout unless out is set
-	out  *syncBuffer // stdout, when kept apart
+	log  *testutil.SyncBuffer // stderr, and stdout unless out is set
+	out  *testutil.SyncBuffer // stdout, when kept apart
 	port int
 	done chan struct{} // closed when the process has exited
 }
@@ -117,10 +77,10 @@ func startDaemon(t *testing.T, s daemonSpec) *daemonProc {
 	t.Helper()
 	cmd := exec.Command(s.bin, s.args...)
 	cmd.Env = append(os.Environ(), s.env...)
-	p := &daemonProc{t: t, name: s.name, cmd: cmd, log: &syncBuffer{}, port: s.port, done: make(chan struct{})}
+	p := &daemonProc{t: t, name: s.name, cmd: cmd, log: &testutil.SyncBuffer{}, port: s.port, done: make(chan struct{})}
 	cmd.Stderr, cmd.Stdout = p.log, p.log
 	if s.stdout {
-		p.out = &syncBuffer{}
+		p.out = &testutil.SyncBuffer{}
 		cmd.Stdout = p.out
 	}
 	require.NoError(t, cmd.Start())
@@ -459,7 +419,7 @@ func TestDaemonAndPidFile(t *testing.T) {
 }
 
 func runTimeout(cmd *exec.Cmd, d time.Duration) ([]byte, error) {
-	var out syncBuffer
+	var out testutil.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		return nil, err

@@ -159,7 +159,7 @@ func TestPrintRecordsClosedStdout(t *testing.T) {
 	cmd.Env = append(os.Environ(), "TZ=UTC")
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	p := &daemonProc{t: t, name: "gocapd", cmd: cmd, log: &syncBuffer{}, port: port, done: make(chan struct{})}
+	p := &daemonProc{t: t, name: "gocapd", cmd: cmd, log: &testutil.SyncBuffer{}, port: port, done: make(chan struct{})}
 	cmd.Stderr = p.log
 	require.NoError(t, cmd.Start())
 	go func() { cmd.Wait(); close(p.done) }()
@@ -622,7 +622,7 @@ func TestFprobeAgainstNfcapd(t *testing.T) {
 	// sees only the test's packets (not the export, not the repeats).
 	filter := fmt.Sprintf("udp port %d or tcp port %d", udpPort, tcpPort)
 	cmd := exec.Command(fprobe, "-i", "lo", "-f", filter, "-s", "1", "-d", "1", "-e", "2", "-l", "2", "127.0.0.1:"+strconv.Itoa(ours.port))
-	var flog syncBuffer
+	var flog testutil.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &flog, &flog
 	require.NoError(t, cmd.Start())
 	fdone := make(chan struct{})

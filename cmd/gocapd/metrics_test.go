@@ -2,23 +2,20 @@ package main
 
 import (
 	"encoding/binary"
-	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/nfgo/nftools/internal/metrics/metricstest"
 )
 
 // mixedProtos is the protocol of record j%4 in the datagrams below: TCP,
@@ -92,50 +89,6 @@ func metricsURL(t *testing.T, p *daemonProc) string {
 	return m[1]
 }
 
-// scrapeMetrics reads the endpoint into a map from each sample, written as
-// name{label="value",...} with the labels sorted, to its value.
-func scrapeMetrics(t *testing.T, url string) map[string]float64 {
-	t.Helper()
-	resp, err := http.Get(url)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := parser.TextToMetricFamilies(resp.Body)
-	require.NoError(t, err)
-	out := map[string]float64{}
-	for name, f := range fams {
-		for _, m := range f.GetMetric() {
-			var ls []string
-			for _, l := range m.GetLabel() {
-				ls = append(ls, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
-			}
-			sort.Strings(ls)
-			key := name
-			if len(ls) > 0 {
-				key += "{" + strings.Join(ls, ",") + "}"
-			}
-			v := m.GetCounter().GetValue() + m.GetGauge().GetValue() + m.GetUntyped().GetValue()
-			out[key] = v
-		}
-	}
-	return out
-}
-
-// sample names a sample as scrapeMetrics does: labels are name, value,
-// name, value...
-func sample(name string, labels ...string) string {
-	var ls []string
-	for i := 0; i+1 < len(labels); i += 2 {
-		ls = append(ls, fmt.Sprintf("%s=%q", labels[i], labels[i+1]))
-	}
-	if len(ls) == 0 {
-		return name
-	}
-	sort.Strings(ls)
-	return name + "{" + strings.Join(ls, ",") + "}"
-}
-
 // onDisk returns the flow files under dir and the space they take (in
 // 512-byte blocks, as nfexpire counts).
 func onDisk(t *testing.T, dir string) (files int, bytes uint64) {
@@ -190,7 +143,7 @@ func TestMetricsUnderLoad(t *testing.T) {
 	// The worker publishes its counters once a second.
 	var got map[string]float64
 	require.Eventually(t, func() bool {
-		got = scrapeMetrics(t, url)
+		got = metricstest.Scrape(t, url)
 		return got["gocapd_flows_total"] == 110 && got["gocapd_received_datagrams_total"] == 19 &&
 			got[`gocapd_decode_errors_total{reason="unknown template"}`] == 1
 	}, 10*time.Second, 100*time.Millisecond, "%v", got)
@@ -213,12 +166,12 @@ func TestMetricsUnderLoad(t *testing.T) {
 		`gocapd_decode_errors_total{reason="unknown template"}`: 1,
 		`gocapd_decode_errors_total{reason="bad template"}`:     0,
 
-		sample("gocapd_exporter_datagrams_total", r1...):         10,
-		sample("gocapd_exporter_sequence_failures_total", r1...): 1,
-		sample("gocapd_exporter_templates", r1...):               0,
-		sample("gocapd_exporter_datagrams_total", r2...):         7,
-		sample("gocapd_exporter_sequence_failures_total", r2...): 0,
-		sample("gocapd_exporter_templates", r2...):               1,
+		metricstest.Sample("gocapd_exporter_datagrams_total", r1...):         10,
+		metricstest.Sample("gocapd_exporter_sequence_failures_total", r1...): 1,
+		metricstest.Sample("gocapd_exporter_templates", r1...):               0,
+		metricstest.Sample("gocapd_exporter_datagrams_total", r2...):         7,
+		metricstest.Sample("gocapd_exporter_sequence_failures_total", r2...): 0,
+		metricstest.Sample("gocapd_exporter_templates", r2...):               1,
 	}
 	// Per protocol: r1 sent ten datagrams of flows j = 0..7, r2 five of
 	// flows j = 0..5; flow j has j+1 packets of 64 bytes each.
@@ -233,9 +186,9 @@ func TestMetricsUnderLoad(t *testing.T) {
 				packets += j + 1
 			}
 			l := append(append([]string(nil), e.labels...), "proto", proto)
-			want[sample("gocapd_exporter_flows_total", l...)] = float64(e.datagrams * flows)
-			want[sample("gocapd_exporter_packets_total", l...)] = float64(e.datagrams * packets)
-			want[sample("gocapd_exporter_bytes_total", l...)] = float64(e.datagrams * packets * 64)
+			want[metricstest.Sample("gocapd_exporter_flows_total", l...)] = float64(e.datagrams * flows)
+			want[metricstest.Sample("gocapd_exporter_packets_total", l...)] = float64(e.datagrams * packets)
+			want[metricstest.Sample("gocapd_exporter_bytes_total", l...)] = float64(e.datagrams * packets * 64)
 		}
 	}
 	for k, v := range want {
@@ -261,12 +214,12 @@ func TestMetricsUnderLoad(t *testing.T) {
 	// A rotation: one more file put in place in each directory (two,
 	// should a slot boundary pass meanwhile), and the directories'
 	// sizes as they are on disk.
-	s1, s2 := sample("", "ident", "r1", "dir", dir1), sample("", "ident", "r2", "dir", dir2)
+	s1, s2 := metricstest.Sample("", "ident", "r1", "dir", dir1), metricstest.Sample("", "ident", "r2", "dir", dir2)
 	before := got["gocapd_files_written_total"+s1]
 	hup := time.Now()
 	require.NoError(t, p.cmd.Process.Signal(syscall.SIGHUP))
 	require.Eventually(t, func() bool {
-		got = scrapeMetrics(t, url)
+		got = metricstest.Scrape(t, url)
 		ok := got["gocapd_files_written_total"+s1] > before && got["gocapd_files_written_total"+s2] > before
 		for _, d := range []struct{ labels, dir string }{{s1, dir1}, {s2, dir2}} {
 			files, bytes := onDisk(t, d.dir)
@@ -288,28 +241,7 @@ func TestMetricsUnderLoad(t *testing.T) {
 
 	// Every gocapd_ metric served is listed in the man page, and every
 	// one listed is served.
-	page, err := os.ReadFile(manPage)
-	require.NoError(t, err)
-	_, section, _ := strings.Cut(string(page), "\n.SH METRICS\n")
-	section, _, _ = strings.Cut(section, "\n.SH ")
-	var listed []string
-	for _, m := range regexp.MustCompile(`(?m)^\.B (gocapd_\w+)$`).FindAllStringSubmatch(section, -1) {
-		listed = append(listed, m[1])
-	}
-	served := map[string]bool{}
-	for k := range got {
-		name, _, _ := strings.Cut(k, "{")
-		if strings.HasPrefix(name, "gocapd_") {
-			served[name] = true
-		}
-	}
-	var names []string
-	for n := range served {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	sort.Strings(listed)
-	assert.Equal(t, names, listed, "METRICS in %s", manPage)
+	assert.Equal(t, metricstest.Listed(t, manPage, "gocapd_"), metricstest.Served(got, "gocapd_"), "METRICS in %s", manPage)
 	assert.Contains(t, got, "process_resident_memory_bytes", "the process's metrics are served too")
 }
 

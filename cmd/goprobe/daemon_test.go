@@ -2,55 +2,28 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/nfgo/nftools/internal/testutil"
 )
 
 // These tests build goprobe and run it as a user would, for what only a
 // process of its own shows: going to the background.
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-
-	buildSiblings sync.Once
-	siblingsErr   error
-)
-
-func goprobeBin(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "goprobe-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "goprobe")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	require.NoError(t, buildErr)
-	return binPath
-}
+// goprobeBin builds goprobe once for the tests that run it.
+func goprobeBin(t *testing.T) string { return testutil.BuildCommand(t, ".") }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
+	testutil.RemoveBuilds()
 	os.Exit(code)
 }
 

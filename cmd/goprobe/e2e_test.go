@@ -32,13 +32,13 @@ type proc struct {
 	t    *testing.T
 	name string
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  *testutil.SyncBuffer
 	done chan struct{}
 }
 
 func startProc(t *testing.T, cmd *exec.Cmd) *proc {
 	t.Helper()
-	p := &proc{t: t, name: filepath.Base(cmd.Path), cmd: cmd, log: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{t: t, name: filepath.Base(cmd.Path), cmd: cmd, log: &testutil.SyncBuffer{}, done: make(chan struct{})}
 	if cmd.Stdout == nil {
 		cmd.Stdout = p.log
 	}
@@ -129,17 +129,7 @@ func (c *collector) finish() flowSet {
 func goprobeSibling(t *testing.T, name string) string {
 	t.Helper()
 	if name == "gocapd" || name == "godump" {
-		bin := filepath.Join(filepath.Dir(goprobeBin(t)), name)
-		buildSiblings.Do(func() {
-			for _, n := range []string{"gocapd", "godump"} {
-				out, err := exec.Command("go", "build", "-o", filepath.Join(filepath.Dir(bin), n), "../"+n).CombinedOutput()
-				if err != nil {
-					siblingsErr = fmt.Errorf("go build %s: %v\n%s", n, err, out)
-				}
-			}
-		})
-		require.NoError(t, siblingsErr)
-		return bin
+		return testutil.BuildCommand(t, "../"+name)
 	}
 	return testutil.RequireTool(t, name)
 }

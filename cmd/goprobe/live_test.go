@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -175,24 +174,13 @@ func TestLiveVeth(t *testing.T) {
 	assert.Equal(t, want.flows, v4Only(got).flows)
 }
 
-// promiscuity reads the interface's promiscuous mode count.
-func promiscuity(t *testing.T, ns *testutil.Netns, ifname string) int {
-	t.Helper()
-	out, err := exec.Command("ip", "-n", ns.Name, "-d", "link", "show", ifname).CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	m := regexp.MustCompile(`promiscuity (\d+)`).FindSubmatch(out)
-	require.NotNil(t, m, "%s", out)
-	n, _ := strconv.Atoi(string(m[1]))
-	return n
-}
-
 // TestLiveFilterAndPromisc: -f keeps only the packets the filter selects;
 // goprobe puts the interface into promiscuous mode unless -p says not to.
 func TestLiveFilterAndPromisc(t *testing.T) {
 	p := testutil.NewVethPair(t)
 	ours := startCollectorIn(t, p.A, "gocapd")
 	gp := startProbeIn(t, p.A, goprobeBin(t), "-p", "-f", "icmp", "-i", p.IfA, ours.addr())
-	assert.Zero(t, promiscuity(t, p.A, p.IfA), "-p")
+	assert.Zero(t, p.A.Promiscuity(t, p.IfA), "-p")
 	sendTraffic(t, p)
 	assert.Equal(t, 0, gp.stop(syscall.SIGTERM), gp.log)
 	got := ours.finish()
@@ -203,9 +191,9 @@ func TestLiveFilterAndPromisc(t *testing.T) {
 	assert.Equal(t, uint64(6), got.packets, "3 echo requests and 3 replies")
 
 	gp = startProbeIn(t, p.A, goprobeBin(t), "-i", p.IfA, ours.addr())
-	assert.Equal(t, 1, promiscuity(t, p.A, p.IfA), "without -p")
+	assert.Equal(t, 1, p.A.Promiscuity(t, p.IfA), "without -p")
 	assert.Equal(t, 0, gp.stop(syscall.SIGTERM), gp.log)
-	assert.Zero(t, promiscuity(t, p.A, p.IfA), "left as found")
+	assert.Zero(t, p.A.Promiscuity(t, p.IfA), "left as found")
 }
 
 // TestLab: the lab's setup in a namespace, each command as the lab runs

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nfgo/nftools/internal/cnum"
 	"github.com/nfgo/nftools/internal/daemon"
+	"github.com/nfgo/nftools/internal/metrics"
 	"github.com/nfgo/nftools/probe"
 )
 
@@ -53,6 +54,8 @@ type options struct {
 	level   daemon.Level // -v
 	logDest int          // -l dst
 	logID   string       // -l :id
+
+	promAddr string // --metrics: where to serve Prometheus metrics
 
 	collectors []probe.Collector
 }
@@ -213,6 +216,12 @@ func parseOptions(c *cli.Context) (*options, error) {
 	if o.user != "" {
 		if _, err := lookupUser(o.user); err != nil {
 			return nil, &bareError{fmt.Sprintf("getpwnam(%s): Unknown user", o.user)}
+		}
+	}
+	if c.IsSet("metrics") {
+		o.promAddr = c.String("metrics")
+		if err := metrics.CheckAddr(o.promAddr); err != nil {
+			return nil, fmt.Errorf("--metrics: %v", err)
 		}
 	}
 	if c.NArg() == 0 {

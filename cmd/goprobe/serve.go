@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/nfgo/nftools/internal/daemon"
+	"github.com/nfgo/nftools/internal/metrics"
 	"github.com/nfgo/nftools/internal/version"
 	"github.com/nfgo/nftools/probe"
 )
@@ -91,6 +92,22 @@ func serve(o *options, p *probe.Probe, log *daemon.Logger, e env) error {
 		return cli.Exit("", 1)
 	}
 	log.Infof("Starting %s...", version.Version)
+	// The metrics are served from the start, before the chroot and before
+	// the privileges go, so that any address and port work and a scrape
+	// answers while -i - waits for its stream's header.
+	if o.promAddr != "" {
+		prom, err := metrics.Listen(o.promAddr)
+		if err != nil {
+			p.Close()
+			return crit("%v", err)
+		}
+		defer prom.Close()
+		if err := prom.Serve(log.Errorf, p.Prometheus()); err != nil {
+			p.Close()
+			return crit("%v", err)
+		}
+		log.Infof("Serving metrics at http://%s%s", prom.Addr(), metrics.Path)
+	}
 	in, info, err := openInput(o, e.stdin, p)
 	if err != nil {
 		p.Close()

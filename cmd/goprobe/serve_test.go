@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -127,35 +126,24 @@ func newUDPSink(t *testing.T) *udpSink {
 
 func (s *udpSink) addr() string { return s.conn.LocalAddr().String() }
 
+// counts returns the datagrams and the flows received so far.
+func (s *udpSink) counts() (datagrams, flows int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.datagrams, len(s.got)
+}
+
 func (s *udpSink) flows() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.got...)
 }
 
-// syncBuffer is a buffer goprobe writes to while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // started runs goprobe with args in the background of the test and waits
 // until it has logged its start; wait returns its exit status.
-func started(t *testing.T, args ...string) (out *syncBuffer, errOut *syncBuffer, wait func() int) {
+func started(t *testing.T, args ...string) (out *testutil.SyncBuffer, errOut *testutil.SyncBuffer, wait func() int) {
 	t.Helper()
-	out, errOut = &syncBuffer{}, &syncBuffer{}
+	out, errOut = &testutil.SyncBuffer{}, &testutil.SyncBuffer{}
 	code := make(chan int, 1)
 	go func() { code <- run(args, strings.NewReader(""), out, errOut) }()
 	require.Eventually(t, func() bool { return strings.Contains(out.String(), "collector #1:") }, 10*time.Second, time.Millisecond,

@@ -17,6 +17,9 @@
 // 8 MB where an idle one never collects. net/http alone would cost 1.1 MB
 // of the 4.9; a text exposition of our own was not worth the difference
 // against client_golang's correct one (escaping, content negotiation).
+// goprobe pays the same (binary 5.3 to 11.8 MB; goprobe -h 8.5 to 15.3 MB
+// resident, a --read of 300 000 packets 24.4 to 31.3 MB at its peak), of
+// which net/http alone, needed for any endpoint, is some 3 MB.
 package metrics
 
 import (

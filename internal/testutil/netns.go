@@ -1,11 +1,15 @@
 package testutil
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -32,6 +36,12 @@ type VethPair struct {
 
 var nsCount atomic.Uint32
 
+// nsPrefix starts the names of the namespaces NewVethPair makes; the test
+// process's pid follows, so that removeStale can tell whose they are.
+const nsPrefix = "nftp"
+
+var staleName = regexp.MustCompile(`^` + nsPrefix + `(\d+)[a-z][AB]$`)
+
 // NewVethPair makes the two namespaces and their veth pair, named after
 // the test process and a counter so that tests running at once never
 // meet, and deletes them when the test ends. It needs root and ip(8):
@@ -45,10 +55,13 @@ func NewVethPair(t testing.TB) *VethPair {
 	if os.Geteuid() != 0 {
 		Missing(t, "root (network namespaces)")
 	}
+	removeStale(ip)
 	n := nsCount.Add(1)
-	tag := fmt.Sprintf("%d%c", os.Getpid()%100000, 'a'+rune(n%26))
+	// The pid is at most 7 digits (pid_max is 2^22 at the most): the
+	// interfaces' names stay within the kernel's 15 characters.
+	tag := fmt.Sprintf("%d%c", os.Getpid(), 'a'+rune(n%26))
 	p := &VethPair{
-		A: &Netns{Name: "nft" + tag + "A", ip: ip}, B: &Netns{Name: "nft" + tag + "B", ip: ip},
+		A: &Netns{Name: nsPrefix + tag + "A", ip: ip}, B: &Netns{Name: nsPrefix + tag + "B", ip: ip},
 		IfA: "vA" + tag, IfB: "vB" + tag,
 		// 10.200.x.1 and .2: a /24 per pair, unlikely to be routed here,
 		// and only inside the namespaces anyway.
@@ -73,6 +86,38 @@ func NewVethPair(t testing.TB) *VethPair {
 	return p
 }
 
+// removeStale deletes the namespaces of test processes that ended without
+// their cleanup (a test binary's timeout panics past it).
+func removeStale(ip string) {
+	paths, _ := filepath.Glob("/var/run/netns/" + nsPrefix + "*")
+	for _, path := range paths {
+		m := staleName.FindStringSubmatch(filepath.Base(path))
+		if m == nil {
+			continue
+		}
+		if _, err := os.Stat("/proc/" + m[1]); errors.Is(err, os.ErrNotExist) {
+			exec.Command(ip, "netns", "del", m[0]).Run()
+		}
+	}
+}
+
+// Promiscuity returns the promiscuous mode count of interface ifname in
+// the namespace, as ip -d link shows it (libpcap's promiscuous mode is a
+// packet socket's membership, which the count includes).
+func (n *Netns) Promiscuity(t testing.TB, ifname string) int {
+	t.Helper()
+	out, err := exec.Command(n.ip, "-n", n.Name, "-d", "link", "show", ifname).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip -n %s -d link show %s: %v\n%s", n.Name, ifname, err, out)
+	}
+	m := regexp.MustCompile(`promiscuity (\d+)`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("no promiscuity in ip's details of %s:\n%s", ifname, out)
+	}
+	c, _ := strconv.Atoi(string(m[1]))
+	return c
+}
+
 // Command returns a command that runs name with args inside the namespace.
 func (n *Netns) Command(name string, args ...string) *exec.Cmd {
 	return exec.Command(n.ip, append([]string{"netns", "exec", n.Name, name}, args...)...)
@@ -80,30 +125,33 @@ func (n *Netns) Command(name string, args ...string) *exec.Cmd {
 
 // Do runs fn on an OS thread that has entered the namespace, so that the
 // sockets fn opens belong to it (they stay there when fn returns). The
-// thread is not given back to the Go runtime, which ends it.
+// thread is not given back to the Go runtime, which ends it. fn may use
+// require: a failure that ends its goroutine is returned as an error.
 func (n *Netns) Do(fn func()) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
 		// No UnlockOSThread: the goroutine ends on a locked thread, and
 		// the runtime ends the thread with it, namespace and all.
-		f, err := os.Open("/var/run/netns/" + n.Name)
-		if err != nil {
+		err := fmt.Errorf("in namespace %s: the function ended its goroutine (a failed require?)", n.Name)
+		defer func() {
+			if v := recover(); v != nil {
+				err = fmt.Errorf("panic in namespace %s: %v", n.Name, v)
+			}
 			errc <- err
+		}()
+		f, e := os.Open("/var/run/netns/" + n.Name)
+		if e != nil {
+			err = e
 			return
 		}
 		defer f.Close()
-		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("setns %s: %w", n.Name, err)
+		if e := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); e != nil {
+			err = fmt.Errorf("setns %s: %w", n.Name, e)
 			return
 		}
-		defer func() {
-			if v := recover(); v != nil {
-				errc <- fmt.Errorf("panic in namespace %s: %v", n.Name, v)
-			}
-		}()
 		fn()
-		errc <- nil
+		err = nil
 	}()
 	return <-errc
 }
