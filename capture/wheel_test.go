@@ -174,3 +174,46 @@ func TestCacheWheelExact(t *testing.T) {
 		})
 	}
 }
+
+// TestCachePrefetch: packets that Prefetch and PrefetchFlow read ahead for
+// are counted into the same flows as packets added straight away; a packet
+// another cache hashed ahead is hashed again, not looked up under the
+// other cache's hash.
+func TestCachePrefetch(t *testing.T) {
+	frames := traffic(30000)
+	var d Decoder
+	pkts := make([]Packet, len(frames))
+	for i := range frames {
+		require.NoError(t, d.Decode(frames[i].Link, &frames[i], &pkts[i]))
+	}
+	run := func(prefetch func(c *Cache, i int)) []string {
+		var out []string
+		c := NewCache(cfg, func(r *flow.Record, why ExpiryReason) { out = append(out, short(exported{*r, why})) })
+		for i := range pkts {
+			prefetch(c, i)
+			p := pkts[i]
+			c.Add(&p, frames[i].Time)
+		}
+		c.Flush()
+		sort.Strings(out)
+		return out
+	}
+	want := run(func(*Cache, int) {})
+	assert.Greater(t, len(want), 1000)
+	assert.Equal(t, want, run(func(c *Cache, i int) {
+		// Ahead of the copy Add takes: the last packets' prefetches are
+		// not followed by their Add.
+		if i+8 < len(pkts) {
+			c.Prefetch(&pkts[i+8])
+		}
+		if i+4 < len(pkts) {
+			c.PrefetchFlow(&pkts[i+4])
+		}
+		pkts[i].hash, pkts[i].hashBy = 0, 0
+	}), "prefetching ahead")
+	other := NewCache(cfg, func(*flow.Record, ExpiryReason) {})
+	assert.Equal(t, want, run(func(_ *Cache, i int) {
+		other.Prefetch(&pkts[i])
+		require.NotZero(t, pkts[i].hashBy)
+	}), "hashed by another cache")
+}
