@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"math"
 	"net/netip"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -20,13 +21,25 @@ import (
 // Flows sit in a slab of entries found through an open-addressing index
 // (internal/slotindex) by a keyed hash (hash/maphash, seeded at random per
 // cache, the hash Go's own maps use against crafted keys: fprobe's xor of
-// the addresses and ports lets a sender put every flow in one chain). Two
-// lists thread the entries: by last packet (idle expiry walks it from the
-// oldest and stops at the first flow still active; the flow-count limit
-// evicts from its head) and by first packet (active expiry). So a scan
-// costs the flows it ends, not the flows the cache holds, and once the
-// slab and the index have grown to the traffic, counting a packet
-// allocates nothing.
+// the addresses and ports lets a sender put every flow in one chain). The
+// slab grows a chunk at a time and never moves: growing copies nothing
+// and leaves no old slab behind for the garbage collector, so the cache's
+// resident memory is the flows it holds.
+//
+// A packet of a known flow costs a hash, an index probe and its entry's
+// counters, nothing more: the flows are not kept in order of their last
+// packet. They are filed instead in a timing wheel by the deadline they
+// had when filed, the earlier of their idle and active timeouts, in
+// buckets of a fixed span of time. A flow that sees packets keeps its
+// place; only when its bucket comes due does a scan look at it, export
+// it if it is idle or too old, and file it again at its new deadline
+// otherwise. So a scan costs the flows whose deadline it passes (each
+// flow is looked at about once per idle timeout while it lives), never
+// the flows the cache holds, and every check compares the flow's own
+// times with the time of the scan: expiry is exact. At the flow-count
+// limit the flow with the earliest deadline goes first, unless it saw a
+// packet since it was filed: then it is filed again and the next one is
+// looked at (a second chance, as the CLOCK page replacement does).
 //
 // Fragments: a fragmented datagram's first fragment carries the ports,
 // later fragments only the IP id. The cache remembers, per datagram (its
@@ -40,13 +53,13 @@ import (
 // ExpiryReason says why a flow left the cache.
 type ExpiryReason uint8
 
-// The reasons, in the order Expire looks for them.
+// The reasons. A flow both idle and too old at a scan is idle.
 const (
 	Idle    ExpiryReason = iota // no packet for the idle timeout (-d)
 	Active                      // longer than the active timeout (-e)
 	TCPEnd                      // a TCP flow that saw FIN or RST, at the next scan
 	Split                       // a counter would pass 32 bits (v1/v5/v7 carry no more)
-	Evicted                     // the oldest flow, exported early at the flow-count limit
+	Evicted                     // exported early at the flow-count limit
 	Flush                       // exported by Flush (shutdown, end of a file)
 
 	NumExpiryReasons = 6 // how many reasons there are
@@ -84,7 +97,7 @@ type CacheConfig struct {
 }
 
 // DefaultMaxFlows is the flow-count limit when the config gives none:
-// at most about 180 MB of flows (the cache grows to what it holds).
+// at most about 160 MB of flows (the cache grows to what it holds).
 const DefaultMaxFlows = 1 << 20
 
 // CacheStats counts what a cache did.
@@ -117,24 +130,56 @@ const (
 	kVersion = 38
 )
 
-// entry is a flow in the cache.
-type entry struct {
-	key         flowKey
-	hash        uint64
-	first, last int64 // ns
-	packets     uint64
-	bytes       uint64
-	srcMAC      uint64
-	dstMAC      uint64
-	vlan        uint16 // the outer VLAN id
-	flags       uint8  // TCP flags OR-ed
-	ended       bool   // saw FIN or RST
-	used        bool
-	// The lists: by last packet (idle) and by first packet (age); -1
-	// ends a list.
-	idlePrev, idleNext int32
-	agePrev, ageNext   int32
+// equal compares two keys a word at a time: Go compares a [40]byte
+// through a call, which costs more than the five loads.
+func (k *flowKey) equal(o *flowKey) bool {
+	le := binary.LittleEndian
+	return le.Uint64(k[0:]) == le.Uint64(o[0:]) && le.Uint64(k[8:]) == le.Uint64(o[8:]) &&
+		le.Uint64(k[16:]) == le.Uint64(o[16:]) && le.Uint64(k[24:]) == le.Uint64(o[24:]) &&
+		le.Uint64(k[32:]) == le.Uint64(o[32:])
 }
+
+// entry is a flow in the cache, 96 bytes: what a packet of the flow reads
+// and writes comes first, in the first 64.
+type entry struct {
+	key     flowKey
+	last    int64 // ns
+	packets uint64
+	bytes   uint64
+	first   int64    // ns
+	mac     [12]byte // destination and source MAC
+	vlan    uint16   // the outer VLAN id
+	flags   uint8    // TCP flags OR-ed
+	state   uint8    // the st bits
+	// The entry's neighbours in its wheel bucket, or the free list's next
+	// entry. An end of a bucket's list is -1-slot, so that an entry can
+	// be taken out of its bucket without being told which one it is.
+	prev, next int32
+}
+
+// Entry states.
+const (
+	stUsed    = 1 << iota // the entry holds a flow
+	stEnded               // the flow saw FIN or RST
+	stTouched             // the flow saw a packet since it was filed
+)
+
+// Chunks of the slab: 1024 entries, 96 KiB.
+const (
+	chunkBits = 10
+	chunkSize = 1 << chunkBits
+)
+
+// The timing wheel: wheelSize buckets of a span of time the timeouts
+// decide. Twice as many buckets as the longest timeout needs, so that a
+// flow's deadline is a bucket ahead of the scan, not a lap.
+const (
+	wheelSize = 1024
+	wheelMask = wheelSize - 1
+)
+
+// bucket is the list of the entries of one wheel bucket; -1 when empty.
+type bucket struct{ head, tail int32 }
 
 // fragEntry is a fragmented datagram the cache has seen part of.
 type fragEntry struct {
@@ -162,23 +207,35 @@ type flowCounts struct {
 	vlan        uint16 // the outer VLAN id
 }
 
-// list is a doubly linked list of slab entries.
+// list is a doubly linked list of fragment entries.
 type list struct{ head, tail int32 }
 
 // Cache is a flow cache. It is not safe for concurrent use: the capture
 // loop owns it (and takes a lock to let the expiry ticker in).
 type Cache struct {
 	cfg    CacheConfig
+	idle   int64 // ns
+	active int64 // ns
 	export func(*flow.Record, ExpiryReason)
 	seed   maphash.Seed
 	limit  int
 
-	idx     slotindex.Index
-	entries []entry
-	free    []int32
-	idle    list // by last packet
-	age     list // by first packet
-	ended   []int32
+	idx    slotindex.Index
+	chunks [][]entry
+	slab   int32 // entries the chunks hold, used or free
+	free   int32 // the first free entry (chained by next), or -1
+	ended  []int32
+
+	// The wheel. Bucket number b (time b*span to (b+1)*span) is
+	// wheel[b&wheelMask]; the buckets from due on are the ones that may
+	// hold flows, and a flow is filed no further than wheelSize-1 buckets
+	// ahead of due (one whose deadline is further is filed there, and
+	// looked at early). low is at or before the first bucket not empty.
+	wheel   [wheelSize]bucket
+	span    int64
+	due     int64
+	low     int64
+	started bool
 
 	fidx    slotindex.Index
 	frags   []fragEntry
@@ -190,7 +247,11 @@ type Cache struct {
 	rec     flow.Record
 	stats   CacheStats
 	scratch flowKey
+	id      uint64 // the cache's mark on the packets it hashed ahead
 }
+
+// cacheIDs numbers the caches, for the mark Prefetch leaves on a packet.
+var cacheIDs atomic.Uint64
 
 // perFlow is what a flow costs at most: its entry, four index slots (the
 // index doubles when half full) and an eighth of a fragment wait with its
@@ -210,17 +271,24 @@ func NewCache(cfg CacheConfig, export func(r *flow.Record, why ExpiryReason)) *C
 	}
 	c := &Cache{
 		cfg:    cfg,
+		idle:   int64(cfg.Idle),
+		active: int64(cfg.Active),
 		export: export,
 		seed:   maphash.MakeSeed(),
+		id:     cacheIDs.Add(1),
 		limit:  limit,
 		idx:    slotindex.New(10),
+		free:   -1,
 		fidx:   slotindex.New(6),
-		idle:   list{-1, -1},
-		age:    list{-1, -1},
 		flru:   list{-1, -1},
 		// A datagram waits at most -g for its fragments; an eighth of
 		// the flows is room for a fragment storm without crowding them.
 		flimit: max(limit/8, 1),
+		// Half the wheel covers the longer timeout.
+		span: max(int64(max(cfg.Idle, cfg.Active))/(wheelSize/2), int64(time.Millisecond)),
+	}
+	for i := range c.wheel {
+		c.wheel[i] = bucket{-1, -1}
 	}
 	c.stats.Limit = limit
 	return c
@@ -233,6 +301,9 @@ func (c *Cache) Stats() CacheStats {
 	return s
 }
 
+// at returns entry i.
+func (c *Cache) at(i int32) *entry { return &c.chunks[i>>chunkBits][i&(chunkSize-1)] }
+
 // Add counts packet p, seen at now (ns since the epoch: the packet's time
 // for a capture file, the clock for a live capture), to its flow.
 func (c *Cache) Add(p *Packet, now int64) {
@@ -243,11 +314,7 @@ func (c *Cache) Add(p *Packet, now int64) {
 	c.stats.Packets++
 	c.stats.Bytes += n
 	k := &c.scratch
-	*k = flowKey{}
-	copy(k[:16], p.Src[:])
-	copy(k[16:32], p.Dst[:])
-	k[kProto] = p.Proto
-	k[kVersion] = p.Version
+	packetKey(k, p)
 	pc := flowCounts{first: now, last: now, packets: 1, bytes: n, flags: p.TCPFlags,
 		srcMAC: p.SrcMAC, dstMAC: p.DstMAC, vlan: p.VLAN[0]}
 	if p.Fragment {
@@ -255,25 +322,74 @@ func (c *Cache) Add(p *Packet, now int64) {
 		if !c.fragment(p, k, &pc, now) {
 			return // waits for the first fragment
 		}
-	} else {
-		binary.BigEndian.PutUint16(k[kSrcPort:], p.SrcPort)
-		binary.BigEndian.PutUint16(k[kDstPort:], p.DstPort)
-		k[kTOS] = p.TOS
+		c.count(k, &pc, now, maphash.Bytes(c.seed, k[:]))
+		return
 	}
-	c.count(k, &pc, now)
+	h := p.hash
+	if p.hashBy != c.id {
+		h = maphash.Bytes(c.seed, k[:])
+	}
+	c.count(k, &pc, now, h)
 }
 
-// count adds pc to the flow of key k, making the flow if there is none.
-func (c *Cache) count(k *flowKey, pc *flowCounts, now int64) {
-	h := maphash.Bytes(c.seed, k[:])
+// packetKey sets every byte of k to packet p's flow key. A fragment's
+// ports are not its flow's: the cache finds those through the datagram.
+func packetKey(k *flowKey, p *Packet) {
+	copy(k[:16], p.Src[:])
+	copy(k[16:32], p.Dst[:])
+	binary.BigEndian.PutUint16(k[kSrcPort:], p.SrcPort)
+	binary.BigEndian.PutUint16(k[kDstPort:], p.DstPort)
+	k[kProto], k[kTOS], k[kVersion], k[39] = p.Proto, p.TOS, p.Version, 0
+}
+
+// Prefetch and PrefetchFlow read ahead, into the processor's cache, the
+// memory that Add(p) will look at, and change nothing the cache holds. A
+// capture loop calls Prefetch(p) as it decodes p, PrefetchFlow(p) a few
+// packets later and Add(p) a few packets after that: the memory of
+// several packets then comes at once, where each packet would wait for
+// its own index slot and then for its entry: two trips to memory in a
+// cache of many flows, a third of goprobe --read's time on the 1 M
+// packets of scripts/bench/goprobe.sh. p must not change from Prefetch
+// to Add.
+//
+// Prefetch hashes p's flow key (Add uses the hash) and prefetches the
+// index slot where its lookup starts.
+func (c *Cache) Prefetch(p *Packet) {
+	if p.Fragment {
+		return // the key is the first fragment's, found in Add
+	}
+	var k flowKey
+	packetKey(&k, p)
+	p.hash, p.hashBy = maphash.Bytes(c.seed, k[:]), c.id
+	pos, _ := c.idx.Home(p.hash)
+	prefetch(uintptr(unsafe.Pointer(c.idx.SlotAddr(pos))))
+}
+
+// PrefetchFlow reads p's index slot, which Prefetch(p) brought in, and
+// prefetches the entry it points to: both cache lines of it.
+func (c *Cache) PrefetchFlow(p *Packet) {
+	if p.hashBy != c.id {
+		return
+	}
+	pos, tag := c.idx.Home(p.hash)
+	if i, ok := slotindex.Match(c.idx.Slot(pos), tag); ok && int32(i) < c.slab {
+		a := uintptr(unsafe.Pointer(c.at(int32(i))))
+		prefetch(a)
+		prefetch(a + 64)
+	}
+}
+
+// count adds pc to the flow of key k (hash h), making the flow if there
+// is none.
+func (c *Cache) count(k *flowKey, pc *flowCounts, now int64, h uint64) {
 	i := c.lookup(k, h)
 	if i >= 0 {
-		e := &c.entries[i]
+		e := c.at(i)
 		switch {
-		case now-e.last > int64(c.cfg.Idle):
+		case now-e.last > c.idle:
 			c.expire(i, Idle)
 			i = -1
-		case now-e.first > int64(c.cfg.Active):
+		case now-e.first > c.active:
 			c.expire(i, Active)
 			i = -1
 		case c.cfg.Split32 && (e.packets+pc.packets > math.MaxUint32 || e.bytes+pc.bytes > math.MaxUint32):
@@ -281,21 +397,27 @@ func (c *Cache) count(k *flowKey, pc *flowCounts, now int64) {
 			i = -1
 		}
 	}
+	var e *entry
 	if i < 0 {
 		i = c.insert(k, h, pc)
+		e = c.at(i)
 	} else {
-		e := &c.entries[i]
+		e = c.at(i)
 		e.packets += pc.packets
 		e.bytes += pc.bytes
 		e.flags |= pc.flags
-		e.first = min(e.first, pc.first)
 		e.last = max(e.last, pc.last)
-		c.unlink(&c.idle, i, true)
-		c.push(&c.idle, i, true)
+		e.state |= stTouched
+		if pc.first < e.first {
+			// A packet out of order, or fragments that waited for
+			// their first one, can be older than the flow: its
+			// deadline comes earlier.
+			e.first = pc.first
+			c.file(i)
+		}
 	}
-	e := &c.entries[i]
-	if e.flags&(flow.TCPFin|flow.TCPRst) != 0 && !e.ended && e.key[kProto] == protoTCP {
-		e.ended = true
+	if e.flags&(flow.TCPFin|flow.TCPRst) != 0 && e.state&stEnded == 0 && e.key[kProto] == protoTCP {
+		e.state |= stEnded
 		c.ended = append(c.ended, i)
 	}
 }
@@ -304,7 +426,7 @@ func (c *Cache) count(k *flowKey, pc *flowCounts, now int64) {
 func (c *Cache) lookup(k *flowKey, h uint64) int32 {
 	pos, tag := c.idx.Home(h)
 	for s := c.idx.Slot(pos); s != 0; pos, s = c.idx.Next(pos) {
-		if i, ok := slotindex.Match(s, tag); ok && c.entries[i].key == *k {
+		if i, ok := slotindex.Match(s, tag); ok && c.at(int32(i)).key.equal(k) {
 			return int32(i)
 		}
 	}
@@ -314,18 +436,25 @@ func (c *Cache) lookup(k *flowKey, h uint64) int32 {
 // insert makes a flow of key k with the counts pc.
 func (c *Cache) insert(k *flowKey, h uint64, pc *flowCounts) int32 {
 	if c.nflows >= c.limit {
-		c.expire(c.idle.head, Evicted)
+		c.evict()
 	}
-	var i int32
-	if n := len(c.free); n > 0 {
-		i = c.free[n-1]
-		c.free = c.free[:n-1]
+	i := c.free
+	if i >= 0 {
+		c.free = c.at(i).next
 	} else {
-		i = int32(len(c.entries))
-		c.entries = grow(c.entries, c.limit)
+		if c.slab&(chunkSize-1) == 0 {
+			// A new chunk, no larger than the limit leaves room for,
+			// so that -m's budget holds.
+			c.chunks = append(c.chunks, make([]entry, min(chunkSize, c.limit-int(c.slab))))
+		}
+		i = c.slab
+		c.slab++
 	}
-	c.entries[i] = entry{key: *k, hash: h, first: pc.first, last: pc.last, packets: pc.packets, bytes: pc.bytes,
-		flags: pc.flags, srcMAC: pc.srcMAC, dstMAC: pc.dstMAC, vlan: pc.vlan, used: true}
+	e := c.at(i)
+	*e = entry{key: *k, first: pc.first, last: pc.last, packets: pc.packets, bytes: pc.bytes,
+		flags: pc.flags, vlan: pc.vlan, state: stUsed}
+	putMAC(e.mac[:6], pc.dstMAC)
+	putMAC(e.mac[6:], pc.srcMAC)
 	if c.idx.Full(c.nflows) {
 		c.idx.Grow()
 	}
@@ -333,28 +462,102 @@ func (c *Cache) insert(k *flowKey, h uint64, pc *flowCounts) int32 {
 	for s := c.idx.Slot(pos); s != 0; pos, s = c.idx.Next(pos) {
 	}
 	c.idx.Put(pos, tag, uint32(i))
-	c.push(&c.idle, i, true)
-	c.push(&c.age, i, false)
+	if !c.started {
+		c.started = true
+		c.due = floorDiv(pc.first, c.span)
+		c.low = c.due
+	}
+	e.prev, e.next = -1, -1
+	c.link(i)
 	c.nflows++
 	c.stats.Created++
 	return i
 }
 
-// grow appends a zero element to s, whose length never passes limit: the
-// capacity doubles up to the limit and no further, so that -m's budget
-// holds.
-func grow[T any](s []T, limit int) []T {
-	if len(s) == cap(s) {
-		g := make([]T, len(s), min(max(2*cap(s), 64), limit))
-		copy(g, s)
-		s = g
+func putMAC(b []byte, m uint64) {
+	binary.BigEndian.PutUint16(b, uint16(m>>32))
+	binary.BigEndian.PutUint32(b[2:], uint32(m))
+}
+
+func getMAC(b []byte) uint64 {
+	return uint64(binary.BigEndian.Uint16(b))<<32 | uint64(binary.BigEndian.Uint32(b[2:]))
+}
+
+// floorDiv is a/b rounded down.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b < 0 {
+		q--
 	}
-	return append(s, *new(T))
+	return q
+}
+
+// deadline is the bucket entry e is due in: that of the earlier of its
+// idle and active timeouts, kept within the wheel's lap ahead of due.
+func (c *Cache) deadline(e *entry) int64 {
+	b := floorDiv(min(e.last+c.idle, e.first+c.active), c.span)
+	return min(max(b, c.due), c.due+wheelSize-1)
+}
+
+// link files unfiled entry i in the bucket of its deadline, last.
+func (c *Cache) link(i int32) {
+	e := c.at(i)
+	b := c.deadline(e)
+	c.low = min(c.low, b)
+	slot := int32(b & wheelMask)
+	w := &c.wheel[slot]
+	e.next = -1 - slot
+	if w.tail >= 0 {
+		e.prev = w.tail
+		c.at(w.tail).next = i
+	} else {
+		e.prev = -1 - slot
+		w.head = i
+	}
+	w.tail = i
+}
+
+// unlink takes entry i out of its bucket.
+func (c *Cache) unlink(i int32) {
+	e := c.at(i)
+	if e.prev >= 0 {
+		c.at(e.prev).next = e.next
+	} else {
+		c.wheel[-1-e.prev].head = max(e.next, -1)
+	}
+	if e.next >= 0 {
+		c.at(e.next).prev = e.prev
+	} else {
+		c.wheel[-1-e.next].tail = max(e.prev, -1)
+	}
+}
+
+// file files entry i again, at its deadline now, as not touched since.
+func (c *Cache) file(i int32) {
+	c.unlink(i)
+	c.at(i).state &^= stTouched
+	c.link(i)
+}
+
+// evict exports the flow of the earliest deadline that saw no packet
+// since it was filed, filing the others again on the way.
+func (c *Cache) evict() {
+	for {
+		for c.wheel[c.low&wheelMask].head < 0 {
+			c.low++
+		}
+		i := c.wheel[c.low&wheelMask].head
+		if c.at(i).state&stTouched == 0 {
+			c.expire(i, Evicted)
+			return
+		}
+		c.file(i)
+	}
 }
 
 // expire exports flow i and removes it.
 func (c *Cache) expire(i int32, why ExpiryReason) {
-	e := &c.entries[i]
+	e := c.at(i)
 	r := &c.rec
 	*r = flow.Record{}
 	r.First, r.Last = uint64(e.first/1e6), uint64(e.last/1e6)
@@ -374,94 +577,92 @@ func (c *Cache) expire(i int32, why ExpiryReason) {
 	// VLAN after forwarding, which a probe does not see; QinQ's inner tag
 	// has no place in the record (nfdump 1.7.1 has none for it).
 	r.SrcVLAN = uint32(e.vlan)
-	r.InSrcMAC, r.InDstMAC = e.srcMAC, e.dstMAC
+	r.InDstMAC, r.InSrcMAC = getMAC(e.mac[:6]), getMAC(e.mac[6:])
 	r.EndReason = endReason[why]
 	c.stats.Exported[why]++
 	c.export(r, why)
 
-	pos, _ := c.idx.Home(e.hash)
+	// The entry keeps no hash: finding its index slot again costs one.
+	pos, _ := c.idx.Home(maphash.Bytes(c.seed, e.key[:]))
 	for s := c.idx.Slot(pos); s != 0; pos, s = c.idx.Next(pos) {
 		if j, _ := slotindex.Match(s, 0); int32(j) == i {
 			c.idx.Delete(pos)
 			break
 		}
 	}
-	c.unlink(&c.idle, i, true)
-	c.unlink(&c.age, i, false)
-	e.used, e.ended = false, false
-	c.free = append(c.free, i)
+	c.unlink(i)
+	e.state = 0
+	e.next = c.free
+	c.free = i
 	c.nflows--
 }
 
-// push appends entry i to list l (the idle list, or the age list).
-func (c *Cache) push(l *list, i int32, idle bool) {
-	prev, next := c.links(i, idle)
-	*prev, *next = l.tail, -1
-	if l.tail >= 0 {
-		_, tn := c.links(l.tail, idle)
-		*tn = i
-	} else {
-		l.head = i
-	}
-	l.tail = i
-}
-
-// unlink takes entry i out of list l.
-func (c *Cache) unlink(l *list, i int32, idle bool) {
-	prev, next := c.links(i, idle)
-	if *prev >= 0 {
-		_, pn := c.links(*prev, idle)
-		*pn = *next
-	} else {
-		l.head = *next
-	}
-	if *next >= 0 {
-		np, _ := c.links(*next, idle)
-		*np = *prev
-	} else {
-		l.tail = *prev
-	}
-}
-
-func (c *Cache) links(i int32, idle bool) (prev, next *int32) {
-	e := &c.entries[i]
-	if idle {
-		return &e.idlePrev, &e.idleNext
-	}
-	return &e.agePrev, &e.ageNext
-}
-
 // Expire is the scan (fprobe's -s): it ends the fragment waits older than
-// the fragment lifetime, the TCP flows that saw FIN or RST, the flows idle
-// for longer than the idle timeout and those older than the active
-// timeout, in that order.
+// the fragment lifetime, the TCP flows that saw FIN or RST, and the flows
+// idle for longer than the idle timeout or older than the active timeout,
+// in that order.
 func (c *Cache) Expire(now int64) {
 	for c.flru.head >= 0 && now-c.frags[c.flru.head].last > int64(c.cfg.Fragment) {
 		c.dropFrag(c.flru.head, false)
 	}
 	for _, i := range c.ended {
-		if e := &c.entries[i]; e.used && e.ended {
+		if e := c.at(i); e.state&(stUsed|stEnded) == stUsed|stEnded {
 			c.expire(i, TCPEnd)
 		}
 	}
 	c.ended = c.ended[:0]
-	for c.idle.head >= 0 && now-c.entries[c.idle.head].last > int64(c.cfg.Idle) {
-		c.expire(c.idle.head, Idle)
+	if !c.started {
+		return
 	}
-	for c.age.head >= 0 && now-c.entries[c.age.head].first > int64(c.cfg.Active) {
-		c.expire(c.age.head, Active)
+	// The buckets from due to now's, once each, now's included: it is due
+	// in part, and the next scan looks at it again.
+	from, to := c.due, max(floorDiv(now, c.span), c.due)
+	c.due = to
+	c.low = max(c.low, to)
+	for b := from; b <= min(to, from+wheelSize-1); b++ {
+		c.sweep(int32(b&wheelMask), now)
 	}
 }
 
-// Flush exports every flow (oldest first), fragments waiting for their
-// first fragment included.
+// sweep looks at the flows of one bucket as they were when it began,
+// exporting those idle or too old at now and filing the others at their
+// deadlines.
+func (c *Cache) sweep(slot int32, now int64) {
+	w := &c.wheel[slot]
+	if w.head < 0 {
+		return
+	}
+	last := w.tail
+	for i := w.head; ; {
+		e := c.at(i)
+		next := e.next
+		switch {
+		case now-e.last > c.idle:
+			c.expire(i, Idle)
+		case now-e.first > c.active:
+			c.expire(i, Active)
+		default:
+			c.file(i)
+		}
+		if i == last {
+			return
+		}
+		i = next
+	}
+}
+
+// Flush exports every flow, earliest deadline first, fragments waiting for
+// their first fragment included.
 func (c *Cache) Flush() {
 	for c.flru.head >= 0 {
 		c.dropFrag(c.flru.head, false)
 	}
 	c.ended = c.ended[:0]
-	for c.age.head >= 0 {
-		c.expire(c.age.head, Flush)
+	for c.nflows > 0 {
+		for c.wheel[c.low&wheelMask].head < 0 {
+			c.low++
+		}
+		c.expire(c.wheel[c.low&wheelMask].head, Flush)
 	}
 }
 
@@ -472,6 +673,7 @@ func (c *Cache) Flush() {
 func (c *Cache) fragment(p *Packet, k *flowKey, pc *flowCounts, now int64) bool {
 	fk := *k
 	binary.BigEndian.PutUint32(fk[kSrcPort:], p.FragID)
+	fk[kTOS] = 0
 	h := maphash.Bytes(c.seed, fk[:])
 	j := c.lookupFrag(&fk, h)
 	if j < 0 {
@@ -569,7 +771,7 @@ func (c *Cache) dropFrag(j int32, evicted bool) {
 		k[kTOS] = f.tos
 		w := f.waiting
 		c.removeFrag(j)
-		c.count(&k, &w, w.last)
+		c.count(&k, &w, w.last, maphash.Bytes(c.seed, k[:]))
 		return
 	}
 	c.removeFrag(j)
@@ -612,4 +814,16 @@ func (c *Cache) unlinkFrag(j int32) {
 	} else {
 		c.flru.tail = f.prev
 	}
+}
+
+// grow appends a zero element to s, whose length never passes limit: the
+// capacity doubles up to the limit and no further, so that -m's budget
+// holds.
+func grow[T any](s []T, limit int) []T {
+	if len(s) == cap(s) {
+		g := make([]T, len(s), min(max(2*cap(s), 64), limit))
+		copy(g, s)
+		s = g
+	}
+	return append(s, *new(T))
 }

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"fmt"
+	"hash/maphash"
 	"net/netip"
 	"sort"
 	"testing"
@@ -231,7 +232,7 @@ func TestCacheSplit32Packets(t *testing.T) {
 	p := pkt(t, pktgen.UDP4(up, 1, 2, 0))
 	c.Add(p, t0)
 	// Make the flow hold 2^32-1 packets, as years of a busy link would.
-	c.entries[0].packets = 1<<32 - 1
+	c.at(0).packets = 1<<32 - 1
 	c.Add(p, t0+sec)
 	assert.Equal(t, []ExpiryReason{Split}, []ExpiryReason{s.take()[0].why})
 }
@@ -277,7 +278,11 @@ func TestCacheMemoryLimit(t *testing.T) {
 		c.Add(pkt(t, pktgen.UDP4(up, uint16(i), 9, 0)), t0)
 	}
 	assert.Equal(t, c.Stats().Limit, c.Stats().Flows)
-	assert.LessOrEqual(t, cap(c.entries)*int(unsafe.Sizeof(entry{})), 64*1024)
+	slab := 0
+	for _, ch := range c.chunks {
+		slab += cap(ch)
+	}
+	assert.LessOrEqual(t, slab*int(unsafe.Sizeof(entry{})), 64*1024)
 }
 
 func TestCacheFragments(t *testing.T) {
@@ -361,9 +366,9 @@ func TestCacheCraftedKeys(t *testing.T) {
 	}
 	require.Equal(t, n, c.Stats().Flows)
 	longest, total := 0, 0
-	for i := range c.entries {
-		e := &c.entries[i]
-		pos, _ := c.idx.Home(e.hash)
+	for i := range c.slab {
+		e := c.at(i)
+		pos, _ := c.idx.Home(maphash.Bytes(c.seed, e.key[:]))
 		probes := 1
 		for s := c.idx.Slot(pos); ; pos, s = c.idx.Next(pos) {
 			if j, _ := slotindex.Match(s, 0); int32(j) == int32(i) {

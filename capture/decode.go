@@ -65,6 +65,10 @@ type Packet struct {
 	VLAN   [2]uint16 // the outer two VLAN ids, outer first
 	SrcMAC uint64    // the frame's source MAC as a number (Ethernet, cooked captures)
 	DstMAC uint64    // the frame's destination MAC (Ethernet only)
+
+	// The flow key's hash, when Cache.Prefetch made it for the cache
+	// whose id hashBy is (0: none), for Add to use again.
+	hash, hashBy uint64
 }
 
 // SrcAddr returns the source address.

@@ -11,6 +11,14 @@ import (
 // CaptureMeter is the Meter of goprobe: frames from a capture.Source,
 // taken apart by a capture.Decoder and counted into a capture.Cache, whose
 // expired flows go to the probe. It allocates nothing per packet.
+//
+// Reading ahead (MeterConfig.ReadAhead), it decodes frames up to
+// readAhead packets before it counts them, and has the cache prefetch
+// the memory each will need on the way (capture.Cache.Prefetch), so that
+// in a cache of many flows the trips to memory of several packets
+// overlap instead of each packet waiting for its own. The packets
+// are counted in the order they came, one per Read, and Flush counts
+// those still waiting first, so the flows are the same either way.
 type CaptureMeter struct {
 	src       capture.Source
 	dec       capture.Decoder
@@ -22,7 +30,31 @@ type CaptureMeter struct {
 	pkt     capture.Packet
 	packets uint64 // frames read
 	ignored uint64 // frames not counted: filtered out, not IP, undecodable
+
+	// Reading ahead: a ring of the packets read and not yet counted,
+	// from head on, and the error that stopped the reading, returned once
+	// they are counted.
+	ahead  []aheadPacket
+	head   int
+	queued int
+	srcErr error
 }
+
+// aheadPacket is a frame read ahead: its packet, and whether it counts.
+type aheadPacket struct {
+	pkt capture.Packet
+	now int64
+	ok  bool
+}
+
+// readAhead is how many packets a meter reading ahead decodes before it
+// counts them; flowAhead how many before they are counted it prefetches
+// their flows' entries (their index slots, fetched when they were read,
+// have come by then).
+const (
+	readAhead = 16
+	flowAhead = 8
+)
 
 // MeterConfig says how a CaptureMeter reads and counts.
 type MeterConfig struct {
@@ -34,42 +66,111 @@ type MeterConfig struct {
 	// Interrupt, when set, makes a blocked read of src return (Run calls
 	// it when its context ends): for a pipe on stdin.
 	Interrupt func()
+	// ReadAhead decodes frames ahead of counting them, for a capture file
+	// or stream: there the next frames are at hand, where a live capture
+	// would have to wait for them.
+	ReadAhead bool
 }
 
 // NewCaptureMeter reads src into a new flow cache whose flows go to p.
 func NewCaptureMeter(src capture.Source, cfg MeterConfig, p *Probe) *CaptureMeter {
+	return newCaptureMeter(src, cfg, func(r *flow.Record, _ capture.ExpiryReason) { p.Export(r) })
+}
+
+func newCaptureMeter(src capture.Source, cfg MeterConfig, export func(*flow.Record, capture.ExpiryReason)) *CaptureMeter {
 	m := &CaptureMeter{src: src, dec: cfg.Decoder, filter: cfg.Filter, interrupt: cfg.Interrupt}
-	m.cache = capture.NewCache(cfg.Cache, func(r *flow.Record, _ capture.ExpiryReason) { p.Export(r) })
+	m.cache = capture.NewCache(cfg.Cache, export)
+	if cfg.ReadAhead {
+		m.ahead = make([]aheadPacket, readAhead)
+	}
 	return m
 }
 
-// Read reads one frame and counts it into the cache.
+// Read counts one frame into the cache and returns its time.
 func (m *CaptureMeter) Read() (int64, error) {
-	switch err := m.src.Next(&m.frame); {
-	case errors.Is(err, capture.ErrTimeout):
-		return 0, fmt.Errorf("%w: %w", ErrIdle, err)
-	case err != nil:
+	if m.ahead == nil {
+		if err := m.next(); err != nil {
+			return 0, err
+		}
+		if m.decode(&m.pkt) {
+			m.cache.Add(&m.pkt, m.frame.Time)
+		} else {
+			m.ignored++
+		}
+		return m.frame.Time, nil
+	}
+	for m.queued < len(m.ahead) && m.srcErr == nil {
+		if m.srcErr = m.next(); m.srcErr != nil {
+			break
+		}
+		a := m.at(m.queued)
+		m.queued++
+		a.now, a.ok = m.frame.Time, m.decode(&a.pkt)
+		if a.ok {
+			m.cache.Prefetch(&a.pkt)
+		}
+		if m.queued > flowAhead {
+			if b := m.at(m.queued - 1 - flowAhead); b.ok {
+				m.cache.PrefetchFlow(&b.pkt)
+			}
+		}
+	}
+	if m.queued == 0 {
+		err := m.srcErr
+		m.srcErr = nil
 		return 0, err
 	}
+	return m.countAhead(), nil
+}
+
+// next reads the next frame into m.frame.
+func (m *CaptureMeter) next() error {
+	switch err := m.src.Next(&m.frame); {
+	case errors.Is(err, capture.ErrTimeout):
+		return fmt.Errorf("%w: %w", ErrIdle, err)
+	case err != nil:
+		return err
+	}
 	m.packets++
-	now := m.frame.Time
+	return nil
+}
+
+// decode decodes m.frame into p, reporting whether it counts: it passes
+// the filter and is IP.
+func (m *CaptureMeter) decode(p *capture.Packet) bool {
 	if m.filter != nil && !m.filter(&m.frame) {
-		m.ignored++
-		return now, nil
+		return false
 	}
-	if err := m.dec.Decode(m.frame.Link, &m.frame, &m.pkt); err != nil {
+	return m.dec.Decode(m.frame.Link, &m.frame, p) == nil
+}
+
+// at returns the packet read ahead i places after the oldest.
+func (m *CaptureMeter) at(i int) *aheadPacket { return &m.ahead[(m.head+i)%len(m.ahead)] }
+
+// countAhead counts the oldest packet read ahead and returns its time.
+func (m *CaptureMeter) countAhead() int64 {
+	a := m.at(0)
+	m.head = (m.head + 1) % len(m.ahead)
+	m.queued--
+	if a.ok {
+		m.cache.Add(&a.pkt, a.now)
+	} else {
 		m.ignored++
-		return now, nil
 	}
-	m.cache.Add(&m.pkt, now)
-	return now, nil
+	return a.now
 }
 
 // Expire runs the cache's scan.
 func (m *CaptureMeter) Expire(now int64) { m.cache.Expire(now) }
 
-// Flush exports every flow of the cache.
-func (m *CaptureMeter) Flush() { m.cache.Flush() }
+// Flush counts the packets read ahead and exports every flow of the
+// cache.
+func (m *CaptureMeter) Flush() {
+	for m.queued > 0 {
+		m.countAhead()
+	}
+	m.cache.Flush()
+}
 
 // Stats returns the source's drop counts and the cache's flows.
 func (m *CaptureMeter) Stats() MeterStats {

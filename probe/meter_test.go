@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
+	"sort"
 	"testing"
 	"time"
 
@@ -11,14 +13,23 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nfgo/nftools/capture"
+	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/internal/pktgen"
 )
 
 // TestCaptureMeter: a capture file read through the real decoder and flow
-// cache: the flows of its IP packets leave at the scans and at the end,
-// frames that are not IP or that the filter refuses are counted as not
-// counted, and nothing is lost.
+// cache, reading ahead or not: the flows of its IP packets leave at the
+// scans and at the end, frames that are not IP or that the filter refuses
+// are counted as not counted, and nothing is lost.
 func TestCaptureMeter(t *testing.T) {
+	for _, ahead := range []bool{false, true} {
+		t.Run(map[bool]string{false: "frame by frame", true: "reading ahead"}[ahead], func(t *testing.T) {
+			testCaptureMeter(t, ahead)
+		})
+	}
+}
+
+func testCaptureMeter(t *testing.T, ahead bool) {
 	h := pktgen.V4{Src: pktgen.A4("192.0.2.1"), Dst: pktgen.A4("192.0.2.2")}
 	eth := func(ip []byte) []byte { return pktgen.Ethernet(pktgen.RouterMAC, pktgen.ClientMAC, 0x0800, nil, ip) }
 	var buf bytes.Buffer
@@ -43,6 +54,7 @@ func TestCaptureMeter(t *testing.T) {
 			ip := f.Data[14:]
 			return !(ip[9] == 17 && binary.BigEndian.Uint16(ip[22:]) == 9999)
 		},
+		ReadAhead: ahead,
 	}, p)
 	require.NoError(t, p.Run(context.Background(), m))
 	require.NoError(t, m.Close())
@@ -58,4 +70,56 @@ func TestCaptureMeter(t *testing.T) {
 	st := p.Stats()
 	assert.Equal(t, MeterStats{Packets: 6, Ignored: 2, Expired: [capture.NumExpiryReasons]uint64{capture.Idle: 2, capture.Flush: 1}}, st.MeterStats)
 	assert.Equal(t, uint64(3), st.Flows)
+}
+
+// TestCaptureMeterReadAhead: reading ahead counts the same packets into
+// the same flows as reading frame by frame, whatever comes: a capture
+// that ends inside a frame has every frame before the damage counted
+// before the error is told, and Flush counts the packets read ahead that
+// Read has not counted yet.
+func TestCaptureMeterReadAhead(t *testing.T) {
+	var buf bytes.Buffer
+	g := pktgen.NewTraffic(3, pktgen.Start)
+	w := pktgen.NewPcap(&buf, 1, pktgen.PcapOptions{SnapLen: 128})
+	const frames = 5000
+	for range frames {
+		w.Write(g.Next())
+	}
+	require.NoError(t, w.Err())
+	damaged := buf.Bytes()[:buf.Len()-10] // the last frame is cut short
+
+	cfg := capture.CacheConfig{Idle: 60 * time.Second, Active: 300 * time.Second, Fragment: 30 * time.Second}
+	type result struct {
+		flows   []string
+		packets uint64
+		err     string
+	}
+	run := func(ahead bool, reads int) result {
+		src, err := capture.NewFileSource(bytes.NewReader(damaged), "test")
+		require.NoError(t, err)
+		var flows []string
+		m := newCaptureMeter(src, MeterConfig{Cache: cfg, ReadAhead: ahead}, func(r *flow.Record, why capture.ExpiryReason) {
+			flows = append(flows, fmt.Sprint(r.SrcAddr, r.SrcPort, r.DstAddr, r.DstPort, r.Proto, r.InPackets, r.InBytes, r.First, r.Last, why))
+		})
+		var res result
+		for i := 0; reads < 0 || i < reads; i++ {
+			if _, err := m.Read(); err != nil {
+				res.err = err.Error()
+				break
+			}
+		}
+		m.Flush()
+		sort.Strings(flows)
+		res.flows, res.packets = flows, m.CacheStats().Packets
+		return res
+	}
+	want := run(false, -1)
+	assert.Equal(t, "test: truncated dump file; tried to read 128 captured bytes", want.err)
+	assert.Equal(t, uint64(frames-1), want.packets)
+	assert.Equal(t, want, run(true, -1))
+	// Stopped after 100 reads, the meter reading ahead has read further;
+	// Flush counts what it read.
+	stopped := run(true, 100)
+	assert.Greater(t, stopped.packets, uint64(100))
+	assert.Equal(t, stopped, run(false, int(stopped.packets)))
 }

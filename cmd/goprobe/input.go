@@ -65,6 +65,7 @@ func openCapture(o *options, stdin io.Reader, p *probe.Probe) (input, inputInfo,
 		Cache: capture.CacheConfig{Idle: o.idle, Active: o.active, Fragment: o.frag, MemoryKB: o.memoryKB,
 			CountLink: o.withLink, Input: o.in, Output: o.out, Split32: o.version < 9},
 		Interrupt: interrupt,
+		ReadAhead: o.stream(),
 	}
 	if o.filter != "" && o.stream() {
 		// No kernel filters a capture read: libpcap's filter runs here,

@@ -42,6 +42,10 @@ func (x *Index) Home(h uint64) (pos int, tag uint64) {
 // Slot returns slot pos: 0 when it is free.
 func (x *Index) Slot(pos int) uint64 { return x.slots[pos] }
 
+// SlotAddr returns where slot pos is in memory, for a table that
+// prefetches it ahead of a lookup.
+func (x *Index) SlotAddr(pos int) *uint64 { return &x.slots[pos] }
+
 // Next returns the slot after pos, wrapping around, and its value.
 func (x *Index) Next(pos int) (int, uint64) {
 	pos = (pos + 1) & (len(x.slots) - 1)
