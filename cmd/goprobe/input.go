@@ -65,7 +65,10 @@ func openCapture(o *options, stdin io.Reader, p *probe.Probe) (input, inputInfo,
 		Cache: capture.CacheConfig{Idle: o.idle, Active: o.active, Fragment: o.frag, MemoryKB: o.memoryKB,
 			CountLink: o.withLink, Input: o.in, Output: o.out, Split32: o.version < 9},
 		Interrupt: interrupt,
-		ReadAhead: o.stream(),
+		// Reading ahead holds packets back until more arrive: right for a
+		// file, whose next frames are at hand, wrong for a pipe (tcpdump -w -
+		// | goprobe -i -) that may stay quiet for minutes with flows in it.
+		ReadAhead: o.readFile != "" || regularFile(stdin),
 	}
 	if o.filter != "" && o.stream() {
 		// No kernel filters a capture read: libpcap's filter runs here,
@@ -82,6 +85,17 @@ func openCapture(o *options, stdin io.Reader, p *probe.Probe) (input, inputInfo,
 		k = linkHeader[link]
 	}
 	return probe.NewCaptureMeter(src, cfg, p), inputInfo{Name: name, LinkName: link.String(), Link: int(link), LinkHeader: k}, nil
+}
+
+// regularFile reports whether r is an open regular file (goprobe -i - <
+// capture.pcap), as opposed to a pipe, a socket or a terminal.
+func regularFile(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode().IsRegular()
 }
 
 // interruptible returns stdin as a reader that Run can interrupt when
