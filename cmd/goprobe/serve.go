@@ -123,9 +123,11 @@ func serve(o *options, p *probe.Probe, log *daemon.Logger, e env) error {
 	// The pid file is written before the privileges go, unlike fprobe's,
 	// which then cannot write to /var/run.
 	pidFile := o.pidFile()
-	if err := daemon.WritePidFile(pidFile); err != nil {
-		log.Errorf("Can't create pid file. %v", err)
-		pidFile = ""
+	if pidFile != "" {
+		if err := daemon.WritePidFile(pidFile); err != nil {
+			log.Errorf("Can't create pid file. %v", err)
+			pidFile = ""
+		}
 	}
 	if err := daemon.DropPrivileges(o.user, ""); err != nil {
 		p.Close()

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -207,6 +208,33 @@ func TestSignals(t *testing.T) {
 	_, err = os.Stat(pidFile)
 	assert.ErrorIs(t, err, os.ErrNotExist, "the pid file is removed at exit")
 	assert.True(t, in.closed)
+}
+
+// TestPidFileOption: --pidfile puts the pid file where it says (the
+// service's runtime directory) and removes it at exit; an empty one writes
+// none, neither there nor in /var/run, and logs nothing about it.
+func TestPidFileOption(t *testing.T) {
+	fakes(t, 1, nil)
+	sink := newUDPSink(t)
+	id := "test" + strconv.Itoa(os.Getpid())
+	pidFile := filepath.Join(t.TempDir(), "goprobe.pid")
+	out, _, wait := started(t, "-l", "2:"+id, "--pidfile="+pidFile, "-i", "fake0", sink.addr())
+	b, err := os.ReadFile(pidFile)
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, strconv.Itoa(os.Getpid())+"\n", string(b))
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGTERM))
+	assert.Equal(t, 0, wait())
+	_, err = os.Stat(pidFile)
+	assert.ErrorIs(t, err, os.ErrNotExist, "the pid file is removed at exit")
+	assert.NotContains(t, out.String(), "pid file")
+
+	fakes(t, 1, nil)
+	out, _, wait = started(t, "-l", "2:"+id, "--pidfile=", "-i", "fake0", sink.addr())
+	_, err = os.Stat("/var/run/goprobe[" + id + "].pid")
+	assert.ErrorIs(t, err, os.ErrNotExist, "no pid file in /var/run")
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGTERM))
+	assert.Equal(t, 0, wait())
+	assert.NotContains(t, out.String(), "pid file")
 }
 
 // TestSIGINT: SIGINT ends goprobe as SIGTERM does (it kills fprobe, which
