@@ -11,7 +11,7 @@ set -euo pipefail
 declare -A want=(
 	[nfdump]=nfdump [nfcapd]=nfdump [nfreplay]=nfdump
 	[softflowd]=softflowd [fprobe]=fprobe [tshark]=tshark
-	[mandoc]=mandoc [gcc]=gcc [strace]=strace [/usr/bin/time]=time [ip]=iproute2 [ping]=iputils-ping [python3]=python3-minimal
+	[mandoc]=mandoc [gcc]=gcc [readelf]=binutils [strace]=strace [/usr/bin/time]=time [ip]=iproute2 [ping]=iputils-ping [python3]=python3-minimal
 	[/usr/include/pcap/pcap.h]=libpcap-dev
 	[systemd-analyze]=systemd [/bin/kill]=procps [lintian]=lintian [adduser]=adduser
 )
