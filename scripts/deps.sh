@@ -2,15 +2,16 @@
 # Installs what the build and the tests need, when it is missing: the real
 # nfdump/nfcapd, softflowd, fprobe and tshark used as oracles, libpcap for
 # goprobe, mandoc for the man-page checks, systemd-analyze for the unit
-# checks and lintian for the package check. Idempotent and non-interactive; needs root (or sudo) only when
-# something is missing.
+# checks, lintian for the package check, ping for the demo's live part.
+# Idempotent and non-interactive; needs root (or sudo) only when something
+# is missing.
 set -euo pipefail
 
 # Debian package for each command (or file) the project needs.
 declare -A want=(
 	[nfdump]=nfdump [nfcapd]=nfdump [nfreplay]=nfdump
 	[softflowd]=softflowd [fprobe]=fprobe [tshark]=tshark
-	[mandoc]=mandoc [gcc]=gcc [strace]=strace [/usr/bin/time]=time [ip]=iproute2 [python3]=python3-minimal
+	[mandoc]=mandoc [gcc]=gcc [readelf]=binutils [strace]=strace [/usr/bin/time]=time [ip]=iproute2 [ping]=iputils-ping [python3]=python3-minimal
 	[/usr/include/pcap/pcap.h]=libpcap-dev
 	[systemd-analyze]=systemd [/bin/kill]=procps [lintian]=lintian [adduser]=adduser
 )

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,4 +60,35 @@ func TestBackgroundStartFailure(t *testing.T) {
 	assert.Contains(t, stderr, "nosuch0")
 	_, err := os.Stat("/var/run/goprobe[" + id + "].pid")
 	assert.ErrorIs(t, err, os.ErrNotExist)
+}
+
+// TestChrootPidFile: with -c the pid file is written after the chroot,
+// into the new root's /var/run as fprobe writes it, and removed from there
+// at the end.
+func TestChrootPidFile(t *testing.T) {
+	requireRoot(t)
+	sink := newUDPSink(t)
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "var/run"), 0o755))
+	id := "test" + strconv.Itoa(os.Getpid())
+	pidFile := "/var/run/goprobe[" + id + "].pid"
+	pcap, err := os.ReadFile(filepath.Join(testutil.NfcapdSamples(t), "lo.pcap"))
+	require.NoError(t, err)
+	cmd := exec.Command(goprobeBin(t), "-l", "2:"+id, "-c", root, "-i", "-", sink.addr())
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	p := startProc(t, cmd)
+	// The capture, but the pipe stays open: goprobe runs until it closes.
+	_, err = stdin.Write(pcap)
+	require.NoError(t, err)
+	p.waitLog("collector #1:")
+	b, err := os.ReadFile(filepath.Join(root, pidFile))
+	require.NoError(t, err, "%s", p.log)
+	assert.Equal(t, strconv.Itoa(cmd.Process.Pid)+"\n", string(b))
+	assert.NoFileExists(t, pidFile, "not in the real root")
+	require.NoError(t, stdin.Close())
+	<-p.done
+	assert.Equal(t, 0, cmd.ProcessState.ExitCode(), "%s", p.log)
+	assert.NotContains(t, p.log.String(), "pid file")
+	assert.NoFileExists(t, filepath.Join(root, pidFile), "removed at the end")
 }

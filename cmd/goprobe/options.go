@@ -11,7 +11,7 @@ import (
 
 // spec declares every option of fprobe 1.1 (getopt string
 // "aBbcdefghiKklmnpqrSstuvx" with values for all but h, k and p), plus -V
-// --read and --metrics, which fprobe does not have. The usage texts are fprobe's,
+// --read, --pidfile and --metrics, which fprobe does not have. The usage texts are fprobe's,
 // where goprobe does the same; man/goprobe.8 documents every option.
 var spec = &getopt.Spec{
 	Name:     "goprobe",
@@ -43,6 +43,7 @@ var spec = &getopt.Spec{
 		{Letter: 'v', Arg: getopt.RequiredArg, ArgName: "level", Usage: "Maximum log level (0=EMERG, ..., 6=INFO, 7=DEBUG) [6]", Implemented: true},
 		{Letter: 'l', Arg: getopt.RequiredArg, ArgName: "[dst][:id]", Usage: "Log destination and log/pidfile idetifier [1]", Implemented: true},
 		{Long: "read", Arg: getopt.RequiredArg, ArgName: "file", Usage: "Read the packets from a pcap or pcapng file", Implemented: true},
+		{Long: "pidfile", Arg: getopt.RequiredArg, ArgName: "file", Usage: "Write the pid into file instead of /var/run/goprobe[id].pid (empty: no pid file)", Implemented: true},
 		{Long: "metrics", Arg: getopt.RequiredArg, ArgName: "addr", Usage: "Serve Prometheus metrics over HTTP at addr (host:port or :port), path /metrics", Implemented: true},
 	},
 }

@@ -56,6 +56,9 @@ type options struct {
 	logID   string       // -l :id
 
 	promAddr string // --metrics: where to serve Prometheus metrics
+	// pidPath is --pidfile's file ("" for none) when pidSet.
+	pidPath string
+	pidSet  bool
 
 	collectors []probe.Collector
 }
@@ -69,8 +72,14 @@ func (o *options) ident() string {
 	return spec.Name
 }
 
-// pidFile is /var/run/goprobe.pid, or /var/run/goprobe[id].pid with an id.
-func (o *options) pidFile() string { return pidDir + "/" + o.ident() + ".pid" }
+// pidFile is /var/run/goprobe.pid, or /var/run/goprobe[id].pid with an id,
+// or --pidfile's file; "" writes none.
+func (o *options) pidFile() string {
+	if o.pidSet {
+		return o.pidPath
+	}
+	return pidDir + "/" + o.ident() + ".pid"
+}
 
 // stream reports whether goprobe reads a capture (stdin or --read) rather
 // than an interface: it then stays in the foreground and never drops flows.
@@ -217,6 +226,9 @@ func parseOptions(c *cli.Context) (*options, error) {
 		if _, err := lookupUser(o.user); err != nil {
 			return nil, &bareError{fmt.Sprintf("getpwnam(%s): Unknown user", o.user)}
 		}
+	}
+	if c.IsSet("pidfile") {
+		o.pidPath, o.pidSet = c.String("pidfile"), true
 	}
 	if c.IsSet("metrics") {
 		o.promAddr = c.String("metrics")

@@ -140,6 +140,11 @@ func TestParseValues(t *testing.T) {
 			assert.Equal(t, "goprobe[test1]", o.ident())
 			assert.False(t, o.foreground())
 		}},
+		{"-l :test1 --pidfile=/run/goprobe/goprobe.pid", func(t *testing.T, o *options) {
+			assert.Equal(t, "/run/goprobe/goprobe.pid", o.pidFile(), "--pidfile wins over -l's id")
+			assert.Equal(t, "goprobe[test1]", o.ident())
+		}},
+		{"--pidfile=", func(t *testing.T, o *options) { assert.Empty(t, o.pidFile(), "no pid file") }},
 		{"-l 2", func(t *testing.T, o *options) { assert.True(t, o.foreground()) }},
 		{"-l 3", func(t *testing.T, o *options) { assert.True(t, o.foreground()) }},
 		{"-i -", func(t *testing.T, o *options) {

@@ -120,12 +120,14 @@ func serve(o *options, p *probe.Probe, log *daemon.Logger, e env) error {
 			return crit("could not chroot to %s: %s", o.chroot, daemon.Strerror(err))
 		}
 	}
-	// The pid file is written before the privileges go, unlike fprobe's,
-	// which then cannot write to /var/run.
+	// The pid file is written in the new root, as fprobe's, but before the
+	// privileges go, unlike fprobe's, which then cannot write to /var/run.
 	pidFile := o.pidFile()
-	if err := daemon.WritePidFile(pidFile); err != nil {
-		log.Errorf("Can't create pid file. %v", err)
-		pidFile = ""
+	if pidFile != "" {
+		if err := daemon.WritePidFile(pidFile); err != nil {
+			log.Errorf("Can't create pid file. %v", err)
+			pidFile = ""
+		}
 	}
 	if err := daemon.DropPrivileges(o.user, ""); err != nil {
 		p.Close()

@@ -42,6 +42,10 @@ func BuildCommand(t testing.TB, dir string) string {
 		if buildDir, err = os.MkdirTemp("", "nftools-bin"); err != nil {
 			t.Fatal(err)
 		}
+		// Tests may run a command as another user (a service's).
+		if err := os.Chmod(buildDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	out := filepath.Join(buildDir, fmt.Sprint(len(buildPath)), filepath.Base(abs))
 	buildPath[abs] = out

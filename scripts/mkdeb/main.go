@@ -2,7 +2,9 @@
 // from a tree that `make install DESTDIR=stage PREFIX=/usr` put down, so
 // the package holds exactly what make install installs: binaries, man
 // pages, systemd units, /etc/default files (as conffiles) and the
-// sysusers.d entry. The maintainer scripts of packaging/deb make the
+// sysusers.d entry. Depends names the packages of the shared libraries
+// goprobe links (libpcap's runtime package), as dpkg-shlibdeps would. The
+// maintainer scripts of packaging/deb make the
 // system user and /var/cache/nfdump.
 //
 //	go run ./scripts/mkdeb -stage build/stage -version 0.1.0 -o bin/
@@ -153,6 +155,10 @@ func build(stage, scripts, version, arch, out string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	libs, err := shlibDepends(stage)
+	if err != nil {
+		return "", fmt.Errorf("the shared libraries' packages: %w", err)
+	}
 	info := &nfpm.Info{
 		Name:          Name,
 		Arch:          arch,
@@ -170,7 +176,8 @@ func build(stage, scripts, version, arch, out string) (string, error) {
 		License:  "undecided",
 		MTime:    buildTime,
 		Overridables: nfpm.Overridables{
-			Depends:  []string{"libc6", "libpcap0.8", "adduser"},
+			// The postinst makes the system user with adduser.
+			Depends:  append(libs, "adduser"),
 			Contents: cs,
 			Scripts: nfpm.Scripts{
 				PostInstall: filepath.Join(scripts, "postinst"),
