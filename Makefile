@@ -37,8 +37,10 @@ all: build
 build: $(BINS)
 
 # Only goprobe links libpcap; the collector and the reader are static.
+# goprobe, dynamically linked, is position-independent as Debian's
+# hardening asks of every such binary (lintian's hardening-no-pie).
 bin/goprobe: FORCE
-	CGO_ENABLED=1 $(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $@ ./cmd/goprobe
+	CGO_ENABLED=1 $(GO) build -buildmode=pie -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $@ ./cmd/goprobe
 
 bin/gocapd bin/godump: FORCE
 	CGO_ENABLED=0 $(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $@ ./cmd/$(@F)
