@@ -456,11 +456,11 @@ func (r *Reader) start(opts ReadOptions) {
 	// One block for each worker and one for the consumer to walk; a
 	// tallying consumer walks (almost) no block, so the workers' blocks
 	// are enough, with one more for the producer to read ahead into when
-	// there is a single worker. A consumer of visitors holds its block
-	// while it merges the visitor, which may take as long as a worker
-	// takes for a block: it needs its own.
+	// there is a single worker. (A consumer of visitors holds its block
+	// while it merges; a block of its own for that measured no faster,
+	// and larger.)
 	jobs := workers + 1
-	if r.tallying && opts.Visit == nil && workers > 1 {
+	if r.tallying && workers > 1 {
 		jobs = workers
 	}
 	if r.nsel != nil && r.scanning {
