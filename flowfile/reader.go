@@ -694,7 +694,7 @@ func (r *Reader) scanBlock(j *readJob, s *tallyScratch, limit uint64) {
 					break
 				}
 				j.processed++
-				if sh == nil && !r.match(&s.rec, j.base+j.processed) {
+				if sh == nil && r.sel != nil && !r.match(&s.rec, j.base+j.processed) {
 					break
 				}
 				j.passed++

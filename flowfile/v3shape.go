@@ -31,26 +31,38 @@ type v3Shape struct {
 	// flow.Totals reads.
 	generic, counters int
 	// The elements the decoder wants, in record order (an element that
-	// repeats is decoded each time, as decodeV3 does), and their offsets.
+	// repeats is decoded each time, as decodeV3 does), and where their
+	// values start and end.
 	nwant   int
 	wantID  [flow.MaxElementsPerFlow]uint8
-	wantOff [flow.MaxElementsPerFlow]uint16
+	wantOff [flow.MaxElementsPerFlow][2]uint16
 }
 
 // v3Decoder decodes V3 records with the shapes it learned. Each reader
 // goroutine that decodes owns one; the zero value is not usable (see
 // newV3Decoder's want).
 type v3Decoder struct {
-	want   flow.Elements
-	last   int // the shape that matched last
-	n      int // shapes in use
-	next   int // the shape to replace when all are in use
+	want flow.Elements
+	n    int // shapes in use
+	next int // the shape to replace when all are in use
+	// byKey finds a shape by its key's hash: the number (plus one) of the
+	// shape last learned with a key of that hash. Records of several
+	// templates come interleaved, so the shape of the previous record is
+	// seldom the next one's.
+	byKey  [1 << keyBits]uint8
 	shapes [maxShapes]v3Shape
 }
 
+// keyBits is the size of v3Decoder.byKey's hash.
+const keyBits = 6
+
+// keyHash hashes a shape's key into v3Decoder.byKey.
+func keyHash(key uint32) uint32 { return key * 0x9e3779b1 >> (32 - keyBits) }
+
 // reset readies d for records decoded with want, forgetting its shapes.
 func (d *v3Decoder) reset(want flow.Elements) {
-	d.want, d.last, d.n, d.next = want, 0, 0, 0
+	d.want, d.n, d.next = want, 0, 0
+	d.byKey = [1 << keyBits]uint8{}
 }
 
 // matches reports whether record b (whose size field is len(b)) has s's
@@ -88,12 +100,17 @@ func (d *v3Decoder) find(b []byte) *v3Shape {
 		return nil
 	}
 	key := le.Uint32(b[2:])
-	if s := &d.shapes[d.last]; s.key == key && d.n > 0 && s.matches(b) {
-		return s
+	h := keyHash(key)
+	if i := d.byKey[h]; i > 0 {
+		if s := &d.shapes[i-1]; s.key == key && s.matches(b) {
+			return s
+		}
 	}
+	// Two templates of the same size and element count, or a hash
+	// shared by two keys.
 	for i := 0; i < d.n; i++ {
 		if s := &d.shapes[i]; s.key == key && s.matches(b) {
-			d.last = i
+			d.byKey[h] = uint8(i + 1)
 			return s
 		}
 	}
@@ -129,9 +146,9 @@ func (d *v3Decoder) decodeShape(s *v3Shape, b []byte, r *flow.Record) int {
 	r.ExporterID = le.Uint16(b[8:])
 	r.Flags = b[10]
 	r.NFVersion = b[11]
-	for i := 0; i < s.nwant; i++ {
-		id, off := int(s.wantID[i]), int(s.wantOff[i])
-		decodeElement(id, b[off+elemHdrSize:off+elemLen[id]], r)
+	for i, id := range s.wantID[:s.nwant] {
+		off := &s.wantOff[i]
+		decodeElement(int(id), b[off[0]:off[1]], r)
 	}
 	r.Elements = s.elems
 	clearStale(r, prev, s.elems, d.want)
@@ -166,11 +183,11 @@ func (d *v3Decoder) learn(b []byte, skipped int) {
 			s.elems |= 1 << uint(id)
 			if d.want&(1<<uint(id)) != 0 {
 				s.wantID[s.nwant] = uint8(id)
-				s.wantOff[s.nwant] = uint16(off)
+				s.wantOff[s.nwant] = [2]uint16{uint16(off + elemHdrSize), uint16(off + elemLen[id])}
 				s.nwant++
 			}
 		}
 		off += int(le.Uint16(b[off+2:]))
 	}
-	d.last = i
+	d.byKey[keyHash(s.key)] = uint8(i + 1)
 }
