@@ -178,6 +178,8 @@ func (f *Filter) test(in *inst, r *flow.Record, count uint64, st *walkState) boo
 		x = (uint64(uint32(count)) << 32) & in.mask
 	case opIdent:
 		return f.identMatch != nil && f.identMatch[in.aux]
+	case opAddrChain:
+		return f.chains[in.aux].match(r, st)
 	case opFunc:
 		x = function(in.fn, r)
 	}

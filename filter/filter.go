@@ -93,6 +93,7 @@ type Filter struct {
 	prog     []inst  // the same tree, packed for Match
 	ips      []*addrSet
 	vals     []*valSet
+	chains   []*addrChain // folded chains of address tests (chain.go)
 	start    uint32
 	extended bool
 	idents   []string
@@ -163,6 +164,9 @@ func compile(src string, opts Options, familyBlind bool) (*Filter, error) {
 		}
 	}
 	f.all = start == 1 && len(f.blocks) == 2 && f.blocks[1].data == dataAny && !f.blocks[1].invert
+	if foldAddrChains {
+		f.foldChains()
+	}
 	return f, nil
 }
 

@@ -79,6 +79,7 @@ func FuzzCompile(f *testing.F) {
 		"(port 1 or port 2) %lbl and not net 2001:db8::/32", "mpls eos > 5 or vlan 0",
 		"src and dst net 10.0.0.0 255.0.255.0", "@include x", "count < 5 # c\n and ident a",
 		"first seen > 2024-01-01T10", "mac 0:1:2:3:4:5 or bpp 0", "((((any))))", "'x' \"y\"",
+		"net 1.0.0.0/8 or net 2.2.0.0/16 or ip 3.3.3.3 or net 2001:db8::/32 or host 4.4.4.4 or dst net 5.0.0.0/8",
 	} {
 		f.Add(s, []byte("seed"))
 	}
@@ -116,6 +117,8 @@ func FuzzMatch(f *testing.F) {
 		"proto tcp and port 80", "net 10.0.0.0/8 or ip in [::1 2001:db8::/32]", "not flags SA or pps > 100",
 		"mpls any 5 or mpls label3 > 7", "vlan 0 and mac 00:00:00:00:00:01 or as 0", "bpp 0 or bps > 1m",
 		"(proto udp) %dns or (proto tcp) %tcp", "next ip 0.0.0.0 and dst port in [53 80]",
+		// A chain of address tests that compiles into one folded block.
+		"proto tcp and (net 1.0.0.0/8 or net 2.2.0.0/16 or ip 3.3.3.3 or net 2001:db8::/32 or src ip 4.4.4.4 or dst net 5.0.0.0/8)",
 	}
 	var filters []*Filter
 	for _, e := range exprs {

@@ -21,14 +21,21 @@ const TotalsElements = Elements(1<<ElemGeneric | 1<<ElemCounters)
 
 // Add counts r.
 func (t *Totals) Add(r *Record) {
-	if t.Records == 0 || r.First < t.First {
-		t.First = r.First
+	t.AddCounts(r.First, r.Last, r.AggrFlows(), r.InPackets+r.OutPackets, r.InBytes+r.OutBytes)
+}
+
+// AddCounts counts one record with these times and sums (flows as
+// AggrFlows gives them), for a reader that takes them from the record's
+// bytes without decoding a Record.
+func (t *Totals) AddCounts(first, last, flows, packets, bytes uint64) {
+	if t.Records == 0 || first < t.First {
+		t.First = first
 	}
-	t.Last = max(t.Last, r.Last)
+	t.Last = max(t.Last, last)
 	t.Records++
-	t.Flows += r.AggrFlows()
-	t.Bytes += r.InBytes + r.OutBytes
-	t.Packets += r.InPackets + r.OutPackets
+	t.Flows += flows
+	t.Bytes += bytes
+	t.Packets += packets
 }
 
 // Merge adds o, the totals of other records, as if Add had counted each of

@@ -141,6 +141,7 @@ type Reader struct {
 	opts      ReadOptions
 	started   bool          // the block pipeline runs from the first Next on
 	want      flow.Elements // the elements decodeV3 decodes
+	dec       v3Decoder     // decodes them in Next
 	tallying  bool          // ReadOptions.Tally or ReadOptions.Visit
 	tally     flow.Totals   // of the flows that passed
 	scanWant  flow.Elements // the elements the workers decode when they scan
@@ -192,6 +193,7 @@ type readJob struct {
 // tallyScratch holds what a worker decodes records into while it counts a
 // block.
 type tallyScratch struct {
+	dec   v3Decoder
 	rec   flow.Record
 	exp   flow.Exporter
 	stats []flow.ExporterStat
@@ -253,6 +255,7 @@ func NewReader(src io.ReaderAt, size int64, name string, opts ReadOptions) (*Rea
 	}
 	// Next sums the flows it hands out.
 	r.want |= flow.TotalsElements
+	r.dec.reset(r.want)
 	r.tallying = opts.Tally || opts.Visit != nil
 	r.sel = forIdent(opts.Select, r.ident, r.hasIdent)
 	r.nsel, _ = r.sel.(NumberedSelector)
@@ -453,7 +456,9 @@ func (r *Reader) start(opts ReadOptions) {
 	// One block for each worker and one for the consumer to walk; a
 	// tallying consumer walks (almost) no block, so the workers' blocks
 	// are enough, with one more for the producer to read ahead into when
-	// there is a single worker.
+	// there is a single worker. (A consumer of visitors holds its block
+	// while it merges; a block of its own for that measured no faster,
+	// and larger.)
 	jobs := workers + 1
 	if r.tallying && workers > 1 {
 		jobs = workers
@@ -522,7 +527,7 @@ func (r *Reader) produce(work chan<- *readJob) {
 			j.payload = j.raw
 			if r.scanning {
 				if scratch == nil {
-					scratch = &tallyScratch{}
+					scratch = r.newScratch()
 				}
 				j.seq = r.dataSeq
 				r.dataSeq++
@@ -559,7 +564,7 @@ func (r *Reader) decompress(dec blockDecompressor, decErr error, work <-chan *re
 	defer r.wg.Done()
 	var scratch *tallyScratch
 	if r.scanning {
-		scratch = &tallyScratch{}
+		scratch = r.newScratch()
 	}
 	for j := range work {
 		if decErr != nil {
@@ -581,6 +586,13 @@ func (r *Reader) decompress(dec blockDecompressor, decErr error, work <-chan *re
 		}
 		j.ready <- struct{}{}
 	}
+}
+
+// newScratch returns what a worker decodes into when it scans blocks.
+func (r *Reader) newScratch() *tallyScratch {
+	s := &tallyScratch{}
+	s.dec.reset(r.scanWant)
+	return s
 }
 
 // scanJob scans a decompressed data block in a worker, after it learned
@@ -644,28 +656,52 @@ func (r *Reader) scanBlock(j *readJob, s *tallyScratch, limit uint64) {
 		j.pass = j.pass[:n]
 		clear(j.pass)
 	}
+	// Only summing the flows, without a selector or a visitor, the workers
+	// take the sums from the records' bytes (v3Shape.total) where they
+	// can.
+	sumOnly := !r.marking && v == nil && r.sel == nil
 	b := j.payload
 	pos := 0
 	for i := uint32(0); i < j.hdr.NumRecords; i++ {
-		typ, size, err := r.recordAt(j, pos, i)
+		var typ uint16
+		var size int
+		var err error
+		if pos <= len(b)-recordHdrSize {
+			// recordAt's check, here so that it is inlined; recordAt
+			// words the error.
+			typ, size = le.Uint16(b[pos:]), int(le.Uint16(b[pos+2:]))
+		}
+		if size < recordHdrSize || size > len(b)-pos {
+			_, _, err = r.recordAt(j, pos, i)
+		}
 		if err == nil {
 			rec := b[pos : pos+size]
 			switch typ {
 			case recV3:
+				var sh *v3Shape
+				if sumOnly {
+					sh = s.dec.find(rec)
+				}
 				var skipped int
-				skipped, err = decodeV3(rec, &s.rec, r.scanWant)
+				if sh != nil {
+					sh.total(rec, &j.tally)
+					skipped = sh.skipped
+				} else {
+					skipped, err = s.dec.decode(rec, &s.rec)
+				}
 				j.elements += uint64(skipped)
 				if err != nil {
 					break
 				}
 				j.processed++
-				if !r.match(&s.rec, j.base+j.processed) {
+				if sh == nil && r.sel != nil && !r.match(&s.rec, j.base+j.processed) {
 					break
 				}
 				j.passed++
-				if r.marking {
+				switch {
+				case r.marking:
 					j.pass[i/64] |= 1 << (i % 64)
-				} else {
+				case sh == nil:
 					j.tally.Add(&s.rec)
 					if v != nil {
 						v.Flow(&s.rec)
@@ -757,7 +793,7 @@ func (r *Reader) Next() bool {
 				// The limit falls in this block: count it again, here,
 				// up to the flow that reaches it.
 				if r.scratch == nil {
-					r.scratch = &tallyScratch{}
+					r.scratch = r.newScratch()
 				}
 				r.scanBlock(j, r.scratch, lim-r.passed)
 				r.stopped = true
@@ -845,10 +881,10 @@ func (r *Reader) parse() (bool, error) {
 				return false, nil
 			}
 			// The worker checked the record and counted its elements.
-			decodeV3(rec, &r.rec, r.want)
+			r.dec.decode(rec, &r.rec)
 		default:
 			var skipped int
-			skipped, err = decodeV3(rec, &r.rec, r.want)
+			skipped, err = r.dec.decode(rec, &r.rec)
 			r.skipped.Elements += uint64(skipped)
 			if err != nil {
 				return false, r.recordErr(r.cur, at, recNo, err)

@@ -148,6 +148,14 @@ func decodeV3(b []byte, r *flow.Record, want flow.Elements) (skipped int, err er
 		return skipped, fmt.Errorf("V3 record size %d not equal to the sum of its elements %d", len(b), off)
 	}
 	r.Elements = now
+	clearStale(r, prev, now, want)
+	return skipped, nil
+}
+
+// clearStale zeroes the fields of the wanted elements r carried before
+// (prev) and carries no longer (now), except where an element's partner
+// filled the same fields.
+func clearStale(r *flow.Record, prev, now, want flow.Elements) {
 	for stale := prev &^ now; stale != 0; stale &= stale - 1 {
 		id := bits.TrailingZeros64(uint64(stale))
 		if pairedElements.Has(id) && (now & want).Has(id^1) {
@@ -155,7 +163,6 @@ func decodeV3(b []byte, r *flow.Record, want flow.Elements) (skipped int, err er
 		}
 		clearElement(id, r)
 	}
-	return skipped, nil
 }
 
 // decodeElement decodes the payload p (the element without its header) of

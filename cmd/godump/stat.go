@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -196,12 +197,11 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 			s.elements |= spec.Reads()
 		}
 	}
+	m := newMerger(tables)
+	defer m.close()
 	err = s.run(files, func(kind flowfile.Kind, r *flowfile.Reader) error {
 		if kind == flowfile.KindBlock {
-			b := r.Block().(*blockStats)
-			for i, t := range tables {
-				t.Merge(b.tables[i])
-			}
+			m.merge(r.Block().(*blockStats))
 			return nil
 		}
 		if kind != flowfile.KindFlow {
@@ -278,5 +278,53 @@ func (b *blockStats) Reset() {
 func (b *blockStats) Flow(r *flow.Record) {
 	for _, t := range b.tables {
 		t.Add(r)
+	}
+}
+
+// merger merges each block's tables into the run's tables, in file order.
+// Merging is the one part of a statistics run that does not run in the
+// reader's workers, and on many distinct values (a border router's
+// addresses) it costs about what counting the block did, so it bounds the
+// run's wall time: with several tables each merges on a goroutine of its
+// own, and the consumer waits for all of them before it hands the block
+// back.
+type merger struct {
+	tables []*stats.Table
+	work   []chan *blockStats // to the goroutines of tables 1 and up
+	done   sync.WaitGroup
+}
+
+func newMerger(tables []*stats.Table) *merger {
+	m := &merger{tables: tables}
+	for i := 1; i < len(tables); i++ {
+		c := make(chan *blockStats, 1)
+		m.work = append(m.work, c)
+		go func(t *stats.Table) {
+			for b := range c {
+				t.Merge(b.tables[i])
+				m.done.Done()
+			}
+		}(tables[i])
+	}
+	return m
+}
+
+// merge adds b's tables to the run's and returns when all are merged.
+func (m *merger) merge(b *blockStats) {
+	if len(m.tables) == 0 {
+		return
+	}
+	m.done.Add(len(m.work))
+	for _, c := range m.work {
+		c <- b
+	}
+	m.tables[0].Merge(b.tables[0])
+	m.done.Wait()
+}
+
+// close ends the merging goroutines.
+func (m *merger) close() {
+	for _, c := range m.work {
+		close(c)
 	}
 }

@@ -1,0 +1,193 @@
+package flowfile
+
+import "github.com/nfgo/nftools/flow"
+
+// A collector writes the flows of one template with the same elements in
+// the same order, so a file holds a handful of record layouts, each many
+// thousand times. Checking each element header of each record on its own
+// (decodeV3) costs more than decompressing the record; a v3Decoder instead
+// remembers the layouts it has seen as shapes. A record whose size,
+// element count and element headers (one 32-bit compare each) equal a
+// shape's is valid exactly as that shape's first record was, and its
+// wanted elements sit at the shape's offsets: it is decoded without
+// walking it. Any other record goes through decodeV3, which checks it and,
+// when it is good, adds its shape.
+
+// maxShapes bounds the shapes a decoder keeps. A file of many templates
+// (a border router's exporters send IPv4 and IPv6, NetFlow v9 and IPFIX)
+// holds a dozen or so; beyond that the oldest is replaced.
+const maxShapes = 16
+
+// v3Shape is the element layout of one kind of V3 record.
+type v3Shape struct {
+	key     uint32                          // the record's size and element count (bytes 2 to 5)
+	n       int                             // elements
+	hdr     [flow.MaxElementsPerFlow]uint32 // each element's header word
+	off     [flow.MaxElementsPerFlow]uint16 // and its offset in the record
+	elems   flow.Elements                   // the modeled elements present
+	skipped int                             // elements this package does not model
+	// The offsets of the generic and the counter element (the last one
+	// of each, as decoding lets the last win), 0 for none: what
+	// flow.Totals reads.
+	generic, counters int
+	// The elements the decoder wants, in record order (an element that
+	// repeats is decoded each time, as decodeV3 does), and where their
+	// values start and end.
+	nwant   int
+	wantID  [flow.MaxElementsPerFlow]uint8
+	wantOff [flow.MaxElementsPerFlow][2]uint16
+}
+
+// v3Decoder decodes V3 records with the shapes it learned. Each reader
+// goroutine that decodes owns one; the zero value is not usable (see
+// newV3Decoder's want).
+type v3Decoder struct {
+	want flow.Elements
+	n    int // shapes in use
+	next int // the shape to replace when all are in use
+	// byKey finds a shape by its key's hash: the number (plus one) of the
+	// shape last learned with a key of that hash. Records of several
+	// templates come interleaved, so the shape of the previous record is
+	// seldom the next one's.
+	byKey  [1 << keyBits]uint8
+	shapes [maxShapes]v3Shape
+}
+
+// keyBits is the size of v3Decoder.byKey's hash.
+const keyBits = 6
+
+// keyHash hashes a shape's key into v3Decoder.byKey.
+func keyHash(key uint32) uint32 { return key * 0x9e3779b1 >> (32 - keyBits) }
+
+// reset readies d for records decoded with want, forgetting its shapes.
+func (d *v3Decoder) reset(want flow.Elements) {
+	d.want, d.n, d.next = want, 0, 0
+	d.byKey = [1 << keyBits]uint8{}
+}
+
+// matches reports whether record b (whose size field is len(b)) has s's
+// layout.
+func (s *v3Shape) matches(b []byte) bool {
+	hdr := s.hdr[:s.n]
+	off := s.off[:len(hdr)]
+	for i, h := range hdr {
+		o := int(off[i])
+		if o > len(b)-4 || le.Uint32(b[o:o+4]) != h {
+			return false
+		}
+	}
+	return true
+}
+
+// decode is decodeV3 for r, the same result and error. The caller has
+// checked that len(b) is the record's size field, and r holds what the
+// previous decode into it left, as decodeV3 requires.
+func (d *v3Decoder) decode(b []byte, r *flow.Record) (skipped int, err error) {
+	if s := d.find(b); s != nil {
+		return d.decodeShape(s, b, r), nil
+	}
+	skipped, err = decodeV3(b, r, d.want)
+	if err == nil {
+		d.learn(b, skipped)
+	}
+	return skipped, err
+}
+
+// find returns the shape of record b (whose size field is len(b)), or nil
+// for a record of no known shape.
+func (d *v3Decoder) find(b []byte) *v3Shape {
+	if len(b) < v3HeaderSize {
+		return nil
+	}
+	key := le.Uint32(b[2:])
+	h := keyHash(key)
+	if i := d.byKey[h]; i > 0 {
+		if s := &d.shapes[i-1]; s.key == key && s.matches(b) {
+			return s
+		}
+	}
+	// Two templates of the same size and element count, or a hash
+	// shared by two keys.
+	for i := 0; i < d.n; i++ {
+		if s := &d.shapes[i]; s.key == key && s.matches(b) {
+			d.byKey[h] = uint8(i + 1)
+			return s
+		}
+	}
+	return nil
+}
+
+// total counts record b, which has s's layout, into t, as decoding it and
+// t.Add would, from its bytes.
+func (s *v3Shape) total(b []byte, t *flow.Totals) {
+	var first, last, packets, bytes, flows uint64
+	if o := s.generic; o > 0 {
+		p := (*[48]byte)(b[o+elemHdrSize:])
+		first, last = le.Uint64(p[0:]), le.Uint64(p[8:])
+		packets, bytes = le.Uint64(p[24:]), le.Uint64(p[32:])
+	}
+	if o := s.counters; o > 0 {
+		p := (*[24]byte)(b[o+elemHdrSize:])
+		flows = le.Uint64(p[0:])
+		packets += le.Uint64(p[8:])
+		bytes += le.Uint64(p[16:])
+	}
+	if flows == 0 {
+		flows = 1 // flow.Record.AggrFlows
+	}
+	t.AddCounts(first, last, flows, packets, bytes)
+}
+
+// decodeShape decodes b, which has s's layout.
+func (d *v3Decoder) decodeShape(s *v3Shape, b []byte, r *flow.Record) int {
+	prev := r.Elements & d.want
+	r.EngineType = b[6]
+	r.EngineID = b[7]
+	r.ExporterID = le.Uint16(b[8:])
+	r.Flags = b[10]
+	r.NFVersion = b[11]
+	for i, id := range s.wantID[:s.nwant] {
+		off := &s.wantOff[i]
+		decodeElement(int(id), b[off[0]:off[1]], r)
+	}
+	r.Elements = s.elems
+	clearStale(r, prev, s.elems, d.want)
+	return s.skipped
+}
+
+// learn adds the shape of b, a record decodeV3 found good.
+func (d *v3Decoder) learn(b []byte, skipped int) {
+	i := d.n
+	if i == maxShapes {
+		i = d.next
+		d.next = (d.next + 1) % maxShapes
+	} else {
+		d.n++
+	}
+	s := &d.shapes[i]
+	s.key = le.Uint32(b[2:])
+	s.n, s.elems, s.skipped, s.nwant = 0, 0, skipped, 0
+	s.generic, s.counters = 0, 0
+	for off := v3HeaderSize; off < len(b); {
+		id := int(le.Uint16(b[off:]))
+		s.hdr[s.n] = le.Uint32(b[off:])
+		s.off[s.n] = uint16(off)
+		s.n++
+		switch id {
+		case flow.ElemGeneric:
+			s.generic = off
+		case flow.ElemCounters:
+			s.counters = off
+		}
+		if uint(id-1) < flow.MaxModeledElement {
+			s.elems |= 1 << uint(id)
+			if d.want&(1<<uint(id)) != 0 {
+				s.wantID[s.nwant] = uint8(id)
+				s.wantOff[s.nwant] = [2]uint16{uint16(off + elemHdrSize), uint16(off + elemLen[id])}
+				s.nwant++
+			}
+		}
+		off += int(le.Uint16(b[off+2:]))
+	}
+	d.byKey[keyHash(s.key)] = uint8(i + 1)
+}

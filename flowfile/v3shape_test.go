@@ -1,0 +1,116 @@
+package flowfile
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nfgo/nftools/flow"
+)
+
+// shapeVariants returns b and records made from it that share its size and
+// element count, so that a v3Decoder finds a shape of the same key for
+// each: an element turned into one this package does not model (ids 0 and
+// 40), two elements swapped, an element's length broken, and the element
+// count lowered.
+func shapeVariants(b []byte) [][]byte {
+	var offs []int
+	for off := v3HeaderSize; off < len(b); off += int(le.Uint16(b[off+2:])) {
+		offs = append(offs, off)
+	}
+	variant := func(change func(c []byte)) []byte {
+		c := append([]byte(nil), b...)
+		change(c)
+		return c
+	}
+	last := offs[len(offs)-1]
+	out := [][]byte{b,
+		variant(func(c []byte) { le.PutUint16(c[last:], 40) }),
+		variant(func(c []byte) { le.PutUint16(c[offs[0]:], 0) }),
+		variant(func(c []byte) { le.PutUint16(c[last+2:], le.Uint16(c[last+2:])+4) }),
+		variant(func(c []byte) { le.PutUint16(c[4:], uint16(len(offs)-1)) }),
+	}
+	if len(offs) > 1 {
+		// The last two elements swapped: the same set in another order.
+		a, z := offs[len(offs)-2], last
+		out = append(out, variant(func(c []byte) {
+			n := copy(c[a:], b[z:])
+			copy(c[a+n:], b[a:z])
+		}))
+	}
+	return out
+}
+
+// TestShapeDecoderLikeDecodeV3 decodes a random sequence of records, with
+// many layouts (more than a decoder keeps) and damaged ones whose size and
+// element count equal a good layout's, through one v3Decoder and through
+// decodeV3, and checks that both give the same record, skipped count and
+// error every time, and that the sums a shape takes from a record's bytes
+// are those flow.Totals counts from the decoded record.
+func TestShapeDecoderLikeDecodeV3(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	f := randomFile(rng, 400)
+	var pool [][]byte
+	for i := range f.flows {
+		pool = append(pool, shapeVariants(appendV3(nil, &f.flows[i], new(v3Layout)))...)
+	}
+	for _, want := range []flow.Elements{allElements, flow.TotalsElements, 1<<flow.ElemIPv6 | 1<<flow.ElemMisc | 1<<flow.ElemIPv4} {
+		var d v3Decoder
+		d.reset(want)
+		var viaShape, plain flow.Record
+		learned := 0
+		for i := 0; i < 20000; i++ {
+			// Mostly a few records again and again, as a file of few
+			// templates gives, sometimes any.
+			b := pool[rng.IntN(len(pool))]
+			if rng.IntN(4) > 0 {
+				b = pool[rng.IntN(min(len(pool), 60))]
+			}
+			n0 := d.n
+			gotSkipped, gotErr := d.decode(b, &viaShape)
+			wantSkipped, wantErr := decodeV3(b, &plain, want)
+			if d.n > n0 {
+				learned++
+			}
+			require.Equal(t, wantErr, gotErr, "record %d", i)
+			require.Equal(t, wantSkipped, gotSkipped, "record %d", i)
+			require.Equal(t, plain, viaShape, "record %d", i)
+			if wantErr == nil && want&flow.TotalsElements == flow.TotalsElements {
+				// The sums taken from the bytes are those of the record.
+				s := d.find(b)
+				require.NotNil(t, s, "record %d has the shape just used", i)
+				var fromBytes, fromRecord flow.Totals
+				fromBytes.Add(&flow.Record{First: 7, Last: 7})
+				fromRecord = fromBytes
+				s.total(b, &fromBytes)
+				fromRecord.Add(&plain)
+				require.Equal(t, fromRecord, fromBytes, "record %d", i)
+			}
+		}
+		require.Equal(t, maxShapes, d.n, "the decoder filled its shapes")
+		require.Greater(t, learned, 0)
+	}
+}
+
+// TestShapeDecoderAllocs checks that decoding through the shapes allocates
+// nothing.
+func TestShapeDecoderAllocs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	f := randomFile(rng, 8)
+	var recs [][]byte
+	for i := range f.flows {
+		recs = append(recs, appendV3(nil, &f.flows[i], new(v3Layout)))
+	}
+	var d v3Decoder
+	d.reset(allElements)
+	var r flow.Record
+	i := 0
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := d.decode(recs[i%len(recs)], &r); err != nil {
+			t.Fatal(err)
+		}
+		i++
+	})
+	require.Zero(t, allocs)
+}
