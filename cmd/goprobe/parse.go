@@ -73,10 +73,16 @@ func (o *options) ident() string {
 }
 
 // pidFile is /var/run/goprobe.pid, or /var/run/goprobe[id].pid with an id,
-// or --pidfile's file; "" writes none.
+// or --pidfile's file; "" writes none. --read, a command that ends when
+// its file does, writes none unless --pidfile asks: it would take the
+// running probe's file (or find it taken), and a script's
+// kill $(cat /var/run/goprobe.pid) would stop the wrong goprobe.
 func (o *options) pidFile() string {
-	if o.pidSet {
+	switch {
+	case o.pidSet:
 		return o.pidPath
+	case o.readFile != "":
+		return ""
 	}
 	return pidDir + "/" + o.ident() + ".pid"
 }

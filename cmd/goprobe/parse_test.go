@@ -145,6 +145,10 @@ func TestParseValues(t *testing.T) {
 			assert.Equal(t, "goprobe[test1]", o.ident())
 		}},
 		{"--pidfile=", func(t *testing.T, o *options) { assert.Empty(t, o.pidFile(), "no pid file") }},
+		{"--read x.pcap", func(t *testing.T, o *options) { assert.Empty(t, o.pidFile(), "a file read writes no pid file") }},
+		{"--read x.pcap -l :r --pidfile=/tmp/r.pid", func(t *testing.T, o *options) {
+			assert.Equal(t, "/tmp/r.pid", o.pidFile(), "unless --pidfile names one")
+		}},
 		{"-l 2", func(t *testing.T, o *options) { assert.True(t, o.foreground()) }},
 		{"-l 3", func(t *testing.T, o *options) { assert.True(t, o.foreground()) }},
 		{"-i -", func(t *testing.T, o *options) {
