@@ -27,9 +27,12 @@ const (
 	maxCapLen = 262144
 	// maxBlock bounds a pcapng block, as libpcap does (16 MiB).
 	maxBlock = 16 << 20
-	// bufSize holds any frame, so frames are handed out of the read
-	// buffer without a copy.
-	bufSize = 1 << 20
+	// bufSize is the read buffer. Frames and blocks up to its size are
+	// handed out of it without a copy; larger ones (jumbo frames, a
+	// loopback's 64 KiB segments) are read into a buffer of their own.
+	// It is small on purpose: a buffer of a megabyte was a megabyte of
+	// goprobe --read's memory and a tenth of its page faults.
+	bufSize = 64 << 10
 )
 
 // fileSource reads a capture file or stream.
