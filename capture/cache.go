@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"math"
 	"net/netip"
+	"runtime"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -22,9 +23,10 @@ import (
 // (internal/slotindex) by a keyed hash (hash/maphash, seeded at random per
 // cache, the hash Go's own maps use against crafted keys: fprobe's xor of
 // the addresses and ports lets a sender put every flow in one chain). The
-// slab grows a chunk at a time and never moves: growing copies nothing
-// and leaves no old slab behind for the garbage collector, so the cache's
-// resident memory is the flows it holds.
+// slab is one array of entries for the flow-count limit, mapped outside
+// Go's heap (mapRegion) so that only the part the flows have used is
+// memory: it never grows, moves or copies, leaves no old slab behind for
+// the garbage collector, and an entry is found by its number alone.
 //
 // A packet of a known flow costs a hash, an index probe and its entry's
 // counters, nothing more: the flows are not kept in order of their last
@@ -164,12 +166,6 @@ const (
 	stTouched             // the flow saw a packet since it was filed
 )
 
-// Chunks of the slab: 1024 entries, 96 KiB.
-const (
-	chunkBits = 10
-	chunkSize = 1 << chunkBits
-)
-
 // The timing wheel: wheelSize buckets of a span of time the timeouts
 // decide. Twice as many buckets as the longest timeout needs, so that a
 // flow's deadline is a bucket ahead of the scan, not a lap.
@@ -220,11 +216,11 @@ type Cache struct {
 	seed   maphash.Seed
 	limit  int
 
-	idx    slotindex.Index
-	chunks [][]entry
-	slab   int32 // entries the chunks hold, used or free
-	free   int32 // the first free entry (chained by next), or -1
-	ended  []int32
+	idx   slotindex.Index
+	ents  []entry // the slab: room for limit entries, in mapped memory
+	slab  int32   // entries used so far, in use or free
+	free  int32   // the first free entry (chained by next), or -1
+	ended []int32
 
 	// The wheel. Bucket number b (time b*span to (b+1)*span) is
 	// wheel[b&wheelMask]; the buckets from due on are the ones that may
@@ -290,6 +286,9 @@ func NewCache(cfg CacheConfig, export func(r *flow.Record, why ExpiryReason)) *C
 	for i := range c.wheel {
 		c.wheel[i] = bucket{-1, -1}
 	}
+	region := mapRegion(limit * int(unsafe.Sizeof(entry{})))
+	c.ents = unsafe.Slice((*entry)(unsafe.Pointer(unsafe.SliceData(region))), limit)
+	runtime.AddCleanup(c, freeRegion, region)
 	c.stats.Limit = limit
 	return c
 }
@@ -302,7 +301,7 @@ func (c *Cache) Stats() CacheStats {
 }
 
 // at returns entry i.
-func (c *Cache) at(i int32) *entry { return &c.chunks[i>>chunkBits][i&(chunkSize-1)] }
+func (c *Cache) at(i int32) *entry { return &c.ents[i] }
 
 // Add counts packet p, seen at now (ns since the epoch: the packet's time
 // for a capture file, the clock for a live capture), to its flow.
@@ -442,11 +441,6 @@ func (c *Cache) insert(k *flowKey, h uint64, pc *flowCounts) int32 {
 	if i >= 0 {
 		c.free = c.at(i).next
 	} else {
-		if c.slab&(chunkSize-1) == 0 {
-			// A new chunk, no larger than the limit leaves room for,
-			// so that -m's budget holds.
-			c.chunks = append(c.chunks, make([]entry, min(chunkSize, c.limit-int(c.slab))))
-		}
 		i = c.slab
 		c.slab++
 	}
