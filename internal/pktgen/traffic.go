@@ -8,12 +8,12 @@ import "math/rand/v2"
 // echoes, some in VLANs, a few big and many small, with times advancing
 // as on a busy link. It is deterministic for a seed.
 type Traffic struct {
-	rng   *rand.Rand
-	now   int64
-	flows []tflow
-	buf   []byte
-	v4    [][4]byte
-	v6    [][16]byte
+	rng    *rand.Rand
+	now    int64
+	flows  []tflow
+	buf    []byte
+	v4     [][4]byte
+	v6     [][16]byte
 	plain  bool // IPv4 only, no VLAN tags
 	length int  // how many times as long as usual the flows are
 }
