@@ -27,11 +27,11 @@ const (
 	maxCapLen = 262144
 	// maxBlock bounds a pcapng block, as libpcap does (16 MiB).
 	maxBlock = 16 << 20
-	// bufSize is the read buffer. Frames and blocks up to its size are
-	// handed out of it without a copy; larger ones (jumbo frames, a
-	// loopback's 64 KiB segments) are read into a buffer of their own.
-	// It is small on purpose: a buffer of a megabyte was a megabyte of
-	// goprobe --read's memory and a tenth of its page faults.
+	// bufSize is a stream's read buffer (a file is read ahead: see
+	// ahead.go). Frames and blocks up to its size are handed out of it
+	// without a copy; larger ones (a loopback's 64 KiB segments) are read
+	// into a buffer of their own. It is small on purpose: a buffer of a
+	// megabyte was a megabyte of goprobe's memory.
 	bufSize = 64 << 10
 )
 
@@ -39,7 +39,9 @@ const (
 type fileSource struct {
 	name   string
 	closer io.Closer // nil for a stream the caller owns
-	r      *bufio.Reader
+	r      reader    // a *bufio.Reader, or an *aheadReader for a file
+	peek   int       // the most r.Peek returns: longer blocks go through big
+	ahead  *aheadReader
 	big    []byte // blocks larger than the read buffer
 	link   LinkType
 	stats  SourceStats
@@ -64,18 +66,21 @@ type ngIface struct {
 	offset  int64 // if_tsoffset, seconds
 }
 
-// OpenFile opens a pcap or pcapng file.
+// OpenFile opens a pcap or pcapng file, which a goroutine reads ahead
+// until Close.
 func OpenFile(path string) (Source, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	s, err := newFileSource(f, path)
+	a := newAheadReader(f)
+	s, err := newFileSource(a, path)
 	if err != nil {
+		a.Close()
 		f.Close()
 		return nil, err
 	}
-	s.closer = f
+	s.closer, s.ahead = f, a
 	return s, nil
 }
 
@@ -86,7 +91,12 @@ func NewFileSource(r io.Reader, name string) (Source, error) {
 }
 
 func newFileSource(r io.Reader, name string) (*fileSource, error) {
-	s := &fileSource{name: name, r: bufio.NewReaderSize(r, bufSize)}
+	s := &fileSource{name: name}
+	if a, ok := r.(*aheadReader); ok {
+		s.r, s.peek = a, aheadHeadroom
+	} else {
+		s.r, s.peek = bufio.NewReaderSize(r, bufSize), bufSize
+	}
 	m, err := s.r.Peek(4)
 	if err != nil {
 		if err != io.EOF && err != io.ErrUnexpectedEOF {
@@ -125,6 +135,10 @@ func (s *fileSource) Next(f *Frame) error {
 
 // Close closes the file (a stream from NewFileSource stays open).
 func (s *fileSource) Close() error {
+	if s.ahead != nil {
+		s.ahead.Close()
+		s.ahead = nil
+	}
 	if s.closer != nil {
 		return s.closer.Close()
 	}
@@ -135,7 +149,7 @@ func (s *fileSource) Close() error {
 // call. Short is the number of bytes there were when the input ended early
 // (then the error is io.ErrUnexpectedEOF, or io.EOF when there was none).
 func (s *fileSource) bytes(n int) ([]byte, int, error) {
-	if n <= bufSize {
+	if n <= s.peek {
 		b, err := s.r.Peek(n)
 		if err != nil {
 			if err == io.EOF && len(b) > 0 {
