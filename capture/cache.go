@@ -99,7 +99,9 @@ type CacheConfig struct {
 }
 
 // DefaultMaxFlows is the flow-count limit when the config gives none:
-// at most about 160 MB of flows (the cache grows to what it holds).
+// at most about 140 MB of flows (the cache costs what it holds, perFlow
+// bytes a flow at most). fprobe has no limit by default; this one only
+// keeps a flood of new flows from taking the machine's memory.
 const DefaultMaxFlows = 1 << 20
 
 // CacheStats counts what a cache did.
