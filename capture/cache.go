@@ -559,6 +559,26 @@ func (c *Cache) evict() {
 
 // expire exports flow i and removes it.
 func (c *Cache) expire(i int32, why ExpiryReason) {
+	c.report(i, why)
+	e := c.at(i)
+
+	// The entry keeps no hash: finding its index slot again costs one.
+	pos, _ := c.idx.Home(maphash.Bytes(c.seed, e.key[:]))
+	for s := c.idx.Slot(pos); s != 0; pos, s = c.idx.Next(pos) {
+		if j, _ := slotindex.Match(s, 0); int32(j) == i {
+			c.idx.Delete(pos)
+			break
+		}
+	}
+	c.unlink(i)
+	e.state = 0
+	e.next = c.free
+	c.free = i
+	c.nflows--
+}
+
+// report hands flow i to the export function as a record.
+func (c *Cache) report(i int32, why ExpiryReason) {
 	e := c.at(i)
 	r := &c.rec
 	*r = flow.Record{}
@@ -583,20 +603,6 @@ func (c *Cache) expire(i int32, why ExpiryReason) {
 	r.EndReason = endReason[why]
 	c.stats.Exported[why]++
 	c.export(r, why)
-
-	// The entry keeps no hash: finding its index slot again costs one.
-	pos, _ := c.idx.Home(maphash.Bytes(c.seed, e.key[:]))
-	for s := c.idx.Slot(pos); s != 0; pos, s = c.idx.Next(pos) {
-		if j, _ := slotindex.Match(s, 0); int32(j) == i {
-			c.idx.Delete(pos)
-			break
-		}
-	}
-	c.unlink(i)
-	e.state = 0
-	e.next = c.free
-	c.free = i
-	c.nflows--
 }
 
 // Expire is the scan (fprobe's -s): it ends the fragment waits older than
@@ -660,12 +666,19 @@ func (c *Cache) Flush() {
 		c.dropFrag(c.flru.head, false)
 	}
 	c.ended = c.ended[:0]
-	for c.nflows > 0 {
-		for c.wheel[c.low&wheelMask].head < 0 {
-			c.low++
+	// Every flow goes, bucket by bucket: the wheel, the index and the
+	// slab are emptied at once afterwards, where expiring flow by flow
+	// cost a hash and an index probe for each.
+	for left := c.nflows; left > 0; c.low++ {
+		w := &c.wheel[c.low&wheelMask]
+		for i := w.head; i >= 0; i = c.at(i).next {
+			c.report(i, Flush)
+			left--
 		}
-		c.expire(c.wheel[c.low&wheelMask].head, Flush)
+		*w = bucket{-1, -1}
 	}
+	c.idx.Reset()
+	c.slab, c.free, c.nflows, c.started = 0, -1, 0, false
 }
 
 // fragment takes a fragment of a datagram. When the datagram's first
