@@ -209,8 +209,15 @@ func (s *fileSource) nextPcap(f *Frame) error {
 		}
 		return s.errorf("truncated dump file; tried to read %d header bytes", s.recSize)
 	}
-	sec, frac := s.bo.Uint32(h), s.bo.Uint32(h[4:])
-	capLen, wireLen := s.bo.Uint32(h[8:]), s.bo.Uint32(h[12:])
+	var sec, frac, capLen, wireLen uint32
+	if s.bo == binary.LittleEndian {
+		// The usual order, read without a call through the interface
+		// for each field.
+		le := binary.LittleEndian
+		sec, frac, capLen, wireLen = le.Uint32(h), le.Uint32(h[4:]), le.Uint32(h[8:]), le.Uint32(h[12:])
+	} else {
+		sec, frac, capLen, wireLen = s.bo.Uint32(h), s.bo.Uint32(h[4:]), s.bo.Uint32(h[8:]), s.bo.Uint32(h[12:])
+	}
 	if capLen > maxCapLen {
 		return s.errorf("invalid packet capture length %d, bigger than maximum of %d", capLen, maxCapLen)
 	}
