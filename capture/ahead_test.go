@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"math/rand/v2"
@@ -161,3 +162,26 @@ func TestReadAheadReadError(t *testing.T) {
 type iotestErr struct{ err error }
 
 func (r iotestErr) Read([]byte) (int, error) { return 0, r.err }
+
+// TestReadAheadBadLength: a record that claims more than libpcap's
+// largest snap length fails read ahead as in a stream.
+func TestReadAheadBadLength(t *testing.T) {
+	var buf bytes.Buffer
+	w := pktgen.NewPcap(&buf, 1, pktgen.PcapOptions{})
+	w.Write(t0, frames[0])
+	w.Write(t0, frames[1])
+	require.NoError(t, w.Err())
+	data := buf.Bytes()
+	binary.LittleEndian.PutUint32(data[24+16+len(frames[0])+8:], maxCapLen+1) // the second record's capture length
+	path := filepath.Join(t.TempDir(), "bad.pcap")
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	s, err := OpenFile(path)
+	require.NoError(t, err)
+	defer s.Close()
+	stream, err := NewFileSource(bytes.NewReader(data), path)
+	require.NoError(t, err)
+	err = readToError(s)
+	assert.EqualError(t, err, readToError(stream).Error())
+	assert.ErrorContains(t, err, "invalid packet capture length 262145")
+	assert.Equal(t, uint64(1), s.Stats().Received)
+}

@@ -202,12 +202,22 @@ func (s *fileSource) openPcap() error {
 }
 
 func (s *fileSource) nextPcap(f *Frame) error {
-	h, _, err := s.bytes(s.recSize)
-	if err != nil {
-		if err == io.EOF {
-			return io.EOF
+	// A record whole in the chunk read ahead is taken from it at once,
+	// without a Peek and a Discard through the reader for its header and
+	// for its data.
+	a := s.ahead
+	fast := a != nil && a.end-a.pos >= s.recSize
+	var h []byte
+	if fast {
+		h = a.cur[a.pos : a.pos+s.recSize]
+	} else {
+		var err error
+		if h, _, err = s.bytes(s.recSize); err != nil {
+			if err == io.EOF {
+				return io.EOF
+			}
+			return s.errorf("truncated dump file; tried to read %d header bytes", s.recSize)
 		}
-		return s.errorf("truncated dump file; tried to read %d header bytes", s.recSize)
 	}
 	var sec, frac, capLen, wireLen uint32
 	if s.bo == binary.LittleEndian {
@@ -218,12 +228,21 @@ func (s *fileSource) nextPcap(f *Frame) error {
 	} else {
 		sec, frac, capLen, wireLen = s.bo.Uint32(h), s.bo.Uint32(h[4:]), s.bo.Uint32(h[8:]), s.bo.Uint32(h[12:])
 	}
-	if capLen > maxCapLen {
-		return s.errorf("invalid packet capture length %d, bigger than maximum of %d", capLen, maxCapLen)
-	}
-	data, _, err := s.bytes(int(capLen))
-	if err != nil {
-		return s.errorf("truncated dump file; tried to read %d captured bytes", capLen)
+	var data []byte
+	if n := s.recSize + int(capLen); fast && capLen <= maxCapLen && a.end-a.pos >= n {
+		data = a.cur[a.pos+s.recSize : a.pos+n : a.pos+n]
+		a.pos += n
+	} else {
+		if fast {
+			a.pos += s.recSize // the header, read: h is not used again
+		}
+		if capLen > maxCapLen {
+			return s.errorf("invalid packet capture length %d, bigger than maximum of %d", capLen, maxCapLen)
+		}
+		var err error
+		if data, _, err = s.bytes(int(capLen)); err != nil {
+			return s.errorf("truncated dump file; tried to read %d captured bytes", capLen)
+		}
 	}
 	if !s.nano {
 		frac *= 1000
