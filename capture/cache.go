@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"math"
 	"net/netip"
+	"runtime"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -22,9 +23,10 @@ import (
 // (internal/slotindex) by a keyed hash (hash/maphash, seeded at random per
 // cache, the hash Go's own maps use against crafted keys: fprobe's xor of
 // the addresses and ports lets a sender put every flow in one chain). The
-// slab grows a chunk at a time and never moves: growing copies nothing
-// and leaves no old slab behind for the garbage collector, so the cache's
-// resident memory is the flows it holds.
+// slab is one array of entries for the flow-count limit, mapped outside
+// Go's heap (mapRegion) so that only the part the flows have used is
+// memory: it never grows, moves or copies, leaves no old slab behind for
+// the garbage collector, and an entry is found by its number alone.
 //
 // A packet of a known flow costs a hash, an index probe and its entry's
 // counters, nothing more: the flows are not kept in order of their last
@@ -97,7 +99,9 @@ type CacheConfig struct {
 }
 
 // DefaultMaxFlows is the flow-count limit when the config gives none:
-// at most about 160 MB of flows (the cache grows to what it holds).
+// at most about 140 MB of flows (the cache costs what it holds, perFlow
+// bytes a flow at most). fprobe has no limit by default; this one only
+// keeps a flood of new flows from taking the machine's memory.
 const DefaultMaxFlows = 1 << 20
 
 // CacheStats counts what a cache did.
@@ -164,12 +168,6 @@ const (
 	stTouched             // the flow saw a packet since it was filed
 )
 
-// Chunks of the slab: 1024 entries, 96 KiB.
-const (
-	chunkBits = 10
-	chunkSize = 1 << chunkBits
-)
-
 // The timing wheel: wheelSize buckets of a span of time the timeouts
 // decide. Twice as many buckets as the longest timeout needs, so that a
 // flow's deadline is a bucket ahead of the scan, not a lap.
@@ -220,11 +218,11 @@ type Cache struct {
 	seed   maphash.Seed
 	limit  int
 
-	idx    slotindex.Index
-	chunks [][]entry
-	slab   int32 // entries the chunks hold, used or free
-	free   int32 // the first free entry (chained by next), or -1
-	ended  []int32
+	idx   slotindex.Index
+	ents  []entry // the slab: room for limit entries, in mapped memory
+	slab  int32   // entries used so far, in use or free
+	free  int32   // the first free entry (chained by next), or -1
+	ended []int32
 
 	// The wheel. Bucket number b (time b*span to (b+1)*span) is
 	// wheel[b&wheelMask]; the buckets from due on are the ones that may
@@ -248,15 +246,24 @@ type Cache struct {
 	stats   CacheStats
 	scratch flowKey
 	id      uint64 // the cache's mark on the packets it hashed ahead
+	// Prefetch works from this many flows on (prefetchFlows; tests set
+	// it to 0).
+	prefetchFrom int
 }
+
+// prefetchFlows is the flow count from which Prefetch fetches: below it
+// the entries and their index slots (about 120 bytes a flow) fit in a
+// processor's L2 cache, and reading ahead costs more than it saves (a
+// tenth of goprobe --read's samples on a capture of 700 flows).
+const prefetchFlows = 2048
 
 // cacheIDs numbers the caches, for the mark Prefetch leaves on a packet.
 var cacheIDs atomic.Uint64
 
-// perFlow is what a flow costs at most: its entry, four index slots (the
-// index doubles when half full) and an eighth of a fragment wait with its
+// perFlow is what a flow costs at most: its entry, 8/3 index slots (the
+// index doubles when three quarters full) and an eighth of a fragment wait with its
 // slots, as the fragment table may hold an eighth as many datagrams.
-const perFlow = int(unsafe.Sizeof(entry{})) + 32 + (int(unsafe.Sizeof(fragEntry{}))+32)/8
+const perFlow = int(unsafe.Sizeof(entry{})) + 22 + (int(unsafe.Sizeof(fragEntry{}))+32)/8
 
 // NewCache returns an empty cache that hands every flow that ends to
 // export, with the reason. The record is the cache's: export copies what
@@ -270,17 +277,18 @@ func NewCache(cfg CacheConfig, export func(r *flow.Record, why ExpiryReason)) *C
 		limit = min(limit, max(cfg.MemoryKB*1024/perFlow, 1))
 	}
 	c := &Cache{
-		cfg:    cfg,
-		idle:   int64(cfg.Idle),
-		active: int64(cfg.Active),
-		export: export,
-		seed:   maphash.MakeSeed(),
-		id:     cacheIDs.Add(1),
-		limit:  limit,
-		idx:    slotindex.New(10),
-		free:   -1,
-		fidx:   slotindex.New(6),
-		flru:   list{-1, -1},
+		cfg:          cfg,
+		idle:         int64(cfg.Idle),
+		active:       int64(cfg.Active),
+		export:       export,
+		seed:         maphash.MakeSeed(),
+		id:           cacheIDs.Add(1),
+		prefetchFrom: prefetchFlows,
+		limit:        limit,
+		idx:          slotindex.New(10),
+		free:         -1,
+		fidx:         slotindex.New(6),
+		flru:         list{-1, -1},
 		// A datagram waits at most -g for its fragments; an eighth of
 		// the flows is room for a fragment storm without crowding them.
 		flimit: max(limit/8, 1),
@@ -289,6 +297,11 @@ func NewCache(cfg CacheConfig, export func(r *flow.Record, why ExpiryReason)) *C
 	}
 	for i := range c.wheel {
 		c.wheel[i] = bucket{-1, -1}
+	}
+	slab, mapped := mapRegion(limit * int(unsafe.Sizeof(entry{})))
+	c.ents = unsafe.Slice((*entry)(unsafe.Pointer(unsafe.SliceData(slab))), limit)
+	if mapped {
+		runtime.AddCleanup(c, freeRegion, slab)
 	}
 	c.stats.Limit = limit
 	return c
@@ -302,7 +315,7 @@ func (c *Cache) Stats() CacheStats {
 }
 
 // at returns entry i.
-func (c *Cache) at(i int32) *entry { return &c.chunks[i>>chunkBits][i&(chunkSize-1)] }
+func (c *Cache) at(i int32) *entry { return &c.ents[i] }
 
 // Add counts packet p, seen at now (ns since the epoch: the packet's time
 // for a capture file, the clock for a live capture), to its flow.
@@ -355,8 +368,11 @@ func packetKey(k *flowKey, p *Packet) {
 // Prefetch hashes p's flow key (Add uses the hash) and prefetches the
 // index slot where its lookup starts.
 func (c *Cache) Prefetch(p *Packet) {
-	if p.Fragment {
-		return // the key is the first fragment's, found in Add
+	if p.Fragment || c.nflows < c.prefetchFrom {
+		// A fragment's key is the first fragment's, found in Add. A
+		// cache of a few flows is in the processor's cache already:
+		// Add hashes the key itself, and nothing is fetched twice.
+		return
 	}
 	var k flowKey
 	packetKey(&k, p)
@@ -442,11 +458,6 @@ func (c *Cache) insert(k *flowKey, h uint64, pc *flowCounts) int32 {
 	if i >= 0 {
 		c.free = c.at(i).next
 	} else {
-		if c.slab&(chunkSize-1) == 0 {
-			// A new chunk, no larger than the limit leaves room for,
-			// so that -m's budget holds.
-			c.chunks = append(c.chunks, make([]entry, min(chunkSize, c.limit-int(c.slab))))
-		}
 		i = c.slab
 		c.slab++
 	}
@@ -455,7 +466,11 @@ func (c *Cache) insert(k *flowKey, h uint64, pc *flowCounts) int32 {
 		flags: pc.flags, vlan: pc.vlan, state: stUsed}
 	putMAC(e.mac[:6], pc.dstMAC)
 	putMAC(e.mac[6:], pc.srcMAC)
-	if c.idx.Full(c.nflows) {
+	// The index grows when three quarters full, where godump's tables
+	// grow at one half: a flow's slot is a quarter of its memory, and
+	// the probes stay short enough with the tags in the slots (the
+	// benchmark's cpu time did not move; its index went from 2 to 1 MiB).
+	if 4*(c.nflows+1) > 3*c.idx.Len() {
 		c.idx.Grow()
 	}
 	pos, tag := c.idx.Home(h)
@@ -557,6 +572,26 @@ func (c *Cache) evict() {
 
 // expire exports flow i and removes it.
 func (c *Cache) expire(i int32, why ExpiryReason) {
+	c.report(i, why)
+	e := c.at(i)
+
+	// The entry keeps no hash: finding its index slot again costs one.
+	pos, _ := c.idx.Home(maphash.Bytes(c.seed, e.key[:]))
+	for s := c.idx.Slot(pos); s != 0; pos, s = c.idx.Next(pos) {
+		if j, _ := slotindex.Match(s, 0); int32(j) == i {
+			c.idx.Delete(pos)
+			break
+		}
+	}
+	c.unlink(i)
+	e.state = 0
+	e.next = c.free
+	c.free = i
+	c.nflows--
+}
+
+// report hands flow i to the export function as a record.
+func (c *Cache) report(i int32, why ExpiryReason) {
 	e := c.at(i)
 	r := &c.rec
 	*r = flow.Record{}
@@ -581,20 +616,6 @@ func (c *Cache) expire(i int32, why ExpiryReason) {
 	r.EndReason = endReason[why]
 	c.stats.Exported[why]++
 	c.export(r, why)
-
-	// The entry keeps no hash: finding its index slot again costs one.
-	pos, _ := c.idx.Home(maphash.Bytes(c.seed, e.key[:]))
-	for s := c.idx.Slot(pos); s != 0; pos, s = c.idx.Next(pos) {
-		if j, _ := slotindex.Match(s, 0); int32(j) == i {
-			c.idx.Delete(pos)
-			break
-		}
-	}
-	c.unlink(i)
-	e.state = 0
-	e.next = c.free
-	c.free = i
-	c.nflows--
 }
 
 // Expire is the scan (fprobe's -s): it ends the fragment waits older than
@@ -658,12 +679,19 @@ func (c *Cache) Flush() {
 		c.dropFrag(c.flru.head, false)
 	}
 	c.ended = c.ended[:0]
-	for c.nflows > 0 {
-		for c.wheel[c.low&wheelMask].head < 0 {
-			c.low++
+	// Every flow goes, bucket by bucket: the wheel, the index and the
+	// slab are emptied at once afterwards, where expiring flow by flow
+	// cost a hash and an index probe for each.
+	for left := c.nflows; left > 0; c.low++ {
+		w := &c.wheel[c.low&wheelMask]
+		for i := w.head; i >= 0; i = c.at(i).next {
+			c.report(i, Flush)
+			left--
 		}
-		c.expire(c.wheel[c.low&wheelMask].head, Flush)
+		*w = bucket{-1, -1}
 	}
+	c.idx.Reset()
+	c.slab, c.free, c.nflows, c.started = 0, -1, 0, false
 }
 
 // fragment takes a fragment of a datagram. When the datagram's first

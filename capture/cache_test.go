@@ -278,11 +278,7 @@ func TestCacheMemoryLimit(t *testing.T) {
 		c.Add(pkt(t, pktgen.UDP4(up, uint16(i), 9, 0)), t0)
 	}
 	assert.Equal(t, c.Stats().Limit, c.Stats().Flows)
-	slab := 0
-	for _, ch := range c.chunks {
-		slab += cap(ch)
-	}
-	assert.LessOrEqual(t, slab*int(unsafe.Sizeof(entry{})), 64*1024)
+	assert.LessOrEqual(t, len(c.ents)*int(unsafe.Sizeof(entry{})), 64*1024)
 }
 
 func TestCacheFragments(t *testing.T) {
@@ -431,4 +427,38 @@ func TestCacheInvariants(t *testing.T) {
 	for _, why := range []ExpiryReason{Idle, Active, Evicted, Flush} {
 		assert.Positive(t, st.Exported[why], why.String())
 	}
+}
+
+// TestCacheFlushStartsOver: after Flush the cache is as new: the flows it
+// held are new flows when their packets come again, even from an earlier
+// capture, and they expire by their own times.
+func TestCacheFlushStartsOver(t *testing.T) {
+	c, s := newCache(cfg)
+	for i := range 3000 {
+		c.Add(pkt(t, pktgen.UDP4(up, uint16(i), 9, 0)), t0+int64(i)*sec/100)
+	}
+	c.Flush()
+	require.Len(t, s.take(), 3000)
+	st := c.Stats()
+	assert.Zero(t, st.Flows)
+	// The same flows an hour earlier: all new, and the cache counts them.
+	early := t0 - 3600*sec
+	for i := range 3000 {
+		c.Add(pkt(t, pktgen.UDP4(up, uint16(i), 9, 0)), early+int64(i)*sec/100)
+	}
+	assert.Equal(t, 3000, c.Stats().Flows)
+	assert.Equal(t, uint64(6000), c.Stats().Created)
+	c.Add(pkt(t, pktgen.UDP4(up, 0, 9, 0)), early+31*sec)
+	assert.Equal(t, uint64(6000), c.Stats().Created, "found again")
+	// A scan 60 s after the last packet but one ends all of them but the
+	// flow that just saw one.
+	c.Expire(early + 30*sec + 61*sec)
+	got := s.take()
+	assert.Len(t, got, 2999)
+	for _, f := range got {
+		assert.Equal(t, Idle, f.why)
+	}
+	c.Flush()
+	require.Len(t, s.flows, 1)
+	assert.Equal(t, uint64(2), s.flows[0].r.InPackets)
 }

@@ -27,16 +27,21 @@ const (
 	maxCapLen = 262144
 	// maxBlock bounds a pcapng block, as libpcap does (16 MiB).
 	maxBlock = 16 << 20
-	// bufSize holds any frame, so frames are handed out of the read
-	// buffer without a copy.
-	bufSize = 1 << 20
+	// bufSize is a stream's read buffer (a file is read ahead: see
+	// ahead.go). Frames and blocks up to its size are handed out of it
+	// without a copy; larger ones (a loopback's 64 KiB segments) are read
+	// into a buffer of their own. It is small on purpose: a buffer of a
+	// megabyte was a megabyte of goprobe's memory.
+	bufSize = 64 << 10
 )
 
 // fileSource reads a capture file or stream.
 type fileSource struct {
 	name   string
 	closer io.Closer // nil for a stream the caller owns
-	r      *bufio.Reader
+	r      reader    // a *bufio.Reader, or an *aheadReader for a file
+	peek   int       // the most r.Peek returns: longer blocks go through big
+	ahead  *aheadReader
 	big    []byte // blocks larger than the read buffer
 	link   LinkType
 	stats  SourceStats
@@ -61,18 +66,21 @@ type ngIface struct {
 	offset  int64 // if_tsoffset, seconds
 }
 
-// OpenFile opens a pcap or pcapng file.
+// OpenFile opens a pcap or pcapng file, which a goroutine reads ahead
+// until Close.
 func OpenFile(path string) (Source, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	s, err := newFileSource(f, path)
+	a := newAheadReader(f)
+	s, err := newFileSource(a, path)
 	if err != nil {
+		a.Close()
 		f.Close()
 		return nil, err
 	}
-	s.closer = f
+	s.closer, s.ahead = f, a
 	return s, nil
 }
 
@@ -83,7 +91,12 @@ func NewFileSource(r io.Reader, name string) (Source, error) {
 }
 
 func newFileSource(r io.Reader, name string) (*fileSource, error) {
-	s := &fileSource{name: name, r: bufio.NewReaderSize(r, bufSize)}
+	s := &fileSource{name: name}
+	if a, ok := r.(*aheadReader); ok {
+		s.r, s.peek = a, aheadHeadroom
+	} else {
+		s.r, s.peek = bufio.NewReaderSize(r, bufSize), bufSize
+	}
 	m, err := s.r.Peek(4)
 	if err != nil {
 		if err != io.EOF && err != io.ErrUnexpectedEOF {
@@ -122,6 +135,10 @@ func (s *fileSource) Next(f *Frame) error {
 
 // Close closes the file (a stream from NewFileSource stays open).
 func (s *fileSource) Close() error {
+	if s.ahead != nil {
+		s.ahead.Close()
+		s.ahead = nil
+	}
 	if s.closer != nil {
 		return s.closer.Close()
 	}
@@ -132,7 +149,7 @@ func (s *fileSource) Close() error {
 // call. Short is the number of bytes there were when the input ended early
 // (then the error is io.ErrUnexpectedEOF, or io.EOF when there was none).
 func (s *fileSource) bytes(n int) ([]byte, int, error) {
-	if n <= bufSize {
+	if n <= s.peek {
 		b, err := s.r.Peek(n)
 		if err != nil {
 			if err == io.EOF && len(b) > 0 {
@@ -185,21 +202,47 @@ func (s *fileSource) openPcap() error {
 }
 
 func (s *fileSource) nextPcap(f *Frame) error {
-	h, _, err := s.bytes(s.recSize)
-	if err != nil {
-		if err == io.EOF {
-			return io.EOF
+	// A record whole in the chunk read ahead is taken from it at once,
+	// without a Peek and a Discard through the reader for its header and
+	// for its data.
+	a := s.ahead
+	fast := a != nil && a.end-a.pos >= s.recSize
+	var h []byte
+	if fast {
+		h = a.cur[a.pos : a.pos+s.recSize]
+	} else {
+		var err error
+		if h, _, err = s.bytes(s.recSize); err != nil {
+			if err == io.EOF {
+				return io.EOF
+			}
+			return s.errorf("truncated dump file; tried to read %d header bytes", s.recSize)
 		}
-		return s.errorf("truncated dump file; tried to read %d header bytes", s.recSize)
 	}
-	sec, frac := s.bo.Uint32(h), s.bo.Uint32(h[4:])
-	capLen, wireLen := s.bo.Uint32(h[8:]), s.bo.Uint32(h[12:])
-	if capLen > maxCapLen {
-		return s.errorf("invalid packet capture length %d, bigger than maximum of %d", capLen, maxCapLen)
+	var sec, frac, capLen, wireLen uint32
+	if s.bo == binary.LittleEndian {
+		// The usual order, read without a call through the interface
+		// for each field.
+		le := binary.LittleEndian
+		sec, frac, capLen, wireLen = le.Uint32(h), le.Uint32(h[4:]), le.Uint32(h[8:]), le.Uint32(h[12:])
+	} else {
+		sec, frac, capLen, wireLen = s.bo.Uint32(h), s.bo.Uint32(h[4:]), s.bo.Uint32(h[8:]), s.bo.Uint32(h[12:])
 	}
-	data, _, err := s.bytes(int(capLen))
-	if err != nil {
-		return s.errorf("truncated dump file; tried to read %d captured bytes", capLen)
+	var data []byte
+	if n := s.recSize + int(capLen); fast && capLen <= maxCapLen && a.end-a.pos >= n {
+		data = a.cur[a.pos+s.recSize : a.pos+n : a.pos+n]
+		a.pos += n
+	} else {
+		if fast {
+			a.pos += s.recSize // the header, read: h is not used again
+		}
+		if capLen > maxCapLen {
+			return s.errorf("invalid packet capture length %d, bigger than maximum of %d", capLen, maxCapLen)
+		}
+		var err error
+		if data, _, err = s.bytes(int(capLen)); err != nil {
+			return s.errorf("truncated dump file; tried to read %d captured bytes", capLen)
+		}
 	}
 	if !s.nano {
 		frac *= 1000

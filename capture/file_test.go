@@ -284,3 +284,25 @@ func TestPcapngBigBlock(t *testing.T) {
 	assert.EqualError(t, s.Next(&f), "cut.pcapng: truncated pcapng block; tried to read 1572876 bytes")
 	assert.Less(t, cap(s.(*fileSource).big), 1572876, "less buffer than the block claimed: about what there was")
 }
+
+// TestPcapFramesLargerThanBuffer: frames longer than the read buffer (a
+// loopback's 64 KiB segments, jumbo frames at a large snap length) come
+// whole and in order between ordinary ones.
+func TestPcapFramesLargerThanBuffer(t *testing.T) {
+	var buf bytes.Buffer
+	w := pktgen.NewPcap(&buf, 1, pktgen.PcapOptions{SnapLen: maxCapLen})
+	big := bytes.Repeat([]byte{0xab}, bufSize+bufSize/2)
+	huge := bytes.Repeat([]byte{0xcd}, maxCapLen)
+	want := [][]byte{frames[0], big, frames[1], huge, huge, frames[2]}
+	for i, f := range want {
+		w.Write(t0+int64(i), f)
+	}
+	require.NoError(t, w.Err())
+	s, err := NewFileSource(bytes.NewReader(buf.Bytes()), "big.pcap")
+	require.NoError(t, err)
+	got := readAll(t, s)
+	require.Len(t, got, len(want))
+	for i := range want {
+		assert.Equal(t, want[i], got[i].Data, "frame %d", i)
+	}
+}

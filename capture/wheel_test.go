@@ -189,6 +189,7 @@ func TestCachePrefetch(t *testing.T) {
 	run := func(prefetch func(c *Cache, i int)) []string {
 		var out []string
 		c := NewCache(cfg, func(r *flow.Record, why ExpiryReason) { out = append(out, short(exported{*r, why})) })
+		c.prefetchFrom = 0
 		for i := range pkts {
 			prefetch(c, i)
 			p := pkts[i]
@@ -212,8 +213,16 @@ func TestCachePrefetch(t *testing.T) {
 		pkts[i].hash, pkts[i].hashBy = 0, 0
 	}), "prefetching ahead")
 	other := NewCache(cfg, func(*flow.Record, ExpiryReason) {})
+	other.prefetchFrom = 0
 	assert.Equal(t, want, run(func(_ *Cache, i int) {
 		other.Prefetch(&pkts[i])
 		require.NotZero(t, pkts[i].hashBy)
 	}), "hashed by another cache")
+
+	// A cache of fewer flows than prefetchFlows hashes in Add.
+	small := NewCache(cfg, func(*flow.Record, ExpiryReason) {})
+	p := pkts[0]
+	p.hash, p.hashBy = 0, 0
+	small.Prefetch(&p)
+	assert.Zero(t, p.hashBy, "a small cache does not read ahead")
 }

@@ -126,6 +126,7 @@ func (m *CaptureMeter) Read() (int64, error) {
 // next reads the next frame into m.frame.
 func (m *CaptureMeter) next() error {
 	switch err := m.src.Next(&m.frame); {
+	case err == nil:
 	case errors.Is(err, capture.ErrTimeout):
 		return fmt.Errorf("%w: %w", ErrIdle, err)
 	case err != nil:

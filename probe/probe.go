@@ -164,12 +164,14 @@ func New(cfg Config) (*Probe, error) {
 	if cfg.Logf == nil {
 		cfg.Logf = func(daemon.Level, string, ...any) {}
 	}
-	p := &Probe{cfg: cfg, q: newQueue(cfg.QueueLen), batch: handoffBatch}
+	p := &Probe{cfg: cfg, batch: handoffBatch}
 	if !cfg.Live {
 		// A batch never larger than half the queue: the exporter can take
 		// one while the next is gathered.
 		p.batch = max(1, min(fileBatch, cfg.QueueLen/2))
 	}
+	p.q = newQueue(cfg.QueueLen, p.batch)
+	p.pending = make([]flow.Record, 0, p.batch)
 	p.exp = &exporter{paceBytes: cfg.PaceBytes, paceDelay: cfg.PaceDelay,
 		sleep: cfg.Sleep, clock: cfg.Clock, logf: cfg.Logf}
 	for i, c := range cfg.Collectors {
@@ -385,7 +387,8 @@ func (p *Probe) handoff(now int64, wait bool) {
 // exportLoop sends what the queue carries until it is closed and empty.
 func (p *Probe) exportLoop(exported chan<- struct{}) {
 	defer close(exported)
-	var buf []flow.Record
+	// A buffer the size of the queue's, which it changes places with.
+	buf := make([]flow.Record, 0, p.q.size)
 	for {
 		recs, now, ok := p.q.take(buf)
 		if !ok {

@@ -25,13 +25,21 @@ type queue struct {
 	recs   []flow.Record
 	now    int64 // the latest time of the flows waiting (ns)
 	limit  int
+	size   int // the capacity the buffers start with
 	closed bool
 	wake   chan struct{} // capacity 1: there is something to take
 	lost   uint64        // flows dropped because the queue was full
 }
 
-func newQueue(limit int) *queue {
-	q := &queue{limit: max(limit, 1), wake: make(chan struct{}, 1)}
+// newQueue returns a queue of limit flows whose batches are usually no
+// larger than batch: its buffer holds both at once from the start, so
+// that it never grows by copying through the sizes before (a growing
+// buffer of 352-byte records left a megabyte behind it at the end of
+// a capture read).
+func newQueue(limit, batch int) *queue {
+	limit = max(limit, 1)
+	q := &queue{limit: limit, size: limit + max(batch, 0), wake: make(chan struct{}, 1)}
+	q.recs = make([]flow.Record, 0, q.size)
 	q.room = sync.NewCond(&q.mu)
 	return q
 }

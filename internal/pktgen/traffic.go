@@ -8,13 +8,14 @@ import "math/rand/v2"
 // echoes, some in VLANs, a few big and many small, with times advancing
 // as on a busy link. It is deterministic for a seed.
 type Traffic struct {
-	rng   *rand.Rand
-	now   int64
-	flows []tflow
-	buf   []byte
-	v4    [][4]byte
-	v6    [][16]byte
-	plain bool // IPv4 only, no VLAN tags
+	rng    *rand.Rand
+	now    int64
+	flows  []tflow
+	buf    []byte
+	v4     [][4]byte
+	v6     [][16]byte
+	plain  bool // IPv4 only, no VLAN tags
+	length int  // how many times as long as usual the flows are
 }
 
 // tflow is a flow the generator is in the middle of.
@@ -32,13 +33,22 @@ type tflow struct {
 	reverse  bool
 }
 
-// concurrent is how many flows are open at a time.
-const concurrent = 4096
+// Concurrent is how many flows NewTraffic keeps open at a time.
+const Concurrent = 4096
 
 // NewTraffic returns a generator whose first frame is at start (ns since
 // the epoch).
 func NewTraffic(seed uint64, start int64) *Traffic {
-	g := &Traffic{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), now: start}
+	return NewTrafficFlows(seed, start, Concurrent, 1)
+}
+
+// NewTrafficFlows is NewTraffic with concurrent flows open at a time
+// (at least 1) instead of Concurrent, each length times as long (at
+// least 1) as NewTraffic's: the shape of the traffic. The flows a number
+// of packets makes is about that number over 15*length.
+func NewTrafficFlows(seed uint64, start int64, concurrent, length int) *Traffic {
+	concurrent = max(concurrent, 1)
+	g := &Traffic{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), now: start, length: max(length, 1)}
 	for i := 0; i < 512; i++ {
 		g.v4 = append(g.v4, [4]byte{10, byte(i >> 8), byte(i), byte(1 + i%250)})
 		var a [16]byte
@@ -57,7 +67,12 @@ func NewTraffic(seed uint64, start int64) *Traffic {
 // 1.1, which reads IPv4 behind a plain Ethernet header only, can take
 // apart.
 func NewIPv4Traffic(seed uint64, start int64) *Traffic {
-	g := NewTraffic(seed, start)
+	return NewTraffic(seed, start).IPv4Only()
+}
+
+// IPv4Only makes g's flows, those open and those to come, plain IPv4 as
+// NewIPv4Traffic's, and returns g.
+func (g *Traffic) IPv4Only() *Traffic {
 	g.plain = true
 	for i := range g.flows {
 		g.flows[i].v6, g.flows[i].vlan = false, 0
@@ -104,6 +119,7 @@ func (g *Traffic) newFlow() tflow {
 		f.left = 2 + 2*r.IntN(3)
 		f.size = 56
 	}
+	f.left *= g.length
 	return f
 }
 
@@ -111,9 +127,10 @@ func (g *Traffic) newFlow() tflow {
 // next call.
 func (g *Traffic) Next() (int64, []byte) {
 	g.now += int64(1 + g.rng.IntN(4000)) // 2 µs apart on average: 500 kpps
-	i := g.rng.IntN(concurrent)
-	if i >= concurrent/4 {
-		i = g.rng.IntN(concurrent / 4) // a quarter of the flows are busier
+	n := len(g.flows)
+	i := g.rng.IntN(n)
+	if q := max(n/4, 1); i >= q {
+		i = g.rng.IntN(q) // a quarter of the flows are busier
 	}
 	f := &g.flows[i]
 	frames := g.packet(f)

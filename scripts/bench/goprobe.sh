@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # goprobe against softflowd 1.1 on the same capture. scripts/pcapgen writes
-# a capture of PACKETS packets of pktgen.Traffic (4096 flows open at once,
+# a capture of PACKETS packets of pktgen.Traffic (FLOWS flows open at once,
 # IPv4 and IPv6, TCP, UDP and ICMP, a fifth behind 802.1Q tags, frames cut
 # at 128 bytes); then `softflowd -r FILE` and `goprobe --read FILE` read it
 # in turn, RUNS times each, both exporting NetFlow v9 to a fresh gocapd on
@@ -14,6 +14,12 @@
 #
 # Tune with environment variables:
 #   PACKETS=1000000  packets in the capture
+#   FLOWS=4096       flows open at a time and how many times as long as
+#   LENGTH=1         usual (~15 packets) they are: the capture's shape.
+#                    1 M packets make ~67 000 flows at the defaults (many
+#                    flows: all stay in goprobe's cache, softflowd keeps
+#                    8192), ~240 000 with FLOWS=65536, and ~700 with
+#                    FLOWS=64 LENGTH=100 (few flows)
 #   RUNS=3           runs of each probe
 #   SOFTFLOWD_FLAGS= more flags for softflowd (its flow limit is -m 8192)
 #   GOPROBE_FLAGS=   more flags for goprobe: '-m 1500' bounds its cache near
@@ -26,6 +32,8 @@ export PATH="$PATH:/usr/local/go/bin:/usr/sbin"
 export TZ=UTC LC_ALL=C
 
 packets=${PACKETS:-1000000}
+flows=${FLOWS:-4096}
+length=${LENGTH:-1}
 runs=${RUNS:-3}
 sf_flags=${SOFTFLOWD_FLAGS:-}
 gp_flags=${GOPROBE_FLAGS:-}
@@ -47,9 +55,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 capture=$work/bench.pcap
-go run ./scripts/pcapgen -n "$packets" -o "$capture" >"$work/capture.txt"
+go run ./scripts/pcapgen -n "$packets" -flows "$flows" -length "$length" -o "$capture" >"$work/capture.txt"
 read -r _ cap_packets <"$work/capture.txt"
-echo "capture: $cap_packets packets ($(du -h "$capture" | cut -f1))"
+echo "capture: $cap_packets packets, $flows flows open at a time, $length times as long as usual ($(du -h "$capture" | cut -f1))"
 
 # free_port prints a UDP port of 127.0.0.1 nobody uses.
 free_port() {

@@ -5,6 +5,7 @@
 // installed.
 //
 //	pcapgen -n 1000000 -o /tmp/bench.pcap
+//	pcapgen -n 1000000 -flows 64 -length 100 -o /tmp/few-flows.pcap
 package main
 
 import (
@@ -28,6 +29,8 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("pcapgen", flag.ContinueOnError)
 	n := fs.Int("n", 100000, "packets")
 	v4 := fs.Bool("4", false, "IPv4 only and no VLAN tags (what fprobe reads)")
+	flows := fs.Int("flows", pktgen.Concurrent, "flows open at a time")
+	length := fs.Int("length", 1, "flows this many times as long as usual (about 15 packets): fewer flows")
 	snaplen := fs.Int("snaplen", 128, "bytes of each frame written (0: whole frames)")
 	seed := fs.Uint64("seed", 1, "random seed")
 	start := fs.String("start", "2026-11-24T21:40:00Z", "time of the first packet (RFC 3339)")
@@ -46,9 +49,9 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	g := pktgen.NewTraffic(*seed, t0.UnixNano())
+	g := pktgen.NewTrafficFlows(*seed, t0.UnixNano(), *flows, *length)
 	if *v4 {
-		g = pktgen.NewIPv4Traffic(*seed, t0.UnixNano())
+		g.IPv4Only()
 	}
 	w := pktgen.NewPcap(f, 1, pktgen.PcapOptions{SnapLen: *snaplen})
 	for range *n {

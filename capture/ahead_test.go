@@ -1,0 +1,187 @@
+package capture
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nfgo/nftools/internal/pktgen"
+)
+
+// aheadCapture returns a capture of frames of every size from 14 bytes to
+// four times the headroom (so that records fall across every chunk
+// boundary, and some are longer than the headroom), with a pcapng
+// block of a type nobody knows between them, in the format asked.
+func aheadCapture(t *testing.T, ng bool) ([]byte, [][]byte) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var want [][]byte
+	var buf bytes.Buffer
+	var write func(int64, []byte)
+	if ng {
+		w := pktgen.NewPcapng(&buf, false)
+		w.AddInterface(1, maxCapLen, 0, 0)
+		write = func(ts int64, f []byte) {
+			if ts%97 == 0 {
+				w.WriteBlock(0x0badbeef, bytes.Repeat([]byte{9}, rng.IntN(3*aheadHeadroom)))
+			}
+			w.Write(0, ts, f)
+		}
+		defer func() { require.NoError(t, w.Err()) }()
+	} else {
+		w := pktgen.NewPcap(&buf, 1, pktgen.PcapOptions{SnapLen: maxCapLen})
+		write = w.Write
+		defer func() { require.NoError(t, w.Err()) }()
+	}
+	for i := 0; buf.Len() < 3*aheadChunks*aheadChunk; i++ {
+		n := 14 + rng.IntN(1500)
+		if i%50 == 0 {
+			n = 14 + rng.IntN(4*aheadHeadroom)
+		}
+		f := make([]byte, n)
+		for j := range f {
+			f[j] = byte(i + j)
+		}
+		want = append(want, f)
+		write(t0+int64(i)*1000, f)
+	}
+	return buf.Bytes(), want
+}
+
+// TestReadAhead: a capture file, read ahead through chunks, gives the
+// frames a stream of the same bytes gives, pcap and pcapng; the frames
+// that cross a chunk's end or are longer than its headroom come whole.
+func TestReadAhead(t *testing.T) {
+	for _, ng := range []bool{false, true} {
+		data, want := aheadCapture(t, ng)
+		path := filepath.Join(t.TempDir(), "ahead.pcap")
+		require.NoError(t, os.WriteFile(path, data, 0o644))
+		s, err := OpenFile(path)
+		require.NoError(t, err)
+		require.NotNil(t, s.(*fileSource).ahead, "a file is read ahead")
+		got := readAll(t, s)
+		require.NoError(t, s.Close())
+		require.Len(t, got, len(want), "pcapng %v", ng)
+		for i := range want {
+			require.Equal(t, want[i], got[i].Data, "frame %d, pcapng %v", i, ng)
+		}
+		stream, err := NewFileSource(bytes.NewReader(data), "stream")
+		require.NoError(t, err)
+		assert.Equal(t, readAll(t, stream), got, "as a stream reads it")
+	}
+}
+
+// TestReadAheadCutShort: a file cut anywhere fails as a stream cut there
+// does, with the same message.
+func TestReadAheadCutShort(t *testing.T) {
+	data, _ := aheadCapture(t, false)
+	dir := t.TempDir()
+	for _, n := range []int{23, 30, aheadChunk - 3, aheadChunk + 5, 2*aheadChunk + aheadHeadroom, len(data) - 1} {
+		path := filepath.Join(dir, "cut.pcap")
+		require.NoError(t, os.WriteFile(path, data[:n], 0o644))
+		var fileErr, streamErr error
+		frames := 0
+		if s, err := OpenFile(path); err != nil {
+			fileErr = err
+		} else {
+			fileErr = readToError(s)
+			frames = int(s.Stats().Received)
+			require.NoError(t, s.Close())
+		}
+		if s, err := NewFileSource(bytes.NewReader(data[:n]), path); err != nil {
+			streamErr = err
+		} else {
+			streamErr = readToError(s)
+			assert.Equal(t, int(s.Stats().Received), frames, "cut at %d", n)
+		}
+		require.Error(t, fileErr, "cut at %d", n)
+		assert.Equal(t, streamErr.Error(), fileErr.Error(), "cut at %d", n)
+	}
+}
+
+// readToError reads s until it fails and returns the failure.
+func readToError(s Source) error {
+	var f Frame
+	for {
+		if err := s.Next(&f); err != nil {
+			return err
+		}
+	}
+}
+
+// TestReadAheadClose: closing a file read part of the way stops its
+// reading goroutine.
+func TestReadAheadClose(t *testing.T) {
+	data, _ := aheadCapture(t, false)
+	path := filepath.Join(t.TempDir(), "ahead.pcap")
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	before := runtime.NumGoroutine()
+	for range 10 {
+		s, err := OpenFile(path)
+		require.NoError(t, err)
+		var f Frame
+		require.NoError(t, s.Next(&f))
+		require.NoError(t, s.Close())
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	assert.LessOrEqual(t, runtime.NumGoroutine(), before)
+}
+
+// TestReadAheadReadError: an error reading the file ends the frames as it
+// ends a stream's, and the reader keeps it.
+func TestReadAheadReadError(t *testing.T) {
+	data, _ := aheadCapture(t, false)
+	boom := errors.New("boom")
+	failing := func() io.Reader { return io.MultiReader(bytes.NewReader(data[:aheadChunk+100]), iotestErr{boom}) }
+	a := newAheadReader(failing())
+	defer a.Close()
+	s, err := newFileSource(a, "x.pcap")
+	require.NoError(t, err)
+	stream, err := newFileSource(failing(), "x.pcap")
+	require.NoError(t, err)
+	err = readToError(s)
+	assert.EqualError(t, err, readToError(stream).Error())
+	assert.Equal(t, stream.Stats(), s.Stats())
+	_, err = a.Peek(aheadHeadroom)
+	assert.ErrorIs(t, err, boom)
+}
+
+// iotestErr is a reader that fails.
+type iotestErr struct{ err error }
+
+func (r iotestErr) Read([]byte) (int, error) { return 0, r.err }
+
+// TestReadAheadBadLength: a record that claims more than libpcap's
+// largest snap length fails read ahead as in a stream.
+func TestReadAheadBadLength(t *testing.T) {
+	var buf bytes.Buffer
+	w := pktgen.NewPcap(&buf, 1, pktgen.PcapOptions{})
+	w.Write(t0, frames[0])
+	w.Write(t0, frames[1])
+	require.NoError(t, w.Err())
+	data := buf.Bytes()
+	binary.LittleEndian.PutUint32(data[24+16+len(frames[0])+8:], maxCapLen+1) // the second record's capture length
+	path := filepath.Join(t.TempDir(), "bad.pcap")
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	s, err := OpenFile(path)
+	require.NoError(t, err)
+	defer s.Close()
+	stream, err := NewFileSource(bytes.NewReader(data), path)
+	require.NoError(t, err)
+	err = readToError(s)
+	assert.EqualError(t, err, readToError(stream).Error())
+	assert.ErrorContains(t, err, "invalid packet capture length 262145")
+	assert.Equal(t, uint64(1), s.Stats().Received)
+}
