@@ -24,7 +24,10 @@
 # packets what gocapd stored, seq its sequence failures (datagrams lost
 # on the way), lost = delivered - stored packets (dropped by the kernel,
 # or by the probe itself: fprobe's capture thread throws a packet away
-# when its pending queue, -q, is full), cpu the probe's processor time
+# when its pending queue, -q 100, is full, and libpcap hands it the
+# kernel's ring a block of hundreds of packets at a time, so fprobe
+# loses most of them at any rate; fprobe-q below is fprobe -q 10000),
+# cpu the probe's processor time
 # over the step (user + system, all threads; 100% = a core) and ns/pkt
 # that time per delivered frame. Verdicts: "pass" nothing dropped or
 # lost; "loss" no kernel drop but packets lost all the same; "DROP" kernel
@@ -41,7 +44,8 @@
 #                     frames/s of the steps; 0: as fast as the sender goes
 #   DURATION=3        seconds of load a step
 #   RUNS=3            times up the ladder
-#   PROBES="fprobe goprobe goprobe-v9"
+#   PROBES="fprobe goprobe goprobe-v9"; fprobe-q is fprobe -q 10000, whose
+#                     pending queue holds a block of libpcap's ring
 #   PROBE_FLAGS=-fip  options for every probe (Debian's default for fprobe)
 #   FPROBE_FLAGS=     more options for fprobe only (-q 10000: a longer
 #                     pending queue), GOPROBE_FLAGS= for goprobe only
@@ -166,6 +170,8 @@ step() {
 	# shellcheck disable=SC2206 # the flags are words
 	fprobe) cmd=(fprobe $fp_flags) ;;
 	# shellcheck disable=SC2206
+	fprobe-q) cmd=(fprobe -q 10000 $fp_flags) ;;
+	# shellcheck disable=SC2206
 	goprobe) cmd=(bin/goprobe $gp_flags) ;;
 	# shellcheck disable=SC2206
 	goprobe-v9) cmd=(bin/goprobe -n 9 $gp_flags) ;;
@@ -191,7 +197,7 @@ step() {
 	local sent delivered=$((rx1 - rx0)) counted kdrops
 	sent=$(sed -n 's/.*frames=\([0-9]*\) .*/\1/p' "$work/send")
 	achieved=$(sed -n 's/.* frames_per_sec=\([0-9]*\).*/\1/p' "$work/send")
-	if [[ $probe == fprobe ]]; then
+	if [[ $probe == fprobe* ]]; then
 		local st
 		st=$("$work/pktdrops" "$ppid")
 		kdrops=$(sed -n 's/.* drops=\([0-9]*\).*/\1/p' <<<"$st")
@@ -199,7 +205,7 @@ step() {
 	fi
 	stop "$ppid"
 	pids=("$cpid")
-	if [[ $probe != fprobe ]]; then
+	if [[ $probe != fprobe* ]]; then
 		# the last counters line, written at exit
 		local line
 		line=$(grep 'packets: .* dropped by kernel' "$log" | tail -n 1)
@@ -295,10 +301,12 @@ for probe in $probes; do
 	printf '%-10s highest rate without kernel drops: %7s frames/s; without losing a packet: %7s frames/s\n' \
 		"$probe" "${kbest[$probe]}" "${best[$probe]}"
 done
-for probe in goprobe goprobe-v9; do
-	[[ -n ${kbest[$probe]:-} && -n ${kbest[fprobe]:-} ]] || continue
-	awk -v g="${kbest[$probe]}" -v f="${kbest[fprobe]}" -v gl="${best[$probe]}" -v fl="${best[fprobe]}" -v p="$probe" 'BEGIN {
-		printf "ratio %s/fprobe: %s without kernel drops, %s without loss\n", p,
-			(f > 0 ? sprintf("%.2f", g / f) : "-"), (fl > 0 ? sprintf("%.2f", gl / fl) : "- (fprobe lost packets at every rate)") }'
+for ref in fprobe fprobe-q; do
+	for probe in goprobe goprobe-v9; do
+		[[ -n ${kbest[$probe]:-} && -n ${kbest[$ref]:-} ]] || continue
+		awk -v g="${kbest[$probe]}" -v f="${kbest[$ref]}" -v gl="${best[$probe]}" -v fl="${best[$ref]}" -v p="$probe" -v r="$ref" 'BEGIN {
+			printf "ratio %s/%s: %s without kernel drops, %s without loss\n", p, r,
+				(f > 0 ? sprintf("%.2f", g / f) : "-"), (fl > 0 ? sprintf("%.2f", gl / fl) : "- (" r " lost packets at every rate)") }'
+	done
 done
 echo "load average at the end $(cut -d' ' -f1-3 /proc/loadavg); took $((SECONDS - began)) s"
