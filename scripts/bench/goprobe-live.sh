@@ -293,13 +293,14 @@ for probe in $probes; do
 	done
 	echo
 done
+rate_text() { if (($1 > 0)); then echo "$1 frames/s"; else echo "none of the ladder"; fi; }
 echo
 declare -A kbest=() best=()
 for probe in $probes; do
 	kbest[$probe]=$(highest "$probe" kpasses)
 	best[$probe]=$(highest "$probe" passes)
-	printf '%-10s highest rate without kernel drops: %7s frames/s; without losing a packet: %7s frames/s\n' \
-		"$probe" "${kbest[$probe]}" "${best[$probe]}"
+	printf '%-10s highest rate without kernel drops: %s; without losing a packet: %s\n' "$probe" \
+		"$(rate_text "${kbest[$probe]}")" "$(rate_text "${best[$probe]}")"
 done
 for ref in fprobe fprobe-q; do
 	for probe in goprobe goprobe-v9; do
