@@ -65,6 +65,7 @@ bench: deps build
 	scripts/bench/filter.sh
 	scripts/bench/gocapd.sh
 	scripts/bench/goprobe.sh
+	if [ "$$(id -u)" = 0 ]; then scripts/bench/goprobe-live.sh; else echo "bench: goprobe-live.sh skipped (needs root)"; fi
 
 install: build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
