@@ -177,8 +177,10 @@ step() {
 	goprobe-v9) cmd=(bin/goprobe -n 9 $gp_flags) ;;
 	*) echo "bench: no probe $probe" >&2; exit 1 ;;
 	esac
+	# -l 2:TAG: its own pid file (/var/run/fprobe[TAG].pid), not the one
+	# of a probe this machine runs, nor the one the lab's test stops.
 	# shellcheck disable=SC2086 # the flags are words
-	ip netns exec "$nsR" "${cmd[@]}" -i "$ifR" -l 2 $flags 127.0.0.1:$port >"$log" 2>&1 &
+	ip netns exec "$nsR" "${cmd[@]}" -i "$ifR" -l "2:$tag" $flags 127.0.0.1:$port >"$log" 2>&1 &
 	local ppid=$!
 	pids=("$ppid" "$cpid")
 	if ! wait_packet_socket "$ppid"; then
