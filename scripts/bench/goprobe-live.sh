@@ -245,7 +245,7 @@ declare -A passes=() kpasses=() tries=() nsppx=() achievedx=()
 echo "machine: $(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 echo "fprobe:  $(command -v fprobe) ($(fprobe -h | head -n 1))"
 echo "goprobe: $PWD/bin/goprobe ($(bin/goprobe -h 2>&1 | head -n 1))"
-echo "command: PROBE -i $ifR -l 2 $flags 127.0.0.1:$port (goprobe-v9: goprobe -n 9 ...), into gocapd -B 16777216"
+echo "command: PROBE -i $ifR -l 2:$tag $flags 127.0.0.1:$port (goprobe-v9: goprobe -n 9 ...), into gocapd -B 16777216"
 echo "load:    scripts/pktsend -i $ifS -r RATE -d ${duration}s from the other namespace; ladder: $rates; $runs runs"
 echo
 printf '%-10s %3s %7s %8s %9s %9s %9s %8s %6s %9s %4s %8s %5s %6s  %s\n' probe run rate sent achieved delivered counted k.drops flows packets seq lost cpu ns/pkt verdict
