@@ -39,6 +39,7 @@ type meta struct {
 	next, bgp uint8 // families (famNone, fam4, fam6)
 	router    uint8
 	_         [2]byte
+	label     uint32 // the flow label's number (Table.labels)
 }
 
 // Table aggregates flows for one Spec. It is not safe for concurrent use.
@@ -65,9 +66,13 @@ type Table struct {
 	metaOf map[meta]uint32
 	// lastMeta is the meta of the last new key.
 	lastMeta uint32
-	key      [320 + 8]byte
-	kwords   [40]uint64
-	rwords   [40]uint64
+	// labels are the flow labels of the first flows, each once, so that
+	// an entry keeps a number (0 for none): labels[0] is "".
+	labels  []string
+	labelOf map[string]uint32
+	key     [320 + 8]byte
+	kwords  [40]uint64
+	rwords  [40]uint64
 }
 
 const blockBits = 14
@@ -185,11 +190,42 @@ func (t *Table) Add(r *flow.Record) {
 		flows: r.AggrFlows(), first: r.First, last: r.Last, inFlags: r.TCPFlags,
 	}
 	if t.full {
-		e.ref = t.recs.put(r)
+		e.ref = t.recs.put(r, t.labelRef(r.Label))
 	} else {
 		e.ref = t.metaRef(r)
 	}
 	t.n++
+}
+
+// labelRef returns the number of a flow label, adding it when new; 0 for
+// none. A filter has few labels, so the list stays short.
+func (t *Table) labelRef(l string) uint32 {
+	if l == "" {
+		return 0
+	}
+	if n := len(t.labels); n > 0 && t.labels[n-1] == l {
+		return uint32(n - 1)
+	}
+	i, ok := t.labelOf[l]
+	if !ok {
+		if t.labelOf == nil {
+			t.labels = []string{""}
+			t.labelOf = make(map[string]uint32)
+		}
+		i = uint32(len(t.labels))
+		t.labels = append(t.labels, l)
+		t.labelOf[l] = i
+	}
+	return i
+}
+
+// setLabel gives a record rebuilt from entry data the label with number
+// i, and with it the EXlabel element nfdump adds to such a record.
+func (t *Table) setLabel(r *flow.Record, i uint32) {
+	if i != 0 {
+		r.Label = t.labels[i]
+		r.Elements = r.LabelElement()
+	}
 }
 
 // metaRef returns the index of r's meta, adding it when new.
@@ -197,6 +233,7 @@ func (t *Table) metaRef(r *flow.Record) uint32 {
 	m := meta{
 		elements: r.Elements, nfVersion: r.NFVersion, flags: r.Flags, v6: r.IsIPv6(),
 		next: uint8(addrFam(r.IPNextHop)), bgp: uint8(addrFam(r.BGPNextHop)), router: uint8(addrFam(r.Exporter)),
+		label: t.labelRef(r.Label),
 	}
 	// A file's flows mostly share one, so the last is checked first.
 	if len(t.metas) > 0 && m == t.metas[t.lastMeta] {
@@ -479,17 +516,20 @@ func radixSort(v []uint64, from, to int) {
 // from server to client are turned around.
 func (t *Table) Record(i int32, r *flow.Record) {
 	e := t.at(i)
+	var label uint32
 	switch {
 	case !t.full:
+		label = t.metas[e.ref].label
 		t.spec.keyRecord(r, e, t.keyAt(i), &t.metas[e.ref])
 	case t.spec.custom:
 		var f flow.Record
-		t.recs.get(e.ref, &f)
+		label = t.recs.get(e.ref, &f)
 		t.spec.maskedRecord(r, e, &f)
 	default:
-		t.recs.get(e.ref, r)
+		label = t.recs.get(e.ref, r)
 		t.spec.printRecord(r, e)
 	}
+	t.setLabel(r, label)
 }
 
 // WriteRecord builds entry i (from Order) as nfdump writes it with -w
@@ -501,8 +541,9 @@ func (t *Table) WriteRecord(i int32, r *flow.Record) {
 	if !t.full {
 		panic("aggregate: WriteRecord on a printing table")
 	}
-	t.recs.get(e.ref, r)
+	label := t.recs.get(e.ref, r)
 	t.spec.writeRecord(r, e)
+	t.setLabel(r, label)
 }
 
 // Records returns the aggregated flows as Record builds them, in Order.

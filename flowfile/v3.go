@@ -335,14 +335,29 @@ func appendV3(dst []byte, r *flow.Record, l *v3Layout) []byte {
 		l.build(e)
 	}
 	size := l.size
+	// A labelled flow gets EXlabel last, as nfdump writes it: the label
+	// and its NUL byte, not padded.
+	label := 0
+	if r.Label != "" {
+		label = elemHdrSize + len(r.Label) + 1
+	}
 	start := len(dst)
-	if cap(dst)-start < size {
-		nd := make([]byte, start, 2*cap(dst)+size)
+	if cap(dst)-start < size+label {
+		nd := make([]byte, start, 2*cap(dst)+size+label)
 		copy(nd, dst)
 		dst = nd
 	}
-	b := dst[start : start+size]
+	b := dst[start : start+size+label]
 	copy(b, l.frame[:size])
+	if label > 0 {
+		p := b[size:]
+		le.PutUint16(p[0:], flow.ElemLabel)
+		le.PutUint16(p[2:], uint16(label))
+		copy(p[elemHdrSize:], r.Label)
+		p[label-1] = 0
+		le.PutUint16(b[2:], uint16(size+label))
+		le.PutUint16(b[4:], uint16(l.n+1))
+	}
 	b[6] = r.EngineType
 	b[7] = r.EngineID
 	le.PutUint16(b[8:], r.ExporterID)
@@ -353,7 +368,7 @@ func appendV3(dst []byte, r *flow.Record, l *v3Layout) []byte {
 		off := int(l.offs[i])
 		encodeElement(id, b[off+elemHdrSize:off+elemLen[id]], r)
 	}
-	return dst[:start+size]
+	return dst[:start+size+label]
 }
 
 func encodeElement(id int, p []byte, r *flow.Record) {
