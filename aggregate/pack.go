@@ -57,17 +57,17 @@ func packRecord(w *[packedWords]uint64, r *flow.Record, label uint32) {
 	w[3] = addrFam(r.SrcAddr) | addrFam(r.DstAddr)<<2 | addrFam(r.BGPNextHop)<<4 |
 		addrFam(r.IPNextHop)<<6 | addrFam(r.Exporter)<<8 |
 		uint64(r.SrcPort)<<16 | uint64(r.DstPort)<<32 | uint64(r.Proto)<<48 | uint64(r.SrcTos)<<56
-	w[4], w[5] = addrWords(r.SrcAddr)
-	w[6], w[7] = addrWords(r.DstAddr)
+	w[4], w[5] = flow.AddrWords(r.SrcAddr)
+	w[6], w[7] = flow.AddrWords(r.DstAddr)
 	w[8] = uint64(r.DstTos) | uint64(r.SrcMask)<<8 | uint64(r.DstMask)<<16 | uint64(r.Dir)<<24 |
 		uint64(r.BiFlowDir)<<32 | uint64(r.EndReason)<<40
 	w[9] = uint64(r.Input) | uint64(r.Output)<<32
 	w[10] = uint64(r.SrcVLAN) | uint64(r.DstVLAN)<<32
 	w[11] = uint64(r.SrcAS) | uint64(r.DstAS)<<32
 	w[12] = uint64(r.NextAS) | uint64(r.PrevAS)<<32
-	w[13], w[14] = addrWords(r.BGPNextHop)
-	w[15], w[16] = addrWords(r.IPNextHop)
-	w[17], w[18] = addrWords(r.Exporter)
+	w[13], w[14] = flow.AddrWords(r.BGPNextHop)
+	w[15], w[16] = flow.AddrWords(r.IPNextHop)
+	w[17], w[18] = flow.AddrWords(r.Exporter)
 	w[19], w[20], w[21], w[22] = r.InSrcMAC, r.OutDstMAC, r.InDstMAC, r.OutSrcMAC
 	for i := 0; i < 5; i++ {
 		w[23+i] = uint64(r.MPLS[2*i]) | uint64(r.MPLS[2*i+1])<<32
