@@ -545,13 +545,19 @@ func (s *Spec) printRecord(r *flow.Record, e *entry) {
 	r.RevTCPFlags = e.outFlags
 	r.Elements |= flow.MarkReverseFlags
 	if s.guess && needSwap(r) {
-		r.SrcAddr, r.DstAddr = r.DstAddr, r.SrcAddr
-		r.SrcPort, r.DstPort = r.DstPort, r.SrcPort
-		r.SrcAS, r.DstAS = r.DstAS, r.SrcAS
-		r.Input, r.Output = r.Output, r.Input
-		r.InPackets, r.OutPackets = r.OutPackets, r.InPackets
-		r.InBytes, r.OutBytes = r.OutBytes, r.InBytes
+		turn(r)
 	}
+}
+
+// turn turns a flow around for -B: addresses, ports, AS numbers,
+// interfaces and counters swap sides.
+func turn(r *flow.Record) {
+	r.SrcAddr, r.DstAddr = r.DstAddr, r.SrcAddr
+	r.SrcPort, r.DstPort = r.DstPort, r.SrcPort
+	r.SrcAS, r.DstAS = r.DstAS, r.SrcAS
+	r.Input, r.Output = r.Output, r.Input
+	r.InPackets, r.OutPackets = r.OutPackets, r.InPackets
+	r.InBytes, r.OutBytes = r.OutBytes, r.InBytes
 }
 
 // writeRecord builds the record nfdump writes with -w: the stored first
@@ -580,13 +586,8 @@ func (s *Spec) writeRecord(r *flow.Record, e *entry) {
 		r.SrcAddr, r.DstAddr = wordsAddr(sh, sl, v6), wordsAddr(dh, dl, v6)
 	}
 	if s.guess && needSwap(r) {
-		r.SrcAddr, r.DstAddr = r.DstAddr, r.SrcAddr
-		r.SrcPort, r.DstPort = r.DstPort, r.SrcPort
-		r.SrcAS, r.DstAS = r.DstAS, r.SrcAS
-		r.Input, r.Output = r.Output, r.Input
+		turn(r)
 		r.SrcMask, r.DstMask = r.DstMask, r.SrcMask
-		r.InPackets, r.OutPackets = r.OutPackets, r.InPackets
-		r.InBytes, r.OutBytes = r.OutBytes, r.InBytes
 	}
 }
 
