@@ -364,14 +364,15 @@ func fieldReads(id fieldID) flow.Elements {
 
 // PrintReads returns the V3 elements whose fields a table from
 // NewPrinting reads: for an -A list the generic and counter elements
-// (times, counters, flags), the addresses and the next hops and exporter
-// (whose families an -A record keeps) and those of the key fields; every
-// element for the others, which keep the first flow whole.
+// (times, counters, flags), the flow's label, the addresses and the next
+// hops and exporter (whose families an -A record keeps) and those of the
+// key fields; every element for the others, which keep the first flow
+// whole.
 func (s *Spec) PrintReads() flow.Elements {
 	if !s.custom {
 		return ^flow.Elements(0)
 	}
-	e := flow.Elements(1<<flow.ElemGeneric | 1<<flow.ElemCounters |
+	e := flow.Elements(1<<flow.ElemGeneric | 1<<flow.ElemCounters | 1<<flow.ElemLabel |
 		1<<flow.ElemIPv4 | 1<<flow.ElemIPv6 |
 		1<<flow.ElemBGPNextHopV4 | 1<<flow.ElemBGPNextHopV6 |
 		1<<flow.ElemIPNextHopV4 | 1<<flow.ElemIPNextHopV6 |

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -89,9 +90,49 @@ func TestWriteLabel(t *testing.T) {
 	// element 28, length 8, "web", NUL
 	assert.Equal(t, []byte{28, 0, 8, 0, 'w', 'e', 'b', 0}, b[len(plain):])
 	assert.Equal(t, plain[4:], appendV3(nil, &flow.Record{Proto: 6, SrcPort: 80}, &l)[4:], "the layout cache is unchanged")
-	var back flow.Record
+	back := flow.Record{Label: "stale"}
 	skipped, err := decodeV3(b, &back, allElements)
 	require.NoError(t, err)
-	assert.Equal(t, 1, skipped, "the reader does not decode labels")
+	assert.Zero(t, skipped)
+	assert.Equal(t, "web", back.Label)
+	assert.True(t, back.Elements.Has(flow.ElemLabel))
 	assert.Equal(t, uint16(80), back.SrcPort)
+	// The label string is made once, not per flow.
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = decodeV3(b, &back, allElements) }))
+	// A flow without a label after a labelled one has none.
+	_, err = decodeV3(plain, &back, allElements)
+	require.NoError(t, err)
+	assert.Equal(t, "", back.Label)
+	assert.False(t, back.Elements.Has(flow.ElemLabel))
+	// The reader's decoder, which learns a layout from the first record
+	// and decodes the next ones of it by their shape, does the same.
+	var d v3Decoder
+	d.reset(allElements)
+	for i := 0; i < 3; i++ {
+		back.Label = "stale"
+		_, err = d.decode(b, &back)
+		require.NoError(t, err)
+		assert.Equal(t, "web", back.Label, "record %d", i)
+		assert.True(t, back.Elements.Has(flow.ElemLabel))
+		_, err = d.decode(plain, &back)
+		require.NoError(t, err)
+		assert.Equal(t, "", back.Label, "record %d", i)
+	}
+	require.NotNil(t, d.find(b), "a labelled record has a shape")
+	// Decoded without its element, the label is listed but not read.
+	back = flow.Record{}
+	_, err = decodeV3(b, &back, 1<<flow.ElemGeneric)
+	require.NoError(t, err)
+	assert.Equal(t, "", back.Label)
+	assert.True(t, back.Elements.Has(flow.ElemLabel))
+}
+
+// TestLabelOf: a label ends at its NUL byte, and equal labels share one
+// string.
+func TestLabelOf(t *testing.T) {
+	assert.Equal(t, "abc", labelOf([]byte("abc\x00\x00\x00")))
+	assert.Equal(t, "abc", labelOf([]byte("abc")))
+	assert.Equal(t, "", labelOf([]byte{0, 'x'}))
+	a, b := labelOf([]byte("same\x00")), labelOf([]byte("same\x00"))
+	assert.Equal(t, unsafe.StringData(a), unsafe.StringData(b))
 }

@@ -258,8 +258,10 @@ func NewReader(src io.ReaderAt, size int64, name string, opts ReadOptions) (*Rea
 	if r.want == 0 {
 		r.want = allElements
 	}
-	// Next sums the flows it hands out.
-	r.want |= flow.TotalsElements
+	// Next sums the flows it hands out, and every flow comes with its
+	// label (cheap: few flows carry one), so that no label stays on the
+	// flows after a labelled one.
+	r.want |= flow.TotalsElements | 1<<flow.ElemLabel
 	r.dec.reset(r.want)
 	r.tallying = opts.Tally || opts.Visit != nil
 	r.sel = forIdent(opts.Select, r.ident, r.hasIdent)
@@ -903,9 +905,13 @@ func (r *Reader) parse() (bool, error) {
 			}
 			// The worker checked the record and counted its elements.
 			r.dec.decode(rec, &r.rec)
-			r.rec.Label = ""
-			if r.cur.labeled {
+			// The label the flow had when it passed: the
+			// selector's, the file's, or none.
+			switch {
+			case r.cur.labeled && r.cur.labels[recNo] != "":
 				r.rec.Label = r.cur.labels[recNo]
+			case !r.rec.Elements.Has(flow.ElemLabel):
+				r.rec.Label = ""
 			}
 		default:
 			var skipped int

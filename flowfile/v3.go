@@ -129,7 +129,14 @@ func decodeV3(b []byte, r *flow.Record, want flow.Elements) (skipped int, err er
 			return skipped, fmt.Errorf("V3 element %d (type %d) has bad length %d", i, id, l)
 		}
 		if uint(id-1) >= flow.MaxModeledElement {
-			skipped++
+			if id == flow.ElemLabel {
+				now |= 1 << flow.ElemLabel
+				if want.Has(flow.ElemLabel) {
+					decodeElement(id, b[off+elemHdrSize:off+l], r)
+				}
+			} else {
+				skipped++
+			}
 			off += l
 			continue
 		}
@@ -170,6 +177,9 @@ func clearStale(r *flow.Record, prev, now, want flow.Elements) {
 // array pointer first, so the field reads need no bounds checks.
 func decodeElement(id int, p []byte, r *flow.Record) {
 	switch id {
+	case flow.ElemLabel:
+		// Of any length: the label and its NUL byte.
+		r.Label = labelOf(p)
 	case flow.ElemGeneric:
 		p := (*[48]byte)(p)
 		r.First = le.Uint64(p[0:])
@@ -282,6 +292,8 @@ func clearElement(id int, r *flow.Record) {
 		r.NextAS, r.PrevAS = 0, 0
 	case flow.ElemLatency:
 		r.ClientNwDelay, r.ServerNwDelay, r.ApplLatency = 0, 0, 0
+	case flow.ElemLabel:
+		r.Label = ""
 	}
 }
 

@@ -96,7 +96,8 @@ func sortedRecords(s string) string {
 }
 
 // TestLabelsWrite writes labelled flows with -w, plain and aggregated:
-// nfdump reading the file shows the labels godump wrote.
+// nfdump reading the file shows the labels godump wrote, and godump
+// reading nfdump's file shows nfdump's.
 func TestLabelsWrite(t *testing.T) {
 	testutil.RequireTool(t, "nfdump")
 	dir := filterArchive(t)
@@ -120,5 +121,15 @@ func TestLabelsWrite(t *testing.T) {
 		w := nfdump(t, "-r", ref, "-q", "-o", show)
 		assert.Equal(t, sortedLines(w.stdout), sortedLines(nfdump(t, "-r", out, "-q", "-o", show).stdout), "godump %q", args)
 		assert.Contains(t, w.stdout, c.label)
+		// godump reads the labels back, in every mode that shows them,
+		// and a filter's label replaces a stored one only where a
+		// labelled term decides.
+		for _, read := range [][]string{
+			{"-o", show}, {"-o", "raw"}, {"-o", "json"}, {"-o", show, "-A", "proto,srcport"},
+			{"-o", show, "(proto tcp) %x or proto udp"}, {"-o", show, "-a", "(proto udp) %u or any"},
+		} {
+			args := append([]string{"-r", ref}, read...)
+			assert.Equal(t, sortedRecords(nfdump(t, args...).stdout), sortedRecords(godump(args...).stdout), "godump %q", args)
+		}
 	}
 }

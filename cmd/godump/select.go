@@ -71,17 +71,27 @@ func bindIdent(f *filter.Filter, ident string, ok bool) *filter.Filter {
 	return f.WithIdent(ident)
 }
 
-// labelFilter selects with a filter that has flow labels: it sets the
-// label of the term that let the flow pass (flow.Record.Label, "" for
-// none), which the reader hands out with the flow.
+// labelFilter selects with a filter that has flow labels: it gives a flow
+// the label of the term that let it pass (flow.Record.Label), which the
+// reader hands out with the flow. A flow that passes without a labelled
+// term keeps the label it was stored with, as in nfdump.
 type labelFilter struct{ *filter.Filter }
 
 func (l labelFilter) Match(r *flow.Record) bool { return l.label(r, 0) }
 
+// Reads adds the stored label to what the filter reads, so that the
+// label a flow passes with is its own.
+func (l labelFilter) Reads() flow.Elements { return l.Filter.Reads() | 1<<flow.ElemLabel }
+
 // label matches the flow with running number count and sets its label.
 func (l labelFilter) label(r *flow.Record, count uint64) bool {
 	ok, label := l.MatchLabel(r, count)
-	r.Label = label
+	switch {
+	case label != "":
+		r.Label = label
+	case !r.Elements.Has(flow.ElemLabel):
+		r.Label = "" // none stored, and none from an earlier flow
+	}
 	return ok
 }
 
