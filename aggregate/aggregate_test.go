@@ -207,3 +207,50 @@ func TestAddDoesNotAllocate(t *testing.T) {
 		assert.Zero(t, allocs, name)
 	}
 }
+
+// TestLabelOfFirstFlow checks that an aggregated record carries the flow
+// label of its key's first flow, as nfdump's does, with the EXlabel
+// element nfdump adds to a rebuilt record, in every kind of table.
+func TestLabelOfFirstFlow(t *testing.T) {
+	flows := []flow.Record{
+		rec(a4, b4, 1000, 80, 6, 10, 20, 1, 100, 0),
+		rec(a4, b4, 1000, 80, 6, 11, 21, 1, 100, 0),
+		rec(b4, a4, 80, 1000, 6, 12, 22, 1, 100, 0),
+		rec(a6, a6, 53, 53, 17, 13, 23, 1, 100, 0),
+		rec(a6, a6, 53, 53, 17, 14, 24, 1, 100, 0),
+	}
+	labels := []string{"web", "other", "", "", "dns"}
+	for i := range flows {
+		flows[i].Label = labels[i]
+	}
+	bidir := Bidir(false)
+	list, err := ParseFields("proto,srcip4/8")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name  string
+		table *Table
+		want  []string // by key, in Order
+	}{
+		{"-a", New(FiveTuple()), []string{"web", "", ""}},
+		{"-b", New(bidir), []string{"web", ""}},
+		{"-A", New(list), []string{"web", "", ""}},
+		{"-A printing", NewPrinting(list), []string{"web", "", ""}},
+	} {
+		for i := range flows {
+			tc.table.Add(&flows[i])
+		}
+		var got []string
+		for _, i := range tc.table.Order() {
+			var r flow.Record
+			tc.table.Record(i, &r)
+			got = append(got, r.Label)
+			assert.Equal(t, r.Label != "", r.Elements.Has(flow.ElemLabel), "%s: EXlabel with the label", tc.name)
+			if tc.table.full {
+				var w flow.Record
+				tc.table.WriteRecord(i, &w)
+				assert.Equal(t, r.Label, w.Label, "%s: written", tc.name)
+			}
+		}
+		assert.Equal(t, tc.want, got, tc.name)
+	}
+}

@@ -27,10 +27,15 @@ func BenchmarkAdd(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// Fields of every size, through the field table.
+	many, err := ParseFields("srcas,dstas,inif,outif,srcvlan,mpls1,insrcmac,next,proto,dsttos,dstport")
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, bc := range []struct {
 		name string
 		spec *Spec
-	}{{"a", FiveTuple()}, {"B", Bidir(true)}, {"A", custom}} {
+	}{{"a", FiveTuple()}, {"B", Bidir(true)}, {"A", custom}, {"A-many", many}} {
 		b.Run(bc.name, func(b *testing.B) {
 			tb := New(bc.spec)
 			for i := range recs {

@@ -62,61 +62,65 @@ const (
 	numFields
 )
 
-// fieldInfo describes a field: its -A name, its size in the key and the
-// fmt token the automatic -A format prints for it ("" for none).
+// fieldInfo describes a field: its -A name, its size in the key, the fmt
+// token the automatic -A format prints for it ("" for none) and the field
+// of flow's field table it keys. NSEL, observation and geo fields, which
+// godump's record model does not hold, key flow.FieldNone: zero in every
+// flow, so they never split a key.
 type fieldInfo struct {
 	name  string
 	size  int
 	token string
 	// prefix: the name takes /bits (srcip4/N and friends) and needs it.
 	prefix int // 0 none, 4 IPv4 bits, 6 IPv6 bits
+	field  flow.Field
 }
 
 var fieldTable = func() [numFields]fieldInfo {
 	var t [numFields]fieldInfo
-	t[fSrcIP4] = fieldInfo{"srcip4", 16, "%sa", 4}
-	t[fSrcIP6] = fieldInfo{"srcip6", 16, "%sa", 6}
-	t[fSrcNet] = fieldInfo{"srcnet", 16, "%sn", 0}
-	t[fDstNet] = fieldInfo{"dstnet", 16, "%dn", 0}
-	t[fSrcIP] = fieldInfo{"srcip", 16, "%sa", 0}
-	t[fDstIP] = fieldInfo{"dstip", 16, "%da", 0}
-	t[fXSrcIP] = fieldInfo{"xsrcip", 16, "%xsa", 0}
-	t[fXDstIP] = fieldInfo{"xdstip", 16, "%xda", 0}
-	t[fXSrcPort] = fieldInfo{"xsrcport", 2, "%xsp", 0}
-	t[fXDstPort] = fieldInfo{"xdstport", 2, "%xdp", 0}
-	t[fDstIP4] = fieldInfo{"dstip4", 16, "%da", 4}
-	t[fDstIP6] = fieldInfo{"dstip6", 16, "%da", 6}
-	t[fNext] = fieldInfo{"next", 16, "%nh", 0}
-	t[fBGPNext] = fieldInfo{"bgpnext", 16, "%nhb", 0}
-	t[fRouter] = fieldInfo{"router", 16, "%ra", 0}
-	t[fInSrcMAC] = fieldInfo{"insrcmac", 8, "%ismc", 0}
-	t[fOutDstMAC] = fieldInfo{"outdstmac", 8, "%odmc", 0}
-	t[fInDstMAC] = fieldInfo{"indstmac", 8, "%idmc", 0}
-	t[fOutSrcMAC] = fieldInfo{"outsrcmac", 8, "%osmc", 0}
-	t[fSrcAS] = fieldInfo{"srcas", 4, "%sas", 0}
-	t[fDstAS] = fieldInfo{"dstas", 4, "%das", 0}
-	t[fNextAS] = fieldInfo{"nextas", 4, "%nas", 0}
-	t[fPrevAS] = fieldInfo{"prevas", 4, "%pas", 0}
-	t[fInIf] = fieldInfo{"inif", 4, "%in", 0}
-	t[fOutIf] = fieldInfo{"outif", 4, "%out", 0}
+	t[fSrcIP4] = fieldInfo{"srcip4", 16, "%sa", 4, flow.FieldSrcAddr}
+	t[fSrcIP6] = fieldInfo{"srcip6", 16, "%sa", 6, flow.FieldSrcAddr}
+	t[fSrcNet] = fieldInfo{"srcnet", 16, "%sn", 0, flow.FieldSrcAddr}
+	t[fDstNet] = fieldInfo{"dstnet", 16, "%dn", 0, flow.FieldDstAddr}
+	t[fSrcIP] = fieldInfo{"srcip", 16, "%sa", 0, flow.FieldSrcAddr}
+	t[fDstIP] = fieldInfo{"dstip", 16, "%da", 0, flow.FieldDstAddr}
+	t[fXSrcIP] = fieldInfo{"xsrcip", 16, "%xsa", 0, flow.FieldNone}
+	t[fXDstIP] = fieldInfo{"xdstip", 16, "%xda", 0, flow.FieldNone}
+	t[fXSrcPort] = fieldInfo{"xsrcport", 2, "%xsp", 0, flow.FieldNone}
+	t[fXDstPort] = fieldInfo{"xdstport", 2, "%xdp", 0, flow.FieldNone}
+	t[fDstIP4] = fieldInfo{"dstip4", 16, "%da", 4, flow.FieldDstAddr}
+	t[fDstIP6] = fieldInfo{"dstip6", 16, "%da", 6, flow.FieldDstAddr}
+	t[fNext] = fieldInfo{"next", 16, "%nh", 0, flow.FieldIPNextHop}
+	t[fBGPNext] = fieldInfo{"bgpnext", 16, "%nhb", 0, flow.FieldBGPNextHop}
+	t[fRouter] = fieldInfo{"router", 16, "%ra", 0, flow.FieldRouter}
+	t[fInSrcMAC] = fieldInfo{"insrcmac", 8, "%ismc", 0, flow.FieldInSrcMAC}
+	t[fOutDstMAC] = fieldInfo{"outdstmac", 8, "%odmc", 0, flow.FieldOutDstMAC}
+	t[fInDstMAC] = fieldInfo{"indstmac", 8, "%idmc", 0, flow.FieldInDstMAC}
+	t[fOutSrcMAC] = fieldInfo{"outsrcmac", 8, "%osmc", 0, flow.FieldOutSrcMAC}
+	t[fSrcAS] = fieldInfo{"srcas", 4, "%sas", 0, flow.FieldSrcAS}
+	t[fDstAS] = fieldInfo{"dstas", 4, "%das", 0, flow.FieldDstAS}
+	t[fNextAS] = fieldInfo{"nextas", 4, "%nas", 0, flow.FieldNextAS}
+	t[fPrevAS] = fieldInfo{"prevas", 4, "%pas", 0, flow.FieldPrevAS}
+	t[fInIf] = fieldInfo{"inif", 4, "%in", 0, flow.FieldInIf}
+	t[fOutIf] = fieldInfo{"outif", 4, "%out", 0, flow.FieldOutIf}
 	for i := 0; i < 10; i++ {
 		n := strconv.Itoa(i + 1)
-		t[fMPLS1+fieldID(i)] = fieldInfo{"mpls" + n, 4, "%mpls" + n, 0}
+		t[fMPLS1+fieldID(i)] = fieldInfo{"mpls" + n, 4, "%mpls" + n, 0, flow.FieldMPLS1 + flow.Field(i)}
 	}
-	t[fSrcPort] = fieldInfo{"srcport", 2, "%sp", 0}
-	t[fDstPort] = fieldInfo{"dstport", 2, "%dp", 0}
-	t[fSrcVLAN] = fieldInfo{"srcvlan", 2, "%svln", 0}
-	t[fDstVLAN] = fieldInfo{"dstvlan", 2, "%dvln", 0}
-	t[fSrcMask] = fieldInfo{"srcmask", 1, "%smk", 0}
-	t[fDstMask] = fieldInfo{"dstmask", 1, "%dmk", 0}
-	t[fProto] = fieldInfo{"proto", 1, "%pr", 0}
-	t[fTos] = fieldInfo{"tos", 1, "%tos", 0}
-	t[fSrcTos] = fieldInfo{"srctos", 1, "%stos", 0}
-	t[fDstTos] = fieldInfo{"dsttos", 1, "%dtos", 0}
-	t[fODID] = fieldInfo{"odid", 1, "%odid", 0}
-	t[fOPID] = fieldInfo{"opid", 1, "%opid", 0}
-	t[fSrcGeo] = fieldInfo{"srcgeo", 4, "%sc", 0}
-	t[fDstGeo] = fieldInfo{"dstgeo", 4, "%dc", 0}
+	t[fSrcPort] = fieldInfo{"srcport", 2, "%sp", 0, flow.FieldSrcPort}
+	t[fDstPort] = fieldInfo{"dstport", 2, "%dp", 0, flow.FieldDstPort}
+	t[fSrcVLAN] = fieldInfo{"srcvlan", 2, "%svln", 0, flow.FieldSrcVLAN}
+	t[fDstVLAN] = fieldInfo{"dstvlan", 2, "%dvln", 0, flow.FieldDstVLAN}
+	t[fSrcMask] = fieldInfo{"srcmask", 1, "%smk", 0, flow.FieldSrcMask}
+	t[fDstMask] = fieldInfo{"dstmask", 1, "%dmk", 0, flow.FieldDstMask}
+	t[fProto] = fieldInfo{"proto", 1, "%pr", 0, flow.FieldProto}
+	t[fTos] = fieldInfo{"tos", 1, "%tos", 0, flow.FieldSrcTos}
+	t[fSrcTos] = fieldInfo{"srctos", 1, "%stos", 0, flow.FieldSrcTos}
+	t[fDstTos] = fieldInfo{"dsttos", 1, "%dtos", 0, flow.FieldDstTos}
+	t[fODID] = fieldInfo{"odid", 1, "%odid", 0, flow.FieldNone}
+	t[fOPID] = fieldInfo{"opid", 1, "%opid", 0, flow.FieldNone}
+	t[fSrcGeo] = fieldInfo{"srcgeo", 4, "%sc", 0, flow.FieldNone}
+	t[fDstGeo] = fieldInfo{"dstgeo", 4, "%dc", 0, flow.FieldNone}
 	return t
 }()
 
@@ -165,6 +169,55 @@ type Spec struct {
 	netbits int
 	format  string
 	keyLen  int
+	// ops are the steps customKey takes, one per active field in table
+	// order, worked out once so that keying a flow only walks them.
+	ops []keyOp
+}
+
+// keyOp is how one -A field goes into the key.
+type keyOp struct {
+	kind  keyKind
+	field flow.Field
+	mask  mask128 // the address mask of a source or destination field
+}
+
+// keyKind is what a keyOp writes.
+type keyKind uint8
+
+const (
+	keySrc  keyKind = iota // the (masked) source address, 16 bytes
+	keyDst                 // the (masked) destination address, 16 bytes
+	keyAddr                // another address, 16 bytes
+	keyNum1                // a number of 1, 2, 4 or 8 bytes
+	keyNum2
+	keyNum4
+	keyNum8
+	keyZero16 // an NSEL address godump's records do not hold
+)
+
+// op returns the keyOp of field id under address mask m.
+func op(id fieldID, m mask128) keyOp {
+	info := &fieldTable[id]
+	o := keyOp{field: info.field, mask: m}
+	switch {
+	case info.field == flow.FieldSrcAddr:
+		o.kind = keySrc
+	case info.field == flow.FieldDstAddr:
+		o.kind = keyDst
+	case info.field.Kind() == flow.KindAddr:
+		o.kind = keyAddr
+	case info.size == 1:
+		o.kind = keyNum1
+	case info.size == 2:
+		o.kind = keyNum2
+	case info.size == 4:
+		o.kind = keyNum4
+	case info.size == 8:
+		o.kind = keyNum8
+	default:
+		o.kind = keyZero16
+	}
+	return o
 }
 
 // FiveTuple returns the spec of -a: proto, addresses and ports.
@@ -249,6 +302,7 @@ func ParseFields(list string) (*Spec, error) {
 	for id := fieldID(0); id < numFields; id++ {
 		if s.active[id] {
 			s.fields = append(s.fields, id)
+			s.ops = append(s.ops, op(id, s.masks[id]))
 			s.keyLen += fieldTable[id].size
 		}
 	}
@@ -297,50 +351,28 @@ func needSwap(r *flow.Record) bool {
 	return sp < 1024 && dp >= 1024 || sp < 32768 && dp >= 32768 || sp < 49152 && dp >= 49152
 }
 
-// fieldReads returns the V3 elements, beyond the generic one, whose
-// fields the key field id reads.
+// fieldReads returns the V3 elements whose fields the key field id reads:
+// its field's, and for srcnet and dstnet those of the record's prefix
+// lengths, which mask the address first.
 func fieldReads(id fieldID) flow.Elements {
-	const (
-		ip   = flow.Elements(1<<flow.ElemIPv4 | 1<<flow.ElemIPv6)
-		misc = flow.Elements(1 << flow.ElemMisc)
-	)
-	switch {
-	case id == fSrcNet || id == fDstNet:
-		return ip | misc
-	case id <= fDstIP6:
-		return ip
-	case id == fNext:
-		return 1<<flow.ElemIPNextHopV4 | 1<<flow.ElemIPNextHopV6
-	case id == fBGPNext:
-		return 1<<flow.ElemBGPNextHopV4 | 1<<flow.ElemBGPNextHopV6
-	case id == fRouter:
-		return 1<<flow.ElemExporterIPv4 | 1<<flow.ElemExporterIPv6
-	case id >= fInSrcMAC && id <= fOutSrcMAC:
-		return 1 << flow.ElemMAC
-	case id == fSrcAS || id == fDstAS:
-		return 1 << flow.ElemAS
-	case id == fNextAS || id == fPrevAS:
-		return 1 << flow.ElemAdjacentAS
-	case id == fInIf || id == fOutIf || id == fSrcMask || id == fDstMask || id == fDstTos:
-		return misc
-	case id >= fMPLS1 && id < fMPLS1+10:
-		return 1 << flow.ElemMPLS
-	case id == fSrcVLAN || id == fDstVLAN:
-		return 1 << flow.ElemVLAN
+	e := fieldTable[id].field.Elements()
+	if id == fSrcNet || id == fDstNet {
+		e |= flow.FieldSrcMask.Elements() | flow.FieldDstMask.Elements()
 	}
-	return 0
+	return e
 }
 
 // PrintReads returns the V3 elements whose fields a table from
 // NewPrinting reads: for an -A list the generic and counter elements
-// (times, counters, flags), the addresses and the next hops and exporter
-// (whose families an -A record keeps) and those of the key fields; every
-// element for the others, which keep the first flow whole.
+// (times, counters, flags), the flow's label, the addresses and the next
+// hops and exporter (whose families an -A record keeps) and those of the
+// key fields; every element for the others, which keep the first flow
+// whole.
 func (s *Spec) PrintReads() flow.Elements {
 	if !s.custom {
 		return ^flow.Elements(0)
 	}
-	e := flow.Elements(1<<flow.ElemGeneric | 1<<flow.ElemCounters |
+	e := flow.Elements(1<<flow.ElemGeneric | 1<<flow.ElemCounters | 1<<flow.ElemLabel |
 		1<<flow.ElemIPv4 | 1<<flow.ElemIPv6 |
 		1<<flow.ElemBGPNextHopV4 | 1<<flow.ElemBGPNextHopV6 |
 		1<<flow.ElemIPNextHopV4 | 1<<flow.ElemIPNextHopV6 |

@@ -98,8 +98,13 @@ func ParseOrder(s string) (*Order, error) {
 }
 
 // Sort orders records by the key; ties keep their order in recs, which
-// makes the result deterministic where nfdump's heap sort is not.
+// makes the result deterministic where nfdump's heap sort is not. nfdump
+// sorts records it rebuilt from its master record, so a labelled flow
+// gains the EXlabel element here, as it does there.
 func (o *Order) Sort(recs []*flow.Record) {
+	for _, r := range recs {
+		r.Elements = r.LabelElement()
+	}
 	slices.SortStableFunc(recs, func(a, b *flow.Record) int {
 		ka, kb := o.key(a), o.key(b)
 		switch {

@@ -11,12 +11,13 @@ import (
 // packedWords words at fixed positions, of which only the non-zero ones are
 // stored, after a bitmap that says which. A flow as a collector writes it
 // carries a dozen non-zero words, so a packed record takes some 100 bytes
-// instead of the 352 of a flow.Record, and it holds no pointers, so the
+// instead of the 368 of a flow.Record, and it holds no pointers, so the
 // garbage collector never scans the table. The counters, the times and the
 // TCP flags are not packed: the entry's sums replace them whenever a record
-// is rebuilt.
+// is rebuilt. The last word is the number of the flow's label in the
+// table's list of labels (Table.labels), 0 for none.
 
-const packedWords = 31
+const packedWords = 32
 
 // Address families as the packed record keeps them, two bits per address.
 const (
@@ -46,8 +47,9 @@ func famAddr(fam uint64, hi, lo uint64) netip.Addr {
 	return netip.Addr{}
 }
 
-// packRecord writes r's fields into w at their fixed positions.
-func packRecord(w *[packedWords]uint64, r *flow.Record) {
+// packRecord writes r's fields and its label number into w at their
+// fixed positions.
+func packRecord(w *[packedWords]uint64, r *flow.Record, label uint32) {
 	w[0] = uint64(r.Elements)
 	w[1] = uint64(r.NFVersion) | uint64(r.Flags)<<8 | uint64(r.EngineType)<<16 | uint64(r.EngineID)<<24 |
 		uint64(r.ExporterID)<<32 | uint64(r.RevTCPFlags)<<48 | uint64(r.FwdStatus)<<56
@@ -55,27 +57,29 @@ func packRecord(w *[packedWords]uint64, r *flow.Record) {
 	w[3] = addrFam(r.SrcAddr) | addrFam(r.DstAddr)<<2 | addrFam(r.BGPNextHop)<<4 |
 		addrFam(r.IPNextHop)<<6 | addrFam(r.Exporter)<<8 |
 		uint64(r.SrcPort)<<16 | uint64(r.DstPort)<<32 | uint64(r.Proto)<<48 | uint64(r.SrcTos)<<56
-	w[4], w[5] = addrWords(r.SrcAddr)
-	w[6], w[7] = addrWords(r.DstAddr)
+	w[4], w[5] = flow.AddrWords(r.SrcAddr)
+	w[6], w[7] = flow.AddrWords(r.DstAddr)
 	w[8] = uint64(r.DstTos) | uint64(r.SrcMask)<<8 | uint64(r.DstMask)<<16 | uint64(r.Dir)<<24 |
 		uint64(r.BiFlowDir)<<32 | uint64(r.EndReason)<<40
 	w[9] = uint64(r.Input) | uint64(r.Output)<<32
 	w[10] = uint64(r.SrcVLAN) | uint64(r.DstVLAN)<<32
 	w[11] = uint64(r.SrcAS) | uint64(r.DstAS)<<32
 	w[12] = uint64(r.NextAS) | uint64(r.PrevAS)<<32
-	w[13], w[14] = addrWords(r.BGPNextHop)
-	w[15], w[16] = addrWords(r.IPNextHop)
-	w[17], w[18] = addrWords(r.Exporter)
+	w[13], w[14] = flow.AddrWords(r.BGPNextHop)
+	w[15], w[16] = flow.AddrWords(r.IPNextHop)
+	w[17], w[18] = flow.AddrWords(r.Exporter)
 	w[19], w[20], w[21], w[22] = r.InSrcMAC, r.OutDstMAC, r.InDstMAC, r.OutSrcMAC
 	for i := 0; i < 5; i++ {
 		w[23+i] = uint64(r.MPLS[2*i]) | uint64(r.MPLS[2*i+1])<<32
 	}
 	w[28], w[29], w[30] = r.ClientNwDelay, r.ServerNwDelay, r.ApplLatency
+	w[31] = uint64(label)
 }
 
-// unpackRecord is the inverse of packRecord; the fields packRecord leaves
-// out (counters, times, TCP flags) are zero.
-func unpackRecord(r *flow.Record, w *[packedWords]uint64) {
+// unpackRecord is the inverse of packRecord, and returns the label
+// number; the fields packRecord leaves out (counters, times, TCP flags,
+// the label) are zero.
+func unpackRecord(r *flow.Record, w *[packedWords]uint64) (label uint32) {
 	*r = flow.Record{
 		Elements:    flow.Elements(w[0]),
 		NFVersion:   uint8(w[1]),
@@ -122,6 +126,7 @@ func unpackRecord(r *flow.Record, w *[packedWords]uint64) {
 		r.MPLS[2*i] = uint32(w[23+i])
 		r.MPLS[2*i+1] = uint32(w[23+i] >> 32)
 	}
+	return uint32(w[31])
 }
 
 // arenaBits is the size of an arena chunk (words, as a power of two); a
@@ -133,10 +138,10 @@ type arena struct {
 	chunks [][]uint64
 }
 
-// put stores r packed and returns its reference.
-func (a *arena) put(r *flow.Record) uint32 {
+// put stores r packed, with its label number, and returns its reference.
+func (a *arena) put(r *flow.Record, label uint32) uint32 {
 	var w [packedWords]uint64
-	packRecord(&w, r)
+	packRecord(&w, r, label)
 	var set uint64
 	n := 1
 	for i, v := range w {
@@ -162,8 +167,9 @@ func (a *arena) put(r *flow.Record) uint32 {
 	return ref
 }
 
-// get rebuilds the record stored under ref into r.
-func (a *arena) get(ref uint32, r *flow.Record) {
+// get rebuilds the record stored under ref into r and returns its label
+// number.
+func (a *arena) get(ref uint32, r *flow.Record) (label uint32) {
 	c := a.chunks[ref>>arenaBits][ref&(1<<arenaBits-1):]
 	var w [packedWords]uint64
 	set := c[0]
@@ -172,5 +178,5 @@ func (a *arena) get(ref uint32, r *flow.Record) {
 		w[bits.TrailingZeros64(s)] = c[j]
 		j++
 	}
-	unpackRecord(r, &w)
+	return unpackRecord(r, &w)
 }

@@ -32,10 +32,11 @@ func TestPackRoundTrip(t *testing.T) {
 	v4 := flow.Record{Elements: 0x16, NFVersion: 9, SrcAddr: netip.MustParseAddr("10.0.0.1"),
 		DstAddr: netip.MustParseAddr("10.0.0.2"), Proto: 6, DstPort: 80}
 	var a arena
-	refs := []uint32{a.put(&full), a.put(&v4), a.put(&flow.Record{})}
+	labels := []uint32{7, 0, 1 << 31}
+	refs := []uint32{a.put(&full, labels[0]), a.put(&v4, labels[1]), a.put(&flow.Record{}, labels[2])}
 	for i, want := range []flow.Record{full, v4, {}} {
 		var got flow.Record
-		a.get(refs[i], &got)
+		assert.Equal(t, labels[i], a.get(refs[i], &got))
 		assert.Equal(t, want, got)
 	}
 }

@@ -39,6 +39,7 @@ type meta struct {
 	next, bgp uint8 // families (famNone, fam4, fam6)
 	router    uint8
 	_         [2]byte
+	label     uint32 // the flow label's number (Table.labels)
 }
 
 // Table aggregates flows for one Spec. It is not safe for concurrent use.
@@ -65,9 +66,14 @@ type Table struct {
 	metaOf map[meta]uint32
 	// lastMeta is the meta of the last new key.
 	lastMeta uint32
-	key      [320 + 8]byte
-	kwords   [40]uint64
-	rwords   [40]uint64
+
+	// labels are the flow labels of the first flows, each once, so that
+	// an entry keeps a number (0 for none): labels[0] is "".
+	labels  []string
+	labelOf map[string]uint32
+	key     [320 + 8]byte
+	kwords  [40]uint64
+	rwords  [40]uint64
 }
 
 const blockBits = 14
@@ -185,11 +191,54 @@ func (t *Table) Add(r *flow.Record) {
 		flows: r.AggrFlows(), first: r.First, last: r.Last, inFlags: r.TCPFlags,
 	}
 	if t.full {
-		e.ref = t.recs.put(r)
+		e.ref = t.recs.put(r, t.labelRef(r.Label))
 	} else {
 		e.ref = t.metaRef(r)
 	}
 	t.n++
+}
+
+// labelRef returns the number of a flow label, adding it when new; 0 for
+// none. A filter has few labels, so the list stays short.
+func (t *Table) labelRef(l string) uint32 {
+	if l == "" {
+		return 0
+	}
+	if n := len(t.labels); n > 0 && t.labels[n-1] == l {
+		return uint32(n - 1)
+	}
+	i, ok := t.labelOf[l]
+	if !ok {
+		if t.labelOf == nil {
+			t.labels = []string{""}
+			t.labelOf = make(map[string]uint32)
+		}
+		i = uint32(len(t.labels))
+		t.labels = append(t.labels, l)
+		t.labelOf[l] = i
+	}
+	return i
+}
+
+// setLabel gives a record rebuilt from entry data the label with number
+// i, and with it the EXlabel element nfdump adds to such a record.
+func (t *Table) setLabel(r *flow.Record, i uint32) {
+	if i != 0 {
+		r.Label = t.labels[i]
+		r.Elements = r.LabelElement()
+	}
+}
+
+// family returns the family the meta keeps of the next hop, BGP next hop
+// or exporter address.
+func (m *meta) family(f flow.Field) uint64 {
+	switch f {
+	case flow.FieldIPNextHop:
+		return uint64(m.next)
+	case flow.FieldBGPNextHop:
+		return uint64(m.bgp)
+	}
+	return uint64(m.router)
 }
 
 // metaRef returns the index of r's meta, adding it when new.
@@ -197,6 +246,7 @@ func (t *Table) metaRef(r *flow.Record) uint32 {
 	m := meta{
 		elements: r.Elements, nfVersion: r.NFVersion, flags: r.Flags, v6: r.IsIPv6(),
 		next: uint8(addrFam(r.IPNextHop)), bgp: uint8(addrFam(r.BGPNextHop)), router: uint8(addrFam(r.Exporter)),
+		label: t.labelRef(r.Label),
 	}
 	// A file's flows mostly share one, so the last is checked first.
 	if len(t.metas) > 0 && m == t.metas[t.lastMeta] {
@@ -233,21 +283,7 @@ func (e *entry) merge(r *flow.Record, reverse bool) {
 	e.flows += r.AggrFlows()
 }
 
-// addrWords returns an address as nfdump keeps it in its master record:
-// two words, IPv4 in the low 32 bits of the second.
-func addrWords(a netip.Addr) (hi, lo uint64) {
-	switch {
-	case a.Is4():
-		b := a.As4()
-		return 0, uint64(binary.BigEndian.Uint32(b[:]))
-	case a.IsValid():
-		b := a.As16()
-		return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
-	}
-	return 0, 0
-}
-
-// wordsAddr is the inverse of addrWords for the family v6.
+// wordsAddr is the inverse of flow.AddrWords for the family v6.
 func wordsAddr(hi, lo uint64, v6 bool) netip.Addr {
 	if !v6 {
 		var b [4]byte
@@ -276,8 +312,8 @@ func putAddr(b []byte, hi, lo uint64) {
 // fiveTuple writes the -a key; reverse writes the key of the opposite
 // direction, which -b looks up.
 func fiveTuple(b []byte, r *flow.Record, reverse bool) {
-	sh, sl := addrWords(r.SrcAddr)
-	dh, dl := addrWords(r.DstAddr)
+	sh, sl := flow.AddrWords(r.SrcAddr)
+	dh, dl := flow.AddrWords(r.DstAddr)
 	sp, dp := r.SrcPort, r.DstPort
 	if reverse {
 		sh, sl, dh, dl = dh, dl, sh, sl
@@ -308,8 +344,8 @@ func netMask(hi, lo uint64, bits uint8, v6 bool) (uint64, uint64) {
 // printed record start from: with srcnet/dstnet the record's own masks
 // are applied first, as nfdump does to its record in place.
 func (s *Spec) addresses(r *flow.Record) (sh, sl, dh, dl uint64) {
-	sh, sl = addrWords(r.SrcAddr)
-	dh, dl = addrWords(r.DstAddr)
+	sh, sl = flow.AddrWords(r.SrcAddr)
+	dh, dl = flow.AddrWords(r.DstAddr)
 	if s.netbits&1 != 0 {
 		sh, sl = netMask(sh, sl, r.SrcMask, r.IsIPv6())
 	}
@@ -319,96 +355,61 @@ func (s *Spec) addresses(r *flow.Record) (sh, sl, dh, dl uint64) {
 	return
 }
 
-// mplsLabel returns what nfdump keys and keeps of MPLS entry i (0-based):
-// its master record masks keep 12 label bits of the odd entries (mpls1,
-// mpls3, ...) and the 20 label bits of the even ones.
-func mplsLabel(r *flow.Record, i int) uint32 {
-	if i%2 == 0 {
-		return r.MPLS[i] & 0xfff0
-	}
-	return r.MPLS[i] & 0xfffff0
-}
-
 // customKey writes the -A key of r into b, field after field in table
-// order.
+// order: the addresses under their masks, every other field as the field
+// table keys it (flow.Field.KeyValue), in the field's size.
 func (s *Spec) customKey(b []byte, r *flow.Record) {
 	sh, sl, dh, dl := s.addresses(r)
 	le := binary.LittleEndian
-	for _, id := range s.fields {
-		m := s.masks[id]
-		switch id {
-		case fSrcIP4, fSrcIP6, fSrcNet, fSrcIP:
-			putAddr(b, sh&m.hi, sl&m.lo)
-		case fDstIP4, fDstIP6, fDstNet, fDstIP:
-			putAddr(b, dh&m.hi, dl&m.lo)
-		case fXSrcIP, fXDstIP:
-			// NSEL translated addresses are not in godump's record
-			// model; they are zero in every flow.
+	for i := range s.ops {
+		o := &s.ops[i]
+		switch o.kind {
+		case keySrc:
+			putAddr(b, sh&o.mask.hi, sl&o.mask.lo)
+			b = b[16:]
+		case keyDst:
+			putAddr(b, dh&o.mask.hi, dl&o.mask.lo)
+			b = b[16:]
+		case keyAddr:
+			hi, lo := flow.AddrWords(o.field.Addr(r))
+			putAddr(b, hi, lo)
+			b = b[16:]
+		case keyNum1:
+			b[0] = uint8(o.field.KeyValue(r))
+			b = b[1:]
+		case keyNum2:
+			le.PutUint16(b, uint16(o.field.KeyValue(r)))
+			b = b[2:]
+		case keyNum4:
+			le.PutUint32(b, uint32(o.field.KeyValue(r)))
+			b = b[4:]
+		case keyNum8:
+			le.PutUint64(b, o.field.KeyValue(r))
+			b = b[8:]
+		case keyZero16:
 			putAddr(b, 0, 0)
-		case fXSrcPort, fXDstPort:
-			le.PutUint16(b, 0)
-		case fNext:
-			h, l := addrWords(r.IPNextHop)
-			putAddr(b, h, l)
-		case fBGPNext:
-			h, l := addrWords(r.BGPNextHop)
-			putAddr(b, h, l)
-		case fRouter:
-			h, l := addrWords(r.Exporter)
-			putAddr(b, h, l)
-		case fInSrcMAC:
-			le.PutUint64(b, r.InSrcMAC)
-		case fOutDstMAC:
-			le.PutUint64(b, r.OutDstMAC)
-		case fInDstMAC:
-			le.PutUint64(b, r.InDstMAC)
-		case fOutSrcMAC:
-			le.PutUint64(b, r.OutSrcMAC)
-		case fSrcAS:
-			le.PutUint32(b, r.SrcAS)
-		case fDstAS:
-			le.PutUint32(b, r.DstAS)
-		case fNextAS:
-			le.PutUint32(b, r.NextAS)
-		case fPrevAS:
-			le.PutUint32(b, r.PrevAS)
-		case fInIf:
-			le.PutUint32(b, r.Input)
-		case fOutIf:
-			le.PutUint32(b, r.Output)
-		case fSrcPort:
-			le.PutUint16(b, r.SrcPort)
-		case fDstPort:
-			le.PutUint16(b, r.DstPort)
-		case fSrcVLAN:
-			le.PutUint16(b, uint16(r.SrcVLAN))
-		case fDstVLAN:
-			le.PutUint16(b, uint16(r.DstVLAN))
-		case fSrcMask:
-			b[0] = r.SrcMask
-		case fDstMask:
-			b[0] = r.DstMask
-		case fProto:
-			b[0] = r.Proto
-		case fTos, fSrcTos:
-			b[0] = r.SrcTos
-		case fDstTos:
-			b[0] = r.DstTos
-		case fODID, fOPID:
-			// Observation domain and point ids are not in the record
-			// model; zero in every flow.
-			b[0] = 0
-		case fSrcGeo, fDstGeo:
-			// Without a GeoIP database nfdump's country codes are
-			// empty, so the field never splits a key.
-			le.PutUint32(b, 0)
-		default:
-			if id >= fMPLS1 && id < fMPLS1+10 {
-				le.PutUint32(b, mplsLabel(r, int(id-fMPLS1)))
-			}
+			b = b[16:]
 		}
-		b = b[fieldTable[id].size:]
 	}
+}
+
+// getNum reads a number field of the key, little-endian in b's size (an
+// NSEL address godump's records do not hold reads as its low word).
+func getNum(b []byte) uint64 {
+	le := binary.LittleEndian
+	switch len(b) {
+	case 1:
+		return uint64(b[0])
+	case 2:
+		return uint64(le.Uint16(b))
+	case 4:
+		return uint64(le.Uint32(b))
+	case 8:
+		return le.Uint64(b)
+	case 16:
+		return le.Uint64(b[8:])
+	}
+	return 0
 }
 
 // Order returns the entries in the order nfdump prints them: by the
@@ -479,17 +480,20 @@ func radixSort(v []uint64, from, to int) {
 // from server to client are turned around.
 func (t *Table) Record(i int32, r *flow.Record) {
 	e := t.at(i)
+	var label uint32
 	switch {
 	case !t.full:
+		label = t.metas[e.ref].label
 		t.spec.keyRecord(r, e, t.keyAt(i), &t.metas[e.ref])
 	case t.spec.custom:
 		var f flow.Record
-		t.recs.get(e.ref, &f)
+		label = t.recs.get(e.ref, &f)
 		t.spec.maskedRecord(r, e, &f)
 	default:
-		t.recs.get(e.ref, r)
+		label = t.recs.get(e.ref, r)
 		t.spec.printRecord(r, e)
 	}
+	t.setLabel(r, label)
 }
 
 // WriteRecord builds entry i (from Order) as nfdump writes it with -w
@@ -501,8 +505,9 @@ func (t *Table) WriteRecord(i int32, r *flow.Record) {
 	if !t.full {
 		panic("aggregate: WriteRecord on a printing table")
 	}
-	t.recs.get(e.ref, r)
+	label := t.recs.get(e.ref, r)
 	t.spec.writeRecord(r, e)
+	t.setLabel(r, label)
 }
 
 // Records returns the aggregated flows as Record builds them, in Order.
@@ -540,13 +545,19 @@ func (s *Spec) printRecord(r *flow.Record, e *entry) {
 	r.RevTCPFlags = e.outFlags
 	r.Elements |= flow.MarkReverseFlags
 	if s.guess && needSwap(r) {
-		r.SrcAddr, r.DstAddr = r.DstAddr, r.SrcAddr
-		r.SrcPort, r.DstPort = r.DstPort, r.SrcPort
-		r.SrcAS, r.DstAS = r.DstAS, r.SrcAS
-		r.Input, r.Output = r.Output, r.Input
-		r.InPackets, r.OutPackets = r.OutPackets, r.InPackets
-		r.InBytes, r.OutBytes = r.OutBytes, r.InBytes
+		turn(r)
 	}
+}
+
+// turn turns a flow around for -B: addresses, ports, AS numbers,
+// interfaces and counters swap sides.
+func turn(r *flow.Record) {
+	r.SrcAddr, r.DstAddr = r.DstAddr, r.SrcAddr
+	r.SrcPort, r.DstPort = r.DstPort, r.SrcPort
+	r.SrcAS, r.DstAS = r.DstAS, r.SrcAS
+	r.Input, r.Output = r.Output, r.Input
+	r.InPackets, r.OutPackets = r.OutPackets, r.InPackets
+	r.InBytes, r.OutBytes = r.OutBytes, r.InBytes
 }
 
 // writeRecord builds the record nfdump writes with -w: the stored first
@@ -560,8 +571,8 @@ func (s *Spec) writeRecord(r *flow.Record, e *entry) {
 	}
 	v6 := r.IsIPv6()
 	if s.hasMasks || s.netbits != 0 && misc {
-		sh, sl := addrWords(r.SrcAddr)
-		dh, dl := addrWords(r.DstAddr)
+		sh, sl := flow.AddrWords(r.SrcAddr)
+		dh, dl := flow.AddrWords(r.DstAddr)
 		if s.hasMasks {
 			sh, sl = sh&s.srcMask.hi, sl&s.srcMask.lo
 			dh, dl = dh&s.dstMask.hi, dl&s.dstMask.lo
@@ -575,13 +586,8 @@ func (s *Spec) writeRecord(r *flow.Record, e *entry) {
 		r.SrcAddr, r.DstAddr = wordsAddr(sh, sl, v6), wordsAddr(dh, dl, v6)
 	}
 	if s.guess && needSwap(r) {
-		r.SrcAddr, r.DstAddr = r.DstAddr, r.SrcAddr
-		r.SrcPort, r.DstPort = r.DstPort, r.SrcPort
-		r.SrcAS, r.DstAS = r.DstAS, r.SrcAS
-		r.Input, r.Output = r.Output, r.Input
+		turn(r)
 		r.SrcMask, r.DstMask = r.DstMask, r.SrcMask
-		r.InPackets, r.OutPackets = r.OutPackets, r.InPackets
-		r.InBytes, r.OutBytes = r.OutBytes, r.InBytes
 	}
 }
 
@@ -620,71 +626,15 @@ func (s *Spec) maskedRecord(r *flow.Record, e *entry, f *flow.Record) {
 	r.IPNextHop = keepAddr(a[fNext], f.IPNextHop)
 	r.BGPNextHop = keepAddr(a[fBGPNext], f.BGPNextHop)
 	r.Exporter = keepAddr(a[fRouter], f.Exporter)
-	if a[fInSrcMAC] {
-		r.InSrcMAC = f.InSrcMAC
-	}
-	if a[fOutDstMAC] {
-		r.OutDstMAC = f.OutDstMAC
-	}
-	if a[fInDstMAC] {
-		r.InDstMAC = f.InDstMAC
-	}
-	if a[fOutSrcMAC] {
-		r.OutSrcMAC = f.OutSrcMAC
-	}
-	if a[fSrcAS] {
-		r.SrcAS = f.SrcAS
-	}
-	if a[fDstAS] {
-		r.DstAS = f.DstAS
-	}
-	if a[fNextAS] {
-		r.NextAS = f.NextAS
-	}
-	if a[fPrevAS] {
-		r.PrevAS = f.PrevAS
-	}
-	if a[fInIf] {
-		r.Input = f.Input
-	}
-	if a[fOutIf] {
-		r.Output = f.Output
-	}
-	for i := 0; i < 10; i++ {
-		if a[fMPLS1+fieldID(i)] {
-			r.MPLS[i] = mplsLabel(f, i)
+	// The other key fields keep what the key holds of them. nfdump
+	// prints an ICMP type and code from fields the mask clears, so they
+	// read 0.0 even when dstport is a key; the printers do that for a
+	// record with flow.MarkMasked. csv and pipe print the port itself,
+	// which the key keeps.
+	for _, id := range s.fields {
+		if fld := fieldTable[id].field; fld.Kind() != flow.KindAddr {
+			fld.Set(r, fld.KeyValue(f))
 		}
-	}
-	if a[fSrcPort] {
-		r.SrcPort = f.SrcPort
-	}
-	// nfdump prints an ICMP type and code from fields the mask clears,
-	// so they read 0.0 even when dstport is a key; the printers do that
-	// for a record with flow.MarkMasked. csv and pipe print the port
-	// itself, which the key keeps.
-	if a[fDstPort] {
-		r.DstPort = f.DstPort
-	}
-	if a[fSrcVLAN] {
-		r.SrcVLAN = uint32(uint16(f.SrcVLAN))
-	}
-	if a[fDstVLAN] {
-		r.DstVLAN = uint32(uint16(f.DstVLAN))
-	}
-	if a[fSrcMask] {
-		r.SrcMask = f.SrcMask
-	}
-	if a[fDstMask] {
-		r.DstMask = f.DstMask
-	}
-	if a[fProto] {
-		r.Proto = f.Proto
-	}
-	if a[fTos] || a[fSrcTos] {
-		r.SrcTos = f.SrcTos
-	}
-	if a[fDstTos] {
-		r.DstTos = f.DstTos
 	}
 }
 
@@ -722,63 +672,20 @@ func (s *Spec) keyRecord(r *flow.Record, e *entry, key []uint64, m *meta) {
 	var sh, sl, dh, dl uint64
 	b := kb[:]
 	for _, id := range s.fields {
-		switch id {
-		case fSrcIP4, fSrcIP6, fSrcNet, fSrcIP:
+		info := &fieldTable[id]
+		switch f := info.field; {
+		case f == flow.FieldSrcAddr:
 			sh |= le.Uint64(b)
 			sl |= le.Uint64(b[8:])
-		case fDstIP4, fDstIP6, fDstNet, fDstIP:
+		case f == flow.FieldDstAddr:
 			dh |= le.Uint64(b)
 			dl |= le.Uint64(b[8:])
-		case fNext:
-			r.IPNextHop = famAddr(uint64(m.next), le.Uint64(b), le.Uint64(b[8:]))
-		case fBGPNext:
-			r.BGPNextHop = famAddr(uint64(m.bgp), le.Uint64(b), le.Uint64(b[8:]))
-		case fRouter:
-			r.Exporter = famAddr(uint64(m.router), le.Uint64(b), le.Uint64(b[8:]))
-		case fInSrcMAC:
-			r.InSrcMAC = le.Uint64(b)
-		case fOutDstMAC:
-			r.OutDstMAC = le.Uint64(b)
-		case fInDstMAC:
-			r.InDstMAC = le.Uint64(b)
-		case fOutSrcMAC:
-			r.OutSrcMAC = le.Uint64(b)
-		case fSrcAS:
-			r.SrcAS = le.Uint32(b)
-		case fDstAS:
-			r.DstAS = le.Uint32(b)
-		case fNextAS:
-			r.NextAS = le.Uint32(b)
-		case fPrevAS:
-			r.PrevAS = le.Uint32(b)
-		case fInIf:
-			r.Input = le.Uint32(b)
-		case fOutIf:
-			r.Output = le.Uint32(b)
-		case fSrcPort:
-			r.SrcPort = le.Uint16(b)
-		case fDstPort:
-			r.DstPort = le.Uint16(b)
-		case fSrcVLAN:
-			r.SrcVLAN = uint32(le.Uint16(b))
-		case fDstVLAN:
-			r.DstVLAN = uint32(le.Uint16(b))
-		case fSrcMask:
-			r.SrcMask = b[0]
-		case fDstMask:
-			r.DstMask = b[0]
-		case fProto:
-			r.Proto = b[0]
-		case fTos, fSrcTos:
-			r.SrcTos = b[0]
-		case fDstTos:
-			r.DstTos = b[0]
+		case f.Kind() == flow.KindAddr:
+			f.SetAddr(r, famAddr(m.family(f), le.Uint64(b), le.Uint64(b[8:])))
 		default:
-			if id >= fMPLS1 && id < fMPLS1+10 {
-				r.MPLS[id-fMPLS1] = le.Uint32(b)
-			}
+			f.Set(r, getNum(b[:info.size]))
 		}
-		b = b[fieldTable[id].size:]
+		b = b[info.size:]
 	}
 	r.SrcAddr = wordsAddr(sh&s.srcMask.hi, sl&s.srcMask.lo, m.v6)
 	r.DstAddr = wordsAddr(dh&s.dstMask.hi, dl&s.dstMask.lo, m.v6)

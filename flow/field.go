@@ -96,9 +96,11 @@ type FieldKind uint8
 
 // Field kinds.
 const (
-	KindNumber FieldKind = iota
-	KindAddr
-	KindMAC
+	KindNumber  FieldKind = iota
+	KindAddr              // read with Field.Addr
+	KindMAC               // a number that prints as a MAC address
+	KindMPLS              // a number that prints as an MPLS label stack entry
+	KindLatency           // a number of microseconds that prints as milliseconds
 )
 
 type fieldInfo struct {
@@ -159,19 +161,19 @@ var fields = [NumFields]fieldInfo{
 	FieldOutDstMAC:     {"outdstmac", 1 << ElemMAC, KindMAC},
 	FieldInDstMAC:      {"indstmac", 1 << ElemMAC, KindMAC},
 	FieldOutSrcMAC:     {"outsrcmac", 1 << ElemMAC, KindMAC},
-	FieldMPLS1:         {"mpls1", 1 << ElemMPLS, KindNumber},
-	FieldMPLS2:         {"mpls2", 1 << ElemMPLS, KindNumber},
-	FieldMPLS3:         {"mpls3", 1 << ElemMPLS, KindNumber},
-	FieldMPLS4:         {"mpls4", 1 << ElemMPLS, KindNumber},
-	FieldMPLS5:         {"mpls5", 1 << ElemMPLS, KindNumber},
-	FieldMPLS6:         {"mpls6", 1 << ElemMPLS, KindNumber},
-	FieldMPLS7:         {"mpls7", 1 << ElemMPLS, KindNumber},
-	FieldMPLS8:         {"mpls8", 1 << ElemMPLS, KindNumber},
-	FieldMPLS9:         {"mpls9", 1 << ElemMPLS, KindNumber},
-	FieldMPLS10:        {"mpls10", 1 << ElemMPLS, KindNumber},
-	FieldClientLatency: {"cl", 1 << ElemLatency, KindNumber},
-	FieldServerLatency: {"sl", 1 << ElemLatency, KindNumber},
-	FieldApplLatency:   {"al", 1 << ElemLatency, KindNumber},
+	FieldMPLS1:         {"mpls1", 1 << ElemMPLS, KindMPLS},
+	FieldMPLS2:         {"mpls2", 1 << ElemMPLS, KindMPLS},
+	FieldMPLS3:         {"mpls3", 1 << ElemMPLS, KindMPLS},
+	FieldMPLS4:         {"mpls4", 1 << ElemMPLS, KindMPLS},
+	FieldMPLS5:         {"mpls5", 1 << ElemMPLS, KindMPLS},
+	FieldMPLS6:         {"mpls6", 1 << ElemMPLS, KindMPLS},
+	FieldMPLS7:         {"mpls7", 1 << ElemMPLS, KindMPLS},
+	FieldMPLS8:         {"mpls8", 1 << ElemMPLS, KindMPLS},
+	FieldMPLS9:         {"mpls9", 1 << ElemMPLS, KindMPLS},
+	FieldMPLS10:        {"mpls10", 1 << ElemMPLS, KindMPLS},
+	FieldClientLatency: {"cl", 1 << ElemLatency, KindLatency},
+	FieldServerLatency: {"sl", 1 << ElemLatency, KindLatency},
+	FieldApplLatency:   {"al", 1 << ElemLatency, KindLatency},
 	FieldSrcAddr:       {"srcip", elemAddr, KindAddr},
 	FieldDstAddr:       {"dstip", elemAddr, KindAddr},
 	FieldIPNextHop:     {"nhip", 1<<ElemIPNextHopV4 | 1<<ElemIPNextHopV6, KindAddr},
@@ -321,6 +323,136 @@ func (f Field) Value(r *Record) uint64 {
 		return lo
 	}
 	return 0
+}
+
+// KeyValue returns a number field's value as nfdump 1.7.1's -s and -A
+// tables take it into their keys: the value under the field's key mask.
+// Only the MPLS entries have one: on a little-endian machine nfdump's
+// masks keep 12 label bits of entries 1, 3, 5, 7 and 9 and the 20 label
+// bits of the others (exp and bottom-of-stack dropped in both).
+// Reproduced as observed.
+func (f Field) KeyValue(r *Record) uint64 {
+	return f.Value(r) & keyMasks[f]
+}
+
+// keyMasks holds each field's key mask, all ones but for the MPLS entries.
+var keyMasks = func() (m [256]uint64) {
+	for f := range m {
+		m[f] = ^uint64(0)
+	}
+	for i := 0; i < 10; i += 2 {
+		m[FieldMPLS1+Field(i)] = 0xfff0
+		m[FieldMPLS1+Field(i+1)] = 0xfffff0
+	}
+	return m
+}()
+
+// Set stores v in a number field of r, as Value reads it back. Fields
+// that Value derives from others (duration, ICMP type and code, IPv6,
+// flows) and the address fields are not stored: Set leaves r as it is.
+func (f Field) Set(r *Record, v uint64) {
+	switch f {
+	case FieldFirst:
+		r.First = v
+	case FieldLast:
+		r.Last = v
+	case FieldReceived:
+		r.Received = v
+	case FieldInPackets:
+		r.InPackets = v
+	case FieldInBytes:
+		r.InBytes = v
+	case FieldOutPackets:
+		r.OutPackets = v
+	case FieldOutBytes:
+		r.OutBytes = v
+	case FieldSrcPort:
+		r.SrcPort = uint16(v)
+	case FieldDstPort:
+		r.DstPort = uint16(v)
+	case FieldProto:
+		r.Proto = uint8(v)
+	case FieldTCPFlags:
+		r.TCPFlags = uint8(v)
+	case FieldFwdStatus:
+		r.FwdStatus = uint8(v)
+	case FieldSrcTos:
+		r.SrcTos = uint8(v)
+	case FieldDstTos:
+		r.DstTos = uint8(v)
+	case FieldNFVersion:
+		r.NFVersion = uint8(v)
+	case FieldRecordFlags:
+		r.Flags = uint8(v)
+	case FieldEngineType:
+		r.EngineType = uint8(v)
+	case FieldEngineID:
+		r.EngineID = uint8(v)
+	case FieldExporterID:
+		r.ExporterID = uint16(v)
+	case FieldInIf:
+		r.Input = uint32(v)
+	case FieldOutIf:
+		r.Output = uint32(v)
+	case FieldSrcMask:
+		r.SrcMask = uint8(v)
+	case FieldDstMask:
+		r.DstMask = uint8(v)
+	case FieldDir:
+		r.Dir = uint8(v)
+	case FieldBiFlowDir:
+		r.BiFlowDir = uint8(v)
+	case FieldEndReason:
+		r.EndReason = uint8(v)
+	case FieldRevTCPFlags:
+		r.RevTCPFlags = uint8(v)
+	case FieldSrcVLAN:
+		r.SrcVLAN = uint32(uint16(v))
+	case FieldDstVLAN:
+		r.DstVLAN = uint32(uint16(v))
+	case FieldSrcAS:
+		r.SrcAS = uint32(v)
+	case FieldDstAS:
+		r.DstAS = uint32(v)
+	case FieldNextAS:
+		r.NextAS = uint32(v)
+	case FieldPrevAS:
+		r.PrevAS = uint32(v)
+	case FieldInSrcMAC:
+		r.InSrcMAC = v
+	case FieldOutDstMAC:
+		r.OutDstMAC = v
+	case FieldInDstMAC:
+		r.InDstMAC = v
+	case FieldOutSrcMAC:
+		r.OutSrcMAC = v
+	case FieldMPLS1, FieldMPLS2, FieldMPLS3, FieldMPLS4, FieldMPLS5,
+		FieldMPLS6, FieldMPLS7, FieldMPLS8, FieldMPLS9, FieldMPLS10:
+		r.MPLS[f-FieldMPLS1] = uint32(v)
+	case FieldClientLatency:
+		r.ClientNwDelay = v
+	case FieldServerLatency:
+		r.ServerNwDelay = v
+	case FieldApplLatency:
+		r.ApplLatency = v
+	}
+}
+
+// SetAddr stores a in an address field of r; other fields are left as
+// they are.
+func (f Field) SetAddr(r *Record, a netip.Addr) {
+	switch f {
+	case FieldSrcAddr:
+		r.SrcAddr = a
+	case FieldDstAddr:
+		r.DstAddr = a
+	case FieldIPNextHop:
+		r.IPNextHop = a
+	case FieldBGPNextHop:
+		r.BGPNextHop = a
+	case FieldRouter:
+		r.Exporter = a
+	}
 }
 
 // Addr returns an address field's value; the zero Addr when the flow

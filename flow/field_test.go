@@ -189,6 +189,45 @@ func TestFieldValue(t *testing.T) {
 	}
 }
 
+// TestFieldSet checks that Set and SetAddr store what Value and Addr
+// read, in the one place they read, for every field that is stored, and
+// leave the record alone for the derived ones.
+func TestFieldSet(t *testing.T) {
+	for f := FieldFirst; f < NumFields; f++ {
+		var src Record
+		setField(&src, f)
+		var r Record
+		switch {
+		case f.Kind() == KindAddr:
+			f.SetAddr(&r, f.Addr(&src))
+			assert.Equal(t, f.Addr(&src), f.Addr(&r), "field %s", f.Name())
+		case f == FieldDuration || f == FieldICMPType || f == FieldICMPCode || f == FieldIPv6 || f == FieldFlows:
+			f.Set(&r, f.Value(&src))
+			assert.Equal(t, Record{}, r, "%s is derived, not stored", f.Name())
+			continue
+		default:
+			f.Set(&r, f.Value(&src))
+			assert.Equal(t, f.Value(&src), f.Value(&r), "field %s", f.Name())
+		}
+		for g := FieldFirst; g < NumFields; g++ {
+			if g != f && !related(f, g) {
+				assert.Equal(t, g.Value(&Record{}), g.Value(&r), "setting %s changed %s", f.Name(), g.Name())
+			}
+		}
+	}
+}
+
+// TestFieldKeyValue checks nfdump's key masks: 12 label bits of the odd
+// MPLS entries, 20 of the even ones, nothing else changed.
+func TestFieldKeyValue(t *testing.T) {
+	r := Record{MPLS: [10]uint32{0xfffff3, 0xfffff3, 0x12345b}, SrcPort: 0xffff}
+	assert.Equal(t, uint64(0xfff0), FieldMPLS1.KeyValue(&r))
+	assert.Equal(t, uint64(0xfffff0), FieldMPLS2.KeyValue(&r))
+	assert.Equal(t, uint64(0x3450), FieldMPLS3.KeyValue(&r))
+	assert.Equal(t, uint64(0), FieldMPLS4.KeyValue(&r))
+	assert.Equal(t, uint64(0xffff), FieldSrcPort.KeyValue(&r))
+}
+
 // related lists the fields that read the same Record field.
 func related(f, g Field) bool {
 	groups := [][]Field{

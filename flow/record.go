@@ -34,6 +34,11 @@ const (
 	MaxElementsPerFlow = 38 // nfdump's MAXEXTENSIONS
 )
 
+// ElemLabel (EXlabel) holds a flow label (Record.Label). nfdump adds it
+// to a labelled flow when it builds a record from its master record
+// (aggregating, sorting, writing): see Record.LabelElement.
+const ElemLabel = 28
+
 // Elements is a set of V3 element numbers (bit n = element n).
 type Elements uint64
 
@@ -147,6 +152,24 @@ type Record struct {
 	ClientNwDelay uint64 // usec
 	ServerNwDelay uint64 // usec
 	ApplLatency   uint64 // usec
+
+	// Label is the flow label the filter gave the flow (nfdump's
+	// "(expr) %label"), "" for none. The filter sets it as it selects the
+	// flow, and the label strings belong to the filter, so setting one
+	// allocates nothing.
+	Label string
+}
+
+// LabelElement returns the record's elements with ElemLabel when it has
+// a label: nfdump adds EXlabel to a labelled flow whenever it builds a
+// record from its master record (aggregating, sorting, writing), and
+// then counts and prints it with the others, but not to a flow it prints
+// straight from the file.
+func (r *Record) LabelElement() Elements {
+	if r.Label == "" {
+		return r.Elements
+	}
+	return r.Elements.With(ElemLabel)
 }
 
 // IsIPv6 reports whether the flow's addresses are IPv6 (a flow is stored as

@@ -188,6 +188,11 @@ type readJob struct {
 	// With ReadOptions.Visit, the block's visitor; it belongs to the
 	// reader that set it, from start to Close.
 	visitor BlockVisitor
+	// labels holds, when marking, the flow label the selector gave each
+	// record that passed (by record number), once one had a label: the
+	// flow Next decodes again gets it back.
+	labels  []string
+	labeled bool
 }
 
 // tallyScratch holds what a worker decodes records into while it counts a
@@ -253,8 +258,10 @@ func NewReader(src io.ReaderAt, size int64, name string, opts ReadOptions) (*Rea
 	if r.want == 0 {
 		r.want = allElements
 	}
-	// Next sums the flows it hands out.
-	r.want |= flow.TotalsElements
+	// Next sums the flows it hands out, and every flow comes with its
+	// label (cheap: few flows carry one), so that no label stays on the
+	// flows after a labelled one.
+	r.want |= flow.TotalsElements | 1<<flow.ElemLabel
 	r.dec.reset(r.want)
 	r.tallying = opts.Tally || opts.Visit != nil
 	r.sel = forIdent(opts.Select, r.ident, r.hasIdent)
@@ -655,6 +662,10 @@ func (r *Reader) scanBlock(j *readJob, s *tallyScratch, limit uint64) {
 		}
 		j.pass = j.pass[:n]
 		clear(j.pass)
+		if j.labeled {
+			clear(j.labels)
+			j.labeled = false
+		}
 	}
 	// Only summing the flows, without a selector or a visitor, the workers
 	// take the sums from the records' bytes (v3Shape.total) where they
@@ -701,6 +712,9 @@ func (r *Reader) scanBlock(j *readJob, s *tallyScratch, limit uint64) {
 				switch {
 				case r.marking:
 					j.pass[i/64] |= 1 << (i % 64)
+					if s.rec.Label != "" {
+						j.keepLabel(i, s.rec.Label)
+					}
 				case sh == nil:
 					j.tally.Add(&s.rec)
 					if v != nil {
@@ -734,6 +748,15 @@ func (r *Reader) scanBlock(j *readJob, s *tallyScratch, limit uint64) {
 		pos += size
 	}
 	j.good = j.hdr.NumRecords
+}
+
+// keepLabel notes the flow label of record i, which passed.
+func (j *readJob) keepLabel(i uint32, label string) {
+	if n := int(j.hdr.NumRecords); len(j.labels) < n {
+		j.labels = make([]string, n)
+	}
+	j.labels[i] = label
+	j.labeled = true
 }
 
 // Next advances to the next record of a kind the reader hands out. It
@@ -882,6 +905,14 @@ func (r *Reader) parse() (bool, error) {
 			}
 			// The worker checked the record and counted its elements.
 			r.dec.decode(rec, &r.rec)
+			// The label the flow had when it passed: the
+			// selector's, the file's, or none.
+			switch {
+			case r.cur.labeled && r.cur.labels[recNo] != "":
+				r.rec.Label = r.cur.labels[recNo]
+			case !r.rec.Elements.Has(flow.ElemLabel):
+				r.rec.Label = ""
+			}
 		default:
 			var skipped int
 			skipped, err = r.dec.decode(rec, &r.rec)

@@ -12,7 +12,9 @@ import (
 // the caller does with the flows.
 type Selector interface {
 	// Match reports whether r passes. Workers call it concurrently, each
-	// with a Record of its own: it must not change or keep r.
+	// with a Record of its own: it must not keep r, and may change only
+	// r.Label (a filter's flow label), which the reader hands out with
+	// the flow that passed.
 	Match(r *flow.Record) bool
 	// Reads returns the V3 elements Match looks at; the workers decode
 	// those before they call it. Zero means none (a selector on the

@@ -129,7 +129,14 @@ func decodeV3(b []byte, r *flow.Record, want flow.Elements) (skipped int, err er
 			return skipped, fmt.Errorf("V3 element %d (type %d) has bad length %d", i, id, l)
 		}
 		if uint(id-1) >= flow.MaxModeledElement {
-			skipped++
+			if id == flow.ElemLabel {
+				now |= 1 << flow.ElemLabel
+				if want.Has(flow.ElemLabel) {
+					decodeElement(id, b[off+elemHdrSize:off+l], r)
+				}
+			} else {
+				skipped++
+			}
 			off += l
 			continue
 		}
@@ -170,6 +177,9 @@ func clearStale(r *flow.Record, prev, now, want flow.Elements) {
 // array pointer first, so the field reads need no bounds checks.
 func decodeElement(id int, p []byte, r *flow.Record) {
 	switch id {
+	case flow.ElemLabel:
+		// Of any length: the label and its NUL byte.
+		r.Label = labelOf(p)
 	case flow.ElemGeneric:
 		p := (*[48]byte)(p)
 		r.First = le.Uint64(p[0:])
@@ -282,6 +292,8 @@ func clearElement(id int, r *flow.Record) {
 		r.NextAS, r.PrevAS = 0, 0
 	case flow.ElemLatency:
 		r.ClientNwDelay, r.ServerNwDelay, r.ApplLatency = 0, 0, 0
+	case flow.ElemLabel:
+		r.Label = ""
 	}
 }
 
@@ -335,14 +347,29 @@ func appendV3(dst []byte, r *flow.Record, l *v3Layout) []byte {
 		l.build(e)
 	}
 	size := l.size
+	// A labelled flow gets EXlabel last, as nfdump writes it: the label
+	// and its NUL byte, not padded.
+	label := 0
+	if r.Label != "" {
+		label = elemHdrSize + len(r.Label) + 1
+	}
 	start := len(dst)
-	if cap(dst)-start < size {
-		nd := make([]byte, start, 2*cap(dst)+size)
+	if cap(dst)-start < size+label {
+		nd := make([]byte, start, 2*cap(dst)+size+label)
 		copy(nd, dst)
 		dst = nd
 	}
-	b := dst[start : start+size]
+	b := dst[start : start+size+label]
 	copy(b, l.frame[:size])
+	if label > 0 {
+		p := b[size:]
+		le.PutUint16(p[0:], flow.ElemLabel)
+		le.PutUint16(p[2:], uint16(label))
+		copy(p[elemHdrSize:], r.Label)
+		p[label-1] = 0
+		le.PutUint16(b[2:], uint16(size+label))
+		le.PutUint16(b[4:], uint16(l.n+1))
+	}
 	b[6] = r.EngineType
 	b[7] = r.EngineID
 	le.PutUint16(b[8:], r.ExporterID)
@@ -353,7 +380,7 @@ func appendV3(dst []byte, r *flow.Record, l *v3Layout) []byte {
 		off := int(l.offs[i])
 		encodeElement(id, b[off+elemHdrSize:off+elemLen[id]], r)
 	}
-	return dst[:start+size]
+	return dst[:start+size+label]
 }
 
 func encodeElement(id int, p []byte, r *flow.Record) {

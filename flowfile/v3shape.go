@@ -179,15 +179,18 @@ func (d *v3Decoder) learn(b []byte, skipped int) {
 		case flow.ElemCounters:
 			s.counters = off
 		}
-		if uint(id-1) < flow.MaxModeledElement {
+		l := int(le.Uint16(b[off+2:]))
+		if uint(id-1) < flow.MaxModeledElement || id == flow.ElemLabel {
+			// A flow label (EXlabel) is part of the shape too: its
+			// header holds its length.
 			s.elems |= 1 << uint(id)
 			if d.want&(1<<uint(id)) != 0 {
 				s.wantID[s.nwant] = uint8(id)
-				s.wantOff[s.nwant] = [2]uint16{uint16(off + elemHdrSize), uint16(off + elemLen[id])}
+				s.wantOff[s.nwant] = [2]uint16{uint16(off + elemHdrSize), uint16(off + l)}
 				s.nwant++
 			}
 		}
-		off += int(le.Uint16(b[off+2:]))
+		off += l
 	}
 	d.byKey[keyHash(s.key)] = uint8(i + 1)
 }

@@ -12,20 +12,8 @@ import (
 type ip struct{ hi, lo uint64 }
 
 func ipOf(a netip.Addr) ip {
-	if !a.IsValid() {
-		return ip{}
-	}
-	if a.Is4() {
-		v := a.As4()
-		return ip{lo: uint64(v[0])<<24 | uint64(v[1])<<16 | uint64(v[2])<<8 | uint64(v[3])}
-	}
-	v := a.As16()
-	var x ip
-	for i := 0; i < 8; i++ {
-		x.hi = x.hi<<8 | uint64(v[i])
-		x.lo = x.lo<<8 | uint64(v[8+i])
-	}
-	return x
+	hi, lo := flow.AddrWords(a)
+	return ip{hi, lo}
 }
 
 // appendIP4 appends the dotted quad of v (inet_ntop AF_INET).

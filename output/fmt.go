@@ -374,7 +374,11 @@ func (p *fmtPrinter) appendRecord(b []byte, r *flow.Record, n uint64) []byte {
 			b = append(b, '/')
 			b = appendUL(b, uint64(r.EngineID), 3)
 		case tLabel:
-			b = append(b, "          <none>"...)
+			if r.Label == "" {
+				b = append(b, "          <none>"...)
+			} else {
+				b = padLeftStr(b, r.Label, 16)
+			}
 		case tSrcCountry, tDstCountry:
 			b = append(b, ".."...)
 		case tNewLine:

@@ -229,7 +229,12 @@ func (p *jsonPrinter) appendRecord(b []byte, r *flow.Record) []byte {
 		}
 	}
 	b = p.kv(b, "label")
-	b = append(b, "\"<none>\""...)
+	if r.Label == "" {
+		b = append(b, "\"<none>\""...)
+	} else {
+		// Labels are filter words ([A-Za-z0-9_:.-]): nothing to escape.
+		b = append(append(append(b, '"'), r.Label...), '"')
+	}
 	if p.nd {
 		return append(b, "}\n"...)
 	}

@@ -170,6 +170,11 @@ func (p *rawPrinter) appendRecord(b []byte, r *flow.Record, n uint64) []byte {
 			size += elemSize[id]
 		}
 	}
+	if e.Has(flow.ElemLabel) {
+		// EXlabel: its header and the label with its NUL byte.
+		num++
+		size += 4 + uint64(len(r.Label)) + 1
+	}
 	b = field(b, "Elements", 13)
 	b = appendU(b, uint64(num), 5)
 	b = append(b, ": "...)
@@ -186,11 +191,24 @@ func (p *rawPrinter) appendRecord(b []byte, r *flow.Record, n uint64) []byte {
 			b = append(b, ' ')
 		}
 	}
+	switch {
+	case !e.Has(flow.ElemLabel):
+	case masked(r):
+		b = append(b, "0 "...)
+	default:
+		b = strconv.AppendUint(b, flow.ElemLabel, 10)
+		b = append(b, ' ')
+	}
 	b = append(b, '\n')
 	b = rawU(b, "size", 13, size, 5)
 	b = rawU(b, "engine type", 13, uint64(r.EngineType), 5)
 	b = rawU(b, "engine ID", 13, uint64(r.EngineID), 5)
 	b = rawU(b, "export sysid", 13, uint64(r.ExporterID), 5)
+	if r.Label != "" {
+		b = field(b, "Label", 2)
+		b = padLeftStr(b, r.Label, 16)
+		b = append(b, '\n')
+	}
 	for id := 1; id <= flow.MaxModeledElement; id++ {
 		if !e.Has(id) || masked(r) || p.nfcapd && id > nfcapdLastPrinted {
 			continue

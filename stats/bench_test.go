@@ -26,7 +26,7 @@ func BenchmarkCountBorder(b *testing.B) {
 		}
 		blocks = append(blocks, blk)
 	}
-	for _, s := range []string{"srcip/bytes", "dstport/bytes", "proto/bytes"} {
+	for _, s := range []string{"srcip/bytes", "dstport/bytes", "proto/bytes", "as/bytes", "vlan/bytes"} {
 		spec, err := ParseSpec(s)
 		require.NoError(b, err)
 		b.Run(s+"/blocks", func(b *testing.B) {

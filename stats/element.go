@@ -10,36 +10,35 @@
 //
 // A Table is a hash index from a fixed-size key to a slice of counters,
 // so counting a flow allocates nothing; memory grows only with the number
-// of distinct values.
+// of distinct values. Elements read their values through flow's field
+// table, which the filter and the aggregation read too.
 package stats
 
 import (
-	"encoding/binary"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/output"
 )
 
-// keyFunc returns the element value of a flow as nfdump's stat key holds
-// it: the upper and lower 64 bits of an address, or the value in lo; and
-// whether it is an IPv6 address, which nfdump's key does not say (so
-// nfdump 1.7.1 prints ::1 as 0.0.0.1, notes section 13 item 8).
-type keyFunc func(r *flow.Record) (hi, lo uint64, v6 bool)
-
 // Element is one -s element: its name, the title of its column, how its
-// value prints and where the value comes from. Elements such as ip or port
-// count each flow once per key function (source and destination).
+// value prints and the fields of flow's field table it counts. Elements
+// such as ip or port count each flow once per field (source and
+// destination). An element whose value godump's record model does not
+// hold (geo without a geo database, nbar, ja3, observation ids, NSEL)
+// counts flow.FieldNone, which reads 0 in every flow: nfdump finds those
+// zero in every flow of such files, and so one row holds all flows.
 type Element struct {
 	Name   string
 	Header string
 	Kind   output.StatKind
-	keys   []keyFunc
+	fields []flow.Field
 }
 
 // fastKind is one of the common elements, which Table.Add counts without
-// calling their key functions.
+// going through the field table.
 type fastKind uint8
 
 const (
@@ -53,150 +52,160 @@ const (
 	fastProto
 )
 
-// fastKinds are the elements Table.Add counts directly, by name.
-var fastKinds = map[string]fastKind{
-	"srcip": fastSrcIP, "dstip": fastDstIP, "ip": fastIP,
-	"srcport": fastSrcPort, "dstport": fastDstPort, "port": fastPort, "proto": fastProto,
+// fastFields are the fields of the elements Table.Add counts straight
+// from the record.
+var fastFields = []struct {
+	fields []flow.Field
+	kind   fastKind
+}{
+	{[]flow.Field{flow.FieldSrcAddr}, fastSrcIP},
+	{[]flow.Field{flow.FieldDstAddr}, fastDstIP},
+	{[]flow.Field{flow.FieldSrcAddr, flow.FieldDstAddr}, fastIP},
+	{[]flow.Field{flow.FieldSrcPort}, fastSrcPort},
+	{[]flow.Field{flow.FieldDstPort}, fastDstPort},
+	{[]flow.Field{flow.FieldSrcPort, flow.FieldDstPort}, fastPort},
+	{[]flow.Field{flow.FieldProto}, fastProto},
 }
 
-// addrKey is an address as nfdump's master record holds it: IPv4 in the
-// low 32 bits, an unset address as 0; and whether it is IPv6.
-func addrKey(a netip.Addr) (hi, lo uint64, v6 bool) {
-	switch {
-	case !a.IsValid():
-		return 0, 0, false
-	case a.Is4():
-		v := a.As4()
-		return 0, uint64(binary.BigEndian.Uint32(v[:])), false
+// fast returns how Table.Add counts the element: directly from the record
+// for the common ones.
+func (e *Element) fast() fastKind {
+	for _, f := range fastFields {
+		if slices.Equal(f.fields, e.fields) {
+			return f.kind
+		}
 	}
-	v := a.As16()
-	return binary.BigEndian.Uint64(v[:8]), binary.BigEndian.Uint64(v[8:]), true
+	return fastNone
 }
 
-func num(f func(r *flow.Record) uint64) keyFunc {
-	return func(r *flow.Record) (uint64, uint64, bool) { return 0, f(r), false }
+// addrKey is an address as nfdump's master record holds it (flow.AddrWords)
+// and whether it is IPv6, which nfdump's stat key does not say (so nfdump
+// 1.7.1 prints ::1 as 0.0.0.1, notes section 13 item 8).
+func addrKey(a netip.Addr) (hi, lo uint64, v6 bool) {
+	hi, lo = flow.AddrWords(a)
+	return hi, lo, a.Is6()
 }
 
-// zero is the key of the elements our record model has no field for
-// (geo without a geo database, nbar, ja3, observation ids, NSEL): nfdump
-// finds them zero in every flow of such files, and so one row holds all
-// flows.
-func zero(*flow.Record) (uint64, uint64, bool) { return 0, 0, false }
-
-// mplsOdd and mplsEven are nfdump 1.7.1's keys for the MPLS labels: on a
-// little-endian machine its masks keep 12 label bits of labels 1, 3, 5, 7
-// and 9 (exp and bottom-of-stack dropped), and for labels 2, 4, 6, 8 and 10
-// the label and exp bits left shifted by 32, which then print as a huge
-// label. Reproduced as observed.
-func mplsOdd(i int) keyFunc {
-	return func(r *flow.Record) (uint64, uint64, bool) { return 0, uint64(r.MPLS[i]) & 0xfff0, false }
+// fieldKey returns field f of r as nfdump's stat key holds it: the two
+// halves of an address, or the value (flow.Field.KeyValue) in lo. nfdump
+// 1.7.1 reads MPLS entries 2, 4, 6, 8 and 10 in the upper half of their
+// 64-bit word, so their key is the masked value shifted left by 32, which
+// then prints as a huge label. Reproduced as observed.
+func fieldKey(f flow.Field, r *flow.Record) (hi, lo uint64, v6 bool) {
+	switch f.Kind() {
+	case flow.KindAddr:
+		return addrKey(f.Addr(r))
+	case flow.KindMPLS:
+		if (f-flow.FieldMPLS1)%2 == 1 {
+			return 0, f.KeyValue(r) << 32, false
+		}
+	}
+	return 0, f.KeyValue(r), false
 }
 
-func mplsEven(i int) keyFunc {
-	return func(r *flow.Record) (uint64, uint64, bool) { return 0, (uint64(r.MPLS[i]) & 0x00fffff0) << 32, false }
+// statKinds is how the values of each kind of field print in a table.
+var statKinds = [...]output.StatKind{
+	flow.KindNumber:  output.StatNumber,
+	flow.KindAddr:    output.StatIPAddr,
+	flow.KindMAC:     output.StatMAC,
+	flow.KindMPLS:    output.StatMPLS,
+	flow.KindLatency: output.StatLatency,
 }
 
-var (
-	srcIP   keyFunc = func(r *flow.Record) (uint64, uint64, bool) { return addrKey(r.SrcAddr) }
-	dstIP   keyFunc = func(r *flow.Record) (uint64, uint64, bool) { return addrKey(r.DstAddr) }
-	srcPort         = num(func(r *flow.Record) uint64 { return uint64(r.SrcPort) })
-	dstPort         = num(func(r *flow.Record) uint64 { return uint64(r.DstPort) })
-	srcAS           = num(func(r *flow.Record) uint64 { return uint64(r.SrcAS) })
-	dstAS           = num(func(r *flow.Record) uint64 { return uint64(r.DstAS) })
-	inIf            = num(func(r *flow.Record) uint64 { return uint64(r.Input) })
-	outIf           = num(func(r *flow.Record) uint64 { return uint64(r.Output) })
-	srcMask         = num(func(r *flow.Record) uint64 { return uint64(r.SrcMask) })
-	dstMask         = num(func(r *flow.Record) uint64 { return uint64(r.DstMask) })
-	// nfdump keeps VLAN ids in 16 bits.
-	srcVLAN   = num(func(r *flow.Record) uint64 { return uint64(uint16(r.SrcVLAN)) })
-	dstVLAN   = num(func(r *flow.Record) uint64 { return uint64(uint16(r.DstVLAN)) })
-	inSrcMAC  = num(func(r *flow.Record) uint64 { return r.InSrcMAC })
-	outDstMAC = num(func(r *flow.Record) uint64 { return r.OutDstMAC })
-	inDstMAC  = num(func(r *flow.Record) uint64 { return r.InDstMAC })
-	outSrcMAC = num(func(r *flow.Record) uint64 { return r.OutSrcMAC })
-	srcTos    = num(func(r *flow.Record) uint64 { return uint64(r.SrcTos) })
-)
+// el is an element of fields, printed as the kind of its first field.
+func el(name, header string, fields ...flow.Field) *Element {
+	return &Element{name, header, statKinds[fields[0].Kind()], fields}
+}
+
+// none is an element of n keys that godump's records do not hold.
+func none(name, header string, kind output.StatKind, n int) *Element {
+	fields := []flow.Field{flow.FieldNone}
+	if n == 2 {
+		fields = append(fields, flow.FieldNone)
+	}
+	return &Element{name, header, kind, fields}
+}
 
 // elements are nfdump 1.7.1's -s elements (an NSEL build), in its order.
 // record is not among them: it ranks flows, not values (see ParseSpec).
 var elements = []*Element{
-	{"srcip", "Src IP Addr", output.StatIPAddr, []keyFunc{srcIP}},
-	{"dstip", "Dst IP Addr", output.StatIPAddr, []keyFunc{dstIP}},
-	{"ip", "IP Addr", output.StatIPAddr, []keyFunc{srcIP, dstIP}},
-	{"srcgeo", "Src Geo", output.StatGeo, []keyFunc{zero}},
-	{"dstgeo", "Dst Geo", output.StatGeo, []keyFunc{zero}},
-	{"geo", "Geo", output.StatGeo, []keyFunc{zero, zero}},
-	{"nhip", "Nexthop IP", output.StatIPAddr, []keyFunc{func(r *flow.Record) (uint64, uint64, bool) { return addrKey(r.IPNextHop) }}},
-	{"nhbip", "Nexthop BGP IP", output.StatIPAddr, []keyFunc{func(r *flow.Record) (uint64, uint64, bool) { return addrKey(r.BGPNextHop) }}},
-	{"router", "Router IP", output.StatIPAddr, []keyFunc{func(r *flow.Record) (uint64, uint64, bool) { return addrKey(r.Exporter) }}},
-	{"srcport", "Src Port", output.StatNumber, []keyFunc{srcPort}},
-	{"dstport", "Dst Port", output.StatNumber, []keyFunc{dstPort}},
-	{"port", "Port", output.StatNumber, []keyFunc{srcPort, dstPort}},
-	{"proto", "Protocol", output.StatNumber, []keyFunc{num(func(r *flow.Record) uint64 { return uint64(r.Proto) })}},
-	{"tos", "Tos", output.StatNumber, []keyFunc{srcTos}},
-	{"srctos", "Tos", output.StatNumber, []keyFunc{srcTos}},
-	{"dsttos", "Dst Tos", output.StatNumber, []keyFunc{num(func(r *flow.Record) uint64 { return uint64(r.DstTos) })}},
-	{"dir", "Dir", output.StatNumber, []keyFunc{num(func(r *flow.Record) uint64 { return uint64(r.Dir) })}},
-	{"srcas", "Src AS", output.StatNumber, []keyFunc{srcAS}},
-	{"dstas", "Dst AS", output.StatNumber, []keyFunc{dstAS}},
-	{"prevas", "Prev AS", output.StatNumber, []keyFunc{num(func(r *flow.Record) uint64 { return uint64(r.PrevAS) })}},
-	{"nextas", "Next AS", output.StatNumber, []keyFunc{num(func(r *flow.Record) uint64 { return uint64(r.NextAS) })}},
-	{"as", "AS", output.StatNumber, []keyFunc{srcAS, dstAS}},
-	{"inif", "Input If", output.StatNumber, []keyFunc{inIf}},
-	{"outif", "Output If", output.StatNumber, []keyFunc{outIf}},
-	{"if", "In/Out If", output.StatNumber, []keyFunc{inIf, outIf}},
-	{"srcmask", "Src Mask", output.StatNumber, []keyFunc{srcMask}},
-	{"dstmask", "Dst Mask", output.StatNumber, []keyFunc{dstMask}},
-	{"mask", "Mask", output.StatNumber, []keyFunc{srcMask, dstMask}},
-	{"srcvlan", "Src Vlan", output.StatNumber, []keyFunc{srcVLAN}},
-	{"dstvlan", "Dst Vlan", output.StatNumber, []keyFunc{dstVLAN}},
-	{"vlan", "Vlan", output.StatNumber, []keyFunc{srcVLAN, dstVLAN}},
-	{"insrcmac", "In Src Mac", output.StatMAC, []keyFunc{inSrcMAC}},
-	{"outdstmac", "Out Dst Mac", output.StatMAC, []keyFunc{outDstMAC}},
-	{"indstmac", "In Dst Mac", output.StatMAC, []keyFunc{inDstMAC}},
-	{"outsrcmac", "Out Src Mac", output.StatMAC, []keyFunc{outSrcMAC}},
-	{"srcmac", "Src Mac", output.StatMAC, []keyFunc{inSrcMAC, outSrcMAC}},
-	{"dstmac", "Dst Mac", output.StatMAC, []keyFunc{outDstMAC, inDstMAC}},
+	el("srcip", "Src IP Addr", flow.FieldSrcAddr),
+	el("dstip", "Dst IP Addr", flow.FieldDstAddr),
+	el("ip", "IP Addr", flow.FieldSrcAddr, flow.FieldDstAddr),
+	none("srcgeo", "Src Geo", output.StatGeo, 1),
+	none("dstgeo", "Dst Geo", output.StatGeo, 1),
+	none("geo", "Geo", output.StatGeo, 2),
+	el("nhip", "Nexthop IP", flow.FieldIPNextHop),
+	el("nhbip", "Nexthop BGP IP", flow.FieldBGPNextHop),
+	el("router", "Router IP", flow.FieldRouter),
+	el("srcport", "Src Port", flow.FieldSrcPort),
+	el("dstport", "Dst Port", flow.FieldDstPort),
+	el("port", "Port", flow.FieldSrcPort, flow.FieldDstPort),
+	el("proto", "Protocol", flow.FieldProto),
+	el("tos", "Tos", flow.FieldSrcTos),
+	el("srctos", "Tos", flow.FieldSrcTos),
+	el("dsttos", "Dst Tos", flow.FieldDstTos),
+	el("dir", "Dir", flow.FieldDir),
+	el("srcas", "Src AS", flow.FieldSrcAS),
+	el("dstas", "Dst AS", flow.FieldDstAS),
+	el("prevas", "Prev AS", flow.FieldPrevAS),
+	el("nextas", "Next AS", flow.FieldNextAS),
+	el("as", "AS", flow.FieldSrcAS, flow.FieldDstAS),
+	el("inif", "Input If", flow.FieldInIf),
+	el("outif", "Output If", flow.FieldOutIf),
+	el("if", "In/Out If", flow.FieldInIf, flow.FieldOutIf),
+	el("srcmask", "Src Mask", flow.FieldSrcMask),
+	el("dstmask", "Dst Mask", flow.FieldDstMask),
+	el("mask", "Mask", flow.FieldSrcMask, flow.FieldDstMask),
+	el("srcvlan", "Src Vlan", flow.FieldSrcVLAN),
+	el("dstvlan", "Dst Vlan", flow.FieldDstVLAN),
+	el("vlan", "Vlan", flow.FieldSrcVLAN, flow.FieldDstVLAN),
+	el("insrcmac", "In Src Mac", flow.FieldInSrcMAC),
+	el("outdstmac", "Out Dst Mac", flow.FieldOutDstMAC),
+	el("indstmac", "In Dst Mac", flow.FieldInDstMAC),
+	el("outsrcmac", "Out Src Mac", flow.FieldOutSrcMAC),
+	el("srcmac", "Src Mac", flow.FieldInSrcMAC, flow.FieldOutSrcMAC),
+	el("dstmac", "Dst Mac", flow.FieldOutDstMAC, flow.FieldInDstMAC),
 	// nfdump 1.7.1 declares inmac with one element, so only the in
 	// source MAC counts.
-	{"inmac", "In Src Mac", output.StatMAC, []keyFunc{inSrcMAC}},
-	{"outmac", "Out Src Mac", output.StatMAC, []keyFunc{outSrcMAC, outDstMAC}},
-	{"mpls1", " MPLS lab 1", output.StatMPLS, []keyFunc{mplsOdd(0)}},
-	{"mpls2", " MPLS lab 2", output.StatMPLS, []keyFunc{mplsEven(1)}},
-	{"mpls3", " MPLS lab 3", output.StatMPLS, []keyFunc{mplsOdd(2)}},
-	{"mpls4", " MPLS lab 4", output.StatMPLS, []keyFunc{mplsEven(3)}},
-	{"mpls5", " MPLS lab 5", output.StatMPLS, []keyFunc{mplsOdd(4)}},
-	{"mpls6", " MPLS lab 6", output.StatMPLS, []keyFunc{mplsEven(5)}},
-	{"mpls7", " MPLS lab 7", output.StatMPLS, []keyFunc{mplsOdd(6)}},
-	{"mpls8", " MPLS lab 8", output.StatMPLS, []keyFunc{mplsEven(7)}},
-	{"mpls9", " MPLS lab 9", output.StatMPLS, []keyFunc{mplsOdd(8)}},
-	{"mpls10", "MPLS lab 10", output.StatMPLS, []keyFunc{mplsEven(9)}},
-	{"cl", "Client Latency", output.StatLatency, []keyFunc{num(func(r *flow.Record) uint64 { return r.ClientNwDelay })}},
-	{"sl", "Server Latency", output.StatLatency, []keyFunc{num(func(r *flow.Record) uint64 { return r.ServerNwDelay })}},
-	{"al", "  Appl Latency", output.StatLatency, []keyFunc{num(func(r *flow.Record) uint64 { return r.ApplLatency })}},
-	{"nbar", "nbar", output.StatNbar, []keyFunc{zero}},
-	{"ja3", "                             ja3", output.StatJA3, []keyFunc{zero}},
-	{"odid", "obs domainID", output.StatHexNumber, []keyFunc{zero}},
-	{"opid", " obs PointID", output.StatHexNumber, []keyFunc{zero}},
-	{"event", " Event", output.StatEvent, []keyFunc{zero}},
-	{"nevent", " Event", output.StatEvent, []keyFunc{zero}},
-	{"xevent", "X-Event", output.StatNumber, []keyFunc{zero}},
-	{"xsrcip", "X-Src IP Addr", output.StatIPAddr, []keyFunc{zero}},
-	{"xdstip", "X-Dst IP Addr", output.StatIPAddr, []keyFunc{zero}},
-	{"xsrcport", " X-Src Port", output.StatNumber, []keyFunc{zero}},
-	{"xdstport", " X-Dst Port", output.StatNumber, []keyFunc{zero}},
-	{"iacl", "Ingress ACL", output.StatHex, []keyFunc{zero}},
-	{"iace", "Ingress ACE", output.StatHex, []keyFunc{zero}},
-	{"ixace", "Ingress xACE", output.StatHex, []keyFunc{zero}},
-	{"eacl", "Egress ACL", output.StatHex, []keyFunc{zero}},
-	{"eace", "Egress ACE", output.StatHex, []keyFunc{zero}},
-	{"exace", "Egress xACE", output.StatHex, []keyFunc{zero}},
-	{"ivrf", " I-vrf-ID", output.StatNumber, []keyFunc{zero}},
-	{"evrf", " E-vrf-ID", output.StatNumber, []keyFunc{zero}},
-	{"nsrcip", "X-Src IP Addr", output.StatIPAddr, []keyFunc{zero}},
-	{"ndstip", "X-Dst IP Addr", output.StatIPAddr, []keyFunc{zero}},
-	{"nsrcport", " X-Src Port", output.StatNumber, []keyFunc{zero}},
-	{"ndstport", " X-Dst Port", output.StatNumber, []keyFunc{zero}},
+	el("inmac", "In Src Mac", flow.FieldInSrcMAC),
+	el("outmac", "Out Src Mac", flow.FieldOutSrcMAC, flow.FieldOutDstMAC),
+	el("mpls1", " MPLS lab 1", flow.FieldMPLS1),
+	el("mpls2", " MPLS lab 2", flow.FieldMPLS2),
+	el("mpls3", " MPLS lab 3", flow.FieldMPLS3),
+	el("mpls4", " MPLS lab 4", flow.FieldMPLS4),
+	el("mpls5", " MPLS lab 5", flow.FieldMPLS5),
+	el("mpls6", " MPLS lab 6", flow.FieldMPLS6),
+	el("mpls7", " MPLS lab 7", flow.FieldMPLS7),
+	el("mpls8", " MPLS lab 8", flow.FieldMPLS8),
+	el("mpls9", " MPLS lab 9", flow.FieldMPLS9),
+	el("mpls10", "MPLS lab 10", flow.FieldMPLS10),
+	el("cl", "Client Latency", flow.FieldClientLatency),
+	el("sl", "Server Latency", flow.FieldServerLatency),
+	el("al", "  Appl Latency", flow.FieldApplLatency),
+	none("nbar", "nbar", output.StatNbar, 1),
+	none("ja3", "                             ja3", output.StatJA3, 1),
+	none("odid", "obs domainID", output.StatHexNumber, 1),
+	none("opid", " obs PointID", output.StatHexNumber, 1),
+	none("event", " Event", output.StatEvent, 1),
+	none("nevent", " Event", output.StatEvent, 1),
+	none("xevent", "X-Event", output.StatNumber, 1),
+	none("xsrcip", "X-Src IP Addr", output.StatIPAddr, 1),
+	none("xdstip", "X-Dst IP Addr", output.StatIPAddr, 1),
+	none("xsrcport", " X-Src Port", output.StatNumber, 1),
+	none("xdstport", " X-Dst Port", output.StatNumber, 1),
+	none("iacl", "Ingress ACL", output.StatHex, 1),
+	none("iace", "Ingress ACE", output.StatHex, 1),
+	none("ixace", "Ingress xACE", output.StatHex, 1),
+	none("eacl", "Egress ACL", output.StatHex, 1),
+	none("eace", "Egress ACE", output.StatHex, 1),
+	none("exace", "Egress xACE", output.StatHex, 1),
+	none("ivrf", " I-vrf-ID", output.StatNumber, 1),
+	none("evrf", " E-vrf-ID", output.StatNumber, 1),
+	none("nsrcip", "X-Src IP Addr", output.StatIPAddr, 1),
+	none("ndstip", "X-Dst IP Addr", output.StatIPAddr, 1),
+	none("nsrcport", " X-Src Port", output.StatNumber, 1),
+	none("ndstport", " X-Dst Port", output.StatNumber, 1),
 }
 
 // Elements returns the names of the -s elements, in nfdump's order.
@@ -218,39 +227,15 @@ func lookupElement(name string) *Element {
 	return nil
 }
 
-// elementReads are the V3 elements, beyond the generic one, that the
-// element with a name reads; the names not listed read only the generic
-// element or none.
-var elementReads = map[string]flow.Elements{
-	"srcip": ipElems, "dstip": ipElems, "ip": ipElems,
-	"nhip":   1<<flow.ElemIPNextHopV4 | 1<<flow.ElemIPNextHopV6,
-	"nhbip":  1<<flow.ElemBGPNextHopV4 | 1<<flow.ElemBGPNextHopV6,
-	"router": 1<<flow.ElemExporterIPv4 | 1<<flow.ElemExporterIPv6,
-	"dsttos": 1 << flow.ElemMisc, "dir": 1 << flow.ElemMisc,
-	"inif": 1 << flow.ElemMisc, "outif": 1 << flow.ElemMisc, "if": 1 << flow.ElemMisc,
-	"srcmask": 1 << flow.ElemMisc, "dstmask": 1 << flow.ElemMisc, "mask": 1 << flow.ElemMisc,
-	"srcas": 1 << flow.ElemAS, "dstas": 1 << flow.ElemAS, "as": 1 << flow.ElemAS,
-	"prevas": 1 << flow.ElemAdjacentAS, "nextas": 1 << flow.ElemAdjacentAS,
-	"srcvlan": 1 << flow.ElemVLAN, "dstvlan": 1 << flow.ElemVLAN, "vlan": 1 << flow.ElemVLAN,
-	"insrcmac": macElems, "outdstmac": macElems, "indstmac": macElems, "outsrcmac": macElems,
-	"srcmac": macElems, "dstmac": macElems, "inmac": macElems, "outmac": macElems,
-	"cl": 1 << flow.ElemLatency, "sl": 1 << flow.ElemLatency, "al": 1 << flow.ElemLatency,
-}
-
-const (
-	ipElems  = flow.Elements(1<<flow.ElemIPv4 | 1<<flow.ElemIPv6)
-	macElems = flow.Elements(1 << flow.ElemMAC)
-)
-
 // Reads returns the V3 elements whose fields counting the spec reads: the
-// generic and counter elements (times, counters) and those of its value.
+// generic and counter elements (times, counters) and those of its fields.
 func (s Spec) Reads() flow.Elements {
 	e := flow.Elements(1<<flow.ElemGeneric | 1<<flow.ElemCounters)
 	if s.Element == nil {
 		return ^flow.Elements(0)
 	}
-	if strings.HasPrefix(s.Element.Name, "mpls") {
-		e |= 1 << flow.ElemMPLS
+	for _, f := range s.Element.fields {
+		e |= f.Elements()
 	}
-	return e | elementReads[s.Element.Name]
+	return e
 }

@@ -75,7 +75,7 @@ func (t *Table) counter(i uint32) counter {
 
 // NewTable returns an empty table for an element spec (not -s record).
 func NewTable(spec Spec) *Table {
-	return &Table{spec: spec, idx: slotindex.New(11), fast: fastKinds[spec.Element.Name]}
+	return &Table{spec: spec, idx: slotindex.New(11), fast: spec.Element.fast()}
 }
 
 func hashKey(hi, lo uint64, proto uint8, v6 bool) uint64 {
@@ -121,7 +121,7 @@ func (t *Table) Len() int { return t.n }
 // Add counts r under each of its element's keys; ip, port and the other
 // two-key elements count a flow twice, also when both keys are equal, as
 // nfdump does. The common elements take their keys straight from the
-// record, the others through their key functions.
+// record, the others through the field table.
 func (t *Table) Add(r *flow.Record) {
 	var proto uint8
 	if t.spec.ProtoSplit {
@@ -149,8 +149,8 @@ func (t *Table) Add(r *flow.Record) {
 	case fastProto:
 		t.count(0, uint64(r.Proto), proto, false, r)
 	default:
-		for _, kf := range t.spec.Element.keys {
-			hi, lo, v6 := kf(r)
+		for _, f := range t.spec.Element.fields {
+			hi, lo, v6 := fieldKey(f, r)
 			t.count(hi, lo, proto, v6, r)
 		}
 	}

@@ -248,3 +248,29 @@ func TestAggregateWrite(t *testing.T) {
 		}
 	}
 }
+
+// TestAggregateEveryFieldLikeNfdump aggregates by every -A field on the
+// archive whose generated flows carry every modeled element in some flows
+// and not in others: each field keys, and prints in the automatic format,
+// raw and csv, as nfdump's does (the fields without a value in godump's
+// records as nfdump's, which finds them zero).
+func TestAggregateEveryFieldLikeNfdump(t *testing.T) {
+	testutil.RequireTool(t, "nfdump")
+	in := "-R " + filterArchive(t)
+	var cls []string
+	for _, list := range []string{
+		"srcip,dstip", "srcip4/20,dstip6/100", "srcip6/56,dstip4/30,srcip", "srcnet,dstnet,srcmask,dstmask",
+		"insrcmac,outdstmac", "indstmac,outsrcmac,proto", "mpls1,mpls2,mpls3",
+		"mpls4,mpls5,mpls6,mpls7,mpls8,mpls9,mpls10", "srcvlan,dstvlan", "srcas,dstas,nextas,prevas",
+		"inif,outif,srcport,dstport", "tos,srctos,dsttos",
+		"xsrcip,xdstip,xsrcport,xdstport,odid,opid,srcgeo,dstgeo,proto",
+	} {
+		cls = append(cls, in+" -A "+list+" -q", in+" -A "+list+" -o raw -q", in+" -A "+list+" -o csv -q")
+	}
+	// nfdump's csv prints another address in the BGP next hop's column
+	// beside an IPv6 next hop (output/COMPATIBILITY.md).
+	for _, list := range []string{"next,router", "bgpnext,proto"} {
+		cls = append(cls, in+" -A "+list+" -q", in+" -A "+list+" -o raw -q")
+	}
+	compareUnordered(t, cls...)
+}
