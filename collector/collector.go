@@ -163,7 +163,7 @@ type Collector struct {
 	handed  atomic.Int64
 	inline  bool   // the receive loop may process chunks itself: no hooks
 	spare   *chunk // the chunk the receive loop processed last, empty
-	inlined uint64 // chunks the receive loop processed itself (under work)
+	inlined uint64 // chunks the receive loop processed (some of) itself (under work)
 
 	// Worker state.
 	dec      *netflow.Decoder
@@ -442,9 +442,10 @@ func (c *Collector) runWorker() {
 	}
 }
 
-// processChunk decodes and writes the datagrams of k and empties it.
+// processChunk decodes and writes the datagrams of k not processed yet
+// and empties it.
 func (c *Collector) processChunk(k *chunk) {
-	for i := range k.ents {
+	for i := k.next; i < len(k.ents); i++ {
 		b, from, at := k.datagram(i)
 		c.process(b, from, at)
 	}

@@ -10,21 +10,13 @@ package collector
 // virtual machine a context switch costs some 20 microseconds.
 //
 // The worker still takes what the receive loop must not do itself:
-//   - large chunks (more than inlineMax bytes, a rate at which a chunk's
-//     flows could fill more than one block of a file: a second block
-//     would wait for the disk to take the first);
-//   - any chunk while a flow file has no room for another block in its
-//     queue to the disk (a slow or stalled disk): the receive loop goes on
-//     draining the socket, and the queue of chunks absorbs the stall as
-//     before;
+//   - the rest of a chunk once a flow file has no room for another block
+//     in its queue to the disk (a slow or stalled disk): the receive loop
+//     checks before each datagram, as a datagram's records fit a block
+//     (but for the most contrived templates), goes on draining the socket,
+//     and the queue of chunks absorbs the stall as before;
 //   - every chunk when a hook (-E's OnFlow and Idle) is set, as a hook may
 //     block on its output.
-
-// inlineMax bounds the datagram bytes of a chunk the receive loop
-// processes itself. Its records take at most some six times the bytes of
-// the datagrams (IPFIX of 20-byte flows, stored as 120-byte V3 records),
-// less than one WriteBlockSize block.
-const inlineMax = 128 << 10
 
 // hand passes k to the worker.
 func (c *Collector) hand(k *chunk) {
@@ -33,17 +25,21 @@ func (c *Collector) hand(k *chunk) {
 }
 
 // deliver processes k in the receive loop when it may (see above), else
-// hands it to the worker. A chunk processed here is kept for the next
-// datagrams (freeChunk takes it).
+// hands it, or what is left of it, to the worker. A chunk processed here
+// whole is kept for the next datagrams (freeChunk takes it).
 func (c *Collector) deliver(k *chunk) {
-	if c.inline && len(k.buf) <= inlineMax && c.work.TryLock() {
-		done := c.handed.Load() == 0 && c.writersReady()
-		if done {
-			c.processChunk(k)
+	if c.inline && c.work.TryLock() {
+		if c.handed.Load() == 0 && c.writersReady() {
+			for k.next < len(k.ents) && c.writersReady() {
+				b, from, at := k.datagram(k.next)
+				c.process(b, from, at)
+				k.next++
+			}
 			c.inlined++
 		}
 		c.work.Unlock()
-		if done {
+		if k.next == len(k.ents) {
+			k.reset()
 			c.spare = k
 			return
 		}

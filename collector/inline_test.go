@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -78,18 +79,47 @@ func TestReceiveLoopProcessesChunksItself(t *testing.T) {
 	assert.Equal(t, uint64(len(data)*24), flows)
 }
 
-// stallingFile is a flow file whose block writes wait until released, as
-// on a stalled disk; the header, written when the writer is made, passes.
+// stallingFile is a flow file whose block writes wait while it is
+// stalled, as on a stalled disk; the header, written when the writer is
+// made, passes.
 type stallingFile struct {
-	f       *os.File
-	release chan struct{}
+	f     *os.File
+	mu    sync.Mutex
+	stall *sync.Cond
+	stop  bool
+}
+
+func newStallingFile(f *os.File, stalled bool) *stallingFile {
+	s := &stallingFile{f: f, stop: stalled}
+	s.stall = sync.NewCond(&s.mu)
+	return s
+}
+
+func (s *stallingFile) set(stalled bool) {
+	s.mu.Lock()
+	s.stop = stalled
+	s.mu.Unlock()
+	s.stall.Broadcast()
 }
 
 func (s *stallingFile) WriteAt(p []byte, off int64) (int, error) {
 	if off > 0 {
-		<-s.release
+		s.mu.Lock()
+		for s.stop {
+			s.stall.Wait()
+		}
+		s.mu.Unlock()
 	}
 	return s.f.WriteAt(p, off)
+}
+
+// waitReady waits until w can take a block without waiting.
+func waitReady(t *testing.T, w *flowfile.Writer) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !w.Ready() && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	require.True(t, w.Ready())
 }
 
 // TestDeliverWaitsForNoDisk: while a flow file cannot take another block
@@ -103,7 +133,7 @@ func TestDeliverWaitsForNoDisk(t *testing.T) {
 	f, err := os.Create(filepath.Join(dir, "stalled"))
 	require.NoError(t, err)
 	defer f.Close()
-	dst := &stallingFile{f: f, release: make(chan struct{})}
+	dst := newStallingFile(f, true)
 	w, err := flowfile.NewWriter(dst, f.Name(), flowfile.WriteOptions{Count: flowfile.CountNone})
 	require.NoError(t, err)
 	k := c.sinks[0]
@@ -129,11 +159,8 @@ func TestDeliverWaitsForNoDisk(t *testing.T) {
 	assert.Equal(t, uint64(1), c.inlined)
 	assert.Len(t, c.full, 1, "handed to the worker while the disk is busy")
 
-	close(dst.release)
-	for deadline := time.Now().Add(10 * time.Second); !w.Ready() && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
-	}
-	require.True(t, w.Ready())
+	dst.set(false)
+	waitReady(t, w)
 	c.deliver(chunkOf(data[2]))
 	assert.Equal(t, uint64(1), c.inlined, "the worker has a chunk: this one goes after it")
 	assert.Len(t, c.full, 2)
@@ -146,5 +173,56 @@ func TestDeliverWaitsForNoDisk(t *testing.T) {
 	assert.Equal(t, uint64(2), c.inlined, "the worker is done: processed in the receive loop again")
 	assert.Equal(t, uint64(4*24), c.dec.Counters().Flows)
 	assert.Equal(t, uint64(1), c.dec.Counters().SequenceFailures, "only the datagram sent again is out of sequence")
+	require.NoError(t, w.Close())
+}
+
+// TestDeliverHandsOverTheRestOfAChunk: when a datagram processed in the
+// receive loop fills a block and the disk stalls, the rest of the chunk
+// goes to the worker, which processes it after what came before.
+func TestDeliverHandsOverTheRestOfAChunk(t *testing.T) {
+	dir := t.TempDir()
+	c, err := New(Config{Sources: []Source{{Ident: "stall", Dir: dir}}, Interval: time.Hour}, nil)
+	require.NoError(t, err)
+	f, err := os.Create(filepath.Join(dir, "stalled"))
+	require.NoError(t, err)
+	defer f.Close()
+	dst := newStallingFile(f, false)
+	w, err := flowfile.NewWriter(dst, f.Name(), flowfile.WriteOptions{Count: flowfile.CountNone})
+	require.NoError(t, err)
+	c.sinks[0].w = w
+
+	const per = 24
+	tmpl, data := benchDatagrams(9, 1200, per)
+	from := netip.MustParseAddr("127.0.0.1")
+	at := time.Now()
+	c.process(tmpl, from, at)
+	// Fill a block to find how many of these datagrams it takes, then
+	// fill the next one but for a datagram.
+	i := 0
+	for ; w.Queued() == 0; i++ {
+		c.process(data[i], from, at)
+	}
+	waitReady(t, w)
+	for n := i; i < 2*n-2; i++ {
+		c.process(data[i], from, at)
+	}
+	require.Equal(t, uint64(1), w.Queued())
+
+	dst.set(true)
+	ch := newChunk()
+	for _, d := range data[i : i+3] {
+		require.True(t, ch.add(d, from, at))
+	}
+	c.deliver(ch)
+	require.Equal(t, uint64(2), w.Queued(), "a datagram filled the block")
+	assert.Equal(t, uint64(1), c.inlined)
+	require.Len(t, c.full, 1, "the rest went to the worker")
+	assert.Less(t, ch.next, 3)
+
+	dst.set(false)
+	c.processChunk(<-c.full)
+	c.handed.Add(-1)
+	assert.Equal(t, uint64((i+3)*per), c.dec.Counters().Flows)
+	assert.Zero(t, c.dec.Counters().SequenceFailures)
 	require.NoError(t, w.Close())
 }

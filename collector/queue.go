@@ -27,6 +27,7 @@ const (
 type chunk struct {
 	buf  []byte
 	ents []entry
+	next int // the first datagram not processed yet
 }
 
 // entry locates one datagram in its chunk.
@@ -51,7 +52,7 @@ func (k *chunk) add(b []byte, from netip.Addr, at time.Time) bool {
 }
 
 func (k *chunk) reset() {
-	k.buf, k.ents = k.buf[:0], k.ents[:0]
+	k.buf, k.ents, k.next = k.buf[:0], k.ents[:0], 0
 }
 
 // datagram returns the i-th datagram of the chunk.

@@ -187,7 +187,9 @@ func (r *batchReader) read(wait time.Duration) (int, error) {
 }
 
 // sleep waits d at the most, a raw system call like the waits of read; a
-// signal ends it early.
+// signal ends it early. (A plain system call here, although the monitor
+// leaves the processor of one alone for 10 ms while another is idle, made
+// five times the context switches at 200 000 flows/s.)
 func (r *batchReader) sleep(d time.Duration) {
 	ts := unix.NsecToTimespec(d.Nanoseconds())
 	unix.RawSyscall(unix.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), 0, 0)
