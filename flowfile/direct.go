@@ -30,36 +30,29 @@ import (
 // common devices and the page size.
 const directAlign = 4096
 
+// directStage is the size of the staging buffer: a block goes to the disk
+// in writes of at most this many bytes, so that the buffer costs a
+// quarter of a block's memory.
+const directStage = 256 << 10
+
 // directWriter writes blocks at the end of a file.
 type directWriter struct {
 	f     *os.File // the file opened with O_DIRECT
-	raw   []byte
-	buf   []byte // aligned; buf[:tail] holds the file's bytes from base on
-	base  int64  // a multiple of directAlign
+	buf   []byte   // directStage bytes, aligned; buf[:tail] holds the file's bytes from base on
+	base  int64    // a multiple of directAlign
 	tail  int
+	wrote bool // a write with O_DIRECT succeeded
 	plain io.WriterAt
 }
 
 // newDirectWriter stages the first bytes of the file, already written
 // through plain (the provisional header).
 func newDirectWriter(f *os.File, plain io.WriterAt, head []byte) *directWriter {
-	d := &directWriter{f: f, plain: plain}
-	d.grow(len(head))
+	raw := make([]byte, directStage+directAlign)
+	skip := int(-uintptr(unsafe.Pointer(&raw[0])) & (directAlign - 1))
+	d := &directWriter{f: f, plain: plain, buf: raw[skip : skip+directStage]}
 	d.tail = copy(d.buf, head)
 	return d
-}
-
-// grow makes buf hold at least n bytes.
-func (d *directWriter) grow(n int) {
-	if n <= len(d.buf) {
-		return
-	}
-	n = (n + directAlign - 1) &^ (directAlign - 1)
-	raw := make([]byte, n+directAlign)
-	skip := int(-uintptr(unsafe.Pointer(&raw[0])) & (directAlign - 1))
-	buf := raw[skip : skip+n]
-	copy(buf, d.buf[:d.tail])
-	d.raw, d.buf = raw, buf
 }
 
 // put writes the parts one after the other at off, the end of what was
@@ -70,31 +63,44 @@ func (d *directWriter) put(off int64, parts ...[]byte) error {
 		// Not where the file ends: never the case for the writer.
 		return errors.New("flowfile: direct write out of order")
 	}
-	n := d.tail
 	for _, p := range parts {
-		n += len(p)
-	}
-	d.grow(n)
-	at := d.tail
-	for _, p := range parts {
-		at += copy(d.buf[at:], p)
-	}
-	whole := n &^ (directAlign - 1)
-	if whole > 0 {
-		if _, err := d.f.WriteAt(d.buf[:whole], d.base); err != nil {
-			if errors.Is(err, syscall.EINVAL) && d.base == 0 {
-				return errDirectRefused
+		for len(p) > 0 {
+			n := copy(d.buf[d.tail:], p)
+			d.tail += n
+			p = p[n:]
+			if d.tail == len(d.buf) {
+				if err := d.pages(d.tail); err != nil {
+					return err
+				}
 			}
+		}
+	}
+	whole := d.tail &^ (directAlign - 1)
+	if whole > 0 {
+		if err := d.pages(whole); err != nil {
 			return err
 		}
 	}
-	if n > whole {
-		if _, err := d.plain.WriteAt(d.buf[whole:n], d.base+int64(whole)); err != nil {
+	if d.tail > 0 {
+		if _, err := d.plain.WriteAt(d.buf[:d.tail], d.base); err != nil {
 			return err
 		}
 	}
-	d.tail = copy(d.buf, d.buf[whole:n])
-	d.base += int64(whole)
+	return nil
+}
+
+// pages writes the first n bytes of buf, whole pages, with O_DIRECT and
+// keeps the rest.
+func (d *directWriter) pages(n int) error {
+	if _, err := d.f.WriteAt(d.buf[:n], d.base); err != nil {
+		if errors.Is(err, syscall.EINVAL) && !d.wrote {
+			return errDirectRefused
+		}
+		return err
+	}
+	d.wrote = true
+	d.tail = copy(d.buf, d.buf[n:d.tail])
+	d.base += int64(n)
 	return nil
 }
 

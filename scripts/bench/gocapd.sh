@@ -56,6 +56,7 @@
 #                      directory, on disk; /dev/shm takes the disk out)
 #   MAX_SECONDS=570    time budget of the whole script; steps past it are skipped
 #   BENCH_DIR=dir      keep the work directory (collector logs) there
+#   GOCAPD=path        the gocapd to measure (default bin/gocapd, built if missing)
 # The defaults take five to eight minutes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -84,7 +85,8 @@ for tool in nfcapd nfdump ss pgrep getconf; do
 	command -v $tool >/dev/null || { echo "bench: $tool is missing (make deps)" >&2; exit 1; }
 done
 [[ -x /usr/bin/time ]] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
-[[ -x bin/gocapd ]] || make -s build
+gocapd=${GOCAPD:-$PWD/bin/gocapd}
+[[ -n ${GOCAPD:-} || -x bin/gocapd ]] || make -s build
 
 work=${BENCH_DIR:-$(mktemp -d)}
 mkdir -p "$work"
@@ -103,7 +105,7 @@ nfsend=$work/nfsend
 hz=$(getconf CLK_TCK)
 began=$SECONDS
 
-declare -A bin=([nfcapd]=$(command -v nfcapd) [gocapd]=$PWD/bin/gocapd)
+declare -A bin=([nfcapd]=$(command -v nfcapd) [gocapd]=$gocapd)
 
 # free_port prints a UDP port of 127.0.0.1 nobody uses.
 free_port() {
