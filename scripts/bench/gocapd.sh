@@ -41,7 +41,7 @@
 #   MAX_RATE=16000000  flows/s never exceeded
 #   STEPS=4            bisections after the first failure
 #   TRIES=2            runs before a rate counts as failed
-#   PROTOS="v9 ipfix"  protocols, each measured on its own
+#   PROTOS="v9 ipfix"  protocols, each measured on its own (v5 too)
 #   COLLECTORS="nfcapd gocapd"
 #   BUFFER=8388608     socket receive buffer for both (-B)
 #   PER_DATAGRAM=24    flows in each datagram
