@@ -66,7 +66,7 @@ func (k *chunk) datagram(i int) ([]byte, netip.Addr, time.Time) {
 // meanwhile, with a millisecond of scheduling slack, fills at most half of
 // the socket's receive buffer (rcvbuf bytes), so lingering never turns
 // into kernel drops. With the kernel's default buffer (208 KiB) and d =
-// maxHold that rules it out from about 9 MB/s on; a collector for real
+// maxHold that rules it out from about 5 MB/s on; a collector for real
 // load sets -B (gocapd asks for 16 MiB without it).
 func lingerSafe(n int, age, d time.Duration, rcvbuf int) bool {
 	if rcvbuf <= 0 {

@@ -31,7 +31,7 @@ import (
 // the wake-ups were most of gocapd's CPU time at 200 000 flows/s.
 const (
 	handWait = time.Millisecond
-	maxHold  = 5 * time.Millisecond
+	maxHold  = 10 * time.Millisecond
 )
 
 // receive is the receive loop: read batches, repeat, queue.
@@ -44,14 +44,21 @@ func (c *Collector) receive() {
 	defer r.release()
 	var lastDrops uint32
 	var k *chunk         // being filled
-	var kStart time.Time // when k got its first datagram
+	var kStart time.Time // when k began to gather: its first datagram, or the sleep before it
+	// After a sleep that followed a hand-over, the datagrams read next
+	// arrived during the sleep: their chunk began to gather when it began,
+	// which keeps the rate lingerSafe sees honest.
+	var slept time.Time
 	// Half of what the kernel reports: it counts its own overhead, so
 	// somewhat less payload fits.
 	rcvbuf := r.readBuffer() / 2
 	for {
 		wait := time.Duration(-1)
-		if k != nil {
+		switch {
+		case k != nil:
 			wait = handWait
+		case !slept.IsZero():
+			wait = 0 // what came during the sleep, if anything
 		}
 		n, err := r.read(wait)
 		if err != nil {
@@ -67,6 +74,7 @@ func (c *Collector) receive() {
 			continue
 		}
 		if n == 0 {
+			slept = time.Time{}
 			// The socket stayed quiet: hand over what we have.
 			if k != nil {
 				c.deliver(k)
@@ -103,6 +111,10 @@ func (c *Collector) receive() {
 				}
 				k.add(b, from, at)
 				kStart = at
+				if !slept.IsZero() {
+					kStart = slept
+				}
+				slept = time.Time{}
 			}
 		}
 		if k == nil || n == recvBatch {
@@ -123,6 +135,7 @@ func (c *Collector) receive() {
 		if lingerSafe(size, age, maxHold, rcvbuf) {
 			// A steady load: the next chunk's datagrams gather while
 			// the loop sleeps.
+			slept = at
 			r.sleep(maxHold)
 		}
 	}
