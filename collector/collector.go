@@ -4,13 +4,16 @@
 // commands and -e expiry.
 //
 // Three kinds of goroutine share the work so that receiving never waits for
-// the disk. The receive loop only reads datagrams, repeats them (-R) and
-// hands them to the worker in batches through a queue bounded in bytes
-// (see queue.go); when the queue is full the loop drops what it reads
-// until the worker frees a chunk, and counts it (Queue Overflow), so the
-// socket keeps being drained and a slow disk never shows as kernel drops.
-// The worker decodes and appends records to the open files (the
-// flowfile writer compresses in the background). At a rotation the worker
+// the disk. The receive loop reads datagrams, repeats them (-R) and
+// gathers them in batches; it decodes a batch itself while the worker has
+// nothing queued and no open file would make it wait for the disk
+// (inline.go), and else hands it to the worker through a queue bounded in
+// bytes (see queue.go); when the queue is full the loop drops what it
+// reads until the worker frees a chunk, and counts it (Queue Overflow), so
+// the socket keeps being drained and a slow disk never shows as kernel
+// drops. The worker decodes and appends records to the open files (the
+// flowfile writer compresses in the background and writes past the page
+// cache). At a rotation the worker
 // moves the open file aside under a new nfcapd.current name and starts the
 // next one at once; a closer goroutine then finishes the old file (last
 // block, appendix, fsync, rename into place), and runs -x and -e.
