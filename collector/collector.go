@@ -12,8 +12,7 @@
 // reads until the worker frees a chunk, and counts it (Queue Overflow), so
 // the socket keeps being drained and a slow disk never shows as kernel
 // drops. The worker decodes and appends records to the open files (the
-// flowfile writer compresses in the background and writes past the page
-// cache). At a rotation the worker
+// flowfile writer compresses and writes in the background). At a rotation the worker
 // moves the open file aside under a new nfcapd.current name and starts the
 // next one at once; a closer goroutine then finishes the old file (last
 // block, appendix, fsync, rename into place), and runs -x and -e.

@@ -32,11 +32,6 @@ type WriteOptions struct {
 	// Count says how WriteFlow counts the flows into the stat record:
 	// nfdump's way by default.
 	Count Counting
-	// Direct writes the blocks of a file made by Create past the page
-	// cache (O_DIRECT, direct.go) where the file system allows it: less
-	// system time for a writer of much data that nobody reads at once,
-	// such as a collector.
-	Direct bool
 }
 
 // Writer writes one flow file. Records are packed into blocks of at most
@@ -53,13 +48,12 @@ type WriteOptions struct {
 // Close whose appendix does not fit leaves the file that way, open, and
 // may be called again later.
 type Writer struct {
-	dst    io.WriterAt
-	file   *os.File      // set when the Writer created the file
-	direct *directWriter // WriteOptions.Direct; only the write goroutine uses it
-	path   string
-	opts   WriteOptions
-	hdr    Header
-	stat   Stat
+	dst  io.WriterAt
+	file *os.File // set when the Writer created the file
+	path string
+	opts WriteOptions
+	hdr  Header
+	stat Stat
 
 	// layout is the V3 frame of the last flow's element set.
 	layout v3Layout
@@ -102,23 +96,19 @@ func Create(path string, opts WriteOptions) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := newWriter(f, path, opts, f)
+	w, err := NewWriter(f, path, opts)
 	if err != nil {
 		f.Close()
 		os.Remove(path)
 		return nil, err
 	}
+	w.file = f
 	return w, nil
 }
 
 // NewWriter writes a flow file to dst, which must start out empty; name is
 // used in errors. Close does not close dst.
 func NewWriter(dst io.WriterAt, name string, opts WriteOptions) (*Writer, error) {
-	return newWriter(dst, name, opts, nil)
-}
-
-// newWriter is NewWriter; file is dst when Create made it.
-func newWriter(dst io.WriterAt, name string, opts WriteOptions, file *os.File) (*Writer, error) {
 	if err := CheckIdent(opts.Ident); err != nil {
 		return nil, err
 	}
@@ -142,14 +132,7 @@ func newWriter(dst io.WriterAt, name string, opts WriteOptions, file *os.File) (
 	if _, err := dst.WriteAt(hb[:], 0); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	w.file = file
-	if file != nil && opts.Direct {
-		if f := openDirect(name); f != nil {
-			w.direct = newDirectWriter(f, dst, hb[:])
-		}
-	}
 	if err := w.start(); err != nil {
-		w.closeDirect()
 		return nil, err
 	}
 	return w, nil
@@ -221,7 +204,9 @@ func (w *Writer) write() {
 		if err == nil {
 			bh := blockHeader{NumRecords: j.nrec, Size: uint32(len(j.data)), Type: blockTypeV3}
 			bh.marshal(j.hdr[:])
-			err = w.put(off, j.hdr[:], j.data)
+			if _, err = w.dst.WriteAt(j.hdr[:], off); err == nil {
+				_, err = w.dst.WriteAt(j.data, off+blockHeaderSize)
+			}
 		}
 		w.mu.Lock()
 		if err != nil && w.werr == nil {
@@ -235,30 +220,6 @@ func (w *Writer) write() {
 		}
 		w.mu.Unlock()
 		w.free <- j
-	}
-}
-
-// put writes a block (its header and data) at off, the end of the file.
-func (w *Writer) put(off int64, hdr, data []byte) error {
-	if w.direct != nil {
-		err := w.direct.put(off, hdr, data)
-		if err != errDirectRefused {
-			return err
-		}
-		w.closeDirect()
-	}
-	if _, err := w.dst.WriteAt(hdr, off); err != nil {
-		return err
-	}
-	_, err := w.dst.WriteAt(data, off+blockHeaderSize)
-	return err
-}
-
-// closeDirect closes the O_DIRECT descriptor, if there is one.
-func (w *Writer) closeDirect() {
-	if w.direct != nil {
-		w.direct.close()
-		w.direct = nil
 	}
 }
 
@@ -510,7 +471,6 @@ func (w *Writer) Close() error {
 		return err
 	}
 	w.closed = true
-	w.closeDirect()
 	if w.file != nil {
 		err := w.file.Sync()
 		if cerr := w.file.Close(); err == nil {
