@@ -4,13 +4,15 @@
 // commands and -e expiry.
 //
 // Three kinds of goroutine share the work so that receiving never waits for
-// the disk. The receive loop only reads datagrams, repeats them (-R) and
-// hands them to the worker in batches through a queue bounded in bytes
-// (see queue.go); when the queue is full the loop drops what it reads
-// until the worker frees a chunk, and counts it (Queue Overflow), so the
-// socket keeps being drained and a slow disk never shows as kernel drops.
-// The worker decodes and appends records to the open files (the
-// flowfile writer compresses in the background). At a rotation the worker
+// the disk. The receive loop reads datagrams, repeats them (-R) and
+// gathers them in batches; it decodes a batch itself while the worker has
+// nothing queued and no open file would make it wait for the disk
+// (inline.go), and else hands it to the worker through a queue bounded in
+// bytes (see queue.go); when the queue is full the loop drops what it
+// reads until the worker frees a chunk, and counts it (Queue Overflow), so
+// the socket keeps being drained and a slow disk never shows as kernel
+// drops. The worker decodes and appends records to the open files (the
+// flowfile writer compresses and writes in the background). At a rotation the worker
 // moves the open file aside under a new nfcapd.current name and starts the
 // next one at once; a closer goroutine then finishes the old file (last
 // block, appendix, fsync, rename into place), and runs -x and -e.
@@ -138,8 +140,10 @@ type Counters struct {
 type Collector struct {
 	cfg  Config
 	conn *net.UDPConn
-	pcap *pcapudp.Reader // -f: datagrams from a capture file instead of conn
-	rep  *net.UDPConn
+	// reader reads conn from Run on (on Linux it takes conn's place).
+	reader *batchReader
+	pcap   *pcapudp.Reader // -f: datagrams from a capture file instead of conn
+	rep    *net.UDPConn
 
 	full chan *chunk // from the receive loop to the worker
 	free chan *chunk // back
@@ -151,6 +155,17 @@ type Collector struct {
 	protos                      protoCounts   // the worker's
 	srcStats                    sourceStats   // files and disk usage by source, for Snapshot
 	chunks                      int           // made so far; only the receive loop counts
+
+	// work is held by whoever decodes and writes: the worker goroutine,
+	// or the receive loop while it processes a chunk itself (inline.go).
+	// handed counts the chunks handed to the worker and not yet
+	// processed; the receive loop processes a chunk itself only when it
+	// is zero, so that datagrams are processed in the order they came.
+	work    sync.Mutex
+	handed  atomic.Int64
+	inline  bool   // the receive loop may process chunks itself: no hooks
+	spare   *chunk // the chunk the receive loop processed last, empty
+	inlined uint64 // chunks the receive loop processed (some of) itself (under work)
 
 	// Worker state.
 	dec      *netflow.Decoder
@@ -200,6 +215,7 @@ func New(cfg Config, conn *net.UDPConn) (*Collector, error) {
 		bySrc:   map[netip.Addr]*sink{},
 		unknown: map[netip.Addr]bool{},
 		closer:  make(chan *closeJob, 64),
+		inline:  cfg.OnFlow == nil && cfg.Idle == nil,
 	}
 	c.dec = netflow.NewDecoder(netflow.Options{DefaultSampling: cfg.DefaultSampling, Logf: cfg.Infof,
 		MaxExporters: cfg.MaxExporters, TemplateMemory: cfg.TemplateMemory})
@@ -330,6 +346,13 @@ func (c *Collector) Run(ctx context.Context) error {
 		}
 	}
 
+	if c.pcap == nil {
+		r, err := newBatchReader(c.conn)
+		if err != nil {
+			c.cfg.Errorf("ERROR: socket: %v", err)
+		}
+		c.reader = r
+	}
 	stopMetrics := c.startMetrics()
 	defer stopMetrics()
 	recvDone := make(chan struct{})
@@ -354,7 +377,7 @@ func (c *Collector) Run(ctx context.Context) error {
 		c.closeConn()
 	}()
 
-	c.work()
+	c.runWorker()
 	<-recvDone
 	if c.rep != nil {
 		c.rep.Close()
@@ -365,8 +388,8 @@ func (c *Collector) Run(ctx context.Context) error {
 	return nil
 }
 
-// work is the worker: decode and write, rotate on time and on Rotate.
-func (c *Collector) work() {
+// runWorker is the worker: decode and write, rotate on time and on Rotate.
+func (c *Collector) runWorker() {
 	timer := time.NewTimer(time.Until(c.slot.Add(c.cfg.Interval)))
 	defer timer.Stop()
 	// Once a second: blocks old enough to go to the disk (flushAfter).
@@ -375,30 +398,33 @@ func (c *Collector) work() {
 	for {
 		select {
 		case now := <-tick.C:
+			c.work.Lock()
 			c.flushOld(now)
 			for _, k := range c.sinks {
 				c.tryResume(k, now)
 			}
 			c.dec.Expire(now, exporterIdle)
 			c.publish()
+			c.work.Unlock()
 		case k, ok := <-c.full:
+			c.work.Lock()
 			if !ok {
 				c.rotate(time.Now(), true)
 				if c.cfg.Idle != nil {
 					c.cfg.Idle()
 				}
+				c.work.Unlock()
 				return
 			}
-			for i := range k.ents {
-				b, from, at := k.datagram(i)
-				c.process(b, from, at)
-			}
-			k.reset()
-			c.free <- k
+			c.processChunk(k)
+			c.handed.Add(-1)
 			if c.cfg.Idle != nil && len(c.full) == 0 {
 				c.cfg.Idle()
 			}
+			c.work.Unlock()
+			c.free <- k
 		case <-timer.C:
+			c.work.Lock()
 			// The timer may fire a hair before the wall clock reaches the
 			// boundary; the next slot starts at the boundary regardless.
 			now := time.Now()
@@ -407,12 +433,25 @@ func (c *Collector) work() {
 			}
 			c.rotate(now, false)
 			timer.Reset(time.Until(c.slot.Add(c.cfg.Interval)))
+			c.work.Unlock()
 		case <-c.hup:
+			c.work.Lock()
 			c.cfg.Infof("SIGHUP: rotate now")
 			c.rotate(time.Now(), false)
 			timer.Reset(time.Until(c.slot.Add(c.cfg.Interval)))
+			c.work.Unlock()
 		}
 	}
+}
+
+// processChunk decodes and writes the datagrams of k not processed yet
+// and empties it.
+func (c *Collector) processChunk(k *chunk) {
+	for i := k.next; i < len(k.ents); i++ {
+		b, from, at := k.datagram(i)
+		c.process(b, from, at)
+	}
+	k.reset()
 }
 
 func (c *Collector) process(buf []byte, from netip.Addr, at time.Time) {

@@ -49,7 +49,7 @@ func (c *Collector) receivePcap(ctx context.Context) {
 			continue
 		}
 		if k != nil {
-			c.full <- k
+			c.hand(k)
 		}
 		if k = c.freeChunk(); k == nil {
 			select {
@@ -61,12 +61,17 @@ func (c *Collector) receivePcap(ctx context.Context) {
 		k.add(b, from, at)
 	}
 	if k != nil {
-		c.full <- k
+		c.hand(k)
 	}
 }
 
-// closeConn closes the socket, when the collector has one.
+// closeConn closes the socket, when the collector has one, and so ends
+// the receive loop.
 func (c *Collector) closeConn() {
+	if c.reader != nil {
+		c.reader.close()
+		return
+	}
 	if c.conn != nil {
 		c.conn.Close()
 	}

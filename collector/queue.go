@@ -18,7 +18,6 @@ import (
 // into kernel drops. The receive loop hands its chunk over when it is full,
 // maxHold old, or the socket has been quiet for handWait (receive.go).
 const (
-	linger      = time.Millisecond
 	chunkSize   = 256 << 10
 	queueChunks = 64 // 16 MiB at the most
 	maxDatagram = 65535
@@ -28,6 +27,7 @@ const (
 type chunk struct {
 	buf  []byte
 	ents []entry
+	next int // the first datagram not processed yet
 }
 
 // entry locates one datagram in its chunk.
@@ -52,7 +52,7 @@ func (k *chunk) add(b []byte, from netip.Addr, at time.Time) bool {
 }
 
 func (k *chunk) reset() {
-	k.buf, k.ents = k.buf[:0], k.ents[:0]
+	k.buf, k.ents, k.next = k.buf[:0], k.ents[:0], 0
 }
 
 // datagram returns the i-th datagram of the chunk.
@@ -62,19 +62,19 @@ func (k *chunk) datagram(i int) ([]byte, netip.Addr, time.Time) {
 }
 
 // lingerSafe reports whether the receive loop may leave the socket alone
-// for the rest of linger after reading n bytes in age: only when what
-// arrives at that rate meanwhile, with a millisecond of scheduling slack,
-// fills at most half of the socket's receive buffer (rcvbuf bytes), so
-// lingering never turns into kernel drops. With the kernel's default
-// buffer (208 KiB) that rules it out from about 50 MB/s on; a collector
-// for real load sets -B.
-func lingerSafe(n int, age time.Duration, rcvbuf int) bool {
+// for d after reading n bytes in age: only when what arrives at that rate
+// meanwhile, with a millisecond of scheduling slack, fills at most half of
+// the socket's receive buffer (rcvbuf bytes), so lingering never turns
+// into kernel drops. With the kernel's default buffer (208 KiB) and d =
+// maxHold that rules it out from about 5 MB/s on; a collector for real
+// load sets -B (gocapd asks for 16 MiB without it).
+func lingerSafe(n int, age, d time.Duration, rcvbuf int) bool {
 	if rcvbuf <= 0 {
 		return false
 	}
 	// A rate measured over a few microseconds says nothing; take at
 	// least 100 µs.
 	age = max(age, 100*time.Microsecond)
-	expect := float64(n) / age.Seconds() * (linger - age + time.Millisecond).Seconds()
+	expect := float64(n) / age.Seconds() * (d + time.Millisecond).Seconds()
 	return expect <= float64(rcvbuf)/2
 }

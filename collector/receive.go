@@ -17,43 +17,53 @@ import (
 //     worker is woken a few hundred times a second at most, not for every
 //     handful of datagrams, and a datagram waits maxHold at the most
 //     before the worker sees it.
-//   - After a batch that emptied the socket the loop sleeps linger, when
-//     what arrives meanwhile fits the socket's buffer with room to spare
-//     (lingerSafe), and so reads many datagrams with one wake-up and one
-//     call instead of a few.
+//   - After a batch that emptied the socket the loop sleeps until the
+//     chunk is maxHold old, and after handing a chunk over it sleeps
+//     maxHold before it reads again, when what arrives meanwhile fits the
+//     socket's buffer with room to spare (lingerSafe): under a steady load
+//     it then wakes up once a chunk, reads everything that came in one or
+//     a few calls, and hands it on.
 //
 // Its short waits leave the goroutine's processor alone (batchReader);
-// handing over fewer, fuller chunks saves the worker's wake-ups. At
-// 200 000 flows/s both together took gocapd from 1.8 times nfcapd's CPU
-// time a flow to about 1.2.
+// handing over fewer, fuller chunks saves the worker's wake-ups, and a
+// chunk the receive loop processes itself saves them all (inline.go). On
+// a virtual machine, where a context switch costs some 20 microseconds,
+// the wake-ups were most of gocapd's CPU time at 200 000 flows/s.
 const (
 	handWait = time.Millisecond
-	maxHold  = 5 * time.Millisecond
+	maxHold  = 10 * time.Millisecond
 )
 
 // receive is the receive loop: read batches, repeat, queue.
 func (c *Collector) receive() {
 	defer close(c.full)
-	r, err := newBatchReader(c.conn)
-	if err != nil {
-		c.cfg.Errorf("ERROR: socket: %v", err)
-		return
+	r := c.reader
+	if r == nil {
+		return // Run logged why
 	}
+	defer r.release()
 	var lastDrops uint32
 	var k *chunk         // being filled
-	var kStart time.Time // when k got its first datagram
+	var kStart time.Time // when k began to gather: its first datagram, or the sleep before it
+	// After a sleep that followed a hand-over, the datagrams read next
+	// arrived during the sleep: their chunk began to gather when it began,
+	// which keeps the rate lingerSafe sees honest.
+	var slept time.Time
 	// Half of what the kernel reports: it counts its own overhead, so
 	// somewhat less payload fits.
-	rcvbuf := ReadBuffer(c.conn) / 2
+	rcvbuf := r.readBuffer() / 2
 	for {
 		wait := time.Duration(-1)
-		if k != nil {
+		switch {
+		case k != nil:
 			wait = handWait
+		case !slept.IsZero():
+			wait = 0 // what came during the sleep, if anything
 		}
 		n, err := r.read(wait)
 		if err != nil {
 			if k != nil {
-				c.full <- k
+				c.hand(k)
 			}
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -64,9 +74,10 @@ func (c *Collector) receive() {
 			continue
 		}
 		if n == 0 {
+			slept = time.Time{}
 			// The socket stayed quiet: hand over what we have.
 			if k != nil {
-				c.full <- k
+				c.deliver(k)
 				k = nil
 			}
 			continue
@@ -90,7 +101,7 @@ func (c *Collector) receive() {
 				c.rep.WriteToUDPAddrPort(b, rp)
 			}
 			if k != nil && !k.add(b, from, at) {
-				c.full <- k
+				c.deliver(k)
 				k = nil
 			}
 			if k == nil {
@@ -100,17 +111,32 @@ func (c *Collector) receive() {
 				}
 				k.add(b, from, at)
 				kStart = at
+				if !slept.IsZero() {
+					kStart = slept
+				}
+				slept = time.Time{}
 			}
 		}
-		switch age := at.Sub(kStart); {
-		case k == nil:
-		case age >= maxHold:
-			c.full <- k
-			k = nil
-		case n < recvBatch && lingerSafe(len(k.buf), age, rcvbuf):
+		if k == nil || n == recvBatch {
+			continue // more may be waiting: read on
+		}
+		age := at.Sub(kStart)
+		if age < maxHold {
 			// The batch emptied the socket: let the next datagrams
 			// gather rather than wake up for each.
-			r.sleep(linger)
+			if lingerSafe(len(k.buf), age, maxHold-age, rcvbuf) {
+				r.sleep(maxHold - age)
+			}
+			continue
+		}
+		size := len(k.buf)
+		c.deliver(k)
+		k = nil
+		if lingerSafe(size, age, maxHold, rcvbuf) {
+			// A steady load: the next chunk's datagrams gather while
+			// the loop sleeps.
+			slept = at
+			r.sleep(maxHold)
 		}
 	}
 }
@@ -119,6 +145,10 @@ func (c *Collector) receive() {
 // exist, or returns nil when the worker has them all: the receive loop
 // never waits for the worker.
 func (c *Collector) freeChunk() *chunk {
+	if k := c.spare; k != nil {
+		c.spare = nil
+		return k
+	}
 	select {
 	case k := <-c.free:
 		return k

@@ -51,6 +51,16 @@ func (r *batchReader) read(wait time.Duration) (int, error) {
 
 func (r *batchReader) sleep(d time.Duration) { time.Sleep(d) }
 
+// readBuffer returns the socket's receive buffer size, or -1.
+func (r *batchReader) readBuffer() int { return ReadBuffer(r.conn) }
+
+// close makes the waiting read return net.ErrClosed; it may be called from
+// any goroutine, more than once.
+func (r *batchReader) close() { r.conn.Close() }
+
+// release is close: nothing else is held.
+func (r *batchReader) release() { r.conn.Close() }
+
 func (r *batchReader) datagram(int) ([]byte, netip.Addr) { return r.buf[:r.n], r.from }
 
 func (r *batchReader) drops(int) (uint32, bool) {

@@ -375,44 +375,67 @@ func appendV3(dst []byte, r *flow.Record, l *v3Layout) []byte {
 	le.PutUint16(b[8:], r.ExporterID)
 	b[10] = r.Flags
 	b[11] = r.NFVersion
+	// The elements of nearly every flow a router exports are encoded
+	// here, inlined; encodeElement is a call and a second switch.
 	for i := 0; i < l.n; i++ {
 		id := int(l.ids[i])
-		off := int(l.offs[i])
-		encodeElement(id, b[off+elemHdrSize:off+elemLen[id]], r)
+		p := b[int(l.offs[i])+elemHdrSize:]
+		switch id {
+		case flow.ElemGeneric:
+			encodeGeneric((*[48]byte)(p), r)
+		case flow.ElemIPv4:
+			encodeIPv4((*[8]byte)(p), r)
+		case flow.ElemMisc:
+			encodeMisc((*[16]byte)(p), r)
+		default:
+			encodeElement(id, p[:elemLen[id]-elemHdrSize], r)
+		}
 	}
 	return dst[:start+size+label]
+}
+
+func encodeGeneric(p *[48]byte, r *flow.Record) {
+	le.PutUint64(p[0:], r.First)
+	le.PutUint64(p[8:], r.Last)
+	le.PutUint64(p[16:], r.Received)
+	le.PutUint64(p[24:], r.InPackets)
+	le.PutUint64(p[32:], r.InBytes)
+	le.PutUint16(p[40:], r.SrcPort)
+	le.PutUint16(p[42:], r.DstPort)
+	p[44] = r.Proto
+	p[45] = r.TCPFlags
+	p[46] = r.FwdStatus
+	p[47] = r.SrcTos
+}
+
+func encodeIPv4(p *[8]byte, r *flow.Record) {
+	putAddr4(p[0:], r.SrcAddr)
+	putAddr4(p[4:], r.DstAddr)
+}
+
+func encodeMisc(p *[16]byte, r *flow.Record) {
+	le.PutUint32(p[0:], r.Input)
+	le.PutUint32(p[4:], r.Output)
+	p[8] = r.SrcMask
+	p[9] = r.DstMask
+	p[10] = r.Dir
+	p[11] = r.DstTos
+	p[12] = r.BiFlowDir
+	p[13] = r.EndReason
+	p[14] = r.RevTCPFlags
 }
 
 func encodeElement(id int, p []byte, r *flow.Record) {
 	switch id {
 	case flow.ElemGeneric:
-		le.PutUint64(p[0:], r.First)
-		le.PutUint64(p[8:], r.Last)
-		le.PutUint64(p[16:], r.Received)
-		le.PutUint64(p[24:], r.InPackets)
-		le.PutUint64(p[32:], r.InBytes)
-		le.PutUint16(p[40:], r.SrcPort)
-		le.PutUint16(p[42:], r.DstPort)
-		p[44] = r.Proto
-		p[45] = r.TCPFlags
-		p[46] = r.FwdStatus
-		p[47] = r.SrcTos
+		encodeGeneric((*[48]byte)(p), r)
 	case flow.ElemIPv4:
-		putAddr4(p[0:], r.SrcAddr)
-		putAddr4(p[4:], r.DstAddr)
+		encodeIPv4((*[8]byte)(p), r)
 	case flow.ElemIPv6:
 		putAddr6(p[0:], r.SrcAddr)
 		putAddr6(p[16:], r.DstAddr)
 	case flow.ElemMisc:
-		le.PutUint32(p[0:], r.Input)
-		le.PutUint32(p[4:], r.Output)
-		p[8] = r.SrcMask
-		p[9] = r.DstMask
-		p[10] = r.Dir
-		p[11] = r.DstTos
-		p[12] = r.BiFlowDir
-		p[13] = r.EndReason
-		p[14] = r.RevTCPFlags
+		encodeMisc((*[16]byte)(p), r)
 	case flow.ElemCounters:
 		le.PutUint64(p[0:], r.Flows)
 		le.PutUint64(p[8:], r.OutPackets)

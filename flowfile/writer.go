@@ -369,6 +369,12 @@ func (w *Writer) Flush() error {
 // the records it wrote before are in blocks of their own.
 func (w *Writer) Queued() uint64 { return w.queued }
 
+// Ready reports whether the next block can be handed to the disk without
+// waiting for the write or compression of an earlier one: a caller that
+// must not wait (a collector's receive loop) writes at most a block's
+// worth of records while it is.
+func (w *Writer) Ready() bool { return len(w.free) > 0 }
+
 // Written returns how many blocks are on disk; it may be read while the
 // blocks are written.
 func (w *Writer) Written() uint64 { return w.written.Load() }

@@ -28,24 +28,35 @@
 # compares the two collectors' CPU per flow (target gocapd <= 0.6 of
 # nfcapd's).
 #
+# Then, at each of RATES, both collectors run PAIRS times in turn (nfcapd,
+# gocapd, nfcapd, ...) and the script prints the median CPU per flow of
+# each, the median of the pairs' ratios gocapd/nfcapd (target <= 0.6) and
+# the median peak RSS: pairing keeps the ratio fair on a machine whose
+# load drifts. A rate that loses flows is still measured (marked in the
+# rows).
+#
 # Tune with environment variables:
 #   DURATION=5         seconds of load per step
 #   START_RATE=1000000 flows/s of the first step
 #   MAX_RATE=16000000  flows/s never exceeded
 #   STEPS=4            bisections after the first failure
 #   TRIES=2            runs before a rate counts as failed
-#   PROTOS="v9 ipfix"  protocols, each measured on its own
+#   PROTOS="v9 ipfix"  protocols, each measured on its own (v5 too)
 #   COLLECTORS="nfcapd gocapd"
 #   BUFFER=8388608     socket receive buffer for both (-B)
 #   PER_DATAGRAM=24    flows in each datagram
 #   STREAMS=2          exporters (sockets, source ids) the load comes from
 #   MAX_LAG=0.25       seconds a collector may stay busy after the load; 0: any
 #   SAME_LOAD=1        0: skip the runs of both at the same rate
+#   SEARCH=1           0: skip the search for the loss-free rates
+#   RATES="200000 800000" rates of the paired CPU comparison ("": none)
+#   PAIRS=3            runs of each collector at each of RATES
 #   EXTRA_FLAGS=       more flags for both collectors, e.g. -y (LZ4 files)
 #   RUN_DIR=dir        where the collectors write (default: the work
 #                      directory, on disk; /dev/shm takes the disk out)
 #   MAX_SECONDS=570    time budget of the whole script; steps past it are skipped
 #   BENCH_DIR=dir      keep the work directory (collector logs) there
+#   GOCAPD=path        the gocapd to measure (default bin/gocapd, built if missing)
 # The defaults take five to eight minutes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -64,6 +75,9 @@ per=${PER_DATAGRAM:-24}
 streams=${STREAMS:-2}
 max_lag=${MAX_LAG:-0.25}
 same_load=${SAME_LOAD:-1}
+search_rates=${SEARCH:-1}
+rates=${RATES-200000 800000}
+pairs=${PAIRS:-3}
 extra=${EXTRA_FLAGS:-}
 max_seconds=${MAX_SECONDS:-570}
 
@@ -71,7 +85,8 @@ for tool in nfcapd nfdump ss pgrep getconf; do
 	command -v $tool >/dev/null || { echo "bench: $tool is missing (make deps)" >&2; exit 1; }
 done
 [[ -x /usr/bin/time ]] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
-[[ -x bin/gocapd ]] || make -s build
+gocapd=${GOCAPD:-$PWD/bin/gocapd}
+[[ -n ${GOCAPD:-} || -x bin/gocapd ]] || make -s build
 
 work=${BENCH_DIR:-$(mktemp -d)}
 mkdir -p "$work"
@@ -90,7 +105,7 @@ nfsend=$work/nfsend
 hz=$(getconf CLK_TCK)
 began=$SECONDS
 
-declare -A bin=([nfcapd]=$(command -v nfcapd) [gocapd]=$PWD/bin/gocapd)
+declare -A bin=([nfcapd]=$(command -v nfcapd) [gocapd]=$gocapd)
 
 # free_port prints a UDP port of 127.0.0.1 nobody uses.
 free_port() {
@@ -272,6 +287,7 @@ echo "pass:    no flow lost (nfdump -R DIR -o null), idle within ${max_lag} s of
 echo
 printf '%-7s %-6s %10s %11s %11s %9s %6s %8s %6s %7s %6s %9s  %s\n' collector proto flows/s sent stored lost lag/s k.drops cpu ns/flow s.cpu "RSS KiB" verdict
 for proto in $protos; do
+	((search_rates)) || continue
 	for coll in $collectors; do
 		search "$coll" "$proto"
 		result[$coll-$proto]=$best result_rss[$coll-$proto]=$best_rss result_capped[$coll-$proto]=$capped
@@ -315,5 +331,49 @@ for proto in $protos; do
 		unset same_rss same_nsf
 	fi
 done
+# median VALUES...: the median of numbers.
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+declare -A cmp=()
+for proto in $protos; do
+	for rate in $rates; do
+		within_budget || break
+		echo
+		echo "== $proto at $rate flows/s, $pairs runs of each in turn"
+		declare -a g_nsf=() n_nsf=() ratios=() g_rss=() n_rss=()
+		for ((p = 0; p < pairs; p++)); do
+			within_budget || break
+			step nfcapd "$proto" "$rate" >"$work/pair" || true
+			sed 's/^/  /' "$work/pair"
+			nfcapd_nsf=$nsf nfcapd_rss=$rss
+			within_budget || break
+			step gocapd "$proto" "$rate" >"$work/pair" || true
+			sed 's/^/  /' "$work/pair"
+			if [[ $nfcapd_nsf =~ ^[0-9]+$ && $nsf =~ ^[0-9]+$ ]]; then
+				n_nsf+=("$nfcapd_nsf") g_nsf+=("$nsf") n_rss+=("$nfcapd_rss") g_rss+=("$rss")
+				ratios+=("$(awk -v g="$nsf" -v n="$nfcapd_nsf" 'BEGIN { printf "%.3f", g / n }')")
+			fi
+		done
+		if ((${#ratios[@]} > 0)); then
+			r=$(median "${ratios[@]}")
+			line=$(awk -v g="$(median "${g_nsf[@]}")" -v n="$(median "${n_nsf[@]}")" -v r="$r" -v k="${#ratios[@]}" \
+				-v gr="$(median "${g_rss[@]}")" -v nr="$(median "${n_rss[@]}")" 'BEGIN {
+				printf "CPU per flow: gocapd %d ns, nfcapd %d ns, ratio %.2f (median of %d pairs; target <= 0.6: %s); peak RSS gocapd %d KiB, nfcapd %d KiB",
+					g, n, r, k, (r <= 0.6 ? "met" : "NOT met"), gr, nr }')
+			echo "$line"
+			cmp[$proto-$rate]=$line
+		fi
+		unset g_nsf n_nsf ratios g_rss n_rss
+	done
+done
+if ((${#cmp[@]} > 0)); then
+	echo
+	echo "== CPU per flow, paired${extra:+ (flags $extra)}"
+	for proto in $protos; do
+		for rate in $rates; do
+			[[ -n ${cmp[$proto-$rate]:-} ]] && printf '%-6s %8s flows/s  %s\n' "$proto" "$rate" "${cmp[$proto-$rate]}"
+		done
+	done
+fi
 echo
 echo "took $((SECONDS - began)) s"

@@ -46,8 +46,19 @@ var ipfixTemplate = []field{
 	{14, 4},  // egressInterface
 }
 
+// v5Record: NetFlow v5's fixed record of 48 bytes (srcaddr dstaddr nexthop
+// input output dPkts dOctets first last srcport dstport pad1 tcp_flags prot
+// tos src_as dst_as src_mask dst_mask pad2), the same flows without a
+// template; dOctets is at byte 20.
+const (
+	v5RecLen   = 48
+	v5BytesOff = 20
+	v5MaxFlows = 30 // what a v5 header's count may say
+)
+
 // Header sizes.
 const (
+	v5HeaderLen    = 24 // version count sysUptime unixSecs unixNsecs sequence engineType engineID sampling
 	v9HeaderLen    = 20 // version count sysUptime unixSecs sequence sourceID
 	ipfixHeaderLen = 16 // version length exportTime sequence observationDomain
 	setHeaderLen   = 4  // flowset/set id and length
@@ -57,7 +68,7 @@ const (
 // datagram (sequence number, header times, the per-pass byte count) are
 // patched in place before each send, so the datagrams are built once.
 type encoder struct {
-	version  int // 9 or 10
+	version  int // 5, 9 or 10
 	fields   []field
 	recLen   int
 	bytesOff int // offset of the byte counter in a record
@@ -67,8 +78,12 @@ type encoder struct {
 
 func newEncoder(version int, c content) *encoder {
 	e := &encoder{version: version, fields: v9Template}
-	if version == 10 {
+	switch version {
+	case 10:
 		e.fields = ipfixTemplate
+	case 5:
+		e.fields = nil
+		e.recLen, e.bytesOff, e.bytesLen = v5RecLen, v5BytesOff, 4
 	}
 	for _, f := range e.fields {
 		if f.ie == 1 {
@@ -83,15 +98,38 @@ func newEncoder(version int, c content) *encoder {
 }
 
 func (e *encoder) headerLen() int {
-	if e.version == 10 {
+	switch e.version {
+	case 10:
 		return ipfixHeaderLen
+	case 5:
+		return v5HeaderLen
 	}
 	return v9HeaderLen
 }
 
+// setLen is the bytes before the records that follow the header: a data
+// flowset's or set's header, none in v5.
+func (e *encoder) setLen() int {
+	if e.version == 5 {
+		return 0
+	}
+	return setHeaderLen
+}
+
 // header writes a message header without the varying parts. For v9, count
-// is the number of records (template and data) in the datagram.
+// is the number of records (template and data) in the datagram; v5 tells
+// its exporters apart by the engine id, which is the domain.
 func (e *encoder) header(b []byte, domain uint32, count int) []byte {
+	if e.version == 5 {
+		b = be.AppendUint16(b, 5)
+		b = be.AppendUint16(b, uint16(count))
+		b = be.AppendUint32(b, 0) // sysUptime
+		b = be.AppendUint32(b, 0) // unix secs
+		b = be.AppendUint32(b, 0) // unix nsecs
+		b = be.AppendUint32(b, 0) // flow sequence
+		b = append(b, 0, byte(domain))
+		return be.AppendUint16(b, 0) // not sampled
+	}
 	if e.version == 10 {
 		b = be.AppendUint16(b, 10)
 		b = be.AppendUint16(b, 0) // length, set in finish
@@ -136,6 +174,13 @@ func (e *encoder) templateDatagram(domain uint32) []byte {
 // dataDatagram is a datagram holding flows in one data flowset or set,
 // padded to 32 bits as RFC 3954 asks (RFC 7011 allows it).
 func (e *encoder) dataDatagram(domain uint32, flows []flowVals) []byte {
+	if e.version == 5 {
+		b := e.header(make([]byte, 0, v5HeaderLen+len(flows)*v5RecLen), domain, len(flows))
+		for i := range flows {
+			b = e.record(b, &flows[i])
+		}
+		return b
+	}
 	n := len(flows) * e.recLen
 	pad := (4 - n%4) % 4
 	b := e.header(make([]byte, 0, e.headerLen()+setHeaderLen+n+pad), domain, len(flows))
@@ -150,6 +195,21 @@ func (e *encoder) dataDatagram(domain uint32, flows []flowVals) []byte {
 
 // record appends one data record in template order.
 func (e *encoder) record(b []byte, f *flowVals) []byte {
+	if e.version == 5 {
+		b = append(b, f.Src[:]...)
+		b = append(b, f.Dst[:]...)
+		b = be.AppendUint32(b, 0) // next hop
+		b = be.AppendUint16(b, uint16(f.Input))
+		b = be.AppendUint16(b, uint16(f.Output))
+		b = be.AppendUint32(b, uint32(f.Packets))
+		b = be.AppendUint32(b, uint32(f.Bytes))
+		b = be.AppendUint32(b, uint32(f.First-e.bootMsec))
+		b = be.AppendUint32(b, uint32(f.Last-e.bootMsec))
+		b = be.AppendUint16(b, f.SrcPort)
+		b = be.AppendUint16(b, f.DstPort)
+		b = append(b, 0, f.TCPFlags, f.Proto, f.Tos)
+		return append(b, 0, 0, 0, 0, 0, 0, 0, 0) // AS numbers, masks, padding
+	}
 	b = append(b, f.Src[:]...)
 	b = append(b, f.Dst[:]...)
 	b = be.AppendUint16(b, f.SrcPort)
@@ -176,6 +236,12 @@ func (e *encoder) record(b []byte, f *flowVals) []byte {
 // so that a collector's boot time (unixSecs*1000 - sysUptime) is exactly
 // the exporter's and the flow times decode to what was encoded.
 func (e *encoder) stamp(b []byte, seq uint32, unixSecs uint32) {
+	if e.version == 5 {
+		be.PutUint32(b[4:], uint32(uint64(unixSecs)*1000-e.bootMsec))
+		be.PutUint32(b[8:], unixSecs)
+		be.PutUint32(b[16:], seq)
+		return
+	}
 	if e.version == 10 {
 		be.PutUint32(b[4:], unixSecs)
 		be.PutUint32(b[8:], seq)
@@ -189,7 +255,7 @@ func (e *encoder) stamp(b []byte, seq uint32, unixSecs uint32) {
 // bump adds one to the byte counter of every record of a data datagram of
 // n flows: the next pass through the ring.
 func (e *encoder) bump(b []byte, n int) {
-	off := e.headerLen() + setHeaderLen + e.bytesOff
+	off := e.headerLen() + e.setLen() + e.bytesOff
 	for i := 0; i < n; i, off = i+1, off+e.recLen {
 		if e.bytesLen == 8 {
 			be.PutUint64(b[off:], be.Uint64(b[off:])+1)

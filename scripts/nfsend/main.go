@@ -53,7 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	host := fs.String("H", "127.0.0.1", "collector host")
 	port := fs.Int("p", 9995, "collector UDP port")
-	version := fs.String("v", "9", "protocol: 9 or 10 (ipfix)")
+	version := fs.String("v", "9", "protocol: 5, 9 or 10 (ipfix)")
 	per := fs.Int("n", 24, "flows in each data datagram")
 	flowRate := fs.Float64("r", 0, "flows per second, all streams together (0: as fast as possible)")
 	dgramRate := fs.Float64("D", 0, "data datagrams per second instead of -r")
@@ -85,12 +85,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Base:          time.Now(),
 	}
 	switch strings.ToLower(*version) {
+	case "5", "v5":
+		cfg.Version = 5
 	case "9", "v9":
 		cfg.Version = 9
 	case "10", "ipfix":
 		cfg.Version = 10
 	default:
-		return fmt.Errorf("-v %s: want 9 or 10 (ipfix)", *version)
+		return fmt.Errorf("-v %s: want 5, 9 or 10 (ipfix)", *version)
 	}
 	if *dgramRate > 0 {
 		if *flowRate > 0 {
@@ -110,8 +112,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func (r report) line(cfg *config, kv bool) string {
 	secs := r.Elapsed.Seconds()
 	proto := "v9"
-	if cfg.Version == 10 {
+	switch cfg.Version {
+	case 10:
 		proto = "ipfix"
+	case 5:
+		proto = "v5"
 	}
 	if kv {
 		return fmt.Sprintf("proto=%s flows=%d datagrams=%d templates=%d bytes=%d seconds=%.3f flows_per_sec=%.0f requested_flows_per_sec=%.0f streams=%d per_datagram=%d",

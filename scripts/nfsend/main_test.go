@@ -81,8 +81,8 @@ func (c *collect) Sampler(*flow.Sampler)      {}
 // datagrams with our decoder: exactly the flows nfsend says it sent, no
 // sequence failure, no decode error.
 func TestSendDecodes(t *testing.T) {
-	for _, version := range []int{9, 10} {
-		t.Run(map[int]string{9: "v9", 10: "ipfix"}[version], func(t *testing.T) {
+	for _, version := range []int{5, 9, 10} {
+		t.Run(map[int]string{5: "v5", 9: "v9", 10: "ipfix"}[version], func(t *testing.T) {
 			addr, ch := listen(t)
 			cfg := config{
 				Addr:          addr,
@@ -100,10 +100,14 @@ func TestSendDecodes(t *testing.T) {
 			rep, err := send(context.Background(), cfg)
 			require.NoError(t, err)
 			// 150 flows a stream in datagrams of 7: 22 data datagrams and
-			// a template before every 5th.
+			// a template before every 5th (none in v5).
+			templates := int64(5)
+			if version == 5 {
+				templates = 0
+			}
 			assert.Equal(t, int64(2*22*7), rep.Flows)
-			assert.Equal(t, int64(2*5), rep.Templates)
-			assert.Equal(t, int64(2*(22+5)), rep.Datagrams)
+			assert.Equal(t, 2*templates, rep.Templates)
+			assert.Equal(t, 2*(22+templates), rep.Datagrams)
 			assert.GreaterOrEqual(t, rep.Elapsed, 80*time.Millisecond, "308 flows at 3000 flows/s")
 
 			dgrams := receive(t, ch, rep.Datagrams)
@@ -143,7 +147,7 @@ func TestSendDecodes(t *testing.T) {
 // TestSequenceAcrossBatches checks the sequence numbers themselves over a
 // long run with big batches: v9 counts datagrams, IPFIX data records.
 func TestSequenceAcrossBatches(t *testing.T) {
-	for _, version := range []int{9, 10} {
+	for _, version := range []int{5, 9, 10} {
 		addr, ch := listen(t)
 		cfg := config{Addr: addr, Version: version, PerDatagram: 30, Count: 30 * 500, Streams: 1,
 			TemplateEvery: 20, Ring: 64, Batch: 64, Base: time.Now()}
@@ -153,6 +157,10 @@ func TestSequenceAcrossBatches(t *testing.T) {
 		for i, b := range receive(t, ch, rep.Datagrams) {
 			if version == 9 {
 				require.Equal(t, uint32(i), be.Uint32(b[12:]), "v9 datagram %d", i)
+				continue
+			}
+			if version == 5 {
+				require.Equal(t, uint32(30*i), be.Uint32(b[16:]), "v5 datagram %d", i)
 				continue
 			}
 			require.Equal(t, uint16(len(b)), be.Uint16(b[2:]), "IPFIX message length")
@@ -175,7 +183,8 @@ func TestRunFlags(t *testing.T) {
 	receive(t, ch, 11)
 
 	for _, bad := range [][]string{
-		{"-v", "5", "-c", "1"},
+		{"-v", "8", "-c", "1"},
+		{"-v", "5", "-n", "31", "-c", "1"}, // v5 carries at most 30
 		{"-n", "0", "-c", "1"},
 		{"-p", port},                      // neither count nor duration
 		{"-c", "1", "-r", "1", "-D", "1"}, // two rates

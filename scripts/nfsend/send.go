@@ -52,8 +52,10 @@ func (r report) FlowsPerSec() float64 {
 
 func (c config) check() error {
 	switch {
-	case c.Version != 9 && c.Version != 10:
-		return fmt.Errorf("version %d: want 9 or 10 (IPFIX)", c.Version)
+	case c.Version != 5 && c.Version != 9 && c.Version != 10:
+		return fmt.Errorf("version %d: want 5, 9 or 10 (IPFIX)", c.Version)
+	case c.Version == 5 && c.PerDatagram > v5MaxFlows:
+		return fmt.Errorf("%d flows per datagram: v5 carries at most %d", c.PerDatagram, v5MaxFlows)
 	case c.PerDatagram < 1:
 		return fmt.Errorf("%d flows per datagram: want at least 1", c.PerDatagram)
 	case c.Streams < 1:
@@ -164,7 +166,7 @@ type stream struct {
 
 	data      int64  // data datagrams sent
 	sinceTmpl int    // data datagrams since the last template
-	seq       uint32 // v9: datagrams sent; IPFIX: data records sent
+	seq       uint32 // v9: datagrams sent; v5 and IPFIX: data records sent
 	sent      report
 }
 
@@ -237,13 +239,13 @@ func (st *stream) run(ctx context.Context, start, deadline time.Time, rate float
 
 // sendBatch sends up to n data datagrams in one batch, with the template
 // before the first and then after every TemplateEvery data datagrams, as
-// exporters refresh theirs.
+// exporters refresh theirs (v5 has none).
 func (st *stream) sendBatch(n int, unixSecs uint32) error {
 	st.batch = st.batch[:0]
 	per := st.cfg.PerDatagram
 	var data, tmpls int64
 	for data < int64(n) && len(st.batch) < cap(st.batch) {
-		if st.sent.Templates+tmpls == 0 || st.sinceTmpl >= st.cfg.TemplateEvery {
+		if st.enc.version != 5 && (st.sent.Templates+tmpls == 0 || st.sinceTmpl >= st.cfg.TemplateEvery) {
 			t := st.tmpls[len(st.batch)]
 			st.enc.stamp(t, st.seq, unixSecs)
 			if st.enc.version == 9 {
