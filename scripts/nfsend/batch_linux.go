@@ -4,26 +4,16 @@ import (
 	"fmt"
 	"net"
 	"syscall"
-	"unsafe"
 
-	"golang.org/x/sys/unix"
+	"github.com/nfgo/nftools/internal/mmsg"
 )
-
-// mmsghdr is struct mmsghdr of sendmmsg(2): a msghdr and the bytes sent,
-// padded to the alignment of the msghdr.
-type mmsghdr struct {
-	hdr unix.Msghdr
-	len uint32
-	_   [unsafe.Sizeof(uintptr(0)) - 4]byte
-}
 
 // batchWriter hands a batch of datagrams to the kernel in one sendmmsg(2)
 // call: on loopback the system call, not the copy, is most of the cost of
 // a datagram, and the sender must outrun the collectors on two cores.
 type batchWriter struct {
-	rc   syscall.RawConn
-	hdrs []mmsghdr
-	iovs []unix.Iovec
+	rc syscall.RawConn
+	b  *mmsg.Batch
 }
 
 func newBatchWriter(conn *net.UDPConn, size int) (batchWriter, error) {
@@ -31,27 +21,17 @@ func newBatchWriter(conn *net.UDPConn, size int) (batchWriter, error) {
 	if err != nil {
 		return batchWriter{}, err
 	}
-	w := batchWriter{rc: rc, hdrs: make([]mmsghdr, size), iovs: make([]unix.Iovec, size)}
-	for i := range w.hdrs {
-		w.hdrs[i].hdr.Iov = &w.iovs[i]
-		w.hdrs[i].hdr.SetIovlen(1)
-	}
-	return w, nil
+	return batchWriter{rc: rc, b: new(mmsg.Batch)}, nil
 }
 
 // write sends every datagram of batch, in order, on the connected socket.
 func (w batchWriter) write(batch [][]byte) error {
 	refused := 0
 	for len(batch) > 0 {
-		for i, b := range batch {
-			w.iovs[i].Base = &b[0]
-			w.iovs[i].SetLen(len(b))
-		}
 		var n int
 		var errno syscall.Errno
 		err := w.rc.Write(func(fd uintptr) bool {
-			r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.hdrs[0])), uintptr(len(batch)), 0, 0, 0)
-			n, errno = int(r), e
+			n, errno = w.b.Send(fd, batch)
 			return errno != syscall.EAGAIN
 		})
 		if err != nil {

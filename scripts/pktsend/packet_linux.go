@@ -4,28 +4,20 @@ import (
 	"fmt"
 	"net"
 	"syscall"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
-)
 
-// mmsghdr is struct mmsghdr of sendmmsg(2): a msghdr and the bytes sent,
-// padded to the alignment of the msghdr.
-type mmsghdr struct {
-	hdr unix.Msghdr
-	len uint32
-	_   [unsafe.Sizeof(uintptr(0)) - 4]byte
-}
+	"github.com/nfgo/nftools/internal/mmsg"
+)
 
 // packetSender sends whole frames on an AF_PACKET socket bound to one
 // interface, a batch a sendmmsg(2) call. The socket is blocking: when the
 // kernel has no room for a frame the call waits, which is what a sender
 // at full speed should do.
 type packetSender struct {
-	fd   int
-	mtu  int
-	hdrs []mmsghdr
-	iovs []unix.Iovec
+	fd  int
+	mtu int
+	b   mmsg.Batch
 }
 
 // openSender opens the socket in the calling thread's network namespace.
@@ -53,23 +45,11 @@ func openSender(ifname string) (*packetSender, error) {
 func (s *packetSender) MTU() int { return s.mtu }
 
 func (s *packetSender) WriteBatch(batch [][]byte) error {
-	if len(s.hdrs) < len(batch) {
-		s.hdrs = make([]mmsghdr, len(batch))
-		s.iovs = make([]unix.Iovec, len(batch))
-		for i := range s.hdrs {
-			s.hdrs[i].hdr.Iov = &s.iovs[i]
-			s.hdrs[i].hdr.SetIovlen(1)
-		}
-	}
 	for len(batch) > 0 {
-		for i, b := range batch {
-			s.iovs[i].Base = &b[0]
-			s.iovs[i].SetLen(len(b))
-		}
-		r, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(s.fd), uintptr(unsafe.Pointer(&s.hdrs[0])), uintptr(len(batch)), 0, 0, 0)
+		n, errno := s.b.Send(uintptr(s.fd), batch)
 		switch errno {
 		case 0:
-			batch = batch[r:]
+			batch = batch[n:]
 		case syscall.EINTR:
 		case syscall.ENOBUFS:
 			// The device's queue is full for a moment: the frames were not
