@@ -16,7 +16,7 @@ type batchWriter struct {
 	b  *mmsg.Batch
 }
 
-func newBatchWriter(conn *net.UDPConn, size int) (batchWriter, error) {
+func newBatchWriter(conn *net.UDPConn) (batchWriter, error) {
 	rc, err := conn.SyscallConn()
 	if err != nil {
 		return batchWriter{}, err

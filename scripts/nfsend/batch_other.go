@@ -10,7 +10,7 @@ import (
 // batchWriter writes datagrams one by one where sendmmsg(2) is missing.
 type batchWriter struct{ conn *net.UDPConn }
 
-func newBatchWriter(conn *net.UDPConn, size int) (batchWriter, error) {
+func newBatchWriter(conn *net.UDPConn) (batchWriter, error) {
 	return batchWriter{conn: conn}, nil
 }
 

@@ -195,7 +195,7 @@ func newStream(cfg *config, cont content, s int, limit int64) (*stream, error) {
 	}
 	// A big send buffer keeps a burst from blocking on the first datagrams.
 	st.conn.SetWriteBuffer(4 << 20)
-	st.w, err = newBatchWriter(st.conn, cfg.Batch)
+	st.w, err = newBatchWriter(st.conn)
 	if err != nil {
 		st.conn.Close()
 		return nil, err
