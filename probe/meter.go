@@ -48,9 +48,11 @@ type aheadPacket struct {
 }
 
 // readAhead is how many packets a meter reading ahead decodes before it
-// counts them; flowAhead how many before they are counted it prefetches
-// their flows' entries (their index slots, fetched when they were read,
-// have come by then).
+// counts them, a power of 2: the ring's index is masked, where a
+// division by the ring's length cost a tenth of the meter's time;
+// flowAhead how many before they are counted it prefetches their flows'
+// entries (their index slots, fetched when they were read, have come by
+// then).
 const (
 	readAhead = 16
 	flowAhead = 8
@@ -146,12 +148,12 @@ func (m *CaptureMeter) decode(p *capture.Packet) bool {
 }
 
 // at returns the packet read ahead i places after the oldest.
-func (m *CaptureMeter) at(i int) *aheadPacket { return &m.ahead[(m.head+i)%len(m.ahead)] }
+func (m *CaptureMeter) at(i int) *aheadPacket { return &m.ahead[(m.head+i)&(readAhead-1)] }
 
 // countAhead counts the oldest packet read ahead and returns its time.
 func (m *CaptureMeter) countAhead() int64 {
 	a := m.at(0)
-	m.head = (m.head + 1) % len(m.ahead)
+	m.head = (m.head + 1) & (readAhead - 1)
 	m.queued--
 	if a.ok {
 		m.cache.Add(&a.pkt, a.now)
