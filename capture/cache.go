@@ -415,6 +415,9 @@ func packetKey(k *flowKey, p *Packet) {
 //
 // Prefetch hashes p's flow key (Add uses the hash) and prefetches the
 // index slot where its lookup starts.
+//
+// Prefetch and PrefetchFlow are small enough to be inlined where they do
+// nothing, as in a cache of few flows, and cost no call there.
 func (c *Cache) Prefetch(p *Packet) {
 	if p.Fragment || c.nflows < c.prefetchFrom {
 		// A fragment's key is the first fragment's, found in Add. A
@@ -422,6 +425,10 @@ func (c *Cache) Prefetch(p *Packet) {
 		// Add hashes the key itself, and nothing is fetched twice.
 		return
 	}
+	c.prefetchSlot(p)
+}
+
+func (c *Cache) prefetchSlot(p *Packet) {
 	var k flowKey
 	packetKey(&k, p)
 	p.hash, p.hashBy = c.hash.sum(&k), c.id
@@ -432,9 +439,12 @@ func (c *Cache) Prefetch(p *Packet) {
 // PrefetchFlow reads p's index slot, which Prefetch(p) brought in, and
 // prefetches the entry it points to: both cache lines of it.
 func (c *Cache) PrefetchFlow(p *Packet) {
-	if p.hashBy != c.id {
-		return
+	if p.hashBy == c.id {
+		c.prefetchEntry(p)
 	}
+}
+
+func (c *Cache) prefetchEntry(p *Packet) {
 	pos, tag := c.idx.Home(p.hash)
 	if i, ok := slotindex.Match(c.idx.Slot(pos), tag); ok && int32(i) < c.slab {
 		a := uintptr(unsafe.Pointer(c.at(int32(i))))

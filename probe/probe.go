@@ -290,7 +290,6 @@ func (p *Probe) Run(ctx context.Context, m Meter) error {
 	}
 
 	var (
-		done     = ctx.Done()
 		scan     = int64(p.cfg.Scan)
 		started  bool
 		nextScan int64
@@ -305,13 +304,14 @@ func (p *Probe) Run(ctx context.Context, m Meter) error {
 loop:
 	for {
 		if !draining {
-			select {
-			case <-done:
+			// ctx.Err is an atomic load, where a select on ctx.Done()
+			// cost a tenth of the loop's time on a capture file of few
+			// flows.
+			if ctx.Err() != nil {
 				if !p.cfg.Live {
 					break loop
 				}
 				draining, drainEnd = true, p.cfg.Clock().Add(drainTime)
-			default:
 			}
 		} else if p.cfg.Clock().After(drainEnd) {
 			break loop
