@@ -3,6 +3,7 @@ package probe
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/nfgo/nftools/capture"
 	"github.com/nfgo/nftools/flow"
@@ -38,6 +39,9 @@ type CaptureMeter struct {
 	head   int
 	queued int
 	srcErr error
+	// latest is the latest time of the packets counted (read ahead), for
+	// the flows exported while ReadUntil counts more.
+	latest int64
 }
 
 // aheadPacket is a frame read ahead: its packet, and whether it counts.
@@ -46,6 +50,9 @@ type aheadPacket struct {
 	now int64
 	ok  bool
 }
+
+// readBatch is the most packets ReadUntil counts in one call.
+const readBatch = 64
 
 // readAhead is how many packets a meter reading ahead decodes before it
 // counts them, a power of 2: the ring's index is masked, where a
@@ -76,7 +83,16 @@ type MeterConfig struct {
 
 // NewCaptureMeter reads src into a new flow cache whose flows go to p.
 func NewCaptureMeter(src capture.Source, cfg MeterConfig, p *Probe) *CaptureMeter {
-	return newCaptureMeter(src, cfg, func(r *flow.Record, _ capture.ExpiryReason) { p.Export(r) })
+	var m *CaptureMeter
+	m = newCaptureMeter(src, cfg, func(r *flow.Record, _ capture.ExpiryReason) {
+		// Run learns the packets' times from ReadUntil a batch at a
+		// time: a flow exported in the middle of one is handed over at
+		// the time of the packets counted before it, as when Run read
+		// them one by one.
+		p.last = max(p.last, m.latest)
+		p.Export(r)
+	})
+	return m
 }
 
 func newCaptureMeter(src capture.Source, cfg MeterConfig, export func(*flow.Record, capture.ExpiryReason)) *CaptureMeter {
@@ -89,7 +105,15 @@ func newCaptureMeter(src capture.Source, cfg MeterConfig, export func(*flow.Reco
 }
 
 // Read counts one frame into the cache and returns its time.
-func (m *CaptureMeter) Read() (int64, error) {
+func (m *CaptureMeter) Read() (int64, error) { return m.ReadUntil(math.MinInt64) }
+
+// ReadUntil counts frames into the cache, reading ahead a batch of them
+// up to the first whose time is at or after until, and returns the
+// latest time among them; without reading ahead (a live capture, which
+// would wait for the next frame) it counts one. Run's work for a packet
+// is then done once a batch, which on a capture file of few flows was
+// a sixth of the loop's instructions.
+func (m *CaptureMeter) ReadUntil(until int64) (int64, error) {
 	if m.ahead == nil {
 		if err := m.next(); err != nil {
 			return 0, err
@@ -101,28 +125,39 @@ func (m *CaptureMeter) Read() (int64, error) {
 		}
 		return m.frame.Time, nil
 	}
-	for m.queued < len(m.ahead) && m.srcErr == nil {
-		if m.srcErr = m.next(); m.srcErr != nil {
-			break
-		}
-		a := m.at(m.queued)
-		m.queued++
-		a.now, a.ok = m.frame.Time, m.decode(&a.pkt)
-		if a.ok {
-			m.cache.Prefetch(&a.pkt)
-		}
-		if m.queued > flowAhead {
-			if b := m.at(m.queued - 1 - flowAhead); b.ok {
-				m.cache.PrefetchFlow(&b.pkt)
+	latest := int64(math.MinInt64)
+	for range readBatch {
+		for m.queued < len(m.ahead) && m.srcErr == nil {
+			if m.srcErr = m.next(); m.srcErr != nil {
+				break
+			}
+			a := m.at(m.queued)
+			m.queued++
+			a.now, a.ok = m.frame.Time, m.decode(&a.pkt)
+			if a.ok {
+				m.cache.Prefetch(&a.pkt)
+			}
+			if m.queued > flowAhead {
+				if b := m.at(m.queued - 1 - flowAhead); b.ok {
+					m.cache.PrefetchFlow(&b.pkt)
+				}
 			}
 		}
+		if m.queued == 0 {
+			if latest != math.MinInt64 {
+				break // the error after the packets counted
+			}
+			err := m.srcErr
+			m.srcErr = nil
+			return 0, err
+		}
+		now := m.countAhead()
+		latest = max(latest, now)
+		if now >= until {
+			break
+		}
 	}
-	if m.queued == 0 {
-		err := m.srcErr
-		m.srcErr = nil
-		return 0, err
-	}
-	return m.countAhead(), nil
+	return latest, nil
 }
 
 // next reads the next frame into m.frame.
@@ -160,6 +195,7 @@ func (m *CaptureMeter) countAhead() int64 {
 	} else {
 		m.ignored++
 	}
+	m.latest = max(m.latest, a.now)
 	return a.now
 }
 
