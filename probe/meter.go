@@ -14,7 +14,8 @@ import (
 // expired flows go to the probe. It allocates nothing per packet.
 //
 // Reading ahead (MeterConfig.ReadAhead), it decodes frames up to
-// readAhead packets before it counts them, and has the cache prefetch
+// readAhead packets before it counts them (ReadUntil: batches of them,
+// on a goroutine of its own), and has the cache prefetch
 // the memory each will need on the way (capture.Cache.Prefetch), so that
 // in a cache of many flows the trips to memory of several packets
 // overlap instead of each packet waiting for its own. The packets
@@ -42,6 +43,8 @@ type CaptureMeter struct {
 	// latest is the latest time of the packets counted (read ahead), for
 	// the flows exported while ReadUntil counts more.
 	latest int64
+	// decoding: ReadUntil's decoding goroutine, once it started.
+	decoding *decodeAhead
 }
 
 // aheadPacket is a frame read ahead: its packet, and whether it counts.
@@ -104,16 +107,42 @@ func newCaptureMeter(src capture.Source, cfg MeterConfig, export func(*flow.Reco
 	return m
 }
 
-// Read counts one frame into the cache and returns its time.
-func (m *CaptureMeter) Read() (int64, error) { return m.ReadUntil(math.MinInt64) }
-
-// ReadUntil counts frames into the cache, reading ahead a batch of them
-// up to the first whose time is at or after until, and returns the
-// latest time among them; without reading ahead (a live capture, which
-// would wait for the next frame) it counts one. Run's work for a packet
-// is then done once a batch, which on a capture file of few flows was
-// a sixth of the loop's instructions.
+// ReadUntil counts frames into the cache, a batch of them up to the
+// first whose time is at or after until, and returns the latest time
+// among them; without reading ahead (a pipe, which may stay quiet with
+// frames in hand) it counts one. Run's work for a packet is then done
+// once a batch, which on a capture file of few flows was a sixth of the
+// loop's instructions. Reading ahead, the frames are read and decoded
+// on a goroutine of its own (see decoder.go) from the first call on:
+// call it from a capture read, whose next frames are at hand.
 func (m *CaptureMeter) ReadUntil(until int64) (int64, error) {
+	if m.ahead == nil || m.queued > 0 || m.srcErr != nil {
+		return m.Read() // the packets Read read ahead first
+	}
+	if m.decoding == nil {
+		m.startDecoding()
+	}
+	d := m.decoding
+	latest := int64(math.MinInt64)
+	for range readBatch {
+		a := d.next(m)
+		if a == nil {
+			if latest != math.MinInt64 {
+				break // the error after the packets counted
+			}
+			return 0, d.err
+		}
+		m.count(a)
+		latest = max(latest, a.now)
+		if a.now >= until {
+			break
+		}
+	}
+	return latest, nil
+}
+
+// Read counts one frame into the cache and returns its time.
+func (m *CaptureMeter) Read() (int64, error) {
 	if m.ahead == nil {
 		if err := m.next(); err != nil {
 			return 0, err
@@ -125,52 +154,46 @@ func (m *CaptureMeter) ReadUntil(until int64) (int64, error) {
 		}
 		return m.frame.Time, nil
 	}
-	latest := int64(math.MinInt64)
-	for range readBatch {
-		for m.queued < len(m.ahead) && m.srcErr == nil {
-			if m.srcErr = m.next(); m.srcErr != nil {
-				break
-			}
-			a := m.at(m.queued)
-			m.queued++
-			a.now, a.ok = m.frame.Time, m.decode(&a.pkt)
-			if a.ok {
-				m.cache.Prefetch(&a.pkt)
-			}
-			if m.queued > flowAhead {
-				if b := m.at(m.queued - 1 - flowAhead); b.ok {
-					m.cache.PrefetchFlow(&b.pkt)
-				}
-			}
-		}
-		if m.queued == 0 {
-			if latest != math.MinInt64 {
-				break // the error after the packets counted
-			}
-			err := m.srcErr
-			m.srcErr = nil
-			return 0, err
-		}
-		now := m.countAhead()
-		latest = max(latest, now)
-		if now >= until {
+	for m.queued < len(m.ahead) && m.srcErr == nil {
+		if m.srcErr = m.next(); m.srcErr != nil {
 			break
 		}
+		a := m.at(m.queued)
+		m.queued++
+		a.now, a.ok = m.frame.Time, m.decode(&a.pkt)
+		if a.ok {
+			m.cache.Prefetch(&a.pkt)
+		}
+		if m.queued > flowAhead {
+			if b := m.at(m.queued - 1 - flowAhead); b.ok {
+				m.cache.PrefetchFlow(&b.pkt)
+			}
+		}
 	}
-	return latest, nil
+	if m.queued == 0 {
+		err := m.srcErr
+		m.srcErr = nil
+		return 0, err
+	}
+	return m.countAhead(), nil
 }
 
 // next reads the next frame into m.frame.
 func (m *CaptureMeter) next() error {
-	switch err := m.src.Next(&m.frame); {
-	case err == nil:
-	case errors.Is(err, capture.ErrTimeout):
-		return fmt.Errorf("%w: %w", ErrIdle, err)
-	case err != nil:
-		return err
+	if err := m.src.Next(&m.frame); err != nil {
+		return nextError(err)
 	}
 	m.packets++
 	return nil
+}
+
+// nextError is the meter's error for the source's: a live read that
+// timed out is ErrIdle.
+func nextError(err error) error {
+	if errors.Is(err, capture.ErrTimeout) {
+		return fmt.Errorf("%w: %w", ErrIdle, err)
+	}
+	return err
 }
 
 // decode decodes m.frame into p, reporting whether it counts: it passes
@@ -190,13 +213,18 @@ func (m *CaptureMeter) countAhead() int64 {
 	a := m.at(0)
 	m.head = (m.head + 1) & (readAhead - 1)
 	m.queued--
+	m.count(a)
+	return a.now
+}
+
+// count counts a packet read ahead, if it counts.
+func (m *CaptureMeter) count(a *aheadPacket) {
 	if a.ok {
 		m.cache.Add(&a.pkt, a.now)
 	} else {
 		m.ignored++
 	}
 	m.latest = max(m.latest, a.now)
-	return a.now
 }
 
 // Expire runs the cache's scan.
@@ -208,12 +236,20 @@ func (m *CaptureMeter) Flush() {
 	for m.queued > 0 {
 		m.countAhead()
 	}
+	if m.decoding != nil {
+		m.decoding.stop(m, m.count)
+	}
 	m.cache.Flush()
 }
 
 // Stats returns the source's drop counts and the cache's flows.
 func (m *CaptureMeter) Stats() MeterStats {
-	ss := m.src.Stats()
+	var ss capture.SourceStats
+	if m.decoding != nil {
+		ss = m.decoding.stats // the source is the decoding goroutine's
+	} else {
+		ss = m.src.Stats()
+	}
 	cs := m.cache.Stats()
 	return MeterStats{Packets: m.packets, Ignored: m.ignored, Dropped: ss.Dropped, IfDropped: ss.IfDropped,
 		ActiveFlows: uint64(cs.Flows), Expired: cs.Exported}
@@ -229,5 +265,11 @@ func (m *CaptureMeter) Interrupt() {
 // CacheStats returns the cache's counters.
 func (m *CaptureMeter) CacheStats() capture.CacheStats { return m.cache.Stats() }
 
-// Close closes the source.
-func (m *CaptureMeter) Close() error { return m.src.Close() }
+// Close closes the source, after stopping the decoding goroutine if
+// Flush has not.
+func (m *CaptureMeter) Close() error {
+	if m.decoding != nil {
+		m.decoding.stop(m, func(*aheadPacket) {})
+	}
+	return m.src.Close()
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"testing"
@@ -198,4 +199,60 @@ func TestCaptureMeterReadUntil(t *testing.T) {
 	assert.Equal(t, err, berr)
 	assert.Equal(t, flows, batched)
 	assert.Greater(t, len(flows), 100)
+}
+
+// TestCaptureMeterReadUntilStopped: a capture read stopped part of the
+// way (the context ended) counts, at Flush, every frame its decoding
+// goroutine read, into the flows that reading those frames one by one
+// makes; Close stops the goroutine, with or without Flush.
+func TestCaptureMeterReadUntilStopped(t *testing.T) {
+	var buf bytes.Buffer
+	g := pktgen.NewTraffic(7, pktgen.Start)
+	w := pktgen.NewPcap(&buf, 1, pktgen.PcapOptions{SnapLen: 128})
+	for range 20 * decodeBatch {
+		w.Write(g.Next())
+	}
+	require.NoError(t, w.Err())
+	cfg := capture.CacheConfig{Idle: time.Second, Active: 300 * time.Second, Fragment: 30 * time.Second}
+	before := runtime.NumGoroutine()
+	meter := func(ahead bool) (*CaptureMeter, *[]string) {
+		src, err := capture.NewFileSource(bytes.NewReader(buf.Bytes()), "test")
+		require.NoError(t, err)
+		flows := new([]string)
+		m := newCaptureMeter(src, MeterConfig{Cache: cfg, ReadAhead: ahead}, func(r *flow.Record, why capture.ExpiryReason) {
+			*flows = append(*flows, fmt.Sprint(r.SrcAddr, r.SrcPort, r.DstAddr, r.DstPort, r.Proto, r.InPackets, r.InBytes, r.First, r.Last, why))
+		})
+		return m, flows
+	}
+	m, batched := meter(true)
+	for range 10 {
+		_, err := m.ReadUntil(math.MaxInt64)
+		require.NoError(t, err)
+	}
+	m.Flush()
+	read := m.Stats().Packets
+	assert.Greater(t, read, uint64(10*readBatch), "the goroutine read ahead")
+	assert.Equal(t, read, m.CacheStats().Packets, "every frame read is counted")
+	require.NoError(t, m.Close())
+
+	one, single := meter(false)
+	for range read {
+		_, err := one.Read()
+		require.NoError(t, err)
+	}
+	one.Flush()
+	sort.Strings(*batched)
+	sort.Strings(*single)
+	assert.True(t, slices.Equal(*single, *batched), "the flows of the frames read one by one")
+
+	// Closed without a Flush, part of the way.
+	m, _ = meter(true)
+	_, err := m.ReadUntil(math.MaxInt64)
+	require.NoError(t, err)
+	require.NoError(t, m.Close())
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	assert.LessOrEqual(t, runtime.NumGoroutine(), before)
 }
