@@ -417,8 +417,8 @@ func packetKey(k *flowKey, p *Packet) {
 // packets of scripts/bench/goprobe.sh. p must not change from Prefetch
 // to Add.
 //
-// Prefetch hashes p's flow key (Add uses the hash) and prefetches the
-// index slot where its lookup starts.
+// Prefetch hashes p's flow key, unless Hash did (Add uses the hash), and
+// prefetches the index slot where its lookup starts.
 //
 // Prefetch and PrefetchFlow are small enough to be inlined where they do
 // nothing, as in a cache of few flows, and cost no call there.
@@ -433,9 +433,9 @@ func (c *Cache) Prefetch(p *Packet) {
 }
 
 func (c *Cache) prefetchSlot(p *Packet) {
-	var k flowKey
-	packetKey(&k, p)
-	p.hash, p.hashBy = c.hash.sum(&k), c.id
+	if p.hashBy != c.id {
+		c.Hash(p)
+	}
 	pos, _ := c.idx.Home(p.hash)
 	prefetch(uintptr(unsafe.Pointer(c.idx.SlotAddr(pos))))
 }
@@ -443,8 +443,22 @@ func (c *Cache) prefetchSlot(p *Packet) {
 // PrefetchFlow reads p's index slot, which Prefetch(p) brought in, and
 // prefetches the entry it points to: both cache lines of it.
 func (c *Cache) PrefetchFlow(p *Packet) {
-	if p.hashBy == c.id {
+	if p.hashBy == c.id && c.nflows >= c.prefetchFrom {
 		c.prefetchEntry(p)
+	}
+}
+
+// Hash hashes p's flow key for Add, which then need not: a goroutine that
+// decodes packets for the cache's takes the hashing off it. Unlike the
+// cache's other methods, Hash may be called on any goroutine while the
+// cache is in use: it reads only the cache's hash keys, fixed when the
+// cache was made. A fragment is not hashed: its key is the first
+// fragment's, found in Add.
+func (c *Cache) Hash(p *Packet) {
+	if !p.Fragment {
+		var k flowKey
+		packetKey(&k, p)
+		p.hash, p.hashBy = c.hash.sum(&k), c.id
 	}
 }
 
