@@ -2,7 +2,6 @@ package capture
 
 import (
 	"encoding/binary"
-	"hash/maphash"
 	"math"
 	"net/netip"
 	"runtime"
@@ -20,9 +19,9 @@ import (
 // what time it is.
 //
 // Flows sit in a slab of entries found through an open-addressing index
-// (internal/slotindex) by a keyed hash (hash/maphash, seeded at random per
-// cache, the hash Go's own maps use against crafted keys: fprobe's xor of
-// the addresses and ports lets a sender put every flow in one chain). The
+// (internal/slotindex) by a keyed hash (keyHash, seeded at random per
+// cache as Go's maps are against crafted keys: fprobe's xor of the
+// addresses and ports lets a sender put every flow in one chain). The
 // slab is one array of entries for the flow-count limit, mapped outside
 // Go's heap (mapRegion) so that only the part the flows have used is
 // memory: it never grows, moves or copies, leaves no old slab behind for
@@ -121,26 +120,43 @@ type CacheStats struct {
 }
 
 // flowKey is fprobe's key: source and destination address (IPv4 in the
-// first 4 bytes), ports, protocol, ToS, and the IP version. A fragment's
-// datagram key uses the same layout with the IP id in place of the ports
-// and no ToS.
-type flowKey [40]byte
+// first 4 bytes of each), and in one word the ports, protocol, ToS and
+// IP version. A fragment's datagram key has the IP id in place of the
+// ports and no ToS.
+//
+// The word is put together in a register and stored at once: stored a
+// field at a time, as bytes of the key, it stalled the hash that reads it
+// back as a word right after (a load cannot take its bytes from several
+// stores still on their way), for about as long as the rest of the
+// hashing took.
+type flowKey struct {
+	addr [32]byte // source, destination
+	tail uint64   // source port, destination port<<16, protocol<<32, ToS<<40, version<<48
+}
 
-const (
-	kSrcPort = 32
-	kDstPort = 34
-	kProto   = 36
-	kTOS     = 37
-	kVersion = 38
-)
+func keyTail(sport, dport uint16, proto, tos, version uint8) uint64 {
+	return uint64(sport) | uint64(dport)<<16 | uint64(proto)<<32 | uint64(tos)<<40 | uint64(version)<<48
+}
 
-// equal compares two keys a word at a time: Go compares a [40]byte
-// through a call, which costs more than the five loads.
+func (k *flowKey) sport() uint16  { return uint16(k.tail) }
+func (k *flowKey) dport() uint16  { return uint16(k.tail >> 16) }
+func (k *flowKey) proto() uint8   { return uint8(k.tail >> 32) }
+func (k *flowKey) tos() uint8     { return uint8(k.tail >> 40) }
+func (k *flowKey) version() uint8 { return uint8(k.tail >> 48) }
+
+// setPorts sets the ports; setTOS the ToS.
+func (k *flowKey) setPorts(sport, dport uint16) {
+	k.tail = k.tail&^0xffffffff | uint64(sport) | uint64(dport)<<16
+}
+func (k *flowKey) setTOS(tos uint8) { k.tail = k.tail&^(0xff<<40) | uint64(tos)<<40 }
+
+// equal compares two keys a word at a time: Go compares the addresses'
+// array through a call, which costs more than the five loads.
 func (k *flowKey) equal(o *flowKey) bool {
 	le := binary.LittleEndian
-	return le.Uint64(k[0:]) == le.Uint64(o[0:]) && le.Uint64(k[8:]) == le.Uint64(o[8:]) &&
-		le.Uint64(k[16:]) == le.Uint64(o[16:]) && le.Uint64(k[24:]) == le.Uint64(o[24:]) &&
-		le.Uint64(k[32:]) == le.Uint64(o[32:])
+	return k.tail == o.tail && le.Uint64(k.addr[0:]) == le.Uint64(o.addr[0:]) &&
+		le.Uint64(k.addr[8:]) == le.Uint64(o.addr[8:]) &&
+		le.Uint64(k.addr[16:]) == le.Uint64(o.addr[16:]) && le.Uint64(k.addr[24:]) == le.Uint64(o.addr[24:])
 }
 
 // entry is a flow in the cache, 96 bytes: what a packet of the flow reads
@@ -215,7 +231,7 @@ type Cache struct {
 	idle   int64 // ns
 	active int64 // ns
 	export func(*flow.Record, ExpiryReason)
-	seed   maphash.Seed
+	hash   keyHash
 	limit  int
 
 	idx   slotindex.Index
@@ -257,6 +273,10 @@ type Cache struct {
 // tenth of goprobe --read's samples on a capture of 700 flows).
 const prefetchFlows = 2048
 
+// smallIndex is the index size (slots, 8 bytes each) up to which the
+// index grows at one half full rather than three quarters.
+const smallIndex = 8192
+
 // cacheIDs numbers the caches, for the mark Prefetch leaves on a packet.
 var cacheIDs atomic.Uint64
 
@@ -281,7 +301,7 @@ func NewCache(cfg CacheConfig, export func(r *flow.Record, why ExpiryReason)) *C
 		idle:         int64(cfg.Idle),
 		active:       int64(cfg.Active),
 		export:       export,
-		seed:         maphash.MakeSeed(),
+		hash:         newKeyHash(),
 		id:           cacheIDs.Add(1),
 		prefetchFrom: prefetchFlows,
 		limit:        limit,
@@ -328,31 +348,63 @@ func (c *Cache) Add(p *Packet, now int64) {
 	c.stats.Bytes += n
 	k := &c.scratch
 	packetKey(k, p)
-	pc := flowCounts{first: now, last: now, packets: 1, bytes: n, flags: p.TCPFlags,
-		srcMAC: p.SrcMAC, dstMAC: p.DstMAC, vlan: p.VLAN[0]}
 	if p.Fragment {
 		c.stats.FragPackets++
+		pc := flowCounts{first: now, last: now, packets: 1, bytes: n, flags: p.TCPFlags,
+			srcMAC: p.SrcMAC, dstMAC: p.DstMAC, vlan: p.VLAN[0]}
 		if !c.fragment(p, k, &pc, now) {
 			return // waits for the first fragment
 		}
-		c.count(k, &pc, now, maphash.Bytes(c.seed, k[:]))
+		c.count(k, &pc, now, c.hash.sum(k))
 		return
 	}
 	h := p.hash
 	if p.hashBy != c.id {
-		h = maphash.Bytes(c.seed, k[:])
+		h = c.hash.sum(k)
 	}
-	c.count(k, &pc, now, h)
+	// A packet of a flow the cache holds, which is what most packets are,
+	// is counted in place. Through count, its counts would be gathered in
+	// a flowCounts first: a struct written a field at a time and read
+	// back at once, which stalls the processor (the wide loads cannot
+	// take the narrow stores' bytes on the way) for more than the rest
+	// of the counting.
+	i := c.lookup(k, h)
+	if i >= 0 {
+		e := c.at(i)
+		if now-e.last <= c.idle && now-e.first <= c.active &&
+			(!c.cfg.Split32 || e.packets < math.MaxUint32 && e.bytes+n <= math.MaxUint32) &&
+			now >= e.first {
+			e.packets++
+			e.bytes += n
+			e.flags |= p.TCPFlags
+			e.last = max(e.last, now)
+			e.state |= stTouched
+			if p.TCPFlags&(flow.TCPFin|flow.TCPRst) != 0 {
+				c.ended1(i, e)
+			}
+			return
+		}
+	}
+	pc := flowCounts{first: now, last: now, packets: 1, bytes: n, flags: p.TCPFlags,
+		srcMAC: p.SrcMAC, dstMAC: p.DstMAC, vlan: p.VLAN[0]}
+	c.countAt(i, k, &pc, now, h)
+}
+
+// ended1 notes that flow i (entry e) saw FIN or RST, once, for the next
+// scan to export it if it is TCP.
+func (c *Cache) ended1(i int32, e *entry) {
+	if e.state&stEnded == 0 && e.key.proto() == protoTCP {
+		e.state |= stEnded
+		c.ended = append(c.ended, i)
+	}
 }
 
 // packetKey sets every byte of k to packet p's flow key. A fragment's
 // ports are not its flow's: the cache finds those through the datagram.
 func packetKey(k *flowKey, p *Packet) {
-	copy(k[:16], p.Src[:])
-	copy(k[16:32], p.Dst[:])
-	binary.BigEndian.PutUint16(k[kSrcPort:], p.SrcPort)
-	binary.BigEndian.PutUint16(k[kDstPort:], p.DstPort)
-	k[kProto], k[kTOS], k[kVersion], k[39] = p.Proto, p.TOS, p.Version, 0
+	copy(k.addr[:16], p.Src[:])
+	copy(k.addr[16:], p.Dst[:])
+	k.tail = keyTail(p.SrcPort, p.DstPort, p.Proto, p.TOS, p.Version)
 }
 
 // Prefetch and PrefetchFlow read ahead, into the processor's cache, the
@@ -365,8 +417,11 @@ func packetKey(k *flowKey, p *Packet) {
 // packets of scripts/bench/goprobe.sh. p must not change from Prefetch
 // to Add.
 //
-// Prefetch hashes p's flow key (Add uses the hash) and prefetches the
-// index slot where its lookup starts.
+// Prefetch hashes p's flow key, unless Hash did (Add uses the hash), and
+// prefetches the index slot where its lookup starts.
+//
+// Prefetch and PrefetchFlow are small enough to be inlined where they do
+// nothing, as in a cache of few flows, and cost no call there.
 func (c *Cache) Prefetch(p *Packet) {
 	if p.Fragment || c.nflows < c.prefetchFrom {
 		// A fragment's key is the first fragment's, found in Add. A
@@ -374,9 +429,13 @@ func (c *Cache) Prefetch(p *Packet) {
 		// Add hashes the key itself, and nothing is fetched twice.
 		return
 	}
-	var k flowKey
-	packetKey(&k, p)
-	p.hash, p.hashBy = maphash.Bytes(c.seed, k[:]), c.id
+	c.prefetchSlot(p)
+}
+
+func (c *Cache) prefetchSlot(p *Packet) {
+	if p.hashBy != c.id {
+		c.Hash(p)
+	}
 	pos, _ := c.idx.Home(p.hash)
 	prefetch(uintptr(unsafe.Pointer(c.idx.SlotAddr(pos))))
 }
@@ -384,9 +443,26 @@ func (c *Cache) Prefetch(p *Packet) {
 // PrefetchFlow reads p's index slot, which Prefetch(p) brought in, and
 // prefetches the entry it points to: both cache lines of it.
 func (c *Cache) PrefetchFlow(p *Packet) {
-	if p.hashBy != c.id {
-		return
+	if p.hashBy == c.id && c.nflows >= c.prefetchFrom {
+		c.prefetchEntry(p)
 	}
+}
+
+// Hash hashes p's flow key for Add, which then need not: a goroutine that
+// decodes packets for the cache's takes the hashing off it. Unlike the
+// cache's other methods, Hash may be called on any goroutine while the
+// cache is in use: it reads only the cache's hash keys, fixed when the
+// cache was made. A fragment is not hashed: its key is the first
+// fragment's, found in Add.
+func (c *Cache) Hash(p *Packet) {
+	if !p.Fragment {
+		var k flowKey
+		packetKey(&k, p)
+		p.hash, p.hashBy = c.hash.sum(&k), c.id
+	}
+}
+
+func (c *Cache) prefetchEntry(p *Packet) {
 	pos, tag := c.idx.Home(p.hash)
 	if i, ok := slotindex.Match(c.idx.Slot(pos), tag); ok && int32(i) < c.slab {
 		a := uintptr(unsafe.Pointer(c.at(int32(i))))
@@ -398,7 +474,11 @@ func (c *Cache) PrefetchFlow(p *Packet) {
 // count adds pc to the flow of key k (hash h), making the flow if there
 // is none.
 func (c *Cache) count(k *flowKey, pc *flowCounts, now int64, h uint64) {
-	i := c.lookup(k, h)
+	c.countAt(c.lookup(k, h), k, pc, now, h)
+}
+
+// countAt is count with the flow's entry looked up already: i, or -1.
+func (c *Cache) countAt(i int32, k *flowKey, pc *flowCounts, now int64, h uint64) {
 	if i >= 0 {
 		e := c.at(i)
 		switch {
@@ -432,9 +512,8 @@ func (c *Cache) count(k *flowKey, pc *flowCounts, now int64, h uint64) {
 			c.file(i)
 		}
 	}
-	if e.flags&(flow.TCPFin|flow.TCPRst) != 0 && e.state&stEnded == 0 && e.key[kProto] == protoTCP {
-		e.state |= stEnded
-		c.ended = append(c.ended, i)
+	if e.flags&(flow.TCPFin|flow.TCPRst) != 0 {
+		c.ended1(i, e)
 	}
 }
 
@@ -470,7 +549,12 @@ func (c *Cache) insert(k *flowKey, h uint64, pc *flowCounts) int32 {
 	// grow at one half: a flow's slot is a quarter of its memory, and
 	// the probes stay short enough with the tags in the slots (the
 	// benchmark's cpu time did not move; its index went from 2 to 1 MiB).
-	if 4*(c.nflows+1) > 3*c.idx.Len() {
+	// A small index grows at one half all the same: it costs little
+	// (smallIndex slots at most), and in a cache of few flows, where a
+	// packet costs little else, its probes are much of the time: at
+	// three quarters, the 654 flows of the benchmark's few-flows capture
+	// took 1.73 probes a packet in 1024 slots.
+	if n := c.idx.Len(); 4*(c.nflows+1) > 3*n || n <= smallIndex && 2*(c.nflows+1) > n {
 		c.idx.Grow()
 	}
 	pos, tag := c.idx.Home(h)
@@ -576,7 +660,7 @@ func (c *Cache) expire(i int32, why ExpiryReason) {
 	e := c.at(i)
 
 	// The entry keeps no hash: finding its index slot again costs one.
-	pos, _ := c.idx.Home(maphash.Bytes(c.seed, e.key[:]))
+	pos, _ := c.idx.Home(c.hash.sum(&e.key))
 	for s := c.idx.Slot(pos); s != 0; pos, s = c.idx.Next(pos) {
 		if j, _ := slotindex.Match(s, 0); int32(j) == i {
 			c.idx.Delete(pos)
@@ -597,16 +681,15 @@ func (c *Cache) report(i int32, why ExpiryReason) {
 	*r = flow.Record{}
 	r.First, r.Last = uint64(e.first/1e6), uint64(e.last/1e6)
 	r.InPackets, r.InBytes = e.packets, e.bytes
-	if e.key[kVersion] == 4 {
-		r.SrcAddr = netip.AddrFrom4([4]byte(e.key[:4]))
-		r.DstAddr = netip.AddrFrom4([4]byte(e.key[16:20]))
+	if e.key.version() == 4 {
+		r.SrcAddr = netip.AddrFrom4([4]byte(e.key.addr[:4]))
+		r.DstAddr = netip.AddrFrom4([4]byte(e.key.addr[16:20]))
 	} else {
-		r.SrcAddr = netip.AddrFrom16([16]byte(e.key[:16]))
-		r.DstAddr = netip.AddrFrom16([16]byte(e.key[16:32]))
+		r.SrcAddr = netip.AddrFrom16([16]byte(e.key.addr[:16]))
+		r.DstAddr = netip.AddrFrom16([16]byte(e.key.addr[16:32]))
 	}
-	r.SrcPort = binary.BigEndian.Uint16(e.key[kSrcPort:])
-	r.DstPort = binary.BigEndian.Uint16(e.key[kDstPort:])
-	r.Proto, r.SrcTos, r.TCPFlags = e.key[kProto], e.key[kTOS], e.flags
+	r.SrcPort, r.DstPort = e.key.sport(), e.key.dport()
+	r.Proto, r.SrcTos, r.TCPFlags = e.key.proto(), e.key.tos(), e.flags
 	r.Input, r.Output = c.cfg.Input, c.cfg.Output
 	// The frame's (outer) VLAN is the flow's source VLAN. DstVLAN is the
 	// VLAN after forwarding, which a probe does not see; QinQ's inner tag
@@ -700,9 +783,9 @@ func (c *Cache) Flush() {
 // waits in the datagram's entry.
 func (c *Cache) fragment(p *Packet, k *flowKey, pc *flowCounts, now int64) bool {
 	fk := *k
-	binary.BigEndian.PutUint32(fk[kSrcPort:], p.FragID)
-	fk[kTOS] = 0
-	h := maphash.Bytes(c.seed, fk[:])
+	fk.setPorts(uint16(p.FragID>>16), uint16(p.FragID))
+	fk.setTOS(0)
+	h := c.hash.sum(&fk)
 	j := c.lookupFrag(&fk, h)
 	if j < 0 {
 		j = c.insertFrag(&fk, h, p.TOS)
@@ -728,9 +811,8 @@ func (c *Cache) fragment(p *Packet, k *flowKey, pc *flowCounts, now int64) bool 
 		f.waiting.merge(pc)
 		return false
 	}
-	binary.BigEndian.PutUint16(k[kSrcPort:], f.sport)
-	binary.BigEndian.PutUint16(k[kDstPort:], f.dport)
-	k[kTOS] = f.tos
+	k.setPorts(f.sport, f.dport)
+	k.setTOS(f.tos)
 	if f.total >= 0 && f.got >= f.total {
 		c.removeFrag(j) // every byte of the datagram came
 	}
@@ -795,11 +877,11 @@ func (c *Cache) dropFrag(j int32, evicted bool) {
 	if !f.firstSeen && f.waiting.packets > 0 {
 		c.stats.FragOrphans++
 		k := f.key
-		binary.BigEndian.PutUint32(k[kSrcPort:], 0)
-		k[kTOS] = f.tos
+		k.setPorts(0, 0)
+		k.setTOS(f.tos)
 		w := f.waiting
 		c.removeFrag(j)
-		c.count(&k, &w, w.last, maphash.Bytes(c.seed, k[:]))
+		c.count(&k, &w, w.last, c.hash.sum(&k))
 		return
 	}
 	c.removeFrag(j)

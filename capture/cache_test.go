@@ -2,7 +2,6 @@ package capture
 
 import (
 	"fmt"
-	"hash/maphash"
 	"net/netip"
 	"sort"
 	"testing"
@@ -364,7 +363,7 @@ func TestCacheCraftedKeys(t *testing.T) {
 	longest, total := 0, 0
 	for i := range c.slab {
 		e := c.at(i)
-		pos, _ := c.idx.Home(maphash.Bytes(c.seed, e.key[:]))
+		pos, _ := c.idx.Home(c.hash.sum(&e.key))
 		probes := 1
 		for s := c.idx.Slot(pos); ; pos, s = c.idx.Next(pos) {
 			if j, _ := slotindex.Match(s, 0); int32(j) == int32(i) {

@@ -117,6 +117,13 @@ func (d *Decoder) Decode(link LinkType, f *Frame, p *Packet) error {
 		}
 		p.DstMAC = mac(b)
 		p.SrcMAC = mac(b[6:])
+		// Untagged IPv4, most frames of most links, is taken apart
+		// without the calls through the EtherType loop and the
+		// version switch.
+		if binary.BigEndian.Uint16(b[12:]) == 0x0800 && len(b) > 14 && b[14]>>4 == 4 {
+			p.LinkLen = 14
+			return p.ipv4(b[14:])
+		}
 		return p.ether(b, 12)
 	case LinkLinuxSLL:
 		// packet type, ARPHRD type, address length, 8 address bytes,

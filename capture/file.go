@@ -48,6 +48,8 @@ type fileSource struct {
 	next   func(f *Frame) error
 
 	// classic pcap
+	pcap    bool // the file is one: Next calls nextPcap itself, not through next
+	le      bool // bo is binary.LittleEndian
 	bo      binary.ByteOrder
 	nano    bool
 	recSize int // record header: 16, or 24 in the modified format
@@ -126,7 +128,13 @@ func (s *fileSource) errorf(format string, args ...any) error {
 func (s *fileSource) LinkType() LinkType { return s.link }
 func (s *fileSource) Stats() SourceStats { return s.stats }
 func (s *fileSource) Next(f *Frame) error {
-	if err := s.next(f); err != nil {
+	var err error
+	if s.pcap {
+		err = s.nextPcap(f)
+	} else {
+		err = s.next(f)
+	}
+	if err != nil {
 		return err
 	}
 	s.stats.Received++
@@ -197,7 +205,7 @@ func (s *fileSource) openPcap() error {
 	// FCS; the frames are decoded by their IP lengths, so it does not
 	// matter here.
 	s.link = LinkType(s.bo.Uint32(h[20:]) & 0xffff)
-	s.next = s.nextPcap
+	s.pcap, s.le = true, s.bo == binary.LittleEndian
 	return nil
 }
 
@@ -220,7 +228,7 @@ func (s *fileSource) nextPcap(f *Frame) error {
 		}
 	}
 	var sec, frac, capLen, wireLen uint32
-	if s.bo == binary.LittleEndian {
+	if s.le {
 		// The usual order, read without a call through the interface
 		// for each field.
 		le := binary.LittleEndian

@@ -219,6 +219,13 @@ func TestCachePrefetch(t *testing.T) {
 		require.NotZero(t, pkts[i].hashBy)
 	}), "hashed by another cache")
 
+	assert.Equal(t, want, run(func(c *Cache, i int) {
+		c.prefetchFrom = prefetchFlows
+		pkts[i].hash, pkts[i].hashBy = 0, 0
+		c.Hash(&pkts[i])
+		require.Equal(t, !pkts[i].Fragment, pkts[i].hashBy == c.id)
+	}), "hashed by Hash, without prefetching")
+
 	// A cache of fewer flows than prefetchFlows hashes in Add.
 	small := NewCache(cfg, func(*flow.Record, ExpiryReason) {})
 	p := pkts[0]

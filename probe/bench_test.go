@@ -33,8 +33,9 @@ func generatedCapture(b *testing.B, n int) []byte {
 }
 
 // BenchmarkReadCapture: goprobe --read's path, a capture read from memory
-// through the decoder and the cache, the flows encoded as NetFlow v9 and
-// sent on loopback to a socket that reads and drops them; per packet.
+// through the decoder (reading ahead: on a goroutine of its own) and the
+// cache, the flows encoded as NetFlow v9 and sent on loopback to a
+// socket that reads and drops them; per packet.
 func BenchmarkReadCapture(b *testing.B) {
 	const packets = 200000
 	capt := generatedCapture(b, packets)
@@ -59,7 +60,8 @@ func BenchmarkReadCapture(b *testing.B) {
 		p, err := New(Config{Collectors: []Collector{col}, QueueLen: 100,
 			NewEncoder: func() (Encoder, error) { return netflow.NewEncoder(netflow.EncoderConfig{Version: 9}) }})
 		require.NoError(b, err)
-		m := NewCaptureMeter(src, MeterConfig{Cache: capture.CacheConfig{Idle: time.Minute, Active: 5 * time.Minute, Fragment: 30 * time.Second}}, p)
+		m := NewCaptureMeter(src, MeterConfig{Cache: capture.CacheConfig{Idle: time.Minute, Active: 5 * time.Minute, Fragment: 30 * time.Second},
+			ReadAhead: true}, p)
 		require.NoError(b, p.Run(context.Background(), m))
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*packets), "ns/packet")

@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
+	"runtime"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -122,4 +125,134 @@ func TestCaptureMeterReadAhead(t *testing.T) {
 	stopped := run(true, 100)
 	assert.Greater(t, stopped.packets, uint64(100))
 	assert.Equal(t, stopped, run(false, int(stopped.packets)))
+}
+
+// TestCaptureMeterReadUntil: ReadUntil counts the packets Read counts one
+// by one, into the same flows, a batch at a time: never more than
+// readBatch, none after the first at or after until, and it returns the
+// latest time among them; the error that ends the capture comes after
+// its packets.
+func TestCaptureMeterReadUntil(t *testing.T) {
+	var buf bytes.Buffer
+	g := pktgen.NewTraffic(5, pktgen.Start)
+	w := pktgen.NewPcap(&buf, 1, pktgen.PcapOptions{SnapLen: 128, Nano: true})
+	var times []int64
+	for range 3000 {
+		ts, f := g.Next()
+		times = append(times, ts)
+		w.Write(ts, f)
+	}
+	require.NoError(t, w.Err())
+	damaged := buf.Bytes()[:buf.Len()-10] // the last frame is cut short
+	times = times[:len(times)-1]
+
+	cfg := capture.CacheConfig{Idle: time.Second, Active: 300 * time.Second, Fragment: 30 * time.Second}
+	run := func(batch bool) ([]string, string) {
+		src, err := capture.NewFileSource(bytes.NewReader(damaged), "test")
+		require.NoError(t, err)
+		var flows []string
+		m := newCaptureMeter(src, MeterConfig{Cache: cfg, ReadAhead: true}, func(r *flow.Record, why capture.ExpiryReason) {
+			flows = append(flows, fmt.Sprint(r.SrcAddr, r.SrcPort, r.DstAddr, r.DstPort, r.Proto, r.InPackets, r.InBytes, r.First, r.Last, why))
+		})
+		counted := 0
+		for call := 0; ; call++ {
+			// Every third call asks for the next packet's time, so that
+			// the batch stops at once; the others at times ahead.
+			until := times[min(counted+call%3*40, len(times)-1)]
+			if call%3 == 0 {
+				until = math.MinInt64
+			}
+			var now int64
+			if batch {
+				now, err = m.ReadUntil(until)
+			} else {
+				now, err = m.Read()
+			}
+			if err != nil {
+				break
+			}
+			n := int(m.CacheStats().Packets) - counted
+			require.Positive(t, n, "call %d", call)
+			if !batch {
+				require.Equal(t, 1, n)
+			} else {
+				require.LessOrEqual(t, n, readBatch, "call %d", call)
+				for _, ts := range times[counted : counted+n-1] {
+					require.Less(t, ts, until, "call %d: a packet after the batch's end", call)
+				}
+				last := times[counted+n-1]
+				if n < readBatch && counted+n < len(times) {
+					require.GreaterOrEqual(t, last, until, "call %d stopped early", call)
+				}
+				require.Equal(t, slices.Max(times[counted:counted+n]), now, "call %d", call)
+			}
+			counted += n
+		}
+		assert.Equal(t, len(times), counted)
+		m.Flush()
+		sort.Strings(flows)
+		return flows, err.Error()
+	}
+	flows, err := run(false)
+	assert.Equal(t, "test: truncated dump file; tried to read 128 captured bytes", err)
+	batched, berr := run(true)
+	assert.Equal(t, err, berr)
+	assert.Equal(t, flows, batched)
+	assert.Greater(t, len(flows), 100)
+}
+
+// TestCaptureMeterReadUntilStopped: a capture read stopped part of the
+// way (the context ended) counts, at Flush, every frame its decoding
+// goroutine read, into the flows that reading those frames one by one
+// makes; Close stops the goroutine, with or without Flush.
+func TestCaptureMeterReadUntilStopped(t *testing.T) {
+	var buf bytes.Buffer
+	g := pktgen.NewTraffic(7, pktgen.Start)
+	w := pktgen.NewPcap(&buf, 1, pktgen.PcapOptions{SnapLen: 128})
+	for range 20 * decodeBatch {
+		w.Write(g.Next())
+	}
+	require.NoError(t, w.Err())
+	cfg := capture.CacheConfig{Idle: time.Second, Active: 300 * time.Second, Fragment: 30 * time.Second}
+	before := runtime.NumGoroutine()
+	meter := func(ahead bool) (*CaptureMeter, *[]string) {
+		src, err := capture.NewFileSource(bytes.NewReader(buf.Bytes()), "test")
+		require.NoError(t, err)
+		flows := new([]string)
+		m := newCaptureMeter(src, MeterConfig{Cache: cfg, ReadAhead: ahead}, func(r *flow.Record, why capture.ExpiryReason) {
+			*flows = append(*flows, fmt.Sprint(r.SrcAddr, r.SrcPort, r.DstAddr, r.DstPort, r.Proto, r.InPackets, r.InBytes, r.First, r.Last, why))
+		})
+		return m, flows
+	}
+	m, batched := meter(true)
+	for range 10 {
+		_, err := m.ReadUntil(math.MaxInt64)
+		require.NoError(t, err)
+	}
+	m.Flush()
+	read := m.Stats().Packets
+	assert.Greater(t, read, uint64(10*readBatch), "the goroutine read ahead")
+	assert.Equal(t, read, m.CacheStats().Packets, "every frame read is counted")
+	require.NoError(t, m.Close())
+
+	one, single := meter(false)
+	for range read {
+		_, err := one.Read()
+		require.NoError(t, err)
+	}
+	one.Flush()
+	sort.Strings(*batched)
+	sort.Strings(*single)
+	assert.True(t, slices.Equal(*single, *batched), "the flows of the frames read one by one")
+
+	// Closed without a Flush, part of the way.
+	m, _ = meter(true)
+	_, err := m.ReadUntil(math.MaxInt64)
+	require.NoError(t, err)
+	require.NoError(t, m.Close())
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	assert.LessOrEqual(t, runtime.NumGoroutine(), before)
 }

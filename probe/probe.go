@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"runtime"
 	"sync"
@@ -49,6 +50,17 @@ type Meter interface {
 	Flush()
 	// Stats returns the meter's counters.
 	Stats() MeterStats
+}
+
+// BatchMeter is a Meter that can count several packets in one call
+// (CaptureMeter reading a capture file). ReadUntil counts one packet at
+// least, and more up to the first whose time is at or after until, the
+// time of Run's next scan; it returns the latest time among them, and
+// its errors are Read's. Run calls it instead of Read: its own work for
+// a packet is then done once a batch.
+type BatchMeter interface {
+	Meter
+	ReadUntil(until int64) (now int64, err error)
 }
 
 // Interrupter is a Meter whose Read may block for long (a capture read
@@ -290,7 +302,6 @@ func (p *Probe) Run(ctx context.Context, m Meter) error {
 	}
 
 	var (
-		done     = ctx.Done()
 		scan     = int64(p.cfg.Scan)
 		started  bool
 		nextScan int64
@@ -302,21 +313,38 @@ func (p *Probe) Run(ctx context.Context, m Meter) error {
 	// before SIGTERM count too (libpcap hands them over in blocks).
 	var draining bool
 	var drainEnd time.Time
+	// A live capture reads packet by packet: its drain, hand-overs and
+	// counters follow the packets as they come.
+	var bm BatchMeter
+	if !p.cfg.Live {
+		bm, _ = m.(BatchMeter)
+	}
 loop:
 	for {
 		if !draining {
-			select {
-			case <-done:
+			// ctx.Err is an atomic load, where a select on ctx.Done()
+			// cost a tenth of the loop's time on a capture file of few
+			// flows.
+			if ctx.Err() != nil {
 				if !p.cfg.Live {
 					break loop
 				}
 				draining, drainEnd = true, p.cfg.Clock().Add(drainTime)
-			default:
 			}
 		} else if p.cfg.Clock().After(drainEnd) {
 			break loop
 		}
-		now, rerr := m.Read()
+		var now int64
+		var rerr error
+		if bm != nil {
+			until := int64(math.MinInt64) // the first packet sets the scans' times
+			if started {
+				until = nextScan
+			}
+			now, rerr = bm.ReadUntil(until)
+		} else {
+			now, rerr = m.Read()
+		}
 		handoff := false
 		switch {
 		case rerr == nil:

@@ -1,0 +1,164 @@
+package probe
+
+import (
+	"github.com/nfgo/nftools/capture"
+)
+
+// Reading a capture file (ReadUntil), the meter reads and decodes frames
+// on a goroutine of its own, a batch at a time, while Run's goroutine
+// counts the batch decoded before into the cache: on two processors the
+// reading of the records, the taking apart of the frames and the hashing
+// of their flow keys (a third of goprobe --read's time on a capture of
+// few flows) overlap with the counting, which is all that is left on
+// the capture loop.
+//
+// The batches go round between the two goroutines through two channels,
+// as a capture file's chunks do between the goroutine that reads it and
+// its frames' reader (capture's aheadReader); a batch carries its
+// packets, how many frames were read for them, the source's counters
+// after them and, last, the error that ended the source. Three batches
+// of 256 packets are 120 KiB.
+const (
+	decodeBatch   = 256 // packets a batch holds
+	decodeBatches = 3   // one being counted, one ready, one being decoded
+)
+
+// decoded is a batch of packets decoded ahead.
+type decoded struct {
+	pkts   [decodeBatch]aheadPacket
+	n      int                 // packets in it
+	frames uint64              // frames read for them
+	stats  capture.SourceStats // the source's counters after them
+	err    error               // the source's error after them, if it ended
+}
+
+// decodeAhead is the decoding goroutine and its channels.
+type decodeAhead struct {
+	full    chan *decoded // batches decoded, in order; closed when the goroutine ends
+	empty   chan *decoded // batches the goroutine may fill
+	done    chan struct{} // closed to stop the goroutine
+	cur     *decoded      // the batch being counted
+	i       int           // its next packet
+	stats   capture.SourceStats
+	err     error // the source's error, once every packet before it is counted
+	stopped bool
+}
+
+// startDecoding starts the decoding goroutine; from now on only it reads
+// the source and runs the filter.
+func (m *CaptureMeter) startDecoding() {
+	d := &decodeAhead{full: make(chan *decoded, decodeBatches), empty: make(chan *decoded, decodeBatches),
+		done: make(chan struct{})}
+	for range decodeBatches {
+		d.empty <- new(decoded)
+	}
+	m.decoding = d
+	go m.decodeLoop(d)
+}
+
+// decodeLoop fills batches until the source ends or fails, or until done.
+func (m *CaptureMeter) decodeLoop(d *decodeAhead) {
+	defer close(d.full)
+	var f capture.Frame
+	for {
+		select {
+		case <-d.done:
+			return
+		default:
+		}
+		var b *decoded
+		select {
+		case b = <-d.empty:
+		case <-d.done:
+			return
+		}
+		b.n, b.frames = 0, 0
+		for b.n < decodeBatch && b.err == nil {
+			if err := m.src.Next(&f); err != nil {
+				b.err = nextError(err)
+				break
+			}
+			b.frames++
+			a := &b.pkts[b.n]
+			a.now = f.Time
+			a.ok = (m.filter == nil || m.filter(&f)) && m.dec.Decode(f.Link, &f, &a.pkt) == nil
+			if a.ok {
+				m.cache.Hash(&a.pkt) // here rather than in the capture loop
+			}
+			b.n++
+		}
+		b.stats = m.src.Stats()
+		d.full <- b // never waits: it has room for every batch there is
+		if b.err != nil {
+			return
+		}
+	}
+}
+
+// next returns the next packet decoded ahead, waiting for its batch, or
+// nil at the source's end (d.err says why).
+func (d *decodeAhead) next(m *CaptureMeter) *aheadPacket {
+	for d.cur == nil || d.i == d.cur.n {
+		if d.cur != nil {
+			if d.cur.err != nil {
+				d.err = d.cur.err
+				return nil
+			}
+			d.empty <- d.cur
+			d.cur = nil
+		}
+		b, ok := <-d.full
+		if !ok {
+			return nil // stopped: Flush has taken the rest
+		}
+		d.cur, d.i = b, 0
+		m.packets += b.frames
+		d.stats = b.stats
+		// The first packets of a batch are prefetched here, the others
+		// as the packets before them are counted.
+		for j := range min(readAhead, b.n) {
+			if a := &b.pkts[j]; a.ok {
+				m.cache.Prefetch(&a.pkt)
+			}
+		}
+		for j := range min(flowAhead, b.n) {
+			if a := &b.pkts[j]; a.ok {
+				m.cache.PrefetchFlow(&a.pkt)
+			}
+		}
+	}
+	b := d.cur
+	a := &b.pkts[d.i]
+	if j := d.i + readAhead; j < b.n && b.pkts[j].ok {
+		m.cache.Prefetch(&b.pkts[j].pkt)
+	}
+	if j := d.i + flowAhead; j < b.n && b.pkts[j].ok {
+		m.cache.PrefetchFlow(&b.pkts[j].pkt)
+	}
+	d.i++
+	return a
+}
+
+// stop ends the decoding goroutine and hands the packets it decoded and
+// that are not counted yet, in order, to count.
+func (d *decodeAhead) stop(m *CaptureMeter, count func(*aheadPacket)) {
+	if d.stopped {
+		return
+	}
+	d.stopped = true
+	close(d.done)
+	for {
+		if d.cur != nil {
+			for ; d.i < d.cur.n; d.i++ {
+				count(&d.cur.pkts[d.i])
+			}
+		}
+		b, ok := <-d.full
+		if !ok {
+			return
+		}
+		d.cur, d.i = b, 0
+		m.packets += b.frames
+		d.stats = b.stats
+	}
+}
