@@ -90,7 +90,9 @@ func (o *Options) open(name string) ([]byte, error) {
 // number of goroutines at once.
 type Filter struct {
 	blocks   []block // the tree as -X prints it
-	prog     []inst  // the same tree, packed for Match
+	prog     []inst  // the same tree, packed for MatchLabel's walk
+	code     []op    // the same tree, lowered for Match's (code.go)
+	entry    uint32  // where Match's walk starts in code
 	ips      []*addrSet
 	vals     []*valSet
 	chains   []*addrChain // folded chains of address tests (chain.go)
@@ -167,6 +169,7 @@ func compile(src string, opts Options, familyBlind bool) (*Filter, error) {
 	if foldAddrChains {
 		f.foldChains()
 	}
+	f.lower()
 	return f, nil
 }
 
