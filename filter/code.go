@@ -2,7 +2,7 @@ package filter
 
 import (
 	"encoding/binary"
-	"net/netip"
+	"math/bits"
 	"runtime"
 	"unsafe"
 
@@ -212,7 +212,7 @@ func (f *Filter) lowerInst(i uint32) op {
 	switch {
 	case in.op == opConst && o.pass != 0:
 		// x is 0.
-		ev := o.pass&cmpBits(0, in.value) != 0
+		ev := o.pass>>cmpShift(0, in.value)&1 != 0
 		o.next[0], o.next[1] = in.exit(ev), in.exit(ev)
 	case (in.op == opAddrLo || in.op == opAddrHi) && comp == cmpEQ:
 		o.kind, o.addr = kAddrLo, in.addr
@@ -248,19 +248,29 @@ func (f *Filter) lowerInst(i uint32) op {
 	return o
 }
 
-// cmpBits is the pass bit of the comparison of x with v.
-func cmpBits(x, v uint64) uint8 {
-	var gt, lt uint8
-	if x > v {
-		gt = 2
+// cmpShift is where the pass bit of the comparison of x with v sits in
+// op.pass: 0 for equal, 1 for greater, 2 for less. bits.Sub64 borrows
+// without a branch, which matters: the comparison's outcome is the flow's
+// and no predictor guesses it.
+func cmpShift(x, v uint64) uint64 {
+	_, gt := bits.Sub64(v, x, 0)
+	_, lt := bits.Sub64(x, v, 0)
+	return gt + 2*lt
+}
+
+// isZero is 1 when x is 0, else 0, without a branch.
+func isZero(x uint64) uint64 { return 1 ^ (x|-x)>>63 }
+
+// b2u is 1 for true.
+func b2u(b bool) uint64 {
+	if b {
+		return 1
 	}
-	if x < v {
-		lt = 4
-	}
-	return 1 << ((gt | lt) >> 1)
+	return 0
 }
 
 // run walks the code from the entry until it jumps to accept or reject.
+// Each op's test gives ev, 0 or 1, which picks the next op.
 func (f *Filter) run(r *flow.Record, count uint64) bool {
 	code := f.code
 	idx := f.entry
@@ -268,39 +278,38 @@ func (f *Filter) run(r *flow.Record, count uint64) bool {
 	p := unsafe.Pointer(r)
 	for idx >= firstOp {
 		o := &code[idx]
-		var ev bool
+		var ev uint64
 		switch o.kind {
 		case kLoad:
-			x := (*(*uint64)(unsafe.Add(p, o.off)) << o.shift) & o.mask
-			ev = o.pass&cmpBits(x, o.value) != 0
+			x := (*(*uint64)(unsafe.Add(p, o.off)) << (o.shift & 63)) & o.mask
+			ev = uint64(o.pass) >> (cmpShift(x, o.value) & 63)
 		case kAddrLo, kAddrHi:
 			w := &st.addr[o.addr]
 			if w.fam == 0 {
-				w.load((*netip.Addr)(unsafe.Add(p, addrOffs[o.addr])))
+				w.load(addrAt(r, o.addr))
 			}
 			x := w.lo
 			if o.kind == kAddrHi {
 				x = w.hi
 			}
-			ev = x&o.mask == o.value && o.fams>>w.fam&1 != 0
+			ev = isZero(x&o.mask^o.value) & uint64(o.fams>>w.fam)
 		case kLoadSet:
-			x := (*(*uint64)(unsafe.Add(p, o.off)) << o.shift) & o.mask
-			ev = f.vals[o.aux].contains(x)
+			x := (*(*uint64)(unsafe.Add(p, o.off)) << (o.shift & 63)) & o.mask
+			ev = b2u(f.vals[o.aux].contains(x))
 		case kDuration:
-			x := ((r.Last - r.First) << o.shift) & o.mask
-			ev = o.pass&cmpBits(x, o.value) != 0
+			x := ((r.Last - r.First) << (o.shift & 63)) & o.mask
+			ev = uint64(o.pass) >> (cmpShift(x, o.value) & 63)
 		case kIPv6:
-			var x uint64
-			if r.IsIPv6() {
-				x = (1 << o.shift) & o.mask
-			}
-			ev = o.pass&cmpBits(x, o.value) != 0
+			x := (b2u(r.IsIPv6()) << (o.shift & 63)) & o.mask
+			ev = uint64(o.pass) >> (cmpShift(x, o.value) & 63)
 		case kFunc:
-			ev = o.pass&cmpBits(function(o.fn, r), o.value) != 0
+			ev = uint64(o.pass) >> (cmpShift(function(o.fn, r), o.value) & 63)
 		default:
-			ev = f.test(&f.prog[o.aux], r, count, &st)
+			ev = b2u(f.test(&f.prog[o.aux], r, count, &st))
 		}
-		if ev {
+		// A branch, not an index: the predictor then runs ahead along
+		// the likely path instead of waiting for the test's data.
+		if ev&1 != 0 {
 			idx = o.next[1]
 		} else {
 			idx = o.next[0]

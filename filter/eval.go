@@ -92,7 +92,12 @@ type addrWords struct {
 // load reads address slot i of the record (addrIndex) into the walk's
 // cache.
 func (st *walkState) load(i uint8, r *flow.Record) {
-	st.addr[i].load((*netip.Addr)(unsafe.Add(unsafe.Pointer(r), addrOffs[i])))
+	st.addr[i].load(addrAt(r, i))
+}
+
+// addrAt returns the record's address of slot i (addrIndex).
+func addrAt(r *flow.Record, i uint8) *netip.Addr {
+	return (*netip.Addr)(unsafe.Add(unsafe.Pointer(r), addrOffs[i%5]))
 }
 
 func (w *addrWords) load(a *netip.Addr) {

@@ -486,8 +486,8 @@ func (fakeResolver) LookupAddr(a netip.Addr) (string, error) {
 
 // TestMatchLikeTheTree runs every expression of the corpus, and the
 // benchmark filters, on flows that carry every element in some cases and
-// not in others: Match (the lowered code) and MatchLabel (the walk of
-// nfdump's tree) must pass the same flows.
+// not in others: Match (the walk of the lowered code) and MatchLabel (the
+// walk of nfdump's tree) must pass the same flows.
 func TestMatchLikeTheTree(t *testing.T) {
 	var recs []flow.Record
 	g := flowgen.NewFull(7, 1_795_555_903_000)
