@@ -3,6 +3,7 @@ package filter
 import (
 	"encoding/binary"
 	"net/netip"
+	"strings"
 	"unsafe"
 
 	"github.com/nfgo/nftools/flow"
@@ -151,6 +152,8 @@ func (f *Filter) test(in *inst, r *flow.Record, count uint64, st *walkState) boo
 		x = (uint64(uint32(count)) << 32) & in.mask
 	case opIdent:
 		return f.identMatch != nil && f.identMatch[in.aux]
+	case opFlowLabel:
+		return strings.EqualFold(r.Label, f.flowLabels[in.aux])
 	case opAddrChain:
 		return f.chains[in.aux].match(r, st)
 	case opFunc:

@@ -526,3 +526,22 @@ func TestMatchLikeTheTree(t *testing.T) {
 	// not others.
 	require.Greater(t, differ, len(exprs)*3/4)
 }
+
+func TestMatchFlowLabel(t *testing.T) {
+	f, err := filter.Compile("flowlabel web", filter.Options{})
+	require.NoError(t, err)
+	assert.True(t, f.Reads().Has(flow.ElemLabel), "the reader must decode the stored label")
+	labelled := func(l string) *flow.Record { return rec(func(r *flow.Record) { r.Label = l }) }
+	assert.True(t, f.Match(labelled("web")))
+	assert.True(t, f.Match(labelled("WeB")), "labels compare without regard to case")
+	assert.False(t, f.Match(labelled("webx")))
+	assert.False(t, f.Match(labelled("we")))
+	assert.False(t, f.Match(rec()))
+	g, err := filter.Compile("not flowlabel web and (proto tcp) %tcp", filter.Options{})
+	require.NoError(t, err)
+	ok, label := g.MatchLabel(rec(), 0)
+	assert.True(t, ok)
+	assert.Equal(t, "tcp", label)
+	ok, _ = g.MatchLabel(labelled("web"), 0)
+	assert.False(t, ok)
+}
