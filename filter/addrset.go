@@ -150,6 +150,20 @@ func buildFam(entries []ipEntry, kept *[]ipEntry) famSet {
 	return fs
 }
 
+// has reports whether the address w lies in a kept entry.
+func (s *addrSet) has(w *addrWords) bool {
+	k := addr128{w.hi, w.lo}
+	switch {
+	case s.blind:
+		return s.contains(k, false)
+	case w.fam == 1:
+		// An address the flow does not carry reads as 0 in either
+		// family.
+		return s.contains(k, true) || s.contains(k, false)
+	}
+	return s.contains(k, w.fam == 4)
+}
+
 // contains reports whether a (of family v4 or IPv6) lies in a kept entry.
 func (s *addrSet) contains(a addr128, v4 bool) bool {
 	f := &s.fam[1]

@@ -35,6 +35,9 @@ const (
 	kLoad     uint8 = iota // a number field at off, (x << shift) & mask compared with value
 	kAddrLo                // the lower word of address slot addr
 	kAddrHi                // its upper word
+	kAddr                  // both words of address slot addr, masked, equal to Filter.addrs[aux]
+	kIPList                // address slot addr in the address set aux
+	kChain                 // the folded chain aux (chain.go)
 	kLoadSet               // a number field at off in the value set aux
 	kDuration              // Last - First (the duration field, not the function)
 	kIPv6                  // 1 for an IPv6 flow
@@ -47,7 +50,7 @@ type op struct {
 	mask, value uint64
 	next        [2]uint32 // where to go when the test is false, and when it is true
 	off         uint32    // kLoad, kLoadSet: the field's byte offset in flow.Record
-	aux         uint32    // kLoadSet: the value set; kTest: the block
+	aux         uint32    // kLoadSet, kIPList, kChain, kAddr: the set, chain or address; kTest: the block
 	kind        uint8
 	// pass has bit 0 set when the test passes on x == value, bit 1 on
 	// x > value and bit 2 on x < value: five comparators, no branch.
@@ -162,6 +165,42 @@ func (f *Filter) lower() {
 	if f.start != 0 {
 		f.entry = f.skipConst(f.start + 1)
 	}
+	f.fuseAddrs()
+}
+
+// addrTest is the test of a kAddr op: an address's words, masked, equal
+// to value, and its family one of fams (op.fams).
+type addrTest struct {
+	mask, value addr128
+	fams        uint8
+}
+
+// fuseAddrs makes one op of each test of an address's lower word that
+// goes on true to a test of its upper word (or the other way round) with
+// the same way out on false: nfdump's pair of blocks for an address or a
+// prefix, two branches where one will do.
+func (f *Filter) fuseAddrs() {
+	half := func(o *op) bool { return o.kind == kAddrLo || o.kind == kAddrHi }
+	for i := firstOp; i < uint32(len(f.code)); i++ {
+		a := &f.code[i]
+		if !half(a) || a.next[1] < firstOp {
+			continue
+		}
+		b := &f.code[a.next[1]]
+		if !half(b) || b.kind == a.kind || b.addr != a.addr || b.next[0] != a.next[0] {
+			continue
+		}
+		t := addrTest{fams: a.fams & b.fams}
+		for _, h := range [2]*op{a, b} {
+			if h.kind == kAddrLo {
+				t.mask.lo, t.value.lo = h.mask, h.value
+			} else {
+				t.mask.hi, t.value.hi = h.mask, h.value
+			}
+		}
+		a.kind, a.aux, a.next[1] = kAddr, uint32(len(f.addrs)), b.next[1]
+		f.addrs = append(f.addrs, t)
+	}
 }
 
 // skipConst follows target through ops whose test is constant, as far
@@ -244,6 +283,10 @@ func (f *Filter) lowerInst(i uint32) op {
 		o.kind, o.shift = kIPv6, in.fshift
 	case in.op == opFunc && o.pass != 0:
 		o.kind, o.fn = kFunc, in.fn
+	case in.op == opIPList:
+		o.kind, o.addr, o.aux = kIPList, in.addr, in.aux
+	case in.op == opAddrChain:
+		o.kind, o.aux = kChain, in.aux
 	}
 	return o
 }
@@ -270,7 +313,10 @@ func b2u(b bool) uint64 {
 }
 
 // run walks the code from the entry until it jumps to accept or reject.
-// Each op's test gives ev, 0 or 1, which picks the next op.
+// Each op's test gives ev, 0 or 1, which picks the next op. The common
+// kinds are tested first, with conditional branches that the predictor
+// learns along a filter's walk; a switch of ten cases would compile into
+// a jump table, one indirect branch for every op.
 func (f *Filter) run(r *flow.Record, count uint64) bool {
 	code := f.code
 	idx := f.entry
@@ -279,33 +325,18 @@ func (f *Filter) run(r *flow.Record, count uint64) bool {
 	for idx >= firstOp {
 		o := &code[idx]
 		var ev uint64
-		switch o.kind {
-		case kLoad:
+		if o.kind == kLoad {
 			x := (*(*uint64)(unsafe.Add(p, o.off)) << (o.shift & 63)) & o.mask
 			ev = uint64(o.pass) >> (cmpShift(x, o.value) & 63)
-		case kAddrLo, kAddrHi:
+		} else if o.kind == kAddr {
 			w := &st.addr[o.addr]
 			if w.fam == 0 {
 				w.load(addrAt(r, o.addr))
 			}
-			x := w.lo
-			if o.kind == kAddrHi {
-				x = w.hi
-			}
-			ev = isZero(x&o.mask^o.value) & uint64(o.fams>>w.fam)
-		case kLoadSet:
-			x := (*(*uint64)(unsafe.Add(p, o.off)) << (o.shift & 63)) & o.mask
-			ev = b2u(f.vals[o.aux].contains(x))
-		case kDuration:
-			x := ((r.Last - r.First) << (o.shift & 63)) & o.mask
-			ev = uint64(o.pass) >> (cmpShift(x, o.value) & 63)
-		case kIPv6:
-			x := (b2u(r.IsIPv6()) << (o.shift & 63)) & o.mask
-			ev = uint64(o.pass) >> (cmpShift(x, o.value) & 63)
-		case kFunc:
-			ev = uint64(o.pass) >> (cmpShift(function(o.fn, r), o.value) & 63)
-		default:
-			ev = b2u(f.test(&f.prog[o.aux], r, count, &st))
+			t := &f.addrs[o.aux]
+			ev = isZero((w.lo&t.mask.lo^t.value.lo)|(w.hi&t.mask.hi^t.value.hi)) & uint64(t.fams>>w.fam)
+		} else {
+			ev = f.other(o, r, count, &st)
 		}
 		// A branch, not an index: the predictor then runs ahead along
 		// the likely path instead of waiting for the test's data.
@@ -316,4 +347,40 @@ func (f *Filter) run(r *flow.Record, count uint64) bool {
 		}
 	}
 	return idx == accept
+}
+
+// other runs the tests of the kinds other than kLoad and kAddr.
+func (f *Filter) other(o *op, r *flow.Record, count uint64, st *walkState) uint64 {
+	switch o.kind {
+	case kAddrLo, kAddrHi:
+		w := &st.addr[o.addr]
+		if w.fam == 0 {
+			w.load(addrAt(r, o.addr))
+		}
+		x := w.lo
+		if o.kind == kAddrHi {
+			x = w.hi
+		}
+		return isZero(x&o.mask^o.value) & uint64(o.fams>>w.fam)
+	case kIPList:
+		w := &st.addr[o.addr]
+		if w.fam == 0 {
+			w.load(addrAt(r, o.addr))
+		}
+		return b2u(f.ips[o.aux].has(w))
+	case kChain:
+		return b2u(f.chains[o.aux].match(r, st))
+	case kLoadSet:
+		x := (*(*uint64)(unsafe.Add(unsafe.Pointer(r), o.off)) << (o.shift & 63)) & o.mask
+		return b2u(f.vals[o.aux].contains(x))
+	case kDuration:
+		x := ((r.Last - r.First) << (o.shift & 63)) & o.mask
+		return uint64(o.pass) >> (cmpShift(x, o.value) & 63)
+	case kIPv6:
+		x := (b2u(r.IsIPv6()) << (o.shift & 63)) & o.mask
+		return uint64(o.pass) >> (cmpShift(x, o.value) & 63)
+	case kFunc:
+		return uint64(o.pass) >> (cmpShift(function(o.fn, r), o.value) & 63)
+	}
+	return b2u(f.test(&f.prog[o.aux], r, count, st))
 }

@@ -72,7 +72,13 @@ func TestCodeFolds(t *testing.T) {
 		}
 		require.Equal(t, c.entry, got, c.expr)
 	}
-	f, err := Compile("not flags SA", Options{})
+	// An address is one op, not nfdump's two blocks.
+	f, err := Compile("src net 10.0.0.0/8", Options{})
+	require.NoError(t, err)
+	require.Equal(t, kAddr, f.code[f.entry].kind)
+	require.Equal(t, accept, f.code[f.entry].next[1])
+	require.Equal(t, reject, f.code[f.entry].next[0])
+	f, err = Compile("not flags SA", Options{})
 	require.NoError(t, err)
 	// proto tcp, then on true the flags.
 	o := f.code[f.code[f.entry].next[1]]

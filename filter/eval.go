@@ -137,17 +137,7 @@ func (f *Filter) test(in *inst, r *flow.Record, count uint64, st *walkState) boo
 		if w.fam == 0 {
 			st.load(in.addr, r)
 		}
-		set := f.ips[in.aux]
-		k := addr128{w.hi, w.lo}
-		switch {
-		case set.blind:
-			return set.contains(k, false)
-		case w.fam == 1:
-			// An address the flow does not carry reads as 0 in either
-			// family.
-			return set.contains(k, true) || set.contains(k, false)
-		}
-		return set.contains(k, w.fam == 4)
+		return f.ips[in.aux].has(w)
 	case opCount:
 		x = (uint64(uint32(count)) << 32) & in.mask
 	case opIdent:

@@ -96,6 +96,7 @@ type Filter struct {
 	ips      []*addrSet
 	vals     []*valSet
 	chains   []*addrChain // folded chains of address tests (chain.go)
+	addrs    []addrTest   // the tests of the code's kAddr ops
 	start    uint32
 	extended bool
 	idents   []string
