@@ -86,3 +86,32 @@ func TestCodeFolds(t *testing.T) {
 	require.Equal(t, passBits[cmpGT], o.pass)
 	require.Zero(t, o.value)
 }
+
+// TestHashSetLikeAMap adds random keys, clustered as addresses are, and
+// looks up those and others: the set (its bitmap of seen hashes first)
+// answers as a map does.
+func TestHashSetLikeAMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, n := range []int{1, 10, 1000, 50_000} {
+		var h hashSet
+		want := map[addr128]bool{}
+		key := func() addr128 {
+			if rng.IntN(2) == 0 {
+				return addr128{0, 0x0a000000 | uint64(rng.IntN(4*n))} // 10.x, IPv4
+			}
+			return addr128{0x20010db8 << 32, uint64(rng.IntN(4 * n))}
+		}
+		for i := 0; i < n; i++ {
+			k := key()
+			h.add(k)
+			want[k] = true
+		}
+		require.Equal(t, len(want), h.n)
+		for i := 0; i < 20*n; i++ {
+			k := key()
+			require.Equal(t, want[k], h.has(k), "n %d key %x", n, k)
+		}
+	}
+	var empty *hashSet
+	require.False(t, empty.has(addr128{}))
+}
