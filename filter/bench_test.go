@@ -63,8 +63,6 @@ func BenchmarkMatch(b *testing.B) {
 		"ip in [10.0.0.1 10.0.0.2 192.168.0.0/16 2001:db8::/32]",
 		"client latency > 1000",
 		"proto tcp and (port 80 or port 443) and not net 10.0.0.0/8 or proto udp and dst port 53",
-		"proto tcp and (dst port 80 or dst port 443) and not src net 10.0.0.0/8 or proto udp",
-		"(proto tcp and (dst port 80 or dst port 443) and flags A and not flags R) or (proto udp and (dst port 53 or src port 53) and packets < 10) or (src net 10.0.0.0/16 and dst net 10.1.0.0/16 and bytes > 10k) or (ipv6 and not proto icmp and tos 184 and duration > 1000) or (in if 3 and out if 4 and next ip 10.0.0.254 and bpp > 500)",
 	} {
 		b.Run(expr, func(b *testing.B) { benchMatch(b, expr) })
 	}
@@ -129,4 +127,61 @@ func BenchmarkMatchNetList(b *testing.B) {
 		fmt.Fprintf(&sb, "net %d.%d.0.0/16", 20+i, (i*37)%256)
 	}
 	benchMatch(b, sb.String())
+}
+
+// benchFilters are the five filters of scripts/bench/filter.sh, built as
+// it builds them: one primitive, five terms, an ip list of 1000
+// addresses, an or of 100 networks and twenty terms.
+var benchFilters = func() []string {
+	var ips, nets strings.Builder
+	ips.WriteString("ip in [")
+	for i := 0; i < 1000; i++ {
+		fmt.Fprintf(&ips, " 10.%d.%d.%d", i/250%4, i%64, 1+(i*7)%250)
+	}
+	ips.WriteString(" ]")
+	for i := 0; i < 100; i++ {
+		if i > 0 {
+			nets.WriteString(" or ")
+		}
+		fmt.Fprintf(&nets, "net %d.%d.0.0/16", 20+i, (i*37)%256)
+	}
+	return []string{
+		"proto tcp",
+		"proto tcp and (dst port 80 or dst port 443) and not src net 10.0.0.0/8 or proto udp",
+		ips.String(),
+		nets.String(),
+		`(proto tcp and (dst port 80 or dst port 443) and flags A and not flags R)
+or (proto udp and (dst port 53 or src port 53) and packets < 10)
+or (src net 10.0.0.0/16 and dst net 10.1.0.0/16 and bytes > 10k)
+or (ipv6 and not proto icmp and tos 184 and duration > 1000)
+or (in if 3 and out if 4 and next ip 10.0.0.254 and bpp > 500)`,
+	}
+}()
+
+// BenchmarkMatchBench measures Match with the filters of
+// scripts/bench/filter.sh, on flows of the home shape that script
+// generates (scripts/nfgen).
+func BenchmarkMatchBench(b *testing.B) {
+	g := flowgen.New(1, 1_795_555_903_000)
+	recs := make([]flow.Record, 4096)
+	for i := range recs {
+		g.Next(&recs[i])
+	}
+	for i, expr := range benchFilters {
+		name := []string{"primitive", "five-terms", "ip-list-1000", "net-list-100", "twenty-terms"}[i]
+		b.Run(name, func(b *testing.B) {
+			f, err := filter.Compile(expr, filter.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			n := 0
+			for i := 0; b.Loop(); i++ {
+				if f.Match(&recs[i&4095]) {
+					n++
+				}
+			}
+			_ = n
+		})
+	}
 }

@@ -45,11 +45,10 @@ type addrChain struct {
 // chainClass is the groups that test one address field with one mask and
 // family.
 type chainClass struct {
-	field flow.Field
-	addr  uint8 // addrIndex(field), the walk's cache slot
-	fam   uint8 // 0, 4 or 6, as inst.fam
-	mask  addr128
-	set   hashSet // the groups' values
+	addr uint8 // addrIndex of the field, the walk's cache slot
+	fam  uint8 // 0, 4 or 6, as inst.fam
+	mask addr128
+	set  hashSet // the groups' values
 }
 
 type classKey struct {
@@ -64,7 +63,7 @@ func (c *addrChain) match(r *flow.Record, st *walkState) bool {
 		k := &c.classes[i]
 		w := &st.addr[k.addr]
 		if w.fam == 0 {
-			st.load(k.addr, k.field, r)
+			st.load(k.addr, r)
 		}
 		if k.fam != 0 && w.fam != 1 && w.fam != k.fam {
 			continue
@@ -207,7 +206,7 @@ func (f *Filter) fold(h uint32, groups []chainGroup, used []bool) {
 			i = len(c.classes)
 			index[g.key] = i
 			c.classes = append(c.classes, chainClass{
-				field: f.prog[g.blocks[0]].field, addr: g.key.addr, fam: g.key.fam, mask: g.key.mask,
+				addr: g.key.addr, fam: g.key.fam, mask: g.key.mask,
 			})
 		}
 		c.classes[i].set.add(g.value)

@@ -104,7 +104,6 @@ func TestUnsupported(t *testing.T) {
 		{"payload content abc", "payload", "abc"},
 		{"payload regex 'a.*b' i", "payload", "i"},
 		{"payload ja3 defined", "payload", "defined"},
-		{"flowlabel web", "flow labels", "web"},
 		{"observation domain id 5", "observation domain", "5"},
 		{"proto tcp and asa event deny", "NSEL firewall events", "deny"},
 	}

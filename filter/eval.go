@@ -1,6 +1,13 @@
 package filter
 
-import "github.com/nfgo/nftools/flow"
+import (
+	"encoding/binary"
+	"net/netip"
+	"strings"
+	"unsafe"
+
+	"github.com/nfgo/nftools/flow"
+)
 
 // Match reports whether the flow passes the filter. A count primitive
 // sees the running number 0 here; readers of a filter that UsesCount call
@@ -73,69 +80,36 @@ func addrIndex(f flow.Field) uint8 {
 // walkState holds what one walk has read of the record: its addresses as
 // nfdump's words, each converted once however many blocks test it.
 type walkState struct {
-	addr [5]struct {
-		hi, lo uint64
-		fam    uint8 // 0 not read yet, 1 not carried, 4 or 6
-	}
+	addr [5]addrWords
 }
 
-// run walks the tree as nfdump's RunExtendedFilter does: from the start
-// block along onTrue or onFalse until 0; the result is the last test's,
-// inverted if its block is.
-func (f *Filter) run(r *flow.Record, count uint64) bool {
-	idx := f.start
-	var ev, inv bool
-	var st walkState
-	prog := f.prog
-	for idx != 0 {
-		in := &prog[idx]
-		inv = in.invert
-		// The common tests are done here, the others in test.
-		switch in.op {
-		case opAddrLo, opAddrHi:
-			w := &st.addr[in.addr]
-			if w.fam == 0 {
-				st.load(in.addr, in.field, r)
-			}
-			x := w.lo
-			if in.op == opAddrHi {
-				x = w.hi
-			}
-			ev = x&in.mask == in.value && (in.fam == 0 || w.fam == 1 || w.fam == in.fam)
-		case opField:
-			x := (in.field.Value(r) << in.fshift) & in.mask
-			switch in.comp {
-			case cmpEQ:
-				ev = x == in.value
-			case cmpGT:
-				ev = x > in.value
-			case cmpLT:
-				ev = x < in.value
-			default:
-				ev = f.test(in, r, count, &st)
-			}
-		default:
-			ev = f.test(in, r, count, &st)
-		}
-		idx = in.onFalse
-		if ev {
-			idx = in.onTrue
-		}
-	}
-	return ev != inv
+// addrWords is an address as nfdump's words, and its family: 0 not read
+// yet, 1 not carried, 4 or 6.
+type addrWords struct {
+	hi, lo uint64
+	fam    uint8
 }
 
-// load reads address field i of the record into the walk's cache.
-func (st *walkState) load(i uint8, field flow.Field, r *flow.Record) {
-	w := &st.addr[i]
-	a := field.Addr(r)
+// load reads address slot i of the record (addrIndex) into the walk's
+// cache.
+func (st *walkState) load(i uint8, r *flow.Record) {
+	st.addr[i].load(addrAt(r, i))
+}
+
+// addrAt returns the record's address of slot i (addrIndex).
+func addrAt(r *flow.Record, i uint8) *netip.Addr {
+	return (*netip.Addr)(unsafe.Add(unsafe.Pointer(r), addrOffs[i%5]))
+}
+
+func (w *addrWords) load(a *netip.Addr) {
 	w.fam = 1
-	if a.IsValid() {
-		w.hi, w.lo = flow.AddrWords(a)
-		w.fam = 6
-		if a.Is4() {
-			w.fam = 4
-		}
+	switch {
+	case a.Is4():
+		v := a.As4()
+		w.hi, w.lo, w.fam = 0, uint64(binary.BigEndian.Uint32(v[:])), 4
+	case a.IsValid():
+		v := a.As16()
+		w.hi, w.lo, w.fam = binary.BigEndian.Uint64(v[:8]), binary.BigEndian.Uint64(v[8:]), 6
 	}
 }
 
@@ -149,7 +123,7 @@ func (f *Filter) test(in *inst, r *flow.Record, count uint64, st *walkState) boo
 	case opAddrLo, opAddrHi:
 		w := &st.addr[in.addr]
 		if w.fam == 0 {
-			st.load(in.addr, in.field, r)
+			st.load(in.addr, r)
 		}
 		if in.fam != 0 && w.fam != 1 && w.fam != in.fam {
 			return false
@@ -161,23 +135,15 @@ func (f *Filter) test(in *inst, r *flow.Record, count uint64, st *walkState) boo
 	case opIPList:
 		w := &st.addr[in.addr]
 		if w.fam == 0 {
-			st.load(in.addr, in.field, r)
+			st.load(in.addr, r)
 		}
-		set := f.ips[in.aux]
-		k := addr128{w.hi, w.lo}
-		switch {
-		case set.blind:
-			return set.contains(k, false)
-		case w.fam == 1:
-			// An address the flow does not carry reads as 0 in either
-			// family.
-			return set.contains(k, true) || set.contains(k, false)
-		}
-		return set.contains(k, w.fam == 4)
+		return f.ips[in.aux].has(w)
 	case opCount:
 		x = (uint64(uint32(count)) << 32) & in.mask
 	case opIdent:
 		return f.identMatch != nil && f.identMatch[in.aux]
+	case opFlowLabel:
+		return strings.EqualFold(r.Label, f.flowLabels[in.aux])
 	case opAddrChain:
 		return f.chains[in.aux].match(r, st)
 	case opFunc:

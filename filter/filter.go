@@ -15,8 +15,8 @@
 // without a geo database (nfdump refuses them), and an address or prefix
 // only matches flows of its own family (nfdump stores IPv4 as ::a.b.c.d,
 // so net ::/64 matched every IPv4 flow). Primitives on fields godump's
-// records do not hold (NSEL, NAT, tunnels, payload, labels, observation
-// ids) are errors naming the field rather than silent non-matches. The
+// records do not hold (NSEL, NAT, tunnels, payload, observation ids) are
+// errors naming the field rather than silent non-matches. The
 // spellings nfdump 1.7.2 to 1.7.8 added are accepted where 1.7.1 has no
 // meaning for them: icmp type N, engine type N, exporter [sysid] N, bgp
 // next ip, first seen / last seen with an ISO 8601 time, [src|dst] nat ip,
@@ -90,13 +90,19 @@ func (o *Options) open(name string) ([]byte, error) {
 // number of goroutines at once.
 type Filter struct {
 	blocks   []block // the tree as -X prints it
-	prog     []inst  // the same tree, packed for Match
+	prog     []inst  // the same tree, packed for MatchLabel's walk
+	code     []op    // the same tree, lowered for Match's (code.go)
+	entry    uint32  // where Match's walk starts in code
 	ips      []*addrSet
 	vals     []*valSet
 	chains   []*addrChain // folded chains of address tests (chain.go)
+	addrs    []addrTest   // the tests of the code's kAddr ops
 	start    uint32
 	extended bool
 	idents   []string
+	// flowLabels are the labels flowlabel primitives compare with, by the
+	// index in inst.aux.
+	flowLabels []string
 	// identMatch is the ident test's answer for each ident in the filter,
 	// set by WithIdent; nil when bound to no ident (nfdump: no match).
 	identMatch []bool
@@ -136,12 +142,13 @@ func compile(src string, opts Options, familyBlind bool) (*Filter, error) {
 		return nil, err
 	}
 	f := &Filter{
-		blocks: p.b.finish(),
-		start:  start,
-		idents: p.idents,
-		count:  p.count,
-		labels: p.labels,
-		geo:    p.geo,
+		blocks:     p.b.finish(),
+		start:      start,
+		idents:     p.idents,
+		flowLabels: p.flowLabels,
+		count:      p.count,
+		labels:     p.labels,
+		geo:        p.geo,
 	}
 	f.extended = p.b.extended(p.labels)
 	f.prog = make([]inst, len(f.blocks))
@@ -167,6 +174,7 @@ func compile(src string, opts Options, familyBlind bool) (*Filter, error) {
 	if foldAddrChains {
 		f.foldChains()
 	}
+	f.lower()
 	return f, nil
 }
 
@@ -175,6 +183,8 @@ func (b *block) reads() flow.Elements {
 	switch b.op {
 	case opField, opAddrHi, opAddrLo, opIPList:
 		return b.field.Elements()
+	case opFlowLabel:
+		return 1 << flow.ElemLabel
 	case opFunc:
 		if b.fn == fnMPLSEOS || b.fn == fnMPLSAny {
 			return flow.FieldMPLS1.Elements()

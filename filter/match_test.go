@@ -3,6 +3,7 @@ package filter_test
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"net/netip"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/nfgo/nftools/filter"
 	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/internal/flowgen"
 )
 
 // rec builds a flow: an IPv4 TCP flow 10.0.0.1:1234 -> 192.168.1.1:80 of
@@ -480,4 +482,66 @@ func (fakeResolver) LookupAddr(a netip.Addr) (string, error) {
 		return "gateway.test", nil
 	}
 	return "", errors.New("no name")
+}
+
+// TestMatchLikeTheTree runs every expression of the corpus, and the
+// benchmark filters, on flows that carry every element in some cases and
+// not in others: Match (the walk of the lowered code) and MatchLabel (the
+// walk of nfdump's tree) must pass the same flows.
+func TestMatchLikeTheTree(t *testing.T) {
+	var recs []flow.Record
+	g := flowgen.NewFull(7, 1_795_555_903_000)
+	rng := rand.New(rand.NewPCG(8, 9))
+	for i := 0; i < 1500; i++ {
+		var r flow.Record
+		if i%3 == 0 {
+			r = flowgen.Random(rng)
+		} else {
+			g.Next(&r)
+		}
+		recs = append(recs, r)
+	}
+	exprs := benchFilters
+	for _, c := range readCorpus(t, "corpus.txt") {
+		exprs = append(exprs, c.expr)
+	}
+	differ := 0
+	for _, expr := range exprs {
+		f, err := filter.Compile(expr, filter.Options{})
+		require.NoError(t, err, expr)
+		f = f.WithIdent("bench")
+		passed := 0
+		for i := range recs {
+			want, _ := f.MatchLabel(&recs[i], uint64(i))
+			require.Equal(t, want, f.MatchCount(&recs[i], uint64(i)), "%q on %+v", expr, recs[i])
+			if want {
+				passed++
+			}
+		}
+		if passed > 0 && passed < len(recs) {
+			differ++
+		}
+	}
+	// The test means something only if most filters pass some flows and
+	// not others.
+	require.Greater(t, differ, len(exprs)*3/4)
+}
+
+func TestMatchFlowLabel(t *testing.T) {
+	f, err := filter.Compile("flowlabel web", filter.Options{})
+	require.NoError(t, err)
+	assert.True(t, f.Reads().Has(flow.ElemLabel), "the reader must decode the stored label")
+	labelled := func(l string) *flow.Record { return rec(func(r *flow.Record) { r.Label = l }) }
+	assert.True(t, f.Match(labelled("web")))
+	assert.True(t, f.Match(labelled("WeB")), "labels compare without regard to case")
+	assert.False(t, f.Match(labelled("webx")))
+	assert.False(t, f.Match(labelled("we")))
+	assert.False(t, f.Match(rec()))
+	g, err := filter.Compile("not flowlabel web and (proto tcp) %tcp", filter.Options{})
+	require.NoError(t, err)
+	ok, label := g.MatchLabel(rec(), 0)
+	assert.True(t, ok)
+	assert.Equal(t, "tcp", label)
+	ok, _ = g.MatchLabel(labelled("web"), 0)
+	assert.False(t, ok)
 }

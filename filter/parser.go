@@ -32,13 +32,15 @@ type parser struct {
 	last token // the last token consumed
 	sp   int   // states on bison's stack
 
-	idents   []string
-	count    bool
-	labels   bool
-	geo      bool
-	ipstack  addr128 // nfdump's IPstack[0..1]: the last address parsed
-	note     string  // printed before the next error (a failed lookup)
-	maxDepth int
+	idents []string
+	// flowLabels are the labels of the flowlabel primitives, in order.
+	flowLabels []string
+	count      bool
+	labels     bool
+	geo        bool
+	ipstack    addr128 // nfdump's IPstack[0..1]: the last address parsed
+	note       string  // printed before the next error (a failed lookup)
+	maxDepth   int
 	// familyBlind compares addresses as nfdump does, whatever their family.
 	familyBlind bool
 }

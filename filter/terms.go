@@ -285,11 +285,17 @@ func (p *parser) parseTerm() uint32 {
 		c := p.parseComp()
 		return p.engine(t.kind == tEngineType, p.expectNumber(), c)
 	case tFlowLabel:
+		// The label a flow carries in the file (EXlabel), compared
+		// case-insensitively; the labels this filter attaches do not
+		// count, as in nfdump, which tests the record as read.
 		p.shift()
-		if len(p.expectString()) > 16 {
+		s := p.expectString()
+		if len(s) > 16 {
 			p.errLast("Size flowlabel of range 1..16")
 		}
-		p.unsupported("flow labels", "flowlabel")
+		idx := len(p.flowLabels)
+		p.flowLabels = append(p.flowLabels, s)
+		return p.b.newBlock(block{comp: cmpFlowLabel, data: dataPtr, op: opFlowLabel, ident: idx})
 	case tASA:
 		p.termASA()
 	case tIngress, tEgress:

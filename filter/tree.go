@@ -54,14 +54,15 @@ var fnNames = [...]string{"none", "pps", "bps", "bpp", "duration", "mpls eos", "
 type opKind uint8
 
 const (
-	opConst  opKind = iota // no value: 0 (the any block)
-	opField                // a flow.Field, shifted to its place in nfdump's word
-	opAddrHi               // upper 64 bits of an address field
-	opAddrLo               // lower 64 bits of an address field
-	opCount                // the record's running number
-	opIdent                // the file's ident
-	opFunc                 // pps, bps, bpp, duration, mpls eos, mpls any
-	opIPList               // an address field in an address set
+	opConst     opKind = iota // no value: 0 (the any block)
+	opField                   // a flow.Field, shifted to its place in nfdump's word
+	opAddrHi                  // upper 64 bits of an address field
+	opAddrLo                  // lower 64 bits of an address field
+	opCount                   // the record's running number
+	opIdent                   // the file's ident
+	opFunc                    // pps, bps, bpp, duration, mpls eos, mpls any
+	opIPList                  // an address field in an address set
+	opFlowLabel               // the flow's label, equal to one of Filter.flowLabels
 )
 
 // dataKind is what nfdump hangs on a block's data pointer; -X prints it.

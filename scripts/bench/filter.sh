@@ -4,8 +4,10 @@
 # primitive; a 5-term and/or/not; ip in [ ] of 1000 addresses; a net list of
 # 100 prefixes; a 20-term expression; each with -o null and with
 # -s srcip/bytes. For each it prints the wall time of both, the ratio
-# godump/nfdump (target <= 0.5) and the peak RSS of both (target: godump's
-# no higher). Set FLOWS and FILES to change the archive, RUNS for the
+# godump/nfdump (target <= 0.5), the CPU time (user + system) of both and
+# its ratio, and the peak RSS of both (target: godump's no higher). On a
+# busy machine the wall times say more about the neighbours than about
+# the programs; the CPU ratio stays put. Set FLOWS and FILES to change the archive, RUNS for the
 # repetitions (the best run counts), BENCH_DIR to keep the archive between
 # runs (the same directory godump.sh uses).
 set -euo pipefail
@@ -49,26 +51,29 @@ or (ipv6 and not proto icmp and tos 184 and duration > 1000)
 or (in if 3 and out if 4 and next ip 10.0.0.254 and bpp > 500)
 FILTER
 
-# measure CMD...: best wall seconds and the peak RSS (KiB) of that run.
+# measure CMD...: best wall seconds, the peak RSS (KiB) and the CPU
+# seconds of that run.
 measure() {
-	local best="" rss=""
+	local best="" rss="" cpu=""
 	for ((r = 0; r < runs; r++)); do
-		/usr/bin/time -f '%e %M' -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
+		/usr/bin/time -f '%e %M %U %S' -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
 			echo "bench: $* failed:" >&2; cat "$work/err" >&2; exit 1; }
-		read -r sec kib <"$work/time"
+		read -r sec kib usr sys <"$work/time"
 		if [[ -z $best ]] || awk -v a="$sec" -v b="$best" 'BEGIN { exit !(a < b) }'; then
-			best=$sec rss=$kib
+			best=$sec rss=$kib cpu=$(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
 		fi
 	done
-	echo "$best $rss"
+	echo "$best $rss $cpu"
 }
 
-printf '\n%10s %10s %8s %12s %12s  %s\n' nfdump godump ratio "nfdump RSS" "godump RSS" job
+ratio() { awk -v g="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.2f", g / n; else print "n/a" }'; }
+
+printf '\n%10s %10s %6s %10s %10s %6s %12s %12s  %s\n' nfdump godump ratio "nfdump CPU" "godump CPU" ratio "nfdump RSS" "godump RSS" job
 for f in "$filters"/*; do
 	for job in "-o null" "-s srcip/bytes"; do
-		read -r nt nr < <(measure nfdump -R "$archive" $job -f "$f")
-		read -r gt gr < <(measure bin/godump -R "$archive" $job -f "$f")
-		ratio=$(awk -v g="$gt" -v n="$nt" 'BEGIN { if (n > 0) printf "%.2f", g / n; else print "n/a" }')
-		printf '%9ss %9ss %8s %8s KiB %8s KiB  %s\n' "$nt" "$gt" "$ratio" "$nr" "$gr" "$job -f $(basename "$f")"
+		read -r nt nr nc < <(measure nfdump -R "$archive" $job -f "$f")
+		read -r gt gr gc < <(measure bin/godump -R "$archive" $job -f "$f")
+		printf '%9ss %9ss %6s %9ss %9ss %6s %8s KiB %8s KiB  %s\n' "$nt" "$gt" "$(ratio "$gt" "$nt")" \
+			"$nc" "$gc" "$(ratio "$gc" "$nc")" "$nr" "$gr" "$job -f $(basename "$f")"
 	done
 done
