@@ -53,7 +53,9 @@ func mapRegion(n int) (b []byte, mapped bool) {
 	return b, true
 }
 
-// freeRegion gives back memory that mapRegion mapped.
+// freeRegion gives back memory that mapRegion mapped; nil is none.
 func freeRegion(b []byte) {
-	unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(b)), uintptr(len(b)))
+	if len(b) > 0 {
+		unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(b)), uintptr(len(b)))
+	}
 }
