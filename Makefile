@@ -47,6 +47,11 @@ RELR := $(shell printf 'int main(void){return 0;}' | $${CC:-cc} -x c - -o /dev/n
 bin/goprobe: FORCE
 	CGO_ENABLED=1 $(GO) build -buildmode=pie -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS) $(RELR)' -o $@ ./cmd/goprobe
 
+# The floor under goprobe's memory for scripts/bench/goprobe.sh, built as
+# goprobe is; not installed.
+bin/rssfloor: FORCE
+	CGO_ENABLED=1 $(GO) build -buildmode=pie -trimpath -ldflags '-s -w $(RELR)' -o $@ ./scripts/rssfloor
+
 bin/gocapd bin/godump: FORCE
 	CGO_ENABLED=0 $(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $@ ./cmd/$(@F)
 
