@@ -12,9 +12,10 @@
 # of each (target: goprobe's no higher) and whether both delivered the
 # same packet and byte totals, the packets being all of the capture's.
 # Then the resident memory of each probe idle (reading the capture's
-# header from a pipe that stays quiet for a second) and the floor under
-# goprobe's: scripts/rssfloor, the smallest Go program linked as goprobe
-# is (the Go runtime, the C library, libpcap), medians of RUNS.
+# header from a pipe that stays quiet for a second; goprobe writes no pid
+# file) and the floor under goprobe's: scripts/rssfloor, the smallest Go
+# program linked as goprobe is (the Go runtime, the C library, libpcap),
+# medians of RUNS.
 #
 # Tune with environment variables:
 #   PACKETS=1000000  packets in the capture
@@ -155,7 +156,7 @@ idle() {
 	port=$(free_port)
 	case $1 in
 	softflowd) { head -c 24 "$capture"; sleep 1; } | /usr/bin/time -f %M -o "$work/time" softflowd -d -r - -v 9 -n "127.0.0.1:$port" >/dev/null 2>&1 || true ;;
-	goprobe) { head -c 24 "$capture"; sleep 1; } | /usr/bin/time -f %M -o "$work/time" bin/goprobe -i - -n 9 -l 0 "127.0.0.1:$port" >/dev/null 2>&1 || true ;;
+	goprobe) { head -c 24 "$capture"; sleep 1; } | /usr/bin/time -f %M -o "$work/time" bin/goprobe -i - --pidfile "" -n 9 -l 0 "127.0.0.1:$port" >/dev/null 2>&1 || true ;;
 	floor) /usr/bin/time -f %M -o "$work/time" bin/rssfloor >/dev/null ;;
 	esac
 	tail -n 1 "$work/time"
