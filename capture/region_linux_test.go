@@ -1,0 +1,122 @@
+package capture
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nfgo/nftools/internal/pktgen"
+)
+
+// mapping is one line of /proc/self/smaps's mappings with its VmFlags.
+type mapping struct {
+	start, end uintptr
+	flags      []string
+}
+
+// mappings reads /proc/self/smaps.
+func mappings(t *testing.T) []mapping {
+	t.Helper()
+	f, err := os.Open("/proc/self/smaps")
+	require.NoError(t, err)
+	defer f.Close()
+	var ms []mapping
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if flags, ok := strings.CutPrefix(line, "VmFlags:"); ok && len(ms) > 0 {
+			ms[len(ms)-1].flags = strings.Fields(flags)
+			continue
+		}
+		span, _, _ := strings.Cut(line, " ")
+		lo, hi, ok := strings.Cut(span, "-")
+		if !ok {
+			continue
+		}
+		start, err1 := strconv.ParseUint(lo, 16, 64)
+		end, err2 := strconv.ParseUint(hi, 16, 64)
+		if err1 == nil && err2 == nil {
+			ms = append(ms, mapping{start: uintptr(start), end: uintptr(end)})
+		}
+	}
+	require.NoError(t, sc.Err())
+	return ms
+}
+
+// hugeAdvised returns which of the region's bytes [from, to) the kernel
+// was asked to back with huge pages (VmFlags hg), as "from-to" offsets,
+// and whether all of the region is mapped.
+func hugeAdvised(t *testing.T, b []byte) (huge []string, mapped bool) {
+	t.Helper()
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	end := base + uintptr(len(b))
+	covered := uintptr(0)
+	for _, m := range mappings(t) {
+		lo, hi := max(m.start, base), min(m.end, end)
+		if lo >= hi {
+			continue
+		}
+		covered += hi - lo
+		for _, f := range m.flags {
+			if f == "hg" {
+				huge = append(huge, fmt.Sprintf("%d-%d", (lo-base)>>20, (hi-base)>>20))
+			}
+		}
+	}
+	return huge, covered >= uintptr(len(b))
+}
+
+// TestMapRegionHugeFrom: a region asks for huge pages from hugeFrom on,
+// in whole huge pages inside it, and none when it is smaller than a huge
+// page past hugeFrom; freeRegion unmaps it.
+func TestMapRegionHugeFrom(t *testing.T) {
+	for _, tt := range []struct {
+		size, hugeFrom int
+		want           []string // MiB offsets advised huge
+	}{
+		{size: 16 << 20, hugeFrom: 8 << 20, want: []string{"8-16"}},
+		{size: 16<<20 + 4096, hugeFrom: 3 << 20, want: []string{"4-16"}},
+		{size: 8 << 20, hugeFrom: 0, want: []string{"0-8"}},
+		{size: 9 << 20, hugeFrom: 8 << 20},
+		{size: 1 << 20, hugeFrom: 0},
+	} {
+		b, ok := mapRegion(tt.size, tt.hugeFrom)
+		require.True(t, ok)
+		require.Len(t, b, tt.size)
+		b[0], b[len(b)-1] = 1, 1
+		huge, mapped := hugeAdvised(t, b)
+		assert.True(t, mapped)
+		assert.Equal(t, tt.want, huge, "size %d from %d", tt.size, tt.hugeFrom)
+		freeRegion(b)
+		_, mapped = hugeAdvised(t, b)
+		assert.False(t, mapped, "freed")
+	}
+}
+
+// TestCacheIndexRegions: the index grows into mapped memory and the slots
+// it leaves are unmapped at once, not left to the garbage collector.
+func TestCacheIndexRegions(t *testing.T) {
+	c, s := newCache(cfg)
+	var regions [][]byte
+	for i := range 3000 {
+		c.Add(pkt(t, pktgen.UDP4(up, uint16(i), 9, 0)), t0+int64(i)*sec/100)
+		if r := c.mem.idx; r != nil && (len(regions) == 0 || &regions[len(regions)-1][0] != &r[0]) {
+			regions = append(regions, r)
+		}
+	}
+	require.Len(t, regions, 2, "1024 slots to 2048 to 4096")
+	assert.Len(t, regions[1], 4096*8)
+	_, mapped := hugeAdvised(t, regions[0])
+	assert.False(t, mapped, "the 2048 slots left are unmapped")
+	_, mapped = hugeAdvised(t, regions[1])
+	assert.True(t, mapped)
+	c.Flush()
+	assert.Len(t, s.take(), 3000)
+}
