@@ -23,10 +23,10 @@ const hugePage = 2 << 20
 // 2 MiB instead of 4 KiB, and random reads miss the TLB far less, which a
 // cache of many flows spent a good part of its time on. The huge pages
 // lie within the region, so its size still bounds its memory (-m); but a
-// region filled from its start, as the slab is, holds up to 2 MiB it
+// region filled from its start, as the slab is, would hold up to 2 MiB it
 // does not use in its last huge page, a quarter of the memory of 67 000
-// flows: the slab asks for huge pages only past its first flows (see
-// slabHugeFrom), the index, read all over, from its start.
+// flows: the slab asks for none (hugeFrom n) and has its huge pages made
+// as they fill (collapse); the index, read all over, asks from its start.
 func mapRegion(n, hugeFrom int) (b []byte, mapped bool) {
 	if n <= 0 {
 		return nil, false
@@ -54,6 +54,15 @@ func mapRegion(n, hugeFrom int) (b []byte, mapped bool) {
 	}
 	return b, true
 }
+
+// collapse has the kernel back b, whole huge pages of mapped memory, with
+// huge pages now (MADV_COLLAPSE, Linux 6.1 on, whatever the transparent
+// huge pages' mode but never). It reports whether the kernel could.
+func collapse(b []byte) bool { return unix.Madvise(b, unix.MADV_COLLAPSE) == nil }
+
+// adviseHuge marks b, whole huge pages of mapped memory, for the kernel to
+// back with huge pages as they are touched (MADV_HUGEPAGE).
+func adviseHuge(b []byte) { unix.Madvise(b, unix.MADV_HUGEPAGE) }
 
 // freeRegion gives back memory that mapRegion mapped; nil is none.
 func freeRegion(b []byte) {

@@ -15,10 +15,12 @@ import (
 	"github.com/nfgo/nftools/internal/pktgen"
 )
 
-// mapping is one line of /proc/self/smaps's mappings with its VmFlags.
+// mapping is one of /proc/self/smaps's mappings with its VmFlags and the
+// KiB of it in huge pages.
 type mapping struct {
 	start, end uintptr
 	flags      []string
+	hugeKB     int
 }
 
 // mappings reads /proc/self/smaps.
@@ -33,6 +35,10 @@ func mappings(t *testing.T) []mapping {
 		line := sc.Text()
 		if flags, ok := strings.CutPrefix(line, "VmFlags:"); ok && len(ms) > 0 {
 			ms[len(ms)-1].flags = strings.Fields(flags)
+			continue
+		}
+		if kb, ok := strings.CutPrefix(line, "AnonHugePages:"); ok && len(ms) > 0 {
+			ms[len(ms)-1].hugeKB, _ = strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(kb), " kB"))
 			continue
 		}
 		span, _, _ := strings.Cut(line, " ")
@@ -119,4 +125,32 @@ func TestCacheIndexRegions(t *testing.T) {
 	assert.True(t, mapped)
 	c.Flush()
 	assert.Len(t, s.take(), 3000)
+}
+
+// TestCacheSlabHugePages: the slab's first 2 MiB become a huge page once
+// its flows fill them, and the part being filled stays in small pages.
+func TestCacheSlabHugePages(t *testing.T) {
+	if b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled"); err != nil || strings.Contains(string(b), "[never]") {
+		t.Skip("no transparent huge pages here")
+	}
+	c, s := newCache(cfg)
+	size := int(unsafe.Sizeof(entry{}))
+	n := hugePage/size + 2000 // a huge page full, and some
+	for i := range n {
+		c.Add(pkt(t, pktgen.UDP4(pktgen.V4{Src: pktgen.A4("192.0.2.1"), Dst: pktgen.A4(fmt.Sprintf("10.%d.%d.1", i>>8&255, i&255))},
+			uint16(i>>16), 9, 0)), t0+int64(i))
+	}
+	require.Equal(t, n, c.Stats().Flows)
+	slab := c.mem.slab
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(slab)))
+	huge := 0
+	for _, m := range mappings(t) {
+		if m.start < base+uintptr(len(slab)) && m.end > base {
+			huge += m.hugeKB
+		}
+	}
+	assert.Equal(t, hugePage>>10, huge, "KiB of the slab in huge pages")
+	assert.Equal(t, int32(1), c.mem.made)
+	c.Flush()
+	assert.Len(t, s.take(), n)
 }
