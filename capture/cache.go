@@ -358,6 +358,13 @@ func NewCache(cfg CacheConfig, export func(r *flow.Record, why ExpiryReason)) *C
 // without MADV_COLLAPSE (before 6.1) gets that advice for the rest of the
 // slab instead.
 
+// collapseUpTo is how much of the slab is made huge page by huge page;
+// the rest is asked for huge pages at once (MADV_HUGEPAGE), which costs
+// no small pages first and no copy (240 000 flows took a sixth more
+// processor time collapsed), the last one's unused part being a small
+// share of so large a slab.
+const collapseUpTo = 8 << 20
+
 // chunkEnd is the slab's entry count at which its huge page number k is
 // full.
 func chunkEnd(k int) int32 {
@@ -374,7 +381,7 @@ func (c *Cache) fillChunk() {
 		return
 	}
 	slab := c.mem.slab
-	if !collapse(slab[done*hugePage : full*hugePage]) {
+	if full*hugePage >= collapseUpTo || !collapse(slab[done*hugePage:full*hugePage]) {
 		if end := len(slab) &^ (hugePage - 1); full*hugePage < end {
 			adviseHuge(slab[full*hugePage : end])
 		}
