@@ -177,13 +177,21 @@ func New(cfg Config) (*Probe, error) {
 		cfg.Logf = func(daemon.Level, string, ...any) {}
 	}
 	p := &Probe{cfg: cfg, batch: handoffBatch}
+	limit := cfg.QueueLen
 	if !cfg.Live {
 		// A batch never larger than half the queue: the exporter can take
-		// one while the next is gathered.
+		// one while the next is gathered. Nothing is dropped reading a
+		// capture, so the queue need hold no more than one batch: the
+		// exporter sends one, the queue holds the next and the capture
+		// gathers a third, or waits (a queue of -q's 1024 flows held 900
+		// KB of records at the end of a read, for no speed).
 		p.batch = max(1, min(fileBatch, cfg.QueueLen/2))
+		limit = min(limit, p.batch)
 	}
-	p.q = newQueue(cfg.QueueLen, p.batch)
-	p.pending = make([]flow.Record, 0, p.batch)
+	p.q = newQueue(limit, p.batch)
+	// The pending flows' buffer is the queue's size: the queue and the
+	// exporter swap theirs with it (see queue.push).
+	p.pending = make([]flow.Record, 0, p.q.size)
 	p.exp = &exporter{paceBytes: cfg.PaceBytes, paceDelay: cfg.PaceDelay,
 		sleep: cfg.Sleep, clock: cfg.Clock, logf: cfg.Logf}
 	for i, c := range cfg.Collectors {
@@ -405,11 +413,11 @@ func (p *Probe) handoff(now int64, wait bool) {
 	if len(p.pending) == 0 {
 		return
 	}
-	if lost := p.q.push(p.pending, now, wait); lost > 0 {
+	lost, next := p.q.push(p.pending, now, wait)
+	if lost > 0 {
 		p.cfg.Logf(daemon.LevelErr, "export queue full: %d flows lost", lost)
 	}
-	clear(p.pending)
-	p.pending = p.pending[:0]
+	p.pending = next
 }
 
 // exportLoop sends what the queue carries until it is closed and empty.

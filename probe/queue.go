@@ -46,10 +46,14 @@ func newQueue(limit, batch int) *queue {
 
 // push hands batch over, stamped with the time it was expired at. With wait
 // it waits for room instead of dropping. It reports how many flows it
-// dropped.
-func (q *queue) push(batch []flow.Record, now int64, wait bool) int {
+// dropped, and returns the empty buffer the caller gathers the next batch
+// in: batch's own, or, when the queue was empty and its buffer no larger,
+// the queue's, batch taking its place without a copy (a capture read's
+// queue holds two batches, and the exporter takes all it holds: each
+// batch then passes without being copied).
+func (q *queue) push(batch []flow.Record, now int64, wait bool) (lost int, next []flow.Record) {
 	if len(batch) == 0 {
-		return 0
+		return 0, batch
 	}
 	q.mu.Lock()
 	for wait && !q.closed && len(q.recs) >= q.limit {
@@ -58,16 +62,23 @@ func (q *queue) push(batch []flow.Record, now int64, wait bool) int {
 	if q.closed || len(q.recs) >= q.limit {
 		q.lost += uint64(len(batch))
 		q.mu.Unlock()
-		return len(batch)
+		clear(batch)
+		return len(batch), batch[:0]
 	}
-	q.recs = append(q.recs, batch...)
+	if len(q.recs) == 0 && cap(q.recs) <= cap(batch) {
+		q.recs, next = batch, q.recs
+	} else {
+		q.recs = append(q.recs, batch...)
+		clear(batch)
+		next = batch[:0]
+	}
 	q.now = max(q.now, now)
 	q.mu.Unlock()
 	select {
 	case q.wake <- struct{}{}:
 	default:
 	}
-	return 0
+	return 0, next
 }
 
 // take waits until flows wait or the queue is closed, and returns the

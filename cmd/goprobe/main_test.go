@@ -196,13 +196,17 @@ func TestManPage(t *testing.T) {
 }
 
 // TestNoGopacket: goprobe does not link gopacket, whose layers package
-// costs 14 MB of resident memory at every start (see capture/pcap).
+// costs 14 MB of resident memory at every start (see capture/pcap), nor
+// client_golang and net/http, 5 MB (see internal/metrics/lite).
 func TestNoGopacket(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", ".").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	deps := strings.Fields(string(out))
 	assert.Contains(t, deps, "github.com/nfgo/nftools/capture/pcap")
+	assert.Contains(t, deps, "github.com/nfgo/nftools/internal/metrics/lite")
 	for _, dep := range deps {
 		assert.NotContains(t, dep, "gopacket")
+		assert.NotContains(t, dep, "prometheus")
+		assert.NotEqual(t, "net/http", dep)
 	}
 }

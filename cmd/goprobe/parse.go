@@ -13,7 +13,7 @@ import (
 
 	"github.com/nfgo/nftools/internal/cnum"
 	"github.com/nfgo/nftools/internal/daemon"
-	"github.com/nfgo/nftools/internal/metrics"
+	"github.com/nfgo/nftools/internal/metrics/lite"
 	"github.com/nfgo/nftools/probe"
 )
 
@@ -238,7 +238,7 @@ func parseOptions(c *cli.Context) (*options, error) {
 	}
 	if c.IsSet("metrics") {
 		o.promAddr = c.String("metrics")
-		if err := metrics.CheckAddr(o.promAddr); err != nil {
+		if err := lite.CheckAddr(o.promAddr); err != nil {
 			return nil, fmt.Errorf("--metrics: %v", err)
 		}
 	}

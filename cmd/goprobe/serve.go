@@ -14,7 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/nfgo/nftools/internal/daemon"
-	"github.com/nfgo/nftools/internal/metrics"
+	"github.com/nfgo/nftools/internal/metrics/lite"
 	"github.com/nfgo/nftools/internal/version"
 	"github.com/nfgo/nftools/probe"
 )
@@ -96,17 +96,14 @@ func serve(o *options, p *probe.Probe, log *daemon.Logger, e env) error {
 	// the privileges go, so that any address and port work and a scrape
 	// answers while -i - waits for its stream's header.
 	if o.promAddr != "" {
-		prom, err := metrics.Listen(o.promAddr)
+		prom, err := lite.Listen(o.promAddr)
 		if err != nil {
 			p.Close()
 			return crit("%v", err)
 		}
 		defer prom.Close()
-		if err := prom.Serve(log.Errorf, p.Prometheus()); err != nil {
-			p.Close()
-			return crit("%v", err)
-		}
-		log.Infof("Serving metrics at http://%s%s", prom.Addr(), metrics.Path)
+		prom.Serve(log.Errorf, p.AddMetrics)
+		log.Infof("Serving metrics at http://%s%s", prom.Addr(), lite.Path)
 	}
 	in, info, err := openInput(o, e.stdin, p)
 	if err != nil {

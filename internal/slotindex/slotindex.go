@@ -112,8 +112,16 @@ func (x *Index) Full(n int) bool { return 2*(n+1) > len(x.slots) }
 // lookup it would make the common path spill registers.
 //
 //go:noinline
-func (x *Index) Grow() {
-	slots := make([]uint64, 2*len(x.slots))
+func (x *Index) Grow() { x.GrowInto(make([]uint64, 2*len(x.slots))) }
+
+// GrowInto is Grow into slots the caller provides: zeroed, twice Len
+// long. It returns the old slots, which the index no longer uses: a table
+// that keeps its index outside Go's heap frees them at once, where Grow
+// leaves them to the garbage collector.
+func (x *Index) GrowInto(slots []uint64) (old []uint64) {
+	if len(slots) != 2*len(x.slots) {
+		panic("slotindex: GrowInto needs twice as many slots")
+	}
 	x.shift--
 	mask := len(slots) - 1
 	for _, s := range x.slots {
@@ -126,7 +134,8 @@ func (x *Index) Grow() {
 		}
 		slots[pos] = s
 	}
-	x.slots = slots
+	old, x.slots = x.slots, slots
+	return old
 }
 
 // Reset empties the index and keeps its size.

@@ -118,3 +118,24 @@ func TestDeleteKeepsEveryOtherKey(t *testing.T) {
 	}
 	assert.Equal(t, len(live), used)
 }
+
+// TestGrowInto: the index grows into the caller's slots, keeps every key,
+// and hands back the slots it used before; slots of the wrong size are a
+// programming error.
+func TestGrowInto(t *testing.T) {
+	tb := &table{x: New(4)}
+	for k := uint64(0); k < 7; k++ {
+		tb.find(k * 7919)
+	}
+	before := tb.x.slots
+	slots := make([]uint64, 32)
+	old := tb.x.GrowInto(slots)
+	assert.Equal(t, &before[0], &old[0], "the old slots come back")
+	assert.Equal(t, &slots[0], &tb.x.slots[0], "the index uses the new ones")
+	for k := uint64(0); k < 7; k++ {
+		i, found := tb.find(k * 7919)
+		require.True(t, found)
+		require.Equal(t, uint32(k), i)
+	}
+	assert.Panics(t, func() { tb.x.GrowInto(make([]uint64, 48)) })
+}

@@ -11,6 +11,11 @@
 # second of each, the ratio goprobe/softflowd (target >= 3), the peak RSS
 # of each (target: goprobe's no higher) and whether both delivered the
 # same packet and byte totals, the packets being all of the capture's.
+# Then the resident memory of each probe idle (reading the capture's
+# header from a pipe that stays quiet for a second; goprobe writes no pid
+# file) and the floor under goprobe's: scripts/rssfloor, the smallest Go
+# program linked as goprobe is (the Go runtime, the C library, libpcap),
+# medians of RUNS.
 #
 # Tune with environment variables:
 #   PACKETS=1000000  packets in the capture
@@ -42,7 +47,7 @@ for tool in softflowd ss; do
 	command -v $tool >/dev/null || { echo "bench: $tool is missing (make deps)" >&2; exit 1; }
 done
 [[ -x /usr/bin/time ]] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
-make -s build
+make -s build bin/rssfloor
 
 work=${BENCH_DIR:-$(mktemp -d)}
 mkdir -p "$work"
@@ -143,3 +148,25 @@ awk -v a="$sf" -v b="$gp" 'BEGIN { printf "goprobe/softflowd packets/s: %.2fx (t
 awk -v a="$(median "${cpus[softflowd]}")" -v b="$(median "${cpus[goprobe]}")" \
 	'BEGIN { printf "goprobe/softflowd packets per cpu second: %.2fx\n", (b > 0 ? a / b : 0) }'
 echo "peak RSS goprobe/softflowd: ${rsses[goprobe]}/${rsses[softflowd]} KiB (target: goprobe's no higher)"
+
+# idle PROBE: the peak RSS of PROBE reading the capture's header from a
+# pipe, and then nothing for a second.
+idle() {
+	local port
+	port=$(free_port)
+	case $1 in
+	softflowd) { head -c 24 "$capture"; sleep 1; } | /usr/bin/time -f %M -o "$work/time" softflowd -d -r - -v 9 -n "127.0.0.1:$port" >/dev/null 2>&1 || true ;;
+	goprobe) { head -c 24 "$capture"; sleep 1; } | /usr/bin/time -f %M -o "$work/time" bin/goprobe -i - --pidfile "" -n 9 -l 0 "127.0.0.1:$port" >/dev/null 2>&1 || true ;;
+	floor) /usr/bin/time -f %M -o "$work/time" bin/rssfloor >/dev/null ;;
+	esac
+	tail -n 1 "$work/time"
+}
+declare -A idles
+for ((r = 1; r <= runs; r++)); do
+	for probe in softflowd goprobe floor; do
+		idles[$probe]+="$(idle $probe) "
+	done
+done
+floor=$(median "${idles[floor]}")
+echo "idle RSS goprobe/softflowd: $(median "${idles[goprobe]}")/$(median "${idles[softflowd]}") KiB; floor (Go runtime, libc, libpcap): $floor KiB"
+echo "peak RSS above the floor, goprobe: $((${rsses[goprobe]} - floor)) KiB"
