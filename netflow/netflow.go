@@ -51,6 +51,10 @@ type Options struct {
 	TemplateMemory int64
 	// Logf receives log lines in nfcapd's style; nil discards them.
 	Logf func(format string, args ...any)
+	// V3 hands the records of the templates the decoder has a V3 plan
+	// for to a handler that is a V3Handler as V3 records (FlowV3), not
+	// as Records (v3plan.go).
+	V3 bool
 }
 
 // Default limits.
@@ -83,6 +87,11 @@ type Decoder struct {
 	// rec is the one record every flow is decoded into: the hot path
 	// allocates nothing per flow.
 	rec flow.Record
+	// v3 is the V3 record a plan encodes into, pad a record copied with
+	// room for the plan's loads, v3f what FlowV3 gets.
+	v3  [maxV3Size + v3Slack]byte
+	pad []byte
+	v3f V3Flow
 }
 
 // NewDecoder returns a decoder.
