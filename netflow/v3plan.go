@@ -240,32 +240,9 @@ func (t *template) compilePlan(e *exporter, version uint8) {
 	}
 	p := &v3Plan{elems: t.proto.Elements, version: t.proto.NFVersion}
 	var elemAt [flow.MaxModeledElement + 1]int
-	b := p.frame[:]
-	off, count := 12, 0
-	for m := set; m != 0; m &= m - 1 {
-		id := bits.TrailingZeros64(uint64(m))
-		elemAt[id] = off
-		le.PutUint16(b[off:], uint16(id))
-		le.PutUint16(b[off+2:], v3ElemSize[id])
-		off += int(v3ElemSize[id])
-		count++
-	}
-	le.PutUint16(b[0:], 11) // V3 record
-	le.PutUint16(b[2:], uint16(off))
-	le.PutUint16(b[4:], uint16(count))
-	b[11] = t.proto.NFVersion
-	p.size = off
+	p.size = buildFrame(p.frame[:], &elemAt, set, t.proto.NFVersion, e)
 	if o := elemAt[flow.ElemCounters]; o > 0 {
 		p.counters = o + 4
-	}
-	if o := elemAt[flow.ElemExporterIPv4]; o > 0 {
-		a := e.key.addr.As4()
-		le.PutUint32(b[o+4:], binary.BigEndian.Uint32(a[:]))
-	}
-	if o := elemAt[flow.ElemExporterIPv6]; o > 0 {
-		a := e.key.addr.As16()
-		le.PutUint64(b[o+4:], binary.BigEndian.Uint64(a[:]))
-		le.PutUint64(b[o+12:], binary.BigEndian.Uint64(a[8:]))
 	}
 	for _, op := range t.fast {
 		// A value of 16 bytes is its first eight as a number (the upper
@@ -312,6 +289,37 @@ func (t *template) compilePlan(e *exporter, version uint8) {
 	t.plan, t.planState = p, planYes
 }
 
+// buildFrame writes into b the frame of a V3 record of the elements in
+// set (modeled ones only): the record header with version, the element
+// headers in ascending order, the exporter's address in its element and
+// zeros elsewhere. It notes where each element starts in elemAt and
+// returns the record's size.
+func buildFrame(b []byte, elemAt *[flow.MaxModeledElement + 1]int, set flow.Elements, version uint8, e *exporter) int {
+	off, count := 12, 0
+	for m := set; m != 0; m &= m - 1 {
+		id := bits.TrailingZeros64(uint64(m))
+		elemAt[id] = off
+		le.PutUint16(b[off:], uint16(id))
+		le.PutUint16(b[off+2:], v3ElemSize[id])
+		off += int(v3ElemSize[id])
+		count++
+	}
+	le.PutUint16(b[0:], 11) // V3 record
+	le.PutUint16(b[2:], uint16(off))
+	le.PutUint16(b[4:], uint16(count))
+	b[11] = version
+	if o := elemAt[flow.ElemExporterIPv4]; o > 0 {
+		a := e.key.addr.As4()
+		le.PutUint32(b[o+4:], binary.BigEndian.Uint32(a[:]))
+	}
+	if o := elemAt[flow.ElemExporterIPv6]; o > 0 {
+		a := e.key.addr.As16()
+		le.PutUint64(b[o+4:], binary.BigEndian.Uint64(a[:]))
+		le.PutUint64(b[o+12:], binary.BigEndian.Uint64(a[8:]))
+	}
+	return off
+}
+
 // runPlan decodes one record of t, which has a plan, from b: the stack,
 // and the core values into r with what else post-processing and a
 // collector read of it (elements, version, exporter, receive time), and
@@ -335,23 +343,23 @@ func (t *template) runPlan(b []byte, r *flow.Record, stack *[numStack]uint64, e 
 	}
 	be := binary.BigEndian
 	for _, op := range p.stack {
-		stack[op.dst%numStack] = be.Uint64(src[op.off:]) >> op.shift
+		stack[op.dst%numStack] = be.Uint64(src[op.off:]) >> (op.shift & 63)
 	}
 	var c [numCore]uint64
 	for _, op := range p.core {
-		c[op.dst%numCore] = be.Uint64(src[op.off:]) >> op.shift
+		c[op.dst%numCore] = be.Uint64(src[op.off:]) >> (op.shift & 63)
 	}
 	for _, op := range p.w1 {
-		out[op.dst] = byte(be.Uint64(src[op.off:]) >> op.shift)
+		out[op.dst] = byte(be.Uint64(src[op.off:]) >> (op.shift & 63))
 	}
 	for _, op := range p.w2 {
-		le.PutUint16(out[op.dst:], uint16(be.Uint64(src[op.off:])>>op.shift))
+		le.PutUint16(out[op.dst:], uint16(be.Uint64(src[op.off:])>>(op.shift&63)))
 	}
 	for _, op := range p.w4 {
-		le.PutUint32(out[op.dst:], uint32(be.Uint64(src[op.off:])>>op.shift))
+		le.PutUint32(out[op.dst:], uint32(be.Uint64(src[op.off:])>>(op.shift&63)))
 	}
 	for _, op := range p.w8 {
-		le.PutUint64(out[op.dst:], be.Uint64(src[op.off:])>>op.shift)
+		le.PutUint64(out[op.dst:], be.Uint64(src[op.off:])>>(op.shift&63))
 	}
 	// What prepare and setTarget would leave in r's core fields; the
 	// flags and engine fields post-processing sets.
@@ -367,6 +375,14 @@ func (t *template) runPlan(b []byte, r *flow.Record, stack *[numStack]uint64, e 
 // finishV3 writes the core values of r, post-processed, into the record
 // its plan filled.
 func (p *v3Plan) finishV3(out []byte, r *flow.Record) []byte {
+	writeCore(out, r, p.counters)
+	return out[:p.size]
+}
+
+// writeCore writes the core values of r into the V3 record out: the
+// header's, the generic element's but for TCP flags, forwarding status and
+// ToS, and those of the counter element at counters (0: none).
+func writeCore(out []byte, r *flow.Record, counters int) {
 	out[6] = r.EngineType
 	out[7] = r.EngineID
 	le.PutUint16(out[8:], r.ExporterID)
@@ -380,13 +396,115 @@ func (p *v3Plan) finishV3(out []byte, r *flow.Record) []byte {
 	le.PutUint16(g[40:], r.SrcPort)
 	le.PutUint16(g[42:], r.DstPort)
 	out[genericAt+44] = r.Proto
-	if o := p.counters; o > 0 {
+	if o := counters; o > 0 {
 		c := (*[24]byte)(out[o:])
 		le.PutUint64(c[0:], r.Flows)
 		le.PutUint64(c[8:], r.OutPackets)
 		le.PutUint64(c[16:], r.OutBytes)
 	}
-	return out[:p.size]
+}
+
+// NetFlow v5 and v7 records have one layout, but three of their elements
+// depend on the values: EXflowMisc for interfaces, EXasRouting for AS
+// numbers and EXipNextHopV4 for a next hop, each when not zero. An
+// exporter keeps the frames of the eight combinations (built when first
+// needed), and a record is written straight into the one of its values.
+
+// v5Frame is the frame of a v5 record with some of the optional elements,
+// and where their payloads start (0: absent).
+type v5Frame struct {
+	size              int
+	misc, as, nextHop int
+	frame             [v5FrameMax]byte
+}
+
+// v5FrameMax is the size of a v5 record with every element it may have
+// (an IPv6 exporter's included).
+const v5FrameMax = 12 + 52 + 12 + 20 + 12 + 8 + 20
+
+// v5Optional are the optional elements of v5 records, by bit of a frame's
+// number.
+var v5Optional = [3]int{flow.ElemMisc, flow.ElemAS, flow.ElemIPNextHopV4}
+
+// v5Frame returns e's frame number k (bit i: v5Optional[i] present).
+func (e *exporter) v5Frame(k int) *v5Frame {
+	if e.v5Frames == nil {
+		e.v5Frames = new([8]*v5Frame)
+	}
+	f := e.v5Frames[k%8]
+	if f != nil {
+		return f
+	}
+	f = &v5Frame{}
+	set := flow.Elements(0).With(flow.ElemGeneric).With(flow.ElemIPv4).With(receivedElement(e.key.addr))
+	for i, id := range v5Optional {
+		if k&(1<<i) != 0 {
+			set = set.With(id)
+		}
+	}
+	var elemAt [flow.MaxModeledElement + 1]int
+	f.size = buildFrame(f.frame[:], &elemAt, set, 5, e)
+	at := func(id int) int {
+		if elemAt[id] == 0 {
+			return 0
+		}
+		return elemAt[id] + 4
+	}
+	f.misc, f.as, f.nextHop = at(flow.ElemMisc), at(flow.ElemAS), at(flow.ElemIPNextHopV4)
+	e.v5Frames[k%8] = f
+	return f
+}
+
+// v5Core reads the values of v5 record rec (of an exporter whose header
+// said tag) that post-processing and a collector need into r, as
+// decodeV5 does.
+func v5Core(r *flow.Record, e *exporter, rec []byte, tag uint16, msecReceived uint64) {
+	be := binary.BigEndian
+	r.NFVersion = 5
+	r.EngineType, r.EngineID = uint8(tag>>8), uint8(tag)
+	r.ExporterID, r.Received, r.Flags = e.info.SysID, msecReceived, 0
+	r.InPackets, r.InBytes = uint64(be.Uint32(rec[16:])), uint64(be.Uint32(rec[20:]))
+	r.OutPackets, r.OutBytes, r.Flows = 0, 0, 0
+	r.SrcPort, r.DstPort, r.Proto = be.Uint16(rec[32:]), be.Uint16(rec[34:]), rec[38]
+}
+
+// v5V3 writes v5 record rec, whose core values r holds post-processed,
+// as a V3 record into out and returns it.
+func v5V3(out []byte, r *flow.Record, e *exporter, rec []byte) []byte {
+	be := binary.BigEndian
+	in, outIf := be.Uint16(rec[12:]), be.Uint16(rec[14:])
+	sas, das := be.Uint16(rec[40:]), be.Uint16(rec[42:])
+	nh := be.Uint32(rec[8:])
+	k := 0
+	if in != 0 || outIf != 0 {
+		k |= 1
+	}
+	if sas != 0 || das != 0 {
+		k |= 2
+	}
+	if nh != 0 {
+		k |= 4
+	}
+	f := e.v5Frame(k)
+	copy(out, f.frame[:f.size])
+	writeCore(out, r, 0)
+	out[genericAt+45] = rec[37] // TCP flags
+	out[genericAt+47] = rec[39] // ToS
+	// EXipv4Flow follows the generic element.
+	le.PutUint32(out[genericAt+48+4:], be.Uint32(rec[0:]))
+	le.PutUint32(out[genericAt+48+8:], be.Uint32(rec[4:]))
+	if o := f.misc; o > 0 {
+		le.PutUint32(out[o:], uint32(in))
+		le.PutUint32(out[o+4:], uint32(outIf))
+	}
+	if o := f.as; o > 0 {
+		le.PutUint32(out[o:], uint32(sas))
+		le.PutUint32(out[o+4:], uint32(das))
+	}
+	if o := f.nextHop; o > 0 {
+		le.PutUint32(out[o:], nh)
+	}
+	return out[:f.size]
 }
 
 var le = binary.LittleEndian
