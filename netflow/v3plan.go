@@ -135,9 +135,9 @@ var v3Slots = func() (s [tMPLS1 + 10]v3Slot) {
 	return s
 }()
 
-// The core values, in the order of a plan's core array.
+// The core values, after the stack in the values a plan decodes.
 const (
-	cFirst = iota
+	cFirst = numStack + iota
 	cLast
 	cInPackets
 	cInBytes
@@ -147,11 +147,17 @@ const (
 	cSrcPort
 	cDstPort
 	cProto
-	numCore
+	// planVals holds the stack and the core values; a power of two, so
+	// that a step's index needs no bounds check.
+	planVals = 32
 )
 
-// coreOf returns the place of a core target in the core array, or -1 for
-// a target that is not core.
+// The stack and the core values fit planVals (the array's length would be
+// negative otherwise).
+var _ [planVals - cProto - 1]struct{}
+
+// coreOf returns the place of a core target among a plan's values, or -1
+// for a target that is not core.
 func coreOf(t target) int {
 	switch t {
 	case tFirst:
@@ -180,7 +186,7 @@ func coreOf(t target) int {
 
 // planOp is a step of a plan: the value at off in the record, shifted
 // right by shift after an 8-byte load, stored at dst (an index of the
-// stack or the core array, or an offset in the V3 record).
+// plan's values, or an offset in the V3 record).
 type planOp struct {
 	off   uint16
 	dst   uint16
@@ -190,7 +196,7 @@ type planOp struct {
 // v3Plan is a template's plan: the frame of its records and the steps
 // that fill it, by where they store.
 type v3Plan struct {
-	stack, core    []planOp
+	vals           []planOp // onto the stack and into the core values
 	w1, w2, w4, w8 []planOp // into the frame, 1, 2, 4 or 8 bytes wide
 	size           int      // bytes of a record
 	counters       int      // offset of the counter element's payload, 0: none
@@ -252,13 +258,13 @@ func (t *template) compilePlan(e *exporter, version uint8) {
 			shift = 64 - 8*op.n
 		}
 		if op.stack != sNone {
-			p.stack = append(p.stack, planOp{off: op.off, dst: uint16(op.stack), shift: shift})
+			p.vals = append(p.vals, planOp{off: op.off, dst: uint16(op.stack), shift: shift})
 		}
 		if op.target == tNone {
 			continue
 		}
 		if c := coreOf(op.target); c >= 0 {
-			p.core = append(p.core, planOp{off: op.off, dst: uint16(c), shift: shift})
+			p.vals = append(p.vals, planOp{off: op.off, dst: uint16(c), shift: shift})
 			if c == cFlows || c == cOutPackets || c == cOutBytes {
 				if p.counters == 0 {
 					return // nfdump would add the counter element for a value
@@ -320,13 +326,13 @@ func buildFrame(b []byte, elemAt *[flow.MaxModeledElement + 1]int, set flow.Elem
 	return off
 }
 
-// runPlan decodes one record of t, which has a plan, from b: the stack,
-// and the core values into r with what else post-processing and a
+// runPlan decodes one record of t, which has a plan, from b: the stack
+// (the start of vals, zero on entry), and the core values into r with what else post-processing and a
 // collector read of it (elements, version, exporter, receive time), and
 // the other values into out (at least maxV3Size+v3Slack bytes), which
 // starts as the plan's frame. pad is the decoder's buffer for a record too
 // close to the end of its datagram for the plan's 8-byte loads.
-func (t *template) runPlan(b []byte, r *flow.Record, stack *[numStack]uint64, e *exporter, msecReceived uint64,
+func (t *template) runPlan(b []byte, r *flow.Record, vals *[planVals]uint64, e *exporter, msecReceived uint64,
 	out []byte, pad *[]byte) (int, error) {
 	if len(b) < t.fastLen {
 		return 0, errShortRecord
@@ -342,13 +348,10 @@ func (t *template) runPlan(b []byte, r *flow.Record, stack *[numStack]uint64, e 
 		clear(src[copy(src, b[:t.fastLen]):])
 	}
 	be := binary.BigEndian
-	for _, op := range p.stack {
-		stack[op.dst%numStack] = be.Uint64(src[op.off:]) >> (op.shift & 63)
+	for _, op := range p.vals {
+		vals[op.dst%planVals] = be.Uint64(src[op.off:]) >> (op.shift & 63)
 	}
-	var c [numCore]uint64
-	for _, op := range p.core {
-		c[op.dst%numCore] = be.Uint64(src[op.off:]) >> (op.shift & 63)
-	}
+	c := vals
 	for _, op := range p.w1 {
 		out[op.dst] = byte(be.Uint64(src[op.off:]) >> (op.shift & 63))
 	}
