@@ -9,6 +9,11 @@
 // nfcapd's. Where nfcapd has a quirk that changes stored values (for
 // example IPFIX flowEndSysUpTime landing in the first-seen time), the
 // quirk is reproduced and marked in a comment.
+//
+// A collector that only stores what it decodes may take the flows of the
+// common templates (and of v5 and v7) as nfdump V3 records instead, which
+// the decoder encodes itself byte for byte as flowfile would (Options.V3,
+// V3Handler; v3plan.go says how and when).
 package netflow
 
 import (

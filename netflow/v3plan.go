@@ -44,7 +44,7 @@ type V3Flow struct {
 	// Flow holds the values a collector counts: the header's (exporter,
 	// engine type and id, flags, version), Received, First, Last, the in
 	// and out counters, Flows, ports and Proto, as in the record; its
-	// other fields are not set.
+	// other fields hold nothing of this flow.
 	Flow *flow.Record
 }
 
