@@ -6,6 +6,10 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/flowfile"
+	"github.com/nfgo/nftools/netflow"
 )
 
 // benchField is one field of a template in the benchmark datagrams.
@@ -191,4 +195,63 @@ func benchDir(b *testing.B) string {
 		}
 	}
 	return b.TempDir()
+}
+
+// discard is a file that keeps nothing.
+type discard struct{}
+
+func (discard) WriteAt(p []byte, _ int64) (int, error) { return len(p), nil }
+
+// planBench is what a sink does with a flow, without the disk: write it
+// into a file and count it.
+type planBench struct {
+	w    *flowfile.Writer
+	stat flowfile.Stat
+}
+
+func (h *planBench) Flow(r *flow.Record) {
+	h.w.WriteFlow(r)
+	h.stat.AddNfcapd(r)
+}
+
+func (h *planBench) FlowV3(f *netflow.V3Flow) {
+	h.w.WriteV3(f.Record)
+	h.stat.AddNfcapd(f.Flow)
+}
+
+func (h *planBench) NewExporter(e *flow.Exporter) { h.w.WriteExporter(e) }
+func (h *planBench) Sampler(s *flow.Sampler)      { h.w.WriteSampler(s) }
+
+// BenchmarkDecodeEncode decodes the bench's datagrams and encodes their
+// flows into a file's blocks (no disk), the general way (Records that
+// flowfile's encoder writes) and through the decoder's V3 plans: the CPU
+// a flow costs gocapd besides receiving and writing.
+func BenchmarkDecodeEncode(b *testing.B) {
+	for _, version := range []int{9, 10} {
+		for _, plan := range []bool{false, true} {
+			name := map[int]string{9: "v9", 10: "ipfix"}[version] + map[bool]string{false: "/record", true: "/v3plan"}[plan]
+			b.Run(name, func(b *testing.B) {
+				const per = 24
+				tmpl, data := benchDatagrams(version, 1024, per)
+				w, err := flowfile.NewWriter(discard{}, "bench", flowfile.WriteOptions{Workers: 1, Count: flowfile.CountNone})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer w.Close()
+				h := &planBench{w: w}
+				d := netflow.NewDecoder(netflow.Options{V3: plan})
+				from := netip.MustParseAddr("127.0.0.1")
+				at := time.Now()
+				d.Decode(tmpl, from, at, h)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if err := d.Decode(data[i%len(data)], from, at, h); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/per, "ns/flow")
+			})
+		}
+	}
 }

@@ -218,7 +218,7 @@ func New(cfg Config, conn *net.UDPConn) (*Collector, error) {
 		inline:  cfg.OnFlow == nil && cfg.Idle == nil,
 	}
 	c.dec = netflow.NewDecoder(netflow.Options{DefaultSampling: cfg.DefaultSampling, Logf: cfg.Infof,
-		MaxExporters: cfg.MaxExporters, TemplateMemory: cfg.TemplateMemory})
+		MaxExporters: cfg.MaxExporters, TemplateMemory: cfg.TemplateMemory, V3: cfg.OnFlow == nil})
 	for _, s := range cfg.Sources {
 		if err := checkDir(s.Dir); err != nil {
 			return nil, err

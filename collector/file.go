@@ -14,6 +14,7 @@ import (
 
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/flowfile"
+	"github.com/nfgo/nftools/netflow"
 )
 
 // sink is a flow source at work: its open file and the exporters it owns.
@@ -72,7 +73,28 @@ func (k *sink) Flow(r *flow.Record) {
 		return
 	}
 	k.follow()
-	if err := k.w.WriteFlow(r); err != nil {
+	k.wrote(r, k.w.WriteFlow(r))
+}
+
+// FlowV3 implements netflow.V3Handler: the decoder encoded the flow
+// itself. The collector sets netflow.Options.V3 only when no -E hook
+// needs whole Records; the hook of -m reads only what f.Flow holds.
+func (k *sink) FlowV3(f *netflow.V3Flow) {
+	k.protos.add(f.Flow)
+	if k.onFlow != nil {
+		k.onFlow(f.Flow)
+	}
+	if k.w == nil {
+		k.lose(1)
+		return
+	}
+	k.follow()
+	k.wrote(f.Flow, k.w.WriteV3(f.Record))
+}
+
+// wrote counts the flow r that was written, or the error writing it.
+func (k *sink) wrote(r *flow.Record, err error) {
+	if err != nil {
 		k.failed(err)
 		k.refused++
 		k.lose(1)

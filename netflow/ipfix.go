@@ -264,10 +264,20 @@ func (d *Decoder) ipfixOptionTemplate(e *exporter, b []byte) error {
 
 func (d *Decoder) ipfixData(e *exporter, t *template, b []byte, msecReceived uint64, h Handler) error {
 	r := &d.rec
+	vh := d.v3Handler(h)
+	plan := vh != nil && t.planFor(e, 10)
 	for len(b) >= 4 { // fewer than 4 bytes: padding
-		t.prepare(r, e, 10, msecReceived)
-		var stack [numStack]uint64
-		n, err := t.run(b, r, &stack, e, 0)
+		// The stack is the start of what a plan decodes into.
+		var vals [planVals]uint64
+		stack := (*[numStack]uint64)(vals[:numStack])
+		var n int
+		var err error
+		if plan {
+			n, err = t.runPlan(b, r, &vals, e, msecReceived, d.v3[:], &d.pad)
+		} else {
+			t.prepare(r, e, 10, msecReceived)
+			n, err = t.run(b, r, stack, e, 0)
+		}
 		if err != nil {
 			return d.fail(e, e.key.addr, 10, ReasonRecord, "template %d: %v", t.id, err)
 		}
@@ -321,7 +331,11 @@ func (d *Decoder) ipfixData(e *exporter, t *template, b []byte, msecReceived uin
 			}
 		}
 		d.counters.Flows++
-		h.Flow(r)
+		if plan {
+			d.flowV3(vh, t, r)
+		} else {
+			h.Flow(r)
+		}
 	}
 	return nil
 }

@@ -9,6 +9,11 @@
 // nfcapd's. Where nfcapd has a quirk that changes stored values (for
 // example IPFIX flowEndSysUpTime landing in the first-seen time), the
 // quirk is reproduced and marked in a comment.
+//
+// A collector that only stores what it decodes may take the flows of the
+// common templates (and of v5 and v7) as nfdump V3 records instead, which
+// the decoder encodes itself byte for byte as flowfile would (Options.V3,
+// V3Handler; v3plan.go says how and when).
 package netflow
 
 import (
@@ -51,6 +56,10 @@ type Options struct {
 	TemplateMemory int64
 	// Logf receives log lines in nfcapd's style; nil discards them.
 	Logf func(format string, args ...any)
+	// V3 hands the records of the templates the decoder has a V3 plan
+	// for to a handler that is a V3Handler as V3 records (FlowV3), not
+	// as Records (v3plan.go).
+	V3 bool
 }
 
 // Default limits.
@@ -83,6 +92,11 @@ type Decoder struct {
 	// rec is the one record every flow is decoded into: the hot path
 	// allocates nothing per flow.
 	rec flow.Record
+	// v3 is the V3 record a plan encodes into, pad a record copied with
+	// room for the plan's loads, v3f what FlowV3 gets.
+	v3  [maxV3Size + v3Slack]byte
+	pad []byte
+	v3f V3Flow
 }
 
 // NewDecoder returns a decoder.

@@ -57,6 +57,12 @@ type template struct {
 	fastLen   int   // bytes of a record
 	fast      []fastOp
 
+	// The plan that encodes its records straight into V3 records
+	// (v3plan.go), compiled at the first record when the decoder's
+	// handler takes them.
+	planState uint8 // planUnknown, planNo or planYes
+	plan      *v3Plan
+
 	// proto is what prepare resets a record to, built at the first
 	// record: a template belongs to one exporter and one protocol
 	// version, so only the receive time changes between its records.
@@ -361,13 +367,16 @@ const DefaultTemplateMemory = 64 << 20
 
 var (
 	templateSize = int64(unsafe.Sizeof(template{}))
-	fieldSize    = int64(unsafe.Sizeof(field{}) + unsafe.Sizeof(fastOp{}))
+	// A field compiles to a step of the fast path and up to three of the
+	// V3 plan (a stack value, and the two halves of an IPv6 address).
+	fieldSize = int64(unsafe.Sizeof(field{}) + unsafe.Sizeof(fastOp{}) + 3*unsafe.Sizeof(planOp{}))
 )
 
 // templateCost is what a template of n fields with specifiers of specLen
-// bytes is charged: its parts, and some 64 bytes for its map entry.
+// bytes is charged: its parts, its V3 plan, and some 64 bytes for its map
+// entry.
 func templateCost(n, specLen int) int64 {
-	return templateSize + 64 + int64(n)*fieldSize + int64(specLen)
+	return templateSize + planSize + 64 + int64(n)*fieldSize + int64(specLen)
 }
 
 // admit reports whether a template of cost bytes may take the place of

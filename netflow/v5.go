@@ -58,6 +58,7 @@ func (d *Decoder) decodeV5(pkt []byte, from netip.Addr, msecReceived uint64, h H
 		recLen = v7RecordLen
 	}
 	r := &d.rec
+	vh := d.v3Handler(h)
 	for p := pkt; len(p) > 0; {
 		if len(p) < v5HeaderLen {
 			return d.fail(e, from, version, ReasonLength, "%d trailing bytes", len(p))
@@ -77,6 +78,16 @@ func (d *Decoder) decodeV5(pkt []byte, from netip.Addr, msecReceived uint64, h H
 		tag := be.Uint16(p[20:])
 		rec := p[v5HeaderLen:]
 		for i := 0; i < count; i, rec = i+1, rec[recLen:] {
+			if vh != nil {
+				// Straight into a V3 record: the values post-processing
+				// and a collector read into r, the others into the frame.
+				v5Core(r, e, rec, tag, msecReceived)
+				d.v5Finish(r, e, rec, boot, sysUp)
+				d.v3f.Record = v5V3(d.v3[:], r, e, rec)
+				d.v3f.Flow = r
+				vh.FlowV3(&d.v3f)
+				continue
+			}
 			*r = flow.Record{
 				Elements:   flow.Elements(0).With(flow.ElemGeneric).With(flow.ElemIPv4).With(receivedElement(from)),
 				NFVersion:  5, // nfcapd stores v7 flows as version 5 too
@@ -108,21 +119,28 @@ func (d *Decoder) decodeV5(pkt []byte, from netip.Addr, msecReceived uint64, h H
 				r.Elements = r.Elements.With(flow.ElemIPNextHopV4)
 				r.IPNextHop = addr4(rec[8:])
 			}
-			r.First, r.Last = sysUpTimes(boot, sysUp, uint64(be.Uint32(rec[24:])), uint64(be.Uint32(rec[28:])), 100000)
-			if s := e.v5Sampler; s != nil && s.SpaceInterval > 1 {
-				// nfcapd scales only from a space interval of 2 (1:3) on.
-				r.InPackets *= uint64(s.SpaceInterval) + 1
-				r.InBytes *= uint64(s.SpaceInterval) + 1
-				r.Flags |= flow.FlagSampled
-			}
-			fixICMPPort(r)
-			e.flows++
-			d.counters.Flows++
+			d.v5Finish(r, e, rec, boot, sysUp)
 			h.Flow(r)
 		}
 		p = p[v5HeaderLen+count*recLen:]
 	}
 	return nil
+}
+
+// v5Finish is the post-processing of a v5 or v7 record rec decoded into
+// r: its times, sampling and ICMP port; the flow is counted.
+func (d *Decoder) v5Finish(r *flow.Record, e *exporter, rec []byte, boot, sysUp uint64) {
+	be := binary.BigEndian
+	r.First, r.Last = sysUpTimes(boot, sysUp, uint64(be.Uint32(rec[24:])), uint64(be.Uint32(rec[28:])), 100000)
+	if s := e.v5Sampler; s != nil && s.SpaceInterval > 1 {
+		// nfcapd scales only from a space interval of 2 (1:3) on.
+		r.InPackets *= uint64(s.SpaceInterval) + 1
+		r.InBytes *= uint64(s.SpaceInterval) + 1
+		r.Flags |= flow.FlagSampled
+	}
+	fixICMPPort(r)
+	e.flows++
+	d.counters.Flows++
 }
 
 // decodeV1 decodes NetFlow v1 datagrams (no engine, no sequence numbers).

@@ -169,10 +169,20 @@ func (d *Decoder) v9OptionTemplate(e *exporter, b []byte) error {
 func (d *Decoder) v9Data(e *exporter, t *template, b []byte, msecReceived uint64, h Handler) error {
 	r := &d.rec
 	event := t.hasEvent
+	vh := d.v3Handler(h)
+	plan := vh != nil && t.planFor(e, 9)
 	for len(b) >= 4 { // fewer than 4 bytes: padding
-		t.prepare(r, e, 9, msecReceived)
-		var stack [numStack]uint64
-		n, err := t.run(b, r, &stack, e, 0)
+		// The stack is the start of what a plan decodes into.
+		var vals [planVals]uint64
+		stack := (*[numStack]uint64)(vals[:numStack])
+		var n int
+		var err error
+		if plan {
+			n, err = t.runPlan(b, r, &vals, e, msecReceived, d.v3[:], &d.pad)
+		} else {
+			t.prepare(r, e, 9, msecReceived)
+			n, err = t.run(b, r, stack, e, 0)
+		}
 		if err != nil {
 			return d.fail(e, e.key.addr, 9, ReasonRecord, "template %d: %v", t.id, err)
 		}
@@ -231,7 +241,11 @@ func (d *Decoder) v9Data(e *exporter, t *template, b []byte, msecReceived uint64
 		}
 		e.flows++
 		d.counters.Flows++
-		h.Flow(r)
+		if plan {
+			d.flowV3(vh, t, r)
+		} else {
+			h.Flow(r)
+		}
 	}
 	return nil
 }

@@ -510,6 +510,8 @@ func TestRestartAppendsToSlotFile(t *testing.T) {
 // own address and templates first, to gocapd and to nfcapd, both with -E:
 // gocapd logs the invalid ones, keeps running, stores exactly the flows,
 // exporters and stat record nfcapd stores, and prints the same records.
+// A second gocapd without -E, whose decoder encodes the flows of most
+// templates straight into V3 records, stores the same too.
 // (Sent through the repeater, all vendors would reach nfcapd from one
 // address, where their templates collide and nfcapd 1.7.1 crashes.)
 func TestVendorDatagrams(t *testing.T) {
@@ -518,6 +520,8 @@ func TestVendorDatagrams(t *testing.T) {
 	clock := startClock(300 * time.Second)
 	ref := startNfcapdSpec(t, daemonSpec{args: []string{"-w", refDir, "-I", "vendors", "-E"}, stdout: true})
 	ours := startGocapdSpec(t, daemonSpec{env: []string{"TZ=UTC"}, args: []string{"-w", ourDir, "-I", "vendors", "-E"}, stdout: true})
+	plainDir := t.TempDir()
+	plain := startGocapdSpec(t, daemonSpec{env: []string{"TZ=UTC"}, args: []string{"-w", plainDir, "-I", "vendors"}})
 	source := map[string]string{}
 	for i, g := range groups {
 		src := fmt.Sprintf("127.0.1.%d", i+1)
@@ -528,20 +532,24 @@ func TestVendorDatagrams(t *testing.T) {
 			dgrams = append(dgrams, b)
 			source[filepath.Base(f)] = src
 		}
-		sendFrom(t, src, "127.0.0.1", dgrams, ours.port, ref.port)
+		sendFrom(t, src, "127.0.0.1", dgrams, ours.port, plain.port, ref.port)
 	}
 	time.Sleep(300 * time.Millisecond)
 	require.False(t, ours.exited(), "gocapd survives; log:\n%s", ours.log.String())
+	require.False(t, plain.exited(), "gocapd without -E survives; log:\n%s", plain.log.String())
 	require.False(t, ref.exited(), "nfcapd survives; log:\n%s", ref.log.String())
-	stopAll(t, ref, ours)
+	stopAll(t, ref, ours, plain)
 
 	want, got := csvFlows(t, refDir), csvFlows(t, ourDir)
 	// nfcapd 1.7.1 stores 472 records from them (the vendor-netflow
 	// README speaks of 471 clean flows).
 	require.Len(t, want, 472)
 	assert.Equal(t, want, got)
+	assert.Equal(t, want, csvFlows(t, plainDir), "without -E")
 	assert.Equal(t, exporters(t, refDir), exporters(t, ourDir))
+	assert.Equal(t, exporters(t, refDir), exporters(t, plainDir), "without -E")
 	clock.sameStat(t, nfdumpStat(t, refDir), nfdumpStat(t, ourDir))
+	clock.sameStat(t, nfdumpStat(t, refDir), nfdumpStat(t, plainDir))
 	// -E printed the same records, but for what flow.Record cannot hold.
 	wantE, gotE := recordBlocks(ref.out.String()), recordBlocks(ours.out.String())
 	require.Len(t, gotE, len(want))

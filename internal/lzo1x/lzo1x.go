@@ -16,9 +16,18 @@
 // lzo1x_1_compress: the payload on disk is the bare stream with no header and
 // no length prefix, and nfdump reads it back with lzo1x_decompress_safe, which
 // fails unless the stream decodes to the block and consumes the input exactly.
-// Go has LZO1X decoders but no encoder we can depend on, and a literal-only
-// stream would store flow data uncompressed, so this package provides a real
-// one.
+// Go has LZO1X decoders but no encoder we can depend on (github.com/anchore/go-lzo,
+// whose decoder flowfile uses, has no compressor at all as of v0.1.1, so there
+// was nothing to measure this one against), and a literal-only stream would
+// store flow data uncompressed, so this package provides a real one.
+//
+// Its speed depends on the data far more than on the code around the match
+// search: on the bench's flow records (random addresses, ports and counters,
+// about ten matches of nine bytes a 104-byte record) it compresses some 280
+// MB/s of CPU time, on records of fewer distinct values over 1 GB/s. Writing
+// the short matches' instructions inline instead of through putLiterals and
+// putMatch measured no faster: the lookups and the branches on their
+// outcome are the cost.
 //
 // The encoder was written from the published description of the stream
 // format (the Linux kernel's Documentation/staging/lzo.rst), not from any

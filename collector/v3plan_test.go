@@ -1,0 +1,286 @@
+package collector
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/flowfile"
+	"github.com/nfgo/nftools/internal/testutil"
+	"github.com/nfgo/nftools/netflow"
+)
+
+// v3Recorder is a netflow handler that writes what it gets into a flow
+// file, Records with WriteFlow and the decoder's V3 records with WriteV3,
+// and keeps what a collector counts of each flow.
+type v3Recorder struct {
+	w       *flowfile.Writer
+	file    memFile
+	planned int // flows that came as V3 records
+	stat    flowfile.Stat
+	counted []flow.Record // the values a collector counts, per flow
+}
+
+// memFile is a file in memory.
+type memFile struct{ b []byte }
+
+func (f *memFile) WriteAt(p []byte, off int64) (int, error) {
+	if end := int(off) + len(p); end > len(f.b) {
+		f.b = append(f.b, make([]byte, end-len(f.b))...)
+	}
+	return copy(f.b[off:], p), nil
+}
+
+func newV3Recorder(t *testing.T, name string) *v3Recorder {
+	h := &v3Recorder{}
+	w, err := flowfile.NewWriter(&h.file, name, flowfile.WriteOptions{Ident: "plan", Workers: 1, Count: flowfile.CountNone,
+		Created: time.Unix(1_800_000_000, 0)})
+	require.NoError(t, err)
+	h.w = w
+	return h
+}
+
+// count keeps the values netflow.V3Flow promises of r.
+func (h *v3Recorder) count(r *flow.Record) {
+	h.stat.AddNfcapd(r)
+	h.counted = append(h.counted, flow.Record{
+		ExporterID: r.ExporterID, EngineType: r.EngineType, EngineID: r.EngineID, Flags: r.Flags, NFVersion: r.NFVersion,
+		Received: r.Received, First: r.First, Last: r.Last, InPackets: r.InPackets, InBytes: r.InBytes,
+		OutPackets: r.OutPackets, OutBytes: r.OutBytes, Flows: r.Flows, SrcPort: r.SrcPort, DstPort: r.DstPort, Proto: r.Proto,
+	})
+}
+
+func (h *v3Recorder) Flow(r *flow.Record) {
+	h.w.WriteFlow(r)
+	h.count(r)
+}
+
+func (h *v3Recorder) FlowV3(f *netflow.V3Flow) {
+	h.w.WriteV3(f.Record)
+	h.count(f.Flow)
+	h.planned++
+}
+
+func (h *v3Recorder) NewExporter(e *flow.Exporter) { h.w.WriteExporter(e) }
+func (h *v3Recorder) Sampler(s *flow.Sampler)      { h.w.WriteSampler(s) }
+
+// bytes closes the file and returns it.
+func (h *v3Recorder) bytes(t *testing.T) []byte {
+	require.NoError(t, h.w.Close())
+	return h.file.b
+}
+
+// datagram is one datagram of an exporter.
+type datagram struct {
+	b    []byte
+	from netip.Addr
+}
+
+// sameThroughPlan decodes the datagrams once the general way (Records
+// written by flowfile's encoder) and once with the decoder's V3 plans, and
+// checks that both write the same file and count the same; it returns the
+// flows that went through a plan.
+func sameThroughPlan(t *testing.T, opts netflow.Options, dgrams []datagram) int {
+	t.Helper()
+	general, planned := newV3Recorder(t, "general"), newV3Recorder(t, "planned")
+	at := time.UnixMilli(1_800_000_000_123)
+	for i, h := range []*v3Recorder{general, planned} {
+		o := opts
+		o.V3 = i == 1
+		d := netflow.NewDecoder(o)
+		for _, g := range dgrams {
+			d.Decode(g.b, g.from, at, h)
+		}
+	}
+	require.Zero(t, general.planned)
+	require.Equal(t, len(general.counted), len(planned.counted), "flows")
+	for i := range general.counted {
+		require.Equal(t, general.counted[i], planned.counted[i], "what a collector counts of flow %d", i)
+	}
+	assert.Equal(t, general.stat, planned.stat)
+	want, got := general.bytes(t), planned.bytes(t)
+	require.Equal(t, len(want), len(got), "file sizes")
+	for i := range want {
+		if want[i] != got[i] {
+			lo, hi := max(0, i-32), min(len(want), i+32)
+			t.Fatalf("files differ at byte %d:\ngeneral % x\nplanned % x", i, want[lo:hi], got[lo:hi])
+		}
+	}
+	return planned.planned
+}
+
+// TestV3PlanVendorDatagrams: for every sample datagram of the shared
+// vendor collection, each exporter from its own address, the flows the
+// decoder encodes with its V3 plans are byte for byte the records
+// flowfile's encoder writes for the Records of the general path, and a
+// collector counts the same of them.
+func TestV3PlanVendorDatagrams(t *testing.T) {
+	var dgrams []datagram
+	for i, g := range testutil.VendorGroups(t) {
+		from := netip.AddrFrom4([4]byte{127, 0, 1, byte(i + 1)})
+		for _, f := range g.Files {
+			b, err := os.ReadFile(f)
+			require.NoError(t, err)
+			dgrams = append(dgrams, datagram{b, from})
+		}
+	}
+	// The bench's datagrams too, from an IPv6 exporter.
+	for _, v := range []int{9, 10} {
+		tmpl, data := benchDatagrams(v, 4, 24)
+		from := netip.MustParseAddr("2001:db8::9")
+		dgrams = append(dgrams, datagram{tmpl, from})
+		for _, b := range data {
+			dgrams = append(dgrams, datagram{b, from})
+		}
+	}
+	for _, sampling := range []int64{0, 10, -7} {
+		n := sameThroughPlan(t, netflow.Options{DefaultSampling: sampling}, dgrams)
+		t.Logf("sampling %d: %d flows through a plan", sampling, n)
+		assert.Greater(t, n, 200, "most flows of the samples go through a plan")
+	}
+}
+
+// TestV3PlanEveryField: for every field nfcapd maps, in v9 and in IPFIX,
+// at each length the fast path takes, between the fields of a typical
+// template, records of random values (and each protocol that changes
+// post-processing: ICMP, ICMPv6, TCP, UDP) are written the same through
+// the plan as through the general path, sampled or not. Each field and
+// length has a template of its own.
+func TestV3PlanEveryField(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	be := binary.BigEndian
+	from := netip.MustParseAddr("192.0.2.1")
+	for _, version := range []uint16{9, 10} {
+		header := func(b []byte, seq uint32) []byte {
+			b = be.AppendUint16(b, version)
+			if version == 9 {
+				b = be.AppendUint16(b, 1)
+				b = be.AppendUint32(b, 86_400_000)
+				b = be.AppendUint32(b, 1_800_000_000)
+			} else {
+				b = be.AppendUint16(b, 0)
+				b = be.AppendUint32(b, 1_800_000_000)
+			}
+			b = be.AppendUint32(b, seq)
+			return be.AppendUint32(b, 7)
+		}
+		finish := func(b []byte) []byte {
+			if version == 10 {
+				be.PutUint16(b[2:], uint16(len(b)))
+			}
+			return b
+		}
+		var dgrams []datagram
+		id := uint16(256)
+		for typ := uint16(1); typ < 512; typ++ {
+			for _, n := range []uint16{1, 2, 4, 8, 16} {
+				id++
+				// source and destination address, the field under test,
+				// protocol and ports, counters, times
+				fields := [][2]uint16{{8, 4}, {12, 4}, {typ, n}, {4, 1}, {7, 2}, {11, 2}, {2, 4}, {1, 4}}
+				if version == 9 {
+					fields = append(fields, [2]uint16{22, 4}, [2]uint16{21, 4})
+				} else {
+					fields = append(fields, [2]uint16{152, 8}, [2]uint16{153, 8})
+				}
+				recLen := 0
+				for _, f := range fields {
+					recLen += int(f[1])
+				}
+				tmpl := header(nil, 0)
+				tmpl = be.AppendUint16(tmpl, map[uint16]uint16{9: 0, 10: 2}[version])
+				tmpl = be.AppendUint16(tmpl, uint16(8+4*len(fields)))
+				tmpl = be.AppendUint16(tmpl, id)
+				tmpl = be.AppendUint16(tmpl, uint16(len(fields)))
+				for _, f := range fields {
+					tmpl = be.AppendUint16(tmpl, f[0])
+					tmpl = be.AppendUint16(tmpl, f[1])
+				}
+				data := header(nil, 1)
+				start := len(data)
+				data = be.AppendUint16(data, id)
+				data = be.AppendUint16(data, 0)
+				for _, proto := range []byte{1, 58, 6, 17, byte(rng.Uint32())} {
+					rec := make([]byte, recLen)
+					for i := range rec {
+						rec[i] = byte(rng.Uint32())
+					}
+					rec[8+int(n)] = proto
+					data = append(data, rec...)
+				}
+				// The set ends with the last record (no padding), so the
+				// plan's loads of the last one need the decoder's pad.
+				be.PutUint16(data[start+2:], uint16(len(data)-start))
+				dgrams = append(dgrams, datagram{finish(tmpl), from}, datagram{finish(data), from})
+			}
+		}
+		for _, sampling := range []int64{0, -5} {
+			opts := netflow.Options{DefaultSampling: sampling, MaxTemplates: 4096}
+			planned := sameThroughPlan(t, opts, dgrams)
+			t.Logf("version %d, sampling %d: %d flows through a plan", version, sampling, planned)
+			assert.Greater(t, planned, 5000)
+		}
+	}
+}
+
+// TestV3PlanV5: NetFlow v5 and v7 records of random values, with and
+// without interfaces, AS numbers and next hop (the elements whose
+// presence depends on the values), ICMP among them, from an IPv4 and an
+// IPv6 exporter, sampled by the header or by -s or not, are written
+// straight into V3 records exactly as flowfile's encoder writes them.
+func TestV3PlanV5(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	be := binary.BigEndian
+	var dgrams []datagram
+	for _, version := range []uint16{5, 7} {
+		recLen := map[uint16]int{5: 48, 7: 52}[version]
+		for _, from := range []netip.Addr{netip.MustParseAddr("192.0.2.5"), netip.MustParseAddr("2001:db8::5")} {
+			for _, sampling := range []uint16{0, 0x4000 | 9} {
+				for seq := uint32(0); seq < 8; seq++ {
+					const count = 30
+					b := be.AppendUint16(nil, version)
+					b = be.AppendUint16(b, count)
+					b = be.AppendUint32(b, 86_400_000)    // uptime
+					b = be.AppendUint32(b, 1_800_000_000) // secs
+					b = be.AppendUint32(b, 123_000_000)   // nsecs
+					b = be.AppendUint32(b, seq*count)
+					b = be.AppendUint16(b, 0x0102) // engine type and id
+					b = be.AppendUint16(b, sampling)
+					for i := 0; i < count; i++ {
+						rec := make([]byte, recLen)
+						for j := range rec {
+							rec[j] = byte(rng.Uint32())
+						}
+						// Zero interfaces, AS numbers and next hop in turn.
+						if i&1 != 0 {
+							clear(rec[12:16])
+						}
+						if i&2 != 0 {
+							clear(rec[40:44])
+						}
+						if i&4 != 0 {
+							clear(rec[8:12])
+						}
+						rec[38] = []byte{1, 6, 17, rec[38]}[i%4]
+						// times within the uptime, now and then wrapped
+						be.PutUint32(rec[24:], 86_000_000-uint32(i)*1000)
+						be.PutUint32(rec[28:], 86_300_000+uint32(i)*100)
+						b = append(b, rec...)
+					}
+					dgrams = append(dgrams, datagram{b, from})
+				}
+			}
+		}
+	}
+	for _, sampling := range []int64{0, 10, -7} {
+		n := sameThroughPlan(t, netflow.Options{DefaultSampling: sampling}, dgrams)
+		assert.Equal(t, 2*2*2*8*30, n, "every v5 and v7 flow goes straight into a V3 record")
+	}
+}

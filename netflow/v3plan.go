@@ -1,0 +1,540 @@
+package netflow
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"unsafe"
+
+	"github.com/nfgo/nftools/flow"
+)
+
+// Encoding straight into nfdump V3 records. A collector that stores what
+// it decodes spends as much time turning a flow.Record into a V3 record as
+// it spends decoding the datagram into the Record. For the templates
+// routers send (fixed-length fields whose every value has one place in
+// one V3 element), the decoder instead compiles a plan at the template's
+// first record: the V3 record's frame (header and element headers, the
+// exporter's address, zeros elsewhere) and, for each field, where its
+// value goes. Every step is the same: load eight bytes big-endian, shift
+// them to the field's length, store the number. The steps come in lists
+// by where they store: the values post-processing reads or writes (the
+// stack, and times, counters, ports and protocol: the core) as numbers,
+// the others little-endian into the frame in the width of their V3
+// field, which cuts them as nfcapd does. So a record costs a few loops
+// without a branch on a field's kind (a switch on it per field, as the
+// fast path of run has, mispredicts much of the time), v9 and IPFIX keep
+// their one post-processing each, on the Record's core fields, and the
+// core values go into the frame after it.
+//
+// The bytes equal what flowfile's V3 encoder writes for the Record the
+// general path decodes from the same datagram (the collector's tests
+// compare both for every sample datagram and for every field at every
+// length), so a plan is made only where that holds: no element whose
+// presence depends on a value (a counter element nfdump adds for a
+// counter the template does not carry, say), no address family chosen by
+// the order of the fields, no latency element (nfcapd adds seconds and
+// microseconds in post-processing).
+
+// V3Flow is a flow the decoder encoded itself as a V3 record.
+type V3Flow struct {
+	// Record is the V3 record, header included, exactly as flowfile's
+	// encoder writes the Record the general path decodes. It is valid
+	// until the handler returns.
+	Record []byte
+	// Flow holds the values a collector counts: the header's (exporter,
+	// engine type and id, flags, version), Received, First, Last, the in
+	// and out counters, Flows, ports and Proto, as in the record; its
+	// other fields hold nothing of this flow.
+	Flow *flow.Record
+}
+
+// V3Handler is a Handler that stores records as V3 records. With
+// Options.V3 set, the decoder calls FlowV3 instead of Flow for the
+// records of the templates it has a plan for (see above), and Flow for
+// all others.
+type V3Handler interface {
+	Handler
+	FlowV3(f *V3Flow)
+}
+
+// maxV3Size bounds a V3 record of the modeled elements 1 to 17 (their
+// sizes add up to 386 bytes with the header); the slack after it takes the
+// 8-byte stores of the plan's steps.
+const (
+	maxV3Size = 512
+	v3Slack   = 8
+)
+
+// v3ElemSize is the on-disk size of each modeled V3 element, its 4-byte
+// header included (nfdump 1.7.1's nfxV3.h).
+var v3ElemSize = [flow.MaxModeledElement + 1]uint16{
+	flow.ElemGeneric:      52,
+	flow.ElemIPv4:         12,
+	flow.ElemIPv6:         36,
+	flow.ElemMisc:         20,
+	flow.ElemCounters:     28,
+	flow.ElemVLAN:         12,
+	flow.ElemAS:           12,
+	flow.ElemBGPNextHopV4: 8,
+	flow.ElemBGPNextHopV6: 20,
+	flow.ElemIPNextHopV4:  8,
+	flow.ElemIPNextHopV6:  20,
+	flow.ElemExporterIPv4: 8,
+	flow.ElemExporterIPv6: 20,
+	flow.ElemMPLS:         44,
+	flow.ElemMAC:          36,
+	flow.ElemAdjacentAS:   12,
+	flow.ElemLatency:      28,
+}
+
+// v3Slot is where a target's value sits in a V3 record: its element, the
+// offset in the element's payload and its width in bytes (16 for an IPv6
+// address, stored as two halves, each the big-endian number of its eight
+// bytes written little-endian).
+type v3Slot struct {
+	elem  uint8
+	off   uint8
+	width uint8
+}
+
+// v3Slots holds the slot of every target that is not core (see isCore).
+var v3Slots = func() (s [tMPLS1 + 10]v3Slot) {
+	set := func(t target, elem, off, width int) { s[t] = v3Slot{uint8(elem), uint8(off), uint8(width)} }
+	set(tTCPFlags, flow.ElemGeneric, 45, 1)
+	set(tFwdStatus, flow.ElemGeneric, 46, 1)
+	set(tSrcTos, flow.ElemGeneric, 47, 1)
+	set(tSrc4, flow.ElemIPv4, 0, 4)
+	set(tDst4, flow.ElemIPv4, 4, 4)
+	set(tSrc6, flow.ElemIPv6, 0, 16)
+	set(tDst6, flow.ElemIPv6, 16, 16)
+	set(tInput, flow.ElemMisc, 0, 4)
+	set(tOutput, flow.ElemMisc, 4, 4)
+	set(tSrcMask, flow.ElemMisc, 8, 1)
+	set(tDstMask, flow.ElemMisc, 9, 1)
+	set(tDir, flow.ElemMisc, 10, 1)
+	set(tDstTos, flow.ElemMisc, 11, 1)
+	set(tBiDir, flow.ElemMisc, 12, 1)
+	set(tEndReason, flow.ElemMisc, 13, 1)
+	set(tSrcVLAN, flow.ElemVLAN, 0, 4)
+	set(tDstVLAN, flow.ElemVLAN, 4, 4)
+	set(tSrcAS, flow.ElemAS, 0, 4)
+	set(tDstAS, flow.ElemAS, 4, 4)
+	set(tBGP4, flow.ElemBGPNextHopV4, 0, 4)
+	set(tBGP6, flow.ElemBGPNextHopV6, 0, 16)
+	set(tNextHop4, flow.ElemIPNextHopV4, 0, 4)
+	set(tNextHop6, flow.ElemIPNextHopV6, 0, 16)
+	for i := 0; i < 10; i++ {
+		set(tMPLS1+target(i), flow.ElemMPLS, 4*i, 4)
+	}
+	set(tInSrcMAC, flow.ElemMAC, 0, 8)
+	set(tOutDstMAC, flow.ElemMAC, 8, 8)
+	set(tInDstMAC, flow.ElemMAC, 16, 8)
+	set(tOutSrcMAC, flow.ElemMAC, 24, 8)
+	set(tNextAS, flow.ElemAdjacentAS, 0, 4)
+	set(tPrevAS, flow.ElemAdjacentAS, 4, 4)
+	return s
+}()
+
+// The core values, after the stack in the values a plan decodes.
+const (
+	cFirst = numStack + iota
+	cLast
+	cInPackets
+	cInBytes
+	cOutPackets
+	cOutBytes
+	cFlows
+	cSrcPort
+	cDstPort
+	cProto
+	// planVals holds the stack and the core values; a power of two, so
+	// that a step's index needs no bounds check.
+	planVals = 32
+)
+
+// The stack and the core values fit planVals (the array's length would be
+// negative otherwise).
+var _ [planVals - cProto - 1]struct{}
+
+// coreOf returns the place of a core target among a plan's values, or -1
+// for a target that is not core.
+func coreOf(t target) int {
+	switch t {
+	case tFirst:
+		return cFirst
+	case tLast:
+		return cLast
+	case tInPackets:
+		return cInPackets
+	case tInBytes:
+		return cInBytes
+	case tOutPackets:
+		return cOutPackets
+	case tOutBytes:
+		return cOutBytes
+	case tFlows:
+		return cFlows
+	case tSrcPort:
+		return cSrcPort
+	case tDstPort:
+		return cDstPort
+	case tProto:
+		return cProto
+	}
+	return -1
+}
+
+// planOp is a step of a plan: the value at off in the record, shifted
+// right by shift after an 8-byte load, stored at dst (an index of the
+// plan's values, or an offset in the V3 record).
+type planOp struct {
+	off   uint16
+	dst   uint16
+	shift uint8
+}
+
+// v3Plan is a template's plan: the frame of its records and the steps
+// that fill it, by where they store.
+type v3Plan struct {
+	vals           []planOp // onto the stack and into the core values
+	w1, w2, w4, w8 []planOp // into the frame, 1, 2, 4 or 8 bytes wide
+	size           int      // bytes of a record
+	counters       int      // offset of the counter element's payload, 0: none
+	elems          flow.Elements
+	version        uint8
+	frame          [maxV3Size]byte
+}
+
+// The generic element is the first of every record (it has the lowest
+// number and is always present): its payload starts after the record
+// header and its own.
+const genericAt = 12 + 4
+
+// Plan states of a template.
+const (
+	planUnknown = iota
+	planNo
+	planYes
+)
+
+// planSize is what a plan adds to a template's memory, besides its steps.
+var planSize = int64(unsafe.Sizeof(v3Plan{}))
+
+// compilePlan makes t's plan for the records of exporter e in protocol
+// version, if t has one (see above).
+func (t *template) compilePlan(e *exporter, version uint8) {
+	t.planState = planNo
+	if t.fastState == fastUnknown {
+		t.compileFast()
+	}
+	if t.fastState != fastYes {
+		return
+	}
+	if !t.protoReady {
+		t.buildProto(e, version)
+	}
+	el := t.elems
+	for _, pair := range [][2]int{{flow.ElemIPv4, flow.ElemIPv6}, {flow.ElemBGPNextHopV4, flow.ElemBGPNextHopV6},
+		{flow.ElemIPNextHopV4, flow.ElemIPNextHopV6}} {
+		if el.Has(pair[0]) && el.Has(pair[1]) {
+			return // the family would depend on the order of the fields
+		}
+	}
+	set := t.proto.NeededElements() & (1<<(flow.MaxModeledElement+1) - 2)
+	if set.Has(flow.ElemLatency) {
+		return
+	}
+	p := &v3Plan{elems: t.proto.Elements, version: t.proto.NFVersion}
+	var elemAt [flow.MaxModeledElement + 1]int
+	p.size = buildFrame(p.frame[:], &elemAt, set, t.proto.NFVersion, e)
+	if o := elemAt[flow.ElemCounters]; o > 0 {
+		p.counters = o + 4
+	}
+	for _, op := range t.fast {
+		// A value of 16 bytes is its first eight as a number (the upper
+		// half of an address), shorter ones are their n bytes.
+		shift := uint8(0)
+		if op.n < 8 {
+			shift = 64 - 8*op.n
+		}
+		if op.stack != sNone {
+			p.vals = append(p.vals, planOp{off: op.off, dst: uint16(op.stack), shift: shift})
+		}
+		if op.target == tNone {
+			continue
+		}
+		if c := coreOf(op.target); c >= 0 {
+			p.vals = append(p.vals, planOp{off: op.off, dst: uint16(c), shift: shift})
+			if c == cFlows || c == cOutPackets || c == cOutBytes {
+				if p.counters == 0 {
+					return // nfdump would add the counter element for a value
+				}
+			}
+			continue
+		}
+		s := v3Slots[op.target]
+		if s.width == 0 || elemAt[s.elem] == 0 {
+			return // no slot (latency), or an element only a value would add
+		}
+		dst := uint16(elemAt[s.elem] + 4 + int(s.off))
+		step := planOp{off: op.off, dst: dst, shift: shift}
+		switch s.width {
+		case 1:
+			p.w1 = append(p.w1, step)
+		case 2:
+			p.w2 = append(p.w2, step)
+		case 4:
+			p.w4 = append(p.w4, step)
+		default:
+			p.w8 = append(p.w8, step)
+			if s.width == 16 && op.n == 16 {
+				p.w8 = append(p.w8, planOp{off: op.off + 8, dst: dst + 8})
+			}
+		}
+	}
+	t.plan, t.planState = p, planYes
+}
+
+// buildFrame writes into b the frame of a V3 record of the elements in
+// set (modeled ones only): the record header with version, the element
+// headers in ascending order, the exporter's address in its element and
+// zeros elsewhere. It notes where each element starts in elemAt and
+// returns the record's size.
+func buildFrame(b []byte, elemAt *[flow.MaxModeledElement + 1]int, set flow.Elements, version uint8, e *exporter) int {
+	off, count := 12, 0
+	for m := set; m != 0; m &= m - 1 {
+		id := bits.TrailingZeros64(uint64(m))
+		elemAt[id] = off
+		le.PutUint16(b[off:], uint16(id))
+		le.PutUint16(b[off+2:], v3ElemSize[id])
+		off += int(v3ElemSize[id])
+		count++
+	}
+	le.PutUint16(b[0:], 11) // V3 record
+	le.PutUint16(b[2:], uint16(off))
+	le.PutUint16(b[4:], uint16(count))
+	b[11] = version
+	if o := elemAt[flow.ElemExporterIPv4]; o > 0 {
+		a := e.key.addr.As4()
+		le.PutUint32(b[o+4:], binary.BigEndian.Uint32(a[:]))
+	}
+	if o := elemAt[flow.ElemExporterIPv6]; o > 0 {
+		a := e.key.addr.As16()
+		le.PutUint64(b[o+4:], binary.BigEndian.Uint64(a[:]))
+		le.PutUint64(b[o+12:], binary.BigEndian.Uint64(a[8:]))
+	}
+	return off
+}
+
+// runPlan decodes one record of t, which has a plan, from b: the stack
+// (the start of vals, zero on entry), and the core values into r with what else post-processing and a
+// collector read of it (elements, version, exporter, receive time), and
+// the other values into out (at least maxV3Size+v3Slack bytes), which
+// starts as the plan's frame. pad is the decoder's buffer for a record too
+// close to the end of its datagram for the plan's 8-byte loads.
+func (t *template) runPlan(b []byte, r *flow.Record, vals *[planVals]uint64, e *exporter, msecReceived uint64,
+	out []byte, pad *[]byte) (int, error) {
+	if len(b) < t.fastLen {
+		return 0, errShortRecord
+	}
+	p := t.plan
+	copy(out, p.frame[:p.size])
+	src := b
+	if len(b) < t.fastLen+8 {
+		if cap(*pad) < t.fastLen+8 {
+			*pad = make([]byte, t.fastLen+8)
+		}
+		src = (*pad)[:t.fastLen+8]
+		clear(src[copy(src, b[:t.fastLen]):])
+	}
+	be := binary.BigEndian
+	for _, op := range p.vals {
+		vals[op.dst%planVals] = be.Uint64(src[op.off:]) >> (op.shift & 63)
+	}
+	c := vals
+	for _, op := range p.w1 {
+		out[op.dst] = byte(be.Uint64(src[op.off:]) >> (op.shift & 63))
+	}
+	for _, op := range p.w2 {
+		le.PutUint16(out[op.dst:], uint16(be.Uint64(src[op.off:])>>(op.shift&63)))
+	}
+	for _, op := range p.w4 {
+		le.PutUint32(out[op.dst:], uint32(be.Uint64(src[op.off:])>>(op.shift&63)))
+	}
+	for _, op := range p.w8 {
+		le.PutUint64(out[op.dst:], be.Uint64(src[op.off:])>>(op.shift&63))
+	}
+	// What prepare and setTarget would leave in r's core fields; the
+	// flags and engine fields post-processing sets.
+	r.Elements, r.NFVersion = p.elems, p.version
+	r.ExporterID, r.Received, r.Flags = e.info.SysID, msecReceived, 0
+	r.First, r.Last = c[cFirst], c[cLast]
+	r.InPackets, r.InBytes = c[cInPackets], c[cInBytes]
+	r.OutPackets, r.OutBytes, r.Flows = c[cOutPackets], c[cOutBytes], c[cFlows]
+	r.SrcPort, r.DstPort, r.Proto = uint16(c[cSrcPort]), uint16(c[cDstPort]), uint8(c[cProto])
+	return t.fastLen, nil
+}
+
+// finishV3 writes the core values of r, post-processed, into the record
+// its plan filled.
+func (p *v3Plan) finishV3(out []byte, r *flow.Record) []byte {
+	writeCore(out, r, p.counters)
+	return out[:p.size]
+}
+
+// writeCore writes the core values of r into the V3 record out: the
+// header's, the generic element's but for TCP flags, forwarding status and
+// ToS, and those of the counter element at counters (0: none).
+func writeCore(out []byte, r *flow.Record, counters int) {
+	out[6] = r.EngineType
+	out[7] = r.EngineID
+	le.PutUint16(out[8:], r.ExporterID)
+	out[10] = r.Flags
+	g := (*[44]byte)(out[genericAt:])
+	le.PutUint64(g[0:], r.First)
+	le.PutUint64(g[8:], r.Last)
+	le.PutUint64(g[16:], r.Received)
+	le.PutUint64(g[24:], r.InPackets)
+	le.PutUint64(g[32:], r.InBytes)
+	le.PutUint16(g[40:], r.SrcPort)
+	le.PutUint16(g[42:], r.DstPort)
+	out[genericAt+44] = r.Proto
+	if o := counters; o > 0 {
+		c := (*[24]byte)(out[o:])
+		le.PutUint64(c[0:], r.Flows)
+		le.PutUint64(c[8:], r.OutPackets)
+		le.PutUint64(c[16:], r.OutBytes)
+	}
+}
+
+// NetFlow v5 and v7 records have one layout, but three of their elements
+// depend on the values: EXflowMisc for interfaces, EXasRouting for AS
+// numbers and EXipNextHopV4 for a next hop, each when not zero. An
+// exporter keeps the frames of the eight combinations (built when first
+// needed), and a record is written straight into the one of its values.
+
+// v5Frame is the frame of a v5 record with some of the optional elements,
+// and where their payloads start (0: absent).
+type v5Frame struct {
+	size              int
+	misc, as, nextHop int
+	frame             [v5FrameMax]byte
+}
+
+// v5FrameMax is the size of a v5 record with every element it may have
+// (an IPv6 exporter's included).
+const v5FrameMax = 12 + 52 + 12 + 20 + 12 + 8 + 20
+
+// v5Optional are the optional elements of v5 records, by bit of a frame's
+// number.
+var v5Optional = [3]int{flow.ElemMisc, flow.ElemAS, flow.ElemIPNextHopV4}
+
+// v5Frame returns e's frame number k (bit i: v5Optional[i] present).
+func (e *exporter) v5Frame(k int) *v5Frame {
+	if e.v5Frames == nil {
+		e.v5Frames = new([8]*v5Frame)
+	}
+	f := e.v5Frames[k%8]
+	if f != nil {
+		return f
+	}
+	f = &v5Frame{}
+	set := flow.Elements(0).With(flow.ElemGeneric).With(flow.ElemIPv4).With(receivedElement(e.key.addr))
+	for i, id := range v5Optional {
+		if k&(1<<i) != 0 {
+			set = set.With(id)
+		}
+	}
+	var elemAt [flow.MaxModeledElement + 1]int
+	f.size = buildFrame(f.frame[:], &elemAt, set, 5, e)
+	at := func(id int) int {
+		if elemAt[id] == 0 {
+			return 0
+		}
+		return elemAt[id] + 4
+	}
+	f.misc, f.as, f.nextHop = at(flow.ElemMisc), at(flow.ElemAS), at(flow.ElemIPNextHopV4)
+	e.v5Frames[k%8] = f
+	return f
+}
+
+// v5Core reads the values of v5 record rec (of an exporter whose header
+// said tag) that post-processing and a collector need into r, as
+// decodeV5 does.
+func v5Core(r *flow.Record, e *exporter, rec []byte, tag uint16, msecReceived uint64) {
+	be := binary.BigEndian
+	r.NFVersion = 5
+	r.EngineType, r.EngineID = uint8(tag>>8), uint8(tag)
+	r.ExporterID, r.Received, r.Flags = e.info.SysID, msecReceived, 0
+	r.InPackets, r.InBytes = uint64(be.Uint32(rec[16:])), uint64(be.Uint32(rec[20:]))
+	r.OutPackets, r.OutBytes, r.Flows = 0, 0, 0
+	r.SrcPort, r.DstPort, r.Proto = be.Uint16(rec[32:]), be.Uint16(rec[34:]), rec[38]
+}
+
+// v5V3 writes v5 record rec, whose core values r holds post-processed,
+// as a V3 record into out and returns it.
+func v5V3(out []byte, r *flow.Record, e *exporter, rec []byte) []byte {
+	be := binary.BigEndian
+	in, outIf := be.Uint16(rec[12:]), be.Uint16(rec[14:])
+	sas, das := be.Uint16(rec[40:]), be.Uint16(rec[42:])
+	nh := be.Uint32(rec[8:])
+	k := 0
+	if in != 0 || outIf != 0 {
+		k |= 1
+	}
+	if sas != 0 || das != 0 {
+		k |= 2
+	}
+	if nh != 0 {
+		k |= 4
+	}
+	f := e.v5Frame(k)
+	copy(out, f.frame[:f.size])
+	writeCore(out, r, 0)
+	out[genericAt+45] = rec[37] // TCP flags
+	out[genericAt+47] = rec[39] // ToS
+	// EXipv4Flow follows the generic element.
+	le.PutUint32(out[genericAt+48+4:], be.Uint32(rec[0:]))
+	le.PutUint32(out[genericAt+48+8:], be.Uint32(rec[4:]))
+	if o := f.misc; o > 0 {
+		le.PutUint32(out[o:], uint32(in))
+		le.PutUint32(out[o+4:], uint32(outIf))
+	}
+	if o := f.as; o > 0 {
+		le.PutUint32(out[o:], uint32(sas))
+		le.PutUint32(out[o+4:], uint32(das))
+	}
+	if o := f.nextHop; o > 0 {
+		le.PutUint32(out[o:], nh)
+	}
+	return out[:f.size]
+}
+
+var le = binary.LittleEndian
+
+// v3Handler returns h as a V3Handler when the decoder hands V3 records
+// to it, else nil.
+func (d *Decoder) v3Handler(h Handler) V3Handler {
+	if !d.opts.V3 {
+		return nil
+	}
+	vh, _ := h.(V3Handler)
+	return vh
+}
+
+// planFor reports whether t has a plan for the records of e in protocol
+// version, compiling it at the first record.
+func (t *template) planFor(e *exporter, version uint8) bool {
+	if t.planState == planUnknown {
+		t.compilePlan(e, version)
+	}
+	return t.planState == planYes
+}
+
+// flowV3 completes the record t's plan encoded with the post-processed
+// core values of r and hands it to vh.
+func (d *Decoder) flowV3(vh V3Handler, t *template, r *flow.Record) {
+	d.v3f.Record = t.plan.finishV3(d.v3[:], r)
+	d.v3f.Flow = r
+	vh.FlowV3(&d.v3f)
+}
