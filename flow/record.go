@@ -34,6 +34,30 @@ const (
 	MaxElementsPerFlow = 38 // nfdump's MAXEXTENSIONS
 )
 
+// ElemSize is the on-disk size of each modeled V3 element, its 4-byte
+// header included (nfdump 1.7.1's nfxV3.h): the one table the file codec
+// (flowfile) and the decoders that write V3 records themselves (netflow's
+// plans) share, since neither may import the other.
+var ElemSize = [MaxModeledElement + 1]uint16{
+	ElemGeneric:      52,
+	ElemIPv4:         12,
+	ElemIPv6:         36,
+	ElemMisc:         20,
+	ElemCounters:     28,
+	ElemVLAN:         12,
+	ElemAS:           12,
+	ElemBGPNextHopV4: 8,
+	ElemBGPNextHopV6: 20,
+	ElemIPNextHopV4:  8,
+	ElemIPNextHopV6:  20,
+	ElemExporterIPv4: 8,
+	ElemExporterIPv6: 20,
+	ElemMPLS:         44,
+	ElemMAC:          36,
+	ElemAdjacentAS:   12,
+	ElemLatency:      28,
+}
+
 // ElemLabel (EXlabel) holds a flow label (Record.Label). nfdump adds it
 // to a labelled flow when it builds a record from its master record
 // (aggregating, sorting, writing): see Record.LabelElement.

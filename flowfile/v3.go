@@ -23,26 +23,13 @@ const (
 )
 
 // elemLen is the on-disk length (with its 4-byte header) of each element
-// this package decodes; 0 marks elements it skips.
-var elemLen = [flow.MaxModeledElement + 1]int{
-	flow.ElemGeneric:      52,
-	flow.ElemIPv4:         12,
-	flow.ElemIPv6:         36,
-	flow.ElemMisc:         20,
-	flow.ElemCounters:     28,
-	flow.ElemVLAN:         12,
-	flow.ElemAS:           12,
-	flow.ElemBGPNextHopV4: 8,
-	flow.ElemBGPNextHopV6: 20,
-	flow.ElemIPNextHopV4:  8,
-	flow.ElemIPNextHopV6:  20,
-	flow.ElemExporterIPv4: 8,
-	flow.ElemExporterIPv6: 20,
-	flow.ElemMPLS:         44,
-	flow.ElemMAC:          36,
-	flow.ElemAdjacentAS:   12,
-	flow.ElemLatency:      28,
-}
+// this package decodes (flow.ElemSize), as an int for slicing.
+var elemLen = func() (l [flow.MaxModeledElement + 1]int) {
+	for id, n := range flow.ElemSize {
+		l[id] = int(n)
+	}
+	return l
+}()
 
 var le = binary.LittleEndian
 

@@ -65,28 +65,6 @@ const (
 	v3Slack   = 8
 )
 
-// v3ElemSize is the on-disk size of each modeled V3 element, its 4-byte
-// header included (nfdump 1.7.1's nfxV3.h).
-var v3ElemSize = [flow.MaxModeledElement + 1]uint16{
-	flow.ElemGeneric:      52,
-	flow.ElemIPv4:         12,
-	flow.ElemIPv6:         36,
-	flow.ElemMisc:         20,
-	flow.ElemCounters:     28,
-	flow.ElemVLAN:         12,
-	flow.ElemAS:           12,
-	flow.ElemBGPNextHopV4: 8,
-	flow.ElemBGPNextHopV6: 20,
-	flow.ElemIPNextHopV4:  8,
-	flow.ElemIPNextHopV6:  20,
-	flow.ElemExporterIPv4: 8,
-	flow.ElemExporterIPv6: 20,
-	flow.ElemMPLS:         44,
-	flow.ElemMAC:          36,
-	flow.ElemAdjacentAS:   12,
-	flow.ElemLatency:      28,
-}
-
 // v3Slot is where a target's value sits in a V3 record: its element, the
 // offset in the element's payload and its width in bytes (16 for an IPv6
 // address, stored as two halves, each the big-endian number of its eight
@@ -306,8 +284,8 @@ func buildFrame(b []byte, elemAt *[flow.MaxModeledElement + 1]int, set flow.Elem
 		id := bits.TrailingZeros64(uint64(m))
 		elemAt[id] = off
 		le.PutUint16(b[off:], uint16(id))
-		le.PutUint16(b[off+2:], v3ElemSize[id])
-		off += int(v3ElemSize[id])
+		le.PutUint16(b[off+2:], flow.ElemSize[id])
+		off += int(flow.ElemSize[id])
 		count++
 	}
 	le.PutUint16(b[0:], 11) // V3 record
