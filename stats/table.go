@@ -29,6 +29,8 @@ type Table struct {
 	// a row fits in 64 bytes.
 	chunks []*chunk
 	n      int
+	// touched keeps what Merge reads ahead, so that the reads stay.
+	touched uint64
 }
 
 const rowBits = 10
@@ -91,7 +93,11 @@ func hashKey(hi, lo uint64, proto uint8, v6 bool) uint64 {
 // whether it was there before; a new row starts with no counts and the
 // times first and last.
 func (t *Table) find(hi, lo uint64, proto uint8, v6 bool, first, last uint64) (uint32, *row, bool) {
-	h := hashKey(hi, lo, proto, v6)
+	return t.findHash(hashKey(hi, lo, proto, v6), hi, lo, proto, v6, first, last)
+}
+
+// findHash is find for a key of hash h.
+func (t *Table) findHash(h, hi, lo uint64, proto uint8, v6 bool, first, last uint64) (uint32, *row, bool) {
 	pos, tag := t.idx.Home(h)
 	for s := t.idx.Slot(pos); s != 0; pos, s = t.idx.Next(pos) {
 		if i, ok := slotindex.Match(s, tag); ok {
@@ -192,26 +198,49 @@ func (t *Table) Reset() {
 // first seen (which breaks ties in Top) is that of the flows, and every
 // counter, first and last time is what counting the flows gives.
 func (t *Table) Merge(o *Table) {
-	for i := 0; i < o.n; i++ {
-		src := o.row(uint32(i))
-		j, w, old := t.find(src.hi, src.lo, src.proto, src.v6, src.first, src.last)
-		if old {
-			w.flows += src.flows
-			w.inPackets += src.inPackets
-			w.inBytes += src.inBytes
-			w.first = min(w.first, src.first)
-			w.last = max(w.last, src.last)
-		} else {
-			*w = *src
+	// A row of a large table is seldom in the cache: the rows are taken
+	// in batches, and the index slot and row where each one's probe
+	// starts are read for the whole batch first, so that their trips to
+	// memory overlap instead of each waiting for the one before.
+	var hs [mergeBatch]uint64
+	for b := 0; b < o.n; b += mergeBatch {
+		n := min(mergeBatch, o.n-b)
+		var touched uint64
+		for k := 0; k < n; k++ {
+			src := o.row(uint32(b + k))
+			h := hashKey(src.hi, src.lo, src.proto, src.v6)
+			hs[k] = h
+			pos, _ := t.idx.Home(h)
+			if s := t.idx.Slot(pos); s != 0 {
+				touched += t.row(uint32(s) - 1).lo
+			}
 		}
-		if src.out {
-			w.out = true
-			so, to := o.outOf(uint32(i)), t.outOf(j)
-			to.packets += so.packets
-			to.bytes += so.bytes
+		t.touched = touched
+		for k := 0; k < n; k++ {
+			i := b + k
+			src := o.row(uint32(i))
+			j, w, old := t.findHash(hs[k], src.hi, src.lo, src.proto, src.v6, src.first, src.last)
+			if old {
+				w.flows += src.flows
+				w.inPackets += src.inPackets
+				w.inBytes += src.inBytes
+				w.first = min(w.first, src.first)
+				w.last = max(w.last, src.last)
+			} else {
+				*w = *src
+			}
+			if src.out {
+				w.out = true
+				so, to := o.outOf(uint32(i)), t.outOf(j)
+				to.packets += so.packets
+				to.bytes += so.bytes
+			}
 		}
 	}
 }
+
+// mergeBatch is how many rows Merge looks up at once.
+const mergeBatch = 16
 
 // ranked is a row in the ranking: its value and its index, which is also
 // the order in which its key was first seen.
