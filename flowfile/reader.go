@@ -674,6 +674,27 @@ func (r *Reader) scanBlock(j *readJob, s *tallyScratch, limit uint64) {
 	b := j.payload
 	pos := 0
 	for i := uint32(0); i < j.hdr.NumRecords; i++ {
+		if sumOnly {
+			// Runs of flows of known shapes are summed in a loop of
+			// their own; the record that ends a run takes the way below.
+			left := j.hdr.NumRecords - i
+			if limit > 0 {
+				left = min(left, uint32(limit-j.passed))
+			}
+			n, used, skipped := s.dec.sumShaped(b[pos:], left, &j.tally)
+			j.processed += uint64(n)
+			j.passed += uint64(n)
+			j.elements += skipped
+			pos += used
+			i += n
+			if limit > 0 && j.passed == limit {
+				j.good = i
+				return
+			}
+			if i == j.hdr.NumRecords {
+				break
+			}
+		}
 		var typ uint16
 		var size int
 		var err error

@@ -1,6 +1,10 @@
 package flowfile
 
-import "github.com/nfgo/nftools/flow"
+import (
+	"unsafe"
+
+	"github.com/nfgo/nftools/flow"
+)
 
 // A collector writes the flows of one template with the same elements in
 // the same order, so a file holds a handful of record layouts, each many
@@ -22,7 +26,7 @@ const maxShapes = 16
 type v3Shape struct {
 	key     uint32                          // the record's size and element count (bytes 2 to 5)
 	n       int                             // elements
-	hdr     [flow.MaxElementsPerFlow]uint32 // each element's header word
+	hdr     [flow.MaxElementsPerFlow]uint32 // each element's header word, as loaded (see matches)
 	off     [flow.MaxElementsPerFlow]uint16 // and its offset in the record
 	elems   flow.Elements                   // the modeled elements present
 	skipped int                             // elements this package does not model
@@ -54,10 +58,20 @@ type v3Decoder struct {
 }
 
 // keyBits is the size of v3Decoder.byKey's hash.
-const keyBits = 6
+const keyBits = 8
 
-// keyHash hashes a shape's key into v3Decoder.byKey.
-func keyHash(key uint32) uint32 { return key * 0x9e3779b1 >> (32 - keyBits) }
+// recordHash hashes a record's key and its first element's header into
+// v3Decoder.byKey: templates of the same record size and element count are
+// common (IPv4 flows of NetFlow v9 and of IPFIX), and by their key alone
+// they would take each other's place there. The caller has checked that
+// b holds a V3 record header.
+func recordHash(b []byte) uint32 {
+	h := le.Uint32(b[2:])
+	if len(b) >= v3HeaderSize+elemHdrSize {
+		h ^= le.Uint32(b[v3HeaderSize:]) * 0x85ebca6b
+	}
+	return h * 0x9e3779b1 >> (32 - keyBits)
+}
 
 // reset readies d for records decoded with want, forgetting its shapes.
 func (d *v3Decoder) reset(want flow.Elements) {
@@ -66,13 +80,17 @@ func (d *v3Decoder) reset(want flow.Elements) {
 }
 
 // matches reports whether record b (whose size field is len(b)) has s's
-// layout.
+// layout. The caller has compared the keys, so b is as long as the record
+// s was learned from, and every header offset of s lies inside b: the
+// headers are read without bounds checks, which took half the time of
+// matching a record of a dozen elements. They are compared as the machine
+// loads them, as learn stored them.
 func (s *v3Shape) matches(b []byte) bool {
+	p := unsafe.Pointer(unsafe.SliceData(b))
 	hdr := s.hdr[:s.n]
 	off := s.off[:len(hdr)]
 	for i, h := range hdr {
-		o := int(off[i])
-		if o > len(b)-4 || le.Uint32(b[o:o+4]) != h {
+		if *(*uint32)(unsafe.Add(p, off[i])) != h {
 			return false
 		}
 	}
@@ -100,7 +118,7 @@ func (d *v3Decoder) find(b []byte) *v3Shape {
 		return nil
 	}
 	key := le.Uint32(b[2:])
-	h := keyHash(key)
+	h := recordHash(b)
 	if i := d.byKey[h]; i > 0 {
 		if s := &d.shapes[i-1]; s.key == key && s.matches(b) {
 			return s
@@ -138,6 +156,32 @@ func (s *v3Shape) total(b []byte, t *flow.Totals) {
 	t.AddCounts(first, last, flows, packets, bytes)
 }
 
+// sumShaped counts into t, as total does, the V3 records at the start of
+// b that have shapes d knows, at most n of them. It stops at the first
+// record that is not one (nor a complete record header), which the
+// caller takes the long way, and returns how many records it counted,
+// the bytes they took and the elements they hold that this package does
+// not model.
+func (d *v3Decoder) sumShaped(b []byte, n uint32, t *flow.Totals) (count uint32, used int, skipped uint64) {
+	for count < n && len(b)-used >= v3HeaderSize {
+		rec := b[used:]
+		size := int(le.Uint16(rec[2:]))
+		if le.Uint16(rec) != recV3 || size > len(rec) {
+			break
+		}
+		rec = rec[:size]
+		s := d.find(rec)
+		if s == nil {
+			break
+		}
+		s.total(rec, t)
+		skipped += uint64(s.skipped)
+		count++
+		used += size
+	}
+	return count, used, skipped
+}
+
 // decodeShape decodes b, which has s's layout.
 func (d *v3Decoder) decodeShape(s *v3Shape, b []byte, r *flow.Record) int {
 	prev := r.Elements & d.want
@@ -170,7 +214,7 @@ func (d *v3Decoder) learn(b []byte, skipped int) {
 	s.generic, s.counters = 0, 0
 	for off := v3HeaderSize; off < len(b); {
 		id := int(le.Uint16(b[off:]))
-		s.hdr[s.n] = le.Uint32(b[off:])
+		s.hdr[s.n] = *(*uint32)(unsafe.Pointer(&b[off]))
 		s.off[s.n] = uint16(off)
 		s.n++
 		switch id {
@@ -192,5 +236,5 @@ func (d *v3Decoder) learn(b []byte, skipped int) {
 		}
 		off += l
 	}
-	d.byKey[keyHash(s.key)] = uint8(i + 1)
+	d.byKey[recordHash(b)] = uint8(i + 1)
 }
