@@ -306,11 +306,15 @@ func (t *Table) Top(o Order, topN int, packets, bytes Limit) *output.StatBlock {
 		}
 		asc = n < heapsortLimit
 	}
+	// One counter for every row: a counter's address goes to o.value,
+	// a function value, so it lives on the heap, and a counter of each
+	// row's own was an allocation for every row.
+	var c counter
 	var rows []ranked
 	if topN > 0 && topN < t.n {
 		h := topn.New(topN, rankedBefore(asc))
 		for i := uint32(0); i < uint32(t.n); i++ {
-			if c := t.counter(i); keep(&c) {
+			if c = t.counter(i); keep(&c) {
 				h.Offer(ranked{value: o.value(&c, o.Dir), idx: i})
 			}
 		}
@@ -318,7 +322,7 @@ func (t *Table) Top(o Order, topN int, packets, bytes Limit) *output.StatBlock {
 	} else {
 		rows = make([]ranked, 0, t.n)
 		for i := uint32(0); i < uint32(t.n); i++ {
-			if c := t.counter(i); keep(&c) {
+			if c = t.counter(i); keep(&c) {
 				rows = append(rows, ranked{value: o.value(&c, o.Dir), idx: i})
 			}
 		}
