@@ -157,24 +157,28 @@ func (s *v3Shape) total(b []byte, t *flow.Totals) {
 }
 
 // sumShaped counts into t, as total does, the V3 records at the start of
-// b that have shapes d knows, at most n of them. It stops at the first
-// record that is not one (nor a complete record header), which the
-// caller takes the long way, and returns how many records it counted,
-// the bytes they took and the elements they hold that this package does
-// not model.
-func (d *v3Decoder) sumShaped(b []byte, n uint32, t *flow.Totals) (count uint32, used int, skipped uint64) {
+// b that have shapes d knows, at most n of them; with a visitor v it also
+// decodes each into rec and hands it to v. It stops at the first record
+// that is not one (nor a complete record header), which the caller takes
+// the long way, and returns how many records it counted, the bytes they
+// took and the elements they hold that this package does not model.
+func (d *v3Decoder) sumShaped(b []byte, n uint32, t *flow.Totals, rec *flow.Record, v BlockVisitor) (count uint32, used int, skipped uint64) {
 	for count < n && len(b)-used >= v3HeaderSize {
-		rec := b[used:]
-		size := int(le.Uint16(rec[2:]))
-		if le.Uint16(rec) != recV3 || size > len(rec) {
+		r := b[used:]
+		size := int(le.Uint16(r[2:]))
+		if le.Uint16(r) != recV3 || size > len(r) {
 			break
 		}
-		rec = rec[:size]
-		s := d.find(rec)
+		r = r[:size]
+		s := d.find(r)
 		if s == nil {
 			break
 		}
-		s.total(rec, t)
+		s.total(r, t)
+		if v != nil {
+			d.decodeShape(s, r, rec)
+			v.Flow(rec)
+		}
 		skipped += uint64(s.skipped)
 		count++
 		used += size
