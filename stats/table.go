@@ -29,6 +29,9 @@ type Table struct {
 	// a row fits in 64 bytes.
 	chunks []*chunk
 	n      int
+	// byProto finds the row (plus one) of a protocol in a table of
+	// protocols (fastProto), ahead of the index; Add fills it.
+	byProto [256]uint32
 	// touched keeps what Merge reads ahead, so that the reads stay.
 	touched uint64
 }
@@ -89,14 +92,9 @@ func hashKey(hi, lo uint64, proto uint8, v6 bool) uint64 {
 	return slotindex.Finish(h ^ x)
 }
 
-// find returns the number of the row of key (hi, lo, proto, v6) and
-// whether it was there before; a new row starts with no counts and the
-// times first and last.
-func (t *Table) find(hi, lo uint64, proto uint8, v6 bool, first, last uint64) (uint32, *row, bool) {
-	return t.findHash(hashKey(hi, lo, proto, v6), hi, lo, proto, v6, first, last)
-}
-
-// findHash is find for a key of hash h.
+// findHash returns the number of the row of key (hi, lo, proto, v6), of
+// hash h, and whether it was there before; a new row starts with no counts
+// and the times first and last.
 func (t *Table) findHash(h, hi, lo uint64, proto uint8, v6 bool, first, last uint64) (uint32, *row, bool) {
 	pos, tag := t.idx.Home(h)
 	for s := t.idx.Slot(pos); s != 0; pos, s = t.idx.Next(pos) {
@@ -153,7 +151,16 @@ func (t *Table) Add(r *flow.Record) {
 		t.count(0, uint64(r.SrcPort), proto, false, r)
 		t.count(0, uint64(r.DstPort), proto, false, r)
 	case fastProto:
-		t.count(0, uint64(r.Proto), proto, false, r)
+		// A protocol's row is found by its number: a handful of
+		// rows, each looked up for every flow.
+		i := t.byProto[r.Proto]
+		if i == 0 {
+			lo := uint64(r.Proto)
+			j, _, _ := t.findHash(hashKey(0, lo, proto, false), 0, lo, proto, false, r.First, r.Last)
+			i = j + 1
+			t.byProto[r.Proto] = i
+		}
+		t.add(i-1, r)
 	default:
 		for _, f := range t.spec.Element.fields {
 			hi, lo, v6 := fieldKey(f, r)
@@ -164,7 +171,13 @@ func (t *Table) Add(r *flow.Record) {
 
 // count adds r to the row of key (hi, lo, proto, v6).
 func (t *Table) count(hi, lo uint64, proto uint8, v6 bool, r *flow.Record) {
-	i, w, _ := t.find(hi, lo, proto, v6, r.First, r.Last)
+	i, _, _ := t.findHash(hashKey(hi, lo, proto, v6), hi, lo, proto, v6, r.First, r.Last)
+	t.add(i, r)
+}
+
+// add adds r to row i.
+func (t *Table) add(i uint32, r *flow.Record) {
+	w := t.row(i)
 	w.flows += r.AggrFlows()
 	w.inPackets += r.InPackets
 	w.inBytes += r.InBytes
@@ -186,6 +199,7 @@ func (t *Table) Reset() {
 		return
 	}
 	t.idx.Reset()
+	clear(t.byProto[:])
 	for c := 0; c <= (t.n-1)>>rowBits; c++ {
 		clear(t.chunks[c].outs[:])
 	}
