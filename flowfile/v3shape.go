@@ -138,14 +138,17 @@ func (d *v3Decoder) find(b []byte) *v3Shape {
 // total counts record b, which has s's layout, into t, as decoding it and
 // t.Add would, from its bytes.
 func (s *v3Shape) total(b []byte, t *flow.Totals) {
+	// As in matches, b is as long as the record s was learned from, whose
+	// elements decodeV3 checked: they are read without bounds checks.
+	base := unsafe.Pointer(unsafe.SliceData(b))
 	var first, last, packets, bytes, flows uint64
 	if o := s.generic; o > 0 {
-		p := (*[48]byte)(b[o+elemHdrSize:])
+		p := (*[48]byte)(unsafe.Add(base, o+elemHdrSize))
 		first, last = le.Uint64(p[0:]), le.Uint64(p[8:])
 		packets, bytes = le.Uint64(p[24:]), le.Uint64(p[32:])
 	}
 	if o := s.counters; o > 0 {
-		p := (*[24]byte)(b[o+elemHdrSize:])
+		p := (*[24]byte)(unsafe.Add(base, o+elemHdrSize))
 		flows = le.Uint64(p[0:])
 		packets += le.Uint64(p[8:])
 		bytes += le.Uint64(p[16:])
