@@ -669,11 +669,33 @@ func (r *Reader) scanBlock(j *readJob, s *tallyScratch, limit uint64) {
 	}
 	// Only summing the flows, without a selector or a visitor, the workers
 	// take the sums from the records' bytes (v3Shape.total) where they
-	// can.
+	// can; without a selector, runs of records of known shapes take a
+	// loop of their own (sumShaped), with or without a visitor.
 	sumOnly := !r.marking && v == nil && r.sel == nil
+	runs := !r.marking && r.sel == nil
 	b := j.payload
 	pos := 0
 	for i := uint32(0); i < j.hdr.NumRecords; i++ {
+		if runs {
+			// The record that ends a run takes the way below.
+			left := j.hdr.NumRecords - i
+			if limit > 0 {
+				left = min(left, uint32(limit-j.passed))
+			}
+			n, used, skipped := s.dec.sumShaped(b[pos:], left, &j.tally, &s.rec, v)
+			j.processed += uint64(n)
+			j.passed += uint64(n)
+			j.elements += skipped
+			pos += used
+			i += n
+			if limit > 0 && j.passed == limit {
+				j.good = i
+				return
+			}
+			if i == j.hdr.NumRecords {
+				break
+			}
+		}
 		var typ uint16
 		var size int
 		var err error

@@ -1,6 +1,10 @@
 package flowfile
 
-import "github.com/nfgo/nftools/flow"
+import (
+	"unsafe"
+
+	"github.com/nfgo/nftools/flow"
+)
 
 // A collector writes the flows of one template with the same elements in
 // the same order, so a file holds a handful of record layouts, each many
@@ -22,7 +26,7 @@ const maxShapes = 16
 type v3Shape struct {
 	key     uint32                          // the record's size and element count (bytes 2 to 5)
 	n       int                             // elements
-	hdr     [flow.MaxElementsPerFlow]uint32 // each element's header word
+	hdr     [flow.MaxElementsPerFlow]uint32 // each element's header word, as loaded (see matches)
 	off     [flow.MaxElementsPerFlow]uint16 // and its offset in the record
 	elems   flow.Elements                   // the modeled elements present
 	skipped int                             // elements this package does not model
@@ -54,10 +58,20 @@ type v3Decoder struct {
 }
 
 // keyBits is the size of v3Decoder.byKey's hash.
-const keyBits = 6
+const keyBits = 8
 
-// keyHash hashes a shape's key into v3Decoder.byKey.
-func keyHash(key uint32) uint32 { return key * 0x9e3779b1 >> (32 - keyBits) }
+// recordHash hashes a record's key and its first element's header into
+// v3Decoder.byKey: templates of the same record size and element count are
+// common (IPv4 flows of NetFlow v9 and of IPFIX), and by their key alone
+// they would take each other's place there. The caller has checked that
+// b holds a V3 record header.
+func recordHash(b []byte) uint32 {
+	h := le.Uint32(b[2:])
+	if len(b) >= v3HeaderSize+elemHdrSize {
+		h ^= le.Uint32(b[v3HeaderSize:]) * 0x85ebca6b
+	}
+	return h * 0x9e3779b1 >> (32 - keyBits)
+}
 
 // reset readies d for records decoded with want, forgetting its shapes.
 func (d *v3Decoder) reset(want flow.Elements) {
@@ -66,13 +80,17 @@ func (d *v3Decoder) reset(want flow.Elements) {
 }
 
 // matches reports whether record b (whose size field is len(b)) has s's
-// layout.
+// layout. The caller has compared the keys, so b is as long as the record
+// s was learned from, and every header offset of s lies inside b: the
+// headers are read without bounds checks, which took half the time of
+// matching a record of a dozen elements. They are compared as the machine
+// loads them, as learn stored them.
 func (s *v3Shape) matches(b []byte) bool {
+	p := unsafe.Pointer(unsafe.SliceData(b))
 	hdr := s.hdr[:s.n]
 	off := s.off[:len(hdr)]
 	for i, h := range hdr {
-		o := int(off[i])
-		if o > len(b)-4 || le.Uint32(b[o:o+4]) != h {
+		if *(*uint32)(unsafe.Add(p, off[i])) != h {
 			return false
 		}
 	}
@@ -100,7 +118,7 @@ func (d *v3Decoder) find(b []byte) *v3Shape {
 		return nil
 	}
 	key := le.Uint32(b[2:])
-	h := keyHash(key)
+	h := recordHash(b)
 	if i := d.byKey[h]; i > 0 {
 		if s := &d.shapes[i-1]; s.key == key && s.matches(b) {
 			return s
@@ -120,14 +138,17 @@ func (d *v3Decoder) find(b []byte) *v3Shape {
 // total counts record b, which has s's layout, into t, as decoding it and
 // t.Add would, from its bytes.
 func (s *v3Shape) total(b []byte, t *flow.Totals) {
+	// As in matches, b is as long as the record s was learned from, whose
+	// elements decodeV3 checked: they are read without bounds checks.
+	base := unsafe.Pointer(unsafe.SliceData(b))
 	var first, last, packets, bytes, flows uint64
 	if o := s.generic; o > 0 {
-		p := (*[48]byte)(b[o+elemHdrSize:])
+		p := (*[48]byte)(unsafe.Add(base, o+elemHdrSize))
 		first, last = le.Uint64(p[0:]), le.Uint64(p[8:])
 		packets, bytes = le.Uint64(p[24:]), le.Uint64(p[32:])
 	}
 	if o := s.counters; o > 0 {
-		p := (*[24]byte)(b[o+elemHdrSize:])
+		p := (*[24]byte)(unsafe.Add(base, o+elemHdrSize))
 		flows = le.Uint64(p[0:])
 		packets += le.Uint64(p[8:])
 		bytes += le.Uint64(p[16:])
@@ -136,6 +157,36 @@ func (s *v3Shape) total(b []byte, t *flow.Totals) {
 		flows = 1 // flow.Record.AggrFlows
 	}
 	t.AddCounts(first, last, flows, packets, bytes)
+}
+
+// sumShaped counts into t, as total does, the V3 records at the start of
+// b that have shapes d knows, at most n of them; with a visitor v it also
+// decodes each into rec and hands it to v. It stops at the first record
+// that is not one (nor a complete record header), which the caller takes
+// the long way, and returns how many records it counted, the bytes they
+// took and the elements they hold that this package does not model.
+func (d *v3Decoder) sumShaped(b []byte, n uint32, t *flow.Totals, rec *flow.Record, v BlockVisitor) (count uint32, used int, skipped uint64) {
+	for count < n && len(b)-used >= v3HeaderSize {
+		r := b[used:]
+		size := int(le.Uint16(r[2:]))
+		if le.Uint16(r) != recV3 || size > len(r) {
+			break
+		}
+		r = r[:size]
+		s := d.find(r)
+		if s == nil {
+			break
+		}
+		s.total(r, t)
+		if v != nil {
+			d.decodeShape(s, r, rec)
+			v.Flow(rec)
+		}
+		skipped += uint64(s.skipped)
+		count++
+		used += size
+	}
+	return count, used, skipped
 }
 
 // decodeShape decodes b, which has s's layout.
@@ -170,7 +221,7 @@ func (d *v3Decoder) learn(b []byte, skipped int) {
 	s.generic, s.counters = 0, 0
 	for off := v3HeaderSize; off < len(b); {
 		id := int(le.Uint16(b[off:]))
-		s.hdr[s.n] = le.Uint32(b[off:])
+		s.hdr[s.n] = *(*uint32)(unsafe.Pointer(&b[off]))
 		s.off[s.n] = uint16(off)
 		s.n++
 		switch id {
@@ -192,5 +243,5 @@ func (d *v3Decoder) learn(b []byte, skipped int) {
 		}
 		off += l
 	}
-	d.byKey[keyHash(s.key)] = uint8(i + 1)
+	d.byKey[recordHash(b)] = uint8(i + 1)
 }

@@ -29,6 +29,11 @@ type Table struct {
 	// a row fits in 64 bytes.
 	chunks []*chunk
 	n      int
+	// byProto finds the row (plus one) of a protocol in a table of
+	// protocols (fastProto), ahead of the index; Add fills it.
+	byProto [256]uint32
+	// touched keeps what Merge reads ahead, so that the reads stay.
+	touched uint64
 }
 
 const rowBits = 10
@@ -87,11 +92,10 @@ func hashKey(hi, lo uint64, proto uint8, v6 bool) uint64 {
 	return slotindex.Finish(h ^ x)
 }
 
-// find returns the number of the row of key (hi, lo, proto, v6) and
-// whether it was there before; a new row starts with no counts and the
-// times first and last.
-func (t *Table) find(hi, lo uint64, proto uint8, v6 bool, first, last uint64) (uint32, *row, bool) {
-	h := hashKey(hi, lo, proto, v6)
+// findHash returns the number of the row of key (hi, lo, proto, v6), of
+// hash h, and whether it was there before; a new row starts with no counts
+// and the times first and last.
+func (t *Table) findHash(h, hi, lo uint64, proto uint8, v6 bool, first, last uint64) (uint32, *row, bool) {
 	pos, tag := t.idx.Home(h)
 	for s := t.idx.Slot(pos); s != 0; pos, s = t.idx.Next(pos) {
 		if i, ok := slotindex.Match(s, tag); ok {
@@ -147,7 +151,16 @@ func (t *Table) Add(r *flow.Record) {
 		t.count(0, uint64(r.SrcPort), proto, false, r)
 		t.count(0, uint64(r.DstPort), proto, false, r)
 	case fastProto:
-		t.count(0, uint64(r.Proto), proto, false, r)
+		// A protocol's row is found by its number: a handful of
+		// rows, each looked up for every flow.
+		i := t.byProto[r.Proto]
+		if i == 0 {
+			lo := uint64(r.Proto)
+			j, _, _ := t.findHash(hashKey(0, lo, proto, false), 0, lo, proto, false, r.First, r.Last)
+			i = j + 1
+			t.byProto[r.Proto] = i
+		}
+		t.add(i-1, r)
 	default:
 		for _, f := range t.spec.Element.fields {
 			hi, lo, v6 := fieldKey(f, r)
@@ -158,7 +171,13 @@ func (t *Table) Add(r *flow.Record) {
 
 // count adds r to the row of key (hi, lo, proto, v6).
 func (t *Table) count(hi, lo uint64, proto uint8, v6 bool, r *flow.Record) {
-	i, w, _ := t.find(hi, lo, proto, v6, r.First, r.Last)
+	i, _, _ := t.findHash(hashKey(hi, lo, proto, v6), hi, lo, proto, v6, r.First, r.Last)
+	t.add(i, r)
+}
+
+// add adds r to row i.
+func (t *Table) add(i uint32, r *flow.Record) {
+	w := t.row(i)
 	w.flows += r.AggrFlows()
 	w.inPackets += r.InPackets
 	w.inBytes += r.InBytes
@@ -180,6 +199,7 @@ func (t *Table) Reset() {
 		return
 	}
 	t.idx.Reset()
+	clear(t.byProto[:])
 	for c := 0; c <= (t.n-1)>>rowBits; c++ {
 		clear(t.chunks[c].outs[:])
 	}
@@ -192,26 +212,49 @@ func (t *Table) Reset() {
 // first seen (which breaks ties in Top) is that of the flows, and every
 // counter, first and last time is what counting the flows gives.
 func (t *Table) Merge(o *Table) {
-	for i := 0; i < o.n; i++ {
-		src := o.row(uint32(i))
-		j, w, old := t.find(src.hi, src.lo, src.proto, src.v6, src.first, src.last)
-		if old {
-			w.flows += src.flows
-			w.inPackets += src.inPackets
-			w.inBytes += src.inBytes
-			w.first = min(w.first, src.first)
-			w.last = max(w.last, src.last)
-		} else {
-			*w = *src
+	// A row of a large table is seldom in the cache: the rows are taken
+	// in batches, and the index slot and row where each one's probe
+	// starts are read for the whole batch first, so that their trips to
+	// memory overlap instead of each waiting for the one before.
+	var hs [mergeBatch]uint64
+	for b := 0; b < o.n; b += mergeBatch {
+		n := min(mergeBatch, o.n-b)
+		var touched uint64
+		for k := 0; k < n; k++ {
+			src := o.row(uint32(b + k))
+			h := hashKey(src.hi, src.lo, src.proto, src.v6)
+			hs[k] = h
+			pos, _ := t.idx.Home(h)
+			if s := t.idx.Slot(pos); s != 0 {
+				touched += t.row(uint32(s) - 1).lo
+			}
 		}
-		if src.out {
-			w.out = true
-			so, to := o.outOf(uint32(i)), t.outOf(j)
-			to.packets += so.packets
-			to.bytes += so.bytes
+		t.touched = touched
+		for k := 0; k < n; k++ {
+			i := b + k
+			src := o.row(uint32(i))
+			j, w, old := t.findHash(hs[k], src.hi, src.lo, src.proto, src.v6, src.first, src.last)
+			if old {
+				w.flows += src.flows
+				w.inPackets += src.inPackets
+				w.inBytes += src.inBytes
+				w.first = min(w.first, src.first)
+				w.last = max(w.last, src.last)
+			} else {
+				*w = *src
+			}
+			if src.out {
+				w.out = true
+				so, to := o.outOf(uint32(i)), t.outOf(j)
+				to.packets += so.packets
+				to.bytes += so.bytes
+			}
 		}
 	}
 }
+
+// mergeBatch is how many rows Merge looks up at once.
+const mergeBatch = 16
 
 // ranked is a row in the ranking: its value and its index, which is also
 // the order in which its key was first seen.
@@ -277,11 +320,15 @@ func (t *Table) Top(o Order, topN int, packets, bytes Limit) *output.StatBlock {
 		}
 		asc = n < heapsortLimit
 	}
+	// One counter for every row: a counter's address goes to o.value,
+	// a function value, so it lives on the heap, and a counter of each
+	// row's own was an allocation for every row.
+	var c counter
 	var rows []ranked
 	if topN > 0 && topN < t.n {
 		h := topn.New(topN, rankedBefore(asc))
 		for i := uint32(0); i < uint32(t.n); i++ {
-			if c := t.counter(i); keep(&c) {
+			if c = t.counter(i); keep(&c) {
 				h.Offer(ranked{value: o.value(&c, o.Dir), idx: i})
 			}
 		}
@@ -289,7 +336,7 @@ func (t *Table) Top(o Order, topN int, packets, bytes Limit) *output.StatBlock {
 	} else {
 		rows = make([]ranked, 0, t.n)
 		for i := uint32(0); i < uint32(t.n); i++ {
-			if c := t.counter(i); keep(&c) {
+			if c = t.counter(i); keep(&c) {
 				rows = append(rows, ranked{value: o.value(&c, o.Dir), idx: i})
 			}
 		}
