@@ -64,7 +64,7 @@ lint:
 
 test: deps lint build
 	scripts/check-install.sh
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 demo: deps build
 	scripts/demo.sh
