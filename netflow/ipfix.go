@@ -270,14 +270,7 @@ func (d *Decoder) ipfixData(e *exporter, t *template, b []byte, msecReceived uin
 		// The stack is the start of what a plan decodes into.
 		var vals [planVals]uint64
 		stack := (*[numStack]uint64)(vals[:numStack])
-		var n int
-		var err error
-		if plan {
-			n, err = t.runPlan(b, r, &vals, e, msecReceived, d.v3[:], &d.pad)
-		} else {
-			t.prepare(r, e, 10, msecReceived)
-			n, err = t.run(b, r, stack, e, 0)
-		}
+		n, err := d.record(e, t, b, 10, plan, msecReceived, &vals)
 		if err != nil {
 			return d.fail(e, e.key.addr, 10, ReasonRecord, "template %d: %v", t.id, err)
 		}

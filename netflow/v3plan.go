@@ -304,6 +304,18 @@ func buildFrame(b []byte, elemAt *[flow.MaxModeledElement + 1]int, set flow.Elem
 	return off
 }
 
+// record decodes the data record of template t at the start of b into
+// the decoder's Record: by the template's plan (plan true: into the V3
+// record as well) or by the general run. The first numStack words of vals
+// are the stack that the version's post-processing reads either way.
+func (d *Decoder) record(e *exporter, t *template, b []byte, version uint8, plan bool, msecReceived uint64, vals *[planVals]uint64) (int, error) {
+	if plan {
+		return t.runPlan(b, &d.rec, vals, e, msecReceived, d.v3[:], &d.pad)
+	}
+	t.prepare(&d.rec, e, version, msecReceived)
+	return t.run(b, &d.rec, (*[numStack]uint64)(vals[:numStack]), e, 0)
+}
+
 // runPlan decodes one record of t, which has a plan, from b: the stack
 // (the start of vals, zero on entry), and the core values into r with what else post-processing and a
 // collector read of it (elements, version, exporter, receive time), and
