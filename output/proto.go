@@ -6,14 +6,6 @@ import (
 	"github.com/nfgo/nftools/flow"
 )
 
-// ProtoName returns nfdump's name of protocol p, or its number.
-func ProtoName(p uint8) string {
-	if int(p) < len(flow.ProtoNames) {
-		return flow.ProtoNames[p]
-	}
-	return strconv.Itoa(int(p))
-}
-
 // appendProto appends nfdump's ProtoString: the name, or with plain (or a
 // number without a name) the number left-aligned in 5 columns.
 func appendProto(b []byte, p uint8, plain bool) []byte {
