@@ -73,7 +73,7 @@ func (f *Filter) RawMatcher(l *flow.Layout) (match func(rec []byte) bool) {
 	}
 	settleConsts(p.code)
 	p.entry = skipConst(p.code, p.entry)
-	return p.match
+	return p.matcher()
 }
 
 // lowerOp makes o read its field from the record's bytes, or settles its
@@ -139,17 +139,33 @@ func (p *rawProg) loadAddr(base unsafe.Pointer, i int, w *addrWords) {
 	}
 }
 
-// match is Filter.run on a record's bytes.
-func (p *rawProg) match(rec []byte) bool {
-	base := unsafe.Pointer(unsafe.SliceData(rec))
-	var st walkState
-	// Every address the code may test is read first: the ops then find
-	// them all in the walk's cache (chains look only there).
-	for i, used := 0, p.used; used != 0; i, used = i+1, used>>1 {
-		if used&1 != 0 {
-			p.loadAddr(base, i, &st.addr[i])
+// matcher returns Filter.run on a record's bytes. It is a closure rather
+// than the method value p.match, whose wrapper took a call of its own.
+func (p *rawProg) matcher() func(rec []byte) bool {
+	return func(rec []byte) bool {
+		base := unsafe.Pointer(unsafe.SliceData(rec))
+		if p.used == 0 {
+			// No address to read: no cache to clear either, which
+			// costs about what a test of one field does.
+			return p.walk(base, nil)
 		}
+		var st walkState
+		// Every address the code may test is read first: the ops
+		// then find them all in the walk's cache (chains look only
+		// there).
+		for i, used := 0, p.used; used != 0; i, used = i+1, used>>1 {
+			if used&1 != 0 {
+				p.loadAddr(base, i, &st.addr[i])
+			}
+		}
+		return p.walk(base, &st)
 	}
+}
+
+// walk walks the code from the entry until it jumps to accept or reject,
+// as Filter.run does; st holds the addresses, nil for code that reads
+// none.
+func (p *rawProg) walk(base unsafe.Pointer, st *walkState) bool {
 	code := p.code
 	idx := p.entry
 	for idx >= firstOp {
@@ -163,7 +179,7 @@ func (p *rawProg) match(rec []byte) bool {
 			t := &p.f.addrs[o.aux]
 			ev = isZero((w.lo&t.mask.lo^t.value.lo)|(w.hi&t.mask.hi^t.value.hi)) & uint64(t.fams>>w.fam)
 		} else {
-			ev = p.other(o, base, &st)
+			ev = p.other(o, base, st)
 		}
 		if ev&1 != 0 {
 			idx = o.next[1]

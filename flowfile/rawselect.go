@@ -50,11 +50,16 @@ type rawShape struct {
 // first time; b is a record of the shape.
 func (s *v3Shape) rawMatch(sel RawSelector, b []byte) func([]byte) bool {
 	if !s.raw.asked {
-		var l flow.Layout
-		s.layout(b, &l)
-		s.raw = rawShape{asked: true, match: sel.RawMatcher(&l)}
+		s.askRaw(sel, b)
 	}
 	return s.raw.match
+}
+
+// askRaw asks sel for its test of records of shape s, of which b is one.
+func (s *v3Shape) askRaw(sel RawSelector, b []byte) {
+	var l flow.Layout
+	s.layout(b, &l)
+	s.raw = rawShape{asked: true, match: sel.RawMatcher(&l)}
 }
 
 // layout fills l with where the fields of records of shape s sit, from b,

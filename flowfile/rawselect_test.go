@@ -75,7 +75,7 @@ func (m matchOnly) ForIdent(ident string, ok bool) Selector {
 
 // filterCorpus returns the expressions of the filter package's corpus
 // (the differential tests' 400 and more) and the bench's five filters.
-func filterCorpus(t *testing.T) []string {
+func filterCorpus(t testing.TB) []string {
 	t.Helper()
 	f, err := os.Open(filepath.Join("..", "filter", "testdata", "corpus.txt"))
 	require.NoError(t, err)
@@ -345,4 +345,100 @@ func FuzzRawMatch(f *testing.F) {
 			rawAgrees(t, flt, &d, b, exprs[i])
 		}
 	})
+}
+
+// BenchmarkRawMatchBench measures the raw tests of the bench's filters
+// (scripts/bench/filter.sh) on records of the home shape that script
+// generates, as selectShaped runs them: the shape found, its test taken,
+// the test run.
+func BenchmarkRawMatchBench(b *testing.B) {
+	g := flowgen.New(1, 1_795_555_903_000)
+	var buf []byte
+	var l v3Layout
+	var offs []int
+	for range 4096 {
+		var r flow.Record
+		g.Next(&r)
+		offs = append(offs, len(buf))
+		buf = appendV3(buf, &r, &l)
+	}
+	offs = append(offs, len(buf))
+	buf = append(buf, make([]byte, 8)...)
+	exprs := filterCorpus(b)[:5]
+	for i, expr := range exprs {
+		name := []string{"primitive", "five-terms", "ip-list-1000", "net-list-100", "twenty-terms"}[i]
+		b.Run(name, func(b *testing.B) {
+			f, err := filter.Compile(expr, filter.Options{})
+			require.NoError(b, err)
+			var d v3Decoder
+			d.reset(f.Reads() | flow.TotalsElements)
+			var rec flow.Record
+			for j := range 4096 {
+				_, err := d.decode(buf[offs[j]:offs[j+1]], &rec)
+				require.NoError(b, err)
+			}
+			b.ReportAllocs()
+			n := 0
+			if os.Getenv("MATCHONLY") != "" {
+				ms := make([]func([]byte) bool, 4096)
+				for j := range ms {
+					r := buf[offs[j]:offs[j+1]]
+					ms[j] = d.find(r).rawMatch(f, r)
+				}
+				for i := 0; b.Loop(); i++ {
+					j := i & 4095
+					if ms[j](buf[offs[j]:offs[j+1]]) {
+						n++
+					}
+				}
+				return
+			}
+			for i := 0; b.Loop(); i++ {
+				j := i & 4095
+				r := buf[offs[j]:offs[j+1]]
+				s := d.find(r)
+				if s.rawMatch(f, r)(r) {
+					n++
+				}
+			}
+			_ = n
+		})
+	}
+}
+
+// TestRawSelectAllocs: selecting a run of records on their bytes, summing
+// or visiting those that pass, allocates nothing once the shapes are
+// known.
+func TestRawSelectAllocs(t *testing.T) {
+	g := flowgen.New(1, 1_795_555_903_000)
+	var buf []byte
+	var l v3Layout
+	for range 1000 {
+		var r flow.Record
+		g.Next(&r)
+		buf = appendV3(buf, &r, &l)
+	}
+	buf = append(buf, make([]byte, 8)...)
+	f, err := filter.Compile("proto tcp and not src net 10.0.0.0/8 or ip in [10.0.0.1 10.0.1.1]", filter.Options{})
+	require.NoError(t, err)
+	var d v3Decoder
+	d.reset(allElements)
+	var rec flow.Record
+	v := &recordingVisitor{flows: make([]flow.Record, 0, 1000)}
+	run := func() {
+		var tally flow.Totals
+		v.flows = v.flows[:0]
+		for used := 0; used < len(buf)-8; {
+			n, _, u, _ := d.selectShaped(buf[used:], 1000, 0, f, &tally, &rec, v)
+			if n == 0 {
+				_, err := d.decode(buf[used:used+int(le.Uint16(buf[used+2:]))], &rec)
+				require.NoError(t, err)
+				u = int(le.Uint16(buf[used+2:]))
+			}
+			used += u
+		}
+	}
+	run()
+	assert.NotEmpty(t, v.flows)
+	assert.Zero(t, testing.AllocsPerRun(10, run))
 }
