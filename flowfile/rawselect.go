@@ -143,14 +143,16 @@ func (s *v3Shape) layout(b []byte, l *flow.Layout) {
 
 // selectShaped is sumShaped with a RawSelector: of the V3 records at the
 // start of b that have shapes d knows and a test of sel, at most n, it
-// tests each on its bytes, and counts into t those that pass, as total
-// does, and with a visitor v also decodes them into rec and hands them to
-// v. It stops at the first record that is not one, which the caller takes
-// the long way, after limit records passed when limit > 0, and leaves a
-// record with fewer than 8 bytes after it in b to the caller too. It
-// returns how many records it processed and passed, the bytes they took
-// and the elements they hold that this package does not model.
-func (d *v3Decoder) selectShaped(b []byte, n uint32, limit uint64, sel RawSelector, t *flow.Totals, rec *flow.Record, v BlockVisitor) (count, passed uint32, used int, skipped uint64) {
+// tests each on its bytes. With mark set it marks those that pass in it,
+// numbering the records from first (the reader's marking, for Next);
+// otherwise it counts them into t, as total does, and with a visitor v
+// also decodes them into rec and hands them to v. It stops at the first
+// record that is not one, which the caller takes the long way, after
+// limit records passed when limit > 0, and leaves a record with fewer
+// than 8 bytes after it in b to the caller too. It returns how many
+// records it processed and passed, the bytes they took and the elements
+// they hold that this package does not model.
+func (d *v3Decoder) selectShaped(b []byte, n uint32, limit uint64, sel RawSelector, mark []uint64, first uint32, t *flow.Totals, rec *flow.Record, v BlockVisitor) (count, passed uint32, used int, skipped uint64) {
 	for count < n && len(b)-used >= v3HeaderSize {
 		r := b[used:]
 		size := int(le.Uint16(r[2:]))
@@ -167,10 +169,16 @@ func (d *v3Decoder) selectShaped(b []byte, n uint32, limit uint64, sel RawSelect
 			break
 		}
 		if match(r) {
-			s.total(r, t)
-			if v != nil {
+			switch {
+			case mark != nil:
+				i := first + count
+				mark[i/64] |= 1 << (i % 64)
+			case v != nil:
+				s.total(r, t)
 				d.decodeShape(s, r, rec)
 				v.Flow(rec)
+			default:
+				s.total(r, t)
 			}
 			passed++
 		}

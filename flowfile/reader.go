@@ -673,9 +673,14 @@ func (r *Reader) scanBlock(j *readJob, s *tallyScratch, limit uint64) {
 	// take the sums from the records' bytes (v3Shape.total) where they
 	// can; without a selector, runs of records of known shapes take a
 	// loop of their own (sumShaped), with or without a visitor, and so do
-	// they with a selector that tests the bytes (selectShaped).
+	// they with a selector that tests the bytes (selectShaped), also when
+	// they only mark the flows that pass.
 	sumOnly := !r.marking && v == nil && r.sel == nil
-	runs := !r.marking && (r.sel == nil || r.rsel != nil)
+	runs := !r.marking && r.sel == nil || r.rsel != nil
+	var mark []uint64
+	if r.marking {
+		mark = j.pass
+	}
 	b := j.payload
 	pos := 0
 	for i := uint32(0); i < j.hdr.NumRecords; i++ {
@@ -686,7 +691,7 @@ func (r *Reader) scanBlock(j *readJob, s *tallyScratch, limit uint64) {
 			var used int
 			var skipped uint64
 			if r.rsel != nil {
-				n, passed, used, skipped = s.dec.selectShaped(b[pos:], left, limit-min(limit, j.passed), r.rsel, &j.tally, &s.rec, v)
+				n, passed, used, skipped = s.dec.selectShaped(b[pos:], left, limit-min(limit, j.passed), r.rsel, mark, i, &j.tally, &s.rec, v)
 			} else {
 				if limit > 0 {
 					left = min(left, uint32(limit-j.passed))
