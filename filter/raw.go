@@ -164,7 +164,11 @@ func (p *rawProg) matcher() func(rec []byte) bool {
 
 // walk walks the code from the entry until it jumps to accept or reject,
 // as Filter.run does; st holds the addresses, nil for code that reads
-// none.
+// none. It branches on each outcome, as run does: taking the next op by
+// index instead took 1.27 times the CPU of godump -o null with the bench's
+// twenty terms, and running every test of code of cheap tests to settle
+// the answer without a branch (each block's answer selected from its
+// children's) 1.20 times, 1.04 times with five terms.
 func (p *rawProg) walk(base unsafe.Pointer, st *walkState) bool {
 	code := p.code
 	idx := p.entry
