@@ -43,8 +43,9 @@ var addrFields = [5]flow.Field{flow.FieldSrcAddr, flow.FieldDstAddr, flow.FieldI
 // caller checks that, and the layout's offsets lie inside rec. RawMatcher
 // returns nil for a filter that needs more than the record's fields
 // (count, flow labels), and for one with tests it does not lower; the
-// caller then decodes and calls Match. match is safe for concurrent use
-// and does not allocate.
+// caller then decodes and calls Match; it does so for every layout when
+// it does for the empty one. match is safe for concurrent use and does
+// not allocate.
 func (f *Filter) RawMatcher(l *flow.Layout) (match func(rec []byte) bool) {
 	if !fastLoads || f.count || f.labels {
 		return nil

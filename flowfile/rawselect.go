@@ -24,18 +24,25 @@ type RawSelector interface {
 	// answers for a record as Match does for the record it decodes into,
 	// or nil when it has none for them. The test is given a record
 	// followed in memory by at least 8 more bytes, and may read them; it
-	// must be safe for concurrent use.
+	// must be safe for concurrent use. A selector without a test for the
+	// empty layout (a record of no fields) has none for any layout: the
+	// reader then asks no more.
 	RawMatcher(l *flow.Layout) func(rec []byte) bool
 }
 
 // rawSelector returns the reader's selector as a RawSelector when the
 // workers may select from the records' bytes: a NumberedSelector needs
-// each record's running number, which only Match takes.
+// each record's running number, which only Match takes, and a selector
+// without raw tests (a filter with flow labels) would only make the
+// workers look for a test for each record before they decode it.
 func rawSelector(s Selector) RawSelector {
 	if _, numbered := s.(NumberedSelector); numbered {
 		return nil
 	}
-	rs, _ := s.(RawSelector)
+	rs, ok := s.(RawSelector)
+	if !ok || rs.RawMatcher(&flow.Layout{}) == nil {
+		return nil
+	}
 	return rs
 }
 
