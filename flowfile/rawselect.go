@@ -46,6 +46,23 @@ func rawSelector(s Selector) RawSelector {
 	return rs
 }
 
+// maxRawMisses is how many runs of selectShaped a block may start that
+// end at once before the reader stops starting them in that block. Each
+// such record is looked up twice, in selectShaped and in decoding: in a
+// file of more layouts than a decoder keeps (maxShapes), whose records
+// keep missing the known shapes, that made reading with a filter take a
+// fifth more CPU than deciding on the decoded records. A block of a
+// usual file misses a few times: its non-flow records, the record at its
+// end, the first record of a shape.
+const maxRawMisses = 32
+
+// rawMiss counts a run of selectShaped that ended at once in *misses and
+// reports whether the block should go on starting them.
+func rawMiss(misses *int) bool {
+	*misses++
+	return *misses < maxRawMisses
+}
+
 // rawShape is what a shape holds for selecting from the bytes: the
 // selector's test of its records, once asked for.
 type rawShape struct {

@@ -681,6 +681,7 @@ func (r *Reader) scanBlock(j *readJob, s *tallyScratch, limit uint64) {
 	if r.marking {
 		mark = j.pass
 	}
+	misses := 0
 	b := j.payload
 	pos := 0
 	for i := uint32(0); i < j.hdr.NumRecords; i++ {
@@ -692,6 +693,9 @@ func (r *Reader) scanBlock(j *readJob, s *tallyScratch, limit uint64) {
 			var skipped uint64
 			if r.rsel != nil {
 				n, passed, used, skipped = s.dec.selectShaped(b[pos:], left, limit-min(limit, j.passed), r.rsel, mark, i, &j.tally, &s.rec, v)
+				if n == 0 {
+					runs = rawMiss(&misses)
+				}
 			} else {
 				if limit > 0 {
 					left = min(left, uint32(limit-j.passed))
