@@ -59,6 +59,7 @@ type op struct {
 	addr  uint8 // address ops: the slot in walkState and in addrOffs
 	fams  uint8 // address ops: bit n set when a flow of family n (1 none, 4, 6) may pass
 	fn    fnCode
+	field flow.Field // kLoad, kLoadSet: the field, which the raw code places (raw.go)
 }
 
 // passBits is each comparator's pass bits; 0 for the comparators that
@@ -157,13 +158,10 @@ func (f *Filter) lower() {
 	}
 	// A walk through constant tests always goes the same way: send their
 	// predecessors straight to where it ends up.
-	for i := firstOp; i < uint32(len(f.code)); i++ {
-		o := &f.code[i]
-		o.next[0], o.next[1] = f.skipConst(o.next[0]), f.skipConst(o.next[1])
-	}
+	settleConsts(f.code)
 	f.entry = reject
 	if f.start != 0 {
-		f.entry = f.skipConst(f.start + 1)
+		f.entry = skipConst(f.code, f.start+1)
 	}
 	f.fuseAddrs()
 }
@@ -203,11 +201,20 @@ func (f *Filter) fuseAddrs() {
 	}
 }
 
-// skipConst follows target through ops whose test is constant, as far
-// as the walk always goes from there.
-func (f *Filter) skipConst(target uint32) uint32 {
-	for n := 0; target >= firstOp && n < len(f.code); n++ {
-		o := &f.code[target]
+// settleConsts sends the ops of code whose next op has a constant test
+// straight to where the walk ends up from there.
+func settleConsts(code []op) {
+	for i := firstOp; i < uint32(len(code)); i++ {
+		o := &code[i]
+		o.next[0], o.next[1] = skipConst(code, o.next[0]), skipConst(code, o.next[1])
+	}
+}
+
+// skipConst follows target through the ops of code whose test is
+// constant, as far as the walk always goes from there.
+func skipConst(code []op, target uint32) uint32 {
+	for n := 0; target >= firstOp && n < len(code); n++ {
+		o := &code[target]
 		if o.next[0] != o.next[1] {
 			return target
 		}
@@ -267,7 +274,7 @@ func (f *Filter) lowerInst(i uint32) op {
 		}
 	case in.op == opField && fastLoads && loadable[in.field].width > 0 && (o.pass != 0 || comp == cmpULList):
 		l := loadable[in.field]
-		o.off, o.shift = uint32(l.off), in.fshift
+		o.off, o.shift, o.field = uint32(l.off), in.fshift, in.field
 		// Masking the loaded word to the field's width and shifting it
 		// into place is shifting it and masking it with both masks.
 		o.mask &= (^uint64(0) >> (64 - 8*uint(l.width))) << in.fshift

@@ -176,32 +176,43 @@ func (f *Filter) test(in *inst, r *flow.Record, count uint64, st *walkState) boo
 // function computes nfdump's flow functions. Durations and rates use
 // unsigned 64-bit arithmetic as nfdump does, and a rate over no time is 0.
 func function(fn fnCode, r *flow.Record) uint64 {
+	if fn == fnMPLSEOS || fn == fnMPLSAny {
+		return mplsBottom(&r.MPLS)
+	}
+	return rate(fn, r.First, r.Last, r.InPackets, r.InBytes)
+}
+
+// rate computes the flow functions of a flow's times and counters.
+func rate(fn fnCode, first, last, packets, bytes uint64) uint64 {
 	switch fn {
 	case fnPPS, fnBPS:
-		d := r.Last - r.First
+		d := last - first
 		if d == 0 {
 			return 0
 		}
 		if fn == fnPPS {
-			return 1000 * r.InPackets / d
+			return 1000 * packets / d
 		}
-		return 8000 * r.InBytes / d
+		return 8000 * bytes / d
 	case fnBPP:
-		if r.InPackets == 0 {
+		if packets == 0 {
 			return 0
 		}
-		return r.InBytes / r.InPackets
+		return bytes / packets
 	case fnDuration:
-		return r.Last - r.First
-	case fnMPLSEOS, fnMPLSAny:
-		// Both look for the bottom-of-stack entry; 1.7.1's "any" is a copy
-		// of "eos". Without one the value cannot match a label.
-		for _, l := range r.MPLS {
-			if l&1 != 0 {
-				return uint64(l & 0x00fffff0)
-			}
-		}
-		return 0xff000000
+		return last - first
 	}
 	return 0
+}
+
+// mplsBottom is mpls eos and mpls any: both look for the bottom-of-stack
+// entry; 1.7.1's "any" is a copy of "eos". Without one the value cannot
+// match a label.
+func mplsBottom(stack *[10]uint32) uint64 {
+	for _, l := range stack {
+		if l&1 != 0 {
+			return uint64(l & 0x00fffff0)
+		}
+	}
+	return 0xff000000
 }

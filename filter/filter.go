@@ -1,7 +1,9 @@
 // Package filter is nfdump 1.7.1's filter language: the expressions godump
 // takes after its options or from -f, such as 'proto tcp and dst port in
 // [80 443]'. Compile parses and compiles an expression once; Match then
-// tests flows against it, concurrently and without allocating.
+// tests flows against it, concurrently and without allocating, and
+// RawMatcher tests them on the bytes of the records a file stores, before
+// anything is decoded.
 //
 // The compiled program is nfdump's own filter tree, built the way its
 // grammar builds it, so every primitive means what it means in 1.7.1,

@@ -12,6 +12,8 @@
 // file order, decoded into one reused flow.Record. The same workers select
 // the flows (ReadOptions.Select: nfdump's -t window and filter), count
 // them, and stop at a limit (-c), so that every job of a reader keeps all
-// cores busy with a filter too. Writing compresses blocks
+// cores busy with a filter too. A selector that can (RawSelector, as the
+// filter) tests the records on their bytes, and only those that pass are
+// decoded. Writing compresses blocks
 // in the background and keeps records in the order they were written.
 package flowfile

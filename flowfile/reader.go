@@ -152,7 +152,8 @@ type Reader struct {
 	// flows that pass, and Next decodes just those.
 	sel       Selector
 	nsel      NumberedSelector
-	seq       *sequencer // the blocks' running numbers, for nsel
+	rsel      RawSelector // sel, when the workers may test the records' bytes
+	seq       *sequencer  // the blocks' running numbers, for nsel
 	scanning  bool
 	marking   bool
 	dataSeq   uint64 // the producer's count of data blocks, for seq
@@ -266,6 +267,7 @@ func NewReader(src io.ReaderAt, size int64, name string, opts ReadOptions) (*Rea
 	r.tallying = opts.Tally || opts.Visit != nil
 	r.sel = forIdent(opts.Select, r.ident, r.hasIdent)
 	r.nsel, _ = r.sel.(NumberedSelector)
+	r.rsel = rawSelector(r.sel)
 	r.marking = r.sel != nil && !r.tallying
 	r.scanning = r.tallying || r.marking
 	if r.sel != nil {
@@ -670,21 +672,39 @@ func (r *Reader) scanBlock(j *readJob, s *tallyScratch, limit uint64) {
 	// Only summing the flows, without a selector or a visitor, the workers
 	// take the sums from the records' bytes (v3Shape.total) where they
 	// can; without a selector, runs of records of known shapes take a
-	// loop of their own (sumShaped), with or without a visitor.
+	// loop of their own (sumShaped), with or without a visitor, and so do
+	// they with a selector that tests the bytes (selectShaped), also when
+	// they only mark the flows that pass.
 	sumOnly := !r.marking && v == nil && r.sel == nil
-	runs := !r.marking && r.sel == nil
+	runs := !r.marking && r.sel == nil || r.rsel != nil
+	var mark []uint64
+	if r.marking {
+		mark = j.pass
+	}
+	misses := 0
 	b := j.payload
 	pos := 0
 	for i := uint32(0); i < j.hdr.NumRecords; i++ {
 		if runs {
 			// The record that ends a run takes the way below.
 			left := j.hdr.NumRecords - i
-			if limit > 0 {
-				left = min(left, uint32(limit-j.passed))
+			var n, passed uint32
+			var used int
+			var skipped uint64
+			if r.rsel != nil {
+				n, passed, used, skipped = s.dec.selectShaped(b[pos:], left, limit-min(limit, j.passed), r.rsel, mark, i, &j.tally, &s.rec, v)
+				if n == 0 {
+					runs = rawMiss(&misses)
+				}
+			} else {
+				if limit > 0 {
+					left = min(left, uint32(limit-j.passed))
+				}
+				n, used, skipped = s.dec.sumShaped(b[pos:], left, &j.tally, &s.rec, v)
+				passed = n
 			}
-			n, used, skipped := s.dec.sumShaped(b[pos:], left, &j.tally, &s.rec, v)
 			j.processed += uint64(n)
-			j.passed += uint64(n)
+			j.passed += uint64(passed)
 			j.elements += skipped
 			pos += used
 			i += n

@@ -40,6 +40,7 @@ type v3Shape struct {
 	nwant   int
 	wantID  [flow.MaxElementsPerFlow]uint8
 	wantOff [flow.MaxElementsPerFlow][2]uint16
+	raw     rawShape // selecting from the bytes (rawselect.go)
 }
 
 // v3Decoder decodes V3 records with the shapes it learned. Each reader
@@ -219,6 +220,7 @@ func (d *v3Decoder) learn(b []byte, skipped int) {
 	s.key = le.Uint32(b[2:])
 	s.n, s.elems, s.skipped, s.nwant = 0, 0, skipped, 0
 	s.generic, s.counters = 0, 0
+	s.raw = rawShape{}
 	for off := v3HeaderSize; off < len(b); {
 		id := int(le.Uint16(b[off:]))
 		s.hdr[s.n] = *(*uint32)(unsafe.Pointer(&b[off]))

@@ -1,0 +1,47 @@
+package filter_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nfgo/nftools/filter"
+	"github.com/nfgo/nftools/flow"
+)
+
+// TestRawMatcherEmptyLayout: for a record that carries no field at all,
+// every filter of the corpus that has a raw test answers as Match does
+// for the empty flow, since a field a record lacks reads as 0. (The
+// flowfile package tests the raw tests on real records.)
+func TestRawMatcherEmptyLayout(t *testing.T) {
+	empty := make([]byte, 64)
+	raw := 0
+	for _, c := range readCorpus(t, "corpus.txt") {
+		f, err := filter.Compile(c.expr, filter.Options{})
+		require.NoError(t, err, c.expr)
+		m := f.RawMatcher(&flow.Layout{})
+		if m == nil {
+			continue
+		}
+		raw++
+		assert.Equal(t, f.Match(&flow.Record{}), m(empty), c.expr)
+	}
+	assert.Greater(t, raw, 400)
+}
+
+// TestRawMatcherNone: a filter that needs more than the record's fields
+// has no raw test; the reader then decodes and calls Match.
+func TestRawMatcherNone(t *testing.T) {
+	for _, expr := range []string{"count > 5", "proto tcp and count < 3", "(proto tcp) %tcp", "flowlabel web"} {
+		f, err := filter.Compile(expr, filter.Options{})
+		require.NoError(t, err, expr)
+		assert.Nil(t, f.RawMatcher(&flow.Layout{}), expr)
+	}
+	f, err := filter.Compile("proto tcp or ident bench", filter.Options{})
+	require.NoError(t, err)
+	m := f.RawMatcher(&flow.Layout{})
+	require.NotNil(t, m, "ident is settled by the binding")
+	assert.False(t, m(make([]byte, 64)))
+	assert.True(t, f.WithIdent("bench").RawMatcher(&flow.Layout{})(make([]byte, 64)))
+}

@@ -1,0 +1,217 @@
+package flowfile
+
+import (
+	"unsafe"
+
+	"github.com/nfgo/nftools/flow"
+)
+
+// A selector that tests decoded records makes the workers decode every
+// record before they know whether it passes; with a filter that passes
+// some of the flows, decoding the others is wasted, and decoding costs
+// about what testing does. A RawSelector tests a record's bytes instead:
+// for each shape the workers meet they ask it once for a test of records
+// of that layout (RawSelector.RawMatcher), and then count, sum or decode
+// only the records that pass. A shape the selector has no test for, and a
+// record too near the end of its block for the test's loads, take the way
+// through decoding and Match.
+
+// RawSelector is a Selector that can also test records from their
+// bytes. filter.Filter is one.
+type RawSelector interface {
+	Selector
+	// RawMatcher returns a test of the V3 records stored as l says, which
+	// answers for a record as Match does for the record it decodes into,
+	// or nil when it has none for them. The test is given a record
+	// followed in memory by at least 8 more bytes, and may read them; it
+	// must be safe for concurrent use. A selector without a test for the
+	// empty layout (a record of no fields) has none for any layout: the
+	// reader then asks no more.
+	RawMatcher(l *flow.Layout) func(rec []byte) bool
+}
+
+// rawSelector returns the reader's selector as a RawSelector when the
+// workers may select from the records' bytes: a NumberedSelector needs
+// each record's running number, which only Match takes, and a selector
+// without raw tests (a filter with flow labels) would only make the
+// workers look for a test for each record before they decode it.
+func rawSelector(s Selector) RawSelector {
+	if _, numbered := s.(NumberedSelector); numbered {
+		return nil
+	}
+	rs, ok := s.(RawSelector)
+	if !ok || rs.RawMatcher(&flow.Layout{}) == nil {
+		return nil
+	}
+	return rs
+}
+
+// maxRawMisses is how many runs of selectShaped a block may start that
+// end at once before the reader stops starting them in that block. Each
+// such record is looked up twice, in selectShaped and in decoding: in a
+// file of more layouts than a decoder keeps (maxShapes), whose records
+// keep missing the known shapes, that made reading with a filter take a
+// fifth more CPU than deciding on the decoded records. A block of a
+// usual file misses a few times: its non-flow records, the record at its
+// end, the first record of a shape.
+const maxRawMisses = 32
+
+// rawMiss counts a run of selectShaped that ended at once in *misses and
+// reports whether the block should go on starting them.
+func rawMiss(misses *int) bool {
+	*misses++
+	return *misses < maxRawMisses
+}
+
+// rawShape is what a shape holds for selecting from the bytes: the
+// selector's test of its records, once asked for.
+type rawShape struct {
+	asked bool
+	match func(rec []byte) bool
+}
+
+// rawMatch returns sel's test for records of shape s, asking sel the
+// first time; b is a record of the shape.
+func (s *v3Shape) rawMatch(sel RawSelector, b []byte) func([]byte) bool {
+	if !s.raw.asked {
+		s.askRaw(sel, b)
+	}
+	return s.raw.match
+}
+
+// askRaw asks sel for its test of records of shape s, of which b is one.
+func (s *v3Shape) askRaw(sel RawSelector, b []byte) {
+	var l flow.Layout
+	s.layout(b, &l)
+	s.raw = rawShape{asked: true, match: sel.RawMatcher(&l)}
+}
+
+// layout fills l with where the fields of records of shape s sit, from b,
+// one of them. As in decoding, of two elements that fill the same fields
+// (IPv4 and IPv6 addresses, or an element repeated) the last one counts.
+func (s *v3Shape) layout(b []byte, l *flow.Layout) {
+	*l = flow.Layout{}
+	l.Off[flow.FieldEngineType] = 6
+	l.Off[flow.FieldEngineID] = 7
+	l.Off[flow.FieldExporterID] = 8
+	l.Off[flow.FieldRecordFlags] = 10
+	l.Off[flow.FieldNFVersion] = 11
+	num := func(at uint16, fs ...flow.Field) {
+		for _, f := range fs {
+			l.Off[f] = at
+			at += uint16(unsafe.Sizeof(uint64(0)))
+		}
+	}
+	addr := func(f flow.Field, at uint16, fam uint8) { l.Off[f], l.Fam[f] = at, fam }
+	for _, o := range s.off[:s.n] {
+		p := o + elemHdrSize // the element's values
+		switch int(le.Uint16(b[o:])) {
+		case flow.ElemGeneric:
+			num(p, flow.FieldFirst, flow.FieldLast, flow.FieldReceived, flow.FieldInPackets, flow.FieldInBytes)
+			l.Off[flow.FieldSrcPort] = p + 40
+			l.Off[flow.FieldDstPort] = p + 42
+			l.Off[flow.FieldICMPCode] = p + 42 // the destination port's lower byte
+			l.Off[flow.FieldICMPType] = p + 43
+			l.Off[flow.FieldProto] = p + 44
+			l.Off[flow.FieldTCPFlags] = p + 45
+			l.Off[flow.FieldFwdStatus] = p + 46
+			l.Off[flow.FieldSrcTos] = p + 47
+		case flow.ElemIPv4:
+			addr(flow.FieldSrcAddr, p, 4)
+			addr(flow.FieldDstAddr, p+4, 4)
+		case flow.ElemIPv6:
+			addr(flow.FieldSrcAddr, p, 6)
+			addr(flow.FieldDstAddr, p+16, 6)
+		case flow.ElemMisc:
+			l.Off[flow.FieldInIf] = p
+			l.Off[flow.FieldOutIf] = p + 4
+			l.Off[flow.FieldSrcMask] = p + 8
+			l.Off[flow.FieldDstMask] = p + 9
+			l.Off[flow.FieldDir] = p + 10
+			l.Off[flow.FieldDstTos] = p + 11
+			l.Off[flow.FieldBiFlowDir] = p + 12
+			l.Off[flow.FieldEndReason] = p + 13
+			l.Off[flow.FieldRevTCPFlags] = p + 14
+		case flow.ElemCounters:
+			// The flow count (at p) is no field's value: 0 stands for 1.
+			num(p+8, flow.FieldOutPackets, flow.FieldOutBytes)
+		case flow.ElemVLAN:
+			l.Off[flow.FieldSrcVLAN], l.Off[flow.FieldDstVLAN] = p, p+4
+		case flow.ElemAS:
+			l.Off[flow.FieldSrcAS], l.Off[flow.FieldDstAS] = p, p+4
+		case flow.ElemAdjacentAS:
+			l.Off[flow.FieldNextAS], l.Off[flow.FieldPrevAS] = p, p+4
+		case flow.ElemBGPNextHopV4:
+			addr(flow.FieldBGPNextHop, p, 4)
+		case flow.ElemBGPNextHopV6:
+			addr(flow.FieldBGPNextHop, p, 6)
+		case flow.ElemIPNextHopV4:
+			addr(flow.FieldIPNextHop, p, 4)
+		case flow.ElemIPNextHopV6:
+			addr(flow.FieldIPNextHop, p, 6)
+		case flow.ElemExporterIPv4:
+			addr(flow.FieldRouter, p, 4)
+		case flow.ElemExporterIPv6:
+			addr(flow.FieldRouter, p, 6)
+		case flow.ElemMPLS:
+			for i := range 10 {
+				l.Off[flow.FieldMPLS1+flow.Field(i)] = p + uint16(4*i)
+			}
+		case flow.ElemMAC:
+			num(p, flow.FieldInSrcMAC, flow.FieldOutDstMAC, flow.FieldInDstMAC, flow.FieldOutSrcMAC)
+		case flow.ElemLatency:
+			num(p, flow.FieldClientLatency, flow.FieldServerLatency, flow.FieldApplLatency)
+		}
+	}
+}
+
+// selectShaped is sumShaped with a RawSelector: of the V3 records at the
+// start of b that have shapes d knows and a test of sel, at most n, it
+// tests each on its bytes. With mark set it marks those that pass in it,
+// numbering the records from first (the reader's marking, for Next);
+// otherwise it counts them into t, as total does, and with a visitor v
+// also decodes them into rec and hands them to v. It stops at the first
+// record that is not one, which the caller takes the long way, after
+// limit records passed when limit > 0, and leaves a record with fewer
+// than 8 bytes after it in b to the caller too. It returns how many
+// records it processed and passed, the bytes they took and the elements
+// they hold that this package does not model.
+func (d *v3Decoder) selectShaped(b []byte, n uint32, limit uint64, sel RawSelector, mark []uint64, first uint32, t *flow.Totals, rec *flow.Record, v BlockVisitor) (count, passed uint32, used int, skipped uint64) {
+	for count < n && len(b)-used >= v3HeaderSize {
+		r := b[used:]
+		size := int(le.Uint16(r[2:]))
+		if le.Uint16(r) != recV3 || size > len(r)-8 {
+			break
+		}
+		r = r[:size]
+		s := d.find(r)
+		if s == nil {
+			break
+		}
+		match := s.rawMatch(sel, r)
+		if match == nil {
+			break
+		}
+		if match(r) {
+			switch {
+			case mark != nil:
+				i := first + count
+				mark[i/64] |= 1 << (i % 64)
+			case v != nil:
+				s.total(r, t)
+				d.decodeShape(s, r, rec)
+				v.Flow(rec)
+			default:
+				s.total(r, t)
+			}
+			passed++
+		}
+		skipped += uint64(s.skipped)
+		count++
+		used += size
+		if limit > 0 && uint64(passed) == limit {
+			break
+		}
+	}
+	return count, passed, used, skipped
+}
