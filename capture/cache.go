@@ -527,6 +527,11 @@ func (c *Cache) PrefetchFlow(p *Packet) {
 	}
 }
 
+// Prefetching says whether Prefetch and PrefetchFlow fetch anything now:
+// a capture loop that asks once a batch need not call them for every
+// packet of a cache of few flows, where they do nothing.
+func (c *Cache) Prefetching() bool { return c.nflows >= c.prefetchFrom }
+
 // Hash hashes p's flow key for Add, which then need not: a goroutine that
 // decodes packets for the cache's takes the hashing off it. Unlike the
 // cache's other methods, Hash may be called on any goroutine while the
@@ -535,9 +540,7 @@ func (c *Cache) PrefetchFlow(p *Packet) {
 // fragment's, found in Add.
 func (c *Cache) Hash(p *Packet) {
 	if !p.Fragment {
-		var k flowKey
-		packetKey(&k, p)
-		p.hash, p.hashBy = c.hash.sum(&k), c.id
+		p.hash, p.hashBy = c.hash.packet(p), c.id
 	}
 }
 

@@ -95,27 +95,31 @@ func (m *CaptureMeter) decodeLoop(d *decodeAhead) {
 	}
 }
 
-// next returns the next packet decoded ahead, waiting for its batch, or
-// nil at the source's end (d.err says why).
-func (d *decodeAhead) next(m *CaptureMeter) *aheadPacket {
+// take makes sure the batch being counted has a packet left, waiting
+// for the next batch when it has not; false at the source's end (d.err
+// says why) or when the goroutine stopped.
+func (d *decodeAhead) take(m *CaptureMeter) bool {
 	for d.cur == nil || d.i == d.cur.n {
 		if d.cur != nil {
 			if d.cur.err != nil {
 				d.err = d.cur.err
-				return nil
+				return false
 			}
 			d.empty <- d.cur
 			d.cur = nil
 		}
 		b, ok := <-d.full
 		if !ok {
-			return nil // stopped: Flush has taken the rest
+			return false // stopped: Flush has taken the rest
 		}
 		d.cur, d.i = b, 0
 		m.packets += b.frames
 		d.stats = b.stats
+		if !m.cache.Prefetching() {
+			continue
+		}
 		// The first packets of a batch are prefetched here, the others
-		// as the packets before them are counted.
+		// as the packets before them are counted (prefetch).
 		for j := range min(readAhead, b.n) {
 			if a := &b.pkts[j]; a.ok {
 				m.cache.Prefetch(&a.pkt)
@@ -127,16 +131,21 @@ func (d *decodeAhead) next(m *CaptureMeter) *aheadPacket {
 			}
 		}
 	}
+	return true
+}
+
+// prefetch reads ahead for the packets that will be counted after the
+// current batch's packet i: the index slot of the one readAhead packets
+// on, and the entry of the one flowAhead packets on, whose slot came by
+// now.
+func (d *decodeAhead) prefetch(m *CaptureMeter, i int) {
 	b := d.cur
-	a := &b.pkts[d.i]
-	if j := d.i + readAhead; j < b.n && b.pkts[j].ok {
+	if j := i + readAhead - 1; j < b.n && b.pkts[j].ok {
 		m.cache.Prefetch(&b.pkts[j].pkt)
 	}
-	if j := d.i + flowAhead; j < b.n && b.pkts[j].ok {
+	if j := i + flowAhead - 1; j < b.n && b.pkts[j].ok {
 		m.cache.PrefetchFlow(&b.pkts[j].pkt)
 	}
-	d.i++
-	return a
 }
 
 // stop ends the decoding goroutine and hands the packets it decoded and
