@@ -154,12 +154,16 @@ func (d *decodeAhead) take(m *CaptureMeter) bool {
 // now.
 func (d *decodeAhead) prefetch(m *CaptureMeter, i int) {
 	b := d.cur
-	if j := i + readAhead - 1; j < b.n && b.pkts[j].ok {
-		m.cache.Prefetch(&b.pkts[j].pkt)
+	j, k := i+readAhead-1, i+flowAhead-1
+	if k >= b.n {
+		return // the next batch's first packets are prefetched as it is taken
 	}
-	if j := i + flowAhead - 1; j < b.n && b.pkts[j].ok {
-		m.cache.PrefetchFlow(&b.pkts[j].pkt)
+	if j >= b.n {
+		j = k
 	}
+	// A packet that does not count (filtered out or not IP) may hold an
+	// earlier packet's hash: it is fetched for nothing, and harmlessly.
+	m.cache.PrefetchAhead(&b.pkts[j].pkt, &b.pkts[k].pkt)
 }
 
 // stop ends the decoding goroutine and hands the packets it decoded and
