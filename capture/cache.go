@@ -346,6 +346,10 @@ func NewCache(cfg CacheConfig, export func(r *flow.Record, why ExpiryReason)) *C
 	return c
 }
 
+// hugePage is the size of a transparent huge page on the machines goprobe
+// runs on (x86-64, arm64 with 4 KiB pages).
+const hugePage = 2 << 20
+
 // The slab's first 2 MiB are small pages, the memory of the flows they
 // hold; once its flows fill them (21 845 flows), the rest of the slab is
 // asked for huge pages (MADV_HUGEPAGE), which the kernel fills 2 MiB at a

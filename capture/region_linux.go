@@ -6,10 +6,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// hugePage is the size of a transparent huge page on the machines goprobe
-// runs on (x86-64, arm64 with 4 KiB pages).
-const hugePage = 2 << 20
-
 // mapRegion returns n bytes of zeroed memory outside Go's heap that the
 // kernel fills only as they are touched: the slab reserves room for the
 // flow-count limit at once and costs what it holds. The memory holds no
