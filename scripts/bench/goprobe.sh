@@ -8,7 +8,8 @@
 # elapsed time and peak RSS; godump -I counts what gocapd stored.
 #
 # Prints a row per run and then, from the median times: the packets per
-# second of each, the ratio goprobe/softflowd (target >= 3), the peak RSS
+# second of each, the ratio goprobe/softflowd (target >= 3; and that of
+# the fastest runs, for a machine shared with other work), the peak RSS
 # of each (target: goprobe's no higher) and whether both delivered the
 # same packet and byte totals, the packets being all of the capture's.
 # Then the resident memory of each probe idle (reading the capture's
@@ -143,6 +144,11 @@ for probe in softflowd goprobe; do
 		"${rsses[$probe]}" "${totals[$probe]:-all packets, same bytes}"
 done
 awk -v a="$sf" -v b="$gp" 'BEGIN { printf "goprobe/softflowd packets/s: %.2fx (target >= 3)\n", (b > 0 ? a / b : 0) }'
+# The fastest run of each: what each does when the machine leaves it
+# alone, which goprobe's two goroutines need more than softflowd's one.
+fastest() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -n | head -n 1; }
+awk -v a="$(fastest "${times[softflowd]}")" -v b="$(fastest "${times[goprobe]}")" \
+	'BEGIN { printf "goprobe/softflowd packets/s, fastest runs: %.2fx (%s s against %s s)\n", (b > 0 ? a / b : 0), b, a }'
 # On a machine shared with other work the elapsed times vary from run to
 # run; the processor time each probe used varies far less.
 awk -v a="$(median "${cpus[softflowd]}")" -v b="$(median "${cpus[goprobe]}")" \
