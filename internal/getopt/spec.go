@@ -12,10 +12,10 @@
 //
 // The parser is ours rather than urfave's own because urfave cannot follow
 // the getopt rules; the adapter is kept out of this package because urfave
-// pulls in text/template, encoding/json and regexp: a program that links
-// it rests at 2.3 MB more resident memory (goprobe, measured against a
-// program of the Go runtime, libc and libpcap alone), so goprobe reads its
-// Result directly.
+// pulls in text/template, encoding/json and regexp: goprobe, which reads
+// its Result directly, idles at 6.7 MB of resident memory instead of the
+// 8.3 MB it took with urfave (a 3.2 MB binary instead of 5.2 MB; the Go
+// runtime, libc and libpcap alone take 4.7 MB).
 //
 // The parser always permutes, as GNU getopt does by default: it does not
 // look at POSIXLY_CORRECT. A spec without long options treats "--help" as
