@@ -266,7 +266,7 @@ type Cache struct {
 	// it to 0).
 	prefetchFrom int
 	mem          *regions
-	nextChunk    int32 // fillChunk at this many slab entries
+	hugeAt       int32 // adviseSlab at this many slab entries
 }
 
 // regions is the memory a cache keeps outside Go's heap, freed when the
@@ -274,7 +274,6 @@ type Cache struct {
 // keep the cache reachable.
 type regions struct {
 	slab []byte // the entries
-	made int32  // the slab's huge pages made so far (fillChunk)
 	idx  []byte // the index's slots; nil while they are Go's
 }
 
@@ -337,59 +336,38 @@ func NewCache(cfg CacheConfig, export func(r *flow.Record, why ExpiryReason)) *C
 	slab, mapped := mapRegion(limit*int(unsafe.Sizeof(entry{})), limit*int(unsafe.Sizeof(entry{})))
 	c.ents = unsafe.Slice((*entry)(unsafe.Pointer(unsafe.SliceData(slab))), limit)
 	c.mem = &regions{}
-	c.nextChunk = math.MaxInt32
+	c.hugeAt = math.MaxInt32
 	if mapped {
 		c.mem.slab = slab
-		c.nextChunk = chunkEnd(0)
+		c.hugeAt = int32(min(hugePage/int(unsafe.Sizeof(entry{})), limit))
 	}
 	runtime.AddCleanup(c, (*regions).free, c.mem)
 	c.stats.Limit = limit
 	return c
 }
 
-// The slab's huge pages (see mapRegion) are made as the slab fills: each
-// 2 MiB of it, once its last entry is taken, is collapsed into a huge
-// page, so that the flows are read through few TLB entries (a sixth less
-// processor time at 67 000 flows than with small pages, paired runs of
-// scripts/bench/goprobe.sh's capture) while the part being filled keeps
-// small pages, the memory of the flows it holds. Asking for huge pages at
-// once instead (MADV_HUGEPAGE) cost up to 2 MiB unused in the last one:
-// 18.6 against 16.7 MB at the peak of those 67 000 flows. A kernel
-// without MADV_COLLAPSE (before 6.1) gets that advice for the rest of the
-// slab instead.
+// hugePage is the size of a transparent huge page on the machines goprobe
+// runs on (x86-64, arm64 with 4 KiB pages).
+const hugePage = 2 << 20
 
-// collapseUpTo is how much of the slab is made huge page by huge page;
-// the rest is asked for huge pages at once (MADV_HUGEPAGE), which costs
-// no small pages first and no copy (240 000 flows took a sixth more
-// processor time collapsed), the last one's unused part being a small
-// share of so large a slab.
-const collapseUpTo = 8 << 20
-
-// chunkEnd is the slab's entry count at which its huge page number k is
-// full.
-func chunkEnd(k int) int32 {
-	size := int(unsafe.Sizeof(entry{}))
-	return int32(min(((k+1)*hugePage+size-1)/size, math.MaxInt32))
-}
-
-// fillChunk makes huge pages of the slab's full 2 MiB parts not made yet.
-func (c *Cache) fillChunk() {
-	size := int(unsafe.Sizeof(entry{}))
-	full := int(c.slab) * size / hugePage // huge pages full
-	done := int(c.mem.made)
-	if full <= done {
-		return
+// The slab's first 2 MiB are small pages, the memory of the flows they
+// hold; once its flows fill them (21 845 flows), the rest of the slab is
+// asked for huge pages (MADV_HUGEPAGE), which the kernel fills 2 MiB at a
+// time as the flows reach them: the flows are then read through few TLB
+// entries, at the cost of up to 2 MiB not used yet in the last one.
+// Making each 2 MiB a huge page once full instead (MADV_COLLAPSE) kept
+// that memory back, 16.4 against 18.3 MB at the peak of the benchmark's
+// 67 000 flows, but the small pages before and the copies cost more than
+// they saved: the huge pages at once took 0.84 times the elapsed time
+// and 0.90 times the processor time (paired runs of goprobe --read on
+// scripts/bench/goprobe.sh's capture); collapsing only the first 2 MiB
+// as well made no difference (1.00, 0.99). A cache of fewer flows, all
+// in the first 2 MiB, never pays for a huge page.
+func (c *Cache) adviseSlab() {
+	c.hugeAt = math.MaxInt32
+	if end := len(c.mem.slab) &^ (hugePage - 1); hugePage < end {
+		adviseHuge(c.mem.slab[hugePage:end])
 	}
-	slab := c.mem.slab
-	if full*hugePage >= collapseUpTo || !collapse(slab[done*hugePage:full*hugePage]) {
-		if end := len(slab) &^ (hugePage - 1); full*hugePage < end {
-			adviseHuge(slab[full*hugePage : end])
-		}
-		c.nextChunk = math.MaxInt32
-		return
-	}
-	c.mem.made = int32(full)
-	c.nextChunk = chunkEnd(full)
 }
 
 // growIndex doubles the index into mapped memory and frees the slots it
@@ -527,6 +505,34 @@ func (c *Cache) PrefetchFlow(p *Packet) {
 	}
 }
 
+// PrefetchAhead is Prefetch(s) and PrefetchFlow(e) in one call, for a
+// capture loop that found Prefetching true and whose packets were hashed
+// by Hash (a packet that was not, a fragment, is passed over): the two
+// calls and their three of the assembly cost some 130 instructions a
+// packet, a seventh of goprobe --read's on a capture of many flows.
+func (c *Cache) PrefetchAhead(s, e *Packet) {
+	// Where there is nothing to fetch, the cache's counters are fetched,
+	// which the packet's Add reads anyway.
+	sa := uintptr(unsafe.Pointer(&c.stats))
+	ea := sa
+	if s.hashBy == c.id {
+		pos, _ := c.idx.Home(s.hash)
+		sa = uintptr(unsafe.Pointer(c.idx.SlotAddr(pos)))
+	}
+	if e.hashBy == c.id {
+		pos, tag := c.idx.Home(e.hash)
+		if i, ok := slotindex.Match(c.idx.Slot(pos), tag); ok && int32(i) < c.slab {
+			ea = uintptr(unsafe.Pointer(c.at(int32(i))))
+		}
+	}
+	prefetch3(sa, ea, ea+64)
+}
+
+// Prefetching says whether Prefetch and PrefetchFlow fetch anything now:
+// a capture loop that asks once a batch need not call them for every
+// packet of a cache of few flows, where they do nothing.
+func (c *Cache) Prefetching() bool { return c.nflows >= c.prefetchFrom }
+
 // Hash hashes p's flow key for Add, which then need not: a goroutine that
 // decodes packets for the cache's takes the hashing off it. Unlike the
 // cache's other methods, Hash may be called on any goroutine while the
@@ -535,9 +541,7 @@ func (c *Cache) PrefetchFlow(p *Packet) {
 // fragment's, found in Add.
 func (c *Cache) Hash(p *Packet) {
 	if !p.Fragment {
-		var k flowKey
-		packetKey(&k, p)
-		p.hash, p.hashBy = c.hash.sum(&k), c.id
+		p.hash, p.hashBy = c.hash.packet(p), c.id
 	}
 }
 
@@ -618,8 +622,8 @@ func (c *Cache) insert(k *flowKey, h uint64, pc *flowCounts) int32 {
 	} else {
 		i = c.slab
 		c.slab++
-		if c.slab >= c.nextChunk {
-			c.fillChunk()
+		if c.slab >= c.hugeAt {
+			c.adviseSlab()
 		}
 	}
 	e := c.at(i)

@@ -262,8 +262,12 @@ func (p *Packet) ipv4(b []byte) error {
 	p.TOS = b[1]
 	p.IPLen = total
 	p.Proto = b[9]
-	copy(p.Src[:4], b[12:16])
-	copy(p.Dst[:4], b[16:20])
+	// The addresses are stored a word at a time, the zeros after them
+	// included: the flow key's hash reads them back as words, which a
+	// store of 4 bytes would stall.
+	le := binary.LittleEndian
+	le.PutUint64(p.Src[:8], uint64(le.Uint32(b[12:16])))
+	le.PutUint64(p.Dst[:8], uint64(le.Uint32(b[16:20])))
 	frag := binary.BigEndian.Uint16(b[6:])
 	off := int(frag&0x1fff) * 8
 	data := total - hlen

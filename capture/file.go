@@ -50,6 +50,7 @@ type fileSource struct {
 	// classic pcap
 	pcap    bool // the file is one: Next calls nextPcap itself, not through next
 	le      bool // bo is binary.LittleEndian
+	fast    bool // pcap, le and 16-byte record headers: Next's fast path
 	bo      binary.ByteOrder
 	nano    bool
 	recSize int // record header: 16, or 24 in the modified format
@@ -128,6 +129,29 @@ func (s *fileSource) errorf(format string, args ...any) error {
 func (s *fileSource) LinkType() LinkType { return s.link }
 func (s *fileSource) Stats() SourceStats { return s.stats }
 func (s *fileSource) Next(f *Frame) error {
+	if a := s.ahead; a != nil && s.fast {
+		// A little-endian pcap record whole in the chunk read ahead (the
+		// usual case) is taken from it here, its header read through one
+		// bounds check: through nextPcap's general path, a record cost
+		// about 150 instructions, a fifth of goprobe --read's on a
+		// capture of few flows.
+		if rest := a.cur[a.pos:a.end]; len(rest) >= 16 {
+			h := (*[16]byte)(rest)
+			le := binary.LittleEndian
+			capLen := le.Uint32(h[8:])
+			if n := 16 + uint64(capLen); capLen <= maxCapLen && uint64(len(rest)) >= n {
+				frac := le.Uint32(h[4:])
+				if !s.nano {
+					frac *= 1000
+				}
+				f.Data, f.WireLen, f.Link = rest[16:n:n], int(max(le.Uint32(h[12:]), capLen)), s.link
+				f.Time = int64(le.Uint32(h[:]))*1e9 + int64(frac)
+				a.pos += int(n)
+				s.stats.Received++
+				return nil
+			}
+		}
+	}
 	var err error
 	if s.pcap {
 		err = s.nextPcap(f)
@@ -206,6 +230,7 @@ func (s *fileSource) openPcap() error {
 	// matter here.
 	s.link = LinkType(s.bo.Uint32(h[20:]) & 0xffff)
 	s.pcap, s.le = true, s.bo == binary.LittleEndian
+	s.fast = s.le && s.recSize == 16
 	return nil
 }
 

@@ -35,9 +35,22 @@ func newKeyHash() keyHash {
 // sum returns k's hash.
 func (h *keyHash) sum(k *flowKey) uint64 {
 	le := binary.LittleEndian
-	a := mum(le.Uint64(k.addr[0:])^h.s[0], le.Uint64(k.addr[8:])^h.s[1])
-	b := mum(le.Uint64(k.addr[16:])^h.s[2], le.Uint64(k.addr[24:])^h.s[3])
-	return fmix(mum(a^k.tail^h.s[4], b^h.s[5]))
+	return h.words(le.Uint64(k.addr[0:]), le.Uint64(k.addr[8:]), le.Uint64(k.addr[16:]), le.Uint64(k.addr[24:]), k.tail)
+}
+
+// packet returns the hash of packet p's flow key (packetKey) without
+// putting the key together first.
+func (h *keyHash) packet(p *Packet) uint64 {
+	le := binary.LittleEndian
+	return h.words(le.Uint64(p.Src[0:]), le.Uint64(p.Src[8:]), le.Uint64(p.Dst[0:]), le.Uint64(p.Dst[8:]),
+		keyTail(p.SrcPort, p.DstPort, p.Proto, p.TOS, p.Version))
+}
+
+// words hashes a key given as its five words.
+func (h *keyHash) words(s0, s1, d0, d1, tail uint64) uint64 {
+	a := mum(s0^h.s[0], s1^h.s[1])
+	b := mum(d0^h.s[2], d1^h.s[3])
+	return fmix(mum(a^tail^h.s[4], b^h.s[5]))
 }
 
 // fmix is MurmurHash3's finaliser, a bijection whose every output bit

@@ -10,3 +10,9 @@ package capture
 //
 //go:noescape
 func prefetch(addr uintptr)
+
+// prefetch3 prefetches three cache lines in one call: a call costs more
+// than the instruction.
+//
+//go:noescape
+func prefetch3(a, b, c uintptr)

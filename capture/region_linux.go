@@ -6,10 +6,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// hugePage is the size of a transparent huge page on the machines goprobe
-// runs on (x86-64, arm64 with 4 KiB pages).
-const hugePage = 2 << 20
-
 // mapRegion returns n bytes of zeroed memory outside Go's heap that the
 // kernel fills only as they are touched: the slab reserves room for the
 // flow-count limit at once and costs what it holds. The memory holds no
@@ -25,8 +21,9 @@ const hugePage = 2 << 20
 // lie within the region, so its size still bounds its memory (-m); but a
 // region filled from its start, as the slab is, would hold up to 2 MiB it
 // does not use in its last huge page, a quarter of the memory of 67 000
-// flows: the slab asks for none (hugeFrom n) and has its huge pages made
-// as they fill (collapse); the index, read all over, asks from its start.
+// flows: the slab asks for none (hugeFrom n) and for the rest once its
+// first 2 MiB are full (Cache.adviseSlab); the index, read all over, asks
+// from its start.
 func mapRegion(n, hugeFrom int) (b []byte, mapped bool) {
 	if n <= 0 {
 		return nil, false
@@ -54,11 +51,6 @@ func mapRegion(n, hugeFrom int) (b []byte, mapped bool) {
 	}
 	return b, true
 }
-
-// collapse has the kernel back b, whole huge pages of mapped memory, with
-// huge pages now (MADV_COLLAPSE, Linux 6.1 on, whatever the transparent
-// huge pages' mode but never). It reports whether the kernel could.
-func collapse(b []byte) bool { return unix.Madvise(b, unix.MADV_COLLAPSE) == nil }
 
 // adviseHuge marks b, whole huge pages of mapped memory, for the kernel to
 // back with huge pages as they are touched (MADV_HUGEPAGE).

@@ -12,8 +12,5 @@ func mapRegion(n, _ int) (b []byte, mapped bool) { return make([]byte, n), false
 // freeRegion gives back memory that mapRegion mapped: none here.
 func freeRegion([]byte) {}
 
-// collapse makes huge pages of mapped memory: none here.
-func collapse([]byte) bool { return false }
-
 // adviseHuge asks for huge pages: not here.
 func adviseHuge([]byte) {}

@@ -54,8 +54,9 @@ type aheadPacket struct {
 	ok  bool
 }
 
-// readBatch is the most packets ReadUntil counts in one call.
-const readBatch = 64
+// readBatch is the most packets ReadUntil counts in one call: a decoded
+// batch's.
+const readBatch = decodeBatch
 
 // readAhead is how many packets a meter reading ahead decodes before it
 // counts them, a power of 2: the ring's index is masked, where a
@@ -124,19 +125,35 @@ func (m *CaptureMeter) ReadUntil(until int64) (int64, error) {
 	}
 	d := m.decoding
 	latest := int64(math.MinInt64)
-	for range readBatch {
-		a := d.next(m)
-		if a == nil {
+	// The packets are counted straight from their batch, as many as the
+	// batch holds or readBatch allows before until: a packet costs the
+	// loop's few instructions, where a call for each one cost a third of
+	// the counting goroutine's.
+	for left := readBatch; left > 0; {
+		if !d.take(m) {
 			if latest != math.MinInt64 {
 				break // the error after the packets counted
 			}
 			return 0, d.err
 		}
-		m.count(a)
-		latest = max(latest, a.now)
-		if a.now >= until {
-			break
+		b, i := d.cur, d.i
+		end := min(b.n, i+left)
+		ahead := m.cache.Prefetching()
+		for i < end {
+			a := &b.pkts[i]
+			i++
+			if ahead {
+				d.prefetch(m, i)
+			}
+			m.count(a)
+			latest = max(latest, a.now)
+			if a.now >= until {
+				d.i = i
+				return latest, nil
+			}
 		}
+		left -= i - d.i
+		d.i = i
 	}
 	return latest, nil
 }

@@ -200,7 +200,7 @@ func New(cfg Config) (*Probe, error) {
 			p.exp.close()
 			return nil, err
 		}
-		s := &sender{index: i + 1, c: c, conn: conn, bound: bound}
+		s := &sender{index: i + 1, c: c, conn: conn, bound: bound, batch: newBatchConn(conn)}
 		p.exp.senders = append(p.exp.senders, s)
 		if c.Mode == RoundRobin {
 			if s.enc, err = cfg.NewEncoder(); err != nil {

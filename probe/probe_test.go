@@ -167,6 +167,48 @@ func TestCollectorDown(t *testing.T) {
 	assert.Equal(t, "[ERR]: send(to #1, flows 1, size 26): boom (and 1 more since the last report)", lines[2])
 }
 
+// TestCollectorDownBatch: datagrams handed to a collector's socket
+// together (the flows of one batch, here the 60 flows Flush exports) are
+// each sent or counted as a failure when nothing listens, never both and
+// never neither, and the other collector gets them all, in order.
+func TestCollectorDownBatch(t *testing.T) {
+	up := newSink(t, "udp4", "127.0.0.1:0")
+	down := Collector{Host: "127.0.0.1", Port: fmt.Sprint(testutil.FreeUDPPort(t))}
+	p, log := newProbe(t, Config{Collectors: []Collector{down, up.collector("")}, NewEncoder: newFakeEncoder(1)})
+	ps := packets(60, 0, 0.001, 1)
+	require.NoError(t, p.Run(context.Background(), newFakeMeter(p, t0, time.Minute, ps...)))
+	got := up.wait(60)
+	assert.Equal(t, wantFlows(ps), flowsOf(got))
+	for i, d := range got {
+		require.Equal(t, uint32(i), d.seq, "datagram %d in order", i)
+	}
+	st := p.Stats()
+	down0 := st.Collectors[0]
+	assert.Positive(t, down0.SendErrors, "the kernel refused some")
+	assert.Equal(t, uint64(60), down0.SendErrors+down0.Datagrams)
+	assert.Equal(t, down0.Datagrams, down0.Flows)
+	assert.Equal(t, CollectorStats{Collector: up.collector(""), Datagrams: 60, Flows: 60}, st.Collectors[1])
+	assert.Equal(t, 1, countLines(log.String(), "send(to #1, flows 1, size 26): Connection refused"))
+}
+
+// TestSendAllocatesNothing: once its buffers have grown, the exporter
+// encodes and sends a batch of flows, to mirror and round-robin
+// collectors, without an allocation.
+func TestSendAllocatesNothing(t *testing.T) {
+	m, r := newSink(t, "udp4", "127.0.0.1:0"), newSink(t, "udp4", "127.0.0.1:0")
+	p, _ := newProbe(t, Config{Collectors: []Collector{m.collector(""), r.collector("//r")}})
+	recs := make([]flow.Record, 95)
+	for i := range recs {
+		recs[i] = flow.Record{SrcAddr: netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}), DstAddr: netip.MustParseAddr("10.1.1.1"),
+			SrcPort: uint16(i), DstPort: 53, Proto: 17, InPackets: 1, InBytes: 100}
+	}
+	p.exp.send(recs, 1)
+	assert.Zero(t, testing.AllocsPerRun(20, func() { p.exp.send(recs, 1) }))
+	// Once before, and AllocsPerRun's warm-up run and its 20.
+	m.wait(22 * 95)
+	assert.Equal(t, uint64(22*10), p.exp.senders[0].datagrams.Load(), "95 flows in datagrams of 10, 22 times")
+}
+
 func countLines(s, sub string) int {
 	n := 0
 	for _, l := range strings.Split(s, "\n") {

@@ -37,6 +37,7 @@ type sender struct {
 	bound netip.Addr // the address asked for at bind time
 	enc   Encoder    // round-robin collectors only
 	buf   []byte
+	batch *batchConn // the socket's sendmmsg, where there is one
 
 	datagrams atomic.Uint64
 	flows     atomic.Uint64
@@ -54,9 +55,12 @@ type exporter struct {
 	senders   []*sender
 	mirrors   []*sender
 	mirrorEnc Encoder // one encoder for all mirrors: they get the same datagrams
-	mirrorBuf []byte
-	rr        []*sender
-	rrNext    int
+	// The datagrams of one send for the mirrors, each in a buffer of its
+	// own kept from one send to the next, and the flows each carries.
+	mirrorDgs   [][]byte
+	mirrorFlows []int
+	rr          []*sender
+	rrNext      int
 
 	paceBytes int           // -t B: pause after every B bytes sent...
 	paceDelay time.Duration // ... for N nanoseconds
@@ -91,12 +95,19 @@ func (e *exporter) noteSkipped() {
 }
 
 // send encodes recs for every collector and sends the datagrams; now is
-// the export time in ms since the epoch.
+// the export time in ms since the epoch. The mirrors' datagrams are all
+// encoded first and then handed to each mirror's socket together (see
+// writeAll).
 func (e *exporter) send(recs []flow.Record, now uint64) {
+	dgs, flows := e.mirrorDgs[:0], e.mirrorFlows[:0]
 	for i := 0; i < len(recs) && len(e.mirrors) > 0; {
+		// The buffer the last send left in this place, if any.
+		var buf []byte
+		if len(dgs) < cap(dgs) {
+			buf = dgs[:len(dgs)+1][len(dgs)][:0]
+		}
 		skipped := skippedBy(e.mirrorEnc)
-		dg, n := e.mirrorEnc.Encode(e.mirrorBuf[:0], recs[i:], now)
-		e.mirrorBuf = dg[:0]
+		dg, n := e.mirrorEnc.Encode(buf, recs[i:], now)
 		if n == 0 {
 			break // the contract says an encoder takes at least one record
 		}
@@ -104,11 +115,13 @@ func (e *exporter) send(recs []flow.Record, now uint64) {
 		if len(dg) == 0 {
 			continue // every record taken was one the version cannot carry
 		}
-		flows := n - int(skippedBy(e.mirrorEnc)-skipped)
-		for _, s := range e.mirrors {
-			e.write(s, dg, flows)
-		}
+		dgs = append(dgs, dg)
+		flows = append(flows, n-int(skippedBy(e.mirrorEnc)-skipped))
 	}
+	for _, s := range e.mirrors {
+		e.writeAll(s, dgs, flows)
+	}
+	e.mirrorDgs, e.mirrorFlows = dgs, flows
 	for i := 0; i < len(recs) && len(e.rr) > 0; {
 		s := e.rr[e.rrNext]
 		skipped := skippedBy(s.enc)
@@ -133,6 +146,38 @@ func skippedBy(enc Encoder) uint64 {
 		return s.Stats().Skipped
 	}
 	return 0
+}
+
+// writeAll sends the datagrams dgs, carrying flows[i] flows each, to s in
+// as few system calls as the socket takes them (sendmmsg(2)): a datagram
+// sent on loopback costs its system call and the wake-up of the
+// collector, which on a virtual machine were a fifth of goprobe --read's
+// processor time on a capture of many flows (3 554 datagrams for 66 709
+// flows). Every datagram is counted, or its error, as write counts it; a
+// datagram the socket refuses is not sent again. Pacing (-t) sends them
+// one by one.
+func (e *exporter) writeAll(s *sender, dgs [][]byte, flows []int) {
+	if e.paceBytes > 0 || s.batch == nil {
+		for i, dg := range dgs {
+			e.write(s, dg, flows[i])
+		}
+		return
+	}
+	for i := 0; i < len(dgs); {
+		n, err := s.batch.send(dgs[i:])
+		sent := 0
+		for _, f := range flows[i : i+n] {
+			sent += f
+		}
+		s.datagrams.Add(uint64(n))
+		s.flows.Add(uint64(sent))
+		i += n
+		if n == 0 {
+			s.errors.Add(1)
+			e.logSendError(s, len(dgs[i]), flows[i], err)
+			i++
+		}
+	}
 }
 
 // write sends one datagram, counts it or its error, and paces as -t says.

@@ -25,7 +25,7 @@ import (
 	"github.com/nfgo/nftools/flowfile"
 	"github.com/nfgo/nftools/internal/cnum"
 	"github.com/nfgo/nftools/internal/daemon"
-	"github.com/nfgo/nftools/internal/getopt"
+	"github.com/nfgo/nftools/internal/getopt/ucli"
 	"github.com/nfgo/nftools/internal/metrics"
 	"github.com/nfgo/nftools/internal/pcapudp"
 	"github.com/nfgo/nftools/internal/version"
@@ -40,7 +40,7 @@ func main() {
 // run is the whole command with its streams passed in; it returns the exit
 // code.
 func run(args []string, stdout, stderr io.Writer) int {
-	return spec.Main(args, stdout, stderr, func(c *cli.Context) error {
+	return ucli.Main(spec, args, stdout, stderr, func(c *cli.Context) error {
 		return action(c, stdout, stderr)
 	})
 }
@@ -424,7 +424,7 @@ func parseOptions(c *cli.Context, notes *[]string) (*options, error) {
 	mixErr := func(what string) error {
 		return addErr("Can not mix IP specific and any IP sources", what)
 	}
-	firstM := getopt.Parsed(c).First('M')
+	firstM := ucli.Parsed(c).First('M')
 	for i, n := range c.StringSlice("n") {
 		if c.IsSet("M") && firstM < nthIndex(c, 'n', i) {
 			return nil, mixErr("Failed to add flow source")
@@ -538,7 +538,7 @@ func checkIdent(ident string) error {
 // nthIndex returns the position in the command line of the i-th
 // occurrence of letter, or -1.
 func nthIndex(c *cli.Context, letter rune, i int) int {
-	for k, o := range getopt.Parsed(c).Options {
+	for k, o := range ucli.Parsed(c).Options {
 		if o.Letter == letter {
 			if i == 0 {
 				return k

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/urfave/cli/v2"
 
+	"github.com/nfgo/nftools/internal/getopt/ucli"
 	"github.com/nfgo/nftools/internal/mancheck"
 	"github.com/nfgo/nftools/internal/testutil"
 	"github.com/nfgo/nftools/internal/version"
@@ -256,7 +257,7 @@ func TestDefaultFileOptions(t *testing.T) {
 		args := strings.Fields(strings.ReplaceAll(m[1], "/var/cache/nfdump", dir))
 		assert.NotContains(t, args, "-D", "the unit runs gocapd in the foreground")
 		var got *options
-		err := spec.Run(args, io.Discard, io.Discard, func(c *cli.Context) error {
+		err := ucli.Run(spec, args, io.Discard, io.Discard, func(c *cli.Context) error {
 			var notes []string
 			o, err := parseOptions(c, &notes)
 			got = o

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/nfgo/nftools/internal/getopt/ucli"
 	"github.com/nfgo/nftools/internal/version"
 )
 
@@ -30,7 +31,7 @@ func main() {
 // run is the whole command with its streams passed in; it returns the exit
 // code.
 func run(args []string, stdout, stderr io.Writer) int {
-	return spec.Main(args, stdout, stderr, action)
+	return ucli.Main(spec, args, stdout, stderr, action)
 }
 
 // exit ends the command with code after the messages were printed; the

@@ -11,9 +11,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/nfgo/nftools/internal/daemon"
+	"github.com/nfgo/nftools/internal/getopt"
 	"github.com/nfgo/nftools/internal/version"
 	"github.com/nfgo/nftools/probe"
 )
@@ -25,17 +24,17 @@ func main() {
 // run is the whole command with its streams passed in; it returns the exit
 // code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return spec.Main(args, stdout, stderr, func(c *cli.Context) error {
+	return spec.Main(args, stdout, stderr, func(c *getopt.Result) error {
 		return action(c, stdin, stdout, stderr)
 	})
 }
 
-func action(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error {
+func action(c *getopt.Result, stdin io.Reader, stdout, stderr io.Writer) error {
 	switch {
 	// fprobe prints its usage for -h and when called without arguments.
-	case c.Bool("h"), c.NumFlags() == 0 && c.NArg() == 0:
+	case c.IsSet("h"), len(c.Options) == 0 && len(c.Args) == 0:
 		return printUsage(stdout)
-	case c.Bool("V"):
+	case c.IsSet("V"):
 		_, err := fmt.Fprintln(stdout, version.Banner(spec.Name))
 		return err
 	}
@@ -82,7 +81,7 @@ func fail(stderr io.Writer, err error) error {
 	var ce *probe.CollectorError
 	if errors.As(err, &bare) || errors.As(err, &ce) {
 		fmt.Fprintln(stderr, err)
-		return cli.Exit("", 1)
+		return getopt.Exit("", 1)
 	}
-	return cli.Exit(err.Error(), 1)
+	return getopt.Exit(err.Error(), 1)
 }

@@ -197,7 +197,9 @@ func TestManPage(t *testing.T) {
 
 // TestNoGopacket: goprobe does not link gopacket, whose layers package
 // costs 14 MB of resident memory at every start (see capture/pcap), nor
-// client_golang and net/http, 5 MB (see internal/metrics/lite).
+// client_golang and net/http, 5 MB (see internal/metrics/lite), nor
+// urfave/cli with the text/template, encoding/json and regexp it pulls
+// in, 1.6 MB (see internal/getopt).
 func TestNoGopacket(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", ".").CombinedOutput()
 	require.NoError(t, err, "%s", out)
@@ -208,5 +210,7 @@ func TestNoGopacket(t *testing.T) {
 		assert.NotContains(t, dep, "gopacket")
 		assert.NotContains(t, dep, "prometheus")
 		assert.NotEqual(t, "net/http", dep)
+		assert.NotContains(t, dep, "urfave")
+		assert.NotContains(t, []string{"text/template", "encoding/json", "regexp"}, dep)
 	}
 }

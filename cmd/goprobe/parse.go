@@ -9,10 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/nfgo/nftools/internal/cnum"
 	"github.com/nfgo/nftools/internal/daemon"
+	"github.com/nfgo/nftools/internal/getopt"
 	"github.com/nfgo/nftools/internal/metrics/lite"
 	"github.com/nfgo/nftools/probe"
 )
@@ -110,16 +109,16 @@ var errUsage = errors.New("usage")
 // parseOptions checks the command line as fprobe 1.1 does, in its order,
 // with its messages. Numbers are read with C's atoi, so "-s 5s" is 5
 // seconds and "-d x" is 0, as with fprobe.
-func parseOptions(c *cli.Context) (*options, error) {
+func parseOptions(c *getopt.Result) (*options, error) {
 	o := &options{
-		promisc: !c.Bool("p"),
+		promisc: !c.IsSet("p"),
 		scan:    5 * time.Second, frag: 30 * time.Second, idle: 60 * time.Second, active: 300 * time.Second,
 		version:  5,
 		bulk:     10000,
 		queue:    100,
 		snaplen:  256,
 		linkSize: -1,
-		withLink: c.Bool("k"),
+		withLink: c.IsSet("k"),
 		level:    daemon.LevelInfo,
 		logDest:  logSyslog,
 		iface:    c.String("i"),
@@ -242,10 +241,10 @@ func parseOptions(c *cli.Context) (*options, error) {
 			return nil, fmt.Errorf("--metrics: %v", err)
 		}
 	}
-	if c.NArg() == 0 {
+	if len(c.Args) == 0 {
 		return nil, errUsage
 	}
-	for i, arg := range c.Args().Slice() {
+	for i, arg := range c.Args {
 		col, err := probe.ParseCollector(arg)
 		if err != nil {
 			return nil, &probe.CollectorError{Index: i + 1, Op: "parameters", Err: err}

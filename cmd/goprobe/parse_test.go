@@ -12,7 +12,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/urfave/cli/v2"
 
 	"github.com/nfgo/nftools/internal/daemon"
 	"github.com/nfgo/nftools/internal/testutil"
@@ -21,14 +20,9 @@ import (
 // parse runs parseOptions on a command line.
 func parse(t *testing.T, args ...string) (*options, error) {
 	t.Helper()
-	var o *options
-	var perr error
-	err := spec.Run(args, os.Stdout, os.Stderr, func(c *cli.Context) error {
-		o, perr = parseOptions(c)
-		return nil
-	})
+	res, err := spec.Parse(args)
 	require.NoError(t, err)
-	return o, perr
+	return parseOptions(res)
 }
 
 // fprobeStartLog runs the real fprobe on the loopback interface until it

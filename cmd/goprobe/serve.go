@@ -11,9 +11,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/nfgo/nftools/internal/daemon"
+	"github.com/nfgo/nftools/internal/getopt"
 	"github.com/nfgo/nftools/internal/metrics/lite"
 	"github.com/nfgo/nftools/internal/version"
 	"github.com/nfgo/nftools/probe"
@@ -89,7 +88,7 @@ func serve(o *options, p *probe.Probe, log *daemon.Logger, e env) error {
 		msg := fmt.Sprintf(format, args...)
 		log.Logf(daemon.LevelCrit, "%s", msg)
 		daemon.Ready(errors.New(msg))
-		return cli.Exit("", 1)
+		return getopt.Exit("", 1)
 	}
 	log.Infof("Starting %s...", version.Version)
 	// The metrics are served from the start, before the chroot and before
@@ -177,7 +176,7 @@ func serve(o *options, p *probe.Probe, log *daemon.Logger, e env) error {
 	removePidFile(pidFile)
 	log.Infof("Done.")
 	if err != nil {
-		return cli.Exit("", 1)
+		return getopt.Exit("", 1)
 	}
 	return nil
 }

@@ -2,13 +2,11 @@ package getopt
 
 import (
 	"bytes"
-	"io"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/urfave/cli/v2"
 )
 
 // longSpec is a short-option spec with long-only options added, the way
@@ -71,17 +69,16 @@ func TestParseLongErrors(t *testing.T) {
 	}
 }
 
-func TestRunReadsLongOptionsThroughURFave(t *testing.T) {
-	var got []string
-	err := longSpec().Run([]string{"-r", "7", "--read", "a.pcap", "--no-fork", "--max-age=1h", "c:1"}, io.Discard, io.Discard,
-		func(c *cli.Context) error {
-			got = []string{c.String("r"), c.String("read"), c.String("max-age"), c.Args().First()}
-			assert.True(t, c.Bool("no-fork"))
-			assert.True(t, c.IsSet("read"))
-			return nil
-		})
+func TestResultReadsLongOptions(t *testing.T) {
+	res, err := longSpec().Parse([]string{"-r", "7", "--read", "a.pcap", "--no-fork", "--max-age=1h", "c:1", "--read=b.pcap"})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"7", "a.pcap", "1h", "c:1"}, got)
+	assert.Equal(t, "7", res.String("r"))
+	assert.Equal(t, "b.pcap", res.String("read"), "the last value wins")
+	assert.Equal(t, []string{"a.pcap", "b.pcap"}, res.Values("read"))
+	assert.Equal(t, "1h", res.String("max-age"))
+	assert.True(t, res.IsSet("no-fork"))
+	assert.False(t, res.IsSet("q"))
+	assert.Equal(t, []string{"c:1"}, res.Args)
 }
 
 func TestLongOptionsInSpec(t *testing.T) {

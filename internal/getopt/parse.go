@@ -178,3 +178,66 @@ func (r *Result) Argv() []string {
 	argv = append(argv, "--")
 	return append(argv, r.Args...)
 }
+
+// Name is the occurrence's option name, as Option.Name gives it: the
+// letter ("r") or the long name ("metrics").
+func (o Occurrence) Name() string {
+	if o.Long != "" {
+		return o.Long
+	}
+	return string(o.Letter)
+}
+
+// Count returns how many times the option called name (Option.Name) was
+// given; for a flag that is its repeat count.
+func (r *Result) Count(name string) int {
+	n := 0
+	for _, o := range r.Options {
+		if o.Name() == name {
+			n++
+		}
+	}
+	return n
+}
+
+// IsSet reports whether the option called name was given at all.
+func (r *Result) IsSet(name string) bool {
+	return r.Count(name) > 0
+}
+
+// String returns the value of the option called name: the last one given,
+// as getopt's callers keep it, or "" when it was not given.
+func (r *Result) String(name string) string {
+	for i := len(r.Options) - 1; i >= 0; i-- {
+		if r.Options[i].Name() == name {
+			return r.Options[i].Value
+		}
+	}
+	return ""
+}
+
+// Values returns every value of the option called name in command-line
+// order, or nil when it was not given.
+func (r *Result) Values(name string) []string {
+	var values []string
+	for _, o := range r.Options {
+		if o.Name() == name {
+			values = append(values, o.Value)
+		}
+	}
+	return values
+}
+
+// First returns the index of the first occurrence of letter in the
+// command line, or -1.
+func (r *Result) First(letter rune) int {
+	if r == nil {
+		return -1
+	}
+	for i, o := range r.Options {
+		if o.Letter == letter {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,17 +1,21 @@
-// Package getopt reads command lines the way GNU getopt(3) does and hands
-// the result to github.com/urfave/cli/v2.
+// Package getopt reads command lines the way GNU getopt(3) does.
 //
 // nfdump, nfcapd and fprobe parse their arguments with getopt(3), and the
 // scripts that call them rely on it: bundled flags (-qn10), values glued to
 // their option (-S1), a required value that starts with '-' (-n -5), options
 // after the filter words, and "--". Go's flag package, and so urfave/cli,
 // handles none of these. A command therefore declares its short options once
-// in a Spec. Spec.Parse applies the getopt rules to argv, and Spec.Run
-// rewrites the result into a command line that urfave parses without
-// ambiguity ("-X", "-X=value", then "--" and the positional arguments). The
-// command's action reads the values with the usual urfave calls:
-// c.String("r"), c.StringSlice("s"), c.Bool("q"), c.Count("v"),
-// c.IsSet("z"), c.Args().
+// in a Spec, and Spec.Parse applies the getopt rules to argv. Spec.Main
+// runs the command's action on the Result, which reads the values with
+// r.String("r"), r.Values("s"), r.IsSet("q"), r.Count("v") and r.Args;
+// package ucli hands the same Result to github.com/urfave/cli/v2 instead.
+//
+// The parser is ours rather than urfave's own because urfave cannot follow
+// the getopt rules; the adapter is kept out of this package because urfave
+// pulls in text/template, encoding/json and regexp: goprobe, which reads
+// its Result directly, idles at 6.7 MB of resident memory instead of the
+// 8.3 MB it took with urfave (a 3.2 MB binary instead of 5.2 MB; the Go
+// runtime, libc and libpcap alone take 4.7 MB).
 //
 // The parser always permutes, as GNU getopt does by default: it does not
 // look at POSIXLY_CORRECT. A spec without long options treats "--help" as
@@ -68,9 +72,9 @@ type Option struct {
 	// Arg says whether the option takes a value.
 	Arg ArgKind
 	// Repeat collects every occurrence: a NoArg option is counted
-	// (c.Count), an option with a value becomes a StringSliceFlag whose
-	// values keep command-line order. Without Repeat the last value wins,
-	// as with getopt.
+	// (Result.Count, c.Count), an option with a value keeps every value
+	// in command-line order (Result.Values; a StringSliceFlag in ucli).
+	// Without Repeat the last value wins, as with getopt.
 	Repeat bool
 	// ArgName names the value in the help text ("file" gives "-r <file>").
 	// It is required when Arg is not NoArg.
@@ -82,8 +86,8 @@ type Option struct {
 	Implemented bool
 }
 
-// Name is the option's urfave flag name, the key for c.String and
-// friends: the letter ("r") or the long name ("metrics").
+// Name is the option's name, the key for Result.String, urfave's
+// c.String and friends: the letter ("r") or the long name ("metrics").
 func (o Option) Name() string {
 	if o.Long != "" {
 		return o.Long

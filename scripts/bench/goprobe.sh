@@ -8,14 +8,18 @@
 # elapsed time and peak RSS; godump -I counts what gocapd stored.
 #
 # Prints a row per run and then, from the median times: the packets per
-# second of each, the ratio goprobe/softflowd (target >= 3), the peak RSS
+# second of each, the ratio goprobe/softflowd (target >= 3; and that of
+# the fastest runs, for a machine shared with other work), the peak RSS
 # of each (target: goprobe's no higher) and whether both delivered the
 # same packet and byte totals, the packets being all of the capture's.
 # Then the resident memory of each probe idle (reading the capture's
 # header from a pipe that stays quiet for a second; goprobe writes no pid
 # file) and the floor under goprobe's: scripts/rssfloor, the smallest Go
 # program linked as goprobe is (the Go runtime, the C library, libpcap),
-# medians of RUNS.
+# medians of RUNS. Last the start-up: the processor time of each probe
+# reading a capture of one packet, and of the floor, per run (STARTS runs
+# in a row under one /usr/bin/time, whose 10 ms steps are too coarse for
+# one), medians of RUNS.
 #
 # Tune with environment variables:
 #   PACKETS=1000000  packets in the capture
@@ -26,6 +30,7 @@
 #                    8192), ~240 000 with FLOWS=65536, and ~700 with
 #                    FLOWS=64 LENGTH=100 (few flows)
 #   RUNS=3           runs of each probe
+#   STARTS=20        start-ups timed together
 #   SOFTFLOWD_FLAGS= more flags for softflowd (its flow limit is -m 8192)
 #   GOPROBE_FLAGS=   more flags for goprobe: '-m 1500' bounds its cache near
 #                    softflowd's 8192 flows; by default it keeps every flow
@@ -143,6 +148,11 @@ for probe in softflowd goprobe; do
 		"${rsses[$probe]}" "${totals[$probe]:-all packets, same bytes}"
 done
 awk -v a="$sf" -v b="$gp" 'BEGIN { printf "goprobe/softflowd packets/s: %.2fx (target >= 3)\n", (b > 0 ? a / b : 0) }'
+# The fastest run of each: what each does when the machine leaves it
+# alone, which goprobe's two goroutines need more than softflowd's one.
+fastest() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -n | head -n 1; }
+awk -v a="$(fastest "${times[softflowd]}")" -v b="$(fastest "${times[goprobe]}")" \
+	'BEGIN { printf "goprobe/softflowd packets/s, fastest runs: %.2fx (%s s against %s s)\n", (b > 0 ? a / b : 0), b, a }'
 # On a machine shared with other work the elapsed times vary from run to
 # run; the processor time each probe used varies far less.
 awk -v a="$(median "${cpus[softflowd]}")" -v b="$(median "${cpus[goprobe]}")" \
@@ -170,3 +180,37 @@ done
 floor=$(median "${idles[floor]}")
 echo "idle RSS goprobe/softflowd: $(median "${idles[goprobe]}")/$(median "${idles[softflowd]}") KiB; floor (Go runtime, libc, libpcap): $floor KiB"
 echo "peak RSS above the floor, goprobe: $((${rsses[goprobe]} - floor)) KiB"
+
+# startup PROBE: the processor time in milliseconds of one start of PROBE
+# on a capture of one packet, exporting to a gocapd (already running on
+# $port), averaged over STARTS starts in a row.
+startup() {
+	local n=${STARTS:-20} cmd
+	case $1 in
+	softflowd) cmd="softflowd -d -r $one -v 9 -n 127.0.0.1:$port" ;;
+	goprobe) cmd="bin/goprobe --read $one -n 9 -l 0 127.0.0.1:$port" ;;
+	floor) cmd=bin/rssfloor ;;
+	esac
+	/usr/bin/time -f '%U %S' -o "$work/time" sh -c "for i in \$(seq $n); do $cmd >/dev/null 2>&1 || exit 1; done" ||
+		{ echo "bench: $1 failed on a capture of one packet" >&2; exit 1; }
+	tail -n 1 "$work/time" | awk -v n="$n" '{ printf "%.1f", ($1 + $2) * 1000 / n }'
+}
+one=$work/one.pcap
+go run ./scripts/pcapgen -n 1 -o "$one" >/dev/null
+port=$(free_port)
+bin/gocapd -b 127.0.0.1 -p "$port" -w "$work" -t 3600 >"$work/gocapd.log" 2>&1 &
+collector=$!
+for ((i = 0; i < 100; i++)); do
+	[[ -n $(ss -Huan "sport = :$port") ]] && break
+	sleep 0.05
+done
+declare -A starts
+for ((r = 1; r <= runs; r++)); do
+	for probe in softflowd goprobe floor; do
+		starts[$probe]+="$(startup $probe) "
+	done
+done
+echo "start-up cpu ms goprobe/softflowd: $(median "${starts[goprobe]}")/$(median "${starts[softflowd]}"); floor: $(median "${starts[floor]}")"
+kill -TERM "$collector"
+wait "$collector" || true
+collector=""

@@ -1,14 +1,18 @@
-package getopt
+package ucli
 
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/urfave/cli/v2"
+
+	"github.com/nfgo/nftools/internal/getopt"
 )
 
 // seen is what an action read through the urfave API.
@@ -21,14 +25,14 @@ type seen struct {
 	args    []string
 }
 
-// capture runs cmdline through Spec.Run and records, for every declared
+// capture runs cmdline through Run and records, for every declared
 // option, what the action reads with c.String / c.StringSlice / c.Bool /
 // c.Count / c.IsSet, plus c.Args().
-func capture(t *testing.T, spec *Spec, cmdline []string) seen {
+func capture(t *testing.T, spec *getopt.Spec, cmdline []string) seen {
 	t.Helper()
 	var got seen
 	var stdout, stderr bytes.Buffer
-	err := spec.Run(cmdline, &stdout, &stderr, func(c *cli.Context) error {
+	err := Run(spec, cmdline, &stdout, &stderr, func(c *cli.Context) error {
 		got = seen{
 			strings: map[string]string{}, slices: map[string][]string{},
 			bools: map[string]bool{}, counts: map[string]int{}, isSet: map[string]bool{},
@@ -41,7 +45,7 @@ func capture(t *testing.T, spec *Spec, cmdline []string) seen {
 			}
 			got.isSet[name] = true
 			switch {
-			case o.Arg == NoArg:
+			case o.Arg == getopt.NoArg:
 				got.bools[name] = c.Bool(name)
 				got.counts[name] = c.Count(name)
 			case o.Repeat:
@@ -140,25 +144,25 @@ func TestRunReadsValuesThroughURFave(t *testing.T) {
 
 func TestRunReturnsGetoptErrorWithoutCallingAction(t *testing.T) {
 	called := false
-	err := testSpecs(t)["godump"].Run([]string{"-K"}, &bytes.Buffer{}, &bytes.Buffer{}, func(*cli.Context) error {
+	err := Run(testSpecs(t)["godump"], []string{"-K"}, &bytes.Buffer{}, &bytes.Buffer{}, func(*cli.Context) error {
 		called = true
 		return nil
 	})
-	var optErr *Error
+	var optErr *getopt.Error
 	assert.ErrorAs(t, err, &optErr)
 	assert.False(t, called)
 }
 
 func TestRunRejectsInvalidSpec(t *testing.T) {
-	s := &Spec{Name: "x", Options: []Option{{Letter: ':', Usage: "u"}}}
-	err := s.Run(nil, &bytes.Buffer{}, &bytes.Buffer{}, func(*cli.Context) error { return nil })
+	s := &getopt.Spec{Name: "x", Options: []getopt.Option{{Letter: ':', Usage: "u"}}}
+	err := Run(s, nil, &bytes.Buffer{}, &bytes.Buffer{}, func(*cli.Context) error { return nil })
 	assert.ErrorContains(t, err, "not an ASCII letter")
 }
 
-func TestSpecMain(t *testing.T) {
-	spec := &Spec{Name: "gotest", Options: []Option{
+func TestMainExitCodes(t *testing.T) {
+	spec := &getopt.Spec{Name: "gotest", Options: []getopt.Option{
 		{Letter: 'h', Usage: "help"},
-		{Letter: 'r', Arg: RequiredArg, ArgName: "file", Usage: "read"},
+		{Letter: 'r', Arg: getopt.RequiredArg, ArgName: "file", Usage: "read"},
 	}}
 	tests := []struct {
 		name       string
@@ -217,7 +221,7 @@ func TestSpecMain(t *testing.T) {
 				action = func(*cli.Context) error { return nil }
 			}
 			var stdout, stderr bytes.Buffer
-			code := spec.Main(tt.args, &stdout, &stderr, action)
+			code := Main(spec, tt.args, &stdout, &stderr, action)
 			assert.Equal(t, tt.wantCode, code)
 			assert.Equal(t, tt.wantStdout, stdout.String())
 			assert.Equal(t, tt.wantStderr, stderr.String())
@@ -226,22 +230,22 @@ func TestSpecMain(t *testing.T) {
 }
 
 func TestMainWithoutHelpOptionGivesNoHint(t *testing.T) {
-	spec := &Spec{Name: "gotest", Options: []Option{{Letter: 'q', Usage: "quiet"}}}
+	spec := &getopt.Spec{Name: "gotest", Options: []getopt.Option{{Letter: 'q', Usage: "quiet"}}}
 	var stderr bytes.Buffer
-	code := spec.Main([]string{"-h"}, &bytes.Buffer{}, &stderr, func(*cli.Context) error { return nil })
+	code := Main(spec, []string{"-h"}, &bytes.Buffer{}, &stderr, func(*cli.Context) error { return nil })
 	assert.Equal(t, 1, code)
 	assert.Equal(t, "gotest: invalid option -- 'h'\n", stderr.String())
 }
 
 func TestFlagsKinds(t *testing.T) {
-	spec := &Spec{Name: "x", Options: []Option{
+	spec := &getopt.Spec{Name: "x", Options: []getopt.Option{
 		{Letter: 'q', Usage: "u"},
 		{Letter: 'v', Repeat: true, Usage: "u"},
-		{Letter: 'r', Arg: RequiredArg, ArgName: "f", Usage: "u"},
-		{Letter: 'z', Arg: OptionalArg, ArgName: "m", Usage: "u"},
-		{Letter: 's', Arg: RequiredArg, Repeat: true, ArgName: "s", Usage: "u"},
+		{Letter: 'r', Arg: getopt.RequiredArg, ArgName: "f", Usage: "u"},
+		{Letter: 'z', Arg: getopt.OptionalArg, ArgName: "m", Usage: "u"},
+		{Letter: 's', Arg: getopt.RequiredArg, Repeat: true, ArgName: "s", Usage: "u"},
 	}}
-	flags := spec.Flags()
+	flags := Flags(spec)
 	require.Len(t, flags, 5)
 	assert.IsType(t, &cli.BoolFlag{}, flags[0])
 	assert.IsType(t, &cli.BoolFlag{}, flags[1])
@@ -251,20 +255,6 @@ func TestFlagsKinds(t *testing.T) {
 	for i, f := range flags {
 		assert.Equal(t, []string{string(spec.Options[i].Letter)}, f.Names())
 	}
-}
-
-func TestPrintUsage(t *testing.T) {
-	spec := &Spec{Name: "gotest", Synopsis: "[options] [filter]", Options: []Option{
-		{Letter: 'h', Usage: "print this help"},
-		{Letter: 'r', Arg: RequiredArg, ArgName: "file", Usage: "read flows from file"},
-		{Letter: 'z', Arg: OptionalArg, ArgName: "method", Usage: "compress"},
-	}}
-	var out bytes.Buffer
-	require.NoError(t, spec.PrintUsage(&out))
-	assert.Equal(t, "usage gotest [options] [filter]\n"+
-		"-h             print this help\n"+
-		"-r <file>      read flows from file\n"+
-		"-z[=<method>]  compress\n", out.String())
 }
 
 // TestParsedKeepsOrderAcrossOptions: the action can see in which order
@@ -279,8 +269,8 @@ func TestParsedKeepsOrderAcrossOptions(t *testing.T) {
 		{"-n a,1.2.3.4,/x -p 2055 -M /d", 2, 0},
 		{"-w /d -S1", -1, -1},
 	} {
-		var got *Result
-		err := specs["gocapd"].Run(strings.Fields(tc.cmdline), &bytes.Buffer{}, &bytes.Buffer{}, func(c *cli.Context) error {
+		var got *getopt.Result
+		err := Run(specs["gocapd"], strings.Fields(tc.cmdline), &bytes.Buffer{}, &bytes.Buffer{}, func(c *cli.Context) error {
 			got = Parsed(c)
 			return nil
 		})
@@ -289,6 +279,105 @@ func TestParsedKeepsOrderAcrossOptions(t *testing.T) {
 		assert.Equal(t, tc.firstM, got.First('M'), tc.cmdline)
 		assert.Equal(t, tc.firstN, got.First('n'), tc.cmdline)
 	}
-	assert.Equal(t, -1, (*Result)(nil).First('n'))
+	assert.Equal(t, -1, (*getopt.Result)(nil).First('n'))
 	assert.Nil(t, Parsed(nil))
+}
+
+// The option strings of the real tools as getopt's own tests declare them
+// (nfdump 1.7.1, nfcapd 1.7.1, fprobe 1.1, -z optional-valued).
+const (
+	nfdumpOptstring = "6aA:Bbc:C:D:E:G:s:ghn:i:jf:qyz::r:v:w:J:M:NImO:R:XZt:TVx:l:L:o:"
+	nfcapdOptstring = "46B:b:C:DeEf:g:hI:i:jJ:l:m:M:n:p:P:rR:s:S:t:T:u:vVw:x:yz::Z"
+	fprobeOptstring = "hpi:f:s:g:d:e:n:a:x:b:m:q:B:r:t:S:K:kc:u:v:l:V"
+)
+
+// specFromOptstring builds a test spec from a getopt option string; the
+// letters in repeat may repeat.
+func specFromOptstring(t testing.TB, name, optstring, repeat string) *getopt.Spec {
+	t.Helper()
+	s := &getopt.Spec{Name: name, Synopsis: "[options]"}
+	for i := 0; i < len(optstring); i++ {
+		o := getopt.Option{Letter: rune(optstring[i]), Usage: "test option", Repeat: strings.IndexByte(repeat, optstring[i]) >= 0}
+		switch {
+		case strings.HasPrefix(optstring[i+1:], "::"):
+			o.Arg, o.ArgName = getopt.OptionalArg, "value"
+			i += 2
+		case strings.HasPrefix(optstring[i+1:], ":"):
+			o.Arg, o.ArgName = getopt.RequiredArg, "value"
+			i++
+		}
+		s.Options = append(s.Options, o)
+	}
+	require.NoError(t, s.Validate())
+	require.Equal(t, optstring, s.Optstring())
+	return s
+}
+
+func testSpecs(t testing.TB) map[string]*getopt.Spec {
+	return map[string]*getopt.Spec{
+		"godump":  specFromOptstring(t, "godump", nfdumpOptstring, "sA"),
+		"gocapd":  specFromOptstring(t, "gocapd", nfcapdOptstring, "nRv"),
+		"goprobe": specFromOptstring(t, "goprobe", fprobeOptstring, ""),
+	}
+}
+
+func TestRunReadsLongOptionsThroughURFave(t *testing.T) {
+	spec := &getopt.Spec{Name: "golong", Synopsis: "[options]", Options: []getopt.Option{
+		{Letter: 'r', Arg: getopt.RequiredArg, ArgName: "prio", Usage: "priority"},
+		{Long: "read", Arg: getopt.RequiredArg, ArgName: "file", Usage: "read a capture file"},
+		{Long: "max-age", Arg: getopt.OptionalArg, ArgName: "age", Usage: "expire by age"},
+		{Long: "no-fork", Usage: "stay in the foreground"},
+	}}
+	var got []string
+	err := Run(spec, []string{"-r", "7", "--read", "a.pcap", "--no-fork", "--max-age=1h", "c:1"}, io.Discard, io.Discard,
+		func(c *cli.Context) error {
+			got = []string{c.String("r"), c.String("read"), c.String("max-age"), c.Args().First()}
+			assert.True(t, c.Bool("no-fork"))
+			assert.True(t, c.IsSet("read"))
+			return nil
+		})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"7", "a.pcap", "1h", "c:1"}, got)
+}
+
+// FuzzRun checks that an action run by Run reads exactly the values that
+// getopt parsed, through the urfave API.
+func FuzzRun(f *testing.F) {
+	specs := testSpecs(f)
+	f.Add("godump", "-r\x00f\x00proto tcp\x00-o\x00csv")
+	f.Add("godump", "-qn10\x00-r\x00x")
+	f.Add("godump", "-z=lz4:9\x00-w\x00out\x00--\x00-o")
+	f.Add("godump", "-n\x00-5\x00-\x00")
+	f.Add("gocapd", "-I\x00Exporter_#1\x00-D\x00-S1\x00-vvv")
+	f.Add("goprobe", "-fip\x00-i\x00eth0\x00localhost:2055")
+	f.Fuzz(func(t *testing.T, name, cmdline string) {
+		spec, ok := specs[name]
+		if !ok {
+			spec = specs["godump"]
+		}
+		args := strings.Split(cmdline, "\x00")
+		res, err := spec.Parse(args)
+		if err != nil {
+			return
+		}
+		err = Run(spec, args, io.Discard, io.Discard, func(c *cli.Context) error {
+			assert.Equal(t, fmt.Sprintf("%q", res.Args), fmt.Sprintf("%q", c.Args().Slice()))
+			for _, o := range spec.Options {
+				name := o.Name()
+				values := res.Values(name)
+				assert.Equal(t, len(values) > 0, c.IsSet(name), "IsSet(%q)", name)
+				switch {
+				case len(values) == 0:
+				case o.Arg == getopt.NoArg:
+					assert.Equal(t, len(values), c.Count(name), "Count(%q)", name)
+				case o.Repeat:
+					assert.Equal(t, values, c.StringSlice(name), "StringSlice(%q)", name)
+				default:
+					assert.Equal(t, values[len(values)-1], c.String(name), "String(%q)", name)
+				}
+			}
+			return nil
+		})
+		assert.NoError(t, err)
+	})
 }
