@@ -54,6 +54,12 @@ func (z *lz4Compressor) compress(dst, src []byte) ([]byte, error) {
 	return dst[:start+n], nil
 }
 
+// lz4Decompressor decodes with pierrec/lz4's UncompressBlock (amd64
+// assembly). Measured against liblz4 1.9.4's LZ4_decompress_safe, the
+// decoder nfdump uses, on every block of the benchmark archives' first
+// files (best of 30 passes each): home-shaped 4.1 GB/s against 4.6,
+// border-shaped 3.8 against 3.3, so a decoder of ours could not gain
+// much; a portable one of ours took 3.4 times pierrec's instructions.
 type lz4Decompressor struct{}
 
 func (lz4Decompressor) decompress(dst, src []byte) ([]byte, error) {
