@@ -51,9 +51,13 @@ type V3Flow struct {
 // V3Handler is a Handler that stores records as V3 records. With
 // Options.V3 set, the decoder calls FlowV3 instead of Flow for the
 // records of the templates it has a plan for (see above), and Flow for
-// all others.
+// all others. It encodes each such record into the room V3Space returns,
+// which must hold at least V3Room bytes, and then hands it to FlowV3 (no
+// other call comes between): a handler that writes files returns the room
+// after its block's records, so a record's bytes are written once.
 type V3Handler interface {
 	Handler
+	V3Space() []byte
 	FlowV3(f *V3Flow)
 }
 
@@ -64,6 +68,10 @@ const (
 	maxV3Size = 512
 	v3Slack   = 8
 )
+
+// V3Room is the room a V3Handler's V3Space must hold: the largest record
+// and the slack the encoding writes past its end.
+const V3Room = maxV3Size + v3Slack
 
 // v3Slot is where a target's value sits in a V3 record: its element, the
 // offset in the element's payload and its width in bytes (16 for an IPv6
@@ -305,12 +313,13 @@ func buildFrame(b []byte, elemAt *[flow.MaxModeledElement + 1]int, set flow.Elem
 }
 
 // record decodes the data record of template t at the start of b into
-// the decoder's Record: by the template's plan (plan true: into the V3
-// record as well) or by the general run. The first numStack words of vals
-// are the stack that the version's post-processing reads either way.
-func (d *Decoder) record(e *exporter, t *template, b []byte, version uint8, plan bool, msecReceived uint64, vals *[planVals]uint64) (int, error) {
-	if plan {
-		return t.runPlan(b, &d.rec, vals, e, msecReceived, d.v3[:], &d.pad)
+// the decoder's Record: by the template's plan (out not nil: into the V3
+// record at the start of out as well, which holds V3Room bytes) or by
+// the general run. The first numStack words of vals are the stack that
+// the version's post-processing reads either way.
+func (d *Decoder) record(e *exporter, t *template, b []byte, version uint8, out []byte, msecReceived uint64, vals *[planVals]uint64) (int, error) {
+	if out != nil {
+		return t.runPlan(b, &d.rec, vals, e, msecReceived, out, &d.pad)
 	}
 	t.prepare(&d.rec, e, version, msecReceived)
 	return t.run(b, &d.rec, (*[numStack]uint64)(vals[:numStack]), e, 0)
@@ -521,10 +530,19 @@ func (t *template) planFor(e *exporter, version uint8) bool {
 	return t.planState == planYes
 }
 
-// flowV3 completes the record t's plan encoded with the post-processed
-// core values of r and hands it to vh.
-func (d *Decoder) flowV3(vh V3Handler, t *template, r *flow.Record) {
-	d.v3f.Record = t.plan.finishV3(d.v3[:], r)
+// space returns vh's room for the next record when t has a plan for the
+// records of e in protocol version (compiling it at the first record), else nil.
+func (d *Decoder) space(vh V3Handler, t *template, e *exporter, version uint8) []byte {
+	if vh == nil || !t.planFor(e, version) {
+		return nil
+	}
+	return vh.V3Space()[:V3Room]
+}
+
+// flowV3 completes the record t's plan encoded into out with the
+// post-processed core values of r and hands it to vh.
+func (d *Decoder) flowV3(vh V3Handler, t *template, r *flow.Record, out []byte) {
+	d.v3f.Record = t.plan.finishV3(out, r)
 	d.v3f.Flow = r
 	vh.FlowV3(&d.v3f)
 }
