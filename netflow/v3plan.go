@@ -191,6 +191,14 @@ type v3Plan struct {
 	frame          [maxV3Size]byte
 }
 
+// smallFrame covers the frames of the common templates (an IPv4 flow
+// with interfaces and counters is some 100 bytes), which runPlan copies
+// whole, with what follows them, at a fixed size.
+const smallFrame = 128
+
+// The V3 room holds a small frame and the largest v5 frame.
+var _ [V3Room - max(smallFrame, v5FrameMax)]struct{}
+
 // The generic element is the first of every record (it has the lowest
 // number and is always present): its payload starts after the record
 // header and its own.
@@ -337,7 +345,13 @@ func (t *template) runPlan(b []byte, r *flow.Record, vals *[planVals]uint64, e *
 		return 0, errShortRecord
 	}
 	p := t.plan
-	copy(out, p.frame[:p.size])
+	if p.size <= smallFrame {
+		// A fixed-size copy is a few vector moves; copy calls memmove,
+		// which branches on the length (out holds V3Room bytes).
+		*(*[smallFrame]byte)(out) = *(*[smallFrame]byte)(p.frame[:])
+	} else {
+		copy(out, p.frame[:p.size])
+	}
 	src := b
 	if len(b) < t.fastLen+8 {
 		if cap(*pad) < t.fastLen+8 {
@@ -488,7 +502,7 @@ func v5V3(out []byte, r *flow.Record, e *exporter, rec []byte) []byte {
 		k |= 4
 	}
 	f := e.v5Frame(k)
-	copy(out, f.frame[:f.size])
+	*(*[v5FrameMax]byte)(out) = f.frame // a fixed-size copy, as in runPlan
 	writeCore(out, r, 0)
 	out[genericAt+45] = rec[37] // TCP flags
 	out[genericAt+47] = rec[39] // ToS
