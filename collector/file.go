@@ -73,7 +73,6 @@ func (k *sink) Flow(r *flow.Record) {
 		k.lose(1)
 		return
 	}
-	k.follow()
 	k.wrote(r, k.w.WriteFlow(r))
 }
 
@@ -102,11 +101,13 @@ func (k *sink) FlowV3(f *netflow.V3Flow) {
 		k.lose(1)
 		return
 	}
-	k.follow()
 	k.wrote(f.Flow, k.w.CommitV3(len(f.Record)))
 }
 
 // wrote counts the flow r that was written, or the error writing it.
+// The blocks the writer handed to the disk before, also while it wrote an
+// exporter or a sampler, are followed first: r is in the block being
+// filled.
 func (k *sink) wrote(r *flow.Record, err error) {
 	if err != nil {
 		k.failed(err)
