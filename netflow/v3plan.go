@@ -360,22 +360,31 @@ func (t *template) runPlan(b []byte, r *flow.Record, vals *[planVals]uint64, e *
 		src = (*pad)[:t.fastLen+8]
 		clear(src[copy(src, b[:t.fastLen]):])
 	}
-	be := binary.BigEndian
+	// Every load reads eight bytes at a field's offset, within the
+	// record and the eight bytes src has after it; every store writes at
+	// most eight bytes at an offset within the record, which out has room
+	// for (V3Room). compilePlan made the steps so, and the tests run every
+	// field at every length through them; without the bounds checks of
+	// the slices a step is a load, a byte swap, a shift and a store.
+	sp, dp := unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(unsafe.SliceData(out[:V3Room]))
+	load := func(op planOp) uint64 {
+		return binary.BigEndian.Uint64((*[8]byte)(unsafe.Add(sp, op.off))[:]) >> (op.shift & 63)
+	}
 	for _, op := range p.vals {
-		vals[op.dst%planVals] = be.Uint64(src[op.off:]) >> (op.shift & 63)
+		vals[op.dst%planVals] = load(op)
 	}
 	c := vals
 	for _, op := range p.w1 {
-		out[op.dst] = byte(be.Uint64(src[op.off:]) >> (op.shift & 63))
+		*(*byte)(unsafe.Add(dp, op.dst)) = byte(load(op))
 	}
 	for _, op := range p.w2 {
-		le.PutUint16(out[op.dst:], uint16(be.Uint64(src[op.off:])>>(op.shift&63)))
+		le.PutUint16((*[2]byte)(unsafe.Add(dp, op.dst))[:], uint16(load(op)))
 	}
 	for _, op := range p.w4 {
-		le.PutUint32(out[op.dst:], uint32(be.Uint64(src[op.off:])>>(op.shift&63)))
+		le.PutUint32((*[4]byte)(unsafe.Add(dp, op.dst))[:], uint32(load(op)))
 	}
 	for _, op := range p.w8 {
-		le.PutUint64(out[op.dst:], be.Uint64(src[op.off:])>>(op.shift&63))
+		le.PutUint64((*[8]byte)(unsafe.Add(dp, op.dst))[:], load(op))
 	}
 	// What prepare and setTarget would leave in r's core fields; the
 	// flags and engine fields post-processing sets.
