@@ -10,9 +10,9 @@ import (
 //
 //   - With nothing held back from the worker the loop waits for the next
 //     datagram as long as it takes.
-//   - With a chunk being filled it waits handWait at the most: a socket
-//     quiet for that long means the burst is over, and the chunk goes to
-//     the worker.
+//   - With a chunk being filled, or datagrams read since it last slept or
+//     waited, it waits handWait at the most: a socket quiet for that long
+//     means the burst is over, and a chunk goes to the worker.
 //   - A chunk goes to the worker once it is full or maxHold old, so the
 //     worker is woken a few hundred times a second at most, not for every
 //     handful of datagrams, and a datagram waits maxHold at the most
@@ -65,10 +65,13 @@ func (c *Collector) receive() {
 	for {
 		wait := time.Duration(-1)
 		switch {
-		case k != nil:
-			wait = handWait
 		case !slept.IsZero():
 			wait = 0 // what came during the sleep, if anything
+		case k != nil, !since.IsZero():
+			// Datagrams are coming: a short wait, which keeps the
+			// goroutine's processor (batchReader), not one that may
+			// have to get a processor back before it reads on.
+			wait = handWait
 		}
 		n, err := r.read(wait)
 		if err != nil {
