@@ -34,6 +34,7 @@ type sink struct {
 	errs    map[string]uint64
 	werr    error // the first write error of the datagram being decoded
 	onFlow  func(*flow.Record)
+	scratch []byte // V3Space without a file
 
 	// acct counts the open file's flows by block, as nfcapd counts them
 	// for the stat record; earlier holds those of the files of this slot
@@ -72,13 +73,25 @@ func (k *sink) Flow(r *flow.Record) {
 		k.lose(1)
 		return
 	}
-	k.follow()
 	k.wrote(r, k.w.WriteFlow(r))
 }
 
+// V3Space implements netflow.V3Handler: the decoder encodes a flow
+// straight into the open file's block.
+func (k *sink) V3Space() []byte {
+	if k.w == nil {
+		if k.scratch == nil {
+			k.scratch = make([]byte, netflow.V3Room)
+		}
+		return k.scratch
+	}
+	return k.w.V3Space()
+}
+
 // FlowV3 implements netflow.V3Handler: the decoder encoded the flow
-// itself. The collector sets netflow.Options.V3 only when no -E hook
-// needs whole Records; the hook of -m reads only what f.Flow holds.
+// itself, into V3Space. The collector sets netflow.Options.V3 only when
+// no -E hook needs whole Records; the hook of -m reads only what f.Flow
+// holds.
 func (k *sink) FlowV3(f *netflow.V3Flow) {
 	k.protos.add(f.Flow)
 	if k.onFlow != nil {
@@ -88,11 +101,13 @@ func (k *sink) FlowV3(f *netflow.V3Flow) {
 		k.lose(1)
 		return
 	}
-	k.follow()
-	k.wrote(f.Flow, k.w.WriteV3(f.Record))
+	k.wrote(f.Flow, k.w.CommitV3(len(f.Record)))
 }
 
 // wrote counts the flow r that was written, or the error writing it.
+// The blocks the writer handed to the disk before, also while it wrote an
+// exporter or a sampler, are followed first: r is in the block being
+// filled.
 func (k *sink) wrote(r *flow.Record, err error) {
 	if err != nil {
 		k.failed(err)

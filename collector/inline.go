@@ -1,5 +1,7 @@
 package collector
 
+import "time"
+
 // The receive loop processes a chunk itself, instead of handing it to the
 // worker, when nothing it handed over before is still waiting, the worker
 // is not busy with a rotation or its tick, and no flow file would make it
@@ -17,6 +19,33 @@ package collector
 //     and the queue of chunks absorbs the stall as before;
 //   - every chunk when a hook (-E's OnFlow and Idle) is set, as a hook may
 //     block on its output.
+
+// direct processes the datagrams of the batch r read last, where r
+// landed them, when nothing read before waits in a chunk (the caller
+// checks) and the receive loop may process them itself (see above): that
+// spares copying them into a chunk, and they are decoded while the
+// kernel's copy of them is still in the processor's cache. It returns how
+// many it processed, from the first on, and their bytes; the rest go into
+// a chunk as usual.
+func (c *Collector) direct(r *batchReader, n int, at time.Time) (int, int) {
+	if !c.inline || !c.work.TryLock() {
+		return 0, 0
+	}
+	i, size := 0, 0
+	if c.handed.Load() == 0 {
+		for ; i < n && c.writersReady(); i++ {
+			b, from := r.datagram(i)
+			c.repeat(b)
+			c.process(b, from, at)
+			size += len(b)
+		}
+		if i > 0 {
+			c.inlined++
+		}
+	}
+	c.work.Unlock()
+	return i, size
+}
 
 // hand passes k to the worker.
 func (c *Collector) hand(k *chunk) {

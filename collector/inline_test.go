@@ -226,3 +226,57 @@ func TestDeliverHandsOverTheRestOfAChunk(t *testing.T) {
 	assert.Zero(t, c.dec.Counters().SequenceFailures)
 	require.NoError(t, w.Close())
 }
+
+// TestDirectProcessesTheBatch: with nothing in a chunk, the receive loop
+// decodes a batch where the reader landed it, without a chunk; while the
+// disk cannot take a block it processes none of it, and the caller queues
+// the batch.
+func TestDirectProcessesTheBatch(t *testing.T) {
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	dir := t.TempDir()
+	c, err := New(Config{Sources: []Source{{Ident: "direct", Dir: dir}}, Interval: time.Hour}, nil)
+	require.NoError(t, err)
+	f, err := os.Create(filepath.Join(dir, "direct"))
+	require.NoError(t, err)
+	defer f.Close()
+	dst := newStallingFile(f, false)
+	w, err := flowfile.NewWriter(dst, f.Name(), flowfile.WriteOptions{Count: flowfile.CountNone})
+	require.NoError(t, err)
+	c.sinks[0].w = w
+	r, err := newBatchReader(conn)
+	require.NoError(t, err)
+	defer r.release()
+	out, err := net.DialUDP("udp4", nil, conn.LocalAddr().(*net.UDPAddr))
+	require.NoError(t, err)
+	defer out.Close()
+
+	// readOne sends b and reads it back as a batch of one.
+	readOne := func(b []byte) int {
+		_, err := out.Write(b)
+		require.NoError(t, err)
+		n, err := r.read(5 * time.Second)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		return n
+	}
+	tmpl, data := benchDatagrams(9, 2, 24)
+	for _, b := range [][]byte{tmpl, data[0]} {
+		done, size := c.direct(r, readOne(b), time.Now())
+		assert.Equal(t, 1, done)
+		assert.Equal(t, len(b), size)
+	}
+	assert.Equal(t, uint64(24), c.dec.Counters().Flows)
+	assert.Equal(t, uint64(2), c.inlined)
+	assert.Zero(t, c.chunks, "no chunk made")
+
+	dst.set(true)
+	require.NoError(t, w.Flush()) // the block's write now waits for the disk
+	require.False(t, w.Ready())
+	done, size := c.direct(r, readOne(data[1]), time.Now())
+	assert.Zero(t, done, "the disk is busy: the batch goes to a chunk")
+	assert.Zero(t, size)
+	assert.Equal(t, uint64(24), c.dec.Counters().Flows)
+	dst.set(false)
+	require.NoError(t, w.Close())
+}

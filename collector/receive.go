@@ -10,19 +10,23 @@ import (
 //
 //   - With nothing held back from the worker the loop waits for the next
 //     datagram as long as it takes.
-//   - With a chunk being filled it waits handWait at the most: a socket
-//     quiet for that long means the burst is over, and the chunk goes to
-//     the worker.
+//   - With a chunk being filled, or datagrams read since it last slept or
+//     waited, it waits handWait at the most: a socket quiet for that long
+//     means the burst is over, and a chunk goes to the worker.
 //   - A chunk goes to the worker once it is full or maxHold old, so the
 //     worker is woken a few hundred times a second at most, not for every
 //     handful of datagrams, and a datagram waits maxHold at the most
 //     before the worker sees it.
+//   - With no chunk being filled, when the loop may process datagrams
+//     itself (inline.go), it decodes a batch where the system call put
+//     it, and only what it may not process goes into a chunk.
 //   - After a batch that emptied the socket the loop sleeps until the
-//     chunk is maxHold old, and after handing a chunk over it sleeps
-//     maxHold before it reads again, when what arrives meanwhile fits the
-//     socket's buffer with room to spare (lingerSafe): under a steady load
-//     it then wakes up once a chunk, reads everything that came in one or
-//     a few calls, and hands it on.
+//     chunk is maxHold old, and after handing a chunk over or processing
+//     the batch itself it sleeps maxHold before it reads again, when what
+//     arrives meanwhile fits the socket's buffer with room to spare
+//     (lingerSafe): under a steady load it then wakes up once every
+//     maxHold, reads everything that came in one or a few calls, and
+//     processes or hands it on.
 //
 // Its short waits leave the goroutine's processor alone (batchReader);
 // handing over fewer, fuller chunks saves the worker's wake-ups, and a
@@ -43,11 +47,17 @@ func (c *Collector) receive() {
 	}
 	defer r.release()
 	var lastDrops uint32
-	var k *chunk         // being filled
-	var kStart time.Time // when k began to gather: its first datagram, or the sleep before it
-	// After a sleep that followed a hand-over, the datagrams read next
-	// arrived during the sleep: their chunk began to gather when it began,
-	// which keeps the rate lingerSafe sees honest.
+	var k *chunk // being filled
+	// since is when the datagrams read since the loop last slept or
+	// waited began to come: the first batch's time, or the start of the
+	// sleep before it, which keeps the rate lingerSafe sees honest;
+	// gathered counts their bytes. A chunk goes to the worker once
+	// since is maxHold old.
+	var since time.Time
+	var gathered int
+	// slept is when the last sleep after a hand-over began: the next read
+	// does not wait, and when nothing came the loop waits as long as it
+	// takes.
 	var slept time.Time
 	// Half of what the kernel reports: it counts its own overhead, so
 	// somewhat less payload fits.
@@ -55,10 +65,13 @@ func (c *Collector) receive() {
 	for {
 		wait := time.Duration(-1)
 		switch {
-		case k != nil:
-			wait = handWait
 		case !slept.IsZero():
 			wait = 0 // what came during the sleep, if anything
+		case k != nil, !since.IsZero():
+			// Datagrams are coming: a short wait, which keeps the
+			// goroutine's processor (batchReader), not one that may
+			// have to get a processor back before it reads on.
+			wait = handWait
 		}
 		n, err := r.read(wait)
 		if err != nil {
@@ -74,7 +87,7 @@ func (c *Collector) receive() {
 			continue
 		}
 		if n == 0 {
-			slept = time.Time{}
+			slept, since, gathered = time.Time{}, time.Time{}, 0
 			// The socket stayed quiet: hand over what we have.
 			if k != nil {
 				c.deliver(k)
@@ -85,6 +98,13 @@ func (c *Collector) receive() {
 		// One clock reading a batch: the datagrams of a batch arrived
 		// within the time one system call takes.
 		at := time.Now()
+		if since.IsZero() {
+			since = at
+			if !slept.IsZero() {
+				since = slept
+			}
+		}
+		slept = time.Time{}
 		c.datagrams.Add(uint64(n))
 		// The kernel's counter is cumulative (and may wrap): the last
 		// datagram of the batch carries the newest value.
@@ -95,11 +115,16 @@ func (c *Collector) receive() {
 				break
 			}
 		}
-		for i := 0; i < n; i++ {
+		i := 0
+		if k == nil {
+			var size int
+			i, size = c.direct(r, n, at)
+			gathered += size
+		}
+		for ; i < n; i++ {
 			b, from := r.datagram(i)
-			for _, rp := range c.cfg.Repeaters {
-				c.rep.WriteToUDPAddrPort(b, rp)
-			}
+			c.repeat(b)
+			gathered += len(b)
 			if k != nil && !k.add(b, from, at) {
 				c.deliver(k)
 				k = nil
@@ -110,34 +135,38 @@ func (c *Collector) receive() {
 					continue
 				}
 				k.add(b, from, at)
-				kStart = at
-				if !slept.IsZero() {
-					kStart = slept
-				}
-				slept = time.Time{}
 			}
 		}
-		if k == nil || n == recvBatch {
+		if n == recvBatch {
 			continue // more may be waiting: read on
 		}
-		age := at.Sub(kStart)
-		if age < maxHold {
-			// The batch emptied the socket: let the next datagrams
-			// gather rather than wake up for each.
-			if lingerSafe(len(k.buf), age, maxHold-age, rcvbuf) {
+		// The batch emptied the socket.
+		age := at.Sub(since)
+		if k != nil && age < maxHold {
+			// Let the next datagrams gather rather than wake up for
+			// each.
+			if lingerSafe(gathered, age, maxHold-age, rcvbuf) {
 				r.sleep(maxHold - age)
 			}
 			continue
 		}
-		size := len(k.buf)
-		c.deliver(k)
-		k = nil
-		if lingerSafe(size, age, maxHold, rcvbuf) {
-			// A steady load: the next chunk's datagrams gather while
-			// the loop sleeps.
-			slept = at
+		if k != nil {
+			c.deliver(k)
+			k = nil
+		}
+		if lingerSafe(gathered, age, maxHold, rcvbuf) {
+			// A steady load: the next datagrams gather while the loop
+			// sleeps.
+			slept, since, gathered = at, time.Time{}, 0
 			r.sleep(maxHold)
 		}
+	}
+}
+
+// repeat sends a datagram to the repeaters of -R.
+func (c *Collector) repeat(b []byte) {
+	for _, rp := range c.cfg.Repeaters {
+		c.rep.WriteToUDPAddrPort(b, rp)
 	}
 }
 

@@ -19,13 +19,16 @@ import (
 
 // v3Recorder is a netflow handler that writes what it gets into a flow
 // file, Records with WriteFlow and the decoder's V3 records with WriteV3,
-// and keeps what a collector counts of each flow.
+// and keeps what a collector counts of each flow. The room it gives the
+// decoder is full of stale bytes, as a reused block's is.
 type v3Recorder struct {
-	w       *flowfile.Writer
-	file    memFile
-	planned int // flows that came as V3 records
-	stat    flowfile.Stat
-	counted []flow.Record // the values a collector counts, per flow
+	w         *flowfile.Writer
+	file      memFile
+	space     [netflow.V3Room]byte
+	planned   int // flows that came as V3 records
+	stat      flowfile.Stat
+	counted   []flow.Record // the values a collector counts, per flow
+	misplaced int           // V3 records not at the start of the room
 }
 
 // memFile is a file in memory.
@@ -62,7 +65,17 @@ func (h *v3Recorder) Flow(r *flow.Record) {
 	h.count(r)
 }
 
+func (h *v3Recorder) V3Space() []byte {
+	for i := range h.space {
+		h.space[i] = 0xa5
+	}
+	return h.space[:]
+}
+
 func (h *v3Recorder) FlowV3(f *netflow.V3Flow) {
+	if len(f.Record) == 0 || &f.Record[0] != &h.space[0] {
+		h.misplaced++
+	}
 	h.w.WriteV3(f.Record)
 	h.count(f.Flow)
 	h.planned++
@@ -100,6 +113,7 @@ func sameThroughPlan(t *testing.T, opts netflow.Options, dgrams []datagram) int 
 		}
 	}
 	require.Zero(t, general.planned)
+	require.Zero(t, planned.misplaced, "V3 records not encoded at the start of the handler's room")
 	require.Equal(t, len(general.counted), len(planned.counted), "flows")
 	for i := range general.counted {
 		require.Equal(t, general.counted[i], planned.counted[i], "what a collector counts of flow %d", i)

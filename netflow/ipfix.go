@@ -265,12 +265,12 @@ func (d *Decoder) ipfixOptionTemplate(e *exporter, b []byte) error {
 func (d *Decoder) ipfixData(e *exporter, t *template, b []byte, msecReceived uint64, h Handler) error {
 	r := &d.rec
 	vh := d.v3Handler(h)
-	plan := vh != nil && t.planFor(e, 10)
 	for len(b) >= 4 { // fewer than 4 bytes: padding
 		// The stack is the start of what a plan decodes into.
 		var vals [planVals]uint64
 		stack := (*[numStack]uint64)(vals[:numStack])
-		n, err := d.record(e, t, b, 10, plan, msecReceived, &vals)
+		out := d.space(vh, t, e, 10)
+		n, err := d.record(e, t, b, 10, out, msecReceived, &vals)
 		if err != nil {
 			return d.fail(e, e.key.addr, 10, ReasonRecord, "template %d: %v", t.id, err)
 		}
@@ -324,8 +324,8 @@ func (d *Decoder) ipfixData(e *exporter, t *template, b []byte, msecReceived uin
 			}
 		}
 		d.counters.Flows++
-		if plan {
-			d.flowV3(vh, t, r)
+		if out != nil {
+			d.flowV3(vh, t, r, out)
 		} else {
 			h.Flow(r)
 		}

@@ -92,9 +92,8 @@ type Decoder struct {
 	// rec is the one record every flow is decoded into: the hot path
 	// allocates nothing per flow.
 	rec flow.Record
-	// v3 is the V3 record a plan encodes into, pad a record copied with
-	// room for the plan's loads, v3f what FlowV3 gets.
-	v3  [maxV3Size + v3Slack]byte
+	// pad is a record copied with room for the plan's loads, v3f what
+	// FlowV3 gets.
 	pad []byte
 	v3f V3Flow
 }

@@ -51,9 +51,13 @@ type V3Flow struct {
 // V3Handler is a Handler that stores records as V3 records. With
 // Options.V3 set, the decoder calls FlowV3 instead of Flow for the
 // records of the templates it has a plan for (see above), and Flow for
-// all others.
+// all others. It encodes each such record into the room V3Space returns,
+// which must hold at least V3Room bytes, and then hands it to FlowV3 (no
+// other call comes between): a handler that writes files returns the room
+// after its block's records, so a record's bytes are written once.
 type V3Handler interface {
 	Handler
+	V3Space() []byte
 	FlowV3(f *V3Flow)
 }
 
@@ -64,6 +68,10 @@ const (
 	maxV3Size = 512
 	v3Slack   = 8
 )
+
+// V3Room is the room a V3Handler's V3Space must hold: the largest record
+// and the slack the encoding writes past its end.
+const V3Room = maxV3Size + v3Slack
 
 // v3Slot is where a target's value sits in a V3 record: its element, the
 // offset in the element's payload and its width in bytes (16 for an IPv6
@@ -182,6 +190,14 @@ type v3Plan struct {
 	version        uint8
 	frame          [maxV3Size]byte
 }
+
+// smallFrame covers the frames of the common templates (an IPv4 flow
+// with interfaces and counters is some 100 bytes), which runPlan copies
+// whole, with what follows them, at a fixed size.
+const smallFrame = 128
+
+// The V3 room holds a small frame and the largest v5 frame.
+var _ [V3Room - max(smallFrame, v5FrameMax)]struct{}
 
 // The generic element is the first of every record (it has the lowest
 // number and is always present): its payload starts after the record
@@ -305,12 +321,13 @@ func buildFrame(b []byte, elemAt *[flow.MaxModeledElement + 1]int, set flow.Elem
 }
 
 // record decodes the data record of template t at the start of b into
-// the decoder's Record: by the template's plan (plan true: into the V3
-// record as well) or by the general run. The first numStack words of vals
-// are the stack that the version's post-processing reads either way.
-func (d *Decoder) record(e *exporter, t *template, b []byte, version uint8, plan bool, msecReceived uint64, vals *[planVals]uint64) (int, error) {
-	if plan {
-		return t.runPlan(b, &d.rec, vals, e, msecReceived, d.v3[:], &d.pad)
+// the decoder's Record: by the template's plan (out not nil: into the V3
+// record at the start of out as well, which holds V3Room bytes) or by
+// the general run. The first numStack words of vals are the stack that
+// the version's post-processing reads either way.
+func (d *Decoder) record(e *exporter, t *template, b []byte, version uint8, out []byte, msecReceived uint64, vals *[planVals]uint64) (int, error) {
+	if out != nil {
+		return t.runPlan(b, &d.rec, vals, e, msecReceived, out, &d.pad)
 	}
 	t.prepare(&d.rec, e, version, msecReceived)
 	return t.run(b, &d.rec, (*[numStack]uint64)(vals[:numStack]), e, 0)
@@ -328,7 +345,13 @@ func (t *template) runPlan(b []byte, r *flow.Record, vals *[planVals]uint64, e *
 		return 0, errShortRecord
 	}
 	p := t.plan
-	copy(out, p.frame[:p.size])
+	if p.size <= smallFrame {
+		// A fixed-size copy is a few vector moves; copy calls memmove,
+		// which branches on the length (out holds V3Room bytes).
+		*(*[smallFrame]byte)(out) = *(*[smallFrame]byte)(p.frame[:])
+	} else {
+		copy(out, p.frame[:p.size])
+	}
 	src := b
 	if len(b) < t.fastLen+8 {
 		if cap(*pad) < t.fastLen+8 {
@@ -337,22 +360,31 @@ func (t *template) runPlan(b []byte, r *flow.Record, vals *[planVals]uint64, e *
 		src = (*pad)[:t.fastLen+8]
 		clear(src[copy(src, b[:t.fastLen]):])
 	}
-	be := binary.BigEndian
+	// Every load reads eight bytes at a field's offset, within the
+	// record and the eight bytes src has after it; every store writes at
+	// most eight bytes at an offset within the record, which out has room
+	// for (V3Room). compilePlan made the steps so, and the tests run every
+	// field at every length through them; without the bounds checks of
+	// the slices a step is a load, a byte swap, a shift and a store.
+	sp, dp := unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(unsafe.SliceData(out[:V3Room]))
+	load := func(op planOp) uint64 {
+		return binary.BigEndian.Uint64((*[8]byte)(unsafe.Add(sp, op.off))[:]) >> (op.shift & 63)
+	}
 	for _, op := range p.vals {
-		vals[op.dst%planVals] = be.Uint64(src[op.off:]) >> (op.shift & 63)
+		vals[op.dst%planVals] = load(op)
 	}
 	c := vals
 	for _, op := range p.w1 {
-		out[op.dst] = byte(be.Uint64(src[op.off:]) >> (op.shift & 63))
+		*(*byte)(unsafe.Add(dp, op.dst)) = byte(load(op))
 	}
 	for _, op := range p.w2 {
-		le.PutUint16(out[op.dst:], uint16(be.Uint64(src[op.off:])>>(op.shift&63)))
+		le.PutUint16((*[2]byte)(unsafe.Add(dp, op.dst))[:], uint16(load(op)))
 	}
 	for _, op := range p.w4 {
-		le.PutUint32(out[op.dst:], uint32(be.Uint64(src[op.off:])>>(op.shift&63)))
+		le.PutUint32((*[4]byte)(unsafe.Add(dp, op.dst))[:], uint32(load(op)))
 	}
 	for _, op := range p.w8 {
-		le.PutUint64(out[op.dst:], be.Uint64(src[op.off:])>>(op.shift&63))
+		le.PutUint64((*[8]byte)(unsafe.Add(dp, op.dst))[:], load(op))
 	}
 	// What prepare and setTarget would leave in r's core fields; the
 	// flags and engine fields post-processing sets.
@@ -479,7 +511,7 @@ func v5V3(out []byte, r *flow.Record, e *exporter, rec []byte) []byte {
 		k |= 4
 	}
 	f := e.v5Frame(k)
-	copy(out, f.frame[:f.size])
+	*(*[v5FrameMax]byte)(out) = f.frame // a fixed-size copy, as in runPlan
 	writeCore(out, r, 0)
 	out[genericAt+45] = rec[37] // TCP flags
 	out[genericAt+47] = rec[39] // ToS
@@ -521,10 +553,19 @@ func (t *template) planFor(e *exporter, version uint8) bool {
 	return t.planState == planYes
 }
 
-// flowV3 completes the record t's plan encoded with the post-processed
-// core values of r and hands it to vh.
-func (d *Decoder) flowV3(vh V3Handler, t *template, r *flow.Record) {
-	d.v3f.Record = t.plan.finishV3(d.v3[:], r)
+// space returns vh's room for the next record when t has a plan for the
+// records of e in protocol version (compiling it at the first record), else nil.
+func (d *Decoder) space(vh V3Handler, t *template, e *exporter, version uint8) []byte {
+	if vh == nil || !t.planFor(e, version) {
+		return nil
+	}
+	return vh.V3Space()[:V3Room]
+}
+
+// flowV3 completes the record t's plan encoded into out with the
+// post-processed core values of r and hands it to vh.
+func (d *Decoder) flowV3(vh V3Handler, t *template, r *flow.Record, out []byte) {
+	d.v3f.Record = t.plan.finishV3(out, r)
 	d.v3f.Flow = r
 	vh.FlowV3(&d.v3f)
 }

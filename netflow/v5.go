@@ -83,7 +83,7 @@ func (d *Decoder) decodeV5(pkt []byte, from netip.Addr, msecReceived uint64, h H
 				// and a collector read into r, the others into the frame.
 				v5Core(r, e, rec, tag, msecReceived)
 				d.v5Finish(r, e, rec, boot, sysUp)
-				d.v3f.Record = v5V3(d.v3[:], r, e, rec)
+				d.v3f.Record = v5V3(vh.V3Space()[:V3Room], r, e, rec)
 				d.v3f.Flow = r
 				vh.FlowV3(&d.v3f)
 				continue

@@ -170,12 +170,12 @@ func (d *Decoder) v9Data(e *exporter, t *template, b []byte, msecReceived uint64
 	r := &d.rec
 	event := t.hasEvent
 	vh := d.v3Handler(h)
-	plan := vh != nil && t.planFor(e, 9)
 	for len(b) >= 4 { // fewer than 4 bytes: padding
 		// The stack is the start of what a plan decodes into.
 		var vals [planVals]uint64
 		stack := (*[numStack]uint64)(vals[:numStack])
-		n, err := d.record(e, t, b, 9, plan, msecReceived, &vals)
+		out := d.space(vh, t, e, 9)
+		n, err := d.record(e, t, b, 9, out, msecReceived, &vals)
 		if err != nil {
 			return d.fail(e, e.key.addr, 9, ReasonRecord, "template %d: %v", t.id, err)
 		}
@@ -234,8 +234,8 @@ func (d *Decoder) v9Data(e *exporter, t *template, b []byte, msecReceived uint64
 		}
 		e.flows++
 		d.counters.Flows++
-		if plan {
-			d.flowV3(vh, t, r)
+		if out != nil {
+			d.flowV3(vh, t, r, out)
 		} else {
 			h.Flow(r)
 		}

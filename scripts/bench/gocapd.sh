@@ -17,7 +17,16 @@
 # 16 MiB of datagrams) must not pass a rate it only survives for DURATION
 # seconds. A failed rate is tried again (TRIES), as this machine may be
 # busy with something else for a moment. The rate doubles from START_RATE
-# until a rate fails (or MAX_RATE passes), then STEPS bisections narrow it.
+# until a rate fails (or MAX_RATE passes), then STEPS bisections narrow it;
+# when every bisection passed, the rate that failed is tried once more (a
+# moment of load elsewhere must not cap the search), and if it passes now
+# the doubling goes on from there.
+#
+# The load comes from SENDERS nfsend processes, each sending its share of
+# the rate as its own exporters, in batches of 64 datagrams a sendmmsg(2)
+# call. A step whose senders together fell short of the rate says so and
+# ends the search: the rate found is then a lower bound, a limit of the
+# senders on this machine, not of the collector.
 #
 # Columns: lag/s how long the collector stayed busy after the load,
 # k.drops datagrams the kernel dropped at the full socket (ss), cpu the
@@ -46,6 +55,7 @@
 #   BUFFER=8388608     socket receive buffer for both (-B)
 #   PER_DATAGRAM=24    flows in each datagram
 #   STREAMS=2          exporters (sockets, source ids) the load comes from
+#   SENDERS=2          nfsend processes sharing the streams (at least one each)
 #   MAX_LAG=0.25       seconds a collector may stay busy after the load; 0: any
 #   SAME_LOAD=1        0: skip the runs of both at the same rate
 #   SEARCH=1           0: skip the search for the loss-free rates
@@ -73,6 +83,8 @@ collectors=${COLLECTORS:-"nfcapd gocapd"}
 buffer=${BUFFER:-8388608}
 per=${PER_DATAGRAM:-24}
 streams=${STREAMS:-2}
+senders=${SENDERS:-2}
+((streams >= senders)) || streams=$senders
 max_lag=${MAX_LAG:-0.25}
 same_load=${SAME_LOAD:-1}
 search_rates=${SEARCH:-1}
@@ -158,12 +170,28 @@ step() {
 	rb=$(sock "$port" rb)
 	local flows=$((rate * duration)) t0 busy_until last now same=0 achieved
 	t0=$(cpu_ticks "$cpid")
-	/usr/bin/time -f '%e %U %S' -o "$work/sendtime" "$nfsend" -H 127.0.0.1 -p "$port" -v "$proto" -r "$rate" -c "$flows" \
-		-d $((3 * duration + 10))s -s "$streams" -n "$per" -k >"$work/send" || { echo "bench: nfsend failed" >&2; exit 1; }
+	# Sender j sends streams first..first+n-1 and their share of the
+	# rate and the flows.
+	local j first=0 n spids=() failed=0
+	for ((j = 0; j < senders; j++)); do
+		n=$(((streams + j) / senders))
+		/usr/bin/time -f '%e %U %S' -o "$work/sendtime.$j" "$nfsend" -H 127.0.0.1 -p "$port" -v "$proto" \
+			-r $((rate * n / streams)) -c $((flows * n / streams)) -d $((3 * duration + 10))s \
+			-s "$n" -first "$first" -n "$per" -k >"$work/send.$j" &
+		spids+=($!)
+		first=$((first + n))
+	done
+	for j in "${spids[@]}"; do
+		wait "$j" || failed=1
+	done
+	((failed == 0)) || { echo "bench: nfsend failed" >&2; exit 1; }
 	local sent_at=$EPOCHREALTIME
-	scpu=$(tail -n 1 "$work/sendtime" | awk '{ printf "%.0f", ($1 > 0 ? 100 * ($2 + $3) / $1 : 0) }')
-	sent=$(sed -n 's/.* flows=\([0-9]*\) .*/\1/p' "$work/send")
-	achieved=$(sed -n 's/.* flows_per_sec=\([0-9]*\) .*/\1/p' "$work/send")
+	# the senders' CPU over the longest of their runs; flows and rates add up
+	scpu=$(for ((j = 0; j < senders; j++)); do tail -n 1 "$work/sendtime.$j"; done |
+		awk '{ cpu += $2 + $3; if ($1 > e) e = $1 } END { printf "%.0f", (e > 0 ? 100 * cpu / e : 0) }')
+	sent=$(cat "$work"/send.* | sed -n 's/.* flows=\([0-9]*\) .*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+	achieved=$(cat "$work"/send.* | sed -n 's/.* flows_per_sec=\([0-9]*\) .*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+	rm -f "$work"/send.* "$work"/sendtime.*
 	# Idle: the socket empty and at most a clock tick of CPU a poll, for
 	# 0.6 s running. Busy: the last poll that was not idle.
 	last=$(cpu_ticks "$cpid")
@@ -214,7 +242,8 @@ step() {
 		verdict="FAIL (lag)"
 	fi
 	if awk -v a="$achieved" -v r="$rate" 'BEGIN { exit !(a < 0.97 * r) }'; then
-		verdict="FAIL (the sender reached only $achieved flows/s)"
+		verdict="FAIL (the senders reached only $achieved flows/s)"
+		sender_limited=1
 	fi
 	printf '%-7s %-6s %10d %11d %11d %9d %6s %8s %5s%% %7s %5s%% %9s  %s%s\n' "$coll" "$proto" "$rate" "$sent" "$stored" "$loss" \
 		"$lag" "${drops:-?}" "$cpu" "$nsf" "$scpu" "$rss" "$verdict" "$note"
@@ -249,39 +278,54 @@ within_budget() {
 }
 
 # search COLLECTOR PROTO: doubling then bisection. Sets best (highest
-# passing rate), best_rss and capped (1: no failure seen, best is a lower
-# bound).
+# passing rate), best_rss and capped (1: the collector failed no rate,
+# best is a lower bound).
 search() {
-	local coll=$1 proto=$2 rate=$start_rate lo=0 hi=0 i lo_rss=0
-	for ((i = 0; i < 40; i++)); do
+	local coll=$1 proto=$2 rate=$start_rate lo=0 hi=0 i lo_rss=0 round top retried=" "
+	sender_limited=0
+	for ((round = 0; round < 4; round++)); do
+		for ((i = 0; i < 40; i++)); do
+			within_budget || break
+			if attempt "$coll" "$proto" "$rate"; then
+				lo=$rate lo_rss=$rss
+				((rate < max_rate)) || break
+				rate=$((2 * rate > max_rate ? max_rate : 2 * rate))
+			else
+				hi=$rate
+				break
+			fi
+		done
+		((sender_limited)) && break
+		top=$hi
+		for ((i = 0; hi > 0 && i < steps; i++)); do
+			rate=$(((lo + hi) / 2 / 1000 * 1000))
+			((rate > lo && rate < hi)) || break
+			within_budget || break
+			if attempt "$coll" "$proto" "$rate"; then
+				lo=$rate lo_rss=$rss
+			else
+				hi=$rate
+			fi
+			((sender_limited)) && break
+		done
+		# Every bisection passed: try the rate that failed once more.
+		((top > 0 && hi == top && !sender_limited)) || break
+		[[ $retried != *" $top "* ]] || break
+		retried+="$top "
 		within_budget || break
-		if attempt "$coll" "$proto" "$rate"; then
-			lo=$rate lo_rss=$rss
-			((rate < max_rate)) || break
-			rate=$((2 * rate > max_rate ? max_rate : 2 * rate))
-		else
-			hi=$rate
-			break
-		fi
+		step "$coll" "$proto" "$top" " (failed before; tried again)" || break
+		lo=$top lo_rss=$rss hi=0
+		((top < max_rate)) || break
+		rate=$((2 * top > max_rate ? max_rate : 2 * top))
 	done
-	for ((i = 0; hi > 0 && i < steps; i++)); do
-		rate=$(((lo + hi) / 2 / 1000 * 1000))
-		((rate > lo && rate < hi)) || break
-		within_budget || break
-		if attempt "$coll" "$proto" "$rate"; then
-			lo=$rate lo_rss=$rss
-		else
-			hi=$rate
-		fi
-	done
-	best=$lo best_rss=$lo_rss capped=$((hi == 0 ? 1 : 0))
+	best=$lo best_rss=$lo_rss capped=$((hi == 0 || sender_limited ? 1 : 0))
 }
 
 declare -A peak_rss=() buffers=() result=() result_rss=() result_capped=()
 echo "machine: $(nproc) cores, $(uname -r), $(awk '/MemTotal/ { printf "%d MiB", $2 / 1024 }' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 echo "nfcapd:  ${bin[nfcapd]} ($(nfcapd -V 2>&1 | head -n 1))"
 echo "gocapd:  ${bin[gocapd]} ($("${bin[gocapd]}" -V 2>&1 | head -n 1))"
-echo "load:    scripts/nfsend: $streams exporters on 127.0.0.1, $per flows a datagram, the template every 20 datagrams, ${duration} s a step"
+echo "load:    scripts/nfsend: $senders processes, $streams exporters on 127.0.0.1, $per flows a datagram, the template every 20 datagrams, ${duration} s a step"
 echo "flags:   -b 127.0.0.1 -p PORT -w DIR -t 60 -I bench -B $buffer${extra:+ $extra} for both (net.core.rmem_max=$(cat /proc/sys/net/core/rmem_max)); DIR in $run_dir ($(stat -f -c %T "$run_dir"))"
 echo "pass:    no flow lost (nfdump -R DIR -o null), idle within ${max_lag} s of the end of the load; $tries tries"
 echo
@@ -301,7 +345,7 @@ for proto in $protos; do
 	echo "== $proto"
 	for coll in $collectors; do
 		mark=""
-		((${result_capped[$coll-$proto]:-0})) && mark=" (no rate failed: a lower bound)"
+		((${result_capped[$coll-$proto]:-0})) && mark=" (the collector failed no rate: a lower bound)"
 		printf '%-7s highest loss-free rate %9s flows/s%s; RSS there %s KiB, peak RSS over all its steps %s KiB\n' \
 			"$coll" "${result[$coll-$proto]:-0}" "$mark" "${result_rss[$coll-$proto]:-?}" "${peak_rss[$coll-$proto]:-?}"
 	done

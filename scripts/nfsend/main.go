@@ -16,6 +16,7 @@
 //	nfsend -p 9995 -v 9 -r 200000 -d 10s       200k flows/s for 10 seconds
 //	nfsend -p 9995 -v 10 -c 1000000 -D 5000    a million flows, 5000 datagrams/s
 //	nfsend -p 9995 -c 1000000                  a million flows, as fast as it can
+//	nfsend -p 9995 -r 1e6 -d 5s -s 2 -first 2  exporters 3 and 4, beside another nfsend's 1 and 2
 //
 // The last line on stdout says what was sent; with -k it is key=value
 // pairs for scripts.
@@ -60,6 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	duration := fs.Duration("d", 0, "send for this long (with -c: whichever ends first)")
 	count := fs.Int64("c", 0, "flows to send, rounded up to whole datagrams per stream")
 	streams := fs.Int("s", 1, "streams: exporters, each with its own socket and source id")
+	first := fs.Int("first", 0, "number of the first stream (source id first+1): several nfsend processes send as distinct exporters")
 	tmplEvery := fs.Int("T", 20, "re-send the template after this many data datagrams (Cisco's default)")
 	ring := fs.Int("R", 4096, "precomputed data datagrams per stream")
 	batch := fs.Int("b", 64, "datagrams per sendmmsg call")
@@ -78,6 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Duration:      *duration,
 		Count:         *count,
 		Streams:       *streams,
+		FirstStream:   *first,
 		TemplateEvery: *tmplEvery,
 		Ring:          *ring,
 		Batch:         *batch,

@@ -144,6 +144,40 @@ func TestSendDecodes(t *testing.T) {
 	}
 }
 
+// TestFirstStream: with FirstStream set the streams are exporters of
+// their own (the v9 source id, the IPFIX domain, the v5 engine id) and
+// send the flows of their number, so that several processes send as
+// different exporters.
+func TestFirstStream(t *testing.T) {
+	for _, version := range []int{5, 9, 10} {
+		addr, ch := listen(t)
+		cfg := config{Addr: addr, Version: version, PerDatagram: 5, Count: 50, Streams: 1, FirstStream: 3,
+			TemplateEvery: 20, Ring: 4, Batch: 4, Base: time.Now().Truncate(time.Millisecond)}
+		rep, err := send(context.Background(), cfg)
+		require.NoError(t, err)
+		dec := netflow.NewDecoder(netflow.Options{})
+		h := &collect{}
+		for i, b := range receive(t, ch, rep.Datagrams) {
+			switch version {
+			case 5:
+				require.Equal(t, byte(4), b[21], "v5 engine id, datagram %d", i)
+			case 9:
+				require.Equal(t, uint32(4), be.Uint32(b[16:]), "v9 source id, datagram %d", i)
+			default:
+				require.Equal(t, uint32(4), be.Uint32(b[12:]), "IPFIX domain, datagram %d", i)
+			}
+			require.NoError(t, dec.Decode(b, netip.MustParseAddr("127.0.0.1"), time.Now(), h), "datagram %d", i)
+		}
+		var want []flowVals
+		for i := uint64(0); i < 50; i++ {
+			want = append(want, cfg.content().flow(3, i))
+		}
+		assert.ElementsMatch(t, want, h.flows, "version %d", version)
+	}
+	assert.Error(t, config{Version: 9, PerDatagram: 1, Count: 1, Streams: 2, FirstStream: 254, TemplateEvery: 1, Ring: 1, Batch: 1}.check(),
+		"stream 255 would need engine id 256")
+}
+
 // TestSequenceAcrossBatches checks the sequence numbers themselves over a
 // long run with big batches: v9 counts datagrams, IPFIX data records.
 func TestSequenceAcrossBatches(t *testing.T) {

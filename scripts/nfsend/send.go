@@ -19,6 +19,7 @@ type config struct {
 	Duration      time.Duration // stop after this long; 0: no limit
 	Count         int64         // flows to send, all streams together; 0: no limit
 	Streams       int           // exporters, each with its own socket, domain and sequence
+	FirstStream   int           // number of the first stream: several processes send as distinct exporters
 	TemplateEvery int           // re-send the template after this many data datagrams
 	Ring          int           // precomputed data datagrams per stream
 	Batch         int           // datagrams handed to the kernel in one call
@@ -60,6 +61,9 @@ func (c config) check() error {
 		return fmt.Errorf("%d flows per datagram: want at least 1", c.PerDatagram)
 	case c.Streams < 1:
 		return fmt.Errorf("%d streams: want at least 1", c.Streams)
+	case c.FirstStream < 0 || c.FirstStream+c.Streams > 255:
+		// v5 carries the stream number in its 8-bit engine id.
+		return fmt.Errorf("streams %d to %d: want 0 to 254", c.FirstStream, c.FirstStream+c.Streams-1)
 	case c.TemplateEvery < 1:
 		return fmt.Errorf("template every %d datagrams: want at least 1", c.TemplateEvery)
 	case c.Batch < 1 || c.Batch > 1024:
@@ -171,6 +175,7 @@ type stream struct {
 }
 
 func newStream(cfg *config, cont content, s int, limit int64) (*stream, error) {
+	s += cfg.FirstStream
 	st := &stream{cfg: cfg, enc: newEncoder(cfg.Version, cont), domain: uint32(s + 1), limit: limit}
 	flows := make([]flowVals, cfg.PerDatagram)
 	st.ring = make([][]byte, cfg.Ring)

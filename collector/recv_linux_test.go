@@ -1,0 +1,52 @@
+//go:build linux
+
+package collector
+
+import (
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestReadDrainsAfterClose: what the socket holds when the collector is
+// told to stop (the last datagrams of an exporter that stopped just
+// before, which may have come while the receive loop slept) is still
+// read, without waiting for more; then read says the reader is closed.
+func TestReadDrainsAfterClose(t *testing.T) {
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	require.NoError(t, conn.SetReadBuffer(1<<20))
+	addr := conn.LocalAddr().(*net.UDPAddr)
+	r, err := newBatchReader(conn)
+	require.NoError(t, err)
+	defer r.release()
+	out, err := net.DialUDP("udp4", nil, addr)
+	require.NoError(t, err)
+	defer out.Close()
+
+	const sent = recvBatch + 8
+	for i := 0; i < sent; i++ {
+		_, err := out.Write([]byte{byte(i), 1, 2, 3})
+		require.NoError(t, err)
+	}
+	r.close()
+	got := 0
+	for range 3 {
+		n, err := r.read(time.Second)
+		if err != nil {
+			assert.ErrorIs(t, err, net.ErrClosed)
+			break
+		}
+		for i := 0; i < n; i++ {
+			b, _ := r.datagram(i)
+			assert.Equal(t, []byte{byte(got), 1, 2, 3}, b, "datagram %d", got)
+			got++
+		}
+	}
+	assert.Equal(t, sent, got, "every datagram queued before close was read")
+	_, err = r.read(-1)
+	assert.ErrorIs(t, err, net.ErrClosed, "and then the reader is closed, without waiting")
+}
