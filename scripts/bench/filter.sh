@@ -39,6 +39,7 @@ echo "archive: $(ls "$archive" | wc -l) LZ4 files, $flows flows, $(du -sh "$arch
 # addresses are 10.0-3.0-63.x inside and random ones outside.
 filters=$work/filters
 mkdir -p "$filters"
+# The same five as internal/flowgen.BenchFilters, which the Go benchmarks run.
 echo 'proto tcp' >"$filters/1-primitive"
 echo 'proto tcp and (dst port 80 or dst port 443) and not src net 10.0.0.0/8 or proto udp' >"$filters/2-five-terms"
 awk 'BEGIN { printf "ip in ["; for (i = 0; i < 1000; i++) printf " 10.%d.%d.%d", int(i / 250) % 4, i % 64, 1 + (i * 7) % 250; print " ]" }' >"$filters/3-ip-list-1000"
