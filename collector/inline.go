@@ -28,23 +28,35 @@ import "time"
 // many it processed, from the first on, and their bytes; the rest go into
 // a chunk as usual.
 func (c *Collector) direct(r *batchReader, n int, at time.Time) (int, int) {
-	if !c.inline || !c.work.TryLock() {
+	if !c.tryInline() {
 		return 0, 0
 	}
 	i, size := 0, 0
-	if c.handed.Load() == 0 {
-		for ; i < n && c.writersReady(); i++ {
-			b, from := r.datagram(i)
-			c.repeat(b)
-			c.process(b, from, at)
-			size += len(b)
-		}
-		if i > 0 {
-			c.inlined++
-		}
+	for ; i < n && c.writersReady(); i++ {
+		b, from := r.datagram(i)
+		c.repeat(b)
+		c.process(b, from, at)
+		size += len(b)
 	}
+	c.inlined++
 	c.work.Unlock()
 	return i, size
+}
+
+// tryInline takes the worker's lock when the receive loop may process
+// datagrams itself (see above): nothing handed over before still waits,
+// the worker is not busy and every flow file can take a block. The
+// caller then processes datagrams while writersReady holds, counts
+// inlined and unlocks c.work; false: hand them to the worker.
+func (c *Collector) tryInline() bool {
+	if !c.inline || !c.work.TryLock() {
+		return false
+	}
+	if c.handed.Load() != 0 || !c.writersReady() {
+		c.work.Unlock()
+		return false
+	}
+	return true
 }
 
 // hand passes k to the worker.
@@ -57,15 +69,13 @@ func (c *Collector) hand(k *chunk) {
 // hands it, or what is left of it, to the worker. A chunk processed here
 // whole is kept for the next datagrams (freeChunk takes it).
 func (c *Collector) deliver(k *chunk) {
-	if c.inline && c.work.TryLock() {
-		if c.handed.Load() == 0 && c.writersReady() {
-			for k.next < len(k.ents) && c.writersReady() {
-				b, from, at := k.datagram(k.next)
-				c.process(b, from, at)
-				k.next++
-			}
-			c.inlined++
+	if c.tryInline() {
+		for k.next < len(k.ents) && c.writersReady() {
+			b, from, at := k.datagram(k.next)
+			c.process(b, from, at)
+			k.next++
 		}
+		c.inlined++
 		c.work.Unlock()
 		if k.next == len(k.ents) {
 			k.reset()

@@ -169,9 +169,6 @@ func (r *batchReader) read(wait time.Duration) (int, error) {
 		h.Flags = 0
 	}
 	n, errno := r.recv()
-	if r.stopped.Load() && (errno != 0 || n == 0) {
-		return 0, net.ErrClosed
-	}
 	if errno == syscall.EAGAIN && wait != 0 {
 		var ts uintptr // no limit
 		if wait > 0 {
@@ -189,9 +186,9 @@ func (r *batchReader) read(wait time.Duration) (int, error) {
 		if e == 0 && m > 0 || r.stopped.Load() {
 			n, errno = r.recv()
 		}
-		if r.stopped.Load() && (errno != 0 || n == 0) {
-			return 0, net.ErrClosed
-		}
+	}
+	if r.stopped.Load() && (errno != 0 || n == 0) {
+		return 0, net.ErrClosed
 	}
 	if errno == syscall.EAGAIN || errno == syscall.EINTR {
 		return 0, nil
