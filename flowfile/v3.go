@@ -18,8 +18,8 @@ const (
 	recIdent        = 0x8001
 	recStat         = 0x8002
 
-	v3HeaderSize = 12
-	elemHdrSize  = 4
+	v3HeaderSize = flow.V3HeaderSize
+	elemHdrSize  = flow.V3ElemHeaderSize
 )
 
 // elemLen is the on-disk length (with its 4-byte header) of each element
