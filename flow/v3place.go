@@ -136,15 +136,12 @@ func V3Places(id int) []V3Place {
 // holds, their offsets in the record. The caller must not modify them.
 func V3HeaderPlaces() []V3Place { return v3ByElem[0] }
 
-// V3PlaceOf returns the place of field f in element id (0: the record
-// header), and false when the element holds no such field.
-func V3PlaceOf(id int, f Field) (V3Place, bool) {
-	places := V3HeaderPlaces()
-	if id != 0 {
-		places = V3Places(id)
-	}
-	for _, p := range places {
-		if p.Field == f {
+// V3PlaceOf returns the place of field f, of an address field the one in
+// family fam (4 or 6; 0 for a number field), and false when the record
+// stores no such field there.
+func V3PlaceOf(f Field, fam uint8) (V3Place, bool) {
+	for _, p := range v3Places {
+		if p.Field == f && p.Fam == fam {
 			return p, true
 		}
 	}

@@ -64,7 +64,7 @@ func TestV3PlacesCoverStoredFields(t *testing.T) {
 				assert.False(t, in[p.Field].Has(id), "%s twice in element %d", p.Field.Name(), id)
 				in[p.Field] = in[p.Field].With(id)
 			}
-			got, ok := V3PlaceOf(id, p.Field)
+			got, ok := V3PlaceOf(p.Field, p.Fam)
 			assert.True(t, ok)
 			assert.Equal(t, p, got)
 		}
@@ -81,6 +81,11 @@ func TestV3PlacesCoverStoredFields(t *testing.T) {
 			assert.Equal(t, f.Elements(), in[f], "%s: table places it in %b, Field.Elements says %b", f.Name(), in[f], f.Elements())
 		}
 	}
-	_, ok := V3PlaceOf(ElemGeneric, FieldSrcAddr)
-	assert.False(t, ok)
+	for _, miss := range []struct {
+		f   Field
+		fam uint8
+	}{{FieldSrcAddr, 0}, {FieldSrcPort, 4}, {FieldDuration, 0}, {FieldIPv6, 0}} {
+		_, ok := V3PlaceOf(miss.f, miss.fam)
+		assert.False(t, ok, "%s in family %d", miss.f.Name(), miss.fam)
+	}
 }
