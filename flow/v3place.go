@@ -1,9 +1,15 @@
 package flow
 
-// Sizes of the frame of nfdump's V3 record (nfdump 1.7.1's nfxV3.h).
+// The frame of nfdump's V3 record (nfdump 1.7.1's nfxV3.h), for the file
+// codec (flowfile) and the decoders that write V3 records themselves
+// (netflow's plans).
 const (
+	V3RecordType     = 11 // the record's type in a block
 	V3HeaderSize     = 12 // the record header: type, size, element count, engine, sysid, flags, version
 	V3ElemHeaderSize = 4  // each element's header: its type and length
+	// MaxV3Size bounds a V3 record of every modeled element, each once
+	// (388 bytes with the header; a flow label comes on top).
+	MaxV3Size = 512
 )
 
 // V3Place says where a field's value sits in nfdump's V3 record: in

@@ -89,3 +89,13 @@ func TestV3PlacesCoverStoredFields(t *testing.T) {
 		assert.False(t, ok, "%s in family %d", miss.f.Name(), miss.fam)
 	}
 }
+
+// TestMaxV3Size: a record of every modeled element fits MaxV3Size.
+func TestMaxV3Size(t *testing.T) {
+	n := V3HeaderSize
+	for id := 1; id <= MaxModeledElement; id++ {
+		n += int(ElemSize[id])
+	}
+	assert.Equal(t, 388, n)
+	assert.LessOrEqual(t, n, MaxV3Size)
+}

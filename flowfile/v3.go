@@ -13,7 +13,7 @@ import (
 const (
 	recExporterInfo = 7
 	recExporterStat = 8
-	recV3           = 11
+	recV3           = flow.V3RecordType
 	recSampler      = 15
 	recIdent        = 0x8001
 	recStat         = 0x8002
@@ -299,7 +299,7 @@ const modeled = flow.Elements(1<<(flow.MaxModeledElement+1) - 2)
 
 // maxV3Size bounds a V3 record with every modeled element: the header and
 // the sum of elemLen.
-const maxV3Size = 512
+const maxV3Size = flow.MaxV3Size
 
 // v3Layout is the encoded frame of a V3 record for one element set: the
 // record header and every element header in place, values zero. Flows from

@@ -62,10 +62,10 @@ type V3Handler interface {
 }
 
 // maxV3Size bounds a V3 record of the modeled elements 1 to 17 (their
-// sizes add up to 386 bytes with the header); the slack after it takes the
+// sizes add up to 388 bytes with the header); the slack after it takes the
 // 8-byte stores of the plan's steps.
 const (
-	maxV3Size = 512
+	maxV3Size = flow.MaxV3Size
 	v3Slack   = 8
 )
 
@@ -326,7 +326,7 @@ func buildFrame(b []byte, elemAt *[flow.MaxModeledElement + 1]int, set flow.Elem
 		off += int(flow.ElemSize[id])
 		count++
 	}
-	le.PutUint16(b[0:], 11) // V3 record
+	le.PutUint16(b[0:], flow.V3RecordType)
 	le.PutUint16(b[2:], uint16(off))
 	le.PutUint16(b[4:], uint16(count))
 	b[11] = version
