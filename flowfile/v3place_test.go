@@ -165,8 +165,9 @@ func TestV3EncodeAtTablePlaces(t *testing.T) {
 
 // TestV3DecodeFromTablePlaces decodes records built from the table alone,
 // each field's distinct value at its place, and finds each field holding
-// its value; clearing an element zeroes exactly the fields the table
-// places in it.
+// its value, through decodeV3 and the reader's shapes, whose totals read
+// the counters where the table has them; clearing an element zeroes
+// exactly the fields the table places in it.
 func TestV3DecodeFromTablePlaces(t *testing.T) {
 	for name, set := range placeSets {
 		t.Run(name, func(t *testing.T) {
@@ -191,6 +192,12 @@ func TestV3DecodeFromTablePlaces(t *testing.T) {
 				require.NoError(t, err)
 				assert.Equal(t, want, got, "through the shape decoder, %d", i)
 			}
+			// The shape's sums read the generic and counter elements'
+			// bytes by hand as well.
+			var sums, added flow.Totals
+			d.find(b).total(b, &sums)
+			added.Add(&want)
+			assert.Equal(t, added, sums, "a shape's totals")
 
 			for id := 1; id <= flow.MaxModeledElement; id++ {
 				if !set.Has(id) {
