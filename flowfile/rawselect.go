@@ -1,10 +1,6 @@
 package flowfile
 
-import (
-	"unsafe"
-
-	"github.com/nfgo/nftools/flow"
-)
+import "github.com/nfgo/nftools/flow"
 
 // A selector that tests decoded records makes the workers decode every
 // record before they know whether it passes; with a filter that passes
@@ -87,81 +83,29 @@ func (s *v3Shape) askRaw(sel RawSelector, b []byte) {
 }
 
 // layout fills l with where the fields of records of shape s sit, from b,
-// one of them. As in decoding, of two elements that fill the same fields
-// (IPv4 and IPv6 addresses, or an element repeated) the last one counts.
+// one of them, as flow.V3Places has them. As in decoding, of two elements
+// that fill the same fields (IPv4 and IPv6 addresses, or an element
+// repeated) the last one counts.
 func (s *v3Shape) layout(b []byte, l *flow.Layout) {
 	*l = flow.Layout{}
-	l.Off[flow.FieldEngineType] = 6
-	l.Off[flow.FieldEngineID] = 7
-	l.Off[flow.FieldExporterID] = 8
-	l.Off[flow.FieldRecordFlags] = 10
-	l.Off[flow.FieldNFVersion] = 11
-	num := func(at uint16, fs ...flow.Field) {
-		for _, f := range fs {
-			l.Off[f] = at
-			at += uint16(unsafe.Sizeof(uint64(0)))
+	place := func(p flow.V3Place, at uint16) {
+		if p.Field == flow.FieldFlows {
+			return // the stored count is no field's value: 0 stands for 1
+		}
+		l.Off[p.Field], l.Fam[p.Field] = at+uint16(p.Off), p.Fam
+	}
+	for _, p := range flow.V3HeaderPlaces() {
+		place(p, 0)
+	}
+	for _, o := range s.off[:s.n] {
+		for _, p := range flow.V3Places(int(le.Uint16(b[o:]))) {
+			place(p, o+elemHdrSize) // where the element's values start
 		}
 	}
-	addr := func(f flow.Field, at uint16, fam uint8) { l.Off[f], l.Fam[f] = at, fam }
-	for _, o := range s.off[:s.n] {
-		p := o + elemHdrSize // the element's values
-		switch int(le.Uint16(b[o:])) {
-		case flow.ElemGeneric:
-			num(p, flow.FieldFirst, flow.FieldLast, flow.FieldReceived, flow.FieldInPackets, flow.FieldInBytes)
-			l.Off[flow.FieldSrcPort] = p + 40
-			l.Off[flow.FieldDstPort] = p + 42
-			l.Off[flow.FieldICMPCode] = p + 42 // the destination port's lower byte
-			l.Off[flow.FieldICMPType] = p + 43
-			l.Off[flow.FieldProto] = p + 44
-			l.Off[flow.FieldTCPFlags] = p + 45
-			l.Off[flow.FieldFwdStatus] = p + 46
-			l.Off[flow.FieldSrcTos] = p + 47
-		case flow.ElemIPv4:
-			addr(flow.FieldSrcAddr, p, 4)
-			addr(flow.FieldDstAddr, p+4, 4)
-		case flow.ElemIPv6:
-			addr(flow.FieldSrcAddr, p, 6)
-			addr(flow.FieldDstAddr, p+16, 6)
-		case flow.ElemMisc:
-			l.Off[flow.FieldInIf] = p
-			l.Off[flow.FieldOutIf] = p + 4
-			l.Off[flow.FieldSrcMask] = p + 8
-			l.Off[flow.FieldDstMask] = p + 9
-			l.Off[flow.FieldDir] = p + 10
-			l.Off[flow.FieldDstTos] = p + 11
-			l.Off[flow.FieldBiFlowDir] = p + 12
-			l.Off[flow.FieldEndReason] = p + 13
-			l.Off[flow.FieldRevTCPFlags] = p + 14
-		case flow.ElemCounters:
-			// The flow count (at p) is no field's value: 0 stands for 1.
-			num(p+8, flow.FieldOutPackets, flow.FieldOutBytes)
-		case flow.ElemVLAN:
-			l.Off[flow.FieldSrcVLAN], l.Off[flow.FieldDstVLAN] = p, p+4
-		case flow.ElemAS:
-			l.Off[flow.FieldSrcAS], l.Off[flow.FieldDstAS] = p, p+4
-		case flow.ElemAdjacentAS:
-			l.Off[flow.FieldNextAS], l.Off[flow.FieldPrevAS] = p, p+4
-		case flow.ElemBGPNextHopV4:
-			addr(flow.FieldBGPNextHop, p, 4)
-		case flow.ElemBGPNextHopV6:
-			addr(flow.FieldBGPNextHop, p, 6)
-		case flow.ElemIPNextHopV4:
-			addr(flow.FieldIPNextHop, p, 4)
-		case flow.ElemIPNextHopV6:
-			addr(flow.FieldIPNextHop, p, 6)
-		case flow.ElemExporterIPv4:
-			addr(flow.FieldRouter, p, 4)
-		case flow.ElemExporterIPv6:
-			addr(flow.FieldRouter, p, 6)
-		case flow.ElemMPLS:
-			for i := range 10 {
-				l.Off[flow.FieldMPLS1+flow.Field(i)] = p + uint16(4*i)
-			}
-		case flow.ElemMAC:
-			num(p, flow.FieldInSrcMAC, flow.FieldOutDstMAC, flow.FieldInDstMAC, flow.FieldOutSrcMAC)
-		case flow.ElemLatency:
-			num(p, flow.FieldClientLatency, flow.FieldServerLatency, flow.FieldApplLatency)
-		}
+	// The ICMP type and code are the destination port's upper and lower
+	// byte, which it stores little-endian.
+	if at := l.Off[flow.FieldDstPort]; at > 0 {
+		l.Off[flow.FieldICMPCode], l.Off[flow.FieldICMPType] = at, at+1
 	}
 }
 

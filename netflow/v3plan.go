@@ -62,10 +62,10 @@ type V3Handler interface {
 }
 
 // maxV3Size bounds a V3 record of the modeled elements 1 to 17 (their
-// sizes add up to 386 bytes with the header); the slack after it takes the
+// sizes add up to 388 bytes with the header); the slack after it takes the
 // 8-byte stores of the plan's steps.
 const (
-	maxV3Size = 512
+	maxV3Size = flow.MaxV3Size
 	v3Slack   = 8
 )
 
@@ -76,48 +76,70 @@ const V3Room = maxV3Size + v3Slack
 // v3Slot is where a target's value sits in a V3 record: its element, the
 // offset in the element's payload and its width in bytes (16 for an IPv6
 // address, stored as two halves, each the big-endian number of its eight
-// bytes written little-endian).
+// bytes written little-endian), as flow.V3Places has it.
 type v3Slot struct {
 	elem  uint8
 	off   uint8
 	width uint8
 }
 
-// v3Slots holds the slot of every target that is not core (see isCore).
-var v3Slots = func() (s [tMPLS1 + 10]v3Slot) {
-	set := func(t target, elem, off, width int) { s[t] = v3Slot{uint8(elem), uint8(off), uint8(width)} }
-	set(tTCPFlags, flow.ElemGeneric, 45, 1)
-	set(tFwdStatus, flow.ElemGeneric, 46, 1)
-	set(tSrcTos, flow.ElemGeneric, 47, 1)
-	set(tSrc4, flow.ElemIPv4, 0, 4)
-	set(tDst4, flow.ElemIPv4, 4, 4)
-	set(tSrc6, flow.ElemIPv6, 0, 16)
-	set(tDst6, flow.ElemIPv6, 16, 16)
-	set(tInput, flow.ElemMisc, 0, 4)
-	set(tOutput, flow.ElemMisc, 4, 4)
-	set(tSrcMask, flow.ElemMisc, 8, 1)
-	set(tDstMask, flow.ElemMisc, 9, 1)
-	set(tDir, flow.ElemMisc, 10, 1)
-	set(tDstTos, flow.ElemMisc, 11, 1)
-	set(tBiDir, flow.ElemMisc, 12, 1)
-	set(tEndReason, flow.ElemMisc, 13, 1)
-	set(tSrcVLAN, flow.ElemVLAN, 0, 4)
-	set(tDstVLAN, flow.ElemVLAN, 4, 4)
-	set(tSrcAS, flow.ElemAS, 0, 4)
-	set(tDstAS, flow.ElemAS, 4, 4)
-	set(tBGP4, flow.ElemBGPNextHopV4, 0, 4)
-	set(tBGP6, flow.ElemBGPNextHopV6, 0, 16)
-	set(tNextHop4, flow.ElemIPNextHopV4, 0, 4)
-	set(tNextHop6, flow.ElemIPNextHopV6, 0, 16)
-	for i := 0; i < 10; i++ {
-		set(tMPLS1+target(i), flow.ElemMPLS, 4*i, 4)
+// slotFields names the field (and for an address, the family) of every
+// target that is not core (see isCore) and that a plan stores. The
+// latency targets have none: nfcapd adds seconds and microseconds in
+// post-processing, so no plan is made for them.
+var slotFields = [...]struct {
+	field flow.Field
+	fam   uint8
+}{
+	tTCPFlags:  {flow.FieldTCPFlags, 0},
+	tFwdStatus: {flow.FieldFwdStatus, 0},
+	tSrcTos:    {flow.FieldSrcTos, 0},
+	tSrc4:      {flow.FieldSrcAddr, 4},
+	tDst4:      {flow.FieldDstAddr, 4},
+	tSrc6:      {flow.FieldSrcAddr, 6},
+	tDst6:      {flow.FieldDstAddr, 6},
+	tInput:     {flow.FieldInIf, 0},
+	tOutput:    {flow.FieldOutIf, 0},
+	tSrcMask:   {flow.FieldSrcMask, 0},
+	tDstMask:   {flow.FieldDstMask, 0},
+	tDir:       {flow.FieldDir, 0},
+	tDstTos:    {flow.FieldDstTos, 0},
+	tBiDir:     {flow.FieldBiFlowDir, 0},
+	tEndReason: {flow.FieldEndReason, 0},
+	tSrcVLAN:   {flow.FieldSrcVLAN, 0},
+	tDstVLAN:   {flow.FieldDstVLAN, 0},
+	tSrcAS:     {flow.FieldSrcAS, 0},
+	tDstAS:     {flow.FieldDstAS, 0},
+	tBGP4:      {flow.FieldBGPNextHop, 4},
+	tBGP6:      {flow.FieldBGPNextHop, 6},
+	tNextHop4:  {flow.FieldIPNextHop, 4},
+	tNextHop6:  {flow.FieldIPNextHop, 6},
+	tInSrcMAC:  {flow.FieldInSrcMAC, 0},
+	tOutDstMAC: {flow.FieldOutDstMAC, 0},
+	tInDstMAC:  {flow.FieldInDstMAC, 0},
+	tOutSrcMAC: {flow.FieldOutSrcMAC, 0},
+	tNextAS:    {flow.FieldNextAS, 0},
+	tPrevAS:    {flow.FieldPrevAS, 0},
+	tMPLS1:     {flow.FieldMPLS1, 0},
+	tMPLS1 + 1: {flow.FieldMPLS2, 0},
+	tMPLS1 + 2: {flow.FieldMPLS3, 0},
+	tMPLS1 + 3: {flow.FieldMPLS4, 0},
+	tMPLS1 + 4: {flow.FieldMPLS5, 0},
+	tMPLS1 + 5: {flow.FieldMPLS6, 0},
+	tMPLS1 + 6: {flow.FieldMPLS7, 0},
+	tMPLS1 + 7: {flow.FieldMPLS8, 0},
+	tMPLS1 + 8: {flow.FieldMPLS9, 0},
+	tMPLS1 + 9: {flow.FieldMPLS10, 0},
+}
+
+// v3Slots holds the slot of every target of slotFields, from
+// flow.V3Places; a target without one has width 0 and gets no plan.
+var v3Slots = func() (s [len(slotFields)]v3Slot) {
+	for t, f := range slotFields {
+		if p, ok := flow.V3PlaceOf(f.field, f.fam); ok && p.Elem != 0 {
+			s[t] = v3Slot{p.Elem, p.Off, p.Width}
+		}
 	}
-	set(tInSrcMAC, flow.ElemMAC, 0, 8)
-	set(tOutDstMAC, flow.ElemMAC, 8, 8)
-	set(tInDstMAC, flow.ElemMAC, 16, 8)
-	set(tOutSrcMAC, flow.ElemMAC, 24, 8)
-	set(tNextAS, flow.ElemAdjacentAS, 0, 4)
-	set(tPrevAS, flow.ElemAdjacentAS, 4, 4)
 	return s
 }()
 
@@ -202,7 +224,7 @@ var _ [V3Room - max(smallFrame, v5FrameMax)]struct{}
 // The generic element is the first of every record (it has the lowest
 // number and is always present): its payload starts after the record
 // header and its own.
-const genericAt = 12 + 4
+const genericAt = flow.V3HeaderSize + flow.V3ElemHeaderSize
 
 // Plan states of a template.
 const (
@@ -242,7 +264,7 @@ func (t *template) compilePlan(e *exporter, version uint8) {
 	var elemAt [flow.MaxModeledElement + 1]int
 	p.size = buildFrame(p.frame[:], &elemAt, set, t.proto.NFVersion, e)
 	if o := elemAt[flow.ElemCounters]; o > 0 {
-		p.counters = o + 4
+		p.counters = o + flow.V3ElemHeaderSize
 	}
 	for _, op := range t.fast {
 		// A value of 16 bytes is its first eight as a number (the upper
@@ -270,7 +292,7 @@ func (t *template) compilePlan(e *exporter, version uint8) {
 		if s.width == 0 || elemAt[s.elem] == 0 {
 			return // no slot (latency), or an element only a value would add
 		}
-		dst := uint16(elemAt[s.elem] + 4 + int(s.off))
+		dst := uint16(elemAt[s.elem] + flow.V3ElemHeaderSize + int(s.off))
 		step := planOp{off: op.off, dst: dst, shift: shift}
 		switch s.width {
 		case 1:
@@ -295,7 +317,7 @@ func (t *template) compilePlan(e *exporter, version uint8) {
 // zeros elsewhere. It notes where each element starts in elemAt and
 // returns the record's size.
 func buildFrame(b []byte, elemAt *[flow.MaxModeledElement + 1]int, set flow.Elements, version uint8, e *exporter) int {
-	off, count := 12, 0
+	off, count := flow.V3HeaderSize, 0
 	for m := set; m != 0; m &= m - 1 {
 		id := bits.TrailingZeros64(uint64(m))
 		elemAt[id] = off
@@ -304,18 +326,18 @@ func buildFrame(b []byte, elemAt *[flow.MaxModeledElement + 1]int, set flow.Elem
 		off += int(flow.ElemSize[id])
 		count++
 	}
-	le.PutUint16(b[0:], 11) // V3 record
+	le.PutUint16(b[0:], flow.V3RecordType)
 	le.PutUint16(b[2:], uint16(off))
 	le.PutUint16(b[4:], uint16(count))
 	b[11] = version
 	if o := elemAt[flow.ElemExporterIPv4]; o > 0 {
 		a := e.key.addr.As4()
-		le.PutUint32(b[o+4:], binary.BigEndian.Uint32(a[:]))
+		le.PutUint32(b[o+flow.V3ElemHeaderSize:], binary.BigEndian.Uint32(a[:]))
 	}
 	if o := elemAt[flow.ElemExporterIPv6]; o > 0 {
 		a := e.key.addr.As16()
-		le.PutUint64(b[o+4:], binary.BigEndian.Uint64(a[:]))
-		le.PutUint64(b[o+12:], binary.BigEndian.Uint64(a[8:]))
+		le.PutUint64(b[o+flow.V3ElemHeaderSize:], binary.BigEndian.Uint64(a[:]))
+		le.PutUint64(b[o+flow.V3ElemHeaderSize+8:], binary.BigEndian.Uint64(a[8:]))
 	}
 	return off
 }
@@ -473,7 +495,7 @@ func (e *exporter) v5Frame(k int) *v5Frame {
 		if elemAt[id] == 0 {
 			return 0
 		}
-		return elemAt[id] + 4
+		return elemAt[id] + flow.V3ElemHeaderSize
 	}
 	f.misc, f.as, f.nextHop = at(flow.ElemMisc), at(flow.ElemAS), at(flow.ElemIPNextHopV4)
 	e.v5Frames[k%8] = f
