@@ -15,7 +15,8 @@
 # Then the resident memory of each probe idle (reading the capture's
 # header from a pipe that stays quiet for a second; goprobe writes no pid
 # file) and the floor under goprobe's: scripts/rssfloor, the smallest Go
-# program linked as goprobe is (the Go runtime, the C library, libpcap),
+# program linked as goprobe is (the Go runtime and the C library; goprobe
+# opens libpcap only to capture live or to filter),
 # medians of RUNS. Last the start-up: the processor time of each probe
 # reading a capture of one packet, and of the floor, per run (STARTS runs
 # in a row under one /usr/bin/time, whose 10 ms steps are too coarse for
@@ -178,7 +179,7 @@ for ((r = 1; r <= runs; r++)); do
 	done
 done
 floor=$(median "${idles[floor]}")
-echo "idle RSS goprobe/softflowd: $(median "${idles[goprobe]}")/$(median "${idles[softflowd]}") KiB; floor (Go runtime, libc, libpcap): $floor KiB"
+echo "idle RSS goprobe/softflowd: $(median "${idles[goprobe]}")/$(median "${idles[softflowd]}") KiB; floor (Go runtime, libc): $floor KiB"
 echo "peak RSS above the floor, goprobe: $((${rsses[goprobe]} - floor)) KiB"
 
 # startup PROBE: the processor time in milliseconds of one start of PROBE
