@@ -11,7 +11,7 @@ import (
 // decoders map to the same Record field (or the same stack slot), in v9
 // and in IPFIX, so the encode table and the decode table cannot drift.
 func TestEncFieldsMatchDecoder(t *testing.T) {
-	groups := [][]encField{encAddr4, encAddr6, encCommon, encMAC, encPostMAC, encVLAN, encRouting4, encRouting6}
+	groups := [][]encField{encAddr4, encAddr6, encPorts, encCounts, encCountsWide, encTimes, encMAC, encPostMAC, encVLAN, encRouting4, encRouting6}
 	for _, g := range groups {
 		for _, f := range g {
 			for _, c := range []struct {

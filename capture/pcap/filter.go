@@ -1,14 +1,11 @@
 package pcap
 
 /*
-#cgo linux LDFLAGS: -lpcap
-#cgo darwin LDFLAGS: -lpcap
-#cgo freebsd LDFLAGS: -lpcap
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pcap.h>
+#include "pcapdl.h"
 
 // compile compiles expr as libpcap compiles it for a capture file of link
 // type linktype (a LINKTYPE_ number) written in this host's byte order:
@@ -74,6 +71,9 @@ type Filter struct {
 // NewFilter compiles expr (tcpdump's syntax) for frames of link type link
 // cut to snaplen bytes. The error is libpcap's message.
 func NewFilter(link capture.LinkType, snaplen int, expr string) (*Filter, error) {
+	if err := load(); err != nil {
+		return nil, err
+	}
 	if snaplen <= 0 {
 		snaplen = 262144
 	}

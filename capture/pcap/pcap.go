@@ -16,13 +16,10 @@
 package pcap
 
 /*
-#cgo linux LDFLAGS: -lpcap
-#cgo darwin LDFLAGS: -lpcap
-#cgo freebsd LDFLAGS: -lpcap
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pcap.h>
+#include "pcapdl.h"
 
 // pkt is what next reads: the frame and its header's fields.
 typedef struct {
@@ -127,6 +124,9 @@ var _ capture.Source = (*Handle)(nil)
 // OpenLive opens an interface for capture. Its errors name the interface
 // and carry libpcap's reason.
 func OpenLive(cfg LiveConfig) (*Handle, error) {
+	if err := load(); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Interface, err)
+	}
 	name := C.CString(cfg.Interface)
 	defer C.free(unsafe.Pointer(name))
 	var errbuf [C.PCAP_ERRBUF_SIZE]C.char
@@ -249,6 +249,9 @@ func (h *Handle) Close() error {
 // named, as pcap_lookupdev(3) picks it: the first that libpcap lists and
 // that is not a loopback.
 func DefaultInterface() (string, error) {
+	if err := load(); err != nil {
+		return "", err
+	}
 	var name [256]C.char
 	var errbuf [C.PCAP_ERRBUF_SIZE]C.char
 	switch C.firstdev(&name[0], C.size_t(len(name)), &errbuf[0]) {

@@ -98,7 +98,9 @@ func (l *Logger) Errorf(format string, args ...any) { l.Logf(LevelErr, format, a
 // Logf logs a line at the given level, unless the level is less severe
 // than the logger's maximum.
 func (l *Logger) Logf(level Level, format string, args ...any) {
-	if level > l.max {
+	// A logger with nowhere to write (goprobe -l 0) formats nothing:
+	// a capture read logs its options and counters all the same.
+	if level > l.max || l.sys == nil && l.out == nil {
 		return
 	}
 	msg := strings.TrimRight(fmt.Sprintf(format, args...), "\n")

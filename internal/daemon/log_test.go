@@ -69,6 +69,27 @@ func TestLoggerMaxLevel(t *testing.T) {
 	}
 }
 
+// formatCount counts how often fmt formats it.
+type formatCount struct{ n *int }
+
+func (f formatCount) String() string { *f.n++; return "x" }
+
+// TestLoggerNowhere: a logger with neither a stream nor syslog (goprobe
+// -l 0) does not format its messages; one with a stream does.
+func TestLoggerNowhere(t *testing.T) {
+	n := 0
+	l, err := NewLogger(LogConfig{MaxLevel: LevelDebug})
+	require.NoError(t, err)
+	l.Logf(LevelInfo, "%v", formatCount{&n})
+	assert.Zero(t, n)
+	var out bytes.Buffer
+	l, err = NewLogger(LogConfig{Stream: &out, MaxLevel: LevelDebug})
+	require.NoError(t, err)
+	l.Logf(LevelInfo, "%v", formatCount{&n})
+	assert.Equal(t, 1, n)
+	assert.Equal(t, "x\n", out.String())
+}
+
 func TestLevelString(t *testing.T) {
 	assert.Equal(t, "EMERG", LevelEmerg.String())
 	assert.Equal(t, "NOTICE", LevelNotice.String())

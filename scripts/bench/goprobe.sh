@@ -15,7 +15,8 @@
 # Then the resident memory of each probe idle (reading the capture's
 # header from a pipe that stays quiet for a second; goprobe writes no pid
 # file) and the floor under goprobe's: scripts/rssfloor, the smallest Go
-# program linked as goprobe is (the Go runtime, the C library, libpcap),
+# program linked as goprobe is (the Go runtime and the C library; goprobe
+# opens libpcap only to capture live or to filter),
 # medians of RUNS. Last the start-up: the processor time of each probe
 # reading a capture of one packet, and of the floor, per run (STARTS runs
 # in a row under one /usr/bin/time, whose 10 ms steps are too coarse for
@@ -81,7 +82,9 @@ free_port() {
 }
 
 # run PROBE: one run of the probe into a fresh gocapd. Sets secs, cpu
-# (user + system seconds), rss, stored_packets, stored_bytes.
+# (user + system seconds), rss, stored_packets, stored_bytes, stored_flows
+# and datagrams (as the probe counted them: softflowd's last lines,
+# goprobe's counters at exit, logged to standard output by -l 2).
 run() {
 	local probe=$1 port dir=$work/flows log=$work/$1.log i
 	rm -rf "$dir" && mkdir -p "$dir"
@@ -97,7 +100,7 @@ run() {
 	# shellcheck disable=SC2086 # the flags are words
 	softflowd) /usr/bin/time -f '%e %M %U %S' -o "$work/time" softflowd -d -r "$capture" -v 9 -n "127.0.0.1:$port" $sf_flags >"$log" 2>&1 || ok=0 ;;
 	# shellcheck disable=SC2086
-	goprobe) /usr/bin/time -f '%e %M %U %S' -o "$work/time" bin/goprobe --read "$capture" -n 9 -l 0 $gp_flags "127.0.0.1:$port" >"$log" 2>&1 || ok=0 ;;
+	goprobe) /usr/bin/time -f '%e %M %U %S' -o "$work/time" bin/goprobe --read "$capture" -n 9 -l 2 $gp_flags "127.0.0.1:$port" >"$log" 2>&1 || ok=0 ;;
 	esac
 	if ((!ok)); then
 		echo "bench: $probe failed:" >&2
@@ -119,9 +122,14 @@ run() {
 	info=$(bin/godump -R "$dir" -I)
 	stored_packets=$(sed -n 's/^Packets: //p' <<<"$info")
 	stored_bytes=$(sed -n 's/^Bytes: //p' <<<"$info")
+	stored_flows=$(sed -n 's/^Flows: //p' <<<"$info")
+	case $probe in
+	softflowd) datagrams=$(sed -n 's/^Flows exported: .* in \([0-9]*\) packets.*/\1/p' "$log") ;;
+	goprobe) datagrams=$(sed -n 's/.*; datagrams sent: \([0-9]*\), send errors.*/\1/p' "$log") ;;
+	esac
 }
 
-declare -A times cpus rsses totals
+declare -A times cpus rsses totals flows_dgram
 printf '%-9s %3s %9s %12s %7s %9s %12s %14s\n' probe run seconds packets/s "cpu s" "RSS KiB" packets bytes
 for ((r = 1; r <= runs; r++)); do
 	for probe in softflowd goprobe; do
@@ -129,6 +137,7 @@ for ((r = 1; r <= runs; r++)); do
 		pps=$(awk -v p="$cap_packets" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? p / s : 0) }')
 		printf '%-9s %3d %9s %12s %7s %9s %12s %14s\n' $probe "$r" "$secs" "$pps" "$cpu" "$rss" "$stored_packets" "$stored_bytes"
 		times[$probe]+="$secs "
+		flows_dgram[$probe]="$stored_flows flows in ${datagrams:-?} datagrams"
 		cpus[$probe]+="$cpu "
 		((rss > ${rsses[$probe]:-0})) && rsses[$probe]=$rss
 		# Every probe's run must store what softflowd's first run stored.
@@ -158,6 +167,10 @@ awk -v a="$(fastest "${times[softflowd]}")" -v b="$(fastest "${times[goprobe]}")
 awk -v a="$(median "${cpus[softflowd]}")" -v b="$(median "${cpus[goprobe]}")" \
 	'BEGIN { printf "goprobe/softflowd packets per cpu second: %.2fx\n", (b > 0 ? a / b : 0) }'
 echo "peak RSS goprobe/softflowd: ${rsses[goprobe]}/${rsses[softflowd]} KiB (target: goprobe's no higher)"
+# softflowd's flows are both directions of a connection in one, stored
+# by gocapd as two (and more where its flow limit, -m 8192, expired them
+# early); goprobe's one direction each.
+echo "stored at the collector, last run: softflowd ${flows_dgram[softflowd]}, goprobe ${flows_dgram[goprobe]}"
 
 # idle PROBE: the peak RSS of PROBE reading the capture's header from a
 # pipe, and then nothing for a second.
@@ -178,7 +191,7 @@ for ((r = 1; r <= runs; r++)); do
 	done
 done
 floor=$(median "${idles[floor]}")
-echo "idle RSS goprobe/softflowd: $(median "${idles[goprobe]}")/$(median "${idles[softflowd]}") KiB; floor (Go runtime, libc, libpcap): $floor KiB"
+echo "idle RSS goprobe/softflowd: $(median "${idles[goprobe]}")/$(median "${idles[softflowd]}") KiB; floor (Go runtime, libc): $floor KiB"
 echo "peak RSS above the floor, goprobe: $((${rsses[goprobe]} - floor)) KiB"
 
 # startup PROBE: the processor time in milliseconds of one start of PROBE

@@ -95,7 +95,7 @@ func TestDebPackage(t *testing.T) {
 			names = append(names, strings.Fields(d)[0])
 		}
 		libs := sharedLibraries(t, filepath.Join(tree, "usr/bin/goprobe"))
-		require.Contains(t, libs, "libpcap.so.0.8", "goprobe links libpcap")
+		require.Contains(t, libs, "libpcap.so.0.8", "goprobe opens libpcap")
 		for lib, path := range libs {
 			assert.Contains(t, names, libraryPackage(t, path), "%s (%s)", lib, path)
 		}
@@ -206,22 +206,31 @@ func collect(t *testing.T) {
 }
 
 // sharedLibraries returns the libraries a program needs itself (readelf's
-// NEEDED entries; theirs are their packages' business) and where the
-// loader finds them, as ldd shows it ("libpcap.so.0.8 =>
+// NEEDED entries and the sonames of its .note.dlopen, as readelf -p
+// prints the note's JSON; theirs are their packages' business) and where
+// the loader finds them, as ldd and ldconfig show it ("libpcap.so.0.8 =>
 // /lib/x86_64-linux-gnu/libpcap.so.0.8"); none for a static program.
 func sharedLibraries(t *testing.T, program string) map[string]string {
 	t.Helper()
 	dyn := run(t, "readelf", "-d", program)
-	needed := regexp.MustCompile(`\(NEEDED\)\s+Shared library: \[([^]]+)\]`).FindAllStringSubmatch(dyn, -1)
-	if len(needed) == 0 {
+	var names []string
+	for _, m := range regexp.MustCompile(`\(NEEDED\)\s+Shared library: \[([^]]+)\]`).FindAllStringSubmatch(dyn, -1) {
+		names = append(names, m[1])
+	}
+	if len(names) == 0 {
 		return nil
 	}
-	out := run(t, "ldd", program)
+	if notes, err := exec.Command("readelf", "-W", "-p", ".note.dlopen", program).Output(); err == nil {
+		for _, m := range regexp.MustCompile(`"soname":\["([^"]+)"`).FindAllStringSubmatch(string(notes), -1) {
+			names = append(names, m[1])
+		}
+	}
+	out := run(t, "ldd", program) + run(t, "/sbin/ldconfig", "-p")
 	libs := map[string]string{}
-	for _, m := range needed {
-		p := regexp.MustCompile(`(?m)^\s+` + regexp.QuoteMeta(m[1]) + ` => (/\S+) \(0x`).FindStringSubmatch(out)
-		require.NotNil(t, p, "ldd does not find %s: %s", m[1], out)
-		libs[m[1]] = p[1]
+	for _, name := range names {
+		p := regexp.MustCompile(`(?m)^\s+` + regexp.QuoteMeta(name) + ` (?:\([^)]*\) )?=> (/\S+)`).FindStringSubmatch(out)
+		require.NotNil(t, p, "neither ldd nor ldconfig finds %s: %s", name, out)
+		libs[name] = p[1]
 	}
 	return libs
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"debug/elf"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,8 +18,9 @@ import (
 // under stage come from, as their shlibs files name them ("libpcap0.8
 // (>= 1.5.1)"): what dpkg-shlibdeps would write into Depends, found the
 // same way (the library's owner, dpkg -S, and its shlibs entry), without
-// the debian/ tree dpkg-shlibdeps wants. goprobe links libpcap and the C
-// library; gocapd and godump are static and add nothing. The libraries are
+// the debian/ tree dpkg-shlibdeps wants. goprobe links the C library and
+// opens libpcap with dlopen(3), which its .note.dlopen names (see
+// dlopenNote); gocapd and godump are static and add nothing. The libraries are
 // this machine's, so the package is built for its own architecture and
 // release (bookworm's libpcap0.8 is trixie's libpcap0.8t64).
 func shlibDepends(stage string) ([]string, error) {
@@ -40,7 +42,11 @@ func shlibDepends(stage string) ([]string, error) {
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
-		for _, l := range libs {
+		opened, err := dlopenNote(f)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		for _, l := range append(libs, opened...) {
 			needed[l] = true
 		}
 		return nil
@@ -154,4 +160,47 @@ func shlibsEntry(pkg, soname string) (string, error) {
 		return "", err
 	}
 	return "", fmt.Errorf("%s: its shlibs file does not name %s", pkg, soname)
+}
+
+// dlopenNote returns the libraries a program says it opens with dlopen(3)
+// in its .note.dlopen section (https://systemd.io/ELF_DLOPEN_METADATA/):
+// notes of owner "FDO" and type 0x407c0c0a whose description is a JSON
+// array of features, each with the sonames it may open (the first one
+// found is used; a package depends on the first).
+func dlopenNote(f *elf.File) ([]string, error) {
+	sec := f.Section(".note.dlopen")
+	if sec == nil {
+		return nil, nil
+	}
+	data, err := sec.Data()
+	if err != nil {
+		return nil, fmt.Errorf(".note.dlopen: %w", err)
+	}
+	align := func(n uint32) int { return int((n + 3) &^ 3) }
+	var libs []string
+	for len(data) >= 12 {
+		namesz, descsz, typ := f.ByteOrder.Uint32(data), f.ByteOrder.Uint32(data[4:]), f.ByteOrder.Uint32(data[8:])
+		data = data[12:]
+		if align(namesz)+align(descsz) > len(data) {
+			return nil, errors.New(".note.dlopen: a note longer than its section")
+		}
+		name := strings.TrimRight(string(data[:namesz]), "\x00")
+		desc := strings.TrimRight(string(data[align(namesz):align(namesz)+int(descsz)]), "\x00")
+		data = data[align(namesz)+align(descsz):]
+		if name != "FDO" || typ != 0x407c0c0a {
+			continue
+		}
+		var features []struct {
+			Soname []string `json:"soname"`
+		}
+		if err := json.Unmarshal([]byte(desc), &features); err != nil {
+			return nil, fmt.Errorf(".note.dlopen: %w", err)
+		}
+		for _, ft := range features {
+			if len(ft.Soname) > 0 {
+				libs = append(libs, ft.Soname[0])
+			}
+		}
+	}
+	return libs, nil
 }
