@@ -61,6 +61,26 @@ func (t *Table) Plan(l *flow.Layout, flows uint16) (RawPlan, bool) {
 // AddRaw counts the record rec, stored as the layout of plan p says, as
 // Add counts it decoded. rec holds the whole record.
 func (t *Table) AddRaw(p *RawPlan, rec []byte) {
+	c := p.counts(rec)
+	t.addKeys(p, rec, &c)
+}
+
+// AddRawAll counts the record rec into each of tables with its plan
+// (plans[i] is tables[i]'s for rec's layout), as AddRaw does into each,
+// reading the counters once: the lab's -s srcip -s dstip -s proto counts
+// every flow into three tables.
+func AddRawAll(tables []*Table, plans []RawPlan, rec []byte) {
+	if len(tables) == 0 {
+		return
+	}
+	c := plans[0].counts(rec)
+	for i, t := range tables {
+		t.addKeys(&plans[i], rec, &c)
+	}
+}
+
+// counts reads what rec adds to the rows of its keys.
+func (p *RawPlan) counts(rec []byte) flowCounts {
 	var c flowCounts
 	c.first = le.Uint64(rec[p.first:])
 	c.last = le.Uint64(rec[p.last:])
@@ -74,6 +94,11 @@ func (t *Table) AddRaw(p *RawPlan, rec []byte) {
 		c.outPackets = le.Uint64(rec[p.outPackets:])
 		c.outBytes = le.Uint64(rec[p.outBytes:])
 	}
+	return c
+}
+
+// addKeys adds c to the rows of rec's keys.
+func (t *Table) addKeys(p *RawPlan, rec []byte, c *flowCounts) {
 	var proto uint8
 	if p.proto != 0 {
 		proto = rec[p.proto]
@@ -81,19 +106,19 @@ func (t *Table) AddRaw(p *RawPlan, rec []byte) {
 	switch t.fast {
 	case fastSrcIP, fastDstIP:
 		hi, lo, v6 := rawAddr(rec, p.key[0], p.fam[0])
-		t.countHash(hi, lo, proto, v6, &c)
+		t.countHash(hi, lo, proto, v6, c)
 	case fastIP:
 		hi, lo, v6 := rawAddr(rec, p.key[0], p.fam[0])
-		t.countHash(hi, lo, proto, v6, &c)
+		t.countHash(hi, lo, proto, v6, c)
 		hi, lo, v6 = rawAddr(rec, p.key[1], p.fam[1])
-		t.countHash(hi, lo, proto, v6, &c)
+		t.countHash(hi, lo, proto, v6, c)
 	case fastSrcPort, fastDstPort:
-		t.countHash(0, uint64(le.Uint16(rec[p.key[0]:])), proto, false, &c)
+		t.countHash(0, uint64(le.Uint16(rec[p.key[0]:])), proto, false, c)
 	case fastPort:
-		t.countHash(0, uint64(le.Uint16(rec[p.key[0]:])), proto, false, &c)
-		t.countHash(0, uint64(le.Uint16(rec[p.key[1]:])), proto, false, &c)
+		t.countHash(0, uint64(le.Uint16(rec[p.key[0]:])), proto, false, c)
+		t.countHash(0, uint64(le.Uint16(rec[p.key[1]:])), proto, false, c)
 	case fastProto:
-		t.countProto(rec[p.key[0]], proto, &c)
+		t.countProto(rec[p.key[0]], proto, c)
 	}
 }
 

@@ -200,3 +200,47 @@ func TestAddRawDoesNotAllocate(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 }
+
+// TestAddRawAllLikeAdd: tables fed together from the bytes (the lab's
+// srcip, dstip and proto, and a split port table) count what each counts
+// from the decoded records.
+func TestAddRawAllLikeAdd(t *testing.T) {
+	g := flowgen.NewBorder(7, 1795556400000)
+	specs := []string{"srcip/bytes", "dstip/bytes", "proto/bytes", "port:p/flows"}
+	var decoded, raw []*Table
+	for _, s := range specs {
+		decoded, raw = append(decoded, NewTable(mustSpec(t, s))), append(raw, NewTable(mustSpec(t, s)))
+	}
+	type layout struct {
+		l     flow.Layout
+		flows uint16
+		plans []RawPlan
+	}
+	var layouts []*layout
+	for _, fam := range []uint8{4, 6} {
+		for _, counters := range []bool{true, false} {
+			l, f := rawLayout(fam, counters)
+			lo := &layout{l: l, flows: f}
+			for _, tb := range raw {
+				p, ok := tb.Plan(&lo.l, f)
+				require.True(t, ok)
+				lo.plans = append(lo.plans, p)
+			}
+			layouts = append(layouts, lo)
+		}
+	}
+	for i := 0; i < 5000; i++ {
+		var r flow.Record
+		g.Next(&r)
+		lo := layouts[i%len(layouts)]
+		b, dec := rawRecord(r, &lo.l, lo.flows)
+		for _, tb := range decoded {
+			tb.Add(&dec)
+		}
+		AddRawAll(raw, lo.plans, b)
+	}
+	for i, s := range specs {
+		o := mustSpec(t, s).Orders[0]
+		assert.Equal(t, decoded[i].Top(o, 0, Limit{}, Limit{}), raw[i].Top(o, 0, Limit{}, Limit{}), s)
+	}
+}

@@ -303,10 +303,7 @@ func (b *blockStats) RawPlan(l *flow.Layout, flows uint16) any {
 // FlowRaw counts the record rec, stored as plan's layout says, as Flow
 // counts it decoded.
 func (b *blockStats) FlowRaw(plan any, rec []byte) {
-	plans := plan.(statPlans)
-	for i, t := range b.tables {
-		t.AddRaw(&plans[i], rec)
-	}
+	stats.AddRawAll(b.tables, plan.(statPlans), rec)
 }
 
 // merger merges each block's tables into the run's tables, in file order.
