@@ -229,11 +229,7 @@ func (d *v3Decoder) visitShaped(s *v3Shape, b []byte, rec *flow.Record, v BlockV
 		if !s.visit.asked {
 			var l flow.Layout
 			s.layout(b, &l)
-			var flows uint16
-			if s.counters > 0 {
-				flows = uint16(s.counters + elemHdrSize) // the counter element's first value
-			}
-			s.visit = rawVisit{asked: true, plan: rv.RawPlan(&l, flows)}
+			s.visit = rawVisit{asked: true, plan: rv.RawPlan(&l, s.flowsAt())}
 		}
 		if s.visit.plan != nil {
 			rv.FlowRaw(s.visit.plan, b)
@@ -259,6 +255,20 @@ func (d *v3Decoder) decodeShape(s *v3Shape, b []byte, r *flow.Record) int {
 	r.Elements = s.elems
 	clearStale(r, prev, s.elems, d.want)
 	return s.skipped
+}
+
+// flowsAt returns the offset of the stored flow count in records of shape
+// s, 0 for none: the layout has no place for it (flow.Layout).
+func (s *v3Shape) flowsAt() uint16 {
+	if s.counters == 0 {
+		return 0
+	}
+	for _, p := range flow.V3Places(flow.ElemCounters) {
+		if p.Field == flow.FieldFlows {
+			return uint16(s.counters+elemHdrSize) + uint16(p.Off)
+		}
+	}
+	return 0
 }
 
 // learn adds the shape of b, a record decodeV3 found good.
