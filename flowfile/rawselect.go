@@ -114,13 +114,14 @@ func (s *v3Shape) layout(b []byte, l *flow.Layout) {
 // tests each on its bytes. With mark set it marks those that pass in it,
 // numbering the records from first (the reader's marking, for Next);
 // otherwise it counts them into t, as total does, and with a visitor v
-// also decodes them into rec and hands them to v. It stops at the first
+// also hands them to v (visitShaped). It stops at the first
 // record that is not one, which the caller takes the long way, after
 // limit records passed when limit > 0, and leaves a record with fewer
 // than 8 bytes after it in b to the caller too. It returns how many
 // records it processed and passed, the bytes they took and the elements
 // they hold that this package does not model.
 func (d *v3Decoder) selectShaped(b []byte, n uint32, limit uint64, sel RawSelector, mark []uint64, first uint32, t *flow.Totals, rec *flow.Record, v BlockVisitor) (count, passed uint32, used int, skipped uint64) {
+	rv, _ := v.(RawVisitor)
 	for count < n && len(b)-used >= v3HeaderSize {
 		r := b[used:]
 		size := int(le.Uint16(r[2:]))
@@ -143,8 +144,7 @@ func (d *v3Decoder) selectShaped(b []byte, n uint32, limit uint64, sel RawSelect
 				mark[i/64] |= 1 << (i % 64)
 			case v != nil:
 				s.total(r, t)
-				d.decodeShape(s, r, rec)
-				v.Flow(rec)
+				d.visitShaped(s, r, rec, v, rv)
 			default:
 				s.total(r, t)
 			}

@@ -36,6 +36,26 @@ type BlockVisitor interface {
 	Flow(r *flow.Record)
 }
 
+// RawVisitor is a BlockVisitor that can also take flow records from
+// their bytes, which saves decoding them. For each record layout the
+// workers meet they ask it once for a plan (RawPlan), and then hand each
+// record of that layout to FlowRaw with the plan instead of decoding it
+// for Flow; records of a layout it has no plan for, and some others (the
+// first of each layout), still come decoded, through Flow.
+type RawVisitor interface {
+	BlockVisitor
+	// RawPlan returns the visitor's plan for the V3 records stored as l
+	// says, whose aggregated flow count (0 standing for 1) is the
+	// little-endian 64-bit number at offset flows (0: they carry none,
+	// each is one flow), or nil to have them decoded. It must not depend
+	// on which of a reader's visitors (ReadOptions.Visit) is asked: the
+	// plan serves them all.
+	RawPlan(l *flow.Layout, flows uint16) any
+	// FlowRaw does for rec, a whole record stored as the plan's layout
+	// says, what Flow does for the record it decodes into.
+	FlowRaw(plan any, rec []byte)
+}
+
 // Skipped counts what a reader passed over without failing: elements and
 // records this package does not model, and blocks of types nfdump does not
 // process either. When ReadOptions.Limit ends reading inside a block,

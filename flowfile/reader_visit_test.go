@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/internal/flowgen"
 	"github.com/nfgo/nftools/internal/testutil"
 )
 
@@ -237,5 +238,124 @@ func TestVisitCloseEarly(t *testing.T) {
 		require.NoError(t, r.Close())
 		assert.False(t, r.Next())
 		assert.Equal(t, made, released)
+	}
+}
+
+// rawVisitor takes the records from their bytes when their layout has
+// addresses (and the generic element), reading the fields it keeps as
+// the layout says, and decoded otherwise.
+type rawVisitor struct {
+	recordingVisitor
+	raw   int
+	plans *int // plans asked for, by all the reader's visitors
+}
+
+// rawPlan is a rawVisitor's plan: the layout and the flow count's offset.
+type rawPlan struct {
+	l     flow.Layout
+	flows uint16
+}
+
+func (v *rawVisitor) RawPlan(l *flow.Layout, flows uint16) any {
+	*v.plans++
+	if l.Fam[flow.FieldSrcAddr] == 0 || l.Off[flow.FieldFirst] == 0 {
+		return nil
+	}
+	return &rawPlan{*l, flows}
+}
+
+func (v *rawVisitor) FlowRaw(plan any, rec []byte) {
+	p := plan.(*rawPlan)
+	v.raw++
+	var r flow.Record
+	u64 := func(f flow.Field) uint64 {
+		if o := p.l.Off[f]; o != 0 {
+			return le.Uint64(rec[o:])
+		}
+		return 0
+	}
+	r.First, r.Last = u64(flow.FieldFirst), u64(flow.FieldLast)
+	r.InPackets, r.InBytes = u64(flow.FieldInPackets), u64(flow.FieldInBytes)
+	r.OutPackets, r.OutBytes = u64(flow.FieldOutPackets), u64(flow.FieldOutBytes)
+	r.SrcPort, r.DstPort = le.Uint16(rec[p.l.Off[flow.FieldSrcPort]:]), le.Uint16(rec[p.l.Off[flow.FieldDstPort]:])
+	r.Proto = rec[p.l.Off[flow.FieldProto]]
+	if p.flows != 0 {
+		r.Flows = le.Uint64(rec[p.flows:])
+	}
+	o := p.l.Off[flow.FieldSrcAddr]
+	if p.l.Fam[flow.FieldSrcAddr] == 4 {
+		r.SrcAddr = addr4(le.Uint32(rec[o:]))
+	} else {
+		r.SrcAddr = addr6(rec[o:])
+	}
+	v.flows = append(v.flows, r)
+}
+
+// Flow keeps what FlowRaw reads of a decoded record.
+func (v *rawVisitor) Flow(d *flow.Record) {
+	v.flows = append(v.flows, rawFields(d))
+}
+
+// rawFields is r cut to the fields a rawVisitor reads from the bytes.
+func rawFields(d *flow.Record) flow.Record {
+	return flow.Record{First: d.First, Last: d.Last, InPackets: d.InPackets, InBytes: d.InBytes,
+		OutPackets: d.OutPackets, OutBytes: d.OutBytes, SrcPort: d.SrcPort, DstPort: d.DstPort,
+		Proto: d.Proto, Flows: d.Flows, SrcAddr: d.SrcAddr}
+}
+
+// TestVisitRaw: a RawVisitor gets most records from their bytes, asked
+// for a plan once per layout and worker (and again when a file of more
+// layouts than a decoder keeps makes it learn one again), and finds in
+// them, through the layout and the flow count's offset, what the records
+// decode to.
+func TestVisitRaw(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	mixed := randomFile(rng, 30000)
+	border := randomFile(rng, 30000)
+	// Flows of a few layouts (a border router's exporters), in the mixed
+	// file among flows of random ones.
+	g := flowgen.NewBorder(33, 1_795_555_903_000)
+	for i := range mixed.flows {
+		if i%4 != 0 {
+			g.Next(&mixed.flows[i])
+		}
+		g.Next(&border.flows[i])
+	}
+	for _, tt := range []struct {
+		name     string
+		f        *testFile
+		maxPlans int
+	}{{"mixed", &mixed, 3000}, {"border", &border, 100}} {
+		p := filepath.Join(t.TempDir(), "f")
+		writeTestFile(t, p, WriteOptions{Compression: LZ4}, tt.f)
+		want := readVisiting(t, p, ReadOptions{}, false, false)
+		for _, workers := range []int{1, 2} {
+			plans := 0
+			var visitors []*rawVisitor
+			r, err := Open(p, ReadOptions{Workers: workers, Visit: func() BlockVisitor {
+				v := &rawVisitor{plans: &plans}
+				visitors = append(visitors, v)
+				return v
+			}})
+			require.NoError(t, err)
+			var got []flow.Record
+			for r.Next() {
+				if r.Kind() == KindBlock {
+					got = append(got, r.Block().(*rawVisitor).flows...)
+				}
+			}
+			require.NoError(t, r.Err())
+			require.NoError(t, r.Close())
+			require.Len(t, got, len(want.flows))
+			for i := range want.flows {
+				require.Equal(t, rawFields(&want.flows[i]), got[i], "%s, %d workers: flow %d", tt.name, workers, i)
+			}
+			raw := 0
+			for _, v := range visitors {
+				raw += v.raw
+			}
+			assert.Greater(t, raw, len(got)/2, "%s, %d workers: most flows from their bytes", tt.name, workers)
+			assert.Less(t, plans, tt.maxPlans, "%s, %d workers: a plan per layout, not per flow", tt.name, workers)
+		}
 	}
 }

@@ -41,6 +41,14 @@ type v3Shape struct {
 	wantID  [flow.MaxElementsPerFlow]uint8
 	wantOff [flow.MaxElementsPerFlow][2]uint16
 	raw     rawShape // selecting from the bytes (rawselect.go)
+	visit   rawVisit // a RawVisitor's plan for the shape's records
+}
+
+// rawVisit is what a shape holds for a RawVisitor: its plan for the
+// shape's records, once asked for.
+type rawVisit struct {
+	asked bool
+	plan  any
 }
 
 // v3Decoder decodes V3 records with the shapes it learned. Each reader
@@ -184,11 +192,13 @@ func (s *v3Shape) total(b []byte, t *flow.Totals) {
 
 // sumShaped counts into t, as total does, the V3 records at the start of
 // b that have shapes d knows, at most n of them; with a visitor v it also
-// decodes each into rec and hands it to v. It stops at the first record
+// hands each to v, from its bytes when v is a RawVisitor with a plan for
+// the shape, otherwise decoded into rec. It stops at the first record
 // that is not one (nor a complete record header), which the caller takes
 // the long way, and returns how many records it counted, the bytes they
 // took and the elements they hold that this package does not model.
 func (d *v3Decoder) sumShaped(b []byte, n uint32, t *flow.Totals, rec *flow.Record, v BlockVisitor) (count uint32, used int, skipped uint64) {
+	rv, _ := v.(RawVisitor)
 	for count < n && len(b)-used >= v3HeaderSize {
 		r := b[used:]
 		size := int(le.Uint16(r[2:]))
@@ -202,14 +212,32 @@ func (d *v3Decoder) sumShaped(b []byte, n uint32, t *flow.Totals, rec *flow.Reco
 		}
 		s.total(r, t)
 		if v != nil {
-			d.decodeShape(s, r, rec)
-			v.Flow(rec)
+			d.visitShaped(s, r, rec, v, rv)
 		}
 		skipped += uint64(s.skipped)
 		count++
 		used += size
 	}
 	return count, used, skipped
+}
+
+// visitShaped hands b, a record of shape s, to v: to rv (v as a
+// RawVisitor, or nil) from its bytes when it has a plan for the shape,
+// asking it the first time, otherwise decoded into rec.
+func (d *v3Decoder) visitShaped(s *v3Shape, b []byte, rec *flow.Record, v BlockVisitor, rv RawVisitor) {
+	if rv != nil {
+		if !s.visit.asked {
+			var l flow.Layout
+			s.layout(b, &l)
+			s.visit = rawVisit{asked: true, plan: rv.RawPlan(&l, s.flowsAt())}
+		}
+		if s.visit.plan != nil {
+			rv.FlowRaw(s.visit.plan, b)
+			return
+		}
+	}
+	d.decodeShape(s, b, rec)
+	v.Flow(rec)
 }
 
 // decodeShape decodes b, which has s's layout.
@@ -229,6 +257,20 @@ func (d *v3Decoder) decodeShape(s *v3Shape, b []byte, r *flow.Record) int {
 	return s.skipped
 }
 
+// flowsAt returns the offset of the stored flow count in records of shape
+// s, 0 for none: the layout has no place for it (flow.Layout).
+func (s *v3Shape) flowsAt() uint16 {
+	if s.counters == 0 {
+		return 0
+	}
+	for _, p := range flow.V3Places(flow.ElemCounters) {
+		if p.Field == flow.FieldFlows {
+			return uint16(s.counters+elemHdrSize) + uint16(p.Off)
+		}
+	}
+	return 0
+}
+
 // learn adds the shape of b, a record decodeV3 found good.
 func (d *v3Decoder) learn(b []byte, skipped int) {
 	i := d.n
@@ -243,6 +285,7 @@ func (d *v3Decoder) learn(b []byte, skipped int) {
 	s.n, s.elems, s.skipped, s.nwant = 0, 0, skipped, 0
 	s.generic, s.counters = 0, 0
 	s.raw = rawShape{}
+	s.visit = rawVisit{}
 	for off := v3HeaderSize; off < len(b); {
 		id := int(le.Uint16(b[off:]))
 		s.hdr[s.n] = *(*uint32)(unsafe.Pointer(&b[off]))

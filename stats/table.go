@@ -131,63 +131,78 @@ func (t *Table) Add(r *flow.Record) {
 	if t.spec.ProtoSplit {
 		proto = r.Proto
 	}
+	c := flowCounts{
+		first: r.First, last: r.Last, flows: r.AggrFlows(),
+		inPackets: r.InPackets, inBytes: r.InBytes, outPackets: r.OutPackets, outBytes: r.OutBytes,
+	}
 	switch t.fast {
 	case fastSrcIP:
 		hi, lo, v6 := addrKey(r.SrcAddr)
-		t.count(hi, lo, proto, v6, r)
+		t.countHash(hi, lo, proto, v6, &c)
 	case fastDstIP:
 		hi, lo, v6 := addrKey(r.DstAddr)
-		t.count(hi, lo, proto, v6, r)
+		t.countHash(hi, lo, proto, v6, &c)
 	case fastIP:
 		hi, lo, v6 := addrKey(r.SrcAddr)
-		t.count(hi, lo, proto, v6, r)
+		t.countHash(hi, lo, proto, v6, &c)
 		hi, lo, v6 = addrKey(r.DstAddr)
-		t.count(hi, lo, proto, v6, r)
+		t.countHash(hi, lo, proto, v6, &c)
 	case fastSrcPort:
-		t.count(0, uint64(r.SrcPort), proto, false, r)
+		t.countHash(0, uint64(r.SrcPort), proto, false, &c)
 	case fastDstPort:
-		t.count(0, uint64(r.DstPort), proto, false, r)
+		t.countHash(0, uint64(r.DstPort), proto, false, &c)
 	case fastPort:
-		t.count(0, uint64(r.SrcPort), proto, false, r)
-		t.count(0, uint64(r.DstPort), proto, false, r)
+		t.countHash(0, uint64(r.SrcPort), proto, false, &c)
+		t.countHash(0, uint64(r.DstPort), proto, false, &c)
 	case fastProto:
-		// A protocol's row is found by its number: a handful of
-		// rows, each looked up for every flow.
-		i := t.byProto[r.Proto]
-		if i == 0 {
-			lo := uint64(r.Proto)
-			j, _, _ := t.findHash(hashKey(0, lo, proto, false), 0, lo, proto, false, r.First, r.Last)
-			i = j + 1
-			t.byProto[r.Proto] = i
-		}
-		t.add(i-1, r)
+		t.countProto(r.Proto, proto, &c)
 	default:
 		for _, f := range t.spec.Element.fields {
 			hi, lo, v6 := fieldKey(f, r)
-			t.count(hi, lo, proto, v6, r)
+			t.countHash(hi, lo, proto, v6, &c)
 		}
 	}
 }
 
-// count adds r to the row of key (hi, lo, proto, v6).
-func (t *Table) count(hi, lo uint64, proto uint8, v6 bool, r *flow.Record) {
-	i, _, _ := t.findHash(hashKey(hi, lo, proto, v6), hi, lo, proto, v6, r.First, r.Last)
-	t.add(i, r)
+// flowCounts are what a flow adds to the row of each of its keys.
+type flowCounts struct {
+	first, last, flows                       uint64
+	inPackets, inBytes, outPackets, outBytes uint64
 }
 
-// add adds r to row i.
-func (t *Table) add(i uint32, r *flow.Record) {
+// countHash adds c to the row of key (hi, lo, proto, v6).
+func (t *Table) countHash(hi, lo uint64, proto uint8, v6 bool, c *flowCounts) {
+	i, _, _ := t.findHash(hashKey(hi, lo, proto, v6), hi, lo, proto, v6, c.first, c.last)
+	t.add(i, c)
+}
+
+// countProto adds c to the row of protocol p (split is p again with a
+// protocol split, else 0). A protocol's row is found by its number: a
+// handful of rows, each looked up for every flow.
+func (t *Table) countProto(p, split uint8, c *flowCounts) {
+	i := t.byProto[p]
+	if i == 0 {
+		lo := uint64(p)
+		j, _, _ := t.findHash(hashKey(0, lo, split, false), 0, lo, split, false, c.first, c.last)
+		i = j + 1
+		t.byProto[p] = i
+	}
+	t.add(i-1, c)
+}
+
+// add adds c to row i.
+func (t *Table) add(i uint32, c *flowCounts) {
 	w := t.row(i)
-	w.flows += r.AggrFlows()
-	w.inPackets += r.InPackets
-	w.inBytes += r.InBytes
-	w.first = min(w.first, r.First)
-	w.last = max(w.last, r.Last)
-	if r.OutPackets|r.OutBytes != 0 {
+	w.flows += c.flows
+	w.inPackets += c.inPackets
+	w.inBytes += c.inBytes
+	w.first = min(w.first, c.first)
+	w.last = max(w.last, c.last)
+	if c.outPackets|c.outBytes != 0 {
 		w.out = true
 		o := t.outOf(i)
-		o.packets += r.OutPackets
-		o.bytes += r.OutBytes
+		o.packets += c.outPackets
+		o.bytes += c.outBytes
 	}
 }
 

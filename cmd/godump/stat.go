@@ -281,6 +281,31 @@ func (b *blockStats) Flow(r *flow.Record) {
 	}
 }
 
+// statPlans are the plans of a block's tables for the records of one
+// layout, in table order.
+type statPlans []stats.RawPlan
+
+// RawPlan returns the tables' plans for records stored as l says, or nil
+// (decode them) when one of the tables has none: the tables of every
+// block have the same specs, and so the same plans.
+func (b *blockStats) RawPlan(l *flow.Layout, flows uint16) any {
+	plans := make(statPlans, len(b.tables))
+	for i, t := range b.tables {
+		p, ok := t.Plan(l, flows)
+		if !ok {
+			return nil
+		}
+		plans[i] = p
+	}
+	return plans
+}
+
+// FlowRaw counts the record rec, stored as plan's layout says, as Flow
+// counts it decoded.
+func (b *blockStats) FlowRaw(plan any, rec []byte) {
+	stats.AddRawAll(b.tables, plan.(statPlans), rec)
+}
+
 // merger merges each block's tables into the run's tables, in file order.
 // Merging is the one part of a statistics run that does not run in the
 // reader's workers, and on many distinct values (a border router's

@@ -21,7 +21,10 @@ func TestStatBlocksLikeFlowByFlow(t *testing.T) {
 		"-B -r " + lab + " -s srcip/bytes -s dstip/bytes -s proto/bytes -n 10",
 		// The reader applies -t and -c; -s record counts here.
 		"-r " + lab + " -s srcip/bytes -t +20 -n 0", "-r " + lab + " -s ip/bytes -t -15 -n 30 -o pipe",
-		"-r " + lab + " -s srcip/bytes -c 5000 -n 0", "-r " + lab + " -s srcip/bytes -s record/bytes -n 5",
+		"-r " + lab + " -s srcip/bytes -c 5000 -n 0",
+		// A filter that tests the records' bytes selects in the workers.
+		"-r " + lab + " -s srcip/bytes -s dstport:p/flows -n 0 proto tcp", "-R flows -s ip/bytes -s proto -n 0 proto udp or port 53",
+		"-r " + random + " -s srcip/packets -n 0 bytes > 1000", "-r " + lab + " -s srcip/bytes -s record/bytes -n 5",
 		"-r " + random + " -s ip/bytes -n 0", "-r " + random + " -s mpls2:p/flows -n 0", "-r " + random + " -s insrcmac/bytes -n 50",
 		"-R flows -s ip/bytes -n 0", "-R flows -s srcip/bytes -s dstip/flows -s port/packets -s proto -n 0",
 		"-R flows-edge -s dstip/bytes -n 0 -o json", "-r " + f9 + " -s srcip -o null",
