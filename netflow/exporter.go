@@ -70,6 +70,13 @@ type exporter struct {
 // (it is evicted), so a flood of sources that send once cannot lock out an
 // exporter that keeps sending.
 func (d *Decoder) getExporter(key exporterKey, h Handler) (*exporter, error) {
+	// The exporter of the last datagram, most often the same one, is
+	// found without hashing the key (the sentinel's key is zero, which no
+	// datagram's is).
+	if e := d.lru.newer; e != nil && e.key == key {
+		e.lastSeen = d.now
+		return e, nil
+	}
 	if e, ok := d.exporters[key]; ok {
 		d.touch(e)
 		return e, nil
