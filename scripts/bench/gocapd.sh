@@ -70,7 +70,9 @@
 #   MAX_SECONDS=570    time budget of the whole script; steps past it are skipped
 #   BENCH_DIR=dir      keep the work directory (collector logs) there
 #   GOCAPD=path        the gocapd to measure (default bin/gocapd, built if missing)
-# The defaults take five to eight minutes.
+# The defaults take five to eight minutes. The loss-free rates of v9 alone,
+# in under five minutes (no paired runs, 3 s steps, 3 bisections):
+#   PROTOS=v9 RATES= SAME_LOAD=0 DURATION=3 STEPS=3 scripts/bench/gocapd.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PATH:/usr/local/go/bin"
