@@ -28,12 +28,14 @@ const stopDrain = 4096
 const oobSize = 64
 
 // slotStride is how far apart the batch's datagrams land: room for the
-// largest datagram, and 17 cache lines more. Slots a plain 64 KiB apart
-// put the first bytes of every datagram into the same set of the
-// processor's caches (whose sets repeat every 4 or 64 KiB), so that the
-// kernel's copy of a batch pushed its first datagrams out of the
-// first- and second-level caches before the decoder read them; an odd
-// number of lines more spreads the 32 datagrams over the sets.
+// largest datagram, and 17 cache lines more. Slots (nearly) 64 KiB apart
+// put the first bytes of all 32 datagrams into the same set of the
+// processor's first- and second-level caches (whose sets repeat every 4
+// or 64 KiB, with 8 to 16 ways), so the kernel's copy of a batch evicts
+// its first datagrams before the decoder reads them; an odd number of
+// lines more spreads the datagrams over the sets. (Measured on the
+// loaded bench machine: v5 at 800 000 flows/s, median of 7 paired runs,
+// 136 -> 125 ns a flow; v9 unchanged within the noise.)
 const slotStride = maxDatagram + 1 + 17*64
 
 // mmsghdr is struct mmsghdr of recvmmsg(2): a msghdr and the bytes
