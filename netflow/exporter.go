@@ -55,7 +55,7 @@ type exporter struct {
 	templates map[uint16]*template
 	// v5Frames are the frames of its v5 and v7 records as V3 records
 	// (v3plan.go), built when first needed.
-	v5Frames *[8]*v5Frame
+	v5Frames [8]*v5Frame
 
 	// lastSeen is the receive time (msec) of its latest datagram; newer
 	// and older link the exporters from the most recently to the least
