@@ -24,6 +24,13 @@ func (b *blockStats) reset() {
 	b.cur.reset()
 }
 
+// behind reports whether the writer has handed more than the blocks
+// counted to the disk: the flows counted so far belong to those blocks
+// (queued).
+func (b *blockStats) behind(q uint64) bool {
+	return b.base+uint64(len(b.blocks)) < q
+}
+
 // queued follows the writer to q blocks handed to the disk: the flows
 // counted so far belong to those blocks. It reports whether a block was
 // closed.

@@ -155,6 +155,7 @@ type Collector struct {
 	protos                      protoCounts   // the worker's
 	srcStats                    sourceStats   // files and disk usage by source, for Snapshot
 	chunks                      int           // made so far; only the receive loop counts
+	maxChunks                   int           // queueLen
 
 	// work is held by whoever decodes and writes: the worker goroutine,
 	// or the receive loop while it processes a chunk itself (inline.go).
@@ -206,16 +207,21 @@ func New(cfg Config, conn *net.UDPConn) (*Collector, error) {
 	if cfg.Errorf == nil {
 		cfg.Errorf = cfg.Infof
 	}
+	maxChunks := queueChunks
+	if conn != nil {
+		maxChunks = queueLen(ReadBuffer(conn))
+	}
 	c := &Collector{
-		cfg:     cfg,
-		conn:    conn,
-		full:    make(chan *chunk, queueChunks),
-		free:    make(chan *chunk, queueChunks),
-		hup:     make(chan struct{}, 1),
-		bySrc:   map[netip.Addr]*sink{},
-		unknown: map[netip.Addr]bool{},
-		closer:  make(chan *closeJob, 64),
-		inline:  cfg.OnFlow == nil && cfg.Idle == nil,
+		cfg:       cfg,
+		conn:      conn,
+		maxChunks: maxChunks,
+		full:      make(chan *chunk, maxChunks),
+		free:      make(chan *chunk, maxChunks),
+		hup:       make(chan struct{}, 1),
+		bySrc:     map[netip.Addr]*sink{},
+		unknown:   map[netip.Addr]bool{},
+		closer:    make(chan *closeJob, 64),
+		inline:    cfg.OnFlow == nil && cfg.Idle == nil,
 	}
 	c.dec = netflow.NewDecoder(netflow.Options{DefaultSampling: cfg.DefaultSampling, Logf: cfg.Infof,
 		MaxExporters: cfg.MaxExporters, TemplateMemory: cfg.TemplateMemory, V3: cfg.OnFlow == nil})

@@ -115,7 +115,9 @@ func (k *sink) wrote(r *flow.Record, err error) {
 		k.lose(1)
 		return
 	}
-	k.follow()
+	if k.acct.behind(k.w.Queued()) {
+		k.follow()
+	}
 	k.acct.cur.add(r)
 	if k.unflushed.IsZero() {
 		k.unflushed = k.at

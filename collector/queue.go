@@ -9,8 +9,9 @@ import (
 // chunks: byte buffers into which the receive loop packs datagrams back to
 // back. A chunk goes to the worker whole and comes back empty, so the
 // queue costs two channel operations per batch of datagrams, not per
-// datagram, and its memory is bounded in bytes (queueChunks*chunkSize)
-// whatever the exporters send. Chunks are made as the queue needs them, so
+// datagram, and its memory is bounded in bytes (queueChunks*chunkSize, or
+// what -B asks the socket to hold when that is more: queueLen) whatever
+// the exporters send. Chunks are made as the queue needs them, so
 // a collector that keeps up holds a few and the bound is only reached while
 // the worker stalls (a slow disk), which it absorbs for a while. When every
 // chunk is with the worker, the receive loop drops and counts what it reads
@@ -22,6 +23,17 @@ const (
 	queueChunks = 64 // 16 MiB at the most
 	maxDatagram = 65535
 )
+
+// queueLen returns how many chunks the queue may hold for a socket whose
+// receive buffer the kernel reports as rcvbuf bytes (twice what was asked,
+// half of it overhead): queueChunks, or as many as the bytes asked for
+// when that is more. The receive loop drains the socket into the queue,
+// so the queue, not the socket, is what absorbs a stall of the worker:
+// with -B 32 MiB and a queue of 16 MiB, gocapd lost flows at a rate that
+// nfcapd, holding them in its socket, did not.
+func queueLen(rcvbuf int) int {
+	return max(queueChunks, rcvbuf/2/chunkSize)
+}
 
 // chunk is a batch of datagrams on its way to the worker.
 type chunk struct {

@@ -170,7 +170,7 @@ func (c *Collector) repeat(b []byte) {
 	}
 }
 
-// freeChunk takes an empty chunk, makes one while fewer than queueChunks
+// freeChunk takes an empty chunk, makes one while fewer than maxChunks
 // exist, or returns nil when the worker has them all: the receive loop
 // never waits for the worker.
 func (c *Collector) freeChunk() *chunk {
@@ -183,7 +183,7 @@ func (c *Collector) freeChunk() *chunk {
 		return k
 	default:
 	}
-	if c.chunks < queueChunks {
+	if c.chunks < c.maxChunks {
 		c.chunks++
 		return newChunk()
 	}

@@ -223,10 +223,16 @@ func (w *Writer) write() {
 	}
 }
 
+// failed returns the write error, if a block could not be written; the
+// check of the flag is inlined into the hot path, the lock is not.
 func (w *Writer) failed() error {
 	if !w.broken.Load() {
 		return nil
 	}
+	return w.writeErr()
+}
+
+func (w *Writer) writeErr() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.werr
@@ -253,16 +259,22 @@ func (w *Writer) flush() {
 // added finishes a record appended at start: if it pushed the block past
 // WriteBlockSize, the record moves to a new block.
 func (w *Writer) added(start int) {
-	j := w.cur
-	if len(j.payload) > WriteBlockSize && start > 0 {
-		// Keep the record's bytes while the old block leaves.
-		var tmp [65536]byte
-		n := copy(tmp[:], j.payload[start:])
-		j.payload = j.payload[:start]
-		w.flush()
-		w.cur.payload = append(w.cur.payload, tmp[:n]...)
+	if len(w.cur.payload) > WriteBlockSize && start > 0 {
+		w.moveLast(start)
 	}
 	w.cur.nrec++
+}
+
+// moveLast moves the record at start, the last of the current block, into
+// a new block, and hands the old one to the disk.
+func (w *Writer) moveLast(start int) {
+	j := w.cur
+	// Keep the record's bytes while the old block leaves.
+	var tmp [65536]byte
+	n := copy(tmp[:], j.payload[start:])
+	j.payload = j.payload[:start]
+	w.flush()
+	w.cur.payload = append(w.cur.payload, tmp[:n]...)
 }
 
 func (w *Writer) check() error {

@@ -55,7 +55,7 @@ type exporter struct {
 	templates map[uint16]*template
 	// v5Frames are the frames of its v5 and v7 records as V3 records
 	// (v3plan.go), built when first needed.
-	v5Frames *[8]*v5Frame
+	v5Frames [8]*v5Frame
 
 	// lastSeen is the receive time (msec) of its latest datagram; newer
 	// and older link the exporters from the most recently to the least
@@ -70,6 +70,13 @@ type exporter struct {
 // (it is evicted), so a flood of sources that send once cannot lock out an
 // exporter that keeps sending.
 func (d *Decoder) getExporter(key exporterKey, h Handler) (*exporter, error) {
+	// The exporter of the last datagram, most often the same one, is
+	// found without hashing the key (the sentinel's key is zero, which no
+	// datagram's is).
+	if e := d.lru.newer; e != nil && e.key == key {
+		e.lastSeen = d.now
+		return e, nil
+	}
 	if e, ok := d.exporters[key]; ok {
 		d.touch(e)
 		return e, nil

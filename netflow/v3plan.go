@@ -475,14 +475,17 @@ var v5Optional = [3]int{flow.ElemMisc, flow.ElemAS, flow.ElemIPNextHopV4}
 
 // v5Frame returns e's frame number k (bit i: v5Optional[i] present).
 func (e *exporter) v5Frame(k int) *v5Frame {
-	if e.v5Frames == nil {
-		e.v5Frames = new([8]*v5Frame)
-	}
-	f := e.v5Frames[k%8]
-	if f != nil {
+	// Small enough to be inlined into every flow's v5V3: a call only for
+	// a frame not built yet.
+	if f := e.v5Frames[k&7]; f != nil {
 		return f
 	}
-	f = &v5Frame{}
+	return e.newV5Frame(k)
+}
+
+// newV5Frame builds e's frame number k.
+func (e *exporter) newV5Frame(k int) *v5Frame {
+	f := &v5Frame{}
 	set := flow.Elements(0).With(flow.ElemGeneric).With(flow.ElemIPv4).With(receivedElement(e.key.addr))
 	for i, id := range v5Optional {
 		if k&(1<<i) != 0 {
@@ -498,7 +501,7 @@ func (e *exporter) v5Frame(k int) *v5Frame {
 		return elemAt[id] + flow.V3ElemHeaderSize
 	}
 	f.misc, f.as, f.nextHop = at(flow.ElemMisc), at(flow.ElemAS), at(flow.ElemIPNextHopV4)
-	e.v5Frames[k%8] = f
+	e.v5Frames[k&7] = f
 	return f
 }
 

@@ -187,7 +187,10 @@ func (d *Decoder) v9Data(e *exporter, t *template, b []byte, msecReceived uint64
 		if stack[sEngineID] != 0 {
 			r.EngineID = uint8(stack[sEngineID])
 		}
-		pi, si, sampled := samplingFor(e, int64(uint32(stack[sSampler])))
+		pi, si, sampled := uint64(1), uint64(0), false
+		if len(e.samplers) > 0 { // most exporters have none: no call a flow
+			pi, si, sampled = samplingFor(e, int64(uint32(stack[sSampler])))
+		}
 		if sampled {
 			r.Flags |= flow.FlagSampled
 		}
