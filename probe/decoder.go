@@ -26,6 +26,21 @@ import (
 // two, in 1.01 and 0.87 times the elapsed time, on a machine busy with
 // other work (paired runs).
 //
+// Measured again since capture's aheadReader reads the file on a third
+// goroutine (1 M packets in a file in the page cache, exporting v9 to
+// loopback, paired medians of 20 to 25 runs on two processors shared
+// with other work, load 8 to 13): decoding each batch on the counting
+// goroutine when it is needed, the batches kept and no hand-over left
+// between the two, used 0.93 to 0.96 times the processor time on few
+// flows in 0.93 to 1.07 times the elapsed time, and 1.01 to 1.02 and 0.94
+// to 1.04 times on many; pinned to one processor it used 1.16 (few) and
+// 1.09 (many) times the processor time. Trying the channel eight times,
+// with runtime.Gosched between, before parking on it: 0.97 and 0.96
+// times the processor time in 1.06 times the elapsed time on both. With
+// GOMAXPROCS=1, 0.89 times the processor time and 0.95 the elapsed on
+// few flows: what the hand-overs cost is their crossing between threads.
+// None of these is a gain to keep on both shapes and both measures.
+//
 // The batches go round between the two goroutines through two channels,
 // as a capture file's chunks do between the goroutine that reads it and
 // its frames' reader (capture's aheadReader); a batch carries its
