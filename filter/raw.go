@@ -1,6 +1,8 @@
 package filter
 
 import (
+	"slices"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/nfgo/nftools/flow"
@@ -20,9 +22,13 @@ import (
 
 // rawProg is the code of a filter lowered for records of one layout.
 type rawProg struct {
-	f     *Filter
-	code  []op
-	entry uint32
+	f *Filter
+	// cur is the code the walk runs: first the lowered code, which
+	// counts its tests' outcomes on the first rawSamples records, then
+	// that code reordered by the counts (reorder.go).
+	cur     atomic.Pointer[rawCode]
+	counts  [][2]atomic.Uint32 // each op's false and true outcomes while sampling
+	sampled atomic.Int32       // records walked while sampling
 	// The address slots (addrIndex) the code reads: where each sits in
 	// the record and its family as flow.Layout.Fam says (0 for none).
 	used    uint8
@@ -50,8 +56,8 @@ func (f *Filter) RawMatcher(l *flow.Layout) (match func(rec []byte) bool) {
 	if !fastLoads || f.count || f.labels {
 		return nil
 	}
-	p := &rawProg{f: f, code: make([]op, len(f.code)), entry: f.entry}
-	copy(p.code, f.code)
+	p := &rawProg{f: f}
+	c := &rawCode{code: slices.Clone(f.code), entry: f.entry, sampling: true}
 	for i := range addrFields {
 		p.addrOff[i], p.addrFam[i] = l.Off[addrFields[i]], l.Fam[addrFields[i]]
 	}
@@ -67,15 +73,30 @@ func (f *Filter) RawMatcher(l *flow.Layout) (match func(rec []byte) bool) {
 			return nil // not the MPLS element's layout
 		}
 	}
-	for i := firstOp; i < uint32(len(p.code)); i++ {
-		if !p.lowerOp(&p.code[i], l) {
+	for i := firstOp; i < uint32(len(c.code)); i++ {
+		if !p.lowerOp(&c.code[i], l) {
 			return nil
 		}
 	}
-	settleConsts(p.code)
-	p.entry = skipConst(p.code, p.entry)
+	settleConsts(c.code)
+	c.entry = skipConst(c.code, c.entry)
+	p.counts = make([][2]atomic.Uint32, len(c.code))
+	p.cur.Store(c)
 	return p.matcher()
 }
+
+// rawCode is code for the walk, and where it starts.
+type rawCode struct {
+	code     []op
+	entry    uint32
+	sampling bool // the walk counts the outcomes (rawProg.sample)
+}
+
+// rawSamples is how many records a rawProg counts its tests' outcomes on
+// before it reorders its code: enough to tell a test that most flows
+// pass from one that most fail, few next to a shape's records in a file
+// (a block holds thousands).
+const rawSamples = 512
 
 // lowerOp makes o read its field from the record's bytes, or settles its
 // test when the layout decides it; false for an op it cannot lower.
@@ -145,10 +166,11 @@ func (p *rawProg) loadAddr(base unsafe.Pointer, i int, w *addrWords) {
 func (p *rawProg) matcher() func(rec []byte) bool {
 	return func(rec []byte) bool {
 		base := unsafe.Pointer(unsafe.SliceData(rec))
-		if p.used == 0 {
+		c := p.cur.Load()
+		if p.used == 0 && !c.sampling {
 			// No address to read: no cache to clear either, which
 			// costs about what a test of one field does.
-			return p.walk(base, nil)
+			return p.walk(c, base, nil)
 		}
 		var st walkState
 		// Every address the code may test is read first: the ops
@@ -159,8 +181,47 @@ func (p *rawProg) matcher() func(rec []byte) bool {
 				p.loadAddr(base, i, &st.addr[i])
 			}
 		}
-		return p.walk(base, &st)
+		if c.sampling {
+			return p.sample(c, base, &st)
+		}
+		return p.walk(c, base, &st)
 	}
+}
+
+// sample is walk, counting each test's outcome; the walk that makes
+// rawSamples reorders the code by the counts for the walks after it.
+func (p *rawProg) sample(c *rawCode, base unsafe.Pointer, st *walkState) bool {
+	idx := c.entry
+	for idx >= firstOp {
+		o := &c.code[idx]
+		ev := p.test(o, base, st) & 1
+		p.counts[idx][ev].Add(1)
+		idx = o.next[ev]
+	}
+	if p.sampled.Add(1) == rawSamples {
+		counts := make([][2]uint32, len(p.counts))
+		for i := range counts {
+			counts[i] = [2]uint32{p.counts[i][0].Load(), p.counts[i][1].Load()}
+		}
+		code, entry := reorder(c.code, c.entry, counts)
+		p.cur.Store(&rawCode{code: code, entry: entry})
+	}
+	return idx == accept
+}
+
+// test is the outcome of op o's test of the record at base, as the walk
+// computes it.
+func (p *rawProg) test(o *op, base unsafe.Pointer, st *walkState) uint64 {
+	switch o.kind {
+	case kLoad:
+		x := (*(*uint64)(unsafe.Add(base, o.off)) << (o.shift & 63)) & o.mask
+		return uint64(o.pass) >> (cmpShift(x, o.value) & 63)
+	case kAddr:
+		w := &st.addr[o.addr]
+		t := &p.f.addrs[o.aux]
+		return isZero((w.lo&t.mask.lo^t.value.lo)|(w.hi&t.mask.hi^t.value.hi)) & uint64(t.fams>>w.fam)
+	}
+	return p.other(o, base, st)
 }
 
 // walk walks the code from the entry until it jumps to accept or reject,
@@ -170,9 +231,9 @@ func (p *rawProg) matcher() func(rec []byte) bool {
 // twenty terms, and running every test of code of cheap tests to settle
 // the answer without a branch (each block's answer selected from its
 // children's) 1.20 times, 1.04 times with five terms.
-func (p *rawProg) walk(base unsafe.Pointer, st *walkState) bool {
-	code := p.code
-	idx := p.entry
+func (p *rawProg) walk(c *rawCode, base unsafe.Pointer, st *walkState) bool {
+	code := c.code
+	idx := c.entry
 	for idx >= firstOp {
 		o := &code[idx]
 		var ev uint64

@@ -402,7 +402,8 @@ func BenchmarkRawMatchBench(b *testing.B) {
 
 // TestRawSelectAllocs: selecting a run of records on their bytes, summing
 // or visiting those that pass, allocates nothing once the shapes are
-// known.
+// known and their tests ordered (after the filter's first records of
+// each shape).
 func TestRawSelectAllocs(t *testing.T) {
 	g := flowgen.New(1, 1_795_555_903_000)
 	var buf []byte
@@ -432,7 +433,11 @@ func TestRawSelectAllocs(t *testing.T) {
 			used += u
 		}
 	}
-	run()
+	// Every shape of the run then counted its tests on more than the
+	// filter's 512 first records and ordered them.
+	for range 600 {
+		run()
+	}
 	assert.NotEmpty(t, v.flows)
 	assert.Zero(t, testing.AllocsPerRun(10, run))
 }
@@ -527,4 +532,34 @@ func TestRawSelectSpan(t *testing.T) {
 	assert.Positive(t, windowTested.Load(), "records tested on their bytes by the window")
 	assert.Positive(t, filterTested.Load(), "records tested on their bytes by the filter with the window")
 	t.Logf("window: %d records tested on their bytes, filter with it: %d", windowTested.Load(), filterTested.Load())
+}
+
+// TestRawSelectReordered: a shape's raw test reorders its code after the
+// first records it tests (filter.RawMatcher); on a file of the bench's
+// layouts long enough for every shape to get there, the reordered tests
+// answer as Match does, for the bench's filters and a part of the corpus.
+func TestRawSelectReordered(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "nfcapd.home")
+	w, err := Create(p, WriteOptions{Compression: LZ4})
+	require.NoError(t, err)
+	g := flowgen.New(7, 1_795_555_903_000)
+	var r flow.Record
+	for range 40000 {
+		g.Next(&r)
+		require.NoError(t, w.WriteFlow(&r))
+	}
+	require.NoError(t, w.Close())
+	exprs := filterCorpus(t)
+	var tested atomic.Int64
+	for i, expr := range exprs {
+		if i >= 5 && i%8 != 0 {
+			continue
+		}
+		f, err := filter.Compile(expr, filter.Options{})
+		require.NoError(t, err, expr)
+		want := readVisiting(t, p, ReadOptions{Workers: 1, Tally: true, Select: matchOnly{f}}, false, false)
+		got := readVisiting(t, p, ReadOptions{Workers: 1, Tally: true, Select: rawChecked{t, f, expr, &tested}}, false, false)
+		require.Equal(t, want.tally, got.tally, expr)
+	}
+	assert.Greater(t, tested.Load(), int64(40000*40), "records tested on their bytes")
 }
