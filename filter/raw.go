@@ -80,6 +80,9 @@ func (f *Filter) RawMatcher(l *flow.Layout) (match func(rec []byte) bool) {
 	}
 	settleConsts(c.code)
 	c.entry = skipConst(c.code, c.entry)
+	if fp := flatten(c.code, c.entry); fp != nil {
+		return p.flatMatcher(fp)
+	}
 	p.counts = make([][2]atomic.Uint32, len(c.code))
 	p.cur.Store(c)
 	return p.matcher()
@@ -185,6 +188,23 @@ func (p *rawProg) matcher() func(rec []byte) bool {
 			return p.sample(c, base, &st)
 		}
 		return p.walk(c, base, &st)
+	}
+}
+
+// flatMatcher returns the raw test of code run flat.
+func (p *rawProg) flatMatcher(fp *flatProg) func(rec []byte) bool {
+	return func(rec []byte) bool {
+		base := unsafe.Pointer(unsafe.SliceData(rec))
+		if p.used == 0 {
+			return p.flat(fp, base, nil)
+		}
+		var st walkState
+		for i, used := 0, p.used; used != 0; i, used = i+1, used>>1 {
+			if used&1 != 0 {
+				p.loadAddr(base, i, &st.addr[i])
+			}
+		}
+		return p.flat(fp, base, &st)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
@@ -111,4 +112,52 @@ func sameCode(a, b []op) bool {
 		}
 		return true
 	}()
+}
+
+// TestFlatTable: code of a few cheap tests runs flat, and its table gives
+// the walk's answer for every combination of outcomes; longer code, and
+// code with a costly test among others, is walked.
+func TestFlatTable(t *testing.T) {
+	for _, c := range []struct {
+		expr string
+		flat bool
+	}{
+		{"proto tcp", true},
+		{"bps > 1000", true}, // one test always runs
+		{"proto tcp and (dst port 80 or dst port 443) and not src net 10.0.0.0/8", true},
+		{"proto tcp and (dst port 80 or dst port 443) and not src net 10.0.0.0/8 or proto udp", false},
+		{"proto tcp and bps > 1000", false},
+		{"any", false},
+	} {
+		f, err := Compile(c.expr, Options{})
+		require.NoError(t, err, c.expr)
+		fp := flatten(f.code, f.entry)
+		require.Equal(t, c.flat, fp != nil, c.expr)
+		if fp == nil {
+			continue
+		}
+		code, entry := compact(f.code, f.entry)
+		n := len(fp.loads) + len(fp.rest)
+		require.Equal(t, len(code)-int(firstOp), n, c.expr)
+		// The ops in the flat order: loads, then the rest.
+		var order []op
+		for _, o := range code[firstOp:] {
+			if o.kind == kLoad {
+				order = append(order, o)
+			}
+		}
+		for _, o := range code[firstOp:] {
+			if o.kind != kLoad {
+				order = append(order, o)
+			}
+		}
+		for v := uint64(0); v < 1<<n; v++ {
+			idx := entry
+			for idx >= firstOp {
+				k := slices.Index(order, code[idx])
+				idx = code[idx].next[v>>uint(k)&1]
+			}
+			require.Equal(t, idx == accept, fp.table>>v&1 != 0, "%s: outcomes %b", c.expr, v)
+		}
+	}
 }
