@@ -27,10 +27,14 @@ var opCost = [...]float64{
 	kLoadSet: 3, kFunc: 4, kIPList: 5, kChain: 6, kTest: 8,
 }
 
-// reorder returns code with each chain's tests sorted by cost over the
-// chance that they end the chain, and the entry among them. counts holds
-// for each op how many walks found its test false and true. The result
-// answers as code does for every flow.
+// reorder returns code with each chain's units sorted by cost over the
+// chance that they end the chain, and the entry among them. A unit is one
+// test, or a run of tests of the other kind inside the chain (the or of
+// dst port 80 or dst port 443 in an and): tests that each go on to the
+// same op P on one outcome, and to the next of them on the other, the
+// last to the chain's exit. counts holds for each op how many walks found
+// its test false and true. The result answers as code does for every
+// flow.
 func reorder(code []op, entry uint32, counts [][2]uint32) ([]op, uint32) {
 	out := slices.Clone(code)
 	preds := make([]int32, len(out))
@@ -44,15 +48,50 @@ func reorder(code []op, entry uint32, counts [][2]uint32) ([]op, uint32) {
 			}
 		}
 	}
-	// Each chain as its tests and the way each goes on, found from its
-	// first test in an order that meets a chain's first test before the
-	// others.
-	type link struct {
-		op   uint32
-		cont uint8
-	}
-	var chains [][]link
 	inChain := make([]bool, len(out))
+	// unitAt returns the unit that starts at op b, which pred ways lead
+	// to, in a chain whose exit is exit, or false.
+	unitAt := func(b uint32, pred int32, exit uint32) (unit, bool) {
+		if b < firstOp || preds[b] != pred || inChain[b] {
+			return unit{}, false
+		}
+		o := &out[b]
+		if o.next[0] != o.next[1] && (o.next[0] == exit || o.next[1] == exit) {
+			cont := uint8(0)
+			if o.next[0] == exit {
+				cont = 1
+			}
+			return unit{entry: b, pass: []link{{b, cont}}}, true
+		}
+		// A run: b, b2, ... each go to P on their way out, the last on
+		// to exit.
+		for _, d := range [2]uint8{1, 0} {
+			u := unit{entry: b}
+			pass := o.next[d]
+			for cur := b; ; {
+				c := &out[cur]
+				if c.next[d] != pass || c.next[1-d] == pass {
+					break
+				}
+				u.pass = append(u.pass, link{cur, d})
+				next := c.next[1-d]
+				if next == exit {
+					if len(u.pass) > 1 && pass != exit {
+						return u, true
+					}
+					break
+				}
+				if next < firstOp || preds[next] != 1 || inChain[next] {
+					break
+				}
+				cur = next
+			}
+		}
+		return unit{}, false
+	}
+	// The chains, found from their first test in an order that meets a
+	// chain's first test before the others.
+	var chains [][]unit
 	seen := make([]bool, len(out))
 	stack := []uint32{entry}
 	for len(stack) > 0 {
@@ -66,25 +105,17 @@ func reorder(code []op, entry uint32, counts [][2]uint32) ([]op, uint32) {
 		if inChain[a] {
 			continue
 		}
-		var chain []link
+		var chain []unit
 		for _, c := range [2]uint8{1, 0} {
 			exit := out[a].next[1-c]
-			chain = append(chain[:0], link{a, c})
+			chain = append(chain[:0], unit{entry: a, pass: []link{{a, c}}})
 			for {
 				last := chain[len(chain)-1]
-				b := out[last.op].next[last.cont]
-				if b < firstOp || preds[b] != 1 || inChain[b] {
+				u, ok := unitAt(last.next(out), int32(len(last.pass)), exit)
+				if !ok {
 					break
 				}
-				o := &out[b]
-				if o.next[0] == o.next[1] || o.next[0] != exit && o.next[1] != exit {
-					break
-				}
-				cont := uint8(0)
-				if o.next[0] == exit {
-					cont = 1
-				}
-				chain = append(chain, link{b, cont})
+				chain = append(chain, u)
 			}
 			if len(chain) > 1 {
 				break
@@ -93,25 +124,22 @@ func reorder(code []op, entry uint32, counts [][2]uint32) ([]op, uint32) {
 		if len(chain) < 2 {
 			continue
 		}
-		for _, l := range chain {
-			inChain[l.op] = true
+		for _, u := range chain {
+			for _, l := range u.pass {
+				inChain[l.op] = true
+			}
 		}
 		chains = append(chains, slices.Clone(chain))
 	}
-	rank := func(l link) float64 {
-		c := counts[l.op]
-		p := 0.5 // an op no walk reached: nothing known
-		if n := c[0] + c[1]; n > 0 {
-			p = float64(c[l.cont]) / float64(n)
-		}
-		return opCost[out[l.op].kind] / max(1-p, 1.0/64)
-	}
 	for _, chain := range chains {
-		head := chain[0].op
-		last := chain[len(chain)-1]
-		tail := out[last.op].next[last.cont]
-		slices.SortStableFunc(chain, func(x, y link) int {
-			rx, ry := rank(x), rank(y)
+		head := chain[0].entry
+		tail := chain[len(chain)-1].next(out)
+		rank := make(map[uint32]float64, len(chain))
+		for _, u := range chain {
+			rank[u.entry] = u.rank(out, counts)
+		}
+		slices.SortStableFunc(chain, func(x, y unit) int {
+			rx, ry := rank[x.entry], rank[y.entry]
 			switch {
 			case rx < ry:
 				return -1
@@ -120,27 +148,70 @@ func reorder(code []op, entry uint32, counts [][2]uint32) ([]op, uint32) {
 			}
 			return 0
 		})
-		if chain[0].op != head {
+		if chain[0].entry != head {
 			// Whatever jumped to the old first test jumps to the new
 			// one; only the chain's own links lead inside it.
 			if entry == head {
-				entry = chain[0].op
+				entry = chain[0].entry
 			}
 			for i := firstOp; i < uint32(len(out)); i++ {
 				for k, n := range out[i].next {
 					if n == head {
-						out[i].next[k] = chain[0].op
+						out[i].next[k] = chain[0].entry
 					}
 				}
 			}
 		}
-		for i, l := range chain {
+		for i, u := range chain {
 			next := tail
 			if i+1 < len(chain) {
-				next = chain[i+1].op
+				next = chain[i+1].entry
 			}
-			out[l.op].next[l.cont] = next
+			for _, l := range u.pass {
+				out[l.op].next[l.cont] = next
+			}
 		}
 	}
 	return out, entry
+}
+
+// link is an op and the way it goes on (0 on false, 1 on true).
+type link struct {
+	op   uint32
+	cont uint8
+}
+
+// unit is what reorder moves: the op it starts at, and the ops and ways
+// that lead on from it when it passes.
+type unit struct {
+	entry uint32
+	pass  []link
+}
+
+// next is where u goes when it passes.
+func (u *unit) next(code []op) uint32 {
+	l := u.pass[0]
+	return code[l.op].next[l.cont]
+}
+
+// rank is u's cost, the tests a walk through it runs, over its chance to
+// end the chain, as the counts say.
+func (u *unit) rank(code []op, counts [][2]uint32) float64 {
+	c := counts[u.entry]
+	n := float64(c[0] + c[1])
+	if n == 0 {
+		// No walk reached it: nothing known.
+		cost := 0.0
+		for _, l := range u.pass {
+			cost += opCost[code[l.op].kind]
+		}
+		return cost / 0.5
+	}
+	cost, passed := 0.0, 0.0
+	for _, l := range u.pass {
+		k := counts[l.op]
+		cost += opCost[code[l.op].kind] * float64(k[0]+k[1]) / n
+		passed += float64(k[l.cont])
+	}
+	return cost / max(1-passed/n, 1.0/64)
 }
