@@ -124,7 +124,11 @@ func (p *rawProg) lowerOp(o *op, l *flow.Layout) bool {
 		} else {
 			settle(b2u(p.f.vals[o.aux].contains(0)))
 		}
-	case kAddr, kAddrLo, kAddrHi, kIPList:
+	case kAddr, kAddrLo, kAddrHi:
+		if !p.lowerAddr(o, settle) {
+			p.used |= 1 << o.addr
+		}
+	case kIPList:
 		p.used |= 1 << o.addr
 	case kChain:
 		for _, k := range p.f.chains[o.aux].classes {
@@ -144,6 +148,48 @@ func (p *rawProg) lowerOp(o *op, l *flow.Layout) bool {
 			return true
 		}
 		return false
+	default:
+		return false
+	}
+	return true
+}
+
+// lowerAddr settles an address test when the layout carries no address
+// there, and makes it a test of a field when the layout holds an IPv4
+// address: its lower word is then the stored 32-bit number and its upper
+// word 0. A record of the layout then needs no address read before the
+// walk (matcher), and the walk takes the common kind's way. It reports
+// false for an IPv6 address, which stays an address test.
+func (p *rawProg) lowerAddr(o *op, settle func(uint64)) bool {
+	var mask, value addr128
+	fams := o.fams
+	switch o.kind {
+	case kAddr:
+		t := &p.f.addrs[o.aux]
+		mask, value, fams = t.mask, t.value, t.fams
+	case kAddrLo:
+		mask.lo, value.lo = o.mask, o.value
+	case kAddrHi:
+		mask.hi, value.hi = o.mask, o.value
+	}
+	switch p.addrFam[o.addr] {
+	case 0:
+		// The walk reads no address as family 1, all zeros.
+		settle(isZero(value.lo|value.hi) & uint64(fams>>1))
+	case 4:
+		const word = 0xffffffff
+		if value.hi != 0 || fams>>4&1 == 0 || value.lo&^(mask.lo&word) != 0 {
+			settle(0) // never equal, or not of the family
+			return true
+		}
+		if mask.lo&word == 0 {
+			settle(1) // an upper word of 0, or a /0
+			return true
+		}
+		*o = op{
+			kind: kLoad, off: uint32(p.addrOff[o.addr]), mask: mask.lo & word, value: value.lo,
+			pass: passBits[cmpEQ], next: o.next,
+		}
 	default:
 		return false
 	}
