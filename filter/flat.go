@@ -14,19 +14,30 @@ import "unsafe"
 // an outcome but the table's bit. Flat code is not reordered: every test
 // runs anyway.
 
-// maxFlat is the most tests code may have to run flat. Running every
-// test costs what the walk saves on the branches: under callgrind, the
-// bench's five-term filter (five tests, about three walked a flow) took
-// 63 instructions more a record flat and half the mispredicted branches,
-// and the same time in a benchmark; 'proto tcp' took fewer instructions
-// flat, and two thirds of the time.
-const maxFlat = 4
+// maxFlat is the most tests code may have to run flat; their outcomes
+// table is then one word. Running every test costs what the walk saves
+// on the branches, so the tests are cheap ones, and equality tests of a
+// field, the most common, take a loop of their own. Under callgrind, the
+// loop of flowfile's BenchmarkRawMatchBench with the bench's five-term
+// filter (five equality tests, two and a half walked a record) took 217
+// instructions a record flat and 226 walked, with 0.63 mispredicted
+// branches for 1.67.
+const maxFlat = 6
 
 // flatProg is code run flat: its tests, field loads first, and the table.
 type flatProg struct {
-	loads []op   // kLoad tests, outcomes bits 0 to len(loads)-1
-	rest  []op   // the other tests, the bits after those
-	table uint64 // bit v: the answer when the outcomes are v's bits
+	eqs   []flatEq // equality tests of a field, outcome bits 0 to len(eqs)-1
+	loads []op     // the other tests of a field, the bits after those
+	rest  []op     // the other tests, the bits after those
+	table uint64   // bit v: the answer when the outcomes are v's bits
+}
+
+// flatEq is a kLoad op that tests equality, (x << shift) & mask ==
+// value, as x & mask>>shift == value>>shift: the mask's and the value's
+// lower shift bits are 0.
+type flatEq struct {
+	off         uint32
+	mask, value uint64
 }
 
 // flatten returns the flat form of the walk through code from entry, or
@@ -41,10 +52,17 @@ func flatten(code []op, entry uint32) *flatProg {
 	}
 	fp := &flatProg{}
 	var bit [maxFlat + firstOp]uint // each op's outcome bit
+	eq := func(o *op) bool { return o.kind == kLoad && o.pass == passBits[cmpEQ] }
 	for i := firstOp; i < uint32(len(code)); i++ {
-		if code[i].kind == kLoad {
-			bit[i] = uint(len(fp.loads))
-			fp.loads = append(fp.loads, code[i])
+		if o := &code[i]; eq(o) {
+			bit[i] = uint(len(fp.eqs))
+			fp.eqs = append(fp.eqs, flatEq{o.off, o.mask >> (o.shift & 63), o.value >> (o.shift & 63)})
+		}
+	}
+	for i := firstOp; i < uint32(len(code)); i++ {
+		if o := &code[i]; o.kind == kLoad && !eq(o) {
+			bit[i] = uint(len(fp.eqs) + len(fp.loads))
+			fp.loads = append(fp.loads, *o)
 		}
 	}
 	for i := firstOp; i < uint32(len(code)); i++ {
@@ -57,7 +75,7 @@ func flatten(code []op, entry uint32) *flatProg {
 				return nil
 			}
 		}
-		bit[i] = uint(len(fp.loads) + len(fp.rest))
+		bit[i] = uint(len(fp.eqs) + len(fp.loads) + len(fp.rest))
 		fp.rest = append(fp.rest, code[i])
 	}
 	for v := uint64(0); v < 1<<n; v++ {
@@ -76,13 +94,19 @@ func flatten(code []op, entry uint32) *flatProg {
 // its addresses.
 func (p *rawProg) flat(fp *flatProg, base unsafe.Pointer, st *walkState) bool {
 	var v uint64
+	for i := range fp.eqs {
+		e := &fp.eqs[i]
+		v |= isZero(*(*uint64)(unsafe.Add(base, e.off))&e.mask^e.value) << (uint(i) & 63)
+	}
+	n := uint(len(fp.eqs))
 	for i := range fp.loads {
 		o := &fp.loads[i]
 		x := (*(*uint64)(unsafe.Add(base, o.off)) << (o.shift & 63)) & o.mask
-		v |= (uint64(o.pass) >> (cmpShift(x, o.value) & 63) & 1) << (uint(i) & 63)
+		v |= (uint64(o.pass) >> (cmpShift(x, o.value) & 63) & 1) << ((n + uint(i)) & 63)
 	}
+	n += uint(len(fp.loads))
 	for i := range fp.rest {
-		v |= (p.test(&fp.rest[i], base, st) & 1) << (uint(len(fp.loads)+i) & 63)
+		v |= (p.test(&fp.rest[i], base, st) & 1) << ((n + uint(i)) & 63)
 	}
 	return fp.table>>(v&63)&1 != 0
 }

@@ -125,7 +125,8 @@ func TestFlatTable(t *testing.T) {
 		{"proto tcp", true},
 		{"bps > 1000", true}, // one test always runs
 		{"proto tcp and (dst port 80 or dst port 443) and not src net 10.0.0.0/8", true},
-		{"proto tcp and (dst port 80 or dst port 443) and not src net 10.0.0.0/8 or proto udp", false},
+		{"proto tcp and (dst port 80 or dst port 443) and not src net 10.0.0.0/8 or proto udp", true},
+		{"proto tcp and (dst port 80 or dst port 443 or dst port 8080 or dst port 8443) and not src net 10.0.0.0/8 or proto udp", false},
 		{"proto tcp and bps > 1000", false},
 		{"any", false},
 	} {
@@ -137,18 +138,20 @@ func TestFlatTable(t *testing.T) {
 			continue
 		}
 		code, entry := compact(f.code, f.entry)
-		n := len(fp.loads) + len(fp.rest)
+		n := len(fp.eqs) + len(fp.loads) + len(fp.rest)
 		require.Equal(t, len(code)-int(firstOp), n, c.expr)
-		// The ops in the flat order: loads, then the rest.
+		// The ops in the flat order: equality tests of a field, the
+		// other tests of a field, the rest.
 		var order []op
-		for _, o := range code[firstOp:] {
-			if o.kind == kLoad {
-				order = append(order, o)
-			}
-		}
-		for _, o := range code[firstOp:] {
-			if o.kind != kLoad {
-				order = append(order, o)
+		for _, group := range []func(o op) bool{
+			func(o op) bool { return o.kind == kLoad && o.pass == passBits[cmpEQ] },
+			func(o op) bool { return o.kind == kLoad && o.pass != passBits[cmpEQ] },
+			func(o op) bool { return o.kind != kLoad },
+		} {
+			for _, o := range code[firstOp:] {
+				if group(o) {
+					order = append(order, o)
+				}
 			}
 		}
 		for v := uint64(0); v < 1<<n; v++ {
