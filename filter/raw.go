@@ -222,14 +222,7 @@ func (p *rawProg) matcher() func(rec []byte) bool {
 			return p.walk(c, base, nil)
 		}
 		var st walkState
-		// Every address the code may test is read first: the ops
-		// then find them all in the walk's cache (chains look only
-		// there).
-		for i, used := 0, p.used; used != 0; i, used = i+1, used>>1 {
-			if used&1 != 0 {
-				p.loadAddr(base, i, &st.addr[i])
-			}
-		}
+		p.loadAddrs(base, &st)
 		if c.sampling {
 			return p.sample(c, base, &st)
 		}
@@ -245,12 +238,18 @@ func (p *rawProg) flatMatcher(fp *flatProg) func(rec []byte) bool {
 			return p.flat(fp, base, nil)
 		}
 		var st walkState
-		for i, used := 0, p.used; used != 0; i, used = i+1, used>>1 {
-			if used&1 != 0 {
-				p.loadAddr(base, i, &st.addr[i])
-			}
-		}
+		p.loadAddrs(base, &st)
 		return p.flat(fp, base, &st)
+	}
+}
+
+// loadAddrs reads every address the code may test into the walk's cache
+// first: the ops then find them all there (chains look only there).
+func (p *rawProg) loadAddrs(base unsafe.Pointer, st *walkState) {
+	for i, used := 0, p.used; used != 0; i, used = i+1, used>>1 {
+		if used&1 != 0 {
+			p.loadAddr(base, i, &st.addr[i])
+		}
 	}
 }
 
@@ -296,7 +295,8 @@ func (p *rawProg) test(o *op, base unsafe.Pointer, st *walkState) uint64 {
 // index instead took 1.27 times the CPU of godump -o null with the bench's
 // twenty terms, and running every test of code of cheap tests to settle
 // the answer without a branch (each block's answer selected from its
-// children's) 1.20 times, 1.04 times with five terms.
+// children's) 1.20 times, 1.04 times with five terms. Code of a few
+// cheap tests now runs flat (flat.go), with a table for the answer.
 func (p *rawProg) walk(c *rawCode, base unsafe.Pointer, st *walkState) bool {
 	code := c.code
 	idx := c.entry
