@@ -2,6 +2,7 @@ package filter
 
 import (
 	"slices"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -56,6 +57,31 @@ func (f *Filter) RawMatcher(l *flow.Layout) (match func(rec []byte) bool) {
 	if !fastLoads || f.count || f.labels {
 		return nil
 	}
+	// A reader asks for each layout in each file and worker: they share
+	// one test, which counts and reorders once. Making one each time
+	// left 1.2 MB of garbage over the bench's ten files with twenty
+	// terms, and godump's peak RSS as much above nfdump's.
+	f.raw.mu.Lock()
+	defer f.raw.mu.Unlock()
+	if m, ok := f.raw.m[*l]; ok {
+		return m
+	}
+	m := f.rawMatcher(l)
+	if f.raw.m == nil {
+		f.raw.m = make(map[flow.Layout]func([]byte) bool)
+	}
+	f.raw.m[*l] = m
+	return m
+}
+
+// rawTests are the raw tests a filter made, by layout.
+type rawTests struct {
+	mu sync.Mutex
+	m  map[flow.Layout]func([]byte) bool
+}
+
+// rawMatcher makes RawMatcher's test for records of layout l.
+func (f *Filter) rawMatcher(l *flow.Layout) func(rec []byte) bool {
 	p := &rawProg{f: f}
 	c := &rawCode{code: slices.Clone(f.code), entry: f.entry, sampling: true}
 	for i := range addrFields {
