@@ -164,6 +164,53 @@ func (f *Filter) lower() {
 		f.entry = skipConst(f.code, f.start+1)
 	}
 	f.fuseAddrs()
+	f.code, f.entry = compact(f.code, f.entry)
+}
+
+// compact returns the ops of code the walk can reach from entry, in their
+// order, and the entry among them. Folding chains and fusing address
+// tests leave ops behind that nothing jumps to (an or of 100 networks
+// keeps one op of 401), and RawMatcher copies the code for every record
+// layout of every file each worker reads: copying the dead ops made
+// godump's heap, and so its peak RSS, 3.4 MB larger with that filter.
+func compact(code []op, entry uint32) ([]op, uint32) {
+	if entry < firstOp {
+		return code[:firstOp], entry
+	}
+	at := make([]uint32, len(code)) // an op's new index, 0 while unseen
+	stack := []uint32{entry}
+	at[entry] = 1
+	for len(stack) > 0 {
+		o := &code[stack[len(stack)-1]]
+		stack = stack[:len(stack)-1]
+		for _, n := range o.next {
+			if n >= firstOp && at[n] == 0 {
+				at[n] = 1
+				stack = append(stack, n)
+			}
+		}
+	}
+	kept := uint32(firstOp)
+	for i := firstOp; i < uint32(len(code)); i++ {
+		if at[i] != 0 {
+			at[i] = kept
+			kept++
+		}
+	}
+	out := make([]op, kept)
+	for i := firstOp; i < uint32(len(code)); i++ {
+		if at[i] == 0 {
+			continue
+		}
+		o := &out[at[i]]
+		*o = code[i]
+		for k, n := range o.next {
+			if n >= firstOp {
+				o.next[k] = at[n]
+			}
+		}
+	}
+	return out, at[entry]
 }
 
 // addrTest is the test of a kAddr op: an address's words, masked, equal

@@ -1,7 +1,9 @@
 package filter
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -85,6 +87,44 @@ func TestCodeFolds(t *testing.T) {
 	require.Equal(t, kLoad, o.kind)
 	require.Equal(t, passBits[cmpGT], o.pass)
 	require.Zero(t, o.value)
+}
+
+// TestCodeCompact: the code holds only the ops the walk can reach, so
+// that RawMatcher's copy of it for each record layout stays small: an or
+// of 100 networks, folded into a chain, is two ops (the chain and an
+// address test it leaves out), not 401; an address fused from two blocks
+// is one; and every op left is reached.
+func TestCodeCompact(t *testing.T) {
+	var nets []string
+	for i := range 100 {
+		nets = append(nets, fmt.Sprintf("net %d.%d.0.0/16", 20+i, (i*37)%256))
+	}
+	for _, c := range []struct {
+		expr string
+		ops  int
+	}{
+		{strings.Join(nets, " or "), 2},
+		{"src net 10.0.0.0/8", 1},
+		{"proto tcp and src net 10.0.0.0/8", 2},
+		{"any", 0},
+		{flowgen.BenchFilters()[4], 22}, // each flags test is proto tcp and the flag
+	} {
+		f, err := Compile(c.expr, Options{})
+		require.NoError(t, err, c.expr)
+		require.Equal(t, c.ops, len(f.code)-int(firstOp), "%.60s", c.expr)
+		seen := map[uint32]bool{}
+		var walk func(i uint32)
+		walk = func(i uint32) {
+			if i < firstOp || seen[i] {
+				return
+			}
+			seen[i] = true
+			walk(f.code[i].next[0])
+			walk(f.code[i].next[1])
+		}
+		walk(f.entry)
+		require.Len(t, seen, c.ops, "%s: ops reached", c.expr)
+	}
 }
 
 // TestHashSetLikeAMap adds random keys, clustered as addresses are, and

@@ -113,6 +113,8 @@ type Filter struct {
 	geo        bool
 	reads      flow.Elements
 	all        bool
+	// raw holds the raw tests made for each record layout (raw.go).
+	raw *rawTests
 }
 
 // Compile compiles a filter expression. An empty text is "any" (nfdump
@@ -172,6 +174,7 @@ func compile(src string, opts Options, familyBlind bool) (*Filter, error) {
 			f.vals = append(f.vals, b.vals)
 		}
 	}
+	f.raw = &rawTests{}
 	f.all = start == 1 && len(f.blocks) == 2 && f.blocks[1].data == dataAny && !f.blocks[1].invert
 	if foldAddrChains {
 		f.foldChains()
@@ -234,6 +237,7 @@ func (f *Filter) WithIdent(ident string) *Filter {
 		return f
 	}
 	g := *f
+	g.raw = &rawTests{} // ident tests are settled in them
 	g.identMatch = make([]bool, len(f.idents))
 	for i, id := range f.idents {
 		g.identMatch[i] = cut(ident, 128) == cut(id, 128)

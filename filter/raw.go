@@ -1,6 +1,9 @@
 package filter
 
 import (
+	"slices"
+	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/nfgo/nftools/flow"
@@ -20,9 +23,13 @@ import (
 
 // rawProg is the code of a filter lowered for records of one layout.
 type rawProg struct {
-	f     *Filter
-	code  []op
-	entry uint32
+	f *Filter
+	// cur is the code the walk runs: first the lowered code, which
+	// counts its tests' outcomes on the first rawSamples records, then
+	// that code reordered by the counts (reorder.go).
+	cur     atomic.Pointer[rawCode]
+	counts  [][2]atomic.Uint32 // each op's false and true outcomes while sampling
+	sampled atomic.Int32       // records walked while sampling
 	// The address slots (addrIndex) the code reads: where each sits in
 	// the record and its family as flow.Layout.Fam says (0 for none).
 	used    uint8
@@ -50,8 +57,33 @@ func (f *Filter) RawMatcher(l *flow.Layout) (match func(rec []byte) bool) {
 	if !fastLoads || f.count || f.labels {
 		return nil
 	}
-	p := &rawProg{f: f, code: make([]op, len(f.code)), entry: f.entry}
-	copy(p.code, f.code)
+	// A reader asks for each layout in each file and worker: they share
+	// one test, which counts and reorders once. Making one each time
+	// left 1.2 MB of garbage over the bench's ten files with twenty
+	// terms, and godump's peak RSS as much above nfdump's.
+	f.raw.mu.Lock()
+	defer f.raw.mu.Unlock()
+	if m, ok := f.raw.m[*l]; ok {
+		return m
+	}
+	m := f.rawMatcher(l)
+	if f.raw.m == nil {
+		f.raw.m = make(map[flow.Layout]func([]byte) bool)
+	}
+	f.raw.m[*l] = m
+	return m
+}
+
+// rawTests are the raw tests a filter made, by layout.
+type rawTests struct {
+	mu sync.Mutex
+	m  map[flow.Layout]func([]byte) bool
+}
+
+// rawMatcher makes RawMatcher's test for records of layout l.
+func (f *Filter) rawMatcher(l *flow.Layout) func(rec []byte) bool {
+	p := &rawProg{f: f}
+	c := &rawCode{code: slices.Clone(f.code), entry: f.entry, sampling: true}
 	for i := range addrFields {
 		p.addrOff[i], p.addrFam[i] = l.Off[addrFields[i]], l.Fam[addrFields[i]]
 	}
@@ -67,15 +99,33 @@ func (f *Filter) RawMatcher(l *flow.Layout) (match func(rec []byte) bool) {
 			return nil // not the MPLS element's layout
 		}
 	}
-	for i := firstOp; i < uint32(len(p.code)); i++ {
-		if !p.lowerOp(&p.code[i], l) {
+	for i := firstOp; i < uint32(len(c.code)); i++ {
+		if !p.lowerOp(&c.code[i], l) {
 			return nil
 		}
 	}
-	settleConsts(p.code)
-	p.entry = skipConst(p.code, p.entry)
+	settleConsts(c.code)
+	c.entry = skipConst(c.code, c.entry)
+	if fp := flatten(c.code, c.entry); fp != nil {
+		return p.flatMatcher(fp)
+	}
+	p.counts = make([][2]atomic.Uint32, len(c.code))
+	p.cur.Store(c)
 	return p.matcher()
 }
+
+// rawCode is code for the walk, and where it starts.
+type rawCode struct {
+	code     []op
+	entry    uint32
+	sampling bool // the walk counts the outcomes (rawProg.sample)
+}
+
+// rawSamples is how many records a rawProg counts its tests' outcomes on
+// before it reorders its code: enough to tell a test that most flows
+// pass from one that most fail, few next to a shape's records in a file
+// (a block holds thousands).
+const rawSamples = 512
 
 // lowerOp makes o read its field from the record's bytes, or settles its
 // test when the layout decides it; false for an op it cannot lower.
@@ -100,7 +150,11 @@ func (p *rawProg) lowerOp(o *op, l *flow.Layout) bool {
 		} else {
 			settle(b2u(p.f.vals[o.aux].contains(0)))
 		}
-	case kAddr, kAddrLo, kAddrHi, kIPList:
+	case kAddr, kAddrLo, kAddrHi:
+		if !p.lowerAddr(o, settle) {
+			p.used |= 1 << o.addr
+		}
+	case kIPList:
 		p.used |= 1 << o.addr
 	case kChain:
 		for _, k := range p.f.chains[o.aux].classes {
@@ -126,6 +180,48 @@ func (p *rawProg) lowerOp(o *op, l *flow.Layout) bool {
 	return true
 }
 
+// lowerAddr settles an address test when the layout carries no address
+// there, and makes it a test of a field when the layout holds an IPv4
+// address: its lower word is then the stored 32-bit number and its upper
+// word 0. A record of the layout then needs no address read before the
+// walk (matcher), and the walk takes the common kind's way. It reports
+// false for an IPv6 address, which stays an address test.
+func (p *rawProg) lowerAddr(o *op, settle func(uint64)) bool {
+	var mask, value addr128
+	fams := o.fams
+	switch o.kind {
+	case kAddr:
+		t := &p.f.addrs[o.aux]
+		mask, value, fams = t.mask, t.value, t.fams
+	case kAddrLo:
+		mask.lo, value.lo = o.mask, o.value
+	case kAddrHi:
+		mask.hi, value.hi = o.mask, o.value
+	}
+	switch p.addrFam[o.addr] {
+	case 0:
+		// The walk reads no address as family 1, all zeros.
+		settle(isZero(value.lo|value.hi) & uint64(fams>>1))
+	case 4:
+		const word = 0xffffffff
+		if value.hi != 0 || fams>>4&1 == 0 || value.lo&^(mask.lo&word) != 0 {
+			settle(0) // never equal, or not of the family
+			return true
+		}
+		if mask.lo&word == 0 {
+			settle(1) // an upper word of 0, or a /0
+			return true
+		}
+		*o = op{
+			kind: kLoad, off: uint32(p.addrOff[o.addr]), mask: mask.lo & word, value: value.lo,
+			pass: passBits[cmpEQ], next: o.next,
+		}
+	default:
+		return false
+	}
+	return true
+}
+
 // loadAddr reads address slot i of the record at base as the walk keeps
 // it: an address the record lacks is family 1, all zeros.
 func (p *rawProg) loadAddr(base unsafe.Pointer, i int, w *addrWords) {
@@ -145,22 +241,78 @@ func (p *rawProg) loadAddr(base unsafe.Pointer, i int, w *addrWords) {
 func (p *rawProg) matcher() func(rec []byte) bool {
 	return func(rec []byte) bool {
 		base := unsafe.Pointer(unsafe.SliceData(rec))
-		if p.used == 0 {
+		c := p.cur.Load()
+		if p.used == 0 && !c.sampling {
 			// No address to read: no cache to clear either, which
 			// costs about what a test of one field does.
-			return p.walk(base, nil)
+			return p.walk(c, base, nil)
 		}
 		var st walkState
-		// Every address the code may test is read first: the ops
-		// then find them all in the walk's cache (chains look only
-		// there).
-		for i, used := 0, p.used; used != 0; i, used = i+1, used>>1 {
-			if used&1 != 0 {
-				p.loadAddr(base, i, &st.addr[i])
-			}
+		p.loadAddrs(base, &st)
+		if c.sampling {
+			return p.sample(c, base, &st)
 		}
-		return p.walk(base, &st)
+		return p.walk(c, base, &st)
 	}
+}
+
+// flatMatcher returns the raw test of code run flat.
+func (p *rawProg) flatMatcher(fp *flatProg) func(rec []byte) bool {
+	return func(rec []byte) bool {
+		base := unsafe.Pointer(unsafe.SliceData(rec))
+		if p.used == 0 {
+			return p.flat(fp, base, nil)
+		}
+		var st walkState
+		p.loadAddrs(base, &st)
+		return p.flat(fp, base, &st)
+	}
+}
+
+// loadAddrs reads every address the code may test into the walk's cache
+// first: the ops then find them all there (chains look only there).
+func (p *rawProg) loadAddrs(base unsafe.Pointer, st *walkState) {
+	for i, used := 0, p.used; used != 0; i, used = i+1, used>>1 {
+		if used&1 != 0 {
+			p.loadAddr(base, i, &st.addr[i])
+		}
+	}
+}
+
+// sample is walk, counting each test's outcome; the walk that makes
+// rawSamples reorders the code by the counts for the walks after it.
+func (p *rawProg) sample(c *rawCode, base unsafe.Pointer, st *walkState) bool {
+	idx := c.entry
+	for idx >= firstOp {
+		o := &c.code[idx]
+		ev := p.test(o, base, st) & 1
+		p.counts[idx][ev].Add(1)
+		idx = o.next[ev]
+	}
+	if p.sampled.Add(1) == rawSamples {
+		counts := make([][2]uint32, len(p.counts))
+		for i := range counts {
+			counts[i] = [2]uint32{p.counts[i][0].Load(), p.counts[i][1].Load()}
+		}
+		code, entry := reorder(c.code, c.entry, counts)
+		p.cur.Store(&rawCode{code: code, entry: entry})
+	}
+	return idx == accept
+}
+
+// test is the outcome of op o's test of the record at base, as the walk
+// computes it.
+func (p *rawProg) test(o *op, base unsafe.Pointer, st *walkState) uint64 {
+	switch o.kind {
+	case kLoad:
+		x := (*(*uint64)(unsafe.Add(base, o.off)) << (o.shift & 63)) & o.mask
+		return uint64(o.pass) >> (cmpShift(x, o.value) & 63)
+	case kAddr:
+		w := &st.addr[o.addr]
+		t := &p.f.addrs[o.aux]
+		return isZero((w.lo&t.mask.lo^t.value.lo)|(w.hi&t.mask.hi^t.value.hi)) & uint64(t.fams>>w.fam)
+	}
+	return p.other(o, base, st)
 }
 
 // walk walks the code from the entry until it jumps to accept or reject,
@@ -169,10 +321,11 @@ func (p *rawProg) matcher() func(rec []byte) bool {
 // index instead took 1.27 times the CPU of godump -o null with the bench's
 // twenty terms, and running every test of code of cheap tests to settle
 // the answer without a branch (each block's answer selected from its
-// children's) 1.20 times, 1.04 times with five terms.
-func (p *rawProg) walk(base unsafe.Pointer, st *walkState) bool {
-	code := p.code
-	idx := p.entry
+// children's) 1.20 times, 1.04 times with five terms. Code of a few
+// cheap tests now runs flat (flat.go), with a table for the answer.
+func (p *rawProg) walk(c *rawCode, base unsafe.Pointer, st *walkState) bool {
+	code := c.code
+	idx := c.entry
 	for idx >= firstOp {
 		o := &code[idx]
 		var ev uint64

@@ -2,6 +2,7 @@ package filter_test
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,4 +45,24 @@ func TestRawMatcherNone(t *testing.T) {
 	require.NotNil(t, m, "ident is settled by the binding")
 	assert.False(t, m(make([]byte, 64)))
 	assert.True(t, f.WithIdent("bench").RawMatcher(&flow.Layout{})(make([]byte, 64)))
+}
+
+// TestRawMatcherShared: every worker and file that asks for a layout's
+// test gets the same one (it counts and reorders once), and a filter
+// bound to an ident has tests of its own.
+func TestRawMatcherShared(t *testing.T) {
+	f, err := filter.Compile("proto tcp and ident bench or proto udp", filter.Options{})
+	require.NoError(t, err)
+	var l flow.Layout
+	l.Off[flow.FieldProto] = 20
+	m := f.RawMatcher(&l)
+	require.NotNil(t, m)
+	l2 := l
+	m2 := f.RawMatcher(&l2)
+	// The same closure, not one made alike: a func value points at it.
+	assert.Equal(t, *(*unsafe.Pointer)(unsafe.Pointer(&m)), *(*unsafe.Pointer)(unsafe.Pointer(&m2)))
+	rec := make([]byte, 40)
+	rec[20] = 6 // tcp
+	assert.False(t, m(rec))
+	assert.True(t, f.WithIdent("bench").RawMatcher(&l)(rec))
 }

@@ -402,7 +402,8 @@ func BenchmarkRawMatchBench(b *testing.B) {
 
 // TestRawSelectAllocs: selecting a run of records on their bytes, summing
 // or visiting those that pass, allocates nothing once the shapes are
-// known.
+// known and their tests ordered (after the filter's first records of
+// each shape).
 func TestRawSelectAllocs(t *testing.T) {
 	g := flowgen.New(1, 1_795_555_903_000)
 	var buf []byte
@@ -432,7 +433,133 @@ func TestRawSelectAllocs(t *testing.T) {
 			used += u
 		}
 	}
-	run()
+	// Every shape of the run then counted its tests on more than the
+	// filter's 512 first records and ordered them.
+	for range 600 {
+		run()
+	}
 	assert.NotEmpty(t, v.flows)
 	assert.Zero(t, testing.AllocsPerRun(10, run))
+}
+
+// checkedSpan is a Span whose raw test checks each answer against Match
+// on the record decoded with every element, and counts the records it
+// tested.
+type checkedSpan struct {
+	t      *testing.T
+	s      Span
+	tested *atomic.Int64
+}
+
+func (c checkedSpan) Match(r *flow.Record) bool { return c.s.Match(r) }
+func (c checkedSpan) Reads() flow.Elements      { return c.s.Reads() }
+
+func (c checkedSpan) RawMatcher(l *flow.Layout) func([]byte) bool {
+	m := c.s.RawMatcher(l)
+	if m == nil {
+		return nil
+	}
+	return func(rec []byte) bool {
+		got := m(rec)
+		var r flow.Record
+		_, err := decodeV3(rec, &r, allElements)
+		require.NoError(c.t, err)
+		if want := c.s.Match(&r); got != want {
+			c.t.Errorf("%+v: on its bytes %v, decoded %v: %+v", c.s, got, want, r)
+		}
+		c.tested.Add(1)
+		return got
+	}
+}
+
+// spanOnly is a Span without its raw test.
+type spanOnly struct{ s Span }
+
+func (s spanOnly) Match(r *flow.Record) bool { return s.s.Match(r) }
+func (s spanOnly) Reads() flow.Elements      { return s.s.Reads() }
+
+// TestRawSelectSpan: the -t window alone and with a filter (AllOf) selects
+// on the records' bytes the flows it selects on the decoded records, on
+// the sample files and the generated ones, summing, visiting and handing
+// the flows out; and the records are tested on their bytes.
+func TestRawSelectSpan(t *testing.T) {
+	files := rawTestFiles(t)
+	exprs := append(flowgen.BenchFilters(), "any", "ident full or proto udp", "flags S and not flags AFRPU", "not ipv6 and src port > 1024")
+	var windowTested, filterTested atomic.Int64
+	for _, path := range files {
+		all := readVisiting(t, path, ReadOptions{}, false, false)
+		if len(all.flows) == 0 {
+			continue
+		}
+		first, last := all.flows[0].First, all.flows[0].Last
+		for _, r := range all.flows {
+			first, last = min(first, r.First), max(last, r.Last)
+		}
+		mid := first + (last-first)/2
+		spans := []Span{
+			{first + (last-first)/4, last - (last-first)/4}, // the middle half
+			{0, mid},               // from the start (flows without times pass)
+			{mid, ^uint64(0)},      // to the end
+			{last + 1, ^uint64(0)}, // after every flow
+			// Edges at flows' times, which belong to the span.
+			{all.flows[len(all.flows)/3].First, all.flows[2*len(all.flows)/3].Last},
+		}
+		for i, s := range spans {
+			for j, expr := range exprs {
+				what := fmt.Sprintf("%s: %+v and %q", filepath.Base(path), s, expr)
+				f, err := filter.Compile(expr, filter.Options{})
+				require.NoError(t, err, expr)
+				wantSel, gotSel := AllOf(spanOnly{s}, matchOnly{f}), AllOf(checkedSpan{t, s, &windowTested}, rawChecked{t, f, what, &filterTested})
+				if j == 0 {
+					// The window alone.
+					wantSel, gotSel = spanOnly{s}, checkedSpan{t, s, &windowTested}
+				}
+				mode := (i + j) % 3 // summing, visiting, handing the flows out
+				opts := ReadOptions{Workers: 2, Tally: mode == 0}
+				opts.Select = wantSel
+				want := readVisiting(t, path, opts, mode == 1, false)
+				opts.Select = gotSel
+				got := readVisiting(t, path, opts, mode == 1, false)
+				require.Equal(t, len(want.flows), len(got.flows), what)
+				for k := range want.flows {
+					require.Equal(t, want.flows[k], got.flows[k], "%s: flow %d", what, k)
+				}
+				require.Equal(t, want.tally, got.tally, what)
+				require.Equal(t, want.err, got.err, what)
+			}
+		}
+	}
+	assert.Positive(t, windowTested.Load(), "records tested on their bytes by the window")
+	assert.Positive(t, filterTested.Load(), "records tested on their bytes by the filter with the window")
+	t.Logf("window: %d records tested on their bytes, filter with it: %d", windowTested.Load(), filterTested.Load())
+}
+
+// TestRawSelectReordered: a shape's raw test reorders its code after the
+// first records it tests (filter.RawMatcher); on a file of the bench's
+// layouts long enough for every shape to get there, the reordered tests
+// answer as Match does, for the bench's filters and a part of the corpus.
+func TestRawSelectReordered(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "nfcapd.home")
+	w, err := Create(p, WriteOptions{Compression: LZ4})
+	require.NoError(t, err)
+	g := flowgen.New(7, 1_795_555_903_000)
+	var r flow.Record
+	for range 40000 {
+		g.Next(&r)
+		require.NoError(t, w.WriteFlow(&r))
+	}
+	require.NoError(t, w.Close())
+	exprs := filterCorpus(t)
+	var tested atomic.Int64
+	for i, expr := range exprs {
+		if i >= 5 && i%8 != 0 {
+			continue
+		}
+		f, err := filter.Compile(expr, filter.Options{})
+		require.NoError(t, err, expr)
+		want := readVisiting(t, p, ReadOptions{Workers: 1, Tally: true, Select: matchOnly{f}}, false, false)
+		got := readVisiting(t, p, ReadOptions{Workers: 1, Tally: true, Select: rawChecked{t, f, expr, &tested}}, false, false)
+		require.Equal(t, want.tally, got.tally, expr)
+	}
+	assert.Greater(t, tested.Load(), int64(40000*40), "records tested on their bytes")
 }

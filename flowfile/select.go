@@ -104,6 +104,35 @@ func (a identAllOf) ForIdent(ident string, ok bool) Selector {
 
 type allOf []Selector
 
+// RawMatcher tests records of layout l on their bytes as Match does, when
+// every selector is a RawSelector with a test for l: the reader then
+// selects with the -t window and a filter together before it decodes.
+func (a allOf) RawMatcher(l *flow.Layout) func(rec []byte) bool {
+	ms := make([]func([]byte) bool, len(a))
+	for i, s := range a {
+		rs, ok := s.(RawSelector)
+		if !ok {
+			return nil
+		}
+		if ms[i] = rs.RawMatcher(l); ms[i] == nil {
+			return nil
+		}
+	}
+	if len(ms) == 2 {
+		// The window and a filter: two calls, no loop.
+		m0, m1 := ms[0], ms[1]
+		return func(rec []byte) bool { return m0(rec) && m1(rec) }
+	}
+	return func(rec []byte) bool {
+		for _, m := range ms {
+			if !m(rec) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
 func (a allOf) Match(r *flow.Record) bool {
 	for _, s := range a {
 		if !s.Match(r) {
@@ -136,6 +165,34 @@ func (a numberedAllOf) MatchNumbered(r *flow.Record, n uint64) bool {
 		}
 	}
 	return true
+}
+
+// Span selects the flows that lie inside a time span, nfdump's -t test
+// (timewindow.Window.Span gives the bounds): those whose first time is at
+// or after Lo and whose last time is at or before Hi, in msec since the
+// epoch. A flow without times (no generic element) has both at 0.
+type Span struct{ Lo, Hi uint64 }
+
+// Match reports whether r lies inside the span.
+func (s Span) Match(r *flow.Record) bool { return r.First >= s.Lo && r.Last <= s.Hi }
+
+// Reads returns the generic element, which holds the times.
+func (Span) Reads() flow.Elements { return 1 << flow.ElemGeneric }
+
+// RawMatcher reads the times where layout l stores them.
+func (s Span) RawMatcher(l *flow.Layout) func(rec []byte) bool {
+	first, last := l.Off[flow.FieldFirst], l.Off[flow.FieldLast]
+	switch {
+	case first == 0 && last == 0:
+		in := s.Lo == 0 // both times are 0, and Hi >= 0
+		return func([]byte) bool { return in }
+	case first == 0 || last == 0:
+		return nil // not the generic element's layout
+	}
+	lo, hi := s.Lo, s.Hi
+	return func(rec []byte) bool {
+		return le.Uint64(rec[first:]) >= lo && le.Uint64(rec[last:]) <= hi
+	}
 }
 
 // sequencer hands the workers the running number of the flow before each

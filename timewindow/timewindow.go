@@ -14,6 +14,7 @@ package timewindow
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -181,13 +182,24 @@ func (w Window) Resolve(dataFirst, dataLast uint64) Window {
 // Contains reports whether a flow from first to last (msec) lies entirely
 // inside the window, nfdump's per-flow test.
 func (w Window) Contains(first, last uint64) bool {
+	lo, hi := w.Span()
+	return first >= lo && last <= hi
+}
+
+// Span returns the flow times (msec) that Contains accepts: a flow from
+// first to last lies inside the window when first >= lo and last <= hi.
+// A window without a start accepts every flow, one without an end every
+// flow from its start on. Selecting on a record's stored bytes needs the
+// bounds as numbers.
+func (w Window) Span() (lo, hi uint64) {
 	if w.First <= 0 {
-		return true
+		return 0, math.MaxUint64
 	}
-	if first < uint64(w.First)*1000 {
-		return false
+	hi = math.MaxUint64
+	if w.Last > 0 {
+		hi = uint64(w.Last) * 1000
 	}
-	return w.Last <= 0 || last <= uint64(w.Last)*1000
+	return uint64(w.First) * 1000, hi
 }
 
 // Overlaps reports whether a file whose stat record spans first to last

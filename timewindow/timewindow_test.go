@@ -1,6 +1,7 @@
 package timewindow
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -83,6 +84,34 @@ func TestResolveAndContains(t *testing.T) {
 	abs := Window{First: 5, Last: 6}
 	assert.Equal(t, abs, abs.Resolve(first, last))
 	assert.True(t, Window{}.Contains(0, 1<<62))
+}
+
+// TestSpan: the bounds Span gives are those Contains tests, for windows
+// with and without an end, and without a start.
+func TestSpan(t *testing.T) {
+	tests := []struct {
+		w      Window
+		lo, hi uint64
+	}{
+		{Window{First: 100, Last: 200}, 100_000, 200_000},
+		{Window{First: 100}, 100_000, math.MaxUint64},
+		{Window{}, 0, math.MaxUint64},
+		{Window{Last: 200}, 0, math.MaxUint64}, // no start: nfdump tests nothing
+	}
+	for _, tt := range tests {
+		lo, hi := tt.w.Span()
+		assert.Equal(t, []uint64{tt.lo, tt.hi}, []uint64{lo, hi}, "%+v", tt.w)
+		for _, f := range []uint64{0, 99_999, 100_000, 150_000, 200_000, 200_001, math.MaxUint64} {
+			for _, l := range []uint64{0, 99_999, 100_000, 200_000, 200_001, math.MaxUint64} {
+				assert.Equal(t, tt.w.Contains(f, l), f >= lo && l <= hi, "%+v: %d-%d", tt.w, f, l)
+			}
+		}
+	}
+	// The window's edges belong to it.
+	w := tests[0].w
+	assert.True(t, w.Contains(100_000, 200_000))
+	assert.False(t, w.Contains(99_999, 150_000))
+	assert.False(t, w.Contains(150_000, 200_001))
 }
 
 func TestOverlapsAndClamp(t *testing.T) {

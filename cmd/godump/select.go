@@ -4,7 +4,6 @@ import (
 	"github.com/nfgo/nftools/filter"
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/flowfile"
-	"github.com/nfgo/nftools/timewindow"
 )
 
 // selector is what the reader selects the flows with, in nfdump's order:
@@ -15,19 +14,14 @@ import (
 func selector(o *options) flowfile.Selector {
 	var window flowfile.Selector
 	if o.window != nil {
-		window = windowSelector{o.window}
+		// The flows that lie entirely inside the window, as nfdump's
+		// time filter passes them; the workers test them on the
+		// records' bytes, with the filter.
+		lo, hi := o.window.Span()
+		window = flowfile.Span{Lo: lo, Hi: hi}
 	}
 	return flowfile.AllOf(window, o.match)
 }
-
-// windowSelector passes the flows that lie entirely inside the -t window,
-// as nfdump's time filter does.
-type windowSelector struct{ w *timewindow.Window }
-
-func (s windowSelector) Match(r *flow.Record) bool { return s.w.Contains(r.First, r.Last) }
-
-// Reads returns the generic element, which holds the times.
-func (windowSelector) Reads() flow.Elements { return 1 << flow.ElemGeneric }
 
 // filterSelector is how the reader selects with a compiled filter: a
 // filter that tests count gets each flow's running number, one that tests
