@@ -5,6 +5,7 @@ import (
 	"net/netip"
 
 	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/internal/region"
 )
 
 // A table keeps the first flow of each key packed: the record's fields as
@@ -136,7 +137,7 @@ const arenaBits = 20
 // arena holds packed records in chunks that never move.
 type arena struct {
 	chunks [][]uint64
-	mem    *pool // where the chunks come from; nil: Go's heap
+	mem    *region.Pool // where the chunks come from; nil: Go's heap
 }
 
 // put stores r packed, with its label number, and returns its reference.
@@ -155,7 +156,7 @@ func (a *arena) put(r *flow.Record, label uint32) uint32 {
 	if last < 0 || len(a.chunks[last])+n > cap(a.chunks[last]) {
 		var c []uint64
 		if a.mem != nil {
-			c = a.mem.words(1 << arenaBits)
+			c = words(a.mem, 1<<arenaBits)
 		} else {
 			c = make([]uint64, 1<<arenaBits)
 		}

@@ -12,7 +12,6 @@ import (
 	"net/netip"
 	"runtime"
 	"slices"
-	"unsafe"
 
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/internal/region"
@@ -76,7 +75,7 @@ type Table struct {
 	labelOf map[string]uint32
 	// mem holds the blocks and the arena's chunks; idxMem the index's
 	// slots once they outgrow their first few (nil while Go's).
-	mem    pool
+	mem    *region.Pool
 	idxMem []byte
 	key    [320 + 8]byte
 	kwords [40]uint64
@@ -106,32 +105,20 @@ func NewPrinting(spec *Spec) *Table { return newTable(spec, !spec.custom) }
 func newTable(spec *Spec, full bool) *Table {
 	t := &Table{spec: spec, kw: (spec.keyLen + 7) / 8, full: full}
 	t.idx = slotindex.New(12)
-	t.mem.mem = &regions{}
-	t.recs.mem = &t.mem
-	runtime.AddCleanup(t, (*regions).free, t.mem.mem)
+	t.mem = &region.Pool{}
+	t.recs.mem = t.mem
+	runtime.AddCleanup(t, (*region.Pool).Free, t.mem)
 	if !full {
 		t.metaOf = make(map[meta]uint32)
 	}
 	return t
 }
 
-// growIndex doubles the index into mapped memory and frees the slots it
-// leaves at once.
-func (t *Table) growIndex() {
-	b, mapped := region.Map(2*t.idx.Len()*8, 0)
-	t.idx.GrowInto(unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/8))
-	region.Free(t.idxMem)
-	t.idxMem = nil
-	if mapped {
-		t.idxMem = b
-	}
-}
-
 // Free gives back the table's memory outside Go's heap; the table is
 // empty and unusable afterwards. A table never freed gives it back when
 // the garbage collector finds it unreachable.
 func (t *Table) Free() {
-	t.mem.mem.free()
+	t.mem.Free()
 	region.Free(t.idxMem)
 	*t = Table{}
 }
@@ -185,7 +172,7 @@ func (t *Table) words(w []uint64, b []byte) {
 func (t *Table) Add(r *flow.Record) {
 	s := t.spec
 	if t.idx.Full(t.n) {
-		t.growIndex()
+		t.idx.GrowMapped(&t.idxMem)
 	}
 	k := t.key[:s.keyLen]
 	if s.custom {
@@ -210,8 +197,8 @@ func (t *Table) Add(r *flow.Record) {
 		}
 	}
 	if t.n>>blockBits == len(t.blocks) {
-		t.blocks = append(t.blocks, t.mem.entries(blockSize))
-		t.keys = append(t.keys, t.mem.words(blockSize*t.kw))
+		t.blocks = append(t.blocks, entries(t.mem, blockSize))
+		t.keys = append(t.keys, words(t.mem, blockSize*t.kw))
 	}
 	n := int32(t.n)
 	t.idx.Put(pos, tag, uint32(n))

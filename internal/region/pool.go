@@ -1,0 +1,45 @@
+package region
+
+// Pool hands out memory carved from regions it maps (Map, advised for
+// huge pages from their start) and gives them all back at once (Free):
+// for tables whose arrays grow in chunks that never move. The memory must
+// never hold Go pointers. Regions grow by doubling from MinPool up to
+// MaxPool bytes, so that a small table maps little and a big one few
+// regions. The zero Pool is ready to use.
+type Pool struct {
+	mapped [][]byte
+	cur    []byte // what is left of the last region
+	total  int    // bytes mapped so far
+}
+
+// The sizes of a Pool's regions: the first, and the most any grows to.
+const (
+	MinPool = 4 << 20
+	MaxPool = 64 << 20
+)
+
+// Take returns n zeroed bytes, aligned to 8 bytes when n is a multiple of
+// 8 as every size taken before.
+func (p *Pool) Take(n int) []byte {
+	if len(p.cur) < n {
+		size := max(n, min(max(p.total, MinPool), MaxPool))
+		size = (size + HugePage - 1) &^ (HugePage - 1)
+		b, mapped := Map(size, 0)
+		if mapped {
+			p.mapped = append(p.mapped, b)
+		}
+		p.cur, p.total = b, p.total+size
+	}
+	b := p.cur[:n:n]
+	p.cur = p.cur[n:]
+	return b
+}
+
+// Free gives back every region the pool mapped; the memory it handed out
+// must not be used afterwards. The pool is empty and usable again.
+func (p *Pool) Free() {
+	for _, b := range p.mapped {
+		Free(b)
+	}
+	*p = Pool{}
+}
