@@ -51,8 +51,8 @@ func TestTableRegions(t *testing.T) {
 		for _, c := range tab.recs.chunks {
 			at(unsafe.Pointer(unsafe.SliceData(c)), uintptr(cap(c)*8))
 		}
-		require.NotNil(t, tab.idxMem, "the index grew into mapped memory")
-		at(unsafe.Pointer(&tab.idxMem[0]), uintptr(len(tab.idxMem)))
+		require.NotNil(t, tab.mem.Index, "the index grew into mapped memory")
+		at(unsafe.Pointer(&tab.mem.Index[0]), uintptr(len(tab.mem.Index)))
 		for i, s := range spans {
 			huge, mapped := regiontest.HugeAdvisedAt(t, s[0], s[1])
 			assert.True(t, mapped, "array %d is mapped", i)

@@ -73,10 +73,9 @@ type Table struct {
 	// an entry keeps a number (0 for none): labels[0] is "".
 	labels  []string
 	labelOf map[string]uint32
-	// mem holds the blocks and the arena's chunks; idxMem the index's
-	// slots once they outgrow their first few (nil while Go's).
-	mem    *region.Pool
-	idxMem []byte
+	// mem holds the blocks, the arena's chunks and the index's slots
+	// once they outgrow their first few.
+	mem    *region.Memory
 	key    [320 + 8]byte
 	kwords [40]uint64
 	rwords [40]uint64
@@ -105,9 +104,9 @@ func NewPrinting(spec *Spec) *Table { return newTable(spec, !spec.custom) }
 func newTable(spec *Spec, full bool) *Table {
 	t := &Table{spec: spec, kw: (spec.keyLen + 7) / 8, full: full}
 	t.idx = slotindex.New(12)
-	t.mem = &region.Pool{}
-	t.recs.mem = t.mem
-	runtime.AddCleanup(t, (*region.Pool).Free, t.mem)
+	t.mem = &region.Memory{}
+	t.recs.mem = &t.mem.Pool
+	runtime.AddCleanup(t, (*region.Memory).Free, t.mem)
 	if !full {
 		t.metaOf = make(map[meta]uint32)
 	}
@@ -119,7 +118,6 @@ func newTable(spec *Spec, full bool) *Table {
 // the garbage collector finds it unreachable.
 func (t *Table) Free() {
 	t.mem.Free()
-	region.Free(t.idxMem)
 	*t = Table{}
 }
 
@@ -172,7 +170,7 @@ func (t *Table) words(w []uint64, b []byte) {
 func (t *Table) Add(r *flow.Record) {
 	s := t.spec
 	if t.idx.Full(t.n) {
-		t.idx.GrowMapped(&t.idxMem)
+		t.idx.GrowMapped(&t.mem.Index)
 	}
 	k := t.key[:s.keyLen]
 	if s.custom {
@@ -197,8 +195,8 @@ func (t *Table) Add(r *flow.Record) {
 		}
 	}
 	if t.n>>blockBits == len(t.blocks) {
-		t.blocks = append(t.blocks, entries(t.mem, blockSize))
-		t.keys = append(t.keys, words(t.mem, blockSize*t.kw))
+		t.blocks = append(t.blocks, entries(&t.mem.Pool, blockSize))
+		t.keys = append(t.keys, words(&t.mem.Pool, blockSize*t.kw))
 	}
 	n := int32(t.n)
 	t.idx.Put(pos, tag, uint32(n))

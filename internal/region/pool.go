@@ -43,3 +43,19 @@ func (p *Pool) Free() {
 	}
 	*p = Pool{}
 }
+
+// Memory is what a hash table keeps outside Go's heap: a Pool for its
+// rows and the region of its index's slots (slotindex.GrowMapped), given
+// back together. A table allocates it apart from itself, so that a
+// runtime.AddCleanup of the table can free it.
+type Memory struct {
+	Pool
+	Index []byte
+}
+
+// Free gives back the pool's regions and the index's.
+func (m *Memory) Free() {
+	m.Pool.Free()
+	Free(m.Index)
+	m.Index = nil
+}
