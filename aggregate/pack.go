@@ -5,6 +5,7 @@ import (
 	"net/netip"
 
 	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/internal/region"
 )
 
 // A table keeps the first flow of each key packed: the record's fields as
@@ -136,6 +137,7 @@ const arenaBits = 20
 // arena holds packed records in chunks that never move.
 type arena struct {
 	chunks [][]uint64
+	mem    *region.Pool // where the chunks come from; nil: Go's heap
 }
 
 // put stores r packed, with its label number, and returns its reference.
@@ -152,7 +154,13 @@ func (a *arena) put(r *flow.Record, label uint32) uint32 {
 	}
 	last := len(a.chunks) - 1
 	if last < 0 || len(a.chunks[last])+n > cap(a.chunks[last]) {
-		a.chunks = append(a.chunks, make([]uint64, 0, 1<<arenaBits))
+		var c []uint64
+		if a.mem != nil {
+			c = words(a.mem, 1<<arenaBits)
+		} else {
+			c = make([]uint64, 1<<arenaBits)
+		}
+		a.chunks = append(a.chunks, c[:0])
 		last++
 	}
 	c := a.chunks[last]

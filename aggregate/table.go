@@ -10,9 +10,11 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"net/netip"
+	"runtime"
 	"slices"
 
 	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/internal/region"
 	"github.com/nfgo/nftools/internal/slotindex"
 )
 
@@ -71,9 +73,12 @@ type Table struct {
 	// an entry keeps a number (0 for none): labels[0] is "".
 	labels  []string
 	labelOf map[string]uint32
-	key     [320 + 8]byte
-	kwords  [40]uint64
-	rwords  [40]uint64
+	// mem holds the blocks, the arena's chunks and the index's slots
+	// once they outgrow their first few.
+	mem    *region.Memory
+	key    [320 + 8]byte
+	kwords [40]uint64
+	rwords [40]uint64
 }
 
 const blockBits = 14
@@ -99,10 +104,21 @@ func NewPrinting(spec *Spec) *Table { return newTable(spec, !spec.custom) }
 func newTable(spec *Spec, full bool) *Table {
 	t := &Table{spec: spec, kw: (spec.keyLen + 7) / 8, full: full}
 	t.idx = slotindex.New(12)
+	t.mem = &region.Memory{}
+	t.recs.mem = &t.mem.Pool
+	runtime.AddCleanup(t, (*region.Memory).Free, t.mem)
 	if !full {
 		t.metaOf = make(map[meta]uint32)
 	}
 	return t
+}
+
+// Free gives back the table's memory outside Go's heap; the table is
+// empty and unusable afterwards. A table never freed gives it back when
+// the garbage collector finds it unreachable.
+func (t *Table) Free() {
+	t.mem.Free()
+	*t = Table{}
 }
 
 // Len returns the number of keys in the table.
@@ -154,7 +170,7 @@ func (t *Table) words(w []uint64, b []byte) {
 func (t *Table) Add(r *flow.Record) {
 	s := t.spec
 	if t.idx.Full(t.n) {
-		t.idx.Grow()
+		t.idx.GrowMapped(&t.mem.Index)
 	}
 	k := t.key[:s.keyLen]
 	if s.custom {
@@ -179,8 +195,8 @@ func (t *Table) Add(r *flow.Record) {
 		}
 	}
 	if t.n>>blockBits == len(t.blocks) {
-		t.blocks = append(t.blocks, make([]entry, blockSize))
-		t.keys = append(t.keys, make([]uint64, blockSize*t.kw))
+		t.blocks = append(t.blocks, entries(&t.mem.Pool, blockSize))
+		t.keys = append(t.keys, words(&t.mem.Pool, blockSize*t.kw))
 	}
 	n := int32(t.n)
 	t.idx.Put(pos, tag, uint32(n))

@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/internal/region"
 	"github.com/nfgo/nftools/internal/slotindex"
 )
 
@@ -23,7 +24,7 @@ import (
 // cache as Go's maps are against crafted keys: fprobe's xor of the
 // addresses and ports lets a sender put every flow in one chain). The
 // slab is one array of entries for the flow-count limit, mapped outside
-// Go's heap (mapRegion) so that only the part the flows have used is
+// Go's heap (region.Map) so that only the part the flows have used is
 // memory: it never grows, moves or copies, leaves no old slab behind for
 // the garbage collector, and an entry is found by its number alone.
 //
@@ -278,8 +279,8 @@ type regions struct {
 }
 
 func (r *regions) free() {
-	freeRegion(r.slab)
-	freeRegion(r.idx)
+	region.Free(r.slab)
+	region.Free(r.idx)
 }
 
 // prefetchFlows is the flow count from which Prefetch fetches: below it
@@ -333,22 +334,18 @@ func NewCache(cfg CacheConfig, export func(r *flow.Record, why ExpiryReason)) *C
 	for i := range c.wheel {
 		c.wheel[i] = bucket{-1, -1}
 	}
-	slab, mapped := mapRegion(limit*int(unsafe.Sizeof(entry{})), limit*int(unsafe.Sizeof(entry{})))
+	slab, mapped := region.Map(limit*int(unsafe.Sizeof(entry{})), limit*int(unsafe.Sizeof(entry{})))
 	c.ents = unsafe.Slice((*entry)(unsafe.Pointer(unsafe.SliceData(slab))), limit)
 	c.mem = &regions{}
 	c.hugeAt = math.MaxInt32
 	if mapped {
 		c.mem.slab = slab
-		c.hugeAt = int32(min(hugePage/int(unsafe.Sizeof(entry{})), limit))
+		c.hugeAt = int32(min(region.HugePage/int(unsafe.Sizeof(entry{})), limit))
 	}
 	runtime.AddCleanup(c, (*regions).free, c.mem)
 	c.stats.Limit = limit
 	return c
 }
-
-// hugePage is the size of a transparent huge page on the machines goprobe
-// runs on (x86-64, arm64 with 4 KiB pages).
-const hugePage = 2 << 20
 
 // The slab's first 2 MiB are small pages, the memory of the flows they
 // hold; once its flows fill them (21 845 flows), the rest of the slab is
@@ -365,8 +362,8 @@ const hugePage = 2 << 20
 // in the first 2 MiB, never pays for a huge page.
 func (c *Cache) adviseSlab() {
 	c.hugeAt = math.MaxInt32
-	if end := len(c.mem.slab) &^ (hugePage - 1); hugePage < end {
-		adviseHuge(c.mem.slab[hugePage:end])
+	if end := len(c.mem.slab) &^ (region.HugePage - 1); region.HugePage < end {
+		region.AdviseHuge(c.mem.slab[region.HugePage:end])
 	}
 }
 
@@ -375,9 +372,9 @@ func (c *Cache) adviseSlab() {
 // for its own reuse, a megabyte or more at the peak of a cache of some
 // 100 000 flows, whose index is a fifth of its memory.
 func (c *Cache) growIndex() {
-	b, mapped := mapRegion(2*c.idx.Len()*8, 0)
+	b, mapped := region.Map(2*c.idx.Len()*8, 0)
 	c.idx.GrowInto(unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/8))
-	freeRegion(c.mem.idx)
+	region.Free(c.mem.idx)
 	c.mem.idx = nil
 	if mapped {
 		c.mem.idx = b

@@ -1,0 +1,71 @@
+package aggregate
+
+import (
+	"reflect"
+	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nfgo/nftools/internal/region/regiontest"
+)
+
+// pointerFree reports whether values of t hold no pointers, which memory
+// outside Go's heap requires.
+func pointerFree(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if !pointerFree(t.Field(i).Type) {
+				return false
+			}
+		}
+		return true
+	case reflect.Array:
+		return pointerFree(t.Elem())
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return true
+	}
+	return false
+}
+
+// TestTableRegions: a table keeps its entries, keys, packed records and
+// index in mapped memory outside Go's heap, which holds no pointers, and
+// Free unmaps it.
+func TestTableRegions(t *testing.T) {
+	require.True(t, pointerFree(reflect.TypeFor[entry]()), "entries hold no pointers")
+	for _, tab := range []*Table{New(FiveTuple()), NewPrinting(FiveTuple())} {
+		for i := range 3 * blockSize {
+			r := rec(a4, b4, uint16(i), uint16(i>>16), 17, 1000, 2000, 1, 100, 0)
+			tab.Add(&r)
+		}
+		require.Equal(t, 3*blockSize, tab.Len())
+		var spans [][2]uintptr
+		at := func(b unsafe.Pointer, n uintptr) { spans = append(spans, [2]uintptr{uintptr(b), n}) }
+		for i := range tab.blocks {
+			at(unsafe.Pointer(&tab.blocks[i][0]), uintptr(len(tab.blocks[i]))*unsafe.Sizeof(entry{}))
+			at(unsafe.Pointer(&tab.keys[i][0]), uintptr(len(tab.keys[i])*8))
+		}
+		for _, c := range tab.recs.chunks {
+			at(unsafe.Pointer(unsafe.SliceData(c)), uintptr(cap(c)*8))
+		}
+		require.NotNil(t, tab.mem.Index, "the index grew into mapped memory")
+		at(unsafe.Pointer(&tab.mem.Index[0]), uintptr(len(tab.mem.Index)))
+		// The pool's first region is small pages, the rest huge.
+		anyHuge := false
+		for i, s := range spans {
+			huge, mapped := regiontest.HugeAdvisedAt(t, s[0], s[1])
+			assert.True(t, mapped, "array %d is mapped", i)
+			anyHuge = anyHuge || len(huge) > 0
+		}
+		assert.True(t, anyHuge, "arrays past the first region are advised huge pages")
+		tab.Free()
+		assert.Zero(t, tab.Len())
+		for i, s := range spans {
+			_, mapped := regiontest.HugeAdvisedAt(t, s[0], s[1])
+			assert.False(t, mapped, "array %d is unmapped", i)
+		}
+	}
+}

@@ -1,0 +1,86 @@
+// Package regiontest reads back how the kernel maps memory (from
+// /proc/self/smaps), for the tests of the tables that keep memory in
+// region.Map's regions.
+package regiontest
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/require"
+)
+
+// mapping is one of /proc/self/smaps's mappings with its VmFlags and the
+// KiB of it in huge pages.
+type mapping struct {
+	start, end uintptr
+	flags      []string
+	hugeKB     int
+}
+
+// mappings reads /proc/self/smaps.
+func mappings(t *testing.T) []mapping {
+	t.Helper()
+	f, err := os.Open("/proc/self/smaps")
+	require.NoError(t, err)
+	defer f.Close()
+	var ms []mapping
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if flags, ok := strings.CutPrefix(line, "VmFlags:"); ok && len(ms) > 0 {
+			ms[len(ms)-1].flags = strings.Fields(flags)
+			continue
+		}
+		if kb, ok := strings.CutPrefix(line, "AnonHugePages:"); ok && len(ms) > 0 {
+			ms[len(ms)-1].hugeKB, _ = strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(kb), " kB"))
+			continue
+		}
+		span, _, _ := strings.Cut(line, " ")
+		lo, hi, ok := strings.Cut(span, "-")
+		if !ok {
+			continue
+		}
+		start, err1 := strconv.ParseUint(lo, 16, 64)
+		end, err2 := strconv.ParseUint(hi, 16, 64)
+		if err1 == nil && err2 == nil {
+			ms = append(ms, mapping{start: uintptr(start), end: uintptr(end)})
+		}
+	}
+	require.NoError(t, sc.Err())
+	return ms
+}
+
+// HugeAdvised returns which of the region's bytes [from, to) the kernel
+// was asked to back with huge pages (VmFlags hg), as "from-to" offsets,
+// and whether all of the region is mapped.
+func HugeAdvised(t *testing.T, b []byte) (huge []string, mapped bool) {
+	t.Helper()
+	return HugeAdvisedAt(t, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+}
+
+// HugeAdvisedAt is HugeAdvised of the n bytes at base, memory that may be
+// unmapped.
+func HugeAdvisedAt(t *testing.T, base, n uintptr) (huge []string, mapped bool) {
+	t.Helper()
+	end := base + n
+	covered := uintptr(0)
+	for _, m := range mappings(t) {
+		lo, hi := max(m.start, base), min(m.end, end)
+		if lo >= hi {
+			continue
+		}
+		covered += hi - lo
+		for _, f := range m.flags {
+			if f == "hg" {
+				huge = append(huge, fmt.Sprintf("%d-%d", (lo-base)>>20, (hi-base)>>20))
+			}
+		}
+	}
+	return huge, covered >= n
+}
