@@ -367,20 +367,6 @@ func (c *Cache) adviseSlab() {
 	}
 }
 
-// growIndex doubles the index into mapped memory and frees the slots it
-// leaves at once: Go's heap would keep them until a collection and then
-// for its own reuse, a megabyte or more at the peak of a cache of some
-// 100 000 flows, whose index is a fifth of its memory.
-func (c *Cache) growIndex() {
-	b, mapped := region.Map(2*c.idx.Len()*8, 0)
-	c.idx.GrowInto(unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/8))
-	region.Free(c.mem.idx)
-	c.mem.idx = nil
-	if mapped {
-		c.mem.idx = b
-	}
-}
-
 // Stats returns the counts so far.
 func (c *Cache) Stats() CacheStats {
 	s := c.stats
@@ -638,7 +624,10 @@ func (c *Cache) insert(k *flowKey, h uint64, pc *flowCounts) int32 {
 	// three quarters, the 654 flows of the benchmark's few-flows capture
 	// took 1.73 probes a packet in 1024 slots.
 	if n := c.idx.Len(); 4*(c.nflows+1) > 3*n || n <= smallIndex && 2*(c.nflows+1) > n {
-		c.growIndex()
+		// Into mapped memory, the old slots freed at once: Go's heap would
+		// keep a megabyte or more of them at the peak of a cache of some
+		// 100 000 flows, whose index is a fifth of its memory.
+		c.idx.GrowMapped(&c.mem.idx)
 	}
 	pos, tag := c.idx.Home(h)
 	for s := c.idx.Slot(pos); s != 0; pos, s = c.idx.Next(pos) {
