@@ -13,8 +13,10 @@ import (
 	"regexp"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -180,25 +182,56 @@ var (
 )
 
 // FreeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago
-// and that this process has not handed out before. It picks at random, so
-// test binaries of different packages running at once rarely meet.
+// and that no test process on this machine holds: each port handed out
+// is held by a lock on a file (portLockDir) until the test that asked for
+// it ends, so test binaries of different packages running at once (go
+// test runs them in parallel) never pick the same port; picking at random
+// alone let two of them meet, and a daemon then failed to bind.
 func FreeUDPPort(t testing.TB) int {
 	t.Helper()
 	portMu.Lock()
 	defer portMu.Unlock()
+	if err := os.MkdirAll(portLockDir, 0o777); err != nil {
+		t.Fatalf("testutil: %v", err)
+	}
 	for range 1000 {
 		p := portLow + rand.IntN(portHigh-portLow)
 		if portUsed[p] {
 			continue
 		}
+		lock, ok := lockPort(p)
+		if !ok {
+			continue
+		}
 		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p})
 		if err != nil {
+			lock.Close()
 			continue
 		}
 		c.Close()
 		portUsed[p] = true
+		t.Cleanup(func() { lock.Close() })
 		return p
 	}
 	t.Fatal("testutil: no free UDP port found")
 	return 0
+}
+
+// portLockDir holds the files whose locks say which ports test processes
+// hold (see FreeUDPPort).
+var portLockDir = filepath.Join(os.TempDir(), "nftools-test-ports")
+
+// lockPort takes the lock of port p without waiting; the lock lasts until
+// the file is closed or the process ends, so a test that dies leaves no
+// port held.
+func lockPort(p int) (*os.File, bool) {
+	f, err := os.OpenFile(filepath.Join(portLockDir, strconv.Itoa(p)), os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return nil, false
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, false
+	}
+	return f, true
 }
