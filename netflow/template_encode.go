@@ -456,16 +456,6 @@ func (w *setWriter) open(id uint16) {
 	w.b, _ = grow(w.b, 4)
 }
 
-// closedLen returns the length of the datagram once n more bytes are in
-// the open set and it is closed (padded).
-func (w *setWriter) closedLen(n int) int {
-	l := len(w.b) + n
-	if w.start < 0 {
-		return l
-	}
-	return l + (w.pad-(l-w.start)%w.pad)%w.pad
-}
-
 func (w *setWriter) close() {
 	if w.start < 0 {
 		return
