@@ -95,6 +95,24 @@ func newStallingFile(f *os.File, stalled bool) *stallingFile {
 	return s
 }
 
+// stallingCollector returns a collector of one source whose flow file
+// writes through a stallingFile (stalled or not to begin with), and that
+// file.
+func stallingCollector(t *testing.T, ident string, stalled bool) (*Collector, *stallingFile) {
+	t.Helper()
+	dir := t.TempDir()
+	c, err := New(Config{Sources: []Source{{Ident: ident, Dir: dir}}, Interval: time.Hour}, nil)
+	require.NoError(t, err)
+	f, err := os.Create(filepath.Join(dir, ident))
+	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() })
+	dst := newStallingFile(f, stalled)
+	w, err := flowfile.NewWriter(dst, f.Name(), flowfile.WriteOptions{Count: flowfile.CountNone})
+	require.NoError(t, err)
+	c.sinks[0].w = w
+	return c, dst
+}
+
 func (s *stallingFile) set(stalled bool) {
 	s.mu.Lock()
 	s.stop = stalled
@@ -127,17 +145,9 @@ func waitReady(t *testing.T, w *flowfile.Writer) {
 // worker, and once it has handed one over it goes on doing so until the
 // worker has processed them all, so that datagrams keep their order.
 func TestDeliverWaitsForNoDisk(t *testing.T) {
-	dir := t.TempDir()
-	c, err := New(Config{Sources: []Source{{Ident: "stall", Dir: dir}}, Interval: time.Hour}, nil)
-	require.NoError(t, err)
-	f, err := os.Create(filepath.Join(dir, "stalled"))
-	require.NoError(t, err)
-	defer f.Close()
-	dst := newStallingFile(f, true)
-	w, err := flowfile.NewWriter(dst, f.Name(), flowfile.WriteOptions{Count: flowfile.CountNone})
-	require.NoError(t, err)
+	c, dst := stallingCollector(t, "stall", true)
 	k := c.sinks[0]
-	k.w = w
+	w := k.w
 
 	tmpl, data := benchDatagrams(9, 3, 24)
 	from := netip.MustParseAddr("127.0.0.1")
@@ -180,16 +190,8 @@ func TestDeliverWaitsForNoDisk(t *testing.T) {
 // receive loop fills a block and the disk stalls, the rest of the chunk
 // goes to the worker, which processes it after what came before.
 func TestDeliverHandsOverTheRestOfAChunk(t *testing.T) {
-	dir := t.TempDir()
-	c, err := New(Config{Sources: []Source{{Ident: "stall", Dir: dir}}, Interval: time.Hour}, nil)
-	require.NoError(t, err)
-	f, err := os.Create(filepath.Join(dir, "stalled"))
-	require.NoError(t, err)
-	defer f.Close()
-	dst := newStallingFile(f, false)
-	w, err := flowfile.NewWriter(dst, f.Name(), flowfile.WriteOptions{Count: flowfile.CountNone})
-	require.NoError(t, err)
-	c.sinks[0].w = w
+	c, dst := stallingCollector(t, "stall", false)
+	w := c.sinks[0].w
 
 	const per = 24
 	tmpl, data := benchDatagrams(9, 1200, per)
@@ -234,16 +236,8 @@ func TestDeliverHandsOverTheRestOfAChunk(t *testing.T) {
 func TestDirectProcessesTheBatch(t *testing.T) {
 	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	require.NoError(t, err)
-	dir := t.TempDir()
-	c, err := New(Config{Sources: []Source{{Ident: "direct", Dir: dir}}, Interval: time.Hour}, nil)
-	require.NoError(t, err)
-	f, err := os.Create(filepath.Join(dir, "direct"))
-	require.NoError(t, err)
-	defer f.Close()
-	dst := newStallingFile(f, false)
-	w, err := flowfile.NewWriter(dst, f.Name(), flowfile.WriteOptions{Count: flowfile.CountNone})
-	require.NoError(t, err)
-	c.sinks[0].w = w
+	c, dst := stallingCollector(t, "direct", false)
+	w := c.sinks[0].w
 	r, err := newBatchReader(conn)
 	require.NoError(t, err)
 	defer r.release()
