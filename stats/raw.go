@@ -15,9 +15,8 @@ import (
 // plan once for each layout it meets (flowfile.RawVisitor).
 
 // RawPlan is where a Table finds what it counts in the bytes of records of
-// one layout (flow.Layout). The zero value is no plan.
+// one layout (flow.Layout).
 type RawPlan struct {
-	ok bool
 	// key are the offsets of the element's one or two values (addresses,
 	// ports or the protocol), fam their address family (4, 6, or 0 for
 	// a number); an address the record does not carry has offset 0 and
@@ -44,7 +43,6 @@ func (t *Table) Plan(l *flow.Layout, flows uint16) (RawPlan, bool) {
 		return RawPlan{}, false
 	}
 	p := RawPlan{
-		ok:    true,
 		first: l.Off[flow.FieldFirst], last: l.Off[flow.FieldLast],
 		inPackets: l.Off[flow.FieldInPackets], inBytes: l.Off[flow.FieldInBytes],
 		flows: flows, outPackets: l.Off[flow.FieldOutPackets], outBytes: l.Off[flow.FieldOutBytes],
