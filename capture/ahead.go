@@ -3,6 +3,8 @@ package capture
 import (
 	"bufio"
 	"io"
+	"runtime"
+	"sync/atomic"
 )
 
 // A capture file is read ahead on a goroutine of its own: goprobe --read
@@ -45,45 +47,76 @@ type reader interface {
 
 // aheadReader reads r ahead, on a goroutine of its own, with bufio's
 // semantics: what Peek and Read return is valid until the next call.
+//
+// The chunks go to the reader's user through a channel, but come back
+// through a counter (released) that the reading goroutine waits on in
+// the kernel (waitFree), outside Go's scheduler: that goroutine is faster
+// than its user and so waits for a chunk every time it has filled the
+// others, and parked on a channel, every one of its wake-ups made Go's
+// scheduler wake a thread for it, whose search for work put it to sleep
+// again (usleep and futex calls, two to four context switches a chunk:
+// 1900 for 1 M packets, which on the virtual machine measured cost more
+// processor time than the copy the goroutine takes off its user). It
+// reads with the raw system call for the same reason: a read(2) of a
+// chunk in the page cache takes some 30 µs, and made the scheduler hand
+// its processor to another thread on the way (see rawfile_linux.go).
+// Waiting in the kernel, the goroutine keeps its processor (P); Go's
+// other goroutines share the others, so only a program with two at
+// least reads ahead (newAheadReader reads in Peek's goroutine
+// otherwise).
 type aheadReader struct {
-	full  chan []byte   // chunks read, in order: headroom, then data
-	empty chan []byte   // chunks the goroutine may fill
-	done  chan struct{} // closed by Close: the goroutine stops
-	err   error         // why the reading ended, once full is closed
+	full   chan []byte   // chunks read, in order: headroom, then data
+	chunks [][]byte      // the chunks, filled in turn
+	err    error         // why the reading ended, once full is closed
+	closed atomic.Bool   // Close was called: the goroutine stops
+	done   chan struct{} // closed by the goroutine as it ends
+
+	// released counts the chunks given back; the goroutine may fill
+	// chunk k while k < released+len(chunks). A futex word: 32 bits,
+	// compared as a difference so that it may wrap.
+	released atomic.Uint32
+	sleeping atomic.Bool // the goroutine waits on released in the kernel
+	waker                // the system's way of waiting on released
 
 	cur      []byte // the chunk being read from
 	pos, end int    // its unread bytes
 	ended    bool   // full is closed: err says why
+
+	r io.Reader // what the chunks are read from
+	// sync: with one processor the file is read in Peek's goroutine,
+	// into the one chunk.
+	sync bool
 }
 
+// newAheadReader reads r ahead, on a goroutine of its own where Go may
+// run two goroutines at once.
 func newAheadReader(r io.Reader) *aheadReader {
-	a := &aheadReader{full: make(chan []byte, aheadChunks), empty: make(chan []byte, aheadChunks),
-		done: make(chan struct{})}
-	for range aheadChunks {
-		a.empty <- make([]byte, aheadHeadroom+aheadChunk)
+	r = rawReader(r)
+	if runtime.GOMAXPROCS(0) < 2 {
+		return &aheadReader{sync: true, r: r, chunks: [][]byte{make([]byte, aheadHeadroom+aheadChunk)}}
 	}
-	go a.fill(r)
+	a := &aheadReader{r: r, full: make(chan []byte, aheadChunks), done: make(chan struct{})}
+	a.initWaker()
+	for range aheadChunks {
+		a.chunks = append(a.chunks, make([]byte, aheadHeadroom+aheadChunk))
+	}
+	go a.fill()
 	return a
 }
 
-// fill reads r into the empty chunks, in turn, until r ends or fails or
+// fill reads a.r into the chunks, in turn, until it ends or fails or
 // Close is called.
-func (a *aheadReader) fill(r io.Reader) {
+func (a *aheadReader) fill() {
+	defer close(a.done)
 	defer close(a.full)
-	for {
-		var b []byte
-		select {
-		case b = <-a.empty:
-		case <-a.done:
+	for k := uint32(0); ; k++ {
+		if !a.waitFree(k) {
 			return
 		}
-		n, err := io.ReadFull(r, b[aheadHeadroom:])
+		b := a.chunks[k%uint32(len(a.chunks))]
+		n, err := io.ReadFull(a.r, b[aheadHeadroom:])
 		if n > 0 {
-			select {
-			case a.full <- b[:aheadHeadroom+n]:
-			case <-a.done:
-				return
-			}
+			a.full <- b[:aheadHeadroom+n] // never waits: it has room for every chunk
 		}
 		if err != nil {
 			if err == io.ErrUnexpectedEOF {
@@ -95,6 +128,39 @@ func (a *aheadReader) fill(r io.Reader) {
 	}
 }
 
+// waitFree waits until chunk k may be filled: false when Close was
+// called.
+func (a *aheadReader) waitFree(k uint32) bool {
+	for {
+		r := a.released.Load()
+		if k-r < uint32(len(a.chunks)) {
+			return true
+		}
+		if a.closed.Load() {
+			return false
+		}
+		a.sleeping.Store(true)
+		// The user gives a chunk back before it looks at sleeping: either
+		// it sees sleeping and wakes the goroutine, or released moved
+		// since r and the kernel does not let the goroutine sleep.
+		if a.released.Load() == r && !a.closed.Load() && !a.sleep(r) {
+			// Woken by a signal or after a while: a goroutine that waits
+			// in the kernel cannot be stopped by Go's runtime (for a
+			// collection, say) until it is back in Go and yields.
+			runtime.Gosched()
+		}
+		a.sleeping.Store(false)
+	}
+}
+
+// release gives the chunk read from back to the goroutine.
+func (a *aheadReader) release() {
+	a.released.Add(1)
+	if a.sleeping.Load() {
+		a.wake()
+	}
+}
+
 // next moves to the next chunk read, keeping the unread bytes of the
 // current one (no more than its headroom) in front of its data. It
 // returns false when there is none: a.err says why.
@@ -102,15 +168,29 @@ func (a *aheadReader) next() bool {
 	if a.ended {
 		return false
 	}
+	left := a.end - a.pos
+	if a.sync {
+		b := a.chunks[0]
+		copy(b[aheadHeadroom-left:], b[a.pos:a.end])
+		n, err := io.ReadFull(a.r, b[aheadHeadroom:])
+		if n == 0 {
+			if err == nil || err == io.ErrUnexpectedEOF {
+				err = io.EOF
+			}
+			a.err, a.ended = err, true
+			return false
+		}
+		a.cur, a.pos, a.end = b, aheadHeadroom-left, aheadHeadroom+n
+		return true
+	}
 	b, ok := <-a.full
 	if !ok {
 		a.ended = true
 		return false
 	}
-	left := a.end - a.pos
 	copy(b[aheadHeadroom-left:], a.cur[a.pos:a.end])
 	if a.cur != nil {
-		a.empty <- a.cur[:cap(a.cur)]
+		a.release()
 	}
 	a.cur, a.pos, a.end = b, aheadHeadroom-left, len(b)
 	return true
@@ -149,7 +229,12 @@ func (a *aheadReader) Read(p []byte) (int, error) {
 
 // Close stops the goroutine and waits until it has.
 func (a *aheadReader) Close() {
-	close(a.done)
+	if a.sync {
+		return
+	}
+	a.closed.Store(true)
+	a.wake()
 	for range a.full {
 	}
+	<-a.done
 }
