@@ -30,11 +30,18 @@ import (
 // The reader fills chunks of aheadChunk bytes in turn; each has headroom
 // before its data, where the start of a record that the chunk before cut
 // is moved, so that every record up to aheadHeadroom bytes is whole in
-// one chunk. Longer ones are read through Read, as bufio's are.
+// one chunk. Longer ones are read through Read, as bufio's are. Waking
+// the goroutine that reads costs its user some 10 µs on a virtual
+// machine (an interrupt to the other processor), so it is woken to fill
+// two chunks at a time, while the other two still hold data: against
+// three chunks filled one at a time, 0.86x the processor time and 0.85x
+// the elapsed time (goprobe --read, 1 M packets of few flows, paired
+// medians under SCHED_FIFO), for 144 KiB more.
 const (
 	aheadChunk    = 128 << 10
 	aheadHeadroom = 16 << 10
-	aheadChunks   = 3 // one being read from, one ready, one being filled
+	aheadChunks   = 4 // one being read from, one ready and two being filled, or three ready
+	aheadWake     = 2 // the goroutine is woken to fill this many in a row
 )
 
 // reader is what fileSource reads through: a *bufio.Reader, or an
@@ -75,8 +82,9 @@ type aheadReader struct {
 	// chunk k while k < released+len(chunks). A futex word: 32 bits,
 	// compared as a difference so that it may wrap.
 	released atomic.Uint32
-	sleeping atomic.Bool // the goroutine waits on released in the kernel
-	waker                // the system's way of waiting on released
+	sleeping atomic.Bool   // the goroutine waits on released in the kernel
+	wakeAt   atomic.Uint32 // for released to reach this
+	waker                  // the system's way of waiting on released
 
 	cur      []byte // the chunk being read from
 	pos, end int    // its unread bytes
@@ -128,22 +136,27 @@ func (a *aheadReader) fill() {
 	}
 }
 
-// waitFree waits until chunk k may be filled: false when Close was
-// called.
+// waitFree waits until chunk k may be filled: at once if it is free,
+// else until aheadWake chunks from k on are, to fill them in a row.
+// False when Close was called.
 func (a *aheadReader) waitFree(k uint32) bool {
-	for {
-		r := a.released.Load()
-		if k-r < uint32(len(a.chunks)) {
-			return true
-		}
-		if a.closed.Load() {
-			return false
-		}
+	if k-a.released.Load() < uint32(len(a.chunks)) {
+		return true
+	}
+	at := k - uint32(len(a.chunks)) + aheadWake // released then
+	a.wakeAt.Store(at)
+	for !a.closed.Load() {
 		a.sleeping.Store(true)
 		// The user gives a chunk back before it looks at sleeping: either
-		// it sees sleeping and wakes the goroutine, or released moved
-		// since r and the kernel does not let the goroutine sleep.
-		if a.released.Load() == r && !a.closed.Load() && !a.sleep(r) {
+		// it sees sleeping and wakes the goroutine, or this sees released
+		// moved, or the kernel does not let the goroutine sleep on the
+		// count it moved from.
+		r := a.released.Load()
+		if int32(r-at) >= 0 {
+			a.sleeping.Store(false)
+			return true
+		}
+		if !a.closed.Load() && !a.sleep(r) {
 			// Woken by a signal or after a while: a goroutine that waits
 			// in the kernel cannot be stopped by Go's runtime (for a
 			// collection, say) until it is back in Go and yields.
@@ -151,12 +164,13 @@ func (a *aheadReader) waitFree(k uint32) bool {
 		}
 		a.sleeping.Store(false)
 	}
+	return false
 }
 
 // release gives the chunk read from back to the goroutine.
 func (a *aheadReader) release() {
-	a.released.Add(1)
-	if a.sleeping.Load() {
+	n := a.released.Add(1)
+	if a.sleeping.Load() && int32(n-a.wakeAt.Load()) >= 0 {
 		a.wake()
 	}
 }

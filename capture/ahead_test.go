@@ -195,6 +195,40 @@ func TestReadAheadYields(t *testing.T) {
 	assert.Len(t, readAll(t, s), int(s.Stats().Received)-1, "the rest of the frames")
 }
 
+// TestReadAheadWakesForTwo: the goroutine reading ahead, once every
+// chunk is full, is woken when aheadWake chunks are given back, not at
+// the first.
+func TestReadAheadWakesForTwo(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	data := make([]byte, 10*aheadChunk)
+	a := newAheadReader(bytes.NewReader(data))
+	defer a.Close()
+	// filled waits until the chunks ready are n, and says whether they are.
+	filled := func(n int) bool {
+		deadline := time.Now().Add(5 * time.Second)
+		for (len(a.full) != n || !a.sleeping.Load()) && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		return len(a.full) == n && a.sleeping.Load()
+	}
+	// chunk reads the rest of the chunk being read and the next one's
+	// first byte.
+	chunk := func() {
+		_, err := a.Discard(a.end - a.pos)
+		require.NoError(t, err)
+		_, err = a.Peek(1)
+		require.NoError(t, err)
+	}
+	_, err := a.Peek(1)
+	require.NoError(t, err)
+	require.True(t, filled(aheadChunks-1), "every chunk read, one being read from")
+	chunk()
+	time.Sleep(20 * time.Millisecond) // twenty of its timeouts
+	assert.Len(t, a.full, aheadChunks-2, "one chunk free: not filled")
+	chunk()
+	assert.True(t, filled(aheadChunks-1), "two free: both filled")
+}
+
 // TestReadAheadReadError: an error reading the file ends the frames as it
 // ends a stream's, and the reader keeps it.
 func TestReadAheadReadError(t *testing.T) {
