@@ -12,7 +12,8 @@ import (
 // into the read buffer, and that time now overlaps with the decoding and
 // counting of the frames read before, on another processor. The frames
 // are still handed out of the buffers the file was read into, without a
-// copy.
+// copy. With a single processor for Go (GOMAXPROCS=1) there is nothing
+// to overlap, and the file is read where its frames are read.
 //
 // Mapping the file instead costs more, even with MAP_POPULATE filling a
 // window's page tables in one call (windows of 128 KiB to 4 MiB, paired
