@@ -74,7 +74,7 @@ type reader interface {
 // otherwise).
 type aheadReader struct {
 	full   chan []byte   // chunks read, in order: headroom, then data
-	chunks [][]byte      // the chunks, filled in turn
+	chunks [][]byte      // the chunks, filled in turn; only the goroutine reads it
 	err    error         // why the reading ended, once full is closed
 	closed atomic.Bool   // Close was called: the goroutine stops
 	done   chan struct{} // closed by the goroutine as it ends
@@ -104,11 +104,9 @@ func newAheadReader(r io.Reader) *aheadReader {
 	if runtime.GOMAXPROCS(0) < 2 {
 		return &aheadReader{sync: true, r: r, chunks: [][]byte{make([]byte, aheadHeadroom+aheadChunk)}}
 	}
-	a := &aheadReader{r: r, full: make(chan []byte, aheadChunks), done: make(chan struct{})}
+	a := &aheadReader{r: r, full: make(chan []byte, aheadChunks), done: make(chan struct{}),
+		chunks: make([][]byte, aheadChunks)}
 	a.initWaker()
-	for range aheadChunks {
-		a.chunks = append(a.chunks, make([]byte, aheadHeadroom+aheadChunk))
-	}
 	go a.fill()
 	return a
 }
@@ -122,7 +120,14 @@ func (a *aheadReader) fill() {
 		if !a.waitFree(k) {
 			return
 		}
+		// A chunk is made when it is first filled: a capture of a few
+		// packets, read at every start by the benchmark's start-up
+		// test, or by a script, pays for one.
 		b := a.chunks[k%uint32(len(a.chunks))]
+		if b == nil {
+			b = make([]byte, aheadHeadroom+aheadChunk)
+			a.chunks[k%uint32(len(a.chunks))] = b
+		}
 		n, err := io.ReadFull(a.r, b[aheadHeadroom:])
 		if n > 0 {
 			a.full <- b[:aheadHeadroom+n] // never waits: it has room for every chunk

@@ -195,6 +195,32 @@ func TestReadAheadYields(t *testing.T) {
 	assert.Len(t, readAll(t, s), int(s.Stats().Received)-1, "the rest of the frames")
 }
 
+// TestReadAheadSmallFile: a file shorter than a chunk is read into one
+// chunk, the others never made.
+func TestReadAheadSmallFile(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	var buf bytes.Buffer
+	w := pktgen.NewPcap(&buf, 1, pktgen.PcapOptions{})
+	for i := range frames {
+		w.Write(t0+int64(i), frames[i])
+	}
+	require.NoError(t, w.Err())
+	path := filepath.Join(t.TempDir(), "small.pcap")
+	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
+	s, err := OpenFile(path)
+	require.NoError(t, err)
+	assert.Len(t, readAll(t, s), len(frames))
+	a := s.(*fileSource).ahead
+	require.NoError(t, s.Close()) // the goroutine has ended: its chunks can be looked at
+	made := 0
+	for _, c := range a.chunks {
+		if c != nil {
+			made++
+		}
+	}
+	assert.Equal(t, 1, made)
+}
+
 // TestReadAheadWakesForTwo: the goroutine reading ahead, once every
 // chunk is full, is woken when aheadWake chunks are given back, not at
 // the first.
