@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -57,55 +58,78 @@ func aheadCapture(t *testing.T, ng bool) ([]byte, [][]byte) {
 	return buf.Bytes(), want
 }
 
+// procs runs f with Go running at most n goroutines at once: with one,
+// a file is read in the goroutine that reads its frames.
+func procs(t *testing.T, f func(t *testing.T)) {
+	for _, n := range []int{2, 1} {
+		t.Run(fmt.Sprintf("procs=%d", n), func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
+			f(t)
+		})
+	}
+}
+
 // TestReadAhead: a capture file, read ahead through chunks, gives the
 // frames a stream of the same bytes gives, pcap and pcapng; the frames
 // that cross a chunk's end or are longer than its headroom come whole.
+// With one processor the file is read in the caller's goroutine, which
+// then starts none.
 func TestReadAhead(t *testing.T) {
-	for _, ng := range []bool{false, true} {
-		data, want := aheadCapture(t, ng)
-		path := filepath.Join(t.TempDir(), "ahead.pcap")
-		require.NoError(t, os.WriteFile(path, data, 0o644))
-		s, err := OpenFile(path)
-		require.NoError(t, err)
-		require.NotNil(t, s.(*fileSource).ahead, "a file is read ahead")
-		got := readAll(t, s)
-		require.NoError(t, s.Close())
-		require.Len(t, got, len(want), "pcapng %v", ng)
-		for i := range want {
-			require.Equal(t, want[i], got[i].Data, "frame %d, pcapng %v", i, ng)
+	procs(t, func(t *testing.T) {
+		for _, ng := range []bool{false, true} {
+			data, want := aheadCapture(t, ng)
+			path := filepath.Join(t.TempDir(), "ahead.pcap")
+			require.NoError(t, os.WriteFile(path, data, 0o644))
+			before := runtime.NumGoroutine()
+			s, err := OpenFile(path)
+			require.NoError(t, err)
+			a := s.(*fileSource).ahead
+			require.NotNil(t, a, "a file is read ahead")
+			assert.Equal(t, runtime.GOMAXPROCS(0) == 1, a.sync, "read by the caller")
+			if a.sync {
+				assert.Equal(t, before, runtime.NumGoroutine(), "no goroutine reads it")
+			}
+			got := readAll(t, s)
+			require.NoError(t, s.Close())
+			require.Len(t, got, len(want), "pcapng %v", ng)
+			for i := range want {
+				require.Equal(t, want[i], got[i].Data, "frame %d, pcapng %v", i, ng)
+			}
+			stream, err := NewFileSource(bytes.NewReader(data), "stream")
+			require.NoError(t, err)
+			assert.Equal(t, readAll(t, stream), got, "as a stream reads it")
 		}
-		stream, err := NewFileSource(bytes.NewReader(data), "stream")
-		require.NoError(t, err)
-		assert.Equal(t, readAll(t, stream), got, "as a stream reads it")
-	}
+	})
 }
 
 // TestReadAheadCutShort: a file cut anywhere fails as a stream cut there
 // does, with the same message.
 func TestReadAheadCutShort(t *testing.T) {
-	data, _ := aheadCapture(t, false)
-	dir := t.TempDir()
-	for _, n := range []int{23, 30, aheadChunk - 3, aheadChunk + 5, 2*aheadChunk + aheadHeadroom, len(data) - 1} {
-		path := filepath.Join(dir, "cut.pcap")
-		require.NoError(t, os.WriteFile(path, data[:n], 0o644))
-		var fileErr, streamErr error
-		frames := 0
-		if s, err := OpenFile(path); err != nil {
-			fileErr = err
-		} else {
-			fileErr = readToError(s)
-			frames = int(s.Stats().Received)
-			require.NoError(t, s.Close())
+	procs(t, func(t *testing.T) {
+		data, _ := aheadCapture(t, false)
+		dir := t.TempDir()
+		for _, n := range []int{23, 30, aheadChunk - 3, aheadChunk + 5, 2*aheadChunk + aheadHeadroom, len(data) - 1} {
+			path := filepath.Join(dir, "cut.pcap")
+			require.NoError(t, os.WriteFile(path, data[:n], 0o644))
+			var fileErr, streamErr error
+			frames := 0
+			if s, err := OpenFile(path); err != nil {
+				fileErr = err
+			} else {
+				fileErr = readToError(s)
+				frames = int(s.Stats().Received)
+				require.NoError(t, s.Close())
+			}
+			if s, err := NewFileSource(bytes.NewReader(data[:n]), path); err != nil {
+				streamErr = err
+			} else {
+				streamErr = readToError(s)
+				assert.Equal(t, int(s.Stats().Received), frames, "cut at %d", n)
+			}
+			require.Error(t, fileErr, "cut at %d", n)
+			assert.Equal(t, streamErr.Error(), fileErr.Error(), "cut at %d", n)
 		}
-		if s, err := NewFileSource(bytes.NewReader(data[:n]), path); err != nil {
-			streamErr = err
-		} else {
-			streamErr = readToError(s)
-			assert.Equal(t, int(s.Stats().Received), frames, "cut at %d", n)
-		}
-		require.Error(t, fileErr, "cut at %d", n)
-		assert.Equal(t, streamErr.Error(), fileErr.Error(), "cut at %d", n)
-	}
+	})
 }
 
 // readToError reads s until it fails and returns the failure.
@@ -137,6 +161,98 @@ func TestReadAheadClose(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	assert.LessOrEqual(t, runtime.NumGoroutine(), before)
+}
+
+// TestReadAheadYields: the goroutine reading ahead, waiting in the
+// kernel for a chunk to fill, lets Go's runtime stop the world (a
+// collection) all the same.
+func TestReadAheadYields(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	data, _ := aheadCapture(t, false)
+	path := filepath.Join(t.TempDir(), "ahead.pcap")
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	s, err := OpenFile(path)
+	require.NoError(t, err)
+	defer s.Close()
+	var f Frame
+	require.NoError(t, s.Next(&f))
+	a := s.(*fileSource).ahead
+	deadline := time.Now().Add(5 * time.Second)
+	for !a.sleeping.Load() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // until every chunk is full
+	}
+	require.True(t, a.sleeping.Load(), "the goroutine waits for a chunk")
+	done := make(chan struct{})
+	go func() {
+		runtime.GC()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a collection waited for the goroutine reading ahead")
+	}
+	assert.Len(t, readAll(t, s), int(s.Stats().Received)-1, "the rest of the frames")
+}
+
+// TestReadAheadSmallFile: a file shorter than a chunk is read into one
+// chunk, the others never made.
+func TestReadAheadSmallFile(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	var buf bytes.Buffer
+	w := pktgen.NewPcap(&buf, 1, pktgen.PcapOptions{})
+	for i := range frames {
+		w.Write(t0+int64(i), frames[i])
+	}
+	require.NoError(t, w.Err())
+	path := filepath.Join(t.TempDir(), "small.pcap")
+	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
+	s, err := OpenFile(path)
+	require.NoError(t, err)
+	assert.Len(t, readAll(t, s), len(frames))
+	a := s.(*fileSource).ahead
+	require.NoError(t, s.Close()) // the goroutine has ended: its chunks can be looked at
+	made := 0
+	for _, c := range a.chunks {
+		if c != nil {
+			made++
+		}
+	}
+	assert.Equal(t, 1, made)
+}
+
+// TestReadAheadWakesForTwo: the goroutine reading ahead, once every
+// chunk is full, is woken when aheadWake chunks are given back, not at
+// the first.
+func TestReadAheadWakesForTwo(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	data := make([]byte, 10*aheadChunk)
+	a := newAheadReader(bytes.NewReader(data))
+	defer a.Close()
+	// filled waits until the chunks ready are n, and says whether they are.
+	filled := func(n int) bool {
+		deadline := time.Now().Add(5 * time.Second)
+		for (len(a.full) != n || !a.sleeping.Load()) && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		return len(a.full) == n && a.sleeping.Load()
+	}
+	// chunk reads the rest of the chunk being read and the next one's
+	// first byte.
+	chunk := func() {
+		_, err := a.Discard(a.end - a.pos)
+		require.NoError(t, err)
+		_, err = a.Peek(1)
+		require.NoError(t, err)
+	}
+	_, err := a.Peek(1)
+	require.NoError(t, err)
+	require.True(t, filled(aheadChunks-1), "every chunk read, one being read from")
+	chunk()
+	time.Sleep(20 * time.Millisecond) // twenty of its timeouts
+	assert.Len(t, a.full, aheadChunks-2, "one chunk free: not filled")
+	chunk()
+	assert.True(t, filled(aheadChunks-1), "two free: both filled")
 }
 
 // TestReadAheadReadError: an error reading the file ends the frames as it

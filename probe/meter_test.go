@@ -229,6 +229,12 @@ func TestCaptureMeterReadUntilStopped(t *testing.T) {
 		_, err := m.ReadUntil(math.MaxInt64)
 		require.NoError(t, err)
 	}
+	// The goroutine fills the batches not being counted: wait for it, so
+	// that what it read ahead does not depend on how busy the machine is.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(m.decoding.full) < decodeBatches-1 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
 	m.Flush()
 	read := m.Stats().Packets
 	assert.Greater(t, read, uint64(10*readBatch), "the goroutine read ahead")
@@ -250,7 +256,7 @@ func TestCaptureMeterReadUntilStopped(t *testing.T) {
 	_, err := m.ReadUntil(math.MaxInt64)
 	require.NoError(t, err)
 	require.NoError(t, m.Close())
-	deadline := time.Now().Add(5 * time.Second)
+	deadline = time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
