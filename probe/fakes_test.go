@@ -86,20 +86,28 @@ func parseFake(t testing.TB, b []byte, from netip.AddrPort) fakeDatagram {
 	return d
 }
 
-// sink is a collector on loopback that keeps what it receives.
+// sink is a collector on loopback that keeps what it receives. Its
+// reading goroutine only copies datagrams into room made up front, and
+// wait parses them on the test's goroutine: a sink that allocated as it
+// read would count in testing.AllocsPerRun, which counts every
+// goroutine's allocations (TestSendAllocatesNothing failed that way
+// under load), and a parse error must fail the test on its own goroutine.
 type sink struct {
-	t    testing.TB
-	conn *net.UDPConn
-	mu   sync.Mutex
-	got  []fakeDatagram
-	done chan struct{}
+	t     testing.TB
+	conn  *net.UDPConn
+	mu    sync.Mutex
+	raw   []byte           // the datagrams received, one after another
+	ends  []int            // where each datagram ends in raw
+	froms []netip.AddrPort // who sent each datagram
+	done  chan struct{}
 }
 
 func newSink(t testing.TB, network, addr string) *sink {
 	t.Helper()
 	conn, err := net.ListenUDP(network, net.UDPAddrFromAddrPort(netip.MustParseAddrPort(addr)))
 	require.NoError(t, err)
-	s := &sink{t: t, conn: conn, done: make(chan struct{})}
+	s := &sink{t: t, conn: conn, done: make(chan struct{}),
+		raw: make([]byte, 0, 1<<20), ends: make([]int, 0, 1<<13), froms: make([]netip.AddrPort, 0, 1<<13)}
 	go func() {
 		defer close(s.done)
 		buf := make([]byte, 65536)
@@ -108,9 +116,10 @@ func newSink(t testing.TB, network, addr string) *sink {
 			if err != nil {
 				return
 			}
-			d := parseFake(t, buf[:n], from)
 			s.mu.Lock()
-			s.got = append(s.got, d)
+			s.raw = append(s.raw, buf[:n]...)
+			s.ends = append(s.ends, len(s.raw))
+			s.froms = append(s.froms, from)
 			s.mu.Unlock()
 		}
 	}()
@@ -133,12 +142,20 @@ func (s *sink) wait(flows int) []fakeDatagram {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		s.mu.Lock()
+		raw := append([]byte(nil), s.raw...)
+		ends := append([]int(nil), s.ends...)
+		froms := append([]netip.AddrPort(nil), s.froms...)
+		s.mu.Unlock()
+		got := make([]fakeDatagram, 0, len(ends))
+		start := 0
+		for i, end := range ends {
+			got = append(got, parseFake(s.t, raw[start:end], froms[i]))
+			start = end
+		}
 		n := 0
-		for _, d := range s.got {
+		for _, d := range got {
 			n += len(d.flows)
 		}
-		got := append([]fakeDatagram(nil), s.got...)
-		s.mu.Unlock()
 		if n >= flows {
 			return got
 		}
