@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"fmt"
 	"syscall"
 	"testing"
 
@@ -65,4 +66,36 @@ func cpuNanos() int64 {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// BenchmarkMergeBorder merges border-shaped block tables into the run's
+// table: one part, or a Split of two or eight parts merged one after the
+// other (what goroutines do side by side). cpu-ns/flow is the figure.
+func BenchmarkMergeBorder(b *testing.B) {
+	const flows, perBlock = 1 << 20, 8000
+	g := flowgen.NewBorder(1, 1795556400000)
+	spec, err := ParseSpec("srcip/bytes")
+	require.NoError(b, err)
+	var blocks []*Table
+	for n := 0; n < flows; n += perBlock {
+		t := NewTable(spec)
+		var r flow.Record
+		for i := 0; i < perBlock; i++ {
+			g.Next(&r)
+			t.Add(&r)
+		}
+		blocks = append(blocks, t)
+	}
+	for _, parts := range []int{1, 2, 8} {
+		b.Run(fmt.Sprint(parts), func(b *testing.B) {
+			c0 := cpuNanos()
+			for i := 0; i < b.N; i++ {
+				s := NewSplit(spec, parts)
+				for _, blk := range blocks {
+					MergeBlocks([]*Split{s}, []*Table{blk}, []uint64{s.Reserve(blk)})
+				}
+			}
+			b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N*flows), "cpu-ns/flow")
+		})
+	}
 }
