@@ -159,11 +159,12 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 		fmt.Fprint(stderr, emptyList)
 	}
 	// Counted block by block, the tables merge in parts, a part for each
-	// of the reader's workers (see blockStats.Reset); counted here flow by
+	// of the reader's workers (see blockStats.Reset), so that two seldom
+	// wait for the same part, up to maxStatParts; counted here flow by
 	// flow, they have one.
 	parts := 1
 	if statInWorkers && !st.record {
-		parts = runtime.GOMAXPROCS(0)
+		parts = min(runtime.GOMAXPROCS(0), maxStatParts)
 	}
 	tables := make([]*stats.Split, len(st.elements))
 	for i, spec := range st.elements {
@@ -254,6 +255,12 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 	}
 	return s.finish(sp.End, start, stderr)
 }
+
+// maxStatParts bounds the parts of a statistics table: each part has an
+// index and a chunk of rows of its own, which a table of a few keys pays
+// for every part. Waiting for parts with more workers than parts was
+// measured on no machine of more than two cores.
+const maxStatParts = 8
 
 // statGCPercent is the garbage collector's GOGC during a statistics run.
 const statGCPercent = 25
