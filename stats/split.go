@@ -125,5 +125,9 @@ func (s *Split) Len() int {
 // Top returns the block for order o over all parts, as Table.Top does for
 // one table.
 func (s *Split) Top(o Order, topN int, packets, bytes Limit) *output.StatBlock {
-	return top(s.parts, o, topN, packets, bytes)
+	blk := top(s.parts, o, topN, packets, bytes)
+	// The parts' rows go back when s is unreachable, which s would be
+	// during top without this.
+	runtime.KeepAlive(s)
+	return blk
 }
