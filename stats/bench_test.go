@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"fmt"
 	"syscall"
 	"testing"
 
@@ -65,4 +66,81 @@ func cpuNanos() int64 {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// BenchmarkMergeBorder merges border-shaped block tables into the run's
+// table: one part, or a Split of two or eight parts merged one after the
+// other (what goroutines do side by side). cpu-ns/flow is the figure.
+func BenchmarkMergeBorder(b *testing.B) {
+	const flows, perBlock = 1 << 20, 8000
+	g := flowgen.NewBorder(1, 1795556400000)
+	spec, err := ParseSpec("srcip/bytes")
+	require.NoError(b, err)
+	var blocks []*Table
+	for n := 0; n < flows; n += perBlock {
+		t := NewTable(spec)
+		var r flow.Record
+		for i := 0; i < perBlock; i++ {
+			g.Next(&r)
+			t.Add(&r)
+		}
+		blocks = append(blocks, t)
+	}
+	for _, parts := range []int{1, 2, 8} {
+		b.Run(fmt.Sprint(parts), func(b *testing.B) {
+			c0 := cpuNanos()
+			for i := 0; i < b.N; i++ {
+				s := NewSplit(spec, parts)
+				for _, blk := range blocks {
+					MergeBlocks([]*Split{s}, []*Table{blk}, []uint64{s.Reserve(blk)})
+				}
+			}
+			b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N*flows), "cpu-ns/flow")
+		})
+	}
+}
+
+// BenchmarkAddRawHome counts home-shaped records (a few hundred hosts)
+// from their bytes into a block's tables, as godump's workers do: -s
+// srcip alone, and the lab's srcip, dstip and proto together. The
+// records lie one after the other in a buffer of a block's size, as
+// decompressed. ns/flow is the figure.
+func BenchmarkAddRawHome(b *testing.B) {
+	const perBlock = 8000
+	g := flowgen.New(1, 1795556400000)
+	l, f := rawLayout(4, true)
+	var buf []byte
+	for i := 0; i < perBlock; i++ {
+		var r flow.Record
+		g.Next(&r)
+		rec, _ := rawRecord(r, &l, f)
+		buf = append(buf, rec...)
+	}
+	for _, specs := range [][]string{{"srcip/bytes"}, {"srcip/bytes", "dstip/bytes", "proto/bytes"}} {
+		b.Run(fmt.Sprint(len(specs)), func(b *testing.B) {
+			tables := make([]*Table, len(specs))
+			plans := make([]RawPlan, len(specs))
+			for i, s := range specs {
+				spec, err := ParseSpec(s)
+				require.NoError(b, err)
+				tables[i] = NewTable(spec)
+				var ok bool
+				plans[i], ok = tables[i].Plan(&l, f)
+				require.True(b, ok)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			c0 := cpuNanos()
+			for i := 0; i < b.N; i++ {
+				for _, t := range tables {
+					t.Reset()
+				}
+				for off := 0; off < len(buf); off += 128 {
+					AddRawAll(tables, plans, buf[off:off+128])
+				}
+			}
+			b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N*perBlock), "cpu-ns/flow")
+			b.ReportMetric(float64(tables[0].Len()), "rows")
+		})
+	}
 }

@@ -1,7 +1,9 @@
 package stats
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -9,27 +11,67 @@ import (
 
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/internal/flowgen"
+	"github.com/nfgo/nftools/output"
 )
 
-// TestMergeLikeAdd counts flows block by block into a reused table and
-// merges the blocks in order, and checks that every order prints the rows
-// (all of them, ties in first-seen order, times, counters) that counting
-// the flows one by one prints.
-func TestMergeLikeAdd(t *testing.T) {
+// mergeRecords are flows for the merge tests: many keys seen once, in
+// some blocks only, and many ties.
+func mergeRecords() []flow.Record {
 	g := flowgen.New(3, 1795556400000)
 	rng := rand.New(rand.NewPCG(41, 42))
 	recs := make([]flow.Record, 20000)
 	for i := range recs {
 		if i%3 == 0 {
-			// Random values: many keys seen once, in some blocks only.
 			recs[i] = flowgen.Random(rng)
 			continue
 		}
 		g.Next(&recs[i])
-		recs[i].InBytes = uint64(i % 7) // many ties
+		recs[i].InBytes = uint64(i % 7)
 	}
-	for _, s := range []string{"srcip/flows/bytes/pps/bpp", "ip/bytes:a", "dstport:p/packets/obyte", "proto/flows/bps",
-		"srcport/bytes", "mpls2/ipkg", "insrcmac/flows"} {
+	return recs
+}
+
+// mergeSpecs are the statistics the merge tests count: the common
+// elements, which count from the records' bytes, ascending and descending
+// orders, a protocol split, and elements counted through the field table.
+var mergeSpecs = []string{"srcip/flows/bytes/pps/bpp", "ip/bytes:a", "dstport:p/packets/obyte", "proto/flows/bps",
+	"srcport/bytes", "mpls2/ipkg", "insrcmac/flows"}
+
+// tabler is a Table or a Split.
+type tabler interface {
+	Len() int
+	Top(o Order, topN int, packets, bytes Limit) *output.StatBlock
+}
+
+// requireSameTops checks that got prints, for every order of spec, the
+// rows (all of them, ties in first-seen order, times, counters) that want
+// prints.
+func requireSameTops(t *testing.T, spec Spec, want, got tabler, what string) {
+	t.Helper()
+	require.Equal(t, want.Len(), got.Len(), what)
+	for _, o := range spec.Orders {
+		for _, topN := range []int{0, 10} {
+			w, g := want.Top(o, topN, Limit{}, Limit{}), got.Top(o, topN, Limit{}, Limit{})
+			// Compare row by row: a diff of thousands of rows takes
+			// minutes to print.
+			require.Equal(t, len(w.Rows), len(g.Rows))
+			for i := range w.Rows {
+				if w.Rows[i] != g.Rows[i] {
+					t.Fatalf("%s by %s, top %d: row %d is %+v, want %+v", what, o.Name, topN, i, g.Rows[i], w.Rows[i])
+				}
+			}
+			w.Rows, g.Rows = nil, nil
+			assert.Equal(t, w, g)
+		}
+	}
+}
+
+// TestMergeLikeAdd counts flows block by block into a reused table and
+// merges the blocks in order, and checks that every order prints what
+// counting the flows one by one prints.
+func TestMergeLikeAdd(t *testing.T) {
+	recs := mergeRecords()
+	for _, s := range mergeSpecs {
 		spec := mustSpec(t, s)
 		want := NewTable(spec)
 		for i := range recs {
@@ -44,24 +86,88 @@ func TestMergeLikeAdd(t *testing.T) {
 				}
 				got.Merge(block)
 			}
-			require.Equal(t, want.Len(), got.Len(), "%s, blocks of %d", s, size)
-			for _, o := range spec.Orders {
-				for _, topN := range []int{0, 10} {
-					w, g := want.Top(o, topN, Limit{}, Limit{}), got.Top(o, topN, Limit{}, Limit{})
-					// Compare row by row: a diff of thousands of rows
-					// takes minutes to print.
-					require.Equal(t, len(w.Rows), len(g.Rows))
-					for i := range w.Rows {
-						if w.Rows[i] != g.Rows[i] {
-							t.Fatalf("%s by %s, blocks of %d, top %d: row %d is %+v, want %+v",
-								s, o.Name, size, topN, i, g.Rows[i], w.Rows[i])
-						}
+			requireSameTops(t, spec, want, got, fmt.Sprintf("%s, blocks of %d", s, size))
+		}
+	}
+}
+
+// TestMergeBlocksLikeAdd counts flows block by block, numbers the blocks
+// in order and merges them into a Split on several goroutines at once,
+// in an order of their own (the last blocks first), and checks that every
+// order prints what counting the flows one by one prints: sums, times and
+// the first-seen order of ties do not depend on which block merged first
+// or on how many parts the table has.
+func TestMergeBlocksLikeAdd(t *testing.T) {
+	recs := mergeRecords()
+	for _, s := range mergeSpecs {
+		spec := mustSpec(t, s)
+		want := NewTable(spec)
+		for i := range recs {
+			want.Add(&recs[i])
+		}
+		for _, parts := range []int{1, 2, 3} {
+			for _, size := range []int{7, 1000} {
+				got := NewSplit(spec, parts)
+				var blocks []*Table
+				var bases []uint64
+				for start := 0; start < len(recs); start += size {
+					block := NewTable(spec)
+					for i := start; i < min(start+size, len(recs)); i++ {
+						block.Add(&recs[i])
 					}
-					w.Rows, g.Rows = nil, nil
-					assert.Equal(t, w, g)
+					blocks = append(blocks, block)
+					bases = append(bases, got.Reserve(block))
 				}
+				next := make(chan int, len(blocks))
+				for i := len(blocks) - 1; i >= 0; i-- {
+					next <- i
+				}
+				close(next)
+				var wg sync.WaitGroup
+				for range 3 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for i := range next {
+							MergeBlocks([]*Split{got}, blocks[i:i+1], bases[i:i+1])
+						}
+					}()
+				}
+				wg.Wait()
+				requireSameTops(t, spec, want, got, fmt.Sprintf("%s, %d parts, blocks of %d", s, parts, size))
 			}
 		}
+	}
+}
+
+// TestMergeBlocksSeveral merges the blocks of three statistics at once,
+// as godump's -s srcip -s dstip -s proto does, and gets what each counts
+// alone.
+func TestMergeBlocksSeveral(t *testing.T) {
+	recs := mergeRecords()
+	specs := []Spec{mustSpec(t, "srcip/bytes"), mustSpec(t, "dstip/bytes"), mustSpec(t, "proto/flows")}
+	splits := make([]*Split, len(specs))
+	blocks := make([]*Table, len(specs))
+	bases := make([]uint64, len(specs))
+	for i, spec := range specs {
+		splits[i], blocks[i] = NewSplit(spec, 2), NewTable(spec)
+	}
+	for start := 0; start < len(recs); start += 3000 {
+		for i, b := range blocks {
+			b.Reset()
+			for j := start; j < min(start+3000, len(recs)); j++ {
+				b.Add(&recs[j])
+			}
+			bases[i] = splits[i].Reserve(b)
+		}
+		MergeBlocks(splits, blocks, bases)
+	}
+	for i, spec := range specs {
+		want := NewTable(spec)
+		for j := range recs {
+			want.Add(&recs[j])
+		}
+		requireSameTops(t, spec, want, splits[i], spec.Element.Name)
 	}
 }
 

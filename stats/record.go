@@ -34,13 +34,13 @@ func TopRecords(n int, get func(i int, r *flow.Record), o Order, asc bool, topN 
 	if topN > 0 && topN < n {
 		h := topn.New(topN, rankedBefore(asc))
 		for i := 0; i < n; i++ {
-			h.Offer(ranked{value: value(i), idx: uint32(i)})
+			h.Offer(ranked{value: value(i), seen: uint64(i), idx: uint32(i)})
 		}
 		rows = h.Sorted()
 	} else {
 		rows = make([]ranked, n)
 		for i := range rows {
-			rows[i] = ranked{value: value(i), idx: uint32(i)}
+			rows[i] = ranked{value: value(i), seen: uint64(i), idx: uint32(i)}
 		}
 		rows = rank(rows, asc, 0)
 	}

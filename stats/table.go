@@ -3,6 +3,7 @@ package stats
 import (
 	"cmp"
 	"slices"
+	"unsafe"
 
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/internal/slotindex"
@@ -29,11 +30,25 @@ type Table struct {
 	// a row fits in 64 bytes.
 	chunks []*chunk
 	n      int
+	// next is the first-seen number the table gives its next new key:
+	// keys rank by it on ties. Merge numbers the keys of the table it
+	// merges on from here.
+	next uint64
 	// byProto finds the row (plus one) of a protocol in a table of
 	// protocols (fastProto), ahead of the index; Add fills it.
 	byProto [256]uint32
 	// touched keeps what Merge reads ahead, so that the reads stay.
 	touched uint64
+	// hashes, counts, sorted and byPart are partition's, kept for the
+	// next block.
+	hashes []uint64
+	counts []int
+	sorted []hashRow
+	byPart [][]hashRow
+	// mem, when set, holds the chunks and the index's slots outside Go's
+	// heap, on huge pages (see NewSplit), the slots in mem.index[part].
+	mem  *splitMem
+	part int
 }
 
 const rowBits = 10
@@ -46,13 +61,39 @@ type row struct {
 	// its upper and lower 64 bits (IPv4 in the low 32 bits of lo), any
 	// other value in lo.
 	hi, lo uint64
-	proto  uint8 // with a protocol split
-	v6     bool  // the value is an IPv6 address
-	// out says the row's out counters are not zero.
-	out                       bool
+	// meta holds the rest of the key (keyMask: the protocol of a
+	// protocol split, and keyV6 when the value is an IPv6 address),
+	// metaOut when the row's out counters are not zero, and the number
+	// in which the key was first seen (above seenShift), which breaks
+	// ties in Top: in one word, so that the row stays 64 bytes.
+	meta                      uint64
 	flows, inPackets, inBytes uint64
 	first, last               uint64 // msec
 }
+
+// The bits of row.meta.
+const (
+	keyV6     = 1 << 8
+	keyMask   = keyV6 | 0xff
+	metaOut   = 1 << 9
+	seenShift = 24
+	// seenMask keeps a first-seen number in its 40 bits: a run would
+	// have to count a trillion keys in its blocks to pass it, and then
+	// only ties would rank in another order.
+	seenMask = 1<<(64-seenShift) - 1
+)
+
+// rowKey is the part of the key that meta holds.
+func rowKey(proto uint8, v6 bool) uint64 {
+	k := uint64(proto)
+	if v6 {
+		k |= keyV6
+	}
+	return k
+}
+
+// seen is the number in which the row's key was first seen.
+func (w *row) seen() uint64 { return w.meta >> seenShift }
 
 // outCounter is a row's out packets and bytes.
 type outCounter struct{ packets, bytes uint64 }
@@ -71,7 +112,7 @@ func (t *Table) outOf(i uint32) *outCounter { return &t.chunks[i>>rowBits].outs[
 func (t *Table) counter(i uint32) counter {
 	w := t.row(i)
 	c := counter{flows: w.flows, inPackets: w.inPackets, inBytes: w.inBytes, first: w.first, last: w.last}
-	if w.out {
+	if w.meta&metaOut != 0 {
 		o := t.outOf(i)
 		c.outPackets, c.outBytes = o.packets, o.bytes
 	}
@@ -83,38 +124,59 @@ func NewTable(spec Spec) *Table {
 	return &Table{spec: spec, idx: slotindex.New(11), fast: spec.Element.fast()}
 }
 
-func hashKey(hi, lo uint64, proto uint8, v6 bool) uint64 {
-	h := slotindex.Mix(slotindex.Mix(0, hi), lo)
-	x := uint64(proto)
-	if v6 {
-		x |= 1 << 8
+// grow doubles the index. It is rare, so it stays out of line: inlined
+// into findHash it would make the common path spill registers.
+//
+//go:noinline
+func (t *Table) grow() {
+	if t.mem != nil {
+		t.idx.GrowMapped(&t.mem.index[t.part])
+		return
 	}
-	return slotindex.Finish(h ^ x)
+	t.idx.Grow()
 }
 
-// findHash returns the number of the row of key (hi, lo, proto, v6), of
-// hash h, and whether it was there before; a new row starts with no counts
-// and the times first and last.
-func (t *Table) findHash(h, hi, lo uint64, proto uint8, v6 bool, first, last uint64) (uint32, *row, bool) {
+// addChunk adds a chunk of rows.
+func (t *Table) addChunk() {
+	if t.mem == nil {
+		t.chunks = append(t.chunks, new(chunk))
+		return
+	}
+	t.mem.mu.Lock()
+	b := t.mem.pool.Take(int(unsafe.Sizeof(chunk{})))
+	t.mem.mu.Unlock()
+	t.chunks = append(t.chunks, (*chunk)(unsafe.Pointer(unsafe.SliceData(b))))
+}
+
+// hashKey hashes the key (hi, lo, k), k as rowKey makes it.
+func hashKey(hi, lo, k uint64) uint64 {
+	return slotindex.Finish(slotindex.Mix(slotindex.Mix(0, hi), lo) ^ k)
+}
+
+// findHash returns the number of the row of key (hi, lo, k), of hash h,
+// and whether it was there before; a new row starts with no counts, the
+// times first and last and the table's next first-seen number.
+func (t *Table) findHash(h, hi, lo, k uint64, first, last uint64) (uint32, *row, bool) {
 	pos, tag := t.idx.Home(h)
 	for s := t.idx.Slot(pos); s != 0; pos, s = t.idx.Next(pos) {
 		if i, ok := slotindex.Match(s, tag); ok {
-			if w := t.row(i); w.lo == lo && w.hi == hi && w.proto == proto && w.v6 == v6 {
+			if w := t.row(i); w.lo == lo && w.hi == hi && w.meta&keyMask == k {
 				return i, w, true
 			}
 		}
 	}
 	if t.idx.Full(t.n) {
-		t.idx.Grow()
+		t.grow()
 		pos = t.idx.Free(h)
 	}
 	i := uint32(t.n)
 	if t.n>>rowBits == len(t.chunks) {
-		t.chunks = append(t.chunks, new(chunk))
+		t.addChunk()
 	}
 	w := t.row(i)
-	*w = row{hi: hi, lo: lo, proto: proto, v6: v6, first: first, last: last}
+	*w = row{hi: hi, lo: lo, meta: k | (t.next&seenMask)<<seenShift, first: first, last: last}
 	t.n++
+	t.next++
 	t.idx.Put(pos, tag, i)
 	return i, w, false
 }
@@ -172,7 +234,8 @@ type flowCounts struct {
 
 // countHash adds c to the row of key (hi, lo, proto, v6).
 func (t *Table) countHash(hi, lo uint64, proto uint8, v6 bool, c *flowCounts) {
-	i, _, _ := t.findHash(hashKey(hi, lo, proto, v6), hi, lo, proto, v6, c.first, c.last)
+	k := rowKey(proto, v6)
+	i, _, _ := t.findHash(hashKey(hi, lo, k), hi, lo, k, c.first, c.last)
 	t.add(i, c)
 }
 
@@ -182,8 +245,8 @@ func (t *Table) countHash(hi, lo uint64, proto uint8, v6 bool, c *flowCounts) {
 func (t *Table) countProto(p, split uint8, c *flowCounts) {
 	i := t.byProto[p]
 	if i == 0 {
-		lo := uint64(p)
-		j, _, _ := t.findHash(hashKey(0, lo, split, false), 0, lo, split, false, c.first, c.last)
+		lo, k := uint64(p), uint64(split)
+		j, _, _ := t.findHash(hashKey(0, lo, k), 0, lo, k, c.first, c.last)
 		i = j + 1
 		t.byProto[p] = i
 	}
@@ -199,7 +262,7 @@ func (t *Table) add(i uint32, c *flowCounts) {
 	w.first = min(w.first, c.first)
 	w.last = max(w.last, c.last)
 	if c.outPackets|c.outBytes != 0 {
-		w.out = true
+		w.meta |= metaOut
 		o := t.outOf(i)
 		o.packets += c.outPackets
 		o.bytes += c.outBytes
@@ -210,6 +273,7 @@ func (t *Table) add(i uint32, c *flowCounts) {
 // counts one block of flows at a time (see Merge) allocates only while its
 // blocks grow.
 func (t *Table) Reset() {
+	t.next = 0
 	if t.n == 0 {
 		return
 	}
@@ -222,45 +286,111 @@ func (t *Table) Reset() {
 }
 
 // Merge adds the rows of o, a table of the same spec, as if the flows o
-// counted had been added to t after those t counted: rows keep t's order,
-// o's new keys follow in o's order, so that the order in which keys were
+// counted had been added to t after those t counted: o's new keys rank
+// after t's on ties, in o's order, so that the order in which keys were
 // first seen (which breaks ties in Top) is that of the flows, and every
 // counter, first and last time is what counting the flows gives.
 func (t *Table) Merge(o *Table) {
+	o.partition(1)
+	t.merge(o, o.byPart[0], t.next)
+	t.next += o.next
+}
+
+// partition sorts the hashes of t's rows by the part, of parts, that
+// their keys belong to (see partOf): byPart[p] holds part p's, in row
+// order, each row's hash beside its number, so that merging a part reads
+// only its rows and no row is hashed twice. Its memory is kept for the
+// next block.
+func (t *Table) partition(parts int) {
+	t.hashes = slices.Grow(t.hashes[:0], t.n)[:t.n]
+	t.counts = slices.Grow(t.counts[:0], parts+1)[:parts+1]
+	clear(t.counts)
+	for i := range t.hashes {
+		w := t.row(uint32(i))
+		h := hashKey(w.hi, w.lo, w.meta&keyMask)
+		t.hashes[i] = h
+		t.counts[partOf(h, parts)+1]++
+	}
+	for p := 1; p <= parts; p++ {
+		t.counts[p] += t.counts[p-1]
+	}
+	t.sorted = slices.Grow(t.sorted[:0], t.n)[:t.n]
+	for i, h := range t.hashes {
+		p := partOf(h, parts)
+		t.sorted[t.counts[p]] = hashRow{h, uint32(i)}
+		t.counts[p]++
+	}
+	t.byPart = slices.Grow(t.byPart[:0], parts)[:parts]
+	from := 0
+	for p := range t.byPart {
+		t.byPart[p] = t.sorted[from:t.counts[p]]
+		from = t.counts[p]
+	}
+}
+
+// hashRow is a row's number and the hash of its key.
+type hashRow struct {
+	hash uint64
+	row  uint32
+}
+
+// merge adds the rows rows of o, numbering those new to t from base on in
+// o's order.
+func (t *Table) merge(o *Table, rows []hashRow, base uint64) {
 	// A row of a large table is seldom in the cache: the rows are taken
-	// in batches, and the index slot and row where each one's probe
-	// starts are read for the whole batch first, so that their trips to
-	// memory overlap instead of each waiting for the one before.
-	var hs [mergeBatch]uint64
-	for b := 0; b < o.n; b += mergeBatch {
-		n := min(mergeBatch, o.n-b)
+	// in batches, and for the whole batch first the index slots where
+	// their probes start are read, then the rows (and out counters) those
+	// slots point to, so that the trips to memory of a batch overlap
+	// instead of each waiting for the one before. The loops are tight, so
+	// that the processor has every load of a batch in flight at once: a
+	// loop with more work per load than its reorder window holds runs
+	// them a few at a time.
+	var slots [mergeBatch]uint64
+	for len(rows) > 0 {
+		batch := rows[:min(mergeBatch, len(rows))]
+		rows = rows[len(batch):]
+		for k, r := range batch {
+			pos, _ := t.idx.Home(r.hash)
+			slots[k] = t.idx.Slot(pos)
+		}
+		// The slots are in the cache now: the row read ahead is the one
+		// the probe would compare first, the first whose tag matches.
 		var touched uint64
-		for k := 0; k < n; k++ {
-			src := o.row(uint32(b + k))
-			h := hashKey(src.hi, src.lo, src.proto, src.v6)
-			hs[k] = h
-			pos, _ := t.idx.Home(h)
-			if s := t.idx.Slot(pos); s != 0 {
-				touched += t.row(uint32(s) - 1).lo
+		for k, r := range batch {
+			pos, tag := t.idx.Home(r.hash)
+			for s := slots[k]; s != 0; pos, s = t.idx.Next(pos) {
+				if j, ok := slotindex.Match(s, tag); ok {
+					touched += t.row(j).lo
+					if o.row(r.row).meta&metaOut != 0 {
+						touched += t.outOf(j).packets
+					}
+					break
+				}
 			}
 		}
 		t.touched = touched
-		for k := 0; k < n; k++ {
-			i := b + k
-			src := o.row(uint32(i))
-			j, w, old := t.findHash(hs[k], src.hi, src.lo, src.proto, src.v6, src.first, src.last)
+		for _, r := range batch {
+			from := o.row(r.row)
+			j, w, old := t.findHash(r.hash, from.hi, from.lo, from.meta&keyMask, from.first, from.last)
+			seen := (base + from.seen()) & seenMask
 			if old {
-				w.flows += src.flows
-				w.inPackets += src.inPackets
-				w.inBytes += src.inBytes
-				w.first = min(w.first, src.first)
-				w.last = max(w.last, src.last)
+				// Blocks may merge out of file order (MergeBlocks): the
+				// key was first seen in the earliest.
+				if seen < w.seen() {
+					w.meta = w.meta&(keyMask|metaOut) | seen<<seenShift
+				}
+				w.flows += from.flows
+				w.inPackets += from.inPackets
+				w.inBytes += from.inBytes
+				w.first = min(w.first, from.first)
+				w.last = max(w.last, from.last)
+				w.meta |= from.meta & metaOut
 			} else {
-				*w = *src
+				*w = *from
+				w.meta = from.meta&(keyMask|metaOut) | seen<<seenShift
 			}
-			if src.out {
-				w.out = true
-				so, to := o.outOf(uint32(i)), t.outOf(j)
+			if from.meta&metaOut != 0 {
+				so, to := o.outOf(r.row), t.outOf(j)
 				to.packets += so.packets
 				to.bytes += so.bytes
 			}
@@ -268,13 +398,22 @@ func (t *Table) Merge(o *Table) {
 	}
 }
 
-// mergeBatch is how many rows Merge looks up at once.
-const mergeBatch = 16
+// mergeBatch is how many rows a merge looks up at once.
+const mergeBatch = 32
 
-// ranked is a row in the ranking: its value and its index, which is also
-// the order in which its key was first seen.
+// partOf is the part, of parts, that the key of hash h belongs to. It
+// takes the hash's low half, which the index does not use to place keys
+// (slotindex takes the high bits), so that a part's keys still spread
+// over its whole index.
+func partOf(h uint64, parts int) int { return int(uint64(uint32(h)) * uint64(parts) >> 32) }
+
+// ranked is a row in the ranking: its value, the number in which its key
+// was first seen, which breaks ties, and where the row is: part (of a
+// Split) and index.
 type ranked struct {
 	value uint64
+	seen  uint64
+	part  uint32
 	idx   uint32
 }
 
@@ -291,7 +430,7 @@ func rankedBefore(asc bool) func(a, b *ranked) bool {
 		if a.value != b.value {
 			return (a.value < b.value) == asc
 		}
-		return a.idx < b.idx
+		return a.seen < b.seen
 	}
 }
 
@@ -308,7 +447,7 @@ func rank(rows []ranked, asc bool, topN int) []ranked {
 	slices.SortFunc(rows, func(a, b ranked) int {
 		switch {
 		case a.value == b.value:
-			return cmp.Compare(a.idx, b.idx)
+			return cmp.Compare(a.seen, b.seen)
 		case (a.value < b.value) == asc:
 			return -1
 		default:
@@ -322,15 +461,28 @@ func rank(rows []ranked, asc bool, topN int) []ranked {
 // 0) among those within the limits, which are tested on the order's
 // counters. With topN it keeps only topN rows while it walks the table.
 func (t *Table) Top(o Order, topN int, packets, bytes Limit) *output.StatBlock {
+	return top([]*Table{t}, o, topN, packets, bytes)
+}
+
+// top is Top over the rows of parts, tables of the same spec that hold
+// different keys (a Split's) and number them in one sequence.
+func top(parts []*Table, o Order, topN int, packets, bytes Limit) *output.StatBlock {
+	spec := parts[0].spec
 	keep := func(c *counter) bool {
 		return bytes.keep(bytesOf(c, o.Dir)) && packets.keep(packetsOf(c, o.Dir))
 	}
+	total := 0
+	for _, t := range parts {
+		total += t.n
+	}
 	asc := false
-	if t.spec.Ascending {
+	if spec.Ascending {
 		n := 0
-		for i := uint32(0); i < uint32(t.n) && n < heapsortLimit; i++ {
-			if c := t.counter(i); keep(&c) {
-				n++
+		for _, t := range parts {
+			for i := uint32(0); i < uint32(t.n) && n < heapsortLimit; i++ {
+				if c := t.counter(i); keep(&c) {
+					n++
+				}
 			}
 		}
 		asc = n < heapsortLimit
@@ -340,36 +492,41 @@ func (t *Table) Top(o Order, topN int, packets, bytes Limit) *output.StatBlock {
 	// row's own was an allocation for every row.
 	var c counter
 	var rows []ranked
-	if topN > 0 && topN < t.n {
+	if topN > 0 && topN < total {
 		h := topn.New(topN, rankedBefore(asc))
-		for i := uint32(0); i < uint32(t.n); i++ {
-			if c = t.counter(i); keep(&c) {
-				h.Offer(ranked{value: o.value(&c, o.Dir), idx: i})
+		for p, t := range parts {
+			for i := uint32(0); i < uint32(t.n); i++ {
+				if c = t.counter(i); keep(&c) {
+					h.Offer(ranked{value: o.value(&c, o.Dir), seen: t.row(i).seen(), part: uint32(p), idx: i})
+				}
 			}
 		}
 		rows = h.Sorted()
 	} else {
-		rows = make([]ranked, 0, t.n)
-		for i := uint32(0); i < uint32(t.n); i++ {
-			if c = t.counter(i); keep(&c) {
-				rows = append(rows, ranked{value: o.value(&c, o.Dir), idx: i})
+		rows = make([]ranked, 0, total)
+		for p, t := range parts {
+			for i := uint32(0); i < uint32(t.n); i++ {
+				if c = t.counter(i); keep(&c) {
+					rows = append(rows, ranked{value: o.value(&c, o.Dir), seen: t.row(i).seen(), part: uint32(p), idx: i})
+				}
 			}
 		}
 		rows = rank(rows, asc, 0)
 	}
 	blk := &output.StatBlock{
-		Header:     t.spec.Element.Header,
-		Kind:       t.spec.Element.Kind,
-		ProtoSplit: t.spec.ProtoSplit,
+		Header:     spec.Element.Header,
+		Kind:       spec.Element.Kind,
+		ProtoSplit: spec.ProtoSplit,
 		Order:      o.Name,
 		Dir:        o.Dir,
 		TopN:       uint64(topN),
 		Rows:       make([]output.StatRow, len(rows)),
 	}
 	for i, r := range rows {
+		t := parts[r.part]
 		w, c := t.row(r.idx), t.counter(r.idx)
 		blk.Rows[i] = output.StatRow{
-			Hi: w.hi, Lo: w.lo, Proto: w.proto, IPv6: w.v6,
+			Hi: w.hi, Lo: w.lo, Proto: uint8(w.meta), IPv6: w.meta&keyV6 != 0,
 			Flows: c.flows, InPackets: c.inPackets, InBytes: c.inBytes,
 			OutPackets: c.outPackets, OutBytes: c.outBytes,
 			First: c.first, Last: c.last,

@@ -3,8 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -158,9 +158,17 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 	if len(files) == 0 {
 		fmt.Fprint(stderr, emptyList)
 	}
-	tables := make([]*stats.Table, len(st.elements))
+	// Counted block by block, the tables merge in parts, a part for each
+	// of the reader's workers (see blockStats.Reset), so that two seldom
+	// wait for the same part, up to maxStatParts; counted here flow by
+	// flow, they have one.
+	parts := 1
+	if statInWorkers && !st.record {
+		parts = min(runtime.GOMAXPROCS(0), maxStatParts)
+	}
+	tables := make([]*stats.Split, len(st.elements))
 	for i, spec := range st.elements {
-		tables[i] = stats.NewTable(spec)
+		tables[i] = stats.NewSplit(spec, parts)
 	}
 	var records *aggregate.Table
 	if st.record {
@@ -175,10 +183,10 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 	if statInWorkers && !st.record {
 		// Element tables merge block by block: the reader's workers
 		// select, decode and count each block into tables of their own,
-		// and the tables merge here in file order, which keeps the order
-		// in which values were first seen; each worker then has work, so
-		// there is one per CPU. -s record ranks whole records, so it
-		// counts here flow by flow.
+		// which they merge into the run's tables before they count the
+		// next block into them; each worker then has work, so there is
+		// one per CPU. -s record ranks whole records, so it counts here
+		// flow by flow.
 		s.workers = 0
 		s.visit = func() flowfile.BlockVisitor {
 			if n := len(free); n > 0 {
@@ -186,7 +194,7 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 				free = free[:n-1]
 				return b
 			}
-			return newBlockStats(st.elements)
+			return newBlockStats(st.elements, tables)
 		}
 		s.release = func(v flowfile.BlockVisitor) { free = append(free, v.(*blockStats)) }
 	}
@@ -197,11 +205,9 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 			s.elements |= spec.Reads()
 		}
 	}
-	m := newMerger(tables)
-	defer m.close()
 	err = s.run(files, func(kind flowfile.Kind, r *flowfile.Reader) error {
 		if kind == flowfile.KindBlock {
-			m.merge(r.Block().(*blockStats))
+			r.Block().(*blockStats).pass()
 			return nil
 		}
 		if kind != flowfile.KindFlow {
@@ -212,10 +218,15 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 			records.Add(f)
 		}
 		for _, t := range tables {
-			t.Add(f)
+			t.Part(0).Add(f)
 		}
 		return nil
 	})
+	// The blocks the workers counted last are still in their visitors,
+	// which the readers gave back.
+	for _, b := range free {
+		b.merge()
+	}
 	if err != nil {
 		return writeFailed(stderr, err)
 	}
@@ -245,6 +256,12 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 	return s.finish(sp.End, start, stderr)
 }
 
+// maxStatParts bounds the parts of a statistics table: each part has an
+// index and a chunk of rows of its own, which a table of a few keys pays
+// for every part. Waiting for parts with more workers than parts was
+// measured on no machine of more than two cores.
+const maxStatParts = 8
+
 // statGCPercent is the garbage collector's GOGC during a statistics run.
 const statGCPercent = 25
 
@@ -253,22 +270,50 @@ const statGCPercent = 25
 var statInWorkers = true
 
 // blockStats counts one block's flows that passed for the element
-// statistics, in a reader's worker, into tables of their own, which
-// runStats merges in file order.
+// statistics, in a reader's worker, into tables of their own. Once the
+// reader handed the block out (pass), the tables are the run's to merge:
+// the worker that next takes the visitor merges them into the run's
+// tables (Reset) before it counts its block, so that merging runs on
+// every worker, beside the counting, not on the one goroutine that takes
+// the blocks in file order.
 type blockStats struct {
 	tables []*stats.Table
+	run    []*stats.Split // the run's tables
+	bases  []uint64       // the block's first-seen numbers (Split.Reserve)
+	passed bool           // the tables hold a block the reader handed out
 }
 
-func newBlockStats(specs []stats.Spec) *blockStats {
-	b := &blockStats{tables: make([]*stats.Table, len(specs))}
+func newBlockStats(specs []stats.Spec, run []*stats.Split) *blockStats {
+	b := &blockStats{tables: make([]*stats.Table, len(specs)), run: run, bases: make([]uint64, len(specs))}
 	for i, spec := range specs {
 		b.tables[i] = stats.NewTable(spec)
 	}
 	return b
 }
 
-// Reset empties the tables for the next block, keeping their memory.
+// pass takes the block the reader handed out into the run's counts: it
+// numbers its keys, in file order, and leaves the merging to the worker
+// that takes the visitor next.
+func (b *blockStats) pass() {
+	for i, t := range b.run {
+		b.bases[i] = t.Reserve(b.tables[i])
+	}
+	b.passed = true
+}
+
+// merge adds the tables' block to the run's tables, when the reader
+// handed it out; a block it did not hand out counts nowhere.
+func (b *blockStats) merge() {
+	if b.passed {
+		stats.MergeBlocks(b.run, b.tables, b.bases)
+		b.passed = false
+	}
+}
+
+// Reset merges the block the tables hold and empties them for the next,
+// keeping their memory.
 func (b *blockStats) Reset() {
+	b.merge()
 	for _, t := range b.tables {
 		t.Reset()
 	}
@@ -304,52 +349,4 @@ func (b *blockStats) RawPlan(l *flow.Layout, flows uint16) any {
 // counts it decoded.
 func (b *blockStats) FlowRaw(plan any, rec []byte) {
 	stats.AddRawAll(b.tables, plan.(statPlans), rec)
-}
-
-// merger merges each block's tables into the run's tables, in file order.
-// Merging is the one part of a statistics run that does not run in the
-// reader's workers, and on many distinct values (a border router's
-// addresses) it costs about what counting the block did, so it bounds the
-// run's wall time: with several tables each merges on a goroutine of its
-// own, and the consumer waits for all of them before it hands the block
-// back.
-type merger struct {
-	tables []*stats.Table
-	work   []chan *blockStats // to the goroutines of tables 1 and up
-	done   sync.WaitGroup
-}
-
-func newMerger(tables []*stats.Table) *merger {
-	m := &merger{tables: tables}
-	for i := 1; i < len(tables); i++ {
-		c := make(chan *blockStats, 1)
-		m.work = append(m.work, c)
-		go func(t *stats.Table) {
-			for b := range c {
-				t.Merge(b.tables[i])
-				m.done.Done()
-			}
-		}(tables[i])
-	}
-	return m
-}
-
-// merge adds b's tables to the run's and returns when all are merged.
-func (m *merger) merge(b *blockStats) {
-	if len(m.tables) == 0 {
-		return
-	}
-	m.done.Add(len(m.work))
-	for _, c := range m.work {
-		c <- b
-	}
-	m.tables[0].Merge(b.tables[0])
-	m.done.Wait()
-}
-
-// close ends the merging goroutines.
-func (m *merger) close() {
-	for _, c := range m.work {
-		close(c)
-	}
 }
