@@ -505,56 +505,85 @@ func (e *exporter) newV5Frame(k int) *v5Frame {
 	return f
 }
 
-// v5Core reads the values of v5 record rec (of an exporter whose header
-// said tag) that post-processing and a collector need into r, as
-// decodeV5 does.
-func v5Core(r *flow.Record, e *exporter, rec []byte, tag uint16, msecReceived uint64) {
+// v5V3Records encodes the count records at recs of a v5 or v7 datagram
+// block (recLen bytes each, of an exporter whose header said tag) as V3
+// records and hands each to vh, with the values post-processing and a
+// collector need in d.rec, as decodeV5 and v5Finish decode them. What is
+// the same for the whole block (the header's values, the sampling scale)
+// is set once; a record is then a few loads and stores straight into its
+// frame, without a pass through the Record and back.
+func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, recLen int, tag uint16, msecReceived, boot, sysUp uint64) {
 	be := binary.BigEndian
+	r := &d.rec
 	r.NFVersion = 5
 	r.EngineType, r.EngineID = uint8(tag>>8), uint8(tag)
 	r.ExporterID, r.Received, r.Flags = e.info.SysID, msecReceived, 0
-	r.InPackets, r.InBytes = uint64(be.Uint32(rec[16:])), uint64(be.Uint32(rec[20:]))
 	r.OutPackets, r.OutBytes, r.Flows = 0, 0, 0
-	r.SrcPort, r.DstPort, r.Proto = be.Uint16(rec[32:]), be.Uint16(rec[34:]), rec[38]
-}
+	scale := uint64(1)
+	if s := e.v5Sampler; s != nil && s.SpaceInterval > 1 {
+		// nfcapd scales only from a space interval of 2 (1:3) on.
+		scale = uint64(s.SpaceInterval) + 1
+		r.Flags = flow.FlagSampled
+	}
+	// The header's bytes 6 to 10: engine type and id, exporter, flags.
+	head := uint64(r.EngineType) | uint64(r.EngineID)<<8 | uint64(r.ExporterID)<<16 | uint64(r.Flags)<<32
+	d.v3f.Flow = r
+	for i := 0; i < count; i++ {
+		rec := (*[v5RecordLen]byte)(recs[i*recLen:])
+		r.First, r.Last = sysUpTimes(boot, sysUp, uint64(be.Uint32(rec[24:])), uint64(be.Uint32(rec[28:])), 100000)
+		r.InPackets = uint64(be.Uint32(rec[16:])) * scale
+		r.InBytes = uint64(be.Uint32(rec[20:])) * scale
+		r.SrcPort, r.DstPort, r.Proto = be.Uint16(rec[32:]), be.Uint16(rec[34:]), rec[38]
+		fixICMPPort(r)
 
-// v5V3 writes v5 record rec, whose core values r holds post-processed,
-// as a V3 record into out and returns it.
-func v5V3(out []byte, r *flow.Record, e *exporter, rec []byte) []byte {
-	be := binary.BigEndian
-	in, outIf := be.Uint16(rec[12:]), be.Uint16(rec[14:])
-	sas, das := be.Uint16(rec[40:]), be.Uint16(rec[42:])
-	nh := be.Uint32(rec[8:])
-	k := 0
-	if in != 0 || outIf != 0 {
-		k |= 1
+		in, outIf := be.Uint16(rec[12:]), be.Uint16(rec[14:])
+		sas, das := be.Uint16(rec[40:]), be.Uint16(rec[42:])
+		nh := be.Uint32(rec[8:])
+		k := 0
+		if in != 0 || outIf != 0 {
+			k |= 1
+		}
+		if sas != 0 || das != 0 {
+			k |= 2
+		}
+		if nh != 0 {
+			k |= 4
+		}
+		f := e.v5Frame(k)
+		out := (*[V3Room]byte)(vh.V3Space())
+		*(*[v5FrameMax]byte)(out[:]) = f.frame // a fixed-size copy, as in runPlan
+		le.PutUint32(out[6:], uint32(head))
+		out[10] = uint8(head >> 32)
+		g := (*[48 + 12]byte)(out[genericAt:])
+		le.PutUint64(g[0:], r.First)
+		le.PutUint64(g[8:], r.Last)
+		le.PutUint64(g[16:], msecReceived)
+		le.PutUint64(g[24:], r.InPackets)
+		le.PutUint64(g[32:], r.InBytes)
+		le.PutUint16(g[40:], r.SrcPort)
+		le.PutUint16(g[42:], r.DstPort)
+		g[44] = r.Proto
+		g[45] = rec[37] // TCP flags
+		g[47] = rec[39] // ToS
+		// EXipv4Flow follows the generic element.
+		le.PutUint32(g[48+4:], be.Uint32(rec[0:]))
+		le.PutUint32(g[48+8:], be.Uint32(rec[4:]))
+		if o := f.misc; o > 0 {
+			le.PutUint32(out[o:], uint32(in))
+			le.PutUint32(out[o+4:], uint32(outIf))
+		}
+		if o := f.as; o > 0 {
+			le.PutUint32(out[o:], uint32(sas))
+			le.PutUint32(out[o+4:], uint32(das))
+		}
+		if o := f.nextHop; o > 0 {
+			le.PutUint32(out[o:], nh)
+		}
+		d.v3f.Record = out[:f.size]
+		vh.FlowV3(&d.v3f)
 	}
-	if sas != 0 || das != 0 {
-		k |= 2
-	}
-	if nh != 0 {
-		k |= 4
-	}
-	f := e.v5Frame(k)
-	*(*[v5FrameMax]byte)(out) = f.frame // a fixed-size copy, as in runPlan
-	writeCore(out, r, 0)
-	out[genericAt+45] = rec[37] // TCP flags
-	out[genericAt+47] = rec[39] // ToS
-	// EXipv4Flow follows the generic element.
-	le.PutUint32(out[genericAt+48+4:], be.Uint32(rec[0:]))
-	le.PutUint32(out[genericAt+48+8:], be.Uint32(rec[4:]))
-	if o := f.misc; o > 0 {
-		le.PutUint32(out[o:], uint32(in))
-		le.PutUint32(out[o+4:], uint32(outIf))
-	}
-	if o := f.as; o > 0 {
-		le.PutUint32(out[o:], uint32(sas))
-		le.PutUint32(out[o+4:], uint32(das))
-	}
-	if o := f.nextHop; o > 0 {
-		le.PutUint32(out[o:], nh)
-	}
-	return out[:f.size]
+	e.flows += uint64(count)
+	d.counters.Flows += uint64(count)
 }
 
 var le = binary.LittleEndian

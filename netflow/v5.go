@@ -77,17 +77,13 @@ func (d *Decoder) decodeV5(pkt []byte, from netip.Addr, msecReceived uint64, h H
 		boot := uint64(be.Uint32(p[8:]))*1000 + uint64(be.Uint32(p[12:]))/1000000 - sysUp
 		tag := be.Uint16(p[20:])
 		rec := p[v5HeaderLen:]
+		if vh != nil {
+			// Straight into V3 records.
+			d.v5V3Records(vh, e, rec, count, recLen, tag, msecReceived, boot, sysUp)
+			p = p[v5HeaderLen+count*recLen:]
+			continue
+		}
 		for i := 0; i < count; i, rec = i+1, rec[recLen:] {
-			if vh != nil {
-				// Straight into a V3 record: the values post-processing
-				// and a collector read into r, the others into the frame.
-				v5Core(r, e, rec, tag, msecReceived)
-				d.v5Finish(r, e, rec, boot, sysUp)
-				d.v3f.Record = v5V3(vh.V3Space()[:V3Room], r, e, rec)
-				d.v3f.Flow = r
-				vh.FlowV3(&d.v3f)
-				continue
-			}
 			*r = flow.Record{
 				Elements:   flow.Elements(0).With(flow.ElemGeneric).With(flow.ElemIPv4).With(receivedElement(from)),
 				NFVersion:  5, // nfcapd stores v7 flows as version 5 too
