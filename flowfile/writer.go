@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/nfgo/nftools/flow"
 )
@@ -78,13 +79,17 @@ type Writer struct {
 
 // writeJob is one block on its way from the encoder to the disk.
 type writeJob struct {
-	payload []byte // uncompressed records
+	payload []byte // uncompressed records, after the header's room in buf
+	buf     []byte
 	nrec    uint32
-	hdr     [blockHeaderSize]byte
-	data    []byte // what goes to disk after hdr
-	out     []byte // compressed payload buffer
-	err     error
-	ready   chan struct{}
+	// block is what goes to disk: the block header's room, then data. One
+	// write a block, not one for the header and one for the data: on a
+	// virtual machine a system call costs some microseconds.
+	block []byte
+	data  []byte
+	out   []byte // compressed payload buffer, after the header's room
+	err   error
+	ready chan struct{}
 }
 
 // Create creates (or truncates) the file at path.
@@ -169,10 +174,10 @@ func (w *Writer) start() error {
 }
 
 func (j *writeJob) reset() {
-	if cap(j.payload) < WriteBlockSize+64*1024 {
-		j.payload = make([]byte, 0, WriteBlockSize+64*1024)
+	if cap(j.buf) < blockHeaderSize+WriteBlockSize+64*1024 {
+		j.buf = make([]byte, blockHeaderSize, blockHeaderSize+WriteBlockSize+64*1024)
 	}
-	j.payload = j.payload[:0]
+	j.payload = j.buf[blockHeaderSize:blockHeaderSize]
 	j.nrec = 0
 	j.err = nil
 }
@@ -180,8 +185,9 @@ func (j *writeJob) reset() {
 func (w *Writer) compress(c blockCompressor) {
 	defer w.wg.Done()
 	for j := range w.work {
-		j.out, j.err = c.compress(j.out[:0], j.payload)
-		j.data = j.out
+		j.out, j.err = c.compress(append(j.out[:0], make([]byte, blockHeaderSize)...), j.payload)
+		j.block = j.out
+		j.data = j.out[blockHeaderSize:]
 		j.ready <- struct{}{}
 	}
 }
@@ -203,10 +209,8 @@ func (w *Writer) write() {
 		}
 		if err == nil {
 			bh := blockHeader{NumRecords: j.nrec, Size: uint32(len(j.data)), Type: blockTypeV3}
-			bh.marshal(j.hdr[:])
-			if _, err = w.dst.WriteAt(j.hdr[:], off); err == nil {
-				_, err = w.dst.WriteAt(j.data, off+blockHeaderSize)
-			}
+			bh.marshal(j.block)
+			_, err = w.dst.WriteAt(j.block, off)
 		}
 		w.mu.Lock()
 		if err != nil && w.werr == nil {
@@ -247,7 +251,16 @@ func (w *Writer) flush() {
 	w.queued++
 	w.order <- j
 	if w.opts.Compression == None {
-		j.data = j.payload
+		// The records follow the header's room in buf, unless a record
+		// too large for the block's slack moved them (never, as added
+		// keeps a block within WriteBlockSize and a record within 64
+		// KiB; but then they are copied, not lost).
+		if unsafe.SliceData(j.payload) != unsafe.SliceData(j.buf[blockHeaderSize:]) {
+			j.buf = append(j.buf[:blockHeaderSize], j.payload...)
+			j.payload = j.buf[blockHeaderSize:]
+		}
+		j.block = j.buf[:blockHeaderSize+len(j.payload)]
+		j.data = j.block[blockHeaderSize:]
 		j.ready <- struct{}{}
 	} else {
 		w.work <- j
