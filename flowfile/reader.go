@@ -162,7 +162,7 @@ type Reader struct {
 	opts      ReadOptions
 	started   bool          // the block pipeline runs from the first Next on
 	want      flow.Elements // the elements decodeV3 decodes
-	dec       v3Decoder     // decodes them in Next
+	dec       *v3Decoder    // decodes them in Next, from decoderPool when it does
 	tallying  bool          // ReadOptions.Tally or ReadOptions.Visit
 	tally     flow.Totals   // of the flows that passed
 	scanWant  flow.Elements // the elements the workers decode when they scan
@@ -182,6 +182,10 @@ type Reader struct {
 	passed    uint64
 	stopped   bool          // ReadOptions.Limit was reached
 	scratch   *tallyScratch // for counting a block again up to the limit
+	// Every scratch the reader took, to give back to scratchPool at
+	// Close; the workers take theirs as they start.
+	scratchMu sync.Mutex
+	scratches []*tallyScratch
 }
 
 // readJob is one block on its way from the disk to the consumer.
@@ -324,7 +328,6 @@ func NewReader(src io.ReaderAt, size int64, name string, opts ReadOptions) (*Rea
 	// label (cheap: few flows carry one), so that no label stays on the
 	// flows after a labelled one.
 	r.want |= flow.TotalsElements | 1<<flow.ElemLabel
-	r.dec.reset(r.want)
 	r.tallying = opts.Tally || opts.Visit != nil
 	r.sel = forIdent(opts.Select, r.ident, r.hasIdent)
 	r.nsel, _ = r.sel.(NumberedSelector)
@@ -481,6 +484,15 @@ func (r *Reader) parseAppendix(b []byte, n uint32) error {
 // against the limits nfdump enforces, so a lying length never makes us
 // allocate more than maxBlockSize.
 func (r *Reader) readBlock(j *readJob) error {
+	if err := r.readHeader(j); err != nil {
+		return err
+	}
+	return r.readPayload(j)
+}
+
+// readHeader reads the header of the block at j.offset into j.hdr and
+// checks it as readBlock says.
+func (r *Reader) readHeader(j *readJob) error {
 	var hb [blockHeaderSize]byte
 	if n, err := r.src.ReadAt(hb[:], j.offset); n < blockHeaderSize {
 		if err == nil || err == io.EOF {
@@ -499,6 +511,12 @@ func (r *Reader) readBlock(j *readJob) error {
 	case j.offset+blockHeaderSize+int64(j.hdr.Size) > r.size:
 		return r.formatErr(j.offset, j.index, fmt.Sprintf("file truncated: block of %d bytes runs past the end (%d)", j.hdr.Size, r.size))
 	}
+	return nil
+}
+
+// readPayload reads the stored payload of the block whose header
+// readHeader read into j.raw.
+func (r *Reader) readPayload(j *readJob) error {
 	if n := int(j.hdr.Size); cap(j.raw) < n {
 		// The stored sizes of compressed blocks vary by a few percent:
 		// room for an eighth more spares the reallocation (and garbage)
@@ -593,7 +611,7 @@ func (r *Reader) produce(work chan<- *readJob) {
 		}
 		switch {
 		case j.err != nil:
-		case j.hdr.Type != blockTypeV3 && j.hdr.Type != blockTypeV2:
+		case !j.isData():
 			j.skip = true
 		case r.hdr.Compression == None:
 			j.payload = j.raw
@@ -660,10 +678,28 @@ func (r *Reader) decompress(dec blockDecompressor, decErr error, work <-chan *re
 	}
 }
 
-// newScratch returns what a worker decodes into when it scans blocks.
+// isData reports whether the job's block is one nfdump reads records from.
+func (j *readJob) isData() bool {
+	return j.hdr.Type == blockTypeV3 || j.hdr.Type == blockTypeV2
+}
+
+// scratchPool keeps the workers' scratch space between readers: a reader
+// of each file of a set would otherwise allocate, and fault in, ten
+// kilobytes of fresh memory for each of its workers.
+var scratchPool = sync.Pool{New: func() any { return new(tallyScratch) }}
+
+// decoderPool keeps the decoders Next decodes flows with between readers.
+var decoderPool = sync.Pool{New: func() any { return new(v3Decoder) }}
+
+// newScratch returns what a worker decodes into when it scans blocks; the
+// reader gives it back when it closes.
 func (r *Reader) newScratch() *tallyScratch {
-	s := &tallyScratch{}
+	s := scratchPool.Get().(*tallyScratch)
 	s.dec.reset(r.scanWant)
+	s.rec = flow.Record{}
+	r.scratchMu.Lock()
+	r.scratches = append(r.scratches, s)
+	r.scratchMu.Unlock()
 	return s
 }
 
@@ -874,6 +910,10 @@ func (r *Reader) Next() bool {
 		// Start reading blocks only now: a caller that wants the header,
 		// ident or stat record (nfdump -I) reads no block at all.
 		r.started = true
+		if !r.tallying {
+			r.dec = decoderPool.Get().(*v3Decoder)
+			r.dec.reset(r.want)
+		}
 		r.start(r.opts)
 	}
 	for {
@@ -1080,7 +1120,14 @@ func (r *Reader) Close() error {
 			}
 			jobPool.Put(j)
 		}
-		r.jobs, r.cur, r.block = nil, nil, nil
+		for _, s := range r.scratches {
+			scratchPool.Put(s)
+		}
+		if r.dec != nil {
+			decoderPool.Put(r.dec)
+			r.dec = nil
+		}
+		r.jobs, r.cur, r.block, r.scratch, r.scratches = nil, nil, nil, nil, nil
 	})
 	if r.closer != nil {
 		err := r.closer.Close()
