@@ -6,6 +6,9 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -588,4 +591,32 @@ func TestUncounted(t *testing.T) {
 	assert.True(t, IsCurrentName("/var/cache/nfdump/nfcapd.current.4242"))
 	assert.True(t, IsCurrentName(CurrentName(7)))
 	assert.False(t, IsCurrentName("nfcapd.202611242140"))
+}
+
+// TestReadersShareBuffers reads the files of a set one after the other, as
+// godump does, in each of the ways the workers keep block buffers (their
+// own when they only count, the jobs' otherwise), and checks that the
+// readers after the first reuse the first one's buffers instead of making
+// new ones: each is a huge page of resident memory. The buffers are kept
+// until the garbage collector runs, which the test holds off.
+func TestReadersShareBuffers(t *testing.T) {
+	runtime.GC() // no collection under way while the test runs
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	rng := rand.New(rand.NewPCG(9, 10))
+	f := randomFile(rng, 20000)
+	dir := t.TempDir()
+	var paths []string
+	for i := range 4 {
+		p := filepath.Join(dir, "f"+strconv.Itoa(i))
+		writeTestFile(t, p, WriteOptions{Compression: LZ4}, &f)
+		paths = append(paths, p)
+	}
+	for _, opts := range []ReadOptions{{Workers: 2, Tally: true}, {Workers: 2}, {Workers: 1, Tally: true}} {
+		want := readWith(t, paths[0], opts)
+		made := bufsMade.Load()
+		for _, p := range paths[1:] {
+			assert.Equal(t, want, readWith(t, p, opts))
+		}
+		assert.Zero(t, bufsMade.Load()-made, "buffers made after the first file, %+v", opts)
+	}
 }
