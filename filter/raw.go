@@ -258,6 +258,11 @@ func (p *rawProg) matcher() func(rec []byte) bool {
 
 // flatMatcher returns the raw test of code run flat.
 func (p *rawProg) flatMatcher(fp *flatProg) func(rec []byte) bool {
+	if p.used == 0 {
+		if m := fp.eqMatcher(); m != nil {
+			return m
+		}
+	}
 	return func(rec []byte) bool {
 		base := unsafe.Pointer(unsafe.SliceData(rec))
 		if p.used == 0 {
