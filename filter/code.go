@@ -43,6 +43,7 @@ const (
 	kIPv6                  // 1 for an IPv6 flow
 	kFunc                  // the flow function fn, compared with value
 	kTest                  // anything else: the block's own test (Filter.test)
+	kIPList4               // raw code only: the IPv4 address at off in the address set aux (raw.go)
 )
 
 // op is one block of the code.
