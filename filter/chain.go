@@ -78,11 +78,22 @@ func (c *addrChain) match(r *flow.Record, st *walkState) bool {
 // chainGroup is one group: its blocks, where they go, and the one test
 // they make together.
 type chainGroup struct {
-	blocks          []uint32
+	blocks          blockList
 	onTrue, onFalse uint32
 	key             classKey
 	value           addr128
 }
+
+// blockList is a group's blocks, held in the group rather than in a
+// slice of their own: a chain of 100 groups made 100 allocations.
+type blockList struct {
+	b [maxGroupBlocks]uint32
+	n uint8
+}
+
+func (l *blockList) add(b uint32) { l.b[l.n] = b; l.n++ }
+
+func (l *blockList) all() []uint32 { return l.b[:l.n] }
 
 // foldChains replaces each chain of at least minChainGroups groups
 // reachable from the start by a folded block. Filters with labels keep
@@ -111,11 +122,12 @@ func (f *Filter) foldChains() {
 		}
 	}
 	used := make([]bool, len(f.prog))
+	var groups []chainGroup // reused: fold keeps none of it
 	for _, h := range order {
 		if used[h] {
 			continue
 		}
-		groups := f.chainAt(h, indeg, used)
+		groups = f.chainAt(h, indeg, used, groups[:0])
 		if len(groups) < minChainGroups {
 			continue
 		}
@@ -123,9 +135,9 @@ func (f *Filter) foldChains() {
 	}
 }
 
-// chainAt returns the groups of the longest chain that starts at block h.
-func (f *Filter) chainAt(h uint32, indeg []int, used []bool) []chainGroup {
-	var groups []chainGroup
+// chainAt appends to groups those of the longest chain that starts at
+// block h.
+func (f *Filter) chainAt(h uint32, indeg []int, used []bool, groups []chainGroup) []chainGroup {
 	for cur := h; cur != 0 && !used[cur]; {
 		g, ok := f.groupAt(cur, indeg)
 		if !ok {
@@ -134,7 +146,7 @@ func (f *Filter) chainAt(h uint32, indeg []int, used []bool) []chainGroup {
 		if n := len(groups); n > 0 {
 			// Only the previous group's blocks lead here, and this group
 			// ends where the others do.
-			if indeg[cur] != len(groups[n-1].blocks) || g.onTrue != groups[0].onTrue {
+			if indeg[cur] != int(groups[n-1].blocks.n) || g.onTrue != groups[0].onTrue {
 				break
 			}
 		}
@@ -177,9 +189,9 @@ func (f *Filter) groupAt(h uint32, indeg []int) (chainGroup, bool) {
 		}
 		*m |= in.mask
 		*v |= in.value
-		g.blocks = append(g.blocks, t)
+		g.blocks.add(t)
 		next := in.onTrue
-		if next == 0 || next == h || len(g.blocks) == maxGroupBlocks {
+		if next == 0 || next == h || g.blocks.n == maxGroupBlocks {
 			g.onTrue = next
 			break
 		}
@@ -210,7 +222,7 @@ func (f *Filter) fold(h uint32, groups []chainGroup, used []bool) {
 			})
 		}
 		c.classes[i].set.add(g.value)
-		for _, b := range g.blocks {
+		for _, b := range g.blocks.all() {
 			used[b] = true
 		}
 	}

@@ -31,7 +31,8 @@ func (f *Filter) Dump(w io.Writer) error {
 		switch b.data {
 		case dataIPs:
 			for _, e := range b.ips.kept {
-				fmt.Fprintf(bw, "value: %016x %016x mask: %016x %016x\n", e.ip.hi, e.ip.lo, e.mask.hi, e.mask.lo)
+				m := e.mask()
+				fmt.Fprintf(bw, "value: %016x %016x mask: %016x %016x\n", e.ip.hi, e.ip.lo, m.hi, m.lo)
 			}
 		case dataVals:
 			for _, v := range b.vals.dump {

@@ -140,7 +140,7 @@ func compile(src string, opts Options, familyBlind bool) (*Filter, error) {
 	if len(src) > opts.MaxText {
 		return nil, &Error{File: opts.File, Line: 1, Msg: "filter longer than " + itoa(opts.MaxText) + " bytes"}
 	}
-	p := &parser{sc: newScanner(src, opts.File, &opts), opts: &opts, b: newBuilder(), maxDepth: maxStack, familyBlind: familyBlind}
+	p := &parser{sc: newScanner(src, opts.File, &opts), opts: &opts, b: newBuilder(src), maxDepth: maxStack, familyBlind: familyBlind}
 	start, err := p.compile()
 	if err != nil {
 		return nil, err

@@ -24,7 +24,7 @@ import "slices"
 // a field.
 var opCost = [...]float64{
 	kLoad: 1, kAddrLo: 1, kAddrHi: 1, kAddr: 1.2, kIPv6: 1, kDuration: 1.5,
-	kLoadSet: 3, kFunc: 4, kIPList: 5, kChain: 6, kTest: 8,
+	kLoadSet: 3, kFunc: 4, kIPList: 5, kChain: 6, kTest: 8, kIPList4: 4,
 }
 
 // reorder returns code with each chain's units sorted by cost over the

@@ -2,6 +2,7 @@ package filter
 
 import (
 	"strconv"
+	"strings"
 )
 
 // maxIncludeDepth is nfdump's MAX_INCLUDE_DEPTH: at most ten @include
@@ -47,6 +48,33 @@ func isHexDigit(c byte) bool {
 // next returns the next token. Errors are those of @include (a missing
 // file, too deep a nesting, too much text), which end nfdump with status
 // 255 before the parser sees anything.
+// itemsBefore returns an estimate, at least the number, of the list
+// items (runs of string characters) between the scanner's position and
+// the next c in the current source, plus one for an item already
+// scanned: the capacity that spares a list of a thousand addresses the
+// copies of growing to it. It is at most maxListGuess, so that text that
+// is no list (an unclosed bracket before a megabyte of words) reserves
+// no more than a list would take as it grows.
+func (s *scanner) itemsBefore(c byte) int {
+	top := &s.stack[len(s.stack)-1]
+	rest := top.text[top.pos:]
+	if i := strings.IndexByte(rest, c); i >= 0 {
+		rest = rest[:i]
+	}
+	n, in := 1, false
+	for i := 0; i < len(rest); i++ {
+		str := isStringChar(rest[i])
+		if str && !in {
+			n++
+		}
+		in = str
+	}
+	return min(n, maxListGuess)
+}
+
+// maxListGuess bounds itemsBefore's estimate.
+const maxListGuess = 1 << 16
+
 func (s *scanner) next() (token, error) {
 	for {
 		top := &s.stack[len(s.stack)-1]

@@ -676,7 +676,7 @@ func (p *parser) parseMask(s string) ipParse {
 // follow, and the error shows the address.
 func (p *parser) parseIPList() *addrSet {
 	p.expectChar('[')
-	var entries []ipEntry
+	entries := make([]ipEntry, 0, p.sc.itemsBefore(']'))
 	first := true
 	for {
 		comma := false
@@ -717,7 +717,7 @@ func (p *parser) parseIPList() *addrSet {
 				v4 = false
 			}
 			m := nfdumpMask(v4, n)
-			entries = append(entries, ipEntry{ip: ip.and(m), mask: m, v4: v4})
+			entries = append(entries, ipEntry{ip: ip.and(m), bits: uint8(maskLen(m)), v4: v4})
 			p.reduceItem(3, first)
 		default:
 			r := p.parseIP(s, true)
@@ -733,9 +733,8 @@ func (p *parser) parseIPList() *addrSet {
 				}
 				p.errNext("incomplete IP address")
 			}
-			all := addr128{^uint64(0), ^uint64(0)}
 			for _, a := range r.addrs {
-				entries = append(entries, ipEntry{ip: a.addr128, mask: all, v4: a.v4})
+				entries = append(entries, ipEntry{ip: a.addr128, bits: 128, v4: a.v4})
 			}
 			if comma {
 				p.reduceItem(2, first)
