@@ -58,6 +58,15 @@ func aheadCapture(t *testing.T, ng bool) ([]byte, [][]byte) {
 	return buf.Bytes(), want
 }
 
+// aheadFile writes aheadCapture's capture into a file of the test's and
+// returns its path and the frames it holds.
+func aheadFile(t *testing.T, ng bool) (string, [][]byte) {
+	data, want := aheadCapture(t, ng)
+	path := filepath.Join(t.TempDir(), "ahead.pcap")
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	return path, want
+}
+
 // procs runs f with Go running at most n goroutines at once: with one,
 // a file is read in the goroutine that reads its frames.
 func procs(t *testing.T, f func(t *testing.T)) {
@@ -145,9 +154,7 @@ func readToError(s Source) error {
 // TestReadAheadClose: closing a file read part of the way stops its
 // reading goroutine.
 func TestReadAheadClose(t *testing.T) {
-	data, _ := aheadCapture(t, false)
-	path := filepath.Join(t.TempDir(), "ahead.pcap")
-	require.NoError(t, os.WriteFile(path, data, 0o644))
+	path, _ := aheadFile(t, false)
 	before := runtime.NumGoroutine()
 	for range 10 {
 		s, err := OpenFile(path)
@@ -168,9 +175,7 @@ func TestReadAheadClose(t *testing.T) {
 // collection) all the same.
 func TestReadAheadYields(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	data, _ := aheadCapture(t, false)
-	path := filepath.Join(t.TempDir(), "ahead.pcap")
-	require.NoError(t, os.WriteFile(path, data, 0o644))
+	path, _ := aheadFile(t, false)
 	s, err := OpenFile(path)
 	require.NoError(t, err)
 	defer s.Close()

@@ -44,9 +44,7 @@ func TestRawReader(t *testing.T) {
 // the goroutine or by the caller.
 func TestReadAheadRaw(t *testing.T) {
 	procs(t, func(t *testing.T) {
-		data, want := aheadCapture(t, false)
-		path := filepath.Join(t.TempDir(), "ahead.pcap")
-		require.NoError(t, os.WriteFile(path, data, 0o644))
+		path, want := aheadFile(t, false)
 		s, err := OpenFile(path)
 		require.NoError(t, err)
 		defer s.Close()
