@@ -46,6 +46,12 @@ func (h *keyHash) packet(p *Packet) uint64 {
 		keyTail(p.SrcPort, p.DstPort, p.Proto, p.TOS, p.Version))
 }
 
+// packetTail is packet with the key's last word given.
+func (h *keyHash) packetTail(p *Packet, tail uint64) uint64 {
+	le := binary.LittleEndian
+	return h.words(le.Uint64(p.Src[0:]), le.Uint64(p.Src[8:]), le.Uint64(p.Dst[0:]), le.Uint64(p.Dst[8:]), tail)
+}
+
 // words hashes a key given as its five words.
 func (h *keyHash) words(s0, s1, d0, d1, tail uint64) uint64 {
 	a := mum(s0^h.s[0], s1^h.s[1])

@@ -174,6 +174,20 @@ func TestKeyHashPacket(t *testing.T) {
 		var k flowKey
 		packetKey(&k, &p)
 		require.Equal(t, h.sum(&k), h.packet(&p), "%+v", p)
+		require.Equal(t, h.sum(&k), h.packetTail(&p, k.tail), "%+v", p)
+		// The cache finds a packet's flow by comparing the packet's
+		// fields with the key (lookupPacket): its own key matches, and
+		// one that differs in any word does not.
+		require.True(t, k.equalPacket(&p, k.tail), "%+v", p)
+		for w := range 5 {
+			o := k
+			if w < 4 {
+				o.addr[w*8] ^= 1
+			} else {
+				o.tail ^= 1 << 40
+			}
+			require.False(t, o.equalPacket(&p, k.tail), "word %d, %+v", w, p)
+		}
 		if p.Version == 4 {
 			v4++
 		} else {

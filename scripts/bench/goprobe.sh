@@ -7,11 +7,18 @@
 # 127.0.0.1 (16 MiB socket buffer). /usr/bin/time gives each probe's
 # elapsed time and peak RSS; godump -I counts what gocapd stored.
 #
+# softflowd runs twice: with its defaults (at most 8192 flows, -m, the
+# least recently seen exported early past them) and as "softflowd-m",
+# with -m as large as the capture's packets, so that it keeps every flow
+# until its timeout as goprobe does (fprobe's defaults set no flow
+# limit): the memory each needs for the same flows, and the speed at it.
+#
 # Prints a row per run and then, from the median times: the packets per
-# second of each, the ratio goprobe/softflowd (target >= 3; and that of
-# the fastest runs, for a machine shared with other work), the peak RSS
-# of each (target: goprobe's no higher) and whether both delivered the
-# same packet and byte totals, the packets being all of the capture's.
+# second of each, the ratio goprobe/softflowd against each softflowd
+# (target >= 3; and that of the fastest runs, for a machine shared with
+# other work), the peak RSS of each (target: goprobe's no higher) and
+# whether all delivered the same packet and byte totals, the packets
+# being all of the capture's.
 # Then the resident memory of each probe idle (reading the capture's
 # header from a pipe that stays quiet for a second; goprobe writes no pid
 # file) and the floor under goprobe's: scripts/rssfloor, the smallest Go
@@ -99,6 +106,9 @@ run() {
 	case $probe in
 	# shellcheck disable=SC2086 # the flags are words
 	softflowd) /usr/bin/time -f '%e %M %U %S' -o "$work/time" softflowd -d -r "$capture" -v 9 -n "127.0.0.1:$port" $sf_flags >"$log" 2>&1 || ok=0 ;;
+	# A capture of PACKETS packets has no more flows than that.
+	# shellcheck disable=SC2086
+	softflowd-m) /usr/bin/time -f '%e %M %U %S' -o "$work/time" softflowd -d -r "$capture" -v 9 -n "127.0.0.1:$port" $sf_flags -m "$cap_packets" >"$log" 2>&1 || ok=0 ;;
 	# shellcheck disable=SC2086
 	goprobe) /usr/bin/time -f '%e %M %U %S' -o "$work/time" bin/goprobe --read "$capture" -n 9 -l 2 $gp_flags "127.0.0.1:$port" >"$log" 2>&1 || ok=0 ;;
 	esac
@@ -128,18 +138,19 @@ run() {
 	stored_bytes=$(sed -n 's/^Bytes: //p' <<<"$info")
 	stored_flows=$(sed -n 's/^Flows: //p' <<<"$info")
 	case $probe in
-	softflowd) datagrams=$(sed -n 's/^Flows exported: .* in \([0-9]*\) packets.*/\1/p' "$log") ;;
+	softflowd*) datagrams=$(sed -n 's/^Flows exported: .* in \([0-9]*\) packets.*/\1/p' "$log") ;;
 	goprobe) datagrams=$(sed -n 's/.*; datagrams sent: \([0-9]*\), send errors.*/\1/p' "$log") ;;
 	esac
 }
 
 declare -A times cpus rsses totals flows_dgram
-printf '%-9s %3s %9s %12s %7s %9s %12s %14s\n' probe run seconds packets/s "cpu s" "RSS KiB" packets bytes
+probes="softflowd softflowd-m goprobe"
+printf '%-11s %3s %9s %12s %7s %9s %12s %14s\n' probe run seconds packets/s "cpu s" "RSS KiB" packets bytes
 for ((r = 1; r <= runs; r++)); do
-	for probe in softflowd goprobe; do
+	for probe in $probes; do
 		run $probe
 		pps=$(awk -v p="$cap_packets" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? p / s : 0) }')
-		printf '%-9s %3d %9s %12s %7s %9s %12s %14s\n' $probe "$r" "$secs" "$pps" "$cpu" "$rss" "$stored_packets" "$stored_bytes"
+		printf '%-11s %3d %9s %12s %7s %9s %12s %14s\n' $probe "$r" "$secs" "$pps" "$cpu" "$rss" "$stored_packets" "$stored_bytes"
 		times[$probe]+="$secs "
 		flows_dgram[$probe]="$stored_flows flows in ${datagrams:-?} datagrams"
 		cpus[$probe]+="$cpu "
@@ -151,30 +162,32 @@ for ((r = 1; r <= runs; r++)); do
 done
 
 median() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-sf=$(median "${times[softflowd]}")
 gp=$(median "${times[goprobe]}")
 echo
-for probe in softflowd goprobe; do
+for probe in $probes; do
 	m=$(median "${times[$probe]}")
-	printf '%-9s median %6s s  %10s packets/s  %5s cpu s  peak RSS %7s KiB  totals %s\n' $probe "$m" \
+	printf '%-11s median %6s s  %10s packets/s  %5s cpu s  peak RSS %7s KiB  totals %s\n' $probe "$m" \
 		"$(awk -v p="$cap_packets" -v s="$m" 'BEGIN { printf "%.0f", (s > 0 ? p / s : 0) }')" "$(median "${cpus[$probe]}")" \
 		"${rsses[$probe]}" "${totals[$probe]:-all packets, same bytes}"
 done
-awk -v a="$sf" -v b="$gp" 'BEGIN { printf "goprobe/softflowd packets/s: %.2fx (target >= 3)\n", (b > 0 ? a / b : 0) }'
 # The fastest run of each: what each does when the machine leaves it
-# alone, which goprobe's two goroutines need more than softflowd's one.
+# alone, which goprobe's goroutines need more than softflowd's one.
 fastest() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -n | head -n 1; }
-awk -v a="$(fastest "${times[softflowd]}")" -v b="$(fastest "${times[goprobe]}")" \
-	'BEGIN { printf "goprobe/softflowd packets/s, fastest runs: %.2fx (%s s against %s s)\n", (b > 0 ? a / b : 0), b, a }'
-# On a machine shared with other work the elapsed times vary from run to
-# run; the processor time each probe used varies far less.
-awk -v a="$(median "${cpus[softflowd]}")" -v b="$(median "${cpus[goprobe]}")" \
-	'BEGIN { printf "goprobe/softflowd packets per cpu second: %.2fx\n", (b > 0 ? a / b : 0) }'
-echo "peak RSS goprobe/softflowd: ${rsses[goprobe]}/${rsses[softflowd]} KiB (target: goprobe's no higher)"
+for sfp in softflowd softflowd-m; do
+	echo "against $sfp$([[ $sfp == softflowd ]] && echo " (its defaults: at most 8192 flows)" || echo " (-m $cap_packets: every flow kept, as goprobe does)"):"
+	awk -v a="$(median "${times[$sfp]}")" -v b="$gp" -v n=$sfp 'BEGIN { printf "  goprobe/%s packets/s: %.2fx (target >= 3)\n", n, (b > 0 ? a / b : 0) }'
+	awk -v a="$(fastest "${times[$sfp]}")" -v b="$(fastest "${times[goprobe]}")" -v n=$sfp \
+		'BEGIN { printf "  goprobe/%s packets/s, fastest runs: %.2fx (%s s against %s s)\n", n, (b > 0 ? a / b : 0), b, a }'
+	# On a machine shared with other work the elapsed times vary from
+	# run to run; the processor time each probe used varies far less.
+	awk -v a="$(median "${cpus[$sfp]}")" -v b="$(median "${cpus[goprobe]}")" -v n=$sfp \
+		'BEGIN { printf "  goprobe/%s packets per cpu second: %.2fx\n", n, (b > 0 ? a / b : 0) }'
+	echo "  peak RSS goprobe/$sfp: ${rsses[goprobe]}/${rsses[$sfp]} KiB (target: goprobe's no higher)"
+done
 # softflowd's flows are both directions of a connection in one, stored
 # by gocapd as two (and more where its flow limit, -m 8192, expired them
 # early); goprobe's one direction each.
-echo "stored at the collector, last run: softflowd ${flows_dgram[softflowd]}, goprobe ${flows_dgram[goprobe]}"
+echo "stored at the collector, last run: softflowd ${flows_dgram[softflowd]}, softflowd-m ${flows_dgram[softflowd-m]}, goprobe ${flows_dgram[goprobe]}"
 
 # idle PROBE: the peak RSS of PROBE reading the capture's header from a
 # pipe, and then nothing for a second.
