@@ -576,8 +576,14 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 	}
 	b := &d.v3b
 	off := 0
+	// A record's bytes and its room are found by pointer arithmetic,
+	// without the bounds checks of slicing (a quarter of the loop's
+	// instructions): decodeV5 checked that recs holds count records of
+	// recLen bytes, and the batch's room holds count records of at most
+	// v5FrameMax bytes and V3Room after the last (V3BatchRoom).
+	recs = recs[:count*recLen]
 	for i := 0; i < count; i++ {
-		rec := (*[v5RecordLen]byte)(recs[i*recLen:])
+		rec := (*[v5RecordLen]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(recs)), i*recLen))
 		r.First, r.Last = sysUpTimes(boot, sysUp, uint64(be.Uint32(rec[24:])), uint64(be.Uint32(rec[28:])), 100000)
 		r.InPackets = uint64(be.Uint32(rec[16:])) * scale
 		r.InBytes = uint64(be.Uint32(rec[20:])) * scale
@@ -600,7 +606,7 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 		f := e.v5Frame(k)
 		var out *[V3Room]byte
 		if room != nil {
-			out = (*[V3Room]byte)(room[off:])
+			out = (*[V3Room]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(room)), off))
 		} else {
 			out = (*[V3Room]byte)(vh.V3Space())
 		}
@@ -621,16 +627,20 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 		// EXipv4Flow follows the generic element.
 		le.PutUint32(g[48+4:], be.Uint32(rec[0:]))
 		le.PutUint32(g[48+8:], be.Uint32(rec[4:]))
+		// The optional elements' payloads lie within the frame
+		// (v5FrameMax bytes, within out): no bounds check either.
 		if o := f.misc; o > 0 {
-			le.PutUint32(out[o:], uint32(in))
-			le.PutUint32(out[o+4:], uint32(outIf))
+			pair := (*[8]byte)(unsafe.Add(unsafe.Pointer(out), o))
+			le.PutUint32(pair[0:], uint32(in))
+			le.PutUint32(pair[4:], uint32(outIf))
 		}
 		if o := f.as; o > 0 {
-			le.PutUint32(out[o:], uint32(sas))
-			le.PutUint32(out[o+4:], uint32(das))
+			pair := (*[8]byte)(unsafe.Add(unsafe.Pointer(out), o))
+			le.PutUint32(pair[0:], uint32(sas))
+			le.PutUint32(pair[4:], uint32(das))
 		}
 		if o := f.nextHop; o > 0 {
-			le.PutUint32(out[o:], nh)
+			le.PutUint32((*[4]byte)(unsafe.Add(unsafe.Pointer(out), o))[:], nh)
 		}
 		if room != nil {
 			off += f.size
