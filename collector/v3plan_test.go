@@ -29,6 +29,7 @@ type v3Recorder struct {
 	stat      flowfile.Stat
 	counted   []flow.Record // the values a collector counts, per flow
 	misplaced int           // V3 records not at the start of the room
+	given     *byte         // the start of the room V3Space gave last
 }
 
 // memFile is a file in memory.
@@ -69,16 +70,58 @@ func (h *v3Recorder) V3Space() []byte {
 	for i := range h.space {
 		h.space[i] = 0xa5
 	}
+	h.given = &h.space[0]
 	return h.space[:]
 }
 
 func (h *v3Recorder) FlowV3(f *netflow.V3Flow) {
-	if len(f.Record) == 0 || &f.Record[0] != &h.space[0] {
+	if len(f.Record) == 0 || &f.Record[0] != h.given {
 		h.misplaced++
 	}
 	h.w.WriteV3(f.Record)
 	h.count(f.Flow)
 	h.planned++
+}
+
+// v3BatchRecorder is a v3Recorder that takes the records of a v5 or v7
+// block at once (netflow.V3BatchHandler), in a room of stale bytes as
+// large as the decoder asks for, and writes them with one CommitV3s.
+type v3BatchRecorder struct {
+	*v3Recorder
+	room [netflow.V3BatchRoom]byte
+	// inBatch marks the flows (by index in counted) that came in a
+	// batch, which carries no ports.
+	inBatch map[int]bool
+}
+
+func (h *v3BatchRecorder) V3Space() []byte {
+	for i := range h.room {
+		h.room[i] = 0xa5
+	}
+	h.given = &h.room[0]
+	return h.room[:]
+}
+
+func (h *v3BatchRecorder) FlowsV3(b *netflow.V3Batch) {
+	if b.N == 0 || &b.Records[0] != &h.room[0] || len(b.Records) != int(b.Ends[b.N-1]) {
+		h.misplaced++
+	}
+	copy(h.w.V3Space(), b.Records)
+	kept, err := h.w.CommitV3s(b.Ends[:b.N])
+	if err != nil || kept != b.N {
+		h.misplaced++
+	}
+	for i := range b.N {
+		c := &b.Counts[i]
+		r := *b.Flow
+		r.First, r.Last, r.InPackets, r.InBytes, r.Proto = c.First, c.Last, c.Packets, c.Bytes, c.Proto
+		// Ports are not among the counts: the general path's are
+		// cleared too before the comparison.
+		r.SrcPort, r.DstPort = 0, 0
+		h.inBatch[len(h.counted)] = true
+		h.count(&r)
+	}
+	h.planned += b.N
 }
 
 func (h *v3Recorder) NewExporter(e *flow.Exporter) { h.w.WriteExporter(e) }
@@ -97,37 +140,47 @@ type datagram struct {
 }
 
 // sameThroughPlan decodes the datagrams once the general way (Records
-// written by flowfile's encoder) and once with the decoder's V3 plans, and
-// checks that both write the same file and count the same; it returns the
-// flows that went through a plan.
-func sameThroughPlan(t *testing.T, opts netflow.Options, dgrams []datagram) int {
+// written by flowfile's encoder), once with the decoder's V3 plans, and
+// once more with a handler that takes v5 and v7 blocks at once, and checks
+// that all write the same file and count the same; it returns the flows
+// that went through a plan, and those of them that came in a batch.
+func sameThroughPlan(t *testing.T, opts netflow.Options, dgrams []datagram) (int, int) {
 	t.Helper()
 	general, planned := newV3Recorder(t, "general"), newV3Recorder(t, "planned")
+	batched := &v3BatchRecorder{v3Recorder: newV3Recorder(t, "batched"), inBatch: map[int]bool{}}
 	at := time.UnixMilli(1_800_000_000_123)
-	for i, h := range []*v3Recorder{general, planned} {
+	for i, h := range []netflow.Handler{general, planned, batched} {
 		o := opts
-		o.V3 = i == 1
+		o.V3 = i > 0
 		d := netflow.NewDecoder(o)
 		for _, g := range dgrams {
 			d.Decode(g.b, g.from, at, h)
 		}
 	}
 	require.Zero(t, general.planned)
-	require.Zero(t, planned.misplaced, "V3 records not encoded at the start of the handler's room")
-	require.Equal(t, len(general.counted), len(planned.counted), "flows")
-	for i := range general.counted {
-		require.Equal(t, general.counted[i], planned.counted[i], "what a collector counts of flow %d", i)
-	}
-	assert.Equal(t, general.stat, planned.stat)
-	want, got := general.bytes(t), planned.bytes(t)
-	require.Equal(t, len(want), len(got), "file sizes")
-	for i := range want {
-		if want[i] != got[i] {
-			lo, hi := max(0, i-32), min(len(want), i+32)
-			t.Fatalf("files differ at byte %d:\ngeneral % x\nplanned % x", i, want[lo:hi], got[lo:hi])
+	want := general.bytes(t)
+	for _, h := range []*v3Recorder{planned, batched.v3Recorder} {
+		require.Zero(t, h.misplaced, "V3 records not encoded at the start of the handler's room")
+		require.Equal(t, len(general.counted), len(h.counted), "flows")
+		for i := range general.counted {
+			w := general.counted[i]
+			if h == batched.v3Recorder && batched.inBatch[i] {
+				w.SrcPort, w.DstPort = 0, 0
+			}
+			require.Equal(t, w, h.counted[i], "what a collector counts of flow %d", i)
+		}
+		assert.Equal(t, general.stat, h.stat)
+		got := h.bytes(t)
+		require.Equal(t, len(want), len(got), "file sizes")
+		for i := range want {
+			if want[i] != got[i] {
+				lo, hi := max(0, i-32), min(len(want), i+32)
+				t.Fatalf("files differ at byte %d:\ngeneral % x\nplanned % x", i, want[lo:hi], got[lo:hi])
+			}
 		}
 	}
-	return planned.planned
+	require.Equal(t, planned.planned, batched.planned, "flows through a plan, one by one and in batches")
+	return planned.planned, len(batched.inBatch)
 }
 
 // TestV3PlanVendorDatagrams: for every sample datagram of the shared
@@ -155,7 +208,7 @@ func TestV3PlanVendorDatagrams(t *testing.T) {
 		}
 	}
 	for _, sampling := range []int64{0, 10, -7} {
-		n := sameThroughPlan(t, netflow.Options{DefaultSampling: sampling}, dgrams)
+		n, _ := sameThroughPlan(t, netflow.Options{DefaultSampling: sampling}, dgrams)
 		t.Logf("sampling %d: %d flows through a plan", sampling, n)
 		assert.Greater(t, n, 200, "most flows of the samples go through a plan")
 	}
@@ -237,7 +290,7 @@ func TestV3PlanEveryField(t *testing.T) {
 		}
 		for _, sampling := range []int64{0, -5} {
 			opts := netflow.Options{DefaultSampling: sampling, MaxTemplates: 4096}
-			planned := sameThroughPlan(t, opts, dgrams)
+			planned, _ := sameThroughPlan(t, opts, dgrams)
 			t.Logf("version %d, sampling %d: %d flows through a plan", version, sampling, planned)
 			assert.Greater(t, planned, 5000)
 		}
@@ -294,7 +347,8 @@ func TestV3PlanV5(t *testing.T) {
 		}
 	}
 	for _, sampling := range []int64{0, 10, -7} {
-		n := sameThroughPlan(t, netflow.Options{DefaultSampling: sampling}, dgrams)
+		n, batched := sameThroughPlan(t, netflow.Options{DefaultSampling: sampling}, dgrams)
 		assert.Equal(t, 2*2*2*8*30, n, "every v5 and v7 flow goes straight into a V3 record")
+		assert.Equal(t, n, batched, "every v5 and v7 flow comes in a batch to a handler that takes them")
 	}
 }

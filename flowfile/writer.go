@@ -278,8 +278,9 @@ func (w *Writer) added(start int) {
 	w.cur.nrec++
 }
 
-// moveLast moves the record at start, the last of the current block, into
-// a new block, and hands the old one to the disk.
+// moveLast moves the records from start on, the last of the current
+// block (64 KiB at the most), into a new block, and hands the old one to
+// the disk.
 func (w *Writer) moveLast(start int) {
 	j := w.cur
 	// Keep the record's bytes while the old block leaves.
@@ -347,6 +348,45 @@ func (w *Writer) CommitV3(n int) error {
 	w.cur.payload = w.cur.payload[:start+n]
 	w.added(start)
 	return nil
+}
+
+// CommitV3s appends the len(ends) V3 records at the start of V3Space,
+// back to back, record i ending at ends[i], as CommitV3 appends them one by
+// one: the records from the first that would take the block past
+// WriteBlockSize on move to a new block. It returns how many stayed in the
+// block being filled before: len(ends) when no new block began.
+func (w *Writer) CommitV3s(ends []uint32) (int, error) {
+	if err := w.check(); err != nil {
+		return 0, err
+	}
+	n := len(ends)
+	if n == 0 {
+		return 0, nil
+	}
+	start := len(w.cur.payload)
+	w.cur.payload = w.cur.payload[:start+int(ends[n-1])]
+	if len(w.cur.payload) <= WriteBlockSize {
+		w.cur.nrec += uint32(n)
+		return n, nil
+	}
+	// The first record that ends past the limit moves, unless it would
+	// leave the block empty: as CommitV3 keeps a record alone in a block
+	// whatever its size.
+	i, at := 0, start
+	for start+int(ends[i]) <= WriteBlockSize {
+		at = start + int(ends[i])
+		i++
+	}
+	if at == 0 {
+		at = int(ends[0])
+		i++
+	}
+	w.cur.nrec += uint32(i)
+	if i < n {
+		w.moveLast(at)
+		w.cur.nrec += uint32(n - i)
+	}
+	return i, nil
 }
 
 // WriteExporter appends an exporter info record. Flows, samplers and stats

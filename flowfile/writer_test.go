@@ -305,3 +305,59 @@ func TestWriteV3LikeWriteFlow(t *testing.T) {
 	assert.Greater(t, len(want), 3*HeaderSize)
 	assert.True(t, bytes.Equal(want, got), "the files differ")
 }
+
+// TestCommitV3sLikeOneByOne: records committed in batches (CommitV3s, as
+// a collector hands over a v5 datagram's) land in the file exactly as
+// committed one by one (CommitV3), the batches that cross the block size
+// split where one by one would, and CommitV3s tells how many records of
+// each batch stayed in the block filled before.
+func TestCommitV3sLikeOneByOne(t *testing.T) {
+	dir := t.TempDir()
+	g := flowgen.New(5, 1_795_555_903_000)
+	recs := make([][]byte, 40_000) // some four blocks
+	var l v3Layout
+	for i := range recs {
+		var r flow.Record
+		g.Next(&r)
+		recs[i] = appendV3(nil, &r, &l)
+	}
+	created := time.Unix(1_795_555_903, 0)
+	write := func(name string, batch int) ([]byte, int) {
+		path := filepath.Join(dir, name)
+		w, err := Create(path, WriteOptions{Created: created, Count: CountNone})
+		require.NoError(t, err)
+		splits := 0
+		for i := 0; i < len(recs); i += max(batch, 1) {
+			if batch == 0 {
+				copy(w.V3Space(), recs[i])
+				require.NoError(t, w.CommitV3(len(recs[i])))
+				continue
+			}
+			var ends []uint32
+			room, off := w.V3Space(), 0
+			for _, r := range recs[i:min(i+batch, len(recs))] {
+				off += copy(room[off:], r)
+				ends = append(ends, uint32(off))
+			}
+			before := w.Queued()
+			kept, err := w.CommitV3s(ends)
+			require.NoError(t, err)
+			if kept < len(ends) {
+				splits++
+				assert.Equal(t, before+1, w.Queued(), "a split hands the block filled before to the disk")
+			} else {
+				assert.Equal(t, before, w.Queued())
+			}
+		}
+		require.NoError(t, w.Close())
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		return b, splits
+	}
+	want, _ := write("one", 0)
+	for _, batch := range []int{1, 7, 30} {
+		got, splits := write("batch"+strconv.Itoa(batch), batch)
+		assert.GreaterOrEqual(t, splits, 3, "batches of %d crossing a block boundary", batch)
+		assert.True(t, bytes.Equal(want, got), "batches of %d: the files differ", batch)
+	}
+}

@@ -93,9 +93,10 @@ type Decoder struct {
 	// allocates nothing per flow.
 	rec flow.Record
 	// pad is a record copied with room for the plan's loads, v3f what
-	// FlowV3 gets.
+	// FlowV3 gets, v3b what FlowsV3 gets.
 	pad []byte
 	v3f V3Flow
+	v3b V3Batch
 }
 
 // NewDecoder returns a decoder.
