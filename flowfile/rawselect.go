@@ -135,6 +135,15 @@ func (d *v3Decoder) selectShaped(b []byte, n uint32, limit uint64, sel RawSelect
 	if mark == nil && v == nil {
 		return d.selectTally(b, n, limit, sel, t)
 	}
+	if mark == nil && limit == 0 && n > probeRecords {
+		return d.selectVisit(b, n, sel, t, rec, v)
+	}
+	return d.selectEach(b, n, limit, sel, mark, first, t, rec, v)
+}
+
+// selectEach is selectShaped's loop that branches on each record's
+// outcome.
+func (d *v3Decoder) selectEach(b []byte, n uint32, limit uint64, sel RawSelector, mark []uint64, first uint32, t *flow.Totals, rec *flow.Record, v BlockVisitor) (count, passed uint32, used int, skipped uint64) {
 	rv, _ := v.(RawVisitor)
 	for count < n && len(b)-used >= v3HeaderSize {
 		r := b[used:]
@@ -173,6 +182,75 @@ func (d *v3Decoder) selectShaped(b []byte, n uint32, limit uint64, sel RawSelect
 	}
 	return count, passed, used, skipped
 }
+
+// selectVisit is selectShaped handing the records that pass to a visitor
+// v, which is called only for them: as in selectTally, a run's first
+// probeRecords records take the loop that branches on each outcome, and
+// when between an eighth and seven eighths of them passed, the rest take
+// a loop that does not. It tests visitBatch records at a time, noting
+// where those that pass are (the note of one that fails is overwritten
+// by the next), and then counts and visits the ones noted.
+func (d *v3Decoder) selectVisit(b []byte, n uint32, sel RawSelector, t *flow.Totals, rec *flow.Record, v BlockVisitor) (count, passed uint32, used int, skipped uint64) {
+	count, passed, used, skipped = d.selectEach(b, probeRecords, 0, sel, nil, 0, t, rec, v)
+	if count < probeRecords {
+		return count, passed, used, skipped
+	}
+	if passed < count/8 || passed > count-count/8 {
+		c, p, u, k := d.selectEach(b[used:], n-count, 0, sel, nil, 0, t, rec, v)
+		return count + c, passed + p, used + u, skipped + k
+	}
+	rv, _ := v.(RawVisitor)
+	var at [visitBatch]int
+	var shapes [visitBatch]*v3Shape
+	for count < n {
+		k, stop := 0, false
+		for j := 0; j < visitBatch && count < n; j++ {
+			if len(b)-used < v3HeaderSize {
+				stop = true
+				break
+			}
+			r := b[used:]
+			size := int(le.Uint16(r[2:]))
+			if le.Uint16(r) != recV3 || size > len(r)-8 {
+				stop = true
+				break
+			}
+			r = r[:size]
+			s := d.find(r)
+			if s == nil {
+				stop = true
+				break
+			}
+			match := s.rawMatch(sel, r)
+			if match == nil {
+				stop = true
+				break
+			}
+			at[k], shapes[k] = used, s
+			k += int(b2u(match(r)))
+			skipped += uint64(s.skipped)
+			count++
+			used += size
+		}
+		// The shapes stay put: only decoding a record of none of them
+		// learns a new one, which the caller does after the run.
+		for i, s := range shapes[:k] {
+			r := b[at[i]:]
+			r = r[:le.Uint16(r[2:])]
+			s.total(r, t)
+			d.visitShaped(s, r, rec, v, rv)
+		}
+		passed += uint32(k)
+		if stop {
+			break
+		}
+	}
+	return count, passed, used, skipped
+}
+
+// visitBatch is how many records selectVisit tests before it visits
+// those that passed.
+const visitBatch = 64
 
 // selectTally is selectShaped counting the records that pass into t, and
 // nothing else: godump -o null's loop, and that of every job that needs
