@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"runtime"
+	"slices"
 	"unsafe"
 
 	"github.com/nfgo/nftools/flow"
@@ -179,11 +180,25 @@ func (f *Filter) lower() {
 // layout of every file each worker reads: copying the dead ops made
 // godump's heap, and so its peak RSS, 3.4 MB larger with that filter.
 func compact(code []op, entry uint32) ([]op, uint32) {
+	var c compacter
+	return c.compact(nil, code, entry)
+}
+
+// compacter holds compact's work space, for a caller that compacts code
+// again and again (RawMatcher, for each record layout).
+type compacter struct {
+	at    []uint32 // an op's new index, 0 while unseen
+	stack []uint32
+}
+
+// compact is compact writing the ops into out's memory when it has room.
+func (c *compacter) compact(out, code []op, entry uint32) ([]op, uint32) {
 	if entry < firstOp {
-		return code[:firstOp], entry
+		return append(out[:0], code[:firstOp]...), entry
 	}
-	at := make([]uint32, len(code)) // an op's new index, 0 while unseen
-	stack := []uint32{entry}
+	at := slices.Grow(c.at[:0], len(code))[:len(code)]
+	clear(at)
+	stack := append(c.stack[:0], entry)
 	at[entry] = 1
 	for len(stack) > 0 {
 		o := &code[stack[len(stack)-1]]
@@ -195,6 +210,7 @@ func compact(code []op, entry uint32) ([]op, uint32) {
 			}
 		}
 	}
+	c.at, c.stack = at, stack
 	kept := uint32(firstOp)
 	for i := firstOp; i < uint32(len(code)); i++ {
 		if at[i] != 0 {
@@ -202,7 +218,8 @@ func compact(code []op, entry uint32) ([]op, uint32) {
 			kept++
 		}
 	}
-	out := make([]op, kept)
+	out = slices.Grow(out[:0], int(kept))[:kept]
+	clear(out[:firstOp])
 	for i := firstOp; i < uint32(len(code)); i++ {
 		if at[i] == 0 {
 			continue

@@ -66,3 +66,39 @@ func TestRawMatcherShared(t *testing.T) {
 	assert.False(t, m(rec))
 	assert.True(t, f.WithIdent("bench").RawMatcher(&l)(rec))
 }
+
+// TestRawMatcherSharedCode: layouts that differ only in fields the filter
+// does not read share one test, a layout that moves a field it reads gets
+// a test of its own, and each answers for its own layout.
+func TestRawMatcherSharedCode(t *testing.T) {
+	f, err := filter.Compile("proto tcp and src port 80 or src ip 10.0.0.1", filter.Options{})
+	require.NoError(t, err)
+	ptr := func(m func([]byte) bool) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&m)) }
+	var l flow.Layout
+	l.Off[flow.FieldProto], l.Off[flow.FieldSrcPort] = 20, 16
+	l.Off[flow.FieldSrcAddr], l.Fam[flow.FieldSrcAddr] = 24, 4
+	m := f.RawMatcher(&l)
+	require.NotNil(t, m)
+	other := l
+	other.Off[flow.FieldSrcVLAN] = 32 // read by no test
+	assert.Equal(t, ptr(m), ptr(f.RawMatcher(&other)), "a field the filter does not read")
+	moved := l
+	moved.Off[flow.FieldProto] = 21
+	mm := f.RawMatcher(&moved)
+	require.NotNil(t, mm)
+	assert.NotEqual(t, ptr(m), ptr(mm), "a field the filter reads, elsewhere")
+	v6 := l
+	v6.Fam[flow.FieldSrcAddr] = 6
+	assert.NotEqual(t, ptr(m), ptr(f.RawMatcher(&v6)), "an address of the other family")
+
+	rec := make([]byte, 48)
+	rec[20], rec[16] = 6, 80 // tcp, port 80 at l's places
+	assert.True(t, m(rec))
+	assert.False(t, mm(rec), "proto at 21 is 0")
+	rec[21] = 6
+	assert.True(t, mm(rec))
+	rec[20], rec[21] = 17, 17
+	assert.False(t, m(rec))
+	copy(rec[24:], []byte{1, 0, 0, 10}) // 10.0.0.1, stored as the 32-bit number
+	assert.True(t, m(rec))
+}

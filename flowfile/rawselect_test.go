@@ -618,3 +618,106 @@ func BenchmarkSelectBlock(b *testing.B) {
 		})
 	}
 }
+
+// TestSelectTallyLoops: selectTally, which chooses after its first
+// records between counting only the records that pass and counting every
+// record into totals of its own, sums, counts and stops as the loop that
+// branches on each record does, for filters that most, some and few of
+// the bench's flows pass, with and without a limit.
+func TestSelectTallyLoops(t *testing.T) {
+	g := flowgen.New(3, 1_795_555_903_000)
+	var buf []byte
+	var l v3Layout
+	const n = 3000
+	for range n {
+		var r flow.Record
+		g.Next(&r)
+		buf = appendV3(buf, &r, &l)
+	}
+	buf = append(buf, make([]byte, 8)...)
+	exprs := append([]string{"not proto icmp", "proto udp"}, flowgen.BenchFilters()...)
+	for _, expr := range exprs {
+		f, err := filter.Compile(expr, filter.Options{})
+		require.NoError(t, err)
+		for _, limit := range []uint64{0, 1, 200, 1500} {
+			var want, got flow.Totals
+			var dw, dg v3Decoder
+			dw.reset(f.Reads() | flow.TotalsElements)
+			dg.reset(f.Reads() | flow.TotalsElements)
+			var rec flow.Record
+			for pos := 0; pos < len(buf)-8; {
+				size := int(le.Uint16(buf[pos+2:]))
+				_, err := dw.decode(buf[pos:pos+size], &rec)
+				require.NoError(t, err)
+				_, err = dg.decode(buf[pos:pos+size], &rec)
+				require.NoError(t, err)
+				pos += size
+			}
+			wc, wp, wu, ws := dw.selectTallyBranching(buf, n, limit, f, &want)
+			gc, gp, gu, gs := dg.selectTally(buf, n, limit, f, &got)
+			what := fmt.Sprintf("%s, limit %d", expr, limit)
+			assert.Equal(t, []any{wc, wp, wu, ws}, []any{gc, gp, gu, gs}, what)
+			assert.Equal(t, want, got, what)
+			if limit == 0 {
+				assert.Equal(t, uint32(n), gc, what)
+			}
+		}
+	}
+}
+
+// flowList is a BlockVisitor that keeps what it is handed, in order.
+type flowList struct{ flows []flow.Record }
+
+func (l *flowList) Reset()              { l.flows = l.flows[:0] }
+func (l *flowList) Flow(r *flow.Record) { l.flows = append(l.flows, *r) }
+
+// TestSelectVisitLoops: selectShaped with a visitor, which after a run's
+// first records may test records in batches before visiting those that
+// passed, sums, counts and hands over the same flows in the same order as
+// the loop that branches on each record, for filters that most, some and
+// few of the bench's flows pass.
+func TestSelectVisitLoops(t *testing.T) {
+	g := flowgen.New(4, 1_795_555_903_000)
+	var buf []byte
+	var l v3Layout
+	const n = 3000
+	for range n {
+		var r flow.Record
+		g.Next(&r)
+		buf = appendV3(buf, &r, &l)
+	}
+	buf = append(buf, make([]byte, 8)...)
+	exprs := append([]string{"not proto icmp", "proto udp"}, flowgen.BenchFilters()...)
+	for _, expr := range exprs {
+		f, err := filter.Compile(expr, filter.Options{})
+		require.NoError(t, err)
+		var d [2]v3Decoder
+		var lists [2]flowList
+		var totals [2]flow.Totals
+		var res [2][]any
+		for i := range d {
+			d[i].reset(allElements)
+			var rec flow.Record
+			for pos := 0; pos < len(buf)-8; {
+				size := int(le.Uint16(buf[pos+2:]))
+				_, err := d[i].decode(buf[pos:pos+size], &rec)
+				require.NoError(t, err)
+				pos += size
+			}
+			var c, p uint32
+			var u int
+			var k uint64
+			if i == 0 {
+				c, p, u, k = d[i].selectEach(buf, n, 0, f, nil, 0, &totals[i], &rec, &lists[i])
+			} else {
+				c, p, u, k = d[i].selectShaped(buf, n, 0, f, nil, 0, &totals[i], &rec, &lists[i])
+			}
+			res[i] = []any{c, p, u, k}
+		}
+		assert.Equal(t, res[0], res[1], expr)
+		assert.Equal(t, uint32(n), res[1][0], expr)
+		assert.Equal(t, totals[0], totals[1], expr)
+		assert.Equal(t, lists[0].flows, lists[1].flows, expr)
+		assert.Len(t, lists[1].flows, int(res[1][1].(uint32)), expr)
+	}
+}
