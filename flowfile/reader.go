@@ -920,7 +920,7 @@ func (r *Reader) scanBlock(j *readJob, s *tallyScratch, limit uint64) {
 	// Only summing the flows, without a selector or a visitor, the workers
 	// take the sums from the records' bytes (v3Shape.total) where they
 	// can; without a selector, runs of records of known shapes take a
-	// loop of their own (tallyShaped, or sumShaped with a visitor), and so do
+	// loop of their own (sumShaped), with or without a visitor, and so do
 	// they with a selector that tests the bytes (selectShaped), also when
 	// they only mark the flows that pass.
 	sumOnly := !r.marking && v == nil && r.sel == nil
@@ -948,11 +948,7 @@ func (r *Reader) scanBlock(j *readJob, s *tallyScratch, limit uint64) {
 				if limit > 0 {
 					left = min(left, uint32(limit-j.passed))
 				}
-				if v == nil {
-					n, used, skipped = s.dec.tallyShaped(b[pos:], left, &j.tally)
-				} else {
-					n, used, skipped = s.dec.sumShaped(b[pos:], left, &j.tally, &s.rec, v)
-				}
+				n, used, skipped = s.dec.sumShaped(b[pos:], left, &j.tally, &s.rec, v)
 				passed = n
 			}
 			j.processed += uint64(n)

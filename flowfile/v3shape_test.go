@@ -122,7 +122,7 @@ func TestShapeDecoderAllocs(t *testing.T) {
 	require.Zero(t, allocs)
 }
 
-// TestTallyShapedLikeDecoding sums blocks of records of many layouts, some
+// TestSumShapedLikeDecoding sums blocks of records of many layouts, some
 // damaged in ways a shape of the same key would not notice, with
 // tallyShaped as the reader's workers do (a record it stops at goes
 // through decode, and a damaged one is passed over here), and checks the
@@ -130,7 +130,7 @@ func TestShapeDecoderAllocs(t *testing.T) {
 // every record with decodeV3 and adding it to flow.Totals; with a limit
 // on the records, and both with the shapes the decoder learns on the way
 // and with fewer than it needs (the oldest replaced).
-func TestTallyShapedLikeDecoding(t *testing.T) {
+func TestSumShapedLikeDecoding(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
 	f := randomFile(rng, 300)
 	var pool [][]byte
@@ -158,7 +158,7 @@ func TestTallyShapedLikeDecoding(t *testing.T) {
 		var gotSkipped uint64
 		limit := uint32(1 + rng.IntN(200))
 		for pos, left := 0, nrec; left > 0; {
-			n, used, skipped := d.tallyShaped(block[pos:], min(uint32(left), limit), &got)
+			n, used, skipped := d.sumShaped(block[pos:], min(uint32(left), limit), &got, &rec, nil)
 			require.LessOrEqual(t, n, limit)
 			gotSkipped += skipped
 			pos += used
