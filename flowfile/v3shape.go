@@ -202,11 +202,9 @@ func (s *v3Shape) total(b []byte, t *flow.Totals) {
 // It runs at every flow record of -o null, -s and the aggregations, so
 // find's first try, matches and total are written out in its loop, and the
 // sums are kept in local variables, which the calls saved to memory and
-// loaded again at each record: on the blocks of the benchmark archives,
-// held in the cache, a home-shaped record takes 13% less time without a
-// visitor than with the calls, a border-shaped one 3% less (a tenth of its
-// records carry the counter element, and the branches on it are
-// mispredicted).
+// loaded again at each record: on the home-shaped benchmark archive's
+// blocks, held in the cache, a record takes 8% less time without a
+// visitor than with the calls (CPU time of 40 passes, median of 6).
 func (d *v3Decoder) sumShaped(b []byte, n uint32, t *flow.Totals, rec *flow.Record, v BlockVisitor) (count uint32, used int, skipped uint64) {
 	rv, _ := v.(RawVisitor)
 	first, last := uint64(math.MaxUint64), uint64(0)
