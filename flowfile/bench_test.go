@@ -57,7 +57,7 @@ var benchFlows = sync.OnceValue(func() []flow.Record {
 	return recs
 })
 
-func writeGenerated(b *testing.B, path string, c Compression, n int) {
+func writeGenerated(b testing.TB, path string, c Compression, n int) {
 	w, err := Create(path, WriteOptions{Compression: c, Ident: "bench"})
 	if err != nil {
 		b.Fatal(err)

@@ -376,7 +376,7 @@ func Open(path string, opts ReadOptions) (*Reader, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s: is a directory", path)
 	}
-	r, err := NewReader(f, fi.Size(), path, opts)
+	r, err := NewReader(newCachedFile(f), fi.Size(), path, opts)
 	if err != nil {
 		f.Close()
 		return nil, err

@@ -1,6 +1,7 @@
 package flowfile
 
 import (
+	"math"
 	"unsafe"
 
 	"github.com/nfgo/nftools/flow"
@@ -197,20 +198,65 @@ func (s *v3Shape) total(b []byte, t *flow.Totals) {
 // that is not one (nor a complete record header), which the caller takes
 // the long way, and returns how many records it counted, the bytes they
 // took and the elements they hold that this package does not model.
+//
+// It runs at every flow record of -o null, -s and the aggregations, so
+// find's first try, matches and total are written out in its loop, and the
+// sums are kept in local variables, which the calls saved to memory and
+// loaded again at each record: on the home-shaped benchmark archive's
+// blocks, held in the cache, a record takes 8% less time without a
+// visitor than with the calls (CPU time of 40 passes, median of 6).
 func (d *v3Decoder) sumShaped(b []byte, n uint32, t *flow.Totals, rec *flow.Record, v BlockVisitor) (count uint32, used int, skipped uint64) {
 	rv, _ := v.(RawVisitor)
+	first, last := uint64(math.MaxUint64), uint64(0)
+	var flows, packets, bytes uint64
 	for count < n && len(b)-used >= v3HeaderSize {
 		r := b[used:]
 		size := int(le.Uint16(r[2:]))
-		if le.Uint16(r) != recV3 || size > len(r) {
+		if le.Uint16(r) != recV3 || size > len(r) || size < v3HeaderSize {
 			break
 		}
 		r = r[:size]
-		s := d.find(r)
-		if s == nil {
-			break
+		// find's first try, with matches written out for the shapes of
+		// up to fastHeaders elements: a call here would have the loop's
+		// sums saved to memory and loaded again at every record.
+		x := uint32(1)
+		var s *v3Shape
+		if i := d.byKey[recordHash(r)]; i > 0 {
+			s = &d.shapes[i-1]
+			p := unsafe.Pointer(unsafe.SliceData(r))
+			h, o := &s.hdr, &s.off
+			x = (s.key ^ le.Uint32(r[2:])) |
+				(*(*uint32)(unsafe.Add(p, o[0])) ^ h[0]) |
+				(*(*uint32)(unsafe.Add(p, o[1])) ^ h[1]) |
+				(*(*uint32)(unsafe.Add(p, o[2])) ^ h[2]) |
+				(*(*uint32)(unsafe.Add(p, o[3])) ^ h[3]) |
+				(*(*uint32)(unsafe.Add(p, o[4])) ^ h[4]) |
+				(*(*uint32)(unsafe.Add(p, o[5])) ^ h[5]) |
+				(*(*uint32)(unsafe.Add(p, o[6])) ^ h[6]) |
+				(*(*uint32)(unsafe.Add(p, o[7])) ^ h[7])
 		}
-		s.total(r, t)
+		if x != 0 || s.n > fastHeaders && !s.matches(r) {
+			// Another shape of the same key, or a record of none.
+			if s = d.find(r); s == nil {
+				break
+			}
+		}
+		// As in total: r is as long as the record s was learned from.
+		base := unsafe.Pointer(unsafe.SliceData(r))
+		g := unsafe.Pointer(&zeroElement)
+		if s.generic > 0 {
+			g = unsafe.Add(base, s.generic+elemHdrSize)
+		}
+		c := unsafe.Pointer(&zeroElement)
+		if s.counters > 0 {
+			c = unsafe.Add(base, s.counters+elemHdrSize)
+		}
+		gp, cp := (*[48]byte)(g), (*[24]byte)(c)
+		first = min(first, le.Uint64(gp[0:]))
+		last = max(last, le.Uint64(gp[8:]))
+		packets += le.Uint64(gp[24:]) + le.Uint64(cp[8:])
+		bytes += le.Uint64(gp[32:]) + le.Uint64(cp[16:])
+		flows += max(le.Uint64(cp[0:]), 1) // flow.Record.AggrFlows
 		if v != nil {
 			d.visitShaped(s, r, rec, v, rv)
 		}
@@ -218,8 +264,15 @@ func (d *v3Decoder) sumShaped(b []byte, n uint32, t *flow.Totals, rec *flow.Reco
 		count++
 		used += size
 	}
+	if count > 0 {
+		t.Merge(&flow.Totals{First: first, Last: last, Records: uint64(count), Flows: flows, Packets: packets, Bytes: bytes})
+	}
 	return count, used, skipped
 }
+
+// zeroElement stands for the generic or counter element a record lacks
+// (sumShaped): its fields read as 0.
+var zeroElement [48]byte
 
 // visitShaped hands b, a record of shape s, to v: to rv (v as a
 // RawVisitor, or nil) from its bytes when it has a plan for the shape,

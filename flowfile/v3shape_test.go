@@ -121,3 +121,61 @@ func TestShapeDecoderAllocs(t *testing.T) {
 	})
 	require.Zero(t, allocs)
 }
+
+// TestSumShapedLikeDecoding sums blocks of records of many layouts, some
+// damaged in ways a shape of the same key would not notice, with
+// tallyShaped as the reader's workers do (a record it stops at goes
+// through decode, and a damaged one is passed over here), and checks the
+// sums, the records counted and the elements skipped against decoding
+// every record with decodeV3 and adding it to flow.Totals; with a limit
+// on the records, and both with the shapes the decoder learns on the way
+// and with fewer than it needs (the oldest replaced).
+func TestSumShapedLikeDecoding(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	f := randomFile(rng, 300)
+	var pool [][]byte
+	for i := range f.flows {
+		pool = append(pool, shapeVariants(appendV3(nil, &f.flows[i], new(v3Layout)))...)
+	}
+	for round := 0; round < 40; round++ {
+		var block []byte
+		var want flow.Totals
+		var wantSkipped uint64
+		var rec flow.Record
+		kinds := 8 + rng.IntN(60) // few layouts, or more than a decoder keeps
+		nrec := 1 + rng.IntN(3000)
+		for range nrec {
+			b := pool[rng.IntN(min(len(pool), kinds))]
+			block = append(block, b...)
+			if skipped, err := decodeV3(b, &rec, flow.TotalsElements); err == nil {
+				want.Add(&rec)
+				wantSkipped += uint64(skipped)
+			}
+		}
+		var d v3Decoder
+		d.reset(flow.TotalsElements)
+		var got flow.Totals
+		var gotSkipped uint64
+		limit := uint32(1 + rng.IntN(200))
+		for pos, left := 0, nrec; left > 0; {
+			n, used, skipped := d.sumShaped(block[pos:], min(uint32(left), limit), &got, &rec, nil)
+			require.LessOrEqual(t, n, limit)
+			gotSkipped += skipped
+			pos += used
+			left -= int(n)
+			if left == 0 {
+				break
+			}
+			// The record it stopped at: unknown or damaged.
+			size := int(le.Uint16(block[pos+2:]))
+			if skipped, err := d.decode(block[pos:pos+size], &rec); err == nil {
+				got.Add(&rec)
+				gotSkipped += uint64(skipped)
+			}
+			pos += size
+			left--
+		}
+		require.Equal(t, want, got, "round %d", round)
+		require.Equal(t, wantSkipped, gotSkipped, "round %d", round)
+	}
+}
