@@ -56,8 +56,12 @@ func (c *cachedFile) ReadAt(b []byte, off int64) (int, error) {
 	for n < len(b) {
 		iov := unix.Iovec{Base: &b[n]}
 		iov.SetLen(len(b) - n)
+		// The offset goes as its low and high halves of 32 bits on
+		// 32-bit systems; a 64-bit kernel takes it whole from the first
+		// and ignores the second.
+		at := off + int64(n)
 		m, _, errno := unix.RawSyscall6(unix.SYS_PREADV2, c.fd, uintptr(unsafe.Pointer(&iov)), 1,
-			uintptr(off+int64(n)), 0, unix.RWF_NOWAIT)
+			uintptr(at), uintptr(uint64(at)>>32), unix.RWF_NOWAIT)
 		if errno != 0 || m == 0 {
 			// Not cached (EAGAIN), interrupted, the end of the file, an
 			// error, or a kernel without RWF_NOWAIT (EOPNOTSUPP): the
