@@ -46,7 +46,7 @@ type Table struct {
 	sorted []hashRow
 	byPart [][]hashRow
 	// mem, when set, holds the chunks and the index's slots outside Go's
-	// heap, on huge pages (see NewSplit), the slots in mem.index[part].
+	// heap, on huge pages (see NewSplit), the slots in mem.Index[part].
 	mem  *splitMem
 	part int
 }
@@ -130,7 +130,7 @@ func NewTable(spec Spec) *Table {
 //go:noinline
 func (t *Table) grow() {
 	if t.mem != nil {
-		t.idx.GrowMapped(&t.mem.index[t.part])
+		t.idx.GrowMapped(&t.mem.Index[t.part])
 		return
 	}
 	t.idx.Grow()
@@ -143,7 +143,7 @@ func (t *Table) addChunk() {
 		return
 	}
 	t.mem.mu.Lock()
-	b := t.mem.pool.Take(int(unsafe.Sizeof(chunk{})))
+	b := t.mem.Pool.Take(int(unsafe.Sizeof(chunk{})))
 	t.mem.mu.Unlock()
 	t.chunks = append(t.chunks, (*chunk)(unsafe.Pointer(unsafe.SliceData(b))))
 }
