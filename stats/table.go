@@ -39,9 +39,10 @@ type Table struct {
 	byProto [256]uint32
 	// touched keeps what Merge reads ahead, so that the reads stay.
 	touched uint64
-	// hashes, counts, sorted and byPart are partition's, kept for the
-	// next block.
+	// hashes, small, counts, sorted and byPart are partition's, kept
+	// for the next block.
 	hashes []uint64
+	small  []bool
 	counts []int
 	sorted []hashRow
 	byPart [][]hashRow
@@ -401,12 +402,14 @@ func (t *Table) Merge(o *Table) {
 // next block.
 func (t *Table) partition(parts int) {
 	t.hashes = slices.Grow(t.hashes[:0], t.n)[:t.n]
+	t.small = slices.Grow(t.small[:0], t.n)[:t.n]
 	t.counts = slices.Grow(t.counts[:0], parts+1)[:parts+1]
 	clear(t.counts)
 	for i := range t.hashes {
 		w := t.row(uint32(i))
 		h := hashKey(w.hi, w.lo, w.meta&keyMask)
 		t.hashes[i] = h
+		t.small[i] = isSmall(w.hi, w.lo, w.meta&keyMask)
 		t.counts[partOf(h, parts)+1]++
 	}
 	for p := 1; p <= parts; p++ {
@@ -415,7 +418,7 @@ func (t *Table) partition(parts int) {
 	t.sorted = slices.Grow(t.sorted[:0], t.n)[:t.n]
 	for i, h := range t.hashes {
 		p := partOf(h, parts)
-		t.sorted[t.counts[p]] = hashRow{h, uint32(i)}
+		t.sorted[t.counts[p]] = hashRow{h, uint32(i), t.small[i]}
 		t.counts[p]++
 	}
 	t.byPart = slices.Grow(t.byPart[:0], parts)[:parts]
@@ -426,10 +429,21 @@ func (t *Table) partition(parts int) {
 	}
 }
 
-// hashRow is a row's number and the hash of its key.
+// hashRow is a row's number, the hash of its key and whether the key is
+// small (see smallFlag).
 type hashRow struct {
-	hash uint64
-	row  uint32
+	hash  uint64
+	row   uint32
+	small bool
+}
+
+// tag is what the slot of r's key holds above the row number.
+func (r *hashRow) tag() uint64 {
+	tag := r.hash &^ (1<<32 - 1)
+	if r.small {
+		tag |= smallFlag
+	}
+	return tag
 }
 
 // merge adds the rows rows of o, numbering those new to t from base on in
@@ -456,13 +470,12 @@ func (t *Table) merge(o *Table, rows []hashRow, base uint64) {
 		var touched uint64
 		for k, r := range batch {
 			pos, _ := t.idx.Home(r.hash)
-			from := o.row(r.row)
-			tag := slotTag(r.hash, from.hi, from.lo, from.meta&keyMask)
+			tag := r.tag()
 			for s := slots[k]; s != 0; pos, s = t.idx.Next(pos) {
 				if s&^entryMask == tag {
 					j := uint32(s)&entryMask - 1
 					touched += t.row(j).lo
-					if from.meta&metaOut != 0 {
+					if o.row(r.row).meta&metaOut != 0 {
 						touched += t.outOf(j).packets
 					}
 					break
