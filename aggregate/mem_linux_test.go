@@ -51,8 +51,8 @@ func TestTableRegions(t *testing.T) {
 		for _, c := range tab.recs.chunks {
 			at(unsafe.Pointer(unsafe.SliceData(c)), uintptr(cap(c)*8))
 		}
-		require.NotNil(t, tab.mem.Index, "the index grew into mapped memory")
-		at(unsafe.Pointer(&tab.mem.Index[0]), uintptr(len(tab.mem.Index)))
+		require.NotNil(t, tab.mem.Index[0], "the index grew into mapped memory")
+		at(unsafe.Pointer(&tab.mem.Index[0][0]), uintptr(len(tab.mem.Index[0])))
 		// The pool's first region is small pages, the rest huge.
 		anyHuge := false
 		for i, s := range spans {

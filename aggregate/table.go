@@ -104,7 +104,7 @@ func NewPrinting(spec *Spec) *Table { return newTable(spec, !spec.custom) }
 func newTable(spec *Spec, full bool) *Table {
 	t := &Table{spec: spec, kw: (spec.keyLen + 7) / 8, full: full}
 	t.idx = slotindex.New(12)
-	t.mem = &region.Memory{}
+	t.mem = region.NewMemory(1)
 	t.recs.mem = &t.mem.Pool
 	runtime.AddCleanup(t, (*region.Memory).Free, t.mem)
 	if !full {
@@ -170,7 +170,7 @@ func (t *Table) words(w []uint64, b []byte) {
 func (t *Table) Add(r *flow.Record) {
 	s := t.spec
 	if t.idx.Full(t.n) {
-		t.idx.GrowMapped(&t.mem.Index)
+		t.idx.GrowMapped(&t.mem.Index[0])
 	}
 	k := t.key[:s.keyLen]
 	if s.custom {

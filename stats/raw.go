@@ -2,6 +2,7 @@ package stats
 
 import (
 	"encoding/binary"
+	"unsafe"
 
 	"github.com/nfgo/nftools/flow"
 )
@@ -30,7 +31,27 @@ type RawPlan struct {
 	// records do not carry them.
 	first, last, inPackets, inBytes uint16
 	flows, outPackets, outBytes     uint16
+	// kind is how addKeys finds the keys; end is how many bytes a
+	// record of the layout holds at least: every offset above plus the
+	// width read there, so that one check of a record's length covers
+	// all its reads.
+	kind rawKind
+	end  uint16
 }
+
+// rawKind is how a plan's keys are read. The common elements without a
+// protocol split have small keys (see smallFlag), read and found without
+// the general key's steps; any other plan takes them as Table.Add does.
+type rawKind uint8
+
+const (
+	rawGeneral  rawKind = iota
+	rawV4               // one IPv4 address
+	rawV4Pair           // two IPv4 addresses (ip)
+	rawPort             // one port
+	rawPortPair         // two ports (port)
+	rawProto            // the protocol (proto, always split by itself)
+)
 
 // Plan returns the table's plan for records stored as l says, whose
 // aggregated flow count sits at flows (0: the records carry none, each is
@@ -53,15 +74,52 @@ func (t *Table) Plan(l *flow.Layout, flows uint16) (RawPlan, bool) {
 	for i, f := range t.spec.Element.fields {
 		p.key[i], p.fam[i] = l.Off[f], l.Fam[f]
 	}
+	p.kind = rawGeneral
+	switch t.fast {
+	case fastSrcIP, fastDstIP:
+		if p.fam[0] == 4 && !t.spec.ProtoSplit {
+			p.kind = rawV4
+		}
+	case fastIP:
+		if p.fam[0] == 4 && p.fam[1] == 4 && !t.spec.ProtoSplit {
+			p.kind = rawV4Pair
+		}
+	case fastSrcPort, fastDstPort:
+		if !t.spec.ProtoSplit {
+			p.kind = rawPort
+		}
+	case fastPort:
+		if !t.spec.ProtoSplit {
+			p.kind = rawPortPair
+		}
+	case fastProto:
+		p.kind = rawProto
+	}
+	p.end = p.need()
 	return p, true
+}
+
+// need is how many bytes a record must hold for every read of p.
+func (p *RawPlan) need() uint16 {
+	end := max(p.first, p.last, p.inPackets, p.inBytes, p.flows, p.outPackets, p.outBytes) + 8
+	end = max(end, p.proto+1)
+	for i, off := range p.key {
+		switch {
+		case p.fam[i] == 6:
+			end = max(end, off+16)
+		case p.fam[i] == 4:
+			end = max(end, off+4)
+		default:
+			end = max(end, off+2) // a port, or the protocol
+		}
+	}
+	return end
 }
 
 // AddRaw counts the record rec, stored as the layout of plan p says, as
 // Add counts it decoded. rec holds the whole record.
 func (t *Table) AddRaw(p *RawPlan, rec []byte) {
-	var c flowCounts
-	p.counts(rec, &c)
-	t.addKeys(p, rec, &c)
+	AddRawAll([]*Table{t}, []RawPlan{*p}, rec)
 }
 
 // AddRawAll counts the record rec into each of tables with its plan
@@ -72,56 +130,99 @@ func AddRawAll(tables []*Table, plans []RawPlan, rec []byte) {
 	if len(tables) == 0 {
 		return
 	}
+	plans = plans[:len(tables)]
+	// The reads go without bounds checks once the record is known to
+	// hold them all: checked one by one they were a third of counting a
+	// flow. A record of the plan's layout holds them (the reader makes
+	// the layout from a record of the same shape and size).
+	for i := range plans {
+		if len(rec) < int(plans[i].end) {
+			panic("stats: a record is shorter than its layout")
+		}
+	}
+	base := unsafe.Pointer(unsafe.SliceData(rec))
 	var c flowCounts
-	plans[0].counts(rec, &c)
+	plans[0].counts(base, &c)
 	for i, t := range tables {
-		t.addKeys(&plans[i], rec, &c)
+		t.addKeys(&plans[i], base, &c)
 	}
 }
 
-// counts reads what rec adds to the rows of its keys into c, field by
-// field: a flowCounts returned by value was copied 16 bytes at a time
-// from the 8 each field was stored with, and every copy waited for the
-// stores to reach the cache (a failed store forward), which cost more than
-// the rest of counting a flow.
-func (p *RawPlan) counts(rec []byte, c *flowCounts) {
-	c.first = le.Uint64(rec[p.first:])
-	c.last = le.Uint64(rec[p.last:])
-	c.inPackets = le.Uint64(rec[p.inPackets:])
-	c.inBytes = le.Uint64(rec[p.inBytes:])
+// ld64, ld32, ld16 and ld8 read the little-endian number at off in the
+// record at base, whose length the caller checked.
+func ld64(base unsafe.Pointer, off uint16) uint64 {
+	return le.Uint64((*[8]byte)(unsafe.Add(base, off))[:])
+}
+
+func ld32(base unsafe.Pointer, off uint16) uint32 {
+	return le.Uint32((*[4]byte)(unsafe.Add(base, off))[:])
+}
+
+func ld16(base unsafe.Pointer, off uint16) uint16 {
+	return le.Uint16((*[2]byte)(unsafe.Add(base, off))[:])
+}
+
+func ld8(base unsafe.Pointer, off uint16) uint8 { return *(*uint8)(unsafe.Add(base, off)) }
+
+// counts reads what the record at base adds to the rows of its keys into
+// c, field by field: a flowCounts returned by value was copied 16 bytes
+// at a time from the 8 each field was stored with, and every copy waited
+// for the stores to reach the cache (a failed store forward), which cost
+// more than the rest of counting a flow.
+func (p *RawPlan) counts(base unsafe.Pointer, c *flowCounts) {
+	c.first = ld64(base, p.first)
+	c.last = ld64(base, p.last)
+	c.inPackets = ld64(base, p.inPackets)
+	c.inBytes = ld64(base, p.inBytes)
 	c.flows = 1
 	if p.flows != 0 {
-		c.flows = max(le.Uint64(rec[p.flows:]), 1) // flow.Record.AggrFlows
+		c.flows = max(ld64(base, p.flows), 1) // flow.Record.AggrFlows
 	}
 	c.outPackets, c.outBytes = 0, 0
 	if p.outPackets != 0 {
-		c.outPackets = le.Uint64(rec[p.outPackets:])
-		c.outBytes = le.Uint64(rec[p.outBytes:])
+		c.outPackets = ld64(base, p.outPackets)
+		c.outBytes = ld64(base, p.outBytes)
 	}
 }
 
-// addKeys adds c to the rows of rec's keys.
-func (t *Table) addKeys(p *RawPlan, rec []byte, c *flowCounts) {
+// addKeys adds c to the rows of the keys of the record at base.
+func (t *Table) addKeys(p *RawPlan, base unsafe.Pointer, c *flowCounts) {
+	switch p.kind {
+	case rawV4:
+		t.countSmall(ld32(base, p.key[0]), c)
+		return
+	case rawV4Pair:
+		t.countSmall(ld32(base, p.key[0]), c)
+		t.countSmall(ld32(base, p.key[1]), c)
+		return
+	case rawPort:
+		t.countSmall(uint32(ld16(base, p.key[0])), c)
+		return
+	case rawPortPair:
+		t.countSmall(uint32(ld16(base, p.key[0])), c)
+		t.countSmall(uint32(ld16(base, p.key[1])), c)
+		return
+	}
 	var proto uint8
 	if p.proto != 0 {
-		proto = rec[p.proto]
+		proto = ld8(base, p.proto)
 	}
 	switch t.fast {
 	case fastSrcIP, fastDstIP:
-		hi, lo, v6 := rawAddr(rec, p.key[0], p.fam[0])
+		hi, lo, v6 := rawAddr(base, p.key[0], p.fam[0])
 		t.countHash(hi, lo, proto, v6, c)
 	case fastIP:
-		hi, lo, v6 := rawAddr(rec, p.key[0], p.fam[0])
+		hi, lo, v6 := rawAddr(base, p.key[0], p.fam[0])
 		t.countHash(hi, lo, proto, v6, c)
-		hi, lo, v6 = rawAddr(rec, p.key[1], p.fam[1])
+		hi, lo, v6 = rawAddr(base, p.key[1], p.fam[1])
 		t.countHash(hi, lo, proto, v6, c)
 	case fastSrcPort, fastDstPort:
-		t.countHash(0, uint64(le.Uint16(rec[p.key[0]:])), proto, false, c)
+		t.countHash(0, uint64(ld16(base, p.key[0])), proto, false, c)
 	case fastPort:
-		t.countHash(0, uint64(le.Uint16(rec[p.key[0]:])), proto, false, c)
-		t.countHash(0, uint64(le.Uint16(rec[p.key[1]:])), proto, false, c)
+		t.countHash(0, uint64(ld16(base, p.key[0])), proto, false, c)
+		t.countHash(0, uint64(ld16(base, p.key[1])), proto, false, c)
 	case fastProto:
-		t.countProto(rec[p.key[0]], proto, c)
+		t.countProto(ld8(base, p.key[0]), proto, c)
 	}
 }
 
@@ -129,12 +230,12 @@ var le = binary.LittleEndian
 
 // rawAddr is the key of the address stored at off as fam says (see
 // flow.Layout), as addrKey makes it of the decoded address.
-func rawAddr(rec []byte, off uint16, fam uint8) (hi, lo uint64, v6 bool) {
+func rawAddr(base unsafe.Pointer, off uint16, fam uint8) (hi, lo uint64, v6 bool) {
 	switch fam {
 	case 4:
-		return 0, uint64(le.Uint32(rec[off:])), false
+		return 0, uint64(ld32(base, off)), false
 	case 6:
-		return le.Uint64(rec[off:]), le.Uint64(rec[off+8:]), true
+		return ld64(base, off), ld64(base, off+8), true
 	}
 	return 0, 0, false
 }

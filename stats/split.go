@@ -25,12 +25,12 @@ type Split struct {
 // NewSplit returns an empty table of n parts (n > 0) for an element spec.
 func NewSplit(spec Spec, n int) *Split {
 	s := &Split{parts: make([]*Table, n), mu: make([]sync.Mutex, n)}
-	mem := &splitMem{index: make([][]byte, n)}
+	mem := &splitMem{Memory: region.NewMemory(n)}
 	for i := range s.parts {
 		s.parts[i] = NewTable(spec)
 		s.parts[i].mem, s.parts[i].part = mem, i
 	}
-	runtime.AddCleanup(s, (*splitMem).free, mem)
+	runtime.AddCleanup(s, (*region.Memory).Free, mem.Memory)
 	return s
 }
 
@@ -41,18 +41,11 @@ func NewSplit(spec Spec, n int) *Split {
 // their rows from one pool, whose first region is small pages and the
 // others huge, so that a small table costs no huge page and a large one
 // in any number of parts lies on huge pages but for its first few MiB.
-// The memory goes back when the Split is unreachable.
+// Each part's index slots have a region of their own (Memory.Index). The
+// memory goes back when the Split is unreachable.
 type splitMem struct {
-	mu    sync.Mutex // guards pool: parts grow at once
-	pool  region.Pool
-	index [][]byte // each part's index slots (slotindex.GrowMapped)
-}
-
-func (m *splitMem) free() {
-	m.pool.Free()
-	for _, b := range m.index {
-		region.Free(b)
-	}
+	mu sync.Mutex // guards the pool: parts grow at once
+	*region.Memory
 }
 
 // Part returns part i. Counting flows into it (Table.Add) is right in a

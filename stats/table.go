@@ -39,14 +39,15 @@ type Table struct {
 	byProto [256]uint32
 	// touched keeps what Merge reads ahead, so that the reads stay.
 	touched uint64
-	// hashes, counts, sorted and byPart are partition's, kept for the
-	// next block.
+	// hashes, small, counts, sorted and byPart are partition's, kept
+	// for the next block.
 	hashes []uint64
+	small  []bool
 	counts []int
 	sorted []hashRow
 	byPart [][]hashRow
 	// mem, when set, holds the chunks and the index's slots outside Go's
-	// heap, on huge pages (see NewSplit), the slots in mem.index[part].
+	// heap, on huge pages (see NewSplit), the slots in mem.Index[part].
 	mem  *splitMem
 	part int
 }
@@ -130,7 +131,7 @@ func NewTable(spec Spec) *Table {
 //go:noinline
 func (t *Table) grow() {
 	if t.mem != nil {
-		t.idx.GrowMapped(&t.mem.index[t.part])
+		t.idx.GrowMapped(&t.mem.Index[t.part])
 		return
 	}
 	t.idx.Grow()
@@ -143,28 +144,117 @@ func (t *Table) addChunk() {
 		return
 	}
 	t.mem.mu.Lock()
-	b := t.mem.pool.Take(int(unsafe.Sizeof(chunk{})))
+	b := t.mem.Pool.Take(int(unsafe.Sizeof(chunk{})))
 	t.mem.mu.Unlock()
 	t.chunks = append(t.chunks, (*chunk)(unsafe.Pointer(unsafe.SliceData(b))))
 }
 
+// A key of the common elements is mostly a number of at most 32 bits: an
+// IPv4 address, a port, a protocol, an AS (and no protocol split). The
+// index holds such a small key itself, so that finding its row compares
+// the slot and never reads the row: a slot's tag is a bijection of the
+// key (smallHash), marked with smallFlag, so that equal tags mean equal
+// keys. The row is then read only to be counted, a load that no branch
+// waits for. Any other key's slot holds its hash's upper half as the tag,
+// without the flag, and the probe compares the row's key. The flag takes
+// a bit of the row number, so a table holds fewer than 1<<31 rows (which
+// would take 128 GiB).
+const (
+	smallFlag = 1 << 31
+	entryMask = smallFlag - 1
+)
+
+// isSmall reports whether the index holds key (hi, lo, k) itself.
+func isSmall(hi, lo, k uint64) bool { return hi|lo>>32|k == 0 }
+
+// smallHash is the hash of small key v: its upper half is a bijection of
+// v (a multiply by an odd number and an xor-shift, each invertible), which
+// places the key and is its tag; the lower half, which only partOf reads,
+// mixes v again.
+func smallHash(v uint32) uint64 {
+	x := v * 0x9e3779b1
+	x ^= x >> 15
+	x *= 0x85ebca6b
+	y := x * 0xc2b2ae35
+	return uint64(x)<<32 | uint64(y^y>>16)
+}
+
 // hashKey hashes the key (hi, lo, k), k as rowKey makes it.
 func hashKey(hi, lo, k uint64) uint64 {
+	if isSmall(hi, lo, k) {
+		return smallHash(uint32(lo))
+	}
 	return slotindex.Finish(slotindex.Mix(slotindex.Mix(0, hi), lo) ^ k)
+}
+
+// slotTag is what the slot of key (hi, lo, k), of hash h, holds above
+// the row number.
+func slotTag(h, hi, lo, k uint64) uint64 {
+	tag := h &^ (1<<32 - 1)
+	if isSmall(hi, lo, k) {
+		tag |= smallFlag
+	}
+	return tag
 }
 
 // findHash returns the number of the row of key (hi, lo, k), of hash h,
 // and whether it was there before; a new row starts with no counts, the
 // times first and last and the table's next first-seen number.
 func (t *Table) findHash(h, hi, lo, k uint64, first, last uint64) (uint32, *row, bool) {
-	pos, tag := t.idx.Home(h)
+	pos, _ := t.idx.Home(h)
+	tag := slotTag(h, hi, lo, k)
 	for s := t.idx.Slot(pos); s != 0; pos, s = t.idx.Next(pos) {
-		if i, ok := slotindex.Match(s, tag); ok {
-			if w := t.row(i); w.lo == lo && w.hi == hi && w.meta&keyMask == k {
-				return i, w, true
-			}
+		if s&^entryMask != tag {
+			continue
+		}
+		i := uint32(s)&entryMask - 1
+		w := t.row(i)
+		if tag&smallFlag != 0 || w.lo == lo && w.hi == hi && w.meta&keyMask == k {
+			return i, w, true
 		}
 	}
+	i, w := t.insert(pos, h, tag, hi, lo, k, first, last)
+	return i, w, false
+}
+
+// countSmall adds c to the row of small key v (see smallFlag), a new row
+// as findHash makes one when v is new. It is countHash for the common
+// elements' keys: the probe compares slots only, and the counting is
+// written out here rather than called, as this is all the work a flow
+// of a common element costs.
+func (t *Table) countSmall(v uint32, c *flowCounts) {
+	h := smallHash(v)
+	tag := h&^(1<<32-1) | smallFlag
+	pos, _ := t.idx.Home(h)
+	var i uint32
+	for s := t.idx.Slot(pos); ; pos, s = t.idx.Next(pos) {
+		if s&^entryMask == tag {
+			i = uint32(s)&entryMask - 1
+			break
+		}
+		if s == 0 {
+			i, _ = t.insert(pos, h, tag, 0, uint64(v), 0, c.first, c.last)
+			break
+		}
+	}
+	w := &t.chunks[i>>rowBits].rows[i&(rowChunk-1)]
+	w.flows += c.flows
+	w.inPackets += c.inPackets
+	w.inBytes += c.inBytes
+	w.first = min(w.first, c.first)
+	w.last = max(w.last, c.last)
+	if c.outPackets|c.outBytes != 0 {
+		t.addOut(i, c)
+	}
+}
+
+// insert adds the row of key (hi, lo, k), of hash h, whose slot tag is
+// tag, at the free slot pos where its probe ended. It is out of line: a
+// table meets each key once, and inlined into the lookups it would make
+// their common path spill registers.
+//
+//go:noinline
+func (t *Table) insert(pos int, h, tag, hi, lo, k uint64, first, last uint64) (uint32, *row) {
 	if t.idx.Full(t.n) {
 		t.grow()
 		pos = t.idx.Free(h)
@@ -178,7 +268,7 @@ func (t *Table) findHash(h, hi, lo, k uint64, first, last uint64) (uint32, *row,
 	t.n++
 	t.next++
 	t.idx.Put(pos, tag, i)
-	return i, w, false
+	return i, w
 }
 
 // Len returns the number of distinct keys counted so far.
@@ -235,6 +325,10 @@ type flowCounts struct {
 // countHash adds c to the row of key (hi, lo, proto, v6).
 func (t *Table) countHash(hi, lo uint64, proto uint8, v6 bool, c *flowCounts) {
 	k := rowKey(proto, v6)
+	if isSmall(hi, lo, k) {
+		t.countSmall(uint32(lo), c)
+		return
+	}
 	i, _, _ := t.findHash(hashKey(hi, lo, k), hi, lo, k, c.first, c.last)
 	t.add(i, c)
 }
@@ -262,11 +356,16 @@ func (t *Table) add(i uint32, c *flowCounts) {
 	w.first = min(w.first, c.first)
 	w.last = max(w.last, c.last)
 	if c.outPackets|c.outBytes != 0 {
-		w.meta |= metaOut
-		o := t.outOf(i)
-		o.packets += c.outPackets
-		o.bytes += c.outBytes
+		t.addOut(i, c)
 	}
+}
+
+// addOut adds c's out counters to row i.
+func (t *Table) addOut(i uint32, c *flowCounts) {
+	t.row(i).meta |= metaOut
+	o := t.outOf(i)
+	o.packets += c.outPackets
+	o.bytes += c.outBytes
 }
 
 // Reset empties the table for reuse, keeping its memory: a table that
@@ -303,12 +402,14 @@ func (t *Table) Merge(o *Table) {
 // next block.
 func (t *Table) partition(parts int) {
 	t.hashes = slices.Grow(t.hashes[:0], t.n)[:t.n]
+	t.small = slices.Grow(t.small[:0], t.n)[:t.n]
 	t.counts = slices.Grow(t.counts[:0], parts+1)[:parts+1]
 	clear(t.counts)
 	for i := range t.hashes {
 		w := t.row(uint32(i))
 		h := hashKey(w.hi, w.lo, w.meta&keyMask)
 		t.hashes[i] = h
+		t.small[i] = isSmall(w.hi, w.lo, w.meta&keyMask)
 		t.counts[partOf(h, parts)+1]++
 	}
 	for p := 1; p <= parts; p++ {
@@ -317,7 +418,7 @@ func (t *Table) partition(parts int) {
 	t.sorted = slices.Grow(t.sorted[:0], t.n)[:t.n]
 	for i, h := range t.hashes {
 		p := partOf(h, parts)
-		t.sorted[t.counts[p]] = hashRow{h, uint32(i)}
+		t.sorted[t.counts[p]] = hashRow{h, uint32(i), t.small[i]}
 		t.counts[p]++
 	}
 	t.byPart = slices.Grow(t.byPart[:0], parts)[:parts]
@@ -328,10 +429,21 @@ func (t *Table) partition(parts int) {
 	}
 }
 
-// hashRow is a row's number and the hash of its key.
+// hashRow is a row's number, the hash of its key and whether the key is
+// small (see smallFlag).
 type hashRow struct {
-	hash uint64
-	row  uint32
+	hash  uint64
+	row   uint32
+	small bool
+}
+
+// tag is what the slot of r's key holds above the row number.
+func (r *hashRow) tag() uint64 {
+	tag := r.hash &^ (1<<32 - 1)
+	if r.small {
+		tag |= smallFlag
+	}
+	return tag
 }
 
 // merge adds the rows rows of o, numbering those new to t from base on in
@@ -357,9 +469,11 @@ func (t *Table) merge(o *Table, rows []hashRow, base uint64) {
 		// the probe would compare first, the first whose tag matches.
 		var touched uint64
 		for k, r := range batch {
-			pos, tag := t.idx.Home(r.hash)
+			pos, _ := t.idx.Home(r.hash)
+			tag := r.tag()
 			for s := slots[k]; s != 0; pos, s = t.idx.Next(pos) {
-				if j, ok := slotindex.Match(s, tag); ok {
+				if s&^entryMask == tag {
+					j := uint32(s)&entryMask - 1
 					touched += t.row(j).lo
 					if o.row(r.row).meta&metaOut != 0 {
 						touched += t.outOf(j).packets

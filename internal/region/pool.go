@@ -51,17 +51,23 @@ func (p *Pool) Free() {
 }
 
 // Memory is what a hash table keeps outside Go's heap: a Pool for its
-// rows and the region of its index's slots (slotindex.GrowMapped), given
-// back together. A table allocates it apart from itself, so that a
+// rows and the regions of its indexes' slots (slotindex.GrowMapped), one
+// for each index (a table in parts has one per part), given back
+// together. A table allocates it apart from itself, so that a
 // runtime.AddCleanup of the table can free it.
 type Memory struct {
 	Pool
-	Index []byte
+	Index [][]byte
 }
 
-// Free gives back the pool's regions and the index's.
+// NewMemory returns a Memory for a table of indexes indexes.
+func NewMemory(indexes int) *Memory { return &Memory{Index: make([][]byte, indexes)} }
+
+// Free gives back the pool's regions and the indexes'.
 func (m *Memory) Free() {
 	m.Pool.Free()
-	Free(m.Index)
-	m.Index = nil
+	for i, b := range m.Index {
+		Free(b)
+		m.Index[i] = nil
+	}
 }

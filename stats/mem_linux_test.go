@@ -1,0 +1,59 @@
+package stats
+
+import (
+	"runtime"
+	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/internal/region/regiontest"
+)
+
+// TestSplitRegions: a Split's parts keep their rows in the one pool they
+// share and each its index in a region of its own, all mapped outside
+// Go's heap, and freeing the Split's memory unmaps them all.
+func TestSplitRegions(t *testing.T) {
+	spec := mustSpec(t, "srcport/flows")
+	s := NewSplit(spec, 2)
+	block := NewTable(spec)
+	for i := 0; i < 1<<16; i++ {
+		r := flow.Record{SrcPort: uint16(i), Flows: 1}
+		block.Add(&r)
+	}
+	MergeBlocks([]*Split{s}, []*Table{block}, []uint64{s.Reserve(block)})
+	require.Equal(t, 1<<16, s.Len())
+	var spans [][]byte
+	for p, part := range s.parts {
+		b := part.mem.Index[p]
+		require.NotNil(t, b, "part %d's index grew into mapped memory", p)
+		spans = append(spans, b)
+		for _, c := range part.chunks {
+			spans = append(spans, unsafe.Slice((*byte)(unsafe.Pointer(c)), unsafe.Sizeof(*c)))
+		}
+	}
+	for i, b := range spans {
+		_, mapped := regiontest.HugeAdvisedAt(t, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		assert.True(t, mapped, "array %d is mapped", i)
+	}
+	// Whether the memory is unmapped is asked of the kernel right after
+	// it was given back, with nothing allocated in between: a mapping the
+	// runtime makes later may take the same addresses.
+	unmapped := make([]bool, len(spans))
+	s.parts[0].mem.Free()
+	for i, b := range spans {
+		start := uintptr(unsafe.Pointer(&b[0]))
+		page := start &^ (4096 - 1)
+		whole := unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(&b[0]), -int(start-page))), len(b)+int(start-page))
+		unmapped[i] = unix.Msync(whole, unix.MS_ASYNC) == unix.ENOMEM
+	}
+	for i := range spans {
+		assert.True(t, unmapped[i], "array %d is unmapped", i)
+	}
+	// Until here the Split's cleanup, which frees the same memory, must
+	// not run.
+	runtime.KeepAlive(s)
+}
