@@ -405,15 +405,7 @@ func BenchmarkRawMatchBench(b *testing.B) {
 // known and their tests ordered (after the filter's first records of
 // each shape).
 func TestRawSelectAllocs(t *testing.T) {
-	g := flowgen.New(1, 1_795_555_903_000)
-	var buf []byte
-	var l v3Layout
-	for range 1000 {
-		var r flow.Record
-		g.Next(&r)
-		buf = appendV3(buf, &r, &l)
-	}
-	buf = append(buf, make([]byte, 8)...)
+	buf := generatedV3(1, 1000)
 	f, err := filter.Compile("proto tcp and not src net 10.0.0.0/8 or ip in [10.0.0.1 10.0.1.1]", filter.Options{})
 	require.NoError(t, err)
 	var d v3Decoder
@@ -570,16 +562,8 @@ func TestRawSelectReordered(t *testing.T) {
 // (sumShaped, "none") and with each of the bench's filters
 // (selectShaped). What a filter costs a record is the difference.
 func BenchmarkSelectBlock(b *testing.B) {
-	g := flowgen.New(1, 1_795_555_903_000)
-	var buf []byte
-	var l v3Layout
 	const n = 4096
-	for range n {
-		var r flow.Record
-		g.Next(&r)
-		buf = appendV3(buf, &r, &l)
-	}
-	buf = append(buf, make([]byte, 8)...)
+	buf := generatedV3(1, n)
 	names := []string{"none", "primitive", "five-terms", "ip-list-1000", "net-list-100", "twenty-terms"}
 	exprs := append([]string{""}, flowgen.BenchFilters()...)
 	for i, expr := range exprs {
@@ -595,12 +579,7 @@ func BenchmarkSelectBlock(b *testing.B) {
 			var d v3Decoder
 			d.reset(want)
 			var rec flow.Record
-			for pos := 0; pos < len(buf)-8; {
-				size := int(le.Uint16(buf[pos+2:]))
-				_, err := d.decode(buf[pos:pos+size], &rec)
-				require.NoError(b, err)
-				pos += size
-			}
+			learnShapes(b, &d, buf)
 			var t flow.Totals
 			b.ReportAllocs()
 			for b.Loop() {
@@ -625,16 +604,8 @@ func BenchmarkSelectBlock(b *testing.B) {
 // branches on each record does, for filters that most, some and few of
 // the bench's flows pass, with and without a limit.
 func TestSelectTallyLoops(t *testing.T) {
-	g := flowgen.New(3, 1_795_555_903_000)
-	var buf []byte
-	var l v3Layout
 	const n = 3000
-	for range n {
-		var r flow.Record
-		g.Next(&r)
-		buf = appendV3(buf, &r, &l)
-	}
-	buf = append(buf, make([]byte, 8)...)
+	buf := generatedV3(3, n)
 	exprs := append([]string{"not proto icmp", "proto udp"}, flowgen.BenchFilters()...)
 	for _, expr := range exprs {
 		f, err := filter.Compile(expr, filter.Options{})
@@ -644,15 +615,8 @@ func TestSelectTallyLoops(t *testing.T) {
 			var dw, dg v3Decoder
 			dw.reset(f.Reads() | flow.TotalsElements)
 			dg.reset(f.Reads() | flow.TotalsElements)
-			var rec flow.Record
-			for pos := 0; pos < len(buf)-8; {
-				size := int(le.Uint16(buf[pos+2:]))
-				_, err := dw.decode(buf[pos:pos+size], &rec)
-				require.NoError(t, err)
-				_, err = dg.decode(buf[pos:pos+size], &rec)
-				require.NoError(t, err)
-				pos += size
-			}
+			learnShapes(t, &dw, buf)
+			learnShapes(t, &dg, buf)
 			wc, wp, wu, ws := dw.selectTallyBranching(buf, n, limit, f, &want)
 			gc, gp, gu, gs := dg.selectTally(buf, n, limit, f, &got)
 			what := fmt.Sprintf("%s, limit %d", expr, limit)
@@ -677,16 +641,8 @@ func (l *flowList) Flow(r *flow.Record) { l.flows = append(l.flows, *r) }
 // the loop that branches on each record, for filters that most, some and
 // few of the bench's flows pass.
 func TestSelectVisitLoops(t *testing.T) {
-	g := flowgen.New(4, 1_795_555_903_000)
-	var buf []byte
-	var l v3Layout
 	const n = 3000
-	for range n {
-		var r flow.Record
-		g.Next(&r)
-		buf = appendV3(buf, &r, &l)
-	}
-	buf = append(buf, make([]byte, 8)...)
+	buf := generatedV3(4, n)
 	exprs := append([]string{"not proto icmp", "proto udp"}, flowgen.BenchFilters()...)
 	for _, expr := range exprs {
 		f, err := filter.Compile(expr, filter.Options{})
@@ -698,12 +654,7 @@ func TestSelectVisitLoops(t *testing.T) {
 		for i := range d {
 			d[i].reset(allElements)
 			var rec flow.Record
-			for pos := 0; pos < len(buf)-8; {
-				size := int(le.Uint16(buf[pos+2:]))
-				_, err := d[i].decode(buf[pos:pos+size], &rec)
-				require.NoError(t, err)
-				pos += size
-			}
+			learnShapes(t, &d[i], buf)
 			var c, p uint32
 			var u int
 			var k uint64
@@ -719,5 +670,32 @@ func TestSelectVisitLoops(t *testing.T) {
 		assert.Equal(t, totals[0], totals[1], expr)
 		assert.Equal(t, lists[0].flows, lists[1].flows, expr)
 		assert.Len(t, lists[1].flows, int(res[1][1].(uint32)), expr)
+	}
+}
+
+// generatedV3 is n flowgen flows of seed stored as V3 records, back to
+// back, and 8 bytes of zeros after them: a block's payload as the
+// selection loops take it.
+func generatedV3(seed uint64, n int) []byte {
+	g := flowgen.New(seed, 1_795_555_903_000)
+	var buf []byte
+	var l v3Layout
+	for range n {
+		var r flow.Record
+		g.Next(&r)
+		buf = appendV3(buf, &r, &l)
+	}
+	return append(buf, make([]byte, 8)...)
+}
+
+// learnShapes has d decode each record of buf (generatedV3's) once, so
+// that d knows their shapes and the selection loops take them all.
+func learnShapes(tb testing.TB, d *v3Decoder, buf []byte) {
+	var rec flow.Record
+	for pos := 0; pos < len(buf)-8; {
+		size := int(le.Uint16(buf[pos+2:]))
+		_, err := d.decode(buf[pos:pos+size], &rec)
+		require.NoError(tb, err)
+		pos += size
 	}
 }
