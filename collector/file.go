@@ -122,9 +122,7 @@ func (k *sink) FlowsV3(b *netflow.V3Batch) {
 	kept, err := k.w.CommitV3s(b.Ends[:n])
 	if err != nil {
 		k.countV3(b, 0, n, false)
-		k.failed(err)
-		k.refused += uint64(n)
-		k.lose(uint64(n))
+		k.refuse(err, uint64(n))
 		return
 	}
 	k.countV3(b, 0, kept, true)
@@ -162,9 +160,7 @@ func (k *sink) countV3(b *netflow.V3Batch, i, j int, stored bool) {
 // filled.
 func (k *sink) wrote(r *flow.Record, err error) {
 	if err != nil {
-		k.failed(err)
-		k.refused++
-		k.lose(1)
+		k.refuse(err, 1)
 		return
 	}
 	if k.acct.behind(k.w.Queued()) {
@@ -174,6 +170,13 @@ func (k *sink) wrote(r *flow.Record, err error) {
 	if k.unflushed.IsZero() {
 		k.unflushed = k.at
 	}
+}
+
+// refuse counts n flows the writer refused with err as lost.
+func (k *sink) refuse(err error, n uint64) {
+	k.failed(err)
+	k.refused += n
+	k.lose(n)
 }
 
 // follow keeps the block counts in step with the blocks the writer handed
