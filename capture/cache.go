@@ -373,7 +373,7 @@ func NewCache(cfg CacheConfig, export func(r *flow.Record, why ExpiryReason)) *C
 // is at most a fifth of what the slab holds. Huge pages from 2 MiB on
 // took 0.88 times the processor time of small pages on the 67 000 flows
 // of scripts/bench/goprobe.sh (paired medians of 15), but 16.1 MiB at the
-// peak against 14.2: more than softflowd's 14.6 MB for the same flows
+// peak against 14.2: more than softflowd's 14.1 MiB for the same flows
 // (-m 1000000). Filling the small pages ahead of the flows, 256 KiB at a
 // time (MADV_POPULATE_WRITE), saved no processor time over faulting them
 // one by one (1.13 times the huge pages' too). Making each 2 MiB a huge
