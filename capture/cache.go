@@ -181,9 +181,10 @@ type entry struct {
 	vlan    uint16   // the outer VLAN id
 	flags   uint8    // TCP flags OR-ed
 	state   uint8    // the st bits
-	// The entry's neighbours in its wheel bucket, or the free list's next
-	// entry. An end of a bucket's list is -1-slot, so that an entry can
-	// be taken out of its bucket without being told which one it is.
+	// The entry's neighbours in its wheel bucket (or the ended list), or
+	// the free list's next entry. An end of a bucket's list is -1-slot,
+	// so that an entry can be taken out of its bucket without being told
+	// which one it is.
 	prev, next int32
 }
 
@@ -200,6 +201,10 @@ const (
 const (
 	wheelSize = 1024
 	wheelMask = wheelSize - 1
+
+	// endedSlot is the list after the wheel's buckets, of the TCP flows
+	// that saw FIN or RST, in the order they did, for the next scan.
+	endedSlot = wheelSize
 )
 
 // bucket is the list of the entries of one wheel bucket; -1 when empty.
@@ -244,18 +249,22 @@ type Cache struct {
 	hash   keyHash
 	limit  int
 
-	idx   slotindex.Index // in mapped memory once it has grown (regions.idx)
-	ents  []entry         // the slab: room for limit entries, in mapped memory
-	slab  int32           // entries used so far, in use or free
-	free  int32           // the first free entry (chained by next), or -1
-	ended []int32
+	idx  slotindex.Index // in mapped memory once it has grown (regions.idx)
+	ents []entry         // the slab: room for limit entries, in mapped memory
+	slab int32           // entries used so far, in use or free
+	free int32           // the first free entry (chained by next), or -1
 
 	// The wheel. Bucket number b (time b*span to (b+1)*span) is
 	// wheel[b&wheelMask]; the buckets from due on are the ones that may
 	// hold flows, and a flow is filed no further than wheelSize-1 buckets
 	// ahead of due (one whose deadline is further is filed there, and
 	// looked at early). low is at or before the first bucket not empty.
-	wheel   [wheelSize]bucket
+	// The TCP flows that ended wait in wheel[endedSlot] instead, chained
+	// through their entries as the buckets' are: a list of their numbers
+	// beside the slab grew with them between two scans, and left the
+	// garbage collector 360 KB of old copies at the peak of the
+	// benchmark's 67 000 flows (a capture read of two seconds, no scan).
+	wheel   [wheelSize + 1]bucket
 	span    int64
 	due     int64
 	low     int64
@@ -349,30 +358,35 @@ func NewCache(cfg CacheConfig, export func(r *flow.Record, why ExpiryReason)) *C
 	c.hugeAt = math.MaxInt32
 	if mapped {
 		c.mem.slab = slab
-		c.hugeAt = int32(min(region.HugePage/int(unsafe.Sizeof(entry{})), limit))
+		c.hugeAt = int32(min(slabSmall/int(unsafe.Sizeof(entry{})), limit))
 	}
 	runtime.AddCleanup(c, (*regions).free, c.mem)
 	c.stats.Limit = limit
 	return c
 }
 
-// The slab's first 2 MiB are small pages, the memory of the flows they
-// hold; once its flows fill them (21 845 flows), the rest of the slab is
-// asked for huge pages (MADV_HUGEPAGE), which the kernel fills 2 MiB at a
-// time as the flows reach them: the flows are then read through few TLB
-// entries, at the cost of up to 2 MiB not used yet in the last one.
-// Making each 2 MiB a huge page once full instead (MADV_COLLAPSE) kept
-// that memory back, 16.4 against 18.3 MB at the peak of the benchmark's
-// 67 000 flows, but the small pages before and the copies cost more than
-// they saved: the huge pages at once took 0.84 times the elapsed time
-// and 0.90 times the processor time (paired runs of goprobe --read on
-// scripts/bench/goprobe.sh's capture); collapsing only the first 2 MiB
-// as well made no difference (1.00, 0.99). A cache of fewer flows, all
-// in the first 2 MiB, never pays for a huge page.
+// slabSmall is how much of the slab stays in small pages: the memory of
+// the flows they hold, page by page. Past it the slab is asked for huge
+// pages (MADV_HUGEPAGE), which the kernel fills 2 MiB at a time as the
+// flows reach them: the flows are then read through few TLB entries, at
+// the cost of up to 2 MiB not used yet in the last one, which past 8 MiB
+// is at most a fifth of what the slab holds. Huge pages from 2 MiB on
+// took 0.88 times the processor time of small pages on the 67 000 flows
+// of scripts/bench/goprobe.sh (paired medians of 15), but 16.1 MiB at the
+// peak against 14.2: more than softflowd's 14.1 MiB for the same flows
+// (-m 1000000). Filling the small pages ahead of the flows, 256 KiB at a
+// time (MADV_POPULATE_WRITE), saved no processor time over faulting them
+// one by one (1.13 times the huge pages' too). Making each 2 MiB a huge
+// page once full instead (MADV_COLLAPSE) kept the unused memory back, but
+// the copies cost more than the huge pages saved.
+const slabSmall = 8 << 20
+
+// adviseSlab asks for huge pages in the slab from slabSmall on, whole
+// ones, once its flows have filled the small pages.
 func (c *Cache) adviseSlab() {
 	c.hugeAt = math.MaxInt32
-	if end := len(c.mem.slab) &^ (region.HugePage - 1); region.HugePage < end {
-		region.AdviseHuge(c.mem.slab[region.HugePage:end])
+	if end := len(c.mem.slab) &^ (region.HugePage - 1); slabSmall < end {
+		region.AdviseHuge(c.mem.slab[slabSmall:end])
 	}
 }
 
@@ -443,11 +457,13 @@ func (c *Cache) Add(p *Packet, now int64) {
 }
 
 // ended1 notes that flow i (entry e) saw FIN or RST, once, for the next
-// scan to export it if it is TCP.
+// scan to export it if it is TCP: it moves from its wheel bucket to the
+// ended list.
 func (c *Cache) ended1(i int32, e *entry) {
 	if e.state&stEnded == 0 && e.key.proto() == protoTCP {
+		c.unlink(i)
 		e.state |= stEnded
-		c.ended = append(c.ended, i)
+		c.link(i)
 	}
 }
 
@@ -702,12 +718,16 @@ func (c *Cache) deadline(e *entry) int64 {
 	return min(max(b, c.due), c.due+wheelSize-1)
 }
 
-// link files unfiled entry i in the bucket of its deadline, last.
+// link files unfiled entry i in the bucket of its deadline, last, or an
+// ended flow's in the ended list.
 func (c *Cache) link(i int32) {
 	e := c.at(i)
-	b := c.deadline(e)
-	c.low = min(c.low, b)
-	slot := int32(b & wheelMask)
+	slot := int32(endedSlot)
+	if e.state&stEnded == 0 {
+		b := c.deadline(e)
+		c.low = min(c.low, b)
+		slot = int32(b & wheelMask)
+	}
 	w := &c.wheel[slot]
 	e.next = -1 - slot
 	if w.tail >= 0 {
@@ -742,9 +762,14 @@ func (c *Cache) file(i int32) {
 	c.link(i)
 }
 
-// evict exports the flow of the earliest deadline that saw no packet
+// evict exports a TCP flow that ended, which the next scan would export
+// anyway, or else the flow of the earliest deadline that saw no packet
 // since it was filed, filing the others again on the way.
 func (c *Cache) evict() {
+	if i := c.wheel[endedSlot].head; i >= 0 {
+		c.expire(i, Evicted)
+		return
+	}
 	for {
 		for c.wheel[c.low&wheelMask].head < 0 {
 			c.low++
@@ -813,12 +838,9 @@ func (c *Cache) Expire(now int64) {
 	for c.flru.head >= 0 && now-c.frags[c.flru.head].last > int64(c.cfg.Fragment) {
 		c.dropFrag(c.flru.head, false)
 	}
-	for _, i := range c.ended {
-		if e := c.at(i); e.state&(stUsed|stEnded) == stUsed|stEnded {
-			c.expire(i, TCPEnd)
-		}
+	for c.wheel[endedSlot].head >= 0 {
+		c.expire(c.wheel[endedSlot].head, TCPEnd)
 	}
-	c.ended = c.ended[:0]
 	if !c.started {
 		return
 	}
@@ -859,17 +881,23 @@ func (c *Cache) sweep(slot int32, now int64) {
 	}
 }
 
-// Flush exports every flow, earliest deadline first, fragments waiting for
-// their first fragment included.
+// Flush exports every flow, the TCP flows that ended first and then the
+// others earliest deadline first, fragments waiting for their first
+// fragment included.
 func (c *Cache) Flush() {
 	for c.flru.head >= 0 {
 		c.dropFrag(c.flru.head, false)
 	}
-	c.ended = c.ended[:0]
-	// Every flow goes, bucket by bucket: the wheel, the index and the
-	// slab are emptied at once afterwards, where expiring flow by flow
-	// cost a hash and an index probe for each.
-	for left := c.nflows; left > 0; c.low++ {
+	// Every flow goes, the ended ones first, then bucket by bucket: the
+	// wheel, the index and the slab are emptied at once afterwards, where
+	// expiring flow by flow cost a hash and an index probe for each.
+	left := c.nflows
+	for i := c.wheel[endedSlot].head; i >= 0; i = c.at(i).next {
+		c.report(i, Flush)
+		left--
+	}
+	c.wheel[endedSlot] = bucket{-1, -1}
+	for ; left > 0; c.low++ {
 		w := &c.wheel[c.low&wheelMask]
 		for i := w.head; i >= 0; i = c.at(i).next {
 			c.report(i, Flush)

@@ -3,6 +3,7 @@ package capture
 import (
 	"fmt"
 	"net/netip"
+	"runtime"
 	"sort"
 	"testing"
 	"time"
@@ -200,6 +201,57 @@ func TestCacheTCPEnd(t *testing.T) {
 	c.Expire(t0 + 5*sec)
 	assert.Len(t, s.take(), 2)
 	assert.Equal(t, uint64(2), c.Stats().Exported[TCPEnd])
+}
+
+// TestCacheEndedAllocateNothing: TCP flows that end wait for the scan in
+// their entries, not in a list that grows with them: 20 000 of them, the
+// packets decoded beforehand, cost the cache no memory from Go's heap (a
+// list of their numbers would take 80 KB at least; the bound leaves room
+// for what the runtime and the test framework may allocate meanwhile).
+func TestCacheEndedAllocateNothing(t *testing.T) {
+	c, s := newCache(cfg)
+	const n = 20000
+	fins := make([]*Packet, n)
+	for i := range fins {
+		h := pktgen.V4{Src: c4, Dst: pktgen.A4(fmt.Sprintf("10.0.%d.%d", i>>8, i&255))}
+		fins[i] = pkt(t, pktgen.TCP4(h, uint16(i), 80, pktgen.FIN|pktgen.ACK, 0))
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i, p := range fins {
+		c.Add(p, t0+int64(i))
+	}
+	runtime.ReadMemStats(&after)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(4096), "bytes allocated for %d ended flows", n)
+	c.Add(pkt(t, pktgen.UDP4(up, 1, 2, 0)), t0+sec)
+	c.Expire(t0 + 2*sec)
+	assert.Equal(t, uint64(n), c.Stats().Exported[TCPEnd])
+	assert.Equal(t, 1, c.Stats().Flows)
+	assert.Len(t, s.take(), n)
+}
+
+// TestCacheLimitEndedFirst: at the flow-count limit a TCP flow that ended,
+// which the next scan exports anyway, goes before the flow idle longest;
+// Flush exports the ended flows first too.
+func TestCacheLimitEndedFirst(t *testing.T) {
+	conf := cfg
+	conf.MaxFlows = 3
+	c, s := newCache(conf)
+	c.Add(pkt(t, pktgen.UDP4(up, 1, 9, 0)), t0)
+	c.Add(pkt(t, pktgen.TCP4(up, 2, 80, pktgen.SYN, 0)), t0+sec)
+	c.Add(pkt(t, pktgen.TCP4(up, 2, 80, pktgen.FIN|pktgen.ACK, 0)), t0+2*sec)
+	c.Add(pkt(t, pktgen.TCP4(up, 3, 80, pktgen.RST, 0)), t0+3*sec)
+	c.Add(pkt(t, pktgen.UDP4(up, 4, 9, 0)), t0+4*sec)
+	assert.Equal(t, []string{
+		"evicted 1000-2000 6 192.0.2.1:2>198.51.100.1:80 tos=0 flags=...A..SF 2/80",
+	}, shorts(s.take()))
+	c.Flush()
+	assert.Equal(t, []string{
+		"flush 3000-3000 6 192.0.2.1:3>198.51.100.1:80 tos=0 flags=.....R.. 1/40",
+		"flush 0-0 17 192.0.2.1:1>198.51.100.1:9 tos=0 flags=........ 1/28",
+		"flush 4000-4000 17 192.0.2.1:4>198.51.100.1:9 tos=0 flags=........ 1/28",
+	}, shorts(s.take()))
+	assert.Equal(t, uint64(1), c.Stats().Exported[Evicted])
 }
 
 func TestCacheSplit32(t *testing.T) {

@@ -50,8 +50,9 @@ func TestCacheIndexRegions(t *testing.T) {
 }
 
 // TestCacheSlabHugePages: the slab asks for no huge page while its flows
-// fit in its first 2 MiB, and once they fill them, for huge pages in the
-// rest of it (whole huge pages), the first 2 MiB staying small pages.
+// fit in its first slabSmall bytes, and once they fill them, for huge
+// pages in the rest of it (whole huge pages), the first part staying
+// small pages.
 func TestCacheSlabHugePages(t *testing.T) {
 	c, s := newCache(cfg)
 	slab := c.mem.slab
@@ -64,14 +65,14 @@ func TestCacheSlabHugePages(t *testing.T) {
 				uint16(i>>16), 9, 0)), t0+int64(i))
 		}
 	}
-	full := region.HugePage / size // the flows that fit in the first 2 MiB
+	full := slabSmall / size // the flows that fit in the small pages
 	add(0, full-1)
 	huge, _ := regiontest.HugeAdvisedAt(t, base, uintptr(len(slab)))
-	assert.Empty(t, huge, "no huge page for flows that fit in 2 MiB")
+	assert.Empty(t, huge, "no huge page for flows that fit in the small pages")
 	add(full-1, full+2000)
 	require.Equal(t, full+2000, c.Stats().Flows)
 	huge, _ = regiontest.HugeAdvisedAt(t, base, uintptr(len(slab)))
-	assert.Equal(t, []string{fmt.Sprintf("2-%d", (len(slab)&^(region.HugePage-1))>>20)}, huge, "MiB of the slab advised huge")
+	assert.Equal(t, []string{fmt.Sprintf("%d-%d", slabSmall>>20, (len(slab)&^(region.HugePage-1))>>20)}, huge, "MiB of the slab advised huge")
 	c.Flush()
 	assert.Len(t, s.take(), full+2000)
 }
