@@ -117,9 +117,70 @@ func (p *RawPlan) need() uint16 {
 }
 
 // AddRaw counts the record rec, stored as the layout of plan p says, as
-// Add counts it decoded. rec holds the whole record.
+// Add counts it decoded. rec holds the whole record. An IPv4 address or a
+// port without a protocol split, the keys of godump's usual -s, takes
+// addSmallRaw: under callgrind BenchmarkAddRawHome/1 took 183
+// instructions a flow instead of 232 through AddRawAll's loops and the
+// counters stored apart.
 func (t *Table) AddRaw(p *RawPlan, rec []byte) {
-	AddRawAll([]*Table{t}, []RawPlan{*p}, rec)
+	if len(rec) < int(p.end) {
+		panic("stats: a record is shorter than its layout")
+	}
+	base := unsafe.Pointer(unsafe.SliceData(rec))
+	switch p.kind {
+	case rawV4:
+		t.addSmallRaw(ld32(base, p.key[0]), p, base)
+		return
+	case rawPort:
+		t.addSmallRaw(uint32(ld16(base, p.key[0])), p, base)
+		return
+	}
+	var c flowCounts
+	p.counts(base, &c)
+	t.addKeys(p, base, &c)
+}
+
+// addSmallRaw counts the record at base, stored as p says, under small
+// key v (see smallFlag): countSmall, reading the counters from the record
+// as it adds them, which saves storing them and loading them again. Its
+// probe is countSmall's, written out: a function for both that
+// addSmallRaw called took 201 instructions a flow of
+// BenchmarkAddRawHome/1 under callgrind instead of 183.
+func (t *Table) addSmallRaw(v uint32, p *RawPlan, base unsafe.Pointer) {
+	h := smallHash(v)
+	tag := h&^(1<<32-1) | smallFlag
+	pos, _ := t.idx.Home(h)
+	first, last := ld64(base, p.first), ld64(base, p.last)
+	var i uint32
+	for s := t.idx.Slot(pos); ; pos, s = t.idx.Next(pos) {
+		if s&^entryMask == tag {
+			i = uint32(s)&entryMask - 1
+			break
+		}
+		if s == 0 {
+			i, _ = t.insert(pos, h, tag, 0, uint64(v), 0, first, last)
+			break
+		}
+	}
+	ch, j := t.chunks[i>>rowBits], i&(rowChunk-1)
+	w := &ch.rows[j]
+	flows := uint64(1)
+	if p.flows != 0 {
+		flows = max(ld64(base, p.flows), 1) // flow.Record.AggrFlows
+	}
+	w.flows += flows
+	w.inPackets += ld64(base, p.inPackets)
+	w.inBytes += ld64(base, p.inBytes)
+	w.first = min(w.first, first)
+	w.last = max(w.last, last)
+	if p.outPackets != 0 {
+		if op, ob := ld64(base, p.outPackets), ld64(base, p.outBytes); op|ob != 0 {
+			w.meta |= metaOut
+			o := &ch.outs[j]
+			o.packets += op
+			o.bytes += ob
+		}
+	}
 }
 
 // AddRawAll counts the record rec into each of tables with its plan
@@ -127,7 +188,11 @@ func (t *Table) AddRaw(p *RawPlan, rec []byte) {
 // reading the counters once: the lab's -s srcip -s dstip -s proto counts
 // every flow into three tables.
 func AddRawAll(tables []*Table, plans []RawPlan, rec []byte) {
-	if len(tables) == 0 {
+	switch len(tables) {
+	case 0:
+		return
+	case 1:
+		tables[0].AddRaw(&plans[0], rec)
 		return
 	}
 	plans = plans[:len(tables)]

@@ -346,5 +346,11 @@ func (b *blockStats) RawPlan(l *flow.Layout, flows uint16) any {
 // FlowRaw counts the record rec, stored as plan's layout says, as Flow
 // counts it decoded.
 func (b *blockStats) FlowRaw(plan any, rec []byte) {
-	stats.AddRawAll(b.tables, plan.(statPlans), rec)
+	plans := plan.(statPlans)
+	if len(b.tables) == 1 {
+		// The common single -s, without AddRawAll's loops.
+		b.tables[0].AddRaw(&plans[0], rec)
+		return
+	}
+	stats.AddRawAll(b.tables, plans, rec)
 }
