@@ -31,6 +31,28 @@ type RawSelector interface {
 	RawMatcher(l *flow.Layout) func(rec []byte) bool
 }
 
+// RawBatchVisitor is a RawVisitor that also takes records from their
+// bytes a batch at a time: with a RawSelector the workers hand it the
+// records of a batch that passed, and that it has plans for, in one call
+// (FlowsRaw) instead of one call a record (FlowRaw).
+type RawBatchVisitor interface {
+	RawVisitor
+	// FlowsRaw does for each of flows in turn what FlowRaw does. It must
+	// not keep flows.
+	FlowsRaw(flows []RawFlow)
+}
+
+// RawFlow is a record for FlowsRaw: the whole record, stored as the
+// layout of its plan (RawVisitor.RawPlan) says.
+type RawFlow struct {
+	Plan any
+	Rec  []byte
+}
+
+// rawFlows are the batches selectShaped hands a RawBatchVisitor: one on
+// its stack would escape through the interface, a batch for each run.
+var rawFlows = sync.Pool{New: func() any { return new([selectBatch]RawFlow) }}
+
 // rawSelector returns the reader's selector as a RawSelector when the
 // workers may select from the records' bytes: a NumberedSelector needs
 // each record's running number, which only Match takes, and a selector
@@ -88,7 +110,25 @@ func (s *v3Shape) askRaw(sel RawSelector, b []byte) {
 	layouts.Put(l)
 }
 
-// layouts are the layouts askRaw hands a RawSelector. One of its own
+// rawPlan returns rv's plan for records of shape s, asking rv the first
+// time; b is a record of the shape.
+func (s *v3Shape) rawPlan(rv RawVisitor, b []byte) any {
+	if !s.visit.asked {
+		s.askPlan(rv, b)
+	}
+	return s.visit.plan
+}
+
+// askPlan asks rv for its plan for records of shape s, of which b is one.
+func (s *v3Shape) askPlan(rv RawVisitor, b []byte) {
+	l := layouts.Get().(*flow.Layout)
+	s.layout(b, l)
+	s.visit = rawVisit{asked: true, plan: rv.RawPlan(l, s.flowsAt())}
+	layouts.Put(l)
+}
+
+// layouts are the layouts askRaw and askPlan hand a RawSelector or a
+// RawVisitor. One of its own
 // each time (it escapes through the interface) left 45 KB of garbage in
 // a godump run over the bench's ten files, all of it before the first
 // collection, and so as much more peak RSS.
@@ -149,6 +189,12 @@ func (s *v3Shape) layout(b []byte, l *flow.Layout) {
 // simulated mispredicted branches.
 func (d *v3Decoder) selectShaped(b []byte, n uint32, limit uint64, sel RawSelector, mark []uint64, first uint32, t *flow.Totals, rec *flow.Record, v BlockVisitor) (count, passed uint32, used int, skipped uint64) {
 	rv, _ := v.(RawVisitor)
+	bv, _ := v.(RawBatchVisitor)
+	var flows *[selectBatch]RawFlow
+	if bv != nil {
+		flows = rawFlows.Get().(*[selectBatch]RawFlow)
+		defer rawFlows.Put(flows)
+	}
 	var tb testedBatch
 	for stop := false; !stop && count < n; {
 		batch := min(n-count, selectBatch)
@@ -159,6 +205,7 @@ func (d *v3Decoder) selectShaped(b []byte, n uint32, limit uint64, sel RawSelect
 		count, used, skipped, stop = count+tested, next, skipped+sk, end
 		// The shapes stay put: only decoding a record of none of them
 		// learns a new one, which the caller does after the run.
+		m := 0 // records in flows
 		for i, s := range tb.shapes[:k] {
 			if mark != nil {
 				j := first + tb.num[i]
@@ -168,9 +215,26 @@ func (d *v3Decoder) selectShaped(b []byte, n uint32, limit uint64, sel RawSelect
 			r := b[tb.at[i]:]
 			r = r[:le.Uint16(r[2:])]
 			s.total(r, t)
-			if v != nil {
+			switch {
+			case bv != nil:
+				if plan := s.rawPlan(rv, r); plan != nil {
+					flows[m] = RawFlow{plan, r}
+					m++
+					continue
+				}
+				// Decoded, after the records before it.
+				if m > 0 {
+					bv.FlowsRaw(flows[:m])
+					m = 0
+				}
+				d.decodeShape(s, r, rec)
+				v.Flow(rec)
+			case v != nil:
 				d.visitShaped(s, r, rec, v, rv)
 			}
+		}
+		if m > 0 {
+			bv.FlowsRaw(flows[:m])
 		}
 		passed += uint32(k)
 		if limit > 0 && uint64(passed) == limit {

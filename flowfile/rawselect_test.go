@@ -721,3 +721,81 @@ func learnShapes(tb testing.TB, d *v3Decoder, buf []byte) {
 		pos += size
 	}
 }
+
+// batchVisitor is a rawVisitor that also takes the flows that passed a
+// filter a batch at a time, and counts the batches.
+type batchVisitor struct {
+	rawVisitor
+	batches int
+}
+
+// RawPlan has IPv6 flows decoded, so that they come between those from
+// the bytes.
+func (v *batchVisitor) RawPlan(l *flow.Layout, flows uint16) any {
+	if l.Fam[flow.FieldSrcAddr] == 6 {
+		*v.plans++
+		return nil
+	}
+	return v.rawVisitor.RawPlan(l, flows)
+}
+
+func (v *batchVisitor) FlowsRaw(flows []RawFlow) {
+	v.batches++
+	for _, f := range flows {
+		v.FlowRaw(f.Plan, f.Rec)
+	}
+}
+
+// TestVisitRawBatches: with a filter, a RawBatchVisitor gets the flows
+// that passed mostly from their bytes, in batches, and in file order
+// with those it gets decoded (IPv6 ones, for which it has no plan): what
+// a read that hands out every flow that passed finds in them.
+func TestVisitRawBatches(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	file := randomFile(rng, 20000)
+	g := flowgen.NewBorder(43, 1_795_555_903_000)
+	for i := range file.flows {
+		if i%500 == 0 {
+			continue // a random layout, now and then
+		}
+		g.Next(&file.flows[i])
+	}
+	p := filepath.Join(t.TempDir(), "f")
+	writeTestFile(t, p, WriteOptions{Compression: LZ4}, &file)
+	for _, expr := range []string{"proto tcp", "not proto icmp", "src port > 1024 and proto udp"} {
+		f, err := filter.Compile(expr, filter.Options{})
+		require.NoError(t, err)
+		want := readVisiting(t, p, ReadOptions{Select: f}, false, false)
+		for _, workers := range []int{1, 2} {
+			plans := 0
+			var visitors []*batchVisitor
+			r, err := Open(p, ReadOptions{Workers: workers, Select: f, Visit: func() BlockVisitor {
+				v := &batchVisitor{rawVisitor: rawVisitor{plans: &plans}}
+				visitors = append(visitors, v)
+				return v
+			}})
+			require.NoError(t, err)
+			var got []flow.Record
+			for r.Next() {
+				if r.Kind() == KindBlock {
+					got = append(got, r.Block().(*batchVisitor).flows...)
+				}
+			}
+			require.NoError(t, r.Err())
+			require.NoError(t, r.Close())
+			what := fmt.Sprintf("%s, %d workers", expr, workers)
+			require.Len(t, got, len(want.flows), what)
+			for i := range want.flows {
+				require.Equal(t, rawFields(&want.flows[i]), got[i], "%s: flow %d", what, i)
+			}
+			raw, batches := 0, 0
+			for _, v := range visitors {
+				raw, batches = raw+v.raw, batches+v.batches
+			}
+			assert.Greater(t, raw, len(got)/2, "%s: most flows from their bytes", what)
+			assert.Less(t, raw, len(got)-len(got)/5, "%s: some decoded", what)
+			assert.Positive(t, batches, what)
+			assert.Less(t, batches, raw/2, "%s: flows a batch at a time", what)
+		}
+	}
+}

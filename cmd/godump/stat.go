@@ -354,3 +354,18 @@ func (b *blockStats) FlowRaw(plan any, rec []byte) {
 	}
 	stats.AddRawAll(b.tables, plans, rec)
 }
+
+// FlowsRaw counts each of flows as FlowRaw does: with a filter the
+// reader's workers hand over the flows that passed a batch at a time.
+func (b *blockStats) FlowsRaw(flows []flowfile.RawFlow) {
+	if len(b.tables) == 1 {
+		t := b.tables[0]
+		for i := range flows {
+			t.AddRaw(&flows[i].Plan.(statPlans)[0], flows[i].Rec)
+		}
+		return
+	}
+	for i := range flows {
+		stats.AddRawAll(b.tables, flows[i].Plan.(statPlans), flows[i].Rec)
+	}
+}
