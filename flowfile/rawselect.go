@@ -53,6 +53,14 @@ type RawFlow struct {
 // its stack would escape through the interface, a batch for each run.
 var rawFlows = sync.Pool{New: func() any { return new([selectBatch]RawFlow) }}
 
+// putRawFlows gives a batch back to rawFlows, without the records it
+// pointed to: a block buffer on Go's heap would stay while the pool keeps
+// the batch.
+func putRawFlows(flows *[selectBatch]RawFlow) {
+	clear(flows[:])
+	rawFlows.Put(flows)
+}
+
 // rawSelector returns the reader's selector as a RawSelector when the
 // workers may select from the records' bytes: a NumberedSelector needs
 // each record's running number, which only Match takes, and a selector
@@ -193,7 +201,7 @@ func (d *v3Decoder) selectShaped(b []byte, n uint32, limit uint64, sel RawSelect
 	var flows *[selectBatch]RawFlow
 	if bv != nil {
 		flows = rawFlows.Get().(*[selectBatch]RawFlow)
-		defer rawFlows.Put(flows)
+		defer putRawFlows(flows)
 	}
 	var tb testedBatch
 	for stop := false; !stop && count < n; {
