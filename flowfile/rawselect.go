@@ -2,6 +2,7 @@ package flowfile
 
 import (
 	"sync"
+	"unsafe"
 
 	"github.com/nfgo/nftools/flow"
 )
@@ -28,6 +29,36 @@ type RawSelector interface {
 	// empty layout (a record of no fields) has none for any layout: the
 	// reader then asks no more.
 	RawMatcher(l *flow.Layout) func(rec []byte) bool
+}
+
+// RawBatchVisitor is a RawVisitor that also takes records from their
+// bytes a batch at a time: with a RawSelector the workers hand it the
+// records of a batch that passed, and that it has plans for, in one call
+// (FlowsRaw) instead of one call a record (FlowRaw).
+type RawBatchVisitor interface {
+	RawVisitor
+	// FlowsRaw does for each of flows in turn what FlowRaw does. It must
+	// not keep flows.
+	FlowsRaw(flows []RawFlow)
+}
+
+// RawFlow is a record for FlowsRaw: the whole record, stored as the
+// layout of its plan (RawVisitor.RawPlan) says.
+type RawFlow struct {
+	Plan any
+	Rec  []byte
+}
+
+// rawFlows are the batches selectShaped hands a RawBatchVisitor: one on
+// its stack would escape through the interface, a batch for each run.
+var rawFlows = sync.Pool{New: func() any { return new([selectBatch]RawFlow) }}
+
+// putRawFlows gives a batch back to rawFlows, without the records it
+// pointed to: a block buffer on Go's heap would stay while the pool keeps
+// the batch.
+func putRawFlows(flows *[selectBatch]RawFlow) {
+	clear(flows[:])
+	rawFlows.Put(flows)
 }
 
 // rawSelector returns the reader's selector as a RawSelector when the
@@ -87,7 +118,25 @@ func (s *v3Shape) askRaw(sel RawSelector, b []byte) {
 	layouts.Put(l)
 }
 
-// layouts are the layouts askRaw hands a RawSelector. One of its own
+// rawPlan returns rv's plan for records of shape s, asking rv the first
+// time; b is a record of the shape.
+func (s *v3Shape) rawPlan(rv RawVisitor, b []byte) any {
+	if !s.visit.asked {
+		s.askPlan(rv, b)
+	}
+	return s.visit.plan
+}
+
+// askPlan asks rv for its plan for records of shape s, of which b is one.
+func (s *v3Shape) askPlan(rv RawVisitor, b []byte) {
+	l := layouts.Get().(*flow.Layout)
+	s.layout(b, l)
+	s.visit = rawVisit{asked: true, plan: rv.RawPlan(l, s.flowsAt())}
+	layouts.Put(l)
+}
+
+// layouts are the layouts askRaw and askPlan hand a RawSelector or a
+// RawVisitor. One of its own
 // each time (it escapes through the interface) left 45 KB of garbage in
 // a godump run over the bench's ten files, all of it before the first
 // collection, and so as much more peak RSS.
@@ -125,57 +174,77 @@ func (s *v3Shape) layout(b []byte, l *flow.Layout) {
 // tests each on its bytes. With mark set it marks those that pass in it,
 // numbering the records from first (the reader's marking, for Next);
 // otherwise it counts them into t, as total does, and with a visitor v
-// also hands them to v (visitShaped). It stops at the first
-// record that is not one, which the caller takes the long way, after
-// limit records passed when limit > 0, and leaves a record with fewer
-// than 8 bytes after it in b to the caller too. It returns how many
-// records it processed and passed, the bytes they took and the elements
-// they hold that this package does not model.
+// also hands them to v (visitShaped). It stops at the first record that
+// is not one, which the caller takes the long way, after limit records
+// passed when limit > 0, and leaves a record with fewer than 8 bytes
+// after it in b to the caller too. It returns how many records it
+// processed and passed, the bytes they took and the elements they hold
+// that this package does not model.
+//
+// It tests selectBatch records at a time (testBatch), and then counts,
+// marks or visits those that passed: no branch waits for a filter's
+// outcome, which for the predictor is often a matter of chance (with
+// 'proto tcp', seven flows in ten pass, a branch on it was mispredicted
+// 0.46 times a record), and the records that fail cost nothing more.
+// With a limit a batch holds no more records than may still pass, so
+// that the limit-th flow that passes is the last one tested. This one
+// loop replaced four (one that branched on each outcome, one that
+// counted the records that fail into totals thrown away, one that
+// visited in batches, and one chosen among them after a run's first
+// records): under callgrind, godump over one file of the filter bench
+// takes 15 to 25 fewer instructions a record with one primitive, five
+// terms or twenty (of 640 to 970), and with twenty terms 0.8 fewer
+// simulated mispredicted branches.
 func (d *v3Decoder) selectShaped(b []byte, n uint32, limit uint64, sel RawSelector, mark []uint64, first uint32, t *flow.Totals, rec *flow.Record, v BlockVisitor) (count, passed uint32, used int, skipped uint64) {
-	if mark == nil && v == nil {
-		return d.selectTally(b, n, limit, sel, t)
-	}
-	if mark == nil && limit == 0 && n > probeRecords {
-		return d.selectVisit(b, n, sel, t, rec, v)
-	}
-	return d.selectEach(b, n, limit, sel, mark, first, t, rec, v)
-}
-
-// selectEach is selectShaped's loop that branches on each record's
-// outcome.
-func (d *v3Decoder) selectEach(b []byte, n uint32, limit uint64, sel RawSelector, mark []uint64, first uint32, t *flow.Totals, rec *flow.Record, v BlockVisitor) (count, passed uint32, used int, skipped uint64) {
 	rv, _ := v.(RawVisitor)
-	for count < n && len(b)-used >= v3HeaderSize {
-		r := b[used:]
-		size := int(le.Uint16(r[2:]))
-		if le.Uint16(r) != recV3 || size > len(r)-8 {
-			break
+	bv, _ := v.(RawBatchVisitor)
+	var flows *[selectBatch]RawFlow
+	if bv != nil {
+		flows = rawFlows.Get().(*[selectBatch]RawFlow)
+		defer putRawFlows(flows)
+	}
+	var tb testedBatch
+	for stop := false; !stop && count < n; {
+		batch := min(n-count, selectBatch)
+		if limit > 0 {
+			batch = uint32(min(uint64(batch), limit-uint64(passed)))
 		}
-		r = r[:size]
-		s := d.find(r)
-		if s == nil {
-			break
-		}
-		match := s.rawMatch(sel, r)
-		if match == nil {
-			break
-		}
-		if match(r) {
-			switch {
-			case mark != nil:
-				i := first + count
-				mark[i/64] |= 1 << (i % 64)
-			case v != nil:
-				s.total(r, t)
-				d.visitShaped(s, r, rec, v, rv)
-			default:
-				s.total(r, t)
+		k, tested, next, sk, end := d.testBatch(b, used, batch, count, sel, &tb)
+		count, used, skipped, stop = count+tested, next, skipped+sk, end
+		// The shapes stay put: only decoding a record of none of them
+		// learns a new one, which the caller does after the run.
+		m := 0 // records in flows
+		for i, s := range tb.shapes[:k] {
+			if mark != nil {
+				j := first + tb.num[i]
+				mark[j/64] |= 1 << (j % 64)
+				continue
 			}
-			passed++
+			r := b[tb.at[i]:]
+			r = r[:le.Uint16(r[2:])]
+			s.total(r, t)
+			switch {
+			case bv != nil:
+				if plan := s.rawPlan(rv, r); plan != nil {
+					flows[m] = RawFlow{plan, r}
+					m++
+					continue
+				}
+				// Decoded, after the records before it.
+				if m > 0 {
+					bv.FlowsRaw(flows[:m])
+					m = 0
+				}
+				d.decodeShape(s, r, rec)
+				v.Flow(rec)
+			case v != nil:
+				d.visitShaped(s, r, rec, v, rv)
+			}
 		}
-		skipped += uint64(s.skipped)
-		count++
-		used += size
+		if m > 0 {
+			bv.FlowsRaw(flows[:m])
+		}
+		passed += uint32(k)
 		if limit > 0 && uint64(passed) == limit {
 			break
 		}
@@ -183,137 +252,75 @@ func (d *v3Decoder) selectEach(b []byte, n uint32, limit uint64, sel RawSelector
 	return count, passed, used, skipped
 }
 
-// selectVisit is selectShaped handing the records that pass to a visitor
-// v, which is called only for them: as in selectTally, a run's first
-// probeRecords records take the loop that branches on each outcome, and
-// when between an eighth and seven eighths of them passed, the rest take
-// a loop that does not. It tests visitBatch records at a time, noting
-// where those that pass are (the note of one that fails is overwritten
-// by the next), and then counts and visits the ones noted.
-func (d *v3Decoder) selectVisit(b []byte, n uint32, sel RawSelector, t *flow.Totals, rec *flow.Record, v BlockVisitor) (count, passed uint32, used int, skipped uint64) {
-	count, passed, used, skipped = d.selectEach(b, probeRecords, 0, sel, nil, 0, t, rec, v)
-	if count < probeRecords {
-		return count, passed, used, skipped
-	}
-	if passed < count/8 || passed > count-count/8 {
-		c, p, u, k := d.selectEach(b[used:], n-count, 0, sel, nil, 0, t, rec, v)
-		return count + c, passed + p, used + u, skipped + k
-	}
-	rv, _ := v.(RawVisitor)
-	var at [visitBatch]int
-	var shapes [visitBatch]*v3Shape
-	for count < n {
-		k, stop := 0, false
-		for j := 0; j < visitBatch && count < n; j++ {
-			if len(b)-used < v3HeaderSize {
-				stop = true
-				break
-			}
-			r := b[used:]
-			size := int(le.Uint16(r[2:]))
-			if le.Uint16(r) != recV3 || size > len(r)-8 {
-				stop = true
-				break
-			}
-			r = r[:size]
-			s := d.find(r)
-			if s == nil {
-				stop = true
-				break
-			}
-			match := s.rawMatch(sel, r)
-			if match == nil {
-				stop = true
-				break
-			}
-			at[k], shapes[k] = used, s
-			k += int(b2u(match(r)))
-			skipped += uint64(s.skipped)
-			count++
-			used += size
-		}
-		// The shapes stay put: only decoding a record of none of them
-		// learns a new one, which the caller does after the run.
-		for i, s := range shapes[:k] {
-			r := b[at[i]:]
-			r = r[:le.Uint16(r[2:])]
-			s.total(r, t)
-			d.visitShaped(s, r, rec, v, rv)
-		}
-		passed += uint32(k)
-		if stop {
-			break
-		}
-	}
-	return count, passed, used, skipped
+// testedBatch notes the records of a batch that passed: where each
+// starts, its number in the run and its shape.
+type testedBatch struct {
+	at     [selectBatch]uint32
+	num    [selectBatch]uint32
+	shapes [selectBatch]*v3Shape
 }
 
-// visitBatch is how many records selectVisit tests before it visits
-// those that passed.
-const visitBatch = 64
-
-// selectTally is selectShaped counting the records that pass into t, and
-// nothing else: godump -o null's loop, and that of every job that needs
-// only the totals. Where the outcome of the filter is a matter of chance
-// for the predictor, branching on it costs more than counting every
-// record: with 'proto tcp' (seven flows in ten pass) the branch was
-// mispredicted 0.46 times a record, and in perf profiles of godump -o
-// null over the bench's files the selection loop and the shape lookups
-// after each miss took 1.16 times the samples of the loop that counts
-// the records that fail into totals it throws away (five terms, three in
-// ten: 1.22 times). Where nearly every flow passes or nearly none does
-// (twenty terms, one in twelve), the branch is predicted and counting
-// the others is the waste: 0.88 times. So the loop branches on the first
-// probeRecords of a run, and goes on without branching when between an
-// eighth and seven eighths of them passed.
-func (d *v3Decoder) selectTally(b []byte, n uint32, limit uint64, sel RawSelector, t *flow.Totals) (count, passed uint32, used int, skipped uint64) {
-	probe := min(n, probeRecords)
-	count, passed, used, skipped = d.selectTallyBranching(b, probe, limit, sel, t)
-	if count < probe || count == n || limit > 0 || passed < count/8 || passed > count-count/8 {
-		if count == probe && count < n && (limit == 0 || uint64(passed) < limit) {
-			c, p, u, k := d.selectTallyBranching(b[used:], n-count, limit-min(limit, uint64(passed)), sel, t)
-			count, passed, used, skipped = count+c, passed+p, used+u, skipped+k
+// testBatch tests at most n records from b[used:], the first numbered
+// count in the run, noting those that pass in tb. It returns how many
+// passed, how many it tested, where the next record starts, the elements
+// not modeled in those it tested, and whether the run stops there: at a
+// record that is not a V3 record of a shape d knows and sel has a test
+// for, or has fewer than 8 bytes after it. The steps of find and matches
+// are written out here, as in sumShaped: the calls to them took 100
+// instructions a record, a seventh of godump's CPU time with a filter.
+func (d *v3Decoder) testBatch(b []byte, used int, n, count uint32, sel RawSelector, tb *testedBatch) (k int, tested uint32, next int, skipped uint64, stop bool) {
+	for range n {
+		if len(b)-used < v3HeaderSize {
+			return k, tested, used, skipped, true
 		}
-		return count, passed, used, skipped
-	}
-	c, p, u, k := d.selectTallyMasked(b[used:], n-count, sel, t)
-	return count + c, passed + p, used + u, skipped + k
-}
-
-// probeRecords is how many records of a run selectTally tests before it
-// chooses its loop for the rest.
-const probeRecords = 256
-
-// selectTallyMasked is selectTally's loop that does not branch on a
-// record's outcome: a record that fails is counted into totals that are
-// thrown away. It takes no limit.
-func (d *v3Decoder) selectTallyMasked(b []byte, n uint32, sel RawSelector, t *flow.Totals) (count, passed uint32, used int, skipped uint64) {
-	var tt [2]flow.Totals // those that fail, those that pass
-	for count < n && len(b)-used >= v3HeaderSize {
 		r := b[used:]
 		size := int(le.Uint16(r[2:]))
-		if le.Uint16(r) != recV3 || size > len(r)-8 {
-			break
+		if le.Uint16(r) != recV3 || size > len(r)-8 || size < v3HeaderSize {
+			return k, tested, used, skipped, true
 		}
 		r = r[:size]
-		s := d.find(r)
+		// find's first try, with matches written out for the shapes
+		// of up to fastHeaders elements, as in sumShaped.
+		var s *v3Shape
+		key := le.Uint32(r[2:])
+		if i := d.byKey[recordHash(r)]; i > 0 && d.shapes[i-1].key == key {
+			s = &d.shapes[i-1]
+			p := unsafe.Pointer(unsafe.SliceData(r))
+			h, o := &s.hdr, &s.off
+			x := (*(*uint32)(unsafe.Add(p, o[0])) ^ h[0]) |
+				(*(*uint32)(unsafe.Add(p, o[1])) ^ h[1]) |
+				(*(*uint32)(unsafe.Add(p, o[2])) ^ h[2]) |
+				(*(*uint32)(unsafe.Add(p, o[3])) ^ h[3]) |
+				(*(*uint32)(unsafe.Add(p, o[4])) ^ h[4]) |
+				(*(*uint32)(unsafe.Add(p, o[5])) ^ h[5]) |
+				(*(*uint32)(unsafe.Add(p, o[6])) ^ h[6]) |
+				(*(*uint32)(unsafe.Add(p, o[7])) ^ h[7])
+			if x != 0 || s.n > fastHeaders && !s.matches(r) {
+				s = nil
+			}
+		}
 		if s == nil {
-			break
+			// Another shape of the same key, or a record of none.
+			if s = d.find(r); s == nil {
+				return k, tested, used, skipped, true
+			}
 		}
 		match := s.rawMatch(sel, r)
 		if match == nil {
-			break
+			return k, tested, used, skipped, true
 		}
-		pass := b2u(match(r))
-		s.total(r, &tt[pass])
-		passed += uint32(pass)
+		tb.at[k], tb.num[k], tb.shapes[k] = uint32(used), count+tested, s
+		k += int(b2u(match(r)))
 		skipped += uint64(s.skipped)
-		count++
+		tested++
 		used += size
 	}
-	t.Merge(&tt[1])
-	return count, passed, used, skipped
+	return k, tested, used, skipped, false
 }
+
+// selectBatch is how many records selectShaped tests before it counts,
+// marks or visits those that passed.
+const selectBatch = 64
 
 // b2u is 1 for true and 0 for false, without a branch.
 func b2u(b bool) uint64 {
@@ -322,42 +329,4 @@ func b2u(b bool) uint64 {
 		u = 1
 	}
 	return u
-}
-
-// selectTallyBranching is selectTally's loop that counts a record only
-// when it passes. With fewer values to keep across its calls than
-// selectShaped, it spills fewer: under callgrind BenchmarkSelectBlock's
-// records took 208 instructions a record with 'proto tcp' instead of
-// 220, and 239 with the bench's five terms instead of 248.
-func (d *v3Decoder) selectTallyBranching(b []byte, n uint32, limit uint64, sel RawSelector, t *flow.Totals) (count, passed uint32, used int, skipped uint64) {
-	for count < n && len(b)-used >= v3HeaderSize {
-		r := b[used:]
-		size := int(le.Uint16(r[2:]))
-		if le.Uint16(r) != recV3 || size > len(r)-8 {
-			break
-		}
-		r = r[:size]
-		s := d.find(r)
-		if s == nil {
-			break
-		}
-		match := s.rawMatch(sel, r)
-		if match == nil {
-			break
-		}
-		if match(r) {
-			s.total(r, t)
-			passed++
-			if uint64(passed) == limit {
-				skipped += uint64(s.skipped)
-				count++
-				used += size
-				break
-			}
-		}
-		skipped += uint64(s.skipped)
-		count++
-		used += size
-	}
-	return count, passed, used, skipped
 }

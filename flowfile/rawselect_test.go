@@ -598,35 +598,95 @@ func BenchmarkSelectBlock(b *testing.B) {
 	}
 }
 
-// TestSelectTallyLoops: selectTally, which chooses after its first
-// records between counting only the records that pass and counting every
-// record into totals of its own, sums, counts and stops as the loop that
-// branches on each record does, for filters that most, some and few of
-// the bench's flows pass, with and without a limit.
-func TestSelectTallyLoops(t *testing.T) {
+// TestSelectShapedLikeDecoding: selectShaped, which tests records in
+// batches before it counts, marks or visits those that passed, counts,
+// sums, marks, hands over and stops as decoding each record and testing
+// it with Match does (selectDecoded), for filters that most, some and few
+// of the bench's flows pass, with and without a limit.
+func TestSelectShapedLikeDecoding(t *testing.T) {
 	const n = 3000
-	buf := generatedV3(3, n)
+	buf := generatedV3(4, n)
 	exprs := append([]string{"not proto icmp", "proto udp"}, flowgen.BenchFilters()...)
 	for _, expr := range exprs {
 		f, err := filter.Compile(expr, filter.Options{})
 		require.NoError(t, err)
-		for _, limit := range []uint64{0, 1, 200, 1500} {
-			var want, got flow.Totals
-			var dw, dg v3Decoder
-			dw.reset(f.Reads() | flow.TotalsElements)
-			dg.reset(f.Reads() | flow.TotalsElements)
-			learnShapes(t, &dw, buf)
-			learnShapes(t, &dg, buf)
-			wc, wp, wu, ws := dw.selectTallyBranching(buf, n, limit, f, &want)
-			gc, gp, gu, gs := dg.selectTally(buf, n, limit, f, &got)
-			what := fmt.Sprintf("%s, limit %d", expr, limit)
-			assert.Equal(t, []any{wc, wp, wu, ws}, []any{gc, gp, gu, gs}, what)
-			assert.Equal(t, want, got, what)
-			if limit == 0 {
-				assert.Equal(t, uint32(n), gc, what)
+		for _, limit := range []uint64{0, 1, 63, 64, 200, 1500} {
+			for _, mode := range []string{"tally", "visit", "mark"} {
+				what := fmt.Sprintf("%s, limit %d, %s", expr, limit, mode)
+				var d [2]v3Decoder
+				var lists [2]flowList
+				var totals [2]flow.Totals
+				var marks [2][]uint64
+				var res [2][]any
+				for i := range d {
+					d[i].reset(allElements)
+					learnShapes(t, &d[i], buf)
+					var v BlockVisitor
+					if mode == "visit" {
+						v = &lists[i]
+					}
+					if mode == "mark" {
+						marks[i] = make([]uint64, (n+7+63)/64)
+					}
+					var c, p uint32
+					var u int
+					var k uint64
+					if i == 0 {
+						c, p, u, k = selectDecoded(t, &d[i], buf, n, limit, f, marks[i], 7, &totals[i], v)
+					} else {
+						var rec flow.Record
+						c, p, u, k = d[i].selectShaped(buf, n, limit, f, marks[i], 7, &totals[i], &rec, v)
+					}
+					res[i] = []any{c, p, u, k}
+				}
+				assert.Equal(t, res[0], res[1], what)
+				assert.Equal(t, totals[0], totals[1], what)
+				assert.Equal(t, lists[0].flows, lists[1].flows, what)
+				assert.Equal(t, marks[0], marks[1], what)
+				if limit == 0 {
+					assert.Equal(t, uint32(n), res[1][0], what)
+				}
+				if mode == "visit" {
+					assert.Len(t, lists[1].flows, int(res[1][1].(uint32)), what)
+				}
 			}
 		}
 	}
+}
+
+// selectDecoded is what selectShaped does, the long way: each record
+// decoded and tested with Match.
+func selectDecoded(tb testing.TB, d *v3Decoder, b []byte, n uint32, limit uint64, sel Selector, mark []uint64, first uint32, t *flow.Totals, v BlockVisitor) (count, passed uint32, used int, skipped uint64) {
+	var rec flow.Record
+	for count < n && len(b)-used >= v3HeaderSize {
+		r := b[used:]
+		size := int(le.Uint16(r[2:]))
+		if le.Uint16(r) != recV3 || size > len(r)-8 {
+			break
+		}
+		k, err := d.decode(r[:size], &rec)
+		require.NoError(tb, err)
+		if sel.Match(&rec) {
+			switch {
+			case mark != nil:
+				i := first + count
+				mark[i/64] |= 1 << (i % 64)
+			case v != nil:
+				t.Add(&rec)
+				v.Flow(&rec)
+			default:
+				t.Add(&rec)
+			}
+			passed++
+		}
+		skipped += uint64(k)
+		count++
+		used += size
+		if limit > 0 && uint64(passed) == limit {
+			break
+		}
+	}
+	return count, passed, used, skipped
 }
 
 // flowList is a BlockVisitor that keeps what it is handed, in order.
@@ -634,44 +694,6 @@ type flowList struct{ flows []flow.Record }
 
 func (l *flowList) Reset()              { l.flows = l.flows[:0] }
 func (l *flowList) Flow(r *flow.Record) { l.flows = append(l.flows, *r) }
-
-// TestSelectVisitLoops: selectShaped with a visitor, which after a run's
-// first records may test records in batches before visiting those that
-// passed, sums, counts and hands over the same flows in the same order as
-// the loop that branches on each record, for filters that most, some and
-// few of the bench's flows pass.
-func TestSelectVisitLoops(t *testing.T) {
-	const n = 3000
-	buf := generatedV3(4, n)
-	exprs := append([]string{"not proto icmp", "proto udp"}, flowgen.BenchFilters()...)
-	for _, expr := range exprs {
-		f, err := filter.Compile(expr, filter.Options{})
-		require.NoError(t, err)
-		var d [2]v3Decoder
-		var lists [2]flowList
-		var totals [2]flow.Totals
-		var res [2][]any
-		for i := range d {
-			d[i].reset(allElements)
-			var rec flow.Record
-			learnShapes(t, &d[i], buf)
-			var c, p uint32
-			var u int
-			var k uint64
-			if i == 0 {
-				c, p, u, k = d[i].selectEach(buf, n, 0, f, nil, 0, &totals[i], &rec, &lists[i])
-			} else {
-				c, p, u, k = d[i].selectShaped(buf, n, 0, f, nil, 0, &totals[i], &rec, &lists[i])
-			}
-			res[i] = []any{c, p, u, k}
-		}
-		assert.Equal(t, res[0], res[1], expr)
-		assert.Equal(t, uint32(n), res[1][0], expr)
-		assert.Equal(t, totals[0], totals[1], expr)
-		assert.Equal(t, lists[0].flows, lists[1].flows, expr)
-		assert.Len(t, lists[1].flows, int(res[1][1].(uint32)), expr)
-	}
-}
 
 // generatedV3 is n flowgen flows of seed stored as V3 records, back to
 // back, and 8 bytes of zeros after them: a block's payload as the
@@ -697,5 +719,83 @@ func learnShapes(tb testing.TB, d *v3Decoder, buf []byte) {
 		_, err := d.decode(buf[pos:pos+size], &rec)
 		require.NoError(tb, err)
 		pos += size
+	}
+}
+
+// batchVisitor is a rawVisitor that also takes the flows that passed a
+// filter a batch at a time, and counts the batches.
+type batchVisitor struct {
+	rawVisitor
+	batches int
+}
+
+// RawPlan has IPv6 flows decoded, so that they come between those from
+// the bytes.
+func (v *batchVisitor) RawPlan(l *flow.Layout, flows uint16) any {
+	if l.Fam[flow.FieldSrcAddr] == 6 {
+		*v.plans++
+		return nil
+	}
+	return v.rawVisitor.RawPlan(l, flows)
+}
+
+func (v *batchVisitor) FlowsRaw(flows []RawFlow) {
+	v.batches++
+	for _, f := range flows {
+		v.FlowRaw(f.Plan, f.Rec)
+	}
+}
+
+// TestVisitRawBatches: with a filter, a RawBatchVisitor gets the flows
+// that passed mostly from their bytes, in batches, and in file order
+// with those it gets decoded (IPv6 ones, for which it has no plan): what
+// a read that hands out every flow that passed finds in them.
+func TestVisitRawBatches(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	file := randomFile(rng, 20000)
+	g := flowgen.NewBorder(43, 1_795_555_903_000)
+	for i := range file.flows {
+		if i%500 == 0 {
+			continue // a random layout, now and then
+		}
+		g.Next(&file.flows[i])
+	}
+	p := filepath.Join(t.TempDir(), "f")
+	writeTestFile(t, p, WriteOptions{Compression: LZ4}, &file)
+	for _, expr := range []string{"proto tcp", "not proto icmp", "src port > 1024 and proto udp"} {
+		f, err := filter.Compile(expr, filter.Options{})
+		require.NoError(t, err)
+		want := readVisiting(t, p, ReadOptions{Select: f}, false, false)
+		for _, workers := range []int{1, 2} {
+			plans := 0
+			var visitors []*batchVisitor
+			r, err := Open(p, ReadOptions{Workers: workers, Select: f, Visit: func() BlockVisitor {
+				v := &batchVisitor{rawVisitor: rawVisitor{plans: &plans}}
+				visitors = append(visitors, v)
+				return v
+			}})
+			require.NoError(t, err)
+			var got []flow.Record
+			for r.Next() {
+				if r.Kind() == KindBlock {
+					got = append(got, r.Block().(*batchVisitor).flows...)
+				}
+			}
+			require.NoError(t, r.Err())
+			require.NoError(t, r.Close())
+			what := fmt.Sprintf("%s, %d workers", expr, workers)
+			require.Len(t, got, len(want.flows), what)
+			for i := range want.flows {
+				require.Equal(t, rawFields(&want.flows[i]), got[i], "%s: flow %d", what, i)
+			}
+			raw, batches := 0, 0
+			for _, v := range visitors {
+				raw, batches = raw+v.raw, batches+v.batches
+			}
+			assert.Greater(t, raw, len(got)/2, "%s: most flows from their bytes", what)
+			assert.Less(t, raw, len(got)-len(got)/5, "%s: some decoded", what)
+			assert.Positive(t, batches, what)
+			assert.Less(t, batches, raw/2, "%s: flows a batch at a time", what)
+		}
 	}
 }

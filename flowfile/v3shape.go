@@ -279,13 +279,8 @@ var zeroElement [48]byte
 // asking it the first time, otherwise decoded into rec.
 func (d *v3Decoder) visitShaped(s *v3Shape, b []byte, rec *flow.Record, v BlockVisitor, rv RawVisitor) {
 	if rv != nil {
-		if !s.visit.asked {
-			var l flow.Layout
-			s.layout(b, &l)
-			s.visit = rawVisit{asked: true, plan: rv.RawPlan(&l, s.flowsAt())}
-		}
-		if s.visit.plan != nil {
-			rv.FlowRaw(s.visit.plan, b)
+		if plan := s.rawPlan(rv, b); plan != nil {
+			rv.FlowRaw(plan, b)
 			return
 		}
 	}

@@ -118,8 +118,75 @@ func (p *RawPlan) need() uint16 {
 
 // AddRaw counts the record rec, stored as the layout of plan p says, as
 // Add counts it decoded. rec holds the whole record.
+//
+// An IPv4 address or a port without a protocol split, the keys of
+// godump's usual -s, are small keys (see smallFlag), counted here: the
+// counters are read from the record as they are added, which saves
+// storing them and loading them again, and a caller's loop makes one
+// call a record. The probe is countSmall's, written out. Under callgrind
+// BenchmarkAddRawHome/1 took 183 instructions a flow instead of 232
+// through AddRawAll's loops and the counters stored apart, and 201 with
+// the probe a function of its own.
 func (t *Table) AddRaw(p *RawPlan, rec []byte) {
-	AddRawAll([]*Table{t}, []RawPlan{*p}, rec)
+	base := rawBase(p, rec)
+	var v uint32
+	switch p.kind {
+	case rawV4:
+		v = ld32(base, p.key[0])
+	case rawPort:
+		v = uint32(ld16(base, p.key[0]))
+	default:
+		var c flowCounts
+		p.counts(base, &c)
+		t.addKeys(p, base, &c)
+		return
+	}
+	h := smallHash(v)
+	tag := h&^(1<<32-1) | smallFlag
+	pos, _ := t.idx.Home(h)
+	first, last := ld64(base, p.first), ld64(base, p.last)
+	var i uint32
+	for s := t.idx.Slot(pos); ; pos, s = t.idx.Next(pos) {
+		if s&^entryMask == tag {
+			i = uint32(s)&entryMask - 1
+			break
+		}
+		if s == 0 {
+			i, _ = t.insert(pos, h, tag, 0, uint64(v), 0, first, last)
+			break
+		}
+	}
+	ch, j := t.chunks[i>>rowBits], i&(rowChunk-1)
+	w := &ch.rows[j]
+	flows := uint64(1)
+	if p.flows != 0 {
+		flows = max(ld64(base, p.flows), 1) // flow.Record.AggrFlows
+	}
+	w.flows += flows
+	w.inPackets += ld64(base, p.inPackets)
+	w.inBytes += ld64(base, p.inBytes)
+	w.first = min(w.first, first)
+	w.last = max(w.last, last)
+	if p.outPackets != 0 {
+		if op, ob := ld64(base, p.outPackets), ld64(base, p.outBytes); op|ob != 0 {
+			w.meta |= metaOut
+			o := &ch.outs[j]
+			o.packets += op
+			o.bytes += ob
+		}
+	}
+}
+
+// rawBase returns where rec, a record of plan p's layout, starts, having
+// checked that it holds every read of p, which then go without bounds
+// checks: checked one by one, they were a third of counting a flow. A
+// record of the plan's layout holds them (the reader makes the layout
+// from a record of the same shape and size).
+func rawBase(p *RawPlan, rec []byte) unsafe.Pointer {
+	if len(rec) < int(p.end) {
+		panic("stats: a record is shorter than its layout")
+	}
+	return unsafe.Pointer(unsafe.SliceData(rec))
 }
 
 // AddRawAll counts the record rec into each of tables with its plan
@@ -127,20 +194,18 @@ func (t *Table) AddRaw(p *RawPlan, rec []byte) {
 // reading the counters once: the lab's -s srcip -s dstip -s proto counts
 // every flow into three tables.
 func AddRawAll(tables []*Table, plans []RawPlan, rec []byte) {
-	if len(tables) == 0 {
+	switch len(tables) {
+	case 0:
+		return
+	case 1:
+		tables[0].AddRaw(&plans[0], rec)
 		return
 	}
 	plans = plans[:len(tables)]
-	// The reads go without bounds checks once the record is known to
-	// hold them all: checked one by one they were a third of counting a
-	// flow. A record of the plan's layout holds them (the reader makes
-	// the layout from a record of the same shape and size).
+	var base unsafe.Pointer
 	for i := range plans {
-		if len(rec) < int(plans[i].end) {
-			panic("stats: a record is shorter than its layout")
-		}
+		base = rawBase(&plans[i], rec)
 	}
-	base := unsafe.Pointer(unsafe.SliceData(rec))
 	var c flowCounts
 	plans[0].counts(base, &c)
 	for i, t := range tables {

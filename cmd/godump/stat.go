@@ -346,5 +346,26 @@ func (b *blockStats) RawPlan(l *flow.Layout, flows uint16) any {
 // FlowRaw counts the record rec, stored as plan's layout says, as Flow
 // counts it decoded.
 func (b *blockStats) FlowRaw(plan any, rec []byte) {
-	stats.AddRawAll(b.tables, plan.(statPlans), rec)
+	plans := plan.(statPlans)
+	if len(b.tables) == 1 {
+		// The common single -s, without AddRawAll's loops.
+		b.tables[0].AddRaw(&plans[0], rec)
+		return
+	}
+	stats.AddRawAll(b.tables, plans, rec)
+}
+
+// FlowsRaw counts each of flows as FlowRaw does: with a filter the
+// reader's workers hand over the flows that passed a batch at a time.
+func (b *blockStats) FlowsRaw(flows []flowfile.RawFlow) {
+	if len(b.tables) == 1 {
+		t := b.tables[0]
+		for i := range flows {
+			t.AddRaw(&flows[i].Plan.(statPlans)[0], flows[i].Rec)
+		}
+		return
+	}
+	for i := range flows {
+		stats.AddRawAll(b.tables, flows[i].Plan.(statPlans), flows[i].Rec)
+	}
 }
