@@ -147,6 +147,22 @@ func TestPipelineCloseEarly(t *testing.T) {
 			r2.Next()
 		}
 		require.NoError(t, r2.Close())
+		// Every job came back, and the next file reads through the
+		// pipeline whole.
+		assert.Len(t, p.free, len(p.jobs), "stop after %d: the pipeline's jobs", stop)
+		want := readVisiting(t, paths[3], ReadOptions{Workers: 2}, true, false)
+		r3, err := Open(paths[3], opts)
+		require.NoError(t, err)
+		require.True(t, r3.Pipelined())
+		var flows int
+		for r3.Next() {
+			if r3.Kind() == KindBlock {
+				flows += len(r3.Block().(*recordingVisitor).flows)
+			}
+		}
+		require.NoError(t, r3.Err())
+		assert.Equal(t, len(want.flows), flows, "stop after %d", stop)
+		require.NoError(t, r3.Close())
 		p.Close()
 		assert.Equal(t, made, released, "stop after %d", stop)
 	}

@@ -794,6 +794,8 @@ func (r *Reader) produce(work chan<- *readJob) {
 			select {
 			case r.order <- j:
 			case <-r.quit:
+				// The job goes back: a pipeline's next reader takes it.
+				r.free <- j
 				return
 			}
 			work <- j
@@ -804,6 +806,8 @@ func (r *Reader) produce(work chan<- *readJob) {
 		select {
 		case r.order <- j:
 		case <-r.quit:
+			<-j.ready
+			r.free <- j
 			return
 		}
 		if j.err != nil {
