@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -247,7 +248,7 @@ func TestVisitCloseEarly(t *testing.T) {
 type rawVisitor struct {
 	recordingVisitor
 	raw   int
-	plans *int // plans asked for, by all the reader's visitors
+	plans *atomic.Int64 // plans asked for, by all the reader's visitors
 }
 
 // rawPlan is a rawVisitor's plan: the layout and the flow count's offset.
@@ -257,7 +258,7 @@ type rawPlan struct {
 }
 
 func (v *rawVisitor) RawPlan(l *flow.Layout, flows uint16) any {
-	*v.plans++
+	v.plans.Add(1)
 	if l.Fam[flow.FieldSrcAddr] == 0 || l.Off[flow.FieldFirst] == 0 {
 		return nil
 	}
@@ -330,7 +331,7 @@ func TestVisitRaw(t *testing.T) {
 		writeTestFile(t, p, WriteOptions{Compression: LZ4}, tt.f)
 		want := readVisiting(t, p, ReadOptions{}, false, false)
 		for _, workers := range []int{1, 2} {
-			plans := 0
+			var plans atomic.Int64
 			var visitors []*rawVisitor
 			r, err := Open(p, ReadOptions{Workers: workers, Visit: func() BlockVisitor {
 				v := &rawVisitor{plans: &plans}
@@ -355,7 +356,7 @@ func TestVisitRaw(t *testing.T) {
 				raw += v.raw
 			}
 			assert.Greater(t, raw, len(got)/2, "%s, %d workers: most flows from their bytes", tt.name, workers)
-			assert.Less(t, plans, tt.maxPlans, "%s, %d workers: a plan per layout, not per flow", tt.name, workers)
+			assert.Less(t, int(plans.Load()), tt.maxPlans, "%s, %d workers: a plan per layout, not per flow", tt.name, workers)
 		}
 	}
 }

@@ -111,6 +111,25 @@ func (s *scan) run(files []string, sink func(kind flowfile.Kind, r *flowfile.Rea
 		bar = progress.New(os.Stderr, len(files))
 	}
 	defer bar.Finish()
+	// A run whose readers count the flows in their workers reads its
+	// files through one pipeline, each file opened while the one before
+	// is read, so that the workers go on from one file to the next (see
+	// flowfile.Pipeline).
+	var (
+		pipe    *flowfile.Pipeline
+		ahead   *flowfile.Reader // files[i+1], opened while files[i] is read
+		aheadAt = -1
+		openErr error
+	)
+	if s.pipelined() {
+		pipe = flowfile.NewPipeline(s.workers, s.readOptions(0))
+		defer func() {
+			if ahead != nil {
+				ahead.Close()
+			}
+			pipe.Close()
+		}()
+	}
 	var winFirst, winLast uint64
 	for i, path := range files {
 		limit := uint64(0)
@@ -120,10 +139,24 @@ func (s *scan) run(files []string, sink func(kind flowfile.Kind, r *flowfile.Rea
 			}
 			limit = s.o.limit - s.sum.Passed
 		}
-		r, err := flowfile.Open(path, flowfile.ReadOptions{
-			Workers: s.workers, Elements: s.elements, Tally: s.tally, Visit: s.visit, Release: s.release,
-			Select: s.sel, Limit: limit, Number: s.sum.Processed,
-		})
+		var r *flowfile.Reader
+		var err error
+		if aheadAt == i {
+			r, err, ahead, aheadAt = ahead, openErr, nil, -1
+		} else {
+			r, err = flowfile.Open(path, s.readOptions(limit))
+		}
+		if pipe != nil && i+1 < len(files) {
+			ahead, openErr = flowfile.Open(files[i+1], s.readOptions(0))
+			aheadAt = i + 1
+			if openErr == nil && !ahead.Pipelined() {
+				// It reads on its own (stored plain, or its ident makes
+				// the filter count flows): it is opened in its turn,
+				// to number its flows on from the files before.
+				ahead.Close()
+				ahead, aheadAt = nil, -1
+			}
+		}
 		if err != nil {
 			s.report(err)
 			continue
@@ -167,6 +200,24 @@ func (s *scan) run(files []string, sink func(kind flowfile.Kind, r *flowfile.Rea
 		s.sum.WindowFirst, s.sum.WindowLast = winFirst, winLast
 	}
 	return nil
+}
+
+// readOptions are the reader's options for a file read when limit flows
+// may still pass (0: no limit).
+func (s *scan) readOptions(limit uint64) flowfile.ReadOptions {
+	return flowfile.ReadOptions{
+		Workers: s.workers, Elements: s.elements, Tally: s.tally, Visit: s.visit, Release: s.release,
+		Select: s.sel, Limit: limit, Number: s.sum.Processed,
+	}
+}
+
+// pipelined reports whether the run reads its files through a
+// flowfile.Pipeline: when the reader's workers count the flows, and no -c
+// limit or count filter makes a file's reading depend on the files before
+// (a file opened ahead does not know how many flows they had).
+func (s *scan) pipelined() bool {
+	_, numbered := s.sel.(flowfile.NumberedSelector)
+	return (s.tally || s.visit != nil) && s.o.limit == 0 && !numbered
 }
 
 // report prints a file that could not be read (completely); godump goes on
