@@ -119,7 +119,7 @@ type Counters struct {
 	// QueueOverflow counts the datagrams the receive loop dropped because
 	// the worker held every chunk of the queue.
 	QueueOverflow uint64
-	KernelDrops   uint64 // dropped by the kernel (SO_RXQ_OVFL)
+	KernelDrops   uint64 // dropped by the kernel at the full socket (SO_MEMINFO)
 	// LostFlows counts the flows decoded but not stored: the flow
 	// directory took no more (a full disk).
 	LostFlows     uint64

@@ -138,19 +138,29 @@ func (k *sink) FlowsV3(b *netflow.V3Batch) {
 }
 
 // countV3 counts the flows i to j of b by protocol (and for -m), and
-// into the file's stat record when they were stored.
+// into the block's stat record when they were stored. Without a hook that
+// sees each flow they are summed first and counted once (NfcapdSums).
 func (k *sink) countV3(b *netflow.V3Batch, i, j int, stored bool) {
 	r := b.Flow
-	for ; i < j; i++ {
-		c := &b.Counts[i]
-		r.First, r.Last, r.InPackets, r.InBytes, r.Proto = c.First, c.Last, c.Packets, c.Bytes, c.Proto
-		k.protos.add(r)
-		if k.onFlow != nil {
+	if k.onFlow != nil {
+		for ; i < j; i++ {
+			c := &b.Counts[i]
+			r.First, r.Last, r.InPackets, r.InBytes, r.Proto = c.First, c.Last, c.Packets, c.Bytes, c.Proto
+			k.protos.add(r)
 			k.onFlow(r)
+			if stored {
+				k.acct.cur.add(r)
+			}
 		}
-		if stored {
-			k.acct.cur.add(r)
-		}
+		return
+	}
+	var sums flowfile.NfcapdSums
+	for _, c := range b.Counts[i:j] {
+		sums.Add(c.First, c.Last, c.Packets, c.Bytes, c.Proto)
+	}
+	k.protos.addSums(r.ExporterID, &sums)
+	if stored {
+		k.acct.cur.st.AddNfcapdSums(&sums, r.NFVersion == 9 || r.NFVersion == 10)
 	}
 }
 

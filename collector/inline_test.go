@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/flowfile"
 )
 
@@ -131,6 +132,19 @@ func (s *stallingFile) WriteAt(p []byte, off int64) (int, error) {
 	return s.f.WriteAt(p, off)
 }
 
+// busyDisk fills w's pipeline while its disk stalls: it hands blocks of
+// one flow to the disk until w is no longer Ready (the writer keeps a
+// block more than it fills and writes).
+func busyDisk(t *testing.T, w *flowfile.Writer) {
+	t.Helper()
+	r := flow.Record{SrcAddr: netip.MustParseAddr("10.0.0.1"), DstAddr: netip.MustParseAddr("10.0.0.2"), Proto: flow.ProtoTCP}
+	for i := 0; w.Ready(); i++ {
+		require.Less(t, i, 8, "the writer is ready however many blocks wait for the disk")
+		require.NoError(t, w.WriteFlow(&r))
+		require.NoError(t, w.Flush())
+	}
+}
+
 // waitReady waits until w can take a block without waiting.
 func waitReady(t *testing.T, w *flowfile.Writer) {
 	t.Helper()
@@ -163,7 +177,7 @@ func TestDeliverWaitsForNoDisk(t *testing.T) {
 	c.deliver(chunkOf(tmpl, data[0]))
 	assert.Equal(t, uint64(1), c.inlined, "a ready file: processed in the receive loop")
 	require.NoError(t, w.Flush()) // the block's write now waits for the disk
-	require.False(t, w.Ready())
+	busyDisk(t, w)
 
 	c.deliver(chunkOf(data[1]))
 	assert.Equal(t, uint64(1), c.inlined)
@@ -190,7 +204,7 @@ func TestDeliverWaitsForNoDisk(t *testing.T) {
 // receive loop fills a block and the disk stalls, the rest of the chunk
 // goes to the worker, which processes it after what came before.
 func TestDeliverHandsOverTheRestOfAChunk(t *testing.T) {
-	c, dst := stallingCollector(t, "stall", false)
+	c, dst := stallingCollector(t, "stall", true)
 	w := c.sinks[0].w
 
 	const per = 24
@@ -198,19 +212,19 @@ func TestDeliverHandsOverTheRestOfAChunk(t *testing.T) {
 	from := netip.MustParseAddr("127.0.0.1")
 	at := time.Now()
 	c.process(tmpl, from, at)
-	// Fill a block to find how many of these datagrams it takes, then
-	// fill the next one but for a datagram.
+	// Fill a block, which then waits for the disk, to find how many of
+	// these datagrams it takes, then fill the next one but for a
+	// datagram: the writer has a block left.
 	i := 0
 	for ; w.Queued() == 0; i++ {
 		c.process(data[i], from, at)
 	}
-	waitReady(t, w)
 	for n := i; i < 2*n-2; i++ {
 		c.process(data[i], from, at)
 	}
 	require.Equal(t, uint64(1), w.Queued())
+	require.True(t, w.Ready())
 
-	dst.set(true)
 	ch := newChunk()
 	for _, d := range data[i : i+3] {
 		require.True(t, ch.add(d, from, at))
@@ -266,7 +280,7 @@ func TestDirectProcessesTheBatch(t *testing.T) {
 
 	dst.set(true)
 	require.NoError(t, w.Flush()) // the block's write now waits for the disk
-	require.False(t, w.Ready())
+	busyDisk(t, w)
 	done, size := c.direct(r, readOne(data[1]), time.Now())
 	assert.Zero(t, done, "the disk is busy: the batch goes to a chunk")
 	assert.Zero(t, size)

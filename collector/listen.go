@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -26,8 +25,8 @@ type ListenConfig struct {
 // MinBuffer is the smallest socket buffer -B sets, as in nfcapd.
 const MinBuffer = 65536
 
-// Listen opens the UDP socket and asks Linux to report kernel drops
-// (SO_RXQ_OVFL). It returns the socket and the "Bound to ..." log line.
+// Listen opens the UDP socket. It returns the socket and the "Bound to
+// ..." log line.
 func Listen(cfg ListenConfig) (*net.UDPConn, string, error) {
 	network := "udp"
 	switch cfg.Family {
@@ -89,11 +88,6 @@ func Listen(cfg ListenConfig) (*net.UDPConn, string, error) {
 		}
 	} else {
 		defaultBuffer(conn)
-	}
-	if rc, err := conn.SyscallConn(); err == nil {
-		rc.Control(func(fd uintptr) {
-			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RXQ_OVFL, 1)
-		})
 	}
 	return conn, what, nil
 }
@@ -169,19 +163,4 @@ func unwrapSyscall(err error) error {
 		return sc.Err
 	}
 	return err
-}
-
-// kernelDrops returns the SO_RXQ_OVFL counter in a control message, the
-// number of datagrams the kernel dropped on this socket since it opened.
-func kernelDrops(oob []byte) (uint32, bool) {
-	msgs, err := syscall.ParseSocketControlMessage(oob)
-	if err != nil {
-		return 0, false
-	}
-	for _, m := range msgs {
-		if m.Header.Level == syscall.SOL_SOCKET && m.Header.Type == syscall.SO_RXQ_OVFL && len(m.Data) >= 4 {
-			return binary.NativeEndian.Uint32(m.Data), true
-		}
-	}
-	return 0, false
 }

@@ -1,6 +1,9 @@
 package collector
 
-import "github.com/nfgo/nftools/flow"
+import (
+	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/flowfile"
+)
 
 // ProtoClasses names the protocol classes that flows, packets and bytes
 // are counted by, in the order of their index: nfcapd's -m counts by
@@ -54,6 +57,19 @@ func (t *protoCounts) add(r *flow.Record) {
 	c.Flows++
 	c.Packets += r.InPackets
 	c.Bytes += r.InBytes
+}
+
+// addSums counts the flows summed in s of the exporter sysID.
+func (t *protoCounts) addSums(sysID uint16, s *flowfile.NfcapdSums) {
+	if int(sysID) >= len(t.bySys) {
+		return
+	}
+	c := &t.bySys[sysID]
+	for i, class := range [flowfile.NumSumClasses]int{flowfile.SumTCP: 0, flowfile.SumUDP: 1, flowfile.SumICMP: 2, flowfile.SumICMPv6: 2, flowfile.SumOther: 3} {
+		c[class].Flows += s.Flows[i]
+		c[class].Packets += s.Packets[i]
+		c[class].Bytes += s.Bytes[i]
+	}
 }
 
 // of returns the counts of the exporter with sysID.

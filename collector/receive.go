@@ -46,7 +46,11 @@ func (c *Collector) receive() {
 		return // Run logged why
 	}
 	defer r.release()
+	// The kernel's drops are read every dropsEvery while datagrams come,
+	// and once more at the end.
 	var lastDrops uint32
+	var dropsAt time.Time
+	defer func() { c.countDrops(lastDrops) }()
 	var k *chunk // being filled
 	// since is when the datagrams read since the loop last slept or
 	// waited began to come: the first batch's time, or the start of the
@@ -106,14 +110,9 @@ func (c *Collector) receive() {
 		}
 		slept = time.Time{}
 		c.datagrams.Add(uint64(n))
-		// The kernel's counter is cumulative (and may wrap): the last
-		// datagram of the batch carries the newest value.
-		for i := n - 1; i >= 0; i-- {
-			if d, ok := r.drops(i); ok {
-				c.kdrops.Add(uint64(d - lastDrops))
-				lastDrops = d
-				break
-			}
+		if at.Sub(dropsAt) >= dropsEvery {
+			dropsAt = at
+			lastDrops = c.countDrops(lastDrops)
 		}
 		i := 0
 		if k == nil {
@@ -161,6 +160,23 @@ func (c *Collector) receive() {
 			r.sleep(maxHold)
 		}
 	}
+}
+
+// dropsEvery is how often the receive loop reads the kernel's count of
+// the datagrams it dropped at the socket, while datagrams come: the
+// socket drops only while it is full, that is while datagrams come.
+const dropsEvery = 100 * time.Millisecond
+
+// countDrops adds the datagrams the kernel dropped at the socket since
+// it reported last, when last: its counter is cumulative (and may wrap).
+// It returns the counter now.
+func (c *Collector) countDrops(last uint32) uint32 {
+	d, ok := c.reader.drops()
+	if !ok {
+		return last
+	}
+	c.kdrops.Add(uint64(d - last))
+	return d
 }
 
 // repeat sends a datagram to the repeaters of -R.

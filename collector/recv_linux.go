@@ -24,8 +24,12 @@ const recvBatch = 32
 // 16 MiB holds in datagrams of 128 bytes and more.
 const stopDrain = 4096
 
-// oobSize holds the SO_RXQ_OVFL control message.
-const oobSize = 64
+// The kernel's counters of a socket (SO_MEMINFO, linux/sock_diag.h):
+// nine words, the drops last.
+const (
+	skMeminfoDrops = 8
+	skMeminfoVars  = 9
+)
 
 // slotStride is how far apart the batch's datagrams land: room for the
 // largest datagram, and 17 cache lines more. Slots (nearly) 64 KiB apart
@@ -78,7 +82,7 @@ type batchReader struct {
 	iovs    []unix.Iovec
 	names   []unix.RawSockaddrInet6
 	land    []byte
-	oob     []byte
+	meminfo [skMeminfoVars]uint32
 
 	pollfds  [2]unix.PollFd
 	waitSpec unix.Timespec
@@ -109,7 +113,6 @@ func newBatchReader(conn *net.UDPConn) (*batchReader, error) {
 		iovs:   make([]unix.Iovec, recvBatch),
 		names:  make([]unix.RawSockaddrInet6, recvBatch),
 		land:   make([]byte, recvBatch*slotStride),
-		oob:    make([]byte, recvBatch*oobSize),
 	}
 	for i := range r.hdrs {
 		r.iovs[i].Base = &r.land[i*slotStride]
@@ -175,8 +178,6 @@ func (r *batchReader) read(wait time.Duration) (int, error) {
 		h := &r.hdrs[i].hdr
 		h.Name = (*byte)(unsafe.Pointer(&r.names[i]))
 		h.Namelen = uint32(unsafe.Sizeof(r.names[i]))
-		h.Control = &r.oob[i*oobSize]
-		h.SetControllen(oobSize)
 		h.Flags = 0
 	}
 	n, errno := r.recv()
@@ -246,12 +247,17 @@ func (r *batchReader) datagram(i int) ([]byte, netip.Addr) {
 	return b, from
 }
 
-// drops returns the kernel's drop counter (SO_RXQ_OVFL) carried by
-// datagram i of the last read, if it carries one.
-func (r *batchReader) drops(i int) (uint32, bool) {
-	l := int(r.hdrs[i].hdr.Controllen)
-	if l <= 0 {
+// drops returns how many datagrams the kernel dropped at the socket
+// since it opened, for a full receive buffer: its SO_MEMINFO counter, the
+// one SO_RXQ_OVFL would attach to every datagram read. One system call
+// now and then costs less than the control message that option makes the
+// kernel build for each datagram, and than reading it back.
+func (r *batchReader) drops() (uint32, bool) {
+	l := uint32(unsafe.Sizeof(r.meminfo))
+	_, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(r.fd), unix.SOL_SOCKET, unix.SO_MEMINFO,
+		uintptr(unsafe.Pointer(&r.meminfo[0])), uintptr(unsafe.Pointer(&l)), 0)
+	if e != 0 || l < skMeminfoVars*4 {
 		return 0, false
 	}
-	return kernelDrops(r.oob[i*oobSize : i*oobSize+l])
+	return r.meminfo[skMeminfoDrops], true
 }

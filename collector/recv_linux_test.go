@@ -3,6 +3,7 @@
 package collector
 
 import (
+	"context"
 	"net"
 	"testing"
 	"time"
@@ -49,4 +50,36 @@ func TestReadDrainsAfterClose(t *testing.T) {
 	assert.Equal(t, sent, got, "every datagram queued before close was read")
 	_, err = r.read(-1)
 	assert.ErrorIs(t, err, net.ErrClosed, "and then the reader is closed, without waiting")
+}
+
+// TestKernelDropsCounted: datagrams the kernel drops at a full socket
+// buffer (sent before the collector reads) are counted as Socket Drops:
+// with those read, every datagram sent.
+func TestKernelDropsCounted(t *testing.T) {
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	require.NoError(t, conn.SetReadBuffer(8192)) // a few datagrams of 1.2 KB
+	out, err := net.DialUDP("udp4", nil, conn.LocalAddr().(*net.UDPAddr))
+	require.NoError(t, err)
+	defer out.Close()
+	_, data := benchDatagrams(5, 200, 24)
+	for _, d := range data {
+		_, err := out.Write(d)
+		require.NoError(t, err)
+	}
+	c, err := New(Config{Sources: []Source{{Ident: "drops", Dir: t.TempDir()}}, Interval: time.Hour}, conn)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for c.datagrams.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	require.NoError(t, <-done)
+	cn := c.counters()
+	assert.Greater(t, cn.KernelDrops, uint64(0), "the full socket dropped some")
+	assert.Greater(t, cn.Datagrams, uint64(0), "and held some")
+	assert.Equal(t, uint64(len(data)), cn.Datagrams+cn.KernelDrops, "read or dropped: every datagram sent")
 }

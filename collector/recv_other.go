@@ -3,10 +3,12 @@
 package collector
 
 import (
+	"encoding/binary"
 	"errors"
 	"net"
 	"net/netip"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -25,6 +27,11 @@ type batchReader struct {
 }
 
 func newBatchReader(conn *net.UDPConn) (*batchReader, error) {
+	if rc, err := conn.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) {
+			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RXQ_OVFL, 1)
+		})
+	}
 	return &batchReader{conn: conn, buf: make([]byte, maxDatagram), oob: make([]byte, 128)}, nil
 }
 
@@ -63,9 +70,26 @@ func (r *batchReader) release() { r.conn.Close() }
 
 func (r *batchReader) datagram(int) ([]byte, netip.Addr) { return r.buf[:r.n], r.from }
 
-func (r *batchReader) drops(int) (uint32, bool) {
+// drops returns the kernel's drop counter that the last datagram read
+// carried (SO_RXQ_OVFL), if it carried one.
+func (r *batchReader) drops() (uint32, bool) {
 	if r.oobn <= 0 {
 		return 0, false
 	}
 	return kernelDrops(r.oob[:r.oobn])
+}
+
+// kernelDrops returns the SO_RXQ_OVFL counter in a control message, the
+// number of datagrams the kernel dropped on this socket since it opened.
+func kernelDrops(oob []byte) (uint32, bool) {
+	msgs, err := syscall.ParseSocketControlMessage(oob)
+	if err != nil {
+		return 0, false
+	}
+	for _, m := range msgs {
+		if m.Header.Level == syscall.SOL_SOCKET && m.Header.Type == syscall.SO_RXQ_OVFL && len(m.Data) >= 4 {
+			return binary.NativeEndian.Uint32(m.Data), true
+		}
+	}
+	return 0, false
 }

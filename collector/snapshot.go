@@ -26,7 +26,7 @@ const exporterIdle = time.Hour
 type Snapshot struct {
 	Datagrams     uint64 // read from the socket
 	QueueOverflow uint64 // dropped because the worker's queue was full
-	KernelDrops   uint64 // dropped by the kernel (SO_RXQ_OVFL)
+	KernelDrops   uint64 // dropped by the kernel at the full socket (SO_MEMINFO)
 	// LostFlows counts the flows decoded but not stored: the flow
 	// directory took no more (a full disk).
 	LostFlows uint64

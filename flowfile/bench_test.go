@@ -185,6 +185,7 @@ func benchmarkWrite(b *testing.B, c Compression) {
 func BenchmarkWriteLZ4(b *testing.B)  { benchmarkWrite(b, LZ4) }
 func BenchmarkWriteNone(b *testing.B) { benchmarkWrite(b, None) }
 func BenchmarkWriteLZO(b *testing.B)  { benchmarkWrite(b, LZO) }
+func BenchmarkWriteBZ2(b *testing.B)  { benchmarkWrite(b, BZ2) }
 
 // BenchmarkDecodeV3 measures the per-record decode on one core, without
 // decompression or I/O.

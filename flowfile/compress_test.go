@@ -48,3 +48,30 @@ func TestDecompressRefusesMoreThanTheLimit(t *testing.T) {
 		assert.Error(t, err, comp.String())
 	}
 }
+
+// TestCompressorReused: a compressor, which each writer worker keeps for
+// every block it compresses, makes a complete stream of each block in
+// turn, after a block of another size and content, appended to what dst
+// held.
+func TestCompressorReused(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, comp := range allCompressions {
+		c, err := newCompressor(comp, 0)
+		require.NoError(t, err)
+		d, err := newDecompressor(comp)
+		require.NoError(t, err)
+		for i, size := range []int{WriteBlockSize, 100, 300 << 10, 0, WriteBlockSize} {
+			src := make([]byte, size)
+			for j := range src {
+				src[j] = byte(rng.IntN(4 + 60*i))
+			}
+			prefix := []byte{1, 2, 3}
+			packed, err := c.compress(append([]byte(nil), prefix...), src)
+			require.NoError(t, err)
+			require.Equal(t, prefix, packed[:3], "%s block %d: dst's bytes kept", comp, i)
+			out, err := d.decompress(nil, packed[3:])
+			require.NoError(t, err, "%s block %d", comp, i)
+			assert.True(t, bytes.Equal(src, out), "%s block %d of %d bytes", comp, i, size)
+		}
+	}
+}

@@ -110,6 +110,86 @@ func (s *Stat) AddNfcapd(r *flow.Record) {
 	}
 }
 
+// NfcapdSums sums flows without out counters (NetFlow v1, v5 and v7) by
+// the protocol classes AddNfcapd tells apart, to count them into a Stat at
+// once (AddNfcapdSums): a collector that sums a datagram's flows in a few
+// words and counts them once pays a fraction of an AddNfcapd a flow. The
+// zero value sums nothing.
+type NfcapdSums struct {
+	N           uint64 // flows summed
+	First, Last uint64 // the smallest first time, zero included, and the largest last one
+	// Flows, packets and bytes by SumClass.
+	Flows, Packets, Bytes [NumSumClasses]uint64
+}
+
+// The classes of NfcapdSums, by IP protocol: ICMPv6 stands apart, as
+// NetFlow v9 and IPFIX count it with ICMP and the older versions do not.
+const (
+	SumTCP = iota
+	SumUDP
+	SumICMP
+	SumICMPv6
+	SumOther
+	NumSumClasses
+)
+
+// sumClasses maps an IP protocol to its class in NfcapdSums.
+var sumClasses = func() (t [256]uint8) {
+	for p := range t {
+		t[p] = SumOther
+	}
+	t[flow.ProtoTCP], t[flow.ProtoUDP] = SumTCP, SumUDP
+	t[flow.ProtoICMP], t[flow.ProtoICMPv6] = SumICMP, SumICMPv6
+	return t
+}()
+
+// Add sums a flow.
+func (s *NfcapdSums) Add(first, last, packets, bytes uint64, proto uint8) {
+	if s.N == 0 || first < s.First {
+		s.First = first
+	}
+	s.Last = max(s.Last, last)
+	s.N++
+	c := sumClasses[proto]
+	s.Flows[c]++
+	s.Packets[c] += packets
+	s.Bytes[c] += bytes
+}
+
+// AddNfcapdSums counts the flows of sums as AddNfcapd counts each: the
+// same record as AddNfcapd of every flow summed, in any order. v9 says
+// whether they came as NetFlow v9 or IPFIX (ICMPv6 with ICMP).
+func (s *Stat) AddNfcapdSums(sums *NfcapdSums, v9 bool) {
+	if sums.N == 0 {
+		return
+	}
+	if s.Flows == 0 || sums.First < s.FirstSeen {
+		s.FirstSeen = sums.First
+	}
+	s.LastSeen = max(s.LastSeen, sums.Last)
+	f, p, b := sums.Flows, sums.Packets, sums.Bytes
+	if v9 {
+		f[SumICMP], p[SumICMP], b[SumICMP] = f[SumICMP]+f[SumICMPv6], p[SumICMP]+p[SumICMPv6], b[SumICMP]+b[SumICMPv6]
+	} else {
+		f[SumOther], p[SumOther], b[SumOther] = f[SumOther]+f[SumICMPv6], p[SumOther]+p[SumICMPv6], b[SumOther]+b[SumICMPv6]
+	}
+	s.Flows += sums.N
+	s.Packets += p[SumTCP] + p[SumUDP] + p[SumICMP] + p[SumOther]
+	s.Bytes += b[SumTCP] + b[SumUDP] + b[SumICMP] + b[SumOther]
+	s.FlowsTCP += f[SumTCP]
+	s.FlowsUDP += f[SumUDP]
+	s.FlowsICMP += f[SumICMP]
+	s.FlowsOther += f[SumOther]
+	s.PacketsTCP += p[SumTCP]
+	s.PacketsUDP += p[SumUDP]
+	s.PacketsICMP += p[SumICMP]
+	s.PacketsOther += p[SumOther]
+	s.BytesTCP += b[SumTCP]
+	s.BytesUDP += b[SumUDP]
+	s.BytesICMP += b[SumICMP]
+	s.BytesOther += b[SumOther]
+}
+
 // addTimes widens FirstSeen and LastSeen to r's times, before r counts:
 // both ways take the smallest first time, zero included, and the largest
 // last one.

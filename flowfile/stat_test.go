@@ -1,6 +1,7 @@
 package flowfile
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -53,6 +54,42 @@ func TestStatCountingWays(t *testing.T) {
 		FlowsOther: 2, PacketsOther: 7, BytesOther: 610,
 		FirstSeen: 0, LastSeen: 9000,
 	}, nfcapd, "nfcapd's way")
+}
+
+// TestNfcapdSums: flows summed in batches and counted at once make the
+// stat record that AddNfcapd of each makes, for the old versions (ICMPv6
+// with other) and v9 (with ICMP), on a record that already counts flows
+// and on an empty one, with first times of zero among them.
+func TestNfcapdSums(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 7))
+	protos := []uint8{flow.ProtoTCP, flow.ProtoUDP, flow.ProtoICMP, flow.ProtoICMPv6, 47, 0, 255}
+	for _, version := range []uint8{5, 9} {
+		for _, start := range []int{0, 3} {
+			var each, sums Stat
+			var batch NfcapdSums
+			for i := 0; i < 500; i++ {
+				r := flow.Record{NFVersion: version, Proto: protos[rng.IntN(len(protos))],
+					InPackets: rng.Uint64N(1000), InBytes: rng.Uint64N(1 << 40),
+					First: rng.Uint64N(1e6) + 1e6, Last: rng.Uint64N(1e6) + 2e6}
+				if rng.IntN(50) == 0 {
+					r.First = 0
+				}
+				each.AddNfcapd(&r)
+				if i < start {
+					sums.AddNfcapd(&r)
+					continue
+				}
+				batch.Add(r.First, r.Last, r.InPackets, r.InBytes, r.Proto)
+				if rng.IntN(24) == 0 {
+					sums.AddNfcapdSums(&batch, version == 9)
+					batch = NfcapdSums{}
+					sums.AddNfcapdSums(&batch, version == 9) // nothing summed: no change
+				}
+			}
+			sums.AddNfcapdSums(&batch, version == 9)
+			assert.Equal(t, each, sums, "v%d, %d flows counted one by one first", version, start)
+		}
+	}
 }
 
 // TestWriterCounts: the writer counts what it writes the way its options

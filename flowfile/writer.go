@@ -151,7 +151,13 @@ func (w *Writer) start() error {
 	if w.opts.Compression == None {
 		workers = 0
 	}
-	jobs := workers + 2
+	// The block being filled, one a compressing worker, the one being
+	// written, and one more: without compression, two left the collector's
+	// receive loop no free block while the writer wrote one (Ready), and
+	// it handed its datagrams to its worker for every block written (366
+	// of some 3 600 batches in 5 s of 800 000 v5 flows/s, each a wake-up;
+	// with three, none or two).
+	jobs := workers + 3
 	w.work = make(chan *writeJob, jobs)
 	w.order = make(chan *writeJob, jobs)
 	w.free = make(chan *writeJob, jobs)

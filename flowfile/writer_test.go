@@ -3,6 +3,7 @@ package flowfile
 import (
 	"bytes"
 	"math/rand/v2"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -359,5 +360,49 @@ func TestCommitV3sLikeOneByOne(t *testing.T) {
 		got, splits := write("batch"+strconv.Itoa(batch), batch)
 		assert.GreaterOrEqual(t, splits, 3, "batches of %d crossing a block boundary", batch)
 		assert.True(t, bytes.Equal(want, got), "batches of %d: the files differ", batch)
+	}
+}
+
+// stallingDst holds every write but the header's (at offset 0) until
+// released, and says when one began.
+type stallingDst struct {
+	began   chan struct{}
+	release chan struct{}
+}
+
+func (d *stallingDst) WriteAt(p []byte, off int64) (int, error) {
+	if off == 0 {
+		return len(p), nil
+	}
+	select {
+	case d.began <- struct{}{}:
+	default:
+	}
+	<-d.release
+	return len(p), nil
+}
+
+// TestWriterReadyWhileWriting: while the disk takes one block, the writer
+// still has a free block for the next (Ready), with and without
+// compression, so that a collector's receive loop goes on decoding
+// instead of handing its datagrams to its worker for every block
+// written.
+func TestWriterReadyWhileWriting(t *testing.T) {
+	for _, comp := range []Compression{None, LZ4} {
+		dst := &stallingDst{began: make(chan struct{}, 1), release: make(chan struct{})}
+		w, err := NewWriter(dst, "stall", WriteOptions{Compression: comp, Workers: 1, Count: CountNone})
+		require.NoError(t, err)
+		r := flow.Record{SrcAddr: netip.MustParseAddr("10.0.0.1"), DstAddr: netip.MustParseAddr("10.0.0.2"), Proto: 6, InPackets: 1, InBytes: 40}
+		for w.Queued() < 1 {
+			require.NoError(t, w.WriteFlow(&r))
+		}
+		select {
+		case <-dst.began:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the first block was not written", comp)
+		}
+		assert.True(t, w.Ready(), "%s: a free block while the first is written", comp)
+		close(dst.release)
+		require.NoError(t, w.Close())
 	}
 }
