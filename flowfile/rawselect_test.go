@@ -733,7 +733,7 @@ type batchVisitor struct {
 // the bytes.
 func (v *batchVisitor) RawPlan(l *flow.Layout, flows uint16) any {
 	if l.Fam[flow.FieldSrcAddr] == 6 {
-		*v.plans++
+		v.plans.Add(1)
 		return nil
 	}
 	return v.rawVisitor.RawPlan(l, flows)
@@ -767,7 +767,7 @@ func TestVisitRawBatches(t *testing.T) {
 		require.NoError(t, err)
 		want := readVisiting(t, p, ReadOptions{Select: f}, false, false)
 		for _, workers := range []int{1, 2} {
-			plans := 0
+			var plans atomic.Int64
 			var visitors []*batchVisitor
 			r, err := Open(p, ReadOptions{Workers: workers, Select: f, Visit: func() BlockVisitor {
 				v := &batchVisitor{rawVisitor: rawVisitor{plans: &plans}}
