@@ -219,14 +219,16 @@ func (d *v3Decoder) sumShaped(b []byte, n uint32, t *flow.Totals, rec *flow.Reco
 		// find's first try, with matches written out for the shapes of
 		// up to fastHeaders elements: a call here would have the loop's
 		// sums saved to memory and loaded again at every record.
+		// The key (the record's size among it) is compared first: only
+		// then are the shape's header offsets inside r, and a short
+		// record at a block's end is not read past.
 		x := uint32(1)
 		var s *v3Shape
-		if i := d.byKey[recordHash(r)]; i > 0 {
+		if i := d.byKey[recordHash(r)]; i > 0 && d.shapes[i-1].key == le.Uint32(r[2:]) {
 			s = &d.shapes[i-1]
 			p := unsafe.Pointer(unsafe.SliceData(r))
 			h, o := &s.hdr, &s.off
-			x = (s.key ^ le.Uint32(r[2:])) |
-				(*(*uint32)(unsafe.Add(p, o[0])) ^ h[0]) |
+			x = (*(*uint32)(unsafe.Add(p, o[0])) ^ h[0]) |
 				(*(*uint32)(unsafe.Add(p, o[1])) ^ h[1]) |
 				(*(*uint32)(unsafe.Add(p, o[2])) ^ h[2]) |
 				(*(*uint32)(unsafe.Add(p, o[3])) ^ h[3]) |

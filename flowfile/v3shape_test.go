@@ -2,7 +2,11 @@ package flowfile
 
 import (
 	"math/rand/v2"
+	"os"
+	"runtime/debug"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/stretchr/testify/require"
 
@@ -178,4 +182,49 @@ func TestSumShapedLikeDecoding(t *testing.T) {
 		require.Equal(t, want, got, "round %d", round)
 		require.Equal(t, wantSkipped, gotSkipped, "round %d", round)
 	}
+}
+
+// TestSumShapedShortRecordAtEnd hands sumShaped a record shorter than
+// the shape its key hashes to, as the last bytes before memory that is
+// not mapped: it must compare the record's key (its size among it)
+// before it reads the shape's header offsets, which lie past such a
+// record's end. A fault there is made a panic (debug.SetPanicOnFault),
+// so that the test fails instead of the whole binary.
+func TestSumShapedShortRecordAtEnd(t *testing.T) {
+	var d v3Decoder
+	d.reset(flow.TotalsElements)
+	buf := generatedV3(1, 64)
+	learnShapes(t, &d, buf)
+	long := buf[:le.Uint16(buf[2:])]
+	require.Greater(t, len(long), v3HeaderSize+4, "a shape whose headers lie past a bare record header")
+	slot := recordHash(long)
+
+	// A bare 12-byte record whose key hashes to the long record's shape.
+	short := make([]byte, v3HeaderSize)
+	le.PutUint16(short, recV3)
+	le.PutUint16(short[2:], v3HeaderSize)
+	found := false
+	for v := range 1 << 16 {
+		le.PutUint16(short[4:], uint16(v))
+		if recordHash(short) == slot {
+			found = true
+			break
+		}
+	}
+	require.True(t, found, "a key of the long shape's hash")
+
+	page := os.Getpagesize()
+	mem, err := unix.Mmap(-1, 0, 2*page, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+	require.NoError(t, err)
+	defer unix.Munmap(mem)
+	require.NoError(t, unix.Mprotect(mem[page:], unix.PROT_NONE))
+	end := mem[page-len(short) : page]
+	copy(end, short)
+
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	var tot flow.Totals
+	var rec flow.Record
+	var count uint32
+	require.NotPanics(t, func() { count, _, _ = d.sumShaped(end, 1, &tot, &rec, nil) })
+	require.Zero(t, count, "a record of no known shape is left to the long way")
 }
