@@ -270,15 +270,12 @@ type sumVisitor struct {
 func (v *sumVisitor) Reset()              { v.bytes = 0 }
 func (v *sumVisitor) Flow(r *flow.Record) { v.bytes += r.InBytes }
 
-// BenchmarkVisitLZ4 reads an LZ4 file as godump -s does: the workers decode
-// each block's flows into a visitor, the consumer merges the visitors in
-// file order. allocs/op is per file of a million records.
-func BenchmarkVisitLZ4(b *testing.B) {
-	path := benchFile(b, LZ4)
-	fi, _ := os.Stat(path)
-	b.SetBytes(fi.Size())
+// sumVisits returns the read options of the visiting benchmarks: the
+// workers count into sumVisitors, which go back to a free list once the
+// consumer has taken their block, as godump's visitors do.
+func sumVisits() ReadOptions {
 	var free []BlockVisitor
-	opts := ReadOptions{
+	return ReadOptions{
 		Elements: flow.TotalsElements,
 		Visit: func() BlockVisitor {
 			if n := len(free); n > 0 {
@@ -290,6 +287,34 @@ func BenchmarkVisitLZ4(b *testing.B) {
 		},
 		Release: func(v BlockVisitor) { free = append(free, v) },
 	}
+}
+
+// readSums reads r to its end through its sumVisitors and closes it. It
+// returns the records r read, and fails b when r fails or counted no
+// bytes.
+func readSums(b *testing.B, r *Reader) uint64 {
+	var bytes uint64
+	for r.Next() {
+		if r.Kind() == KindBlock {
+			bytes += r.Block().(*sumVisitor).bytes
+		}
+	}
+	if r.Err() != nil || bytes == 0 {
+		b.Fatal(r.Err())
+	}
+	n := r.Tally().Records
+	r.Close()
+	return n
+}
+
+// BenchmarkVisitLZ4 reads an LZ4 file as godump -s does: the workers decode
+// each block's flows into a visitor, the consumer merges the visitors in
+// file order. allocs/op is per file of a million records.
+func BenchmarkVisitLZ4(b *testing.B) {
+	path := benchFile(b, LZ4)
+	fi, _ := os.Stat(path)
+	b.SetBytes(fi.Size())
+	opts := sumVisits()
 	b.ReportAllocs()
 	b.ResetTimer()
 	var n uint64
@@ -298,17 +323,7 @@ func BenchmarkVisitLZ4(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var bytes uint64
-		for r.Next() {
-			if r.Kind() == KindBlock {
-				bytes += r.Block().(*sumVisitor).bytes
-			}
-		}
-		if r.Err() != nil || bytes == 0 {
-			b.Fatal(r.Err())
-		}
-		n += r.Tally().Records
-		r.Close()
+		n += readSums(b, r)
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
 }
@@ -331,19 +346,7 @@ func BenchmarkVisitSetLZ4(b *testing.B) {
 			name = "pipeline"
 		}
 		b.Run(name, func(b *testing.B) {
-			var free []BlockVisitor
-			opts := ReadOptions{
-				Elements: flow.TotalsElements,
-				Visit: func() BlockVisitor {
-					if n := len(free); n > 0 {
-						v := free[n-1]
-						free = free[:n-1]
-						return v
-					}
-					return &sumVisitor{}
-				},
-				Release: func(v BlockVisitor) { free = append(free, v) },
-			}
+			opts := sumVisits()
 			open := func(path string) *Reader {
 				r, err := Open(path, opts)
 				if err != nil {
@@ -366,17 +369,7 @@ func BenchmarkVisitSetLZ4(b *testing.B) {
 					if k+1 < len(paths) && piped {
 						next = open(paths[k+1])
 					}
-					var bytes uint64
-					for r.Next() {
-						if r.Kind() == KindBlock {
-							bytes += r.Block().(*sumVisitor).bytes
-						}
-					}
-					if r.Err() != nil || bytes == 0 {
-						b.Fatal(r.Err())
-					}
-					n += r.Tally().Records
-					r.Close()
+					n += readSums(b, r)
 					if k+1 < len(paths) && !piped {
 						next = open(paths[k+1])
 					}
