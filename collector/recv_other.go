@@ -3,12 +3,10 @@
 package collector
 
 import (
-	"encoding/binary"
 	"errors"
 	"net"
 	"net/netip"
 	"os"
-	"syscall"
 	"time"
 )
 
@@ -20,19 +18,12 @@ const recvBatch = 1
 type batchReader struct {
 	conn *net.UDPConn
 	buf  []byte
-	oob  []byte
 	n    int
-	oobn int
 	from netip.Addr
 }
 
 func newBatchReader(conn *net.UDPConn) (*batchReader, error) {
-	if rc, err := conn.SyscallConn(); err == nil {
-		rc.Control(func(fd uintptr) {
-			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RXQ_OVFL, 1)
-		})
-	}
-	return &batchReader{conn: conn, buf: make([]byte, maxDatagram), oob: make([]byte, 128)}, nil
+	return &batchReader{conn: conn, buf: make([]byte, maxDatagram)}, nil
 }
 
 // read waits up to wait for a datagram (wait < 0: as long as it takes);
@@ -45,14 +36,14 @@ func (r *batchReader) read(wait time.Duration) (int, error) {
 	if err := r.conn.SetReadDeadline(deadline); err != nil {
 		return 0, err
 	}
-	n, oobn, _, from, err := r.conn.ReadMsgUDPAddrPort(r.buf, r.oob)
+	n, from, err := r.conn.ReadFromUDPAddrPort(r.buf)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, err
 	}
-	r.n, r.oobn, r.from = n, oobn, from.Addr().Unmap()
+	r.n, r.from = n, from.Addr().Unmap()
 	return 1, nil
 }
 
@@ -70,26 +61,6 @@ func (r *batchReader) release() { r.conn.Close() }
 
 func (r *batchReader) datagram(int) ([]byte, netip.Addr) { return r.buf[:r.n], r.from }
 
-// drops returns the kernel's drop counter that the last datagram read
-// carried (SO_RXQ_OVFL), if it carried one.
-func (r *batchReader) drops() (uint32, bool) {
-	if r.oobn <= 0 {
-		return 0, false
-	}
-	return kernelDrops(r.oob[:r.oobn])
-}
-
-// kernelDrops returns the SO_RXQ_OVFL counter in a control message, the
-// number of datagrams the kernel dropped on this socket since it opened.
-func kernelDrops(oob []byte) (uint32, bool) {
-	msgs, err := syscall.ParseSocketControlMessage(oob)
-	if err != nil {
-		return 0, false
-	}
-	for _, m := range msgs {
-		if m.Header.Level == syscall.SOL_SOCKET && m.Header.Type == syscall.SO_RXQ_OVFL && len(m.Data) >= 4 {
-			return binary.NativeEndian.Uint32(m.Data), true
-		}
-	}
-	return 0, false
-}
+// drops reports no count: the kernel's count of the datagrams it dropped
+// at a full socket (SO_MEMINFO, SO_RXQ_OVFL) is Linux's.
+func (r *batchReader) drops() (uint32, bool) { return 0, false }
