@@ -47,7 +47,8 @@ func (c *Collector) receive() {
 	}
 	defer r.release()
 	// The kernel's drops are read every dropsEvery while datagrams come,
-	// and once more at the end.
+	// when the socket goes quiet (the last of a burst's drops, counted
+	// before the next burst comes), and once more at the end.
 	var lastDrops uint32
 	var dropsAt time.Time
 	defer func() { c.countDrops(lastDrops) }()
@@ -92,6 +93,7 @@ func (c *Collector) receive() {
 		}
 		if n == 0 {
 			slept, since, gathered = time.Time{}, time.Time{}, 0
+			lastDrops = c.countDrops(lastDrops)
 			// The socket stayed quiet: hand over what we have.
 			if k != nil {
 				c.deliver(k)

@@ -83,3 +83,39 @@ func TestKernelDropsCounted(t *testing.T) {
 	assert.Greater(t, cn.Datagrams, uint64(0), "and held some")
 	assert.Equal(t, uint64(len(data)), cn.Datagrams+cn.KernelDrops, "read or dropped: every datagram sent")
 }
+
+// TestKernelDropsCountedWhenQuiet sends a burst into a small socket
+// while the collector reads it: the drops of the burst's end are
+// counted once the socket goes quiet, while gocapd runs (SIGUSR1 and
+// --metrics show them), not only when the next datagram comes or at the
+// exit.
+func TestKernelDropsCountedWhenQuiet(t *testing.T) {
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	require.NoError(t, conn.SetReadBuffer(8192)) // a few datagrams of 1.2 KB
+	out, err := net.DialUDP("udp4", nil, conn.LocalAddr().(*net.UDPAddr))
+	require.NoError(t, err)
+	defer out.Close()
+	c, err := New(Config{Sources: []Source{{Ident: "drops", Dir: t.TempDir()}}, Interval: time.Hour}, conn)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	defer func() {
+		cancel()
+		require.NoError(t, <-done)
+	}()
+	_, data := benchDatagrams(5, 2000, 24)
+	for _, d := range data {
+		_, err := out.Write(d)
+		require.NoError(t, err)
+	}
+	var cn Counters
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if cn = c.counters(); cn.Datagrams+cn.KernelDrops == uint64(len(data)) {
+			break
+		}
+	}
+	assert.Equal(t, uint64(len(data)), cn.Datagrams+cn.KernelDrops, "read or dropped, counted while running: every datagram sent")
+	assert.Greater(t, cn.KernelDrops, uint64(0), "the small socket dropped some of the burst")
+}
