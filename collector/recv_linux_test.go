@@ -52,21 +52,33 @@ func TestReadDrainsAfterClose(t *testing.T) {
 	assert.ErrorIs(t, err, net.ErrClosed, "and then the reader is closed, without waiting")
 }
 
-// TestKernelDropsCounted: datagrams the kernel drops at a full socket
-// buffer (sent before the collector reads) are counted as Socket Drops:
-// with those read, every datagram sent.
-func TestKernelDropsCounted(t *testing.T) {
+// smallSocket returns a loopback socket with a receive buffer of a few
+// datagrams of 1.2 KB, and a socket that sends to it, closed with t.
+func smallSocket(t *testing.T) (conn, out *net.UDPConn) {
 	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	require.NoError(t, err)
-	require.NoError(t, conn.SetReadBuffer(8192)) // a few datagrams of 1.2 KB
-	out, err := net.DialUDP("udp4", nil, conn.LocalAddr().(*net.UDPAddr))
+	require.NoError(t, conn.SetReadBuffer(8192))
+	out, err = net.DialUDP("udp4", nil, conn.LocalAddr().(*net.UDPAddr))
 	require.NoError(t, err)
-	defer out.Close()
-	_, data := benchDatagrams(5, 200, 24)
+	t.Cleanup(func() { out.Close() })
+	return conn, out
+}
+
+// sendAll sends each of data through out.
+func sendAll(t *testing.T, out *net.UDPConn, data [][]byte) {
 	for _, d := range data {
 		_, err := out.Write(d)
 		require.NoError(t, err)
 	}
+}
+
+// TestKernelDropsCounted: datagrams the kernel drops at a full socket
+// buffer (sent before the collector reads) are counted as Socket Drops:
+// with those read, every datagram sent.
+func TestKernelDropsCounted(t *testing.T) {
+	conn, out := smallSocket(t)
+	_, data := benchDatagrams(5, 200, 24)
+	sendAll(t, out, data)
 	c, err := New(Config{Sources: []Source{{Ident: "drops", Dir: t.TempDir()}}, Interval: time.Hour}, conn)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -90,26 +102,12 @@ func TestKernelDropsCounted(t *testing.T) {
 // --metrics show them), not only when the next datagram comes or at the
 // exit.
 func TestKernelDropsCountedWhenQuiet(t *testing.T) {
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(t, err)
-	require.NoError(t, conn.SetReadBuffer(8192)) // a few datagrams of 1.2 KB
-	out, err := net.DialUDP("udp4", nil, conn.LocalAddr().(*net.UDPAddr))
-	require.NoError(t, err)
-	defer out.Close()
+	conn, out := smallSocket(t)
 	c, err := New(Config{Sources: []Source{{Ident: "drops", Dir: t.TempDir()}}, Interval: time.Hour}, conn)
 	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	defer func() {
-		cancel()
-		require.NoError(t, <-done)
-	}()
+	runWhileTest(t, c)
 	_, data := benchDatagrams(5, 2000, 24)
-	for _, d := range data {
-		_, err := out.Write(d)
-		require.NoError(t, err)
-	}
+	sendAll(t, out, data)
 	var cn Counters
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if cn = c.counters(); cn.Datagrams+cn.KernelDrops == uint64(len(data)) {

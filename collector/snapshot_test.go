@@ -32,13 +32,7 @@ func TestSnapshotWhileRunning(t *testing.T) {
 		MaxExporters: 2,
 	}, conn)
 	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	defer func() {
-		cancel()
-		require.NoError(t, <-done)
-	}()
+	runWhileTest(t, c)
 
 	tmpl, _ := benchDatagrams(9, 1, 1)
 	for _, src := range []net.IP{net.IPv4(127, 0, 0, 1), net.IPv4(127, 0, 0, 2), net.IPv4(127, 0, 0, 3)} {
@@ -145,13 +139,7 @@ func TestSnapshotPerExporterAndSource(t *testing.T) {
 		},
 	}, conn)
 	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	defer func() {
-		cancel()
-		require.NoError(t, <-done)
-	}()
+	runWhileTest(t, c)
 	send := func(src byte, dgrams ...[]byte) {
 		out, err := net.DialUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, src)}, conn.LocalAddr().(*net.UDPAddr))
 		require.NoError(t, err)
@@ -265,4 +253,16 @@ func TestSourceStatsKeepsTheLatestCount(t *testing.T) {
 	assert.Equal(t, time.Second, got.RotationTook)
 	st.remove("/d")
 	assert.Empty(t, st.all())
+}
+
+// runWhileTest runs c until the test ends, and then checks that Run
+// returned without an error.
+func runWhileTest(t *testing.T, c *Collector) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
 }
