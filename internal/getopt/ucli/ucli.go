@@ -1,6 +1,6 @@
 // Package ucli hands a command line parsed by package getopt to
 // github.com/urfave/cli/v2, for the commands whose actions read their
-// options through urfave (godump, gocapd).
+// options through urfave (gocapd).
 //
 // getopt.Spec.Parse applies the getopt rules; Run rewrites the result into
 // a command line that urfave parses without ambiguity ("-X", "-X=value",
@@ -11,7 +11,8 @@
 // urfave lives in a package of its own so that a command can do without
 // it: urfave pulls in text/template, encoding/json and regexp, whose code
 // and initialised tables cost goprobe, which reads getopt.Result
-// directly, 1.6 MB of resident memory at rest (see package getopt).
+// directly, 1.6 MB of resident memory at rest (see package getopt), and
+// godump, which reads it too, 7% of a start's processor time.
 package ucli
 
 import (
