@@ -17,6 +17,7 @@
 #   ROUNDS=10     rounds, each a perf stat of each tool
 #   REPEAT=20     runs of a command in each perf stat
 #   FLOWS_DIR=dir another archive of small files
+#   GODUMP=path   another godump binary (default bin/godump, built if missing)
 #   JOBS=...      other jobs: option sets separated by ';', where @ is the
 #                 -R directory or the -r file
 set -euo pipefail
@@ -27,7 +28,8 @@ export TZ=UTC LC_ALL=C
 rounds=${ROUNDS:-10}
 repeat=${REPEAT:-20}
 dir=${FLOWS_DIR:-../shared/testdata/nfcapd-1.7.1/flows}
-[[ -x bin/godump ]] || make -s build
+godump=${GODUMP:-bin/godump}
+[[ -n ${GODUMP:-} || -x bin/godump ]] || make -s build
 for tool in nfdump perf python3; do
 	command -v $tool >/dev/null || { echo "bench: $tool is missing" >&2; exit 1; }
 done
@@ -58,7 +60,7 @@ for job in "${list[@]}"; do
 	esac
 	# shellcheck disable=SC2086 # the options are words
 	for ((i = 0; i < rounds; i++)); do
-		echo "$(stat nfdump $args) $(stat bin/godump $args)"
+		echo "$(stat nfdump $args) $(stat "$godump" $args)"
 	done >"$work/rounds"
 	python3 - "$job" "$work/rounds" <<'EOF'
 import statistics as st, sys
