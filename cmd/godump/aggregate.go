@@ -6,8 +6,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/nfgo/nftools/aggregate"
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/flowfile"
@@ -27,7 +25,7 @@ type aggrOptions struct {
 // parseAggregation reads the aggregation options. nfdump checks these
 // while it reads its options; the -A list itself it checks later (see
 // checkAggregation).
-func parseAggregation(c *cli.Context, o *options, stderr io.Writer) error {
+func parseAggregation(c cmdline, o *options, stderr io.Writer) error {
 	a := &o.aggr
 	a.five = c.Bool("a")
 	a.bidir = c.Bool("b") || c.Bool("B")

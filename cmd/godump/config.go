@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/nfgo/nftools/aggregate"
 	"github.com/nfgo/nftools/filter"
 	"github.com/nfgo/nftools/flowfile"
@@ -50,7 +48,7 @@ type options struct {
 
 // parseOptions reads and checks the option values. A bad value prints
 // nfdump's message and gives an exit error.
-func parseOptions(c *cli.Context, stderr io.Writer) (*options, error) {
+func parseOptions(c cmdline, stderr io.Writer) (*options, error) {
 	o := &options{
 		read:       c.String("r"),
 		recursive:  c.String("R"),
@@ -156,7 +154,7 @@ func parseOptions(c *cli.Context, stderr io.Writer) (*options, error) {
 	}
 
 	// The filter: the words after the options win over -f.
-	o.filter = strings.Join(c.Args().Slice(), " ")
+	o.filter = strings.Join(c.Args, " ")
 	if o.filter == "" && c.IsSet("f") {
 		name := c.String("f")
 		if _, err := os.Stat(name); err != nil {

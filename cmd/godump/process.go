@@ -91,6 +91,9 @@ type scan struct {
 	tally bool
 	// workers decompress and select blocks (0: one per CPU).
 	workers int
+	// pipe carries the blocks of every file through one set of workers
+	// (see run), or nil.
+	pipe *flowfile.Pipeline
 	// visit and release, when set, make the reader's workers hand each
 	// flow that passed to a per-block visitor (flowfile.ReadOptions.Visit);
 	// the sink gets the visitors in file order (KindBlock).
@@ -123,7 +126,9 @@ func (s *scan) run(files []string, sink func(kind flowfile.Kind, r *flowfile.Rea
 	)
 	if s.pipelined() {
 		pipe = flowfile.NewPipeline(s.workers, s.readOptions(0))
+		s.pipe = pipe
 		defer func() {
+			s.pipe = nil
 			if ahead != nil {
 				ahead.Close()
 			}
@@ -149,10 +154,13 @@ func (s *scan) run(files []string, sink func(kind flowfile.Kind, r *flowfile.Rea
 		if pipe != nil && i+1 < len(files) {
 			ahead, openErr = flowfile.Open(files[i+1], s.readOptions(0))
 			aheadAt = i + 1
-			if openErr == nil && !ahead.Pipelined() {
-				// It reads on its own (stored plain, or its ident makes
-				// the filter count flows): it is opened in its turn,
-				// to number its flows on from the files before.
+			if _, identSel := s.sel.(flowfile.IdentSelector); openErr == nil && !ahead.Pipelined() && identSel {
+				// It reads on its own, and its ident may make the filter
+				// count flows: it is opened in its turn, to number its
+				// flows on from the files before. One stored plain reads
+				// on its own too, but no flow of a pipelined run is
+				// numbered (no -c, no count filter): it stays open, not
+				// opened twice (nfcapd's files are stored plain).
 				ahead.Close()
 				ahead, aheadAt = nil, -1
 			}
@@ -207,7 +215,7 @@ func (s *scan) run(files []string, sink func(kind flowfile.Kind, r *flowfile.Rea
 func (s *scan) readOptions(limit uint64) flowfile.ReadOptions {
 	return flowfile.ReadOptions{
 		Workers: s.workers, Elements: s.elements, Tally: s.tally, Visit: s.visit, Release: s.release,
-		Select: s.sel, Limit: limit, Number: s.sum.Processed,
+		Select: s.sel, Limit: limit, Number: s.sum.Processed, Pipeline: s.pipe,
 	}
 }
 

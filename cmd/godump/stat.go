@@ -6,8 +6,6 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/nfgo/nftools/aggregate"
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/flowfile"
@@ -34,7 +32,7 @@ func (s *statOptions) any() bool { return s.record || len(s.elements) > 0 }
 
 // parseStatOptions reads -s, -l and -L. nfdump rejects a bad -s while it
 // reads its options, so the error comes at this point.
-func parseStatOptions(c *cli.Context, o *options, stderr io.Writer) error {
+func parseStatOptions(c cmdline, o *options, stderr io.Writer) error {
 	st := &o.stat
 	for _, arg := range c.StringSlice("s") {
 		// nfdump counts only element statistics, but checks the count

@@ -3,7 +3,6 @@ package progress
 import (
 	"bytes"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,40 +24,36 @@ func TestNotATerminal(t *testing.T) {
 	assert.Nil(t, New(f, 3))
 }
 
-// lockedBuffer is written by mpb's render goroutine and read by the test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 func TestShowsAfterDelay(t *testing.T) {
-	var out lockedBuffer
+	var out bytes.Buffer
 	b := newBar(&out, 4)
-	b.refresh = make(chan any)
 	b.Update(1, 1000, 1e6)
-	assert.Nil(t, b.bar, "nothing within the first second")
+	assert.Empty(t, out.String(), "nothing within the first second")
 	b.start = time.Now().Add(-2 * Delay)
 	b.Update(2, 1000, 1e6)
-	b.refresh <- time.Now()
-	deadline := time.Now().Add(5 * time.Second)
-	for !bytes.Contains([]byte(out.String()), []byte("files 2/4")) && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
 	s := out.String()
-	assert.Contains(t, s, "2000 flows")
-	assert.Contains(t, s, "MB/s")
-	assert.Contains(t, s, "files 2/4")
+	assert.Regexp(t, `^\r2000 flows, [0-9]+\.[0-9] MB/s \[========>---------\] files 2/4\x1b\[K$`, s)
+	// Within the least time between two drawings, nothing more.
+	b.Update(3, 1000, 1e6)
+	assert.Equal(t, s, out.String())
+	b.lastUp = b.lastUp.Add(-every)
+	b.Update(4, 1000, 1e6)
+	assert.Regexp(t, `\r4000 flows, [0-9.]+ MB/s \[==================\] files 4/4\x1b\[K$`, out.String())
+	out.Reset()
 	b.Finish()
+	assert.Equal(t, "\r\x1b[K", out.String(), "the line is erased")
+	out.Reset()
+	b.Finish()
+	assert.Empty(t, out.String())
+}
+
+// TestQuickReadLeavesNothing: a read that ends within the first second
+// draws no line and erases none.
+func TestQuickReadLeavesNothing(t *testing.T) {
+	var out bytes.Buffer
+	b := newBar(&out, 2)
+	b.Update(1, 10, 100)
+	b.Update(2, 10, 100)
+	b.Finish()
+	assert.Empty(t, out.String())
 }

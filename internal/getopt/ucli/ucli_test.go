@@ -257,6 +257,46 @@ func TestFlagsKinds(t *testing.T) {
 	}
 }
 
+// TestOptionsNotGivenReadAsUnset: urfave is told only of the options on
+// the command line (given), and every other option of the spec reads as
+// one not given through each accessor, as when all were declared.
+func TestOptionsNotGivenReadAsUnset(t *testing.T) {
+	spec := testSpecs(t)["godump"]
+	var declared []string
+	var stdout, stderr bytes.Buffer
+	err := Run(spec, strings.Fields("-q -R dir -s srcip/bytes -s proto --"), &stdout, &stderr, func(c *cli.Context) error {
+		for _, f := range c.App.Flags {
+			declared = append(declared, f.Names()...)
+		}
+		for _, o := range spec.Options {
+			name := string(o.Letter)
+			if strings.ContainsRune("qRs", o.Letter) {
+				assert.True(t, c.IsSet(name), name)
+				continue
+			}
+			assert.False(t, c.IsSet(name), name)
+			assert.Empty(t, c.String(name), name)
+			assert.False(t, c.Bool(name), name)
+			assert.Zero(t, c.Count(name), name)
+			assert.Nil(t, c.StringSlice(name), name)
+		}
+		assert.Equal(t, "dir", c.String("R"))
+		assert.Equal(t, []string{"srcip/bytes", "proto"}, c.StringSlice("s"))
+		assert.Equal(t, 3, c.NumFlags())
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Empty(t, stdout.String()+stderr.String())
+	// In the spec's order, each once.
+	var want []string
+	for _, o := range spec.Options {
+		if strings.ContainsRune("qRs", o.Letter) {
+			want = append(want, string(o.Letter))
+		}
+	}
+	assert.Equal(t, want, declared)
+}
+
 // TestParsedKeepsOrderAcrossOptions: the action can see in which order
 // different options came, which urfave's values cannot tell.
 func TestParsedKeepsOrderAcrossOptions(t *testing.T) {
