@@ -217,3 +217,49 @@ func TestBacklogWaitsInTheSocket(t *testing.T) {
 	assert.Zero(t, c.kdrops.Load())
 	assert.Positive(t, c.awaited, "the loop waited for the worker")
 }
+
+// TestBacklogGoesToTheWorker fills a socket before the collector runs:
+// while it holds a backlog, the receive loop hands every chunk to the
+// worker, so that receiving and decoding run side by side, and decodes
+// none itself; every flow reaches the file.
+func TestBacklogGoesToTheWorker(t *testing.T) {
+	was := awaitBuffer
+	awaitBuffer = 8 << 20
+	t.Cleanup(func() { awaitBuffer = was })
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	require.NoError(t, conn.SetReadBuffer(4<<20))
+	if ReadBuffer(conn) < awaitBuffer {
+		rc, err := conn.SyscallConn()
+		require.NoError(t, err)
+		rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 4<<20) })
+	}
+	if ReadBuffer(conn) < awaitBuffer {
+		t.Skipf("a socket buffer of 8 MiB needs net.core.rmem_max >= 4 MiB or root; got %d", ReadBuffer(conn))
+	}
+	// 1 500 datagrams of 24 v9 flows: some 3.5 MB with the kernel's
+	// overhead, under the 8 MiB the socket may hold, far over the 256
+	// KiB of a backlog.
+	tmpl, data := benchDatagrams(9, 1500, 24)
+	out, err := net.DialUDP("udp4", nil, conn.LocalAddr().(*net.UDPAddr))
+	require.NoError(t, err)
+	defer out.Close()
+	sendAll(t, out, append([][]byte{tmpl}, data...))
+
+	c, err := New(Config{Sources: []Source{{Ident: "backlog", Dir: t.TempDir()}}, Interval: time.Hour}, conn)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	require.Eventually(t, func() bool { return c.datagrams.Load() == uint64(len(data)+1) }, 10*time.Second, time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
+	cn := c.counters()
+	assert.Equal(t, uint64(len(data)*24), cn.Flows)
+	assert.Zero(t, cn.QueueOverflow)
+	assert.Zero(t, c.kdrops.Load())
+	// Only the last 256 KiB or so, some 110 datagrams, four batches, may
+	// be decoded by the loop; without the backlog rule it decodes nearly
+	// all 47 batches itself.
+	assert.LessOrEqual(t, c.inlined, uint64(8), "chunks and batches the receive loop decoded itself")
+}
