@@ -31,7 +31,15 @@
 #
 # Pinning (PIN_COLLECTOR=1 PIN_SENDERS=0, taskset) keeps the senders'
 # softirq work off the collector's processor in the search and the paired
-# runs, and confines the collector to one processor in the drain as well.
+# runs, and confines the collector to one processor in the drain as well
+# (gocapd's receive loop, worker and writer then share it; nfcapd's two
+# threads too).
+#
+# What a drain costs both collectors alike, on this machine (perf, v5,
+# 104 bytes a flow in the file): the kernel's copy out of the socket
+# (some 40-48 ns a flow) and into the page cache (47-55 ns), next to
+# their own decoding (40-48 ns): twice nfcapd's rate needs gocapd on both
+# processors at once, with nothing else running.
 # With sched_autogroup on (each session a group of its own), nice alone
 # orders processes only within this script's session: NICE<0 also gives
 # the session's group that nice for the run (/proc/PID/autogroup, put
