@@ -167,6 +167,8 @@ type Collector struct {
 	inline  bool   // the receive loop may process chunks itself: no hooks
 	spare   *chunk // the chunk the receive loop processed last, empty
 	inlined uint64 // chunks the receive loop processed (some of) itself (under work)
+	behind  bool   // the socket holds a backlog: hand chunks to the worker (the receive loop's)
+	awaited uint64 // waits of the receive loop for the worker (awaitWorker; the loop's own)
 
 	// Worker state.
 	dec      *netflow.Decoder

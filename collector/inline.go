@@ -11,7 +11,8 @@ import "time"
 // made runnable: two of the three context switches a chunk cost, and on a
 // virtual machine a context switch costs some 20 microseconds.
 //
-// The worker still takes what the receive loop must not do itself:
+// The worker still takes what the receive loop must not do itself, and
+// everything while the socket holds a backlog (behindShare):
 //   - the rest of a chunk once a flow file has no room for another block
 //     in its queue to the disk (a slow or stalled disk): the receive loop
 //     checks before each datagram, as a datagram's records fit a block
@@ -69,7 +70,7 @@ func (c *Collector) hand(k *chunk) {
 // hands it, or what is left of it, to the worker. A chunk processed here
 // whole is kept for the next datagrams (freeChunk takes it).
 func (c *Collector) deliver(k *chunk) {
-	if c.tryInline() {
+	if !c.behind && c.tryInline() {
 		for k.next < len(k.ents) && c.writersReady() {
 			b, from, at := k.datagram(k.next)
 			c.process(b, from, at)

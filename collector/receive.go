@@ -67,7 +67,14 @@ func (c *Collector) receive() {
 	// Half of what the kernel reports: it counts its own overhead, so
 	// somewhat less payload fits.
 	rcvbuf := r.readBuffer() / 2
+	// wake ends the receive loop's waits for the worker (awaitWorker).
+	wake := time.NewTimer(time.Hour)
+	wake.Stop()
+	leave := awaitBelow(r.readBuffer())
 	for {
+		if leave > 0 && c.handed.Load() >= readAhead {
+			c.awaitWorker(r, leave, wake)
+		}
 		wait := time.Duration(-1)
 		switch {
 		case !slept.IsZero():
@@ -111,13 +118,20 @@ func (c *Collector) receive() {
 			}
 		}
 		slept = time.Time{}
+		// Behind: a full batch, and the socket still holds a backlog.
+		c.behind = false
+		if n == recvBatch && leave > 0 {
+			if q, ok := r.queued(); ok && q >= leave/behindShare {
+				c.behind = true
+			}
+		}
 		c.datagrams.Add(uint64(n))
 		if at.Sub(dropsAt) >= dropsEvery {
 			dropsAt = at
 			lastDrops = c.countDrops(lastDrops)
 		}
 		i := 0
-		if k == nil {
+		if k == nil && !c.behind {
 			var size int
 			i, size = c.direct(r, n, at)
 			gathered += size
@@ -160,6 +174,76 @@ func (c *Collector) receive() {
 			// sleeps.
 			slept, since, gathered = at, time.Time{}, 0
 			r.sleep(maxHold)
+		}
+	}
+}
+
+// readAhead is how many chunks the worker may have to process before the
+// receive loop leaves datagrams in the socket (awaitWorker).
+const readAhead = 2
+
+// awaitBuffer is the smallest socket receive buffer (as the kernel
+// reports it, twice what was asked) in which the receive loop leaves
+// datagrams for the worker: one whose half holds the queue's 16 MiB of
+// chunks, so that the socket absorbs a stall of the worker at least as
+// well as the queue would have. (A variable for the tests.)
+var awaitBuffer = 2 * queueChunks * chunkSize
+
+// awaitBelow returns up to how many bytes (the kernel's overhead
+// included) the receive loop leaves in a socket whose receive buffer the
+// kernel reports as limit bytes: half of it, or 0 (never) when it is
+// smaller than awaitBuffer.
+func awaitBelow(limit int) int {
+	if limit < awaitBuffer {
+		return 0
+	}
+	return limit / 2
+}
+
+// behindShare: the receive loop is behind when the socket holds more than
+// this share of what it leaves in it (awaitBelow) after a full batch: 2
+// MiB with the bench's -B 32 MiB, 1 MiB with gocapd's default, more than
+// the 750 KB that 10 ms of lingering gathers at 800 000 v9 flows/s. Then
+// it hands every chunk to the worker and does not decode any itself
+// (inline.go), so that receiving and decoding run on two processors: the
+// load is more than one processor takes. Drains of 4 M flows, 3 pairs
+// in turn under a load average of 8-10: v9 5.9-6.5 -> 6.2-7.7 M flows/s
+// (1.17-1.24 -> 1.24-1.49 times nfcapd's), v5 6.4-9.2 -> 8.8-9.0 M; the
+// CPU a flow 8-10% more for v9 (141-169 -> 152-185 ns), the same for v5.
+const behindShare = 16
+
+// awaitWorker waits, while the worker has readAhead chunks or more to
+// process and the socket's queue holds less than leave bytes, for the
+// worker to give one back, rechecking the socket every handWait. Under a
+// load the worker cannot keep up with, the datagrams then wait in the
+// socket, as they do for nfcapd, not in chunks the receive loop copied
+// them into far ahead of the worker: draining 4 M v9 flows from a full
+// socket, the loop read it empty in 0.63 s and the worker went on for
+// 0.4 s more, through up to 300 MB of chunks made for the drain and
+// cold in the caches by then. Drains of 4 M flows, before and after in
+// turn, under a load average of 11-15 from other work: CPU a flow,
+// medians of 7 pairs, v9 162 -> 140 ns and IPFIX 168 -> 146, of 3 pairs
+// v5 138 -> 115; peak RSS 38-125 -> 20-24 MB; the drain's rate the same
+// within the noise (v9 6.7-8.8 against 6.7-7.5 M flows/s). With 4 or 8
+// chunks ahead instead of 2 the CPU a flow was no lower. A
+// worker stalled by the disk still does not turn into kernel drops: past
+// leave the loop reads on into the queue as before.
+func (c *Collector) awaitWorker(r *batchReader, leave int, wake *time.Timer) {
+	for c.handed.Load() >= readAhead {
+		if q, ok := r.queued(); !ok || q >= leave {
+			return
+		}
+		c.awaited++
+		wake.Reset(handWait)
+		select {
+		case k := <-c.free:
+			wake.Stop()
+			if c.spare == nil {
+				c.spare = k
+			} else {
+				c.free <- k // it has room for every chunk
+			}
+		case <-wake.C:
 		}
 	}
 }

@@ -27,8 +27,9 @@ const stopDrain = 4096
 // The kernel's counters of a socket (SO_MEMINFO, linux/sock_diag.h):
 // nine words, the drops last.
 const (
-	skMeminfoDrops = 8
-	skMeminfoVars  = 9
+	skMeminfoRmemAlloc = 0
+	skMeminfoDrops     = 8
+	skMeminfoVars      = 9
 )
 
 // slotStride is how far apart the batch's datagrams land: room for the
@@ -247,16 +248,31 @@ func (r *batchReader) datagram(i int) ([]byte, netip.Addr) {
 	return b, from
 }
 
+// queued returns the bytes the socket's queue holds, the kernel's
+// overhead included (SO_MEMINFO's rmem_alloc, what ss shows as r and
+// the receive buffer limits).
+func (r *batchReader) queued() (int, bool) {
+	if !r.meminfoNow() {
+		return 0, false
+	}
+	return int(r.meminfo[skMeminfoRmemAlloc]), true
+}
+
+// meminfoNow reads the socket's SO_MEMINFO counters into r.meminfo.
+func (r *batchReader) meminfoNow() bool {
+	l := uint32(unsafe.Sizeof(r.meminfo))
+	_, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(r.fd), unix.SOL_SOCKET, unix.SO_MEMINFO,
+		uintptr(unsafe.Pointer(&r.meminfo[0])), uintptr(unsafe.Pointer(&l)), 0)
+	return e == 0 && l >= skMeminfoVars*4
+}
+
 // drops returns how many datagrams the kernel dropped at the socket
 // since it opened, for a full receive buffer: its SO_MEMINFO counter, the
 // one SO_RXQ_OVFL would attach to every datagram read. One system call
 // now and then costs less than the control message that option makes the
 // kernel build for each datagram, and than reading it back.
 func (r *batchReader) drops() (uint32, bool) {
-	l := uint32(unsafe.Sizeof(r.meminfo))
-	_, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(r.fd), unix.SOL_SOCKET, unix.SO_MEMINFO,
-		uintptr(unsafe.Pointer(&r.meminfo[0])), uintptr(unsafe.Pointer(&l)), 0)
-	if e != 0 || l < skMeminfoVars*4 {
+	if !r.meminfoNow() {
 		return 0, false
 	}
 	return r.meminfo[skMeminfoDrops], true

@@ -61,6 +61,10 @@ func (r *batchReader) release() { r.conn.Close() }
 
 func (r *batchReader) datagram(int) ([]byte, netip.Addr) { return r.buf[:r.n], r.from }
 
+// queued reports nothing: the receive loop then never leaves datagrams
+// in the socket for the worker to catch up (readAhead).
+func (r *batchReader) queued() (int, bool) { return 0, false }
+
 // drops reports no count: the kernel's count of the datagrams it dropped
 // at a full socket (SO_MEMINFO, SO_RXQ_OVFL) is Linux's.
 func (r *batchReader) drops() (uint32, bool) { return 0, false }

@@ -67,6 +67,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	batch := fs.Int("b", 64, "datagrams per sendmmsg call")
 	seed := fs.Uint64("seed", 1, "seed of the flow content")
 	kv := fs.Bool("k", false, "report as key=value pairs")
+	drainPid := fs.Int("drain", 0, "the collector's process id: stop it, send, let it go and time it until idle (see drain_linux.go)")
+	drainPoll := fs.Duration("drain-poll", time.Millisecond, "how often -drain reads the collector's socket and CPU time")
+	drainQuiet := fs.Duration("drain-quiet", 300*time.Millisecond, "idle this long: the drain is over")
+	drainTrace := fs.Bool("drain-trace", false, "print each -drain poll on stderr: seconds, bytes queued, the collector's CPU ns since the poll before")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -103,12 +107,55 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		cfg.FlowRate = *dgramRate * float64(*per)
 	}
-	rep, err := send(ctx, cfg)
+	if *drainPid == 0 {
+		rep, err := send(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, rep.line(&cfg, *kv))
+		return nil
+	}
+	d, err := newDrain(*drainPid, cfg.Addr, *drainPoll, *drainQuiet)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, rep.line(&cfg, *kv))
+	if *drainTrace {
+		d.trace = stderr
+	}
+	if err := d.stop(); err != nil {
+		d.resume()
+		return err
+	}
+	rep, err := send(ctx, cfg)
+	if err != nil {
+		d.resume()
+		return err
+	}
+	dr, err := d.run()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, rep.line(&cfg, *kv)+dr.line(rep.Flows, *kv))
 	return nil
+}
+
+// line is the drain's part of the report line.
+func (d drainReport) line(flows int64, kv bool) string {
+	secs := d.Elapsed.Seconds()
+	rate := 0.0
+	if secs > 0 {
+		rate = float64(flows) / secs
+	}
+	nsFlow := 0.0
+	if flows > 0 {
+		nsFlow = float64(d.CPU.Nanoseconds()) / float64(flows)
+	}
+	if kv {
+		return fmt.Sprintf(" queued_bytes=%d socket_drops=%d rcvbuf_errors=%d drain_seconds=%.4f drain_cpu_ns=%d drain_flows_per_sec=%.0f drain_ns_per_flow=%.1f polls_busy=%d polls_idle=%d",
+			d.Queued, d.SockDrops, d.RcvbufErrs, secs, d.CPU.Nanoseconds(), rate, nsFlow, d.PollsBusy, d.PollsIdle)
+	}
+	return fmt.Sprintf("; drained %d queued bytes in %.4f s (%.0f flows/s), %.3f s of the collector's CPU (%.1f ns a flow); the socket dropped %d datagrams, the system's UDP receive buffers %d",
+		d.Queued, secs, rate, d.CPU.Seconds(), nsFlow, d.SockDrops, d.RcvbufErrs)
 }
 
 // line is the report line: what was sent, to where, and how fast.
