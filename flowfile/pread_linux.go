@@ -105,6 +105,20 @@ func mapFile(f *os.File, size int64) []byte {
 	return b
 }
 
+// willNeed starts reading the part [from, to) of mapped, a mapFile
+// mapping, from the disk where the page cache does not hold it, without
+// waiting for it. Faulted in by the decompressor instead, with the
+// kernel's read-ahead for mappings, the border-shaped benchmark archive
+// (110 MB) evicted from the page cache took godump -o null 0.64 s
+// instead of 0.54 s read, and 0.19 s of CPU time instead of 0.17 (median
+// of 8 runs each, machine loaded); advised, 0.54 s and 0.17 s. Over
+// cached files it costs nothing measurable (paired runs: 0.997 and 1.007
+// of the CPU time without it).
+func willNeed(mapped []byte, from, to int64) {
+	from &^= int64(os.Getpagesize() - 1)
+	_ = unix.Madvise(mapped[from:to], unix.MADV_WILLNEED)
+}
+
 // unmapFile unmaps what mapFile mapped.
 func unmapFile(b []byte) {
 	if b != nil {

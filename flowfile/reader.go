@@ -866,6 +866,12 @@ func (r *Reader) produce(work chan<- *readJob) {
 		// what decompressing takes, and here it would hold back every
 		// block behind it. A block of a type nfdump skips is not read.
 		j.err = r.readHeader(j)
+		if j.err == nil && r.mapped != nil && j.isData() {
+			// Not read, the block would come from the disk a fault at a
+			// time, in the worker: ask for all of it now.
+			from := j.offset + blockHeaderSize
+			willNeed(r.mapped, from, from+int64(j.hdr.Size))
+		}
 		if j.err == nil && r.hdr.Compression == None && j.isData() {
 			j.err = r.readPayload(j)
 		}
