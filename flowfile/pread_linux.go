@@ -79,12 +79,16 @@ func (c *cachedFile) ReadAt(b []byte, off int64) (int, error) {
 // worker's buffer, a tenth of godump -o null's CPU time (the kernel's
 // _copy_to_iter); mapped, the decompressor reads them where they are, and
 // the kernel maps a file's cached pages some 25 at a time (4 000 page
-// faults for the 411 MB of the 10 M-flow benchmark archive). -o null took
-// 0.91 times the CPU time over that archive, 0.93 over the home-shaped
-// one and 0.94 over the border-shaped one (perf stat, paired runs; see
-// the commit). An earlier measurement on another machine found the first
-// touch of each mapped page so costly (3 us) that reads won; this kernel
-// maps the page cache's large folios in batches.
+// faults for the 411 MB of the 10 M-flow benchmark archive). godump -o
+// null took 0.915 times the CPU time over that archive, 0.90 over the
+// home-shaped one and 0.96 over the border-shaped one (perf stat
+// task-clock, median of 6 to 8 paired runs, load 7 to 9 on 2 cores), and
+// -s, -A, filters and -o line as much or less. An earlier measurement
+// (another kernel) found the first touch of each mapped page so costly, 3
+// us, that reads won; this kernel (6.18) maps the page cache's large
+// folios in batches. Populating the block's pages ahead
+// (MADV_POPULATE_READ in the producer: 800 faults instead of 6 800)
+// measured 0.94 to 1.015 of the CPU time, within the noise, and was left.
 //
 // A file cut short while it is mapped (a collector's file still being
 // written and truncated, or replaced) faults with SIGBUS where the workers
