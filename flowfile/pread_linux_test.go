@@ -163,15 +163,16 @@ func TestMappedFileCutWhileRead(t *testing.T) {
 	}
 }
 
-// TestMappedFileReadsLikeRead reads every compression's file through Open,
-// which maps the LZ4 and LZO ones, and through NewReader on the same
-// bytes, which reads them, and compares the flows. The file is evicted
-// from the page cache first, so that the mapped blocks come from the disk
-// (willNeed).
+// TestMappedFileReadsLikeRead reads files through Open, which maps the
+// LZ4 and LZO ones, and through NewReader on the same bytes, which reads
+// them, and compares the flows; None and ZSTD stand for the compressions
+// Open reads (BZ2's writer took minutes under the race detector). The
+// file is evicted from the page cache first, so that the mapped blocks
+// come from the disk (willNeed).
 func TestMappedFileReadsLikeRead(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	f := randomFile(rng, 25000)
-	for _, comp := range allCompressions {
+	for _, comp := range []Compression{None, LZO, LZ4, ZSTD} {
 		t.Run(comp.String(), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "f")
 			writeTestFile(t, path, WriteOptions{Compression: comp}, &f)
@@ -194,7 +195,11 @@ func TestMappedFileReadsLikeRead(t *testing.T) {
 				require.True(t, read.Next())
 				require.Equal(t, read.Kind(), mapped.Kind())
 				if mapped.Kind() == KindFlow {
-					require.Equal(t, *read.Flow(), *mapped.Flow(), "flow %d", n)
+					// Compared with == first: require.Equal on every
+					// flow took minutes under the race detector.
+					if *read.Flow() != *mapped.Flow() {
+						require.Equal(t, *read.Flow(), *mapped.Flow(), "flow %d", n)
+					}
 					n++
 				}
 			}
