@@ -14,6 +14,8 @@
 // them, and stop at a limit (-c), so that every job of a reader keeps all
 // cores busy with a filter too. A selector that can (RawSelector, as the
 // filter) tests the records on their bytes, and only those that pass are
-// decoded. Writing compresses blocks
+// decoded. The workers decompress LZ4 and LZO blocks from the file's
+// mapping where it can be mapped, which spares the copy from the page
+// cache (a tenth of -o null's CPU time; mapFile). Writing compresses blocks
 // in the background and keeps records in the order they were written.
 package flowfile

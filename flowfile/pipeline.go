@@ -104,6 +104,7 @@ func (p *Pipeline) run() {
 			putBuf(own)
 		}
 	}()
+	defer faultsAsPanics()()
 	for j := range p.work {
 		if r := j.r; r != cur {
 			cur = r

@@ -5,8 +5,10 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 	"weak"
 
 	"github.com/nfgo/nftools/flow"
@@ -135,6 +137,8 @@ type ReadOptions struct {
 type Reader struct {
 	name     string
 	src      io.ReaderAt
+	mapped   []byte   // the file, mapped for the workers to decompress from (mapFile)
+	file     *os.File // the file mapped, to tell a cut from damage (unpack)
 	size     int64
 	closer   io.Closer
 	hdr      Header
@@ -388,7 +392,7 @@ func Open(path string, opts ReadOptions) (*Reader, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s: is a directory", path)
 	}
-	r, err := NewReader(newCachedFile(f), fi.Size(), path, opts)
+	r, err := newReader(newCachedFile(f), fi.Size(), path, f, opts)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -400,6 +404,13 @@ func Open(path string, opts ReadOptions) (*Reader, error) {
 // NewReader reads a flow file of size bytes from src; name is used in
 // errors. Close stops its goroutines but does not close src.
 func NewReader(src io.ReaderAt, size int64, name string, opts ReadOptions) (*Reader, error) {
+	return newReader(src, size, name, nil, opts)
+}
+
+// newReader is NewReader for src, which Open opened as f (nil for
+// NewReader's callers), which it maps if it can and the file's blocks
+// are worth it.
+func newReader(src io.ReaderAt, size int64, name string, f *os.File, opts ReadOptions) (*Reader, error) {
 	r := &Reader{name: name, src: src, size: size}
 	var hb [HeaderSize]byte
 	if n, err := src.ReadAt(hb[:], 0); n < HeaderSize {
@@ -440,11 +451,27 @@ func NewReader(src io.ReaderAt, size int64, name string, opts ReadOptions) (*Rea
 			r.scanWant |= r.want
 		}
 	}
+	if f != nil && mapsBlocks(r.hdr.Compression) {
+		// Before the workers start: a Pipeline's start at once.
+		if r.mapped = mapFile(f, size); r.mapped != nil {
+			r.file = f
+		}
+	}
 	if p := opts.Pipeline; p.takes(r, opts) {
 		r.startPiped(p)
 	}
 	return r, nil
 }
+
+// mapsBlocks reports whether the workers decompress the blocks of files
+// of compression c from the file's mapping (mapFile), where they can.
+// LZ4 and LZO only: their decompressors keep no state from one block to
+// the next, so one that a fault (a file cut short under the mapping)
+// interrupts is as good as before. A file stored plain is walked by the
+// producer and Next, which run on other goroutines (and the caller's), so
+// it is read; BZ2 decompresses at a few MB/s, where the copy does not
+// count, and ZSTD's decoder keeps state a fault could break.
+func mapsBlocks(c Compression) bool { return c == LZ4 || c == LZO }
 
 func (r *Reader) formatErr(off int64, block int, msg string) error {
 	return &FormatError{File: r.name, Offset: off, Block: block, Msg: msg}
@@ -636,6 +663,82 @@ func (r *Reader) readHeader(j *readJob) error {
 	return nil
 }
 
+// stored returns the stored payload of the block whose header readHeader
+// read: its bytes in the file's mapping, or read into j.buf.raw.
+func (r *Reader) stored(j *readJob) ([]byte, error) {
+	if r.mapped == nil {
+		err := r.readPayload(j)
+		return j.buf.raw, err
+	}
+	// readHeader checked that the block ends inside the file.
+	from := j.offset + blockHeaderSize
+	to := from + int64(j.hdr.Size)
+	return r.mapped[from:to:to], nil
+}
+
+// unpack decompresses in, the stored payload of block j, into j's
+// buffer. Decompressing from the file's mapping, it turns a fault there
+// (SIGBUS: the file was cut short after Open mapped it; the worker runs
+// with faultsAsPanics) into an error; any other panic goes on.
+func (r *Reader) unpack(dec blockDecompressor, j *readJob, in []byte) (out []byte, err error) {
+	if r.mapped != nil {
+		defer func() {
+			if e := recover(); e != nil {
+				if !r.inMapping(e) {
+					panic(e)
+				}
+				mapFaults.Add(1)
+				out, err = j.buf.out[:0], r.cutErr(j)
+			}
+		}()
+	}
+	out, err = dec.decompress(j.buf.out, in)
+	if err != nil {
+		err = r.formatErr(j.offset, j.index, err.Error())
+		if r.mapped != nil && r.cut(j) {
+			// The block's last page is still mapped, and past the file's
+			// new end it reads as zeros, which the decompressor takes
+			// for damage before it reaches the page that would fault.
+			err = r.cutErr(j)
+		}
+	}
+	return out, err
+}
+
+// mapFaults counts the faults unpack turned into errors, for the tests.
+var mapFaults atomic.Int64
+
+// cut reports whether block j runs past the end of the mapped file now.
+func (r *Reader) cut(j *readJob) bool {
+	fi, err := r.file.Stat()
+	return err == nil && j.offset+blockHeaderSize+int64(j.hdr.Size) > fi.Size()
+}
+
+// cutErr is the error for block j of a mapped file cut short while it
+// was read.
+func (r *Reader) cutErr(j *readJob) error {
+	return r.formatErr(j.offset, j.index, "file truncated inside the block while it was read")
+}
+
+// inMapping reports whether e, a recovered panic, is a fault in the
+// file's mapping.
+func (r *Reader) inMapping(e any) bool {
+	f, ok := e.(interface{ Addr() uintptr })
+	if !ok {
+		return false
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(r.mapped)))
+	return f.Addr() >= base && f.Addr()-base < uintptr(len(r.mapped))
+}
+
+// faultsAsPanics makes a fault in the calling goroutine (SIGBUS in a
+// mapped file cut short) a panic that unpack recovers, until the function
+// it returns restores the goroutine's setting.
+func faultsAsPanics() func() {
+	old := debug.SetPanicOnFault(true)
+	return func() { debug.SetPanicOnFault(old) }
+}
+
 // readPayload reads the stored payload of the block whose header
 // readHeader read into j.buf.raw.
 func (r *Reader) readPayload(j *readJob) error {
@@ -776,6 +879,12 @@ func (r *Reader) produce(work chan<- *readJob) {
 		// what decompressing takes, and here it would hold back every
 		// block behind it. A block of a type nfdump skips is not read.
 		j.err = r.readHeader(j)
+		if j.err == nil && r.mapped != nil && j.isData() {
+			// Not read, the block would come from the disk a fault at a
+			// time, in the worker: ask for all of it now.
+			from := j.offset + blockHeaderSize
+			willNeed(r.mapped, from, from+int64(j.hdr.Size))
+		}
 		if j.err == nil && r.hdr.Compression == None && j.isData() {
 			j.err = r.readPayload(j)
 		}
@@ -836,6 +945,7 @@ func (r *Reader) decompress(dec blockDecompressor, decErr error, work <-chan *re
 	if r.scanning {
 		scratch = r.newScratch()
 	}
+	defer faultsAsPanics()()
 	var own *blockBuf // the worker's buffers (loose)
 	if r.loose {
 		own = newBuf(r.hdr.Compression, r.hugeBufs())
@@ -855,10 +965,10 @@ func (r *Reader) work(j *readJob, dec blockDecompressor, decErr error, scratch *
 	}
 	if decErr != nil {
 		j.err = r.formatErr(j.offset, j.index, decErr.Error())
-	} else if err := r.readPayload(j); err != nil {
+	} else if in, err := r.stored(j); err != nil {
 		j.err = err
-	} else if out, err := dec.decompress(j.buf.out, j.buf.raw); err != nil {
-		j.err = r.formatErr(j.offset, j.index, err.Error())
+	} else if out, err := r.unpack(dec, j, in); err != nil {
+		j.err = err
 	} else {
 		j.buf.out = out
 		j.payload = out
@@ -1327,6 +1437,11 @@ func (r *Reader) parse() (bool, error) {
 func (r *Reader) Close() error {
 	r.closeOnce.Do(func() {
 		r.closed = true
+		// Unmapped once the workers are done with the reader's blocks.
+		defer func() {
+			unmapFile(r.mapped)
+			r.mapped, r.file = nil, nil
+		}()
 		if !r.started {
 			return
 		}
