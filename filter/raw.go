@@ -428,6 +428,10 @@ func (p *rawProg) walk(c *rawCode, base unsafe.Pointer, st *walkState) bool {
 			w := &st.addr[o.addr]
 			t := &p.f.addrs[o.aux]
 			ev = isZero((w.lo&t.mask.lo^t.value.lo)|(w.hi&t.mask.hi^t.value.hi)) & uint64(t.fams>>w.fam)
+		} else if uint8(w) == kIPList4 {
+			// The bench's ip in [ ] of 1000 addresses: through other's
+			// switch and call it took 20 instructions more a test.
+			ev = b2u(p.f.ips[o.aux].contains4(uint64(*(*uint32)(unsafe.Add(base, o.off)))))
 		} else {
 			ev = p.other(o, base, st)
 		}
@@ -459,7 +463,7 @@ func (p *rawProg) other(o *op, base unsafe.Pointer, st *walkState) uint64 {
 	case kIPList:
 		return b2u(p.f.ips[o.aux].has(&st.addr[o.addr]))
 	case kIPList4:
-		return b2u(p.f.ips[o.aux].contains(addr128{0, uint64(*(*uint32)(unsafe.Add(base, o.off)))}, true))
+		return b2u(p.f.ips[o.aux].contains4(uint64(*(*uint32)(unsafe.Add(base, o.off)))))
 	case kChain:
 		return b2u(p.f.chains[o.aux].match(nil, st))
 	case kLoadSet:
