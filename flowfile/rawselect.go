@@ -230,7 +230,9 @@ func (d *v3Decoder) selectShaped(b []byte, n uint32, limit uint64, sel RawSelect
 			}
 			continue
 		}
-		m := 0 // records in flows
+		// The sums first, in a loop that calls nothing, which keeps
+		// them in registers: in the visitor's loop they were stored
+		// and loaded again at each record.
 		for i, s := range tb.shapes[:k] {
 			// testBatch checked that the record lies inside b, and it
 			// has s's layout: its sums are read as sumShaped reads
@@ -250,13 +252,21 @@ func (d *v3Decoder) selectShaped(b []byte, n uint32, limit uint64, sel RawSelect
 			sumPackets += le.Uint64(gp[24:]) + le.Uint64(cp[8:])
 			sumBytes += le.Uint64(gp[32:]) + le.Uint64(cp[16:])
 			sumFlows += max(le.Uint64(cp[0:]), 1) // flow.Record.AggrFlows
-			if v == nil {
-				continue
-			}
+		}
+		m := 0 // records in flows
+		visit := tb.shapes[:k]
+		if v == nil {
+			visit = nil
+		}
+		for i, s := range visit {
+			base := unsafe.Add(bp, tb.at[i])
 			r := unsafe.Slice((*byte)(base), le.Uint16((*[4]byte)(base)[2:]))
 			if bv != nil {
 				if plan := s.rawPlan(rv, r); plan != nil {
-					flows[m] = RawFlow{plan, r}
+					// Field by field: the struct was made on the
+					// stack and copied.
+					f := &flows[m]
+					f.Plan, f.Rec = plan, r
 					m++
 					continue
 				}
