@@ -221,6 +221,30 @@ func (s *addrSet) contains(a addr128, v4 bool) bool {
 	return false
 }
 
+// contains4 is contains for the IPv4 address x (its low 32 bits), as the
+// raw walk tests an ip in [ ] list (kIPList4): the seen bitmap answers
+// for most addresses without a call, which the call of contains and
+// then of has took a hundred instructions for.
+func (s *addrSet) contains4(x uint64) bool {
+	f := &s.fam[0]
+	for i := range f.tables {
+		t := &f.tables[i]
+		if t.n == 0 {
+			continue
+		}
+		// An IPv4 address's upper word is 0, masked or not.
+		k := addr128{0, x & f.masks[i].lo}
+		h := hash128(k)
+		if b := h >> t.seenShift; t.seen[b>>6]&(1<<(b&63)) == 0 {
+			continue
+		}
+		if t.probe(k, h) {
+			return true
+		}
+	}
+	return false
+}
+
 // hashSet is an open-addressing set of 128-bit keys: flat, so a lookup
 // never allocates and a list of a million addresses costs two words per
 // slot. Most lookups are of addresses not in the set (a flow outside the
@@ -253,6 +277,11 @@ func (h *hashSet) has(k addr128) bool {
 	if b := x >> h.seenShift; h.seen[b>>6]&(1<<(b&63)) == 0 {
 		return false
 	}
+	return h.probe(k, x)
+}
+
+// probe looks for k, of hash x, in the slots.
+func (h *hashSet) probe(k addr128, x uint64) bool {
 	mask := uint64(len(h.slots) - 1)
 	for i := x >> h.shift; ; i = (i + 1) & mask {
 		if h.used[i>>6]&(1<<(i&63)) == 0 {

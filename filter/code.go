@@ -2,7 +2,6 @@ package filter
 
 import (
 	"encoding/binary"
-	"math/bits"
 	"runtime"
 	"slices"
 	"unsafe"
@@ -368,13 +367,13 @@ func (f *Filter) lowerInst(i uint32) op {
 }
 
 // cmpShift is where the pass bit of the comparison of x with v sits in
-// op.pass: 0 for equal, 1 for greater, 2 for less. bits.Sub64 borrows
-// without a branch, which matters: the comparison's outcome is the flow's
-// and no predictor guesses it.
+// op.pass: 0 for equal, 1 for greater, 2 for less, without a branch,
+// which matters: the comparison's outcome is the flow's and no predictor
+// guesses it. The compiler makes each b2u a SETcc of one compare: with
+// bits.Sub64's borrows instead, godump -o null with the bench's twenty
+// terms over one of its files took 906 against 887 M instructions.
 func cmpShift(x, v uint64) uint64 {
-	_, gt := bits.Sub64(v, x, 0)
-	_, lt := bits.Sub64(x, v, 0)
-	return gt + 2*lt
+	return b2u(x > v) + 2*b2u(x < v)
 }
 
 // isZero is 1 when x is 0, else 0, without a branch.

@@ -1,6 +1,7 @@
 package flowfile
 
 import (
+	"math"
 	"sync"
 	"unsafe"
 
@@ -204,6 +205,11 @@ func (d *v3Decoder) selectShaped(b []byte, n uint32, limit uint64, sel RawSelect
 		defer putRawFlows(flows)
 	}
 	var tb testedBatch
+	// The sums of the records that passed, kept in local variables as in
+	// sumShaped and merged into t at the end.
+	sumFirst, sumLast := uint64(math.MaxUint64), uint64(0)
+	var sumFlows, sumPackets, sumBytes uint64
+	bp := unsafe.Pointer(unsafe.SliceData(b))
 	for stop := false; !stop && count < n; {
 		batch := min(n-count, selectBatch)
 		if limit > 0 {
@@ -213,20 +219,54 @@ func (d *v3Decoder) selectShaped(b []byte, n uint32, limit uint64, sel RawSelect
 		count, used, skipped, stop = count+tested, next, skipped+sk, end
 		// The shapes stay put: only decoding a record of none of them
 		// learns a new one, which the caller does after the run.
-		m := 0 // records in flows
-		for i, s := range tb.shapes[:k] {
-			if mark != nil {
-				j := first + tb.num[i]
+		if mark != nil {
+			for _, num := range tb.num[:k] {
+				j := first + num
 				mark[j/64] |= 1 << (j % 64)
-				continue
 			}
-			r := b[tb.at[i]:]
-			r = r[:le.Uint16(r[2:])]
-			s.total(r, t)
-			switch {
-			case bv != nil:
+			passed += uint32(k)
+			if limit > 0 && uint64(passed) == limit {
+				break
+			}
+			continue
+		}
+		// The sums first, in a loop that calls nothing, which keeps
+		// them in registers: in the visitor's loop they were stored
+		// and loaded again at each record.
+		for i, s := range tb.shapes[:k] {
+			// testBatch checked that the record lies inside b, and it
+			// has s's layout: its sums are read as sumShaped reads
+			// them, without bounds checks.
+			base := unsafe.Add(bp, tb.at[i])
+			g := unsafe.Pointer(&zeroElement)
+			if s.generic > 0 {
+				g = unsafe.Add(base, s.generic+elemHdrSize)
+			}
+			c := unsafe.Pointer(&zeroElement)
+			if s.counters > 0 {
+				c = unsafe.Add(base, s.counters+elemHdrSize)
+			}
+			gp, cp := (*[48]byte)(g), (*[24]byte)(c)
+			sumFirst = min(sumFirst, le.Uint64(gp[0:]))
+			sumLast = max(sumLast, le.Uint64(gp[8:]))
+			sumPackets += le.Uint64(gp[24:]) + le.Uint64(cp[8:])
+			sumBytes += le.Uint64(gp[32:]) + le.Uint64(cp[16:])
+			sumFlows += max(le.Uint64(cp[0:]), 1) // flow.Record.AggrFlows
+		}
+		m := 0 // records in flows
+		visit := tb.shapes[:k]
+		if v == nil {
+			visit = nil
+		}
+		for i, s := range visit {
+			base := unsafe.Add(bp, tb.at[i])
+			r := unsafe.Slice((*byte)(base), le.Uint16((*[4]byte)(base)[2:]))
+			if bv != nil {
 				if plan := s.rawPlan(rv, r); plan != nil {
-					flows[m] = RawFlow{plan, r}
+					// Field by field: the struct was made on the
+					// stack and copied.
+					f := &flows[m]
+					f.Plan, f.Rec = plan, r
 					m++
 					continue
 				}
@@ -237,9 +277,9 @@ func (d *v3Decoder) selectShaped(b []byte, n uint32, limit uint64, sel RawSelect
 				}
 				d.decodeShape(s, r, rec)
 				v.Flow(rec)
-			case v != nil:
-				d.visitShaped(s, r, rec, v, rv)
+				continue
 			}
+			d.visitShaped(s, r, rec, v, rv)
 		}
 		if m > 0 {
 			bv.FlowsRaw(flows[:m])
@@ -248,6 +288,9 @@ func (d *v3Decoder) selectShaped(b []byte, n uint32, limit uint64, sel RawSelect
 		if limit > 0 && uint64(passed) == limit {
 			break
 		}
+	}
+	if mark == nil && passed > 0 {
+		t.Merge(&flow.Totals{First: sumFirst, Last: sumLast, Records: uint64(passed), Flows: sumFlows, Packets: sumPackets, Bytes: sumBytes})
 	}
 	return count, passed, used, skipped
 }

@@ -328,7 +328,11 @@ type statPlans []stats.RawPlan
 
 // RawPlan returns the tables' plans for records stored as l says, or nil
 // (decode them) when one of the tables has none: the tables of every
-// block have the same specs, and so the same plans.
+// block have the same specs, and so the same plans. The plan of a single
+// table, godump's usual -s, is a *stats.RawPlan: FlowRaw and FlowsRaw
+// then take it without statPlans' slice header and length check (under
+// callgrind, godump -s srcip/bytes over one file of the filter bench
+// took 815.8 -> 812.7 M instructions for its 1 M flows).
 func (b *blockStats) RawPlan(l *flow.Layout, flows uint16) any {
 	plans := make(statPlans, len(b.tables))
 	for i, t := range b.tables {
@@ -338,19 +342,20 @@ func (b *blockStats) RawPlan(l *flow.Layout, flows uint16) any {
 		}
 		plans[i] = p
 	}
+	if len(plans) == 1 {
+		return &plans[0]
+	}
 	return plans
 }
 
 // FlowRaw counts the record rec, stored as plan's layout says, as Flow
 // counts it decoded.
 func (b *blockStats) FlowRaw(plan any, rec []byte) {
-	plans := plan.(statPlans)
-	if len(b.tables) == 1 {
-		// The common single -s, without AddRawAll's loops.
-		b.tables[0].AddRaw(&plans[0], rec)
+	if p, ok := plan.(*stats.RawPlan); ok {
+		b.tables[0].AddRaw(p, rec)
 		return
 	}
-	stats.AddRawAll(b.tables, plans, rec)
+	stats.AddRawAll(b.tables, plan.(statPlans), rec)
 }
 
 // FlowsRaw counts each of flows as FlowRaw does: with a filter the
@@ -359,7 +364,7 @@ func (b *blockStats) FlowsRaw(flows []flowfile.RawFlow) {
 	if len(b.tables) == 1 {
 		t := b.tables[0]
 		for i := range flows {
-			t.AddRaw(&flows[i].Plan.(statPlans)[0], flows[i].Rec)
+			t.AddRaw(flows[i].Plan.(*stats.RawPlan), flows[i].Rec)
 		}
 		return
 	}
