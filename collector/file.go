@@ -155,8 +155,13 @@ func (k *sink) countV3(b *netflow.V3Batch, i, j int, stored bool) {
 		return
 	}
 	var sums flowfile.NfcapdSums
-	for _, c := range b.Counts[i:j] {
-		sums.Add(c.First, c.Last, c.Packets, c.Bytes, c.Proto)
+	if i == 0 && j == b.N {
+		// The whole batch: the decoder summed it as it encoded it.
+		sums = flowfile.NfcapdSums(b.Sums)
+	} else {
+		for _, c := range b.Counts[i:j] {
+			sums.Add(c.First, c.Last, c.Packets, c.Bytes, c.Proto)
+		}
 	}
 	k.protos.addSums(r.ExporterID, &sums)
 	if stored {

@@ -92,6 +92,9 @@ type v3BatchRecorder struct {
 	// inBatch marks the flows (by index in counted) that came in a
 	// batch, which carries no ports.
 	inBatch map[int]bool
+	// badSums counts the batches whose Sums were not those of their
+	// Counts.
+	badSums int
 }
 
 func (h *v3BatchRecorder) V3Space() []byte {
@@ -122,6 +125,15 @@ func (h *v3BatchRecorder) FlowsV3(b *netflow.V3Batch) {
 		h.count(&r)
 	}
 	h.planned += b.N
+	// The decoder's sums are those of its counts, summed as a collector
+	// sums them (countV3 takes them for a whole batch).
+	var want flowfile.NfcapdSums
+	for _, c := range b.Counts[:b.N] {
+		want.Add(c.First, c.Last, c.Packets, c.Bytes, c.Proto)
+	}
+	if flowfile.NfcapdSums(b.Sums) != want {
+		h.badSums++
+	}
 }
 
 func (h *v3Recorder) NewExporter(e *flow.Exporter) { h.w.WriteExporter(e) }
@@ -180,6 +192,7 @@ func sameThroughPlan(t *testing.T, opts netflow.Options, dgrams []datagram) (int
 		}
 	}
 	require.Equal(t, planned.planned, batched.planned, "flows through a plan, one by one and in batches")
+	require.Zero(t, batched.badSums, "batches whose sums are not those of their counts")
 	return planned.planned, len(batched.inBatch)
 }
 
@@ -350,5 +363,19 @@ func TestV3PlanV5(t *testing.T) {
 		n, batched := sameThroughPlan(t, netflow.Options{DefaultSampling: sampling}, dgrams)
 		assert.Equal(t, 2*2*2*8*30, n, "every v5 and v7 flow goes straight into a V3 record")
 		assert.Equal(t, n, batched, "every v5 and v7 flow comes in a batch to a handler that takes them")
+	}
+}
+
+// TestV3SumClassIsNfcapdSums: the decoder sums a batch's flows by the
+// classes of flowfile.NfcapdSums, protocol for protocol, so that a
+// collector may take its sums for a file's stat record as they are.
+func TestV3SumClassIsNfcapdSums(t *testing.T) {
+	for p := range 256 {
+		var s flowfile.NfcapdSums
+		s.Add(1, 2, 3, 4, uint8(p))
+		c := netflow.V3SumClass[p]
+		require.Less(t, int(c), flowfile.NumSumClasses)
+		require.Equal(t, uint64(1), s.Flows[c], "protocol %d: class %d", p, c)
+		require.Equal(t, uint64(3), s.Packets[c], "protocol %d", p)
 	}
 }
