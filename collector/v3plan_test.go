@@ -115,7 +115,7 @@ func (h *v3BatchRecorder) FlowsV3(b *netflow.V3Batch) {
 		h.misplaced++
 	}
 	for i := range b.N {
-		c := &b.Counts[i]
+		c := b.Count(i)
 		r := *b.Flow
 		r.First, r.Last, r.InPackets, r.InBytes, r.Proto = c.First, c.Last, c.Packets, c.Bytes, c.Proto
 		// Ports are not among the counts: the general path's are
@@ -128,7 +128,8 @@ func (h *v3BatchRecorder) FlowsV3(b *netflow.V3Batch) {
 	// The decoder's sums are those of its counts, summed as a collector
 	// sums them (countV3 takes them for a whole batch).
 	var want flowfile.NfcapdSums
-	for _, c := range b.Counts[:b.N] {
+	for i := range b.N {
+		c := b.Count(i)
 		want.Add(c.First, c.Last, c.Packets, c.Bytes, c.Proto)
 	}
 	if flowfile.NfcapdSums(b.Sums) != want {
@@ -378,4 +379,56 @@ func TestV3SumClassIsNfcapdSums(t *testing.T) {
 		require.Equal(t, uint64(1), s.Flows[c], "protocol %d: class %d", p, c)
 		require.Equal(t, uint64(3), s.Packets[c], "protocol %d", p)
 	}
+}
+
+// TestBatchesSplitOverBlocksCounted runs v5 datagrams of 30 flows, of
+// four protocols and varied times, through a collector until they fill
+// several blocks, so that batches are split over two blocks (the
+// collector then counts them one by one from their records rather than
+// from the decoder's sums): the file's stat record is the sum of the
+// flows read back from it, as nfcapd counts them.
+func TestBatchesSplitOverBlocksCounted(t *testing.T) {
+	dir := t.TempDir()
+	c, err := New(Config{Sources: []Source{{Ident: "split", Dir: dir}}, Interval: time.Hour}, nil)
+	require.NoError(t, err)
+	c.slot = time.Now().Truncate(time.Hour)
+	for _, k := range c.sinks {
+		require.NoError(t, c.open(k))
+	}
+	data := benchV5Datagrams(1500, 30)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, b := range data {
+		// Each flow's first and last somewhere in the last hour, so
+		// that each block's first and last seen differ.
+		for rec := b[24:]; len(rec) >= 48; rec = rec[48:] {
+			last := 86_400_000 - uint32(rng.IntN(3_600_000))
+			binary.BigEndian.PutUint32(rec[24:], last-uint32(rng.IntN(60_000)))
+			binary.BigEndian.PutUint32(rec[28:], last)
+		}
+	}
+	from := netip.MustParseAddr("127.0.0.1")
+	at := time.UnixMilli(1_800_000_000_000)
+	for _, b := range data {
+		c.process(b, from, at)
+	}
+	k := c.sinks[0]
+	path := k.w.Name()
+	require.NoError(t, k.w.Close())
+	// What the collector counted, as it writes it into the file's stat
+	// record at a rotation.
+	got := k.acct.all().st
+
+	r, err := flowfile.Open(path, flowfile.ReadOptions{})
+	require.NoError(t, err)
+	defer r.Close()
+	var want flowfile.Stat
+	for r.Next() {
+		if r.Kind() == flowfile.KindFlow {
+			want.AddNfcapd(r.Flow())
+		}
+	}
+	require.NoError(t, r.Err())
+	require.Equal(t, uint64(len(data)*30), want.Flows)
+	require.Greater(t, int64(len(data)*30*104), int64(3*flowfile.WriteBlockSize), "the flows fill several blocks")
+	assert.Equal(t, want, got)
 }

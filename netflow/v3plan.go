@@ -70,11 +70,9 @@ type V3Batch struct {
 	Records []byte
 	N       int
 	Ends    [v5MaxRecords]uint32
-	// Counts are the values a collector counts of each record.
-	Counts [v5MaxRecords]V3Counts
-	// Sums are the Counts of all N records summed as nfcapd counts them
-	// for a file's stat record: a collector that counts the whole batch
-	// at once takes them and does not read Counts again.
+	// Sums are the counts (Count) of all N records summed as nfcapd
+	// counts them for a file's stat record: a collector that counts the
+	// whole batch at once takes them and reads no record again.
 	Sums V3Sums
 	// Flow holds the values the records share: the header's (exporter,
 	// engine type and id, flags, version) and Received; its other
@@ -87,6 +85,25 @@ type V3Batch struct {
 type V3Counts struct {
 	First, Last, Packets, Bytes uint64
 	Proto                       uint8
+}
+
+// Count returns the counts of record i of b, read back from the record:
+// for a collector that counts records one by one (a hook that sees each
+// flow, a batch split over two blocks), which is rare, so the decoder
+// does not store them for every record besides the record and Sums.
+func (b *V3Batch) Count(i int) V3Counts {
+	start := 0
+	if i > 0 {
+		start = int(b.Ends[i-1])
+	}
+	g := b.Records[start+genericAt : int(b.Ends[i])]
+	return V3Counts{
+		First:   le.Uint64(g[0:]),
+		Last:    le.Uint64(g[8:]),
+		Packets: le.Uint64(g[24:]),
+		Bytes:   le.Uint64(g[32:]),
+		Proto:   g[44],
+	}
 }
 
 // V3Sums sums flows without out counters by protocol class, with the
@@ -122,6 +139,9 @@ type V3BatchHandler interface {
 // V3BatchRoom is the room a V3BatchHandler's V3Space holds for FlowsV3:
 // a block's largest records, and the room one more needs.
 const V3BatchRoom = v5MaxRecords*v5FrameMax + V3Room
+
+// V3BatchMax is the most records a V3Batch holds.
+const V3BatchMax = v5MaxRecords
 
 // maxV3Size bounds a V3 record of the modeled elements 1 to 17 (their
 // sizes add up to 388 bytes with the header); the slack after it takes the
@@ -681,11 +701,6 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 		if room != nil {
 			off += f.size
 			b.Ends[i] = uint32(off)
-			// Field by field: a composite literal is built on the
-			// stack and copied by loads that span its stores, which
-			// the processor cannot forward (half of this loop's time).
-			c := &b.Counts[i]
-			c.First, c.Last, c.Packets, c.Bytes, c.Proto = first, last, packets, bytes, proto
 			// Summed here, while the values are in registers, rather
 			// than by the collector from Counts (NfcapdSums.Add).
 			if i == 0 || first < sumFirst {
