@@ -35,6 +35,8 @@ type sink struct {
 	werr    error // the first write error of the datagram being decoded
 	onFlow  func(*flow.Record)
 	scratch []byte // V3Space without a file
+	// counts holds a batch's counts while FlowsV3 needs them one by one.
+	counts [netflow.V3BatchMax]netflow.V3Counts
 
 	// acct counts the open file's flows by block, as nfcapd counts them
 	// for the stat record; earlier holds those of the files of this slot
@@ -109,8 +111,19 @@ func (k *sink) FlowV3(f *netflow.V3Flow) {
 // one call to the writer and counted as FlowV3 counts each.
 func (k *sink) FlowsV3(b *netflow.V3Batch) {
 	n := b.N
+	// The flows are counted from the decoder's sums of the batch, but
+	// for a hook that sees each flow and a batch split over two blocks:
+	// their counts are read back from the records first, while the
+	// records are still where the decoder put them.
+	var counts []netflow.V3Counts
+	if k.onFlow != nil || k.w != nil && !k.w.FitsV3s(b.Ends[:n]) {
+		for i := range n {
+			k.counts[i] = b.Count(i)
+		}
+		counts = k.counts[:n]
+	}
 	if k.w == nil {
-		k.countV3(b, 0, n, false)
+		k.countV3(b, counts, 0, n, false)
 		k.lose(uint64(n))
 		return
 	}
@@ -121,16 +134,16 @@ func (k *sink) FlowsV3(b *netflow.V3Batch) {
 	}
 	kept, err := k.w.CommitV3s(b.Ends[:n])
 	if err != nil {
-		k.countV3(b, 0, n, false)
+		k.countV3(b, counts, 0, n, false)
 		k.refuse(err, uint64(n))
 		return
 	}
-	k.countV3(b, 0, kept, true)
+	k.countV3(b, counts, 0, kept, true)
 	if kept < n {
 		// The rest began a new block: the one filled before went to
 		// the disk.
 		k.follow()
-		k.countV3(b, kept, n, true)
+		k.countV3(b, counts, kept, n, true)
 	}
 	if k.unflushed.IsZero() {
 		k.unflushed = k.at
@@ -138,13 +151,14 @@ func (k *sink) FlowsV3(b *netflow.V3Batch) {
 }
 
 // countV3 counts the flows i to j of b by protocol (and for -m), and
-// into the block's stat record when they were stored. Without a hook that
-// sees each flow they are summed first and counted once (NfcapdSums).
-func (k *sink) countV3(b *netflow.V3Batch, i, j int, stored bool) {
+// into the block's stat record when they were stored: from counts, the
+// batch's counts when FlowsV3 read them, else (all of b) from the
+// decoder's sums. Without a hook that sees each flow they are summed
+// first and counted once (NfcapdSums).
+func (k *sink) countV3(b *netflow.V3Batch, counts []netflow.V3Counts, i, j int, stored bool) {
 	r := b.Flow
 	if k.onFlow != nil {
-		for ; i < j; i++ {
-			c := &b.Counts[i]
+		for _, c := range counts[i:j] {
 			r.First, r.Last, r.InPackets, r.InBytes, r.Proto = c.First, c.Last, c.Packets, c.Bytes, c.Proto
 			k.protos.add(r)
 			k.onFlow(r)
@@ -155,8 +169,13 @@ func (k *sink) countV3(b *netflow.V3Batch, i, j int, stored bool) {
 		return
 	}
 	var sums flowfile.NfcapdSums
-	for _, c := range b.Counts[i:j] {
-		sums.Add(c.First, c.Last, c.Packets, c.Bytes, c.Proto)
+	if counts == nil {
+		// The whole batch: the decoder summed it as it encoded it.
+		sums = flowfile.NfcapdSums(b.Sums)
+	} else {
+		for _, c := range counts[i:j] {
+			sums.Add(c.First, c.Last, c.Packets, c.Bytes, c.Proto)
+		}
 	}
 	k.protos.addSums(r.ExporterID, &sums)
 	if stored {

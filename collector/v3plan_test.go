@@ -92,6 +92,9 @@ type v3BatchRecorder struct {
 	// inBatch marks the flows (by index in counted) that came in a
 	// batch, which carries no ports.
 	inBatch map[int]bool
+	// badSums counts the batches whose Sums were not those of their
+	// Counts.
+	badSums int
 }
 
 func (h *v3BatchRecorder) V3Space() []byte {
@@ -112,7 +115,7 @@ func (h *v3BatchRecorder) FlowsV3(b *netflow.V3Batch) {
 		h.misplaced++
 	}
 	for i := range b.N {
-		c := &b.Counts[i]
+		c := b.Count(i)
 		r := *b.Flow
 		r.First, r.Last, r.InPackets, r.InBytes, r.Proto = c.First, c.Last, c.Packets, c.Bytes, c.Proto
 		// Ports are not among the counts: the general path's are
@@ -122,6 +125,16 @@ func (h *v3BatchRecorder) FlowsV3(b *netflow.V3Batch) {
 		h.count(&r)
 	}
 	h.planned += b.N
+	// The decoder's sums are those of its counts, summed as a collector
+	// sums them (countV3 takes them for a whole batch).
+	var want flowfile.NfcapdSums
+	for i := range b.N {
+		c := b.Count(i)
+		want.Add(c.First, c.Last, c.Packets, c.Bytes, c.Proto)
+	}
+	if flowfile.NfcapdSums(b.Sums) != want {
+		h.badSums++
+	}
 }
 
 func (h *v3Recorder) NewExporter(e *flow.Exporter) { h.w.WriteExporter(e) }
@@ -180,6 +193,7 @@ func sameThroughPlan(t *testing.T, opts netflow.Options, dgrams []datagram) (int
 		}
 	}
 	require.Equal(t, planned.planned, batched.planned, "flows through a plan, one by one and in batches")
+	require.Zero(t, batched.badSums, "batches whose sums are not those of their counts")
 	return planned.planned, len(batched.inBatch)
 }
 
@@ -351,4 +365,70 @@ func TestV3PlanV5(t *testing.T) {
 		assert.Equal(t, 2*2*2*8*30, n, "every v5 and v7 flow goes straight into a V3 record")
 		assert.Equal(t, n, batched, "every v5 and v7 flow comes in a batch to a handler that takes them")
 	}
+}
+
+// TestV3SumClassIsNfcapdSums: the decoder sums a batch's flows by the
+// classes of flowfile.NfcapdSums, protocol for protocol, so that a
+// collector may take its sums for a file's stat record as they are.
+func TestV3SumClassIsNfcapdSums(t *testing.T) {
+	for p := range 256 {
+		var s flowfile.NfcapdSums
+		s.Add(1, 2, 3, 4, uint8(p))
+		c := netflow.V3SumClass[p]
+		require.Less(t, int(c), flowfile.NumSumClasses)
+		require.Equal(t, uint64(1), s.Flows[c], "protocol %d: class %d", p, c)
+		require.Equal(t, uint64(3), s.Packets[c], "protocol %d", p)
+	}
+}
+
+// TestBatchesSplitOverBlocksCounted runs v5 datagrams of 30 flows, of
+// four protocols and varied times, through a collector until they fill
+// several blocks, so that batches are split over two blocks (the
+// collector then counts them one by one from their records rather than
+// from the decoder's sums): the file's stat record is the sum of the
+// flows read back from it, as nfcapd counts them.
+func TestBatchesSplitOverBlocksCounted(t *testing.T) {
+	dir := t.TempDir()
+	c, err := New(Config{Sources: []Source{{Ident: "split", Dir: dir}}, Interval: time.Hour}, nil)
+	require.NoError(t, err)
+	c.slot = time.Now().Truncate(time.Hour)
+	for _, k := range c.sinks {
+		require.NoError(t, c.open(k))
+	}
+	data := benchV5Datagrams(1500, 30)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, b := range data {
+		// Each flow's first and last somewhere in the last hour, so
+		// that each block's first and last seen differ.
+		for rec := b[24:]; len(rec) >= 48; rec = rec[48:] {
+			last := 86_400_000 - uint32(rng.IntN(3_600_000))
+			binary.BigEndian.PutUint32(rec[24:], last-uint32(rng.IntN(60_000)))
+			binary.BigEndian.PutUint32(rec[28:], last)
+		}
+	}
+	from := netip.MustParseAddr("127.0.0.1")
+	at := time.UnixMilli(1_800_000_000_000)
+	for _, b := range data {
+		c.process(b, from, at)
+	}
+	k := c.sinks[0]
+	path := k.w.Name()
+	require.NoError(t, k.w.Close())
+	// What the collector counted, as it writes it into the file's stat
+	// record at a rotation.
+	got := k.acct.all().st
+
+	r, err := flowfile.Open(path, flowfile.ReadOptions{})
+	require.NoError(t, err)
+	defer r.Close()
+	var want flowfile.Stat
+	for r.Next() {
+		if r.Kind() == flowfile.KindFlow {
+			want.AddNfcapd(r.Flow())
+		}
+	}
+	require.NoError(t, r.Err())
+	require.Equal(t, uint64(len(data)*30), want.Flows)
+	require.Greater(t, int64(len(data)*30*104), int64(3*flowfile.WriteBlockSize), "the flows fill several blocks")
+	assert.Equal(t, want, got)
 }

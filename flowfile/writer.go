@@ -356,6 +356,14 @@ func (w *Writer) CommitV3(n int) error {
 	return nil
 }
 
+// FitsV3s reports whether CommitV3s(ends) would keep all the records in
+// the block being filled: when not, it hands that block to the disk, and
+// the bytes V3Space held are no longer the caller's to read.
+func (w *Writer) FitsV3s(ends []uint32) bool {
+	n := len(ends)
+	return n == 0 || len(w.cur.payload)+int(ends[n-1]) <= WriteBlockSize
+}
+
 // CommitV3s appends the len(ends) V3 records at the start of V3Space,
 // back to back, record i ending at ends[i], as CommitV3 appends them one by
 // one: the records from the first that would take the block past

@@ -311,7 +311,8 @@ func TestWriteV3LikeWriteFlow(t *testing.T) {
 // a collector hands over a v5 datagram's) land in the file exactly as
 // committed one by one (CommitV3), the batches that cross the block size
 // split where one by one would, and CommitV3s tells how many records of
-// each batch stayed in the block filled before.
+// each batch stayed in the block filled before (FitsV3s, whether all
+// would, before the commit).
 func TestCommitV3sLikeOneByOne(t *testing.T) {
 	dir := t.TempDir()
 	g := flowgen.New(5, 1_795_555_903_000)
@@ -341,8 +342,10 @@ func TestCommitV3sLikeOneByOne(t *testing.T) {
 				ends = append(ends, uint32(off))
 			}
 			before := w.Queued()
+			fits := w.FitsV3s(ends)
 			kept, err := w.CommitV3s(ends)
 			require.NoError(t, err)
+			assert.Equal(t, fits, kept == len(ends), "FitsV3s tells whether CommitV3s keeps the batch in the block")
 			if kept < len(ends) {
 				splits++
 				assert.Equal(t, before+1, w.Queued(), "a split hands the block filled before to the disk")

@@ -70,8 +70,10 @@ type V3Batch struct {
 	Records []byte
 	N       int
 	Ends    [v5MaxRecords]uint32
-	// Counts are the values a collector counts of each record.
-	Counts [v5MaxRecords]V3Counts
+	// Sums are the counts (Count) of all N records summed as nfcapd
+	// counts them for a file's stat record: a collector that counts the
+	// whole batch at once takes them and reads no record again.
+	Sums V3Sums
 	// Flow holds the values the records share: the header's (exporter,
 	// engine type and id, flags, version) and Received; its other
 	// fields hold nothing of these flows.
@@ -84,6 +86,45 @@ type V3Counts struct {
 	First, Last, Packets, Bytes uint64
 	Proto                       uint8
 }
+
+// Count returns the counts of record i of b, read back from the record:
+// for a collector that counts records one by one (a hook that sees each
+// flow, a batch split over two blocks), which is rare, so the decoder
+// does not store them for every record besides the record and Sums.
+func (b *V3Batch) Count(i int) V3Counts {
+	start := 0
+	if i > 0 {
+		start = int(b.Ends[i-1])
+	}
+	g := b.Records[start+genericAt : int(b.Ends[i])]
+	return V3Counts{
+		First:   le.Uint64(g[0:]),
+		Last:    le.Uint64(g[8:]),
+		Packets: le.Uint64(g[24:]),
+		Bytes:   le.Uint64(g[32:]),
+		Proto:   g[44],
+	}
+}
+
+// V3Sums sums flows without out counters by protocol class, with the
+// fields of flowfile.NfcapdSums (a collector converts one into the
+// other): N flows, the smallest first time (zero included) and the
+// largest last one, and flows, packets and bytes by class (TCP, UDP,
+// ICMP, ICMPv6, the others; V3SumClass).
+type V3Sums struct {
+	N, First, Last        uint64
+	Flows, Packets, Bytes [5]uint64
+}
+
+// V3SumClass maps an IP protocol to its class in V3Sums: 0 TCP, 1 UDP,
+// 2 ICMP, 3 ICMPv6, 4 the others, flowfile's SumTCP to SumOther.
+var V3SumClass = func() (t [256]uint8) {
+	for p := range t {
+		t[p] = 4
+	}
+	t[flow.ProtoTCP], t[flow.ProtoUDP], t[flow.ProtoICMP], t[flow.ProtoICMPv6] = 0, 1, 2, 3
+	return t
+}()
 
 // V3BatchHandler is a V3Handler that takes the flows of a v5 or v7
 // datagram block at once: one call for up to 30 records instead of two
@@ -98,6 +139,9 @@ type V3BatchHandler interface {
 // V3BatchRoom is the room a V3BatchHandler's V3Space holds for FlowsV3:
 // a block's largest records, and the room one more needs.
 const V3BatchRoom = v5MaxRecords*v5FrameMax + V3Room
+
+// V3BatchMax is the most records a V3Batch holds.
+const V3BatchMax = v5MaxRecords
 
 // maxV3Size bounds a V3 record of the modeled elements 1 to 17 (their
 // sizes add up to 388 bytes with the header); the slack after it takes the
@@ -576,6 +620,13 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 	}
 	b := &d.v3b
 	off := 0
+	// The batch's sums, in locals while the loop runs where the compiler
+	// keeps them in registers; the sums by class stay in memory.
+	var sumFirst, sumLast uint64
+	sums := &b.Sums
+	if room != nil {
+		*sums = V3Sums{}
+	}
 	// A record's bytes and its room are found by pointer arithmetic,
 	// without the bounds checks of slicing (a quarter of the loop's
 	// instructions): decodeV5 checked that recs holds count records of
@@ -584,11 +635,16 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 	recs = recs[:count*recLen]
 	for i := 0; i < count; i++ {
 		rec := (*[v5RecordLen]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(recs)), i*recLen))
-		r.First, r.Last = sysUpTimes(boot, sysUp, uint64(be.Uint32(rec[24:])), uint64(be.Uint32(rec[28:])), 100000)
-		r.InPackets = uint64(be.Uint32(rec[16:])) * scale
-		r.InBytes = uint64(be.Uint32(rec[20:])) * scale
-		r.SrcPort, r.DstPort, r.Proto = be.Uint16(rec[32:]), be.Uint16(rec[34:]), rec[38]
-		fixICMPPort(r)
+		// The flow's values in locals, not in d.rec: stores through r
+		// may alias out's, so the compiler would load each back from
+		// memory for every use.
+		first, last := sysUpTimes(boot, sysUp, uint64(be.Uint32(rec[24:])), uint64(be.Uint32(rec[28:])), 100000)
+		packets := uint64(be.Uint32(rec[16:])) * scale
+		bytes := uint64(be.Uint32(rec[20:])) * scale
+		srcPort, dstPort, proto := be.Uint16(rec[32:]), be.Uint16(rec[34:]), rec[38]
+		if proto == flow.ProtoICMP && srcPort != 0 { // fixICMPPort
+			srcPort, dstPort = 0, srcPort>>8|srcPort<<8
+		}
 
 		in, outIf := be.Uint16(rec[12:]), be.Uint16(rec[14:])
 		sas, das := be.Uint16(rec[40:]), be.Uint16(rec[42:])
@@ -614,14 +670,14 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 		le.PutUint32(out[6:], uint32(head))
 		out[10] = uint8(head >> 32)
 		g := (*[48 + 12]byte)(out[genericAt:])
-		le.PutUint64(g[0:], r.First)
-		le.PutUint64(g[8:], r.Last)
+		le.PutUint64(g[0:], first)
+		le.PutUint64(g[8:], last)
 		le.PutUint64(g[16:], msecReceived)
-		le.PutUint64(g[24:], r.InPackets)
-		le.PutUint64(g[32:], r.InBytes)
-		le.PutUint16(g[40:], r.SrcPort)
-		le.PutUint16(g[42:], r.DstPort)
-		g[44] = r.Proto
+		le.PutUint64(g[24:], packets)
+		le.PutUint64(g[32:], bytes)
+		le.PutUint16(g[40:], srcPort)
+		le.PutUint16(g[42:], dstPort)
+		g[44] = proto
 		g[45] = rec[37] // TCP flags
 		g[47] = rec[39] // ToS
 		// EXipv4Flow follows the generic element.
@@ -645,17 +701,25 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 		if room != nil {
 			off += f.size
 			b.Ends[i] = uint32(off)
-			// Field by field: a composite literal is built on the
-			// stack and copied by loads that span its stores, which
-			// the processor cannot forward (half of this loop's time).
-			c := &b.Counts[i]
-			c.First, c.Last, c.Packets, c.Bytes, c.Proto = r.First, r.Last, r.InPackets, r.InBytes, r.Proto
+			// Summed here, while the values are in registers, rather
+			// than by the collector from Counts (NfcapdSums.Add).
+			if i == 0 || first < sumFirst {
+				sumFirst = first
+			}
+			sumLast = max(sumLast, last)
+			cl := V3SumClass[proto]
+			sums.Flows[cl]++
+			sums.Packets[cl] += packets
+			sums.Bytes[cl] += bytes
 			continue
 		}
+		r.First, r.Last, r.InPackets, r.InBytes = first, last, packets, bytes
+		r.SrcPort, r.DstPort, r.Proto = srcPort, dstPort, proto
 		d.v3f.Record = out[:f.size]
 		vh.FlowV3(&d.v3f)
 	}
 	if room != nil && count > 0 {
+		sums.N, sums.First, sums.Last = uint64(count), sumFirst, sumLast
 		b.Records, b.N, b.Flow = room[:off], count, r
 		bh.FlowsV3(b)
 	}
