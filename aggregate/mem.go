@@ -9,9 +9,9 @@ import (
 // The table's big arrays (entries, keys, packed records, the index) hold
 // no pointers and live outside Go's heap (internal/region), where the
 // garbage collector never scans them and Free gives them back at once.
-// They take small pages: on the benchmark machine huge pages cost -a on
-// the home-shaped archive a second of system time and saved no user time
-// (region.MapSmall).
+// The rows take small pages: on the benchmark machine huge pages cost -a
+// on the home-shaped archive a second of system time and saved no user
+// time (region.MapSmall); the index, read all over, keeps huge pages.
 
 // words returns n zeroed words from p.
 func words(p *region.Pool, n int) []uint64 {

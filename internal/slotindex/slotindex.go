@@ -159,13 +159,13 @@ func Mix(h, v uint64) uint64 {
 // Finish ends a hash built with Mix.
 func Finish(h uint64) uint64 { return h * 0x94d049bb133111eb }
 
-// GrowMapped doubles the index into memory outside Go's heap, in small
-// pages (region.MapSmall, which says why), and frees the slots it leaves at once: Go's
+// GrowMapped doubles the index into memory outside Go's heap, advised for
+// huge pages (region.Map), and frees the slots it leaves at once: Go's
 // heap would keep them until a collection and then for its own reuse.
 // *mem is the region the slots are in, nil while they are Go's; GrowMapped
 // sets it to the new one.
 func (x *Index) GrowMapped(mem *[]byte) {
-	b, mapped := region.MapSmall(2 * len(x.slots) * 8)
+	b, mapped := region.Map(2*len(x.slots)*8, 0)
 	x.GrowInto(unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/8))
 	region.Free(*mem)
 	*mem = nil
