@@ -254,3 +254,34 @@ func TestLabelOfFirstFlow(t *testing.T) {
 		assert.Equal(t, tc.want, got, tc.name)
 	}
 }
+
+// TestLastFlowMerged: Add holds a flow back until the next one comes (to
+// prefetch), and every way of reading the table still sees the last flow
+// added.
+func TestLastFlowMerged(t *testing.T) {
+	fill := func() *Table {
+		tb := NewPrinting(FiveTuple())
+		r := rec(a4, b4, 1, 2, 6, 1000, 2000, 1, 100, 0)
+		tb.Add(&r)
+		r.InBytes = 50 // the same key: merged into the first
+		tb.Add(&r)
+		return tb
+	}
+	assert.Equal(t, 1, fill().Len())
+	assert.Len(t, fill().Order(), 1)
+	recs := fill().Records()
+	require.Len(t, recs, 1)
+	assert.Equal(t, uint64(150), recs[0].InBytes)
+	o, err := ParseOrder("bytes")
+	require.NoError(t, err)
+	tb := fill()
+	got := tb.Sorted(o, 0)
+	require.Len(t, got, 1)
+	var r flow.Record
+	tb.Record(got[0], &r)
+	assert.Equal(t, uint64(150), r.InBytes)
+	full := New(FiveTuple())
+	x := rec(a4, b4, 1, 2, 6, 1000, 2000, 1, 100, 0)
+	full.Add(&x)
+	assert.Len(t, full.WriteRecords(), 1)
+}

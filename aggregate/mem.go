@@ -7,11 +7,11 @@ import (
 )
 
 // The table's big arrays (entries, keys, packed records, the index) hold
-// no pointers and live outside Go's heap, in huge-page-aligned regions
-// advised for huge pages (internal/region): Go's heap asks for none, and
-// on a machine whose transparent huge pages run in madvise mode a table of
-// millions of keys then took a page fault per 4 KiB it touched, 14% of
-// -B's time on the border-shaped benchmark archive.
+// no pointers and live outside Go's heap (internal/region), where the
+// garbage collector never scans them and Free gives them back at once.
+// The rows take small pages: on the benchmark machine huge pages cost -a
+// on the home-shaped archive a second of system time and saved no user
+// time (region.MapSmall); the index, read all over, keeps huge pages.
 
 // words returns n zeroed words from p.
 func words(p *region.Pool, n int) []uint64 {

@@ -8,7 +8,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nfgo/nftools/internal/region"
 	"github.com/nfgo/nftools/internal/region/regiontest"
+	"github.com/nfgo/nftools/internal/slotindex"
 )
 
 // pointerFree reports whether values of t hold no pointers, which memory
@@ -32,8 +34,8 @@ func pointerFree(t reflect.Type) bool {
 }
 
 // TestTableRegions: a table keeps its entries, keys, packed records and
-// index in mapped memory outside Go's heap, which holds no pointers, and
-// Free unmaps it.
+// index in mapped memory outside Go's heap, which holds no pointers, the
+// rows in small pages, and Free unmaps it.
 func TestTableRegions(t *testing.T) {
 	require.True(t, pointerFree(reflect.TypeFor[entry]()), "entries hold no pointers")
 	for _, tab := range []*Table{New(FiveTuple()), NewPrinting(FiveTuple())} {
@@ -51,16 +53,14 @@ func TestTableRegions(t *testing.T) {
 		for _, c := range tab.recs.chunks {
 			at(unsafe.Pointer(unsafe.SliceData(c)), uintptr(cap(c)*8))
 		}
-		require.NotNil(t, tab.mem.Index[0], "the index grew into mapped memory")
-		at(unsafe.Pointer(&tab.mem.Index[0][0]), uintptr(len(tab.mem.Index[0])))
-		// The pool's first region is small pages, the rest huge.
-		anyHuge := false
+		// The rows take small pages (region.MapSmall).
 		for i, s := range spans {
 			huge, mapped := regiontest.HugeAdvisedAt(t, s[0], s[1])
 			assert.True(t, mapped, "array %d is mapped", i)
-			anyHuge = anyHuge || len(huge) > 0
+			assert.Empty(t, huge, "array %d is not advised huge pages", i)
 		}
-		assert.True(t, anyHuge, "arrays past the first region are advised huge pages")
+		require.NotNil(t, tab.mem.Index[0], "the index grew into mapped memory")
+		spans = append(spans, [2]uintptr{uintptr(unsafe.Pointer(&tab.mem.Index[0][0])), uintptr(len(tab.mem.Index[0]))})
 		tab.Free()
 		assert.Zero(t, tab.Len())
 		for i, s := range spans {
@@ -68,4 +68,18 @@ func TestTableRegions(t *testing.T) {
 			assert.False(t, mapped, "array %d is unmapped", i)
 		}
 	}
+}
+
+// TestIndexHugePages: a table's index, read all over, grows into memory
+// advised for huge pages (slotindex.GrowMapped), where its rows take small
+// ones (TestTableRegions).
+func TestIndexHugePages(t *testing.T) {
+	x := slotindex.New(18) // 2 MiB of slots, grown to 4
+	var mem []byte
+	x.GrowMapped(&mem)
+	require.Len(t, mem, 4<<20)
+	defer region.Free(mem)
+	huge, mapped := regiontest.HugeAdvised(t, mem)
+	assert.True(t, mapped)
+	assert.Equal(t, []string{"0-4"}, huge)
 }

@@ -42,7 +42,7 @@ func TestPackRoundTrip(t *testing.T) {
 }
 
 // TestPrintingTable checks that a table keeping only keys and metas
-// prints what a table keeping the first flows prints.
+// prints what a table keeping the first flows prints, with many metas.
 func TestPrintingTable(t *testing.T) {
 	recs := benchFlows(5000)
 	for i := range recs {
@@ -55,6 +55,10 @@ func TestPrintingTable(t *testing.T) {
 		case 3:
 			recs[i].Exporter = netip.MustParseAddr("::1")
 		}
+		// Hundreds of metas, interleaved: more than the table's cache
+		// of them holds.
+		recs[i].Flags = uint8(i % 150)
+		recs[i].NFVersion = uint8(9 + i%2)
 	}
 	for _, list := range []string{
 		"srcip4/24,dstport", "srcip,dstip,srcport,dstport,proto", "srcip4/16,srcip,dstip6/64,dstnet",

@@ -51,6 +51,7 @@ func (o *Order) before(a, b *sortItem) bool {
 // first seen), as a stable sort of Order's list by the key gives. With
 // topN > 0 it returns only the first topN.
 func (t *Table) Sorted(o *Order, topN int) []int32 {
+	t.flush()
 	var r flow.Record
 	if topN > 0 && topN < t.n {
 		h := topn.New(topN, o.before)

@@ -9,6 +9,7 @@ package output
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -188,3 +189,34 @@ func (p *nullPrinter) Begin() error                                { return nil 
 func (p *nullPrinter) Print(r *flow.Record) error                  { return nil }
 func (p *nullPrinter) PrintCounted(r *flow.Record, n uint64) error { return nil }
 func (p *nullPrinter) End(s *Summary) error                        { return p.endPlain(s) }
+
+// keyTokens are the fmt tokens that read of a record only what an
+// aggregation table keeps of a key without its first flow: the times and
+// counters it sums, the TCP flags it ORs, the addresses, ports and
+// protocol of -a's key, and the record's version and flags.
+var keyTokens = [...]tokenID{
+	tLiteral, tVersion, tCount, tFirst, tFirstRaw, tLast, tLastRaw, tDuration, tDurationSec,
+	tProto, tSrcAddr, tDstAddr, tSrcAddrPort, tDstAddrPort, tSrcPort, tDstPort,
+	tICMPType, tICMPCode, tInPackets, tOutPackets, tInBytes, tOutBytes, tFlows, tFlags,
+	tBps, tPps, tBpp, tNewLine,
+}
+
+// PrintsKeyFields reports whether p prints of each record only its times,
+// counters, TCP flags, version, protocol, addresses and ports (the line and
+// biline modes, or a fmt: of those tokens): an -a, -b or -B table then
+// needs to keep no more of a key's first flow (aggregate.NewPrintingKeys).
+// -o null prints no record at all.
+func PrintsKeyFields(p Printer) bool {
+	switch p := p.(type) {
+	case *nullPrinter:
+		return true
+	case *fmtPrinter:
+		for i := range p.items {
+			if !slices.Contains(keyTokens[:], p.items[i].id) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}

@@ -98,6 +98,11 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 	switch {
 	case o.aggr.spec != nil && o.wfile != "":
 		table = aggregate.New(o.aggr.spec)
+	case o.aggr.spec != nil && output.PrintsKeyFields(pr):
+		// -a, -b or -B printed in line or biline: the key and the sums
+		// are all that is printed, so the table keeps no first flows.
+		table = aggregate.NewPrintingKeys(o.aggr.spec)
+		s.elements = o.aggr.spec.PrintReads()
 	case o.aggr.spec != nil:
 		table = aggregate.NewPrinting(o.aggr.spec)
 		// An -A listing prints little of each flow, and -O sorts by

@@ -1,7 +1,8 @@
 package region
 
-// Pool hands out memory carved from regions it maps (Map, from the second
-// on advised for huge pages) and gives them all back at once (Free):
+// Pool hands out memory carved from regions it maps (MapSmall: small
+// pages, which cost a table less than huge ones on the benchmark machine)
+// and gives them all back at once (Free):
 // for tables whose arrays grow in chunks that never move. The memory must
 // never hold Go pointers. Regions grow by doubling from MinPool up to
 // MaxPool bytes, so that a small table maps little and a big one few
@@ -24,13 +25,7 @@ func (p *Pool) Take(n int) []byte {
 	if len(p.cur) < n {
 		size := max(n, min(max(p.total, MinPool), MaxPool))
 		size = (size + HugePage - 1) &^ (HugePage - 1)
-		// The first region is small pages: a small table touches
-		// less than a huge page of it, which would cost it 2 MiB.
-		from := 0
-		if p.total == 0 {
-			from = size
-		}
-		b, mapped := Map(size, from)
+		b, mapped := MapSmall(size)
 		if mapped {
 			p.mapped = append(p.mapped, b)
 		}

@@ -35,3 +35,26 @@ func TestMapHugeFrom(t *testing.T) {
 		assert.False(t, mapped, "freed")
 	}
 }
+
+// TestPoolSmallPages: a pool's regions, the first and the bigger ones
+// after it, ask for no huge page (MapSmall), where Map would ask for them
+// from the start.
+func TestPoolSmallPages(t *testing.T) {
+	var p Pool
+	defer p.Free()
+	for _, n := range []int{1 << 20, MinPool, MaxPool} {
+		b := p.Take(n)
+		b[0], b[n-1] = 1, 1
+	}
+	require.Len(t, p.mapped, 3, "a region for each take")
+	for i, b := range p.mapped {
+		huge, mapped := regiontest.HugeAdvised(t, b)
+		assert.True(t, mapped)
+		assert.Empty(t, huge, "region %d of %d MiB", i, len(b)>>20)
+	}
+	b, ok := Map(8<<20, 0)
+	require.True(t, ok)
+	defer Free(b)
+	huge, _ := regiontest.HugeAdvised(t, b)
+	assert.Equal(t, []string{"0-8"}, huge, "Map from 0 does ask for them")
+}

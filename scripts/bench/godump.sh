@@ -71,6 +71,9 @@ done
 default_jobs="-o csv;-o line;-o json;-o null;-I;-s srcip/bytes -n 10"
 default_jobs+=";-B -s srcip/bytes -s dstip/bytes -s proto/bytes -n 10"
 default_jobs+=";-a;-A srcip,dstport;-A srcip,dstport -O bytes -n 20;-B"
+# The same top list over the TCP flows only: aggregation behind a filter
+# (both tools take the filter's words as separate arguments).
+default_jobs+=";-A srcip,dstport -O bytes -n 20 proto tcp"
 IFS=';' read -r -a jobs <<<"${JOBS:-$default_jobs}"
 printf '\n%-7s %10s %10s %8s %12s %12s  %s\n' shape nfdump godump ratio "nfdump RSS" "godump RSS" job
 for job in "${jobs[@]}"; do
