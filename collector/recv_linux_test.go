@@ -137,6 +137,27 @@ func socketBytes(c *Collector) (queued int, ok bool) {
 	return int(mi[skMeminfoRmemAlloc]), e == 0
 }
 
+// backlogSocket is a loopback socket whose buffer (the kernel doubles what
+// is asked) reaches awaitBuffer, as the backlog tests lower it to 8 MiB;
+// it skips the test where the buffer cannot be had.
+func backlogSocket(t *testing.T) *net.UDPConn {
+	t.Helper()
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	require.NoError(t, conn.SetReadBuffer(4<<20))
+	if ReadBuffer(conn) < awaitBuffer {
+		// Above net.core.rmem_max: SO_RCVBUFFORCE, for root.
+		rc, err := conn.SyscallConn()
+		require.NoError(t, err)
+		rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 4<<20) })
+	}
+	if ReadBuffer(conn) < awaitBuffer {
+		t.Skipf("a socket buffer of 8 MiB needs net.core.rmem_max >= 4 MiB or root; got %d", ReadBuffer(conn))
+	}
+	return conn
+}
+
 // TestBacklogWaitsInTheSocket stalls the worker and sends more than
 // readAhead chunks hold: the receive loop hands the worker readAhead
 // chunks and leaves the rest in the socket, whose buffer has room for
@@ -148,18 +169,7 @@ func TestBacklogWaitsInTheSocket(t *testing.T) {
 	was := awaitBuffer
 	awaitBuffer = 8 << 20
 	t.Cleanup(func() { awaitBuffer = was })
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(t, err)
-	require.NoError(t, conn.SetReadBuffer(4<<20))
-	if ReadBuffer(conn) < awaitBuffer {
-		// Above net.core.rmem_max: SO_RCVBUFFORCE, for root.
-		rc, err := conn.SyscallConn()
-		require.NoError(t, err)
-		rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 4<<20) })
-	}
-	if ReadBuffer(conn) < awaitBuffer {
-		t.Skipf("a socket buffer of 8 MiB needs net.core.rmem_max >= 4 MiB or root; got %d", ReadBuffer(conn))
-	}
+	conn := backlogSocket(t)
 	release := make(chan struct{})
 	var once sync.Once
 	c, err := New(Config{
@@ -228,17 +238,7 @@ func TestBacklogGoesToTheWorker(t *testing.T) {
 	was := awaitBuffer
 	awaitBuffer = 8 << 20
 	t.Cleanup(func() { awaitBuffer = was })
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(t, err)
-	require.NoError(t, conn.SetReadBuffer(4<<20))
-	if ReadBuffer(conn) < awaitBuffer {
-		rc, err := conn.SyscallConn()
-		require.NoError(t, err)
-		rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 4<<20) })
-	}
-	if ReadBuffer(conn) < awaitBuffer {
-		t.Skipf("a socket buffer of 8 MiB needs net.core.rmem_max >= 4 MiB or root; got %d", ReadBuffer(conn))
-	}
+	conn := backlogSocket(t)
 	// 1 500 datagrams of 24 v9 flows: some 3.5 MB with the kernel's
 	// overhead, under the 8 MiB the socket may hold, far over the 256
 	// KiB of a backlog.

@@ -238,15 +238,7 @@ func (d *v3Decoder) selectShaped(b []byte, n uint32, limit uint64, sel RawSelect
 			// has s's layout: its sums are read as sumShaped reads
 			// them, without bounds checks.
 			base := unsafe.Add(bp, tb.at[i])
-			g := unsafe.Pointer(&zeroElement)
-			if s.generic > 0 {
-				g = unsafe.Add(base, s.generic+elemHdrSize)
-			}
-			c := unsafe.Pointer(&zeroElement)
-			if s.counters > 0 {
-				c = unsafe.Add(base, s.counters+elemHdrSize)
-			}
-			gp, cp := (*[48]byte)(g), (*[24]byte)(c)
+			gp, cp := s.sumElements(base)
 			sumFirst = min(sumFirst, le.Uint64(gp[0:]))
 			sumLast = max(sumLast, le.Uint64(gp[8:]))
 			sumPackets += le.Uint64(gp[24:]) + le.Uint64(cp[8:])

@@ -264,15 +264,7 @@ func (d *v3Decoder) sumShaped(b []byte, n uint32, t *flow.Totals, rec *flow.Reco
 		}
 		// As in total: r is as long as the record s was learned from.
 		base := unsafe.Pointer(unsafe.SliceData(r))
-		g := unsafe.Pointer(&zeroElement)
-		if s.generic > 0 {
-			g = unsafe.Add(base, s.generic+elemHdrSize)
-		}
-		c := unsafe.Pointer(&zeroElement)
-		if s.counters > 0 {
-			c = unsafe.Add(base, s.counters+elemHdrSize)
-		}
-		gp, cp := (*[48]byte)(g), (*[24]byte)(c)
+		gp, cp := s.sumElements(base)
 		first = min(first, le.Uint64(gp[0:]))
 		last = max(last, le.Uint64(gp[8:]))
 		packets += le.Uint64(gp[24:]) + le.Uint64(cp[8:])
@@ -295,6 +287,22 @@ func (d *v3Decoder) sumShaped(b []byte, n uint32, t *flow.Totals, rec *flow.Reco
 		t.Merge(&flow.Totals{First: first, Last: last, Records: uint64(count), Flows: flows, Packets: packets, Bytes: bytes})
 	}
 	return count, used, skipped
+}
+
+// sumElements returns the generic and counter elements' fields of a
+// record of shape s at base, or zeroElement for the one it lacks. Small
+// enough to be inlined: sumShaped and selectShaped keep their sums in
+// registers through it.
+func (s *v3Shape) sumElements(base unsafe.Pointer) (*[48]byte, *[24]byte) {
+	g := unsafe.Pointer(&zeroElement)
+	if s.generic > 0 {
+		g = unsafe.Add(base, s.generic+elemHdrSize)
+	}
+	c := unsafe.Pointer(&zeroElement)
+	if s.counters > 0 {
+		c = unsafe.Add(base, s.counters+elemHdrSize)
+	}
+	return (*[48]byte)(g), (*[24]byte)(c)
 }
 
 // zeroElement stands for the generic or counter element a record lacks
