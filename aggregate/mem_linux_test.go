@@ -44,8 +44,12 @@ func TestTableRegions(t *testing.T) {
 			tab.Add(&r)
 		}
 		require.Equal(t, 3*blockSize, tab.Len())
-		var spans [][2]uintptr
-		at := func(b unsafe.Pointer, n uintptr) { spans = append(spans, [2]uintptr{uintptr(b), n}) }
+		type span struct {
+			p unsafe.Pointer
+			n uintptr
+		}
+		var spans []span
+		at := func(b unsafe.Pointer, n uintptr) { spans = append(spans, span{b, n}) }
 		for i := range tab.blocks {
 			at(unsafe.Pointer(&tab.blocks[i][0]), uintptr(len(tab.blocks[i]))*unsafe.Sizeof(entry{}))
 			at(unsafe.Pointer(&tab.keys[i][0]), uintptr(len(tab.keys[i])*8))
@@ -55,17 +59,22 @@ func TestTableRegions(t *testing.T) {
 		}
 		// The rows take small pages (region.MapSmall).
 		for i, s := range spans {
-			huge, mapped := regiontest.HugeAdvisedAt(t, s[0], s[1])
+			huge, mapped := regiontest.HugeAdvisedAt(t, uintptr(s.p), s.n)
 			assert.True(t, mapped, "array %d is mapped", i)
 			assert.Empty(t, huge, "array %d is not advised huge pages", i)
 		}
 		require.NotNil(t, tab.mem.Index[0], "the index grew into mapped memory")
-		spans = append(spans, [2]uintptr{uintptr(unsafe.Pointer(&tab.mem.Index[0][0])), uintptr(len(tab.mem.Index[0]))})
+		at(unsafe.Pointer(&tab.mem.Index[0][0]), uintptr(len(tab.mem.Index[0])))
+		// Asked right after Free, with nothing allocated in between (see
+		// regiontest.Unmapped).
+		unmapped := make([]bool, len(spans))
 		tab.Free()
-		assert.Zero(t, tab.Len())
 		for i, s := range spans {
-			_, mapped := regiontest.HugeAdvisedAt(t, s[0], s[1])
-			assert.False(t, mapped, "array %d is unmapped", i)
+			unmapped[i] = regiontest.Unmapped(s.p, s.n)
+		}
+		assert.Zero(t, tab.Len())
+		for i := range spans {
+			assert.True(t, unmapped[i], "array %d is unmapped", i)
 		}
 	}
 }

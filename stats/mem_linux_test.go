@@ -7,7 +7,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/internal/region/regiontest"
@@ -45,10 +44,7 @@ func TestSplitRegions(t *testing.T) {
 	unmapped := make([]bool, len(spans))
 	s.parts[0].mem.Free()
 	for i, b := range spans {
-		start := uintptr(unsafe.Pointer(&b[0]))
-		page := start &^ (4096 - 1)
-		whole := unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(&b[0]), -int(start-page))), len(b)+int(start-page))
-		unmapped[i] = unix.Msync(whole, unix.MS_ASYNC) == unix.ENOMEM
+		unmapped[i] = regiontest.Unmapped(unsafe.Pointer(&b[0]), uintptr(len(b)))
 	}
 	for i := range spans {
 		assert.True(t, unmapped[i], "array %d is unmapped", i)

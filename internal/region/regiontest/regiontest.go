@@ -13,6 +13,7 @@ import (
 	"unsafe"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 // mapping is one of /proc/self/smaps's mappings with its VmFlags and the
@@ -83,4 +84,16 @@ func HugeAdvisedAt(t *testing.T, base, n uintptr) (huge []string, mapped bool) {
 		}
 	}
 	return huge, covered >= n
+}
+
+// Unmapped reports whether no page of the n bytes at p is mapped, asked
+// of the kernel with msync(2), which fails with ENOMEM on an unmapped
+// page. It allocates nothing and reads no file, so a test that calls it
+// right after freeing the memory asks before the runtime, which may map
+// new memory at the same addresses at any allocation, can take them: a
+// read of /proc/self/smaps there failed now and then under a loaded CI.
+func Unmapped(p unsafe.Pointer, n uintptr) bool {
+	head := uintptr(p) & (4096 - 1)
+	whole := unsafe.Slice((*byte)(unsafe.Add(p, -int(head))), n+head)
+	return unix.Msync(whole, unix.MS_ASYNC) == unix.ENOMEM
 }
