@@ -123,6 +123,24 @@ func willNeed(mapped []byte, from, to int64) {
 	_ = unix.Madvise(mapped[from:to], unix.MADV_WILLNEED)
 }
 
+// doneWith drops the part [from, to) of mapped, a mapFile mapping, from
+// the process's page tables once a worker has decompressed the block
+// there (MADV_DONTNEED; the pages stay in the page cache). Mapped pages
+// that were read count in the process's resident size until unmapped:
+// godump -o null over the filter bench's 411 MB archive peaked at 52 MB
+// with whole files mapped, against nfdump's 11 MB. The range is widened
+// to whole pages: a page the block shares with its neighbour, which
+// another worker may be reading, is only faulted in again from the page
+// cache, as the mapping is shared and read-only.
+func doneWith(mapped []byte, from, to int64) {
+	pg := int64(os.Getpagesize())
+	from &^= pg - 1
+	to = min((to+pg-1)&^(pg-1), int64(len(mapped)))
+	if from < to {
+		_ = unix.Madvise(mapped[from:to], unix.MADV_DONTNEED)
+	}
+}
+
 // unmapFile unmaps what mapFile mapped.
 func unmapFile(b []byte) {
 	if b != nil {

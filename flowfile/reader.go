@@ -970,6 +970,12 @@ func (r *Reader) work(j *readJob, dec blockDecompressor, decErr error, scratch *
 	} else if out, err := r.unpack(dec, j, in); err != nil {
 		j.err = err
 	} else {
+		if r.mapped != nil {
+			// Decompressed: its stored bytes need not stay in the
+			// process's resident memory (doneWith).
+			from := j.offset + blockHeaderSize
+			doneWith(r.mapped, from, from+int64(j.hdr.Size))
+		}
 		j.buf.out = out
 		j.payload = out
 		j.size = len(out)
