@@ -657,7 +657,7 @@ func (r *Reader) readHeader(j *readJob) error {
 		return r.formatErr(j.offset, j.index, "corrupt block: size 0")
 	case j.hdr.Size > maxBlockSize:
 		return r.formatErr(j.offset, j.index, fmt.Sprintf("corrupt block: size %d exceeds %d", j.hdr.Size, maxBlockSize))
-	case j.offset+blockHeaderSize+int64(j.hdr.Size) > r.size:
+	case j.end() > r.size:
 		return r.formatErr(j.offset, j.index, fmt.Sprintf("file truncated: block of %d bytes runs past the end (%d)", j.hdr.Size, r.size))
 	}
 	return nil
@@ -671,10 +671,18 @@ func (r *Reader) stored(j *readJob) ([]byte, error) {
 		return j.buf.raw, err
 	}
 	// readHeader checked that the block ends inside the file.
-	from := j.offset + blockHeaderSize
-	to := from + int64(j.hdr.Size)
+	from, to := j.span()
 	return r.mapped[from:to:to], nil
 }
+
+// span returns where the stored payload of block j lies in the file, as
+// its header (readHeader) says.
+func (j *readJob) span() (from, to int64) {
+	return j.end() - int64(j.hdr.Size), j.end()
+}
+
+// end returns where block j ends in the file, as its header says.
+func (j *readJob) end() int64 { return j.offset + blockHeaderSize + int64(j.hdr.Size) }
 
 // unpack decompresses in, the stored payload of block j, into j's
 // buffer. Decompressing from the file's mapping, it turns a fault there
@@ -711,7 +719,7 @@ var mapFaults atomic.Int64
 // cut reports whether block j runs past the end of the mapped file now.
 func (r *Reader) cut(j *readJob) bool {
 	fi, err := r.file.Stat()
-	return err == nil && j.offset+blockHeaderSize+int64(j.hdr.Size) > fi.Size()
+	return err == nil && j.end() > fi.Size()
 }
 
 // cutErr is the error for block j of a mapped file cut short while it
@@ -882,13 +890,13 @@ func (r *Reader) produce(work chan<- *readJob) {
 		if j.err == nil && r.mapped != nil && j.isData() {
 			// Not read, the block would come from the disk a fault at a
 			// time, in the worker: ask for all of it now.
-			from := j.offset + blockHeaderSize
-			willNeed(r.mapped, from, from+int64(j.hdr.Size))
+			from, to := j.span()
+			willNeed(r.mapped, from, to)
 		}
 		if j.err == nil && r.hdr.Compression == None && j.isData() {
 			j.err = r.readPayload(j)
 		}
-		if r.recover && j.err != nil && j.offset+blockHeaderSize+int64(j.hdr.Size) > r.size {
+		if r.recover && j.err != nil && j.end() > r.size {
 			// The block the crash cut short: the file ends before it.
 			r.free <- j
 			return
@@ -973,8 +981,8 @@ func (r *Reader) work(j *readJob, dec blockDecompressor, decErr error, scratch *
 		if r.mapped != nil {
 			// Decompressed: its stored bytes need not stay in the
 			// process's resident memory (doneWith).
-			from := j.offset + blockHeaderSize
-			doneWith(r.mapped, from, from+int64(j.hdr.Size))
+			from, to := j.span()
+			doneWith(r.mapped, from, to)
 		}
 		j.buf.out = out
 		j.payload = out

@@ -191,23 +191,10 @@ func (d *v3Decoder) place(h uint32, i int) {
 func (s *v3Shape) total(b []byte, t *flow.Totals) {
 	// As in matches, b is as long as the record s was learned from, whose
 	// elements decodeV3 checked: they are read without bounds checks.
-	base := unsafe.Pointer(unsafe.SliceData(b))
-	var first, last, packets, bytes, flows uint64
-	if o := s.generic; o > 0 {
-		p := (*[48]byte)(unsafe.Add(base, o+elemHdrSize))
-		first, last = le.Uint64(p[0:]), le.Uint64(p[8:])
-		packets, bytes = le.Uint64(p[24:]), le.Uint64(p[32:])
-	}
-	if o := s.counters; o > 0 {
-		p := (*[24]byte)(unsafe.Add(base, o+elemHdrSize))
-		flows = le.Uint64(p[0:])
-		packets += le.Uint64(p[8:])
-		bytes += le.Uint64(p[16:])
-	}
-	if flows == 0 {
-		flows = 1 // flow.Record.AggrFlows
-	}
-	t.AddCounts(first, last, flows, packets, bytes)
+	gp, cp := s.sumElements(unsafe.Pointer(unsafe.SliceData(b)))
+	t.AddCounts(le.Uint64(gp[0:]), le.Uint64(gp[8:]),
+		max(le.Uint64(cp[0:]), 1), // flow.Record.AggrFlows
+		le.Uint64(gp[24:])+le.Uint64(cp[8:]), le.Uint64(gp[32:])+le.Uint64(cp[16:]))
 }
 
 // sumShaped counts into t, as total does, the V3 records at the start of
