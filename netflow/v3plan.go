@@ -642,9 +642,7 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 		packets := uint64(be.Uint32(rec[16:])) * scale
 		bytes := uint64(be.Uint32(rec[20:])) * scale
 		srcPort, dstPort, proto := be.Uint16(rec[32:]), be.Uint16(rec[34:]), rec[38]
-		if proto == flow.ProtoICMP && srcPort != 0 { // fixICMPPort
-			srcPort, dstPort = 0, srcPort>>8|srcPort<<8
-		}
+		srcPort, dstPort = icmpPorts(proto, srcPort, dstPort)
 
 		in, outIf := be.Uint16(rec[12:]), be.Uint16(rec[14:])
 		sas, das := be.Uint16(rec[40:]), be.Uint16(rec[42:])

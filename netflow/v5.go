@@ -224,10 +224,16 @@ func sysUpTimes(boot, sysUp, first, last, tolerance uint64) (uint64, uint64) {
 // fixICMPPort moves a type/code that an exporter put in the source port
 // into the destination port, byte-swapped, as nfcapd's v1/v5 path does.
 func fixICMPPort(r *flow.Record) {
-	if r.Proto == flow.ProtoICMP && r.SrcPort != 0 {
-		r.DstPort = r.SrcPort>>8 | r.SrcPort<<8
-		r.SrcPort = 0
+	r.SrcPort, r.DstPort = icmpPorts(r.Proto, r.SrcPort, r.DstPort)
+}
+
+// icmpPorts is fixICMPPort on the values themselves, for a loop that
+// keeps them in registers (v5V3Records).
+func icmpPorts(proto uint8, src, dst uint16) (uint16, uint16) {
+	if proto == flow.ProtoICMP && src != 0 {
+		return 0, src>>8 | src<<8
 	}
+	return src, dst
 }
 
 func addr4(b []byte) netip.Addr { return netip.AddrFrom4([4]byte{b[0], b[1], b[2], b[3]}) }
