@@ -66,11 +66,12 @@ func (c *Collector) receive() {
 	var slept time.Time
 	// Half of what the kernel reports: it counts its own overhead, so
 	// somewhat less payload fits.
-	rcvbuf := r.readBuffer() / 2
+	limit := r.readBuffer()
+	rcvbuf := limit / 2
 	// wake ends the receive loop's waits for the worker (awaitWorker).
 	wake := time.NewTimer(time.Hour)
 	wake.Stop()
-	leave := awaitBelow(r.readBuffer())
+	leave := awaitBelow(limit)
 	for {
 		if leave > 0 && c.handed.Load() >= readAhead {
 			c.awaitWorker(r, leave, wake)

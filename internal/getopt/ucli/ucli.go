@@ -54,12 +54,8 @@ func Flags(s *getopt.Spec) []cli.Flag {
 func given(s *getopt.Spec, res *getopt.Result) []cli.Flag {
 	var flags []cli.Flag
 	for _, o := range s.Options {
-		name := o.Name()
-		for _, occ := range res.Options {
-			if occ.Name() == name {
-				flags = append(flags, flag(o))
-				break
-			}
+		if res.IsSet(o.Name()) {
+			flags = append(flags, flag(o))
 		}
 	}
 	return flags
