@@ -16,15 +16,38 @@ func ipOf(a netip.Addr) ip {
 	return ip{hi, lo}
 }
 
-// appendIP4 appends the dotted quad of v (inet_ntop AF_INET).
+// appendIP4 appends the dotted quad of v (inet_ntop AF_INET), written in
+// place: four strconv.AppendUint took 6% of godump -o json's CPU.
 func appendIP4(b []byte, v uint32) []byte {
-	b = strconv.AppendUint(b, uint64(v>>24), 10)
-	b = append(b, '.')
-	b = strconv.AppendUint(b, uint64(v>>16&0xff), 10)
-	b = append(b, '.')
-	b = strconv.AppendUint(b, uint64(v>>8&0xff), 10)
-	b = append(b, '.')
-	return strconv.AppendUint(b, uint64(v&0xff), 10)
+	n := len(b)
+	if cap(b)-n < 16 {
+		b = grow(b, 16)
+	}
+	t := (*[16]byte)(b[n : n+16])
+	i := putOctet(t, 0, v>>24)
+	t[i&15] = '.'
+	i = putOctet(t, i+1, v>>16&0xff)
+	t[i&15] = '.'
+	i = putOctet(t, i+1, v>>8&0xff)
+	t[i&15] = '.'
+	i = putOctet(t, i+1, v&0xff)
+	return b[:n+i]
+}
+
+// putOctet writes x (< 256) in decimal at t[i:] and returns where it ends.
+func putOctet(t *[16]byte, i int, x uint32) int {
+	if x >= 100 {
+		q := x / 100
+		r := x - 100*q
+		t[i&15], t[(i+1)&15], t[(i+2)&15] = byte('0'+q), twoDigits[2*r], twoDigits[2*r+1]
+		return i + 3
+	}
+	if x >= 10 {
+		t[i&15], t[(i+1)&15] = twoDigits[2*x], twoDigits[2*x+1]
+		return i + 2
+	}
+	t[i&15] = byte('0' + x)
+	return i + 1
 }
 
 // appendIP6 appends x as glibc's inet_ntop(AF_INET6) prints it: the longest
