@@ -54,3 +54,13 @@ func TestAppendIP4LikeNetip(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendHex16LikeStrconv checks appendHex16 at every 16-bit value.
+func TestAppendHex16LikeStrconv(t *testing.T) {
+	for v := range 1 << 16 {
+		want := strconv.AppendUint([]byte("x"), uint64(v), 16)
+		if got := appendHex16([]byte("x"), uint16(v)); string(got) != string(want) {
+			t.Fatalf("%#x: %q, want %q", v, got, want)
+		}
+	}
+}
