@@ -379,7 +379,7 @@ func (b *blockBuf) carve(c Compression, huge bool) {
 
 // Open opens the flow file at path.
 func Open(path string, opts ReadOptions) (*Reader, error) {
-	f, err := os.Open(path)
+	f, err := openFile(path)
 	if err != nil {
 		return nil, err
 	}
