@@ -184,9 +184,14 @@ func New(cfg Config) (*Probe, error) {
 		// capture, so the queue need hold no more than one batch: the
 		// exporter sends one, the queue holds the next and the capture
 		// gathers a third, or waits (a queue of -q's 1024 flows held 900
-		// KB of records at the end of a read, for no speed).
+		// KB of records at the end of a read, for no speed). A limit of
+		// one flow makes a push wait until the queue is empty, so that
+		// it never holds a batch and part of the next and every buffer
+		// need be one batch long: three of 256 flows, 270 KB, where a
+		// limit of a batch made them two batches long, 540 KB, whose
+		// second halves were allocated and seldom written.
 		p.batch = max(1, min(fileBatch, cfg.QueueLen/2))
-		limit = min(limit, p.batch)
+		limit = 1
 	}
 	p.q = newQueue(limit, p.batch)
 	// The pending flows' buffer is the queue's size: the queue and the

@@ -32,13 +32,13 @@ type queue struct {
 }
 
 // newQueue returns a queue of limit flows whose batches are usually no
-// larger than batch: its buffer holds both at once from the start, so
-// that it never grows by copying through the sizes before (a growing
-// buffer of 352-byte records left a megabyte behind it at the end of
-// a capture read).
+// larger than batch: its buffer holds both at once (a batch pushed while
+// fewer than limit wait) from the start, so that it never grows by
+// copying through the sizes before (a growing buffer of 352-byte records
+// left a megabyte behind it at the end of a capture read).
 func newQueue(limit, batch int) *queue {
 	limit = max(limit, 1)
-	q := &queue{limit: limit, size: limit + max(batch, 0), wake: make(chan struct{}, 1)}
+	q := &queue{limit: limit, size: limit - 1 + max(batch, 1), wake: make(chan struct{}, 1)}
 	q.recs = make([]flow.Record, 0, q.size)
 	q.room = sync.NewCond(&q.mu)
 	return q

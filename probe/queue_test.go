@@ -39,3 +39,42 @@ func TestQueuePushSwaps(t *testing.T) {
 	assert.Equal(t, []uint16{1, 2, 3}, ports)
 	assert.Equal(t, int64(20), now)
 }
+
+// TestFileQueueHoldsOneBatch: reading a capture, the queue takes a batch
+// only once the one before has gone to the exporter, so that the
+// capture's, the queue's and the exporter's buffers are one batch long
+// each and never grow.
+func TestFileQueueHoldsOneBatch(t *testing.T) {
+	s := newSink(t, "udp4", "127.0.0.1:0")
+	p, _ := newProbe(t, Config{Collectors: []Collector{s.collector("")}, QueueLen: 100})
+	require.Equal(t, 50, p.batch)
+	assert.Equal(t, p.batch, p.q.size, "the buffers' length")
+	assert.Equal(t, p.batch, cap(p.pending))
+
+	batch := func(port uint16) []flow.Record {
+		b := make([]flow.Record, p.batch, p.q.size)
+		for i := range b {
+			b[i].SrcPort = port
+		}
+		return b
+	}
+	_, next := p.q.push(batch(1), 1, true)
+	// Not even one flow more fits beside a batch: a push would wait (a
+	// live capture's drops it, counted).
+	lost, one := p.q.push(batch(2)[:1], 2, false)
+	assert.Equal(t, 1, lost)
+	recs, _, ok := p.q.take(make([]flow.Record, 0, p.q.size))
+	require.True(t, ok)
+	assert.Len(t, recs, p.batch)
+	assert.Equal(t, uint16(1), recs[0].SrcPort)
+	// Once the exporter has taken it, the next batch is queued as it is.
+	lost, next = p.q.push(append(one, flow.Record{SrcPort: 2}), 2, true)
+	assert.Zero(t, lost)
+	recs, _, ok = p.q.take(recs)
+	require.True(t, ok)
+	require.Len(t, recs, 1)
+	assert.Equal(t, uint16(2), recs[0].SrcPort)
+	for _, b := range [][]flow.Record{recs, next, p.pending} {
+		assert.LessOrEqual(t, cap(b), p.q.size, "no buffer grew")
+	}
+}
