@@ -583,6 +583,10 @@ func TestEncodeNoAlloc(t *testing.T) {
 			}
 		})
 		assert.Zero(t, allocs, "v%d", v)
+		// Without a buffer, a datagram's is made once, as large as the
+		// largest datagram, not grown.
+		allocs = testing.AllocsPerRun(100, func() { enc.Encode(nil, recs, exportTime) })
+		assert.Equal(t, 1.0, allocs, "v%d: a datagram's buffer", v)
 	}
 }
 

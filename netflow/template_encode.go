@@ -473,7 +473,7 @@ func (e *templateEncoder) Encode(dst []byte, recs []flow.Record, now uint64) ([]
 		return dst[:0], 0
 	}
 	mtu := e.cfg.MTU
-	b, _ := grow(dst[:0], e.hdrLen)
+	b, _ := grow(room(dst, mtu)[:0], e.hdrLen)
 	w := setWriter{b: b, start: -1, pad: e.pad}
 	boot := e.boot(now)
 

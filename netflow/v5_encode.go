@@ -66,7 +66,7 @@ const v7MaxRecords = 27
 func (e *v5Encoder) Stats() EncoderStats { return e.stats }
 
 func (e *v5Encoder) Encode(dst []byte, recs []flow.Record, now uint64) ([]byte, int) {
-	b, _ := grow(dst[:0], e.hdrLen)
+	b, _ := grow(room(dst, e.hdrLen+e.max*e.recLen)[:0], e.hdrLen)
 	boot := e.cfg.bootFor(now)
 	count, n := 0, 0
 	for ; n < len(recs) && count < e.max; n++ {
