@@ -306,3 +306,82 @@ func TestReadAheadBadLength(t *testing.T) {
 	assert.ErrorContains(t, err, "invalid packet capture length 262145")
 	assert.Equal(t, uint64(1), s.Stats().Received)
 }
+
+// vecBytes reads a byte slice through readv, at most max bytes a call,
+// and counts its calls.
+type vecBytes struct {
+	data        []byte
+	max         int
+	reads, vecs int
+}
+
+func (r *vecBytes) Read(p []byte) (int, error) {
+	r.reads++
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), r.max)], r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+func (r *vecBytes) readv(bufs [][]byte) (int, error) {
+	r.vecs++
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	n := 0
+	for _, b := range bufs {
+		c := copy(b[:min(len(b), r.max-n)], r.data)
+		r.data, n = r.data[c:], n+c
+		if c < len(b) {
+			break
+		}
+	}
+	return n, nil
+}
+
+// TestReadFullV: readFullV fills its buffers in order through short
+// reads, and ends as io.ReadFull does: io.EOF when nothing was read,
+// io.ErrUnexpectedEOF part of the way.
+func TestReadFullV(t *testing.T) {
+	data := make([]byte, 100)
+	for i := range data {
+		data[i] = byte(i)
+	}
+	for _, tc := range []struct {
+		have, want int
+		err        error
+	}{{100, 100, nil}, {100, 40, nil}, {30, 40, io.ErrUnexpectedEOF}, {0, 40, io.EOF}} {
+		r := &vecBytes{data: data[:tc.have], max: 7}
+		a, b := make([]byte, tc.want/2), make([]byte, tc.want-tc.want/2)
+		n, err := readFullV(r, [][]byte{a, b})
+		assert.Equal(t, min(tc.have, tc.want), n, "%d bytes into %d", tc.have, tc.want)
+		assert.Equal(t, tc.err, err, "%d bytes into %d", tc.have, tc.want)
+		assert.Equal(t, data[:n], append(a, b...)[:n])
+	}
+}
+
+// TestReadAheadFillsTogether: the chunks a wake-up fills are read with
+// one call where the reader can (readv(2) on a regular file), the first
+// chunk alone; the frames come as a stream gives them.
+func TestReadAheadFillsTogether(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	data, want := aheadCapture(t, false)
+	r := &vecBytes{data: data, max: len(data)}
+	a := newAheadReader(r)
+	assert.Len(t, a.chunks, aheadChunksVec)
+	s, err := newFileSource(a, "x.pcap")
+	require.NoError(t, err)
+	got := readAll(t, s)
+	require.NoError(t, s.Close())
+	require.Len(t, got, len(want))
+	for i := range want {
+		require.Equal(t, want[i], got[i].Data, "frame %d", i)
+	}
+	// The first chunk is read alone, and so is one found free while the
+	// next is not (after the first ones); the others in pairs.
+	chunks := (len(data) + aheadChunk - 1) / aheadChunk
+	assert.Positive(t, r.vecs)
+	assert.LessOrEqual(t, r.reads+r.vecs, chunks/2+2, "calls for %d chunks", chunks)
+}
