@@ -40,27 +40,24 @@ import (
 // medians under SCHED_FIFO), for 144 KiB more. Sixteen chunks woken
 // twelve at a time (2.3 MiB) cut the context switches of a run from 1400
 // to 430 but not its processor time (1.06x, paired medians of 20 on a
-// busy machine).
-//
-// Where the file can be read into several buffers in one call (readv(2)
-// on a regular file on Linux) the two chunks of a wake-up are read with
-// one, and three chunks do: the goroutine fills two while the third is
-// read from, a call of 256 KiB taking less time than the reading of the
-// frames of 128 KiB. On 1 M packets of few flows the chunks were a third
-// of goprobe --read's Go heap (528 of 1600 KiB resident at its end): 130
-// KiB less, for the same processor time (paired runs of few flows and
-// many, 0.99 and 1.00; 1097 readv(2) calls, where there had been 1104
-// read(2)). Smaller chunks cost more than the system calls they add:
-// four of 64 KiB, read two a call, saved 300 KiB for 1.04 times the
-// processor time on few flows (the reading of the frames waits for its
-// chunks more often; the copy itself took the same 36 ms with chunks of
-// 64 to 256 KiB).
+// busy machine). Three chunks of which two are filled with one readv(2)
+// call (130 KiB less) starved the frames' reader: it waits for a chunk
+// whenever the two-chunk call takes longer than the reading of one,
+// 1.37 times the processor time and 1.7 times the elapsed time on few
+// flows (paired runs under SCHED_FIFO; on a busy machine without it the
+// difference hid in the noise). Smaller chunks would save less than
+// they cost: on the virtual machine measured a page fault costs some 16
+// µs and a read(2) call 2 µs, so chunks of 64 KiB would add 1100 calls
+// (2.2 ms) to a capture of 143 MB to save 64 faults (1 ms) and 256 KiB
+// (measured: 160 KiB less at the peak for 1.09 times the processor time
+// and 1.18 times the elapsed time on few flows, paired runs under
+// SCHED_FIFO); the copy itself took the same 36 ms with chunks of 64 to
+// 256 KiB.
 const (
-	aheadChunk     = 128 << 10
-	aheadHeadroom  = 16 << 10
-	aheadChunks    = 4 // read one at a time: one being read from, one ready and two being filled, or three ready
-	aheadChunksVec = 3 // read aheadWake a call: one being read from, two being filled or ready
-	aheadWake      = 2 // the goroutine is woken to fill this many in a row
+	aheadChunk    = 128 << 10
+	aheadHeadroom = 16 << 10
+	aheadChunks   = 4 // one being read from, one ready and two being filled, or three ready
+	aheadWake     = 2 // the goroutine is woken to fill this many in a row
 )
 
 // reader is what fileSource reads through: a *bufio.Reader, or an
@@ -109,10 +106,7 @@ type aheadReader struct {
 	pos, end int    // its unread bytes
 	ended    bool   // full is closed: err says why
 
-	r  io.Reader // what the chunks are read from
-	vr vecReader // r, when it reads into several chunks in one call
-	// bufs is fill's list of the chunks' parts to read into.
-	bufs [][]byte
+	r io.Reader // what the chunks are read from
 	// sync: with one processor the file is read in Peek's goroutine,
 	// into the one chunk.
 	sync bool
@@ -125,13 +119,8 @@ func newAheadReader(r io.Reader) *aheadReader {
 	if runtime.GOMAXPROCS(0) < 2 {
 		return &aheadReader{sync: true, r: r, chunks: [][]byte{make([]byte, aheadHeadroom+aheadChunk)}}
 	}
-	vr, _ := r.(vecReader)
-	n := aheadChunks
-	if vr != nil {
-		n = aheadChunksVec
-	}
-	a := &aheadReader{r: r, vr: vr, full: make(chan []byte, n), done: make(chan struct{}),
-		chunks: make([][]byte, n), bufs: make([][]byte, 0, aheadWake)}
+	a := &aheadReader{r: r, full: make(chan []byte, aheadChunks), done: make(chan struct{}),
+		chunks: make([][]byte, aheadChunks)}
 	a.initWaker()
 	go a.fill()
 	return a
@@ -142,42 +131,21 @@ func newAheadReader(r io.Reader) *aheadReader {
 func (a *aheadReader) fill() {
 	defer close(a.done)
 	defer close(a.full)
-	for k := uint32(0); ; {
-		// aheadWake chunks are filled together, with one call, where the
-		// reader can; but the first alone: a capture of a few packets,
-		// read at every start by the benchmark's start-up test, or by a
-		// script, makes one chunk only (a chunk is made when it is first
-		// filled).
-		m := uint32(1)
-		if k > 0 && a.vr != nil {
-			m = aheadWake
-		}
-		if !a.waitFree(k, m) {
+	for k := uint32(0); ; k++ {
+		if !a.waitFree(k) {
 			return
 		}
-		bufs := a.bufs[:0]
-		for j := range m {
-			b := a.chunks[(k+j)%uint32(len(a.chunks))]
-			if b == nil {
-				b = make([]byte, aheadHeadroom+aheadChunk)
-				a.chunks[(k+j)%uint32(len(a.chunks))] = b
-			}
-			bufs = append(bufs, b[aheadHeadroom:])
+		// A chunk is made when it is first filled: a capture of a few
+		// packets, read at every start by the benchmark's start-up
+		// test, or by a script, pays for one.
+		b := a.chunks[k%uint32(len(a.chunks))]
+		if b == nil {
+			b = make([]byte, aheadHeadroom+aheadChunk)
+			a.chunks[k%uint32(len(a.chunks))] = b
 		}
-		var n int
-		var err error
-		if m == 1 {
-			n, err = io.ReadFull(a.r, bufs[0])
-		} else {
-			n, err = readFullV(a.vr, bufs)
-		}
-		for j := range m {
-			got := min(max(n-int(j)*aheadChunk, 0), aheadChunk)
-			if got == 0 {
-				break
-			}
-			// Never waits: the channel has room for every chunk.
-			a.full <- a.chunks[(k+j)%uint32(len(a.chunks))][:aheadHeadroom+got]
+		n, err := io.ReadFull(a.r, b[aheadHeadroom:])
+		if n > 0 {
+			a.full <- b[:aheadHeadroom+n] // never waits: it has room for every chunk
 		}
 		if err != nil {
 			if err == io.ErrUnexpectedEOF {
@@ -186,47 +154,14 @@ func (a *aheadReader) fill() {
 			a.err = err
 			return
 		}
-		k += m
 	}
 }
 
-// vecReader reads into several buffers in one call, in order, as
-// readv(2) does: at most aheadWake of them.
-type vecReader interface {
-	readv(bufs [][]byte) (int, error)
-}
-
-// readFullV fills bufs from r, in order, as io.ReadFull fills one: it
-// returns io.EOF when nothing was read, io.ErrUnexpectedEOF when the
-// input ended part of the way, or r's error. It changes bufs.
-func readFullV(r vecReader, bufs [][]byte) (int, error) {
-	total := 0
-	for len(bufs) > 0 {
-		n, err := r.readv(bufs)
-		total += n
-		for n > 0 {
-			if n < len(bufs[0]) {
-				bufs[0] = bufs[0][n:]
-				break
-			}
-			n -= len(bufs[0])
-			bufs = bufs[1:]
-		}
-		if err != nil {
-			if err == io.EOF && total > 0 && len(bufs) > 0 {
-				err = io.ErrUnexpectedEOF
-			}
-			return total, err
-		}
-	}
-	return total, nil
-}
-
-// waitFree waits until the n chunks from k on (n at most aheadWake) may
-// be filled: at once if they are free, else until aheadWake chunks from
-// k on are, to fill them in a row. False when Close was called.
-func (a *aheadReader) waitFree(k, n uint32) bool {
-	if k+n-1-a.released.Load() < uint32(len(a.chunks)) {
+// waitFree waits until chunk k may be filled: at once if it is free,
+// else until aheadWake chunks from k on are, to fill them in a row.
+// False when Close was called.
+func (a *aheadReader) waitFree(k uint32) bool {
+	if k-a.released.Load() < uint32(len(a.chunks)) {
 		return true
 	}
 	at := k - uint32(len(a.chunks)) + aheadWake // released then

@@ -14,10 +14,7 @@ import (
 // processor whose thread has been in a system call for 20 µs), a wake-up
 // and a context switch for nothing. A regular file's read never waits
 // for long, whereas a pipe's may wait for ever: pipes keep Go's read.
-type rawFile struct {
-	fd  uintptr
-	iov [aheadWake]syscall.Iovec // readv's list
-}
+type rawFile struct{ fd uintptr }
 
 // rawReader returns r itself, or a rawFile where r is a regular file.
 func rawReader(r io.Reader) io.Reader {
@@ -46,33 +43,5 @@ func (r *rawFile) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		return int(n), nil
-	}
-}
-
-// readv reads into bufs (at most aheadWake of them) in one readv(2)
-// call, raw for the reason Read is.
-func (r *rawFile) readv(bufs [][]byte) (int, error) {
-	n := 0
-	for _, b := range bufs {
-		if len(b) > 0 {
-			r.iov[n] = syscall.Iovec{Base: &b[0]}
-			r.iov[n].SetLen(len(b))
-			n++
-		}
-	}
-	if n == 0 {
-		return 0, nil
-	}
-	for {
-		got, _, e := syscall.RawSyscall(syscall.SYS_READV, r.fd, uintptr(unsafe.Pointer(&r.iov[0])), uintptr(n))
-		switch {
-		case e == syscall.EINTR:
-			continue
-		case e != 0:
-			return 0, e
-		case got == 0:
-			return 0, io.EOF
-		}
-		return int(got), nil
 	}
 }

@@ -31,18 +31,6 @@ func TestRawReader(t *testing.T) {
 	assert.Equal(t, 0, n)
 	assert.Equal(t, io.EOF, err, "at the end")
 
-	// readv(2): into several buffers in order, short at the end.
-	_, err = f.Seek(0, io.SeekStart)
-	require.NoError(t, err)
-	a, b := make([]byte, 4), make([]byte, 8)
-	n, err = readFullV(r.(vecReader), [][]byte{a, b})
-	assert.Equal(t, 10, n)
-	assert.Equal(t, io.ErrUnexpectedEOF, err)
-	assert.Equal(t, "0123456789", string(a)+string(b[:6]))
-	n, err = r.(vecReader).readv([][]byte{a, b})
-	assert.Equal(t, 0, n)
-	assert.Equal(t, io.EOF, err, "at the end")
-
 	pr, pw, err := os.Pipe()
 	require.NoError(t, err)
 	defer pr.Close()
@@ -60,12 +48,7 @@ func TestReadAheadRaw(t *testing.T) {
 		s, err := OpenFile(path)
 		require.NoError(t, err)
 		defer s.Close()
-		a := s.(*fileSource).ahead
-		assert.IsType(t, &rawFile{}, a.r)
-		if !a.sync {
-			assert.NotNil(t, a.vr, "two chunks a call")
-			assert.Len(t, a.chunks, aheadChunksVec)
-		}
+		assert.IsType(t, &rawFile{}, s.(*fileSource).ahead.r)
 		assert.Len(t, readAll(t, s), len(want))
 	})
 }
