@@ -141,10 +141,11 @@ type Probe struct {
 	q   *queue
 	exp *exporter
 
-	pending []flow.Record // flows exported by the cache, not yet queued
+	pending []queued      // flows exported by the cache, not yet queued
 	batch   int           // hand pending over at this many flows
 	flows   atomic.Uint64 // flows exported by the cache
 	last    int64         // the latest time Run has seen (ns)
+	full    []flow.Record // the exporter's: the batch it took, as records again
 
 	statsReq atomic.Bool
 
@@ -196,7 +197,7 @@ func New(cfg Config) (*Probe, error) {
 	p.q = newQueue(limit, p.batch)
 	// The pending flows' buffer is the queue's size: the queue and the
 	// exporter swap theirs with it (see queue.push).
-	p.pending = make([]flow.Record, 0, p.q.size)
+	p.pending = make([]queued, 0, p.q.size)
 	p.exp = &exporter{paceBytes: cfg.PaceBytes, paceDelay: cfg.PaceDelay,
 		sleep: cfg.Sleep, clock: cfg.Clock, logf: cfg.Logf}
 	for i, c := range cfg.Collectors {
@@ -244,14 +245,21 @@ func (p *Probe) RemoteAddr(i int) netip.AddrPort {
 
 // Export takes one flow from the cache. The meter calls it (through the
 // cache's export callback) during Read, Expire and Flush, on Run's
-// goroutine; it keeps a copy, so r may be reused.
+// goroutine; it keeps a copy of the fields a flow cache fills (see
+// queued), so r may be reused.
 //
 // Reading a capture, the flows go to the queue a batch at a time, waiting
 // for room, so that the end of a file (every flow at once) never holds
 // more than a batch here. A live capture keeps a scan's flows together:
 // the queue takes them whole or, when the exporter is behind, drops them.
 func (p *Probe) Export(r *flow.Record) {
-	p.pending = append(p.pending, *r)
+	n := len(p.pending)
+	if n < cap(p.pending) {
+		p.pending = p.pending[:n+1]
+	} else {
+		p.pending = append(p.pending, queued{})
+	}
+	p.pending[n].pack(r)
 	p.flows.Add(1)
 	if !p.cfg.Live && len(p.pending) >= p.batch {
 		p.handoff(p.last, true)
@@ -428,16 +436,27 @@ func (p *Probe) handoff(now int64, wait bool) {
 // exportLoop sends what the queue carries until it is closed and empty.
 func (p *Probe) exportLoop(exported chan<- struct{}) {
 	defer close(exported)
-	// A buffer the size of the queue's, which it changes places with.
-	buf := make([]flow.Record, 0, p.q.size)
+	// A buffer the size of the queue's, which it changes places with,
+	// and one of records for the encoders, whose fields other than those
+	// queued carries stay zero.
+	buf := make([]queued, 0, p.q.size)
+	p.full = make([]flow.Record, 0, p.q.size)
 	for {
 		recs, now, ok := p.q.take(buf)
 		if !ok {
 			return
 		}
-		p.exp.send(recs, uint64(now/1e6))
+		full := p.full[:0]
+		if cap(full) < len(recs) {
+			full = make([]flow.Record, 0, len(recs)) // a live scan's batch beyond the queue's size
+		}
+		full = full[:len(recs)]
+		for i := range recs {
+			recs[i].unpack(&full[i])
+		}
+		p.exp.send(full, uint64(now/1e6))
 		p.exp.noteSkipped()
-		clear(recs)
+		p.full = full
 		buf = recs
 	}
 }

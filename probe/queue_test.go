@@ -5,8 +5,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/nfgo/nftools/flow"
 )
 
 // TestQueuePushSwaps: a batch pushed into an empty queue takes the queue's
@@ -16,25 +14,25 @@ import (
 // order.
 func TestQueuePushSwaps(t *testing.T) {
 	q := newQueue(4, 2)
-	batch := make([]flow.Record, 0, q.size)
-	batch = append(batch, flow.Record{SrcPort: 1}, flow.Record{SrcPort: 2})
+	batch := make([]queued, 0, q.size)
+	batch = append(batch, queued{sport: 1}, queued{sport: 2})
 	lost, next := q.push(batch, 10, false)
 	require.Zero(t, lost)
 	assert.Empty(t, next)
 	assert.NotSame(t, &batch[:1][0], &next[:1][0], "the caller gets another buffer")
 
-	next = append(next, flow.Record{SrcPort: 3})
+	next = append(next, queued{sport: 3})
 	lost, again := q.push(next, 20, false)
 	require.Zero(t, lost)
 	assert.Same(t, &next[:1][0], &again[:1][0], "copied: the caller keeps its buffer")
-	assert.Zero(t, again[:1][0].SrcPort, "cleared")
+	assert.Zero(t, again[:1][0].sport, "cleared")
 
-	recs, now, ok := q.take(make([]flow.Record, 0, q.size))
+	recs, now, ok := q.take(make([]queued, 0, q.size))
 	require.True(t, ok)
 	assert.Same(t, &batch[0], &recs[0], "the first batch was never copied")
 	var ports []uint16
 	for _, r := range recs {
-		ports = append(ports, r.SrcPort)
+		ports = append(ports, r.sport)
 	}
 	assert.Equal(t, []uint16{1, 2, 3}, ports)
 	assert.Equal(t, int64(20), now)
@@ -51,10 +49,10 @@ func TestFileQueueHoldsOneBatch(t *testing.T) {
 	assert.Equal(t, p.batch, p.q.size, "the buffers' length")
 	assert.Equal(t, p.batch, cap(p.pending))
 
-	batch := func(port uint16) []flow.Record {
-		b := make([]flow.Record, p.batch, p.q.size)
+	batch := func(port uint16) []queued {
+		b := make([]queued, p.batch, p.q.size)
 		for i := range b {
-			b[i].SrcPort = port
+			b[i].sport = port
 		}
 		return b
 	}
@@ -63,18 +61,18 @@ func TestFileQueueHoldsOneBatch(t *testing.T) {
 	// live capture's drops it, counted).
 	lost, one := p.q.push(batch(2)[:1], 2, false)
 	assert.Equal(t, 1, lost)
-	recs, _, ok := p.q.take(make([]flow.Record, 0, p.q.size))
+	recs, _, ok := p.q.take(make([]queued, 0, p.q.size))
 	require.True(t, ok)
 	assert.Len(t, recs, p.batch)
-	assert.Equal(t, uint16(1), recs[0].SrcPort)
+	assert.Equal(t, uint16(1), recs[0].sport)
 	// Once the exporter has taken it, the next batch is queued as it is.
-	lost, next = p.q.push(append(one, flow.Record{SrcPort: 2}), 2, true)
+	lost, next = p.q.push(append(one, queued{sport: 2}), 2, true)
 	assert.Zero(t, lost)
 	recs, _, ok = p.q.take(recs)
 	require.True(t, ok)
 	require.Len(t, recs, 1)
-	assert.Equal(t, uint16(2), recs[0].SrcPort)
-	for _, b := range [][]flow.Record{recs, next, p.pending} {
+	assert.Equal(t, uint16(2), recs[0].sport)
+	for _, b := range [][]queued{recs, next, p.pending} {
 		assert.LessOrEqual(t, cap(b), p.q.size, "no buffer grew")
 	}
 }
