@@ -31,6 +31,12 @@ type Encoder interface {
 	// allocate; a smaller dst is replaced by a buffer of the largest
 	// datagram at once.
 	Encode(dst []byte, recs []flow.Record, now uint64) (datagram []byte, n int)
+	// MaxRecords bounds the records one Encode call takes: fewer than
+	// MaxRecords always, so that a caller handing over MaxRecords at a
+	// time gets the datagrams it would get handing over all (Encode took
+	// fewer, or took all there were). 0 means no bound: v1, v5 and v7
+	// take and skip any number of IPv6 flows.
+	MaxRecords() int
 	// Stats returns the totals since the encoder was made.
 	Stats() EncoderStats
 }

@@ -442,6 +442,13 @@ func (e *templateEncoder) template(shape int) *encTemplate {
 
 func (e *templateEncoder) Stats() EncoderStats { return e.stats }
 
+// MaxRecords is one more than the records of the smallest shape (IPv4,
+// no MACs, VLANs or routing, narrow counters: every other shape adds
+// fields to it) that fit a datagram after the header and one set header.
+func (e *templateEncoder) MaxRecords() int {
+	return (e.cfg.MTU-e.hdrLen-4)/e.template(0).recLen + 1
+}
+
 // setWriter builds the sets of one datagram.
 type setWriter struct {
 	b     []byte

@@ -145,7 +145,6 @@ type Probe struct {
 	batch   int           // hand pending over at this many flows
 	flows   atomic.Uint64 // flows exported by the cache
 	last    int64         // the latest time Run has seen (ns)
-	full    []flow.Record // the exporter's: the batch it took, as records again
 
 	statsReq atomic.Bool
 
@@ -225,6 +224,7 @@ func New(cfg Config) (*Probe, error) {
 			return nil, err
 		}
 	}
+	p.exp.setWindow()
 	return p, nil
 }
 
@@ -436,27 +436,15 @@ func (p *Probe) handoff(now int64, wait bool) {
 // exportLoop sends what the queue carries until it is closed and empty.
 func (p *Probe) exportLoop(exported chan<- struct{}) {
 	defer close(exported)
-	// A buffer the size of the queue's, which it changes places with,
-	// and one of records for the encoders, whose fields other than those
-	// queued carries stay zero.
+	// A buffer the size of the queue's, which it changes places with.
 	buf := make([]queued, 0, p.q.size)
-	p.full = make([]flow.Record, 0, p.q.size)
 	for {
 		recs, now, ok := p.q.take(buf)
 		if !ok {
 			return
 		}
-		full := p.full[:0]
-		if cap(full) < len(recs) {
-			full = make([]flow.Record, 0, len(recs)) // a live scan's batch beyond the queue's size
-		}
-		full = full[:len(recs)]
-		for i := range recs {
-			recs[i].unpack(&full[i])
-		}
-		p.exp.send(full, uint64(now/1e6))
+		p.exp.send(recs, uint64(now/1e6))
 		p.exp.noteSkipped()
-		p.full = full
 		buf = recs
 	}
 }

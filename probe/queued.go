@@ -10,10 +10,10 @@ import (
 // flow cache fills (capture.Cache's records), in 104 bytes where a
 // flow.Record takes 352. The capture's gathering buffer, the queue's and
 // the exporter's each hold a batch of them (256 flows reading a
-// capture), and the exporter turns each batch it takes back into records
-// for the encoders in one buffer of its own: four buffers of 26 KiB and
-// one of 88 KiB, where three of records were 264 KiB, a sixth of
-// goprobe's Go heap at the end of a capture of few flows. It holds no
+// capture: three buffers of 26 KiB, where three of records were 264
+// KiB, a sixth of goprobe's Go heap at the end of a capture of few
+// flows), and the exporter turns them back into records for the
+// encoders a few dozen at a time (exporter.records). It holds no
 // pointer, so Go's collector never scans the buffers either.
 //
 // Only these fields are carried: times, counters, addresses (no zone),
