@@ -1,7 +1,9 @@
 package probe
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -75,4 +77,40 @@ func TestFileQueueHoldsOneBatch(t *testing.T) {
 	for _, b := range [][]queued{recs, next, p.pending} {
 		assert.LessOrEqual(t, cap(b), p.q.size, "no buffer grew")
 	}
+}
+
+// TestLiveBuffersShrink: a live scan that expires many flows makes the
+// buffers the flows go round in room for them all, and each lets go of
+// that room once its flows have gone, so that the probe does not keep
+// the largest scan's size for good.
+func TestLiveBuffersShrink(t *testing.T) {
+	s := newSink(t, "udp4", "127.0.0.1:0")
+	p, _ := newProbe(t, Config{Collectors: []Collector{s.collector("")}, QueueLen: 100, Live: true})
+	const flows = 2000
+	ps := make([]fakePacket, 0, flows+2)
+	for i := range flows {
+		ps = append(ps, fakePacket{at: float64(i) * 1e-4, src: uint16(i), dst: 1})
+	}
+	// Past the scan at 5 s, which expires the others with it; then one
+	// more, once the exporter has taken the scan's flows, which it takes
+	// in its turn in place of its buffer (the queue's afterwards).
+	ps = append(ps, fakePacket{at: 6, src: 1, dst: 2, fin: true}, fakePacket{at: 7, src: 1, dst: 3, fin: true})
+	m := newFakeMeter(p, t0, time.Second, ps...)
+	m.live = true
+	m.onRead = func(m *fakeMeter) {
+		if m.next == flows+1 {
+			waitQueueEmpty(t, p)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- p.Run(ctx, m) }()
+	s.wait(flows + 2)
+	cancel()
+	require.NoError(t, <-done)
+	require.Greater(t, flows, p.exp.keep, "the scan is larger than the buffers keep")
+	assert.Zero(t, p.Stats().FlowsLost)
+	assert.LessOrEqual(t, cap(p.pending), p.exp.keep, "the capture's")
+	assert.LessOrEqual(t, cap(p.q.recs), p.exp.keep, "the queue's, the exporter's before")
+	assert.LessOrEqual(t, cap(p.exp.full), p.exp.keep, "the exporter's records")
 }

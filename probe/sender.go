@@ -77,6 +77,9 @@ type exporter struct {
 	// maxRecords), or, without a bound, all of a batch.
 	full   []flow.Record
 	window int
+	// keep is the most flows a buffer keeps room for once a batch has
+	// gone: twice the queue's size (see Probe.trim).
+	keep int
 }
 
 // maxRecords is an encoder that says how many records a datagram takes
@@ -130,6 +133,14 @@ func (e *exporter) records(recs []queued, i int) []flow.Record {
 		recs[i+j].unpack(&full[j])
 	}
 	return full
+}
+
+// trim lets go of the records a batch larger than keep made room for
+// (see Probe.trim): a window stays.
+func (e *exporter) trim() {
+	if cap(e.full) > max(e.keep, e.window) {
+		e.full = nil
+	}
 }
 
 // skipper is an encoder that counts the flows its version cannot carry,
@@ -196,6 +207,7 @@ func (e *exporter) send(recs []queued, now uint64) {
 		e.rrNext = (e.rrNext + 1) % len(e.rr)
 		e.write(s, dg, n-int(skippedBy(s.enc)-skipped))
 	}
+	e.trim()
 }
 
 // skippedBy returns how many flows enc has skipped so far, 0 for an
