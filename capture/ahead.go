@@ -40,11 +40,19 @@ import (
 // medians under SCHED_FIFO), for 144 KiB more. Sixteen chunks woken
 // twelve at a time (2.3 MiB) cut the context switches of a run from 1400
 // to 430 but not its processor time (1.06x, paired medians of 20 on a
-// busy machine). Smaller chunks would save less than they cost: on the
-// virtual machine measured a page fault costs some 16 µs and a read(2)
-// call 2 µs, so chunks of 64 KiB would add 1100 calls (2.2 ms) to a
-// capture of 143 MB to save 64 faults (1 ms) and 256 KiB; the copy
-// itself took the same 36 ms with chunks of 64 to 256 KiB.
+// busy machine). Three chunks of which two are filled with one readv(2)
+// call (130 KiB less) starved the frames' reader: it waits for a chunk
+// whenever the two-chunk call takes longer than the reading of one,
+// 1.37 times the processor time and 1.7 times the elapsed time on few
+// flows (paired runs under SCHED_FIFO; on a busy machine without it the
+// difference hid in the noise). Smaller chunks would save less than
+// they cost: on the virtual machine measured a page fault costs some 16
+// µs and a read(2) call 2 µs, so chunks of 64 KiB would add 1100 calls
+// (2.2 ms) to a capture of 143 MB to save 64 faults (1 ms) and 256 KiB
+// (measured: 160 KiB less at the peak for 1.09 times the processor time
+// and 1.18 times the elapsed time on few flows, paired runs under
+// SCHED_FIFO); the copy itself took the same 36 ms with chunks of 64 to
+// 256 KiB.
 const (
 	aheadChunk    = 128 << 10
 	aheadHeadroom = 16 << 10

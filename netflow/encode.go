@@ -28,8 +28,15 @@ type Encoder interface {
 	// and v7) are taken and skipped, and counted in Stats().Skipped; when
 	// every record taken was skipped the datagram is empty and nothing is
 	// to be sent. With dst of capacity MTU or more, Encode does not
-	// allocate.
+	// allocate; a smaller dst is replaced by a buffer of the largest
+	// datagram at once.
 	Encode(dst []byte, recs []flow.Record, now uint64) (datagram []byte, n int)
+	// MaxRecords bounds the records one Encode call takes: fewer than
+	// MaxRecords always, so that a caller handing over MaxRecords at a
+	// time gets the datagrams it would get handing over all (Encode took
+	// fewer, or took all there were). 0 means no bound: v1, v5 and v7
+	// take and skip any number of IPv6 flows.
+	MaxRecords() int
 	// Stats returns the totals since the encoder was made.
 	Stats() EncoderStats
 }
@@ -134,6 +141,18 @@ func put(b []byte, n int, lo, hi uint64) {
 func putU16(b []byte, v uint16) { binary.BigEndian.PutUint16(b, v) }
 func putU32(b []byte, v uint32) { binary.BigEndian.PutUint32(b, v) }
 func putU64(b []byte, v uint64) { binary.BigEndian.PutUint64(b, v) }
+
+// room returns dst, or a new buffer of capacity n when dst's is smaller:
+// a datagram built in a small buffer grew through five sizes on its way
+// to the MTU (80 bytes to 1.5 KiB), each in a size class of its own,
+// which left garbage in five of Go's spans for every datagram buffer the
+// exporter keeps.
+func room(dst []byte, n int) []byte {
+	if cap(dst) < n {
+		return make([]byte, 0, n)
+	}
+	return dst
+}
 
 // grow extends b by n zero bytes and returns it and the new part.
 func grow(b []byte, n int) ([]byte, []byte) {

@@ -583,6 +583,10 @@ func TestEncodeNoAlloc(t *testing.T) {
 			}
 		})
 		assert.Zero(t, allocs, "v%d", v)
+		// Without a buffer, a datagram's is made once, as large as the
+		// largest datagram, not grown.
+		allocs = testing.AllocsPerRun(100, func() { enc.Encode(nil, recs, exportTime) })
+		assert.Equal(t, 1.0, allocs, "v%d: a datagram's buffer", v)
 	}
 }
 
@@ -651,4 +655,48 @@ func FuzzEncodeRoundTrip(f *testing.F) {
 		}
 		roundTrip(t, cfg, fuzzRecords(b[4:]))
 	})
+}
+
+// TestEncodeMaxRecords: no Encode call takes MaxRecords records or more,
+// and handing an encoder MaxRecords records at a time gives the
+// datagrams handing it all of them gives; the smallest shape is the
+// one MaxRecords counts with.
+func TestEncodeMaxRecords(t *testing.T) {
+	g := flowgen.New(12, exportTime-600_000)
+	recs := make([]flow.Record, 3000)
+	for i := range recs {
+		g.Next(&recs[i])
+	}
+	// Runs of small IPv4 flows, the most a datagram takes.
+	for i := 0; i < 1000; i++ {
+		r := &recs[i]
+		*r = flow.Record{SrcAddr: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), DstAddr: netip.MustParseAddr("10.9.9.9"),
+			SrcPort: uint16(i), DstPort: 53, Proto: flow.ProtoUDP, InPackets: 1, InBytes: 60, First: r.First, Last: r.First}
+	}
+	for _, v := range versions {
+		for _, mtu := range []int{0, 600, 9000} {
+			cfg := netflow.EncoderConfig{Version: v, MTU: mtu}
+			all, err := netflow.NewEncoder(cfg)
+			require.NoError(t, err)
+			win, err := netflow.NewEncoder(cfg)
+			require.NoError(t, err)
+			bound := win.MaxRecords()
+			if v < 9 {
+				assert.Zero(t, bound, "v%d skips IPv6 flows: no bound", v)
+				continue
+			}
+			require.Positive(t, bound)
+			most := 0
+			for i, j := 0, 0; i < len(recs); {
+				a, n := all.Encode(nil, recs[i:], exportTime)
+				b, m := win.Encode(nil, recs[j:min(j+bound, len(recs))], exportTime)
+				require.Equal(t, a, b, "v%d MTU %d, datagram at flow %d", v, mtu, i)
+				require.Equal(t, n, m)
+				require.Less(t, n, bound)
+				most = max(most, n)
+				i, j = i+n, j+m
+			}
+			assert.Equal(t, bound-1, most, "v%d MTU %d: the bound is met by the smallest records", v, mtu)
+		}
+	}
 }

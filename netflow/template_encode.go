@@ -442,6 +442,13 @@ func (e *templateEncoder) template(shape int) *encTemplate {
 
 func (e *templateEncoder) Stats() EncoderStats { return e.stats }
 
+// MaxRecords is one more than the records of the smallest shape (IPv4,
+// no MACs, VLANs or routing, narrow counters: every other shape adds
+// fields to it) that fit a datagram after the header and one set header.
+func (e *templateEncoder) MaxRecords() int {
+	return (e.cfg.MTU-e.hdrLen-4)/e.template(0).recLen + 1
+}
+
 // setWriter builds the sets of one datagram.
 type setWriter struct {
 	b     []byte
@@ -473,7 +480,7 @@ func (e *templateEncoder) Encode(dst []byte, recs []flow.Record, now uint64) ([]
 		return dst[:0], 0
 	}
 	mtu := e.cfg.MTU
-	b, _ := grow(dst[:0], e.hdrLen)
+	b, _ := grow(room(dst, mtu)[:0], e.hdrLen)
 	w := setWriter{b: b, start: -1, pad: e.pad}
 	boot := e.boot(now)
 

@@ -65,8 +65,11 @@ const v7MaxRecords = 27
 
 func (e *v5Encoder) Stats() EncoderStats { return e.stats }
 
+// MaxRecords is 0: a datagram takes as many IPv6 flows as come, skipped.
+func (e *v5Encoder) MaxRecords() int { return 0 }
+
 func (e *v5Encoder) Encode(dst []byte, recs []flow.Record, now uint64) ([]byte, int) {
-	b, _ := grow(dst[:0], e.hdrLen)
+	b, _ := grow(room(dst, e.hdrLen+e.max*e.recLen)[:0], e.hdrLen)
 	boot := e.cfg.bootFor(now)
 	count, n := 0, 0
 	for ; n < len(recs) && count < e.max; n++ {

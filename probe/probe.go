@@ -141,7 +141,7 @@ type Probe struct {
 	q   *queue
 	exp *exporter
 
-	pending []flow.Record // flows exported by the cache, not yet queued
+	pending []queued      // flows exported by the cache, not yet queued
 	batch   int           // hand pending over at this many flows
 	flows   atomic.Uint64 // flows exported by the cache
 	last    int64         // the latest time Run has seen (ns)
@@ -184,16 +184,21 @@ func New(cfg Config) (*Probe, error) {
 		// capture, so the queue need hold no more than one batch: the
 		// exporter sends one, the queue holds the next and the capture
 		// gathers a third, or waits (a queue of -q's 1024 flows held 900
-		// KB of records at the end of a read, for no speed).
+		// KB of records at the end of a read, for no speed). A limit of
+		// one flow makes a push wait until the queue is empty, so that
+		// it never holds a batch and part of the next and every buffer
+		// need be one batch long: three of 256 flows, 270 KB, where a
+		// limit of a batch made them two batches long, 540 KB, whose
+		// second halves were allocated and seldom written.
 		p.batch = max(1, min(fileBatch, cfg.QueueLen/2))
-		limit = min(limit, p.batch)
+		limit = 1
 	}
 	p.q = newQueue(limit, p.batch)
 	// The pending flows' buffer is the queue's size: the queue and the
 	// exporter swap theirs with it (see queue.push).
-	p.pending = make([]flow.Record, 0, p.q.size)
+	p.pending = make([]queued, 0, p.q.size)
 	p.exp = &exporter{paceBytes: cfg.PaceBytes, paceDelay: cfg.PaceDelay,
-		sleep: cfg.Sleep, clock: cfg.Clock, logf: cfg.Logf}
+		sleep: cfg.Sleep, clock: cfg.Clock, logf: cfg.Logf, keep: 2 * p.q.size}
 	for i, c := range cfg.Collectors {
 		conn, bound, err := dial(i+1, c, cfg.Source)
 		if err != nil {
@@ -219,6 +224,7 @@ func New(cfg Config) (*Probe, error) {
 			return nil, err
 		}
 	}
+	p.exp.setWindow()
 	return p, nil
 }
 
@@ -239,14 +245,21 @@ func (p *Probe) RemoteAddr(i int) netip.AddrPort {
 
 // Export takes one flow from the cache. The meter calls it (through the
 // cache's export callback) during Read, Expire and Flush, on Run's
-// goroutine; it keeps a copy, so r may be reused.
+// goroutine; it keeps a copy of the fields a flow cache fills (see
+// queued), so r may be reused.
 //
 // Reading a capture, the flows go to the queue a batch at a time, waiting
 // for room, so that the end of a file (every flow at once) never holds
 // more than a batch here. A live capture keeps a scan's flows together:
 // the queue takes them whole or, when the exporter is behind, drops them.
 func (p *Probe) Export(r *flow.Record) {
-	p.pending = append(p.pending, *r)
+	n := len(p.pending)
+	if n < cap(p.pending) {
+		p.pending = p.pending[:n+1]
+	} else {
+		p.pending = append(p.pending, queued{})
+	}
+	p.pending[n].pack(r)
 	p.flows.Add(1)
 	if !p.cfg.Live && len(p.pending) >= p.batch {
 		p.handoff(p.last, true)
@@ -417,14 +430,28 @@ func (p *Probe) handoff(now int64, wait bool) {
 	if lost > 0 {
 		p.cfg.Logf(daemon.LevelErr, "export queue full: %d flows lost", lost)
 	}
-	p.pending = next
+	p.pending = p.trim(next)
+}
+
+// trim returns b, or a buffer of the queue's size in its place when a
+// live scan's flows made b more than twice that: the buffers go round
+// between the capture, the queue and the exporter, and each would keep
+// the largest scan's size for good (a scan of 20 000 flows left goprobe
+// -i 2.5 to 5 MB larger). The large one is left to Go's collector, which
+// runs every two minutes at least, and its memory to the runtime's
+// scavenger, which gives it back to the system.
+func (p *Probe) trim(b []queued) []queued {
+	if cap(b) > p.exp.keep {
+		return make([]queued, 0, p.q.size)
+	}
+	return b
 }
 
 // exportLoop sends what the queue carries until it is closed and empty.
 func (p *Probe) exportLoop(exported chan<- struct{}) {
 	defer close(exported)
 	// A buffer the size of the queue's, which it changes places with.
-	buf := make([]flow.Record, 0, p.q.size)
+	buf := make([]queued, 0, p.q.size)
 	for {
 		recs, now, ok := p.q.take(buf)
 		if !ok {
@@ -432,8 +459,7 @@ func (p *Probe) exportLoop(exported chan<- struct{}) {
 		}
 		p.exp.send(recs, uint64(now/1e6))
 		p.exp.noteSkipped()
-		clear(recs)
-		buf = recs
+		buf = p.trim(recs)
 	}
 }
 

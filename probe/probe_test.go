@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +15,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nfgo/nftools/capture"
 	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/internal/pktgen"
 	"github.com/nfgo/nftools/internal/testutil"
 	"github.com/nfgo/nftools/netflow"
 )
@@ -197,10 +200,10 @@ func TestCollectorDownBatch(t *testing.T) {
 func TestSendAllocatesNothing(t *testing.T) {
 	m, r := newSink(t, "udp4", "127.0.0.1:0"), newSink(t, "udp4", "127.0.0.1:0")
 	p, _ := newProbe(t, Config{Collectors: []Collector{m.collector(""), r.collector("//r")}})
-	recs := make([]flow.Record, 95)
+	recs := make([]queued, 95)
 	for i := range recs {
-		recs[i] = flow.Record{SrcAddr: netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}), DstAddr: netip.MustParseAddr("10.1.1.1"),
-			SrcPort: uint16(i), DstPort: 53, Proto: 17, InPackets: 1, InBytes: 100}
+		recs[i].pack(&flow.Record{SrcAddr: netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}), DstAddr: netip.MustParseAddr("10.1.1.1"),
+			SrcPort: uint16(i), DstPort: 53, Proto: 17, InPackets: 1, InBytes: 100})
 	}
 	p.exp.send(recs, 1)
 	assert.Zero(t, testing.AllocsPerRun(20, func() { p.exp.send(recs, 1) }))
@@ -701,4 +704,95 @@ func TestStatsWhileBlocked(t *testing.T) {
 	assert.Eventually(t, func() bool { return strings.Contains(log.String(), "[INFO]: packets: ") }, 10*time.Second, 10*time.Millisecond)
 	cancel()
 	require.NoError(t, <-done)
+}
+
+// TestSendWindow: with netflow's encoders the exporter turns the queue's
+// flows back into records a window at a time (fewer than any datagram
+// takes), and sends, to a mirror and to round-robin collectors, the
+// datagrams an encoder given all the records makes; v5, whose datagrams
+// take any number of the IPv6 flows they skip, is given all at once.
+func TestSendWindow(t *testing.T) {
+	g := pktgen.NewTraffic(7, pktgen.Start)
+	var buf bytes.Buffer
+	w := pktgen.NewPcap(&buf, 1, pktgen.PcapOptions{SnapLen: 128})
+	for range 4000 {
+		w.Write(g.Next())
+	}
+	require.NoError(t, w.Err())
+	src, err := capture.NewFileSource(&buf, "test")
+	require.NoError(t, err)
+	var recs []flow.Record
+	m := newCaptureMeter(src, MeterConfig{Cache: capture.CacheConfig{Idle: time.Minute, Active: 5 * time.Minute,
+		Fragment: 30 * time.Second}}, func(r *flow.Record, _ capture.ExpiryReason) { recs = append(recs, *r) })
+	for {
+		if _, err := m.Read(); err != nil {
+			break
+		}
+	}
+	m.Flush()
+	require.Greater(t, len(recs), 300)
+	require.Less(t, len(recs), 3000, "few enough datagrams for a socket's buffer")
+	qs := make([]queued, len(recs))
+	for i := range recs {
+		qs[i].pack(&recs[i])
+	}
+	for _, v := range []int{5, 9, 10} {
+		newEnc := func() (Encoder, error) { return netflow.NewEncoder(netflow.EncoderConfig{Version: v}) }
+		mirror, rr := newSink(t, "udp4", "127.0.0.1:0"), newSink(t, "udp4", "127.0.0.1:0")
+		p, _ := newProbe(t, Config{Collectors: []Collector{mirror.collector(""), rr.collector("//r")}, NewEncoder: newEnc})
+		if v == 5 {
+			assert.Zero(t, p.exp.window, "v5: all at once")
+		} else {
+			assert.Positive(t, p.exp.window)
+			assert.Less(t, p.exp.window, 100)
+		}
+		ref, err := newEnc()
+		require.NoError(t, err)
+		var want [][]byte
+		// A batch of the queue's at a time, each let through the sinks'
+		// sockets before the next.
+		for b := 0; b < len(recs); b += fileBatch {
+			end := min(b+fileBatch, len(recs))
+			p.exp.send(qs[b:end], 1)
+			for rest := recs[b:end]; len(rest) > 0; {
+				dg, n := ref.Encode(nil, rest, 1)
+				if len(dg) > 0 {
+					want = append(want, dg)
+				}
+				rest = rest[n:]
+			}
+			for _, s := range []*sink{mirror, rr} {
+				deadline := time.Now().Add(10 * time.Second)
+				for s.count() < len(want) && time.Now().Before(deadline) {
+					time.Sleep(time.Millisecond)
+				}
+			}
+		}
+		for _, s := range []*sink{mirror, rr} {
+			require.Equal(t, want, s.datagrams(), "v%d", v)
+		}
+		p.Close()
+	}
+}
+
+// count returns how many datagrams the sink holds.
+func (s *sink) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.ends)
+}
+
+// datagrams returns the datagrams the sink holds, each whole.
+func (s *sink) datagrams() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var dgs [][]byte
+	for i, end := range s.ends {
+		start := 0
+		if i > 0 {
+			start = s.ends[i-1]
+		}
+		dgs = append(dgs, append([]byte(nil), s.raw[start:end]...))
+	}
+	return dgs
 }

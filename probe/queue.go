@@ -2,8 +2,6 @@ package probe
 
 import (
 	"sync"
-
-	"github.com/nfgo/nftools/flow"
 )
 
 // queue carries expired flows from the capture loop to the exporter. The
@@ -22,7 +20,7 @@ import (
 type queue struct {
 	mu     sync.Mutex
 	room   *sync.Cond // signalled when the exporter takes flows or closes
-	recs   []flow.Record
+	recs   []queued
 	now    int64 // the latest time of the flows waiting (ns)
 	limit  int
 	size   int // the capacity the buffers start with
@@ -32,14 +30,15 @@ type queue struct {
 }
 
 // newQueue returns a queue of limit flows whose batches are usually no
-// larger than batch: its buffer holds both at once from the start, so
-// that it never grows by copying through the sizes before (a growing
-// buffer of 352-byte records left a megabyte behind it at the end of
+// larger than batch: its buffer holds both at once (a batch pushed while
+// fewer than limit wait) from the start, so that it never grows by
+// copying through the sizes before (a growing buffer of 352-byte records,
+// which the queue carried then, left a megabyte behind it at the end of
 // a capture read).
 func newQueue(limit, batch int) *queue {
 	limit = max(limit, 1)
-	q := &queue{limit: limit, size: limit + max(batch, 0), wake: make(chan struct{}, 1)}
-	q.recs = make([]flow.Record, 0, q.size)
+	q := &queue{limit: limit, size: limit - 1 + max(batch, 1), wake: make(chan struct{}, 1)}
+	q.recs = make([]queued, 0, q.size)
 	q.room = sync.NewCond(&q.mu)
 	return q
 }
@@ -51,7 +50,7 @@ func newQueue(limit, batch int) *queue {
 // the queue's, batch taking its place without a copy (a capture read's
 // queue holds two batches, and the exporter takes all it holds: each
 // batch then passes without being copied).
-func (q *queue) push(batch []flow.Record, now int64, wait bool) (lost int, next []flow.Record) {
+func (q *queue) push(batch []queued, now int64, wait bool) (lost int, next []queued) {
 	if len(batch) == 0 {
 		return 0, batch
 	}
@@ -84,7 +83,7 @@ func (q *queue) push(batch []flow.Record, now int64, wait bool) (lost int, next 
 // take waits until flows wait or the queue is closed, and returns the
 // waiting flows in buf's place (buf's storage becomes the queue's) with
 // their time. It returns ok false once the queue is closed and empty.
-func (q *queue) take(buf []flow.Record) (recs []flow.Record, now int64, ok bool) {
+func (q *queue) take(buf []queued) (recs []queued, now int64, ok bool) {
 	for {
 		q.mu.Lock()
 		if len(q.recs) > 0 {

@@ -71,6 +71,76 @@ type exporter struct {
 	logf  func(level daemon.Level, format string, args ...any)
 
 	skipped atomic.Uint64 // flows the encoders took and could not carry
+
+	// full holds flows of the queue as records again, for the encoders:
+	// window of them at a time from where a datagram begins (see
+	// maxRecords), or, without a bound, all of a batch.
+	full   []flow.Record
+	window int
+	// keep is the most flows a buffer keeps room for once a batch has
+	// gone: twice the queue's size (see Probe.trim).
+	keep int
+}
+
+// maxRecords is an encoder that says how many records a datagram takes
+// at most, as netflow's do (Encoder.MaxRecords): fewer than MaxRecords.
+type maxRecords interface {
+	MaxRecords() int
+}
+
+// setWindow sets how many flows send turns back into records at a time:
+// the largest bound of the encoders, 0 (all) when one has none. With v9
+// and IPFIX that is 43 records of 352 bytes, 15 KiB, where a batch's
+// records took 88 KiB reading a capture and up to the largest scan's
+// flows live (a scan that expires 10 000 flows, 3.4 MB, kept resident
+// afterwards).
+func (e *exporter) setWindow() {
+	encs := []Encoder{e.mirrorEnc}
+	for _, s := range e.rr {
+		encs = append(encs, s.enc)
+	}
+	e.window = 0
+	for _, enc := range encs {
+		if enc == nil {
+			continue
+		}
+		m, ok := enc.(maxRecords)
+		if !ok || m.MaxRecords() <= 0 {
+			e.window = 0
+			return
+		}
+		e.window = max(e.window, m.MaxRecords())
+	}
+	if e.window > 0 {
+		e.full = make([]flow.Record, e.window)
+	}
+}
+
+// records returns the flows of recs from i on as records: window of
+// them, or all. The encoders take fewer than window, so that a datagram
+// is what it would be given all: those it does not take are turned
+// into records again for the next.
+func (e *exporter) records(recs []queued, i int) []flow.Record {
+	k := len(recs) - i
+	if e.window > 0 {
+		k = min(k, e.window)
+	}
+	if cap(e.full) < k {
+		e.full = make([]flow.Record, k)
+	}
+	full := e.full[:k]
+	for j := range full {
+		recs[i+j].unpack(&full[j])
+	}
+	return full
+}
+
+// trim lets go of the records a batch larger than keep made room for
+// (see Probe.trim): a window stays.
+func (e *exporter) trim() {
+	if cap(e.full) > max(e.keep, e.window) {
+		e.full = nil
+	}
 }
 
 // skipper is an encoder that counts the flows its version cannot carry,
@@ -98,7 +168,7 @@ func (e *exporter) noteSkipped() {
 // the export time in ms since the epoch. The mirrors' datagrams are all
 // encoded first and then handed to each mirror's socket together (see
 // writeAll).
-func (e *exporter) send(recs []flow.Record, now uint64) {
+func (e *exporter) send(recs []queued, now uint64) {
 	dgs, flows := e.mirrorDgs[:0], e.mirrorFlows[:0]
 	for i := 0; i < len(recs) && len(e.mirrors) > 0; {
 		// The buffer the last send left in this place, if any.
@@ -107,7 +177,7 @@ func (e *exporter) send(recs []flow.Record, now uint64) {
 			buf = dgs[:len(dgs)+1][len(dgs)][:0]
 		}
 		skipped := skippedBy(e.mirrorEnc)
-		dg, n := e.mirrorEnc.Encode(buf, recs[i:], now)
+		dg, n := e.mirrorEnc.Encode(buf, e.records(recs, i), now)
 		if n == 0 {
 			break // the contract says an encoder takes at least one record
 		}
@@ -125,7 +195,7 @@ func (e *exporter) send(recs []flow.Record, now uint64) {
 	for i := 0; i < len(recs) && len(e.rr) > 0; {
 		s := e.rr[e.rrNext]
 		skipped := skippedBy(s.enc)
-		dg, n := s.enc.Encode(s.buf[:0], recs[i:], now)
+		dg, n := s.enc.Encode(s.buf[:0], e.records(recs, i), now)
 		s.buf = dg[:0]
 		if n == 0 {
 			break
@@ -137,6 +207,7 @@ func (e *exporter) send(recs []flow.Record, now uint64) {
 		e.rrNext = (e.rrNext + 1) % len(e.rr)
 		e.write(s, dg, n-int(skippedBy(s.enc)-skipped))
 	}
+	e.trim()
 }
 
 // skippedBy returns how many flows enc has skipped so far, 0 for an

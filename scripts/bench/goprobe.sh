@@ -211,6 +211,32 @@ floor=$(median "${idles[floor]}")
 echo "idle RSS goprobe/softflowd: $(median "${idles[goprobe]}")/$(median "${idles[softflowd]}") KiB; floor (Go runtime, libc): $floor KiB"
 echo "peak RSS above the floor, goprobe: $((${rsses[goprobe]} - floor)) KiB"
 
+# mapped PROBE: the resident memory of PROBE idle, as above, by kind of
+# mapping (/proc/PID/smaps half a second in): the program's own file,
+# the shared libraries (the C library, its loader) and the anonymous
+# memory (for goprobe Go's heap and stacks, the runtime's own, the
+# threads'). A program's file and libraries count whole: on a kernel
+# whose page cache holds them in large folios (Linux 6.18 on ext4
+# here), a page touched maps its whole folio, up to hundreds of KiB, so
+# their resident memory is their size, whatever touches them.
+mapped() {
+	local pid
+	case $1 in
+	softflowd) softflowd -d -r - -v 9 -n "127.0.0.1:$(free_port)" < <(head -c 24 "$capture"; sleep 1) >/dev/null 2>&1 & pid=$! ;;
+	goprobe) bin/goprobe -i - --pidfile "" -n 9 -l 0 "127.0.0.1:$(free_port)" < <(head -c 24 "$capture"; sleep 1) >/dev/null 2>&1 & pid=$! ;;
+	floor) bin/rssfloor 1s >/dev/null & pid=$! ;;
+	esac
+	sleep 0.5
+	awk -v p="$1" '/^[0-9a-f]+-[0-9a-f]+ / { k = "anonymous"; if ($6 ~ /\.so/) k = "libraries"; else if ($6 ~ /^\//) k = "file" }
+		/^Rss:/ { r[k] += $2 }
+		END { printf "  %-9s file %5d, libraries %5d, anonymous %5d KiB\n", p, r["file"], r["libraries"], r["anonymous"] }' "/proc/$pid/smaps" || true
+	wait $pid || true
+}
+echo "idle RSS by mapping:"
+for probe in softflowd goprobe floor; do
+	mapped $probe
+done
+
 # startup PROBE: the processor time in milliseconds of one start of PROBE
 # on a capture of one packet, exporting to a gocapd (already running on
 # $port), averaged over STARTS starts in a row.
