@@ -48,9 +48,9 @@ func writeInParts(t *testing.T, w *Writer, path string, f *testFile, part int) {
 }
 
 // writeBoth writes f once past the page cache and once through it and
-// returns both files' bytes; broken makes the direct writer's descriptor
-// one that cannot write, so that it falls back to the page cache.
-func writeBoth(t *testing.T, f *testFile, part int, broken bool) (direct, buffered []byte) {
+// returns both files' bytes; setup, if set, changes the direct writer
+// before it writes.
+func writeBoth(t *testing.T, f *testFile, part int, setup func(w *Writer, path string)) (direct, buffered []byte) {
 	t.Helper()
 	created := time.Unix(1700000000, 0)
 	opts := WriteOptions{Compression: None, Ident: "direct", Created: created}
@@ -66,10 +66,8 @@ func writeBoth(t *testing.T, f *testFile, part int, broken bool) (direct, buffer
 				w.Close()
 				t.Skip("the file system of t.TempDir takes no O_DIRECT")
 			}
-			if broken {
-				ro := openReadOnly(t, path)
-				closeDirect(w.directFd)
-				w.directFd = ro
+			if setup != nil {
+				setup(w, path)
 			}
 		} else {
 			require.Equal(t, -1, w.directFd)
@@ -108,7 +106,7 @@ func TestDirectWritesLikeBuffered(t *testing.T) {
 		t.Run(strconv.Itoa(c.n)+"/"+strconv.Itoa(c.part), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(c.n), uint64(c.part)))
 			f := randomFile(rng, c.n)
-			direct, buffered := writeBoth(t, &f, c.part, false)
+			direct, buffered := writeBoth(t, &f, c.part, nil)
 			require.Equal(t, len(buffered), len(direct))
 			require.True(t, string(buffered) == string(direct), "the files differ")
 			path := filepath.Join(t.TempDir(), "nfcapd.test")
@@ -124,6 +122,33 @@ func TestDirectWritesLikeBuffered(t *testing.T) {
 func TestDirectFallsBack(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	f := randomFile(rng, 20000)
-	direct, buffered := writeBoth(t, &f, 5000, true)
+	direct, buffered := writeBoth(t, &f, 5000, func(w *Writer, path string) {
+		ro := openReadOnly(t, path)
+		closeDirect(w.directFd)
+		w.directFd = ro
+	})
 	assert.True(t, string(buffered) == string(direct), "the files differ")
+}
+
+// TestDirectAndCachedBlocks: blocks written through the page cache while
+// the writer is behind, between direct ones, leave the same file; every
+// order of the two kinds of writes, and of full and Flush's blocks, comes
+// up.
+func TestDirectAndCachedBlocks(t *testing.T) {
+	for _, pattern := range []string{"cd", "dc", "ccd", "cdd", "dcdd"} {
+		t.Run(pattern, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(7, uint64(len(pattern))))
+			// Parts of some 2.5 MB: full blocks, and a Flush's after them.
+			f := randomFile(rng, 60000)
+			direct, buffered := writeBoth(t, &f, 25001, func(w *Writer, _ string) {
+				n := 0
+				w.cachedWhen = func() bool {
+					n++
+					return pattern[n%len(pattern)] == 'c'
+				}
+			})
+			require.Equal(t, len(buffered), len(direct))
+			assert.True(t, string(buffered) == string(direct), "the files differ")
+		})
+	}
 }

@@ -90,6 +90,8 @@ type Writer struct {
 	tailOff  int64
 	tailKept bool
 	prevOff  int64
+	// cachedWhen, when set, replaces behind (for the tests).
+	cachedWhen func() bool
 
 	finished bool // the pipeline has stopped (Finish)
 	acked    bool // Finish returned the write error to the caller
@@ -316,6 +318,9 @@ func (w *Writer) put(j *writeJob, off int64) error {
 		_, err := w.dst.WriteAt(j.block, off)
 		return err
 	}
+	if w.behind() {
+		return w.putCached(j, off)
+	}
 	lead := int(off - w.tailOff)
 	if lead != w.tailN || unsafe.SliceData(j.block) != &j.base[j.at] || addrMod(j.block) != int(off%directAlign) {
 		// Not where reset put it (moved by a record too large for the
@@ -337,6 +342,42 @@ func (w *Writer) put(j *writeJob, off int64) error {
 	if j.short {
 		return w.keepTail()
 	}
+	return nil
+}
+
+// behind reports whether more blocks wait behind the one being written:
+// then it goes through the page cache, which takes a burst faster than
+// the disk may (a direct write waits for the disk). Drains of 4 M
+// flows from a full socket, 3 runs each at a load of 7-9: with every
+// block direct gocapd waited for the disk, at 23-89% of a core (IPFIX
+// 1.6-5.9 M flows/s against 3.1-5.1 M of nfcapd's).
+func (w *Writer) behind() bool {
+	if w.cachedWhen != nil {
+		return w.cachedWhen()
+	}
+	return len(w.order) > 0
+}
+
+// putCached writes the tail and block j at off through the page cache,
+// and keeps the block's last partial page as the next tail (in the page
+// cache already), for the next direct write.
+func (w *Writer) putCached(j *writeJob, off int64) error {
+	if err := w.keepTail(); err != nil {
+		return w.tailLost(err)
+	}
+	if _, err := w.dst.WriteAt(j.block, off); err != nil {
+		return err
+	}
+	end := off + int64(len(j.block))
+	at := end &^ (directAlign - 1)
+	var t [directAlign]byte
+	if at < off {
+		// The page holds the end of the tail as well.
+		copy(t[copy(t[:], w.tail[at-w.tailOff:w.tailN]):], j.block)
+	} else {
+		copy(t[:], j.block[at-off:])
+	}
+	w.tail, w.tailN, w.tailOff, w.tailKept = t, int(end-at), at, true
 	return nil
 }
 
@@ -372,10 +413,16 @@ func (w *Writer) stopDirect() error {
 	}
 	closeDirect(w.directFd)
 	w.directFd = -1
-	err := w.keepTail()
-	if err == nil {
-		return nil
+	if err := w.keepTail(); err != nil {
+		return w.tailLost(err)
 	}
+	return nil
+}
+
+// tailLost handles a tail that could not be written: the last block
+// written is not whole on disk and no longer counts; the error is kept
+// and returned.
+func (w *Writer) tailLost(err error) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.werr == nil {
