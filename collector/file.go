@@ -107,8 +107,9 @@ func (k *sink) FlowV3(f *netflow.V3Flow) {
 }
 
 // FlowsV3 implements netflow.V3BatchHandler: the flows of a v5 or v7
-// datagram block, encoded by the decoder into V3Space, are written with
-// one call to the writer and counted as FlowV3 counts each.
+// datagram block, or up to 30 of a v9 or IPFIX set, encoded by the
+// decoder into V3Space, are written with one call to the writer and
+// counted as FlowV3 counts each.
 func (k *sink) FlowsV3(b *netflow.V3Batch) {
 	n := b.N
 	// The flows are counted from the decoder's sums of the batch, but

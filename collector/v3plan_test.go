@@ -84,7 +84,7 @@ func (h *v3Recorder) FlowV3(f *netflow.V3Flow) {
 }
 
 // v3BatchRecorder is a v3Recorder that takes the records of a v5 or v7
-// block at once (netflow.V3BatchHandler), in a room of stale bytes as
+// block, or of a v9 or IPFIX set, at once (netflow.V3BatchHandler), in a room of stale bytes as
 // large as the decoder asks for, and writes them with one CommitV3s.
 type v3BatchRecorder struct {
 	*v3Recorder
@@ -110,8 +110,10 @@ func (h *v3BatchRecorder) FlowsV3(b *netflow.V3Batch) {
 		h.misplaced++
 	}
 	copy(h.w.V3Space(), b.Records)
+	// A batch may begin a new block (kept < N): v9 and IPFIX sets come
+	// in batches too, and the files of the tests outgrow a block.
 	kept, err := h.w.CommitV3s(b.Ends[:b.N])
-	if err != nil || kept != b.N {
+	if err != nil || kept < 0 || kept > b.N {
 		h.misplaced++
 	}
 	for i := range b.N {

@@ -265,13 +265,26 @@ func (d *Decoder) ipfixOptionTemplate(e *exporter, b []byte) error {
 func (d *Decoder) ipfixData(e *exporter, t *template, b []byte, msecReceived uint64, h Handler) error {
 	r := &d.rec
 	vh := d.v3Handler(h)
+	var bh V3BatchHandler
+	if vh != nil {
+		bh = d.batchFor(vh, t, e, 10)
+	}
 	for len(b) >= 4 { // fewer than 4 bytes: padding
 		// The stack is the start of what a plan decodes into.
 		var vals [planVals]uint64
 		stack := (*[numStack]uint64)(vals[:numStack])
-		out := d.space(vh, t, e, 10)
+		var out []byte
+		if bh != nil {
+			out = d.batchOut(bh)
+		}
+		inBatch := out != nil
+		if !inBatch {
+			out = d.space(vh, t, e, 10)
+		}
 		n, err := d.record(e, t, b, 10, out, msecReceived, &vals)
 		if err != nil {
+			// The records before go on as they would have one by one.
+			d.batchDone(bh)
 			return d.fail(e, e.key.addr, 10, ReasonRecord, "template %d: %v", t.id, err)
 		}
 		b = b[n:]
@@ -327,11 +340,17 @@ func (d *Decoder) ipfixData(e *exporter, t *template, b []byte, msecReceived uin
 			}
 		}
 		d.counters.Flows++
-		if out != nil {
+		switch {
+		case inBatch:
+			d.batchAdd(bh, t, r, out)
+		case out != nil:
 			d.flowV3(vh, t, r, out)
-		} else {
+		default:
 			h.Flow(r)
 		}
+	}
+	if bh != nil {
+		d.batchDone(bh)
 	}
 	return nil
 }

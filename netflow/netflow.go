@@ -97,6 +97,14 @@ type Decoder struct {
 	pad []byte
 	v3f V3Flow
 	v3b V3Batch
+	// The room of the batch of v9 or IPFIX records being encoded
+	// (batchOut), nil between batches, and the bytes encoded into it.
+	batchRoom []byte
+	batchOff  int
+	// batchRec holds the values the batch's records share (V3Batch.Flow),
+	// batchHead their header's engine type, engine id and flags.
+	batchRec  flow.Record
+	batchHead uint32
 }
 
 // NewDecoder returns a decoder.

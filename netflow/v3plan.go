@@ -127,10 +127,13 @@ var V3SumClass = func() (t [256]uint8) {
 }()
 
 // V3BatchHandler is a V3Handler that takes the flows of a v5 or v7
-// datagram block at once: one call for up to 30 records instead of two
-// for each. When its V3Space holds at least V3BatchRoom bytes the decoder
-// encodes the block's records into it back to back and hands them to
-// FlowsV3 (no other call comes between); else it calls FlowV3 for each.
+// datagram block, or up to 30 of a v9 or IPFIX data set, at once: one
+// call for up to 30 records instead of two for each. When its V3Space
+// holds at least V3BatchRoom bytes the decoder encodes the records into
+// it back to back and hands them to FlowsV3 (no other call comes
+// between); else it calls FlowV3 for each. A v9 or IPFIX template's
+// records go in batches when they have no out counters (which the stat
+// record counts, and V3Sums do not sum).
 type V3BatchHandler interface {
 	V3Handler
 	FlowsV3(b *V3Batch)
@@ -726,6 +729,100 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 }
 
 var le = binary.LittleEndian
+
+// The records of a v9 or IPFIX data set go to a V3BatchHandler in
+// batches, as a v5 block's do: the handler's two calls and its counting
+// of each flow (the writer's commit, the stat record's and the protocol
+// counts' additions) once for up to V3BatchMax records. perf of gocapd
+// at 800 000 v9 flows/s: FlowV3 and what it calls, V3Space and flowV3
+// took some 17% of its CPU time.
+
+// batchFor returns vh as a V3BatchHandler when the records of template t
+// of e go to it in batches, else nil.
+func (d *Decoder) batchFor(vh V3Handler, t *template, e *exporter, version uint8) V3BatchHandler {
+	bh, _ := vh.(V3BatchHandler)
+	if bh == nil || !t.planFor(e, version) || t.plan.counters != 0 {
+		return nil
+	}
+	return bh
+}
+
+// batchOut returns the room for the next record of the batch, beginning
+// one, or nil when bh's room is too small for a batch: then the record
+// goes on its own (space, flowV3).
+func (d *Decoder) batchOut(bh V3BatchHandler) []byte {
+	if d.batchRoom == nil {
+		room := bh.V3Space()
+		if len(room) < V3BatchRoom {
+			return nil
+		}
+		d.batchRoom, d.batchOff = room, 0
+		d.v3b.N, d.v3b.Sums = 0, V3Sums{}
+	}
+	return d.batchRoom[d.batchOff : d.batchOff+V3Room]
+}
+
+// batchAdd completes the record r that t's plan encoded into out, the
+// room batchOut returned, sums its counts, and hands the batch to bh
+// once it is full or its room holds no more.
+func (d *Decoder) batchAdd(bh V3BatchHandler, t *template, r *flow.Record, out []byte) {
+	n := len(t.plan.finishV3(out, r))
+	b := &d.v3b
+	head := uint32(r.EngineType) | uint32(r.EngineID)<<8 | uint32(r.Flags)<<16
+	if b.N > 0 && head != d.batchHead {
+		// The batch's records share their header's values (a template
+		// with engine fields, a sampler a record): it goes before this
+		// record, which begins the next (rare: a copy).
+		var tmp [V3Room]byte
+		copy(tmp[:], out[:n])
+		d.batchDone(bh)
+		if out = d.batchOut(bh); out == nil {
+			out = bh.V3Space()[:V3Room]
+			copy(out, tmp[:n])
+			d.v3f.Record, d.v3f.Flow = out[:n], r
+			bh.FlowV3(&d.v3f)
+			return
+		}
+		copy(out, tmp[:n])
+	}
+	if b.N == 0 {
+		d.batchHead = head
+		s := &d.batchRec
+		s.Elements, s.NFVersion, s.ExporterID, s.Received = r.Elements, r.NFVersion, r.ExporterID, r.Received
+		s.EngineType, s.EngineID, s.Flags = r.EngineType, r.EngineID, r.Flags
+	}
+	d.batchOff += n
+	b.Ends[b.N] = uint32(d.batchOff)
+	s := &b.Sums
+	if b.N == 0 || r.First < s.First {
+		s.First = r.First
+	}
+	s.Last = max(s.Last, r.Last)
+	cl := V3SumClass[r.Proto]
+	s.Flows[cl]++
+	s.Packets[cl] += r.InPackets
+	s.Bytes[cl] += r.InBytes
+	b.N++
+	if b.N == len(b.Ends) || len(d.batchRoom)-d.batchOff < V3Room {
+		d.batchDone(bh)
+	}
+}
+
+// batchDone hands the batch being encoded, if any, to bh.
+func (d *Decoder) batchDone(bh V3BatchHandler) {
+	room := d.batchRoom
+	if room == nil {
+		return
+	}
+	d.batchRoom = nil
+	b := &d.v3b
+	if b.N == 0 {
+		return
+	}
+	b.Sums.N = uint64(b.N)
+	b.Records, b.Flow = room[:d.batchOff], &d.batchRec
+	bh.FlowsV3(b)
+}
 
 // v3Handler returns h as a V3Handler when the decoder hands V3 records
 // to it, else nil.

@@ -170,13 +170,26 @@ func (d *Decoder) v9Data(e *exporter, t *template, b []byte, msecReceived uint64
 	r := &d.rec
 	event := t.hasEvent
 	vh := d.v3Handler(h)
+	var bh V3BatchHandler
+	if vh != nil {
+		bh = d.batchFor(vh, t, e, 9)
+	}
 	for len(b) >= 4 { // fewer than 4 bytes: padding
 		// The stack is the start of what a plan decodes into.
 		var vals [planVals]uint64
 		stack := (*[numStack]uint64)(vals[:numStack])
-		out := d.space(vh, t, e, 9)
+		var out []byte
+		if bh != nil {
+			out = d.batchOut(bh)
+		}
+		inBatch := out != nil
+		if !inBatch {
+			out = d.space(vh, t, e, 9)
+		}
 		n, err := d.record(e, t, b, 9, out, msecReceived, &vals)
 		if err != nil {
+			// The records before go on as they would have one by one.
+			d.batchDone(bh)
 			return d.fail(e, e.key.addr, 9, ReasonRecord, "template %d: %v", t.id, err)
 		}
 		b = b[n:]
@@ -237,11 +250,17 @@ func (d *Decoder) v9Data(e *exporter, t *template, b []byte, msecReceived uint64
 		}
 		e.flows++
 		d.counters.Flows++
-		if out != nil {
+		switch {
+		case inBatch:
+			d.batchAdd(bh, t, r, out)
+		case out != nil:
 			d.flowV3(vh, t, r, out)
-		} else {
+		default:
 			h.Flow(r)
 		}
+	}
+	if bh != nil {
+		d.batchDone(bh)
 	}
 	return nil
 }

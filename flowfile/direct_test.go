@@ -1,0 +1,154 @@
+package flowfile
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// writeInParts writes f's flows in parts of part flows, flushing after
+// each (blocks of Flush, whose tails go through the page cache), and
+// checks after each Flush that the file holds every flow written so far
+// for a reader that recovers an unfinished file, as a crash would leave
+// it.
+func writeInParts(t *testing.T, w *Writer, path string, f *testFile, part int) {
+	t.Helper()
+	for i := range f.exporters {
+		require.NoError(t, w.WriteExporter(&f.exporters[i]))
+	}
+	for i := range f.samplers {
+		require.NoError(t, w.WriteSampler(&f.samplers[i]))
+	}
+	for i := range f.flows {
+		require.NoError(t, w.WriteFlow(&f.flows[i]))
+		if (i+1)%part != 0 {
+			continue
+		}
+		require.NoError(t, w.Flush())
+		queued := w.Queued()
+		require.Eventually(t, func() bool { return w.Written() == queued }, 10*time.Second, time.Millisecond)
+		r, err := Open(path, ReadOptions{Recover: true})
+		require.NoError(t, err)
+		n := 0
+		for r.Next() {
+			if r.Kind() == KindFlow {
+				n++
+			}
+		}
+		r.Close()
+		require.Equal(t, i+1, n, "flows on disk after a Flush")
+	}
+	require.NoError(t, w.WriteExporterStats(f.stats))
+}
+
+// writeBoth writes f once past the page cache and once through it and
+// returns both files' bytes; setup, if set, changes the direct writer
+// before it writes.
+func writeBoth(t *testing.T, f *testFile, part int, setup func(w *Writer, path string)) (direct, buffered []byte) {
+	t.Helper()
+	created := time.Unix(1700000000, 0)
+	opts := WriteOptions{Compression: None, Ident: "direct", Created: created}
+	dir := t.TempDir()
+	for _, off := range []bool{false, true} {
+		noDirect = off
+		path := filepath.Join(dir, "nfcapd."+strconv.FormatBool(off))
+		w, err := Create(path, opts)
+		noDirect = false
+		require.NoError(t, err)
+		if !off {
+			if w.directFd < 0 {
+				w.Close()
+				t.Skip("the file system of t.TempDir takes no O_DIRECT")
+			}
+			if setup != nil {
+				setup(w, path)
+			}
+		} else {
+			require.Equal(t, -1, w.directFd)
+		}
+		writeInParts(t, w, path, f, part)
+		require.NoError(t, w.Close())
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		if off {
+			buffered = b
+		} else {
+			direct = b
+		}
+	}
+	return direct, buffered
+}
+
+func openReadOnly(t *testing.T, path string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	fd, err := dupFd(f)
+	f.Close()
+	require.NoError(t, err)
+	return fd
+}
+
+// TestDirectWritesLikeBuffered: a file written past the page cache is
+// byte for byte the one written through it, with blocks of every size
+// (full ones of 1 MiB, Flush's of a flow or a few, within one page and
+// across pages), and what a Flush handed over is on disk for a recovering
+// reader at once. It fails when a block's first page loses the bytes of
+// the block before, or a Flush's tail stays in memory.
+func TestDirectWritesLikeBuffered(t *testing.T) {
+	for _, c := range []struct{ n, part int }{{1, 1}, {7, 2}, {300, 41}, {30000, 7000}, {30000, 30001}} {
+		t.Run(strconv.Itoa(c.n)+"/"+strconv.Itoa(c.part), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.n), uint64(c.part)))
+			f := randomFile(rng, c.n)
+			direct, buffered := writeBoth(t, &f, c.part, nil)
+			require.Equal(t, len(buffered), len(direct))
+			require.True(t, string(buffered) == string(direct), "the files differ")
+			path := filepath.Join(t.TempDir(), "nfcapd.test")
+			require.NoError(t, os.WriteFile(path, direct, 0o644))
+			checkRoundTrip(t, path, "direct", &f)
+		})
+	}
+}
+
+// TestDirectFallsBack: when a direct write fails, the writer writes the
+// held tail and the block through the page cache and goes on that way;
+// the file is the same.
+func TestDirectFallsBack(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	f := randomFile(rng, 20000)
+	direct, buffered := writeBoth(t, &f, 5000, func(w *Writer, path string) {
+		ro := openReadOnly(t, path)
+		closeDirect(w.directFd)
+		w.directFd = ro
+	})
+	assert.True(t, string(buffered) == string(direct), "the files differ")
+}
+
+// TestDirectAndCachedBlocks: blocks written through the page cache while
+// the writer is behind, between direct ones, leave the same file; every
+// order of the two kinds of writes, and of full and Flush's blocks, comes
+// up.
+func TestDirectAndCachedBlocks(t *testing.T) {
+	for _, pattern := range []string{"cd", "dc", "ccd", "cdd", "dcdd"} {
+		t.Run(pattern, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(7, uint64(len(pattern))))
+			// Parts of some 2.5 MB: full blocks, and a Flush's after them.
+			f := randomFile(rng, 60000)
+			direct, buffered := writeBoth(t, &f, 25001, func(w *Writer, _ string) {
+				n := 0
+				w.cachedWhen = func() bool {
+					n++
+					return pattern[n%len(pattern)] == 'c'
+				}
+			})
+			require.Equal(t, len(buffered), len(direct))
+			assert.True(t, string(buffered) == string(direct), "the files differ")
+		})
+	}
+}
