@@ -313,15 +313,25 @@ func (m *meta) family(f flow.Field) uint64 {
 
 // metaRef returns the index of r's meta, adding it when new.
 func (t *Table) metaRef(r *flow.Record) uint32 {
-	s := t.spec
+	m := t.spec.meta(r)
+	m.label = t.labelRef(r.Label)
+	return t.metaIndex(m)
+}
+
+// meta returns the meta of r, but for its label.
+func (s *Spec) meta(r *flow.Record) meta {
 	m := meta{
 		elements: r.Elements, nfVersion: r.NFVersion, flags: r.Flags, v6: r.IsIPv6(),
 		next: uint8(addrFam(r.IPNextHop)), bgp: uint8(addrFam(r.BGPNextHop)), router: uint8(addrFam(r.Exporter)),
-		label: t.labelRef(r.Label),
 	}
 	if !s.custom {
 		m.src, m.dst = uint8(addrFam(r.SrcAddr)), uint8(addrFam(r.DstAddr))
 	}
+	return m
+}
+
+// metaIndex returns the index of m, adding it when new.
+func (t *Table) metaIndex(m meta) uint32 {
 	c := &t.metaCache[m.slot()]
 	if c.set && c.m == m {
 		return c.i
