@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"encoding/binary"
+	"slices"
 	"unsafe"
 
 	"github.com/nfgo/nftools/flow"
@@ -25,22 +26,33 @@ type Batch struct {
 	kw    int
 	items []batchItem
 	// words are the items' key words, kw each; rwords the opposite
-	// direction's (-b, -B), kw each, set for the items with rev.
-	words  []uint64
-	rwords []uint64
-	// labels are the flow labels the block's flows carry, each once:
-	// labels[0] is "", and an item's meta.label is an index here.
+	// direction's (-b, -B), kw each, for the items marked revItem, and
+	// rhashes their hashes.
+	words   []uint64
+	rwords  []uint64
+	rhashes []uint64
+	// metas are the metas of the block's flows, each once (an item's
+	// entry.ref is an index here), found by metaOf and the cache before
+	// it as a table finds its own. Their label is an index in labels:
+	// the flow labels of the block, each once, labels[0] being "".
+	metas  []meta
+	metaOf map[meta]uint32
+	cache  [metaCacheSize]metaCached
 	labels []string
 	key    [320 + 8]byte
 }
 
+// batchItem is a flow of a batch: e its counters, with in e.ref the index
+// of its meta in the batch (and revItem for a flow with opposite key
+// words), and h the hash of its key words.
 type batchItem struct {
-	e   entry // the flow's counters; ref is unused
-	h   uint64
-	rh  uint64 // the hash of rwords (rev)
-	m   meta
-	rev bool // a TCP or UDP flow of a -b table: rwords and rh are set
+	e entry
+	h uint64
 }
+
+// revItem marks, in a batch item's e.ref, a TCP or UDP flow of a -b
+// table: it has the next key words in Batch.rwords.
+const revItem = 1 << 31
 
 // Batches reports whether the table takes flows in batches (NewBatch,
 // AddBatch): it keeps of each key's first flow only what the key and the
@@ -53,7 +65,7 @@ func (t *Table) NewBatch() *Batch {
 	if t.full {
 		panic("aggregate: NewBatch of a table that keeps whole flows")
 	}
-	return &Batch{spec: t.spec, kw: t.kw, labels: []string{""}}
+	return &Batch{spec: t.spec, kw: t.kw, labels: []string{""}, metaOf: make(map[meta]uint32)}
 }
 
 // Len returns the number of flows in the batch.
@@ -64,6 +76,10 @@ func (b *Batch) Reset() {
 	b.items = b.items[:0]
 	b.words = b.words[:0]
 	b.rwords = b.rwords[:0]
+	b.rhashes = b.rhashes[:0]
+	b.metas = b.metas[:0]
+	clear(b.metaOf)
+	b.cache = [metaCacheSize]metaCached{}
 	clear(b.labels[1:])
 	b.labels = b.labels[:1]
 }
@@ -77,53 +93,60 @@ func (b *Batch) Flow(r *flow.Record) {
 	} else {
 		fiveTuple(k, r, false)
 	}
-	n := len(b.words)
-	b.words = grow(b.words, b.kw)
-	w := b.words[n : n+b.kw]
-	b.loadWords(w)
-	b.items = append(b.items, batchItem{
-		e: entry{
-			inPk: r.InPackets, inBy: r.InBytes, outPk: r.OutPackets, outBy: r.OutBytes,
-			flows: r.AggrFlows(), first: r.First, last: r.Last, inFlags: r.TCPFlags,
-		},
-		h: hashWords(w),
-		m: s.meta(r),
-	})
-	it := &b.items[len(b.items)-1]
+	w := b.loadWords(&b.words)
+	m := s.meta(r)
 	if r.Label != "" {
-		it.m.label = b.labelIndex(r.Label)
+		m.label = b.labelIndex(r.Label)
 	}
+	ref := b.metaIndex(m)
 	if s.bidir && (r.Proto == flow.ProtoTCP || r.Proto == flow.ProtoUDP) {
 		fiveTuple(k, r, true)
-		n := len(b.rwords)
-		b.rwords = grow(b.rwords, b.kw)
-		rw := b.rwords[n : n+b.kw]
-		b.loadWords(rw)
-		it.rh, it.rev = hashWords(rw), true
+		b.rhashes = append(b.rhashes, hashWords(b.loadWords(&b.rwords)))
+		ref |= revItem
 	}
+	n := len(b.items)
+	b.items = slices.Grow(b.items, 1)[:n+1]
+	// Set field by field: a composite literal was built on the stack and
+	// copied, the most of this function's time.
+	it := &b.items[n]
+	it.h = hashWords(w)
+	e := &it.e
+	e.inPk, e.inBy, e.outPk, e.outBy = r.InPackets, r.InBytes, r.OutPackets, r.OutBytes
+	e.flows, e.first, e.last = r.AggrFlows(), r.First, r.Last
+	e.ref, e.inFlags, e.outFlags = ref, r.TCPFlags, 0
 }
 
-// grow extends s by n zero words, reusing its room.
-func grow(s []uint64, n int) []uint64 {
-	for range n {
-		s = append(s, 0)
-	}
-	return s
-}
-
-// loadWords is Table.words of the batch's key bytes.
-func (b *Batch) loadWords(w []uint64) {
+// loadWords appends the key bytes to *ws as words (Table.words) and
+// returns them.
+func (b *Batch) loadWords(ws *[]uint64) []uint64 {
+	n := len(*ws)
+	*ws = slices.Grow(*ws, b.kw)[:n+b.kw]
+	w := (*ws)[n:]
 	for i := range w {
 		w[i] = binary.LittleEndian.Uint64(b.key[i*8:])
 	}
+	return w
+}
+
+// metaIndex returns the number of m in the batch, adding it when new.
+func (b *Batch) metaIndex(m meta) uint32 {
+	c := &b.cache[m.slot()]
+	if c.set && c.m == m {
+		return c.i
+	}
+	i, ok := b.metaOf[m]
+	if !ok {
+		i = uint32(len(b.metas))
+		b.metas = append(b.metas, m)
+		b.metaOf[m] = i
+	}
+	*c = metaCached{m: m, i: i, set: true}
+	return i
 }
 
 // labelIndex returns the number of label l in the batch, adding it when
 // new.
 func (b *Batch) labelIndex(l string) uint32 {
-	if n := len(b.labels); n > 1 && b.labels[n-1] == l {
-		return uint32(n - 1)
-	}
 	for i, x := range b.labels {
 		if x == l {
 			return uint32(i)
@@ -144,6 +167,13 @@ func (t *Table) AddBatch(b *Batch) {
 		panic("aggregate: AddBatch of a batch made for another table")
 	}
 	t.flush()
+	// The table's number of each batch meta, found when a new key needs
+	// it.
+	refs := t.batchRefs[:0]
+	for range b.metas {
+		refs = append(refs, noRef)
+	}
+	t.batchRefs = refs
 	items := b.items
 	for i := range min(batchAhead, len(items)) {
 		pos, _ := t.idx.Home(items[i].h)
@@ -157,32 +187,42 @@ func (t *Table) AddBatch(b *Batch) {
 			prefetch(uintptr(unsafe.Pointer(t.idx.SlotAddr(pos))))
 		}
 		it := &items[i]
-		var rw []uint64
-		if it.rev {
-			rw = b.rwords[ri*kw : ri*kw+kw]
-			ri++
+		if t.idx.Full(t.n) {
+			t.idx.GrowMapped(&t.mem.Index[0])
 		}
-		t.addItem(it, b.words[i*kw:i*kw+kw], rw, b.labels)
+		w := b.words[i*kw : i*kw+kw]
+		rev := it.e.ref&revItem != 0
+		if rev {
+			ri++ // every flow with opposite words has its own
+		}
+		j, pos, tag := t.findHash(w, it.h)
+		if j >= 0 {
+			t.at(j).mergeEntry(&it.e, false)
+			continue
+		}
+		if rev {
+			r := ri - 1
+			if j, _, _ := t.findHash(b.rwords[r*kw:r*kw+kw], b.rhashes[r]); j >= 0 {
+				t.at(j).mergeEntry(&it.e, true)
+				continue
+			}
+		}
+		m := it.e.ref &^ revItem
+		if refs[m] == noRef {
+			bm := b.metas[m]
+			bm.label = t.labelRef(b.labels[bm.label])
+			refs[m] = t.metaIndex(bm)
+		}
+		t.newEntry(pos, tag, w, &it.e, refs[m])
 	}
 }
 
-// addItem is add of a batch's flow: w its key words, rw the opposite
-// direction's (nil when it has none).
-func (t *Table) addItem(it *batchItem, w, rw []uint64, labels []string) {
-	if t.idx.Full(t.n) {
-		t.idx.GrowMapped(&t.mem.Index[0])
-	}
-	i, pos, tag := t.findHash(w, it.h)
-	if i >= 0 {
-		t.at(i).mergeEntry(&it.e, false)
-		return
-	}
-	if rw != nil {
-		if i, _, _ := t.findHash(rw, it.rh); i >= 0 {
-			t.at(i).mergeEntry(&it.e, true)
-			return
-		}
-	}
+// noRef marks a batch meta whose number in the table is not known yet.
+const noRef = ^uint32(0)
+
+// newEntry puts a new key w at the free slot pos with tag, its entry
+// from e with meta ref.
+func (t *Table) newEntry(pos int, tag uint64, w []uint64, e *entry, ref uint32) {
 	if t.n>>blockBits == len(t.blocks) {
 		t.blocks = append(t.blocks, entries(&t.mem.Pool, blockSize))
 		t.keys = append(t.keys, words(&t.mem.Pool, blockSize*t.kw))
@@ -190,11 +230,9 @@ func (t *Table) addItem(it *batchItem, w, rw []uint64, labels []string) {
 	n := int32(t.n)
 	t.idx.Put(pos, tag, uint32(n))
 	copy(t.keyAt(n), w)
-	e := t.at(n)
-	*e = it.e
-	m := it.m
-	m.label = t.labelRef(labels[m.label])
-	e.ref = t.metaIndex(m)
+	x := t.at(n)
+	*x = *e
+	x.ref = ref
 	t.n++
 }
 

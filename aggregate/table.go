@@ -87,6 +87,8 @@ type Table struct {
 	prevWords [40]uint64
 	prevHash  uint64
 	pending   bool
+	// batchRefs is AddBatch's scratch: a batch's metas' numbers here.
+	batchRefs []uint32
 }
 
 const blockBits = 14
