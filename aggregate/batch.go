@@ -188,7 +188,7 @@ func (t *Table) AddBatch(b *Batch) {
 		}
 		it := &items[i]
 		if t.idx.Full(t.n) {
-			t.idx.GrowMapped(&t.mem.Index[0])
+			t.grow()
 		}
 		w := b.words[i*kw : i*kw+kw]
 		rev := it.e.ref&revItem != 0
@@ -224,8 +224,8 @@ const noRef = ^uint32(0)
 // from e with meta ref.
 func (t *Table) newEntry(pos int, tag uint64, w []uint64, e *entry, ref uint32) {
 	if t.n>>blockBits == len(t.blocks) {
-		t.blocks = append(t.blocks, entries(&t.mem.Pool, blockSize))
-		t.keys = append(t.keys, words(&t.mem.Pool, blockSize*t.kw))
+		t.blocks = append(t.blocks, rowEntries(&t.mem.Pool, blockSize))
+		t.keys = append(t.keys, rowWords(&t.mem.Pool, blockSize*t.kw))
 	}
 	n := int32(t.n)
 	t.idx.Put(pos, tag, uint32(n))

@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -113,4 +114,49 @@ func TestNewBatchOfFullTable(t *testing.T) {
 	tb := New(FiveTuple())
 	assert.False(t, tb.Batches())
 	assert.Panics(t, func() { tb.NewBatch() })
+}
+
+// TestRowsOnRecycledSlots: a table big enough that its rows of entries
+// and keys go into the slots its index grew out of (which hold old slot
+// values, not zeros) still sums every key right, through Add and through
+// batches.
+func TestRowsOnRecycledSlots(t *testing.T) {
+	spec, err := ParseFields("srcip,dstport")
+	require.NoError(t, err)
+	const n = 200_000
+	recs := make([]flow.Record, n)
+	for i := range recs {
+		r := rec(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), b4, 1000, uint16(i%7), 6, uint64(1000+i), uint64(2000+i), 1, uint64(i), 0)
+		recs[i] = r
+	}
+	for name, batched := range map[string]bool{"Add": false, "AddBatch": true} {
+		tb := NewPrinting(spec)
+		b := tb.NewBatch()
+		for pass := 0; pass < 2; pass++ {
+			for i := 0; i < n; i += 1000 {
+				if !batched {
+					for j := i; j < i+1000; j++ {
+						tb.Add(&recs[j])
+					}
+					continue
+				}
+				b.Reset()
+				for j := i; j < i+1000; j++ {
+					b.Flow(&recs[j])
+				}
+				tb.AddBatch(b)
+			}
+		}
+		require.Equal(t, n, tb.Len(), name)
+		assert.GreaterOrEqual(t, tb.mem.Pool.Reused(), 1<<20, "%s: rows in recycled slots", name)
+		for k, i := range tb.Order() {
+			var r flow.Record
+			tb.Record(i, &r)
+			require.Equal(t, uint64(2*k), r.InBytes, "%s: key %d", name, k)
+			require.Equal(t, uint64(2), r.InPackets, "%s: key %d", name, k)
+			require.Equal(t, uint64(2), r.Flows, "%s: key %d", name, k)
+			require.Equal(t, recs[k].SrcAddr, r.SrcAddr, "%s: key %d", name, k)
+		}
+		tb.Free()
+	}
 }

@@ -221,6 +221,14 @@ func (t *Table) Add(r *flow.Record) {
 	t.prevHash, t.pending = h, true
 }
 
+// grow doubles the index. The slots it leaves go to the rows of entries
+// and keys, which every new key writes before it is read: the index is on
+// huge pages, whose first touch is dear on the benchmark machine (see
+// region.MapSmall), and it grows out of as many slots as it ends with.
+func (t *Table) grow() {
+	t.mem.Pool.Recycle(t.idx.GrowMappedKeep(&t.mem.Index[0]))
+}
+
 // flush merges the flow Add holds back, before the table is read.
 func (t *Table) flush() {
 	if t.pending {
@@ -234,7 +242,7 @@ func (t *Table) flush() {
 func (t *Table) add(r *flow.Record, w []uint64, h uint64) {
 	s := t.spec
 	if t.idx.Full(t.n) {
-		t.idx.GrowMapped(&t.mem.Index[0])
+		t.grow()
 	}
 	i, pos, tag := t.findHash(w, h)
 	if i >= 0 {
@@ -251,8 +259,8 @@ func (t *Table) add(r *flow.Record, w []uint64, h uint64) {
 		}
 	}
 	if t.n>>blockBits == len(t.blocks) {
-		t.blocks = append(t.blocks, entries(&t.mem.Pool, blockSize))
-		t.keys = append(t.keys, words(&t.mem.Pool, blockSize*t.kw))
+		t.blocks = append(t.blocks, rowEntries(&t.mem.Pool, blockSize))
+		t.keys = append(t.keys, rowWords(&t.mem.Pool, blockSize*t.kw))
 	}
 	n := int32(t.n)
 	t.idx.Put(pos, tag, uint32(n))
