@@ -2,10 +2,11 @@ package aggregate
 
 import (
 	"encoding/binary"
-	"slices"
+	"runtime"
 	"unsafe"
 
 	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/internal/region"
 )
 
 // Batch is one block's flows made ready for a table in a reader's worker
@@ -40,6 +41,45 @@ type Batch struct {
 	cache  [metaCacheSize]metaCached
 	labels []string
 	key    [320 + 8]byte
+	// mem holds items, words, rwords and rhashes, outside Go's heap.
+	mem *batchMem
+}
+
+// batchMem is the memory of a batch's arrays: the regions they are in
+// (nil for one on Go's heap or none yet). On Go's heap, the two batches
+// of the home-shaped archive's -A srcip,dstport list, a megabyte each,
+// and the arrays they grew out of made the heap 7 MB at the peak of
+// resident memory instead of 0.9 MB.
+type batchMem struct {
+	items, words, rwords, rhashes []byte
+}
+
+// free gives back the regions.
+func (m *batchMem) free() {
+	for _, b := range []*[]byte{&m.items, &m.words, &m.rwords, &m.rhashes} {
+		region.Free(*b)
+		*b = nil
+	}
+}
+
+// extend returns s grown by n elements (which hold anything), moving it
+// to a region twice as large when it is full; *mem is the region s is
+// in, which it then frees. T must hold no pointers.
+func extend[T any](s []T, mem *[]byte, n int) []T {
+	if len(s)+n <= cap(s) {
+		return s[:len(s)+n]
+	}
+	size := int(unsafe.Sizeof(*new(T)))
+	c := max(2*cap(s), len(s)+n, 1024)
+	b, mapped := region.MapSmall(c * size)
+	ns := unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), c)[:len(s)+n]
+	copy(ns, s)
+	region.Free(*mem)
+	*mem = nil
+	if mapped {
+		*mem = b
+	}
+	return ns
 }
 
 // batchItem is a flow of a batch: e its counters, with in e.ref the index
@@ -65,7 +105,17 @@ func (t *Table) NewBatch() *Batch {
 	if t.full {
 		panic("aggregate: NewBatch of a table that keeps whole flows")
 	}
-	return &Batch{spec: t.spec, kw: t.kw, labels: []string{""}, metaOf: make(map[meta]uint32)}
+	b := &Batch{spec: t.spec, kw: t.kw, labels: []string{""}, metaOf: make(map[meta]uint32), mem: new(batchMem)}
+	runtime.AddCleanup(b, (*batchMem).free, b.mem)
+	return b
+}
+
+// Free gives back the batch's memory outside Go's heap; the batch is
+// unusable afterwards. A batch never freed gives it back when the garbage
+// collector finds it unreachable.
+func (b *Batch) Free() {
+	b.mem.free()
+	*b = Batch{mem: b.mem}
 }
 
 // Len returns the number of flows in the batch.
@@ -93,7 +143,7 @@ func (b *Batch) Flow(r *flow.Record) {
 	} else {
 		fiveTuple(k, r, false)
 	}
-	w := b.loadWords(&b.words)
+	w := b.loadWords(&b.words, &b.mem.words)
 	m := s.meta(r)
 	if r.Label != "" {
 		m.label = b.labelIndex(r.Label)
@@ -101,11 +151,13 @@ func (b *Batch) Flow(r *flow.Record) {
 	ref := b.metaIndex(m)
 	if s.bidir && (r.Proto == flow.ProtoTCP || r.Proto == flow.ProtoUDP) {
 		fiveTuple(k, r, true)
-		b.rhashes = append(b.rhashes, hashWords(b.loadWords(&b.rwords)))
+		h := hashWords(b.loadWords(&b.rwords, &b.mem.rwords))
+		b.rhashes = extend(b.rhashes, &b.mem.rhashes, 1)
+		b.rhashes[len(b.rhashes)-1] = h
 		ref |= revItem
 	}
 	n := len(b.items)
-	b.items = slices.Grow(b.items, 1)[:n+1]
+	b.items = extend(b.items, &b.mem.items, 1)
 	// Set field by field: a composite literal was built on the stack and
 	// copied, the most of this function's time.
 	it := &b.items[n]
@@ -117,10 +169,10 @@ func (b *Batch) Flow(r *flow.Record) {
 }
 
 // loadWords appends the key bytes to *ws as words (Table.words) and
-// returns them.
-func (b *Batch) loadWords(ws *[]uint64) []uint64 {
+// returns them; *mem is the region *ws is in.
+func (b *Batch) loadWords(ws *[]uint64, mem *[]byte) []uint64 {
 	n := len(*ws)
-	*ws = slices.Grow(*ws, b.kw)[:n+b.kw]
+	*ws = extend(*ws, mem, b.kw)
 	w := (*ws)[n:]
 	for i := range w {
 		w[i] = binary.LittleEndian.Uint64(b.key[i*8:])

@@ -111,11 +111,17 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 		// the summary read).
 		s.elements = o.aggr.spec.PrintReads()
 	}
+	var free []*aggregate.Batch
+	defer func() {
+		// The readers gave their batches back as they closed.
+		for _, b := range free {
+			b.Free()
+		}
+	}()
 	if table != nil && table.Batches() {
 		// The reader's workers make each block's keys and hashes (an
 		// aggregate.Batch), and the table only merges them here, in file
 		// order, so that it is the table Add would build.
-		var free []*aggregate.Batch
 		s.visit = func() flowfile.BlockVisitor {
 			if n := len(free); n > 0 {
 				b := free[n-1]
