@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"net/netip"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -159,4 +160,31 @@ func TestRowsOnRecycledSlots(t *testing.T) {
 		}
 		tb.Free()
 	}
+}
+
+// TestBatchManyLabels: a batch forgets its metas and labels once it has
+// met many (maxBatchMetas) and still builds the table Add builds.
+func TestBatchManyLabels(t *testing.T) {
+	g := flowgen.New(5, 1_795_555_903_000)
+	recs := make([]flow.Record, 3000)
+	for i := range recs {
+		g.Next(&recs[i])
+		recs[i].Label = "l" + strconv.Itoa(i%700)
+	}
+	spec, err := ParseFields("proto,dstport")
+	require.NoError(t, err)
+	want, got := NewPrinting(spec), NewPrinting(spec)
+	b := got.NewBatch()
+	for i := range recs {
+		want.Add(&recs[i])
+		b.Flow(&recs[i])
+		if i%100 == 99 {
+			got.AddBatch(b)
+			b.Reset()
+		}
+	}
+	got.AddBatch(b)
+	require.LessOrEqual(t, len(b.labels), maxBatchMetas+100, "labels forgotten")
+	assert.Equal(t, want.Records(), got.Records())
+	b.Free()
 }
