@@ -226,7 +226,13 @@ func (t *Table) Add(r *flow.Record) {
 // huge pages, whose first touch is dear on the benchmark machine (see
 // region.MapSmall), and it grows out of as many slots as it ends with.
 func (t *Table) grow() {
-	t.mem.Pool.Recycle(t.idx.GrowMappedKeep(&t.mem.Index[0]))
+	old := t.idx.GrowMappedKeep(&t.mem.Index[0])
+	if len(old) < blockSize*int(unsafe.Sizeof(entry{})) {
+		// Too small for a block of entries, it would mostly stay unused.
+		region.Free(old)
+		return
+	}
+	t.mem.Pool.Recycle(old)
 }
 
 // flush merges the flow Add holds back, before the table is read.

@@ -112,12 +112,6 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 		s.elements = o.aggr.spec.PrintReads()
 	}
 	var free []*aggregate.Batch
-	defer func() {
-		// The readers gave their batches back as they closed.
-		for _, b := range free {
-			b.Free()
-		}
-	}()
 	if table != nil && table.Batches() {
 		// The reader's workers make each block's keys and hashes (an
 		// aggregate.Batch), and the table only merges them here, in file
@@ -155,6 +149,11 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 		}
 		return nil
 	})
+	// The readers gave their batches back as they closed; their memory
+	// goes before the table is sorted, which takes as much again.
+	for _, b := range free {
+		b.Free()
+	}
 	if err != nil {
 		return writeFailed(stderr, err)
 	}
