@@ -87,6 +87,8 @@ type Table struct {
 	prevWords [40]uint64
 	prevHash  uint64
 	pending   bool
+	// batchRefs is AddBatch's scratch: a batch's metas' numbers here.
+	batchRefs []uint32
 }
 
 const blockBits = 14
@@ -219,6 +221,20 @@ func (t *Table) Add(r *flow.Record) {
 	t.prevHash, t.pending = h, true
 }
 
+// grow doubles the index. The slots it leaves go to the rows of entries
+// and keys, which every new key writes before it is read: the index is on
+// huge pages, whose first touch is dear on the benchmark machine (see
+// region.MapSmall), and it grows out of as many slots as it ends with.
+func (t *Table) grow() {
+	old := t.idx.GrowMappedKeep(&t.mem.Index[0])
+	if len(old) < blockSize*int(unsafe.Sizeof(entry{})) {
+		// Too small for a block of entries, it would mostly stay unused.
+		region.Free(old)
+		return
+	}
+	t.mem.Pool.Recycle(old)
+}
+
 // flush merges the flow Add holds back, before the table is read.
 func (t *Table) flush() {
 	if t.pending {
@@ -232,7 +248,7 @@ func (t *Table) flush() {
 func (t *Table) add(r *flow.Record, w []uint64, h uint64) {
 	s := t.spec
 	if t.idx.Full(t.n) {
-		t.idx.GrowMapped(&t.mem.Index[0])
+		t.grow()
 	}
 	i, pos, tag := t.findHash(w, h)
 	if i >= 0 {
@@ -249,8 +265,8 @@ func (t *Table) add(r *flow.Record, w []uint64, h uint64) {
 		}
 	}
 	if t.n>>blockBits == len(t.blocks) {
-		t.blocks = append(t.blocks, entries(&t.mem.Pool, blockSize))
-		t.keys = append(t.keys, words(&t.mem.Pool, blockSize*t.kw))
+		t.blocks = append(t.blocks, rowEntries(&t.mem.Pool, blockSize))
+		t.keys = append(t.keys, rowWords(&t.mem.Pool, blockSize*t.kw))
 	}
 	n := int32(t.n)
 	t.idx.Put(pos, tag, uint32(n))
@@ -313,15 +329,25 @@ func (m *meta) family(f flow.Field) uint64 {
 
 // metaRef returns the index of r's meta, adding it when new.
 func (t *Table) metaRef(r *flow.Record) uint32 {
-	s := t.spec
+	m := t.spec.meta(r)
+	m.label = t.labelRef(r.Label)
+	return t.metaIndex(m)
+}
+
+// meta returns the meta of r, but for its label.
+func (s *Spec) meta(r *flow.Record) meta {
 	m := meta{
 		elements: r.Elements, nfVersion: r.NFVersion, flags: r.Flags, v6: r.IsIPv6(),
 		next: uint8(addrFam(r.IPNextHop)), bgp: uint8(addrFam(r.BGPNextHop)), router: uint8(addrFam(r.Exporter)),
-		label: t.labelRef(r.Label),
 	}
 	if !s.custom {
 		m.src, m.dst = uint8(addrFam(r.SrcAddr)), uint8(addrFam(r.DstAddr))
 	}
+	return m
+}
+
+// metaIndex returns the index of m, adding it when new.
+func (t *Table) metaIndex(m meta) uint32 {
 	c := &t.metaCache[m.slot()]
 	if c.set && c.m == m {
 		return c.i

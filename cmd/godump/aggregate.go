@@ -111,6 +111,21 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 		// the summary read).
 		s.elements = o.aggr.spec.PrintReads()
 	}
+	var free []*aggregate.Batch
+	if table != nil && table.Batches() {
+		// The reader's workers make each block's keys and hashes (an
+		// aggregate.Batch), and the table only merges them here, in file
+		// order, so that it is the table Add would build.
+		s.visit = func() flowfile.BlockVisitor {
+			if n := len(free); n > 0 {
+				b := free[n-1]
+				free = free[:n-1]
+				return b
+			}
+			return table.NewBatch()
+		}
+		s.release = func(v flowfile.BlockVisitor) { free = append(free, v.(*aggregate.Batch)) }
+	}
 	if o.wfile != "" {
 		w = newSink(o)
 	} else if err := pr.Begin(); err != nil {
@@ -118,6 +133,8 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 	}
 	err := s.run(files, func(kind flowfile.Kind, r *flowfile.Reader) error {
 		switch {
+		case kind == flowfile.KindBlock:
+			table.AddBatch(r.Block().(*aggregate.Batch))
 		case kind != flowfile.KindFlow:
 			if w != nil {
 				if err := openSink(w, s, true); err != nil {
@@ -132,6 +149,11 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 		}
 		return nil
 	})
+	// The readers gave their batches back as they closed; their memory
+	// goes before the table is sorted, which takes as much again.
+	for _, b := range free {
+		b.Free()
+	}
 	if err != nil {
 		return writeFailed(stderr, err)
 	}

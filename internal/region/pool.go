@@ -11,6 +11,10 @@ type Pool struct {
 	mapped [][]byte
 	cur    []byte // what is left of the last region
 	total  int    // bytes mapped so far
+	// spare are the unused parts of regions given to the pool (Recycle),
+	// which TakeDirty hands out before it maps new memory.
+	spare  [][]byte
+	reused int // bytes TakeDirty handed out of them
 }
 
 // The sizes of a Pool's regions: the first, and the most any grows to.
@@ -35,6 +39,39 @@ func (p *Pool) Take(n int) []byte {
 	p.cur = p.cur[n:]
 	return b
 }
+
+// Recycle gives the pool b, memory that Map mapped and its caller no
+// longer uses (such as an index's slots it grew out of), for TakeDirty
+// to hand out again: its pages are already in memory, where new ones
+// would cost a page fault and the kernel's zeroing each (a table's index
+// on huge pages is a quarter of an -A table's memory, and what it grew
+// out of as much again). Free gives it back with the pool's regions.
+func (p *Pool) Recycle(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	p.mapped = append(p.mapped, b)
+	// Keep the pieces 8-byte aligned, as Take keeps what it hands out.
+	if b = b[:len(b)&^7]; len(b) > 0 {
+		p.spare = append(p.spare, b)
+	}
+}
+
+// TakeDirty is Take for memory its caller overwrites before it reads
+// it: it may hand out memory of a region given to Recycle, not zeroed.
+func (p *Pool) TakeDirty(n int) []byte {
+	for i, b := range p.spare {
+		if len(b) >= n {
+			p.spare[i] = b[n:]
+			p.reused += n
+			return b[:n:n]
+		}
+	}
+	return p.Take(n)
+}
+
+// Reused returns the bytes TakeDirty handed out of recycled memory.
+func (p *Pool) Reused() int { return p.reused }
 
 // Free gives back every region the pool mapped; the memory it handed out
 // must not be used afterwards. The pool is empty and usable again.

@@ -164,12 +164,18 @@ func Finish(h uint64) uint64 { return h * 0x94d049bb133111eb }
 // heap would keep them until a collection and then for its own reuse.
 // *mem is the region the slots are in, nil while they are Go's; GrowMapped
 // sets it to the new one.
-func (x *Index) GrowMapped(mem *[]byte) {
+func (x *Index) GrowMapped(mem *[]byte) { region.Free(x.GrowMappedKeep(mem)) }
+
+// GrowMappedKeep is GrowMapped that returns the region the slots were in
+// instead of freeing it (nil when they were Go's), for a table that puts
+// its memory to other use (region.Pool.Recycle).
+func (x *Index) GrowMappedKeep(mem *[]byte) (old []byte) {
 	b, mapped := region.Map(2*len(x.slots)*8, 0)
 	x.GrowInto(unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/8))
-	region.Free(*mem)
+	old = *mem
 	*mem = nil
 	if mapped {
 		*mem = b
 	}
+	return old
 }

@@ -2,9 +2,12 @@ package slotindex
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/nfgo/nftools/internal/region"
 )
 
 // table is the smallest user of an Index: keys kept in a slice, looked up
@@ -138,4 +141,38 @@ func TestGrowInto(t *testing.T) {
 		require.Equal(t, uint32(k), i)
 	}
 	assert.Panics(t, func() { tb.x.GrowInto(make([]uint64, 48)) })
+}
+
+// TestGrowMappedKeep: GrowMappedKeep hands back the region the slots were
+// in (none while they were Go's), and the index keeps its entries.
+func TestGrowMappedKeep(t *testing.T) {
+	x := New(4)
+	var mem []byte
+	put := func(h uint64, i uint32) {
+		_, tag := x.Home(h)
+		x.Put(x.Free(h), tag, i)
+	}
+	hashes := []uint64{1 << 63, 3 << 62, 5 << 61, 7 << 60}
+	for i, h := range hashes {
+		put(h, uint32(i))
+	}
+	assert.Nil(t, x.GrowMappedKeep(&mem), "Go's slots are not handed back")
+	require.Len(t, mem, 32*8)
+	first := mem
+	old := x.GrowMappedKeep(&mem)
+	assert.Equal(t, unsafe.SliceData(first), unsafe.SliceData(old))
+	assert.Len(t, old, 32*8)
+	require.Len(t, mem, 64*8)
+	for i, h := range hashes {
+		pos, tag := x.Home(h)
+		found := false
+		for s := x.Slot(pos); s != 0; pos, s = x.Next(pos) {
+			if j, ok := Match(s, tag); ok && j == uint32(i) {
+				found = true
+			}
+		}
+		assert.True(t, found, "entry %d", i)
+	}
+	region.Free(old)
+	region.Free(mem)
 }
