@@ -168,7 +168,7 @@ type Collector struct {
 	spare   *chunk // the chunk the receive loop processed last, empty
 	inlined uint64 // chunks the receive loop processed (some of) itself (under work)
 	behind  bool   // the socket holds a backlog: hand chunks to the worker (the receive loop's)
-	awaited uint64 // waits of the receive loop for the worker (awaitWorker; the loop's own)
+	awaited atomic.Uint64 // waits of the receive loop for the worker (awaitWorker; a slow path, so an atomic the tests can read while it runs)
 
 	// Worker state.
 	dec      *netflow.Decoder

@@ -234,7 +234,7 @@ func (c *Collector) awaitWorker(r *batchReader, leave int, wake *time.Timer) {
 		if q, ok := r.queued(); !ok || q >= leave {
 			return
 		}
-		c.awaited++
+		c.awaited.Add(1)
 		wake.Reset(handWait)
 		select {
 		case k := <-c.free:

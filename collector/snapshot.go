@@ -4,7 +4,6 @@ import (
 	"net/netip"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nfgo/nftools/expire"
@@ -95,29 +94,33 @@ type SourceSnapshot struct {
 
 // published holds the worker's part of Snapshot.
 type published struct {
-	exporters, evicted, expired, templateMemory, refused atomic.Uint64
-
-	mu          sync.Mutex
-	flows, seq  uint64
-	unknown     uint64
-	errors      map[string]uint64
-	perExporter []ExporterSnapshot
-	counters    []netflow.ExporterCounters // the worker's buffer
+	mu sync.Mutex
+	// exporters, ... refused: the decoder's counters, taken with the
+	// exporter list under mu, so that a snapshot shows them consistent.
+	exporters, evicted, expired, templateMemory, refused uint64
+	flows, seq                                           uint64
+	unknown                                              uint64
+	errors                                               map[string]uint64
+	perExporter                                          []ExporterSnapshot
+	counters                                             []netflow.ExporterCounters // the worker's buffer
 }
 
 // publish copies the decoder's counters for Snapshot (worker goroutine).
 func (c *Collector) publish() {
 	dc := c.dec.Counters()
-	c.pub.exporters.Store(uint64(c.dec.Known()))
-	c.pub.evicted.Store(dc.EvictedExporters)
-	c.pub.expired.Store(dc.ExpiredExporters)
-	c.pub.templateMemory.Store(uint64(c.dec.TemplateMemory()))
-	c.pub.refused.Store(dc.TemplatesRefused)
-
 	c.pub.counters = c.dec.AppendExporterCounters(c.pub.counters[:0])
 	p := &c.pub
+	// The counters are stored under the lock the exporter list takes, and
+	// Snapshot reads them under it too: as atomics stored before the list,
+	// a snapshot could count an eviction while it still listed the evicted
+	// exporter (TestSnapshotPerExporterAndSource failed so under load).
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.exporters = uint64(c.dec.Known())
+	p.evicted = dc.EvictedExporters
+	p.expired = dc.ExpiredExporters
+	p.templateMemory = uint64(c.dec.TemplateMemory())
+	p.refused = dc.TemplatesRefused
 	p.flows, p.seq, p.unknown = dc.Flows, dc.SequenceFailures, c.unknownN
 	if p.errors == nil {
 		p.errors = map[string]uint64{}
@@ -158,18 +161,15 @@ func (c *Collector) owner(addr netip.Addr) *sink {
 // Snapshot returns the running totals; see Snapshot.
 func (c *Collector) Snapshot() Snapshot {
 	s := Snapshot{
-		Datagrams:        c.datagrams.Load(),
-		QueueOverflow:    c.overflow.Load(),
-		KernelDrops:      c.kdrops.Load(),
-		LostFlows:        c.lost.Load(),
-		Exporters:        c.pub.exporters.Load(),
-		EvictedExporters: c.pub.evicted.Load(),
-		ExpiredExporters: c.pub.expired.Load(),
-		TemplateMemory:   c.pub.templateMemory.Load(),
-		RefusedTemplates: c.pub.refused.Load(),
+		Datagrams:     c.datagrams.Load(),
+		QueueOverflow: c.overflow.Load(),
+		KernelDrops:   c.kdrops.Load(),
+		LostFlows:     c.lost.Load(),
 	}
 	p := &c.pub
 	p.mu.Lock()
+	s.Exporters, s.EvictedExporters, s.ExpiredExporters = p.exporters, p.evicted, p.expired
+	s.TemplateMemory, s.RefusedTemplates = p.templateMemory, p.refused
 	s.Flows, s.SequenceFailures, s.UnknownSource = p.flows, p.seq, p.unknown
 	s.DecodeErrors = make(map[string]uint64, len(p.errors))
 	for r, n := range p.errors {
