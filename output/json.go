@@ -194,12 +194,6 @@ func (p *jsonPrinter) num(b []byte, k int, v uint64) []byte {
 	return appendDec(p.key(b, k), v)
 }
 
-func (p *jsonPrinter) str(b []byte, k int, v []byte) []byte {
-	b = append(p.key(b, k), '"')
-	b = append(b, v...)
-	return append(b, '"')
-}
-
 func (p *jsonPrinter) addr(b []byte, k int, x ip, v6 bool) []byte {
 	b = append(p.key(b, k), '"')
 	b = appendAddr(b, x, v6)
