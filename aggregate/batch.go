@@ -37,9 +37,7 @@ type Batch struct {
 	// caches before it as a table finds its own; they stay from block to
 	// block (Reset). Their label is an index in labels: the flow labels
 	// met, each once, labels[0] being "".
-	metas  []meta
-	metaOf map[meta]uint32
-	cache  [metaCacheSize]metaCached
+	metaSet
 	packed [1 << packedCacheBits]packedCached
 	labels []string
 	key    [320 + 8]byte
@@ -107,7 +105,7 @@ func (t *Table) NewBatch() *Batch {
 	if t.full {
 		panic("aggregate: NewBatch of a table that keeps whole flows")
 	}
-	b := &Batch{spec: t.spec, kw: t.kw, labels: []string{""}, metaOf: make(map[meta]uint32), mem: new(batchMem)}
+	b := &Batch{spec: t.spec, kw: t.kw, labels: []string{""}, metaSet: newMetaSet(), mem: new(batchMem)}
 	runtime.AddCleanup(b, (*batchMem).free, b.mem)
 	return b
 }
@@ -132,9 +130,7 @@ func (b *Batch) Reset() {
 	// The metas and labels stay from block to block, and with them the
 	// caches that find them, unless there are many.
 	if len(b.metas) > maxBatchMetas || len(b.labels) > maxBatchMetas {
-		b.metas = b.metas[:0]
-		clear(b.metaOf)
-		b.cache = [metaCacheSize]metaCached{}
+		b.metaSet.reset()
 		b.packed = [1 << packedCacheBits]packedCached{}
 		clear(b.labels[1:])
 		b.labels = b.labels[:1]
@@ -229,22 +225,6 @@ type packedCached struct {
 	e, f uint64
 	i    uint32
 	set  bool
-}
-
-// metaIndex returns the number of m in the batch, adding it when new.
-func (b *Batch) metaIndex(m meta) uint32 {
-	c := &b.cache[m.slot()]
-	if c.set && c.m == m {
-		return c.i
-	}
-	i, ok := b.metaOf[m]
-	if !ok {
-		i = uint32(len(b.metas))
-		b.metas = append(b.metas, m)
-		b.metaOf[m] = i
-	}
-	*c = metaCached{m: m, i: i, set: true}
-	return i
 }
 
 // labelIndex returns the number of label l in the batch, adding it when

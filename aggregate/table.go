@@ -62,14 +62,10 @@ type Table struct {
 	keys   [][]uint64
 	// slots: 0 free, else the top 32 bits of the key's hash above the
 	// entry number plus one.
-	idx    slotindex.Index
-	n      int
-	recs   arena
-	metas  []meta
-	metaOf map[meta]uint32
-	// metaCache holds recent metas by a cheap hash of theirs (metaSlot),
-	// before the map is asked.
-	metaCache *[metaCacheSize]metaCached
+	idx  slotindex.Index
+	n    int
+	recs arena
+	metaSet
 
 	// labels are the flow labels of the first flows, each once, so that
 	// an entry keeps a number (0 for none): labels[0] is "".
@@ -127,8 +123,7 @@ func newTable(spec *Spec, full bool) *Table {
 	t.recs.mem = &t.mem.Pool
 	runtime.AddCleanup(t, (*region.Memory).Free, t.mem)
 	if !full {
-		t.metaOf = make(map[meta]uint32)
-		t.metaCache = new([metaCacheSize]metaCached)
+		t.metaSet = newMetaSet()
 	}
 	return t
 }
@@ -346,17 +341,38 @@ func (s *Spec) meta(r *flow.Record) meta {
 	return m
 }
 
+// metaSet numbers the metas of a table's flows, or of a batch's, each
+// once.
+type metaSet struct {
+	metas  []meta
+	metaOf map[meta]uint32
+	// metaCache holds recent metas by a cheap hash of theirs (metaSlot),
+	// before the map is asked.
+	metaCache *[metaCacheSize]metaCached
+}
+
+func newMetaSet() metaSet {
+	return metaSet{metaOf: make(map[meta]uint32), metaCache: new([metaCacheSize]metaCached)}
+}
+
+// reset forgets every meta.
+func (s *metaSet) reset() {
+	s.metas = s.metas[:0]
+	clear(s.metaOf)
+	*s.metaCache = [metaCacheSize]metaCached{}
+}
+
 // metaIndex returns the index of m, adding it when new.
-func (t *Table) metaIndex(m meta) uint32 {
-	c := &t.metaCache[m.slot()]
+func (s *metaSet) metaIndex(m meta) uint32 {
+	c := &s.metaCache[m.slot()]
 	if c.set && c.m == m {
 		return c.i
 	}
-	i, ok := t.metaOf[m]
+	i, ok := s.metaOf[m]
 	if !ok {
-		i = uint32(len(t.metas))
-		t.metas = append(t.metas, m)
-		t.metaOf[m] = i
+		i = uint32(len(s.metas))
+		s.metas = append(s.metas, m)
+		s.metaOf[m] = i
 	}
 	*c = metaCached{m: m, i: i, set: true}
 	return i
