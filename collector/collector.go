@@ -164,10 +164,10 @@ type Collector struct {
 	// is zero, so that datagrams are processed in the order they came.
 	work    sync.Mutex
 	handed  atomic.Int64
-	inline  bool   // the receive loop may process chunks itself: no hooks
-	spare   *chunk // the chunk the receive loop processed last, empty
-	inlined uint64 // chunks the receive loop processed (some of) itself (under work)
-	behind  bool   // the socket holds a backlog: hand chunks to the worker (the receive loop's)
+	inline  bool          // the receive loop may process chunks itself: no hooks
+	spare   *chunk        // the chunk the receive loop processed last, empty
+	inlined uint64        // chunks the receive loop processed (some of) itself (under work)
+	behind  bool          // the socket holds a backlog: hand chunks to the worker (the receive loop's)
 	awaited atomic.Uint64 // waits of the receive loop for the worker (awaitWorker; a slow path, so an atomic the tests can read while it runs)
 
 	// Worker state.
