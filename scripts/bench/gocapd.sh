@@ -126,6 +126,8 @@
 #   MAX_SECONDS=570    time budget of the whole script; steps past it are skipped
 #   BENCH_DIR=dir      keep the work directory (collector logs) there
 #   GOCAPD=path        the gocapd to measure (default bin/gocapd, built if missing)
+#   NFCAPD=path        what runs in nfcapd's place (default nfcapd): another
+#                      gocapd build there compares two builds, paired
 #   THREADS=1          a line under each row: the CPU of each of the
 #                      collector's threads over the step (name and thread
 #                      id, ms, busiest first) and of each sender (ms)
@@ -218,7 +220,7 @@ go build -o "$work/nfsend" ./scripts/nfsend
 nfsend=$work/nfsend
 began=$SECONDS
 
-declare -A bin=([nfcapd]=$(command -v nfcapd) [gocapd]=$gocapd)
+declare -A bin=([nfcapd]=${NFCAPD:-$(command -v nfcapd)} [gocapd]=$gocapd)
 
 # free_port prints a UDP port of 127.0.0.1 nobody uses.
 free_port() {
@@ -504,7 +506,7 @@ drain_step() {
 
 declare -A peak_rss=() buffers=() result=() result_rss=() result_capped=()
 echo "machine: $(nproc) cores, $(uname -r), $(awk '/MemTotal/ { printf "%d MiB", $2 / 1024 }' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
-echo "nfcapd:  ${bin[nfcapd]} ($(nfcapd -V 2>&1 | head -n 1))"
+echo "nfcapd:  ${bin[nfcapd]} ($("${bin[nfcapd]}" -V 2>&1 | head -n 1))"
 echo "gocapd:  ${bin[gocapd]} ($("${bin[gocapd]}" -V 2>&1 | head -n 1))"
 echo "load:    scripts/nfsend: $senders processes, $streams exporters on 127.0.0.1, $per flows a datagram, the template every 20 datagrams, ${duration} s a step"
 echo "flags:   -b 127.0.0.1 -p PORT -w DIR -t 60 -I bench -B $buffer${extra:+ $extra} for both (net.core.rmem_max=$(cat /proc/sys/net/core/rmem_max)); DIR in $run_dir ($(stat -f -c %T "$run_dir"))"
