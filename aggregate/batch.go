@@ -319,7 +319,9 @@ func (t *Table) newEntry(pos int, tag uint64, w []uint64, e *entry, ref uint32) 
 	t.n++
 }
 
-// mergeEntry is merge of a flow whose counters are in f (a batch's).
+// mergeEntry adds the counters of f (a batch's flow, or a record's
+// through merge) to the entry; reverse puts them on the other direction,
+// for the opposite flow of a -b pair.
 func (e *entry) mergeEntry(f *entry, reverse bool) {
 	if reverse {
 		e.outPk += f.inPk

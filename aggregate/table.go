@@ -267,10 +267,7 @@ func (t *Table) add(r *flow.Record, w []uint64, h uint64) {
 	t.idx.Put(pos, tag, uint32(n))
 	copy(t.keyAt(n), w)
 	e := t.at(n)
-	*e = entry{
-		inPk: r.InPackets, inBy: r.InBytes, outPk: r.OutPackets, outBy: r.OutBytes,
-		flows: r.AggrFlows(), first: r.First, last: r.Last, inFlags: r.TCPFlags,
-	}
+	*e = entryOf(r)
 	if t.full {
 		e.ref = t.recs.put(r, t.labelRef(r.Label))
 	} else {
@@ -402,25 +399,19 @@ func (m *meta) slot() int {
 	return int(h * 0x9e3779b97f4a7c15 >> 58)
 }
 
+// entryOf returns the counters of r as a new entry's.
+func entryOf(r *flow.Record) entry {
+	return entry{
+		inPk: r.InPackets, inBy: r.InBytes, outPk: r.OutPackets, outBy: r.OutBytes,
+		flows: r.AggrFlows(), first: r.First, last: r.Last, inFlags: r.TCPFlags,
+	}
+}
+
 // merge adds r to the entry; reverse puts r's counters and flags on the
 // other direction, for the opposite flow of a -b pair.
 func (e *entry) merge(r *flow.Record, reverse bool) {
-	if reverse {
-		e.outPk += r.InPackets
-		e.outBy += r.InBytes
-		e.inPk += r.OutPackets
-		e.inBy += r.OutBytes
-		e.outFlags |= r.TCPFlags
-	} else {
-		e.inPk += r.InPackets
-		e.inBy += r.InBytes
-		e.outPk += r.OutPackets
-		e.outBy += r.OutBytes
-		e.inFlags |= r.TCPFlags
-	}
-	e.first = min(e.first, r.First)
-	e.last = max(e.last, r.Last)
-	e.flows += r.AggrFlows()
+	f := entryOf(r)
+	e.mergeEntry(&f, reverse)
 }
 
 // wordsAddr is the inverse of flow.AddrWords for the family v6.
