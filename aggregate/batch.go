@@ -303,22 +303,6 @@ func (t *Table) AddBatch(b *Batch) {
 // noRef marks a batch meta whose number in the table is not known yet.
 const noRef = ^uint32(0)
 
-// newEntry puts a new key w at the free slot pos with tag, its entry
-// from e with meta ref.
-func (t *Table) newEntry(pos int, tag uint64, w []uint64, e *entry, ref uint32) {
-	if t.n>>blockBits == len(t.blocks) {
-		t.blocks = append(t.blocks, rowEntries(&t.mem.Pool, blockSize))
-		t.keys = append(t.keys, rowWords(&t.mem.Pool, blockSize*t.kw))
-	}
-	n := int32(t.n)
-	t.idx.Put(pos, tag, uint32(n))
-	copy(t.keyAt(n), w)
-	x := t.at(n)
-	*x = *e
-	x.ref = ref
-	t.n++
-}
-
 // mergeEntry adds the counters of f (a batch's flow, or a record's
 // through merge) to the entry; reverse puts them on the other direction,
 // for the opposite flow of a -b pair.

@@ -259,6 +259,19 @@ func (t *Table) add(r *flow.Record, w []uint64, h uint64) {
 			return
 		}
 	}
+	var ref uint32
+	if t.full {
+		ref = t.recs.put(r, t.labelRef(r.Label))
+	} else {
+		ref = t.metaRef(r)
+	}
+	e := entryOf(r)
+	t.newEntry(pos, tag, w, &e, ref)
+}
+
+// newEntry puts a new key w at the free slot pos with tag, its entry
+// from e with ref (its first flow's record or meta).
+func (t *Table) newEntry(pos int, tag uint64, w []uint64, e *entry, ref uint32) {
 	if t.n>>blockBits == len(t.blocks) {
 		t.blocks = append(t.blocks, rowEntries(&t.mem.Pool, blockSize))
 		t.keys = append(t.keys, rowWords(&t.mem.Pool, blockSize*t.kw))
@@ -266,13 +279,9 @@ func (t *Table) add(r *flow.Record, w []uint64, h uint64) {
 	n := int32(t.n)
 	t.idx.Put(pos, tag, uint32(n))
 	copy(t.keyAt(n), w)
-	e := t.at(n)
-	*e = entryOf(r)
-	if t.full {
-		e.ref = t.recs.put(r, t.labelRef(r.Label))
-	} else {
-		e.ref = t.metaRef(r)
-	}
+	x := t.at(n)
+	*x = *e
+	x.ref = ref
 	t.n++
 }
 
