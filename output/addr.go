@@ -2,6 +2,7 @@ package output
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/nfgo/nftools/flow"
 )
@@ -20,7 +21,7 @@ func ipOf(a netip.Addr) ip {
 func appendIP4(b []byte, v uint32) []byte {
 	n := len(b)
 	if cap(b)-n < 16 {
-		b = grow(b, 16)
+		b = slices.Grow(b, 16)
 	}
 	t := (*[16]byte)(b[n : n+16])
 	i := putOctet(t, 0, v>>24)

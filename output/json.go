@@ -1,6 +1,7 @@
 package output
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/nfgo/nftools/flow"
@@ -184,7 +185,7 @@ func makeJSONKeys(nd bool) *jsonKeys {
 func (p *jsonPrinter) key(b []byte, k int) []byte {
 	n := len(b)
 	if cap(b)-n < jsonKeyRoom {
-		b = grow(b, jsonKeyRoom)
+		b = slices.Grow(b, jsonKeyRoom)
 	}
 	*(*[jsonKeyRoom]byte)(b[n : n+jsonKeyRoom]) = p.keys.text[k]
 	return b[:n+int(p.keys.n[k])]

@@ -2,6 +2,7 @@ package output
 
 import (
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -179,11 +180,6 @@ func appendNum8(b []byte, n uint64, plain bool) []byte {
 	return padLeft(b, AppendNumber(t[:0], n, plain, true), 8)
 }
 
-// grow returns b with room for at least n more bytes.
-func grow(b []byte, n int) []byte {
-	return append(b, make([]byte, n)...)[:len(b)]
-}
-
 // appendDec appends v in decimal, as strconv.AppendUint(b, v, 10) does.
 // Two digits at a time from twoDigits, written in place: strconv's
 // formats into an array and appends that through memmove, and its calls
@@ -199,7 +195,7 @@ func appendDec(b []byte, v uint64) []byte {
 	d := decDigits(v)
 	n := len(b)
 	if cap(b)-n < 20 {
-		b = grow(b, 20)
+		b = slices.Grow(b, 20)
 	}
 	b = b[:n+d]
 	t := b[n:]
