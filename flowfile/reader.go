@@ -12,6 +12,7 @@ import (
 	"weak"
 
 	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/internal/fileopen"
 	"github.com/nfgo/nftools/internal/region"
 )
 
@@ -379,7 +380,7 @@ func (b *blockBuf) carve(c Compression, huge bool) {
 
 // Open opens the flow file at path.
 func Open(path string, opts ReadOptions) (*Reader, error) {
-	f, err := openFile(path)
+	f, err := fileopen.Open(path)
 	if err != nil {
 		return nil, err
 	}

@@ -49,6 +49,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nfgo/nftools/internal/cnum"
+	"github.com/nfgo/nftools/internal/fileopen"
 )
 
 // Exit codes nfdump 1.7.1 uses for file list problems.
@@ -558,19 +559,14 @@ func (f entryFilter) outside(s string) bool {
 }
 
 // readEntries reads dir's entries, in the directory's order. It opens dir
-// without os.Open, which offers every file to the runtime's network poller
-// (and makes the poller on the first): a directory is refused after five
-// system calls, 20 of the ~60 godump made on nfcapd's sample archive, whose
+// without the runtime's network poller (fileopen): through os.Open that was
+// 20 of the ~60 system calls godump made on nfcapd's sample archive, whose
 // files lie three directories deep.
 func readEntries(dir string) []fs.DirEntry {
-	fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	for err == syscall.EINTR {
-		fd, err = syscall.Open(dir, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	}
+	d, err := fileopen.Open(dir)
 	if err != nil {
 		return nil
 	}
-	d := os.NewFile(uintptr(fd), dir)
 	defer d.Close()
 	entries, _ := d.ReadDir(-1)
 	return entries

@@ -1,4 +1,4 @@
-package flowfile
+package fileopen
 
 import (
 	"io"
@@ -11,12 +11,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// openFile must fail as os.Open does (Open's callers print its errors)
-// and read what os.Open reads.
-func TestOpenFileLikeOsOpen(t *testing.T) {
+// Open must fail as os.Open does (flowfile.Open's callers print its
+// errors) and read what os.Open reads, a directory's entries too.
+func TestOpenLikeOsOpen(t *testing.T) {
 	dir := t.TempDir()
 	for _, path := range []string{filepath.Join(dir, "missing"), filepath.Join(dir, "missing", "below")} {
-		_, err := openFile(path)
+		_, err := Open(path)
 		_, want := os.Open(path)
 		require.Error(t, err)
 		assert.Equal(t, want.Error(), err.Error())
@@ -24,11 +24,18 @@ func TestOpenFileLikeOsOpen(t *testing.T) {
 	}
 	path := filepath.Join(dir, "file")
 	require.NoError(t, os.WriteFile(path, []byte("nfcapd"), 0o644))
-	f, err := openFile(path)
+	f, err := Open(path)
 	require.NoError(t, err)
 	b, err := io.ReadAll(f)
 	require.NoError(t, err)
 	assert.Equal(t, "nfcapd", string(b))
 	assert.Equal(t, path, f.Name())
 	require.NoError(t, f.Close())
+
+	d, err := Open(dir)
+	require.NoError(t, err)
+	names, err := d.Readdirnames(-1)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"file"}, names)
+	require.NoError(t, d.Close())
 }
