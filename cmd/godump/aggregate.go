@@ -111,20 +111,12 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 		// the summary read).
 		s.elements = o.aggr.spec.PrintReads()
 	}
-	var free []*aggregate.Batch
+	free := new([]*aggregate.Batch)
 	if table != nil && table.Batches() {
 		// The reader's workers make each block's keys and hashes (an
 		// aggregate.Batch), and the table only merges them here, in file
 		// order, so that it is the table Add would build.
-		s.visit = func() flowfile.BlockVisitor {
-			if n := len(free); n > 0 {
-				b := free[n-1]
-				free = free[:n-1]
-				return b
-			}
-			return table.NewBatch()
-		}
-		s.release = func(v flowfile.BlockVisitor) { free = append(free, v.(*aggregate.Batch)) }
+		free = visitWith(s, table.NewBatch)
 	}
 	if o.wfile != "" {
 		w = newSink(o)
@@ -151,7 +143,7 @@ func listAggregated(o *options, files []string, pr output.Printer, start time.Ti
 	})
 	// The readers gave their batches back as they closed; their memory
 	// goes before the table is sorted, which takes as much again.
-	for _, b := range free {
+	for _, b := range *free {
 		b.Free()
 	}
 	if err != nil {

@@ -101,6 +101,24 @@ type scan struct {
 	release func(flowfile.BlockVisitor)
 }
 
+// visitWith sets the scan's visit and release so that the reader's
+// workers take their visitors from newVisitor, reusing those released; it
+// returns the released ones, for the caller to free when the scan is done.
+// The reader calls both on the goroutine that reads (flowfile.ReadOptions).
+func visitWith[V flowfile.BlockVisitor](s *scan, newVisitor func() V) *[]V {
+	free := new([]V)
+	s.visit = func() flowfile.BlockVisitor {
+		if n := len(*free); n > 0 {
+			v := (*free)[n-1]
+			*free = (*free)[:n-1]
+			return v
+		}
+		return newVisitor()
+	}
+	s.release = func(v flowfile.BlockVisitor) { *free = append(*free, v.(V)) }
+	return free
+}
+
 func newScan(o *options, stderr io.Writer) *scan {
 	return &scan{o: o, stderr: stderr, sel: selector(o)}
 }

@@ -178,7 +178,7 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 	// hold another block in memory.
 	s := newScan(o, stderr)
 	s.workers = 1
-	var free []*blockStats
+	free := new([]*blockStats)
 	if statInWorkers && !st.record {
 		// Element tables merge block by block: the reader's workers
 		// select, decode and count each block into tables of their own,
@@ -187,15 +187,7 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 		// one per CPU. -s record ranks whole records, so it counts here
 		// flow by flow.
 		s.workers = 0
-		s.visit = func() flowfile.BlockVisitor {
-			if n := len(free); n > 0 {
-				b := free[n-1]
-				free = free[:n-1]
-				return b
-			}
-			return newBlockStats(st.elements, tables)
-		}
-		s.release = func(v flowfile.BlockVisitor) { free = append(free, v.(*blockStats)) }
+		free = visitWith(s, func() *blockStats { return newBlockStats(st.elements, tables) })
 	}
 	if !st.record {
 		// Only the element values are read, so the reader decodes only
@@ -223,7 +215,7 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 	})
 	// The blocks the workers counted last are still in their visitors,
 	// which the readers gave back.
-	for _, b := range free {
+	for _, b := range *free {
 		b.merge()
 	}
 	if err != nil {
