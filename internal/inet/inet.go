@@ -106,12 +106,37 @@ func LookupPort(network, service string) (int, error) {
 	return lookupPort(network, service)
 }
 
-// sockaddr is a's socket address with port.
+// sockaddr is a's socket address with port; an IPv6 address's zone (a
+// link-local collector's "%eth0") is its interface's index.
 func sockaddr(a netip.Addr, port int) (syscall.Sockaddr, int) {
 	if a.Is4() {
 		return &syscall.SockaddrInet4{Port: port, Addr: a.As4()}, syscall.AF_INET
 	}
-	return &syscall.SockaddrInet6{Port: port, Addr: a.As16()}, syscall.AF_INET6
+	return &syscall.SockaddrInet6{Port: port, Addr: a.As16(), ZoneId: zoneIndex(a.Zone())}, syscall.AF_INET6
+}
+
+// zoneIndex is the index of the interface zone names (or zone itself when
+// it is a number), 0 when there is none: a link-local address without its
+// interface, which the system refuses as net would.
+func zoneIndex(zone string) uint32 {
+	if zone == "" {
+		return 0
+	}
+	if n, err := strconv.ParseUint(zone, 10, 32); err == nil {
+		return uint32(n)
+	}
+	if strings.ContainsAny(zone, "/.") {
+		return 0
+	}
+	b, err := os.ReadFile("/sys/class/net/" + zone + "/ifindex")
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 32)
+	if err != nil {
+		return 0
+	}
+	return uint32(n)
 }
 
 // addrPort is a socket address as an AddrPort (zero for another family).

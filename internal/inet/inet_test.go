@@ -152,3 +152,20 @@ func TestListenTCPAnyAddress(t *testing.T) {
 func itoa(p uint16) string {
 	return netip.AddrPortFrom(netip.IPv4Unspecified(), p).String()[len("0.0.0.0:"):]
 }
+
+// TestZoneIndex: an IPv6 zone is an interface's name or index, as net
+// takes it ("fe80::1%eth0").
+func TestZoneIndex(t *testing.T) {
+	lo, err := net.InterfaceByName("lo")
+	if err != nil {
+		t.Skip("no loopback interface named lo")
+	}
+	assert.Equal(t, uint32(lo.Index), zoneIndex("lo"))
+	assert.Equal(t, uint32(7), zoneIndex("7"))
+	assert.Zero(t, zoneIndex(""))
+	assert.Zero(t, zoneIndex("no-such-interface"))
+	assert.Zero(t, zoneIndex("../lo"))
+	sa, family := sockaddr(netip.MustParseAddr("fe80::1%lo"), 2055)
+	assert.Equal(t, syscall.AF_INET6, family)
+	assert.Equal(t, uint32(lo.Index), sa.(*syscall.SockaddrInet6).ZoneId)
+}
