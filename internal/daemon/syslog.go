@@ -55,7 +55,14 @@ func (w *syslogWriter) connect() error {
 	err := errors.New("Unix syslog delivery error")
 	for _, path := range paths {
 		for _, typ := range types {
-			fd, e := syscall.Socket(syscall.AF_UNIX, typ|syscall.SOCK_CLOEXEC, 0)
+			// Closed on exec, set apart from the call where socket(2)
+			// takes no such flag (gocapd builds for other systems).
+			syscall.ForkLock.RLock()
+			fd, e := syscall.Socket(syscall.AF_UNIX, typ, 0)
+			if e == nil {
+				syscall.CloseOnExec(fd)
+			}
+			syscall.ForkLock.RUnlock()
 			if e != nil {
 				return os.NewSyscallError("socket", e)
 			}

@@ -150,11 +150,24 @@ func addrPort(sa syscall.Sockaddr) netip.AddrPort {
 	return netip.AddrPort{}
 }
 
-// socket opens a non-blocking socket that is closed on exec.
+// socket opens a non-blocking socket that is closed on exec. The flags
+// are set apart from the call (under ForkLock, so that no exec between
+// them inherits the descriptor), as net does where socket(2) takes none:
+// gocapd, which links this through internal/metrics, builds for systems
+// other than Linux too.
 func socket(family, typ int) (int, error) {
-	fd, err := syscall.Socket(family, typ|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	syscall.ForkLock.RLock()
+	fd, err := syscall.Socket(family, typ, 0)
+	if err == nil {
+		syscall.CloseOnExec(fd)
+	}
+	syscall.ForkLock.RUnlock()
 	if err != nil {
 		return -1, os.NewSyscallError("socket", err)
+	}
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return -1, os.NewSyscallError("setnonblock", err)
 	}
 	return fd, nil
 }

@@ -76,7 +76,12 @@ func (l *Listener) Accept() (*os.File, error) {
 	var nfd int
 	var aerr error
 	err := l.rc.Read(func(fd uintptr) bool {
-		nfd, _, aerr = syscall.Accept4(int(fd), syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+		syscall.ForkLock.RLock()
+		nfd, _, aerr = syscall.Accept(int(fd))
+		if aerr == nil {
+			syscall.CloseOnExec(nfd)
+		}
+		syscall.ForkLock.RUnlock()
 		return aerr != syscall.EAGAIN
 	})
 	if err != nil {
@@ -87,6 +92,10 @@ func (l *Listener) Accept() (*os.File, error) {
 	}
 	if aerr != nil {
 		return nil, os.NewSyscallError("accept", aerr)
+	}
+	if err := syscall.SetNonblock(nfd, true); err != nil {
+		syscall.Close(nfd)
+		return nil, os.NewSyscallError("setnonblock", err)
 	}
 	return os.NewFile(uintptr(nfd), "tcp"), nil
 }
