@@ -1,7 +1,7 @@
 package probe
 
 import (
-	"net"
+	"os"
 	"syscall"
 
 	"github.com/nfgo/nftools/internal/mmsg"
@@ -23,7 +23,7 @@ type batchConn struct {
 
 // newBatchConn returns conn's batchConn, or nil when the socket has no
 // raw access: its datagrams are then written one by one.
-func newBatchConn(conn *net.UDPConn) *batchConn {
+func newBatchConn(conn *os.File) *batchConn {
 	rc, err := conn.SyscallConn()
 	if err != nil {
 		return nil

@@ -3,12 +3,12 @@ package probe
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"strings"
 
 	"github.com/nfgo/nftools/internal/daemon"
+	"github.com/nfgo/nftools/internal/inet"
 )
 
 // Mode says how a collector shares the exported datagrams with the others.
@@ -43,7 +43,7 @@ type Collector struct {
 
 // String returns the collector as the command line writes it.
 func (c Collector) String() string {
-	s := net.JoinHostPort(c.Host, c.Port)
+	s := inet.JoinHostPort(c.Host, c.Port)
 	if c.Local != "" || c.Mode != Mirror {
 		s += "/" + c.Local
 	}
@@ -129,26 +129,20 @@ func ResolveSource(host string) (netip.Addr, error) {
 // resolveHost resolves host to one address of the family network asks for
 // ("udp4", "udp6"), or IPv4 first and then IPv6 when network is empty.
 func resolveHost(host, network string) (netip.Addr, error) {
-	if a, err := netip.ParseAddr(host); err == nil {
-		a = a.Unmap()
-		if network == "udp4" && !a.Is4() || network == "udp6" && !a.Is6() {
-			return netip.Addr{}, fmt.Errorf("%s: address family does not match", host)
-		}
-		return a, nil
-	}
-	var nets []string
+	var families []inet.Family
 	switch network {
-	case "":
-		nets = []string{"udp4", "udp6"}
+	case "udp4":
+		families = []inet.Family{inet.IPv4}
+	case "udp6":
+		families = []inet.Family{inet.IPv6}
 	default:
-		nets = []string{network}
+		families = []inet.Family{inet.IPv4, inet.IPv6}
 	}
 	var err error
-	for _, n := range nets {
-		var ua *net.UDPAddr
-		if ua, err = net.ResolveUDPAddr(n, net.JoinHostPort(host, "0")); err == nil {
-			a, _ := netip.AddrFromSlice(ua.IP)
-			return a.Unmap(), nil
+	for _, f := range families {
+		var addrs []netip.Addr
+		if addrs, err = inet.LookupHost(host, f); err == nil {
+			return addrs[0], nil
 		}
 	}
 	return netip.Addr{}, err
@@ -161,8 +155,8 @@ func resolveHost(host, network string) (netip.Addr, error) {
 // connect that the system refuses.
 // It returns the socket and the address it was bound to, an unspecified
 // one when no local address was asked for.
-func dial(index int, c Collector, source netip.Addr) (*net.UDPConn, netip.Addr, error) {
-	fail := func(op string, err error) (*net.UDPConn, netip.Addr, error) {
+func dial(index int, c Collector, source netip.Addr) (*os.File, netip.Addr, error) {
+	fail := func(op string, err error) (*os.File, netip.Addr, error) {
 		return nil, netip.Addr{}, &CollectorError{Index: index, Op: op, Err: err}
 	}
 	local := source
@@ -184,16 +178,11 @@ func dial(index int, c Collector, source netip.Addr) (*net.UDPConn, netip.Addr, 
 	if err != nil {
 		return fail("parameters", err)
 	}
-	port, err := net.LookupPort("udp", c.Port)
+	port, err := inet.LookupPort("udp", c.Port)
 	if err != nil || port == 0 {
 		return fail("parameters", fmt.Errorf("port %q", c.Port))
 	}
-	var laddr *net.UDPAddr
-	if local.IsValid() {
-		laddr = net.UDPAddrFromAddrPort(netip.AddrPortFrom(local, 0))
-	}
-	raddr := net.UDPAddrFromAddrPort(netip.AddrPortFrom(remote, uint16(port)))
-	conn, err := net.DialUDP("udp", laddr, raddr)
+	conn, err := inet.DialUDP(local, netip.AddrPortFrom(remote, uint16(port)))
 	if err != nil {
 		var se *os.SyscallError
 		if errors.As(err, &se) && se.Syscall == "bind" {

@@ -1,13 +1,14 @@
 package probe
 
 import (
-	"net"
 	"net/netip"
 	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/nfgo/nftools/internal/inet"
 )
 
 func TestParseCollector(t *testing.T) {
@@ -114,10 +115,10 @@ func TestDial(t *testing.T) {
 		if !assert.NoError(t, err, tc.arg) {
 			continue
 		}
-		local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+		local := inet.LocalAddr(conn)
 		assert.Equal(t, tc.wantLocal, local.Addr().String(), tc.arg)
 		assert.Equal(t, tc.wantBound, bound.String(), tc.arg)
-		assert.Equal(t, tc.wantRemote, conn.RemoteAddr().String(), tc.arg)
+		assert.Equal(t, tc.wantRemote, inet.RemoteAddr(conn).String(), tc.arg)
 		conn.Close()
 	}
 }

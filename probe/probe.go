@@ -28,6 +28,7 @@ import (
 	"github.com/nfgo/nftools/capture"
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/internal/daemon"
+	"github.com/nfgo/nftools/internal/inet"
 )
 
 // ErrIdle is what a live Meter's Read returns (or wraps) when its read
@@ -235,12 +236,12 @@ func (p *Probe) BindAddr(i int) netip.Addr { return p.exp.senders[i].bound }
 
 // LocalAddr returns the address collector number i (0-based) sends from.
 func (p *Probe) LocalAddr(i int) netip.AddrPort {
-	return p.exp.senders[i].conn.LocalAddr().(interface{ AddrPort() netip.AddrPort }).AddrPort()
+	return inet.LocalAddr(p.exp.senders[i].conn)
 }
 
 // RemoteAddr returns the address of collector number i (0-based).
 func (p *Probe) RemoteAddr(i int) netip.AddrPort {
-	return p.exp.senders[i].conn.RemoteAddr().(interface{ AddrPort() netip.AddrPort }).AddrPort()
+	return inet.RemoteAddr(p.exp.senders[i].conn)
 }
 
 // Export takes one flow from the cache. The meter calls it (through the

@@ -2,8 +2,8 @@ package probe
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -33,7 +33,7 @@ const errorLogEvery = time.Minute
 type sender struct {
 	index int // 1-based, as fprobe numbers collectors
 	c     Collector
-	conn  *net.UDPConn
+	conn  *os.File
 	bound netip.Addr // the address asked for at bind time
 	enc   Encoder    // round-robin collectors only
 	buf   []byte

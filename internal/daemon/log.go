@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/syslog"
 	"strings"
 	"sync"
 	"syscall"
@@ -60,7 +59,7 @@ type LogConfig struct {
 type Logger struct {
 	mu     sync.Mutex
 	out    io.Writer
-	sys    *syslog.Writer
+	sys    *syslogWriter
 	max    Level
 	prefix bool
 }
@@ -71,7 +70,7 @@ type Logger struct {
 func NewLogger(cfg LogConfig) (*Logger, error) {
 	l := &Logger{out: cfg.Stream, max: cfg.MaxLevel, prefix: cfg.LevelPrefix}
 	if cfg.Syslog {
-		s, err := syslog.Dial(cfg.SyslogNetwork, cfg.SyslogAddr, syslog.LOG_DAEMON|syslog.LOG_INFO, cfg.Tag)
+		s, err := dialSyslog(cfg.SyslogNetwork, cfg.SyslogAddr, cfg.Tag)
 		if err != nil {
 			return nil, fmt.Errorf("syslog: %w", err)
 		}
@@ -110,40 +109,17 @@ func (l *Logger) Logf(level Level, format string, args ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.sys != nil {
-		sysWrite(l.sys, level, msg)
+		l.sys.write(level, msg)
 	}
 	if l.out != nil {
 		io.WriteString(l.out, msg+"\n")
 	}
 }
 
-// sysWrite sends msg to syslog with the priority of level. A message syslog
-// does not take is lost, as with syslog(3).
-func sysWrite(s *syslog.Writer, level Level, msg string) {
-	switch level {
-	case LevelEmerg:
-		s.Emerg(msg)
-	case LevelAlert:
-		s.Alert(msg)
-	case LevelCrit:
-		s.Crit(msg)
-	case LevelErr:
-		s.Err(msg)
-	case LevelWarning:
-		s.Warning(msg)
-	case LevelNotice:
-		s.Notice(msg)
-	case LevelInfo:
-		s.Info(msg)
-	default:
-		s.Debug(msg)
-	}
-}
-
 // Close closes the syslog connection.
 func (l *Logger) Close() error {
 	if l.sys != nil {
-		return l.sys.Close()
+		return l.sys.close()
 	}
 	return nil
 }

@@ -129,3 +129,27 @@ func TestStrerror(t *testing.T) {
 	assert.Equal(t, "Connection refused", Strerror(fmt.Errorf("write: %w", syscall.ECONNREFUSED)))
 	assert.Equal(t, "not a system error", Strerror(errors.New("not a system error")))
 }
+
+// TestLoggerSyslogReconnects: when the syslog daemon's socket goes away
+// and comes back (the daemon restarted), the next message reaches the
+// new one, as with log/syslog, which the logger wrote through before.
+func TestLoggerSyslogReconnects(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "log")
+	first, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	require.NoError(t, err)
+	l, err := NewLogger(LogConfig{Syslog: true, Tag: "gocapd", SyslogNetwork: "unixgram", SyslogAddr: path, MaxLevel: LevelDebug})
+	require.NoError(t, err)
+	defer l.Close()
+	first.Close()
+	require.NoError(t, os.Remove(path))
+	second, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	require.NoError(t, err)
+	defer second.Close()
+	l.Logf(LevelDebug, "after the restart")
+	require.NoError(t, second.SetReadDeadline(time.Now().Add(5*time.Second)))
+	buf := make([]byte, 512)
+	n, err := second.Read(buf)
+	require.NoError(t, err)
+	assert.Regexp(t, `^<31>\w{3} [ \d]\d \d\d:\d\d:\d\d gocapd\[\d+\]: after the restart\n$`, string(buf[:n]))
+}

@@ -19,7 +19,9 @@
 // against client_golang's correct one (escaping, content negotiation).
 // goprobe, whose target is softflowd's memory, serves its metrics through
 // package lite instead (no client_golang, no net/http: 5 MB less resident
-// memory, idle or busy); CheckAddr and the listening are lite's, shared.
+// memory, idle or busy); CheckAddr is lite's, shared. lite listens
+// without the net package (goprobe links none); the listener here is
+// net's, which net/http serves.
 package metrics
 
 import (
@@ -29,6 +31,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -56,9 +59,22 @@ type Server struct {
 // whether the address works, and may bind a privileged port before it
 // drops its privileges. Serve starts serving; until then a scrape waits.
 func Listen(addr string) (*Server, error) {
-	ln, err := lite.ListenTCP(addr)
-	if err != nil {
+	if err := CheckAddr(addr); err != nil {
 		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		// The command prints "can not listen on ADDR: address already in
+		// use", the system's error without net's wrapping.
+		var oe *net.OpError
+		if errors.As(err, &oe) && oe.Err != nil {
+			err = oe.Err
+		}
+		var se *os.SyscallError
+		if errors.As(err, &se) {
+			err = se.Err
+		}
+		return nil, fmt.Errorf("can not listen on %s: %w", addr, err)
 	}
 	return &Server{ln: ln}, nil
 }

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/nfgo/nftools/internal/inet"
 )
 
 // Path is where the metrics are served.
@@ -36,28 +38,51 @@ const (
 // [IPv6]:port or :port (every address), the port a number or a service
 // name. Whether the host resolves and the port is free, Listen finds out.
 func CheckAddr(addr string) error {
-	_, port, err := net.SplitHostPort(addr)
+	_, _, err := checkAddr(addr)
+	return err
+}
+
+// checkAddr is CheckAddr, returning the host and the port.
+func checkAddr(addr string) (string, int, error) {
+	host, port, err := inet.SplitHostPort(addr)
 	if err != nil || port == "" {
-		return fmt.Errorf("address %q is not host:port, [IPv6]:port or :port", addr)
+		return "", 0, fmt.Errorf("address %q is not host:port, [IPv6]:port or :port", addr)
 	}
-	if _, err := net.LookupPort("tcp", port); err != nil {
-		return fmt.Errorf("address %q: unknown port %q", addr, port)
+	p, err := inet.LookupPort("tcp", port)
+	if err != nil {
+		return "", 0, fmt.Errorf("address %q: unknown port %q", addr, port)
 	}
-	return nil
+	return host, p, nil
 }
 
 // ListenTCP binds addr (see CheckAddr) with the error a command prints:
-// "can not listen on ADDR: address already in use".
-func ListenTCP(addr string) (net.Listener, error) {
-	if err := CheckAddr(addr); err != nil {
+// "can not listen on ADDR: address already in use". A host name listens
+// on its first IPv4 address, or its first address when it has none, as
+// net.Listen did; no host, on every address of both families.
+//
+// The listener and its connections are the system's sockets as
+// *os.File (internal/inet), not the net package's: goprobe links no net.
+func ListenTCP(addr string) (*inet.Listener, error) {
+	host, port, err := checkAddr(addr)
+	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		var oe *net.OpError
-		if errors.As(err, &oe) && oe.Err != nil {
-			err = oe.Err
+	var a netip.Addr
+	if host != "" {
+		addrs, err := inet.LookupHost(host, inet.Any)
+		if err != nil {
+			return nil, fmt.Errorf("can not listen on %s: %w", addr, err)
 		}
+		a = addrs[0]
+		for _, b := range addrs {
+			if b.Is4() {
+				a = b
+				break
+			}
+		}
+	}
+	ln, err := inet.ListenTCP(a, port)
+	if err != nil {
 		var se *os.SyscallError
 		if errors.As(err, &se) {
 			err = se.Err
@@ -70,12 +95,12 @@ func ListenTCP(addr string) (net.Listener, error) {
 // Server serves metrics at Path over HTTP/1.x: one request a connection
 // (the response says Connection: close), GET or HEAD.
 type Server struct {
-	ln     net.Listener
+	ln     *inet.Listener
 	gather func(*Set)
 	errorf func(format string, args ...any)
 
 	mu     sync.Mutex
-	conns  map[net.Conn]bool
+	conns  map[*os.File]bool
 	closed bool
 	wg     sync.WaitGroup // the accept loop and the connections
 	slots  chan struct{}  // one per connection being served
@@ -89,7 +114,7 @@ func Listen(addr string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{ln: ln, conns: map[net.Conn]bool{}, slots: make(chan struct{}, maxInFlight)}, nil
+	return &Server{ln: ln, conns: map[*os.File]bool{}, slots: make(chan struct{}, maxInFlight)}, nil
 }
 
 // Serve serves, until Close, the metrics gather adds to a Set at each
@@ -106,7 +131,7 @@ func (s *Server) Serve(errorf func(format string, args ...any), gather func(*Set
 
 // Addr returns the address the server listens on (with the port the
 // kernel chose for port 0).
-func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+func (s *Server) Addr() netip.AddrPort { return s.ln.Addr() }
 
 // Close stops the server: it stops listening at once and gives a scrape
 // under way a second to finish.
@@ -176,7 +201,7 @@ func isTemporary(err error) bool {
 }
 
 // serveConn answers the one request of connection c.
-func (s *Server) serveConn(c net.Conn) {
+func (s *Server) serveConn(c *os.File) {
 	defer func() {
 		s.mu.Lock()
 		delete(s.conns, c)
@@ -198,12 +223,11 @@ func (s *Server) serveConn(c net.Conn) {
 	}
 	c.SetReadDeadline(time.Now().Add(headerTimeout))
 	method, path, err := readRequest(bufio.NewReader(c))
-	var ne net.Error
 	switch {
-	case errors.Is(err, io.EOF), errors.As(err, &ne):
-		return // the client went away, or sent nothing in time
-	case err != nil:
+	case errors.Is(err, errBadRequest):
 		respond(c, false, "400 Bad Request", "text/plain; charset=utf-8", []byte("400 Bad Request\n"))
+	case err != nil:
+		return // the client went away, or sent nothing in time
 	case path != Path:
 		respond(c, method == "HEAD", "404 Not Found", "text/plain; charset=utf-8", []byte("404 page not found\n"))
 	default:
@@ -220,8 +244,7 @@ func (s *Server) serveConn(c net.Conn) {
 	// Half-close, and read what the client may still send until it
 	// closes too, so that a request body left unread does not make the
 	// kernel reset the connection before the client has the response.
-	if tc, ok := c.(*net.TCPConn); ok {
-		tc.CloseWrite()
+	if inet.CloseWrite(c) == nil {
 		c.SetReadDeadline(time.Now().Add(closeTimeout))
 		io.CopyN(io.Discard, c, maxHeaderBytes)
 	}
