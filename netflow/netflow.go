@@ -92,9 +92,7 @@ type Decoder struct {
 	// rec is the one record every flow is decoded into: the hot path
 	// allocates nothing per flow.
 	rec flow.Record
-	// pad is a record copied with room for the plan's loads, v3f what
-	// FlowV3 gets, v3b what FlowsV3 gets.
-	pad []byte
+	// v3f is what FlowV3 gets, v3b what FlowsV3 gets.
 	v3f V3Flow
 	v3b V3Batch
 	// The room of the batch of v9 or IPFIX records being encoded
