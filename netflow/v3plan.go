@@ -292,15 +292,29 @@ func coreOf(t target) int {
 // before or to the headers: a data set's records lie 20 bytes or more
 // into their datagram (the message and set headers), so they are the
 // datagram's.
+//
+// The steps into the values have dst times 8, the offset of the value,
+// and all have the offset of their mask in planMasks (mask): so a step
+// is 10 instructions, with no masking of indexes that the compiler
+// would add for the bounds checks.
 type planOp struct {
-	end uint16
-	dst uint16
-	n   uint8
+	end  uint16
+	dst  uint16
+	mask uint8
 }
 
 // planMasks cuts an 8-byte load that ends at a field of n bytes to the
 // field, by n&7 (8 bytes and more: all of it).
 var planMasks = [8]uint64{^uint64(0), 1<<8 - 1, 1<<16 - 1, 1<<24 - 1, 1<<32 - 1, 1<<40 - 1, 1<<48 - 1, 1<<56 - 1}
+
+// newPlanOp returns the step for the field of n bytes (8 at most) that
+// ends at end into dst (a value's index, vals set, or a frame offset).
+func newPlanOp(end, dst uint16, n uint8, vals bool) planOp {
+	if vals {
+		dst *= 8
+	}
+	return planOp{end: end, dst: dst, mask: n & 7 * 8}
+}
 
 // planBefore is how many bytes before a record a plan's loads may read
 // (see planOp).
@@ -377,13 +391,13 @@ func (t *template) compilePlan(e *exporter, version uint8) {
 		n := min(op.n, 8)
 		end := op.off + uint16(n)
 		if op.stack != sNone {
-			p.vals = append(p.vals, planOp{end: end, dst: uint16(op.stack), n: n})
+			p.vals = append(p.vals, newPlanOp(end, uint16(op.stack), n, true))
 		}
 		if op.target == tNone {
 			continue
 		}
 		if c := coreOf(op.target); c >= 0 {
-			p.vals = append(p.vals, planOp{end: end, dst: uint16(c), n: n})
+			p.vals = append(p.vals, newPlanOp(end, uint16(c), n, true))
 			if c == cFlows || c == cOutPackets || c == cOutBytes {
 				if p.counters == 0 {
 					return // nfdump would add the counter element for a value
@@ -396,7 +410,7 @@ func (t *template) compilePlan(e *exporter, version uint8) {
 			return // no slot (latency), or an element only a value would add
 		}
 		dst := uint16(elemAt[s.elem] + flow.V3ElemHeaderSize + int(s.off))
-		step := planOp{end: end, dst: dst, n: n}
+		step := newPlanOp(end, dst, n, false)
 		switch s.width {
 		case 1:
 			p.w1 = append(p.w1, step)
@@ -407,7 +421,7 @@ func (t *template) compilePlan(e *exporter, version uint8) {
 		default:
 			p.w8 = append(p.w8, step)
 			if s.width == 16 && op.n == 16 {
-				p.w8 = append(p.w8, planOp{end: end + 8, dst: dst + 8, n: 8})
+				p.w8 = append(p.w8, newPlanOp(end+8, dst+8, 8, false))
 			}
 		}
 	}
@@ -520,16 +534,19 @@ var _ [8*16 - smallFrame]struct{}
 // runPlan the loops' counters went to the stack.
 func (p *v3Plan) fill(sp, dp unsafe.Pointer, vals *[planVals]uint64) {
 	sp = unsafe.Add(sp, -planBefore)
+	masks := unsafe.Pointer(&planMasks)
 	load := func(op planOp) uint64 {
-		return binary.BigEndian.Uint64((*[8]byte)(unsafe.Add(sp, op.end))[:]) & planMasks[op.n&7]
+		return binary.BigEndian.Uint64((*[8]byte)(unsafe.Add(sp, op.end))[:]) & *(*uint64)(unsafe.Add(masks, op.mask))
 	}
+	vp := unsafe.Pointer(vals)
 	ops := p.vals
 	for _, op := range ops {
-		vals[op.dst%planVals] = load(op)
+		*(*uint64)(unsafe.Add(vp, op.dst)) = load(op)
 	}
 	ops = p.w1
 	for _, op := range ops {
-		*(*byte)(unsafe.Add(dp, op.dst)) = byte(load(op))
+		// The field's last byte, the one a byte keeps: no mask.
+		*(*byte)(unsafe.Add(dp, op.dst)) = *(*byte)(unsafe.Add(sp, int(op.end)+7))
 	}
 	ops = p.w2
 	for _, op := range ops {
