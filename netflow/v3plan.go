@@ -602,11 +602,37 @@ func writeCore(out []byte, r *flow.Record, counters int) {
 
 // v5Frame is the frame of a v5 record with some of the optional elements,
 // and where their payloads start (0: absent).
+//
+// A record is written word by word, each byte once: the frame's first
+// two words with the header's values, the generic and IPv4 elements'
+// five words of values and the word of ports, protocol, flags and ToS,
+// the words that hold the source and destination addresses with the
+// frame's element headers around them (head), then the rest of the
+// frame (tail) and the optional elements' values in it. Copying the whole
+// frame first and then storing the values over it wrote some 60 bytes
+// twice (25 stores a record, now 17).
 type v5Frame struct {
 	size              int
 	misc, as, nextHop int
 	frame             [v5FrameMax]byte
+	// head is the frame's words at 0, 8, 64 and 72; tail its bytes from
+	// v5TailAt on.
+	head [4]uint64
+	tail [v5FrameMax - v5TailAt]byte
 }
+
+// Where a v5 record's parts lie: the generic element's payload at 16
+// (after the record header of 12 bytes and its own of 4), the IPv4
+// element's (source, destination) at 68, the optional elements and the
+// exporter's address from v5TailAt on.
+const (
+	v5AddrWord = 64
+	v5TailAt   = 80
+)
+
+// The tail is copied in three moves of 16 bytes and one of 8.
+var _ [v5FrameMax - v5TailAt - 56]struct{}
+var _ [56 - (v5FrameMax - v5TailAt)]struct{}
 
 // v5FrameMax is the size of a v5 record with every element it may have
 // (an IPv6 exporter's included).
@@ -644,6 +670,10 @@ func (e *exporter) newV5Frame(k int) *v5Frame {
 		return elemAt[id] + flow.V3ElemHeaderSize
 	}
 	f.misc, f.as, f.nextHop = at(flow.ElemMisc), at(flow.ElemAS), at(flow.ElemIPNextHopV4)
+	for i, o := range [4]int{0, 8, v5AddrWord, v5AddrWord + 8} {
+		f.head[i] = le.Uint64(f.frame[o:])
+	}
+	copy(f.tail[:], f.frame[v5TailAt:])
 	e.v5Frames[k&7] = f
 	return f
 }
@@ -669,8 +699,10 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 		scale = uint64(s.SpaceInterval) + 1
 		r.Flags = flow.FlagSampled
 	}
-	// The header's bytes 6 to 10: engine type and id, exporter, flags.
-	head := uint64(r.EngineType) | uint64(r.EngineID)<<8 | uint64(r.ExporterID)<<16 | uint64(r.Flags)<<32
+	// The header's bytes 6 and 7 (engine type and id), in its first word,
+	// and 8 to 10 (exporter, flags), in its second.
+	head0 := uint64(r.EngineType)<<48 | uint64(r.EngineID)<<56
+	head1 := uint64(r.ExporterID) | uint64(r.Flags)<<16
 	d.v3f.Flow = r
 	bh, _ := vh.(V3BatchHandler)
 	var room []byte // the batch's, when it goes at once
@@ -705,54 +737,42 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 		srcPort, dstPort, proto := be.Uint16(rec[32:]), be.Uint16(rec[34:]), rec[38]
 		srcPort, dstPort = icmpPorts(proto, srcPort, dstPort)
 
-		in, outIf := be.Uint16(rec[12:]), be.Uint16(rec[14:])
-		sas, das := be.Uint16(rec[40:]), be.Uint16(rec[42:])
-		nh := be.Uint32(rec[8:])
-		k := 0
-		if in != 0 || outIf != 0 {
-			k |= 1
-		}
-		if sas != 0 || das != 0 {
-			k |= 2
-		}
-		if nh != 0 {
-			k |= 4
-		}
-		f := e.v5Frame(k)
+		// Interfaces, AS numbers and next hop as they lie (big-endian),
+		// for the choice of the frame; each is taken apart only when set.
+		ifs, ases, nh := be.Uint32(rec[12:]), be.Uint32(rec[40:]), be.Uint32(rec[8:])
+		f := e.v5Frame(b2i(ifs != 0) | b2i(ases != 0)<<1 | b2i(nh != 0)<<2)
 		var out *[V3Room]byte
 		if room != nil {
 			out = (*[V3Room]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(room)), off))
 		} else {
 			out = (*[V3Room]byte)(vh.V3Space())
 		}
-		*(*[v5FrameMax]byte)(out[:]) = f.frame // a fixed-size copy, as in runPlan
-		le.PutUint32(out[6:], uint32(head))
-		out[10] = uint8(head >> 32)
-		g := (*[48 + 12]byte)(out[genericAt:])
+		le.PutUint64(out[0:], f.head[0]|head0)
+		le.PutUint64(out[8:], f.head[1]|head1)
+		g := (*[48]byte)(out[genericAt:])
 		le.PutUint64(g[0:], first)
 		le.PutUint64(g[8:], last)
 		le.PutUint64(g[16:], msecReceived)
 		le.PutUint64(g[24:], packets)
 		le.PutUint64(g[32:], bytes)
-		le.PutUint16(g[40:], srcPort)
-		le.PutUint16(g[42:], dstPort)
-		g[44] = proto
-		g[45] = rec[37] // TCP flags
-		g[47] = rec[39] // ToS
-		// EXipv4Flow follows the generic element.
-		le.PutUint32(g[48+4:], be.Uint32(rec[0:]))
-		le.PutUint32(g[48+8:], be.Uint32(rec[4:]))
+		// Ports, protocol, TCP flags, forwarding status (0) and ToS.
+		le.PutUint64(g[40:], uint64(srcPort)|uint64(dstPort)<<16|uint64(proto)<<32|uint64(rec[37])<<40|uint64(rec[39])<<56)
+		// EXipv4Flow's header, source and destination, the next
+		// element's header.
+		le.PutUint64(out[v5AddrWord:], f.head[2]|uint64(be.Uint32(rec[0:]))<<32)
+		le.PutUint64(out[v5AddrWord+8:], f.head[3]|uint64(be.Uint32(rec[4:])))
+		copyV5Tail(unsafe.Pointer(&out[v5TailAt]), unsafe.Pointer(&f.tail))
 		// The optional elements' payloads lie within the frame
 		// (v5FrameMax bytes, within out): no bounds check either.
 		if o := f.misc; o > 0 {
 			pair := (*[8]byte)(unsafe.Add(unsafe.Pointer(out), o))
-			le.PutUint32(pair[0:], uint32(in))
-			le.PutUint32(pair[4:], uint32(outIf))
+			le.PutUint32(pair[0:], ifs>>16)
+			le.PutUint32(pair[4:], ifs&0xffff)
 		}
 		if o := f.as; o > 0 {
 			pair := (*[8]byte)(unsafe.Add(unsafe.Pointer(out), o))
-			le.PutUint32(pair[0:], uint32(sas))
-			le.PutUint32(pair[4:], uint32(das))
+			le.PutUint32(pair[0:], ases>>16)
+			le.PutUint32(pair[4:], ases&0xffff)
 		}
 		if o := f.nextHop; o > 0 {
 			le.PutUint32((*[4]byte)(unsafe.Add(unsafe.Pointer(out), o))[:], nh)
@@ -787,6 +807,25 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 }
 
 var le = binary.LittleEndian
+
+// copyV5Tail copies a v5 frame's tail (v5FrameMax-v5TailAt bytes) from
+// src to dst in four moves (an assignment of the array may call memmove,
+// see copySmallFrame).
+func copyV5Tail(dst, src unsafe.Pointer) {
+	type chunk = [16]byte
+	*(*chunk)(dst) = *(*chunk)(src)
+	*(*chunk)(unsafe.Add(dst, 16)) = *(*chunk)(unsafe.Add(src, 16))
+	*(*chunk)(unsafe.Add(dst, 32)) = *(*chunk)(unsafe.Add(src, 32))
+	*(*[8]byte)(unsafe.Add(dst, 48)) = *(*[8]byte)(unsafe.Add(src, 48))
+}
+
+// b2i is 1 for true, 0 for false (a SETcc, no branch).
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 // The records of a v9 or IPFIX data set go to a V3BatchHandler in
 // batches, as a v5 block's do: the handler's two calls and its counting
