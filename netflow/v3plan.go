@@ -705,6 +705,11 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 	head0 := uint64(r.EngineType)<<48 | uint64(r.EngineID)<<56
 	head1 := uint64(r.ExporterID) | uint64(r.Flags)<<16
 	d.v3f.Flow = r
+	// The records go into the batch's room when the handler takes them at
+	// once, else into the decoder's, from which each is copied into the
+	// room V3Space returns and handed to FlowV3 after the loop: one loop
+	// for both, with fewer values live than when it chose at every record
+	// where the record goes (which kept some twenty values on the stack).
 	bh, _ := vh.(V3BatchHandler)
 	var room []byte // the batch's, when it goes at once
 	if bh != nil {
@@ -712,15 +717,20 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 			room = nil
 		}
 	}
+	batched := room != nil
+	if !batched {
+		if d.v5Room == nil {
+			d.v5Room = make([]byte, V3BatchRoom)
+		}
+		room = d.v5Room
+	}
 	b := &d.v3b
 	off := 0
 	// The batch's sums, in locals while the loop runs where the compiler
 	// keeps them in registers; the sums by class stay in memory.
 	var sumFirst, sumLast uint64
 	sums := &b.Sums
-	if room != nil {
-		*sums = V3Sums{}
-	}
+	*sums = V3Sums{}
 	// A record's bytes and its room are found by pointer arithmetic,
 	// without the bounds checks of slicing (a quarter of the loop's
 	// instructions): decodeV5 checked that recs holds count records of
@@ -742,12 +752,7 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 		// for the choice of the frame; each is taken apart only when set.
 		ifs, ases, nh := be.Uint32(rec[12:]), be.Uint32(rec[40:]), be.Uint32(rec[8:])
 		f := e.v5Frame(b2i(ifs != 0) | b2i(ases != 0)<<1 | b2i(nh != 0)<<2)
-		var out *[V3Room]byte
-		if room != nil {
-			out = (*[V3Room]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(room)), off))
-		} else {
-			out = (*[V3Room]byte)(vh.V3Space())
-		}
+		out := (*[V3Room]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(room)), off))
 		le.PutUint64(out[0:], f.head[0]|head0)
 		le.PutUint64(out[8:], f.head[1]|head1)
 		g := (*[48]byte)(out[genericAt:])
@@ -778,30 +783,42 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 		if o := f.nextHop; o > 0 {
 			le.PutUint32((*[4]byte)(unsafe.Add(unsafe.Pointer(out), o))[:], nh)
 		}
-		if room != nil {
-			off += f.size
-			b.Ends[i] = uint32(off)
-			// Summed here, while the values are in registers, rather
-			// than by the collector from Counts (NfcapdSums.Add).
-			if i == 0 || first < sumFirst {
-				sumFirst = first
-			}
-			sumLast = max(sumLast, last)
-			cl := V3SumClass[proto]
-			sums.Flows[cl]++
-			sums.Packets[cl] += packets
-			sums.Bytes[cl] += bytes
-			continue
+		off += f.size
+		b.Ends[i] = uint32(off)
+		// Summed here, while the values are in registers, rather than by
+		// the collector from Counts (NfcapdSums.Add).
+		if i == 0 || first < sumFirst {
+			sumFirst = first
 		}
-		r.First, r.Last, r.InPackets, r.InBytes = first, last, packets, bytes
-		r.SrcPort, r.DstPort, r.Proto = srcPort, dstPort, proto
-		d.v3f.Record = out[:f.size]
-		vh.FlowV3(&d.v3f)
+		sumLast = max(sumLast, last)
+		cl := V3SumClass[proto]
+		sums.Flows[cl]++
+		sums.Packets[cl] += packets
+		sums.Bytes[cl] += bytes
 	}
-	if room != nil && count > 0 {
+	if count > 0 {
 		sums.N, sums.First, sums.Last = uint64(count), sumFirst, sumLast
 		b.Records, b.N, b.Flow = room[:off], count, r
+	}
+	switch {
+	case count == 0:
+	case batched:
 		bh.FlowsV3(b)
+	default:
+		for i := range count {
+			c := b.Count(i)
+			start := 0
+			if i > 0 {
+				start = int(b.Ends[i-1])
+			}
+			rec := b.Records[start:b.Ends[i]]
+			r.First, r.Last, r.InPackets, r.InBytes, r.Proto = c.First, c.Last, c.Packets, c.Bytes, c.Proto
+			r.SrcPort, r.DstPort = le.Uint16(rec[genericAt+40:]), le.Uint16(rec[genericAt+42:])
+			out := vh.V3Space()[:len(rec)]
+			copy(out, rec)
+			d.v3f.Record = out
+			vh.FlowV3(&d.v3f)
+		}
 	}
 	e.flows += uint64(count)
 	d.counters.Flows += uint64(count)
