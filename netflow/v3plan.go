@@ -770,15 +770,16 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 		copyV5Tail(unsafe.Pointer(&out[v5TailAt]), unsafe.Pointer(&f.tail))
 		// The optional elements' payloads lie within the frame
 		// (v5FrameMax bytes, within out): no bounds check either.
+		// Each pair as one word, ORed into the frame's (zeros): stored
+		// as two numbers of 32 bits whose upper halves it knew to be
+		// zero, or as a word of which it knew that, the compiler wrote
+		// them in four to six stores of one, two or four bytes.
+		frame := unsafe.Pointer(&f.frame)
 		if o := f.misc; o > 0 {
-			pair := (*[8]byte)(unsafe.Add(unsafe.Pointer(out), o))
-			le.PutUint32(pair[0:], ifs>>16)
-			le.PutUint32(pair[4:], ifs&0xffff)
+			le.PutUint64((*[8]byte)(unsafe.Add(unsafe.Pointer(out), o))[:], le.Uint64((*[8]byte)(unsafe.Add(frame, o))[:])|pairWord(ifs))
 		}
 		if o := f.as; o > 0 {
-			pair := (*[8]byte)(unsafe.Add(unsafe.Pointer(out), o))
-			le.PutUint32(pair[0:], ases>>16)
-			le.PutUint32(pair[4:], ases&0xffff)
+			le.PutUint64((*[8]byte)(unsafe.Add(unsafe.Pointer(out), o))[:], le.Uint64((*[8]byte)(unsafe.Add(frame, o))[:])|pairWord(ases))
 		}
 		if o := f.nextHop; o > 0 {
 			le.PutUint32((*[4]byte)(unsafe.Add(unsafe.Pointer(out), o))[:], nh)
@@ -835,6 +836,13 @@ func copyV5Tail(dst, src unsafe.Pointer) {
 	*(*chunk)(unsafe.Add(dst, 16)) = *(*chunk)(unsafe.Add(src, 16))
 	*(*chunk)(unsafe.Add(dst, 32)) = *(*chunk)(unsafe.Add(src, 32))
 	*(*[8]byte)(unsafe.Add(dst, 48)) = *(*[8]byte)(unsafe.Add(src, 48))
+}
+
+// pairWord returns the two 16-bit numbers of x (big-endian, as they
+// lie in a v5 record) as two little-endian 32-bit ones, the first in
+// the lower half.
+func pairWord(x uint32) uint64 {
+	return uint64(x>>16) | uint64(x&0xffff)<<32
 }
 
 // b2i is 1 for true, 0 for false (a SETcc, no branch).
