@@ -92,11 +92,12 @@ type Decoder struct {
 	// rec is the one record every flow is decoded into: the hot path
 	// allocates nothing per flow.
 	rec flow.Record
-	// pad is a record copied with room for the plan's loads, v3f what
-	// FlowV3 gets, v3b what FlowsV3 gets.
-	pad []byte
+	// v3f is what FlowV3 gets, v3b what FlowsV3 gets.
 	v3f V3Flow
 	v3b V3Batch
+	// v5Room holds a v5 block's records for a handler that takes them
+	// one by one (v5V3Records).
+	v5Room []byte
 	// The room of the batch of v9 or IPFIX records being encoded
 	// (batchOut), nil between batches, and the bytes encoded into it.
 	batchRoom []byte

@@ -1,6 +1,7 @@
 package netflow
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"testing"
 
@@ -100,6 +101,35 @@ func TestV3CoreAtTablePlaces(t *testing.T) {
 			assert.Equal(t, uint32(lo), le.Uint32(frame[at:]), "the exporter's address")
 		} else {
 			assert.Equal(t, [2]uint64{hi, lo}, [2]uint64{le.Uint64(frame[at:]), le.Uint64(frame[at+8:])}, "the exporter's address")
+		}
+	}
+}
+
+// TestV5FrameLayout checks the places v5V3Records writes a v5 record's
+// words at without looking: EXgenericFlow's payload after the record
+// header, EXipv4Flow's addresses in the words at v5AddrWord, and the
+// optional elements and the exporter's address from v5TailAt on, for
+// every frame of an IPv4 and an IPv6 exporter.
+func TestV5FrameLayout(t *testing.T) {
+	for _, a := range []string{"192.0.2.1", "2001:db8::1"} {
+		e := &exporter{key: exporterKey{version: 5, addr: netip.MustParseAddr(a)}}
+		for k := 0; k < 8; k++ {
+			f := e.v5Frame(k)
+			if got := binary.LittleEndian.Uint16(f.frame[genericAt-flow.V3ElemHeaderSize:]); got != flow.ElemGeneric {
+				t.Errorf("%s frame %d: element %d before the generic payload", a, k, got)
+			}
+			at := genericAt - flow.V3ElemHeaderSize + int(flow.ElemSize[flow.ElemGeneric])
+			if at != v5AddrWord || binary.LittleEndian.Uint16(f.frame[at:]) != flow.ElemIPv4 {
+				t.Errorf("%s frame %d: EXipv4Flow at %d, not %d", a, k, at, v5AddrWord)
+			}
+			if end := at + int(flow.ElemSize[flow.ElemIPv4]); end > v5TailAt || f.size < v5TailAt {
+				t.Errorf("%s frame %d: EXipv4Flow ends at %d, record at %d, tail from %d", a, k, end, f.size, v5TailAt)
+			}
+			for _, o := range []int{f.misc, f.as, f.nextHop} {
+				if o != 0 && o < v5TailAt {
+					t.Errorf("%s frame %d: an optional payload at %d, before the tail", a, k, o)
+				}
+			}
 		}
 	}
 }
