@@ -207,19 +207,24 @@ func (s *v3Shape) total(b []byte, t *flow.Totals) {
 // took and the elements they hold that this package does not model.
 //
 // It runs at every flow record of -o null, -s and the aggregations, so
-// find's first try, matches and total are written out in its loop, and the
-// sums are kept in local variables, which the calls saved to memory and
-// loaded again at each record: on the home-shaped benchmark archive's
-// blocks, held in the cache, a record takes 8% less time without a
-// visitor than with the calls (CPU time of 40 passes, median of 6).
-// Without a visitor it is sumTotals.
+// find's first try, matches and total are written out in its loop (on the
+// home-shaped benchmark archive's blocks, held in the cache, a record took
+// 8% less time without a visitor than with the calls: CPU time of 40
+// passes, median of 6). The sums live in memory (v3Decoder.acc), as in
+// sumTotals: in local variables, the visitor's call had them saved and
+// loaded again at each record, and godump -s srcip/bytes over the first
+// file of the border and home benchmark archives executed 324 M and 194 M
+// instructions (callgrind), now 321 M and 190 M. Without a visitor it is
+// sumTotals.
 func (d *v3Decoder) sumShaped(b []byte, n uint32, t *flow.Totals, rec *flow.Record, v BlockVisitor) (count uint32, used int, skipped uint64) {
 	if v == nil {
 		return d.sumTotals(b, n, t)
 	}
 	rv, _ := v.(RawVisitor)
-	first, last := uint64(math.MaxUint64), uint64(0)
-	var flows, packets, bytes uint64
+	// The sums in memory, as in sumTotals: the visitor's call would
+	// have them saved and loaded again at every record.
+	acc := &d.acc
+	*acc = shapeSums{first: math.MaxUint64}
 	for count < n && len(b)-used >= v3HeaderSize {
 		r := b[used:]
 		size := int(le.Uint16(r[2:]))
@@ -257,11 +262,11 @@ func (d *v3Decoder) sumShaped(b []byte, n uint32, t *flow.Totals, rec *flow.Reco
 		// As in total: r is as long as the record s was learned from.
 		base := unsafe.Pointer(unsafe.SliceData(r))
 		gp, cp := s.sumElements(base)
-		first = min(first, le.Uint64(gp[0:]))
-		last = max(last, le.Uint64(gp[8:]))
-		packets += le.Uint64(gp[24:]) + le.Uint64(cp[8:])
-		bytes += le.Uint64(gp[32:]) + le.Uint64(cp[16:])
-		flows += max(le.Uint64(cp[0:]), 1) // flow.Record.AggrFlows
+		acc.first = min(acc.first, le.Uint64(gp[0:]))
+		acc.last = max(acc.last, le.Uint64(gp[8:]))
+		acc.packets += le.Uint64(gp[24:]) + le.Uint64(cp[8:])
+		acc.bytes += le.Uint64(gp[32:]) + le.Uint64(cp[16:])
+		acc.flows += max(le.Uint64(cp[0:]), 1) // flow.Record.AggrFlows
 		if v != nil {
 			// visitShaped's common way, a plan known, written out: the
 			// call took 25 instructions a record of godump -s.
@@ -271,14 +276,15 @@ func (d *v3Decoder) sumShaped(b []byte, n uint32, t *flow.Totals, rec *flow.Reco
 				d.visitShaped(s, r, rec, v, rv)
 			}
 		}
-		skipped += uint64(s.skipped)
+		acc.skipped += uint64(s.skipped)
 		count++
 		used += size
 	}
 	if count > 0 {
-		t.Merge(&flow.Totals{First: first, Last: last, Records: uint64(count), Flows: flows, Packets: packets, Bytes: bytes})
+		t.Merge(&flow.Totals{First: acc.first, Last: acc.last, Records: uint64(count),
+			Flows: acc.flows, Packets: acc.packets, Bytes: acc.bytes})
 	}
-	return count, used, skipped
+	return count, used, acc.skipped
 }
 
 // sumTotals is sumShaped without a visitor (godump -o null). Its loop
