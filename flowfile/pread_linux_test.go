@@ -266,6 +266,56 @@ func TestMappedBlocksLeaveNoResidentMemory(t *testing.T) {
 	}
 }
 
+// TestDropperOutOfOrder: a dropper gives back the pages of blocks done
+// out of order at once, holds those done in order back only up to
+// dropBatch, and leaves nothing of the file resident once every block is
+// done, whatever the order.
+func TestDropperOutOfOrder(t *testing.T) {
+	const blocks, size = 64, 100 << 10
+	path := filepath.Join(t.TempDir(), "blocks")
+	data := make([]byte, blocks*size)
+	for i := range data {
+		data[i] = byte(i)
+	}
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	mapped := mapFile(f, blocks*size)
+	require.NotNil(t, mapped)
+	defer unmapFile(mapped)
+	for i := 0; i < len(mapped); i += os.Getpagesize() {
+		require.Equal(t, byte(i), mapped[i]) // faults every page in
+	}
+	base := unsafe.Pointer(unsafe.SliceData(mapped))
+	require.Greater(t, mappingRSS(t, base), blocks*size/2, "the pages were faulted in")
+	job := func(i int) *readJob {
+		j := &readJob{offset: int64(i * size), seq: uint64(i)}
+		j.hdr.Size = size - blockHeaderSize
+		return j
+	}
+	d := dropper{last: blocks * size}
+	// Blocks 1 to 9 before block 0: each dropped as it is done.
+	for i := 1; i < 10; i++ {
+		d.done(mapped, job(i))
+	}
+	rss := mappingRSS(t, base)
+	assert.LessOrEqual(t, rss, blocks*size-9*size+2*faultAround, "blocks done ahead of block 0 stay resident")
+	// Block 0, then the rest in pairs swapped: what is held back in
+	// order never exceeds a batch and a block.
+	d.done(mapped, job(0))
+	for i := 10; i < blocks; i += 2 {
+		d.done(mapped, job(i+1))
+		d.done(mapped, job(i))
+		// The blocks not done yet are resident: the rest is what the
+		// dropper holds.
+		held := mappingRSS(t, base) - (blocks-i-2)*size
+		assert.LessOrEqual(t, held, dropBatch+size+2*faultAround, "held after block %d", i+1)
+	}
+	assert.Equal(t, uint64(blocks), d.next, "every block done in order")
+	assert.LessOrEqual(t, mappingRSS(t, base), 2*faultAround, "resident after every block was done")
+}
+
 // mappingRSS returns the resident bytes of the mapping that starts at p,
 // from /proc/self/smaps.
 func mappingRSS(t *testing.T, p unsafe.Pointer) int {
