@@ -212,7 +212,13 @@ func serve(o *options, log *daemon.Logger) error {
 		}
 	}()
 
+	stopTrace, err := startTrace()
+	if err != nil {
+		closeInput()
+		return err
+	}
 	err = col.Run(ctx)
+	stopTrace()
 	log.Infof("Terminating %s.", spec.Name)
 	return err
 }

@@ -128,6 +128,12 @@
 #   GOCAPD=path        the gocapd to measure (default bin/gocapd, built if missing)
 #   NFCAPD=path        what runs in nfcapd's place (default nfcapd): another
 #                      gocapd build there compares two builds, paired
+#   TRACE=1            gocapd writes a Go execution trace of each run
+#                      beside its log in the work directory (keep it with
+#                      BENCH_DIR; go tool trace FILE): where its goroutines
+#                      wait. The tracer's CPU time counts as gocapd's, and
+#                      keeps a drain from looking idle: read the trace, not
+#                      the row
 #   THREADS=1          a line under each row: the CPU of each of the
 #                      collector's threads over the step (name and thread
 #                      id, ms, busiest first) and of each sender (ms)
@@ -161,6 +167,7 @@ pairs=${PAIRS:-3}
 extra=${EXTRA_FLAGS:-}
 max_seconds=${MAX_SECONDS:-570}
 threads=${THREADS:-0}
+trace=${TRACE:-0}
 drain=${DRAIN:-1}
 drain_flows=${DRAIN_FLOWS:-4000000}
 drain_pairs=${DRAIN_PAIRS:-3}
@@ -264,8 +271,11 @@ threads_ns() {
 start_collector() {
 	local coll=$1 dir=$2 buf=$3 log=$4 i
 	port=$(free_port) cpid=""
+	local env=()
+	# a Go execution trace of gocapd's run beside its log (TRACE=1)
+	((trace)) && [[ $coll == gocapd ]] && env=(env GOCAPD_TRACE="${log%.log}.trace")
 	# shellcheck disable=SC2086 # EXTRA_FLAGS are words
-	"${coll_pre[@]}" /usr/bin/time -f %M -o "$work/rss" "${bin[$coll]}" -b 127.0.0.1 -p "$port" -w "$dir" -t 60 -I bench -B "$buf" $extra >"$log" 2>&1 &
+	"${coll_pre[@]}" "${env[@]}" /usr/bin/time -f %M -o "$work/rss" "${bin[$coll]}" -b 127.0.0.1 -p "$port" -w "$dir" -t 60 -I bench -B "$buf" $extra >"$log" 2>&1 &
 	tpid=$!
 	for ((i = 0; i < 100; i++)); do # the collector is the child of time
 		cpid=$(pgrep -P "$tpid" || true)
