@@ -298,8 +298,9 @@ func TestV3PlanEveryField(t *testing.T) {
 					rec[8+int(n)] = proto
 					data = append(data, rec...)
 				}
-				// The set ends with the last record (no padding), so the
-				// plan's loads of the last one need the decoder's pad.
+				// The set ends with the last record (no padding): the
+				// plan's loads of the last one end at its fields' ends,
+				// so they must not read past the datagram.
 				be.PutUint16(data[start+2:], uint16(len(data)-start))
 				dgrams = append(dgrams, datagram{finish(tmpl), from}, datagram{finish(data), from})
 			}
