@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/nfgo/nftools/flow"
+	"github.com/nfgo/nftools/internal/region"
 	"github.com/nfgo/nftools/internal/slotindex"
 	"github.com/nfgo/nftools/internal/topn"
 	"github.com/nfgo/nftools/output"
@@ -130,11 +131,24 @@ func NewTable(spec Spec) *Table {
 //
 //go:noinline
 func (t *Table) grow() {
-	if t.mem != nil {
-		t.idx.GrowMapped(&t.mem.Index[t.part])
+	if t.mem == nil {
+		t.idx.Grow()
 		return
 	}
-	t.idx.Grow()
+	// As slotindex.GrowMapped, with the new slots populated first
+	// (region.Populate): moving the slots probes each new one before it
+	// writes it, and on pages the kernel had not filled each first read
+	// mapped the zero page and each write then flushed it from every
+	// CPU's TLB: 5.5% of the samples of -s srcip/bytes on the border
+	// archive.
+	b, mapped := region.Map(2*t.idx.Len()*8, 0)
+	region.Populate(b)
+	t.idx.GrowInto(unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/8))
+	region.Free(t.mem.Index[t.part])
+	t.mem.Index[t.part] = nil
+	if mapped {
+		t.mem.Index[t.part] = b
+	}
 }
 
 // addChunk adds a chunk of rows.
@@ -146,6 +160,12 @@ func (t *Table) addChunk() {
 	t.mem.mu.Lock()
 	b := t.mem.Pool.Take(int(unsafe.Sizeof(chunk{})))
 	t.mem.mu.Unlock()
+	// A merge reads a row's out counters ahead before it adds to them,
+	// and finds the row's other counters through slots it read: filled
+	// now, the chunk's pages are never the zero page a first read maps,
+	// whose replacement on the first write flushes every CPU's TLB (4.2%
+	// of the samples of -s srcip/bytes on the border archive).
+	region.Populate(b)
 	t.chunks = append(t.chunks, (*chunk)(unsafe.Pointer(unsafe.SliceData(b))))
 }
 
