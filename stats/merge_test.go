@@ -219,3 +219,41 @@ func BenchmarkMerge(b *testing.B) {
 		})
 	}
 }
+
+// TestSplitTopLikeTable: a Split ranks each part's rows on a goroutine of
+// its own and then the parts' best; that is the top a single table of the
+// same flows gives, with ties on the value, limits, and ascending orders
+// (ignored from 100 rows on).
+func TestSplitTopLikeTable(t *testing.T) {
+	g := flowgen.NewBorder(5, 1795556400000)
+	recs := make([]flow.Record, 6000)
+	for i := range recs {
+		g.Next(&recs[i])
+		recs[i].InBytes %= 4000 // ties
+	}
+	for _, s := range []string{"srcip/flows/bytes/bpp", "dstport:p/packets/obyte:a", "proto/bytes:a"} {
+		spec := mustSpec(t, s)
+		want := NewTable(spec)
+		for i := range recs {
+			want.Add(&recs[i])
+		}
+		for _, parts := range []int{2, 3} {
+			got := NewSplit(spec, parts)
+			for start := 0; start < len(recs); start += 1000 {
+				block := NewTable(spec)
+				for i := start; i < start+1000; i++ {
+					block.Add(&recs[i])
+				}
+				MergeBlocks([]*Split{got}, []*Table{block}, []uint64{got.Reserve(block)})
+			}
+			for _, o := range spec.Orders {
+				for _, lim := range []Limit{{}, {Value: 3000}, {Value: 100000, Less: true}} {
+					for _, n := range []int{1, 10, 99, 100, 101, want.Len() - 1, 0} {
+						w, g := want.Top(o, n, Limit{}, lim), got.Top(o, n, Limit{}, lim)
+						require.Equal(t, w, g, "%s by %s in %d parts, -L %+v, top %d", s, o.Name, parts, lim, n)
+					}
+				}
+			}
+		}
+	}
+}

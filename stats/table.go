@@ -3,6 +3,7 @@ package stats
 import (
 	"cmp"
 	"slices"
+	"sync"
 	"unsafe"
 
 	"github.com/nfgo/nftools/flow"
@@ -602,9 +603,6 @@ func (t *Table) Top(o Order, topN int, packets, bytes Limit) *output.StatBlock {
 // different keys (a Split's) and number them in one sequence.
 func top(parts []*Table, o Order, topN int, packets, bytes Limit) *output.StatBlock {
 	spec := parts[0].spec
-	keep := func(c *counter) bool {
-		return bytes.keep(bytesOf(c, o.Dir)) && packets.keep(packetsOf(c, o.Dir))
-	}
 	total := 0
 	for _, t := range parts {
 		total += t.n
@@ -614,34 +612,48 @@ func top(parts []*Table, o Order, topN int, packets, bytes Limit) *output.StatBl
 		n := 0
 		for _, t := range parts {
 			for i := uint32(0); i < uint32(t.n) && n < heapsortLimit; i++ {
-				if c := t.counter(i); keep(&c) {
+				if c := t.counter(i); keepCounter(&c, o.Dir, packets, bytes) {
 					n++
 				}
 			}
 		}
 		asc = n < heapsortLimit
 	}
-	// One counter for every row: a counter's address goes to o.value,
-	// a function value, so it lives on the heap, and a counter of each
-	// row's own was an allocation for every row.
-	var c counter
 	var rows []ranked
 	if topN > 0 && topN < total {
-		h := topn.New(topN, rankedBefore(asc))
-		for p, t := range parts {
-			for i := uint32(0); i < uint32(t.n); i++ {
-				if c = t.counter(i); keep(&c) {
-					h.Offer(ranked{value: o.value(&c, o.Dir), seen: t.row(i).seen(), part: uint32(p), idx: i})
+		// Each part's top N, the parts at once, each on a goroutine of
+		// its own, and then the top N of those: keys are numbered in one
+		// sequence, so no two rows rank equal, and the top N of the
+		// parts' top N are the table's. The ranking reads every row, 12.5
+		// ms of the main goroutine's time on a table of 200 k keys in two
+		// parts, after the reader's workers are done (BenchmarkTopBorder).
+		tops := make([][]ranked, len(parts))
+		if len(parts) == 1 {
+			tops[0] = parts[0].topOf(0, &o, topN, asc, packets, bytes)
+		} else {
+			var wg sync.WaitGroup
+			for p, t := range parts {
+				wg.Go(func() { tops[p] = t.topOf(uint32(p), &o, topN, asc, packets, bytes) })
+			}
+			wg.Wait()
+		}
+		if len(tops) == 1 {
+			rows = tops[0]
+		} else {
+			h := topn.New(topN, rankedBefore(asc))
+			for _, top := range tops {
+				for _, r := range top {
+					h.Offer(r)
 				}
 			}
+			rows = h.Sorted()
 		}
-		rows = h.Sorted()
 	} else {
 		rows = make([]ranked, 0, total)
 		for p, t := range parts {
 			for i := uint32(0); i < uint32(t.n); i++ {
-				if c = t.counter(i); keep(&c) {
-					rows = append(rows, ranked{value: o.value(&c, o.Dir), seen: t.row(i).seen(), part: uint32(p), idx: i})
+				if c := t.counter(i); keepCounter(&c, o.Dir, packets, bytes) {
+					rows = append(rows, ranked{value: o.of(&c), seen: t.row(i).seen(), part: uint32(p), idx: i})
 				}
 			}
 		}
@@ -667,4 +679,22 @@ func top(parts []*Table, o Order, topN int, packets, bytes Limit) *output.StatBl
 		}
 	}
 	return blk
+}
+
+// topOf returns the top topN rows of t, part part of a table, within the
+// limits, ranked by o (ascending when asc), best first.
+func (t *Table) topOf(part uint32, o *Order, topN int, asc bool, packets, bytes Limit) []ranked {
+	h := topn.New(topN, rankedBefore(asc))
+	for i := uint32(0); i < uint32(t.n); i++ {
+		if c := t.counter(i); keepCounter(&c, o.Dir, packets, bytes) {
+			h.Offer(ranked{value: o.of(&c), seen: t.row(i).seen(), part: part, idx: i})
+		}
+	}
+	return h.Sorted()
+}
+
+// keepCounter reports whether counters c are within the limits -l
+// (packets) and -L (bytes), which nfdump tests on the order's direction.
+func keepCounter(c *counter, dir output.StatDir, packets, bytes Limit) bool {
+	return bytes.keep(bytesOf(c, dir)) && packets.keep(packetsOf(c, dir))
 }
