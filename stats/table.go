@@ -2,6 +2,7 @@ package stats
 
 import (
 	"cmp"
+	"runtime"
 	"slices"
 	"sync"
 	"unsafe"
@@ -125,6 +126,31 @@ func (t *Table) counter(i uint32) counter {
 // NewTable returns an empty table for an element spec (not -s record).
 func NewTable(spec Spec) *Table {
 	return &Table{spec: spec, idx: slotindex.New(11), fast: spec.Element.fast()}
+}
+
+// NewBlockTable is NewTable for a table that counts block after block
+// (Reset, MergeBlocks): its rows and index grow outside Go's heap, as a
+// Split's do, and Free gives them back. godump's workers keep such a table
+// for each statistic; on Go's heap the two workers' tables were half of
+// what -s srcip/bytes allocated on the border archive, and the heap
+// reached the collector's first goal of 4 MB, a collection with 2 ms of
+// the world stopped and 7.6 ms of the processors' time (gctrace).
+func NewBlockTable(spec Spec) *Table {
+	t := NewTable(spec)
+	t.mem = &splitMem{Memory: region.NewMemory(1)}
+	// Should a table not be freed, its memory goes back when it is
+	// unreachable; freeing it twice frees nothing the second time.
+	runtime.AddCleanup(t, (*region.Memory).Free, t.mem.Memory)
+	return t
+}
+
+// Free gives back the memory of a table NewBlockTable made. The table
+// must not be used afterwards.
+func (t *Table) Free() {
+	if t.mem != nil {
+		t.mem.Free()
+	}
+	*t = Table{}
 }
 
 // grow doubles the index. It is rare, so it stays out of line: inlined
