@@ -708,15 +708,86 @@ func top(parts []*Table, o Order, topN int, packets, bytes Limit) *output.StatBl
 }
 
 // topOf returns the top topN rows of t, part part of a table, within the
-// limits, ranked by o (ascending when asc), best first.
+// limits, ranked by o (ascending when asc), best first. It reads the
+// values of a chunk's rows first, in a loop of its own (chunkValues), and
+// then offers only the rows whose value could enter the top: with a copy
+// of each row's counters, their limits tested and each row offered,
+// ranking took ten times as long as a loop that only reads each row's
+// bytes (BenchmarkTopBorder, 200 k rows: 5.0 ms against 0.5 ms), and
+// with each value read in the loop that offers it, five times, the reads
+// waiting for memory one after the other.
 func (t *Table) topOf(part uint32, o *Order, topN int, asc bool, packets, bytes Limit) []ranked {
 	h := topn.New(topN, rankedBefore(asc))
-	for i := uint32(0); i < uint32(t.n); i++ {
-		if c := t.counter(i); keepCounter(&c, o.Dir, packets, bytes) {
-			h.Offer(ranked{value: o.of(&c), seen: t.row(i).seen(), part: part, idx: i})
+	limited := packets.Value != 0 || bytes.Value != 0
+	vals := new([rowChunk]uint64)
+	for c := 0; c<<rowBits < t.n; c++ {
+		ch := t.chunks[c]
+		vs := vals[:min(rowChunk, t.n-c<<rowBits)]
+		chunkValues(o, ch, vs)
+		for j, v := range vs {
+			i := uint32(c<<rowBits + j)
+			if limited {
+				if c := t.counter(i); !keepCounter(&c, o.Dir, packets, bytes) {
+					continue
+				}
+			}
+			// A row of the worst's value may still go before it, if its
+			// key was seen first: Offer decides.
+			if worst, full := h.Worst(); full && (v < worst.value && !asc || v > worst.value && asc) {
+				continue
+			}
+			h.Offer(ranked{value: v, seen: ch.rows[j].seen(), part: part, idx: i})
 		}
 	}
 	return h.Sorted()
+}
+
+// chunkValues sets vals[j] to o.of of the counters of row j of ch, read in
+// place for the orders by flows, packets and bytes: the one or two fields
+// the order ranks by, the out counters only where the row has them.
+func chunkValues(o *Order, ch *chunk, vals []uint64) {
+	rows := ch.rows[:len(vals)]
+	switch {
+	case o.by == byFlows:
+		for j := range rows {
+			vals[j] = rows[j].flows
+		}
+	case o.by == byBytes && o.Dir == output.StatIn:
+		for j := range rows {
+			vals[j] = rows[j].inBytes
+		}
+	case o.by == byPackets && o.Dir == output.StatIn:
+		for j := range rows {
+			vals[j] = rows[j].inPackets
+		}
+	case o.by == byBytes && o.Dir == output.StatInOut:
+		for j := range rows {
+			vals[j] = rows[j].inBytes
+		}
+		for j := range rows {
+			if rows[j].meta&metaOut != 0 {
+				vals[j] += ch.outs[j].bytes
+			}
+		}
+	case o.by == byPackets && o.Dir == output.StatInOut:
+		for j := range rows {
+			vals[j] = rows[j].inPackets
+		}
+		for j := range rows {
+			if rows[j].meta&metaOut != 0 {
+				vals[j] += ch.outs[j].packets
+			}
+		}
+	default:
+		for j := range rows {
+			w := &rows[j]
+			c := counter{flows: w.flows, inPackets: w.inPackets, inBytes: w.inBytes, first: w.first, last: w.last}
+			if w.meta&metaOut != 0 {
+				c.outPackets, c.outBytes = ch.outs[j].packets, ch.outs[j].bytes
+			}
+			vals[j] = o.of(&c)
+		}
+	}
 }
 
 // keepCounter reports whether counters c are within the limits -l
