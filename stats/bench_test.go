@@ -144,3 +144,29 @@ func BenchmarkAddRawHome(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTopBorder ranks a table of the border shape's 200 k source
+// addresses in two parts, as godump's run holds it, for -n 10: the main
+// goroutine's work once the reader's workers are done.
+func BenchmarkTopBorder(b *testing.B) {
+	const flows, perBlock = 2_000_000, 8000
+	g := flowgen.NewBorder(1, 1795556400000)
+	spec, err := ParseSpec("srcip/bytes")
+	require.NoError(b, err)
+	s := NewSplit(spec, 2)
+	blk := NewTable(spec)
+	var r flow.Record
+	for n := 0; n < flows; n += perBlock {
+		blk.Reset()
+		for i := 0; i < perBlock; i++ {
+			g.Next(&r)
+			blk.Add(&r)
+		}
+		MergeBlocks([]*Split{s}, []*Table{blk}, []uint64{s.Reserve(blk)})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.Top(spec.Orders[0], 10, Limit{}, Limit{})
+	}
+}

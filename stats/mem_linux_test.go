@@ -53,3 +53,40 @@ func TestSplitRegions(t *testing.T) {
 	// not run.
 	runtime.KeepAlive(s)
 }
+
+// TestBlockTableRegions: a block table keeps its rows and, once grown,
+// its index outside Go's heap; it counts and merges as a table on Go's
+// heap does, keeps its memory over Reset, and Free unmaps it.
+func TestBlockTableRegions(t *testing.T) {
+	spec := mustSpec(t, "srcport/flows")
+	block, want := NewBlockTable(spec), NewTable(spec)
+	s := NewSplit(spec, 2)
+	for round := 0; round < 2; round++ {
+		block.Reset()
+		for i := 0; i < 1<<16; i++ {
+			r := flow.Record{SrcPort: uint16(i * (round + 1)), Flows: 1}
+			block.Add(&r)
+			want.Add(&r)
+		}
+		MergeBlocks([]*Split{s}, []*Table{block}, []uint64{s.Reserve(block)})
+	}
+	requireSameTops(t, spec, want, s, "block table in regions")
+	require.NotNil(t, block.mem.Index[0], "the index grew into mapped memory")
+	spans := [][]byte{block.mem.Index[0]}
+	for _, c := range block.chunks {
+		spans = append(spans, unsafe.Slice((*byte)(unsafe.Pointer(c)), unsafe.Sizeof(*c)))
+	}
+	for i, b := range spans {
+		_, mapped := regiontest.HugeAdvisedAt(t, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		assert.True(t, mapped, "array %d is mapped", i)
+	}
+	unmapped := make([]bool, len(spans))
+	block.Free()
+	for i, b := range spans {
+		unmapped[i] = regiontest.Unmapped(unsafe.Pointer(&b[0]), uintptr(len(b)))
+	}
+	for i := range spans {
+		assert.True(t, unmapped[i], "array %d is unmapped", i)
+	}
+	runtime.KeepAlive(block)
+}

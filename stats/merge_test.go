@@ -3,6 +3,8 @@ package stats
 import (
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
+	"slices"
 	"sync"
 	"testing"
 
@@ -217,5 +219,64 @@ func BenchmarkMerge(b *testing.B) {
 			}
 			b.ReportMetric(float64(block.Len()), "rows/op")
 		})
+	}
+}
+
+// TestSplitTopLikeTable: a Split ranks each part's rows on a goroutine of
+// its own and then the parts' best; that is the top a single table of the
+// same flows gives, with ties on the value (its blocks merged out of
+// order), limits, and ascending orders (ignored from 100 rows on).
+func TestSplitTopLikeTable(t *testing.T) {
+	g := flowgen.NewBorder(5, 1795556400000)
+	recs := make([]flow.Record, 6000)
+	for i := range recs {
+		g.Next(&recs[i])
+		recs[i].InBytes %= 4000 // ties
+	}
+	// Every key the same counters: the first seen rank first.
+	same := slices.Clone(recs)
+	for i := range same {
+		r := &same[i]
+		r.InPackets, r.InBytes, r.OutPackets, r.OutBytes, r.Flows = 1, 100, 0, 0, 0
+		r.SrcAddr = netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})
+	}
+	testSplitTopLikeTable(t, recs, []string{"srcip/flows/bytes/bpp", "dstport:p/packets/obyte:a", "proto/bytes:a"})
+	testSplitTopLikeTable(t, same, []string{"srcip/bytes", "srcip/flows:a"})
+}
+
+func testSplitTopLikeTable(t *testing.T, recs []flow.Record, specs []string) {
+	for _, s := range specs {
+		spec := mustSpec(t, s)
+		want := NewTable(spec)
+		for i := range recs {
+			want.Add(&recs[i])
+		}
+		for _, parts := range []int{2, 3} {
+			// The blocks merge last first, as MergeBlocks may take them
+			// out of order: a part's rows are then not in the order their
+			// keys were first seen, which breaks ties.
+			got := NewSplit(spec, parts)
+			var blocks []*Table
+			var bases []uint64
+			for start := 0; start < len(recs); start += 1000 {
+				block := NewTable(spec)
+				for i := start; i < start+1000; i++ {
+					block.Add(&recs[i])
+				}
+				blocks = append(blocks, block)
+				bases = append(bases, got.Reserve(block))
+			}
+			for i := len(blocks) - 1; i >= 0; i-- {
+				MergeBlocks([]*Split{got}, blocks[i:i+1], bases[i:i+1])
+			}
+			for _, o := range spec.Orders {
+				for _, lim := range []Limit{{}, {Value: 3000}, {Value: 100000, Less: true}} {
+					for _, n := range []int{1, 10, 99, 100, 101, want.Len() - 1, 0} {
+						w, g := want.Top(o, n, Limit{}, lim), got.Top(o, n, Limit{}, lim)
+						require.Equal(t, w, g, "%s by %s in %d parts, -L %+v, top %d", s, o.Name, parts, lim, n)
+					}
+				}
+			}
+		}
 	}
 }

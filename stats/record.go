@@ -24,11 +24,11 @@ func recordCounter(r *flow.Record) counter {
 // ranks them by bits per second, as it does for -O.
 func TopRecords(n int, get func(i int, r *flow.Record), o Order, asc bool, topN int) []flow.Record {
 	var r flow.Record
-	var c counter // one for all records: o.value takes it by address
+	var c counter // one for all records
 	value := func(i int) uint64 {
 		get(i, &r)
 		c = recordCounter(&r)
-		return o.value(&c, o.Dir)
+		return o.of(&c)
 	}
 	var rows []ranked
 	if topN > 0 && topN < n {

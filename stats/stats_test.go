@@ -352,7 +352,8 @@ func TestIPv6KeysApart(t *testing.T) {
 func TestTopNLikeCut(t *testing.T) {
 	g := flowgen.NewBorder(4, 1795556400000)
 	var r flow.Record
-	for _, s := range []string{"srcip/flows/bytes/pps/bpp", "dstport:p/packets/obyte:a", "proto/bytes:a", "srcport/bytes:a"} {
+	for _, s := range []string{"srcip/flows/bytes/pps/bpp", "dstport:p/packets/obyte:a", "proto/bytes:a", "srcport/bytes:a",
+		"dstip/ipkg/opkg/ibyte/bps/ibpp", "srcport/opps:a/-"} {
 		spec := mustSpec(t, s)
 		tab := NewTable(spec)
 		for i := 0; i < 5000; i++ {

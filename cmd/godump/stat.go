@@ -217,6 +217,7 @@ func runStats(o *options, files []string, start time.Time, stdout, stderr io.Wri
 	// which the readers gave back.
 	for _, b := range *free {
 		b.merge()
+		b.free()
 	}
 	if err != nil {
 		return writeFailed(stderr, err)
@@ -274,9 +275,16 @@ type blockStats struct {
 func newBlockStats(specs []stats.Spec, run []*stats.Split) *blockStats {
 	b := &blockStats{tables: make([]*stats.Table, len(specs)), run: run, bases: make([]uint64, len(specs))}
 	for i, spec := range specs {
-		b.tables[i] = stats.NewTable(spec)
+		b.tables[i] = stats.NewBlockTable(spec)
 	}
 	return b
+}
+
+// free gives back the tables' memory, once they are merged.
+func (b *blockStats) free() {
+	for _, t := range b.tables {
+		t.Free()
+	}
 }
 
 // pass takes the block the reader handed out into the run's counts: it

@@ -2,6 +2,9 @@ package region
 
 import (
 	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -57,4 +60,32 @@ func TestPoolSmallPages(t *testing.T) {
 	defer Free(b)
 	huge, _ := regiontest.HugeAdvised(t, b)
 	assert.Equal(t, []string{"0-8"}, huge, "Map from 0 does ask for them")
+}
+
+func TestPopulate(t *testing.T) {
+	const n = 5 << 20 // small pages and, from 2 MiB on, huge ones
+	b, ok := Map(n, HugePage)
+	require.True(t, ok)
+	defer Free(b)
+	resident := func() int {
+		vec := make([]byte, (n+unix.Getpagesize()-1)/unix.Getpagesize())
+		_, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(n), uintptr(unsafe.Pointer(unsafe.SliceData(vec))))
+		require.Zero(t, errno, "mincore")
+		k := 0
+		for _, v := range vec {
+			k += int(v & 1)
+		}
+		return k
+	}
+	require.Zero(t, resident(), "a fresh region costs nothing")
+	// A populated huge page is filled whole: 2 MiB of small pages and
+	// one huge page, short of the last MiB.
+	Populate(b[:2*HugePage])
+	assert.Equal(t, 2*HugePage/unix.Getpagesize(), resident(), "the populated pages, no others")
+	for i, c := range b {
+		if c != 0 {
+			t.Fatalf("byte %d is %d after Populate", i, c)
+		}
+	}
+	Populate(nil)
 }

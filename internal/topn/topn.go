@@ -38,6 +38,17 @@ func (h *Heap[T]) Offer(x T) {
 	h.down(0)
 }
 
+// Worst returns the item an offered one must go before to be kept, the
+// root, once the heap holds n items; before that, false (any item is
+// kept). A caller that ranks many items by a number can pass over those
+// whose number the root's beats without making an item of each.
+func (h *Heap[T]) Worst() (*T, bool) {
+	if len(h.items) < h.n {
+		return nil, false
+	}
+	return &h.items[0], true
+}
+
 // Sorted returns the items kept, first first. The heap is empty afterwards.
 func (h *Heap[T]) Sorted() []T {
 	// Heapsort in place: the root, the worst item left, goes to the end.

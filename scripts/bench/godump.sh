@@ -5,9 +5,10 @@
 # hosts (IPv4 and IPv6) and 50 k ports, where aggregation and statistics
 # tables hold hundreds of thousands of rows. Each archive has FLOWS flows
 # in FILES LZ4 files. For each job and shape it prints the wall time of
-# both (the best of RUNS, to the millisecond), the ratio godump/nfdump
-# (target <= 0.5) and the peak RSS of both (target: godump's no higher,
-# apart from the Go runtime's few MB).
+# both (the best of RUNS, to the millisecond, the two run in turn), the
+# ratio godump/nfdump of the best runs (target <= 0.5), the median of
+# the ratios of the runs taken in turn, and the peak RSS of both (target:
+# godump's no higher, apart from the Go runtime's few MB).
 #
 # Tune with environment variables:
 #   FLOWS=10000000  flows in each archive
@@ -16,6 +17,9 @@
 #   RUNS=3          runs of each command; the best counts
 #   JOBS=...        other jobs: option sets separated by ';'
 #   BENCH_DIR=dir   keep the archives there (generated once, reused)
+#   NFDUMP=path     what runs in nfdump's place (default nfdump), e.g.
+#                   another godump build, to compare two builds the same way
+#   GODUMP=path     what runs as godump (default bin/godump)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -25,8 +29,10 @@ flows=${FLOWS:-10000000}
 files=${FILES:-10}
 runs=${RUNS:-3}
 shapes=${SHAPES:-"home border"}
-[[ -x bin/godump ]] || make -s build
-command -v nfdump >/dev/null || { echo "bench: nfdump is missing (make deps)" >&2; exit 1; }
+nfdump_cmd=${NFDUMP:-nfdump}
+godump_cmd=${GODUMP:-bin/godump}
+[[ -n ${GODUMP:-} || -x bin/godump ]] || make -s build
+command -v "$nfdump_cmd" >/dev/null || { echo "bench: $nfdump_cmd is missing (make deps)" >&2; exit 1; }
 [[ -x /usr/bin/time ]] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
 
 work=${BENCH_DIR:-$(mktemp -d)}
@@ -49,24 +55,37 @@ archive() {
 	echo "$dir"
 }
 
-# measure CMD...: best wall seconds and the peak RSS (KiB) of that run.
-# The wall time is taken around /usr/bin/time with nanosecond clocks, as
+# once CMD...: the wall seconds and the peak RSS (KiB) of one run. The
+# wall time is taken around /usr/bin/time with nanosecond clocks, as
 # time's own %e counts in 10 ms steps: -o null and -s on 2 M flows take
 # 60-200 ms, where a step is a twentieth of the ratio.
+once() {
+	local kib t0 t1
+	t0=$(date +%s%N)
+	/usr/bin/time -f '%M' -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
+		echo "bench: $* failed:" >&2; cat "$work/err" >&2; exit 1; }
+	t1=$(date +%s%N)
+	read -r kib <"$work/time"
+	awk -v a="$t0" -v b="$t1" -v k="$kib" 'BEGIN { printf "%.3f %s\n", (b - a) / 1e9, k }'
+}
+
+# measure ARGS...: RUNS runs of nfdump and godump with ARGS, in turn, so
+# that both see the same load; prints the best wall seconds of each with
+# the peak RSS of that run, and the median of the runs' ratios
+# godump/nfdump, which on a shared machine moves less than the ratio of
+# the best runs.
 measure() {
-	local best="" rss="" r sec kib t0 t1
+	local r nt nr gt gr med
 	for ((r = 0; r < runs; r++)); do
-		t0=$(date +%s%N)
-		/usr/bin/time -f '%M' -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
-			echo "bench: $* failed:" >&2; cat "$work/err" >&2; exit 1; }
-		t1=$(date +%s%N)
-		read -r kib <"$work/time"
-		sec=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-		if [[ -z $best ]] || awk -v a="$sec" -v b="$best" 'BEGIN { exit !(a < b) }'; then
-			best=$sec rss=$kib
-		fi
-	done
-	echo "$best $rss"
+		read -r nt nr < <(once "$nfdump_cmd" "$@")
+		read -r gt gr < <(once "$godump_cmd" "$@")
+		echo "$nt $nr $gt $gr"
+	done >"$work/runs"
+	med=$(awk '{ printf "%.6f\n", ($1 > 0 ? $3 / $1 : 0) }' "$work/runs" | sort -g |
+		awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	read -r nt nr < <(sort -g -k1,1 "$work/runs" | head -n 1 | cut -d' ' -f1,2)
+	read -r gt gr < <(sort -g -k3,3 "$work/runs" | head -n 1 | cut -d' ' -f3,4)
+	echo "$nt $nr $gt $gr $med"
 }
 
 declare -A dirs
@@ -82,14 +101,12 @@ default_jobs+=";-a;-A srcip,dstport;-A srcip,dstport -O bytes -n 20;-B"
 # (both tools take the filter's words as separate arguments).
 default_jobs+=";-A srcip,dstport -O bytes -n 20 proto tcp"
 IFS=';' read -r -a jobs <<<"${JOBS:-$default_jobs}"
-printf '\n%-7s %10s %10s %8s %12s %12s  %s\n' shape nfdump godump ratio "nfdump RSS" "godump RSS" job
+printf '\n%-7s %10s %10s %8s %8s %12s %12s  %s\n' shape nfdump godump ratio median "nfdump RSS" "godump RSS" job
 for job in "${jobs[@]}"; do
 	for shape in $shapes; do
 		# shellcheck disable=SC2086 # a job is a list of words
-		read -r nt nr < <(measure nfdump -R "${dirs[$shape]}" $job)
-		# shellcheck disable=SC2086
-		read -r gt gr < <(measure bin/godump -R "${dirs[$shape]}" $job)
+		read -r nt nr gt gr med < <(measure -R "${dirs[$shape]}" $job)
 		ratio=$(awk -v g="$gt" -v n="$nt" 'BEGIN { if (n > 0) printf "%.2f", g / n; else print "n/a" }')
-		printf '%-7s %9ss %9ss %8s %8s KiB %8s KiB  %s\n' "$shape" "$nt" "$gt" "$ratio" "$nr" "$gr" "-R archive $job"
+		printf '%-7s %9ss %9ss %8s %8s %8s KiB %8s KiB  %s\n' "$shape" "$nt" "$gt" "$ratio" "$med" "$nr" "$gr" "-R archive $job"
 	done
 done
