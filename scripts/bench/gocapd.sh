@@ -316,11 +316,22 @@ stop_collector() {
 # step COLLECTOR PROTO RATE [NOTE]: one run at RATE flows/s, printed as a
 # row of the table. Sets sent, stored, loss, lag, drops, rss, cpu, nsf,
 # scpu, rb; returns whether the step passed.
+# settle_disk: the previous run's writes reach the disk before the next
+# collector starts. nfcapd writes through the page cache and leaves its
+# run's data (400 MB in a drain) to the kernel's writeback, which then
+# ran during the next run; gocapd's O_DIRECT writes wait for the disk, so
+# gocapd, which always ran after nfcapd, drained v5 at 6.0-6.5 M flows/s
+# with 60-82% of a core, against 11.4-12.1 M with 123-134% on tmpfs or
+# after another gocapd (3 drains each, quiet): the drain ratio was 0.48
+# for that reason.
+settle_disk() { sync; }
+
 step() {
 	local coll=$1 proto=$2 rate=$3 note=${4:-}
 	local dir=$run_dir/run log=$work/$coll-$proto-$rate.log
 	# set -e does not hold in a function called by if: check by hand.
 	rm -rf "$dir" && mkdir -p "$dir" || exit 1
+	settle_disk
 	local i
 	start_collector "$coll" "$dir" "$buffer" "$log"
 	rb=$(sock "$port" rb)
@@ -483,6 +494,7 @@ search() {
 drain_step() {
 	local coll=$1 proto=$2 dir=$run_dir/run log=$work/drain-$1-$2.log out
 	rm -rf "$dir" && mkdir -p "$dir" || exit 1
+	settle_disk
 	start_collector "$coll" "$dir" "$drain_buffer" "$log"
 	rb=$(sock "$port" rb)
 	if ! out=$("${send_pre[@]}" "$nfsend" -H 127.0.0.1 -p "$port" -v "$proto" -c "$drain_flows" \
