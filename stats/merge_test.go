@@ -227,12 +227,7 @@ func BenchmarkMerge(b *testing.B) {
 // same flows gives, with ties on the value (its blocks merged out of
 // order), limits, and ascending orders (ignored from 100 rows on).
 func TestSplitTopLikeTable(t *testing.T) {
-	g := flowgen.NewBorder(5, 1795556400000)
-	recs := make([]flow.Record, 6000)
-	for i := range recs {
-		g.Next(&recs[i])
-		recs[i].InBytes %= 4000 // ties
-	}
+	recs := tiedBorder(5, 6000, 4000)
 	// Every key the same counters: the first seen rank first.
 	same := slices.Clone(recs)
 	for i := range same {

@@ -409,15 +409,22 @@ func TestFastKeysLikeKeyFuncs(t *testing.T) {
 	assert.Equal(t, 7, fastOnes)
 }
 
+// tiedBorder returns n border-shaped flows from seed whose in bytes are
+// cut below below, so that many rank equal (ties).
+func tiedBorder(seed uint64, n int, below uint64) []flow.Record {
+	g := flowgen.NewBorder(seed, 1795556400000)
+	recs := make([]flow.Record, n)
+	for i := range recs {
+		g.Next(&recs[i])
+		recs[i].InBytes %= below
+	}
+	return recs
+}
+
 // TestTopRecordsNLikeCut: the top N records kept while ranking are the
 // first N of the whole ranking, for every order and both directions.
 func TestTopRecordsNLikeCut(t *testing.T) {
-	g := flowgen.NewBorder(6, 1795556400000)
-	recs := make([]flow.Record, 3000)
-	for i := range recs {
-		g.Next(&recs[i])
-		recs[i].InBytes %= 3000 // ties
-	}
+	recs := tiedBorder(6, 3000, 3000)
 	get := func(i int, r *flow.Record) { *r = recs[i] }
 	for _, o := range orders {
 		for _, asc := range []bool{false, true} {
