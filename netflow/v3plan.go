@@ -643,18 +643,16 @@ const v5FrameMax = 12 + 52 + 12 + 20 + 12 + 8 + 20
 // number.
 var v5Optional = [3]int{flow.ElemMisc, flow.ElemAS, flow.ElemIPNextHopV4}
 
-// v5Frame returns e's frame number k (bit i: v5Optional[i] present).
-func (e *exporter) v5Frame(k int) *v5Frame {
-	// Small enough to be inlined into every flow's v5V3: a call only for
-	// a frame not built yet.
-	if f := e.v5Frames[k&7]; f != nil {
-		return f
+// buildV5Frames builds e's eight frames, frame k having v5Optional[i]
+// where bit i of k is set, once, for all its v5 or v7 records.
+func (e *exporter) buildV5Frames() {
+	for k := range e.v5Frames {
+		e.v5Frames[k] = newV5Frame(e, k)
 	}
-	return e.newV5Frame(k)
 }
 
 // newV5Frame builds e's frame number k.
-func (e *exporter) newV5Frame(k int) *v5Frame {
+func newV5Frame(e *exporter, k int) *v5Frame {
 	f := &v5Frame{}
 	set := flow.Elements(0).With(flow.ElemGeneric).With(flow.ElemIPv4).With(receivedElement(e.key.addr))
 	for i, id := range v5Optional {
@@ -675,7 +673,6 @@ func (e *exporter) newV5Frame(k int) *v5Frame {
 		f.head[i] = le.Uint64(f.frame[o:])
 	}
 	copy(f.tail[:], f.frame[v5TailAt:])
-	e.v5Frames[k&7] = f
 	return f
 }
 
@@ -688,7 +685,6 @@ func (e *exporter) newV5Frame(k int) *v5Frame {
 // is set once; a record is then a few loads and stores straight into its
 // frame, without a pass through the Record and back.
 func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, recLen int, tag uint16, msecReceived, boot, sysUp uint64) {
-	be := binary.BigEndian
 	r := &d.rec
 	r.NFVersion = 5
 	r.EngineType, r.EngineID = uint8(tag>>8), uint8(tag)
@@ -700,10 +696,6 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 		scale = uint64(s.SpaceInterval) + 1
 		r.Flags = flow.FlagSampled
 	}
-	// The header's bytes 6 and 7 (engine type and id), in its first word,
-	// and 8 to 10 (exporter, flags), in its second.
-	head0 := uint64(r.EngineType)<<48 | uint64(r.EngineID)<<56
-	head1 := uint64(r.ExporterID) | uint64(r.Flags)<<16
 	d.v3f.Flow = r
 	// The records go into the batch's room when the handler takes them at
 	// once, else into the decoder's, from which each is copied into the
@@ -725,80 +717,45 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 		room = d.v5Room
 	}
 	b := &d.v3b
-	off := 0
-	// The batch's sums, in locals while the loop runs where the compiler
-	// keeps them in registers; the sums by class stay in memory.
-	var sumFirst, sumLast uint64
-	sums := &b.Sums
-	*sums = V3Sums{}
-	// A record's bytes and its room are found by pointer arithmetic,
-	// without the bounds checks of slicing (a quarter of the loop's
-	// instructions): decodeV5 checked that recs holds count records of
-	// recLen bytes, and the batch's room holds count records of at most
-	// v5FrameMax bytes and V3Room after the last (V3BatchRoom).
+	if e.v5Frames[0] == nil {
+		e.buildV5Frames()
+	}
+	// decodeV5 checked that recs holds count records of recLen bytes,
+	// and the batch's room holds count records of at most v5FrameMax
+	// bytes and V3Room after the last (V3BatchRoom).
 	recs = recs[:count*recLen]
-	for i := 0; i < count; i++ {
-		rec := (*[v5RecordLen]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(recs)), i*recLen))
-		// The flow's values in locals, not in d.rec: stores through r
-		// may alias out's, so the compiler would load each back from
-		// memory for every use.
-		first, last := sysUpTimes(boot, sysUp, uint64(be.Uint32(rec[24:])), uint64(be.Uint32(rec[28:])), 100000)
-		packets := uint64(be.Uint32(rec[16:])) * scale
-		bytes := uint64(be.Uint32(rec[20:])) * scale
-		srcPort, dstPort, proto := be.Uint16(rec[32:]), be.Uint16(rec[34:]), rec[38]
-		srcPort, dstPort = icmpPorts(proto, srcPort, dstPort)
-
-		// Interfaces, AS numbers and next hop as they lie (big-endian),
-		// for the choice of the frame; each is taken apart only when set.
-		ifs, ases, nh := be.Uint32(rec[12:]), be.Uint32(rec[40:]), be.Uint32(rec[8:])
-		f := e.v5Frame(b2i(ifs != 0) | b2i(ases != 0)<<1 | b2i(nh != 0)<<2)
-		out := (*[V3Room]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(room)), off))
-		le.PutUint64(out[0:], f.head[0]|head0)
-		le.PutUint64(out[8:], f.head[1]|head1)
-		g := (*[48]byte)(out[genericAt:])
-		le.PutUint64(g[0:], first)
-		le.PutUint64(g[8:], last)
-		le.PutUint64(g[16:], msecReceived)
-		le.PutUint64(g[24:], packets)
-		le.PutUint64(g[32:], bytes)
-		// Ports, protocol, TCP flags, forwarding status (0) and ToS.
-		le.PutUint64(g[40:], uint64(srcPort)|uint64(dstPort)<<16|uint64(proto)<<32|uint64(rec[37])<<40|uint64(rec[39])<<56)
-		// EXipv4Flow's header, source and destination, the next
-		// element's header.
-		le.PutUint64(out[v5AddrWord:], f.head[2]|uint64(be.Uint32(rec[0:]))<<32)
-		le.PutUint64(out[v5AddrWord+8:], f.head[3]|uint64(be.Uint32(rec[4:])))
-		copyV5Tail(unsafe.Pointer(&out[v5TailAt]), unsafe.Pointer(&f.tail))
-		// The optional elements' payloads lie within the frame
-		// (v5FrameMax bytes, within out): no bounds check either.
-		// Each pair as one word, ORed into the frame's (zeros): stored
-		// as two numbers of 32 bits whose upper halves it knew to be
-		// zero, or as a word of which it knew that, the compiler wrote
-		// them in four to six stores of one, two or four bytes.
-		frame := unsafe.Pointer(&f.frame)
-		if o := f.misc; o > 0 {
-			le.PutUint64((*[8]byte)(unsafe.Add(unsafe.Pointer(out), o))[:], le.Uint64((*[8]byte)(unsafe.Add(frame, o))[:])|pairWord(ifs))
+	off := v5Encode(&v5Block{
+		frames: e.v5Frames,
+		// The header's bytes 6 and 7 (engine type and id), in its first
+		// word, and 8 to 10 (exporter, flags), in its second.
+		head0:    uint64(r.EngineType)<<48 | uint64(r.EngineID)<<56,
+		head1:    uint64(r.ExporterID) | uint64(r.Flags)<<16,
+		received: msecReceived,
+		boot:     boot,
+		upTol:    sysUp + 100000,
+		recLen:   recLen,
+		size:     count * recLen,
+		// The ends' offsets are the differences of the addresses'
+		// lower 32 bits, modulo 2^32.
+		start: uint32(uintptr(unsafe.Pointer(unsafe.SliceData(room)))),
+	}, unsafe.Pointer(unsafe.SliceData(recs)), unsafe.Pointer(unsafe.SliceData(room)), b)
+	if scale != 1 {
+		// Sampled (rare): the counters scaled in the records and their
+		// sums, after the loop, which so keeps one value fewer live.
+		// Sums of products are products of sums, also where they wrap.
+		start := 0
+		for i := range count {
+			g := (*[48]byte)(room[start+genericAt:])
+			le.PutUint64(g[24:], le.Uint64(g[24:])*scale)
+			le.PutUint64(g[32:], le.Uint64(g[32:])*scale)
+			start = int(b.Ends[i])
 		}
-		if o := f.as; o > 0 {
-			le.PutUint64((*[8]byte)(unsafe.Add(unsafe.Pointer(out), o))[:], le.Uint64((*[8]byte)(unsafe.Add(frame, o))[:])|pairWord(ases))
+		for c := range b.Sums.Packets {
+			b.Sums.Packets[c] *= scale
+			b.Sums.Bytes[c] *= scale
 		}
-		if o := f.nextHop; o > 0 {
-			le.PutUint32((*[4]byte)(unsafe.Add(unsafe.Pointer(out), o))[:], nh)
-		}
-		off += f.size
-		b.Ends[i] = uint32(off)
-		// Summed here, while the values are in registers, rather than by
-		// the collector from Counts (NfcapdSums.Add).
-		if i == 0 || first < sumFirst {
-			sumFirst = first
-		}
-		sumLast = max(sumLast, last)
-		cl := V3SumClass[proto]
-		sums.Flows[cl]++
-		sums.Packets[cl] += packets
-		sums.Bytes[cl] += bytes
 	}
 	if count > 0 {
-		sums.N, sums.First, sums.Last = uint64(count), sumFirst, sumLast
 		b.Records, b.N, b.Flow = room[:off], count, r
 	}
 	switch {
@@ -823,6 +780,152 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 	}
 	e.flows += uint64(count)
 	d.counters.Flows += uint64(count)
+}
+
+// v5Block is what every record of a v5 or v7 block shares, for
+// v5Encode: in memory, which the loop reads where it needs a value (one
+// instruction, an operand), rather than in registers, of which the loop
+// had too few: with these values, the sums and the loop's own in
+// locals, the compiler spilled and reloaded some twenty of them at every
+// record.
+type v5Block struct {
+	frames   [8]*v5Frame
+	head0    uint64 // the header's first word's values
+	head1    uint64 // and its second's
+	received uint64
+	boot     uint64 // msec since epoch at sysUpTime 0
+	upTol    uint64 // the header's sysUpTime and the slack of a wrap
+	recLen   int
+	size     int // of the records, count times recLen
+	// The batch's Ends, and its room's address (lower 32 bits).
+	ends  *[v5MaxRecords]uint32
+	start uint32
+	// The sums by class, indexed without bounds checks.
+	flows, packets, byteSums [8]uint64
+}
+
+// v5Encode encodes the count records of a v5 or v7 block at recs (of
+// blk.recLen bytes each) as V3 records back to back into room, unscaled,
+// notes where each ends and what they sum to in b, and returns the bytes
+// encoded. A record is a few loads and stores straight into its frame,
+// without a pass through a Record and back.
+//
+// A record's bytes and its room are found by pointer arithmetic, without
+// the bounds checks of slicing (a quarter of the loop's instructions):
+// the caller checked that recs holds count records and room count
+// records of at most v5FrameMax bytes and V3Room after the last.
+func v5Encode(blk *v5Block, recs, room unsafe.Pointer, b *V3Batch) int {
+	be := binary.BigEndian
+	// The smallest first and largest last time in registers, the other
+	// sums in blk.
+	sumFirst, sumLast := ^uint64(0), uint64(0)
+	// The record's room by a pointer of its own: a 16-byte move's
+	// address has no index register, so with the room's start and an
+	// offset the compiler computed the tail's three addresses apart and
+	// kept them on the stack.
+	out := room
+	// Where the record's end goes in b.Ends: a pointer of its own, which
+	// after the last record may point just past them, into b.Sums.
+	end := unsafe.Pointer(&b.Ends)
+	for o := 0; o < blk.size; o += blk.recLen {
+		rec := (*[v5RecordLen]byte)(unsafe.Add(recs, o))
+		// The record's parts in the order of their values' loads: the
+		// compiler keeps a load from rec after a store before it (out
+		// might be rec), so each value is live from its load to its
+		// store, not all of them across the record (loaded first, they
+		// did not fit in the registers).
+		//
+		// Interfaces, AS numbers and next hop as they lie (big-endian),
+		// for the choice of the frame; each is taken apart only when
+		// set, and stored over the frame's zeros after its tail is
+		// copied: the optional elements' payloads lie within it
+		// (v5FrameMax bytes, within out), so no bounds check either.
+		ifs, ases, nh := be.Uint32(rec[12:]), be.Uint32(rec[40:]), be.Uint32(rec[8:])
+		f := blk.frames[(b2i(ifs != 0)|b2i(ases != 0)<<1|b2i(nh != 0)<<2)&7]
+		copyV5Tail(unsafe.Add(out, v5TailAt), unsafe.Pointer(&f.tail))
+		if o := f.misc; o > 0 {
+			// Each pair as one word.
+			put64(unsafe.Add(out, o), pairWord(ifs))
+		}
+		if o := f.as; o > 0 {
+			put64(unsafe.Add(out, o), pairWord(ases))
+		}
+		if o := f.nextHop; o > 0 {
+			le.PutUint32((*[4]byte)(unsafe.Add(out, o))[:], nh)
+		}
+		put64(out, f.head[0]|blk.head0)
+		put64(unsafe.Add(out, 8), f.head[1]|blk.head1)
+		// EXipv4Flow's header, source and destination, the next
+		// element's header.
+		put64(unsafe.Add(out, v5AddrWord), f.head[2]|uint64(be.Uint32(rec[0:]))<<32)
+		put64(unsafe.Add(out, v5AddrWord+8), f.head[3]|uint64(be.Uint32(rec[4:])))
+		size := f.size
+
+		// Times as sysUpTimes has them, with a tolerance of 100 000 ms:
+		// upTol is the header's sysUpTime plus that.
+		firstUp, lastUp := uint64(be.Uint32(rec[24:])), uint64(be.Uint32(rec[28:]))
+		first, last := blk.boot+firstUp, blk.boot+lastUp
+		if firstUp > lastUp {
+			first -= 0x100000000
+		}
+		if lastUp > blk.upTol {
+			first -= 0x100000000
+			last -= 0x100000000
+		}
+		put64(unsafe.Add(out, genericAt), first)
+		put64(unsafe.Add(out, genericAt+8), last)
+		put64(unsafe.Add(out, genericAt+16), blk.received)
+		// Summed here, while the values are in registers, rather than by
+		// the collector from Counts (NfcapdSums.Add).
+		sumFirst = min(sumFirst, first)
+		sumLast = max(sumLast, last)
+
+		// The pad, TCP flags, protocol and ToS as they lie; the ports as
+		// they go into the record (source in the lower half).
+		misc := le.Uint32(rec[36:])
+		proto := uint8(misc >> 16)
+		cl := V3SumClass[proto] & 7
+		packets := uint64(be.Uint32(rec[16:]))
+		put64(unsafe.Add(out, genericAt+24), packets)
+		blk.packets[cl] += packets
+		bytes := uint64(be.Uint32(rec[20:]))
+		put64(unsafe.Add(out, genericAt+32), bytes)
+		blk.byteSums[cl] += bytes
+		blk.flows[cl]++
+		ports := bits.RotateLeft32(be.Uint32(rec[32:]), 16)
+		if proto == flow.ProtoICMP && uint16(ports) != 0 {
+			// ICMP type and code from the source port into the
+			// destination port, byte-swapped (fixICMPPort).
+			ports = uint32(bits.ReverseBytes16(uint16(ports))) << 16
+		}
+		// Ports, protocol, TCP flags, forwarding status (0) and ToS: the
+		// flags and ToS stay where they lie, the protocol goes down a
+		// byte over the pad.
+		put64(unsafe.Add(out, genericAt+40), uint64(ports)|uint64(misc&0xff00ff00|uint32(proto))<<32)
+
+		// The next record's room lies within the batch's (V3BatchRoom).
+		out = unsafe.Add(out, size)
+		*(*uint32)(end) = uint32(uintptr(out)) - blk.start
+		end = unsafe.Add(end, 4)
+	}
+	s := &b.Sums
+	s.N, s.First, s.Last = uint64(blk.size/blk.recLen), sumFirst, sumLast
+	s.Flows = [5]uint64(blk.flows[:5])
+	s.Packets = [5]uint64(blk.packets[:5])
+	s.Bytes = [5]uint64(blk.byteSums[:5])
+	return int(uintptr(out) - uintptr(room))
+}
+
+// put64 stores v little-endian at p: as one store where the processor
+// is little-endian. binary's PutUint64 of a number whose upper bytes the
+// compiler knows to be zero (a 32-bit one widened) it wrote as a store of
+// four bytes and four of a zero byte.
+func put64(p unsafe.Pointer, v uint64) {
+	if hostLE {
+		*(*uint64)(p) = v
+	} else {
+		le.PutUint64((*[8]byte)(p)[:], v)
+	}
 }
 
 var le = binary.LittleEndian
