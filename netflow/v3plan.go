@@ -724,7 +724,7 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 	// and the batch's room holds count records of at most v5FrameMax
 	// bytes and V3Room after the last (V3BatchRoom).
 	recs = recs[:count*recLen]
-	off := v5Encode(&v5Block{
+	blk := &v5Block{
 		frames: e.v5Frames,
 		// The header's bytes 6 and 7 (engine type and id), in its first
 		// word, and 8 to 10 (exporter, flags), in its second.
@@ -735,10 +735,18 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 		upTol:    sysUp + 100000,
 		recLen:   recLen,
 		size:     count * recLen,
+		ends:     unsafe.Pointer(&b.Ends),
 		// The ends' offsets are the differences of the addresses'
 		// lower 32 bits, modulo 2^32.
 		start: uint32(uintptr(unsafe.Pointer(unsafe.SliceData(room)))),
-	}, unsafe.Pointer(unsafe.SliceData(recs)), unsafe.Pointer(unsafe.SliceData(room)), b)
+	}
+	n, first, last := v5Encode(blk, unsafe.Pointer(unsafe.SliceData(recs)), unsafe.Pointer(unsafe.SliceData(room)))
+	off := int(n)
+	sums := &b.Sums
+	sums.N, sums.First, sums.Last = uint64(count), first, last
+	sums.Flows = [5]uint64(blk.flows[:5])
+	sums.Packets = [5]uint64(blk.packets[:5])
+	sums.Bytes = [5]uint64(blk.byteSums[:5])
 	if scale != 1 {
 		// Sampled (rare): the counters scaled in the records and their
 		// sums, after the loop, which so keeps one value fewer live.
@@ -797,36 +805,37 @@ type v5Block struct {
 	upTol    uint64 // the header's sysUpTime and the slack of a wrap
 	recLen   int
 	size     int // of the records, count times recLen
-	// The batch's Ends, and its room's address (lower 32 bits).
-	ends  *[v5MaxRecords]uint32
+	// Where the first record's end goes (the batch's Ends), and the
+	// room's address (lower 32 bits).
+	ends  unsafe.Pointer
 	start uint32
 	// The sums by class, indexed without bounds checks.
 	flows, packets, byteSums [8]uint64
 }
 
-// v5Encode encodes the count records of a v5 or v7 block at recs (of
-// blk.recLen bytes each) as V3 records back to back into room, unscaled,
-// notes where each ends and what they sum to in b, and returns the bytes
-// encoded. A record is a few loads and stores straight into its frame,
-// without a pass through a Record and back.
+// v5Encode encodes the records of a v5 or v7 block at recs (blk.size
+// bytes of blk.recLen each) as V3 records back to back into the room at
+// out, unscaled, notes where each ends (blk.ends) and their sums by
+// class (blk), and returns the bytes encoded and the smallest first and
+// largest last time. A record is a few loads and stores straight into
+// its frame, without a pass through a Record and back.
 //
 // A record's bytes and its room are found by pointer arithmetic, without
 // the bounds checks of slicing (a quarter of the loop's instructions):
-// the caller checked that recs holds count records and room count
-// records of at most v5FrameMax bytes and V3Room after the last.
-func v5Encode(blk *v5Block, recs, room unsafe.Pointer, b *V3Batch) int {
+// the caller checked that recs holds the records and the room as many
+// of at most v5FrameMax bytes and V3Room after the last.
+func v5Encode(blk *v5Block, recs, out unsafe.Pointer) (n uint32, sumFirst, sumLast uint64) {
 	be := binary.BigEndian
 	// The smallest first and largest last time in registers, the other
 	// sums in blk.
-	sumFirst, sumLast := ^uint64(0), uint64(0)
-	// The record's room by a pointer of its own: a 16-byte move's
+	sumFirst, sumLast = ^uint64(0), 0
+	// The record's room is a pointer of its own: a 16-byte move's
 	// address has no index register, so with the room's start and an
 	// offset the compiler computed the tail's three addresses apart and
-	// kept them on the stack.
-	out := room
-	// Where the record's end goes in b.Ends: a pointer of its own, which
-	// after the last record may point just past them, into b.Sums.
-	end := unsafe.Pointer(&b.Ends)
+	// kept them on the stack. So is where the record's end goes in
+	// b.Ends, which after the last record may point just past them,
+	// into b.Sums.
+	end := blk.ends
 	for o := 0; o < blk.size; o += blk.recLen {
 		rec := (*[v5RecordLen]byte)(unsafe.Add(recs, o))
 		// The record's parts in the order of their values' loads: the
@@ -841,7 +850,7 @@ func v5Encode(blk *v5Block, recs, room unsafe.Pointer, b *V3Batch) int {
 		// copied: the optional elements' payloads lie within it
 		// (v5FrameMax bytes, within out), so no bounds check either.
 		ifs, ases, nh := be.Uint32(rec[12:]), be.Uint32(rec[40:]), be.Uint32(rec[8:])
-		f := blk.frames[(b2i(ifs != 0)|b2i(ases != 0)<<1|b2i(nh != 0)<<2)&7]
+		f := blk.frames[(b2i(ifs != 0)+2*b2i(ases != 0)+4*b2i(nh != 0))&7]
 		copyV5Tail(unsafe.Add(out, v5TailAt), unsafe.Pointer(&f.tail))
 		if o := f.misc; o > 0 {
 			// Each pair as one word.
@@ -908,12 +917,7 @@ func v5Encode(blk *v5Block, recs, room unsafe.Pointer, b *V3Batch) int {
 		*(*uint32)(end) = uint32(uintptr(out)) - blk.start
 		end = unsafe.Add(end, 4)
 	}
-	s := &b.Sums
-	s.N, s.First, s.Last = uint64(blk.size/blk.recLen), sumFirst, sumLast
-	s.Flows = [5]uint64(blk.flows[:5])
-	s.Packets = [5]uint64(blk.packets[:5])
-	s.Bytes = [5]uint64(blk.byteSums[:5])
-	return int(uintptr(out) - uintptr(room))
+	return uint32(uintptr(out)) - blk.start, sumFirst, sumLast
 }
 
 // put64 stores v little-endian at p: as one store where the processor
