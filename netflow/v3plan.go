@@ -1095,55 +1095,111 @@ func (d *Decoder) flowV3(vh V3Handler, t *template, r *flow.Record, out []byte) 
 // planBatch encodes the records of data set b of template t (of
 // exporter e, protocol version 9 or 10), which has a plan and no counter
 // element (batchFor), into bh's batches: what v9Data and ipfixData do
-// for each record through runPlan and batchAdd, in one loop, with the
-// post-processing on the values the plan decoded rather than on a
-// Record that is written and read back (callgrind: runPlan, batchAdd,
-// batchOut and writeCore took some 220 instructions a record besides
-// the post-processing's 150). It returns what is left of b when bh's
-// room cannot take a batch (nil else), and the error of a record that
-// runs past the set's end, after the records before it went to bh.
+// for each record through runPlan and batchAdd, in a loop of its own
+// (planRecords), with the post-processing on the values the plan decoded
+// rather than on a Record that is written and read back (callgrind:
+// runPlan, batchAdd, batchOut and writeCore took some 220 instructions a
+// record besides the post-processing's 150). It returns what is left of
+// b when bh's room cannot take a batch (nil else), and the error of a
+// record that runs past the set's end, after the records before it went
+// to bh.
 func (d *Decoder) planBatch(e *exporter, t *template, b []byte, msecReceived uint64, bh V3BatchHandler, version uint8) ([]byte, error) {
-	p := t.plan
-	var vals [planVals]uint64
-	stack := (*[numStack]uint64)(vals[:numStack])
-	c := &vals
-	bt := &d.v3b
-	// What is the same for every record: the header's exporter, the
-	// event flag (v9), and the v9 engine fields from the source id.
-	var flags0 uint8
-	if version == 9 && t.hasEvent {
-		flags0 = flow.FlagEvent
+	recLen := t.fastLen
+	if recLen < 4 {
+		return b, nil // the set's padding would be records: one by one
 	}
-	keyType, keyID := uint8(e.key.id>>8), uint8(e.key.id)
-	generic := p.elems.Has(flow.ElemGeneric)
-	exporterWord := uint32(e.info.SysID) << 16
-	flows := uint64(0)
-	for len(b) >= 4 { // fewer than 4 bytes: padding
-		if len(b) < t.fastLen {
-			d.planCounted(e, version, generic, flows)
-			d.batchDone(bh)
-			return nil, d.fail(e, e.key.addr, uint16(version), ReasonRecord, "template %d: %v", t.id, errShortRecord)
+	// The records that the set holds whole; after them, 4 bytes or more
+	// are a record cut short, fewer the set's padding.
+	k := len(b) / recLen
+	short := len(b)-k*recLen >= 4
+	pr := &planRun{
+		p:            t.plan,
+		e:            e,
+		recLen:       recLen,
+		received:     msecReceived,
+		exporterWord: uint32(e.info.SysID) << 16,
+		keyType:      uint8(e.key.id >> 8),
+		keyID:        uint8(e.key.id),
+		v9:           version == 9,
+		generic:      t.plan.elems.Has(flow.ElemGeneric),
+	}
+	if version == 9 && t.hasEvent {
+		pr.flags0 = flow.FlagEvent
+	}
+	src := unsafe.Pointer(unsafe.SliceData(b))
+	done := 0
+	for done < k {
+		room := bh.V3Space()
+		if len(room) < V3BatchRoom {
+			break
 		}
-		out := d.batchOut(bh)
-		if out == nil {
-			d.planCounted(e, version, generic, flows)
-			return b, nil
-		}
-		dp := unsafe.Pointer(unsafe.SliceData(out))
+		done += d.planRecords(pr, bh, unsafe.Add(src, done*recLen), k-done, room)
+	}
+	d.counters.Flows += uint64(done)
+	if version == 9 || pr.generic {
+		e.flows += uint64(done)
+	}
+	if version == 10 {
+		e.ipfixSeq += uint32(done)
+	}
+	switch {
+	case done < k:
+		return b[done*recLen:], nil
+	case short:
+		return nil, d.fail(e, e.key.addr, uint16(version), ReasonRecord, "template %d: %v", t.id, errShortRecord)
+	}
+	return nil, nil
+}
+
+// planRun is what the records planRecords encodes share, in memory, where
+// its loop reads each value where it needs it (one instruction): in
+// registers, with the loop's own, they were spilled and reloaded at every
+// record.
+type planRun struct {
+	vals                   [planVals]uint64 // the plan's values, the stack first
+	p                      *v3Plan
+	e                      *exporter
+	recLen                 int
+	received               uint64
+	exporterWord           uint32 // the header's word at 6, its exporter
+	keyType, keyID, flags0 uint8  // v9's engine fields from its source id, the event flag
+	v9, generic            bool
+}
+
+// planRecords encodes up to k records at src (pr.recLen bytes each, and
+// a data set's headers or records before them, see planOp) into room,
+// which holds V3BatchRoom bytes or more, as one batch that it hands to
+// bh, and returns the number of records encoded. A batch ends after
+// V3BatchMax records, where the room holds less than V3Room more, and
+// before a record whose header's values (engine fields, flags) are not
+// those of the batch's first, which the next batch begins.
+func (d *Decoder) planRecords(pr *planRun, bh V3BatchHandler, src unsafe.Pointer, k int, room []byte) int {
+	p, e := pr.p, pr.e
+	bt := &d.v3b
+	stack := (*[numStack]uint64)(pr.vals[:numStack])
+	c := &pr.vals
+	start := unsafe.Pointer(unsafe.SliceData(room))
+	out := start
+	// The room left after a record must hold V3Room bytes for the next.
+	limit := uintptr(len(room) - V3Room)
+	sums := &bt.Sums
+	*sums = V3Sums{}
+	sumFirst, sumLast := ^uint64(0), uint64(0)
+	var head0 uint32
+	n := 0
+	for n < min(k, V3BatchMax) {
 		if p.size <= smallFrame {
-			copySmallFrame(dp, unsafe.Pointer(&p.frame))
+			copySmallFrame(out, unsafe.Pointer(&p.frame))
 		} else {
-			copy(out, p.frame[:p.size])
+			copy(unsafe.Slice((*byte)(out), V3Room), p.frame[:p.size])
 		}
-		p.fill(unsafe.Pointer(unsafe.SliceData(b)), dp, &vals)
-		b = b[t.fastLen:]
-		flows++
+		p.fill(unsafe.Add(src, n*pr.recLen), out, &pr.vals)
 
 		// The post-processing of v9Data and ipfixData, on the values.
 		first, last := c[cFirst], c[cLast]
 		packets, bytes := c[cInPackets], c[cInBytes]
 		srcPort, dstPort, proto := uint16(c[cSrcPort]), uint16(c[cDstPort]), uint8(c[cProto])
-		flags := flags0
+		flags := pr.flags0
 		pi, si := uint64(1), uint64(0)
 		if len(e.samplers) > 0 { // most exporters have none: no call a flow
 			var sampled bool
@@ -1153,20 +1209,19 @@ func (d *Decoder) planBatch(e *exporter, t *template, b []byte, msecReceived uin
 			}
 		}
 		var engType, engID uint8
-		if version == 9 {
-			engType, engID = keyType, keyID
+		if pr.v9 {
+			engType, engID = pr.keyType, pr.keyID
 			if stack[sEngineType] != 0 {
 				engType = uint8(stack[sEngineType])
 			}
 			if stack[sEngineID] != 0 {
 				engID = uint8(stack[sEngineID])
 			}
-			if stack[sLastUp] != 0 {
-				firstUp, lastUp := stack[sFirstUp], stack[sLastUp]
+			if lastUp := stack[sLastUp]; lastUp != 0 {
+				firstUp := stack[sFirstUp]
+				first = e.bootTime + firstUp
 				if firstUp > lastUp {
-					first = e.bootTime - 0x100000000 + firstUp
-				} else {
-					first = e.bootTime + firstUp
+					first -= 0x100000000
 				}
 				last = e.bootTime + lastUp
 			}
@@ -1186,7 +1241,7 @@ func (d *Decoder) planBatch(e *exporter, t *template, b []byte, msecReceived uin
 			}
 		} else {
 			engType, engID = uint8(stack[sEngineType]), uint8(stack[sEngineID])
-			if generic {
+			if pr.generic {
 				if first != 0 && last == 0 && stack[sDuration] != 0 {
 					last = first + stack[sDuration]
 				}
@@ -1220,64 +1275,44 @@ func (d *Decoder) planBatch(e *exporter, t *template, b []byte, msecReceived uin
 		}
 
 		// The core values into the record, as writeCore writes them.
-		head := uint32(engType) | uint32(engID)<<8 | uint32(flags)<<16
+		engine := uint32(engType) | uint32(engID)<<8
+		head := engine | uint32(flags)<<16
+		if n == 0 {
+			head0 = head
+			br := &d.batchRec
+			br.Elements, br.NFVersion, br.ExporterID, br.Received = p.elems, p.version, e.info.SysID, pr.received
+			br.EngineType, br.EngineID, br.Flags = engType, engID, flags
+		} else if head != head0 {
+			break // the batch's records share their header's values
+		}
 		o := (*[V3Room]byte)(out)
-		le.PutUint32(o[6:], uint32(engType)|uint32(engID)<<8|exporterWord)
+		le.PutUint32(o[6:], engine|pr.exporterWord)
 		o[10] = flags
 		put64(unsafe.Pointer(&o[genericAt]), first)
 		put64(unsafe.Pointer(&o[genericAt+8]), last)
-		put64(unsafe.Pointer(&o[genericAt+16]), msecReceived)
+		put64(unsafe.Pointer(&o[genericAt+16]), pr.received)
 		put64(unsafe.Pointer(&o[genericAt+24]), packets)
 		put64(unsafe.Pointer(&o[genericAt+32]), bytes)
 		le.PutUint32(o[genericAt+40:], uint32(srcPort)|uint32(dstPort)<<16)
 		o[genericAt+44] = proto
 
-		if bt.N > 0 && head != d.batchHead {
-			// The batch's records share their header's values: this
-			// one begins the next (rare), as batchAdd does it.
-			r := &d.rec
-			r.Elements, r.NFVersion = p.elems, p.version
-			r.ExporterID, r.Received, r.Flags = e.info.SysID, msecReceived, flags
-			r.EngineType, r.EngineID = engType, engID
-			r.First, r.Last, r.InPackets, r.InBytes = first, last, packets, bytes
-			r.OutPackets, r.OutBytes, r.Flows = 0, 0, 0
-			r.SrcPort, r.DstPort, r.Proto = srcPort, dstPort, proto
-			d.batchAdd(bh, t, r, out)
-			continue
-		}
-		s := &bt.Sums
-		if bt.N == 0 {
-			d.batchHead = head
-			br := &d.batchRec
-			br.Elements, br.NFVersion, br.ExporterID, br.Received = p.elems, p.version, e.info.SysID, msecReceived
-			br.EngineType, br.EngineID, br.Flags = engType, engID, flags
-			s.First = first
-		}
-		d.batchOff += p.size
-		bt.Ends[bt.N%V3BatchMax] = uint32(d.batchOff)
-		s.First = min(s.First, first)
-		s.Last = max(s.Last, last)
-		cl := V3SumClass[proto] % 5
-		s.Flows[cl]++
-		s.Packets[cl] += packets
-		s.Bytes[cl] += bytes
-		bt.N++
-		if bt.N == V3BatchMax || len(d.batchRoom)-d.batchOff < V3Room {
-			d.batchDone(bh)
+		sumFirst = min(sumFirst, first)
+		sumLast = max(sumLast, last)
+		cl := V3SumClass[proto]
+		sums.Flows[cl]++
+		sums.Packets[cl] += packets
+		sums.Bytes[cl] += bytes
+		out = unsafe.Add(out, p.size)
+		off := uintptr(out) - uintptr(start)
+		bt.Ends[n%V3BatchMax] = uint32(off)
+		n++
+		if off > limit {
+			break
 		}
 	}
-	d.planCounted(e, version, generic, flows)
-	return nil, nil
-}
-
-// planCounted counts n flows of exporter e that planBatch encoded, as
-// v9Data and ipfixData count each.
-func (d *Decoder) planCounted(e *exporter, version uint8, generic bool, n uint64) {
-	d.counters.Flows += n
-	if version == 9 || generic {
-		e.flows += n
-	}
-	if version == 10 {
-		e.ipfixSeq += uint32(n)
-	}
+	sums.N, sums.First, sums.Last = uint64(n), sumFirst, sumLast
+	bt.N = n
+	bt.Records, bt.Flow = room[:bt.Ends[(n-1)%V3BatchMax]], &d.batchRec
+	bh.FlowsV3(bt)
+	return n
 }
