@@ -823,9 +823,12 @@ type v5Block struct {
 // A record's bytes and its room are found by pointer arithmetic, without
 // the bounds checks of slicing (a quarter of the loop's instructions):
 // the caller checked that recs holds the records and the room as many
-// of at most v5FrameMax bytes and V3Room after the last.
+// of at most v5FrameMax bytes and V3Room after the last. Its loads and
+// stores are the processor's, of a little-endian one (hostLE; decodeV5
+// calls it only there), not binary's: an inlined call whose instructions
+// the compiler merged into others' left a NOP for its place (12 a
+// record, of 150).
 func v5Encode(blk *v5Block, recs, out unsafe.Pointer) (n uint32, sumFirst, sumLast uint64) {
-	be := binary.BigEndian
 	// The smallest first and largest last time in registers, the other
 	// sums in blk.
 	sumFirst, sumLast = ^uint64(0), 0
@@ -849,30 +852,33 @@ func v5Encode(blk *v5Block, recs, out unsafe.Pointer) (n uint32, sumFirst, sumLa
 		// set, and stored over the frame's zeros after its tail is
 		// copied: the optional elements' payloads lie within it
 		// (v5FrameMax bytes, within out), so no bounds check either.
-		ifs, ases, nh := be.Uint32(rec[12:]), be.Uint32(rec[40:]), be.Uint32(rec[8:])
+		// (Loaded by beAt, these three left a NOP each.)
+		ifs := bits.ReverseBytes32(*(*uint32)(unsafe.Pointer(&rec[12])))
+		ases := bits.ReverseBytes32(*(*uint32)(unsafe.Pointer(&rec[40])))
+		nh := bits.ReverseBytes32(*(*uint32)(unsafe.Pointer(&rec[8])))
 		f := blk.frames[(b2i(ifs != 0)+2*b2i(ases != 0)+4*b2i(nh != 0))&7]
 		copyV5Tail(unsafe.Add(out, v5TailAt), unsafe.Pointer(&f.tail))
 		if o := f.misc; o > 0 {
 			// Each pair as one word.
-			put64(unsafe.Add(out, o), pairWord(ifs))
+			*(*uint64)(unsafe.Add(out, o)) = pairWord(ifs)
 		}
 		if o := f.as; o > 0 {
-			put64(unsafe.Add(out, o), pairWord(ases))
+			*(*uint64)(unsafe.Add(out, o)) = pairWord(ases)
 		}
 		if o := f.nextHop; o > 0 {
-			le.PutUint32((*[4]byte)(unsafe.Add(out, o))[:], nh)
+			*(*uint32)(unsafe.Add(out, o)) = nh
 		}
-		put64(out, f.head[0]|blk.head0)
-		put64(unsafe.Add(out, 8), f.head[1]|blk.head1)
+		*(*uint64)(out) = f.head[0] | blk.head0
+		*(*uint64)(unsafe.Add(out, 8)) = f.head[1] | blk.head1
 		// EXipv4Flow's header, source and destination, the next
 		// element's header.
-		put64(unsafe.Add(out, v5AddrWord), f.head[2]|uint64(be.Uint32(rec[0:]))<<32)
-		put64(unsafe.Add(out, v5AddrWord+8), f.head[3]|uint64(be.Uint32(rec[4:])))
+		*(*uint64)(unsafe.Add(out, v5AddrWord)) = f.head[2] | uint64(beAt(rec, 0))<<32
+		*(*uint64)(unsafe.Add(out, v5AddrWord+8)) = f.head[3] | uint64(beAt(rec, 4))
 		size := f.size
 
 		// Times as sysUpTimes has them, with a tolerance of 100 000 ms:
 		// upTol is the header's sysUpTime plus that.
-		firstUp, lastUp := uint64(be.Uint32(rec[24:])), uint64(be.Uint32(rec[28:]))
+		firstUp, lastUp := uint64(beAt(rec, 24)), uint64(beAt(rec, 28))
 		first, last := blk.boot+firstUp, blk.boot+lastUp
 		if firstUp > lastUp {
 			first -= 0x100000000
@@ -881,9 +887,9 @@ func v5Encode(blk *v5Block, recs, out unsafe.Pointer) (n uint32, sumFirst, sumLa
 			first -= 0x100000000
 			last -= 0x100000000
 		}
-		put64(unsafe.Add(out, genericAt), first)
-		put64(unsafe.Add(out, genericAt+8), last)
-		put64(unsafe.Add(out, genericAt+16), blk.received)
+		*(*uint64)(unsafe.Add(out, genericAt)) = first
+		*(*uint64)(unsafe.Add(out, genericAt+8)) = last
+		*(*uint64)(unsafe.Add(out, genericAt+16)) = blk.received
 		// Summed here, while the values are in registers, rather than by
 		// the collector from Counts (NfcapdSums.Add).
 		sumFirst = min(sumFirst, first)
@@ -891,17 +897,17 @@ func v5Encode(blk *v5Block, recs, out unsafe.Pointer) (n uint32, sumFirst, sumLa
 
 		// The pad, TCP flags, protocol and ToS as they lie; the ports as
 		// they go into the record (source in the lower half).
-		misc := le.Uint32(rec[36:])
+		misc := *(*uint32)(unsafe.Pointer(&rec[36]))
 		proto := uint8(misc >> 16)
 		cl := V3SumClass[proto] & 7
-		packets := uint64(be.Uint32(rec[16:]))
-		put64(unsafe.Add(out, genericAt+24), packets)
+		packets := uint64(beAt(rec, 16))
+		*(*uint64)(unsafe.Add(out, genericAt+24)) = packets
 		blk.packets[cl] += packets
-		bytes := uint64(be.Uint32(rec[20:]))
-		put64(unsafe.Add(out, genericAt+32), bytes)
+		bytes := uint64(beAt(rec, 20))
+		*(*uint64)(unsafe.Add(out, genericAt+32)) = bytes
 		blk.byteSums[cl] += bytes
 		blk.flows[cl]++
-		ports := bits.RotateLeft32(be.Uint32(rec[32:]), 16)
+		ports := bits.RotateLeft32(beAt(rec, 32), 16)
 		if proto == flow.ProtoICMP && uint16(ports) != 0 {
 			// ICMP type and code from the source port into the
 			// destination port, byte-swapped (fixICMPPort).
@@ -910,7 +916,7 @@ func v5Encode(blk *v5Block, recs, out unsafe.Pointer) (n uint32, sumFirst, sumLa
 		// Ports, protocol, TCP flags, forwarding status (0) and ToS: the
 		// flags and ToS stay where they lie, the protocol goes down a
 		// byte over the pad.
-		put64(unsafe.Add(out, genericAt+40), uint64(ports)|uint64(misc&0xff00ff00|uint32(proto))<<32)
+		*(*uint64)(unsafe.Add(out, genericAt+40)) = uint64(ports) | uint64(misc&0xff00ff00|uint32(proto))<<32
 
 		// The next record's room lies within the batch's (V3BatchRoom).
 		out = unsafe.Add(out, size)
@@ -918,6 +924,12 @@ func v5Encode(blk *v5Block, recs, out unsafe.Pointer) (n uint32, sumFirst, sumLa
 		end = unsafe.Add(end, 4)
 	}
 	return uint32(uintptr(out)) - blk.start, sumFirst, sumLast
+}
+
+// beAt returns the big-endian number at rec[o:o+4] (of a little-endian
+// processor, see v5Encode).
+func beAt(rec *[v5RecordLen]byte, o int) uint32 {
+	return bits.ReverseBytes32(*(*uint32)(unsafe.Pointer(&rec[o])))
 }
 
 // put64 stores v little-endian at p: as one store where the processor
