@@ -72,11 +72,18 @@ type exporter struct {
 func (d *Decoder) getExporter(key exporterKey, h Handler) (*exporter, error) {
 	// The exporter of the last datagram, most often the same one, is
 	// found without hashing the key (the sentinel's key is zero, which no
-	// datagram's is).
-	if e := d.lru.newer; e != nil && e.key == key {
+	// datagram's is), and compared field by field: == on the keys called
+	// the struct's generated equality (callgrind: 16 instructions, and
+	// the call's).
+	if e := d.lru.newer; e != nil && e.key.version == key.version && e.key.id == key.id && e.key.addr == key.addr {
 		e.lastSeen = d.now
 		return e, nil
 	}
+	return d.findExporter(key, h)
+}
+
+// findExporter is getExporter for an exporter other than the last one.
+func (d *Decoder) findExporter(key exporterKey, h Handler) (*exporter, error) {
 	if e, ok := d.exporters[key]; ok {
 		d.touch(e)
 		return e, nil

@@ -872,20 +872,25 @@ func v5Encode(blk *v5Block, recs, out unsafe.Pointer) (n uint32, sumFirst, sumLa
 		*(*uint64)(unsafe.Add(out, 8)) = f.head[1] | blk.head1
 		// EXipv4Flow's header, source and destination, the next
 		// element's header.
-		*(*uint64)(unsafe.Add(out, v5AddrWord)) = f.head[2] | uint64(beAt(rec, 0))<<32
-		*(*uint64)(unsafe.Add(out, v5AddrWord+8)) = f.head[3] | uint64(beAt(rec, 4))
+		// Two numbers of 32 bits that lie side by side are loaded as one
+		// of 64 (the first in its upper half): one load and one byte
+		// swap for both.
+		addrs := be64At(rec, 0)
+		*(*uint64)(unsafe.Add(out, v5AddrWord)) = f.head[2] | addrs&^(1<<32-1)
+		*(*uint64)(unsafe.Add(out, v5AddrWord+8)) = f.head[3] | uint64(uint32(addrs))
 		size := f.size
 
 		// Times as sysUpTimes has them, with a tolerance of 100 000 ms:
 		// upTol is the header's sysUpTime plus that.
-		firstUp, lastUp := uint64(beAt(rec, 24)), uint64(beAt(rec, 28))
-		first, last := blk.boot+firstUp, blk.boot+lastUp
+		times := be64At(rec, 24)
+		firstUp, lastUp := times>>32, uint64(uint32(times))
+		base := blk.boot
+		if lastUp > blk.upTol {
+			base -= 0x100000000
+		}
+		first, last := base+firstUp, base+lastUp
 		if firstUp > lastUp {
 			first -= 0x100000000
-		}
-		if lastUp > blk.upTol {
-			first -= 0x100000000
-			last -= 0x100000000
 		}
 		*(*uint64)(unsafe.Add(out, genericAt)) = first
 		*(*uint64)(unsafe.Add(out, genericAt+8)) = last
@@ -900,10 +905,10 @@ func v5Encode(blk *v5Block, recs, out unsafe.Pointer) (n uint32, sumFirst, sumLa
 		misc := *(*uint32)(unsafe.Pointer(&rec[36]))
 		proto := uint8(misc >> 16)
 		cl := V3SumClass[proto] & 7
-		packets := uint64(beAt(rec, 16))
+		counts := be64At(rec, 16)
+		packets, bytes := counts>>32, uint64(uint32(counts))
 		*(*uint64)(unsafe.Add(out, genericAt+24)) = packets
 		blk.packets[cl] += packets
-		bytes := uint64(beAt(rec, 20))
 		*(*uint64)(unsafe.Add(out, genericAt+32)) = bytes
 		blk.byteSums[cl] += bytes
 		blk.flows[cl]++
@@ -924,6 +929,11 @@ func v5Encode(blk *v5Block, recs, out unsafe.Pointer) (n uint32, sumFirst, sumLa
 		end = unsafe.Add(end, 4)
 	}
 	return uint32(uintptr(out)) - blk.start, sumFirst, sumLast
+}
+
+// be64At returns the big-endian number at rec[o:o+8] (as beAt).
+func be64At(rec *[v5RecordLen]byte, o int) uint64 {
+	return bits.ReverseBytes64(*(*uint64)(unsafe.Pointer(&rec[o])))
 }
 
 // beAt returns the big-endian number at rec[o:o+4] (of a little-endian
