@@ -1186,6 +1186,12 @@ type planRun struct {
 	exporterWord           uint32 // the header's word at 6, its exporter
 	keyType, keyID, flags0 uint8  // v9's engine fields from its source id, the event flag
 	v9, generic            bool
+	// planRecords' loop: the room's start, the records' start, the
+	// record's room, the records encoded and to encode, the batch's
+	// header values.
+	start, src, out unsafe.Pointer
+	n, m            int
+	head0           uint32
 }
 
 // planRecords encodes up to k records at src (pr.recLen bytes each, and
@@ -1200,22 +1206,22 @@ func (d *Decoder) planRecords(pr *planRun, bh V3BatchHandler, src unsafe.Pointer
 	bt := &d.v3b
 	stack := (*[numStack]uint64)(pr.vals[:numStack])
 	c := &pr.vals
-	start := unsafe.Pointer(unsafe.SliceData(room))
-	out := start
-	// The room left after a record must hold V3Room bytes for the next.
-	limit := uintptr(len(room) - V3Room)
+	// The loop's own values in pr too: the call of fill saved and loaded
+	// them around it (Go's calls keep no register), in memory they are
+	// loaded where needed. The batch takes a record while the room after
+	// the one before holds V3Room bytes.
+	pr.start, pr.src, pr.out = unsafe.Pointer(unsafe.SliceData(room)), src, unsafe.Pointer(unsafe.SliceData(room))
+	pr.n, pr.m = 0, min(k, V3BatchMax, (len(room)-V3Room)/p.size+1)
 	sums := &bt.Sums
 	*sums = V3Sums{}
-	sumFirst, sumLast := ^uint64(0), uint64(0)
-	var head0 uint32
-	n := 0
-	for n < min(k, V3BatchMax) {
+	sums.First = ^uint64(0)
+	for pr.n < pr.m {
 		if p.size <= smallFrame {
-			copySmallFrame(out, unsafe.Pointer(&p.frame))
+			copySmallFrame(pr.out, unsafe.Pointer(&p.frame))
 		} else {
-			copy(unsafe.Slice((*byte)(out), V3Room), p.frame[:p.size])
+			copy(unsafe.Slice((*byte)(pr.out), V3Room), p.frame[:p.size])
 		}
-		p.fill(unsafe.Add(src, n*pr.recLen), out, &pr.vals)
+		p.fill(unsafe.Add(pr.src, pr.n*pr.recLen), pr.out, &pr.vals)
 
 		// The post-processing of v9Data and ipfixData, on the values.
 		first, last := c[cFirst], c[cLast]
@@ -1299,15 +1305,15 @@ func (d *Decoder) planRecords(pr *planRun, bh V3BatchHandler, src unsafe.Pointer
 		// The core values into the record, as writeCore writes them.
 		engine := uint32(engType) | uint32(engID)<<8
 		head := engine | uint32(flags)<<16
-		if n == 0 {
-			head0 = head
+		if pr.n == 0 {
+			pr.head0 = head
 			br := &d.batchRec
 			br.Elements, br.NFVersion, br.ExporterID, br.Received = p.elems, p.version, e.info.SysID, pr.received
 			br.EngineType, br.EngineID, br.Flags = engType, engID, flags
-		} else if head != head0 {
+		} else if head != pr.head0 {
 			break // the batch's records share their header's values
 		}
-		o := (*[V3Room]byte)(out)
+		o := (*[V3Room]byte)(pr.out)
 		le.PutUint32(o[6:], engine|pr.exporterWord)
 		o[10] = flags
 		put64(unsafe.Pointer(&o[genericAt]), first)
@@ -1318,23 +1324,22 @@ func (d *Decoder) planRecords(pr *planRun, bh V3BatchHandler, src unsafe.Pointer
 		le.PutUint32(o[genericAt+40:], uint32(srcPort)|uint32(dstPort)<<16)
 		o[genericAt+44] = proto
 
-		sumFirst = min(sumFirst, first)
-		sumLast = max(sumLast, last)
+		sums.First = min(sums.First, first)
+		sums.Last = max(sums.Last, last)
 		cl := V3SumClass[proto]
 		sums.Flows[cl]++
 		sums.Packets[cl] += packets
 		sums.Bytes[cl] += bytes
-		out = unsafe.Add(out, p.size)
-		off := uintptr(out) - uintptr(start)
-		bt.Ends[n%V3BatchMax] = uint32(off)
-		n++
-		if off > limit {
-			break
-		}
+		pr.out = unsafe.Add(pr.out, p.size)
+		bt.Ends[pr.n%V3BatchMax] = uint32(uintptr(pr.out) - uintptr(pr.start))
+		pr.n++
 	}
-	sums.N, sums.First, sums.Last = uint64(n), sumFirst, sumLast
+	n := pr.n
+	sums.N = uint64(n)
 	bt.N = n
 	bt.Records, bt.Flow = room[:bt.Ends[(n-1)%V3BatchMax]], &d.batchRec
+	// Nothing of this batch stays reachable from pr.
+	pr.start, pr.src, pr.out = nil, nil, nil
 	bh.FlowsV3(bt)
 	return n
 }
