@@ -53,6 +53,9 @@ type exporter struct {
 	sysUpTime uint64
 
 	templates map[uint16]*template
+	// lastTemplate is the template found last (template), nil once the
+	// templates change.
+	lastTemplate *template
 	// v5Frames are the frames of its v5 and v7 records as V3 records
 	// (v3plan.go), built when first needed.
 	v5Frames [8]*v5Frame
@@ -157,7 +160,7 @@ func (d *Decoder) retire(e *exporter) {
 	e.newer, e.older = nil, nil
 	delete(d.exporters, e.key)
 	d.dropTemplates(e)
-	e.templates, e.samplers, e.v5Sampler = nil, nil, nil
+	e.templates, e.samplers, e.v5Sampler, e.lastTemplate = nil, nil, nil, nil
 	for _, r := range reasons {
 		delete(d.logged, logKey{e.key, r})
 	}

@@ -75,7 +75,7 @@ func (d *Decoder) decodeIPFIX(pkt []byte, from netip.Addr, msecReceived uint64, 
 		case id < 256:
 			note(d.fail(e, from, 10, ReasonFlowsetID, "set id %d", id))
 		default:
-			t := e.templates[id]
+			t := e.template(id)
 			switch {
 			case t == nil:
 				note(d.fail(e, from, 10, ReasonUnknownTemplate, "data set for template %d", id))

@@ -66,7 +66,7 @@ func (d *Decoder) decodeV9(pkt []byte, from netip.Addr, msecReceived uint64, h H
 		case id < 256:
 			note(d.fail(e, from, 9, ReasonFlowsetID, "flowset id %d", id))
 		default:
-			t := e.templates[id]
+			t := e.template(id)
 			switch {
 			case t == nil:
 				note(d.fail(e, from, 9, ReasonUnknownTemplate, "data flowset for template %d", id))
