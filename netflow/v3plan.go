@@ -1187,11 +1187,11 @@ type planRun struct {
 	keyType, keyID, flags0 uint8  // v9's engine fields from its source id, the event flag
 	v9, generic            bool
 	// planRecords' loop: the room's start, the records' start, the
-	// record's room, the records encoded and to encode, the batch's
-	// header values.
-	start, src, out unsafe.Pointer
-	n, m            int
-	head0           uint32
+	// record's offset in the room, the records encoded and to encode,
+	// the batch's header values.
+	start, src unsafe.Pointer
+	off, n, m  int
+	head0      uint32
 }
 
 // planRecords encodes up to k records at src (pr.recLen bytes each, and
@@ -1210,18 +1210,18 @@ func (d *Decoder) planRecords(pr *planRun, bh V3BatchHandler, src unsafe.Pointer
 	// them around it (Go's calls keep no register), in memory they are
 	// loaded where needed. The batch takes a record while the room after
 	// the one before holds V3Room bytes.
-	pr.start, pr.src, pr.out = unsafe.Pointer(unsafe.SliceData(room)), src, unsafe.Pointer(unsafe.SliceData(room))
+	pr.start, pr.src, pr.off = unsafe.Pointer(unsafe.SliceData(room)), src, 0
 	pr.n, pr.m = 0, min(k, V3BatchMax, (len(room)-V3Room)/p.size+1)
 	sums := &bt.Sums
 	*sums = V3Sums{}
 	sums.First = ^uint64(0)
 	for pr.n < pr.m {
 		if p.size <= smallFrame {
-			copySmallFrame(pr.out, unsafe.Pointer(&p.frame))
+			copySmallFrame(unsafe.Add(pr.start, pr.off), unsafe.Pointer(&p.frame))
 		} else {
-			copy(unsafe.Slice((*byte)(pr.out), V3Room), p.frame[:p.size])
+			copy(unsafe.Slice((*byte)(unsafe.Add(pr.start, pr.off)), V3Room), p.frame[:p.size])
 		}
-		p.fill(unsafe.Add(pr.src, pr.n*pr.recLen), pr.out, &pr.vals)
+		p.fill(unsafe.Add(pr.src, pr.n*pr.recLen), unsafe.Add(pr.start, pr.off), &pr.vals)
 
 		// The post-processing of v9Data and ipfixData, on the values.
 		first, last := c[cFirst], c[cLast]
@@ -1313,7 +1313,7 @@ func (d *Decoder) planRecords(pr *planRun, bh V3BatchHandler, src unsafe.Pointer
 		} else if head != pr.head0 {
 			break // the batch's records share their header's values
 		}
-		o := (*[V3Room]byte)(pr.out)
+		o := (*[V3Room]byte)(unsafe.Add(pr.start, pr.off))
 		le.PutUint32(o[6:], engine|pr.exporterWord)
 		o[10] = flags
 		put64(unsafe.Pointer(&o[genericAt]), first)
@@ -1330,16 +1330,18 @@ func (d *Decoder) planRecords(pr *planRun, bh V3BatchHandler, src unsafe.Pointer
 		sums.Flows[cl]++
 		sums.Packets[cl] += packets
 		sums.Bytes[cl] += bytes
-		pr.out = unsafe.Add(pr.out, p.size)
-		bt.Ends[pr.n%V3BatchMax] = uint32(uintptr(pr.out) - uintptr(pr.start))
+		// The room's offset, not its address: a pointer stored into pr
+		// took the write barrier's check.
+		pr.off += p.size
+		bt.Ends[pr.n] = uint32(pr.off)
 		pr.n++
 	}
 	n := pr.n
 	sums.N = uint64(n)
 	bt.N = n
-	bt.Records, bt.Flow = room[:bt.Ends[(n-1)%V3BatchMax]], &d.batchRec
+	bt.Records, bt.Flow = room[:pr.off], &d.batchRec
 	// Nothing of this batch stays reachable from pr.
-	pr.start, pr.src, pr.out = nil, nil, nil
+	pr.start, pr.src = nil, nil
 	bh.FlowsV3(bt)
 	return n
 }
