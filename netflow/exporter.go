@@ -53,6 +53,9 @@ type exporter struct {
 	sysUpTime uint64
 
 	templates map[uint16]*template
+	// lastTemplate is the template found last (template), nil once the
+	// templates change.
+	lastTemplate *template
 	// v5Frames are the frames of its v5 and v7 records as V3 records
 	// (v3plan.go), built when first needed.
 	v5Frames [8]*v5Frame
@@ -72,11 +75,18 @@ type exporter struct {
 func (d *Decoder) getExporter(key exporterKey, h Handler) (*exporter, error) {
 	// The exporter of the last datagram, most often the same one, is
 	// found without hashing the key (the sentinel's key is zero, which no
-	// datagram's is).
-	if e := d.lru.newer; e != nil && e.key == key {
+	// datagram's is), and compared field by field: == on the keys called
+	// the struct's generated equality (callgrind: 16 instructions, and
+	// the call's).
+	if e := d.lru.newer; e != nil && e.key.version == key.version && e.key.id == key.id && e.key.addr == key.addr {
 		e.lastSeen = d.now
 		return e, nil
 	}
+	return d.findExporter(key, h)
+}
+
+// findExporter is getExporter for an exporter other than the last one.
+func (d *Decoder) findExporter(key exporterKey, h Handler) (*exporter, error) {
 	if e, ok := d.exporters[key]; ok {
 		d.touch(e)
 		return e, nil
@@ -150,7 +160,7 @@ func (d *Decoder) retire(e *exporter) {
 	e.newer, e.older = nil, nil
 	delete(d.exporters, e.key)
 	d.dropTemplates(e)
-	e.templates, e.samplers, e.v5Sampler = nil, nil, nil
+	e.templates, e.samplers, e.v5Sampler, e.lastTemplate = nil, nil, nil, nil
 	for _, r := range reasons {
 		delete(d.logged, logKey{e.key, r})
 	}

@@ -75,7 +75,7 @@ func (d *Decoder) decodeIPFIX(pkt []byte, from netip.Addr, msecReceived uint64, 
 		case id < 256:
 			note(d.fail(e, from, 10, ReasonFlowsetID, "set id %d", id))
 		default:
-			t := e.templates[id]
+			t := e.template(id)
 			switch {
 			case t == nil:
 				note(d.fail(e, from, 10, ReasonUnknownTemplate, "data set for template %d", id))
@@ -276,6 +276,14 @@ func (d *Decoder) ipfixData(e *exporter, t *template, b []byte, msecReceived uin
 	var vals [planVals]uint64
 	stack := (*[numStack]uint64)(vals[:numStack])
 	planned := vh != nil && t.planFor(e, 10)
+	if bh != nil {
+		// A plan's records into batches, in a loop of their own; the
+		// rest, if bh's room cannot take a batch, one by one.
+		var err error
+		if b, err = d.planBatch(e, t, b, msecReceived, bh, 10); err != nil {
+			return err
+		}
+	}
 	for len(b) >= 4 { // fewer than 4 bytes: padding
 		var out []byte
 		if bh != nil {

@@ -294,13 +294,15 @@ func coreOf(t target) int {
 // datagram's.
 //
 // The steps into the values have dst times 8, the offset of the value,
-// and all have the offset of their mask in planMasks (mask): so a step
-// is 10 instructions, with no masking of indexes that the compiler
-// would add for the bounds checks.
+// and all carry their mask itself: so a step is a load of its end and
+// its place, the load and byte swap of the field, the mask (an operand)
+// and the store, and the loop's own three (callgrind: 9 instructions,
+// with the mask's offset in planMasks 12, as its address was computed
+// again at every step).
 type planOp struct {
+	mask uint64
 	end  uint16
 	dst  uint16
-	mask uint8
 }
 
 // planMasks cuts an 8-byte load that ends at a field of n bytes to the
@@ -313,7 +315,7 @@ func newPlanOp(end, dst uint16, n uint8, vals bool) planOp {
 	if vals {
 		dst *= 8
 	}
-	return planOp{end: end, dst: dst, mask: n & 7 * 8}
+	return planOp{end: end, dst: dst, mask: planMasks[n&7]}
 }
 
 // planBefore is how many bytes before a record a plan's loads may read
@@ -534,9 +536,8 @@ var _ [8*16 - smallFrame]struct{}
 // runPlan the loops' counters went to the stack.
 func (p *v3Plan) fill(sp, dp unsafe.Pointer, vals *[planVals]uint64) {
 	sp = unsafe.Add(sp, -planBefore)
-	masks := unsafe.Pointer(&planMasks)
 	load := func(op planOp) uint64 {
-		return binary.BigEndian.Uint64((*[8]byte)(unsafe.Add(sp, op.end))[:]) & *(*uint64)(unsafe.Add(masks, op.mask))
+		return binary.BigEndian.Uint64((*[8]byte)(unsafe.Add(sp, op.end))[:]) & op.mask
 	}
 	vp := unsafe.Pointer(vals)
 	ops := p.vals
@@ -548,17 +549,27 @@ func (p *v3Plan) fill(sp, dp unsafe.Pointer, vals *[planVals]uint64) {
 		// The field's last byte, the one a byte keeps: no mask.
 		*(*byte)(unsafe.Add(dp, op.dst)) = *(*byte)(unsafe.Add(sp, int(op.end)+7))
 	}
+	// The stores as the processor's where it is little-endian: binary's
+	// calls left two NOPs a step.
 	ops = p.w2
 	for _, op := range ops {
-		le.PutUint16((*[2]byte)(unsafe.Add(dp, op.dst))[:], uint16(load(op)))
+		if hostLE {
+			*(*uint16)(unsafe.Add(dp, op.dst)) = uint16(load(op))
+		} else {
+			le.PutUint16((*[2]byte)(unsafe.Add(dp, op.dst))[:], uint16(load(op)))
+		}
 	}
 	ops = p.w4
 	for _, op := range ops {
-		le.PutUint32((*[4]byte)(unsafe.Add(dp, op.dst))[:], uint32(load(op)))
+		if hostLE {
+			*(*uint32)(unsafe.Add(dp, op.dst)) = uint32(load(op))
+		} else {
+			le.PutUint32((*[4]byte)(unsafe.Add(dp, op.dst))[:], uint32(load(op)))
+		}
 	}
 	ops = p.w8
 	for _, op := range ops {
-		le.PutUint64((*[8]byte)(unsafe.Add(dp, op.dst))[:], load(op))
+		put64(unsafe.Add(dp, op.dst), load(op))
 	}
 }
 
@@ -643,18 +654,16 @@ const v5FrameMax = 12 + 52 + 12 + 20 + 12 + 8 + 20
 // number.
 var v5Optional = [3]int{flow.ElemMisc, flow.ElemAS, flow.ElemIPNextHopV4}
 
-// v5Frame returns e's frame number k (bit i: v5Optional[i] present).
-func (e *exporter) v5Frame(k int) *v5Frame {
-	// Small enough to be inlined into every flow's v5V3: a call only for
-	// a frame not built yet.
-	if f := e.v5Frames[k&7]; f != nil {
-		return f
+// buildV5Frames builds e's eight frames, frame k having v5Optional[i]
+// where bit i of k is set, once, for all its v5 or v7 records.
+func (e *exporter) buildV5Frames() {
+	for k := range e.v5Frames {
+		e.v5Frames[k] = newV5Frame(e, k)
 	}
-	return e.newV5Frame(k)
 }
 
 // newV5Frame builds e's frame number k.
-func (e *exporter) newV5Frame(k int) *v5Frame {
+func newV5Frame(e *exporter, k int) *v5Frame {
 	f := &v5Frame{}
 	set := flow.Elements(0).With(flow.ElemGeneric).With(flow.ElemIPv4).With(receivedElement(e.key.addr))
 	for i, id := range v5Optional {
@@ -675,7 +684,6 @@ func (e *exporter) newV5Frame(k int) *v5Frame {
 		f.head[i] = le.Uint64(f.frame[o:])
 	}
 	copy(f.tail[:], f.frame[v5TailAt:])
-	e.v5Frames[k&7] = f
 	return f
 }
 
@@ -688,7 +696,6 @@ func (e *exporter) newV5Frame(k int) *v5Frame {
 // is set once; a record is then a few loads and stores straight into its
 // frame, without a pass through the Record and back.
 func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, recLen int, tag uint16, msecReceived, boot, sysUp uint64) {
-	be := binary.BigEndian
 	r := &d.rec
 	r.NFVersion = 5
 	r.EngineType, r.EngineID = uint8(tag>>8), uint8(tag)
@@ -700,10 +707,6 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 		scale = uint64(s.SpaceInterval) + 1
 		r.Flags = flow.FlagSampled
 	}
-	// The header's bytes 6 and 7 (engine type and id), in its first word,
-	// and 8 to 10 (exporter, flags), in its second.
-	head0 := uint64(r.EngineType)<<48 | uint64(r.EngineID)<<56
-	head1 := uint64(r.ExporterID) | uint64(r.Flags)<<16
 	d.v3f.Flow = r
 	// The records go into the batch's room when the handler takes them at
 	// once, else into the decoder's, from which each is copied into the
@@ -725,80 +728,53 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 		room = d.v5Room
 	}
 	b := &d.v3b
-	off := 0
-	// The batch's sums, in locals while the loop runs where the compiler
-	// keeps them in registers; the sums by class stay in memory.
-	var sumFirst, sumLast uint64
-	sums := &b.Sums
-	*sums = V3Sums{}
-	// A record's bytes and its room are found by pointer arithmetic,
-	// without the bounds checks of slicing (a quarter of the loop's
-	// instructions): decodeV5 checked that recs holds count records of
-	// recLen bytes, and the batch's room holds count records of at most
-	// v5FrameMax bytes and V3Room after the last (V3BatchRoom).
+	if e.v5Frames[0] == nil {
+		e.buildV5Frames()
+	}
+	// decodeV5 checked that recs holds count records of recLen bytes,
+	// and the batch's room holds count records of at most v5FrameMax
+	// bytes and V3Room after the last (V3BatchRoom).
 	recs = recs[:count*recLen]
-	for i := 0; i < count; i++ {
-		rec := (*[v5RecordLen]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(recs)), i*recLen))
-		// The flow's values in locals, not in d.rec: stores through r
-		// may alias out's, so the compiler would load each back from
-		// memory for every use.
-		first, last := sysUpTimes(boot, sysUp, uint64(be.Uint32(rec[24:])), uint64(be.Uint32(rec[28:])), 100000)
-		packets := uint64(be.Uint32(rec[16:])) * scale
-		bytes := uint64(be.Uint32(rec[20:])) * scale
-		srcPort, dstPort, proto := be.Uint16(rec[32:]), be.Uint16(rec[34:]), rec[38]
-		srcPort, dstPort = icmpPorts(proto, srcPort, dstPort)
-
-		// Interfaces, AS numbers and next hop as they lie (big-endian),
-		// for the choice of the frame; each is taken apart only when set.
-		ifs, ases, nh := be.Uint32(rec[12:]), be.Uint32(rec[40:]), be.Uint32(rec[8:])
-		f := e.v5Frame(b2i(ifs != 0) | b2i(ases != 0)<<1 | b2i(nh != 0)<<2)
-		out := (*[V3Room]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(room)), off))
-		le.PutUint64(out[0:], f.head[0]|head0)
-		le.PutUint64(out[8:], f.head[1]|head1)
-		g := (*[48]byte)(out[genericAt:])
-		le.PutUint64(g[0:], first)
-		le.PutUint64(g[8:], last)
-		le.PutUint64(g[16:], msecReceived)
-		le.PutUint64(g[24:], packets)
-		le.PutUint64(g[32:], bytes)
-		// Ports, protocol, TCP flags, forwarding status (0) and ToS.
-		le.PutUint64(g[40:], uint64(srcPort)|uint64(dstPort)<<16|uint64(proto)<<32|uint64(rec[37])<<40|uint64(rec[39])<<56)
-		// EXipv4Flow's header, source and destination, the next
-		// element's header.
-		le.PutUint64(out[v5AddrWord:], f.head[2]|uint64(be.Uint32(rec[0:]))<<32)
-		le.PutUint64(out[v5AddrWord+8:], f.head[3]|uint64(be.Uint32(rec[4:])))
-		copyV5Tail(unsafe.Pointer(&out[v5TailAt]), unsafe.Pointer(&f.tail))
-		// The optional elements' payloads lie within the frame
-		// (v5FrameMax bytes, within out): no bounds check either.
-		// Each pair as one word, ORed into the frame's (zeros): stored
-		// as two numbers of 32 bits whose upper halves it knew to be
-		// zero, or as a word of which it knew that, the compiler wrote
-		// them in four to six stores of one, two or four bytes.
-		frame := unsafe.Pointer(&f.frame)
-		if o := f.misc; o > 0 {
-			le.PutUint64((*[8]byte)(unsafe.Add(unsafe.Pointer(out), o))[:], le.Uint64((*[8]byte)(unsafe.Add(frame, o))[:])|pairWord(ifs))
+	blk := &v5Block{
+		frames: e.v5Frames,
+		// The header's bytes 6 and 7 (engine type and id), in its first
+		// word, and 8 to 10 (exporter, flags), in its second.
+		head0:    uint64(r.EngineType)<<48 | uint64(r.EngineID)<<56,
+		head1:    uint64(r.ExporterID) | uint64(r.Flags)<<16,
+		received: msecReceived,
+		boot:     boot,
+		upTol:    sysUp + 100000,
+		recLen:   recLen,
+		size:     count * recLen,
+		ends:     unsafe.Pointer(&b.Ends),
+		// The ends' offsets are the differences of the addresses'
+		// lower 32 bits, modulo 2^32.
+		start: uint32(uintptr(unsafe.Pointer(unsafe.SliceData(room)))),
+	}
+	n, first, last := v5Encode(blk, unsafe.Pointer(unsafe.SliceData(recs)), unsafe.Pointer(unsafe.SliceData(room)))
+	off := int(n)
+	sums := &b.Sums
+	sums.N, sums.First, sums.Last = uint64(count), first, last
+	sums.Flows = [5]uint64(blk.flows[:5])
+	sums.Packets = [5]uint64(blk.packets[:5])
+	sums.Bytes = [5]uint64(blk.byteSums[:5])
+	if scale != 1 {
+		// Sampled (rare): the counters scaled in the records and their
+		// sums, after the loop, which so keeps one value fewer live.
+		// Sums of products are products of sums, also where they wrap.
+		start := 0
+		for i := range count {
+			g := (*[48]byte)(room[start+genericAt:])
+			le.PutUint64(g[24:], le.Uint64(g[24:])*scale)
+			le.PutUint64(g[32:], le.Uint64(g[32:])*scale)
+			start = int(b.Ends[i])
 		}
-		if o := f.as; o > 0 {
-			le.PutUint64((*[8]byte)(unsafe.Add(unsafe.Pointer(out), o))[:], le.Uint64((*[8]byte)(unsafe.Add(frame, o))[:])|pairWord(ases))
+		for c := range b.Sums.Packets {
+			b.Sums.Packets[c] *= scale
+			b.Sums.Bytes[c] *= scale
 		}
-		if o := f.nextHop; o > 0 {
-			le.PutUint32((*[4]byte)(unsafe.Add(unsafe.Pointer(out), o))[:], nh)
-		}
-		off += f.size
-		b.Ends[i] = uint32(off)
-		// Summed here, while the values are in registers, rather than by
-		// the collector from Counts (NfcapdSums.Add).
-		if i == 0 || first < sumFirst {
-			sumFirst = first
-		}
-		sumLast = max(sumLast, last)
-		cl := V3SumClass[proto]
-		sums.Flows[cl]++
-		sums.Packets[cl] += packets
-		sums.Bytes[cl] += bytes
 	}
 	if count > 0 {
-		sums.N, sums.First, sums.Last = uint64(count), sumFirst, sumLast
 		b.Records, b.N, b.Flow = room[:off], count, r
 	}
 	switch {
@@ -823,6 +799,170 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 	}
 	e.flows += uint64(count)
 	d.counters.Flows += uint64(count)
+}
+
+// v5Block is what every record of a v5 or v7 block shares, for
+// v5Encode: in memory, which the loop reads where it needs a value (one
+// instruction, an operand), rather than in registers, of which the loop
+// had too few: with these values, the sums and the loop's own in
+// locals, the compiler spilled and reloaded some twenty of them at every
+// record.
+type v5Block struct {
+	frames   [8]*v5Frame
+	head0    uint64 // the header's first word's values
+	head1    uint64 // and its second's
+	received uint64
+	boot     uint64 // msec since epoch at sysUpTime 0
+	upTol    uint64 // the header's sysUpTime and the slack of a wrap
+	recLen   int
+	size     int // of the records, count times recLen
+	// Where the first record's end goes (the batch's Ends), and the
+	// room's address (lower 32 bits).
+	ends  unsafe.Pointer
+	start uint32
+	// The sums by class, indexed without bounds checks.
+	flows, packets, byteSums [8]uint64
+}
+
+// v5Encode encodes the records of a v5 or v7 block at recs (blk.size
+// bytes of blk.recLen each) as V3 records back to back into the room at
+// out, unscaled, notes where each ends (blk.ends) and their sums by
+// class (blk), and returns the bytes encoded and the smallest first and
+// largest last time. A record is a few loads and stores straight into
+// its frame, without a pass through a Record and back.
+//
+// A record's bytes and its room are found by pointer arithmetic, without
+// the bounds checks of slicing (a quarter of the loop's instructions):
+// the caller checked that recs holds the records and the room as many
+// of at most v5FrameMax bytes and V3Room after the last. Its loads and
+// stores are the processor's, of a little-endian one (hostLE; decodeV5
+// calls it only there), not binary's: an inlined call whose instructions
+// the compiler merged into others' left a NOP for its place (12 a
+// record, of 150).
+func v5Encode(blk *v5Block, recs, out unsafe.Pointer) (n uint32, sumFirst, sumLast uint64) {
+	// The smallest first and largest last time in registers, the other
+	// sums in blk.
+	sumFirst, sumLast = ^uint64(0), 0
+	// The record's room is a pointer of its own: a 16-byte move's
+	// address has no index register, so with the room's start and an
+	// offset the compiler computed the tail's three addresses apart and
+	// kept them on the stack. So is where the record's end goes in
+	// b.Ends, which after the last record may point just past them,
+	// into b.Sums.
+	end := blk.ends
+	for o := 0; o < blk.size; o += blk.recLen {
+		rec := (*[v5RecordLen]byte)(unsafe.Add(recs, o))
+		// The record's parts in the order of their values' loads: the
+		// compiler keeps a load from rec after a store before it (out
+		// might be rec), so each value is live from its load to its
+		// store, not all of them across the record (loaded first, they
+		// did not fit in the registers).
+		//
+		// Interfaces, AS numbers and next hop as they lie (big-endian),
+		// for the choice of the frame; each is taken apart only when
+		// set, and stored over the frame's zeros after its tail is
+		// copied: the optional elements' payloads lie within it
+		// (v5FrameMax bytes, within out), so no bounds check either.
+		// (Loaded by beAt, these three left a NOP each.)
+		ifs := bits.ReverseBytes32(*(*uint32)(unsafe.Pointer(&rec[12])))
+		ases := bits.ReverseBytes32(*(*uint32)(unsafe.Pointer(&rec[40])))
+		nh := bits.ReverseBytes32(*(*uint32)(unsafe.Pointer(&rec[8])))
+		f := blk.frames[(b2i(ifs != 0)+2*b2i(ases != 0)+4*b2i(nh != 0))&7]
+		copyV5Tail(unsafe.Add(out, v5TailAt), unsafe.Pointer(&f.tail))
+		if o := f.misc; o > 0 {
+			// Each pair as one word.
+			*(*uint64)(unsafe.Add(out, o)) = pairWord(ifs)
+		}
+		if o := f.as; o > 0 {
+			*(*uint64)(unsafe.Add(out, o)) = pairWord(ases)
+		}
+		if o := f.nextHop; o > 0 {
+			*(*uint32)(unsafe.Add(out, o)) = nh
+		}
+		*(*uint64)(out) = f.head[0] | blk.head0
+		*(*uint64)(unsafe.Add(out, 8)) = f.head[1] | blk.head1
+		// EXipv4Flow's header, source and destination, the next
+		// element's header.
+		// Two numbers of 32 bits that lie side by side are loaded as one
+		// of 64 (the first in its upper half): one load and one byte
+		// swap for both.
+		addrs := be64At(rec, 0)
+		*(*uint64)(unsafe.Add(out, v5AddrWord)) = f.head[2] | addrs&^(1<<32-1)
+		*(*uint64)(unsafe.Add(out, v5AddrWord+8)) = f.head[3] | uint64(uint32(addrs))
+		size := f.size
+
+		// Times as sysUpTimes has them, with a tolerance of 100 000 ms:
+		// upTol is the header's sysUpTime plus that.
+		times := be64At(rec, 24)
+		firstUp, lastUp := times>>32, uint64(uint32(times))
+		base := blk.boot
+		if lastUp > blk.upTol {
+			base -= 0x100000000
+		}
+		first, last := base+firstUp, base+lastUp
+		if firstUp > lastUp {
+			first -= 0x100000000
+		}
+		*(*uint64)(unsafe.Add(out, genericAt)) = first
+		*(*uint64)(unsafe.Add(out, genericAt+8)) = last
+		*(*uint64)(unsafe.Add(out, genericAt+16)) = blk.received
+		// Summed here, while the values are in registers, rather than by
+		// the collector from Counts (NfcapdSums.Add).
+		sumFirst = min(sumFirst, first)
+		sumLast = max(sumLast, last)
+
+		// The pad, TCP flags, protocol and ToS as they lie; the ports as
+		// they go into the record (source in the lower half).
+		misc := *(*uint32)(unsafe.Pointer(&rec[36]))
+		proto := uint8(misc >> 16)
+		cl := V3SumClass[proto] & 7
+		counts := be64At(rec, 16)
+		packets, bytes := counts>>32, uint64(uint32(counts))
+		*(*uint64)(unsafe.Add(out, genericAt+24)) = packets
+		blk.packets[cl] += packets
+		*(*uint64)(unsafe.Add(out, genericAt+32)) = bytes
+		blk.byteSums[cl] += bytes
+		blk.flows[cl]++
+		ports := bits.RotateLeft32(beAt(rec, 32), 16)
+		if proto == flow.ProtoICMP && uint16(ports) != 0 {
+			// ICMP type and code from the source port into the
+			// destination port, byte-swapped (fixICMPPort).
+			ports = uint32(bits.ReverseBytes16(uint16(ports))) << 16
+		}
+		// Ports, protocol, TCP flags, forwarding status (0) and ToS: the
+		// flags and ToS stay where they lie, the protocol goes down a
+		// byte over the pad.
+		*(*uint64)(unsafe.Add(out, genericAt+40)) = uint64(ports) | uint64(misc&0xff00ff00|uint32(proto))<<32
+
+		// The next record's room lies within the batch's (V3BatchRoom).
+		out = unsafe.Add(out, size)
+		*(*uint32)(end) = uint32(uintptr(out)) - blk.start
+		end = unsafe.Add(end, 4)
+	}
+	return uint32(uintptr(out)) - blk.start, sumFirst, sumLast
+}
+
+// be64At returns the big-endian number at rec[o:o+8] (as beAt).
+func be64At(rec *[v5RecordLen]byte, o int) uint64 {
+	return bits.ReverseBytes64(*(*uint64)(unsafe.Pointer(&rec[o])))
+}
+
+// beAt returns the big-endian number at rec[o:o+4] (of a little-endian
+// processor, see v5Encode).
+func beAt(rec *[v5RecordLen]byte, o int) uint32 {
+	return bits.ReverseBytes32(*(*uint32)(unsafe.Pointer(&rec[o])))
+}
+
+// put64 stores v little-endian at p: as one store where the processor
+// is little-endian. binary's PutUint64 of a number whose upper bytes the
+// compiler knows to be zero (a 32-bit one widened) it wrote as a store of
+// four bytes and four of a zero byte.
+func put64(p unsafe.Pointer, v uint64) {
+	if hostLE {
+		*(*uint64)(p) = v
+	} else {
+		le.PutUint64((*[8]byte)(p)[:], v)
+	}
 }
 
 var le = binary.LittleEndian
@@ -983,4 +1123,236 @@ func (d *Decoder) flowV3(vh V3Handler, t *template, r *flow.Record, out []byte) 
 	d.v3f.Record = t.plan.finishV3(out, r)
 	d.v3f.Flow = r
 	vh.FlowV3(&d.v3f)
+}
+
+// planBatch encodes the records of data set b of template t (of
+// exporter e, protocol version 9 or 10), which has a plan and no counter
+// element (batchFor), into bh's batches: what v9Data and ipfixData do
+// for each record through runPlan and batchAdd, in a loop of its own
+// (planRecords), with the post-processing on the values the plan decoded
+// rather than on a Record that is written and read back (callgrind:
+// runPlan, batchAdd, batchOut and writeCore took some 220 instructions a
+// record besides the post-processing's 150). It returns what is left of
+// b when bh's room cannot take a batch (nil else), and the error of a
+// record that runs past the set's end, after the records before it went
+// to bh.
+func (d *Decoder) planBatch(e *exporter, t *template, b []byte, msecReceived uint64, bh V3BatchHandler, version uint8) ([]byte, error) {
+	recLen := t.fastLen
+	if recLen < 4 {
+		return b, nil // the set's padding would be records: one by one
+	}
+	// The records that the set holds whole; after them, 4 bytes or more
+	// are a record cut short, fewer the set's padding.
+	k := len(b) / recLen
+	short := len(b)-k*recLen >= 4
+	pr := &planRun{
+		p:            t.plan,
+		e:            e,
+		recLen:       recLen,
+		received:     msecReceived,
+		exporterWord: uint32(e.info.SysID) << 16,
+		keyType:      uint8(e.key.id >> 8),
+		keyID:        uint8(e.key.id),
+		v9:           version == 9,
+		generic:      t.plan.elems.Has(flow.ElemGeneric),
+	}
+	if version == 9 && t.hasEvent {
+		pr.flags0 = flow.FlagEvent
+	}
+	src := unsafe.Pointer(unsafe.SliceData(b))
+	done := 0
+	for done < k {
+		room := bh.V3Space()
+		if len(room) < V3BatchRoom {
+			break
+		}
+		done += d.planRecords(pr, bh, unsafe.Add(src, done*recLen), k-done, room)
+	}
+	d.counters.Flows += uint64(done)
+	if version == 9 || pr.generic {
+		e.flows += uint64(done)
+	}
+	if version == 10 {
+		e.ipfixSeq += uint32(done)
+	}
+	switch {
+	case done < k:
+		return b[done*recLen:], nil
+	case short:
+		return nil, d.fail(e, e.key.addr, uint16(version), ReasonRecord, "template %d: %v", t.id, errShortRecord)
+	}
+	return nil, nil
+}
+
+// planRun is what the records planRecords encodes share, in memory, where
+// its loop reads each value where it needs it (one instruction): in
+// registers, with the loop's own, they were spilled and reloaded at every
+// record.
+type planRun struct {
+	vals                   [planVals]uint64 // the plan's values, the stack first
+	p                      *v3Plan
+	e                      *exporter
+	recLen                 int
+	received               uint64
+	exporterWord           uint32 // the header's word at 6, its exporter
+	keyType, keyID, flags0 uint8  // v9's engine fields from its source id, the event flag
+	v9, generic            bool
+	// planRecords' loop: the room's start, the records' start, the
+	// record's offset in the room, the records encoded and to encode,
+	// the batch's header values.
+	start, src unsafe.Pointer
+	off, n, m  int
+	head0      uint32
+}
+
+// planRecords encodes up to k records at src (pr.recLen bytes each, and
+// a data set's headers or records before them, see planOp) into room,
+// which holds V3BatchRoom bytes or more, as one batch that it hands to
+// bh, and returns the number of records encoded. A batch ends after
+// V3BatchMax records, where the room holds less than V3Room more, and
+// before a record whose header's values (engine fields, flags) are not
+// those of the batch's first, which the next batch begins.
+func (d *Decoder) planRecords(pr *planRun, bh V3BatchHandler, src unsafe.Pointer, k int, room []byte) int {
+	p, e := pr.p, pr.e
+	bt := &d.v3b
+	stack := (*[numStack]uint64)(pr.vals[:numStack])
+	c := &pr.vals
+	// The loop's own values in pr too: the call of fill saved and loaded
+	// them around it (Go's calls keep no register), in memory they are
+	// loaded where needed. The batch takes a record while the room after
+	// the one before holds V3Room bytes.
+	pr.start, pr.src, pr.off = unsafe.Pointer(unsafe.SliceData(room)), src, 0
+	pr.n, pr.m = 0, min(k, V3BatchMax, (len(room)-V3Room)/p.size+1)
+	sums := &bt.Sums
+	*sums = V3Sums{}
+	sums.First = ^uint64(0)
+	for pr.n < pr.m {
+		if p.size <= smallFrame {
+			copySmallFrame(unsafe.Add(pr.start, pr.off), unsafe.Pointer(&p.frame))
+		} else {
+			copy(unsafe.Slice((*byte)(unsafe.Add(pr.start, pr.off)), V3Room), p.frame[:p.size])
+		}
+		p.fill(unsafe.Add(pr.src, pr.n*pr.recLen), unsafe.Add(pr.start, pr.off), &pr.vals)
+
+		// The post-processing of v9Data and ipfixData, on the values.
+		first, last := c[cFirst], c[cLast]
+		packets, bytes := c[cInPackets], c[cInBytes]
+		srcPort, dstPort, proto := uint16(c[cSrcPort]), uint16(c[cDstPort]), uint8(c[cProto])
+		flags := pr.flags0
+		pi, si := uint64(1), uint64(0)
+		if len(e.samplers) > 0 { // most exporters have none: no call a flow
+			var sampled bool
+			pi, si, sampled = samplingFor(e, int64(uint32(stack[sSampler])))
+			if sampled {
+				flags |= flow.FlagSampled
+			}
+		}
+		var engType, engID uint8
+		if pr.v9 {
+			engType, engID = pr.keyType, pr.keyID
+			if stack[sEngineType] != 0 {
+				engType = uint8(stack[sEngineType])
+			}
+			if stack[sEngineID] != 0 {
+				engID = uint8(stack[sEngineID])
+			}
+			if lastUp := stack[sLastUp]; lastUp != 0 {
+				firstUp := stack[sFirstUp]
+				first = e.bootTime + firstUp
+				if firstUp > lastUp {
+					first -= 0x100000000
+				}
+				last = e.bootTime + lastUp
+			}
+			if si > 0 {
+				packets, bytes = scale(packets, pi, si), scale(bytes, pi, si)
+			}
+			if proto == flow.ProtoICMP || proto == flow.ProtoICMPv6 {
+				srcPort = 0
+				switch {
+				case stack[sICMP] != 0:
+					dstPort = uint16(stack[sICMP])
+				case stack[sICMPType] != 0 || stack[sICMPCode] != 0:
+					dstPort = uint16(256*stack[sICMPType] + stack[sICMPCode])
+				default:
+					dstPort = 0
+				}
+			}
+		} else {
+			engType, engID = uint8(stack[sEngineType]), uint8(stack[sEngineID])
+			if pr.generic {
+				if first != 0 && last == 0 && stack[sDuration] != 0 {
+					last = first + stack[sDuration]
+				}
+				// sic: nfcapd 1.7.1 puts flowEndSysUpTime (#21) into
+				// first and flowStartSysUpTime (#22) into last.
+				switch {
+				case stack[sSysInit] != 0 && stack[sFirstUp] != 0:
+					first = stack[sSysInit] + stack[sFirstUp]
+					last = stack[sSysInit] + stack[sLastUp]
+				case e.sysUpTime != 0 && stack[sFirstUp] != 0:
+					first = e.sysUpTime + stack[sFirstUp]
+					last = e.sysUpTime + stack[sLastUp]
+				}
+				if si > 0 {
+					packets, bytes = scale(packets, pi, si), scale(bytes, pi, si)
+				}
+				switch proto {
+				case flow.ProtoICMP, flow.ProtoICMPv6:
+					if srcPort != 0 {
+						dstPort = srcPort>>8 | srcPort<<8
+						srcPort = 0
+					}
+					if stack[sICMP] != 0 {
+						dstPort = uint16(stack[sICMP])
+					}
+				case flow.ProtoTCP, flow.ProtoUDP:
+					// an ICMP type/code element may have overwritten it
+					dstPort = uint16(stack[sDstPort])
+				}
+			}
+		}
+
+		// The core values into the record, as writeCore writes them.
+		engine := uint32(engType) | uint32(engID)<<8
+		head := engine | uint32(flags)<<16
+		if pr.n == 0 {
+			pr.head0 = head
+			br := &d.batchRec
+			br.Elements, br.NFVersion, br.ExporterID, br.Received = p.elems, p.version, e.info.SysID, pr.received
+			br.EngineType, br.EngineID, br.Flags = engType, engID, flags
+		} else if head != pr.head0 {
+			break // the batch's records share their header's values
+		}
+		o := (*[V3Room]byte)(unsafe.Add(pr.start, pr.off))
+		le.PutUint32(o[6:], engine|pr.exporterWord)
+		o[10] = flags
+		put64(unsafe.Pointer(&o[genericAt]), first)
+		put64(unsafe.Pointer(&o[genericAt+8]), last)
+		put64(unsafe.Pointer(&o[genericAt+16]), pr.received)
+		put64(unsafe.Pointer(&o[genericAt+24]), packets)
+		put64(unsafe.Pointer(&o[genericAt+32]), bytes)
+		le.PutUint32(o[genericAt+40:], uint32(srcPort)|uint32(dstPort)<<16)
+		o[genericAt+44] = proto
+
+		sums.First = min(sums.First, first)
+		sums.Last = max(sums.Last, last)
+		cl := V3SumClass[proto]
+		sums.Flows[cl]++
+		sums.Packets[cl] += packets
+		sums.Bytes[cl] += bytes
+		// The room's offset, not its address: a pointer stored into pr
+		// took the write barrier's check.
+		pr.off += p.size
+		bt.Ends[pr.n] = uint32(pr.off)
+		pr.n++
+	}
+	n := pr.n
+	sums.N = uint64(n)
+	bt.N = n
+	bt.Records, bt.Flow = room[:pr.off], &d.batchRec
+	// Nothing of this batch stays reachable from pr.
+	pr.start, pr.src = nil, nil
+	bh.FlowsV3(bt)
+	return n
 }

@@ -1,6 +1,7 @@
 package netflow
 
 import (
+	"bytes"
 	"encoding/binary"
 	"net/netip"
 	"testing"
@@ -114,7 +115,7 @@ func TestV5FrameLayout(t *testing.T) {
 	for _, a := range []string{"192.0.2.1", "2001:db8::1"} {
 		e := &exporter{key: exporterKey{version: 5, addr: netip.MustParseAddr(a)}}
 		for k := 0; k < 8; k++ {
-			f := e.v5Frame(k)
+			f := newV5Frame(e, k)
 			if got := binary.LittleEndian.Uint16(f.frame[genericAt-flow.V3ElemHeaderSize:]); got != flow.ElemGeneric {
 				t.Errorf("%s frame %d: element %d before the generic payload", a, k, got)
 			}
@@ -125,9 +126,15 @@ func TestV5FrameLayout(t *testing.T) {
 			if end := at + int(flow.ElemSize[flow.ElemIPv4]); end > v5TailAt || f.size < v5TailAt {
 				t.Errorf("%s frame %d: EXipv4Flow ends at %d, record at %d, tail from %d", a, k, end, f.size, v5TailAt)
 			}
-			for _, o := range []int{f.misc, f.as, f.nextHop} {
+			for i, o := range []int{f.misc, f.as, f.nextHop} {
 				if o != 0 && o < v5TailAt {
 					t.Errorf("%s frame %d: an optional payload at %d, before the tail", a, k, o)
+				}
+				// v5Encode stores the values over the frame's bytes
+				// there (8 bytes, 4 for the next hop), which must be
+				// zeros.
+				if n := []int{8, 8, 4}[i]; o != 0 && !bytes.Equal(f.frame[o:o+n], make([]byte, n)) {
+					t.Errorf("%s frame %d: % x at %d, where v5Encode stores values", a, k, f.frame[o:o+n], o)
 				}
 			}
 		}

@@ -77,8 +77,9 @@ func (d *Decoder) decodeV5(pkt []byte, from netip.Addr, msecReceived uint64, h H
 		boot := uint64(be.Uint32(p[8:]))*1000 + uint64(be.Uint32(p[12:]))/1000000 - sysUp
 		tag := be.Uint16(p[20:])
 		rec := p[v5HeaderLen:]
-		if vh != nil {
-			// Straight into V3 records.
+		if vh != nil && hostLE {
+			// Straight into V3 records (v5Encode loads and stores as
+			// the processor does: little-endian ones only).
 			d.v5V3Records(vh, e, rec, count, recLen, tag, msecReceived, boot, sysUp)
 			p = p[v5HeaderLen+count*recLen:]
 			continue

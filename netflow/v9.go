@@ -66,7 +66,7 @@ func (d *Decoder) decodeV9(pkt []byte, from netip.Addr, msecReceived uint64, h H
 		case id < 256:
 			note(d.fail(e, from, 9, ReasonFlowsetID, "flowset id %d", id))
 		default:
-			t := e.templates[id]
+			t := e.template(id)
 			switch {
 			case t == nil:
 				note(d.fail(e, from, 9, ReasonUnknownTemplate, "data flowset for template %d", id))
@@ -181,6 +181,14 @@ func (d *Decoder) v9Data(e *exporter, t *template, b []byte, msecReceived uint64
 	var vals [planVals]uint64
 	stack := (*[numStack]uint64)(vals[:numStack])
 	planned := vh != nil && t.planFor(e, 9)
+	if bh != nil {
+		// A plan's records into batches, in a loop of their own; the
+		// rest, if bh's room cannot take a batch, one by one.
+		var err error
+		if b, err = d.planBatch(e, t, b, msecReceived, bh, 9); err != nil {
+			return err
+		}
+	}
 	for len(b) >= 4 { // fewer than 4 bytes: padding
 		var out []byte
 		if bh != nil {
