@@ -13,7 +13,12 @@ import (
 )
 
 // archiveBlocks returns the decompressed data blocks of the flow file
-// NFBENCH_FILE names, skipping the benchmark when it names none.
+// NFBENCH_FILE names, skipping the benchmark when it names none; with
+// NFBENCH_BLOCKS=k only its first k, so that they stay in the cache, as
+// a block does between the worker's decompressing and walking it. Under
+// callgrind (GODEBUG=asyncpreemptoff=1, or it aborts on a preemption
+// signal) the benchmark's instructions a record are those of the loops
+// the workers run, apart from decompressing.
 func archiveBlocks(b *testing.B) [][]byte {
 	path := os.Getenv("NFBENCH_FILE")
 	if path == "" {
