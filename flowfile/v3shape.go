@@ -287,67 +287,111 @@ func (d *v3Decoder) sumShaped(b []byte, n uint32, t *flow.Totals, rec *flow.Reco
 	return count, used, acc.skipped
 }
 
-// sumTotals is sumShaped without a visitor (godump -o null). Its loop
+// sumTotals is sumShaped without a visitor (godump -o null). The records
+// whose shape is the first try for their hash, of up to fastHeaders
+// elements, are summed by sumQuick, whose loop calls nothing; any other
+// record takes find's way here, between two of sumQuick's runs. sumQuick
 // keeps the sums in memory (v3Decoder.acc), added to in place, and walks
-// the block by a pointer, counting the records down: sumShaped's loop has
-// more values live than the machine has registers, and saved and loaded
-// a dozen of them at each record. Reading the first file of each
-// benchmark archive (250 000 records, twice, callgrind) took 363 M
-// instructions on border and 291 M on home with sumShaped's loop, 354 M
-// and 283 M with this one (156 and 152 a record in the loop, now 143 and
-// 141; 350 M and 280 M when p went on past the last record, which a
-// pointer must not). godump -o null over the border archive took 0.95 of
-// the CPU time (median of 15 paired runs, load 8), over home 0.98.
+// the block by a pointer: the loop has more values live than the machine
+// has registers. With find and matches called in the loop itself, every
+// value live across the calls was saved and loaded again at each record
+// (and each pointer made a slice was checked for wrapping around): reading
+// the first file of each benchmark archive (250 000 records, twice,
+// callgrind) took 142 instructions a record on border and 146 on home,
+// now 116 and 122. godump -o null took 0.979 of the CPU time over the
+// border archive (median of 30 paired runs, load 5) and 0.970 over home
+// (20 pairs).
 func (d *v3Decoder) sumTotals(b []byte, n uint32, t *flow.Totals) (count uint32, used int, skipped uint64) {
 	acc := &d.acc
 	*acc = shapeSums{first: math.MaxUint64}
+	for {
+		c, next := d.sumQuick(b, used, n-count)
+		count += c
+		used = next
+		if count == n || len(b)-used < v3HeaderSize {
+			break
+		}
+		// A record of another shape of its key, one of no shape known,
+		// or not a V3 record at all: find's own way.
+		r := b[used:]
+		size := int(le.Uint16(r[2:]))
+		if le.Uint16(r) != recV3 || size > len(r) || size < v3HeaderSize {
+			break
+		}
+		s := d.find(r[:size])
+		if s == nil {
+			break
+		}
+		gp, cp := s.sumElements(unsafe.Pointer(unsafe.SliceData(r)))
+		acc.first = min(acc.first, le.Uint64(gp[0:]))
+		acc.last = max(acc.last, le.Uint64(gp[8:]))
+		acc.packets += le.Uint64(gp[24:]) + le.Uint64(cp[8:])
+		acc.bytes += le.Uint64(gp[32:]) + le.Uint64(cp[16:])
+		acc.flows += max(le.Uint64(cp[0:]), 1) // flow.Record.AggrFlows
+		acc.skipped += uint64(s.skipped)
+		count++
+		used += size
+	}
+	if count > 0 {
+		t.Merge(&flow.Totals{First: acc.first, Last: acc.last, Records: uint64(count),
+			Flows: acc.flows, Packets: acc.packets, Bytes: acc.bytes})
+	}
+	return count, used, acc.skipped
+}
+
+// sumQuick adds to d.acc the records from b[at:] on, at most n, up to the
+// first that is not a V3 record inside b whose shape is the first try for
+// its hash, of up to fastHeaders elements, and returns how many it added
+// and where the record after them starts. It calls nothing.
+func (d *v3Decoder) sumQuick(b []byte, at int, n uint32) (count uint32, next int) {
+	acc := &d.acc
 	p := unsafe.Pointer(unsafe.SliceData(b))
-	rest := len(b)
-	left := n
+	rest := len(b) - at
+	p = unsafe.Add(p, at)
 	size := 0 // the record before's
-	for left > 0 && rest >= v3HeaderSize {
+	for ; count < n && rest-size >= v3HeaderSize; count++ {
 		// Moved on here, where rest says the record is inside b, p
 		// never points past b's end.
 		p = unsafe.Add(p, size)
+		rest -= size
 		// The record's type and size, and its size and element count
-		// (the shape's key), read as sumShaped reads them.
-		word := le.Uint32(unsafe.Slice((*byte)(p), 4))
+		// (the shape's key), read as find reads them.
+		word := *(*uint32)(p)
 		size = int(word >> 16)
 		if uint16(word) != recV3 || size > rest || size < v3HeaderSize {
+			size = 0
 			break
 		}
-		key := le.Uint32(unsafe.Slice((*byte)(unsafe.Add(p, 2)), 4))
+		key := *(*uint32)(unsafe.Add(p, 2))
 		h := key
 		if size >= v3HeaderSize+elemHdrSize {
-			h ^= le.Uint32(unsafe.Slice((*byte)(unsafe.Add(p, v3HeaderSize)), 4)) * 0x85ebca6b
+			h ^= *(*uint32)(unsafe.Add(p, v3HeaderSize)) * 0x85ebca6b
 		}
-		// find's first try, as in sumShaped (recordHash, matches).
-		var s *v3Shape
-		if i := d.byKey[h*0x9e3779b1>>(32-keyBits)]; i > 0 {
-			s = &d.shapes[(i-1)%maxShapes]
-			x := uint32(1)
-			if s.key == key {
-				h, o := &s.hdr, &s.off
-				x = (*(*uint32)(unsafe.Add(p, o[0])) ^ h[0]) |
-					(*(*uint32)(unsafe.Add(p, o[1])) ^ h[1]) |
-					(*(*uint32)(unsafe.Add(p, o[2])) ^ h[2]) |
-					(*(*uint32)(unsafe.Add(p, o[3])) ^ h[3]) |
-					(*(*uint32)(unsafe.Add(p, o[4])) ^ h[4]) |
-					(*(*uint32)(unsafe.Add(p, o[5])) ^ h[5]) |
-					(*(*uint32)(unsafe.Add(p, o[6])) ^ h[6]) |
-					(*(*uint32)(unsafe.Add(p, o[7])) ^ h[7])
-			}
-			if x != 0 || s.n > fastHeaders && !s.matches(unsafe.Slice((*byte)(p), size)) {
-				s = nil
-			}
+		i := d.byKey[h*0x9e3779b1>>(32-keyBits)] - 1
+		if i >= maxShapes {
+			size = 0
+			break
 		}
-		if s == nil {
-			if s = d.find(unsafe.Slice((*byte)(p), size)); s == nil {
-				break
-			}
+		s := &d.shapes[i]
+		if s.key != key {
+			size = 0
+			break
 		}
-		// As in total: the record is as long as the one s was learned
-		// from.
+		// The key is equal, so the record is as long as the one s was
+		// learned from, and s's header offsets lie inside it.
+		hd, o := &s.hdr, &s.off
+		x := (*(*uint32)(unsafe.Add(p, o[0])) ^ hd[0]) |
+			(*(*uint32)(unsafe.Add(p, o[1])) ^ hd[1]) |
+			(*(*uint32)(unsafe.Add(p, o[2])) ^ hd[2]) |
+			(*(*uint32)(unsafe.Add(p, o[3])) ^ hd[3]) |
+			(*(*uint32)(unsafe.Add(p, o[4])) ^ hd[4]) |
+			(*(*uint32)(unsafe.Add(p, o[5])) ^ hd[5]) |
+			(*(*uint32)(unsafe.Add(p, o[6])) ^ hd[6]) |
+			(*(*uint32)(unsafe.Add(p, o[7])) ^ hd[7])
+		if x != 0 || s.n > fastHeaders {
+			size = 0
+			break
+		}
 		gp, cp := s.sumElements(p)
 		acc.first = min(acc.first, le.Uint64(gp[0:]))
 		acc.last = max(acc.last, le.Uint64(gp[8:]))
@@ -355,15 +399,8 @@ func (d *v3Decoder) sumTotals(b []byte, n uint32, t *flow.Totals) (count uint32,
 		acc.bytes += le.Uint64(gp[32:]) + le.Uint64(cp[16:])
 		acc.flows += max(le.Uint64(cp[0:]), 1) // flow.Record.AggrFlows
 		acc.skipped += uint64(s.skipped)
-		rest -= size
-		left--
 	}
-	count = n - left
-	if count > 0 {
-		t.Merge(&flow.Totals{First: acc.first, Last: acc.last, Records: uint64(count),
-			Flows: acc.flows, Packets: acc.packets, Bytes: acc.bytes})
-	}
-	return count, len(b) - rest, acc.skipped
+	return count, len(b) - rest + size
 }
 
 // shapeSums are sumTotals' sums.
