@@ -449,12 +449,16 @@ func (w *Writer) fallBack(err error) error {
 func (w *Writer) writeDirect() {
 	defer w.wg.Done()
 	for j := range w.io {
-		if w.failWhen != nil && w.failWhen(j.woff) {
-			j.done <- syscall.EIO
-			continue
-		}
-		j.done <- pwriteDirect(j.fd, j.base[j.from:j.from+j.n], j.woff)
+		j.done <- w.pwrite(j.fd, j.base[j.from:j.from+j.n], j.woff)
 	}
+}
+
+// pwrite writes b at off through the O_DIRECT descriptor fd.
+func (w *Writer) pwrite(fd int, b []byte, off int64) error {
+	if w.failWhen != nil && w.failWhen(off) {
+		return syscall.EIO
+	}
+	return pwriteDirect(fd, b, off)
 }
 
 // maxFlight is how many direct writes may be in flight at once: a direct
@@ -514,7 +518,21 @@ func (w *Writer) put(j *writeJob, off int64) error {
 	total := lead + len(j.block)
 	n := total &^ (directAlign - 1)
 	if n > 0 {
-		w.putAsync(j, from, lead, n)
+		if len(w.order) > 0 || w.inFlight() > 0 {
+			w.putAsync(j, from, lead, n)
+		} else {
+			// Nothing to overlap with: the write goroutine writes the
+			// block itself, sparing the two hand-offs to and from a
+			// writeDirect goroutine. At 800 000 v5 flows/s (a block
+			// every 12 ms; 6 paired 4 s runs against the writer
+			// before direct writes in flight, load 3-7) the CPU time
+			// was 1.065 of before with every write handed off, 1.00
+			// this way.
+			if err := w.pwrite(w.directFd, j.base[from:from+n], w.tailOff); err != nil {
+				return w.undirect(j, off)
+			}
+			w.tailOff += int64(n)
+		}
 	}
 	w.tailN = copy(w.tail[:], j.base[from+n:from+total])
 	w.tailKept = false
