@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -145,6 +146,37 @@ func TestDirectAndCachedBlocks(t *testing.T) {
 				w.cachedWhen = func() bool {
 					n++
 					return pattern[n%len(pattern)] == 'c'
+				}
+			})
+			require.Equal(t, len(buffered), len(direct))
+			assert.True(t, string(buffered) == string(direct), "the files differ")
+		})
+	}
+}
+
+// TestDirectFailsInFlight: a direct write that fails while others are in
+// flight behind it (the writer keeps maxFlight going) sends the writer
+// back to the page cache for the rest of the file, with the block that
+// failed and every block in flight written again through it: the file is
+// the same. The failures come at the third direct write and at once.
+func TestDirectFailsInFlight(t *testing.T) {
+	for _, at := range []int{0, 2} {
+		t.Run(strconv.Itoa(at), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(5, uint64(at)))
+			// Full blocks of 1 MiB in parts of some 3 MB, each ended
+			// by a Flush's block.
+			f := randomFile(rng, 80000)
+			direct, buffered := writeBoth(t, &f, 30001, func(w *Writer, _ string) {
+				var mu sync.Mutex
+				n := 0
+				w.failWhen = func(int64) bool {
+					// Slow writes: the next block's goes into
+					// flight meanwhile.
+					time.Sleep(20 * time.Millisecond)
+					mu.Lock()
+					defer mu.Unlock()
+					n++
+					return n > at
 				}
 			})
 			require.Equal(t, len(buffered), len(direct))
