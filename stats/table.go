@@ -470,17 +470,21 @@ func (t *Table) partition(parts int) {
 				h = hashKey(w.hi, w.lo, k)
 			}
 			p := partOf(h, parts)
-			t.byPart[p] = append(t.byPart[p], hashRow{hash: h, row: uint32(c<<rowBits + j), small: small})
+			t.byPart[p] = append(t.byPart[p], hashRow{hash: h, row: uint32(c<<rowBits + j), small: small, out: w.meta&metaOut != 0})
 		}
 	}
 }
 
-// hashRow is a row's number, the hash of its key and whether the key is
-// small (see smallFlag).
+// hashRow is a row's number, the hash of its key, whether the key is
+// small (see smallFlag) and whether the row has out counters: merge's
+// read-ahead loop takes that from here, without a load of the block's
+// row per key (godump -s srcip/bytes on the border archive: CPU ratio
+// 0.967 over 40 alternating pairs, 0.977 and 1.00 over two sets of 20).
 type hashRow struct {
 	hash  uint64
 	row   uint32
 	small bool
+	out   bool // the row's out counters are not zero (metaOut)
 }
 
 // tag is what the slot of r's key holds above the row number.
@@ -524,7 +528,7 @@ func (t *Table) merge(o *Table, rows []hashRow, base uint64) {
 					j := uint32(s) & entryMask
 					cand[k] = j
 					touched += t.row(j - 1).lo
-					if o.row(r.row).meta&metaOut != 0 {
+					if r.out {
 						touched += t.outOf(j - 1).packets
 					}
 					break
