@@ -275,3 +275,33 @@ func testSplitTopLikeTable(t *testing.T, recs []flow.Record, specs []string) {
 		}
 	}
 }
+
+// TestPartitionHashes checks that partition gives every row of a table,
+// once, in the part of its key's hash, with that hash, which it takes
+// from the index slot for small keys and from the row for the others.
+func TestPartitionHashes(t *testing.T) {
+	for _, s := range mergeSpecs {
+		spec, err := ParseSpec(s)
+		require.NoError(t, err)
+		tbl := NewTable(spec)
+		for _, r := range mergeRecords() {
+			tbl.Add(&r)
+		}
+		for _, parts := range []int{1, 2, 3, 8} {
+			tbl.partition(parts)
+			seen := make([]bool, tbl.Len())
+			for p, rows := range tbl.byPart {
+				for _, r := range rows {
+					w := tbl.row(r.row)
+					k := w.meta & keyMask
+					require.Equal(t, hashKey(w.hi, w.lo, k), r.hash, s)
+					require.Equal(t, isSmall(w.hi, w.lo, k), r.small, s)
+					require.Equal(t, p, partOf(r.hash, parts), s)
+					require.False(t, seen[r.row], s)
+					seen[r.row] = true
+				}
+			}
+			require.NotContains(t, seen, false, s)
+		}
+	}
+}
