@@ -60,15 +60,37 @@ import (
 // reader waits, took 1.19x the elapsed and 1.24x the processor time
 // (paired medians, SCHED_FIFO).
 //
+// So the file is no longer read on a goroutine of its own when the
+// source lets others read it (capture.OpenFileShared, goprobe --read):
+// the decoding goroutine and the counting one each take the next chunk
+// of the file to read (capture.AheadFiller) when they would otherwise
+// wait for the other, and wait in the kernel (signal) only when there
+// is no chunk to fill either. Each then has its own processor, and the
+// read(2) copy goes to whichever has room: the counting goroutine read
+// 1058-1082 of the 1100 chunks of 1 M packets of few flows, the
+// decoding one the others. Paired against the three goroutines above
+// (16 pairs each, SCHED_FIFO so that the machine's other work, load 5-6,
+// stays off): few flows 0.885x the elapsed time (51.8 against 59.0 ms)
+// for 1.04x the processor time, many flows 0.86x for 1.06x; without
+// SCHED_FIFO at load 5-6, 0.87x the elapsed time (median, spread 0.80
+// to 1.50) for 1.09x the processor time. The two goroutines then share
+// the batches' and chunks' cache lines across processors; keyHash's
+// loads had to be forwarded from the decoder's stores (see
+// capture.Packet.ipv4) and the decoding reads its own copies of the
+// fields the counting writes beside (capture.Cache.Hasher).
+//
 // The batches go round between the two goroutines through two channels,
 // as a capture file's chunks do between the goroutine that reads it and
 // its frames' reader (capture's aheadReader); a batch carries its
 // packets, how many frames were read for them, the source's counters
-// after them and, last, the error that ended the source. Three batches
-// of 256 packets are 120 KiB.
+// after them and, last, the error that ended the source. Six batches of
+// 256 packets are 270 KiB: the decoding goroutine must have room for
+// the batches it decodes while the counting one reads a chunk (some 30
+// µs), and with three it waited: 1.68x the elapsed time; four 1.04x
+// against eight, five and eight alike (SCHED_FIFO, 12 pairs each).
 const (
 	decodeBatch   = 256 // packets a batch holds
-	decodeBatches = 3   // one being counted, one ready, one being decoded
+	decodeBatches = 6   // one being counted, the others ready or being decoded
 )
 
 // decoded is a batch of packets decoded ahead.
@@ -90,6 +112,13 @@ type decodeAhead struct {
 	stats   capture.SourceStats
 	err     error // the source's error, once every packet before it is counted
 	stopped bool
+	// fill reads a chunk of the capture ahead (capture.AheadFiller), if
+	// one is free: either goroutine calls it when it would wait for the
+	// other. Nil when the source reads ahead by itself.
+	fill func() bool
+	// toDec moves when a batch is given back or the goroutine is to
+	// stop, toCnt when a batch is decoded or the goroutine ended.
+	toDec, toCnt signal
 }
 
 // startDecoding starts the decoding goroutine; from now on only it reads
@@ -100,14 +129,24 @@ func (m *CaptureMeter) startDecoding() {
 	for range decodeBatches {
 		d.empty <- new(decoded)
 	}
+	if f, ok := m.src.(capture.AheadFiller); ok {
+		d.fill = f.FillAhead
+	}
 	m.decoding = d
 	go m.decodeLoop(d)
 }
 
 // decodeLoop fills batches until the source ends or fails, or until done.
 func (m *CaptureMeter) decodeLoop(d *decodeAhead) {
-	defer close(d.full)
+	defer func() {
+		close(d.full)
+		d.toCnt.notify()
+	}()
 	var f capture.Frame
+	// The loop's own copies of what it reads for every packet: the
+	// meter's and the cache's fields beside them are written by the
+	// counting goroutine, on another processor.
+	src, filter, dec, hasher := m.src, m.filter, m.dec, m.cache.Hasher()
 	for {
 		select {
 		case <-d.done:
@@ -115,28 +154,38 @@ func (m *CaptureMeter) decodeLoop(d *decodeAhead) {
 		default:
 		}
 		var b *decoded
-		select {
-		case b = <-d.empty:
-		case <-d.done:
-			return
+		for b == nil {
+			seq := d.toDec.n.Load()
+			select {
+			case b = <-d.empty:
+				continue
+			case <-d.done:
+				return
+			default:
+			}
+			if d.fill != nil && d.fill() {
+				continue
+			}
+			d.toDec.wait(seq)
 		}
 		b.n, b.frames = 0, 0
 		for b.n < decodeBatch && b.err == nil {
-			if err := m.src.Next(&f); err != nil {
+			if err := src.Next(&f); err != nil {
 				b.err = nextError(err)
 				break
 			}
 			b.frames++
 			a := &b.pkts[b.n]
 			a.now = f.Time
-			a.ok = (m.filter == nil || m.filter(&f)) && m.dec.Decode(f.Link, &f, &a.pkt) == nil
+			a.ok = (filter == nil || filter(&f)) && dec.Decode(f.Link, &f, &a.pkt) == nil
 			if a.ok {
-				m.cache.Hash(&a.pkt) // here rather than in the capture loop
+				hasher.Hash(&a.pkt) // here rather than in the capture loop
 			}
 			b.n++
 		}
-		b.stats = m.src.Stats()
+		b.stats = src.Stats()
 		d.full <- b // never waits: it has room for every batch there is
+		d.toCnt.notify()
 		if b.err != nil {
 			return
 		}
@@ -154,9 +203,10 @@ func (d *decodeAhead) take(m *CaptureMeter) bool {
 				return false
 			}
 			d.empty <- d.cur
+			d.toDec.notify()
 			d.cur = nil
 		}
-		b, ok := <-d.full
+		b, ok := d.next()
 		if !ok {
 			return false // stopped: Flush has taken the rest
 		}
@@ -180,6 +230,23 @@ func (d *decodeAhead) take(m *CaptureMeter) bool {
 		}
 	}
 	return true
+}
+
+// next waits for the next batch decoded, reading the capture ahead
+// meanwhile where the source lets it.
+func (d *decodeAhead) next() (*decoded, bool) {
+	for {
+		seq := d.toCnt.n.Load()
+		select {
+		case b, ok := <-d.full:
+			return b, ok
+		default:
+		}
+		if d.fill != nil && d.fill() {
+			continue
+		}
+		d.toCnt.wait(seq)
+	}
 }
 
 // prefetch reads ahead for the packets that will be counted after the
@@ -208,6 +275,7 @@ func (d *decodeAhead) stop(m *CaptureMeter, count func(*aheadPacket)) {
 	}
 	d.stopped = true
 	close(d.done)
+	d.toDec.notify()
 	for {
 		if d.cur != nil {
 			for ; d.i < d.cur.n; d.i++ {
