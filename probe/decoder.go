@@ -154,6 +154,16 @@ func (m *CaptureMeter) decodeLoop(d *decodeAhead) {
 		default:
 		}
 		var b *decoded
+		if d.fill == nil {
+			// The goroutine reads the source itself: it parks until the
+			// counting gives a batch back, and the two may share a
+			// processor.
+			select {
+			case b = <-d.empty:
+			case <-d.done:
+				return
+			}
+		}
 		for b == nil {
 			seq := d.toDec.n.Load()
 			select {
@@ -235,6 +245,10 @@ func (d *decodeAhead) take(m *CaptureMeter) bool {
 // next waits for the next batch decoded, reading the capture ahead
 // meanwhile where the source lets it.
 func (d *decodeAhead) next() (*decoded, bool) {
+	if d.fill == nil {
+		b, ok := <-d.full
+		return b, ok
+	}
 	for {
 		seq := d.toCnt.n.Load()
 		select {
