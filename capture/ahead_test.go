@@ -132,6 +132,7 @@ func TestReadAheadShared(t *testing.T) {
 			for f.FillAhead() {
 				fills++
 			}
+			assert.Equal(t, runtime.GOMAXPROCS(0) > 1, f.Shared())
 			if runtime.GOMAXPROCS(0) == 1 {
 				assert.Zero(t, fills)
 			} else {

@@ -115,10 +115,17 @@ func (s *fileSource) FillAhead() bool {
 	return a != nil && a.fillOne()
 }
 
+// Shared reports whether the file was opened by OpenFileShared where Go
+// runs two goroutines at once: its reader then waits for the chunks
+// that others fill, and FillAhead may fill them. Otherwise FillAhead
+// never does.
+func (s *fileSource) Shared() bool { return s.ahead != nil && s.ahead.shared }
+
 // AheadFiller is a Source that other goroutines may help read ahead
 // (OpenFileShared).
 type AheadFiller interface {
 	FillAhead() bool
+	Shared() bool
 }
 
 // NewFileSource reads a pcap or pcapng stream from r (goprobe -i - reads

@@ -129,7 +129,7 @@ func (m *CaptureMeter) startDecoding() {
 	for range decodeBatches {
 		d.empty <- new(decoded)
 	}
-	if f, ok := m.src.(capture.AheadFiller); ok {
+	if f, ok := m.src.(capture.AheadFiller); ok && f.Shared() {
 		d.fill = f.FillAhead
 	}
 	m.decoding = d
