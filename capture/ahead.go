@@ -60,6 +60,13 @@ const (
 	aheadWake     = 2 // the goroutine is woken to fill this many in a row
 )
 
+// A file opened by OpenFileShared is read ahead into the same chunks but
+// without a goroutine of its own: goprobe --read's decoding and counting
+// goroutines fill the next chunk whenever they would wait for each
+// other, so that each keeps a processor of the two and the copy goes to
+// whichever has room, where the reading goroutine kept one for itself
+// while the other two shared the other (see probe/decoder.go).
+
 // reader is what fileSource reads through: a *bufio.Reader, or an
 // aheadReader for a file.
 type reader interface {
