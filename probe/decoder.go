@@ -83,14 +83,17 @@ import (
 // as a capture file's chunks do between the goroutine that reads it and
 // its frames' reader (capture's aheadReader); a batch carries its
 // packets, how many frames were read for them, the source's counters
-// after them and, last, the error that ended the source. Six batches of
-// 256 packets are 270 KiB: the decoding goroutine must have room for
+// after them and, last, the error that ended the source. Three batches
+// of 512 packets are 270 KiB: the decoding goroutine must have room for
 // the batches it decodes while the counting one reads a chunk (some 30
-// µs), and with three it waited: 1.68x the elapsed time; four 1.04x
-// against eight, five and eight alike (SCHED_FIFO, 12 pairs each).
+// µs). Three of 256 made it wait: 1.68x the elapsed time against eight;
+// four 1.04x, five and eight alike (SCHED_FIFO, 12 pairs each). Three
+// of 512 against six of 256, the same memory in half the hand-overs:
+// 0.97-0.99x the processor time (three sets of 16 to 20 pairs, few and
+// many flows, at load 8), the elapsed time alike.
 const (
-	decodeBatch   = 256 // packets a batch holds
-	decodeBatches = 6   // one being counted, the others ready or being decoded
+	decodeBatch   = 512 // packets a batch holds
+	decodeBatches = 3   // one being counted, the others ready or being decoded
 )
 
 // decoded is a batch of packets decoded ahead.
