@@ -570,12 +570,13 @@ func (c *Cache) Hash(p *Packet) {
 // cache's: a goroutine on another processor that hashes packets for the
 // cache reads its own copy, not the cache's line that the counting
 // writes to (its statistics beside the keys).
-func (c *Cache) Hasher() Hasher { return Hasher{c.hash, c.id} }
+func (c *Cache) Hasher() Hasher { return Hasher{c.hash, c.id, c.cfg.CountLink} }
 
 // Hasher hashes packets for a cache (Cache.Hasher).
 type Hasher struct {
-	hash keyHash
-	id   uint64
+	hash      keyHash
+	id        uint64
+	countLink bool // the cache's CountLink, for Slim
 }
 
 // Hash is Cache.Hash.

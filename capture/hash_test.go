@@ -175,7 +175,7 @@ func TestKeyHashPacket(t *testing.T) {
 		packetKey(&k, &p)
 		require.Equal(t, h.sum(&k), h.packet(&p), "%+v", p)
 		hp, cp := p, p
-		hs := Hasher{h, 7}
+		hs := Hasher{hash: h, id: 7}
 		hs.Hash(&hp)
 		(&Cache{hash: h, id: 7}).Hash(&cp)
 		require.Equal(t, cp, hp, "Hasher hashes as its cache")
