@@ -60,6 +60,13 @@ const (
 	aheadWake     = 2 // the goroutine is woken to fill this many in a row
 )
 
+// A file opened by OpenFileShared is read ahead into the same chunks but
+// without a goroutine of its own: goprobe --read's decoding and counting
+// goroutines fill the next chunk whenever they would wait for each
+// other, so that each keeps a processor of the two and the copy goes to
+// whichever has room, where the reading goroutine kept one for itself
+// while the other two shared the other (see probe/decoder.go).
+
 // reader is what fileSource reads through: a *bufio.Reader, or an
 // aheadReader for a file.
 type reader interface {
@@ -102,14 +109,28 @@ type aheadReader struct {
 	wakeAt   atomic.Uint32 // for released to reach this
 	waker                  // the system's way of waiting on released
 
+	// The frames' reader's, written for every frame: on cache lines of
+	// their own, away from those of the goroutines that fill chunks.
+	_        [64]byte
 	cur      []byte // the chunk being read from
 	pos, end int    // its unread bytes
 	ended    bool   // full is closed: err says why
+	_        [64]byte
 
 	r io.Reader // what the chunks are read from
 	// sync: with one processor the file is read in Peek's goroutine,
 	// into the one chunk.
 	sync bool
+
+	// shared: no goroutine of its own; the chunks are filled by whoever
+	// calls fillOne, the frames' reader when it finds none ready and the
+	// other goroutines of its user when they have a moment (see
+	// OpenFileShared). filling is held by the one filling chunk k; eof,
+	// set under it, says the input has ended and full is closed.
+	shared  bool
+	filling atomic.Bool
+	k       atomic.Uint32 // written under filling, read by anyone
+	eof     bool
 }
 
 // newAheadReader reads r ahead, on a goroutine of its own where Go may
@@ -124,6 +145,52 @@ func newAheadReader(r io.Reader) *aheadReader {
 	a.initWaker()
 	go a.fill()
 	return a
+}
+
+// newSharedReader reads r ahead in the calls of fillOne, from any
+// goroutine, where Go may run two at once (newAheadReader's reading in
+// Peek's goroutine otherwise).
+func newSharedReader(r io.Reader) *aheadReader {
+	if runtime.GOMAXPROCS(0) < 2 {
+		return newAheadReader(r)
+	}
+	return &aheadReader{r: rawReader(r), full: make(chan []byte, aheadChunks), chunks: make([][]byte, aheadChunks),
+		shared: true}
+}
+
+// fillOne fills the next chunk if it is free and nobody else is filling
+// one, and reports whether it did. Any goroutine may call it.
+func (a *aheadReader) fillOne() bool {
+	// Looked at before the swap, which would take the flag's line from
+	// the other processor every time.
+	if !a.shared || a.filling.Load() || a.k.Load()-a.released.Load() >= uint32(len(a.chunks)) ||
+		!a.filling.CompareAndSwap(false, true) {
+		return false
+	}
+	k := a.k.Load()
+	if a.eof || k-a.released.Load() >= uint32(len(a.chunks)) {
+		a.filling.Store(false)
+		return false
+	}
+	b := a.chunks[k%uint32(len(a.chunks))]
+	if b == nil {
+		b = make([]byte, aheadHeadroom+aheadChunk)
+		a.chunks[k%uint32(len(a.chunks))] = b
+	}
+	n, err := io.ReadFull(a.r, b[aheadHeadroom:])
+	if n > 0 {
+		a.full <- b[:aheadHeadroom+n] // never waits: it has room for every chunk
+	}
+	a.k.Store(k + 1)
+	if err != nil {
+		if err == io.ErrUnexpectedEOF {
+			err = io.EOF
+		}
+		a.err, a.eof = err, true
+		close(a.full)
+	}
+	a.filling.Store(false)
+	return true
 }
 
 // fill reads a.r into the chunks, in turn, until it ends or fails or
@@ -218,7 +285,13 @@ func (a *aheadReader) next() bool {
 		a.cur, a.pos, a.end = b, aheadHeadroom-left, aheadHeadroom+n
 		return true
 	}
-	b, ok := <-a.full
+	var b []byte
+	var ok bool
+	if a.shared {
+		b, ok = a.take()
+	} else {
+		b, ok = <-a.full
+	}
 	if !ok {
 		a.ended = true
 		return false
@@ -230,6 +303,33 @@ func (a *aheadReader) next() bool {
 	a.cur, a.pos, a.end = b, aheadHeadroom-left, len(b)
 	return true
 }
+
+// take returns the next chunk of a shared reader, filling it here when
+// nobody else has: false at the end of the input.
+func (a *aheadReader) take() ([]byte, bool) {
+	for spins := 0; ; {
+		select {
+		case b, ok := <-a.full:
+			return b, ok
+		default:
+		}
+		if a.fillOne() {
+			continue
+		}
+		// Another goroutine is filling the chunk: a read(2) of some 30
+		// µs, which it sends on full when it is done.
+		if spins++; spins > takeSpins {
+			b, ok := <-a.full
+			return b, ok
+		}
+	}
+}
+
+// takeSpins is how many times take looks for the chunk another goroutine
+// is filling before it parks until it comes: a goroutine that the system
+// took the processor from in the middle of its read would otherwise be
+// waited for for as long as it stays off.
+const takeSpins = 1 << 12
 
 // Peek returns the next n bytes (n at most aheadHeadroom) without taking
 // them; at the end of the file, what is left and io.EOF or the error that
@@ -264,7 +364,7 @@ func (a *aheadReader) Read(p []byte) (int, error) {
 
 // Close stops the goroutine and waits until it has.
 func (a *aheadReader) Close() {
-	if a.sync {
+	if a.sync || a.shared {
 		return
 	}
 	a.closed.Store(true)

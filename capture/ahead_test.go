@@ -111,18 +111,85 @@ func TestReadAhead(t *testing.T) {
 	})
 }
 
+// TestReadAheadShared: a file opened by OpenFileShared, read ahead by
+// no goroutine of its own, gives the frames a stream of the same bytes
+// gives while another goroutine fills its chunks as it can, pcap and
+// pcapng. FillAhead fills the chunks that are free, no more; with one
+// processor the file is read as OpenFile's is, and FillAhead does
+// nothing.
+func TestReadAheadShared(t *testing.T) {
+	procs(t, func(t *testing.T) {
+		for _, ng := range []bool{false, true} {
+			data, want := aheadCapture(t, ng)
+			path := filepath.Join(t.TempDir(), "ahead.pcap")
+			require.NoError(t, os.WriteFile(path, data, 0o644))
+			before := runtime.NumGoroutine()
+			s, err := OpenFileShared(path)
+			require.NoError(t, err)
+			assert.Equal(t, before, runtime.NumGoroutine(), "no goroutine reads it")
+			f := s.(AheadFiller)
+			fills := 0
+			for f.FillAhead() {
+				fills++
+			}
+			assert.Equal(t, runtime.GOMAXPROCS(0) > 1, f.Shared())
+			if runtime.GOMAXPROCS(0) == 1 {
+				assert.Zero(t, fills)
+			} else {
+				// The header's chunk was filled by the open.
+				assert.Equal(t, aheadChunks-1, fills, "the chunks free")
+			}
+			stop, helped := make(chan struct{}), make(chan int)
+			go func() {
+				n := 0
+				for {
+					select {
+					case <-stop:
+						helped <- n
+						return
+					default:
+					}
+					if f.FillAhead() {
+						n++
+					} else {
+						runtime.Gosched()
+					}
+				}
+			}()
+			got := readAll(t, s)
+			close(stop)
+			t.Logf("chunks filled by the helper: %d", <-helped)
+			assert.False(t, f.FillAhead(), "nothing left to fill")
+			require.NoError(t, s.Close())
+			require.Len(t, got, len(want), "pcapng %v", ng)
+			for i := range want {
+				require.Equal(t, want[i], got[i].Data, "frame %d, pcapng %v", i, ng)
+			}
+			stream, err := NewFileSource(bytes.NewReader(data), "stream")
+			require.NoError(t, err)
+			assert.Equal(t, readAll(t, stream), got, "as a stream reads it")
+		}
+	})
+}
+
 // TestReadAheadCutShort: a file cut anywhere fails as a stream cut there
-// does, with the same message.
+// does, with the same message, read ahead by a goroutine of its own or
+// shared.
 func TestReadAheadCutShort(t *testing.T) {
 	procs(t, func(t *testing.T) {
 		data, _ := aheadCapture(t, false)
 		dir := t.TempDir()
-		for _, n := range []int{23, 30, aheadChunk - 3, aheadChunk + 5, 2*aheadChunk + aheadHeadroom, len(data) - 1} {
+		for i, n := range []int{23, 30, aheadChunk - 3, aheadChunk + 5, 2*aheadChunk + aheadHeadroom, len(data) - 1,
+			23, aheadChunk + 5, 3*aheadChunk + 7, len(data) - 1} {
+			open := OpenFile
+			if i >= 6 {
+				open = OpenFileShared
+			}
 			path := filepath.Join(dir, "cut.pcap")
 			require.NoError(t, os.WriteFile(path, data[:n], 0o644))
 			var fileErr, streamErr error
 			frames := 0
-			if s, err := OpenFile(path); err != nil {
+			if s, err := open(path); err != nil {
 				fileErr = err
 			} else {
 				fileErr = readToError(s)

@@ -87,6 +87,47 @@ func OpenFile(path string) (Source, error) {
 	return s, nil
 }
 
+// OpenFileShared opens a pcap or pcapng file as OpenFile does, but reads
+// it ahead without a goroutine of its own: the frames' reader fills a
+// chunk when it finds none ready, and its user's other goroutines fill
+// the next ones when they would otherwise wait (FillAhead).
+func OpenFileShared(path string) (Source, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	a := newSharedReader(f)
+	s, err := newFileSource(a, path)
+	if err != nil {
+		a.Close()
+		f.Close()
+		return nil, err
+	}
+	s.closer, s.ahead = f, a
+	return s, nil
+}
+
+// FillAhead reads the next chunk of a file opened by OpenFileShared, if
+// one is free and no other goroutine is reading one, and reports whether
+// it did. Any goroutine may call it, while another reads the frames.
+func (s *fileSource) FillAhead() bool {
+	a := s.ahead
+	return a != nil && a.fillOne()
+}
+
+// Shared reports whether the file was opened by OpenFileShared where Go
+// runs two goroutines at once: its reader then waits for the chunks
+// that others fill, and FillAhead may fill them. Otherwise FillAhead
+// never does.
+func (s *fileSource) Shared() bool { return s.ahead != nil && s.ahead.shared }
+
+// AheadFiller is a Source that other goroutines may help read ahead
+// (OpenFileShared).
+type AheadFiller interface {
+	FillAhead() bool
+	Shared() bool
+}
+
 // NewFileSource reads a pcap or pcapng stream from r (goprobe -i - reads
 // stdin); name names it in errors. Closing the source does not close r.
 func NewFileSource(r io.Reader, name string) (Source, error) {

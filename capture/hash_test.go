@@ -174,6 +174,11 @@ func TestKeyHashPacket(t *testing.T) {
 		var k flowKey
 		packetKey(&k, &p)
 		require.Equal(t, h.sum(&k), h.packet(&p), "%+v", p)
+		hp, cp := p, p
+		hs := Hasher{hash: h, id: 7}
+		hs.Hash(&hp)
+		(&Cache{hash: h, id: 7}).Hash(&cp)
+		require.Equal(t, cp, hp, "Hasher hashes as its cache")
 		require.Equal(t, h.sum(&k), h.packetTail(&p, k.tail), "%+v", p)
 		// The cache finds a packet's flow by comparing the packet's
 		// fields with the key (lookupPacket): its own key matches, and

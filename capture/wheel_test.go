@@ -176,8 +176,9 @@ func TestCacheWheelExact(t *testing.T) {
 }
 
 // TestCachePrefetch: packets that Prefetch and PrefetchFlow read ahead for
-// are counted into the same flows as packets added straight away; a packet
-// another cache hashed ahead is hashed again, not looked up under the
+// are counted into the same flows as packets added straight away, and so
+// are Slims that PrefetchSlim, PrefetchFlowSlim and PrefetchAheadSlim read
+// ahead for; a packet another cache hashed ahead is hashed again, not looked up under the
 // other cache's hash.
 func TestCachePrefetch(t *testing.T) {
 	frames := traffic(30000)
@@ -224,6 +225,31 @@ func TestCachePrefetch(t *testing.T) {
 			c.PrefetchAhead(&pkts[i+8], &pkts[i+4])
 		}
 	}), "prefetching ahead in one call")
+	// As the meter's decoding goroutine hands the packets over: Slims
+	// made by the cache's Hasher, the first ones prefetched one by one,
+	// the others ahead in one call, counted by AddSlim.
+	var slimOut []string
+	c := NewCache(cfg, func(r *flow.Record, why ExpiryReason) { slimOut = append(slimOut, short(exported{*r, why})) })
+	c.prefetchFrom = 0
+	h := c.Hasher()
+	slims := make([]Slim, len(pkts))
+	for i := range pkts {
+		h.Slim(&pkts[i], frames[i].Time, &slims[i])
+	}
+	for i := range 8 {
+		c.PrefetchSlim(&slims[i])
+		c.PrefetchFlowSlim(&slims[i])
+	}
+	for i := range slims {
+		if i+8 < len(slims) {
+			c.PrefetchAheadSlim(&slims[i+8], &slims[i+4])
+		}
+		c.AddSlim(&slims[i])
+	}
+	c.Flush()
+	sort.Strings(slimOut)
+	assert.Equal(t, want, slimOut, "Slims prefetched ahead")
+
 	other := NewCache(cfg, func(*flow.Record, ExpiryReason) {})
 	other.prefetchFrom = 0
 	assert.Equal(t, want, run(func(_ *Cache, i int) {

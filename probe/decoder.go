@@ -60,20 +60,57 @@ import (
 // reader waits, took 1.19x the elapsed and 1.24x the processor time
 // (paired medians, SCHED_FIFO).
 //
+// So the file is no longer read on a goroutine of its own when the
+// source lets others read it (capture.OpenFileShared, goprobe --read):
+// the decoding goroutine and the counting one each take the next chunk
+// of the file to read (capture.AheadFiller) when they would otherwise
+// wait for the other, and wait in the kernel (signal) only when there
+// is no chunk to fill either. Each then has its own processor, and the
+// read(2) copy goes to whichever has room: the counting goroutine read
+// 1058-1082 of the 1100 chunks of 1 M packets of few flows, the
+// decoding one the others. Paired against the three goroutines above
+// (16 pairs each, SCHED_FIFO so that the machine's other work, load 5-6,
+// stays off): few flows 0.885x the elapsed time (51.8 against 59.0 ms)
+// for 1.04x the processor time, many flows 0.86x for 1.06x; without
+// SCHED_FIFO at load 5-6, 0.87x the elapsed time (median, spread 0.80
+// to 1.50) for 1.09x the processor time. The two goroutines then share
+// the batches' and chunks' cache lines across processors; keyHash's
+// loads had to be forwarded from the decoder's stores (see
+// capture.Packet.ipv4) and the decoding reads its own copies of the
+// fields the counting writes beside (capture.Cache.Hasher).
+//
+// A batch's packets are capture.Slims, 80 bytes of what the cache
+// counts, where they were Packets of 144 and a flag, 160 bytes: each
+// packet's bytes cross from the decoding processor's cache to the
+// counting one's, and the decoding wrote its stores (the Packet's
+// zeroing first) into lines the counting had held last. The frame is
+// decoded into a Packet of the goroutine's own, which stays in its
+// processor's cache, and packed. Paired against the Packets (17 pairs,
+// 1 M packets, machine at load 5-7): under SCHED_FIFO few flows 0.959x
+// the task-clock and 0.962x the elapsed time (68.1 -> 64.9 ms), many
+// flows 0.954x and 0.969x; without SCHED_FIFO 1.01x and 1.01x (few),
+// 0.98x and 1.00x (many), the other work then setting the pace.
+//
 // The batches go round between the two goroutines through two channels,
 // as a capture file's chunks do between the goroutine that reads it and
 // its frames' reader (capture's aheadReader); a batch carries its
 // packets, how many frames were read for them, the source's counters
 // after them and, last, the error that ended the source. Three batches
-// of 256 packets are 120 KiB.
+// of 512 packets are 270 KiB: the decoding goroutine must have room for
+// the batches it decodes while the counting one reads a chunk (some 30
+// µs). Three of 256 made it wait: 1.68x the elapsed time against eight;
+// four 1.04x, five and eight alike (SCHED_FIFO, 12 pairs each). Three
+// of 512 against six of 256, the same memory in half the hand-overs:
+// 0.97-0.99x the processor time (three sets of 16 to 20 pairs, few and
+// many flows, at load 8), the elapsed time alike.
 const (
-	decodeBatch   = 256 // packets a batch holds
-	decodeBatches = 3   // one being counted, one ready, one being decoded
+	decodeBatch   = 512 // packets a batch holds
+	decodeBatches = 3   // one being counted, the others ready or being decoded
 )
 
 // decoded is a batch of packets decoded ahead.
 type decoded struct {
-	pkts   [decodeBatch]aheadPacket
+	pkts   [decodeBatch]capture.Slim
 	n      int                 // packets in it
 	frames uint64              // frames read for them
 	stats  capture.SourceStats // the source's counters after them
@@ -90,6 +127,13 @@ type decodeAhead struct {
 	stats   capture.SourceStats
 	err     error // the source's error, once every packet before it is counted
 	stopped bool
+	// fill reads a chunk of the capture ahead (capture.AheadFiller), if
+	// one is free: either goroutine calls it when it would wait for the
+	// other. Nil when the source reads ahead by itself.
+	fill func() bool
+	// toDec moves when a batch is given back or the goroutine is to
+	// stop, toCnt when a batch is decoded or the goroutine ended.
+	toDec, toCnt signal
 }
 
 // startDecoding starts the decoding goroutine; from now on only it reads
@@ -100,14 +144,27 @@ func (m *CaptureMeter) startDecoding() {
 	for range decodeBatches {
 		d.empty <- new(decoded)
 	}
+	if f, ok := m.src.(capture.AheadFiller); ok && f.Shared() {
+		d.fill = f.FillAhead
+	}
 	m.decoding = d
 	go m.decodeLoop(d)
 }
 
 // decodeLoop fills batches until the source ends or fails, or until done.
 func (m *CaptureMeter) decodeLoop(d *decodeAhead) {
-	defer close(d.full)
+	defer func() {
+		close(d.full)
+		d.toCnt.notify()
+	}()
 	var f capture.Frame
+	// Every frame is decoded here, into a Packet that stays in this
+	// processor's cache, and handed over as the 80 bytes of a Slim.
+	var p capture.Packet
+	// The loop's own copies of what it reads for every packet: the
+	// meter's and the cache's fields beside them are written by the
+	// counting goroutine, on another processor.
+	src, filter, dec, hasher := m.src, m.filter, m.dec, m.cache.Hasher()
 	for {
 		select {
 		case <-d.done:
@@ -115,28 +172,47 @@ func (m *CaptureMeter) decodeLoop(d *decodeAhead) {
 		default:
 		}
 		var b *decoded
-		select {
-		case b = <-d.empty:
-		case <-d.done:
-			return
+		if d.fill == nil {
+			// The goroutine reads the source itself: it parks until the
+			// counting gives a batch back, and the two may share a
+			// processor.
+			select {
+			case b = <-d.empty:
+			case <-d.done:
+				return
+			}
+		}
+		for b == nil {
+			seq := d.toDec.n.Load()
+			select {
+			case b = <-d.empty:
+				continue
+			case <-d.done:
+				return
+			default:
+			}
+			if d.fill != nil && d.fill() {
+				continue
+			}
+			d.toDec.wait(seq)
 		}
 		b.n, b.frames = 0, 0
 		for b.n < decodeBatch && b.err == nil {
-			if err := m.src.Next(&f); err != nil {
+			if err := src.Next(&f); err != nil {
 				b.err = nextError(err)
 				break
 			}
 			b.frames++
-			a := &b.pkts[b.n]
-			a.now = f.Time
-			a.ok = (m.filter == nil || m.filter(&f)) && m.dec.Decode(f.Link, &f, &a.pkt) == nil
-			if a.ok {
-				m.cache.Hash(&a.pkt) // here rather than in the capture loop
+			if (filter == nil || filter(&f)) && dec.Decode(f.Link, &f, &p) == nil {
+				hasher.Slim(&p, f.Time, &b.pkts[b.n]) // hashed here rather than in the capture loop
+			} else {
+				b.pkts[b.n].Skip(f.Time)
 			}
 			b.n++
 		}
-		b.stats = m.src.Stats()
+		b.stats = src.Stats()
 		d.full <- b // never waits: it has room for every batch there is
+		d.toCnt.notify()
 		if b.err != nil {
 			return
 		}
@@ -154,9 +230,10 @@ func (d *decodeAhead) take(m *CaptureMeter) bool {
 				return false
 			}
 			d.empty <- d.cur
+			d.toDec.notify()
 			d.cur = nil
 		}
-		b, ok := <-d.full
+		b, ok := d.next()
 		if !ok {
 			return false // stopped: Flush has taken the rest
 		}
@@ -169,17 +246,34 @@ func (d *decodeAhead) take(m *CaptureMeter) bool {
 		// The first packets of a batch are prefetched here, the others
 		// as the packets before them are counted (prefetch).
 		for j := range min(readAhead, b.n) {
-			if a := &b.pkts[j]; a.ok {
-				m.cache.Prefetch(&a.pkt)
-			}
+			m.cache.PrefetchSlim(&b.pkts[j])
 		}
 		for j := range min(flowAhead, b.n) {
-			if a := &b.pkts[j]; a.ok {
-				m.cache.PrefetchFlow(&a.pkt)
-			}
+			m.cache.PrefetchFlowSlim(&b.pkts[j])
 		}
 	}
 	return true
+}
+
+// next waits for the next batch decoded, reading the capture ahead
+// meanwhile where the source lets it.
+func (d *decodeAhead) next() (*decoded, bool) {
+	if d.fill == nil {
+		b, ok := <-d.full
+		return b, ok
+	}
+	for {
+		seq := d.toCnt.n.Load()
+		select {
+		case b, ok := <-d.full:
+			return b, ok
+		default:
+		}
+		if d.fill != nil && d.fill() {
+			continue
+		}
+		d.toCnt.wait(seq)
+	}
 }
 
 // prefetch reads ahead for the packets that will be counted after the
@@ -195,19 +289,18 @@ func (d *decodeAhead) prefetch(m *CaptureMeter, i int) {
 	if j >= b.n {
 		j = k
 	}
-	// A packet that does not count (filtered out or not IP) may hold an
-	// earlier packet's hash: it is fetched for nothing, and harmlessly.
-	m.cache.PrefetchAhead(&b.pkts[j].pkt, &b.pkts[k].pkt)
+	m.cache.PrefetchAheadSlim(&b.pkts[j], &b.pkts[k])
 }
 
 // stop ends the decoding goroutine and hands the packets it decoded and
 // that are not counted yet, in order, to count.
-func (d *decodeAhead) stop(m *CaptureMeter, count func(*aheadPacket)) {
+func (d *decodeAhead) stop(m *CaptureMeter, count func(*capture.Slim)) {
 	if d.stopped {
 		return
 	}
 	d.stopped = true
 	close(d.done)
+	d.toDec.notify()
 	for {
 		if d.cur != nil {
 			for ; d.i < d.cur.n; d.i++ {

@@ -145,9 +145,9 @@ func (m *CaptureMeter) ReadUntil(until int64) (int64, error) {
 			if ahead {
 				d.prefetch(m, i)
 			}
-			m.count(a)
-			latest = max(latest, a.now)
-			if a.now >= until {
+			m.countSlim(a)
+			latest = max(latest, a.Time)
+			if a.Time >= until {
 				d.i = i
 				return latest, nil
 			}
@@ -244,6 +244,16 @@ func (m *CaptureMeter) count(a *aheadPacket) {
 	m.latest = max(m.latest, a.now)
 }
 
+// countSlim counts a packet decoded ahead, if it counts.
+func (m *CaptureMeter) countSlim(s *capture.Slim) {
+	if s.Counts() {
+		m.cache.AddSlim(s)
+	} else {
+		m.ignored++
+	}
+	m.latest = max(m.latest, s.Time)
+}
+
 // Expire runs the cache's scan.
 func (m *CaptureMeter) Expire(now int64) { m.cache.Expire(now) }
 
@@ -254,7 +264,7 @@ func (m *CaptureMeter) Flush() {
 		m.countAhead()
 	}
 	if m.decoding != nil {
-		m.decoding.stop(m, m.count)
+		m.decoding.stop(m, m.countSlim)
 	}
 	m.cache.Flush()
 }
@@ -286,7 +296,7 @@ func (m *CaptureMeter) CacheStats() capture.CacheStats { return m.cache.Stats() 
 // Flush has not.
 func (m *CaptureMeter) Close() error {
 	if m.decoding != nil {
-		m.decoding.stop(m, func(*aheadPacket) {})
+		m.decoding.stop(m, func(*capture.Slim) {})
 	}
 	return m.src.Close()
 }

@@ -6,9 +6,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,8 +150,16 @@ func TestCaptureMeterReadUntil(t *testing.T) {
 	times = times[:len(times)-1]
 
 	cfg := capture.CacheConfig{Idle: time.Second, Active: 300 * time.Second, Fragment: 30 * time.Second}
-	run := func(batch bool) ([]string, string) {
+	path := filepath.Join(t.TempDir(), "test")
+	require.NoError(t, os.WriteFile(path, damaged, 0o644))
+	run := func(batch, shared bool) ([]string, string) {
 		src, err := capture.NewFileSource(bytes.NewReader(damaged), "test")
+		if shared {
+			// Read ahead by the goroutines of the meter, which both fill
+			// the file's chunks (capture.OpenFileShared).
+			src, err = capture.OpenFileShared(path)
+			defer src.Close()
+		}
 		require.NoError(t, err)
 		var flows []string
 		m := newCaptureMeter(src, MeterConfig{Cache: cfg, ReadAhead: true}, func(r *flow.Record, why capture.ExpiryReason) {
@@ -193,12 +204,15 @@ func TestCaptureMeterReadUntil(t *testing.T) {
 		sort.Strings(flows)
 		return flows, err.Error()
 	}
-	flows, err := run(false)
+	flows, err := run(false, false)
 	assert.Equal(t, "test: truncated dump file; tried to read 128 captured bytes", err)
-	batched, berr := run(true)
+	batched, berr := run(true, false)
 	assert.Equal(t, err, berr)
 	assert.Equal(t, flows, batched)
 	assert.Greater(t, len(flows), 100)
+	shared, serr := run(true, true)
+	assert.Equal(t, err, strings.Replace(serr, path, "test", 1))
+	assert.Equal(t, flows, shared)
 }
 
 // TestCaptureMeterReadUntilStopped: a capture read stopped part of the

@@ -36,7 +36,9 @@ func openCapture(o *options, stdin io.Reader, p *probe.Probe) (input, inputInfo,
 	switch {
 	case o.readFile != "":
 		name = o.readFile
-		if src, err = capture.OpenFile(o.readFile); err != nil {
+		// The meter's goroutines read the file ahead between them (see
+		// probe/decoder.go).
+		if src, err = capture.OpenFileShared(o.readFile); err != nil {
 			return nil, inputInfo{}, fmt.Errorf("pcap_open_offline(): %w", err)
 		}
 	case o.iface == "-":
