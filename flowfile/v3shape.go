@@ -280,10 +280,7 @@ func (d *v3Decoder) sumShaped(b []byte, n uint32, t *flow.Totals, rec *flow.Reco
 		count++
 		used += size
 	}
-	if count > 0 {
-		t.Merge(&flow.Totals{First: acc.first, Last: acc.last, Records: uint64(count),
-			Flows: acc.flows, Packets: acc.packets, Bytes: acc.bytes})
-	}
+	acc.addTo(t, count)
 	return count, used, acc.skipped
 }
 
@@ -332,10 +329,7 @@ func (d *v3Decoder) sumTotals(b []byte, n uint32, t *flow.Totals) (count uint32,
 		count++
 		used += size
 	}
-	if count > 0 {
-		t.Merge(&flow.Totals{First: acc.first, Last: acc.last, Records: uint64(count),
-			Flows: acc.flows, Packets: acc.packets, Bytes: acc.bytes})
-	}
+	acc.addTo(t, count)
 	return count, used, acc.skipped
 }
 
@@ -406,6 +400,15 @@ func (d *v3Decoder) sumQuick(b []byte, at int, n uint32) (count uint32, next int
 // shapeSums are sumTotals' sums.
 type shapeSums struct {
 	first, last, flows, packets, bytes, skipped uint64
+}
+
+// addTo adds the sums of count records to t (nothing for none: their
+// first would be MaxUint64).
+func (acc *shapeSums) addTo(t *flow.Totals, count uint32) {
+	if count > 0 {
+		t.Merge(&flow.Totals{First: acc.first, Last: acc.last, Records: uint64(count),
+			Flows: acc.flows, Packets: acc.packets, Bytes: acc.bytes})
+	}
 }
 
 // sumElements returns the generic and counter elements' fields of a
