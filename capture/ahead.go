@@ -172,25 +172,35 @@ func (a *aheadReader) fillOne() bool {
 		a.filling.Store(false)
 		return false
 	}
-	b := a.chunks[k%uint32(len(a.chunks))]
-	if b == nil {
-		b = make([]byte, aheadHeadroom+aheadChunk)
-		a.chunks[k%uint32(len(a.chunks))] = b
-	}
-	n, err := io.ReadFull(a.r, b[aheadHeadroom:])
-	if n > 0 {
-		a.full <- b[:aheadHeadroom+n] // never waits: it has room for every chunk
-	}
+	err := a.readChunk(k)
 	a.k.Store(k + 1)
 	if err != nil {
-		if err == io.ErrUnexpectedEOF {
-			err = io.EOF
-		}
 		a.err, a.eof = err, true
 		close(a.full)
 	}
 	a.filling.Store(false)
 	return true
+}
+
+// readChunk reads a.r into chunk k, made when it is first filled (a
+// capture of a few packets, read at every start by the benchmark's
+// start-up test, or by a script, pays for one), and hands what it read
+// on. The error is io.EOF at the end of a.r.
+func (a *aheadReader) readChunk(k uint32) error {
+	i := k % uint32(len(a.chunks))
+	b := a.chunks[i]
+	if b == nil {
+		b = make([]byte, aheadHeadroom+aheadChunk)
+		a.chunks[i] = b
+	}
+	n, err := io.ReadFull(a.r, b[aheadHeadroom:])
+	if n > 0 {
+		a.full <- b[:aheadHeadroom+n] // never waits: it has room for every chunk
+	}
+	if err == io.ErrUnexpectedEOF {
+		err = io.EOF
+	}
+	return err
 }
 
 // fill reads a.r into the chunks, in turn, until it ends or fails or
@@ -202,22 +212,7 @@ func (a *aheadReader) fill() {
 		if !a.waitFree(k) {
 			return
 		}
-		// A chunk is made when it is first filled: a capture of a few
-		// packets, read at every start by the benchmark's start-up
-		// test, or by a script, pays for one.
-		b := a.chunks[k%uint32(len(a.chunks))]
-		if b == nil {
-			b = make([]byte, aheadHeadroom+aheadChunk)
-			a.chunks[k%uint32(len(a.chunks))] = b
-		}
-		n, err := io.ReadFull(a.r, b[aheadHeadroom:])
-		if n > 0 {
-			a.full <- b[:aheadHeadroom+n] // never waits: it has room for every chunk
-		}
-		if err != nil {
-			if err == io.ErrUnexpectedEOF {
-				err = io.EOF
-			}
+		if err := a.readChunk(k); err != nil {
 			a.err = err
 			return
 		}

@@ -72,19 +72,7 @@ type ngIface struct {
 // OpenFile opens a pcap or pcapng file, which a goroutine reads ahead
 // until Close.
 func OpenFile(path string) (Source, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	a := newAheadReader(f)
-	s, err := newFileSource(a, path)
-	if err != nil {
-		a.Close()
-		f.Close()
-		return nil, err
-	}
-	s.closer, s.ahead = f, a
-	return s, nil
+	return openAhead(path, newAheadReader)
 }
 
 // OpenFileShared opens a pcap or pcapng file as OpenFile does, but reads
@@ -92,11 +80,17 @@ func OpenFile(path string) (Source, error) {
 // chunk when it finds none ready, and its user's other goroutines fill
 // the next ones when they would otherwise wait (FillAhead).
 func OpenFileShared(path string) (Source, error) {
+	return openAhead(path, newSharedReader)
+}
+
+// openAhead opens path and reads it through the read-ahead newReader
+// makes of it.
+func openAhead(path string, newReader func(io.Reader) *aheadReader) (Source, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	a := newSharedReader(f)
+	a := newReader(f)
 	s, err := newFileSource(a, path)
 	if err != nil {
 		a.Close()
