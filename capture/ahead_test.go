@@ -60,11 +60,24 @@ func aheadCapture(t *testing.T, ng bool) ([]byte, [][]byte) {
 
 // aheadFile writes aheadCapture's capture into a file of the test's and
 // returns its path and the frames it holds.
-func aheadFile(t *testing.T, ng bool) (string, [][]byte) {
-	data, want := aheadCapture(t, ng)
-	path := filepath.Join(t.TempDir(), "ahead.pcap")
+func aheadFile(t *testing.T, ng bool) (path string, data []byte, want [][]byte) {
+	data, want = aheadCapture(t, ng)
+	path = filepath.Join(t.TempDir(), "ahead.pcap")
 	require.NoError(t, os.WriteFile(path, data, 0o644))
-	return path, want
+	return path, data, want
+}
+
+// requireFrames checks that got, the frames read from a file of data,
+// are want's and what a stream of data gives.
+func requireFrames(t *testing.T, got []Frame, data []byte, want [][]byte, ng bool) {
+	t.Helper()
+	require.Len(t, got, len(want), "pcapng %v", ng)
+	for i := range want {
+		require.Equal(t, want[i], got[i].Data, "frame %d, pcapng %v", i, ng)
+	}
+	stream, err := NewFileSource(bytes.NewReader(data), "stream")
+	require.NoError(t, err)
+	assert.Equal(t, readAll(t, stream), got, "as a stream reads it")
 }
 
 // procs runs f with Go running at most n goroutines at once: with one,
@@ -86,9 +99,7 @@ func procs(t *testing.T, f func(t *testing.T)) {
 func TestReadAhead(t *testing.T) {
 	procs(t, func(t *testing.T) {
 		for _, ng := range []bool{false, true} {
-			data, want := aheadCapture(t, ng)
-			path := filepath.Join(t.TempDir(), "ahead.pcap")
-			require.NoError(t, os.WriteFile(path, data, 0o644))
+			path, data, want := aheadFile(t, ng)
 			before := runtime.NumGoroutine()
 			s, err := OpenFile(path)
 			require.NoError(t, err)
@@ -100,13 +111,7 @@ func TestReadAhead(t *testing.T) {
 			}
 			got := readAll(t, s)
 			require.NoError(t, s.Close())
-			require.Len(t, got, len(want), "pcapng %v", ng)
-			for i := range want {
-				require.Equal(t, want[i], got[i].Data, "frame %d, pcapng %v", i, ng)
-			}
-			stream, err := NewFileSource(bytes.NewReader(data), "stream")
-			require.NoError(t, err)
-			assert.Equal(t, readAll(t, stream), got, "as a stream reads it")
+			requireFrames(t, got, data, want, ng)
 		}
 	})
 }
@@ -120,9 +125,7 @@ func TestReadAhead(t *testing.T) {
 func TestReadAheadShared(t *testing.T) {
 	procs(t, func(t *testing.T) {
 		for _, ng := range []bool{false, true} {
-			data, want := aheadCapture(t, ng)
-			path := filepath.Join(t.TempDir(), "ahead.pcap")
-			require.NoError(t, os.WriteFile(path, data, 0o644))
+			path, data, want := aheadFile(t, ng)
 			before := runtime.NumGoroutine()
 			s, err := OpenFileShared(path)
 			require.NoError(t, err)
@@ -161,13 +164,7 @@ func TestReadAheadShared(t *testing.T) {
 			t.Logf("chunks filled by the helper: %d", <-helped)
 			assert.False(t, f.FillAhead(), "nothing left to fill")
 			require.NoError(t, s.Close())
-			require.Len(t, got, len(want), "pcapng %v", ng)
-			for i := range want {
-				require.Equal(t, want[i], got[i].Data, "frame %d, pcapng %v", i, ng)
-			}
-			stream, err := NewFileSource(bytes.NewReader(data), "stream")
-			require.NoError(t, err)
-			assert.Equal(t, readAll(t, stream), got, "as a stream reads it")
+			requireFrames(t, got, data, want, ng)
 		}
 	})
 }
@@ -221,7 +218,7 @@ func readToError(s Source) error {
 // TestReadAheadClose: closing a file read part of the way stops its
 // reading goroutine.
 func TestReadAheadClose(t *testing.T) {
-	path, _ := aheadFile(t, false)
+	path, _, _ := aheadFile(t, false)
 	before := runtime.NumGoroutine()
 	for range 10 {
 		s, err := OpenFile(path)
@@ -242,7 +239,7 @@ func TestReadAheadClose(t *testing.T) {
 // collection) all the same.
 func TestReadAheadYields(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	path, _ := aheadFile(t, false)
+	path, _, _ := aheadFile(t, false)
 	s, err := OpenFile(path)
 	require.NoError(t, err)
 	defer s.Close()

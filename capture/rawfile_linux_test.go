@@ -44,7 +44,7 @@ func TestRawReader(t *testing.T) {
 // the goroutine or by the caller.
 func TestReadAheadRaw(t *testing.T) {
 	procs(t, func(t *testing.T) {
-		path, want := aheadFile(t, false)
+		path, _, want := aheadFile(t, false)
 		s, err := OpenFile(path)
 		require.NoError(t, err)
 		defer s.Close()
