@@ -182,6 +182,8 @@ func (m *CaptureMeter) decodeLoop(d *decodeAhead) {
 				return
 			}
 		}
+		// Otherwise it reads the capture ahead while it waits, and sleeps
+		// on toDec when there is nothing to read either.
 		for b == nil {
 			seq := d.toDec.n.Load()
 			select {
@@ -191,7 +193,7 @@ func (m *CaptureMeter) decodeLoop(d *decodeAhead) {
 				return
 			default:
 			}
-			if d.fill != nil && d.fill() {
+			if d.fill() {
 				continue
 			}
 			d.toDec.wait(seq)
@@ -269,7 +271,7 @@ func (d *decodeAhead) next() (*decoded, bool) {
 			return b, ok
 		default:
 		}
-		if d.fill != nil && d.fill() {
+		if d.fill() {
 			continue
 		}
 		d.toCnt.wait(seq)
