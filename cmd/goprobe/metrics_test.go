@@ -80,12 +80,14 @@ func TestMetricsUnderLoad(t *testing.T) {
 	require.NoError(t, err)
 	col := []string{"index", "1", "collector", sink.addr()}
 	sent := metricstest.Sample("goprobe_sent_flows_total", col...)
+	// goprobe counts a datagram as sent when the kernel took it, which can
+	// be before the sink's goroutine has read it: wait for both.
+	var datagrams, flows int
 	require.Eventually(t, func() bool {
 		got = metricstest.Scrape(t, url)
-		return got["goprobe_captured_packets_total"] == 18 && got[sent] == 4
+		datagrams, flows = sink.counts()
+		return got["goprobe_captured_packets_total"] == 18 && got[sent] == 4 && flows == 4
 	}, 20*time.Second, 50*time.Millisecond, "%v", got)
-	datagrams, flows := sink.counts()
-	assert.Equal(t, 4, flows)
 	want := map[string]float64{
 		"goprobe_captured_packets_total":                                       18,
 		"goprobe_ignored_packets_total":                                        1, // the ARP frame
