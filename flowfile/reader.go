@@ -332,30 +332,35 @@ const arenaSize = 2 * slotSize
 // carve points the buffers into their memory, a slot of slotSize bytes
 // outside Go's heap that it takes from the arena the first time: on Go's
 // heap, the megabytes of two blocks' buffers set off a garbage collection
-// in a run that allocates little else. The slots take small pages, some
-// 300 page faults a slot (1.1-1.7 us each on the benchmark machine). A
-// reader that only counted the flows took them from regions whose first
-// 2 MiB were a huge page, one fault; but on the benchmark machine, a VM
-// that hands free memory back to its host (region.MapSmall), a huge
-// page's first touch took 0.25-0.6 ms when its memory had been freed
-// lately and 3 to 48 ms when it had not, in the first block of a worker
-// (a test program touching 2 MiB, runs 0.3 and 2.5 s apart). Over runs
-// in turn of godump -o null on the border-shaped archive (in-process
-// clocks, SCHED_FIFO, load 9), both workers had decompressed their first
-// block after 1.71 ms with the huge page and 1.60 with small pages (median
-// of 15), 24.2 and 1.8 at the most, and read the archive in 72.5 and 72.6
-// ms (median), 93.4 and 73.2 at the most; in a second set of 30 (load
-// 6-9) in 84.6 and 78.1 ms (median), 93.5 and 83.4 (mean). The first
-// blocks of -s srcip/bytes there took 2.74 and 2.85 ms (median), 27.5 and
-// 3.1 at the most; home's -o null read 58.1 and 58.2 ms (median), 64.4
-// and 58.7 at the most. Against the build with the huge page, the CPU time
-// was 0.997 on border's -o null, 0.999 on home's and 1.010 on border's -s
-// (task-clock, median of 40, 30 and 20 paired runs), and border's -o null
-// peaked at 8.3 MB instead of 9.0 (nfdump: 10.9). The decompressed block
-// takes the first outRoom bytes and the stored block the rest; a block
-// too large for its place gets a buffer on the heap (readBlock, growing),
-// and a file stored plain reads its blocks into the whole slot. Each slot
-// is unmapped on its own when its buffer is collected.
+// in a run that allocates little else. The slots take small pages, some 300
+// page faults a slot (1.1-1.7 us each on the benchmark machine). A reader
+// that only counted the flows took them from regions whose first 2 MiB were
+// a huge page, one fault; but on the benchmark machine, a VM that hands
+// free memory back to its host (region.MapSmall), a huge page's first touch
+// took 0.25-0.6 ms when its memory had been freed lately and 3 to 48 ms
+// when it had not, in the first block of a worker (a test program touching
+// 2 MiB, runs 0.3 and 2.5 s apart). Over runs in turn of godump -o null on
+// the border-shaped archive (in-process clocks, SCHED_FIFO, load 9), both
+// workers had decompressed their first block after 1.71 ms with the huge
+// page and 1.61 with small pages (median of 15), 24.2 and 1.8 at the most,
+// and read the archive in 72.5 and 72.6 ms (median), 93.4 and 73.2 at the
+// most; in a second set of 30 (load 6-9) in 84.6 and 78.1 ms (median), 93.5
+// and 83.4 (mean). The first blocks of -s srcip/bytes there took 2.74 and
+// 2.85 ms (median), 27.5 and 3.1 at the most; home's -o null read 58.1 and
+// 58.2 ms (median), 64.4 and 58.7 at the most. With a job for each worker
+// only, as -s has (Reader.start), the other worker waits meanwhile: in an
+// execution trace of -s srcip/bytes 'proto tcp' over the filter bench's
+// archive, one worker decompressed its first block into the huge page for
+// 24.5 ms while the other, done with its own after 2 ms, waited for a job.
+// Against the build with the huge page, the CPU time was 0.997 on border's
+// -o null, 0.999 on home's and 1.010 on border's -s (task-clock, median of
+// 40, 30 and 20 paired runs), and -o null peaked at 8.6 MB instead of 9.2
+// on border, 8.4 instead of 9.0 on home (median of 9; nfdump: 10.7-10.9).
+// The decompressed block takes the first outRoom bytes and the stored block
+// the rest; a block too large for its place gets a buffer on the heap
+// (readBlock, growing), and a file stored plain reads its blocks into the
+// whole slot. Each slot is unmapped on its own when its buffer is
+// collected.
 func (b *blockBuf) carve(c Compression) {
 	if b.mem == nil {
 		bufsMade.Add(1)
