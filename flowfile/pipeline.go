@@ -110,9 +110,9 @@ func (p *Pipeline) run() {
 			cur = r
 			scratch = r.newScratch()
 			if own == nil {
-				own = newBuf(r.hdr.Compression, true)
+				own = newBuf(r.hdr.Compression)
 			} else if r.hdr.Compression != comp {
-				own.carve(r.hdr.Compression, true)
+				own.carve(r.hdr.Compression)
 			}
 			if dec == nil || r.hdr.Compression != comp {
 				dec, decErr = newDecompressor(r.hdr.Compression)

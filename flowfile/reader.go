@@ -261,11 +261,11 @@ type tallyScratch struct {
 // for each would only be faulted in again (see carve). The buffers are
 // kept in a list of their own, as a sync.Pool would keep one on each
 // processor, out of reach of a reader taking buffers on another, which
-// then maps a new one: a third megabyte buffer, or huge page, where two
-// are enough. Like a sync.Pool's, they are kept until the garbage
-// collector runs (weak pointers; carve's cleanup unmaps them), so that a
-// long-running program (gocapd, which reads files when it starts) does
-// not keep them resident.
+// then maps a new one: a third megabyte buffer where two are enough.
+// Like a sync.Pool's, they are kept until the garbage collector runs
+// (weak pointers; carve's cleanup unmaps them), so that a long-running
+// program (gocapd, which reads files when it starts) does not keep them
+// resident.
 var (
 	jobPool  = sync.Pool{New: func() any { return &readJob{ready: make(chan struct{}, 1)} }}
 	freeBufs struct {
@@ -286,9 +286,8 @@ type blockBuf struct {
 }
 
 // newBuf takes a block buffer from freeBufs, carved for blocks of
-// compression c; a new one comes from an arena with a huge page if huge
-// says so (see carve).
-func newBuf(c Compression, huge bool) *blockBuf {
+// compression c, or a new one from the arena (see carve).
+func newBuf(c Compression) *blockBuf {
 	var b *blockBuf
 	freeBufs.Lock()
 	for b == nil && len(freeBufs.list) > 0 {
@@ -300,7 +299,7 @@ func newBuf(c Compression, huge bool) *blockBuf {
 	if b == nil {
 		b = new(blockBuf)
 	}
-	b.carve(c, huge)
+	b.carve(c)
 	return b
 }
 
@@ -322,48 +321,56 @@ const outRoom = WriteBlockSize + WriteBlockSize/8
 const slotSize = outRoom + 512<<10
 
 // arena is where the block buffers' slots are carved from: regions of two
-// slots (arenaSize), each from a huge page boundary (internal/region).
+// slots (arenaSize) in small pages (region.MapSmall).
 var arena struct {
 	sync.Mutex
 	rest []byte // what is left of the last region
-	huge bool   // the last region was advised huge
 }
 
 const arenaSize = 2 * slotSize
 
 // carve points the buffers into their memory, a slot of slotSize bytes
-// outside Go's heap that it takes from the arena the first time. A block's
-// buffers are written once for each block and read once, so in 4 KiB
-// pages their first use costs more in page faults than decompressing into
-// them: on the benchmark machine a fault costs about 12 us, the 1.5 MB of
-// two blocks' buffers 5 ms on each core at the start of reading, and, on
-// Go's heap, they set off a garbage collection in a run that allocates
-// little else. A huge page costs one fault, but all of it is resident. So
-// a reader that only counts the flows (huge), where the faults are a tenth
-// of the time, takes its buffers from regions whose first 2 MiB are a huge
-// page: the first slot and a quarter of the second, the rest in small pages
-// (-o null on the home-shaped benchmark archive: 700 page faults instead of
-// 1341, 9.9 MB peak RSS instead of 10.4; two huge pages took 430 faults
-// but 10.9 MB); one that hands out every flow for printing, a hundred times
-// slower, takes them in small pages only. The decompressed block takes the
-// first outRoom bytes and the stored block the rest; a block too large for
-// its place gets a buffer on the heap (readBlock, growing), and a file
-// stored plain reads its blocks into the whole slot. Each slot is unmapped
-// on its own when its buffer is collected.
-func (b *blockBuf) carve(c Compression, huge bool) {
+// outside Go's heap that it takes from the arena the first time: on Go's
+// heap, the megabytes of two blocks' buffers set off a garbage collection
+// in a run that allocates little else. The slots take small pages, some 300
+// page faults a slot (1.1-1.7 us each on the benchmark machine). A reader
+// that only counted the flows took them from regions whose first 2 MiB were
+// a huge page, one fault; but on the benchmark machine, a VM that hands
+// free memory back to its host (region.MapSmall), a huge page's first touch
+// took 0.25-0.6 ms when its memory had been freed lately and 3 to 48 ms
+// when it had not, in the first block of a worker (a test program touching
+// 2 MiB, runs 0.3 and 2.5 s apart). Over runs in turn of godump -o null on
+// the border-shaped archive (in-process clocks, SCHED_FIFO, load 9), both
+// workers had decompressed their first block after 1.71 ms with the huge
+// page and 1.61 with small pages (median of 15), 24.2 and 1.8 at the most,
+// and read the archive in 72.5 and 72.6 ms (median), 93.4 and 73.2 at the
+// most; in a second set of 30 (load 6-9) in 84.6 and 78.1 ms (median), 93.5
+// and 83.4 (mean). The first blocks of -s srcip/bytes there took 2.74 and
+// 2.85 ms (median), 27.5 and 3.1 at the most; home's -o null read 58.1 and
+// 58.2 ms (median), 64.4 and 58.7 at the most. With a job for each worker
+// only, as -s has (Reader.start), the other worker waits meanwhile: in an
+// execution trace of -s srcip/bytes 'proto tcp' over the filter bench's
+// archive, one worker decompressed its first block into the huge page for
+// 24.5 ms while the other, done with its own after 2 ms, waited for a job.
+// Against the build with the huge page, the CPU time was 0.997 on border's
+// -o null, 0.999 on home's and 1.010 on border's -s (task-clock, median of
+// 40, 30 and 20 paired runs), and -o null peaked at 8.6 MB instead of 9.2
+// on border, 8.4 instead of 9.0 on home (median of 9; nfdump: 10.7-10.9).
+// The decompressed block takes the first outRoom bytes and the stored block
+// the rest; a block too large for its place gets a buffer on the heap
+// (readBlock, growing), and a file stored plain reads its blocks into the
+// whole slot. Each slot is unmapped on its own when its buffer is
+// collected.
+func (b *blockBuf) carve(c Compression) {
 	if b.mem == nil {
 		bufsMade.Add(1)
 		arena.Lock()
-		if len(arena.rest) < slotSize || arena.huge != huge {
-			from := 0
-			if !huge {
-				from = arenaSize
-			}
-			mem, mapped := region.Map(arenaSize, from)
+		if len(arena.rest) < slotSize {
+			mem, mapped := region.MapSmall(arenaSize)
 			if !mapped {
 				mem = nil // Go's heap: a slot of its own below
 			}
-			arena.rest, arena.huge = mem, huge
+			arena.rest = mem
 		}
 		if len(arena.rest) >= slotSize {
 			b.mem = arena.rest[:slotSize:slotSize]
@@ -566,8 +573,8 @@ func (r *Reader) readAppendix() {
 		return
 	}
 	// The appendix is a block of a few hundred bytes: buffers of its size
-	// on the heap (readPayload, growing), not a block buffer, whose first
-	// touch may fault in a huge page (hugeBufs).
+	// on the heap (readPayload, growing), not a block buffer of megabytes
+	// to map and fault in (carve).
 	j := jobPool.Get().(*readJob)
 	j.buf = new(blockBuf)
 	defer func() {
@@ -620,17 +627,6 @@ func (r *Reader) parseAppendix(b []byte, n uint32) error {
 		pos += size
 	}
 	return nil
-}
-
-// hugeBufs reports whether the reader's block buffers come with a huge
-// page (see carve): when it only counts the flows, of a file of at least
-// half a megabyte. A huge page's first touch clears all of its 2 MiB, as
-// long as 100 to 200 faults of small pages (130-250 us against 1.1-1.7 us
-// each on the benchmark VM), so in a smaller file, whose blocks touch
-// fewer pages than that, it cost more than it spared: a huge page was an
-// eighth of godump -s's processor time on nfcapd's 4 kB one-minute files.
-func (r *Reader) hugeBufs() bool {
-	return r.tallying && r.size >= region.HugePage/4
 }
 
 // readBlock reads the block at j.offset into j.buf.raw after checking its header
@@ -880,7 +876,7 @@ func (r *Reader) start(opts ReadOptions) {
 	for i := 0; i < jobs; i++ {
 		j := jobPool.Get().(*readJob)
 		if !r.loose {
-			j.buf = newBuf(r.hdr.Compression, r.hugeBufs())
+			j.buf = newBuf(r.hdr.Compression)
 		}
 		if opts.Visit != nil {
 			j.visitor = opts.Visit()
@@ -1022,7 +1018,7 @@ func (r *Reader) decompress(dec blockDecompressor, decErr error, work <-chan *re
 	defer faultsAsPanics()()
 	var own *blockBuf // the worker's buffers (loose)
 	if r.loose {
-		own = newBuf(r.hdr.Compression, r.hugeBufs())
+		own = newBuf(r.hdr.Compression)
 		defer func() { putBuf(own) }()
 	}
 	for j := range work {

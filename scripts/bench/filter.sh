@@ -5,10 +5,14 @@
 # 100 prefixes; a 20-term expression; each with -o null and with
 # -s srcip/bytes. For each it prints the wall time of both, the ratio
 # godump/nfdump (target <= 0.5), the CPU time (user + system) of both and
-# its ratio, and the peak RSS of both (target: godump's no higher). On a
-# busy machine the wall times say more about the neighbours than about
-# the programs; the CPU ratio stays put. Set FLOWS and FILES to change the archive, RUNS for the
-# repetitions (the best run counts), BENCH_DIR to keep the archive between
+# its ratio, and the peak RSS of both (target: godump's no higher). As in
+# godump.sh, the two run in turn, RUNS times each, their wall times taken
+# with nanosecond clocks (/usr/bin/time's %e counts in 10 ms steps, 2% of
+# a 0.45 s run), and beside the ratio of the best runs stands the median
+# of the runs' ratios, which a neighbour's burst moves less. On a busy
+# machine the wall times say more about the neighbours than about the
+# programs; the CPU ratio stays put. Set FLOWS and FILES to change the
+# archive, RUNS for the repetitions, BENCH_DIR to keep the archive between
 # runs (the same directory godump.sh uses).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -52,19 +56,31 @@ or (ipv6 and not proto icmp and tos 184 and duration > 1000)
 or (in if 3 and out if 4 and next ip 10.0.0.254 and bpp > 500)
 FILTER
 
-# measure CMD...: best wall seconds, the peak RSS (KiB) and the CPU
-# seconds of that run.
+# once CMD...: the wall seconds (nanosecond clocks around /usr/bin/time),
+# the peak RSS (KiB) and the CPU seconds (user + system) of one run.
+once() {
+	local t0 t1 sec kib usr sys
+	t0=$(date +%s%N)
+	/usr/bin/time -f '%e %M %U %S' -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
+		echo "bench: $* failed:" >&2; cat "$work/err" >&2; exit 1; }
+	t1=$(date +%s%N)
+	read -r sec kib usr sys <"$work/time"
+	awk -v a="$t0" -v b="$t1" -v k="$kib" -v u="$usr" -v s="$sys" \
+		'BEGIN { printf "%.3f %s %.2f\n", (b - a) / 1e9, k, u + s }'
+}
+
+# measure ARGS...: RUNS runs of nfdump and godump with ARGS, in turn, so
+# that both see the same load; prints for each its best wall seconds with
+# the peak RSS and the CPU seconds of that run, then the median of the
+# runs' ratios godump/nfdump.
 measure() {
-	local best="" rss="" cpu=""
+	local r med
 	for ((r = 0; r < runs; r++)); do
-		/usr/bin/time -f '%e %M %U %S' -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
-			echo "bench: $* failed:" >&2; cat "$work/err" >&2; exit 1; }
-		read -r sec kib usr sys <"$work/time"
-		if [[ -z $best ]] || awk -v a="$sec" -v b="$best" 'BEGIN { exit !(a < b) }'; then
-			best=$sec rss=$kib cpu=$(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
-		fi
-	done
-	echo "$best $rss $cpu"
+		echo "$(once nfdump "$@") $(once bin/godump "$@")"
+	done >"$work/runs"
+	med=$(awk '{ printf "%.6f\n", ($1 > 0 ? $4 / $1 : 0) }' "$work/runs" | sort -g |
+		awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	echo "$(sort -g -k1,1 "$work/runs" | head -n 1 | cut -d' ' -f1-3) $(sort -g -k4,4 "$work/runs" | head -n 1 | cut -d' ' -f4-6) $med"
 }
 
 ratio() { awk -v g="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.2f", g / n; else print "n/a" }'; }
@@ -73,14 +89,14 @@ ratio() { awk -v g="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.2f", g / n; else
 # stand on: a filter lets godump skip decoding (and, for -s, counting) the
 # flows that fail it, but every record is still decompressed and its
 # layout checked.
-printf '\n%10s %10s %6s %10s %10s %6s %12s %12s  %s\n' nfdump godump ratio "nfdump CPU" "godump CPU" ratio "nfdump RSS" "godump RSS" job
+printf '\n%10s %10s %6s %6s %10s %10s %6s %12s %12s  %s\n' nfdump godump ratio median "nfdump CPU" "godump CPU" ratio "nfdump RSS" "godump RSS" job
 for f in none "$filters"/*; do
 	for job in "-o null" "-s srcip/bytes"; do
 		sel=(-f "$f") what="$job -f $(basename "$f")"
 		[[ $f == none ]] && sel=() what="$job (no filter)"
-		read -r nt nr nc < <(measure nfdump -R "$archive" $job "${sel[@]}")
-		read -r gt gr gc < <(measure bin/godump -R "$archive" $job "${sel[@]}")
-		printf '%9ss %9ss %6s %9ss %9ss %6s %8s KiB %8s KiB  %s\n' "$nt" "$gt" "$(ratio "$gt" "$nt")" \
+		# shellcheck disable=SC2086 # a job is a list of words
+		read -r nt nr nc gt gr gc med < <(measure -R "$archive" $job "${sel[@]}")
+		printf '%9ss %9ss %6s %6s %9ss %9ss %6s %8s KiB %8s KiB  %s\n' "$nt" "$gt" "$(ratio "$gt" "$nt")" "$med" \
 			"$nc" "$gc" "$(ratio "$gc" "$nc")" "$nr" "$gr" "$what"
 	done
 done
