@@ -109,6 +109,12 @@ func ringWrite(fd int, b []byte, off int64) (int, error, bool) {
 		return 0, nil, false
 	}
 	n, err, ok := r.write(fd, b, off)
+	if ok && (err == syscall.EINVAL || err == syscall.EOPNOTSUPP) {
+		// A kernel before 5.6 has rings but not their write
+		// (IORING_OP_WRITE); an O_DIRECT write the file refuses
+		// fails with pwrite(2) as well.
+		ok = false
+	}
 	if !ok {
 		rings.off.Store(true)
 		r.close()

@@ -101,3 +101,28 @@ func TestRingWriteError(t *testing.T) {
 	require.ErrorIs(t, pwriteDirect(fd, b, 0, true), syscall.EBADF)
 	require.False(t, rings.off.Load(), "a refused write leaves the rings on")
 }
+
+// TestRingRefusedWrite: a write the ring refuses as invalid (a kernel
+// without IORING_OP_WRITE answers EINVAL; here, memory not aligned for
+// O_DIRECT) is made with pwrite(2) instead, which returns its own error,
+// and the rings are off from then on.
+func TestRingRefusedWrite(t *testing.T) {
+	r := takeRing()
+	if r == nil {
+		t.Skip("no io_uring here")
+	}
+	putRing(r)
+	t.Cleanup(func() { rings.off.Store(false) })
+	path := filepath.Join(t.TempDir(), "refused")
+	require.NoError(t, os.WriteFile(path, nil, 0o644))
+	fd := openDirect(path)
+	if fd < 0 {
+		t.Skip("no O_DIRECT on the test's file system")
+	}
+	defer closeDirect(fd)
+	b := alignedPages(2, 3)[1 : 1+directAlign]
+	_, _, ok := ringWrite(fd, b, 0)
+	require.False(t, ok, "an invalid write is left to pwrite(2)")
+	require.True(t, rings.off.Load())
+	require.ErrorIs(t, pwriteDirect(fd, b, 0, true), syscall.EINVAL)
+}
