@@ -20,10 +20,17 @@ func openDirect(path string) int {
 }
 
 // pwriteDirect writes b, directAlign-aligned in memory, length and
-// offset, at off through the O_DIRECT descriptor fd.
-func pwriteDirect(fd int, b []byte, off int64) error {
+// offset, at off through the O_DIRECT descriptor fd; with ring, through
+// an io_uring where there is one (direct_uring_linux.go).
+func pwriteDirect(fd int, b []byte, off int64, ring bool) error {
 	for len(b) > 0 {
-		n, err := syscall.Pwrite(fd, b, off)
+		n, err, ok := 0, error(nil), false
+		if ring {
+			n, err, ok = ringWrite(fd, b, off)
+		}
+		if !ok {
+			n, err = syscall.Pwrite(fd, b, off)
+		}
 		if err != nil {
 			return err
 		}

@@ -12,7 +12,7 @@ import (
 // (direct_linux.go).
 func openDirect(string) int { return -1 }
 
-func pwriteDirect(int, []byte, int64) error { panic("flowfile: no direct writes here") }
+func pwriteDirect(int, []byte, int64, bool) error { panic("flowfile: no direct writes here") }
 
 func closeDirect(int) {}
 

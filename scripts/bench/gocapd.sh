@@ -22,7 +22,10 @@
 # stored, with the system's UDP RcvbufErrors over the same time beside
 # them. flows/s = stored / drain time; cpu and ns/flow are the
 # collector's CPU time (user + system, every thread, to the nanosecond)
-# over the drain. Both collectors drain in turn DRAIN_PAIRS times; the
+# over the drain; rq ms the time its threads waited, runnable, for a
+# processor, and cs their context switches (schedstat, summed over the
+# threads, from before the load to the end of the drain). Both
+# collectors drain in turn DRAIN_PAIRS times; the
 # script prints the medians and the median of the pairs' ratios. What a
 # drain does not measure: the collector's waits and wake-ups under a
 # trickle (the socket is never empty until the end), which the paired
@@ -40,6 +43,19 @@
 # (some 40-48 ns a flow) and into the page cache (47-55 ns), next to
 # their own decoding (40-48 ns): twice nfcapd's rate needs gocapd on both
 # processors at once, with nothing else running.
+# Where a v5 drain's time went (capd15, load 4-9, 4 M flows; Go trace and
+# schedstat): gocapd's receive loop was the busiest goroutine, running 66-80%
+# of the drain (recvmmsg's copy out of a socket queued seconds ago is most of
+# it), and waited for the worker (awaitWorker) 89-110 ms; the worker ran
+# 37-40% and waited for a free block 55-78 ms while two direct writes were in
+# flight most of the drain (the disk near 1.1 GB/s). Its threads waited for a
+# processor about as long as they ran (rq ms ~ CPU) and switched 4 000-7 000
+# times, against nfcapd's 600-1 300 switches and 40-130 ms waits: each
+# hand-off between goroutines wakes a thread, which then queues behind the
+# machine's other work. Through the page cache instead of direct writes the
+# drain was no faster (2.4-10.8 M flows/s, bimodal, against 8.1-11.1), and
+# earlier page-cache writes (when the encoder has no free block) 0.79x the
+# rate: the disk is not what bounds it here.
 # With sched_autogroup on (each session a group of its own), nice alone
 # orders processes only within this script's session: NICE<0 also gives
 # the session's group that nice for the run (/proc/PID/autogroup, put
@@ -255,6 +271,11 @@ sock() {
 # /proc/PID/stat counts in clock ticks of 10 ms, a fifth of what a
 # collector uses at 800 000 flows/s in a 5 s step.
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'; }
+
+# sched_wait PID: nanoseconds the process's threads waited runnable for a
+# processor and their time slices (context switches in), summed
+# (/proc/PID/task/*/schedstat, fields 2 and 3).
+sched_wait() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ w += $2; n += $3 } END { printf "%.0f %d", w, n }'; }
 
 # threads_ns PID: each thread's name and nanoseconds, "name=ns" a word.
 threads_ns() {
@@ -497,11 +518,19 @@ drain_step() {
 	settle_disk
 	start_collector "$coll" "$dir" "$drain_buffer" "$log"
 	rb=$(sock "$port" rb)
+	local w0 w1
+	w0=$(sched_wait "$cpid")
 	if ! out=$("${send_pre[@]}" "$nfsend" -H 127.0.0.1 -p "$port" -v "$proto" -c "$drain_flows" \
 		-s "$streams" -n "$per" -k -drain "$cpid" 2>&1); then
 		echo "bench: nfsend -drain failed: $out" >&2
 		exit 1
 	fi
+	w1=$(sched_wait "$cpid")
+	# the collector's threads' time waiting for a processor (ms) and
+	# their context switches over the drain (stopped while the load
+	# is sent, idle for its last 0.3 s)
+	local rqw cs
+	read -r rqw cs < <(awk -v a="$w0" -v b="$w1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f %d\n", (y[1] - x[1]) / 1e6, y[2] - x[2] }')
 	local th=""
 	((threads)) && th=$(threads_ns "$cpid")
 	stop_collector "$coll" "$dir"
@@ -516,8 +545,8 @@ drain_step() {
 	if ((loss != 0 || drops != 0)); then
 		verdict="FAIL (lost $loss, the socket dropped $drops: DRAIN_FLOWS too many for -B $drain_buffer?)"
 	fi
-	printf '%-7s %-6s %9d %9d %6d %9d %7d %7s %8s %9d %4s%% %7s %8s  %s\n' "$coll" "$proto" "$sent" "$stored" "$loss" \
-		$((queued / 1048576)) "$drops" "$rcv_err" "$secs" "$drate" "$cpu" "$dnsf" "$rss" "$verdict"
+	printf '%-7s %-6s %9d %9d %6d %9d %7d %7s %8s %9d %4s%% %7s %7s %7s %8s  %s\n' "$coll" "$proto" "$sent" "$stored" "$loss" \
+		$((queued / 1048576)) "$drops" "$rcv_err" "$secs" "$drate" "$cpu" "$dnsf" "$rqw" "$cs" "$rss" "$verdict"
 	if ((threads)); then
 		# each thread's CPU over the collector's life, busiest first, in ms
 		awk -v b="$th" 'BEGIN { n = split(b, x, " "); for (i = 1; i <= n; i++) { split(x[i], kv, "="); if (kv[2] >= 1e6) printf "%d %s\n", kv[2] / 1e6, kv[1] } }' |
@@ -541,7 +570,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) 
 declare -A drained=()
 if ((drain)); then
 	echo "== drain: $drain_flows flows queued in a stopped collector's socket (-B $drain_buffer), then drained; $drain_pairs runs of each in turn"
-	printf '%-7s %-6s %9s %9s %6s %9s %7s %7s %8s %9s %5s %7s %8s  %s\n' collector proto sent stored lost "queued MB" k.drops rcvbufE drain/s flows/s cpu ns/flow "RSS KiB" verdict
+	printf '%-7s %-6s %9s %9s %6s %9s %7s %7s %8s %9s %5s %7s %7s %7s %8s  %s\n' collector proto sent stored lost "queued MB" k.drops rcvbufE drain/s flows/s cpu ns/flow "rq ms" "cs" "RSS KiB" verdict
 	for proto in $protos; do
 		declare -a g_rate=() n_rate=() rratios=() g_dnsf=() n_dnsf=() cratios=()
 		for ((p = 0; p < drain_pairs; p++)); do

@@ -1,0 +1,128 @@
+package flowfile
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+// alignedPages returns n pages of b-aligned memory filled with seed's
+// bytes.
+func alignedPages(n int, seed byte) []byte {
+	raw := make([]byte, (n+1)*directAlign)
+	b := raw[(directAlign-addrMod(raw))%directAlign:][:n*directAlign]
+	for i := range b {
+		b[i] = seed + byte(i*7)
+	}
+	return b
+}
+
+// TestRingWrites writes pages past the page cache through io_uring from
+// several goroutines at once, each at its own offsets, and finds every
+// byte in the file; the rings are kept for the next writes.
+func TestRingWrites(t *testing.T) {
+	r := takeRing()
+	if r == nil {
+		t.Skip("no io_uring here: pwrite(2) takes the writes")
+	}
+	putRing(r)
+	path := filepath.Join(t.TempDir(), "ring")
+	require.NoError(t, os.WriteFile(path, nil, 0o644))
+	fd := openDirect(path)
+	if fd < 0 {
+		t.Skip("no O_DIRECT on the test's file system")
+	}
+	defer closeDirect(fd)
+	const writers, rounds, pages = 4, 8, 16
+	want := make([]byte, writers*rounds*pages*directAlign)
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*rounds)
+	for g := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range rounds {
+				b := alignedPages(pages, byte(g*rounds+k))
+				off := int64((k*writers + g) * pages * directAlign)
+				copy(want[off:], b)
+				n, err, ok := ringWrite(fd, b, off)
+				if !ok {
+					errs <- syscall.ENOSYS
+					return
+				}
+				if err == nil && n != len(b) {
+					err = syscall.EIO
+				}
+				if err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(want, got), "the file holds what the rings wrote")
+	rings.Lock()
+	idle := len(rings.idle)
+	rings.Unlock()
+	require.GreaterOrEqual(t, idle, 1, "rings kept for the next writes")
+}
+
+// TestRingWriteError: a write the kernel refuses comes back as its error
+// (here EBADF, a descriptor open for reading only), not as a ring that
+// failed, and pwriteDirect returns it, so that the writer falls back to
+// the page cache as for a full disk.
+func TestRingWriteError(t *testing.T) {
+	r := takeRing()
+	if r == nil {
+		t.Skip("no io_uring here")
+	}
+	putRing(r)
+	path := filepath.Join(t.TempDir(), "ro")
+	require.NoError(t, os.WriteFile(path, make([]byte, directAlign), 0o644))
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	require.NoError(t, err)
+	defer unix.Close(fd)
+	b := alignedPages(1, 1)
+	_, werr, ok := ringWrite(fd, b, 0)
+	require.True(t, ok, "the ring itself did not fail")
+	require.ErrorIs(t, werr, syscall.EBADF)
+	require.ErrorIs(t, pwriteDirect(fd, b, 0, true), syscall.EBADF)
+	require.False(t, rings.off.Load(), "a refused write leaves the rings on")
+}
+
+// TestRingRefusedWrite: a write the ring refuses as invalid (a kernel
+// without IORING_OP_WRITE answers EINVAL; here, memory not aligned for
+// O_DIRECT) is made with pwrite(2) instead, which returns its own error,
+// and the rings are off from then on.
+func TestRingRefusedWrite(t *testing.T) {
+	r := takeRing()
+	if r == nil {
+		t.Skip("no io_uring here")
+	}
+	putRing(r)
+	t.Cleanup(func() { rings.off.Store(false) })
+	path := filepath.Join(t.TempDir(), "refused")
+	require.NoError(t, os.WriteFile(path, nil, 0o644))
+	fd := openDirect(path)
+	if fd < 0 {
+		t.Skip("no O_DIRECT on the test's file system")
+	}
+	defer closeDirect(fd)
+	b := alignedPages(2, 3)[1 : 1+directAlign]
+	_, _, ok := ringWrite(fd, b, 0)
+	require.False(t, ok, "an invalid write is left to pwrite(2)")
+	require.True(t, rings.off.Load())
+	require.ErrorIs(t, pwriteDirect(fd, b, 0, true), syscall.EINVAL)
+}
