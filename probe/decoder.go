@@ -1,6 +1,9 @@
 package probe
 
 import (
+	"runtime"
+	"sync/atomic"
+
 	"github.com/nfgo/nftools/capture"
 )
 
@@ -119,7 +122,10 @@ type decoded struct {
 
 // decodeAhead is the decoding goroutine and its channels.
 type decodeAhead struct {
-	full    chan *decoded // batches decoded, in order; closed when the goroutine ends
+	// full carries the batches decoded, in order, and a nil where the
+	// goroutine handed the source over (yield); closed when the goroutine
+	// ends.
+	full    chan *decoded
 	empty   chan *decoded // batches the goroutine may fill
 	done    chan struct{} // closed to stop the goroutine
 	cur     *decoded      // the batch being counted
@@ -134,18 +140,78 @@ type decodeAhead struct {
 	// toDec moves when a batch is given back or the goroutine is to
 	// stop, toCnt when a batch is decoded or the goroutine ended.
 	toDec, toCnt signal
+
+	// yield asks the goroutine to hand the source over to the counting
+	// one and to wait on resume until it is given back.
+	yield  atomic.Bool
+	resume chan struct{}
+	// solo: the source is the counting goroutine's, which reads and
+	// decodes each batch itself, into cur, with own.
+	solo bool
+	own  frameDecoder
+	pace pacer
+	// fresh: the goroutine has started or taken the source back, and its
+	// first batch is not here yet.
+	fresh bool
+}
+
+// frameDecoder reads frames from the source and decodes them into
+// batches: the decoding goroutine's, and the counting goroutine's for
+// when it works alone. Each has its own, whose frame and packet stay in
+// its processor's cache, and its own copies of what it reads for every
+// packet: the meter's and the cache's fields beside them are written by
+// the counting goroutine.
+type frameDecoder struct {
+	src    capture.Source
+	filter func(*capture.Frame) bool
+	dec    capture.Decoder
+	hasher capture.Hasher
+	f      capture.Frame
+	// Every frame is decoded into p and handed over as the 80 bytes of
+	// a Slim.
+	p capture.Packet
+}
+
+func (m *CaptureMeter) frameDecoder() frameDecoder {
+	return frameDecoder{src: m.src, filter: m.filter, dec: m.dec, hasher: m.cache.Hasher()}
+}
+
+// decode fills b with the frames that follow, up to a batch, or up to
+// the source's end or error (b.err).
+func (r *frameDecoder) decode(b *decoded) {
+	src, filter := r.src, r.filter
+	b.n, b.frames = 0, 0
+	for b.n < decodeBatch && b.err == nil {
+		if err := src.Next(&r.f); err != nil {
+			b.err = nextError(err)
+			break
+		}
+		b.frames++
+		if (filter == nil || filter(&r.f)) && r.dec.Decode(r.f.Link, &r.f, &r.p) == nil {
+			r.hasher.Slim(&r.p, r.f.Time, &b.pkts[b.n]) // hashed here rather than in the capture loop
+		} else {
+			b.pkts[b.n].Skip(r.f.Time)
+		}
+		b.n++
+	}
+	b.stats = src.Stats()
 }
 
 // startDecoding starts the decoding goroutine; from now on only it reads
-// the source and runs the filter.
+// the source and runs the filter, until it hands them over (yield).
 func (m *CaptureMeter) startDecoding() {
-	d := &decodeAhead{full: make(chan *decoded, decodeBatches), empty: make(chan *decoded, decodeBatches),
-		done: make(chan struct{})}
+	// full has room for every batch and the nil of a hand-over.
+	d := &decodeAhead{full: make(chan *decoded, decodeBatches+1), empty: make(chan *decoded, decodeBatches),
+		done: make(chan struct{}), resume: make(chan struct{}, 1), own: m.frameDecoder(), fresh: true}
 	for range decodeBatches {
 		d.empty <- new(decoded)
 	}
 	if f, ok := m.src.(capture.AheadFiller); ok && f.Shared() {
 		d.fill = f.FillAhead
+	}
+	d.pace.start(m.soloHook)
+	if d.pace.solo {
+		d.yield.Store(true) // the goroutine hands the source over at once
 	}
 	m.decoding = d
 	go m.decodeLoop(d)
@@ -157,62 +223,30 @@ func (m *CaptureMeter) decodeLoop(d *decodeAhead) {
 		close(d.full)
 		d.toCnt.notify()
 	}()
-	var f capture.Frame
-	// Every frame is decoded here, into a Packet that stays in this
-	// processor's cache, and handed over as the 80 bytes of a Slim.
-	var p capture.Packet
-	// The loop's own copies of what it reads for every packet: the
-	// meter's and the cache's fields beside them are written by the
-	// counting goroutine, on another processor.
-	src, filter, dec, hasher := m.src, m.filter, m.dec, m.cache.Hasher()
+	r := m.frameDecoder()
 	for {
 		select {
 		case <-d.done:
 			return
 		default:
 		}
-		var b *decoded
-		if d.fill == nil {
-			// The goroutine reads the source itself: it parks until the
-			// counting gives a batch back, and the two may share a
-			// processor.
+		if d.yield.Load() {
+			// Every batch decoded is in full before the nil: the
+			// counting goroutine reads on from where this one stopped.
+			d.full <- nil
+			d.toCnt.notify()
 			select {
-			case b = <-d.empty:
-			case <-d.done:
-				return
-			}
-		}
-		// Otherwise it reads the capture ahead while it waits, and sleeps
-		// on toDec when there is nothing to read either.
-		for b == nil {
-			seq := d.toDec.n.Load()
-			select {
-			case b = <-d.empty:
+			case <-d.resume:
 				continue
 			case <-d.done:
 				return
-			default:
 			}
-			if d.fill() {
-				continue
-			}
-			d.toDec.wait(seq)
 		}
-		b.n, b.frames = 0, 0
-		for b.n < decodeBatch && b.err == nil {
-			if err := src.Next(&f); err != nil {
-				b.err = nextError(err)
-				break
-			}
-			b.frames++
-			if (filter == nil || filter(&f)) && dec.Decode(f.Link, &f, &p) == nil {
-				hasher.Slim(&p, f.Time, &b.pkts[b.n]) // hashed here rather than in the capture loop
-			} else {
-				b.pkts[b.n].Skip(f.Time)
-			}
-			b.n++
+		b := d.emptyBatch()
+		if b == nil {
+			return
 		}
-		b.stats = src.Stats()
+		r.decode(b)
 		d.full <- b // never waits: it has room for every batch there is
 		d.toCnt.notify()
 		if b.err != nil {
@@ -221,22 +255,50 @@ func (m *CaptureMeter) decodeLoop(d *decodeAhead) {
 	}
 }
 
-// take makes sure the batch being counted has a packet left, waiting
-// for the next batch when it has not; false at the source's end (d.err
-// says why) or when the goroutine stopped.
+// emptyBatch waits for a batch to fill, reading the capture ahead
+// meanwhile where the source lets it; nil once done is closed.
+func (d *decodeAhead) emptyBatch() *decoded {
+	for {
+		seq := d.toDec.n.Load()
+		select {
+		case b := <-d.empty:
+			return b
+		case <-d.done:
+			return nil
+		default:
+		}
+		if d.fill == nil {
+			// The goroutine reads the source itself: it parks until the
+			// counting gives a batch back, and the two may share a
+			// processor.
+			t := monotonic()
+			select {
+			case b := <-d.empty:
+				d.toDec.slept(monotonic() - t)
+				return b
+			case <-d.done:
+				return nil
+			}
+		}
+		// Otherwise it reads the capture ahead while it waits, and sleeps
+		// on toDec when there is nothing to read either.
+		if !d.fill() {
+			d.toDec.wait(seq)
+		}
+	}
+}
+
+// take makes sure the batch being counted has a packet left, getting
+// the next batch when it has not; false at the source's end (d.err says
+// why) or when the goroutine stopped.
 func (d *decodeAhead) take(m *CaptureMeter) bool {
 	for d.cur == nil || d.i == d.cur.n {
-		if d.cur != nil {
-			if d.cur.err != nil {
-				d.err = d.cur.err
-				return false
-			}
-			d.empty <- d.cur
-			d.toDec.notify()
-			d.cur = nil
+		if d.cur != nil && d.cur.err != nil {
+			d.err = d.cur.err
+			return false
 		}
-		b, ok := d.next()
-		if !ok {
+		b := d.batch()
+		if b == nil {
 			return false // stopped: Flush has taken the rest
 		}
 		d.cur, d.i = b, 0
@@ -257,13 +319,59 @@ func (d *decodeAhead) take(m *CaptureMeter) bool {
 	return true
 }
 
-// next waits for the next batch decoded, reading the capture ahead
-// meanwhile where the source lets it.
-func (d *decodeAhead) next() (*decoded, bool) {
-	if d.fill == nil {
-		b, ok := <-d.full
-		return b, ok
+// batch returns the next batch to count, once the current one is
+// counted: decoded here when the counting goroutine works alone, else
+// the decoding goroutine's next. It switches between the two as the
+// pacer says. Nil when the goroutine stopped.
+func (d *decodeAhead) batch() *decoded {
+	d.pace.step(d)
+	solo := d.pace.solo
+	if d.solo {
+		if solo {
+			d.own.decode(d.cur) // the batch just counted, again
+			return d.cur
+		}
+		// The goroutine takes the source back from where this one
+		// stopped.
+		d.empty <- d.cur
+		d.cur = nil
+		d.solo, d.fresh = false, true
+		d.yield.Store(false)
+		d.resume <- struct{}{}
 	}
+	if d.cur != nil {
+		d.empty <- d.cur
+		d.toDec.notify()
+		d.cur = nil
+	}
+	if solo && !d.yield.Load() {
+		d.yield.Store(true)
+		d.toDec.notify()
+	}
+	b, ok := d.next()
+	switch {
+	case !ok:
+		return nil
+	case b == nil:
+		// The goroutine handed the source over, after the batches it
+		// decoded before, which the stretch alone does not count.
+		d.solo = true
+		d.pace.restart(d)
+		b = <-d.empty // the parked goroutine holds none
+		d.own.decode(b)
+	case d.fresh:
+		// Nor does a stretch of both count the wait for the goroutine's
+		// first batch, after it started or took the source back.
+		d.fresh = false
+		d.pace.restart(d)
+	}
+	return b
+}
+
+// next waits for the next batch decoded, reading the capture ahead
+// meanwhile where the source lets it; nil where the goroutine handed
+// the source over, false once it ended.
+func (d *decodeAhead) next() (*decoded, bool) {
 	for {
 		seq := d.toCnt.n.Load()
 		select {
@@ -271,10 +379,15 @@ func (d *decodeAhead) next() (*decoded, bool) {
 			return b, ok
 		default:
 		}
-		if d.fill() {
-			continue
+		if d.fill == nil {
+			t := monotonic()
+			b, ok := <-d.full
+			d.toCnt.slept(monotonic() - t)
+			return b, ok
 		}
-		d.toCnt.wait(seq)
+		if !d.fill() {
+			d.toCnt.wait(seq)
+		}
 	}
 }
 
@@ -294,8 +407,8 @@ func (d *decodeAhead) prefetch(m *CaptureMeter, i int) {
 	m.cache.PrefetchAheadSlim(&b.pkts[j], &b.pkts[k])
 }
 
-// stop ends the decoding goroutine and hands the packets it decoded and
-// that are not counted yet, in order, to count.
+// stop ends the decoding goroutine and hands the packets decoded and
+// not counted yet, in order, to count.
 func (d *decodeAhead) stop(m *CaptureMeter, count func(*capture.Slim)) {
 	if d.stopped {
 		return
@@ -313,8 +426,85 @@ func (d *decodeAhead) stop(m *CaptureMeter, count func(*capture.Slim)) {
 		if !ok {
 			return
 		}
+		if b == nil {
+			continue // a hand-over: the batches after it are none
+		}
 		d.cur, d.i = b, 0
 		m.packets += b.frames
 		d.stats = b.stats
 	}
+}
+
+// pacer decides, a stretch of batches at a time, whether the decoding
+// and counting goroutines share the work or the counting one reads,
+// decodes and counts alone (see the comment on paceStalled).
+type pacer struct {
+	solo    bool        // the stretch running is the counting goroutine's alone
+	n       int         // batches counted in it
+	size    int         // batches it lasts
+	stay    int         // batches the next solo stretch lasts
+	t       int64       // when it began (monotonic)
+	stalled int64       // the counting goroutine's stalls then (signal.stalled)
+	hook    func() bool // tests: says for every batch whether to work alone
+	fixed   bool        // one processor: always alone
+}
+
+const (
+	paceWindow  = 64   // batches a stretch of both goroutines lasts
+	paceStay    = 512  // batches the first solo stretch lasts
+	paceMaxStay = 8192 // and the longest, each four times the one before
+)
+
+// paceStalled is the share of a stretch's time beyond which the counting
+// goroutine, stalled waiting for the decoding one's batches while the
+// system ran other work on its processor, had better decode them itself:
+// the two goroutines then mostly wait for each other. On two processors
+// with nothing else to do the stalls are none; with other work they
+// take a third to nine tenths of the time.
+const (
+	paceStalledNum = 1
+	paceStalledDen = 3
+)
+
+// start sets the first stretch: both goroutines, or alone with one
+// processor.
+func (p *pacer) start(hook func() bool) {
+	p.hook, p.stay, p.size = hook, paceStay, paceWindow
+	p.fixed = hook == nil && runtime.GOMAXPROCS(0) < 2
+	p.solo = p.fixed || (hook != nil && hook())
+	p.t = monotonic()
+}
+
+// restart begins the stretch's measure again.
+func (p *pacer) restart(d *decodeAhead) { p.n, p.t, p.stalled = 0, monotonic(), d.toCnt.stalled.Load() }
+
+// step counts a batch and, where a stretch ends, chooses the next (in
+// p.solo).
+func (p *pacer) step(d *decodeAhead) {
+	if p.hook != nil {
+		p.solo = p.hook()
+		return
+	}
+	if p.fixed {
+		return
+	}
+	if p.n++; p.n < p.size {
+		return
+	}
+	p.choose(monotonic(), d.toCnt.stalled.Load())
+}
+
+// choose ends a stretch at now, when the counting goroutine's stalls
+// came to stalled, and chooses the next.
+func (p *pacer) choose(now, stalled int64) {
+	switch {
+	case p.solo:
+		p.solo, p.size = false, paceWindow // both again
+	case (stalled-p.stalled)*paceStalledDen > (now-p.t)*paceStalledNum:
+		p.solo, p.size = true, p.stay
+		p.stay = min(4*p.stay, paceMaxStay)
+	default:
+		p.size, p.stay = paceWindow, paceStay
+	}
+	p.n, p.t, p.stalled = 0, now, stalled
 }

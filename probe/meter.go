@@ -45,6 +45,9 @@ type CaptureMeter struct {
 	latest int64
 	// decoding: ReadUntil's decoding goroutine, once it started.
 	decoding *decodeAhead
+	// soloHook, set by tests, chooses for every batch whether the
+	// counting goroutine reads and decodes it alone (see pacer).
+	soloHook func() bool
 }
 
 // aheadPacket is a frame read ahead: its packet, and whether it counts.
