@@ -526,29 +526,6 @@ func (c *Cache) PrefetchFlow(p *Packet) {
 	}
 }
 
-// PrefetchAhead is Prefetch(s) and PrefetchFlow(e) in one call, for a
-// capture loop that found Prefetching true and whose packets were hashed
-// by Hash (a packet that was not, a fragment, is passed over): the two
-// calls and their three of the assembly cost some 130 instructions a
-// packet, a seventh of goprobe --read's on a capture of many flows.
-func (c *Cache) PrefetchAhead(s, e *Packet) {
-	// Where there is nothing to fetch, the cache's counters are fetched,
-	// which the packet's Add reads anyway.
-	sa := uintptr(unsafe.Pointer(&c.stats))
-	ea := sa
-	if s.hashBy == c.id {
-		pos, _ := c.idx.Home(s.hash)
-		sa = uintptr(unsafe.Pointer(c.idx.SlotAddr(pos)))
-	}
-	if e.hashBy == c.id {
-		pos, tag := c.idx.Home(e.hash)
-		if i, ok := slotindex.Match(c.idx.Slot(pos), tag); ok && int32(i) < c.slab {
-			ea = uintptr(unsafe.Pointer(c.at(int32(i))))
-		}
-	}
-	prefetch3(sa, ea, ea+64)
-}
-
 // Prefetching says whether Prefetch and PrefetchFlow fetch anything now:
 // a capture loop that asks once a batch need not call them for every
 // packet of a cache of few flows, where they do nothing.
@@ -566,8 +543,8 @@ func (c *Cache) Hash(p *Packet) {
 	}
 }
 
-// Hasher returns a copy of the cache's hash keys, whose Hash is the
-// cache's: a goroutine on another processor that hashes packets for the
+// Hasher returns a copy of the cache's hash keys, which hash as the
+// cache does (Hasher.Slim): a goroutine on another processor that hashes packets for the
 // cache reads its own copy, not the cache's line that the counting
 // writes to (its statistics beside the keys).
 func (c *Cache) Hasher() Hasher { return Hasher{c.hash, c.id, c.cfg.CountLink} }
@@ -577,13 +554,6 @@ type Hasher struct {
 	hash      keyHash
 	id        uint64
 	countLink bool // the cache's CountLink, for Slim
-}
-
-// Hash is Cache.Hash.
-func (h *Hasher) Hash(p *Packet) {
-	if !p.Fragment {
-		p.hash, p.hashBy = h.hash.packet(p), h.id
-	}
 }
 
 func (c *Cache) prefetchEntry(p *Packet) {

@@ -184,8 +184,14 @@ func (c *Cache) PrefetchFlowSlim(s *Slim) {
 	}
 }
 
-// PrefetchAheadSlim is PrefetchAhead for Slims.
+// PrefetchAheadSlim is PrefetchSlim(s) and PrefetchFlowSlim(e) in one
+// call, for a capture loop that found Prefetching true (a Slim that was
+// not hashed, a fragment, is passed over): the two calls and their three
+// of the assembly cost some 130 instructions a packet, a seventh of
+// goprobe --read's on a capture of many flows.
 func (c *Cache) PrefetchAheadSlim(s, e *Slim) {
+	// Where there is nothing to fetch, the cache's counters are fetched,
+	// which the packet's AddSlim reads anyway.
 	sa := uintptr(unsafe.Pointer(&c.stats))
 	ea := sa
 	if s.hashed() {
