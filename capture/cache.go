@@ -439,21 +439,11 @@ func (c *Cache) Add(p *Packet, now int64) {
 	// cannot take the narrow stores' bytes on the way) for more than the
 	// rest of the counting.
 	i := c.lookupPacket(p, tail, h)
-	if i >= 0 {
-		e := c.at(i)
-		if now-e.last <= c.idle && now-e.first <= c.active &&
-			(!c.cfg.Split32 || e.packets < math.MaxUint32 && e.bytes+n <= math.MaxUint32) &&
-			now >= e.first {
-			e.packets++
-			e.bytes += n
-			e.flags |= p.TCPFlags
-			e.last = max(e.last, now)
-			e.state |= stTouched
-			if p.TCPFlags&(flow.TCPFin|flow.TCPRst) != 0 {
-				c.ended1(i, e)
-			}
-			return
+	if i >= 0 && c.countIn(i, n, p.TCPFlags, now) {
+		if p.TCPFlags&(flow.TCPFin|flow.TCPRst) != 0 {
+			c.ended1(i)
 		}
+		return
 	}
 	setKey(k, p, tail)
 	pc := flowCounts{first: now, last: now, packets: 1, bytes: n, flags: p.TCPFlags,
@@ -461,10 +451,32 @@ func (c *Cache) Add(p *Packet, now int64) {
 	c.countAt(i, k, &pc, now, h)
 }
 
-// ended1 notes that flow i (entry e) saw FIN or RST, once, for the next
-// scan to export it if it is TCP: it moves from its wheel bucket to the
-// ended list.
-func (c *Cache) ended1(i int32, e *entry) {
+// countIn counts a packet of n bytes and TCP flags, seen at now, into
+// flow i, the packet's, if the flow may take it: it is neither idle nor
+// active for too long, its counters stay within v5's 32 bits where they
+// must, and it did not start after the packet. Add and AddSlim count
+// most packets here, inlined, and then call ended1 for a FIN or RST
+// themselves: the call in here made it too large for the inliner (cost
+// 144 against a budget of 80; 77 without).
+func (c *Cache) countIn(i int32, n uint64, flags uint8, now int64) bool {
+	e := c.at(i)
+	if now-e.last > c.idle || now-e.first > c.active ||
+		c.cfg.Split32 && (e.packets >= math.MaxUint32 || e.bytes+n > math.MaxUint32) || now < e.first {
+		return false
+	}
+	e.packets++
+	e.bytes += n
+	e.flags |= flags
+	e.last = max(e.last, now)
+	e.state |= stTouched
+	return true
+}
+
+// ended1 notes that flow i saw FIN or RST, once, for the next scan to
+// export it if it is TCP: it moves from its wheel bucket to the ended
+// list.
+func (c *Cache) ended1(i int32) {
+	e := c.at(i)
 	if e.state&stEnded == 0 && e.key.proto() == protoTCP {
 		c.unlink(i)
 		e.state |= stEnded
@@ -607,7 +619,7 @@ func (c *Cache) countAt(i int32, k *flowKey, pc *flowCounts, now int64, h uint64
 		}
 	}
 	if e.flags&(flow.TCPFin|flow.TCPRst) != 0 {
-		c.ended1(i, e)
+		c.ended1(i)
 	}
 }
 

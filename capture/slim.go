@@ -116,21 +116,11 @@ func (c *Cache) AddSlim(s *Slim) {
 	flags := uint8(s.dstMAC >> 48)
 	// As in Add: a packet of a flow the cache holds is counted in place.
 	i := c.lookupSlim(s)
-	if i >= 0 {
-		e := c.at(i)
-		if now-e.last <= c.idle && now-e.first <= c.active &&
-			(!c.cfg.Split32 || e.packets < math.MaxUint32 && e.bytes+n <= math.MaxUint32) &&
-			now >= e.first {
-			e.packets++
-			e.bytes += n
-			e.flags |= flags
-			e.last = max(e.last, now)
-			e.state |= stTouched
-			if flags&(flow.TCPFin|flow.TCPRst) != 0 {
-				c.ended1(i, e)
-			}
-			return
+	if i >= 0 && c.countIn(i, n, flags, now) {
+		if flags&(flow.TCPFin|flow.TCPRst) != 0 {
+			c.ended1(i)
 		}
+		return
 	}
 	k := &c.scratch
 	k.addr = *(*[32]byte)(unsafe.Pointer(&s.src)) // src and dst, side by side
