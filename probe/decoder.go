@@ -437,30 +437,38 @@ func (d *decodeAhead) stop(m *CaptureMeter, count func(*capture.Slim)) {
 
 // pacer decides, a stretch of batches at a time, whether the decoding
 // and counting goroutines share the work or the counting one reads,
-// decodes and counts alone (see the comment on paceStalled).
+// decodes and counts alone. Both share it while the counting one seldom
+// stalls (paceStalled); when it stalls, working alone is tried for a
+// stretch, and kept while it takes less time a batch than both did.
 type pacer struct {
 	solo    bool        // the stretch running is the counting goroutine's alone
+	trial   bool        // it tries working alone
+	back    bool        // it is of both, after a stretch alone
 	n       int         // batches counted in it
 	size    int         // batches it lasts
-	stay    int         // batches the next solo stretch lasts
+	stay    int         // batches the next stretch alone lasts
+	hold    int         // stretches of both to let pass before a trial
+	holdFor int         // and after the next trial that fails, unless one succeeds first
 	t       int64       // when it began (monotonic)
 	stalled int64       // the counting goroutine's stalls then (signal.stalled)
+	per     [2]int64    // ns a batch took in the latest stretch of both, [0], and alone, [1]
 	hook    func() bool // tests: says for every batch whether to work alone
 	fixed   bool        // one processor: always alone
 }
 
 const (
-	paceWindow  = 64   // batches a stretch of both goroutines lasts
-	paceStay    = 512  // batches the first solo stretch lasts
+	paceWindow  = 64   // batches a stretch of both goroutines, or a trial, lasts
+	paceStay    = 512  // batches the first stretch alone after a trial lasts
 	paceMaxStay = 8192 // and the longest, each four times the one before
+	paceHold    = 4    // stretches of both without a trial after the first that failed
+	paceMaxHold = 64   // and the most, twice as many after each
 )
 
 // paceStalled is the share of a stretch's time beyond which the counting
 // goroutine, stalled waiting for the decoding one's batches while the
-// system ran other work on its processor, had better decode them itself:
-// the two goroutines then mostly wait for each other. On two processors
-// with nothing else to do the stalls are none; with other work they
-// take a third to nine tenths of the time.
+// system ran other work on its processor, may do better decoding them
+// itself. On two processors with nothing else to do the stalls are none;
+// with other work they take a third to nine tenths of the time.
 const (
 	paceStalledNum = 1
 	paceStalledDen = 3
@@ -469,7 +477,7 @@ const (
 // start sets the first stretch: both goroutines, or alone with one
 // processor.
 func (p *pacer) start(hook func() bool) {
-	p.hook, p.stay, p.size = hook, paceStay, paceWindow
+	p.hook, p.stay, p.holdFor, p.size = hook, paceStay, paceHold, paceWindow
 	p.fixed = hook == nil && runtime.GOMAXPROCS(0) < 2
 	p.solo = p.fixed || (hook != nil && hook())
 	p.t = monotonic()
@@ -497,14 +505,47 @@ func (p *pacer) step(d *decodeAhead) {
 // choose ends a stretch at now, when the counting goroutine's stalls
 // came to stalled, and chooses the next.
 func (p *pacer) choose(now, stalled int64) {
+	per := (now - p.t) / int64(p.n)
+	few := (stalled-p.stalled)*paceStalledDen <= (now-p.t)*paceStalledNum
+	back := p.back
+	p.back = false
+	if !p.solo && p.hold > 0 {
+		p.hold--
+	}
 	switch {
 	case p.solo:
-		p.solo, p.size = false, paceWindow // both again
-	case (stalled-p.stalled)*paceStalledDen > (now-p.t)*paceStalledNum:
-		p.solo, p.size = true, p.stay
+		p.per[1] = per
+		if p.trial && per < p.per[0] {
+			// Alone was faster: it keeps the work for a while.
+			p.trial, p.size, p.holdFor = false, p.stay, paceHold
+			p.stay = min(4*p.stay, paceMaxStay)
+			break
+		}
+		if p.trial {
+			p.fail()
+		}
+		// Both again: after a stretch alone, to see whether the stalls
+		// have passed; after a trial that failed, for a while.
+		p.solo, p.trial, p.back, p.size = false, false, !p.trial, paceWindow
+	case few:
+		p.per[0], p.stay = per, paceStay
+	case back && p.per[1] < per:
+		// Stalled, and alone was faster, just before: alone again.
+		p.per[0], p.solo, p.size = per, true, p.stay
 		p.stay = min(4*p.stay, paceMaxStay)
+	case back:
+		p.per[0] = per
+		p.fail()
+	case p.hold > 0:
+		p.per[0] = per
 	default:
-		p.size, p.stay = paceWindow, paceStay
+		p.per[0], p.solo, p.trial, p.size = per, true, true, paceWindow
 	}
 	p.n, p.t, p.stalled = 0, now, stalled
+}
+
+// fail notes that working alone was slower than both: no trial for the
+// next stretches of both, twice as many as after the failure before.
+func (p *pacer) fail() {
+	p.hold, p.holdFor = p.holdFor, min(2*p.holdFor, paceMaxHold)
 }

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -81,46 +82,53 @@ func TestSignalYields(t *testing.T) {
 	}
 }
 
-// TestPacer: the counting goroutine works alone for a stretch after a
-// stretch of both in which it was stalled for more than a third of the
-// time, then both are tried again; each solo stretch in a row is four
-// times as long as the one before, up to paceMaxStay, and a stretch of
-// both that went well starts them over.
+// TestPacer: while the counting goroutine seldom stalls both goroutines
+// work; once it stalls for more than a third of a stretch, working alone
+// is tried, and kept for a stretch four times as long each time in a
+// row while it takes less time a batch than both took; a trial that
+// fails holds the next off for more stretches each time.
 func TestPacer(t *testing.T) {
 	var p pacer
 	p.start(nil)
 	if p.fixed {
 		t.Skip("one processor: always alone")
 	}
-	require.False(t, p.solo)
 	now, stalled := p.t, int64(0)
-	// window ends a stretch of both that took 1 ms, stalled for st of it.
-	window := func(st int64) {
-		require.False(t, p.solo)
-		require.Equal(t, paceWindow, p.size)
-		now += 1e6
+	// stretch ends the stretch running, its batches in ns (st of them
+	// stalled), and checks the next.
+	stretch := func(ns, st int64, solo bool, size int, msg string) {
+		t.Helper()
+		p.n = p.size
+		now += ns
 		stalled += st
 		p.choose(now, stalled)
+		require.Equal(t, solo, p.solo, msg)
+		require.Equal(t, size, p.size, msg)
 	}
-	window(0)
-	assert.False(t, p.solo, "no stalls")
-	window(330e3)
-	assert.False(t, p.solo, "stalled for under a third")
-	stays := []int{paceStay, 4 * paceStay, 16 * paceStay, paceMaxStay, paceMaxStay}
-	for _, stay := range stays {
-		window(340e3)
-		require.True(t, p.solo, "stalled for over a third")
-		assert.Equal(t, stay, p.size)
-		now += 50e6
-		stalled += 50e6 // not counted: both work again after it
-		p.choose(now, stalled)
-		assert.False(t, p.solo)
+	require.False(t, p.solo)
+	stretch(1e6, 0, false, paceWindow, "no stalls")
+	stretch(1e6, 330e3, false, paceWindow, "stalled for under a third")
+	stretch(1e6, 340e3, true, paceWindow, "stalled for over a third: a trial")
+	require.True(t, p.trial)
+	stretch(0.9e6, 0, true, paceStay, "the trial was faster")
+	stretch(8*0.9e6, 0, false, paceWindow, "both again after a stretch alone")
+	stretch(1e6, 900e3, true, 4*paceStay, "stalled, and alone was faster")
+	stretch(32*0.9e6, 0, false, paceWindow, "both again")
+	stretch(0.8e6, 500e3, false, paceWindow, "stalled, but faster than alone")
+	for i := range paceHold - 1 {
+		stretch(1e6, 900e3, false, paceWindow, fmt.Sprintf("held off, %d", i))
 	}
-	window(100e3)
-	assert.False(t, p.solo)
-	window(900e3)
-	assert.True(t, p.solo)
-	assert.Equal(t, paceStay, p.size, "a good stretch starts the solo stretches over")
+	stretch(1e6, 900e3, true, paceWindow, "a trial once held off")
+	stretch(1.1e6, 0, false, paceWindow, "the trial was slower")
+	for i := range 2*paceHold - 1 {
+		stretch(1e6, 900e3, false, paceWindow, fmt.Sprintf("held off twice as long, %d", i))
+	}
+	stretch(1e6, 900e3, true, paceWindow, "a trial")
+	stretch(0.5e6, 0, true, 16*paceStay, "alone, four times as long again")
+	stretch(0.5e6*16*8, 0, false, paceWindow, "both again")
+	stretch(1e6, 0, false, paceWindow, "no stalls")
+	stretch(1e6, 900e3, true, paceWindow, "a trial")
+	stretch(0.5e6, 0, true, paceStay, "a stretch without stalls started the stretches alone over")
 
 	// The stretch ends after its batches, counted by step.
 	p = pacer{}
