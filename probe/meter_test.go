@@ -239,13 +239,21 @@ func TestCaptureMeterReadUntilStopped(t *testing.T) {
 		return m, flows
 	}
 	m, batched := meter(true)
-	for range 10 {
+	_, err := m.ReadUntil(math.MaxInt64)
+	require.NoError(t, err)
+	// The counting goroutine reads the first batches itself, until the
+	// decoding one runs and takes the source at the next batch.
+	deadline := time.Now().Add(10 * time.Second)
+	for !m.decoding.ready.Load() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	for range 9 {
 		_, err := m.ReadUntil(math.MaxInt64)
 		require.NoError(t, err)
 	}
 	// The goroutine fills the batches not being counted: wait for it, so
 	// that what it read ahead does not depend on how busy the machine is.
-	deadline := time.Now().Add(10 * time.Second)
+	deadline = time.Now().Add(10 * time.Second)
 	for len(m.decoding.full) < decodeBatches-1 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
@@ -267,7 +275,7 @@ func TestCaptureMeterReadUntilStopped(t *testing.T) {
 
 	// Closed without a Flush, part of the way.
 	m, _ = meter(true)
-	_, err := m.ReadUntil(math.MaxInt64)
+	_, err = m.ReadUntil(math.MaxInt64)
 	require.NoError(t, err)
 	require.NoError(t, m.Close())
 	deadline = time.Now().Add(5 * time.Second)
@@ -298,15 +306,15 @@ func TestCaptureMeterSolo(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, damaged, 0o644))
 	cfg := capture.CacheConfig{Idle: time.Second, Active: 300 * time.Second, Fragment: 30 * time.Second}
 
-	// hook nil: frame by frame, without reading ahead.
-	meter := func(shared bool, hook func(m *CaptureMeter) bool) (*CaptureMeter, *[]string) {
+	// Without ahead, frame by frame.
+	meter := func(shared, ahead bool, hook func(m *CaptureMeter) bool) (*CaptureMeter, *[]string) {
 		src, err := capture.NewFileSource(bytes.NewReader(damaged), "test")
 		if shared {
 			src, err = capture.OpenFileShared(path)
 		}
 		require.NoError(t, err)
 		flows := new([]string)
-		m := newCaptureMeter(src, MeterConfig{Cache: cfg, ReadAhead: hook != nil}, func(r *flow.Record, why capture.ExpiryReason) {
+		m := newCaptureMeter(src, MeterConfig{Cache: cfg, ReadAhead: ahead}, func(r *flow.Record, why capture.ExpiryReason) {
 			*flows = append(*flows, fmt.Sprint(r.SrcAddr, r.SrcPort, r.DstAddr, r.DstPort, r.Proto, r.InPackets, r.InBytes, r.First, r.Last, why))
 		})
 		if hook != nil {
@@ -315,7 +323,7 @@ func TestCaptureMeterSolo(t *testing.T) {
 		return m, flows
 	}
 	// The flows and error of the frames read one by one.
-	one, want := meter(false, nil)
+	one, want := meter(false, false, nil)
 	var werr error
 	for werr == nil {
 		_, werr = one.Read()
@@ -336,7 +344,16 @@ func TestCaptureMeterSolo(t *testing.T) {
 			t.Run(fmt.Sprintf("%s shared=%v", name, shared), func(t *testing.T) {
 				batch, switches := 0, 0
 				var modes [2]int // batches the goroutine and the counting one decoded
-				m, flows := meter(shared, func(m *CaptureMeter) bool {
+				m, flows := meter(shared, true, func(m *CaptureMeter) bool {
+					d := m.decoding
+					if !pattern(batch) && d.solo && d.asked {
+						// The goroutine was asked for: let it come, so
+						// that the pattern's stretches of both happen.
+						deadline := time.Now().Add(10 * time.Second)
+						for !d.ready.Load() && time.Now().Before(deadline) {
+							time.Sleep(100 * time.Microsecond)
+						}
+					}
 					if batch > 0 && m.decoding.solo {
 						modes[1]++
 					} else if batch > 0 {
@@ -373,7 +390,7 @@ func TestCaptureMeterSolo(t *testing.T) {
 	for _, at := range []int{3, 4} {
 		for _, shared := range []bool{false, true} {
 			batch := 0
-			m, flows := meter(shared, func(*CaptureMeter) bool { batch++; return batch >= at })
+			m, flows := meter(shared, true, func(*CaptureMeter) bool { batch++; return batch >= at })
 			for range 5 {
 				_, err := m.ReadUntil(math.MaxInt64)
 				require.NoError(t, err)
@@ -382,7 +399,7 @@ func TestCaptureMeterSolo(t *testing.T) {
 			read := m.Stats().Packets
 			assert.Equal(t, read, m.CacheStats().Packets, "every frame read is counted")
 			require.NoError(t, m.Close())
-			ref, single := meter(false, nil)
+			ref, single := meter(false, false, nil)
 			for range read {
 				_, err := ref.Read()
 				require.NoError(t, err)
@@ -394,4 +411,19 @@ func TestCaptureMeterSolo(t *testing.T) {
 			assert.True(t, slices.Equal(*single, *flows), "stopped at %d: the flows of the frames read one by one", at)
 		}
 	}
+
+	// With one processor the counting goroutine works alone from the
+	// start.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	m, flows := meter(false, true, nil)
+	var err error
+	for err == nil {
+		_, err = m.ReadUntil(math.MaxInt64)
+	}
+	assert.True(t, m.decoding.solo, "alone")
+	m.Flush()
+	require.NoError(t, m.Close())
+	assert.Equal(t, werr, err)
+	sort.Strings(*flows)
+	assert.True(t, slices.Equal(*want, *flows), "one processor: the flows of the frames read one by one")
 }
