@@ -94,6 +94,22 @@ import (
 // flows 0.954x and 0.969x; without SCHED_FIFO 1.01x and 1.01x (few),
 // 0.98x and 1.00x (many), the other work then setting the pace.
 //
+// On a machine busy with other work the two goroutines wait for each
+// other: the system gives one's processor to its other work, and the
+// other, its batches counted or decoded, sleeps until the first runs
+// again (at load 3, against the build before this split: 1.07x the
+// processor time and 1.10x the elapsed time). The counting goroutine
+// then reads and decodes the batches itself, the decoding goroutine
+// parked (yield, await), which one processor does in 0.82x to 0.93x the
+// processor time; but two threads get twice one thread's share of a
+// machine saturated with other work, and working alone took up to 1.3x
+// the elapsed time there (two busy loops and load 10 of other work, 16
+// pairs). So the pacer works alone only after a stretch in which the
+// counting goroutine stalled, and for as long as it is faster alone
+// than both were (see pacer). Paired against both always (main's
+// build, 20 pairs each, load 7 to 9 from other work): with two busy
+// loops of ours ... ; under SCHED_FIFO ... .
+//
 // The batches go round between the two goroutines through two channels,
 // as a capture file's chunks do between the goroutine that reads it and
 // its frames' reader (capture's aheadReader); a batch carries its
@@ -486,20 +502,21 @@ func (d *decodeAhead) stop(m *CaptureMeter, count func(*capture.Slim)) {
 	}
 }
 
-// pacer decides, a stretch of batches at a time, whether the decoding
-// and counting goroutines share the work or the counting one reads,
-// decodes and counts alone. Both share it while the counting one seldom
-// stalls (paceStalled); when it stalls, working alone is tried for a
-// stretch, and kept while it takes less time a batch than both did.
+// pacer decides, a stretch of paceWindow batches at a time, whether the
+// decoding and counting goroutines share the work or the counting one
+// reads, decodes and counts alone. Both share it while the counting one
+// seldom stalls (paceStalled); when it stalls, working alone is tried
+// for a stretch, and kept, for up to stay batches, while each stretch
+// alone takes less time a batch than the last stretch of both did.
 type pacer struct {
 	solo    bool        // the stretch running is the counting goroutine's alone
 	trial   bool        // it tries working alone
-	back    bool        // it is of both, after a stretch alone
+	back    bool        // it is of both, after stretches alone
 	n       int         // batches counted in it
-	size    int         // batches it lasts
-	stay    int         // batches the next stretch alone lasts
+	left    int         // stretches alone left after it
+	stay    int         // batches the next stretches alone last
 	hold    int         // stretches of both to let pass before a trial
-	holdFor int         // and after the next trial that fails, unless one succeeds first
+	holdFor int         // and after the next trial or stretch alone that fails
 	t       int64       // when it began (monotonic)
 	stalled int64       // the counting goroutine's stalls then (signal.stalled)
 	per     [2]int64    // ns a batch took in the latest stretch of both, [0], and alone, [1]
@@ -508,9 +525,9 @@ type pacer struct {
 }
 
 const (
-	paceWindow  = 64   // batches a stretch of both goroutines, or a trial, lasts
-	paceStay    = 512  // batches the first stretch alone after a trial lasts
-	paceMaxStay = 8192 // and the longest, each four times the one before
+	paceWindow  = 64   // batches a stretch lasts
+	paceStay    = 512  // batches alone after the first trial that succeeds
+	paceMaxStay = 8192 // and the most, four times as many each time in a row
 	paceHold    = 4    // stretches of both without a trial after the first that failed
 	paceMaxHold = 64   // and the most, twice as many after each
 )
@@ -528,7 +545,7 @@ const (
 // start sets the first stretch: both goroutines, or alone with one
 // processor.
 func (p *pacer) start(hook func() bool) {
-	p.hook, p.stay, p.holdFor, p.size = hook, paceStay, paceHold, paceWindow
+	p.hook, p.stay, p.holdFor = hook, paceStay, paceHold
 	p.fixed = hook == nil && runtime.GOMAXPROCS(0) < 2
 	p.solo = p.fixed
 	p.t = monotonic()
@@ -547,7 +564,7 @@ func (p *pacer) step(d *decodeAhead) {
 	if p.fixed {
 		return
 	}
-	if p.n++; p.n < p.size {
+	if p.n++; p.n < paceWindow {
 		return
 	}
 	p.choose(monotonic(), d.toCnt.stalled.Load())
@@ -560,29 +577,36 @@ func (p *pacer) choose(now, stalled int64) {
 	few := (stalled-p.stalled)*paceStalledDen <= (now-p.t)*paceStalledNum
 	back := p.back
 	p.back = false
-	if !p.solo && p.hold > 0 {
+	if p.solo {
+		p.per[1] = per
+	} else if p.hold > 0 {
 		p.hold--
 	}
 	switch {
+	case p.solo && per >= p.per[0]:
+		// Alone was slower than both were: both again, and no trial
+		// for a while. Every stretch alone is checked, not the trial
+		// alone: the system lets a thread that slept much run at once
+		// for a while, and a trial's first batches alone went faster
+		// than the stretches after it (72 against 421 µs a batch).
+		p.fail()
+		p.solo, p.trial = false, false
+	case p.solo && p.trial:
+		// Alone was faster: it goes on for a while.
+		p.trial, p.left = false, p.stay/paceWindow-1
+		p.stay = min(4*p.stay, paceMaxStay)
+	case p.solo && p.left > 0:
+		p.left--
 	case p.solo:
-		p.per[1] = per
-		if p.trial && per < p.per[0] {
-			// Alone was faster: it keeps the work for a while.
-			p.trial, p.size, p.holdFor = false, p.stay, paceHold
-			p.stay = min(4*p.stay, paceMaxStay)
-			break
-		}
-		if p.trial {
-			p.fail()
-		}
-		// Both again: after a stretch alone, to see whether the stalls
-		// have passed; after a trial that failed, for a while.
-		p.solo, p.trial, p.back, p.size = false, false, !p.trial, paceWindow
+		// Both again, to see whether the stalls have passed. Alone
+		// held its pace throughout: the trials that fail after this are
+		// held off as after the first.
+		p.solo, p.back, p.holdFor = false, true, paceHold
 	case few:
 		p.per[0], p.stay = per, paceStay
 	case back && p.per[1] < per:
-		// Stalled, and alone was faster, just before: alone again.
-		p.per[0], p.solo, p.size = per, true, p.stay
+		// Stalled, and alone was faster just before: alone again.
+		p.per[0], p.solo, p.left = per, true, p.stay/paceWindow-1
 		p.stay = min(4*p.stay, paceMaxStay)
 	case back:
 		p.per[0] = per
@@ -590,7 +614,7 @@ func (p *pacer) choose(now, stalled int64) {
 	case p.hold > 0:
 		p.per[0] = per
 	default:
-		p.per[0], p.solo, p.trial, p.size = per, true, true, paceWindow
+		p.per[0], p.solo, p.trial = per, true, true
 	}
 	p.n, p.t, p.stalled = 0, now, stalled
 }

@@ -84,9 +84,10 @@ func TestSignalYields(t *testing.T) {
 
 // TestPacer: while the counting goroutine seldom stalls both goroutines
 // work; once it stalls for more than a third of a stretch, working alone
-// is tried, and kept for a stretch four times as long each time in a
-// row while it takes less time a batch than both took; a trial that
-// fails holds the next off for more stretches each time.
+// is tried, and kept, for four times as long each time in a row, while
+// each stretch alone takes less time a batch than the last of both; a
+// trial or a stretch alone that is slower holds the next trial off for
+// more stretches each time.
 func TestPacer(t *testing.T) {
 	var p pacer
 	p.start(nil)
@@ -95,40 +96,55 @@ func TestPacer(t *testing.T) {
 	}
 	now, stalled := p.t, int64(0)
 	// stretch ends the stretch running, its batches in ns (st of them
-	// stalled), and checks the next.
-	stretch := func(ns, st int64, solo bool, size int, msg string) {
+	// stalled), and checks the next: alone or not, and how many more
+	// stretches alone (left >= 0).
+	stretch := func(ns, st int64, solo bool, left int, msg string) {
 		t.Helper()
-		p.n = p.size
+		p.n = paceWindow
 		now += ns
 		stalled += st
 		p.choose(now, stalled)
 		require.Equal(t, solo, p.solo, msg)
-		require.Equal(t, size, p.size, msg)
+		if left >= 0 {
+			require.Equal(t, left, p.left, msg)
+		}
 	}
 	require.False(t, p.solo)
-	stretch(1e6, 0, false, paceWindow, "no stalls")
-	stretch(1e6, 330e3, false, paceWindow, "stalled for under a third")
-	stretch(1e6, 340e3, true, paceWindow, "stalled for over a third: a trial")
+	stretch(1e6, 0, false, -1, "no stalls")
+	stretch(1e6, 330e3, false, -1, "stalled for under a third")
+	stretch(1e6, 340e3, true, -1, "stalled for over a third: a trial")
 	require.True(t, p.trial)
-	stretch(0.9e6, 0, true, paceStay, "the trial was faster")
-	stretch(8*0.9e6, 0, false, paceWindow, "both again after a stretch alone")
-	stretch(1e6, 900e3, true, 4*paceStay, "stalled, and alone was faster")
-	stretch(32*0.9e6, 0, false, paceWindow, "both again")
-	stretch(0.8e6, 500e3, false, paceWindow, "stalled, but faster than alone")
+	stretch(0.9e6, 0, true, paceStay/paceWindow-1, "the trial was faster")
+	for i := range paceStay/paceWindow - 1 {
+		stretch(0.9e6, 0, true, paceStay/paceWindow-2-i, "alone")
+	}
+	stretch(0.9e6, 0, false, -1, "both again after the stretches alone")
+	stretch(1e6, 900e3, true, 4*paceStay/paceWindow-1, "stalled, and alone was faster")
+	stretch(0.9e6, 0, true, 4*paceStay/paceWindow-2, "alone")
+	stretch(1.1e6, 0, false, -1, "a stretch alone slower than both")
 	for i := range paceHold - 1 {
-		stretch(1e6, 900e3, false, paceWindow, fmt.Sprintf("held off, %d", i))
+		stretch(1e6, 900e3, false, -1, fmt.Sprintf("held off, %d", i))
 	}
-	stretch(1e6, 900e3, true, paceWindow, "a trial once held off")
-	stretch(1.1e6, 0, false, paceWindow, "the trial was slower")
+	stretch(1e6, 900e3, true, -1, "a trial once held off")
+	stretch(1.1e6, 0, false, -1, "the trial was slower")
 	for i := range 2*paceHold - 1 {
-		stretch(1e6, 900e3, false, paceWindow, fmt.Sprintf("held off twice as long, %d", i))
+		stretch(1e6, 900e3, false, -1, fmt.Sprintf("held off twice as long, %d", i))
 	}
-	stretch(1e6, 900e3, true, paceWindow, "a trial")
-	stretch(0.5e6, 0, true, 16*paceStay, "alone, four times as long again")
-	stretch(0.5e6*16*8, 0, false, paceWindow, "both again")
-	stretch(1e6, 0, false, paceWindow, "no stalls")
-	stretch(1e6, 900e3, true, paceWindow, "a trial")
-	stretch(0.5e6, 0, true, paceStay, "a stretch without stalls started the stretches alone over")
+	stretch(1e6, 900e3, true, -1, "a trial")
+	stretch(0.5e6, 0, true, 16*paceStay/paceWindow-1, "alone, four times as long again")
+	for i := range 16*paceStay/paceWindow - 1 {
+		stretch(0.5e6, 0, true, 16*paceStay/paceWindow-2-i, "alone")
+	}
+	stretch(0.5e6, 0, false, -1, "both again after the stretches alone")
+	stretch(1e6, 0, false, -1, "no stalls")
+	stretch(1e6, 900e3, true, -1, "a trial, not held off: alone held its pace")
+	stretch(0.5e6, 0, true, paceStay/paceWindow-1, "a stretch without stalls started the stretches alone over")
+	stretch(0.5e6, 0, true, paceStay/paceWindow-2, "alone")
+	stretch(1e6, 0, false, -1, "the last stretch of both is what alone must beat")
+	for i := range paceHold - 1 {
+		stretch(1e6, 900e3, false, -1, fmt.Sprintf("held off as after the first failure, %d", i))
+	}
+	stretch(1e6, 900e3, true, -1, "a trial")
 
 	// The stretch ends after its batches, counted by step.
 	p = pacer{}
