@@ -99,16 +99,23 @@ import (
 // other, its batches counted or decoded, sleeps until the first runs
 // again (at load 3, against the build before this split: 1.07x the
 // processor time and 1.10x the elapsed time). The counting goroutine
-// then reads and decodes the batches itself, the decoding goroutine
-// parked (yield, await), which one processor does in 0.82x to 0.93x the
-// processor time; but two threads get twice one thread's share of a
-// machine saturated with other work, and working alone took up to 1.3x
-// the elapsed time there (two busy loops and load 10 of other work, 16
-// pairs). So the pacer works alone only after a stretch in which the
-// counting goroutine stalled, and for as long as it is faster alone
-// than both were (see pacer). Paired against both always (main's
-// build, 20 pairs each, load 7 to 9 from other work): with two busy
-// loops of ours ... ; under SCHED_FIFO ... .
+// may then read and decode the batches itself, the decoding goroutine
+// parked (yield, await): one goroutine doing all used 0.82x to 0.93x
+// the processor time of two on a busy machine, and 0.84x the elapsed
+// time at load 3; but on a machine saturated with other work two
+// threads get twice one thread's share of it, and working alone all
+// the time took up to 1.3x the elapsed time there (two busy loops and
+// load 10 of other work, 16 pairs), and 1.45x on a quiet machine
+// (SCHED_FIFO). So the pacer works alone only after a stretch in which
+// the counting goroutine stalled, and for as long as each stretch alone
+// is faster than the last of both (see pacer). Paired against both
+// always (main's build; two sets of 20 pairs each, medians of the
+// ratios; load 3 to 9 from other work besides ours): under SCHED_FIFO
+// 1.00-1.02x the task-clock and 0.99x the elapsed time on few flows,
+// 0.99-1.02x and 1.00x on many; with one busy loop 0.90-0.96x and
+// 1.01x (few), 0.98-0.99x and 1.00x (many); with two 0.93x and
+// 0.91-1.23x (few), 0.94-0.96x and 1.04-1.06x (many), the elapsed time
+// there set by the share of the machine the system gives.
 //
 // The batches go round between the two goroutines through two channels,
 // as a capture file's chunks do between the goroutine that reads it and
