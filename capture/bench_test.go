@@ -95,6 +95,36 @@ func BenchmarkCache(b *testing.B) {
 	}
 }
 
+// BenchmarkCacheSlim is BenchmarkCache for the Slims that goprobe
+// --read's counting goroutine counts (AddSlim).
+func BenchmarkCacheSlim(b *testing.B) {
+	frames := traffic(200000)
+	var d Decoder
+	c := NewCache(cfg, func(*flow.Record, ExpiryReason) {})
+	h := c.Hasher()
+	slims := make([]Slim, len(frames))
+	var p Packet
+	for i := range frames {
+		d.Decode(frames[i].Link, &frames[i], &p)
+		h.Slim(&p, frames[i].Time, &slims[i])
+	}
+	span := frames[len(frames)-1].Time - frames[0].Time + sec
+	run(&d, c, &Packet{}, frames, -span)
+	b.ReportAllocs()
+	b.ResetTimer()
+	next := int64(0)
+	for i := 0; i < b.N; i++ {
+		j := i % len(frames)
+		s := &slims[j]
+		s.Time = frames[j].Time + int64(i/len(frames))*span
+		c.AddSlim(s)
+		if s.Time >= next {
+			c.Expire(s.Time)
+			next = s.Time + 5*sec
+		}
+	}
+}
+
 // trafficPcap keeps BenchmarkFileToFlows's capture between its runs.
 var trafficPcap []byte
 

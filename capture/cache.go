@@ -439,21 +439,11 @@ func (c *Cache) Add(p *Packet, now int64) {
 	// cannot take the narrow stores' bytes on the way) for more than the
 	// rest of the counting.
 	i := c.lookupPacket(p, tail, h)
-	if i >= 0 {
-		e := c.at(i)
-		if now-e.last <= c.idle && now-e.first <= c.active &&
-			(!c.cfg.Split32 || e.packets < math.MaxUint32 && e.bytes+n <= math.MaxUint32) &&
-			now >= e.first {
-			e.packets++
-			e.bytes += n
-			e.flags |= p.TCPFlags
-			e.last = max(e.last, now)
-			e.state |= stTouched
-			if p.TCPFlags&(flow.TCPFin|flow.TCPRst) != 0 {
-				c.ended1(i, e)
-			}
-			return
+	if i >= 0 && c.countIn(i, n, p.TCPFlags, now) {
+		if p.TCPFlags&(flow.TCPFin|flow.TCPRst) != 0 {
+			c.ended1(i)
 		}
+		return
 	}
 	setKey(k, p, tail)
 	pc := flowCounts{first: now, last: now, packets: 1, bytes: n, flags: p.TCPFlags,
@@ -461,10 +451,32 @@ func (c *Cache) Add(p *Packet, now int64) {
 	c.countAt(i, k, &pc, now, h)
 }
 
-// ended1 notes that flow i (entry e) saw FIN or RST, once, for the next
-// scan to export it if it is TCP: it moves from its wheel bucket to the
-// ended list.
-func (c *Cache) ended1(i int32, e *entry) {
+// countIn counts a packet of n bytes and TCP flags, seen at now, into
+// flow i, the packet's, if the flow may take it: it is neither idle nor
+// active for too long, its counters stay within v5's 32 bits where they
+// must, and it did not start after the packet. Add and AddSlim count
+// most packets here, inlined, and then call ended1 for a FIN or RST
+// themselves: the call in here made it too large for the inliner (cost
+// 144 against a budget of 80; 77 without).
+func (c *Cache) countIn(i int32, n uint64, flags uint8, now int64) bool {
+	e := c.at(i)
+	if now-e.last > c.idle || now-e.first > c.active ||
+		c.cfg.Split32 && (e.packets >= math.MaxUint32 || e.bytes+n > math.MaxUint32) || now < e.first {
+		return false
+	}
+	e.packets++
+	e.bytes += n
+	e.flags |= flags
+	e.last = max(e.last, now)
+	e.state |= stTouched
+	return true
+}
+
+// ended1 notes that flow i saw FIN or RST, once, for the next scan to
+// export it if it is TCP: it moves from its wheel bucket to the ended
+// list.
+func (c *Cache) ended1(i int32) {
+	e := c.at(i)
 	if e.state&stEnded == 0 && e.key.proto() == protoTCP {
 		c.unlink(i)
 		e.state |= stEnded
@@ -526,29 +538,6 @@ func (c *Cache) PrefetchFlow(p *Packet) {
 	}
 }
 
-// PrefetchAhead is Prefetch(s) and PrefetchFlow(e) in one call, for a
-// capture loop that found Prefetching true and whose packets were hashed
-// by Hash (a packet that was not, a fragment, is passed over): the two
-// calls and their three of the assembly cost some 130 instructions a
-// packet, a seventh of goprobe --read's on a capture of many flows.
-func (c *Cache) PrefetchAhead(s, e *Packet) {
-	// Where there is nothing to fetch, the cache's counters are fetched,
-	// which the packet's Add reads anyway.
-	sa := uintptr(unsafe.Pointer(&c.stats))
-	ea := sa
-	if s.hashBy == c.id {
-		pos, _ := c.idx.Home(s.hash)
-		sa = uintptr(unsafe.Pointer(c.idx.SlotAddr(pos)))
-	}
-	if e.hashBy == c.id {
-		pos, tag := c.idx.Home(e.hash)
-		if i, ok := slotindex.Match(c.idx.Slot(pos), tag); ok && int32(i) < c.slab {
-			ea = uintptr(unsafe.Pointer(c.at(int32(i))))
-		}
-	}
-	prefetch3(sa, ea, ea+64)
-}
-
 // Prefetching says whether Prefetch and PrefetchFlow fetch anything now:
 // a capture loop that asks once a batch need not call them for every
 // packet of a cache of few flows, where they do nothing.
@@ -566,8 +555,8 @@ func (c *Cache) Hash(p *Packet) {
 	}
 }
 
-// Hasher returns a copy of the cache's hash keys, whose Hash is the
-// cache's: a goroutine on another processor that hashes packets for the
+// Hasher returns a copy of the cache's hash keys, which hash as the
+// cache does (Hasher.Slim): a goroutine on another processor that hashes packets for the
 // cache reads its own copy, not the cache's line that the counting
 // writes to (its statistics beside the keys).
 func (c *Cache) Hasher() Hasher { return Hasher{c.hash, c.id, c.cfg.CountLink} }
@@ -577,13 +566,6 @@ type Hasher struct {
 	hash      keyHash
 	id        uint64
 	countLink bool // the cache's CountLink, for Slim
-}
-
-// Hash is Cache.Hash.
-func (h *Hasher) Hash(p *Packet) {
-	if !p.Fragment {
-		p.hash, p.hashBy = h.hash.packet(p), h.id
-	}
 }
 
 func (c *Cache) prefetchEntry(p *Packet) {
@@ -637,7 +619,7 @@ func (c *Cache) countAt(i int32, k *flowKey, pc *flowCounts, now int64, h uint64
 		}
 	}
 	if e.flags&(flow.TCPFin|flow.TCPRst) != 0 {
-		c.ended1(i, e)
+		c.ended1(i)
 	}
 }
 

@@ -213,18 +213,6 @@ func TestCachePrefetch(t *testing.T) {
 		}
 		pkts[i].hash, pkts[i].hashBy = 0, 0
 	}), "prefetching ahead")
-	assert.Equal(t, want, run(func(c *Cache, i int) {
-		// PrefetchAhead, on packets hashed by Hash, as the capture loop
-		// does; fragments, which Hash passes over, included.
-		for _, j := range []int{i + 8, i + 4} {
-			if j < len(pkts) && pkts[j].hashBy != c.id {
-				c.Hash(&pkts[j])
-			}
-		}
-		if i+8 < len(pkts) {
-			c.PrefetchAhead(&pkts[i+8], &pkts[i+4])
-		}
-	}), "prefetching ahead in one call")
 	// As the meter's decoding goroutine hands the packets over: Slims
 	// made by the cache's Hasher, the first ones prefetched one by one,
 	// the others ahead in one call, counted by AddSlim.

@@ -1,6 +1,9 @@
 package probe
 
 import (
+	"runtime"
+	"sync/atomic"
+
 	"github.com/nfgo/nftools/capture"
 )
 
@@ -91,6 +94,29 @@ import (
 // flows 0.954x and 0.969x; without SCHED_FIFO 1.01x and 1.01x (few),
 // 0.98x and 1.00x (many), the other work then setting the pace.
 //
+// On a machine busy with other work the two goroutines wait for each
+// other: the system gives one's processor to its other work, and the
+// other, its batches counted or decoded, sleeps until the first runs
+// again (at load 3, against the build before this split: 1.07x the
+// processor time and 1.10x the elapsed time). The counting goroutine
+// may then read and decode the batches itself, the decoding goroutine
+// parked (yield, await): one goroutine doing all used 0.82x to 0.93x
+// the processor time of two on a busy machine, and 0.84x the elapsed
+// time at load 3; but on a machine saturated with other work two
+// threads get twice one thread's share of it, and working alone all
+// the time took up to 1.3x the elapsed time there (two busy loops and
+// load 10 of other work, 16 pairs), and 1.45x on a quiet machine
+// (SCHED_FIFO). So the pacer works alone only after a stretch in which
+// the counting goroutine stalled, and for as long as each stretch alone
+// is faster than the last of both (see pacer). Paired against both
+// always (main's build; two sets of 20 pairs each, medians of the
+// ratios; load 3 to 9 from other work besides ours): under SCHED_FIFO
+// 1.00-1.02x the task-clock and 0.99x the elapsed time on few flows,
+// 0.99-1.02x and 1.00x on many; with one busy loop 0.90-0.96x and
+// 1.01x (few), 0.98-0.99x and 1.00x (many); with two 0.93x and
+// 0.91-1.23x (few), 0.94-0.96x and 1.04-1.06x (many), the elapsed time
+// there set by the share of the machine the system gives.
+//
 // The batches go round between the two goroutines through two channels,
 // as a capture file's chunks do between the goroutine that reads it and
 // its frames' reader (capture's aheadReader); a batch carries its
@@ -119,7 +145,10 @@ type decoded struct {
 
 // decodeAhead is the decoding goroutine and its channels.
 type decodeAhead struct {
-	full    chan *decoded // batches decoded, in order; closed when the goroutine ends
+	// full carries the batches decoded, in order, and a nil where the
+	// goroutine handed the source over (yield); closed when the goroutine
+	// ends.
+	full    chan *decoded
 	empty   chan *decoded // batches the goroutine may fill
 	done    chan struct{} // closed to stop the goroutine
 	cur     *decoded      // the batch being counted
@@ -134,85 +163,122 @@ type decodeAhead struct {
 	// toDec moves when a batch is given back or the goroutine is to
 	// stop, toCnt when a batch is decoded or the goroutine ended.
 	toDec, toCnt signal
+
+	// yield says the source is the counting goroutine's, or is to be:
+	// the goroutine hands it over and waits on resume until that one
+	// asks for it again (asked), says it is ready and waits until yield
+	// is cleared.
+	yield  atomic.Bool
+	resume chan struct{}
+	asked  bool
+	ready  atomic.Bool
+	// solo: the source is the counting goroutine's, which reads and
+	// decodes each batch itself, into cur, with own.
+	solo bool
+	own  frameDecoder
+	pace pacer
+	// fresh: the goroutine has taken the source, and its first batch is
+	// not here yet.
+	fresh bool
+}
+
+// frameDecoder reads frames from the source and decodes them into
+// batches: the decoding goroutine's, and the counting goroutine's for
+// when it works alone. Each has its own, whose frame and packet stay in
+// its processor's cache, and its own copies of what it reads for every
+// packet: the meter's and the cache's fields beside them are written by
+// the counting goroutine.
+type frameDecoder struct {
+	src    capture.Source
+	filter func(*capture.Frame) bool
+	dec    capture.Decoder
+	hasher capture.Hasher
+	f      capture.Frame
+	// Every frame is decoded into p and handed over as the 80 bytes of
+	// a Slim.
+	p capture.Packet
+}
+
+func (m *CaptureMeter) frameDecoder() frameDecoder {
+	return frameDecoder{src: m.src, filter: m.filter, dec: m.dec, hasher: m.cache.Hasher()}
+}
+
+// decode fills b with the frames that follow, up to a batch, or up to
+// the source's end or error (b.err).
+func (r *frameDecoder) decode(b *decoded) {
+	src, filter := r.src, r.filter
+	b.n, b.frames = 0, 0
+	for b.n < decodeBatch && b.err == nil {
+		if err := src.Next(&r.f); err != nil {
+			b.err = nextError(err)
+			break
+		}
+		b.frames++
+		if (filter == nil || filter(&r.f)) && r.dec.Decode(r.f.Link, &r.f, &r.p) == nil {
+			r.hasher.Slim(&r.p, r.f.Time, &b.pkts[b.n]) // hashed here rather than in the capture loop
+		} else {
+			b.pkts[b.n].Skip(r.f.Time)
+		}
+		b.n++
+	}
+	b.stats = src.Stats()
 }
 
 // startDecoding starts the decoding goroutine; from now on only it reads
-// the source and runs the filter.
+// the source and runs the filter, until it hands them over (yield).
 func (m *CaptureMeter) startDecoding() {
-	d := &decodeAhead{full: make(chan *decoded, decodeBatches), empty: make(chan *decoded, decodeBatches),
-		done: make(chan struct{})}
+	// full has room for every batch and the nil of a hand-over.
+	d := &decodeAhead{full: make(chan *decoded, decodeBatches+1), empty: make(chan *decoded, decodeBatches),
+		done: make(chan struct{}), resume: make(chan struct{}, 1), own: m.frameDecoder()}
 	for range decodeBatches {
 		d.empty <- new(decoded)
 	}
 	if f, ok := m.src.(capture.AheadFiller); ok && f.Shared() {
 		d.fill = f.FillAhead
 	}
+	d.pace.start(m.soloHook)
+	// The counting goroutine reads the first batches itself, until the
+	// goroutine runs: on a busy machine its thread may wait for a
+	// processor for a long time (120 ms was seen at load 10).
+	d.solo = true
+	d.yield.Store(true)
 	m.decoding = d
 	go m.decodeLoop(d)
 }
 
-// decodeLoop fills batches until the source ends or fails, or until done.
+// decodeLoop fills batches, from when the counting goroutine gives it
+// the source, until the source ends or fails, or until done.
 func (m *CaptureMeter) decodeLoop(d *decodeAhead) {
 	defer func() {
 		close(d.full)
 		d.toCnt.notify()
 	}()
-	var f capture.Frame
-	// Every frame is decoded here, into a Packet that stays in this
-	// processor's cache, and handed over as the 80 bytes of a Slim.
-	var p capture.Packet
-	// The loop's own copies of what it reads for every packet: the
-	// meter's and the cache's fields beside them are written by the
-	// counting goroutine, on another processor.
-	src, filter, dec, hasher := m.src, m.filter, m.dec, m.cache.Hasher()
+	r := m.frameDecoder()
+	own := false // the source is this goroutine's
 	for {
 		select {
 		case <-d.done:
 			return
 		default:
 		}
-		var b *decoded
-		if d.fill == nil {
-			// The goroutine reads the source itself: it parks until the
-			// counting gives a batch back, and the two may share a
-			// processor.
-			select {
-			case b = <-d.empty:
-			case <-d.done:
+		if !own || d.yield.Load() {
+			if own {
+				// Every batch decoded is in full before the nil: the
+				// counting goroutine reads on from where this one
+				// stopped.
+				d.full <- nil
+				d.toCnt.notify()
+			}
+			if own = d.await(); !own {
 				return
 			}
+			continue
 		}
-		// Otherwise it reads the capture ahead while it waits, and sleeps
-		// on toDec when there is nothing to read either.
-		for b == nil {
-			seq := d.toDec.n.Load()
-			select {
-			case b = <-d.empty:
-				continue
-			case <-d.done:
-				return
-			default:
-			}
-			if d.fill() {
-				continue
-			}
-			d.toDec.wait(seq)
+		b := d.emptyBatch()
+		if b == nil {
+			return
 		}
-		b.n, b.frames = 0, 0
-		for b.n < decodeBatch && b.err == nil {
-			if err := src.Next(&f); err != nil {
-				b.err = nextError(err)
-				break
-			}
-			b.frames++
-			if (filter == nil || filter(&f)) && dec.Decode(f.Link, &f, &p) == nil {
-				hasher.Slim(&p, f.Time, &b.pkts[b.n]) // hashed here rather than in the capture loop
-			} else {
-				b.pkts[b.n].Skip(f.Time)
-			}
-			b.n++
-		}
-		b.stats = src.Stats()
+		r.decode(b)
 		d.full <- b // never waits: it has room for every batch there is
 		d.toCnt.notify()
 		if b.err != nil {
@@ -221,22 +287,77 @@ func (m *CaptureMeter) decodeLoop(d *decodeAhead) {
 	}
 }
 
-// take makes sure the batch being counted has a packet left, waiting
-// for the next batch when it has not; false at the source's end (d.err
-// says why) or when the goroutine stopped.
+// await waits, parked, until the counting goroutine asks for it
+// (resume), then says it is ready and waits, running, until that one
+// gives the source back (yield cleared): the counting goroutine goes on
+// reading batches itself until then, rather than wait for this one's
+// thread to be woken and given a processor (84 to 119 ms at load 10).
+// False once done is closed.
+func (d *decodeAhead) await() bool {
+	select {
+	case <-d.resume:
+	case <-d.done:
+		return false
+	}
+	d.ready.Store(true)
+	for {
+		seq := d.toDec.n.Load()
+		if !d.yield.Load() {
+			return true
+		}
+		select {
+		case <-d.done:
+			return false
+		default:
+		}
+		d.toDec.wait(seq)
+	}
+}
+
+// emptyBatch waits for a batch to fill, reading the capture ahead
+// meanwhile where the source lets it; nil once done is closed.
+func (d *decodeAhead) emptyBatch() *decoded {
+	for {
+		seq := d.toDec.n.Load()
+		select {
+		case b := <-d.empty:
+			return b
+		case <-d.done:
+			return nil
+		default:
+		}
+		if d.fill == nil {
+			// The goroutine reads the source itself: it parks until the
+			// counting gives a batch back, and the two may share a
+			// processor.
+			t := monotonic()
+			select {
+			case b := <-d.empty:
+				d.toDec.slept(monotonic() - t)
+				return b
+			case <-d.done:
+				return nil
+			}
+		}
+		// Otherwise it reads the capture ahead while it waits, and sleeps
+		// on toDec when there is nothing to read either.
+		if !d.fill() {
+			d.toDec.wait(seq)
+		}
+	}
+}
+
+// take makes sure the batch being counted has a packet left, getting
+// the next batch when it has not; false at the source's end (d.err says
+// why) or when the goroutine stopped.
 func (d *decodeAhead) take(m *CaptureMeter) bool {
 	for d.cur == nil || d.i == d.cur.n {
-		if d.cur != nil {
-			if d.cur.err != nil {
-				d.err = d.cur.err
-				return false
-			}
-			d.empty <- d.cur
-			d.toDec.notify()
-			d.cur = nil
+		if d.cur != nil && d.cur.err != nil {
+			d.err = d.cur.err
+			return false
 		}
-		b, ok := d.next()
-		if !ok {
+		b := d.batch()
+		if b == nil {
 			return false // stopped: Flush has taken the rest
 		}
 		d.cur, d.i = b, 0
@@ -257,13 +378,74 @@ func (d *decodeAhead) take(m *CaptureMeter) bool {
 	return true
 }
 
-// next waits for the next batch decoded, reading the capture ahead
-// meanwhile where the source lets it.
-func (d *decodeAhead) next() (*decoded, bool) {
-	if d.fill == nil {
-		b, ok := <-d.full
-		return b, ok
+// batch returns the next batch to count, once the current one is
+// counted: decoded here when the counting goroutine works alone, else
+// the decoding goroutine's next. It switches between the two as the
+// pacer says. Nil when the goroutine stopped.
+func (d *decodeAhead) batch() *decoded {
+	d.pace.step(d)
+	solo := d.pace.solo
+	if d.solo && !solo {
+		if !d.asked {
+			d.asked = true
+			d.resume <- struct{}{}
+		}
+		if d.ready.Load() {
+			// The goroutine runs: it takes the source back from where
+			// this one stopped.
+			if d.cur != nil {
+				d.empty <- d.cur
+				d.cur = nil
+			}
+			d.solo, d.asked, d.fresh = false, false, true
+			d.ready.Store(false)
+			d.yield.Store(false)
+			d.toDec.notify()
+		} else {
+			d.pace.n = 0 // the stretch of both has not begun
+		}
 	}
+	if d.solo {
+		b := d.cur // the batch just counted, filled again
+		if b == nil {
+			b = <-d.empty
+		}
+		d.own.decode(b)
+		return b
+	}
+	if d.cur != nil {
+		d.empty <- d.cur
+		d.toDec.notify()
+		d.cur = nil
+	}
+	if solo && !d.yield.Load() {
+		d.yield.Store(true)
+		d.toDec.notify()
+	}
+	b, ok := d.next()
+	switch {
+	case !ok:
+		return nil
+	case b == nil:
+		// The goroutine handed the source over, after the batches it
+		// decoded before, which the stretch alone does not count.
+		d.solo = true
+		d.pace.restart(d)
+		b = <-d.empty // the parked goroutine holds none
+		d.own.decode(b)
+	case d.fresh:
+		// Nor does a stretch of both count the wait for the goroutine's
+		// first batch, after it started or took the source back.
+		d.fresh = false
+		d.pace.restart(d)
+	}
+	return b
+}
+
+// next waits for the next batch decoded, reading the capture ahead
+// meanwhile where the source lets it; nil where the goroutine handed
+// the source over, false once it ended.
+func (d *decodeAhead) next() (*decoded, bool) {
 	for {
 		seq := d.toCnt.n.Load()
 		select {
@@ -271,10 +453,15 @@ func (d *decodeAhead) next() (*decoded, bool) {
 			return b, ok
 		default:
 		}
-		if d.fill() {
-			continue
+		if d.fill == nil {
+			t := monotonic()
+			b, ok := <-d.full
+			d.toCnt.slept(monotonic() - t)
+			return b, ok
 		}
-		d.toCnt.wait(seq)
+		if !d.fill() {
+			d.toCnt.wait(seq)
+		}
 	}
 }
 
@@ -294,8 +481,8 @@ func (d *decodeAhead) prefetch(m *CaptureMeter, i int) {
 	m.cache.PrefetchAheadSlim(&b.pkts[j], &b.pkts[k])
 }
 
-// stop ends the decoding goroutine and hands the packets it decoded and
-// that are not counted yet, in order, to count.
+// stop ends the decoding goroutine and hands the packets decoded and
+// not counted yet, in order, to count.
 func (d *decodeAhead) stop(m *CaptureMeter, count func(*capture.Slim)) {
 	if d.stopped {
 		return
@@ -313,8 +500,134 @@ func (d *decodeAhead) stop(m *CaptureMeter, count func(*capture.Slim)) {
 		if !ok {
 			return
 		}
+		if b == nil {
+			continue // a hand-over: the batches after it are none
+		}
 		d.cur, d.i = b, 0
 		m.packets += b.frames
 		d.stats = b.stats
 	}
+}
+
+// pacer decides, a stretch of paceWindow batches at a time, whether the
+// decoding and counting goroutines share the work or the counting one
+// reads, decodes and counts alone. Both share it while the counting one
+// seldom stalls (paceStalled); when it stalls, working alone is tried
+// for a stretch, and kept, for up to stay batches, while each stretch
+// alone takes less time a batch than the last stretch of both did.
+type pacer struct {
+	solo    bool        // the stretch running is the counting goroutine's alone
+	trial   bool        // it tries working alone
+	back    bool        // it is of both, after stretches alone
+	n       int         // batches counted in it
+	left    int         // stretches alone left after it
+	stay    int         // batches the next stretches alone last
+	hold    int         // stretches of both to let pass before a trial
+	holdFor int         // and after the next trial or stretch alone that fails
+	t       int64       // when it began (monotonic)
+	stalled int64       // the counting goroutine's stalls then (signal.stalled)
+	per     [2]int64    // ns a batch took in the latest stretch of both, [0], and alone, [1]
+	hook    func() bool // tests: says for every batch whether to work alone
+	fixed   bool        // one processor: always alone
+}
+
+const (
+	paceWindow  = 64   // batches a stretch lasts
+	paceStay    = 512  // batches alone after the first trial that succeeds
+	paceMaxStay = 8192 // and the most, four times as many each time in a row
+	paceHold    = 4    // stretches of both without a trial after the first that failed
+	paceMaxHold = 64   // and the most, twice as many after each
+)
+
+// paceStalled is the share of a stretch's time beyond which the counting
+// goroutine, stalled waiting for the decoding one's batches while the
+// system ran other work on its processor, may do better decoding them
+// itself. On two processors with nothing else to do the stalls are none;
+// with other work they take a third to nine tenths of the time.
+const (
+	paceStalledNum = 1
+	paceStalledDen = 3
+)
+
+// start sets the first stretch: both goroutines, or alone with one
+// processor.
+func (p *pacer) start(hook func() bool) {
+	p.hook, p.stay, p.holdFor = hook, paceStay, paceHold
+	p.fixed = hook == nil && runtime.GOMAXPROCS(0) < 2
+	p.solo = p.fixed
+	p.t = monotonic()
+}
+
+// restart begins the stretch's measure again.
+func (p *pacer) restart(d *decodeAhead) { p.n, p.t, p.stalled = 0, monotonic(), d.toCnt.stalled.Load() }
+
+// step counts a batch and, where a stretch ends, chooses the next (in
+// p.solo).
+func (p *pacer) step(d *decodeAhead) {
+	if p.hook != nil {
+		p.solo = p.hook()
+		return
+	}
+	if p.fixed {
+		return
+	}
+	if p.n++; p.n < paceWindow {
+		return
+	}
+	p.choose(monotonic(), d.toCnt.stalled.Load())
+}
+
+// choose ends a stretch at now, when the counting goroutine's stalls
+// came to stalled, and chooses the next.
+func (p *pacer) choose(now, stalled int64) {
+	per := (now - p.t) / int64(p.n)
+	few := (stalled-p.stalled)*paceStalledDen <= (now-p.t)*paceStalledNum
+	back := p.back
+	p.back = false
+	if p.solo {
+		p.per[1] = per
+	} else if p.hold > 0 {
+		p.hold--
+	}
+	switch {
+	case p.solo && per >= p.per[0]:
+		// Alone was slower than both were: both again, and no trial
+		// for a while. Every stretch alone is checked, not the trial
+		// alone: the system lets a thread that slept much run at once
+		// for a while, and a trial's first batches alone went faster
+		// than the stretches after it (72 against 421 µs a batch).
+		p.fail()
+		p.solo, p.trial = false, false
+	case p.solo && p.trial:
+		// Alone was faster: it goes on for a while.
+		p.trial, p.left = false, p.stay/paceWindow-1
+		p.stay = min(4*p.stay, paceMaxStay)
+	case p.solo && p.left > 0:
+		p.left--
+	case p.solo:
+		// Both again, to see whether the stalls have passed. Alone
+		// held its pace throughout: the trials that fail after this are
+		// held off as after the first.
+		p.solo, p.back, p.holdFor = false, true, paceHold
+	case few:
+		p.per[0], p.stay = per, paceStay
+	case back && p.per[1] < per:
+		// Stalled, and alone was faster just before: alone again.
+		p.per[0], p.solo, p.left = per, true, p.stay/paceWindow-1
+		p.stay = min(4*p.stay, paceMaxStay)
+	case back:
+		p.per[0] = per
+		p.fail()
+	case p.hold > 0:
+		p.per[0] = per
+	default:
+		p.per[0], p.solo, p.trial = per, true, true
+	}
+	p.n, p.t, p.stalled = 0, now, stalled
+}
+
+// fail notes that working alone was slower than both: no trial for the
+// next stretches of both, twice as many as after the failure before.
+func (p *pacer) fail() {
+	p.hold, p.holdFor = p.holdFor, min(2*p.holdFor, paceMaxHold)
 }

@@ -15,7 +15,8 @@ import (
 //
 // Reading ahead (MeterConfig.ReadAhead), it decodes frames up to
 // readAhead packets before it counts them (ReadUntil: batches of them,
-// on a goroutine of its own), and has the cache prefetch
+// on a goroutine of its own, or on Run's when that is faster: see
+// decoder.go), and has the cache prefetch
 // the memory each will need on the way (capture.Cache.Prefetch), so that
 // in a cache of many flows the trips to memory of several packets
 // overlap instead of each packet waiting for its own. The packets
@@ -45,6 +46,9 @@ type CaptureMeter struct {
 	latest int64
 	// decoding: ReadUntil's decoding goroutine, once it started.
 	decoding *decodeAhead
+	// soloHook, set by tests, chooses for every batch whether the
+	// counting goroutine reads and decodes it alone (see pacer).
+	soloHook func() bool
 }
 
 // aheadPacket is a frame read ahead: its packet, and whether it counts.

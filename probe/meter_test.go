@@ -239,13 +239,21 @@ func TestCaptureMeterReadUntilStopped(t *testing.T) {
 		return m, flows
 	}
 	m, batched := meter(true)
-	for range 10 {
+	_, err := m.ReadUntil(math.MaxInt64)
+	require.NoError(t, err)
+	// The counting goroutine reads the first batches itself, until the
+	// decoding one runs and takes the source at the next batch.
+	deadline := time.Now().Add(10 * time.Second)
+	for !m.decoding.ready.Load() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	for range 9 {
 		_, err := m.ReadUntil(math.MaxInt64)
 		require.NoError(t, err)
 	}
 	// The goroutine fills the batches not being counted: wait for it, so
 	// that what it read ahead does not depend on how busy the machine is.
-	deadline := time.Now().Add(10 * time.Second)
+	deadline = time.Now().Add(10 * time.Second)
 	for len(m.decoding.full) < decodeBatches-1 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
@@ -267,7 +275,7 @@ func TestCaptureMeterReadUntilStopped(t *testing.T) {
 
 	// Closed without a Flush, part of the way.
 	m, _ = meter(true)
-	_, err := m.ReadUntil(math.MaxInt64)
+	_, err = m.ReadUntil(math.MaxInt64)
 	require.NoError(t, err)
 	require.NoError(t, m.Close())
 	deadline = time.Now().Add(5 * time.Second)
@@ -275,4 +283,147 @@ func TestCaptureMeterReadUntilStopped(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	assert.LessOrEqual(t, runtime.NumGoroutine(), before)
+}
+
+// TestCaptureMeterSolo: the counting goroutine that takes the source
+// over from the decoding one and gives it back (forced here, batch by
+// batch, by the pacer's hook) counts the frames in the order they come,
+// into the flows that reading them one by one makes, the capture's
+// error last, whichever goroutine reads the file's chunks ahead; and a
+// meter stopped while it works alone, or while the goroutine is handing
+// the source over, counts every frame read at Flush.
+func TestCaptureMeterSolo(t *testing.T) {
+	var buf bytes.Buffer
+	g := pktgen.NewTraffic(11, pktgen.Start)
+	w := pktgen.NewPcap(&buf, 1, pktgen.PcapOptions{SnapLen: 128})
+	const frames = 40*decodeBatch + 100
+	for range frames {
+		w.Write(g.Next())
+	}
+	require.NoError(t, w.Err())
+	damaged := buf.Bytes()[:buf.Len()-10] // the last frame is cut short
+	path := filepath.Join(t.TempDir(), "test")
+	require.NoError(t, os.WriteFile(path, damaged, 0o644))
+	cfg := capture.CacheConfig{Idle: time.Second, Active: 300 * time.Second, Fragment: 30 * time.Second}
+
+	// Without ahead, frame by frame.
+	meter := func(shared, ahead bool, hook func(m *CaptureMeter) bool) (*CaptureMeter, *[]string) {
+		src, err := capture.NewFileSource(bytes.NewReader(damaged), "test")
+		if shared {
+			src, err = capture.OpenFileShared(path)
+		}
+		require.NoError(t, err)
+		flows := new([]string)
+		m := newCaptureMeter(src, MeterConfig{Cache: cfg, ReadAhead: ahead}, func(r *flow.Record, why capture.ExpiryReason) {
+			*flows = append(*flows, fmt.Sprint(r.SrcAddr, r.SrcPort, r.DstAddr, r.DstPort, r.Proto, r.InPackets, r.InBytes, r.First, r.Last, why))
+		})
+		if hook != nil {
+			m.soloHook = func() bool { return hook(m) }
+		}
+		return m, flows
+	}
+	// The flows and error of the frames read one by one.
+	one, want := meter(false, false, nil)
+	var werr error
+	for werr == nil {
+		_, werr = one.Read()
+	}
+	one.Flush()
+	require.NoError(t, one.Close())
+	sort.Strings(*want)
+	require.Greater(t, len(*want), 100)
+
+	for _, shared := range []bool{false, true} {
+		for name, pattern := range map[string]func(batch int) bool{
+			"both":       func(int) bool { return false },
+			"alone":      func(int) bool { return true },
+			"every 3":    func(b int) bool { return b/3%2 == 1 },
+			"every 1":    func(b int) bool { return b%2 == 1 },
+			"alone at 5": func(b int) bool { return b >= 5 },
+		} {
+			t.Run(fmt.Sprintf("%s shared=%v", name, shared), func(t *testing.T) {
+				batch, switches := 0, 0
+				var modes [2]int // batches the goroutine and the counting one decoded
+				m, flows := meter(shared, true, func(m *CaptureMeter) bool {
+					d := m.decoding
+					if !pattern(batch) && d.solo && d.asked {
+						// The goroutine was asked for: let it come, so
+						// that the pattern's stretches of both happen.
+						deadline := time.Now().Add(10 * time.Second)
+						for !d.ready.Load() && time.Now().Before(deadline) {
+							time.Sleep(100 * time.Microsecond)
+						}
+					}
+					if batch > 0 && m.decoding.solo {
+						modes[1]++
+					} else if batch > 0 {
+						modes[0]++
+					}
+					if solo := pattern(batch); batch == 0 || solo != pattern(batch-1) {
+						switches++
+					}
+					batch++
+					return pattern(batch - 1)
+				})
+				var err error
+				for err == nil {
+					_, err = m.ReadUntil(math.MaxInt64)
+				}
+				m.Flush()
+				require.NoError(t, m.Close())
+				assert.Equal(t, werr.Error(), strings.Replace(err.Error(), path, "test", 1))
+				sort.Strings(*flows)
+				assert.True(t, slices.Equal(*want, *flows), "the flows of the frames read one by one")
+				assert.Equal(t, uint64(frames-1), m.Stats().Packets)
+				if !pattern(1) || pattern(3) != pattern(4) {
+					assert.Positive(t, modes[0], "batches decoded by the goroutine")
+				}
+				if pattern(1) || pattern(3) != pattern(4) || pattern(9) {
+					assert.Positive(t, modes[1], "batches decoded alone")
+				}
+			})
+		}
+	}
+
+	// Stopped while alone, and while the goroutine hands the source
+	// over (it may hand it over before or after Flush stops it).
+	for _, at := range []int{3, 4} {
+		for _, shared := range []bool{false, true} {
+			batch := 0
+			m, flows := meter(shared, true, func(*CaptureMeter) bool { batch++; return batch >= at })
+			for range 5 {
+				_, err := m.ReadUntil(math.MaxInt64)
+				require.NoError(t, err)
+			}
+			m.Flush()
+			read := m.Stats().Packets
+			assert.Equal(t, read, m.CacheStats().Packets, "every frame read is counted")
+			require.NoError(t, m.Close())
+			ref, single := meter(false, false, nil)
+			for range read {
+				_, err := ref.Read()
+				require.NoError(t, err)
+			}
+			ref.Flush()
+			require.NoError(t, ref.Close())
+			sort.Strings(*flows)
+			sort.Strings(*single)
+			assert.True(t, slices.Equal(*single, *flows), "stopped at %d: the flows of the frames read one by one", at)
+		}
+	}
+
+	// With one processor the counting goroutine works alone from the
+	// start.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	m, flows := meter(false, true, nil)
+	var err error
+	for err == nil {
+		_, err = m.ReadUntil(math.MaxInt64)
+	}
+	assert.True(t, m.decoding.solo, "alone")
+	m.Flush()
+	require.NoError(t, m.Close())
+	assert.Equal(t, werr, err)
+	sort.Strings(*flows)
+	assert.True(t, slices.Equal(*want, *flows), "one processor: the flows of the frames read one by one")
 }

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -79,4 +80,88 @@ func TestSignalYields(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("a collection waited for the goroutine sleeping on the signal")
 	}
+}
+
+// TestPacer: while the counting goroutine seldom stalls both goroutines
+// work; once it stalls for more than a third of a stretch, working alone
+// is tried, and kept, for four times as long each time in a row, while
+// each stretch alone takes less time a batch than the last of both; a
+// trial or a stretch alone that is slower holds the next trial off for
+// more stretches each time.
+func TestPacer(t *testing.T) {
+	var p pacer
+	p.start(nil)
+	if p.fixed {
+		t.Skip("one processor: always alone")
+	}
+	now, stalled := p.t, int64(0)
+	// stretch ends the stretch running, its batches in ns (st of them
+	// stalled), and checks the next: alone or not, and how many more
+	// stretches alone (left >= 0).
+	stretch := func(ns, st int64, solo bool, left int, msg string) {
+		t.Helper()
+		p.n = paceWindow
+		now += ns
+		stalled += st
+		p.choose(now, stalled)
+		require.Equal(t, solo, p.solo, msg)
+		if left >= 0 {
+			require.Equal(t, left, p.left, msg)
+		}
+	}
+	require.False(t, p.solo)
+	stretch(1e6, 0, false, -1, "no stalls")
+	stretch(1e6, 330e3, false, -1, "stalled for under a third")
+	stretch(1e6, 340e3, true, -1, "stalled for over a third: a trial")
+	require.True(t, p.trial)
+	stretch(0.9e6, 0, true, paceStay/paceWindow-1, "the trial was faster")
+	for i := range paceStay/paceWindow - 1 {
+		stretch(0.9e6, 0, true, paceStay/paceWindow-2-i, "alone")
+	}
+	stretch(0.9e6, 0, false, -1, "both again after the stretches alone")
+	stretch(1e6, 900e3, true, 4*paceStay/paceWindow-1, "stalled, and alone was faster")
+	stretch(0.9e6, 0, true, 4*paceStay/paceWindow-2, "alone")
+	stretch(1.1e6, 0, false, -1, "a stretch alone slower than both")
+	for i := range paceHold - 1 {
+		stretch(1e6, 900e3, false, -1, fmt.Sprintf("held off, %d", i))
+	}
+	stretch(1e6, 900e3, true, -1, "a trial once held off")
+	stretch(1.1e6, 0, false, -1, "the trial was slower")
+	for i := range 2*paceHold - 1 {
+		stretch(1e6, 900e3, false, -1, fmt.Sprintf("held off twice as long, %d", i))
+	}
+	stretch(1e6, 900e3, true, -1, "a trial")
+	stretch(0.5e6, 0, true, 16*paceStay/paceWindow-1, "alone, four times as long again")
+	for i := range 16*paceStay/paceWindow - 1 {
+		stretch(0.5e6, 0, true, 16*paceStay/paceWindow-2-i, "alone")
+	}
+	stretch(0.5e6, 0, false, -1, "both again after the stretches alone")
+	stretch(1e6, 0, false, -1, "no stalls")
+	stretch(1e6, 900e3, true, -1, "a trial, not held off: alone held its pace")
+	stretch(0.5e6, 0, true, paceStay/paceWindow-1, "a stretch without stalls started the stretches alone over")
+	stretch(0.5e6, 0, true, paceStay/paceWindow-2, "alone")
+	stretch(1e6, 0, false, -1, "the last stretch of both is what alone must beat")
+	for i := range paceHold - 1 {
+		stretch(1e6, 900e3, false, -1, fmt.Sprintf("held off as after the first failure, %d", i))
+	}
+	stretch(1e6, 900e3, true, -1, "a trial")
+
+	// The stretch ends after its batches, counted by step.
+	p = pacer{}
+	p.start(nil)
+	d := &decodeAhead{}
+	for range paceWindow - 1 {
+		p.step(d)
+		require.Positive(t, p.n)
+	}
+	p.step(d)
+	assert.Zero(t, p.n)
+
+	// Only the waits long enough that the other goroutine was off its
+	// processor count as stalls.
+	var s signal
+	s.slept(stallTime / 2)
+	assert.Zero(t, s.stalled.Load())
+	s.slept(2 * stallTime)
+	assert.Equal(t, int64(2*stallTime), s.stalled.Load())
 }

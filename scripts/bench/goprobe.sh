@@ -44,6 +44,9 @@
 #                    softflowd's 8192 flows; by default it keeps every flow
 #                    until its timeout (a capture of 2 s keeps them all)
 #   BENCH_DIR=dir    keep the work directory (capture, logs) there
+#   LOAD=0           busy loops (nice 0) kept running while the probes run:
+#                    goprobe on a machine busy with other work, where its
+#                    meter works alone when that is faster (probe/decoder.go)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PATH:/usr/local/go/bin:/usr/sbin"
@@ -53,6 +56,7 @@ packets=${PACKETS:-1000000}
 flows=${FLOWS:-4096}
 length=${LENGTH:-1}
 runs=${RUNS:-3}
+load=${LOAD:-0}
 sf_flags=${SOFTFLOWD_FLAGS:-}
 gp_flags=${GOPROBE_FLAGS:-}
 
@@ -65,8 +69,10 @@ make -s build bin/rssfloor
 work=${BENCH_DIR:-$(mktemp -d)}
 mkdir -p "$work"
 collector="" # the gocapd running now, stopped on the way out
+busy=()      # the busy loops of LOAD, stopped on the way out
 cleanup() {
 	if [[ -n $collector ]]; then kill -TERM "$collector" 2>/dev/null || true; fi
+	if ((${#busy[@]})); then kill "${busy[@]}" 2>/dev/null || true; fi
 	[[ -n ${BENCH_DIR:-} ]] || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -145,6 +151,11 @@ run() {
 
 declare -A times cpus rsses totals flows_dgram
 probes="softflowd softflowd-m goprobe"
+for ((i = 0; i < load; i++)); do
+	bash -c 'while :; do :; done' &
+	busy+=($!)
+done
+((load == 0)) || echo "load: $load busy loops"
 printf '%-11s %3s %9s %12s %7s %9s %12s %14s\n' probe run seconds packets/s "cpu s" "RSS KiB" packets bytes
 for ((r = 1; r <= runs; r++)); do
 	for probe in $probes; do
@@ -160,6 +171,11 @@ for ((r = 1; r <= runs; r++)); do
 		[[ $stored_packets == "$cap_packets" && $stored_bytes == "$ref_bytes" ]] || totals[$probe]=differ
 	done
 done
+
+if ((${#busy[@]})); then
+	kill "${busy[@]}"
+	busy=()
+fi
 
 median() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 gp=$(median "${times[goprobe]}")
