@@ -3,9 +3,6 @@ package netflow
 import (
 	"bytes"
 	"encoding/binary"
-	"net/netip"
-
-	"github.com/nfgo/nftools/flow"
 )
 
 // IPFIX (RFC 7011).
@@ -19,77 +16,18 @@ import (
 //	id>255 data records, variable-length fields with a 1 or 3 byte length
 const ipfixHeaderLen = 16
 
-func (d *Decoder) decodeIPFIX(pkt []byte, from netip.Addr, msecReceived uint64, h Handler) error {
-	be := binary.BigEndian
-	if len(pkt) < ipfixHeaderLen {
-		return d.fail(nil, from, 10, ReasonShort, "%d bytes, header needs %d", len(pkt), ipfixHeaderLen)
-	}
-	e, err := d.templatedDatagram(exporterKey{version: 10, addr: from, id: be.Uint32(pkt[12:])}, h)
-	if err != nil {
-		return err
-	}
-	// IPFIX counts data records: a datagram must start where the previous
-	// one's records ended. Like nfcapd, no failure before the first data.
-	if seq := be.Uint32(pkt[8:]); seq != e.ipfixSeq {
+// ipfixHeader takes what an IPFIX header says of exporter e
+// (decodeTemplated checked its length): its sequence number. IPFIX counts
+// data records: a datagram must start where the previous one's records
+// ended. Like nfcapd, no failure before the first data.
+func (d *Decoder) ipfixHeader(e *exporter, pkt []byte) {
+	if seq := binary.BigEndian.Uint32(pkt[8:]); seq != e.ipfixSeq {
 		if e.dataFlowsets != 0 {
 			e.seqFailures++
 			d.counters.SequenceFailures++
 		}
 		e.ipfixSeq = seq
 	}
-
-	var first error
-	note := func(err error) {
-		if first == nil {
-			first = err
-		}
-	}
-	// Like nfcapd, the datagram's size counts, not the header's length.
-	for p := pkt[ipfixHeaderLen:]; len(p) > 0; {
-		if len(p) < 4 {
-			break
-		}
-		id, length := be.Uint16(p), int(be.Uint16(p[2:]))
-		if length == 0 {
-			note(d.fail(e, from, 10, ReasonFlowsetLength, "set %d of zero length", id))
-			break
-		}
-		if length <= 4 {
-			break
-		}
-		if length > len(p) {
-			note(d.fail(e, from, 10, ReasonFlowsetLength, "set %d of %d bytes, %d left", id, length, len(p)))
-			break
-		}
-		set := p[4:length]
-		p = p[length:]
-		switch {
-		case id == 2:
-			if err := d.ipfixTemplates(e, set); err != nil {
-				note(err)
-			}
-		case id == 3:
-			if err := d.ipfixOptionTemplate(e, set); err != nil {
-				note(err)
-			}
-		case id < 256:
-			note(d.fail(e, from, 10, ReasonFlowsetID, "set id %d", id))
-		default:
-			t := e.template(id)
-			switch {
-			case t == nil:
-				note(d.fail(e, from, 10, ReasonUnknownTemplate, "data set for template %d", id))
-			case t.data:
-				if err := d.ipfixData(e, t, set, msecReceived, h); err != nil {
-					note(err)
-				}
-				e.dataFlowsets++
-			default:
-				d.optionData(e, t, set, h)
-			}
-		}
-	}
-	return first
 }
 
 // ipfixLookup is nfcapd's LookupElement for IPFIX. nfcapd passes the
@@ -260,116 +198,4 @@ func (d *Decoder) ipfixOptionTemplate(e *exporter, b []byte) error {
 	}
 	t.opt.finish()
 	return d.putTemplate(e, t)
-}
-
-func (d *Decoder) ipfixData(e *exporter, t *template, b []byte, msecReceived uint64, h Handler) error {
-	r := &d.rec
-	vh := d.v3Handler(h)
-	var bh V3BatchHandler
-	if vh != nil {
-		bh = d.batchFor(vh, t, e, 10)
-	}
-	// The stack is the start of what a plan decodes into. A plan stores
-	// the same values at every record and leaves the others zero, so they
-	// are zeroed once; the general run, per record (callgrind: the
-	// zeroing was 30 instructions a record).
-	var vals [planVals]uint64
-	stack := (*[numStack]uint64)(vals[:numStack])
-	planned := vh != nil && t.planFor(e, 10)
-	if bh != nil {
-		// A plan's records into batches, in a loop of their own; the
-		// rest, if bh's room cannot take a batch, one by one.
-		var err error
-		if b, err = d.planBatch(e, t, b, msecReceived, bh, 10); err != nil {
-			return err
-		}
-	}
-	for len(b) >= 4 { // fewer than 4 bytes: padding
-		var out []byte
-		if bh != nil {
-			out = d.batchOut(bh)
-		}
-		inBatch := out != nil
-		if !inBatch {
-			out = d.space(vh, t, e, 10)
-		}
-		var n int
-		var err error
-		if planned {
-			n, err = t.runPlan(b, r, &vals, e, msecReceived, out)
-		} else {
-			vals = [planVals]uint64{}
-			n, err = d.record(e, t, b, 10, out, msecReceived, &vals)
-		}
-		if err != nil {
-			// The records before go on as they would have one by one.
-			d.batchDone(bh)
-			return d.fail(e, e.key.addr, 10, ReasonRecord, "template %d: %v", t.id, err)
-		}
-		b = b[n:]
-		e.ipfixSeq++
-		r.EngineType, r.EngineID = uint8(stack[sEngineType]), uint8(stack[sEngineID])
-		pi, si, sampled := uint64(1), uint64(0), false
-		if len(e.samplers) > 0 { // most exporters have none: no call a flow
-			pi, si, sampled = samplingFor(e, int64(uint32(stack[sSampler])))
-		}
-		if sampled {
-			r.Flags |= flow.FlagSampled
-		}
-		if r.Elements.Has(flow.ElemGeneric) {
-			if r.First != 0 && r.Last == 0 && stack[sDuration] != 0 {
-				r.Last = r.First + stack[sDuration]
-			}
-			// sic: nfcapd 1.7.1 puts flowEndSysUpTime (#21) into first
-			// and flowStartSysUpTime (#22) into last.
-			switch {
-			case stack[sSysInit] != 0 && stack[sFirstUp] != 0:
-				r.First = stack[sSysInit] + stack[sFirstUp]
-				r.Last = stack[sSysInit] + stack[sLastUp]
-			case e.sysUpTime != 0 && stack[sFirstUp] != 0:
-				r.First = e.sysUpTime + stack[sFirstUp]
-				r.Last = e.sysUpTime + stack[sLastUp]
-			}
-			if si > 0 {
-				r.InPackets = scale(r.InPackets, pi, si)
-				r.InBytes = scale(r.InBytes, pi, si)
-			}
-			switch r.Proto {
-			case flow.ProtoICMP, flow.ProtoICMPv6:
-				if r.SrcPort != 0 {
-					r.DstPort = r.SrcPort>>8 | r.SrcPort<<8
-					r.SrcPort = 0
-				}
-				if stack[sICMP] != 0 {
-					r.DstPort = uint16(stack[sICMP])
-				}
-			case flow.ProtoTCP, flow.ProtoUDP:
-				// an ICMP type/code element may have overwritten it
-				r.DstPort = uint16(stack[sDstPort])
-			}
-			e.flows++
-		}
-		if r.Elements.Has(flow.ElemCounters) {
-			if si > 0 {
-				r.OutPackets = scale(r.OutPackets, pi, si)
-				r.OutBytes = scale(r.OutBytes, pi, si)
-			}
-			if r.Flows == 0 {
-				r.Flows = 1
-			}
-		}
-		d.counters.Flows++
-		switch {
-		case inBatch:
-			d.batchAdd(bh, t, r, out)
-		case out != nil:
-			d.flowV3(vh, t, r, out)
-		default:
-			h.Flow(r)
-		}
-	}
-	if bh != nil {
-		d.batchDone(bh)
-	}
-	return nil
 }
