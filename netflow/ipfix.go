@@ -1,7 +1,6 @@
 package netflow
 
 import (
-	"bytes"
 	"encoding/binary"
 )
 
@@ -75,87 +74,33 @@ func ipfixSpecLen(p []byte, count int) int {
 	return n
 }
 
-func (d *Decoder) ipfixTemplates(e *exporter, b []byte) error {
-	be := binary.BigEndian
-	if len(b) >= 4 && be.Uint16(b[2:]) == 0 {
-		// withdrawal: ids with a field count of 0; id 2 withdraws all
-		for ; len(b) >= 4; b = b[4:] {
-			if id := be.Uint16(b); id == 2 {
-				d.dropTemplates(e)
-			} else {
-				d.dropTemplate(e, id)
-			}
-		}
-		return nil
+// ipfixField compiles a field of type typ (enterprise bit cleared) of
+// enterprise ent and length bytes; known is false for a field nfcapd
+// does not map, but for a sub-template list.
+func ipfixField(typ, ent, length uint16) (f field, known bool) {
+	f = field{inLen: length}
+	if x, ok := ipfixLookup(typ, ent); ok {
+		f.ie = x
+		return f, true
 	}
-	for len(b) > 0 {
-		if len(b) < 4 {
-			return d.fail(e, e.key.addr, 10, ReasonTemplate, "%d bytes left in template set", len(b))
-		}
-		id, count := be.Uint16(b), int(be.Uint16(b[2:]))
-		p := b[4:]
-		if n := ipfixSpecLen(p, count); n > 0 && e.sameTemplate(id, p[:n]) {
-			b = p[n:]
-			if len(b) < 4 {
-				return nil
-			}
-			continue
-		}
-		// A count larger than the set holds fails below; what is
-		// allocated and charged is bounded by the fields that fit.
-		n, fit := ipfixSpecLen(p, count), min(count, len(p)/4)
-		cost := templateCost(fit, n)
-		if err := d.admit(e, id, cost); err != nil {
-			return err
-		}
-		t := &template{id: id, data: true, cost: cost, fields: make([]field, 0, fit)}
-		if n > 0 {
-			t.spec = bytes.Clone(p[:n])
-		}
-		common := 0
-		for i := 0; i < count; i++ {
-			if len(p) < 4 {
-				return d.fail(e, e.key.addr, 10, ReasonTemplate, "template %d: field %d of %d past the end", id, i, count)
-			}
-			raw, length := be.Uint16(p), be.Uint16(p[2:])
-			p = p[4:]
-			var ent uint16
-			if raw&0x8000 != 0 {
-				if len(p) < 4 {
-					return d.fail(e, e.key.addr, 10, ReasonTemplate, "template %d: enterprise number past the end", id)
-				}
-				ent = uint16(be.Uint32(p))
-				p = p[4:]
-			}
-			typ := raw & 0x7fff
-			f := field{inLen: length}
-			if x, ok := ipfixLookup(typ, ent); ok {
-				f.ie = x
-				common++
-			} else {
-				f.skip = true
-				if ent == 0 && (typ == ieSubTemplateList || typ == ieSubTemplateMultiList) {
-					f.sub = typ
-					common++
-				}
-			}
-			t.fields = append(t.fields, f)
-		}
-		b = p
-		if common > 0 {
-			t.finishTemplate()
-			if t.minLen == 0 {
-				return d.fail(e, e.key.addr, 10, ReasonZeroLength, "template %d has only zero-length fields", id)
-			}
-			if err := d.putTemplate(e, t); err != nil {
-				return err
-			}
-		}
-		if len(b) < 4 {
-			return nil
+	f.skip = true
+	if ent == 0 && (typ == ieSubTemplateList || typ == ieSubTemplateMultiList) {
+		f.sub = typ
+		return f, true
+	}
+	return f, false
+}
+
+// ipfixWithdraw withdraws the templates of a withdrawal set b (ids with
+// a field count of 0); id 2 withdraws all.
+func (d *Decoder) ipfixWithdraw(e *exporter, b []byte) {
+	for ; len(b) >= 4; b = b[4:] {
+		if id := binary.BigEndian.Uint16(b); id == 2 {
+			d.dropTemplates(e)
+		} else {
+			d.dropTemplate(e, id)
 		}
 	}
-	return nil
 }
 
 func (d *Decoder) ipfixOptionTemplate(e *exporter, b []byte) error {
@@ -192,10 +137,5 @@ func (d *Decoder) ipfixOptionTemplate(e *exporter, b []byte) error {
 		}
 		off += l
 	}
-	d.dropTemplate(e, id)
-	if t.opt.flags == 0 {
-		return nil
-	}
-	t.opt.finish()
-	return d.putTemplate(e, t)
+	return d.putOptions(e, t)
 }

@@ -1,6 +1,7 @@
 package netflow
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/bits"
 	"net/netip"
@@ -359,12 +360,114 @@ func scale(v, pi, si uint64) uint64 {
 	return v * (pi + si) / pi
 }
 
-// templateSet decodes a set of templates.
+// templateSet decodes a set of templates of exporter e (or, in IPFIX,
+// withdrawals). A template whose field specifiers are those of the one
+// e has under its id is a refresh: kept, compiled plan and all.
 func (d *Decoder) templateSet(e *exporter, b []byte, version uint16) error {
-	if version == 9 {
-		return d.v9Templates(e, b)
+	be := binary.BigEndian
+	_, _, word := setIDs(version)
+	if version == 10 && len(b) >= 4 && be.Uint16(b[2:]) == 0 {
+		d.ipfixWithdraw(e, b)
+		return nil
 	}
-	return d.ipfixTemplates(e, b)
+	for len(b) > 0 {
+		if len(b) < 4 {
+			return d.fail(e, e.key.addr, version, ReasonTemplate, "%d bytes left in template %s", len(b), word)
+		}
+		id, count := be.Uint16(b), int(be.Uint16(b[2:]))
+		p := b[4:]
+		if version == 9 && len(p) < 4*count {
+			return d.fail(e, e.key.addr, version, ReasonTemplate, "template %d: %d fields need %d bytes, have %d", id, count, 4+4*count, len(b))
+		}
+		// The specifiers' length, 0 when they run past the set's end.
+		n := 4 * count
+		if version == 10 {
+			n = ipfixSpecLen(p, count)
+		}
+		if n > 0 && e.sameTemplate(id, p[:n]) {
+			b = p[n:]
+			if len(b) < 4 {
+				return nil
+			}
+			continue
+		}
+		// An IPFIX count larger than the set holds fails below; what is
+		// allocated and charged is bounded by the fields that fit.
+		fit := min(count, len(p)/4)
+		cost := templateCost(fit, n)
+		if err := d.admit(e, id, cost); err != nil {
+			return err
+		}
+		t := &template{id: id, data: true, cost: cost, fields: make([]field, 0, fit)}
+		if n > 0 {
+			t.spec = bytes.Clone(p[:n])
+		}
+		common := 0
+		for i := 0; i < count; i++ {
+			if len(p) < 4 {
+				return d.fail(e, e.key.addr, version, ReasonTemplate, "template %d: field %d of %d past the end", id, i, count)
+			}
+			typ, length := be.Uint16(p), be.Uint16(p[2:])
+			p = p[4:]
+			var f field
+			var known bool
+			if version == 9 {
+				f, known = compileField(v9Fields, typ, length)
+			} else {
+				var ent uint16
+				if typ&0x8000 != 0 {
+					if len(p) < 4 {
+						return d.fail(e, e.key.addr, version, ReasonTemplate, "template %d: enterprise number past the end", id)
+					}
+					ent = uint16(be.Uint32(p))
+					p = p[4:]
+				}
+				f, known = ipfixField(typ&0x7fff, ent, length)
+			}
+			if known {
+				common++
+			}
+			t.fields = append(t.fields, f)
+		}
+		b = p
+		if common == 0 {
+			// nfcapd ignores a template with nothing it knows. (v9 goes on
+			// to the next template even where only padding follows, which
+			// then fails.)
+			if version == 9 {
+				continue
+			}
+		} else {
+			t.finishTemplate()
+			if version == 9 {
+				// nfcapd adds the receive time to every v9 data
+				// template, so every record has EXgenericFlow.
+				t.elems = t.elems.With(flow.ElemGeneric)
+			}
+			if t.minLen == 0 {
+				return d.fail(e, e.key.addr, version, ReasonZeroLength, "template %d has only zero-length fields", id)
+			}
+			if err := d.putTemplate(e, t); err != nil {
+				return err
+			}
+		}
+		if len(b) < 4 {
+			return nil
+		}
+	}
+	return nil
+}
+
+// putOptions puts options template t of e in the place of the template
+// with its id, or only withdraws that one when t carries nothing nfcapd
+// reads.
+func (d *Decoder) putOptions(e *exporter, t *template) error {
+	d.dropTemplate(e, t.id)
+	if t.opt.flags == 0 {
+		return nil
+	}
+	t.opt.finish()
+	return d.putTemplate(e, t)
 }
 
 // optionTemplate decodes a set of an options template.

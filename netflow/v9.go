@@ -1,11 +1,6 @@
 package netflow
 
-import (
-	"bytes"
-	"encoding/binary"
-
-	"github.com/nfgo/nftools/flow"
-)
+import "encoding/binary"
 
 // NetFlow v9 (RFC 3954).
 //
@@ -25,58 +20,6 @@ func (d *Decoder) v9Header(e *exporter, pkt []byte) {
 	d.checkSequence(e, be.Uint32(pkt[12:]), 1)
 }
 
-func (d *Decoder) v9Templates(e *exporter, b []byte) error {
-	be := binary.BigEndian
-	for len(b) > 0 {
-		if len(b) < 4 {
-			return d.fail(e, e.key.addr, 9, ReasonTemplate, "%d bytes left in template flowset", len(b))
-		}
-		id, count := be.Uint16(b), int(be.Uint16(b[2:]))
-		need := 4 + 4*count
-		if len(b) < need {
-			return d.fail(e, e.key.addr, 9, ReasonTemplate, "template %d: %d fields need %d bytes, have %d", id, count, need, len(b))
-		}
-		if e.sameTemplate(id, b[4:need]) {
-			b = b[need:]
-			if len(b) < 4 {
-				return nil
-			}
-			continue
-		}
-		cost := templateCost(count, need-4)
-		if err := d.admit(e, id, cost); err != nil {
-			return err
-		}
-		t := &template{id: id, data: true, cost: cost, fields: make([]field, 0, count), spec: bytes.Clone(b[4:need])}
-		common := 0
-		for i := 0; i < count; i++ {
-			f, ok := compileField(v9Fields, be.Uint16(b[4+4*i:]), be.Uint16(b[6+4*i:]))
-			if ok {
-				common++
-			}
-			t.fields = append(t.fields, f)
-		}
-		b = b[need:]
-		if common == 0 {
-			continue // nfcapd ignores a template with nothing it knows
-		}
-		t.finishTemplate()
-		// nfcapd adds the receive time to every v9 data template, so every
-		// record has EXgenericFlow.
-		t.elems = t.elems.With(flow.ElemGeneric)
-		if t.minLen == 0 {
-			return d.fail(e, e.key.addr, 9, ReasonZeroLength, "template %d has only zero-length fields", id)
-		}
-		if err := d.putTemplate(e, t); err != nil {
-			return err
-		}
-		if len(b) < 4 {
-			return nil
-		}
-	}
-	return nil
-}
-
 func (d *Decoder) v9OptionTemplate(e *exporter, b []byte) error {
 	be := binary.BigEndian
 	if len(b) < 6 {
@@ -89,7 +32,6 @@ func (d *Decoder) v9OptionTemplate(e *exporter, b []byte) error {
 	if 6+scopeLen+optLen > len(b) {
 		return d.fail(e, e.key.addr, 9, ReasonOptionTemplate, "template %d: %d bytes of fields, %d left", id, scopeLen+optLen, len(b)-6)
 	}
-	d.dropTemplate(e, id)
 	t := &template{id: id, cost: templateCost(0, 0)}
 	var off uint16
 	p := b[6:]
@@ -102,9 +44,5 @@ func (d *Decoder) v9OptionTemplate(e *exporter, b []byte) error {
 		t.opt.setOption(typ, optTag{off, l})
 		off += l
 	}
-	if t.opt.flags == 0 {
-		return nil
-	}
-	t.opt.finish()
-	return d.putTemplate(e, t)
+	return d.putOptions(e, t)
 }
