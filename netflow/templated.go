@@ -150,11 +150,7 @@ func (d *Decoder) dataSet(e *exporter, t *template, b []byte, msecReceived uint6
 		} else {
 			*vals = [planVals]uint64{}
 			t.prepare(r, e, version, msecReceived)
-			if n, err = t.run(b, r, stack, e, 0); err == nil {
-				vals[cFirst], vals[cLast] = r.First, r.Last
-				vals[cInPackets], vals[cInBytes] = r.InPackets, r.InBytes
-				vals[cSrcPort], vals[cDstPort], vals[cProto] = uint64(r.SrcPort), uint64(r.DstPort), uint64(r.Proto)
-			}
+			n, err = t.run(b, r, vals, e, 0)
 		}
 		if err != nil {
 			// The records before go on as they would have one by one.
@@ -166,7 +162,7 @@ func (d *Decoder) dataSet(e *exporter, t *template, b []byte, msecReceived uint6
 		in.sample()
 		first, last, packets, bytes, ports, head := postProcess(&in)
 		r.First, r.Last, r.InPackets, r.InBytes = first, last, packets, bytes
-		r.SrcPort, r.DstPort = uint16(ports), uint16(ports>>16)
+		r.SrcPort, r.DstPort, r.Proto = uint16(ports), uint16(ports>>16), uint8(vals[cProto])
 		r.EngineType, r.EngineID, r.Flags = uint8(head), uint8(head>>8), uint8(head>>16)
 		if r.Elements.Has(flow.ElemCounters) {
 			if in.si > 0 {
@@ -264,90 +260,96 @@ func (in *postIn) sampleRecord() {
 //
 // One function for the record's two ways, the Record's (dataSet) and
 // the batch's (planRecords), called rather than inlined into either (it
-// is too large to inline). So that the call costs little, it calls
-// nothing (sample decided the sampling, scale's division has no check),
-// what it reads is in one struct and its six results come back in
-// registers. Callgrind, BenchmarkWorker nodisk, instructions a flow in
-// netflow against planRecords with its own copy of this code: v9 363 ->
-// 360, IPFIX 358 -> 363. Taking the core values as a struct instead
-// (more than four fields: kept in memory) made it 420; a function value
-// per version, 390 to 400.
+// is too large to inline). So that the call costs little, it is a leaf
+// without a frame: it calls nothing (sample decided the sampling,
+// scale's division has no check), what it reads is in one struct, its
+// six results come back in registers, and few values are live at once.
+// Callgrind, BenchmarkWorker nodisk, instructions a flow in netflow
+// against planRecords with its own copy of this code: v9 363 -> 348,
+// IPFIX 358 -> 353. Taking the core values as a struct (of more than
+// four fields: kept in memory) made it 420; a function value per
+// version, 390 to 400; loading every value at the start, 360 and 363.
 func postProcess(in *postIn) (first, last, packets, bytes uint64, ports, head uint32) {
-	e, stack := in.e, (*[numStack]uint64)(in.vals[:numStack])
-	first, last = in.vals[cFirst], in.vals[cLast]
-	packets, bytes = in.vals[cInPackets], in.vals[cInBytes]
-	srcPort, dstPort, proto := uint16(in.vals[cSrcPort]), uint16(in.vals[cDstPort]), uint8(in.vals[cProto])
+	// Each value is loaded where it is first needed: loaded all at
+	// once, they took more registers than there are, and the protocol
+	// went to the stack and back.
+	e, v := in.e, &in.vals
+	first, last = v[cFirst], v[cLast]
+	packets, bytes = v[cInPackets], v[cInBytes]
 	head = uint32(in.flags) << 16
-	pi, si := in.pi, in.si
 	if in.version == 9 {
 		// The engine type and id of the header's source id (its upper
 		// and lower byte), unless the record has its own.
 		engine := uint32(bits.ReverseBytes16(uint16(e.key.id)))
-		if t := stack[sEngineType]; t != 0 {
+		if t := v[sEngineType]; t != 0 {
 			engine = engine&0xff00 | uint32(uint8(t))
 		}
-		if id := stack[sEngineID]; id != 0 {
+		if id := v[sEngineID]; id != 0 {
 			engine = engine&0xff | uint32(uint8(id))<<8
 		}
 		head |= engine
-		if lastUp := stack[sLastUp]; lastUp != 0 {
-			firstUp := stack[sFirstUp]
+		if lastUp := v[sLastUp]; lastUp != 0 {
+			firstUp := v[sFirstUp]
 			first = e.bootTime + firstUp
 			if firstUp > lastUp {
 				first -= 0x100000000
 			}
 			last = e.bootTime + lastUp
 		}
-		if si > 0 {
-			packets, bytes = scale(packets, pi, si), scale(bytes, pi, si)
+		if si := in.si; si > 0 {
+			packets, bytes = scale(packets, in.pi, si), scale(bytes, in.pi, si)
 		}
-		if proto == flow.ProtoICMP || proto == flow.ProtoICMPv6 {
-			srcPort = 0
+		ports = uint32(uint16(v[cSrcPort])) | uint32(uint16(v[cDstPort]))<<16
+		if proto := uint8(v[cProto]); proto == flow.ProtoICMP || proto == flow.ProtoICMPv6 {
+			// No source port; the destination port is the type and code.
+			var dstPort uint16
 			switch {
-			case stack[sICMP] != 0:
-				dstPort = uint16(stack[sICMP])
-			case stack[sICMPType] != 0 || stack[sICMPCode] != 0:
-				dstPort = uint16(256*stack[sICMPType] + stack[sICMPCode])
-			default:
-				dstPort = 0
+			case v[sICMP] != 0:
+				dstPort = uint16(v[sICMP])
+			case v[sICMPType] != 0 || v[sICMPCode] != 0:
+				dstPort = uint16(256*v[sICMPType] + v[sICMPCode])
 			}
+			ports = uint32(dstPort) << 16
 		}
-		return first, last, packets, bytes, uint32(srcPort) | uint32(dstPort)<<16, head
+		return first, last, packets, bytes, ports, head
 	}
-	head |= uint32(uint8(stack[sEngineType])) | uint32(uint8(stack[sEngineID]))<<8
-	if in.generic {
-		if first != 0 && last == 0 && stack[sDuration] != 0 {
-			last = first + stack[sDuration]
+	head |= uint32(uint8(v[sEngineType])) | uint32(uint8(v[sEngineID]))<<8
+	if !in.generic {
+		return first, last, packets, bytes, uint32(uint16(v[cSrcPort])) | uint32(uint16(v[cDstPort]))<<16, head
+	}
+	if first != 0 && last == 0 && v[sDuration] != 0 {
+		last = first + v[sDuration]
+	}
+	// sic: nfcapd 1.7.1 puts flowEndSysUpTime (#21) into first and
+	// flowStartSysUpTime (#22) into last. Their base is the record's
+	// systemInitTimeMilliseconds, else the exporter's from an options
+	// record.
+	if up := v[sFirstUp]; up != 0 {
+		base := v[sSysInit]
+		if base == 0 {
+			base = e.sysUpTime
 		}
-		// sic: nfcapd 1.7.1 puts flowEndSysUpTime (#21) into first and
-		// flowStartSysUpTime (#22) into last.
-		// Their base is the record's systemInitTimeMilliseconds, else
-		// the exporter's from an options record.
-		if up := stack[sFirstUp]; up != 0 {
-			base := stack[sSysInit]
-			if base == 0 {
-				base = e.sysUpTime
-			}
-			if base != 0 {
-				first, last = base+up, base+stack[sLastUp]
-			}
+		if base != 0 {
+			first, last = base+up, base+v[sLastUp]
 		}
-		if si > 0 {
-			packets, bytes = scale(packets, pi, si), scale(bytes, pi, si)
+	}
+	if si := in.si; si > 0 {
+		packets, bytes = scale(packets, in.pi, si), scale(bytes, in.pi, si)
+	}
+	srcPort, dstPort := uint16(v[cSrcPort]), uint16(v[cDstPort])
+	switch uint8(v[cProto]) {
+	case flow.ProtoICMP, flow.ProtoICMPv6:
+		if srcPort != 0 {
+			// The type and code in the source port, byte-swapped.
+			dstPort = srcPort>>8 | srcPort<<8
+			srcPort = 0
 		}
-		switch proto {
-		case flow.ProtoICMP, flow.ProtoICMPv6:
-			if srcPort != 0 {
-				dstPort = srcPort>>8 | srcPort<<8
-				srcPort = 0
-			}
-			if stack[sICMP] != 0 {
-				dstPort = uint16(stack[sICMP])
-			}
-		case flow.ProtoTCP, flow.ProtoUDP:
-			// an ICMP type/code element may have overwritten it
-			dstPort = uint16(stack[sDstPort])
+		if v[sICMP] != 0 {
+			dstPort = uint16(v[sICMP])
 		}
+	case flow.ProtoTCP, flow.ProtoUDP:
+		// an ICMP type/code element may have overwritten it
+		dstPort = uint16(v[sDstPort])
 	}
 	return first, last, packets, bytes, uint32(srcPort) | uint32(dstPort)<<16, head
 }

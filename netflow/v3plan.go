@@ -464,7 +464,7 @@ func buildFrame(b []byte, elemAt *[flow.MaxModeledElement + 1]int, set flow.Elem
 // runPlan decodes one record of t, which has a plan, from b: the stack
 // and the core values into vals, what else post-processing and a
 // collector read into r (elements, version, exporter, receive time, out
-// counters, protocol), and the other values into out (at least
+// counters), and the other values into out (at least
 // maxV3Size+v3Slack bytes), which starts as the plan's frame. b lies
 // planBefore bytes or more into its datagram (see planOp).
 func (t *template) runPlan(b []byte, r *flow.Record, vals *[planVals]uint64, e *exporter, msecReceived uint64,
@@ -487,7 +487,6 @@ func (t *template) runPlan(b []byte, r *flow.Record, vals *[planVals]uint64, e *
 	r.Elements, r.NFVersion = p.elems, p.version
 	r.ExporterID, r.Received = e.info.SysID, msecReceived
 	r.OutPackets, r.OutBytes, r.Flows = c[cOutPackets], c[cOutBytes], c[cFlows]
-	r.Proto = uint8(c[cProto])
 	return t.fastLen, nil
 }
 
