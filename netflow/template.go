@@ -675,48 +675,21 @@ func addrVal(a netip.Addr) (uint64, uint64) {
 
 // setValue stores a value of a record being decoded: those that
 // post-processing reads (times, in counters, ports, protocol) into vals,
-// where it takes them (postProcess), the others into the Record's field
-// (setTarget); each truncated to the size the field has in nfdump's
-// element.
+// where postProcess takes them, the others into the Record's field
+// (setTarget); each cut to the size the field has in nfdump's element.
 func setValue(r *flow.Record, vals *[planVals]uint64, t target, lo, hi uint64) {
-	switch t {
-	case tFirst:
-		vals[cFirst] = lo
-	case tLast:
-		vals[cLast] = lo
-	case tInPackets:
-		vals[cInPackets] = lo
-	case tInBytes:
-		vals[cInBytes] = lo
-	case tSrcPort:
-		vals[cSrcPort] = uint64(uint16(lo))
-	case tDstPort:
-		vals[cDstPort] = uint64(uint16(lo))
-	case tProto:
-		vals[cProto] = uint64(uint8(lo))
-	default:
-		setTarget(r, t, lo, hi)
+	if c := coreSlots[t]; c != 0 && c < cOutPackets {
+		vals[c&(planVals-1)] = lo & coreMasks[c&(planVals-1)]
+		return
 	}
+	setTarget(r, t, lo, hi)
 }
 
 // getValue reads a value of a record being decoded back as setValue
 // stores it.
 func getValue(r *flow.Record, vals *[planVals]uint64, t target) (uint64, uint64) {
-	switch t {
-	case tFirst:
-		return vals[cFirst], 0
-	case tLast:
-		return vals[cLast], 0
-	case tInPackets:
-		return vals[cInPackets], 0
-	case tInBytes:
-		return vals[cInBytes], 0
-	case tSrcPort:
-		return vals[cSrcPort], 0
-	case tDstPort:
-		return vals[cDstPort], 0
-	case tProto:
-		return vals[cProto], 0
+	if c := coreSlots[t]; c != 0 && c < cOutPackets {
+		return vals[c&(planVals-1)], 0
 	}
 	return getTarget(r, t)
 }

@@ -117,14 +117,13 @@ func (d *Decoder) dataSet(e *exporter, t *template, b []byte, msecReceived uint6
 	if vh != nil {
 		bh = d.batchFor(vh, t, e, version)
 	}
-	// The stack and the core values a record's post-processing reads. A
+	// A record's values: the stack and the core values (setValue). A
 	// plan stores the same values at every record and leaves the others
 	// zero, so they are zeroed once; the general run, per record
 	// (callgrind: the zeroing was 30 instructions a record).
 	var in postIn
 	in.forSet(e, t, version)
 	vals := &in.vals
-	stack := (*[numStack]uint64)(vals[:numStack])
 	planned := vh != nil && t.planFor(e, version)
 	if bh != nil {
 		// A plan's records into batches, in a loop of their own; the
@@ -176,9 +175,9 @@ func (d *Decoder) dataSet(e *exporter, t *template, b []byte, msecReceived uint6
 		if version == 9 && r.Elements.Has(flow.ElemLatency) {
 			// nfcapd adds v9's seconds to the microseconds (a plan is
 			// made for no latency element).
-			r.ClientNwDelay += 1000000 * stack[sClientSec]
-			r.ServerNwDelay += 1000000 * stack[sServerSec]
-			r.ApplLatency += 1000000 * stack[sApplSec]
+			r.ClientNwDelay += 1000000 * vals[sClientSec]
+			r.ServerNwDelay += 1000000 * vals[sServerSec]
+			r.ApplLatency += 1000000 * vals[sApplSec]
 		}
 		if version == 9 || in.generic {
 			e.flows++

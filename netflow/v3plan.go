@@ -228,18 +228,19 @@ var v3Slots = func() (s [len(slotFields)]v3Slot) {
 	return s
 }()
 
-// The core values, after the stack in the values a plan decodes.
+// The core values, after the stack in the values a plan decodes: first
+// those post-processing reads (postProcess), then the out counters.
 const (
 	cFirst = numStack + iota
 	cLast
 	cInPackets
 	cInBytes
-	cOutPackets
-	cOutBytes
-	cFlows
 	cSrcPort
 	cDstPort
 	cProto
+	cOutPackets
+	cOutBytes
+	cFlows
 	// planVals holds the stack and the core values; a power of two, so
 	// that a step's index needs no bounds check.
 	planVals = 32
@@ -247,35 +248,34 @@ const (
 
 // The stack and the core values fit planVals (the array's length would be
 // negative otherwise).
-var _ [planVals - cProto - 1]struct{}
+var _ [planVals - cFlows - 1]struct{}
 
 // coreOf returns the place of a core target among a plan's values, or -1
 // for a target that is not core.
 func coreOf(t target) int {
-	switch t {
-	case tFirst:
-		return cFirst
-	case tLast:
-		return cLast
-	case tInPackets:
-		return cInPackets
-	case tInBytes:
-		return cInBytes
-	case tOutPackets:
-		return cOutPackets
-	case tOutBytes:
-		return cOutBytes
-	case tFlows:
-		return cFlows
-	case tSrcPort:
-		return cSrcPort
-	case tDstPort:
-		return cDstPort
-	case tProto:
-		return cProto
+	if c := coreSlots[t]; c != 0 {
+		return int(c)
 	}
 	return -1
 }
+
+// coreSlots holds the place of every core target among a plan's values
+// (the places after the stack's, so 0 is none), by target: the general
+// run stores the values post-processing reads there too (setValue).
+var coreSlots = [256]uint8{
+	tFirst: cFirst, tLast: cLast, tInPackets: cInPackets, tInBytes: cInBytes, tOutPackets: cOutPackets,
+	tOutBytes: cOutBytes, tFlows: cFlows, tSrcPort: cSrcPort, tDstPort: cDstPort, tProto: cProto,
+}
+
+// coreMasks cuts a core value to the size of its field in nfdump's
+// element (as setTarget does), by its place.
+var coreMasks = func() (m [planVals]uint64) {
+	for c := range m {
+		m[c] = ^uint64(0)
+	}
+	m[cSrcPort], m[cDstPort], m[cProto] = 1<<16-1, 1<<16-1, 1<<8-1
+	return m
+}()
 
 // planOp is a step of a plan: the eight bytes that end at end in the
 // record (the field's last byte, or the eighth of a longer field) loaded
@@ -464,9 +464,9 @@ func buildFrame(b []byte, elemAt *[flow.MaxModeledElement + 1]int, set flow.Elem
 // runPlan decodes one record of t, which has a plan, from b: the stack
 // and the core values into vals, what else post-processing and a
 // collector read into r (elements, version, exporter, receive time, out
-// counters), and the other values into out (at least
-// maxV3Size+v3Slack bytes), which starts as the plan's frame. b lies
-// planBefore bytes or more into its datagram (see planOp).
+// counters), and the other values into out (at least maxV3Size+v3Slack
+// bytes), which starts as the plan's frame. b lies planBefore bytes or
+// more into its datagram (see planOp).
 func (t *template) runPlan(b []byte, r *flow.Record, vals *[planVals]uint64, e *exporter, msecReceived uint64,
 	out []byte) (int, error) {
 	if len(b) < t.fastLen {
@@ -480,13 +480,10 @@ func (t *template) runPlan(b []byte, r *flow.Record, vals *[planVals]uint64, e *
 		copy(out, p.frame[:p.size])
 	}
 	p.fill(unsafe.Pointer(unsafe.SliceData(b)), dp, vals)
-	// What prepare and setTarget would leave in r's fields that
-	// post-processing reads but does not set; those it sets it takes
-	// from vals.
-	c := vals
+	// What prepare and setValue would leave in r.
 	r.Elements, r.NFVersion = p.elems, p.version
 	r.ExporterID, r.Received = e.info.SysID, msecReceived
-	r.OutPackets, r.OutBytes, r.Flows = c[cOutPackets], c[cOutBytes], c[cFlows]
+	r.OutPackets, r.OutBytes, r.Flows = vals[cOutPackets], vals[cOutBytes], vals[cFlows]
 	return t.fastLen, nil
 }
 
