@@ -179,13 +179,7 @@ func (d *Decoder) dataSet(e *exporter, t *template, b []byte, msecReceived uint6
 			r.ServerNwDelay += 1000000 * vals[sServerSec]
 			r.ApplLatency += 1000000 * vals[sApplSec]
 		}
-		if version == 9 || in.generic {
-			e.flows++
-		}
-		if version == 10 {
-			e.ipfixSeq++
-		}
-		d.counters.Flows++
+		d.countRecords(&in, 1)
 		switch {
 		case inBatch:
 			d.batchAdd(bh, t, r, out)
@@ -247,6 +241,20 @@ func (in *postIn) sampleRecord() {
 	in.flags = in.flags0
 	if sampled {
 		in.flags |= flow.FlagSampled
+	}
+}
+
+// countRecords counts n records of a data set, of in's template and
+// exporter: the decoder's flows, the exporter's (nfcapd's IPFIX path
+// counts only records with the generic element) and, for IPFIX, the
+// sequence number the next datagram should have.
+func (d *Decoder) countRecords(in *postIn, n int) {
+	d.counters.Flows += uint64(n)
+	if in.version == 9 || in.generic {
+		in.e.flows += uint64(n)
+	}
+	if in.version == 10 {
+		in.e.ipfixSeq += uint32(n)
 	}
 }
 

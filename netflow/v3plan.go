@@ -1144,13 +1144,7 @@ func (d *Decoder) planBatch(e *exporter, t *template, b []byte, msecReceived uin
 		}
 		done += d.planRecords(pr, bh, unsafe.Add(src, done*recLen), k-done, room)
 	}
-	d.counters.Flows += uint64(done)
-	if version == 9 || pr.generic {
-		e.flows += uint64(done)
-	}
-	if version == 10 {
-		e.ipfixSeq += uint32(done)
-	}
+	d.countRecords(&pr.postIn, done)
 	switch {
 	case done < k:
 		return b[done*recLen:], nil
