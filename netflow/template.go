@@ -537,9 +537,9 @@ func subTemplates(typ uint16, v []byte, r *flow.Record, vals *[planVals]uint64, 
 // run decodes one data record of t from b into r (prepared by the caller)
 // and vals (zeroed by the caller: the stack, then the values
 // post-processing reads, see setValue), the way nfcapd's sequencer
-// copies values: numbers big-endian
-// and truncated to the size of nfdump's field, lengths 9-15 and longer or
-// variable fields copied as raw bytes. It returns the bytes consumed.
+// copies values: numbers big-endian and truncated to the size of
+// nfdump's field, lengths 9-15 and longer or variable fields copied as
+// raw bytes. It returns the bytes consumed.
 func (t *template) run(b []byte, r *flow.Record, vals *[planVals]uint64, e *exporter, depth int) (int, error) {
 	if depth > 16 {
 		return 0, errNested
@@ -678,6 +678,7 @@ func addrVal(a netip.Addr) (uint64, uint64) {
 // where postProcess takes them, the others into the Record's field
 // (setTarget); each cut to the size the field has in nfdump's element.
 func setValue(r *flow.Record, vals *[planVals]uint64, t target, lo, hi uint64) {
+	// c is below planVals: the mask only spares the bounds checks.
 	if c := coreSlots[t]; c != 0 && c < cOutPackets {
 		vals[c&(planVals-1)] = lo & coreMasks[c&(planVals-1)]
 		return

@@ -12,12 +12,14 @@ import (
 // NetFlow v9 and IPFIX share their datagrams' shape after the header: a
 // sequence of sets, each of templates, of an options template or of data
 // records of a template. What differs is said by the version (9 or 10):
-// the set ids of templates (0 and 1 against 2 and 3), the field
-// specifiers (IPFIX's enterprise numbers and variable lengths), the
-// post-processing of a record (postProcess) and the sequence accounting
-// (v9 counts datagrams in its header, IPFIX data records). One loop over
-// the sets (decodeTemplated) and one over a data set's records (dataSet, and
-// planBatch for a batch handler) serve both.
+// the header (v9Header, ipfixHeader), the set ids of templates (0 and 1
+// against 2 and 3), the field specifiers (IPFIX's enterprise numbers and
+// variable lengths), the options templates' layout, the post-processing
+// of a record (postProcess) and the sequence accounting (v9 counts
+// datagrams, IPFIX data records). One loop over the sets
+// (decodeTemplated), one over a template set (templateSet) and one over
+// a data set's records (dataSet, and planBatch for a batch handler)
+// serve both.
 
 // setIDs returns the set ids of the version's templates and options
 // template, and the word its messages call a set.
