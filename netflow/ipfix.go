@@ -103,6 +103,8 @@ func (d *Decoder) ipfixWithdraw(e *exporter, b []byte) {
 	}
 }
 
+// ipfixOptionTemplate decodes an IPFIX options template, whose header
+// counts its fields and, of them, the scope fields.
 func (d *Decoder) ipfixOptionTemplate(e *exporter, b []byte) error {
 	be := binary.BigEndian
 	if len(b) < 6 {
@@ -116,26 +118,5 @@ func (d *Decoder) ipfixOptionTemplate(e *exporter, b []byte) error {
 	if len(p) < 4*count {
 		return d.fail(e, e.key.addr, 10, ReasonOptionTemplate, "template %d: %d fields need %d bytes, have %d", id, count, 4*count, len(p))
 	}
-	t := &template{id: id, cost: templateCost(0, 0)}
-	var off uint16
-	for i := 0; i < count; i++ {
-		if len(p) < 4 {
-			return d.fail(e, e.key.addr, 10, ReasonOptionTemplate, "template %d: field %d past the end", id, i)
-		}
-		typ, l := be.Uint16(p), be.Uint16(p[2:])
-		p = p[4:]
-		if typ&0x8000 != 0 {
-			if len(p) < 4 {
-				return d.fail(e, e.key.addr, 10, ReasonOptionTemplate, "template %d: enterprise number past the end", id)
-			}
-			p = p[4:]
-		}
-		if i >= scopes {
-			// nfcapd matches the type with its enterprise bit still set,
-			// so enterprise options never count
-			t.opt.setOption(typ, optTag{off, l})
-		}
-		off += l
-	}
-	return d.putOptions(e, t)
+	return d.optionFields(e, id, p, count, scopes, 10)
 }

@@ -469,11 +469,36 @@ func (d *Decoder) templateSet(e *exporter, b []byte, version uint16) error {
 	return nil
 }
 
-// putOptions puts options template t of e in the place of the template
-// with its id, or only withdraws that one when t carries nothing nfcapd
-// reads.
-func (d *Decoder) putOptions(e *exporter, t *template) error {
-	d.dropTemplate(e, t.id)
+// optionFields reads the count field specifiers p of options template
+// id of exporter e, the first scopes of them scope fields (whose values
+// only take their place), and puts the template in the place of the one
+// with its id, or only withdraws that one when it carries nothing nfcapd
+// reads. v9 checked that p holds the specifiers; IPFIX's carry
+// enterprise numbers, and its count is checked here.
+func (d *Decoder) optionFields(e *exporter, id uint16, p []byte, count, scopes int, version uint16) error {
+	be := binary.BigEndian
+	t := &template{id: id, cost: templateCost(0, 0)}
+	var off uint16
+	for i := 0; i < count; i++ {
+		if len(p) < 4 {
+			return d.fail(e, e.key.addr, version, ReasonOptionTemplate, "template %d: field %d past the end", id, i)
+		}
+		typ, l := be.Uint16(p), be.Uint16(p[2:])
+		p = p[4:]
+		if version == 10 && typ&0x8000 != 0 {
+			if len(p) < 4 {
+				return d.fail(e, e.key.addr, version, ReasonOptionTemplate, "template %d: enterprise number past the end", id)
+			}
+			p = p[4:]
+		}
+		if i >= scopes {
+			// nfcapd matches the type with its enterprise bit still set,
+			// so enterprise options never count
+			t.opt.setOption(typ, optTag{off, l})
+		}
+		off += l
+	}
+	d.dropTemplate(e, id)
 	if t.opt.flags == 0 {
 		return nil
 	}

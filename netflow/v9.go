@@ -20,6 +20,8 @@ func (d *Decoder) v9Header(e *exporter, pkt []byte) {
 	d.checkSequence(e, be.Uint32(pkt[12:]), 1)
 }
 
+// v9OptionTemplate decodes a v9 options template, whose header gives the
+// scope and option fields' lengths in bytes.
 func (d *Decoder) v9OptionTemplate(e *exporter, b []byte) error {
 	be := binary.BigEndian
 	if len(b) < 6 {
@@ -32,17 +34,5 @@ func (d *Decoder) v9OptionTemplate(e *exporter, b []byte) error {
 	if 6+scopeLen+optLen > len(b) {
 		return d.fail(e, e.key.addr, 9, ReasonOptionTemplate, "template %d: %d bytes of fields, %d left", id, scopeLen+optLen, len(b)-6)
 	}
-	t := &template{id: id, cost: templateCost(0, 0)}
-	var off uint16
-	p := b[6:]
-	for i := 0; i < scopeLen/4; i++ {
-		off += be.Uint16(p[4*i+2:])
-	}
-	p = p[scopeLen:]
-	for i := 0; i < optLen/4; i++ {
-		typ, l := be.Uint16(p[4*i:]), be.Uint16(p[4*i+2:])
-		t.opt.setOption(typ, optTag{off, l})
-		off += l
-	}
-	return d.putOptions(e, t)
+	return d.optionFields(e, id, b[6:], (scopeLen+optLen)/4, scopeLen/4, 9)
 }
