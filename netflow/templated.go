@@ -181,7 +181,7 @@ func (d *Decoder) dataSet(e *exporter, t *template, b []byte, msecReceived uint6
 			r.ServerNwDelay += 1000000 * vals[sServerSec]
 			r.ApplLatency += 1000000 * vals[sApplSec]
 		}
-		d.countRecords(&in, 1)
+		d.countRecords(e, version, in.generic, 1)
 		switch {
 		case inBatch:
 			d.batchAdd(bh, t, r, out)
@@ -246,18 +246,18 @@ func (in *postIn) sampleRecord() {
 	}
 }
 
-// countRecords counts n records of a data set, of in's template and
-// exporter: the decoder's flows, the exporter's (nfcapd's IPFIX path
-// counts only records with the generic element) and, for IPFIX, the
-// sequence number the next datagram should have.
-func (d *Decoder) countRecords(in *postIn, n int) {
+// countRecords counts n records of a data set of exporter e: the
+// decoder's flows, the exporter's (nfcapd's IPFIX path counts only
+// records with the generic element) and, for IPFIX, the sequence number
+// the next datagram should have.
+func (d *Decoder) countRecords(e *exporter, version uint8, generic bool, n int) {
+	if version == 9 || generic {
+		e.flows += uint64(n)
+	}
+	if version == 10 {
+		e.ipfixSeq += uint32(n)
+	}
 	d.counters.Flows += uint64(n)
-	if in.version == 9 || in.generic {
-		in.e.flows += uint64(n)
-	}
-	if in.version == 10 {
-		in.e.ipfixSeq += uint32(n)
-	}
 }
 
 // postProcess is nfcapd's post-processing of a v9 or IPFIX record on the

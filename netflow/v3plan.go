@@ -1144,7 +1144,7 @@ func (d *Decoder) planBatch(e *exporter, t *template, b []byte, msecReceived uin
 		}
 		done += d.planRecords(pr, bh, unsafe.Add(src, done*recLen), k-done, room)
 	}
-	d.countRecords(&pr.postIn, done)
+	d.countRecords(e, version, pr.generic, done)
 	switch {
 	case done < k:
 		return b[done*recLen:], nil
