@@ -111,13 +111,19 @@ const (
 	fastFirst8 // IPFIX's millisecond times
 	fastLast8
 	fastStack4 // a 4-byte value kept on the stack only (v9 times, sampler id)
+	// IPFIX's destination port, which post-processing also reads from
+	// the stack (an ICMP type/code element may overwrite the target)
+	fastDstPortStack
 )
 
 // kindOf returns the fused kind of a fast field, or fastAny.
 func kindOf(n uint8, stack uint8, t target) fastKind {
 	if stack != sNone {
-		if n == 4 && t == tNone {
+		switch {
+		case n == 4 && t == tNone:
 			return fastStack4
+		case n == 2 && t == tDstPort && stack == sDstPort:
+			return fastDstPortStack
 		}
 		return fastAny
 	}
@@ -251,6 +257,10 @@ func (t *template) runFast(b []byte, r *flow.Record, vals *[planVals]uint64) (in
 			continue
 		case fastStack4:
 			vals[op.stack] = uint64(be.Uint32(v))
+			continue
+		case fastDstPortStack:
+			port := uint64(be.Uint16(v))
+			vals[cDstPort], vals[sDstPort] = port, port
 			continue
 		case fastFirst8:
 			vals[cFirst] = be.Uint64(v)
