@@ -228,7 +228,7 @@ func (in *postIn) forSet(e *exporter, t *template, version uint8) {
 }
 
 // sample sets the flags and sampling of the record in vals. Inlined:
-// an exporter without samplers (most) keeps those of newPostIn, and
+// an exporter without samplers (most) keeps those of forSet, and
 // postProcess makes no call.
 func (in *postIn) sample() {
 	if len(in.e.samplers) > 0 {
