@@ -35,7 +35,8 @@ type exporter struct {
 	lastCount int64
 
 	// IPFIX sequence tracking: the next expected sequence number and the
-	// number of data sets processed so far.
+	// number of data sets processed so far (counted in v9 too, where
+	// nothing reads it).
 	ipfixSeq     uint32
 	dataFlowsets uint64
 

@@ -13,7 +13,7 @@ import (
 // TestFastPathMatchesGeneral: for every field nfcapd maps, in v9 and in
 // IPFIX, at every length the fast path takes, a record decoded by runFast
 // (with its fused kinds) equals the one the general loop of run decodes
-// from the same bytes, stack included.
+// from the same bytes, the stack and core values included.
 func TestFastPathMatchesGeneral(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for name, table := range map[string]map[uint16]ie{"v9": v9Fields, "ipfix": ipfixFields} {
@@ -39,7 +39,7 @@ func TestFastPathMatchesGeneral(t *testing.T) {
 					b[i] = byte(rng.Uint32())
 				}
 				var rf, rs flow.Record
-				var sf, ss [numStack]uint64
+				var sf, ss [planVals]uint64
 				nf, errF := fast.runFast(b, &rf, &sf)
 				ns, errS := slow.run(b, &rs, &ss, &exporter{}, 0)
 				require.NoError(t, errF)

@@ -146,10 +146,8 @@ func (d *Decoder) Decode(pkt []byte, from netip.Addr, received time.Time, h Hand
 		return d.decodeV1(pkt, from, msec, h)
 	case 5, 7:
 		return d.decodeV5(pkt, from, msec, h)
-	case 9:
-		return d.decodeV9(pkt, from, msec, h)
-	case 10:
-		return d.decodeIPFIX(pkt, from, msec, h)
+	case 9, 10:
+		return d.decodeTemplated(pkt, from, msec, h, version)
 	default:
 		return d.fail(nil, from, version, ReasonVersion, "unexpected netflow version %d", version)
 	}

@@ -111,13 +111,19 @@ const (
 	fastFirst8 // IPFIX's millisecond times
 	fastLast8
 	fastStack4 // a 4-byte value kept on the stack only (v9 times, sampler id)
+	// IPFIX's destination port, which post-processing also reads from
+	// the stack (an ICMP type/code element may overwrite the target)
+	fastDstPortStack
 )
 
 // kindOf returns the fused kind of a fast field, or fastAny.
 func kindOf(n uint8, stack uint8, t target) fastKind {
 	if stack != sNone {
-		if n == 4 && t == tNone {
+		switch {
+		case n == 4 && t == tNone:
 			return fastStack4
+		case n == 2 && t == tDstPort && stack == sDstPort:
+			return fastDstPortStack
 		}
 		return fastAny
 	}
@@ -194,7 +200,7 @@ func (t *template) compileFast() {
 }
 
 // runFast is run for a template that compileFast accepted.
-func (t *template) runFast(b []byte, r *flow.Record, stack *[numStack]uint64) (int, error) {
+func (t *template) runFast(b []byte, r *flow.Record, vals *[planVals]uint64) (int, error) {
 	if len(b) < t.fastLen {
 		return 0, errShortRecord
 	}
@@ -211,13 +217,13 @@ func (t *template) runFast(b []byte, r *flow.Record, stack *[numStack]uint64) (i
 			r.DstAddr = netip.AddrFrom4([4]byte(v[:4]))
 			continue
 		case fastSrcPort:
-			r.SrcPort = be.Uint16(v)
+			vals[cSrcPort] = uint64(be.Uint16(v))
 			continue
 		case fastDstPort:
-			r.DstPort = be.Uint16(v)
+			vals[cDstPort] = uint64(be.Uint16(v))
 			continue
 		case fastProto:
-			r.Proto = v[0]
+			vals[cProto] = uint64(v[0])
 			continue
 		case fastTCPFlags:
 			r.TCPFlags = v[0]
@@ -238,25 +244,29 @@ func (t *template) runFast(b []byte, r *flow.Record, stack *[numStack]uint64) (i
 			r.Output = be.Uint32(v)
 			continue
 		case fastPackets4:
-			r.InPackets = uint64(be.Uint32(v))
+			vals[cInPackets] = uint64(be.Uint32(v))
 			continue
 		case fastBytes4:
-			r.InBytes = uint64(be.Uint32(v))
+			vals[cInBytes] = uint64(be.Uint32(v))
 			continue
 		case fastPackets8:
-			r.InPackets = be.Uint64(v)
+			vals[cInPackets] = be.Uint64(v)
 			continue
 		case fastBytes8:
-			r.InBytes = be.Uint64(v)
+			vals[cInBytes] = be.Uint64(v)
 			continue
 		case fastStack4:
-			stack[op.stack] = uint64(be.Uint32(v))
+			vals[op.stack] = uint64(be.Uint32(v))
+			continue
+		case fastDstPortStack:
+			port := uint64(be.Uint16(v))
+			vals[cDstPort], vals[sDstPort] = port, port
 			continue
 		case fastFirst8:
-			r.First = be.Uint64(v)
+			vals[cFirst] = be.Uint64(v)
 			continue
 		case fastLast8:
-			r.Last = be.Uint64(v)
+			vals[cLast] = be.Uint64(v)
 			continue
 		}
 		var lo, hi uint64
@@ -278,10 +288,10 @@ func (t *template) runFast(b []byte, r *flow.Record, stack *[numStack]uint64) (i
 			}
 		}
 		if op.stack != sNone {
-			stack[op.stack] = lo
+			vals[op.stack] = lo
 		}
 		if op.target != tNone {
-			setTarget(r, op.target, lo, hi)
+			setValue(r, vals, op.target, lo, hi)
 		}
 	}
 	return t.fastLen, nil
@@ -498,7 +508,7 @@ var (
 // subTemplates decodes an IPFIX subTemplateList or subTemplateMultiList
 // (RFC 6313) into the same record, as nfcapd does: one record of each
 // listed sub-template whose template is known, adding its elements.
-func subTemplates(typ uint16, v []byte, r *flow.Record, stack *[numStack]uint64, e *exporter, depth int) error {
+func subTemplates(typ uint16, v []byte, r *flow.Record, vals *[planVals]uint64, e *exporter, depth int) error {
 	if len(v) < 1 {
 		return errSubList
 	}
@@ -509,7 +519,7 @@ func subTemplates(typ uint16, v []byte, r *flow.Record, stack *[numStack]uint64,
 			return nil
 		}
 		r.Elements |= st.elems
-		_, err := st.run(data, r, stack, e, depth+1)
+		_, err := st.run(data, r, vals, e, depth+1)
 		return err
 	}
 	if typ == ieSubTemplateList {
@@ -535,10 +545,12 @@ func subTemplates(typ uint16, v []byte, r *flow.Record, stack *[numStack]uint64,
 }
 
 // run decodes one data record of t from b into r (prepared by the caller)
-// and stack, the way nfcapd's sequencer copies values: numbers big-endian
-// and truncated to the size of nfdump's field, lengths 9-15 and longer or
-// variable fields copied as raw bytes. It returns the bytes consumed.
-func (t *template) run(b []byte, r *flow.Record, stack *[numStack]uint64, e *exporter, depth int) (int, error) {
+// and vals (zeroed by the caller: the stack, then the values
+// post-processing reads, see setValue), the way nfcapd's sequencer
+// copies values: numbers big-endian and truncated to the size of
+// nfdump's field, lengths 9-15 and longer or variable fields copied as
+// raw bytes. It returns the bytes consumed.
+func (t *template) run(b []byte, r *flow.Record, vals *[planVals]uint64, e *exporter, depth int) (int, error) {
 	if depth > 16 {
 		return 0, errNested
 	}
@@ -546,10 +558,10 @@ func (t *template) run(b []byte, r *flow.Record, stack *[numStack]uint64, e *exp
 	case fastUnknown:
 		t.compileFast()
 		if t.fastState == fastYes {
-			return t.runFast(b, r, stack)
+			return t.runFast(b, r, vals)
 		}
 	case fastYes:
-		return t.runFast(b, r, stack)
+		return t.runFast(b, r, vals)
 	}
 	pos := 0
 	for i := range t.fields {
@@ -576,7 +588,7 @@ func (t *template) run(b []byte, r *flow.Record, stack *[numStack]uint64, e *exp
 		v := b[pos : pos+n]
 		pos += n
 		if f.sub != 0 && e != nil {
-			if err := subTemplates(f.sub, v, r, stack, e, depth); err != nil {
+			if err := subTemplates(f.sub, v, r, vals, e, depth); err != nil {
 				return 0, err
 			}
 			continue
@@ -590,7 +602,7 @@ func (t *template) run(b []byte, r *flow.Record, stack *[numStack]uint64, e *exp
 			continue // payloads and NBAR ids: not modelled
 		}
 		if isVar || n > 16 {
-			rawCopy(r, f.ie.target, f.ie.outLen, v)
+			rawCopy(r, vals, f.ie.target, f.ie.outLen, v)
 			continue
 		}
 		var lo, hi uint64
@@ -619,10 +631,10 @@ func (t *template) run(b []byte, r *flow.Record, stack *[numStack]uint64, e *exp
 			hi = binary.LittleEndian.Uint64(buf[8:])
 		}
 		if f.ie.stack != sNone {
-			stack[f.ie.stack] = lo
+			vals[f.ie.stack] = lo
 		}
 		if f.ie.target != tNone {
-			setTarget(r, f.ie.target, lo, hi)
+			setValue(r, vals, f.ie.target, lo, hi)
 		}
 	}
 	return pos, nil
@@ -630,11 +642,11 @@ func (t *template) run(b []byte, r *flow.Record, stack *[numStack]uint64, e *exp
 
 // rawCopy emulates nfcapd copying raw bytes over the start of a field held
 // in host (little-endian) order.
-func rawCopy(r *flow.Record, t target, outLen uint8, v []byte) {
+func rawCopy(r *flow.Record, vals *[planVals]uint64, t target, outLen uint8, v []byte) {
 	if t == tNone || outLen == 0 {
 		return
 	}
-	lo, hi := getTarget(r, t)
+	lo, hi := getValue(r, vals, t)
 	var mem [16]byte
 	binary.LittleEndian.PutUint64(mem[:], lo)
 	binary.LittleEndian.PutUint64(mem[8:], hi)
@@ -644,7 +656,7 @@ func rawCopy(r *flow.Record, t target, outLen uint8, v []byte) {
 		binary.LittleEndian.PutUint64(mem[8:], hi)
 	}
 	copy(mem[:min(int(outLen), 16)], v)
-	setTarget(r, t, binary.LittleEndian.Uint64(mem[:]), binary.LittleEndian.Uint64(mem[8:]))
+	setValue(r, vals, t, binary.LittleEndian.Uint64(mem[:]), binary.LittleEndian.Uint64(mem[8:]))
 }
 
 func addr16(lo, hi uint64) netip.Addr {
@@ -669,6 +681,28 @@ func addrVal(a netip.Addr) (uint64, uint64) {
 	}
 	b := a.As16()
 	return binary.BigEndian.Uint64(b[:]), binary.BigEndian.Uint64(b[8:])
+}
+
+// setValue stores a value of a record being decoded: those that
+// post-processing reads (times, in counters, ports, protocol) into vals,
+// where postProcess takes them, the others into the Record's field
+// (setTarget); each cut to the size the field has in nfdump's element.
+func setValue(r *flow.Record, vals *[planVals]uint64, t target, lo, hi uint64) {
+	// c is below planVals: the mask only spares the bounds checks.
+	if c := coreSlots[t]; c != 0 && c < cOutPackets {
+		vals[c&(planVals-1)] = lo & coreMasks[c&(planVals-1)]
+		return
+	}
+	setTarget(r, t, lo, hi)
+}
+
+// getValue reads a value of a record being decoded back as setValue
+// stores it.
+func getValue(r *flow.Record, vals *[planVals]uint64, t target) (uint64, uint64) {
+	if c := coreSlots[t]; c != 0 && c < cOutPackets {
+		return vals[c&(planVals-1)], 0
+	}
+	return getTarget(r, t)
 }
 
 // setTarget stores a value into a Record field, truncated to the size the

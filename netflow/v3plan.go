@@ -228,18 +228,19 @@ var v3Slots = func() (s [len(slotFields)]v3Slot) {
 	return s
 }()
 
-// The core values, after the stack in the values a plan decodes.
+// The core values, after the stack in the values a plan decodes: first
+// those post-processing reads (postProcess), then the out counters.
 const (
 	cFirst = numStack + iota
 	cLast
 	cInPackets
 	cInBytes
-	cOutPackets
-	cOutBytes
-	cFlows
 	cSrcPort
 	cDstPort
 	cProto
+	cOutPackets
+	cOutBytes
+	cFlows
 	// planVals holds the stack and the core values; a power of two, so
 	// that a step's index needs no bounds check.
 	planVals = 32
@@ -247,35 +248,34 @@ const (
 
 // The stack and the core values fit planVals (the array's length would be
 // negative otherwise).
-var _ [planVals - cProto - 1]struct{}
+var _ [planVals - cFlows - 1]struct{}
 
 // coreOf returns the place of a core target among a plan's values, or -1
 // for a target that is not core.
 func coreOf(t target) int {
-	switch t {
-	case tFirst:
-		return cFirst
-	case tLast:
-		return cLast
-	case tInPackets:
-		return cInPackets
-	case tInBytes:
-		return cInBytes
-	case tOutPackets:
-		return cOutPackets
-	case tOutBytes:
-		return cOutBytes
-	case tFlows:
-		return cFlows
-	case tSrcPort:
-		return cSrcPort
-	case tDstPort:
-		return cDstPort
-	case tProto:
-		return cProto
+	if c := coreSlots[t]; c != 0 {
+		return int(c)
 	}
 	return -1
 }
+
+// coreSlots holds the place of every core target among a plan's values
+// (the places after the stack's, so 0 is none), by target: the general
+// run stores the values post-processing reads there too (setValue).
+var coreSlots = [256]uint8{
+	tFirst: cFirst, tLast: cLast, tInPackets: cInPackets, tInBytes: cInBytes, tOutPackets: cOutPackets,
+	tOutBytes: cOutBytes, tFlows: cFlows, tSrcPort: cSrcPort, tDstPort: cDstPort, tProto: cProto,
+}
+
+// coreMasks cuts a core value to the size of its field in nfdump's
+// element (as setTarget does), by its place.
+var coreMasks = func() (m [planVals]uint64) {
+	for c := range m {
+		m[c] = ^uint64(0)
+	}
+	m[cSrcPort], m[cDstPort], m[cProto] = 1<<16-1, 1<<16-1, 1<<8-1
+	return m
+}()
 
 // planOp is a step of a plan: the eight bytes that end at end in the
 // record (the field's last byte, or the eighth of a longer field) loaded
@@ -461,25 +461,12 @@ func buildFrame(b []byte, elemAt *[flow.MaxModeledElement + 1]int, set flow.Elem
 	return off
 }
 
-// record decodes the data record of template t at the start of b into
-// the decoder's Record: by the template's plan (out not nil: into the V3
-// record at the start of out as well, which holds V3Room bytes) or by
-// the general run. The first numStack words of vals are the stack that
-// the version's post-processing reads either way.
-func (d *Decoder) record(e *exporter, t *template, b []byte, version uint8, out []byte, msecReceived uint64, vals *[planVals]uint64) (int, error) {
-	if out != nil {
-		return t.runPlan(b, &d.rec, vals, e, msecReceived, out)
-	}
-	t.prepare(&d.rec, e, version, msecReceived)
-	return t.run(b, &d.rec, (*[numStack]uint64)(vals[:numStack]), e, 0)
-}
-
 // runPlan decodes one record of t, which has a plan, from b: the stack
-// (the start of vals, zero on entry), and the core values into r with
-// what else post-processing and a collector read of it (elements,
-// version, exporter, receive time), and the other values into out (at
-// least maxV3Size+v3Slack bytes), which starts as the plan's frame. b
-// lies planBefore bytes or more into its datagram (see planOp).
+// and the core values into vals, what else post-processing and a
+// collector read into r (elements, version, exporter, receive time, out
+// counters), and the other values into out (at least maxV3Size+v3Slack
+// bytes), which starts as the plan's frame. b lies planBefore bytes or
+// more into its datagram (see planOp).
 func (t *template) runPlan(b []byte, r *flow.Record, vals *[planVals]uint64, e *exporter, msecReceived uint64,
 	out []byte) (int, error) {
 	if len(b) < t.fastLen {
@@ -493,15 +480,10 @@ func (t *template) runPlan(b []byte, r *flow.Record, vals *[planVals]uint64, e *
 		copy(out, p.frame[:p.size])
 	}
 	p.fill(unsafe.Pointer(unsafe.SliceData(b)), dp, vals)
-	// What prepare and setTarget would leave in r's core fields; the
-	// flags and engine fields post-processing sets.
-	c := vals
+	// What prepare and setValue would leave in r.
 	r.Elements, r.NFVersion = p.elems, p.version
-	r.ExporterID, r.Received, r.Flags = e.info.SysID, msecReceived, 0
-	r.First, r.Last = c[cFirst], c[cLast]
-	r.InPackets, r.InBytes = c[cInPackets], c[cInBytes]
-	r.OutPackets, r.OutBytes, r.Flows = c[cOutPackets], c[cOutBytes], c[cFlows]
-	r.SrcPort, r.DstPort, r.Proto = uint16(c[cSrcPort]), uint16(c[cDstPort]), uint8(c[cProto])
+	r.ExporterID, r.Received = e.info.SysID, msecReceived
+	r.OutPackets, r.OutBytes, r.Flows = vals[cOutPackets], vals[cOutBytes], vals[cFlows]
 	return t.fastLen, nil
 }
 
@@ -1127,10 +1109,10 @@ func (d *Decoder) flowV3(vh V3Handler, t *template, r *flow.Record, out []byte) 
 
 // planBatch encodes the records of data set b of template t (of
 // exporter e, protocol version 9 or 10), which has a plan and no counter
-// element (batchFor), into bh's batches: what v9Data and ipfixData do
-// for each record through runPlan and batchAdd, in a loop of its own
-// (planRecords), with the post-processing on the values the plan decoded
-// rather than on a Record that is written and read back (callgrind:
+// element (batchFor), into bh's batches: what dataSet does for each
+// record through runPlan and batchAdd, in a loop of its own
+// (planRecords), with the core values that postProcess returns stored
+// straight into the record rather than into a Record read back (callgrind:
 // runPlan, batchAdd, batchOut and writeCore took some 220 instructions a
 // record besides the post-processing's 150). It returns what is left of
 // b when bh's room cannot take a batch (nil else), and the error of a
@@ -1147,18 +1129,12 @@ func (d *Decoder) planBatch(e *exporter, t *template, b []byte, msecReceived uin
 	short := len(b)-k*recLen >= 4
 	pr := &planRun{
 		p:            t.plan,
-		e:            e,
 		recLen:       recLen,
 		received:     msecReceived,
 		exporterWord: uint32(e.info.SysID) << 16,
-		keyType:      uint8(e.key.id >> 8),
-		keyID:        uint8(e.key.id),
-		v9:           version == 9,
-		generic:      t.plan.elems.Has(flow.ElemGeneric),
 	}
-	if version == 9 && t.hasEvent {
-		pr.flags0 = flow.FlagEvent
-	}
+	pr.forSet(e, t, version)
+	pr.generic = t.plan.elems.Has(flow.ElemGeneric)
 	src := unsafe.Pointer(unsafe.SliceData(b))
 	done := 0
 	for done < k {
@@ -1168,13 +1144,7 @@ func (d *Decoder) planBatch(e *exporter, t *template, b []byte, msecReceived uin
 		}
 		done += d.planRecords(pr, bh, unsafe.Add(src, done*recLen), k-done, room)
 	}
-	d.counters.Flows += uint64(done)
-	if version == 9 || pr.generic {
-		e.flows += uint64(done)
-	}
-	if version == 10 {
-		e.ipfixSeq += uint32(done)
-	}
+	d.countRecords(e, version, pr.generic, done)
 	switch {
 	case done < k:
 		return b[done*recLen:], nil
@@ -1189,14 +1159,11 @@ func (d *Decoder) planBatch(e *exporter, t *template, b []byte, msecReceived uin
 // registers, with the loop's own, they were spilled and reloaded at every
 // record.
 type planRun struct {
-	vals                   [planVals]uint64 // the plan's values, the stack first
-	p                      *v3Plan
-	e                      *exporter
-	recLen                 int
-	received               uint64
-	exporterWord           uint32 // the header's word at 6, its exporter
-	keyType, keyID, flags0 uint8  // v9's engine fields from its source id, the event flag
-	v9, generic            bool
+	postIn       // the plan's values, the stack first, and what the records share
+	p            *v3Plan
+	recLen       int
+	received     uint64
+	exporterWord uint32 // the header's word at 6, its exporter
 	// planRecords' loop: the room's start, the records' start, the
 	// record's offset in the room, the records encoded and to encode,
 	// the batch's header values.
@@ -1215,8 +1182,6 @@ type planRun struct {
 func (d *Decoder) planRecords(pr *planRun, bh V3BatchHandler, src unsafe.Pointer, k int, room []byte) int {
 	p, e := pr.p, pr.e
 	bt := &d.v3b
-	stack := (*[numStack]uint64)(pr.vals[:numStack])
-	c := &pr.vals
 	// The loop's own values in pr too: the call of fill saved and loaded
 	// them around it (Go's calls keep no register), in memory they are
 	// loaded where needed. The batch takes a record while the room after
@@ -1234,105 +1199,30 @@ func (d *Decoder) planRecords(pr *planRun, bh V3BatchHandler, src unsafe.Pointer
 		}
 		p.fill(unsafe.Add(pr.src, pr.n*pr.recLen), unsafe.Add(pr.start, pr.off), &pr.vals)
 
-		// The post-processing of v9Data and ipfixData, on the values.
-		first, last := c[cFirst], c[cLast]
-		packets, bytes := c[cInPackets], c[cInBytes]
-		srcPort, dstPort, proto := uint16(c[cSrcPort]), uint16(c[cDstPort]), uint8(c[cProto])
-		flags := pr.flags0
-		pi, si := uint64(1), uint64(0)
-		if len(e.samplers) > 0 { // most exporters have none: no call a flow
-			var sampled bool
-			pi, si, sampled = samplingFor(e, int64(uint32(stack[sSampler])))
-			if sampled {
-				flags |= flow.FlagSampled
-			}
-		}
-		var engType, engID uint8
-		if pr.v9 {
-			engType, engID = pr.keyType, pr.keyID
-			if stack[sEngineType] != 0 {
-				engType = uint8(stack[sEngineType])
-			}
-			if stack[sEngineID] != 0 {
-				engID = uint8(stack[sEngineID])
-			}
-			if lastUp := stack[sLastUp]; lastUp != 0 {
-				firstUp := stack[sFirstUp]
-				first = e.bootTime + firstUp
-				if firstUp > lastUp {
-					first -= 0x100000000
-				}
-				last = e.bootTime + lastUp
-			}
-			if si > 0 {
-				packets, bytes = scale(packets, pi, si), scale(bytes, pi, si)
-			}
-			if proto == flow.ProtoICMP || proto == flow.ProtoICMPv6 {
-				srcPort = 0
-				switch {
-				case stack[sICMP] != 0:
-					dstPort = uint16(stack[sICMP])
-				case stack[sICMPType] != 0 || stack[sICMPCode] != 0:
-					dstPort = uint16(256*stack[sICMPType] + stack[sICMPCode])
-				default:
-					dstPort = 0
-				}
-			}
-		} else {
-			engType, engID = uint8(stack[sEngineType]), uint8(stack[sEngineID])
-			if pr.generic {
-				if first != 0 && last == 0 && stack[sDuration] != 0 {
-					last = first + stack[sDuration]
-				}
-				// sic: nfcapd 1.7.1 puts flowEndSysUpTime (#21) into
-				// first and flowStartSysUpTime (#22) into last.
-				switch {
-				case stack[sSysInit] != 0 && stack[sFirstUp] != 0:
-					first = stack[sSysInit] + stack[sFirstUp]
-					last = stack[sSysInit] + stack[sLastUp]
-				case e.sysUpTime != 0 && stack[sFirstUp] != 0:
-					first = e.sysUpTime + stack[sFirstUp]
-					last = e.sysUpTime + stack[sLastUp]
-				}
-				if si > 0 {
-					packets, bytes = scale(packets, pi, si), scale(bytes, pi, si)
-				}
-				switch proto {
-				case flow.ProtoICMP, flow.ProtoICMPv6:
-					if srcPort != 0 {
-						dstPort = srcPort>>8 | srcPort<<8
-						srcPort = 0
-					}
-					if stack[sICMP] != 0 {
-						dstPort = uint16(stack[sICMP])
-					}
-				case flow.ProtoTCP, flow.ProtoUDP:
-					// an ICMP type/code element may have overwritten it
-					dstPort = uint16(stack[sDstPort])
-				}
-			}
-		}
+		// The post-processing on the values the plan decoded, as
+		// dataSet's on a Record's.
+		pr.sample()
+		first, last, packets, bytes, ports, head := postProcess(&pr.postIn)
+		proto := uint8(pr.vals[cProto])
 
 		// The core values into the record, as writeCore writes them.
-		engine := uint32(engType) | uint32(engID)<<8
-		head := engine | uint32(flags)<<16
 		if pr.n == 0 {
 			pr.head0 = head
 			br := &d.batchRec
 			br.Elements, br.NFVersion, br.ExporterID, br.Received = p.elems, p.version, e.info.SysID, pr.received
-			br.EngineType, br.EngineID, br.Flags = engType, engID, flags
+			br.EngineType, br.EngineID, br.Flags = uint8(head), uint8(head>>8), uint8(head>>16)
 		} else if head != pr.head0 {
 			break // the batch's records share their header's values
 		}
 		o := (*[V3Room]byte)(unsafe.Add(pr.start, pr.off))
-		le.PutUint32(o[6:], engine|pr.exporterWord)
-		o[10] = flags
+		le.PutUint32(o[6:], head&0xffff|pr.exporterWord)
+		o[10] = uint8(head >> 16)
 		put64(unsafe.Pointer(&o[genericAt]), first)
 		put64(unsafe.Pointer(&o[genericAt+8]), last)
 		put64(unsafe.Pointer(&o[genericAt+16]), pr.received)
 		put64(unsafe.Pointer(&o[genericAt+24]), packets)
 		put64(unsafe.Pointer(&o[genericAt+32]), bytes)
-		le.PutUint32(o[genericAt+40:], uint32(srcPort)|uint32(dstPort)<<16)
+		le.PutUint32(o[genericAt+40:], ports)
 		o[genericAt+44] = proto
 
 		sums.First = min(sums.First, first)
