@@ -95,17 +95,20 @@
 # k.drops datagrams the kernel dropped at the full socket (ss), cpu the
 # collector's CPU over the step's DURATION (100% = one core), ns/flow its
 # CPU time (user + system, the load and the drain after it; the
-# scheduler's count of every thread, to the nanosecond) per flow stored, s.cpu the sender's, RSS KiB the collector's peak (/usr/bin/time
-# %M, all of its life, shutdown included). Under the same load the script
-# compares the two collectors' CPU per flow (target gocapd <= 0.6 of
-# nfcapd's).
+# scheduler's count of every thread, to the nanosecond) per flow stored,
+# cs its threads' context switches over the step (schedstat: the
+# scheduler costs a collector's wake-ups and hand-offs cause show there
+# when CPU time alone is too noisy to tell), s.cpu the sender's, RSS KiB
+# the collector's peak (/usr/bin/time %M, all of its life, shutdown
+# included). Under the same load the script compares the two collectors'
+# CPU per flow (target gocapd <= 0.6 of nfcapd's).
 #
 # Then, at each of RATES, both collectors run PAIRS times in turn (nfcapd,
 # gocapd, nfcapd, ...) and the script prints the median CPU per flow of
-# each, the median of the pairs' ratios gocapd/nfcapd (target <= 0.6) and
-# the median peak RSS: pairing keeps the ratio fair on a machine whose
-# load drifts. A rate that loses flows is still measured (marked in the
-# rows).
+# each, the median of the pairs' ratios gocapd/nfcapd (target <= 0.6),
+# the median peak RSS and the median context switches: pairing keeps the
+# ratio fair on a machine whose load drifts. A rate that loses flows is
+# still measured (marked in the rows).
 #
 # Tune with environment variables:
 #   DRAIN=1            0: skip the drain
@@ -358,6 +361,8 @@ step() {
 	rb=$(sock "$port" rb)
 	local flows=$((rate * duration)) t0 busy_until last now same=0 achieved
 	t0=$(cpu_ns "$cpid")
+	local w0 w1
+	w0=$(sched_wait "$cpid")
 	local th0=""
 	((threads)) && th0=$(threads_ns "$cpid")
 	# Sender j sends streams first..first+n-1 and their share of the
@@ -403,6 +408,9 @@ step() {
 	drops=$(sock "$port" d)
 	local t1
 	t1=$(cpu_ns "$cpid")
+	w1=$(sched_wait "$cpid")
+	# the collector's threads' context switches over the step
+	cs=$(awk -v a="$w0" -v b="$w1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%d", y[2] - x[2] }')
 	local th1=""
 	((threads)) && th1=$(threads_ns "$cpid")
 	cpu=$(awk -v t="$t1" -v t0="$t0" -v d="$duration" 'BEGIN { printf "%.0f", 100 * (t - t0) / 1e9 / d }')
@@ -423,8 +431,8 @@ step() {
 		verdict="FAIL (the senders reached only $achieved flows/s)"
 		sender_limited=1
 	fi
-	printf '%-7s %-6s %10d %11d %11d %9d %6s %8s %5s%% %7s %5s%% %9s  %s%s\n' "$coll" "$proto" "$rate" "$sent" "$stored" "$loss" \
-		"$lag" "${drops:-?}" "$cpu" "$nsf" "$scpu" "$rss" "$verdict" "$note"
+	printf '%-7s %-6s %10d %11d %11d %9d %6s %8s %5s%% %7s %6s %5s%% %9s  %s%s\n' "$coll" "$proto" "$rate" "$sent" "$stored" "$loss" \
+		"$lag" "${drops:-?}" "$cpu" "$nsf" "$cs" "$scpu" "$rss" "$verdict" "$note"
 	if ((threads)); then
 		# each thread's CPU over the step, busiest first, in ms
 		awk -v a="$th0" -v b="$th1" 'BEGIN {
@@ -597,7 +605,7 @@ if ((drain)); then
 	echo
 fi
 if ((search_rates)); then
-	printf '%-7s %-6s %10s %11s %11s %9s %6s %8s %6s %7s %6s %9s  %s\n' collector proto flows/s sent stored lost lag/s k.drops cpu ns/flow s.cpu "RSS KiB" verdict
+	printf '%-7s %-6s %10s %11s %11s %9s %6s %8s %6s %7s %6s %6s %9s  %s\n' collector proto flows/s sent stored lost lag/s k.drops cpu ns/flow cs s.cpu "RSS KiB" verdict
 	for proto in $protos; do
 		for coll in $collectors; do
 			search "$coll" "$proto"
@@ -649,30 +657,31 @@ for proto in $protos; do
 		within_budget || break
 		echo
 		echo "== $proto at $rate flows/s, $pairs runs of each in turn"
-		declare -a g_nsf=() n_nsf=() ratios=() g_rss=() n_rss=()
+		declare -a g_nsf=() n_nsf=() ratios=() g_rss=() n_rss=() g_cs=() n_cs=()
 		for ((p = 0; p < pairs; p++)); do
 			within_budget || break
 			step nfcapd "$proto" "$rate" >"$work/pair" || true
 			sed 's/^/  /' "$work/pair"
-			nfcapd_nsf=$nsf nfcapd_rss=$rss
+			nfcapd_nsf=$nsf nfcapd_rss=$rss nfcapd_cs=$cs
 			within_budget || break
 			step gocapd "$proto" "$rate" >"$work/pair" || true
 			sed 's/^/  /' "$work/pair"
 			if [[ $nfcapd_nsf =~ ^[0-9]+$ && $nsf =~ ^[0-9]+$ ]]; then
-				n_nsf+=("$nfcapd_nsf") g_nsf+=("$nsf") n_rss+=("$nfcapd_rss") g_rss+=("$rss")
+				n_nsf+=("$nfcapd_nsf") g_nsf+=("$nsf") n_rss+=("$nfcapd_rss") g_rss+=("$rss") n_cs+=("$nfcapd_cs") g_cs+=("$cs")
 				ratios+=("$(awk -v g="$nsf" -v n="$nfcapd_nsf" 'BEGIN { printf "%.3f", g / n }')")
 			fi
 		done
 		if ((${#ratios[@]} > 0)); then
 			r=$(median "${ratios[@]}")
 			line=$(awk -v g="$(median "${g_nsf[@]}")" -v n="$(median "${n_nsf[@]}")" -v r="$r" -v k="${#ratios[@]}" \
-				-v gr="$(median "${g_rss[@]}")" -v nr="$(median "${n_rss[@]}")" 'BEGIN {
-				printf "CPU per flow: gocapd %d ns, nfcapd %d ns, ratio %.2f (median of %d pairs; target <= 0.6: %s); peak RSS gocapd %d KiB, nfcapd %d KiB",
-					g, n, r, k, (r <= 0.6 ? "met" : "NOT met"), gr, nr }')
+				-v gr="$(median "${g_rss[@]}")" -v nr="$(median "${n_rss[@]}")" \
+				-v gc="$(median "${g_cs[@]}")" -v nc="$(median "${n_cs[@]}")" 'BEGIN {
+				printf "CPU per flow: gocapd %d ns, nfcapd %d ns, ratio %.2f (median of %d pairs; target <= 0.6: %s); peak RSS gocapd %d KiB, nfcapd %d KiB; context switches gocapd %d, nfcapd %d",
+					g, n, r, k, (r <= 0.6 ? "met" : "NOT met"), gr, nr, gc, nc }')
 			echo "$line"
 			cmp[$proto-$rate]=$line
 		fi
-		unset g_nsf n_nsf ratios g_rss n_rss
+		unset g_nsf n_nsf ratios g_rss n_rss g_cs n_cs
 	done
 done
 if ((${#cmp[@]} > 0)); then
