@@ -64,19 +64,24 @@ func TestReceiveLoopProcessesChunksItself(t *testing.T) {
 	assert.Zero(t, cn.SeqFailures, "datagrams were processed in the order they came")
 	assert.Positive(t, c.inlined, "the receive loop processed chunks itself")
 
+	// One file, or two should the clock pass an hour (the slot's end)
+	// while the test runs.
 	files, err := filepath.Glob(filepath.Join(dir, "nfcapd.2*"))
 	require.NoError(t, err)
-	require.Len(t, files, 1)
-	r, err := flowfile.Open(files[0], flowfile.ReadOptions{})
-	require.NoError(t, err)
-	defer r.Close()
+	require.NotEmpty(t, files)
+	require.LessOrEqual(t, len(files), 2, "%v", files)
 	var flows uint64
-	for r.Next() {
-		if r.Kind() == flowfile.KindFlow {
-			flows++
+	for _, f := range files {
+		r, err := flowfile.Open(f, flowfile.ReadOptions{})
+		require.NoError(t, err)
+		for r.Next() {
+			if r.Kind() == flowfile.KindFlow {
+				flows++
+			}
 		}
+		require.NoError(t, r.Err())
+		require.NoError(t, r.Close())
 	}
-	require.NoError(t, r.Err())
 	assert.Equal(t, uint64(len(data)*24), flows)
 }
 

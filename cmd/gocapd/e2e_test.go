@@ -643,12 +643,12 @@ func TestFprobeAgainstNfcapd(t *testing.T) {
 			<-fdone
 		}
 	})
-	// fprobe logs its collector once the capture is set up; its stdout
-	// may be buffered, so give it a second at most.
-	deadline := time.Now().Add(time.Second)
-	for !strings.Contains(flog.String(), "collector #1") && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	// fprobe logs its collector once its capture is open and filtered and
+	// its threads started (with -l 2 its stdout is unbuffered): the
+	// packets sent after that line are captured. A second was too short
+	// a wait on a loaded machine, whose fprobe then missed the packets.
+	require.Eventually(t, func() bool { return strings.Contains(flog.String(), "collector #1") }, 20*time.Second, 20*time.Millisecond,
+		"fprobe log:\n%s", &flog)
 	time.Sleep(200 * time.Millisecond)
 
 	c, err := net.DialTimeout("tcp4", "127.0.0.1:"+strconv.Itoa(tcpPort), 2*time.Second)

@@ -252,13 +252,13 @@ func TestMetricLikeNfcapd(t *testing.T) {
 	}
 	v9 := captureSoftflowd(t, "-v", "9", "-a")
 	refSock, ourSock := listenMetrics(t), listenMetrics(t)
-	// Too close to a full minute the two could send in different
-	// intervals.
-	if s := time.Now().Second(); s > 50 {
-		time.Sleep(time.Duration(61-s) * time.Second)
-	}
 	ref := startNfcapdSpec(t, daemonSpec{args: []string{"-w", t.TempDir(), "-I", "same", "-m", refSock.path}})
 	ours := startGocapdSpec(t, daemonSpec{env: []string{"TZ=UTC"}, args: []string{"-w", t.TempDir(), "-I", "same", "-m", ourSock.path}})
+	// Too close to a full minute the two could count the datagrams in
+	// different intervals. Checked once both run, right before sending:
+	// checked before their start, a loaded machine's slow starts could eat
+	// the margin.
+	waitForSlot(t, time.Minute, 10*time.Second)
 	sendFrom(t, "127.0.0.1", "127.0.0.1", v9, ref.port, ours.port)
 	want := refSock.wait(t, 75*time.Second)
 	got := ourSock.wait(t, 10*time.Second)
