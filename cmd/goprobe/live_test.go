@@ -223,6 +223,15 @@ func TestLab(t *testing.T) {
 	})
 
 	const goprobePid = "/var/run/goprobe.pid"
+	// The lab's goprobe writes fprobe's pid file, one for the machine: two
+	// runs of this test at once (two test processes) would take each
+	// other's. The second waits for the first.
+	// The lock's file stays (removed, a third run could lock a new one
+	// while the second holds the old).
+	lock, err := os.OpenFile(filepath.Join(os.TempDir(), "nftools-test-goprobe-pid.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	require.NoError(t, err)
+	require.NoError(t, syscall.Flock(int(lock.Fd()), syscall.LOCK_EX))
+	t.Cleanup(func() { lock.Close() })
 	if b, err := os.ReadFile(goprobePid); err == nil {
 		// A stale file is replaced; a running goprobe's would be kept.
 		if pid, _ := strconv.Atoi(strings.TrimSpace(string(b))); pid > 0 && syscall.Kill(pid, 0) == nil {
