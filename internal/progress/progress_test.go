@@ -24,21 +24,36 @@ func TestNotATerminal(t *testing.T) {
 	assert.Nil(t, New(f, 3))
 }
 
+// clock is the time a test's Bar reads, moved by the test alone.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+// fakeBar returns a Bar on out whose clock the test moves.
+func fakeBar(out *bytes.Buffer, files int) (*Bar, *clock) {
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	return newBar(out, files, c.now), c
+}
+
 func TestShowsAfterDelay(t *testing.T) {
 	var out bytes.Buffer
-	b := newBar(&out, 4)
+	b, c := fakeBar(&out, 4)
+	start := c.t
 	b.Update(1, 1000, 1e6)
+	c.t = start.Add(Delay - time.Nanosecond)
+	b.Update(1, 0, 0)
 	assert.Empty(t, out.String(), "nothing within the first second")
-	b.start = time.Now().Add(-2 * Delay)
+	c.t = start.Add(2 * Delay)
 	b.Update(2, 1000, 1e6)
 	s := out.String()
-	assert.Regexp(t, `^\r2000 flows, [0-9]+\.[0-9] MB/s \[========>---------\] files 2/4\x1b\[K$`, s)
+	assert.Equal(t, "\r2000 flows, 1.0 MB/s [========>---------] files 2/4\x1b[K", s)
 	// Within the least time between two drawings, nothing more.
+	c.t = c.t.Add(every - time.Nanosecond)
 	b.Update(3, 1000, 1e6)
 	assert.Equal(t, s, out.String())
-	b.lastUp = b.lastUp.Add(-every)
+	c.t = start.Add(2*Delay + every)
 	b.Update(4, 1000, 1e6)
-	assert.Regexp(t, `\r4000 flows, [0-9.]+ MB/s \[==================\] files 4/4\x1b\[K$`, out.String())
+	assert.Equal(t, s+"\r4000 flows, 1.9 MB/s [==================] files 4/4\x1b[K", out.String())
 	out.Reset()
 	b.Finish()
 	assert.Equal(t, "\r\x1b[K", out.String(), "the line is erased")
@@ -51,8 +66,9 @@ func TestShowsAfterDelay(t *testing.T) {
 // draws no line and erases none.
 func TestQuickReadLeavesNothing(t *testing.T) {
 	var out bytes.Buffer
-	b := newBar(&out, 2)
+	b, c := fakeBar(&out, 2)
 	b.Update(1, 10, 100)
+	c.t = c.t.Add(Delay - time.Nanosecond)
 	b.Update(2, 10, 100)
 	b.Finish()
 	assert.Empty(t, out.String())

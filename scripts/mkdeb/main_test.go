@@ -197,9 +197,14 @@ func collect(t *testing.T) {
 	testutil.WaitUDPRead(t, port)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait())
+	// One file, or two should gocapd's 5-minute slot end while it runs:
+	// it then closes the slot's file and starts one for the next, which
+	// it puts in place, empty or not, at the stop. -R sums their stat
+	// records.
 	files, _ := filepath.Glob(filepath.Join(dir, "nfcapd.2*"))
-	require.Len(t, files, 1)
-	stat := run(t, "/usr/bin/godump", "-r", files[0], "-I")
+	require.NotEmpty(t, files)
+	require.LessOrEqual(t, len(files), 2, "%v", files)
+	stat := run(t, "/usr/bin/godump", "-R", dir, "-I")
 	for _, want := range []string{`Ident: +deb`, `Flows: 30`, `Packets: 131`} {
 		assert.Regexp(t, regexp.MustCompile(`(?m)^`+want+`$`), stat)
 	}
