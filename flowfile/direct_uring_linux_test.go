@@ -23,15 +23,22 @@ func alignedPages(n int, seed byte) []byte {
 	return b
 }
 
-// TestRingWrites writes pages past the page cache through io_uring from
-// several goroutines at once, each at its own offsets, and finds every
-// byte in the file; the rings are kept for the next writes.
-func TestRingWrites(t *testing.T) {
+// requireRing skips the test where no io_uring can be set up (pwrite(2)
+// then takes the writes), and keeps the ring it made for the test.
+func requireRing(t *testing.T) {
+	t.Helper()
 	r := takeRing()
 	if r == nil {
 		t.Skip("no io_uring here: pwrite(2) takes the writes")
 	}
 	putRing(r)
+}
+
+// TestRingWrites writes pages past the page cache through io_uring from
+// several goroutines at once, each at its own offsets, and finds every
+// byte in the file; the rings are kept for the next writes.
+func TestRingWrites(t *testing.T) {
+	requireRing(t)
 	path := filepath.Join(t.TempDir(), "ring")
 	require.NoError(t, os.WriteFile(path, nil, 0o644))
 	fd := openDirect(path)
@@ -84,11 +91,7 @@ func TestRingWrites(t *testing.T) {
 // failed, and pwriteDirect returns it, so that the writer falls back to
 // the page cache as for a full disk.
 func TestRingWriteError(t *testing.T) {
-	r := takeRing()
-	if r == nil {
-		t.Skip("no io_uring here")
-	}
-	putRing(r)
+	requireRing(t)
 	path := filepath.Join(t.TempDir(), "ro")
 	require.NoError(t, os.WriteFile(path, make([]byte, directAlign), 0o644))
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
@@ -107,11 +110,7 @@ func TestRingWriteError(t *testing.T) {
 // O_DIRECT) is made with pwrite(2) instead, which returns its own error,
 // and the rings are off from then on.
 func TestRingRefusedWrite(t *testing.T) {
-	r := takeRing()
-	if r == nil {
-		t.Skip("no io_uring here")
-	}
-	putRing(r)
+	requireRing(t)
 	t.Cleanup(func() { rings.off.Store(false) })
 	path := filepath.Join(t.TempDir(), "refused")
 	require.NoError(t, os.WriteFile(path, nil, 0o644))
