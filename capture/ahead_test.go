@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nfgo/nftools/internal/pktgen"
+	"github.com/nfgo/nftools/internal/testutil"
 )
 
 // aheadCapture returns a capture of frames of every size from 14 bytes to
@@ -246,29 +247,7 @@ func TestReadAheadYields(t *testing.T) {
 	var f Frame
 	require.NoError(t, s.Next(&f))
 	a := s.(*fileSource).ahead
-	deadline := time.Now().Add(5 * time.Second)
-	for !a.sleeping.Load() && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond) // until every chunk is full
-	}
-	require.True(t, a.sleeping.Load(), "the goroutine waits for a chunk")
-	done := make(chan struct{})
-	go func() {
-		runtime.GC()
-		close(done)
-	}()
-	// The goroutine holds its processor while it waits in the kernel, so
-	// each stop of the world waits until its thread gets a processor of
-	// the machine's again: under load that is long. At nice 19 beside two
-	// CPU hogs and the whole suite (load 13-17), a collection took up to
-	// 13.5 s with the goroutine waiting (7 of 40 over 1 s; 0.14 s at the
-	// most without it), 5 s failed 9 runs of 60, and 60 s passed 60 of
-	// 60 (the slowest in 16 s). What this test catches is a goroutine
-	// that never yields: it would hang the collection for good.
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		t.Fatal("a collection waited for the goroutine reading ahead")
-	}
+	testutil.RequireCollectsWhileAsleep(t, &a.sleeping, "the goroutine reading ahead (waiting for a chunk)")
 	assert.Len(t, readAll(t, s), int(s.Stats().Received)-1, "the rest of the frames")
 }
 

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/nfgo/nftools/internal/testutil"
 )
 
 // TestSignalWakes: a goroutine waiting on a signal that nobody moves goes
@@ -65,28 +67,7 @@ func TestSignalYields(t *testing.T) {
 			s.wait(s.n.Load())
 		}
 	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for !s.sleeping.Load() && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	require.True(t, s.sleeping.Load(), "the waiter sleeps")
-	done := make(chan struct{})
-	go func() {
-		runtime.GC()
-		close(done)
-	}()
-	// The goroutine holds its processor while it sleeps in the kernel,
-	// so each stop of the world waits until its thread gets a processor
-	// of the machine's again: under load that is long. Three of these
-	// tests at once at nice 19 beside two CPU hogs (load 12): 5 s failed
-	// 18 runs of 120; 60 s passed 120 of 120, the slowest in 17.7 s.
-	// What this test catches is a goroutine that never yields: it would
-	// hang the collection for good.
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		t.Fatal("a collection waited for the goroutine sleeping on the signal")
-	}
+	testutil.RequireCollectsWhileAsleep(t, &s.sleeping, "the goroutine sleeping on the signal")
 }
 
 // TestPacer: while the counting goroutine seldom stalls both goroutines
