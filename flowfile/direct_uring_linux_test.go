@@ -34,18 +34,27 @@ func requireRing(t *testing.T) {
 	putRing(r)
 }
 
-// TestRingWrites writes pages past the page cache through io_uring from
-// several goroutines at once, each at its own offsets, and finds every
-// byte in the file; the rings are kept for the next writes.
-func TestRingWrites(t *testing.T) {
-	requireRing(t)
-	path := filepath.Join(t.TempDir(), "ring")
+// directFile makes an empty file name in the test's directory and opens
+// it for O_DIRECT writes (closed when the test ends); it skips the test
+// where the file system refuses O_DIRECT.
+func directFile(t *testing.T, name string) (string, int) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
 	require.NoError(t, os.WriteFile(path, nil, 0o644))
 	fd := openDirect(path)
 	if fd < 0 {
 		t.Skip("no O_DIRECT on the test's file system")
 	}
-	defer closeDirect(fd)
+	t.Cleanup(func() { closeDirect(fd) })
+	return path, fd
+}
+
+// TestRingWrites writes pages past the page cache through io_uring from
+// several goroutines at once, each at its own offsets, and finds every
+// byte in the file; the rings are kept for the next writes.
+func TestRingWrites(t *testing.T) {
+	requireRing(t)
+	path, fd := directFile(t, "ring")
 	const writers, rounds, pages = 4, 8, 16
 	want := make([]byte, writers*rounds*pages*directAlign)
 	var wg sync.WaitGroup
@@ -112,13 +121,7 @@ func TestRingWriteError(t *testing.T) {
 func TestRingRefusedWrite(t *testing.T) {
 	requireRing(t)
 	t.Cleanup(func() { rings.off.Store(false) })
-	path := filepath.Join(t.TempDir(), "refused")
-	require.NoError(t, os.WriteFile(path, nil, 0o644))
-	fd := openDirect(path)
-	if fd < 0 {
-		t.Skip("no O_DIRECT on the test's file system")
-	}
-	defer closeDirect(fd)
+	_, fd := directFile(t, "refused")
 	b := alignedPages(2, 3)[1 : 1+directAlign]
 	_, _, ok := ringWrite(fd, b, 0)
 	require.False(t, ok, "an invalid write is left to pwrite(2)")
