@@ -230,9 +230,14 @@ func (t *Table) Add(r *flow.Record) {
 // godump -A srcip,dstport -O bytes -n 20 'proto tcp' on the border
 // archive spent 0.05-0.56 s of system time (perf: 19-42% of the samples
 // in do_huge_pmd_wp_page's clearing) on the same 31 huge pages, fast only
-// while the pages nfdump had just freed were still backed. Small pages
-// filled ahead took 0.05-0.13 s, with the same user time (0.36 s,
-// median of 10 runs each after an nfdump run, load 2.5-3.7).
+// while the pages nfdump had just freed were still backed, and 0.06-0.58
+// s after 3 s idle. Small pages filled ahead took 0.06-0.13 s (20 runs
+// each after an nfdump run, load 3.6-8.3), and the job's CPU time against
+// nfdump's spread 0.37-0.47 instead of 0.35-0.75 (home: 0.39-0.51 instead
+// of 0.41-0.76), the same median. Without huge pages the probes miss the
+// TLB more: user time was the same on border and up to 9% more on home
+// (-A srcip,dstport -O bytes -n 20, 16 paired runs), but the CPU time of
+// every aggregation job was 0.85-1.00 times what it was.
 func (t *Table) grow() {
 	b, mapped := region.MapSmall(2 * t.idx.Len() * 8)
 	region.Populate(b)
