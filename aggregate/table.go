@@ -235,9 +235,11 @@ func (t *Table) Add(r *flow.Record) {
 // each after an nfdump run, load 3.6-8.3), and the job's CPU time against
 // nfdump's spread 0.37-0.47 instead of 0.35-0.75 (home: 0.39-0.51 instead
 // of 0.41-0.76), the same median. Without huge pages the probes miss the
-// TLB more: user time was the same on border and up to 9% more on home
-// (-A srcip,dstport -O bytes -n 20, 16 paired runs), but the CPU time of
-// every aggregation job was 0.85-1.00 times what it was.
+// TLB more, but the user time of the filtered and unfiltered -A
+// srcip,dstport -O bytes -n 20 moved only within the noise, 0.95-1.04
+// times what it was, and their task-clock was 0.89-0.98 (perf stat, 20
+// paired runs each, both shapes); -a, -A and -B took 0.85-1.04 times the
+// CPU time (8-10 paired runs).
 func (t *Table) grow() {
 	b, mapped := region.MapSmall(2 * t.idx.Len() * 8)
 	region.Populate(b)
