@@ -11,7 +11,8 @@ import (
 // garbage collector never scans them and Free gives them back at once.
 // The rows take small pages: on the benchmark machine huge pages cost -a
 // on the home-shaped archive a second of system time and saved no user
-// time (region.MapSmall); the index, read all over, keeps huge pages.
+// time (region.MapSmall); the index, read all over, takes small pages
+// filled ahead (Table.grow).
 
 // rowWords returns n words from p for keys, which are written before they
 // are read: maybe not zeroed (region.Pool.TakeDirty).

@@ -7,10 +7,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
-	"github.com/nfgo/nftools/internal/region"
 	"github.com/nfgo/nftools/internal/region/regiontest"
-	"github.com/nfgo/nftools/internal/slotindex"
 )
 
 // pointerFree reports whether values of t hold no pointers, which memory
@@ -79,16 +78,24 @@ func TestTableRegions(t *testing.T) {
 	}
 }
 
-// TestIndexHugePages: a table's index, read all over, grows into memory
-// advised for huge pages (slotindex.GrowMapped), where its rows take small
-// ones (TestTableRegions).
-func TestIndexHugePages(t *testing.T) {
-	x := slotindex.New(18) // 2 MiB of slots, grown to 4
-	var mem []byte
-	x.GrowMapped(&mem)
+// TestIndexSmallPagesFilled: a table's index grows into small pages, all
+// filled ahead (Table.grow), not only those the moved slots fall in, which
+// a read would map to the zero page and a write fault in again.
+func TestIndexSmallPagesFilled(t *testing.T) {
+	tab := NewPrinting(FiveTuple())
+	defer tab.Free()
+	r := rec(a4, b4, 1, 2, 17, 1000, 2000, 1, 100, 0)
+	tab.Add(&r)
+	require.Equal(t, 1, tab.Len())
+	for tab.idx.Len() < 1<<19 { // 4 MiB of slots, two huge pages
+		tab.grow()
+	}
+	mem := tab.mem.Index[0]
 	require.Len(t, mem, 4<<20)
-	defer region.Free(mem)
 	huge, mapped := regiontest.HugeAdvised(t, mem)
 	assert.True(t, mapped)
-	assert.Equal(t, []string{"0-4"}, huge)
+	assert.Empty(t, huge, "no huge pages")
+	assert.Equal(t, len(mem)/unix.Getpagesize(), regiontest.Resident(t, mem), "every page filled")
+	tab.Add(&r)
+	assert.Equal(t, 1, tab.Len(), "the key is found in the grown index")
 }

@@ -216,12 +216,39 @@ func (t *Table) Add(r *flow.Record) {
 	t.prevHash, t.pending = h, true
 }
 
-// grow doubles the index. The slots it leaves go to the rows of entries
-// and keys, which every new key writes before it is read: the index is on
-// huge pages, whose first touch is dear on the benchmark machine (see
-// region.MapSmall), and it grows out of as many slots as it ends with.
+// grow doubles the index into small pages filled ahead (region.MapSmall,
+// region.Populate). The slots it leaves go to the rows of entries and
+// keys, which every new key writes before it is read, and it grows out of
+// as many slots as it ends with.
+//
+// Moving the slots probes each new one before it writes it, so on pages
+// not filled ahead each first read mapped the zero page and each write
+// then replaced it: two faults a page and a TLB flush. Huge pages (as
+// slotindex.GrowMapped asks) took one fault each, but on the benchmark
+// machine a huge page comes from memory its host took back (see
+// region.MapSmall), and the first touch was its host filling 2 MiB:
+// godump -A srcip,dstport -O bytes -n 20 'proto tcp' on the border
+// archive spent 0.05-0.56 s of system time (perf: 19-42% of the samples
+// in do_huge_pmd_wp_page's clearing) on the same 31 huge pages, fast only
+// while the pages nfdump had just freed were still backed, and 0.06-0.58
+// s after 3 s idle. Small pages filled ahead took 0.06-0.13 s (20 runs
+// each after an nfdump run, load 3.6-8.3), and the job's CPU time against
+// nfdump's spread 0.37-0.47 instead of 0.35-0.75 (home: 0.39-0.51 instead
+// of 0.41-0.76), the same median. Without huge pages the probes miss the
+// TLB more, but the user time of the filtered and unfiltered -A
+// srcip,dstport -O bytes -n 20 moved only within the noise, 0.95-1.04
+// times what it was, and their task-clock was 0.89-0.98 (perf stat, 20
+// paired runs each, both shapes); -a, -A and -B took 0.85-1.04 times the
+// CPU time (8-10 paired runs).
 func (t *Table) grow() {
-	old := t.idx.GrowMappedKeep(&t.mem.Index[0])
+	b, mapped := region.MapSmall(2 * t.idx.Len() * 8)
+	region.Populate(b)
+	t.idx.GrowInto(unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/8))
+	old := t.mem.Index[0]
+	t.mem.Index[0] = nil
+	if mapped {
+		t.mem.Index[0] = b
+	}
 	if len(old) < blockSize*int(unsafe.Sizeof(entry{})) {
 		// Too small for a block of entries, it would mostly stay unused.
 		region.Free(old)

@@ -2,7 +2,6 @@ package region
 
 import (
 	"testing"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -67,16 +66,7 @@ func TestPopulate(t *testing.T) {
 	b, ok := Map(n, HugePage)
 	require.True(t, ok)
 	defer Free(b)
-	resident := func() int {
-		vec := make([]byte, (n+unix.Getpagesize()-1)/unix.Getpagesize())
-		_, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(n), uintptr(unsafe.Pointer(unsafe.SliceData(vec))))
-		require.Zero(t, errno, "mincore")
-		k := 0
-		for _, v := range vec {
-			k += int(v & 1)
-		}
-		return k
-	}
+	resident := func() int { return regiontest.Resident(t, b) }
 	require.Zero(t, resident(), "a fresh region costs nothing")
 	// A populated huge page is filled whole: 2 MiB of small pages and
 	// one huge page, short of the last MiB.

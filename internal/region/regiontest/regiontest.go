@@ -97,3 +97,18 @@ func Unmapped(p unsafe.Pointer, n uintptr) bool {
 	whole := unsafe.Slice((*byte)(unsafe.Add(p, -int(head))), n+head)
 	return unix.Msync(whole, unix.MS_ASYNC) == unix.ENOMEM
 }
+
+// Resident returns how many of b's pages are in memory (mincore(2)): filled
+// pages, and pages a read mapped to the kernel's zero page.
+func Resident(t *testing.T, b []byte) int {
+	t.Helper()
+	page := unix.Getpagesize()
+	vec := make([]byte, (len(b)+page-1)/page)
+	_, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(unsafe.Pointer(unsafe.SliceData(vec))))
+	require.Zero(t, errno, "mincore")
+	k := 0
+	for _, v := range vec {
+		k += int(v & 1)
+	}
+	return k
+}
