@@ -56,6 +56,22 @@
 # drain was no faster (2.4-10.8 M flows/s, bimodal, against 8.1-11.1), and
 # earlier page-cache writes (when the encoder has no free block) 0.79x the
 # rate: the disk is not what bounds it here.
+# Those drains were measured with nfsend -drain's poller taking 40% of a
+# core (it read /proc/net/udp and every thread's schedstat each
+# millisecond, 280 us a poll; now the process's CPU clock, one system
+# call), on the 2-core machine where gocapd needs both. Since (capd17, Go
+# traces and perf sched, load 2-8 from other work): gocapd's v5 drains
+# are bimodal by
+# the machine's state, 0.25-0.34 s (12-17 M flows/s, about one core)
+# while the disk and the processors are free, 0.6-0.7 s (6-7 M, half a
+# core) while other sessions write or run: the worker then waits for a
+# free block (its direct writes in flight) 240-360 ms of a 0.4-0.5 s drain
+# (416 MB at 0.6-0.8 GB/s), so a v5 drain is bound by the disk (dd alone
+# wrote 1.2-1.6 GB/s, one or two writes at a time: 12-15 M v5 flows/s at
+# best) more than by the processors.
+# nfcapd's page-cache writes are bimodal too: its CPU a flow went from
+# 89 ns to 340-400 ns in the drains where others wrote, and a gocapd
+# writing through the page cache took 5.6 times its CPU a flow then.
 # With sched_autogroup on (each session a group of its own), nice alone
 # orders processes only within this script's session: NICE<0 also gives
 # the session's group that nice for the run (/proc/PID/autogroup, put
