@@ -24,7 +24,10 @@
 # collector's CPU time (user + system, every thread, to the nanosecond)
 # over the drain; rq ms the time its threads waited, runnable, for a
 # processor, and cs their context switches (schedstat, summed over the
-# threads, from before the load to the end of the drain). Both
+# threads, from before the load to the end of the drain); disk MB what
+# every process wrote to RUN_DIR's disk meanwhile (/proc/diskstats:
+# gocapd's own 370-420 MB of a drain, and others' writes, which slow it).
+# Both
 # collectors drain in turn DRAIN_PAIRS times; the
 # script prints the medians and the median of the pairs' ratios. What a
 # drain does not measure: the collector's waits and wake-ups under a
@@ -296,6 +299,12 @@ cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { 
 # (/proc/PID/task/*/schedstat, fields 2 and 3).
 sched_wait() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ w += $2; n += $3 } END { printf "%.0f %d", w, n }'; }
 
+# disk_written: sectors (512 bytes) written so far to the disk that holds
+# RUN_DIR, by every process (/proc/diskstats), or nothing when that is no
+# disk there (tmpfs).
+run_disk=$(basename "$(df --output=source "$run_dir" 2>/dev/null | tail -n 1)")
+disk_written() { awk -v d="$run_disk" '$3 == d { print $10 }' /proc/diskstats; }
+
 # threads_ns PID: each thread's name and nanoseconds, "name=ns" a word.
 threads_ns() {
 	local t
@@ -542,14 +551,22 @@ drain_step() {
 	settle_disk
 	start_collector "$coll" "$dir" "$drain_buffer" "$log"
 	rb=$(sock "$port" rb)
-	local w0 w1
+	local w0 w1 wr0 wr1
 	w0=$(sched_wait "$cpid")
+	wr0=$(disk_written)
 	if ! out=$("${send_pre[@]}" "$nfsend" -H 127.0.0.1 -p "$port" -v "$proto" -c "$drain_flows" \
 		-s "$streams" -n "$per" -k -drain "$cpid" 2>&1); then
 		echo "bench: nfsend -drain failed: $out" >&2
 		exit 1
 	fi
 	w1=$(sched_wait "$cpid")
+	wr1=$(disk_written)
+	# MB written to the run directory's disk, by every process, from
+	# before the load to the end of the drain: a collector's own writes
+	# (gocapd writes past the page cache, nfcapd leaves most of it to
+	# the kernel's writeback) and other sessions', which slow a drain
+	local wmb=-
+	[[ -n $wr0 && -n $wr1 ]] && wmb=$(((wr1 - wr0) / 2048))
 	# the collector's threads' time waiting for a processor (ms) and
 	# their context switches over the drain (stopped while the load
 	# is sent, idle for its last 0.3 s)
@@ -569,8 +586,8 @@ drain_step() {
 	if ((loss != 0 || drops != 0)); then
 		verdict="FAIL (lost $loss, the socket dropped $drops: DRAIN_FLOWS too many for -B $drain_buffer?)"
 	fi
-	printf '%-7s %-6s %9d %9d %6d %9d %7d %7s %8s %9d %4s%% %7s %7s %7s %8s  %s\n' "$coll" "$proto" "$sent" "$stored" "$loss" \
-		$((queued / 1048576)) "$drops" "$rcv_err" "$secs" "$drate" "$cpu" "$dnsf" "$rqw" "$cs" "$rss" "$verdict"
+	printf '%-7s %-6s %9d %9d %6d %9d %7d %7s %8s %9d %4s%% %7s %7s %7s %7s %8s  %s\n' "$coll" "$proto" "$sent" "$stored" "$loss" \
+		$((queued / 1048576)) "$drops" "$rcv_err" "$secs" "$drate" "$cpu" "$dnsf" "$rqw" "$cs" "$wmb" "$rss" "$verdict"
 	if ((threads)); then
 		# each thread's CPU over the collector's life, busiest first, in ms
 		awk -v b="$th" 'BEGIN { n = split(b, x, " "); for (i = 1; i <= n; i++) { split(x[i], kv, "="); if (kv[2] >= 1e6) printf "%d %s\n", kv[2] / 1e6, kv[1] } }' |
@@ -594,7 +611,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) 
 declare -A drained=()
 if ((drain)); then
 	echo "== drain: $drain_flows flows queued in a stopped collector's socket (-B $drain_buffer), then drained; $drain_pairs runs of each in turn"
-	printf '%-7s %-6s %9s %9s %6s %9s %7s %7s %8s %9s %5s %7s %7s %7s %8s  %s\n' collector proto sent stored lost "queued MB" k.drops rcvbufE drain/s flows/s cpu ns/flow "rq ms" "cs" "RSS KiB" verdict
+	printf '%-7s %-6s %9s %9s %6s %9s %7s %7s %8s %9s %5s %7s %7s %7s %7s %8s  %s\n' collector proto sent stored lost "queued MB" k.drops rcvbufE drain/s flows/s cpu ns/flow "rq ms" "cs" "disk MB" "RSS KiB" verdict
 	for proto in $protos; do
 		declare -a g_rate=() n_rate=() rratios=() g_dnsf=() n_dnsf=() cratios=()
 		for ((p = 0; p < drain_pairs; p++)); do
