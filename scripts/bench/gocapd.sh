@@ -135,6 +135,18 @@
 #                      memory a v9 flow in datagrams of 24: 390 MB)
 #   DRAIN_BUFFER=536870912 -B of the drain (the kernel doubles it)
 #   DRAIN_PAIRS=3      drains of each collector, in turn
+#   DRAIN_RT=0         1: the collectors drain under SCHED_FIFO (chrt -f 1),
+#                      ahead of every other session's work for the drain's
+#                      fraction of a second: their capacity where other
+#                      work would take the processors from them (the disk
+#                      stays shared). 3 pairs at a load of 4.5-6: v5
+#                      gocapd 13.5-17.8 M flows/s at 1.4-1.5 cores, nfcapd
+#                      14.8-15.9 M (ratio 1.01; gocapd bound by its direct
+#                      writes, 395 MB at the disk's 1.2-1.6 GB/s), v9 2.02;
+#                      without it both ran at 0.5-1.5 cores and 6-14 M by
+#                      the moment's load. Some drains still run at half
+#                      speed (4 of 42 of gocapd's; one with no other
+#                      session writing to the disk: cause not found)
 #   PIN_COLLECTOR=     processors of the collectors (taskset -c), e.g. 1
 #   PIN_SENDERS=       processors of the senders, e.g. 0
 #   NICE=0             nice of collectors and senders (and, below 0, of
@@ -210,6 +222,8 @@ drain=${DRAIN:-1}
 drain_flows=${DRAIN_FLOWS:-4000000}
 drain_pairs=${DRAIN_PAIRS:-3}
 drain_buffer=${DRAIN_BUFFER:-536870912}
+drain_rt=${DRAIN_RT:-0}
+rt_pre=()
 pin_collector=${PIN_COLLECTOR:-}
 pin_senders=${PIN_SENDERS:-}
 nice_level=${NICE:-0}
@@ -324,7 +338,7 @@ start_collector() {
 	# a Go execution trace of gocapd's run beside its log (TRACE=1)
 	((trace)) && [[ $coll == gocapd ]] && env=(env GOCAPD_TRACE="${log%.log}.trace")
 	# shellcheck disable=SC2086 # EXTRA_FLAGS are words
-	"${coll_pre[@]}" "${env[@]}" /usr/bin/time -f %M -o "$work/rss" "${bin[$coll]}" -b 127.0.0.1 -p "$port" -w "$dir" -t 60 -I bench -B "$buf" $extra >"$log" 2>&1 &
+	"${rt_pre[@]}" "${coll_pre[@]}" "${env[@]}" /usr/bin/time -f %M -o "$work/rss" "${bin[$coll]}" -b 127.0.0.1 -p "$port" -w "$dir" -t 60 -I bench -B "$buf" $extra >"$log" 2>&1 &
 	tpid=$!
 	for ((i = 0; i < 100; i++)); do # the collector is the child of time
 		cpid=$(pgrep -P "$tpid" || true)
@@ -549,7 +563,9 @@ drain_step() {
 	local coll=$1 proto=$2 dir=$run_dir/run log=$work/drain-$1-$2.log out
 	rm -rf "$dir" && mkdir -p "$dir" || exit 1
 	settle_disk
+	((drain_rt)) && rt_pre=(chrt -f 1)
 	start_collector "$coll" "$dir" "$drain_buffer" "$log"
+	rt_pre=()
 	rb=$(sock "$port" rb)
 	local w0 w1 wr0 wr1
 	w0=$(sched_wait "$cpid")
