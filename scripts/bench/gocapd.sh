@@ -240,18 +240,55 @@ mkdir -p "$work"
 run_dir=${RUN_DIR:-$work}
 mkdir -p "$run_dir"
 current="" # the collector running now, stopped on the way out
-rmem_was=""
 rmem_want=$buffer
 ((drain && drain_buffer > rmem_want)) && rmem_want=$drain_buffer
-if (($(cat /proc/sys/net/core/rmem_max) < rmem_want)) && [[ -w /proc/sys/net/core/rmem_max ]]; then
-	# A collector that another process keeps off its core for a moment
-	# must not lose flows for it, or the search measures the machine's
-	# other work, not the collector: on a busy machine both collectors
-	# lost flows with 8 MiB at a fifth of a core. The drain needs its
-	# whole load to fit.
-	rmem_was=$(cat /proc/sys/net/core/rmem_max)
-	echo "$rmem_want" >/proc/sys/net/core/rmem_max
-fi
+# A collector that another process keeps off its core for a moment must
+# not lose flows for it, or the search measures the machine's other work,
+# not the collector: on a busy machine both collectors lost flows with 8
+# MiB at a fifth of a core. The drain needs its whole load to fit.
+#
+# net.core.rmem_max is the machine's, and runs of this script may overlap
+# (helpers sharing a machine): each run counts itself in rmem_state under
+# a lock, the first notes the value it found and the last one out puts it
+# back. When every run put back what it had found, one that ended first
+# lowered the limit under the other, whose next drains got a 64 MiB
+# socket for their 366 MB and lost 80% of the flows. ensure_rmem raises
+# it again before each collector starts, as a run of an older copy of
+# this script may still lower it.
+rmem_state=/run/lock/nftools-gocapd-bench-rmem
+rmem_joined=0
+rmem_join() {
+	[[ -w /proc/sys/net/core/rmem_max ]] || return 0
+	local users was
+	exec {rmem_fd}>>"$rmem_state.lock"
+	flock "$rmem_fd"
+	read -r users was 2>/dev/null <"$rmem_state" || users=0
+	((users > 0)) || was=$(cat /proc/sys/net/core/rmem_max)
+	echo "$((users + 1)) $was" >"$rmem_state"
+	rmem_joined=1
+	ensure_rmem
+	flock -u "$rmem_fd"
+}
+rmem_leave() {
+	((rmem_joined)) || return 0
+	local users was
+	flock "$rmem_fd"
+	read -r users was 2>/dev/null <"$rmem_state" || users=1
+	if ((users <= 1)); then
+		[[ -z ${was:-} ]] || echo "$was" >/proc/sys/net/core/rmem_max
+		rm -f "$rmem_state"
+	else
+		echo "$((users - 1)) $was" >"$rmem_state"
+	fi
+	flock -u "$rmem_fd"
+	rmem_joined=0
+}
+ensure_rmem() {
+	if ((rmem_joined && $(cat /proc/sys/net/core/rmem_max) < rmem_want)); then
+		echo "$rmem_want" >/proc/sys/net/core/rmem_max
+	fi
+}
+rmem_join
 # What runs the collectors and the senders: pinned to processors, at a
 # priority.
 coll_pre=() send_pre=()
@@ -267,7 +304,7 @@ if ((nice_level < 0)) && [[ -w /proc/$$/autogroup ]]; then
 	echo "$nice_level" >/proc/$$/autogroup || autogroup_was=""
 fi
 cleanup() {
-	[[ -z $rmem_was ]] || echo "$rmem_was" >/proc/sys/net/core/rmem_max
+	rmem_leave
 	[[ -z $autogroup_was ]] || echo "$autogroup_was" >/proc/$$/autogroup
 	if [[ -n $current ]] && kill -TERM "$current" 2>/dev/null; then sleep 1; fi
 	rm -rf "${run_dir:?}/run"
@@ -333,6 +370,7 @@ threads_ns() {
 # peak RSS. Sets port, tpid (time's) and cpid (the collector's).
 start_collector() {
 	local coll=$1 dir=$2 buf=$3 log=$4 i
+	ensure_rmem
 	port=$(free_port) cpid=""
 	local env=()
 	# a Go execution trace of gocapd's run beside its log (TRACE=1)
