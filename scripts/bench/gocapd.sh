@@ -75,6 +75,12 @@
 # nfcapd's page-cache writes are bimodal too: its CPU a flow went from
 # 89 ns to 340-400 ns in the drains where others wrote, and a gocapd
 # writing through the page cache took 5.6 times its CPU a flow then.
+# A prototype whose flowfile writer went through the page cache while the
+# receive loop saw a backlog (direct writes otherwise) drained at 1.8-1.9
+# cores with 150-200 context switches: under DRAIN_RT=1, 3 pairs, v5 1.34
+# times nfcapd's rate (21-23 M flows/s), v9 3.24; without it, at a load
+# of 6, 0.93 times the direct writes' rate for 1.25 times the CPU a flow
+# (the page cache's copy, where the processors were the bound).
 # With sched_autogroup on (each session a group of its own), nice alone
 # orders processes only within this script's session: NICE<0 also gives
 # the session's group that nice for the run (/proc/PID/autogroup, put
