@@ -159,9 +159,10 @@ func backlogSocket(t *testing.T) *net.UDPConn {
 }
 
 // TestBacklogWaitsInTheSocket stalls the worker and sends more than
-// readAhead chunks hold: the receive loop hands the worker readAhead
-// chunks and leaves the rest in the socket, whose buffer has room for
-// them, instead of copying them into chunks ahead of the worker; once the
+// readAheadBehind chunks hold: the receive loop hands the worker
+// readAheadBehind chunks (the socket still holds a backlog) and leaves the
+// rest in the socket, whose buffer has room for them, instead of copying
+// them into chunks ahead of the worker; once the
 // worker goes on, every flow reaches the file, none overflowed or was
 // dropped. (awaitBuffer lowered to the 8 MiB the test asks for: a
 // socket of 32 MiB needs net.core.rmem_max raised.)
@@ -199,26 +200,27 @@ func TestBacklogWaitsInTheSocket(t *testing.T) {
 		}
 	}()
 
-	// 800 datagrams of 24 v9 flows, some 700 KB: more than two chunks
-	// of 256 KiB hold, and the rest (some 1 MB with the kernel's
-	// overhead) under the half of the socket's buffer (4 MiB) the loop
-	// leaves in it.
-	tmpl, data := benchDatagrams(9, 800, 24)
+	// 2 800 datagrams of 24 v9 flows, some 2.4 MB: more than eight
+	// chunks of 256 KiB hold (some 2 400 datagrams), and the rest (some
+	// 0.7 MB with the kernel's overhead) still a backlog (over the
+	// sixteenth of the 4 MiB the loop leaves in the socket) and under
+	// that half of the socket's buffer.
+	tmpl, data := benchDatagrams(9, 2800, 24)
 	out, err := net.DialUDP("udp4", nil, conn.LocalAddr().(*net.UDPAddr))
 	require.NoError(t, err)
 	defer out.Close()
 	sendAll(t, out, append([][]byte{tmpl}, data...))
 
 	require.Eventually(t, func() bool {
-		if c.handed.Load() < readAhead {
+		if c.handed.Load() < readAheadBehind {
 			return false
 		}
 		q, ok := socketBytes(c)
 		return ok && q > 0
-	}, 10*time.Second, time.Millisecond, "the worker has readAhead chunks and the socket the rest")
+	}, 10*time.Second, time.Millisecond, "the worker has readAheadBehind chunks and the socket the rest")
 	read := c.datagrams.Load()
 	assert.Less(t, read, uint64(len(data)+1), "the receive loop left datagrams in the socket")
-	assert.Equal(t, int64(readAhead), c.handed.Load())
+	assert.Equal(t, int64(readAheadBehind), c.handed.Load())
 	// The loop reaches its wait on its own time: released before it got
 	// there (under load), the worker would give chunks back before the
 	// loop needed one, and it would never have waited.

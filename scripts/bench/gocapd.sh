@@ -24,7 +24,10 @@
 # collector's CPU time (user + system, every thread, to the nanosecond)
 # over the drain; rq ms the time its threads waited, runnable, for a
 # processor, and cs their context switches (schedstat, summed over the
-# threads, from before the load to the end of the drain). Both
+# threads, from before the load to the end of the drain); disk MB what
+# every process wrote to RUN_DIR's disk meanwhile (/proc/diskstats:
+# gocapd's own 370-420 MB of a drain, and others' writes, which slow it).
+# Both
 # collectors drain in turn DRAIN_PAIRS times; the
 # script prints the medians and the median of the pairs' ratios. What a
 # drain does not measure: the collector's waits and wake-ups under a
@@ -56,6 +59,28 @@
 # drain was no faster (2.4-10.8 M flows/s, bimodal, against 8.1-11.1), and
 # earlier page-cache writes (when the encoder has no free block) 0.79x the
 # rate: the disk is not what bounds it here.
+# Those drains were measured with nfsend -drain's poller taking 40% of a
+# core (it read /proc/net/udp and every thread's schedstat each
+# millisecond, 280 us a poll; now the process's CPU clock, one system
+# call), on the 2-core machine where gocapd needs both. Since (capd17, Go
+# traces and perf sched, load 2-8 from other work): gocapd's v5 drains
+# are bimodal by
+# the machine's state, 0.25-0.34 s (12-17 M flows/s, about one core)
+# while the disk and the processors are free, 0.6-0.7 s (6-7 M, half a
+# core) while other sessions write or run: the worker then waits for a
+# free block (its direct writes in flight) 240-360 ms of a 0.4-0.5 s drain
+# (416 MB at 0.6-0.8 GB/s), so a v5 drain is bound by the disk (dd alone
+# wrote 1.2-1.6 GB/s, one or two writes at a time: 12-15 M v5 flows/s at
+# best) more than by the processors.
+# nfcapd's page-cache writes are bimodal too: its CPU a flow went from
+# 89 ns to 340-400 ns in the drains where others wrote, and a gocapd
+# writing through the page cache took 5.6 times its CPU a flow then.
+# A prototype whose flowfile writer went through the page cache while the
+# receive loop saw a backlog (direct writes otherwise) drained at 1.8-1.9
+# cores with 150-200 context switches: under DRAIN_RT=1, 3 pairs, v5 1.34
+# times nfcapd's rate (21-23 M flows/s), v9 3.24; without it, at a load
+# of 6, 0.93 times the direct writes' rate for 1.25 times the CPU a flow
+# (the page cache's copy, where the processors were the bound).
 # With sched_autogroup on (each session a group of its own), nice alone
 # orders processes only within this script's session: NICE<0 also gives
 # the session's group that nice for the run (/proc/PID/autogroup, put
@@ -116,6 +141,18 @@
 #                      memory a v9 flow in datagrams of 24: 390 MB)
 #   DRAIN_BUFFER=536870912 -B of the drain (the kernel doubles it)
 #   DRAIN_PAIRS=3      drains of each collector, in turn
+#   DRAIN_RT=0         1: the collectors drain under SCHED_FIFO (chrt -f 1),
+#                      ahead of every other session's work for the drain's
+#                      fraction of a second: their capacity where other
+#                      work would take the processors from them (the disk
+#                      stays shared). 3 pairs at a load of 4.5-6: v5
+#                      gocapd 13.5-17.8 M flows/s at 1.4-1.5 cores, nfcapd
+#                      14.8-15.9 M (ratio 1.01; gocapd bound by its direct
+#                      writes, 395 MB at the disk's 1.2-1.6 GB/s), v9 2.02;
+#                      without it both ran at 0.5-1.5 cores and 6-14 M by
+#                      the moment's load. Some drains still run at half
+#                      speed (4 of 42 of gocapd's; one with no other
+#                      session writing to the disk: cause not found)
 #   PIN_COLLECTOR=     processors of the collectors (taskset -c), e.g. 1
 #   PIN_SENDERS=       processors of the senders, e.g. 0
 #   NICE=0             nice of collectors and senders (and, below 0, of
@@ -191,6 +228,8 @@ drain=${DRAIN:-1}
 drain_flows=${DRAIN_FLOWS:-4000000}
 drain_pairs=${DRAIN_PAIRS:-3}
 drain_buffer=${DRAIN_BUFFER:-536870912}
+drain_rt=${DRAIN_RT:-0}
+rt_pre=()
 pin_collector=${PIN_COLLECTOR:-}
 pin_senders=${PIN_SENDERS:-}
 nice_level=${NICE:-0}
@@ -207,18 +246,55 @@ mkdir -p "$work"
 run_dir=${RUN_DIR:-$work}
 mkdir -p "$run_dir"
 current="" # the collector running now, stopped on the way out
-rmem_was=""
 rmem_want=$buffer
 ((drain && drain_buffer > rmem_want)) && rmem_want=$drain_buffer
-if (($(cat /proc/sys/net/core/rmem_max) < rmem_want)) && [[ -w /proc/sys/net/core/rmem_max ]]; then
-	# A collector that another process keeps off its core for a moment
-	# must not lose flows for it, or the search measures the machine's
-	# other work, not the collector: on a busy machine both collectors
-	# lost flows with 8 MiB at a fifth of a core. The drain needs its
-	# whole load to fit.
-	rmem_was=$(cat /proc/sys/net/core/rmem_max)
-	echo "$rmem_want" >/proc/sys/net/core/rmem_max
-fi
+# A collector that another process keeps off its core for a moment must
+# not lose flows for it, or the search measures the machine's other work,
+# not the collector: on a busy machine both collectors lost flows with 8
+# MiB at a fifth of a core. The drain needs its whole load to fit.
+#
+# net.core.rmem_max is the machine's, and runs of this script may overlap
+# (helpers sharing a machine): each run counts itself in rmem_state under
+# a lock, the first notes the value it found and the last one out puts it
+# back. When every run put back what it had found, one that ended first
+# lowered the limit under the other, whose next drains got a 64 MiB
+# socket for their 366 MB and lost 80% of the flows. ensure_rmem raises
+# it again before each collector starts, as a run of an older copy of
+# this script may still lower it.
+rmem_state=/run/lock/nftools-gocapd-bench-rmem
+rmem_joined=0
+rmem_join() {
+	[[ -w /proc/sys/net/core/rmem_max ]] || return 0
+	local users was
+	exec {rmem_fd}>>"$rmem_state.lock"
+	flock "$rmem_fd"
+	read -r users was 2>/dev/null <"$rmem_state" || users=0
+	((users > 0)) || was=$(cat /proc/sys/net/core/rmem_max)
+	echo "$((users + 1)) $was" >"$rmem_state"
+	rmem_joined=1
+	ensure_rmem
+	flock -u "$rmem_fd"
+}
+rmem_leave() {
+	((rmem_joined)) || return 0
+	local users was
+	flock "$rmem_fd"
+	read -r users was 2>/dev/null <"$rmem_state" || users=1
+	if ((users <= 1)); then
+		[[ -z ${was:-} ]] || echo "$was" >/proc/sys/net/core/rmem_max
+		rm -f "$rmem_state"
+	else
+		echo "$((users - 1)) $was" >"$rmem_state"
+	fi
+	flock -u "$rmem_fd"
+	rmem_joined=0
+}
+ensure_rmem() {
+	if ((rmem_joined && $(cat /proc/sys/net/core/rmem_max) < rmem_want)); then
+		echo "$rmem_want" >/proc/sys/net/core/rmem_max
+	fi
+}
+rmem_join
 # What runs the collectors and the senders: pinned to processors, at a
 # priority.
 coll_pre=() send_pre=()
@@ -234,7 +310,7 @@ if ((nice_level < 0)) && [[ -w /proc/$$/autogroup ]]; then
 	echo "$nice_level" >/proc/$$/autogroup || autogroup_was=""
 fi
 cleanup() {
-	[[ -z $rmem_was ]] || echo "$rmem_was" >/proc/sys/net/core/rmem_max
+	rmem_leave
 	[[ -z $autogroup_was ]] || echo "$autogroup_was" >/proc/$$/autogroup
 	if [[ -n $current ]] && kill -TERM "$current" 2>/dev/null; then sleep 1; fi
 	rm -rf "${run_dir:?}/run"
@@ -280,6 +356,12 @@ cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { 
 # (/proc/PID/task/*/schedstat, fields 2 and 3).
 sched_wait() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ w += $2; n += $3 } END { printf "%.0f %d", w, n }'; }
 
+# disk_written: sectors (512 bytes) written so far to the disk that holds
+# RUN_DIR, by every process (/proc/diskstats), or nothing when that is no
+# disk there (tmpfs).
+run_disk=$(basename "$(df --output=source "$run_dir" 2>/dev/null | tail -n 1)")
+disk_written() { awk -v d="$run_disk" '$3 == d { print $10 }' /proc/diskstats; }
+
 # threads_ns PID: each thread's name and nanoseconds, "name=ns" a word.
 threads_ns() {
 	local t
@@ -294,12 +376,13 @@ threads_ns() {
 # peak RSS. Sets port, tpid (time's) and cpid (the collector's).
 start_collector() {
 	local coll=$1 dir=$2 buf=$3 log=$4 i
+	ensure_rmem
 	port=$(free_port) cpid=""
 	local env=()
 	# a Go execution trace of gocapd's run beside its log (TRACE=1)
 	((trace)) && [[ $coll == gocapd ]] && env=(env GOCAPD_TRACE="${log%.log}.trace")
 	# shellcheck disable=SC2086 # EXTRA_FLAGS are words
-	"${coll_pre[@]}" "${env[@]}" /usr/bin/time -f %M -o "$work/rss" "${bin[$coll]}" -b 127.0.0.1 -p "$port" -w "$dir" -t 60 -I bench -B "$buf" $extra >"$log" 2>&1 &
+	"${rt_pre[@]}" "${coll_pre[@]}" "${env[@]}" /usr/bin/time -f %M -o "$work/rss" "${bin[$coll]}" -b 127.0.0.1 -p "$port" -w "$dir" -t 60 -I bench -B "$buf" $extra >"$log" 2>&1 &
 	tpid=$!
 	for ((i = 0; i < 100; i++)); do # the collector is the child of time
 		cpid=$(pgrep -P "$tpid" || true)
@@ -524,16 +607,26 @@ drain_step() {
 	local coll=$1 proto=$2 dir=$run_dir/run log=$work/drain-$1-$2.log out
 	rm -rf "$dir" && mkdir -p "$dir" || exit 1
 	settle_disk
+	((drain_rt)) && rt_pre=(chrt -f 1)
 	start_collector "$coll" "$dir" "$drain_buffer" "$log"
+	rt_pre=()
 	rb=$(sock "$port" rb)
-	local w0 w1
+	local w0 w1 wr0 wr1
 	w0=$(sched_wait "$cpid")
+	wr0=$(disk_written)
 	if ! out=$("${send_pre[@]}" "$nfsend" -H 127.0.0.1 -p "$port" -v "$proto" -c "$drain_flows" \
 		-s "$streams" -n "$per" -k -drain "$cpid" 2>&1); then
 		echo "bench: nfsend -drain failed: $out" >&2
 		exit 1
 	fi
 	w1=$(sched_wait "$cpid")
+	wr1=$(disk_written)
+	# MB written to the run directory's disk, by every process, from
+	# before the load to the end of the drain: a collector's own writes
+	# (gocapd writes past the page cache, nfcapd leaves most of it to
+	# the kernel's writeback) and other sessions', which slow a drain
+	local wmb=-
+	[[ -n $wr0 && -n $wr1 ]] && wmb=$(((wr1 - wr0) / 2048))
 	# the collector's threads' time waiting for a processor (ms) and
 	# their context switches over the drain (stopped while the load
 	# is sent, idle for its last 0.3 s)
@@ -553,8 +646,8 @@ drain_step() {
 	if ((loss != 0 || drops != 0)); then
 		verdict="FAIL (lost $loss, the socket dropped $drops: DRAIN_FLOWS too many for -B $drain_buffer?)"
 	fi
-	printf '%-7s %-6s %9d %9d %6d %9d %7d %7s %8s %9d %4s%% %7s %7s %7s %8s  %s\n' "$coll" "$proto" "$sent" "$stored" "$loss" \
-		$((queued / 1048576)) "$drops" "$rcv_err" "$secs" "$drate" "$cpu" "$dnsf" "$rqw" "$cs" "$rss" "$verdict"
+	printf '%-7s %-6s %9d %9d %6d %9d %7d %7s %8s %9d %4s%% %7s %7s %7s %7s %8s  %s\n' "$coll" "$proto" "$sent" "$stored" "$loss" \
+		$((queued / 1048576)) "$drops" "$rcv_err" "$secs" "$drate" "$cpu" "$dnsf" "$rqw" "$cs" "$wmb" "$rss" "$verdict"
 	if ((threads)); then
 		# each thread's CPU over the collector's life, busiest first, in ms
 		awk -v b="$th" 'BEGIN { n = split(b, x, " "); for (i = 1; i <= n; i++) { split(x[i], kv, "="); if (kv[2] >= 1e6) printf "%d %s\n", kv[2] / 1e6, kv[1] } }' |
@@ -578,7 +671,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) 
 declare -A drained=()
 if ((drain)); then
 	echo "== drain: $drain_flows flows queued in a stopped collector's socket (-B $drain_buffer), then drained; $drain_pairs runs of each in turn"
-	printf '%-7s %-6s %9s %9s %6s %9s %7s %7s %8s %9s %5s %7s %7s %7s %8s  %s\n' collector proto sent stored lost "queued MB" k.drops rcvbufE drain/s flows/s cpu ns/flow "rq ms" "cs" "RSS KiB" verdict
+	printf '%-7s %-6s %9s %9s %6s %9s %7s %7s %8s %9s %5s %7s %7s %7s %7s %8s  %s\n' collector proto sent stored lost "queued MB" k.drops rcvbufE drain/s flows/s cpu ns/flow "rq ms" "cs" "disk MB" "RSS KiB" verdict
 	for proto in $protos; do
 		declare -a g_rate=() n_rate=() rratios=() g_dnsf=() n_dnsf=() cratios=()
 		for ((p = 0; p < drain_pairs; p++)); do

@@ -219,3 +219,35 @@ func TestRcvbufErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCPUTime: the process's CPU clock counts what its threads ran, the
+// same count as their schedstat files, and grows while the process works.
+func TestCPUTime(t *testing.T) {
+	sum := func() time.Duration {
+		b, err := exec.Command("sh", "-c", fmt.Sprintf("cat /proc/%d/task/*/schedstat", os.Getpid())).Output()
+		require.NoError(t, err)
+		var s int64
+		for line := range strings.Lines(string(b)) {
+			f, _, _ := strings.Cut(line, " ")
+			n, err := strconv.ParseInt(f, 10, 64)
+			require.NoError(t, err, line)
+			s += n
+		}
+		return time.Duration(s)
+	}
+	before := sum()
+	c, err := cpuTime(os.Getpid())
+	require.NoError(t, err)
+	after := sum()
+	// threads that ended count in the clock, not in the files
+	assert.GreaterOrEqual(t, c, before)
+	x := 0
+	for i := range 20_000_000 {
+		x ^= i * i
+	}
+	c2, err := cpuTime(os.Getpid())
+	require.NoError(t, err)
+	assert.Greater(t, c2, max(c, after), "spun %d", x)
+	_, err = cpuTime(1<<22 + 1) // above the kernel's PID_MAX_LIMIT
+	assert.Error(t, err, "no such process")
+}
