@@ -65,7 +65,10 @@ fast:
 	ADDQ    CX, DI
 	ANDL    $15, DX
 	CMPL    DX, $15
-	JEQ     match_long
+	JEQ     fast_match_ext
+
+fast_match:
+	// AX offset, DX match length - 4, at most 28.
 	CMPL    AX, $16
 	JB      fast_short_offset
 	MOVQ    DI, BX
@@ -83,7 +86,37 @@ fast:
 	JB      fast
 	JMP     loopcheck_exact
 
+fast_match_ext:
+	// A match length's first further byte of up to 13 makes a match of
+	// up to 32 bytes, which the fast path's copy covers.
+	MOVBLZX (SI), CX
+	CMPL    CX, $13
+	JA      match_long
+	INCQ    SI
+	ADDL    CX, DX
+	JMP     fast_match
+
 fast_short_offset:
+	// Offsets 8 to 15 copy 8 bytes at a time, each from bytes already
+	// written; shorter ones, and 0, take the exact path.
+	CMPL  AX, $8
+	JB    fast_tiny_offset
+	MOVQ  DI, BX
+	SUBQ  AX, BX
+	CMPQ  BX, R11
+	JB    err
+	MOVQ  (BX), R10
+	MOVQ  R10, (DI)
+	MOVQ  8(BX), R10
+	MOVQ  R10, 8(DI)
+	MOVQ  16(BX), R10
+	MOVQ  R10, 16(DI)
+	MOVQ  24(BX), R10
+	MOVQ  R10, 24(DI)
+	LEAQ  4(DI)(DX*1), DI
+	JMP   loopcheck
+
+fast_tiny_offset:
 	LEAQ 4(DX), CX
 	JMP  match_copy
 
