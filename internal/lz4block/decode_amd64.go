@@ -8,9 +8,10 @@ package lz4block
 //go:noescape
 func decodeBlock(dst, src []byte) int
 
-// Decode decodes the LZ4 block src into dst and returns the number of
-// bytes written at dst's start. dst's bytes past them may be overwritten.
-func Decode(dst, src []byte) (int, error) {
+// Decode decodes the LZ4 block src into dst and returns the length of the
+// output, at dst's start, as pierrec/lz4's UncompressBlock does; unlike
+// it, it may write anywhere in dst past the output's end.
+func Decode(src, dst []byte) (int, error) {
 	if len(src) == 0 {
 		return 0, nil
 	}
