@@ -26,7 +26,6 @@ func benchmarkArchive(b *testing.B, shape string, decode func(src, dst []byte) (
 	}
 }
 
-
 func BenchmarkHome(b *testing.B)          { benchmarkArchive(b, "home", Decode) }
 func BenchmarkHomePierrec(b *testing.B)   { benchmarkArchive(b, "home", lz4.UncompressBlock) }
 func BenchmarkBorder(b *testing.B)        { benchmarkArchive(b, "border", Decode) }
