@@ -355,11 +355,11 @@ func FuzzDecode(f *testing.F) {
 	for _, s := range [][]seq{{{lit: text(5), off: 3, ml: 40}, tail}, {{lit: text(15 + 255), off: 200, ml: 19 + 255}, tail}} {
 		f.Add(encode(s...), uint32(len(expand(s...))))
 	}
-	c := newChecker(f, 1<<20, 1<<20)
+	c := newChecker(f, 1<<20, 1<<17)
 	f.Fuzz(func(t *testing.T, src []byte, room uint32) {
 		if len(src) > 1<<20 {
 			return
 		}
-		c.check(t, src, int(room%(1<<20)))
+		c.check(t, src, int(room%(1<<17)))
 	})
 }
