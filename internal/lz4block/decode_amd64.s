@@ -51,9 +51,9 @@ out_limit_set:
 
 	PCALIGN $32
 fast:
-	// SI < R13, DI < R12. The chain from one token to the next is a load,
-	// a shift and a LEA: the literal length's shift feeds the addresses.
-	MOVBLZX (SI), DX
+	// SI < R13, DI < R12, DX the token at SI. The chain from one token to
+	// the next is a shift and a load: the next token is loaded from an
+	// address of the literal length's register before SI moves there.
 	MOVL    DX, CX
 	SHRL    $4, CX
 	CMPL    CX, $15
@@ -61,14 +61,18 @@ fast:
 	MOVOU   1(SI), X0
 	MOVOU   X0, (DI)
 	MOVWLZX 1(SI)(CX*1), AX
-	LEAQ    3(SI)(CX*1), SI
-	ADDQ    CX, DI
-	ANDL    $15, DX
-	CMPL    DX, $15
+	MOVL    DX, R10
+	ANDL    $15, R10
+	CMPL    R10, $15
 	JEQ     fast_match_ext
+	MOVBLZX 3(SI)(CX*1), DX
+	LEAQ    3(SI)(CX*1), SI
 
 fast_match:
-	// AX offset, DX match length - 4, at most 28.
+	// AX offset, R10 match length - 4, at most 28; DX the next token, at
+	// SI (read ahead: SI is at most 18 bytes on from where the fast path
+	// was entered, so still in src).
+	ADDQ    CX, DI
 	CMPL    AX, $16
 	JB      fast_short_offset
 	MOVQ    DI, BX
@@ -79,7 +83,7 @@ fast_match:
 	MOVOU   X0, (DI)
 	MOVOU   16(BX), X1
 	MOVOU   X1, 16(DI)
-	LEAQ    4(DI)(DX*1), DI
+	LEAQ    4(DI)(R10*1), DI
 	CMPQ    DI, R12
 	JAE     loopcheck_exact
 	CMPQ    SI, R13
@@ -89,12 +93,19 @@ fast_match:
 fast_match_ext:
 	// A match length's first further byte of up to 13 makes a match of
 	// up to 32 bytes, which the fast path's copy covers.
-	MOVBLZX (SI), CX
-	CMPL    CX, $13
-	JA      match_long
-	INCQ    SI
-	ADDL    CX, DX
+	MOVBLZX 3(SI)(CX*1), BX
+	CMPL    BX, $13
+	JA      fast_match_long
+	ADDL    BX, R10
+	MOVBLZX 4(SI)(CX*1), DX
+	LEAQ    4(SI)(CX*1), SI
 	JMP     fast_match
+
+fast_match_long:
+	LEAQ 3(SI)(CX*1), SI
+	ADDQ CX, DI
+	MOVL R10, DX
+	JMP  match_long
 
 fast_short_offset:
 	// Offsets 8 to 15 copy 8 bytes at a time, each from bytes already
@@ -105,26 +116,28 @@ fast_short_offset:
 	SUBQ  AX, BX
 	CMPQ  BX, R11
 	JB    err
-	MOVQ  (BX), R10
-	MOVQ  R10, (DI)
-	MOVQ  8(BX), R10
-	MOVQ  R10, 8(DI)
-	MOVQ  16(BX), R10
-	MOVQ  R10, 16(DI)
-	MOVQ  24(BX), R10
-	MOVQ  R10, 24(DI)
-	LEAQ  4(DI)(DX*1), DI
+	MOVQ  (BX), X0
+	MOVQ  X0, (DI)
+	MOVQ  8(BX), X0
+	MOVQ  X0, 8(DI)
+	MOVQ  16(BX), X0
+	MOVQ  X0, 16(DI)
+	MOVQ  24(BX), X0
+	MOVQ  X0, 24(DI)
+	LEAQ  4(DI)(R10*1), DI
 	JMP   loopcheck
 
 fast_tiny_offset:
-	LEAQ 4(DX), CX
+	LEAQ 4(R10), CX
 	JMP  match_copy
 
 loopcheck:
-	CMPQ DI, R12
-	JAE  loopcheck_exact
-	CMPQ SI, R13
-	JB   fast
+	CMPQ    DI, R12
+	JAE     loopcheck_exact
+	CMPQ    SI, R13
+	JAE     loopcheck_exact
+	MOVBLZX (SI), DX
+	JMP     fast
 
 loopcheck_exact:
 	CMPQ SI, R9
