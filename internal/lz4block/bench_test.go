@@ -1,6 +1,7 @@
 package lz4block
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/pierrec/lz4/v4"
@@ -51,3 +52,35 @@ func BenchmarkHomeHot(b *testing.B)          { benchmarkHot(b, "home", Decode) }
 func BenchmarkHomeHotPierrec(b *testing.B)   { benchmarkHot(b, "home", lz4.UncompressBlock) }
 func BenchmarkBorderHot(b *testing.B)        { benchmarkHot(b, "border", Decode) }
 func BenchmarkBorderHotPierrec(b *testing.B) { benchmarkHot(b, "border", lz4.UncompressBlock) }
+
+// benchmarkData decodes a block of data compressed by pierrec's fast
+// compressor: the shapes flow files do not have, to see that the exact
+// path costs no more than pierrec there either.
+func benchmarkData(b *testing.B, data []byte, decode func(src, dst []byte) (int, error)) {
+	var c lz4.Compressor
+	src := make([]byte, lz4.CompressBlockBound(len(data)))
+	n, err := c.CompressBlock(data, src)
+	if err != nil || n == 0 {
+		b.Fatal(n, err)
+	}
+	src = src[:n]
+	dst := make([]byte, outRoom)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		decode(src, dst)
+	}
+}
+
+func randomData() []byte {
+	r := rand.New(rand.NewPCG(5, 6))
+	b := make([]byte, 1<<20)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func BenchmarkRandom(b *testing.B)        { benchmarkData(b, randomData(), Decode) }
+func BenchmarkRandomPierrec(b *testing.B) { benchmarkData(b, randomData(), lz4.UncompressBlock) }
+func BenchmarkZeros(b *testing.B)         { benchmarkData(b, make([]byte, 1<<20), Decode) }
+func BenchmarkZerosPierrec(b *testing.B)  { benchmarkData(b, make([]byte, 1<<20), lz4.UncompressBlock) }
