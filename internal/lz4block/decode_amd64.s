@@ -8,8 +8,8 @@
 //   R13 fast path's input limit R12 fast path's output limit
 //   R11 start of dst
 //   AX  match offset            CX  literal or match length
-//   DX  token, match length code
-//   BX  match source            R10 scratch
+//   DX  token (in fast, the next one), match length code
+//   BX  match source            R10 match length - 4 in fast, scratch
 //
 // The fast path (fast) takes a sequence whose token starts more than 32
 // bytes before the end of src (so its literals, up to 14, and its offset
@@ -18,11 +18,13 @@
 // and 32 of match, from up to 14 bytes further on, can be stored without
 // leaving dst). It copies 16 bytes of literals and 32 of match whatever
 // their lengths, which writes past the sequence's output but never past
-// dst: bytes after the output's end are left undefined. Everything else
-// (literal lengths of 15 and more, match lengths of 19 and more, offsets
-// under 16, the end of either buffer, and every error) goes through the
-// exact path (general, match_long, match_copy), which checks each read
-// and write against the ends of src and dst.
+// dst: bytes after the output's end are left undefined. Matches of 19 to
+// 32 bytes (fast_match_ext) and offsets of 8 to 15 (fast_short_offset)
+// are still the fast path's. Everything else (literal lengths of 15 and
+// more, matches of more than 32 bytes, offsets under 8, the end of
+// either buffer, and every error) goes through the exact path (general,
+// match_long, match_copy), which checks each read and write against the
+// ends of src and dst.
 
 // func decodeBlock(dst, src []byte) int
 TEXT ·decodeBlock(SB), NOSPLIT, $0-56
