@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/nfgo/nftools/flow"
 	"github.com/nfgo/nftools/internal/region/regiontest"
@@ -89,4 +90,27 @@ func TestBlockTableRegions(t *testing.T) {
 		assert.True(t, unmapped[i], "array %d is unmapped", i)
 	}
 	runtime.KeepAlive(block)
+}
+
+// TestIndexSmallPagesFilled: a table's index grows into small pages, all
+// filled ahead (Table.grow), not huge pages, whose first touch on the
+// benchmark machine was its host filling 2 MiB; and the keys stay found.
+func TestIndexSmallPagesFilled(t *testing.T) {
+	spec := mustSpec(t, "srcport/flows")
+	tab := NewBlockTable(spec)
+	defer tab.Free()
+	r := flow.Record{SrcPort: 53, Flows: 1}
+	tab.Add(&r)
+	for tab.idx.Len() < 1<<19 { // 4 MiB of slots, two huge pages
+		tab.grow()
+	}
+	mem := tab.mem.Index[0]
+	require.Len(t, mem, 4<<20)
+	huge, mapped := regiontest.HugeAdvised(t, mem)
+	assert.True(t, mapped)
+	assert.Empty(t, huge, "no huge pages")
+	assert.Equal(t, len(mem)/unix.Getpagesize(), regiontest.Resident(t, mem), "every page filled")
+	tab.Add(&r)
+	require.Equal(t, 1, tab.Len(), "the key is found in the grown index")
+	assert.Equal(t, uint64(2), tab.counter(0).flows)
 }

@@ -34,15 +34,12 @@ func NewSplit(spec Spec, n int) *Split {
 	return s
 }
 
-// splitMem is what a Split keeps outside Go's heap, in regions advised
-// for huge pages (internal/region): a run's table of hundreds of
-// thousands of keys is read all over, and on 4 KiB pages nearly every row
-// a merge looked up missed the TLB as well as the cache. The parts take
-// their rows from one pool, whose first region is small pages and the
-// others huge, so that a small table costs no huge page and a large one
-// in any number of parts lies on huge pages but for its first few MiB.
-// Each part's index slots have a region of their own (Memory.Index). The
-// memory goes back when the Split is unreachable.
+// splitMem is what a Split keeps outside Go's heap (internal/region), on
+// small pages: on the benchmark machine a huge page's first touch is now
+// and then its host filling 2 MiB (region.MapSmall, Table.grow). The
+// parts take their rows from one pool; each part's index slots have a
+// region of their own (Memory.Index). The memory goes back when the
+// Split is unreachable.
 type splitMem struct {
 	mu sync.Mutex // guards the pool: parts grow at once
 	*region.Memory

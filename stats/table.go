@@ -45,7 +45,7 @@ type Table struct {
 	// byPart is partition's, kept for the next block.
 	byPart [][]hashRow
 	// mem, when set, holds the chunks and the index's slots outside Go's
-	// heap, on huge pages (see NewSplit), the slots in mem.Index[part].
+	// heap (see splitMem), the slots in mem.Index[part].
 	mem  *splitMem
 	part int
 }
@@ -157,13 +157,17 @@ func (t *Table) grow() {
 		t.idx.Grow()
 		return
 	}
-	// As slotindex.GrowMapped, with the new slots populated first
-	// (region.Populate): moving the slots probes each new one before it
+	// The new slots take small pages, filled first (region.MapSmall,
+	// region.Populate). Moving the slots probes each new one before it
 	// writes it, and on pages the kernel had not filled each first read
 	// mapped the zero page and each write then flushed it from every
 	// CPU's TLB: 5.5% of the samples of -s srcip/bytes on the border
-	// archive.
-	b, mapped := region.Map(2*t.idx.Len()*8, 0)
+	// archive. Huge pages, which the index had before, cost no less CPU
+	// on the benchmark machine but now and then a slow first touch,
+	// the host filling 2 MiB (see region.MapSmall): the lab's triple
+	// -s on the border archive took its 4 huge pages in 1-2 ms, but in
+	// 10 and 50 ms in 2 of 14 runs under perf (do_huge_pmd_anonymous_page).
+	b, mapped := region.MapSmall(2 * t.idx.Len() * 8)
 	region.Populate(b)
 	t.idx.GrowInto(unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/8))
 	region.Free(t.mem.Index[t.part])
