@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -183,4 +184,47 @@ func TestDirectFailsInFlight(t *testing.T) {
 			assert.True(t, string(buffered) == string(direct), "the files differ")
 		})
 	}
+}
+
+// TestDirectBuffersReused: a writer past the page cache that stops gives
+// its block buffers back, the next writer takes them (no new region at
+// every file), and the stopped writer's V3Space lies outside them, so a
+// caller that still encodes into it writes over nobody's block. The
+// second file is the one a buffered writer leaves. It fails when Close
+// keeps the buffers, or leaves V3Space in one it gave back.
+func TestDirectBuffersReused(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	f := randomFile(rng, 20000)
+	dir := t.TempDir()
+	opts := WriteOptions{Compression: None, Ident: "direct", Created: time.Unix(1700000000, 0)}
+	first, err := Create(filepath.Join(dir, "first"), opts)
+	require.NoError(t, err)
+	if first.directFd < 0 {
+		first.Close()
+		t.Skip("the file system of t.TempDir takes no O_DIRECT")
+	}
+	writeInParts(t, first, filepath.Join(dir, "first"), &f, 20000)
+	bufs := map[*byte]bool{unsafe.SliceData(first.cur.base): true}
+	for range len(first.free) {
+		j := <-first.free
+		if j.base != nil {
+			require.True(t, j.pooled, "a direct writer's block buffer from directBufs")
+			bufs[unsafe.SliceData(j.base)] = true
+		}
+		first.free <- j
+	}
+	require.NotEmpty(t, bufs)
+	require.NoError(t, first.Close())
+	room := first.V3Space()
+	require.GreaterOrEqual(t, len(room), 64*1024, "a stopped writer's V3Space")
+	for b := range bufs {
+		start := uintptr(unsafe.Pointer(b))
+		at := uintptr(unsafe.Pointer(unsafe.SliceData(room)))
+		assert.False(t, at+uintptr(len(room)) > start && at < start+directBufSize, "V3Space in a buffer given back")
+	}
+
+	direct, buffered := writeBoth(t, &f, 7000, func(w *Writer, _ string) {
+		assert.True(t, bufs[unsafe.SliceData(w.cur.base)], "the next writer's block in a buffer given back")
+	})
+	assert.True(t, string(buffered) == string(direct), "the files differ")
 }

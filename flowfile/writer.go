@@ -120,6 +120,8 @@ type writeJob struct {
 	// belong to the blocks before (put).
 	base []byte
 	at   int
+	// pooled: base is directBufs', given back when the writer stops.
+	pooled bool
 	// short: handed over by Flush, not for being full.
 	short bool
 	nrec  uint32
@@ -259,7 +261,11 @@ func (w *Writer) start() error {
 func (w *Writer) reset(j *writeJob) {
 	const size = blockHeaderSize + WriteBlockSize + 64*1024
 	if j.base == nil {
-		j.base = make([]byte, size+2*directAlign)
+		if w.aligned {
+			j.base, j.pooled = takeDirectBuf(), true
+		} else {
+			j.base = make([]byte, size+2*directAlign)
+		}
 	}
 	j.at = 0
 	if w.aligned {
@@ -949,6 +955,7 @@ func (w *Writer) stop() error {
 		w.wg.Wait()
 		w.stopDirect()
 		w.finished = true
+		w.giveBufs()
 		if w.werr != nil {
 			if err := w.salvage(); err != nil {
 				w.werr = fmt.Errorf("%w; %v", w.werr, err)
@@ -1116,4 +1123,22 @@ func CurrentName(pid int) string { return fmt.Sprintf("nfcapd.current.%d", pid) 
 // base name starts with nfcapd.current, as nfdump tests it).
 func IsCurrentName(path string) bool {
 	return strings.HasPrefix(filepath.Base(path), "nfcapd.current")
+}
+
+// giveBufs gives the block buffers of a stopped writer's jobs, all idle,
+// back to directBufs. V3Space's room lies in the current job's buffer, so
+// the writer keeps a small one of its own there, for a caller that asks
+// after it stopped.
+func (w *Writer) giveBufs() {
+	for range len(w.free) {
+		j := <-w.free
+		if j.pooled {
+			giveDirectBuf(j.base)
+			j.base, j.buf, j.payload, j.block, j.data, j.pooled = nil, nil, nil, nil, nil, false
+		}
+		w.free <- j
+	}
+	if w.cur.base == nil {
+		w.cur = &writeJob{payload: make([]byte, 0, 64*1024), ready: make(chan struct{}, 1)}
+	}
 }

@@ -735,6 +735,18 @@ func (d *Decoder) v5V3Records(vh V3Handler, e *exporter, recs []byte, count, rec
 	}
 	n, first, last := v5Encode(blk, unsafe.Pointer(unsafe.SliceData(recs)), unsafe.Pointer(unsafe.SliceData(room)))
 	off := int(n)
+	if batched {
+		// The next batch's records go after these: their lines are asked
+		// for now, owned, so that its stores find them in the cache. The
+		// writer's block memory was last touched a block or two ago
+		// (1 MiB each, 13 ms at 800 000 flows/s), and the disk read it
+		// since: perf of gocapd at 800 000 v5 flows/s had most of
+		// v5Encode's samples (a fifth of gocapd's) on its first stores
+		// into a record's room. Paired 5 s runs against the build
+		// before (5 pairs each, load 2): CPU a flow 0.88 at 800 000
+		// flows/s, 0.94 at 200 000.
+		prefetchStores(uintptr(unsafe.Pointer(unsafe.SliceData(room)))+uintptr(off), off)
+	}
 	sums := &b.Sums
 	sums.N, sums.First, sums.Last = uint64(count), first, last
 	sums.Flows = [5]uint64(blk.flows[:5])
