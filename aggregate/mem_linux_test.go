@@ -7,7 +7,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 
 	"github.com/nfgo/nftools/internal/region/regiontest"
 )
@@ -90,12 +89,7 @@ func TestIndexSmallPagesFilled(t *testing.T) {
 	for tab.idx.Len() < 1<<19 { // 4 MiB of slots, two huge pages
 		tab.grow()
 	}
-	mem := tab.mem.Index[0]
-	require.Len(t, mem, 4<<20)
-	huge, mapped := regiontest.HugeAdvised(t, mem)
-	assert.True(t, mapped)
-	assert.Empty(t, huge, "no huge pages")
-	assert.Equal(t, len(mem)/unix.Getpagesize(), regiontest.Resident(t, mem), "every page filled")
+	regiontest.RequireSmallFilled(t, tab.mem.Index[0], 4<<20)
 	tab.Add(&r)
 	assert.Equal(t, 1, tab.Len(), "the key is found in the grown index")
 }

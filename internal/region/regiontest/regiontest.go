@@ -12,6 +12,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
@@ -111,4 +112,17 @@ func Resident(t *testing.T, b []byte) int {
 		k += int(v & 1)
 	}
 	return k
+}
+
+// RequireSmallFilled requires that mem, a table's index of size bytes,
+// lies in small pages only (no huge-page advice), all of it mapped and
+// every page filled: what the tables' growth into small pages made
+// writable ahead (region.MapSmall, region.Populate) leaves.
+func RequireSmallFilled(t *testing.T, mem []byte, size int) {
+	t.Helper()
+	require.Len(t, mem, size)
+	huge, mapped := HugeAdvised(t, mem)
+	assert.True(t, mapped)
+	assert.Empty(t, huge, "no huge pages")
+	assert.Equal(t, len(mem)/unix.Getpagesize(), Resident(t, mem), "every page filled")
 }
