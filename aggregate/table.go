@@ -216,8 +216,8 @@ func (t *Table) Add(r *flow.Record) {
 	t.prevHash, t.pending = h, true
 }
 
-// grow doubles the index into small pages filled ahead (region.MapSmall,
-// region.Populate). The slots it leaves go to the rows of entries and
+// grow doubles the index into small pages filled ahead
+// (slotindex.GrowFilledKeep). The slots it leaves go to the rows of entries and
 // keys, which every new key writes before it is read, and it grows out of
 // as many slots as it ends with.
 //
@@ -241,14 +241,7 @@ func (t *Table) Add(r *flow.Record) {
 // paired runs each, both shapes); -a, -A and -B took 0.85-1.04 times the
 // CPU time (8-10 paired runs).
 func (t *Table) grow() {
-	b, mapped := region.MapSmall(2 * t.idx.Len() * 8)
-	region.Populate(b)
-	t.idx.GrowInto(unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/8))
-	old := t.mem.Index[0]
-	t.mem.Index[0] = nil
-	if mapped {
-		t.mem.Index[0] = b
-	}
+	old := t.idx.GrowFilledKeep(&t.mem.Index[0])
 	if len(old) < blockSize*int(unsafe.Sizeof(entry{})) {
 		// Too small for a block of entries, it would mostly stay unused.
 		region.Free(old)

@@ -157,8 +157,8 @@ func (t *Table) grow() {
 		t.idx.Grow()
 		return
 	}
-	// The new slots take small pages, filled first (region.MapSmall,
-	// region.Populate). Moving the slots probes each new one before it
+	// The new slots take small pages, filled first
+	// (slotindex.GrowFilledKeep). Moving the slots probes each new one before it
 	// writes it, and on pages the kernel had not filled each first read
 	// mapped the zero page and each write then flushed it from every
 	// CPU's TLB: 5.5% of the samples of -s srcip/bytes on the border
@@ -167,14 +167,7 @@ func (t *Table) grow() {
 	// the host filling 2 MiB (see region.MapSmall): the lab's triple
 	// -s on the border archive took its 4 huge pages in 1-2 ms, but in
 	// 10 and 50 ms in 2 of 14 runs under perf (do_huge_pmd_anonymous_page).
-	b, mapped := region.MapSmall(2 * t.idx.Len() * 8)
-	region.Populate(b)
-	t.idx.GrowInto(unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/8))
-	region.Free(t.mem.Index[t.part])
-	t.mem.Index[t.part] = nil
-	if mapped {
-		t.mem.Index[t.part] = b
-	}
+	region.Free(t.idx.GrowFilledKeep(&t.mem.Index[t.part]))
 }
 
 // addChunk adds a chunk of rows.

@@ -164,13 +164,33 @@ func Finish(h uint64) uint64 { return h * 0x94d049bb133111eb }
 // heap would keep them until a collection and then for its own reuse.
 // *mem is the region the slots are in, nil while they are Go's; GrowMapped
 // sets it to the new one.
-func (x *Index) GrowMapped(mem *[]byte) { region.Free(x.GrowMappedKeep(mem)) }
-
-// GrowMappedKeep is GrowMapped that returns the region the slots were in
-// instead of freeing it (nil when they were Go's), for a table that puts
-// its memory to other use (region.Pool.Recycle).
-func (x *Index) GrowMappedKeep(mem *[]byte) (old []byte) {
+func (x *Index) GrowMapped(mem *[]byte) {
 	b, mapped := region.Map(2*len(x.slots)*8, 0)
+	region.Free(x.growMapped(mem, b, mapped))
+}
+
+// GrowFilledKeep doubles the index into small pages outside Go's heap,
+// every one filled before the slots move (region.MapSmall,
+// region.Populate), and returns the region the slots were in instead of
+// freeing it (nil when they were Go's), for a table that puts its memory
+// to other use (region.Pool.Recycle). *mem is as for GrowMapped.
+//
+// Moving the slots probes each new one before it writes it: on pages not
+// filled ahead each first read mapped the zero page and each write then
+// replaced it (two faults a page and a TLB flush on every processor), and
+// huge pages, one fault each, came on the benchmark machine from memory
+// its host had taken back, whose first touch was the host filling 2 MiB
+// (see region.MapSmall; the measurements are in aggregate's and stats'
+// Table.grow).
+func (x *Index) GrowFilledKeep(mem *[]byte) (old []byte) {
+	b, mapped := region.MapSmall(2 * len(x.slots) * 8)
+	region.Populate(b)
+	return x.growMapped(mem, b, mapped)
+}
+
+// growMapped moves the index into b, sets *mem to b when it is a region
+// (mapped) and returns the region the slots were in.
+func (x *Index) growMapped(mem *[]byte, b []byte, mapped bool) (old []byte) {
 	x.GrowInto(unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/8))
 	old = *mem
 	*mem = nil

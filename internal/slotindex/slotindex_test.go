@@ -143,9 +143,9 @@ func TestGrowInto(t *testing.T) {
 	assert.Panics(t, func() { tb.x.GrowInto(make([]uint64, 48)) })
 }
 
-// TestGrowMappedKeep: GrowMappedKeep hands back the region the slots were
+// TestGrowFilledKeep: GrowFilledKeep hands back the region the slots were
 // in (none while they were Go's), and the index keeps its entries.
-func TestGrowMappedKeep(t *testing.T) {
+func TestGrowFilledKeep(t *testing.T) {
 	x := New(4)
 	var mem []byte
 	put := func(h uint64, i uint32) {
@@ -156,10 +156,10 @@ func TestGrowMappedKeep(t *testing.T) {
 	for i, h := range hashes {
 		put(h, uint32(i))
 	}
-	assert.Nil(t, x.GrowMappedKeep(&mem), "Go's slots are not handed back")
+	assert.Nil(t, x.GrowFilledKeep(&mem), "Go's slots are not handed back")
 	require.Len(t, mem, 32*8)
 	first := mem
-	old := x.GrowMappedKeep(&mem)
+	old := x.GrowFilledKeep(&mem)
 	assert.Equal(t, unsafe.SliceData(first), unsafe.SliceData(old))
 	assert.Len(t, old, 32*8)
 	require.Len(t, mem, 64*8)
