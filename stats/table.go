@@ -40,8 +40,6 @@ type Table struct {
 	// byProto finds the row (plus one) of a protocol in a table of
 	// protocols (fastProto), ahead of the index; Add fills it.
 	byProto [256]uint32
-	// touched keeps what Merge reads ahead, so that the reads stay.
-	touched uint64
 	// byPart is partition's, kept for the next block.
 	byPart [][]hashRow
 	// mem, when set, holds the chunks and the index's slots outside Go's
@@ -500,93 +498,129 @@ func (t *Table) merge(o *Table, rows []hashRow, base uint64) {
 	// in batches, and for a batch first the index slots where their
 	// probes start are read, then the rows (and out counters) those slots
 	// point to, so that the trips to memory of a batch overlap instead of
-	// each waiting for the one before. The loops are tight, so that the
-	// processor has every load of a batch in flight at once: a loop with
-	// more work per load than its reorder window holds runs them a few at
-	// a time. The row that read ahead found is kept (cand), so that a key
-	// the table has is counted after one compare of that row's key,
-	// without a second probe: merge and findHash took 447 -> 391 M
-	// instructions in BenchmarkMergeBorder/2 (callgrind).
-	var cand [mergeBatch]uint32 // the row (plus one) of the first slot whose tag matched
-	for len(rows) > 0 {
-		batch := rows[:min(mergeBatch, len(rows))]
-		rows = rows[len(batch):]
-		t.touchSlots(batch)
-		// The slots are in the cache now: the row read ahead is the one
-		// the probe would compare first, the first whose tag matches.
-		var touched uint64
-		for k := range batch {
-			r := &batch[k]
-			pos, _ := t.idx.Home(r.hash)
-			tag := r.tag()
-			cand[k] = 0
-			for s := t.idx.Slot(pos); s != 0; pos, s = t.idx.Next(pos) {
-				if s&^entryMask == tag {
-					j := uint32(s) & entryMask
-					cand[k] = j
-					touched += t.row(j - 1).lo
-					if r.out {
-						touched += t.outOf(j - 1).packets
-					}
-					break
+	// each waiting for the one before. The batches go through these
+	// steps in a pipeline: while one batch is counted, the rows of the
+	// next are read and the slots of the one after, so that the reads of
+	// two batches are in flight while a third is counted, instead of each
+	// step of a batch waiting for the one before it. The loops are tight,
+	// so that the processor has every load of a batch in flight at once:
+	// a loop with more work per load than its reorder window holds runs
+	// them a few at a time. The row that read ahead found is kept (cand),
+	// so that a key the table has is counted after one compare of that
+	// row's key, without a second probe: merge and findHash took 447 ->
+	// 391 M instructions in BenchmarkMergeBorder/2 (callgrind).
+	//
+	// A batch is probed before the one ahead of it is counted, whose new
+	// keys may then take slots the probe saw free, or grow the index: a
+	// block's keys are distinct, so none of them is in the batch ahead,
+	// and a candidate is only taken once its row holds the key (rows
+	// never move), else the probe runs again (findHash).
+	var cand [2][mergeBatch]uint32 // the row (plus one) of the first slot whose tag matched
+	take := func() []hashRow {
+		b := rows[:min(mergeBatch, len(rows))]
+		rows = rows[len(b):]
+		return b
+	}
+	cur := take()
+	t.prefetchSlots(cur)
+	t.probeBatch(cur, &cand[0])
+	next := take()
+	t.prefetchSlots(next)
+	for c := 0; len(cur) > 0; c ^= 1 {
+		after := take()
+		t.prefetchSlots(after)
+		t.probeBatch(next, &cand[c^1])
+		t.countBatch(o, cur, &cand[c], base)
+		cur, next = next, after
+	}
+}
+
+// probeBatch sets cand[k] to the row (plus one) of the first slot whose
+// tag matches batch[k]'s, 0 for none, and has the processor fetch that
+// row (and its out counters, when batch[k] has some), so that counting
+// finds it in the cache.
+func (t *Table) probeBatch(batch []hashRow, cand *[mergeBatch]uint32) {
+	var addrs [2 * mergeBatch]uintptr
+	n := 0
+	for k := range batch {
+		r := &batch[k]
+		pos, _ := t.idx.Home(r.hash)
+		tag := r.tag()
+		cand[k] = 0
+		for s := t.idx.Slot(pos); s != 0; pos, s = t.idx.Next(pos) {
+			if s&^entryMask == tag {
+				j := uint32(s) & entryMask
+				cand[k] = j
+				addrs[n] = uintptr(unsafe.Pointer(t.row(j - 1)))
+				n++
+				if r.out {
+					addrs[n] = uintptr(unsafe.Pointer(t.outOf(j - 1)))
+					n++
 				}
+				break
 			}
 		}
-		t.touched += touched
-		for k := range batch {
-			r := &batch[k]
-			from := o.row(r.row)
-			seen := (base + from.seen()) & seenMask
-			hi, lo, key := from.hi, from.lo, from.meta&keyMask
-			// The candidate is the key's row when it holds the key: a
-			// key has one row, and rows never move (a slot read before
-			// an insert or a growth may have pointed elsewhere, and then
-			// the probe runs again).
-			j := cand[k] - 1
-			var w *row
-			old := false
-			if j != ^uint32(0) {
-				if w = t.row(j); w.lo == lo && w.hi == hi && w.meta&keyMask == key {
-					old = true
-				}
+	}
+	prefetch(&addrs[0], n)
+}
+
+// countBatch adds the rows batch of o to t, each to the candidate row
+// probeBatch found for it when that row holds its key, numbering those
+// new to t from base on in o's order.
+func (t *Table) countBatch(o *Table, batch []hashRow, cand *[mergeBatch]uint32, base uint64) {
+	for k := range batch {
+		r := &batch[k]
+		from := o.row(r.row)
+		seen := (base + from.seen()) & seenMask
+		hi, lo, key := from.hi, from.lo, from.meta&keyMask
+		// The candidate is the key's row when it holds the key: a key
+		// has one row, and rows never move (a slot read before an
+		// insert or a growth may have pointed elsewhere, and then the
+		// probe runs again).
+		j := cand[k] - 1
+		var w *row
+		old := false
+		if j != ^uint32(0) {
+			if w = t.row(j); w.lo == lo && w.hi == hi && w.meta&keyMask == key {
+				old = true
 			}
-			if !old {
-				j, w, old = t.findHash(r.hash, hi, lo, key, from.first, from.last)
+		}
+		if !old {
+			j, w, old = t.findHash(r.hash, hi, lo, key, from.first, from.last)
+		}
+		if old {
+			// Blocks may merge out of file order (MergeBlocks): the key
+			// was first seen in the earliest.
+			if seen < w.seen() {
+				w.meta = w.meta&(keyMask|metaOut) | seen<<seenShift
 			}
-			if old {
-				// Blocks may merge out of file order (MergeBlocks): the
-				// key was first seen in the earliest.
-				if seen < w.seen() {
-					w.meta = w.meta&(keyMask|metaOut) | seen<<seenShift
-				}
-				w.flows += from.flows
-				w.inPackets += from.inPackets
-				w.inBytes += from.inBytes
-				w.first = min(w.first, from.first)
-				w.last = max(w.last, from.last)
-				w.meta |= from.meta & metaOut
-			} else {
-				*w = *from
-				w.meta = from.meta&(keyMask|metaOut) | seen<<seenShift
-			}
-			if from.meta&metaOut != 0 {
-				so, to := o.outOf(r.row), t.outOf(j)
-				to.packets += so.packets
-				to.bytes += so.bytes
-			}
+			w.flows += from.flows
+			w.inPackets += from.inPackets
+			w.inBytes += from.inBytes
+			w.first = min(w.first, from.first)
+			w.last = max(w.last, from.last)
+			w.meta |= from.meta & metaOut
+		} else {
+			*w = *from
+			w.meta = from.meta&(keyMask|metaOut) | seen<<seenShift
+		}
+		if from.meta&metaOut != 0 {
+			so, to := o.outOf(r.row), t.outOf(j)
+			to.packets += so.packets
+			to.bytes += so.bytes
 		}
 	}
 }
 
-// touchSlots reads the index slots where the probes of rows start, so
-// that they are in the cache when merge probes.
-func (t *Table) touchSlots(rows []hashRow) {
-	var touched uint64
+// prefetchSlots has the processor fetch the index slots where the
+// probes of rows start, without waiting for them.
+func (t *Table) prefetchSlots(rows []hashRow) {
+	var addrs [mergeBatch]uintptr
 	for k := range rows {
 		pos, _ := t.idx.Home(rows[k].hash)
-		touched += t.idx.Slot(pos)
+		addrs[k] = uintptr(unsafe.Pointer(t.idx.SlotAddr(pos)))
 	}
-	t.touched += touched
+	prefetch(&addrs[0], len(rows))
 }
 
 // mergeBatch is how many rows a merge looks up at once.
