@@ -300,8 +300,16 @@ func (t *Table) insert(pos int, h, tag, hi, lo, k uint64, first, last uint64) (u
 	if t.n>>rowBits == len(t.chunks) {
 		t.addChunk()
 	}
+	// The row is written field by field: as a composite literal it was
+	// built on the stack, 8 bytes a field, and copied 16 bytes at a time,
+	// each copy waiting for the stores it spans to reach the cache (a
+	// failed store forward): 60% of insert's samples, insert 9.5% of the
+	// lab's triple on the border archive.
 	w := t.row(i)
-	*w = row{hi: hi, lo: lo, meta: k | (t.next&seenMask)<<seenShift, first: first, last: last}
+	w.hi, w.lo = hi, lo
+	w.meta = k | (t.next&seenMask)<<seenShift
+	w.flows, w.inPackets, w.inBytes = 0, 0, 0
+	w.first, w.last = first, last
 	t.n++
 	t.next++
 	t.idx.Put(pos, tag, i)
