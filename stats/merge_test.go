@@ -142,6 +142,45 @@ func TestMergeBlocksLikeAdd(t *testing.T) {
 	}
 }
 
+// TestLogModeLikeAdd counts flows block by block into tables in log
+// mode (a row for every flow), merges them into Splits as godump's
+// workers do, last blocks first, and checks that every order prints
+// what counting the flows one by one prints: a key's rows add up, also
+// those of one block, and the key ranks as first seen at its first flow.
+func TestLogModeLikeAdd(t *testing.T) {
+	recs := mergeRecords()
+	for _, s := range mergeSpecs {
+		spec := mustSpec(t, s)
+		want := NewTable(spec)
+		for i := range recs {
+			want.Add(&recs[i])
+		}
+		for _, parts := range []int{1, 2, 3} {
+			for _, size := range []int{7, 1000} {
+				got := NewSplit(spec, parts)
+				var blocks []*Table
+				var bases []uint64
+				for start := 0; start < len(recs); start += size {
+					block := NewTable(spec)
+					block.startLog(parts)
+					for i := start; i < min(start+size, len(recs)); i++ {
+						block.Add(&recs[i])
+					}
+					if spec.Element.Name != "proto" { // a row for each protocol
+						require.Equal(t, (min(start+size, len(recs))-start)*len(spec.Element.fields), block.Len(), "a row for each key of each flow")
+					}
+					blocks = append(blocks, block)
+					bases = append(bases, got.Reserve(block))
+				}
+				for i := len(blocks) - 1; i >= 0; i-- {
+					MergeBlocks([]*Split{got}, blocks[i:i+1], bases[i:i+1])
+				}
+				requireSameTops(t, spec, want, got, fmt.Sprintf("%s, log mode, %d parts, blocks of %d", s, parts, size))
+			}
+		}
+	}
+}
+
 // TestMergeBlocksSeveral merges the blocks of three statistics at once,
 // as godump's -s srcip -s dstip -s proto does, and gets what each counts
 // alone.

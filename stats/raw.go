@@ -141,6 +141,12 @@ func (t *Table) AddRaw(p *RawPlan, rec []byte) {
 		t.addKeys(p, base, &c)
 		return
 	}
+	if t.log {
+		var c flowCounts
+		p.counts(base, &c)
+		t.logRow(0, uint64(v), 0, &c)
+		return
+	}
 	h := smallHash(v)
 	tag := h&^(1<<32-1) | smallFlag
 	pos, _ := t.idx.Home(h)

@@ -46,6 +46,9 @@ type Table struct {
 	// heap (see splitMem), the slots in mem.Index[part].
 	mem  *splitMem
 	part int
+	// log makes a block's table give every flow a row of its own, as
+	// if its key were new (logRow), without the index: see logFrom.
+	log bool
 }
 
 const rowBits = 10
@@ -260,6 +263,10 @@ func (t *Table) findHash(h, hi, lo, k uint64, first, last uint64) (uint32, *row,
 // written out here rather than called, as this is all the work a flow
 // of a common element costs.
 func (t *Table) countSmall(v uint32, c *flowCounts) {
+	if t.log {
+		t.logRow(0, uint64(v), 0, c)
+		return
+	}
 	h := smallHash(v)
 	tag := h&^(1<<32-1) | smallFlag
 	pos, _ := t.idx.Home(h)
@@ -316,7 +323,59 @@ func (t *Table) insert(pos int, h, tag, hi, lo, k uint64, first, last uint64) (u
 	return i, w
 }
 
-// Len returns the number of distinct keys counted so far.
+// logRow adds a row of key (hi, lo, k) with the counts c, whether or not
+// the table has the key: a table in log mode (Table.log) counts each flow
+// so, and a merge adds up the rows of a key.
+func (t *Table) logRow(hi, lo, k uint64, c *flowCounts) uint32 {
+	i := uint32(t.n)
+	if t.n>>rowBits == len(t.chunks) {
+		t.addChunk()
+	}
+	w := t.row(i)
+	w.hi, w.lo = hi, lo
+	w.meta = k | (t.next&seenMask)<<seenShift
+	w.flows, w.inPackets, w.inBytes = c.flows, c.inPackets, c.inBytes
+	w.first, w.last = c.first, c.last
+	t.n++
+	t.next++
+	out := c.outPackets|c.outBytes != 0
+	if out {
+		t.addOut(i, c)
+	}
+	// The row's hash goes to its part's list right away, as partition
+	// would put it there: the row is still in the cache, and no pass
+	// reads the block's rows again.
+	small := isSmall(hi, lo, k)
+	var h uint64
+	if small {
+		h = smallHash(uint32(lo))
+	} else {
+		h = hashKey(hi, lo, k)
+	}
+	p := partOf(h, len(t.byPart))
+	t.byPart[p] = append(t.byPart[p], hashRow{hash: h, row: i, small: small, out: out})
+	return i
+}
+
+// startLog puts a block's table, which merges into parts parts, in log
+// mode (Table.log) from its next block on, and gives back its index.
+func (t *Table) startLog(parts int) {
+	if t.log {
+		return
+	}
+	t.log = true
+	if len(t.byPart) != parts {
+		t.byPart = make([][]hashRow, parts)
+	}
+	t.idx = slotindex.New(0)
+	if t.mem != nil {
+		region.Free(t.mem.Index[t.part])
+		t.mem.Index[t.part] = nil
+	}
+}
+
+// Len returns the number of distinct keys counted so far (of rows, in
+// log mode).
 func (t *Table) Len() int { return t.n }
 
 // Add counts r under each of its element's keys; ip, port and the other
@@ -370,6 +429,10 @@ type flowCounts struct {
 // countHash adds c to the row of key (hi, lo, proto, v6).
 func (t *Table) countHash(hi, lo uint64, proto uint8, v6 bool, c *flowCounts) {
 	k := rowKey(proto, v6)
+	if t.log {
+		t.logRow(hi, lo, k, c)
+		return
+	}
 	if isSmall(hi, lo, k) {
 		t.countSmall(uint32(lo), c)
 		return
@@ -385,6 +448,12 @@ func (t *Table) countProto(p, split uint8, c *flowCounts) {
 	i := t.byProto[p]
 	if i == 0 {
 		lo, k := uint64(p), uint64(split)
+		if t.log {
+			// A protocol's row takes its later flows all the same
+			// (byProto): its table stays a handful of rows.
+			t.byProto[p] = t.logRow(0, lo, k, c) + 1
+			return
+		}
 		j, _, _ := t.findHash(hashKey(0, lo, k), 0, lo, k, c.first, c.last)
 		i = j + 1
 		t.byProto[p] = i
@@ -421,7 +490,13 @@ func (t *Table) Reset() {
 	if t.n == 0 {
 		return
 	}
-	t.idx.Reset()
+	if t.log {
+		for p := range t.byPart {
+			t.byPart[p] = t.byPart[p][:0]
+		}
+	} else {
+		t.idx.Reset()
+	}
 	clear(t.byProto[:])
 	for c := 0; c <= (t.n-1)>>rowBits; c++ {
 		clear(t.chunks[c].outs[:])
@@ -450,6 +525,10 @@ func (t *Table) Merge(o *Table) {
 // BenchmarkMergeBorder/2; 20 alternating pairs). Its memory is kept for
 // the next block.
 func (t *Table) partition(parts int) {
+	if t.log {
+		// logRow made the lists, for as many parts (startLog).
+		return
+	}
 	if cap(t.byPart) < parts {
 		t.byPart = make([][]hashRow, parts)
 	}
