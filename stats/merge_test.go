@@ -176,6 +176,12 @@ func TestLogModeLikeAdd(t *testing.T) {
 					MergeBlocks([]*Split{got}, blocks[i:i+1], bases[i:i+1])
 				}
 				requireSameTops(t, spec, want, got, fmt.Sprintf("%s, log mode, %d parts, blocks of %d", s, parts, size))
+				// Merged in order into one table (Table.Merge).
+				one := NewTable(spec)
+				for _, b := range blocks {
+					one.Merge(b)
+				}
+				requireSameTops(t, spec, want, one, fmt.Sprintf("%s, log mode, %d parts, blocks of %d, Merge", s, parts, size))
 			}
 		}
 	}

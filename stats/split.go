@@ -113,9 +113,12 @@ func (s *Split) mergeLocked(p int, b *Table, base uint64) {
 // longer fit in the processor's caches, a merge waits for memory for
 // each key of a block once, and each further row of that key finds the
 // run's row in the cache: the block's table then costs more than it
-// saves. A table that merges into a small Split keeps finding its keys,
+// saves (on the border archive a block of 7 800 flows has 5 300 keys:
+// godump -s srcip/bytes took 0.927 of the CPU time, the lab's triple
+// 0.903). A table that merges into a small Split keeps finding its keys,
 // as there each flow of a block merged would cost about what counting it
-// did.
+// did. From 1<<12 keys on the border archive switched a few blocks
+// earlier, for the same CPU time.
 const logFrom = 1 << 14
 
 // Len returns the number of distinct keys counted so far.

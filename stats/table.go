@@ -511,7 +511,12 @@ func (t *Table) Reset() {
 // counter, first and last time is what counting the flows gives.
 func (t *Table) Merge(o *Table) {
 	o.partition(1)
-	t.merge(o, o.byPart[0], t.next)
+	// In log mode, o's lists are those of the parts it was put in log
+	// mode for; the order in which they merge changes no count.
+	base := t.next
+	for p := range o.byPart {
+		t.merge(o, o.byPart[p], base)
+	}
 	t.next += o.next
 }
 
@@ -599,9 +604,10 @@ func (t *Table) merge(o *Table, rows []hashRow, base uint64) {
 	//
 	// A batch is probed before the one ahead of it is counted, whose new
 	// keys may then take slots the probe saw free, or grow the index: a
-	// block's keys are distinct, so none of them is in the batch ahead,
-	// and a candidate is only taken once its row holds the key (rows
-	// never move), else the probe runs again (findHash).
+	// candidate is only taken once its row holds the key (rows never
+	// move), else the probe runs again (findHash), and finds the key if
+	// the batch ahead added it (in log mode a block has a key in more
+	// than one row).
 	var cand [2][mergeBatch]uint32 // the row (plus one) of the first slot whose tag matched
 	take := func() []hashRow {
 		b := rows[:min(mergeBatch, len(rows))]
