@@ -337,13 +337,15 @@ func TestPartitionHashes(t *testing.T) {
 			seen := make([]bool, tbl.Len())
 			for p, rows := range tbl.byPart {
 				for _, r := range rows {
-					w := tbl.row(r.row)
+					w := tbl.row(r.num())
 					k := w.meta & keyMask
-					require.Equal(t, hashKey(w.hi, w.lo, k), r.hash, s)
-					require.Equal(t, isSmall(w.hi, w.lo, k), r.small, s)
-					require.Equal(t, p, partOf(r.hash, parts), s)
-					require.False(t, seen[r.row], s)
-					seen[r.row] = true
+					h := hashKey(w.hi, w.lo, k)
+					require.Equal(t, h&^(1<<32-1), r.hash(), s)
+					require.Equal(t, isSmall(w.hi, w.lo, k), r.row&rowSmall != 0, s)
+					require.Equal(t, w.meta&metaOut != 0, r.out(), s)
+					require.Equal(t, p, partOf(h, parts), s)
+					require.False(t, seen[r.num()], s)
+					seen[r.num()] = true
 				}
 			}
 			require.NotContains(t, seen, false, s)

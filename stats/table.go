@@ -48,7 +48,8 @@ type Table struct {
 	part int
 	// log makes a block's table give every flow a row of its own, as
 	// if its key were new (logRow), without the index: see logFrom.
-	log bool
+	// logSized is set once Reset made room in the lists for that.
+	log, logSized bool
 }
 
 const rowBits = 10
@@ -353,7 +354,7 @@ func (t *Table) logRow(hi, lo, k uint64, c *flowCounts) uint32 {
 		h = hashKey(hi, lo, k)
 	}
 	p := partOf(h, len(t.byPart))
-	t.byPart[p] = append(t.byPart[p], hashRow{hash: h, row: i, small: small, out: out})
+	t.byPart[p] = append(t.byPart[p], newHashRow(h, i, small, out))
 	return i
 }
 
@@ -491,9 +492,17 @@ func (t *Table) Reset() {
 		return
 	}
 	if t.log {
+		// The first block in log mode has a row for each flow where the
+		// one before had a row for each key: room for twice as many
+		// rows at once, as a list that grows leaves the array it
+		// outgrew on Go's heap, which a run of -s seldom collects.
 		for p := range t.byPart {
 			t.byPart[p] = t.byPart[p][:0]
+			if want := 2*t.n/len(t.byPart) + 64; !t.logSized && cap(t.byPart[p]) < want {
+				t.byPart[p] = make([]hashRow, 0, want)
+			}
 		}
+		t.logSized = true
 	} else {
 		t.idx.Reset()
 	}
@@ -557,27 +566,56 @@ func (t *Table) partition(parts int) {
 				h = hashKey(w.hi, w.lo, k)
 			}
 			p := partOf(h, parts)
-			t.byPart[p] = append(t.byPart[p], hashRow{hash: h, row: uint32(c<<rowBits + j), small: small, out: w.meta&metaOut != 0})
+			t.byPart[p] = append(t.byPart[p], newHashRow(h, uint32(c<<rowBits+j), small, w.meta&metaOut != 0))
 		}
 	}
 }
 
-// hashRow is a row's number, the hash of its key, whether the key is
-// small (see smallFlag) and whether the row has out counters: merge's
-// read-ahead loop takes that from here, without a load of the block's
-// row per key (godump -s srcip/bytes on the border archive: CPU ratio
-// 0.967 over 40 alternating pairs, 0.977 and 1.00 over two sets of 20).
+// hashRow is a row's number, the upper half of its key's hash (all that
+// an index reads of it: a slot's tag, and where its probe starts),
+// whether the key is small (see smallFlag) and whether the row has out
+// counters: merge's read-ahead loop takes that from here, without a load
+// of the block's row per key (godump -s srcip/bytes on the border
+// archive: CPU ratio 0.967 over 40 alternating pairs, 0.977 and 1.00
+// over two sets of 20). It takes 8 bytes, so that a block in log mode
+// (Table.log), with a hashRow for each flow, takes no more memory than
+// the block's table did with its index.
 type hashRow struct {
-	hash  uint64
-	row   uint32
-	small bool
-	out   bool // the row's out counters are not zero (metaOut)
+	hi  uint32 // the upper half of the hash
+	row uint32 // the row's number (rowNum), rowSmall and rowOut
 }
+
+// The bits of hashRow.row. A block's table has fewer than 1<<30 rows,
+// which would take 80 GiB.
+const (
+	rowSmall = 1 << 31 // the key is small
+	rowOut   = 1 << 30 // the row's out counters are not zero (metaOut)
+	rowNum   = rowOut - 1
+)
+
+func newHashRow(h uint64, row uint32, small, out bool) hashRow {
+	if small {
+		row |= rowSmall
+	}
+	if out {
+		row |= rowOut
+	}
+	return hashRow{hi: uint32(h >> 32), row: row}
+}
+
+// hash is the key's hash, as far as an index reads it.
+func (r *hashRow) hash() uint64 { return uint64(r.hi) << 32 }
+
+// num is the row's number.
+func (r *hashRow) num() uint32 { return r.row & rowNum }
+
+// out reports whether the row's out counters are not zero.
+func (r *hashRow) out() bool { return r.row&rowOut != 0 }
 
 // tag is what the slot of r's key holds above the row number.
 func (r *hashRow) tag() uint64 {
-	tag := r.hash &^ (1<<32 - 1)
-	if r.small {
+	tag := r.hash()
+	if r.row&rowSmall != 0 {
 		tag |= smallFlag
 	}
 	return tag
@@ -637,7 +675,7 @@ func (t *Table) probeBatch(batch []hashRow, cand *[mergeBatch]uint32) {
 	n := 0
 	for k := range batch {
 		r := &batch[k]
-		pos, _ := t.idx.Home(r.hash)
+		pos, _ := t.idx.Home(r.hash())
 		tag := r.tag()
 		cand[k] = 0
 		for s := t.idx.Slot(pos); s != 0; pos, s = t.idx.Next(pos) {
@@ -646,7 +684,7 @@ func (t *Table) probeBatch(batch []hashRow, cand *[mergeBatch]uint32) {
 				cand[k] = j
 				addrs[n] = uintptr(unsafe.Pointer(t.row(j - 1)))
 				n++
-				if r.out {
+				if r.out() {
 					addrs[n] = uintptr(unsafe.Pointer(t.outOf(j - 1)))
 					n++
 				}
@@ -663,7 +701,7 @@ func (t *Table) probeBatch(batch []hashRow, cand *[mergeBatch]uint32) {
 func (t *Table) countBatch(o *Table, batch []hashRow, cand *[mergeBatch]uint32, base uint64) {
 	for k := range batch {
 		r := &batch[k]
-		from := o.row(r.row)
+		from := o.row(r.num())
 		seen := (base + from.seen()) & seenMask
 		hi, lo, key := from.hi, from.lo, from.meta&keyMask
 		// The candidate is the key's row when it holds the key: a key
@@ -679,7 +717,7 @@ func (t *Table) countBatch(o *Table, batch []hashRow, cand *[mergeBatch]uint32, 
 			}
 		}
 		if !old {
-			j, w, old = t.findHash(r.hash, hi, lo, key, from.first, from.last)
+			j, w, old = t.findHash(r.hash(), hi, lo, key, from.first, from.last)
 		}
 		if old {
 			// Blocks may merge out of file order (MergeBlocks): the key
@@ -698,7 +736,7 @@ func (t *Table) countBatch(o *Table, batch []hashRow, cand *[mergeBatch]uint32, 
 			w.meta = from.meta&(keyMask|metaOut) | seen<<seenShift
 		}
 		if from.meta&metaOut != 0 {
-			so, to := o.outOf(r.row), t.outOf(j)
+			so, to := o.outOf(r.num()), t.outOf(j)
 			to.packets += so.packets
 			to.bytes += so.bytes
 		}
@@ -710,7 +748,7 @@ func (t *Table) countBatch(o *Table, batch []hashRow, cand *[mergeBatch]uint32, 
 func (t *Table) prefetchSlots(rows []hashRow) {
 	var addrs [mergeBatch]uintptr
 	for k := range rows {
-		pos, _ := t.idx.Home(rows[k].hash)
+		pos, _ := t.idx.Home(rows[k].hash())
 		addrs[k] = uintptr(unsafe.Pointer(t.idx.SlotAddr(pos)))
 	}
 	prefetch(&addrs[0], len(rows))
