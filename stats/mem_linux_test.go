@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"net/netip"
 	"runtime"
 	"testing"
 	"unsafe"
@@ -63,7 +64,9 @@ func TestBlockTableRegions(t *testing.T) {
 	s := NewSplit(spec, 2)
 	for round := 0; round < 2; round++ {
 		block.Reset()
-		for i := 0; i < 1<<16; i++ {
+		// Fewer keys than put the block in log mode (logFrom), which
+		// gives its index back.
+		for i := 0; i < 1<<14; i++ {
 			r := flow.Record{SrcPort: uint16(i * (round + 1)), Flows: 1}
 			block.Add(&r)
 			want.Add(&r)
@@ -71,6 +74,7 @@ func TestBlockTableRegions(t *testing.T) {
 		MergeBlocks([]*Split{s}, []*Table{block}, []uint64{s.Reserve(block)})
 	}
 	requireSameTops(t, spec, want, s, "block table in regions")
+	require.False(t, block.log)
 	require.NotNil(t, block.mem.Index[0], "the index grew into mapped memory")
 	spans := [][]byte{block.mem.Index[0]}
 	for _, c := range block.chunks {
@@ -107,4 +111,36 @@ func TestIndexSmallPagesFilled(t *testing.T) {
 	tab.Add(&r)
 	require.Equal(t, 1, tab.Len(), "the key is found in the grown index")
 	assert.Equal(t, uint64(2), tab.counter(0).flows)
+}
+
+// TestLogModeGivesIndexBack: a block table whose Split grows to logFrom
+// keys in a part goes to log mode and unmaps its index, and the Split
+// still counts what counting the flows one by one counts.
+func TestLogModeGivesIndexBack(t *testing.T) {
+	spec := mustSpec(t, "srcip/flows")
+	block, want := NewBlockTable(spec), NewTable(spec)
+	defer block.Free()
+	s := NewSplit(spec, 2)
+	var index []byte
+	for round := 0; round < 4; round++ {
+		block.Reset()
+		for i := 0; i < 3*logFrom; i++ {
+			// Keys seen again in the block and in the blocks before.
+			v := (i*7 + round*1000) % (2 * logFrom)
+			r := flow.Record{SrcAddr: netip.AddrFrom4([4]byte{10, 0, byte(v >> 8), byte(v)}), InBytes: uint64(i % 5), Flows: 1}
+			block.Add(&r)
+			want.Add(&r)
+		}
+		if round == 0 {
+			index = block.mem.Index[0]
+			require.NotNil(t, index, "the index grew into mapped memory")
+		}
+		MergeBlocks([]*Split{s}, []*Table{block}, []uint64{s.Reserve(block)})
+		require.True(t, block.log, "round %d", round)
+		if round == 0 {
+			require.Nil(t, block.mem.Index[0])
+			require.True(t, regiontest.Unmapped(unsafe.Pointer(&index[0]), uintptr(len(index))), "the index is unmapped")
+		}
+	}
+	requireSameTops(t, spec, want, s, "log mode")
 }

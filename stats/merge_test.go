@@ -142,6 +142,51 @@ func TestMergeBlocksLikeAdd(t *testing.T) {
 	}
 }
 
+// TestLogModeLikeAdd counts flows block by block into tables in log
+// mode (a row for every flow), merges them into Splits as godump's
+// workers do, last blocks first, and checks that every order prints
+// what counting the flows one by one prints: a key's rows add up, also
+// those of one block, and the key ranks as first seen at its first flow.
+func TestLogModeLikeAdd(t *testing.T) {
+	recs := mergeRecords()
+	for _, s := range mergeSpecs {
+		spec := mustSpec(t, s)
+		want := NewTable(spec)
+		for i := range recs {
+			want.Add(&recs[i])
+		}
+		for _, parts := range []int{1, 2, 3} {
+			for _, size := range []int{7, 1000} {
+				got := NewSplit(spec, parts)
+				var blocks []*Table
+				var bases []uint64
+				for start := 0; start < len(recs); start += size {
+					block := NewTable(spec)
+					block.startLog(parts)
+					for i := start; i < min(start+size, len(recs)); i++ {
+						block.Add(&recs[i])
+					}
+					if spec.Element.Name != "proto" { // a row for each protocol
+						require.Equal(t, (min(start+size, len(recs))-start)*len(spec.Element.fields), block.Len(), "a row for each key of each flow")
+					}
+					blocks = append(blocks, block)
+					bases = append(bases, got.Reserve(block))
+				}
+				for i := len(blocks) - 1; i >= 0; i-- {
+					MergeBlocks([]*Split{got}, blocks[i:i+1], bases[i:i+1])
+				}
+				requireSameTops(t, spec, want, got, fmt.Sprintf("%s, log mode, %d parts, blocks of %d", s, parts, size))
+				// Merged in order into one table (Table.Merge).
+				one := NewTable(spec)
+				for _, b := range blocks {
+					one.Merge(b)
+				}
+				requireSameTops(t, spec, want, one, fmt.Sprintf("%s, log mode, %d parts, blocks of %d, Merge", s, parts, size))
+			}
+		}
+	}
+}
+
 // TestMergeBlocksSeveral merges the blocks of three statistics at once,
 // as godump's -s srcip -s dstip -s proto does, and gets what each counts
 // alone.
@@ -292,13 +337,15 @@ func TestPartitionHashes(t *testing.T) {
 			seen := make([]bool, tbl.Len())
 			for p, rows := range tbl.byPart {
 				for _, r := range rows {
-					w := tbl.row(r.row)
+					w := tbl.row(r.num())
 					k := w.meta & keyMask
-					require.Equal(t, hashKey(w.hi, w.lo, k), r.hash, s)
-					require.Equal(t, isSmall(w.hi, w.lo, k), r.small, s)
-					require.Equal(t, p, partOf(r.hash, parts), s)
-					require.False(t, seen[r.row], s)
-					seen[r.row] = true
+					h := hashKey(w.hi, w.lo, k)
+					require.Equal(t, h&^(1<<32-1), r.hash(), s)
+					require.Equal(t, isSmall(w.hi, w.lo, k), r.row&rowSmall != 0, s)
+					require.Equal(t, w.meta&metaOut != 0, r.out(), s)
+					require.Equal(t, p, partOf(h, parts), s)
+					require.False(t, seen[r.num()], s)
+					seen[r.num()] = true
 				}
 			}
 			require.NotContains(t, seen, false, s)

@@ -141,6 +141,10 @@ func (t *Table) AddRaw(p *RawPlan, rec []byte) {
 		t.addKeys(p, base, &c)
 		return
 	}
+	if t.log {
+		t.logRaw(p, base, v)
+		return
+	}
 	h := smallHash(v)
 	tag := h&^(1<<32-1) | smallFlag
 	pos, _ := t.idx.Home(h)
@@ -175,6 +179,40 @@ func (t *Table) AddRaw(p *RawPlan, rec []byte) {
 			o.bytes += ob
 		}
 	}
+}
+
+// logRaw is logRow for the record at base, of small key v: its counters
+// go from the record to the row, as AddRaw adds them, not through a
+// flowCounts.
+func (t *Table) logRaw(p *RawPlan, base unsafe.Pointer, v uint32) {
+	i := uint32(t.n)
+	if t.n>>rowBits == len(t.chunks) {
+		t.addChunk()
+	}
+	ch, j := t.chunks[i>>rowBits], i&(rowChunk-1)
+	w := &ch.rows[j]
+	w.hi, w.lo = 0, uint64(v)
+	w.meta = (t.next & seenMask) << seenShift
+	w.flows = 1
+	if p.flows != 0 {
+		w.flows = max(ld64(base, p.flows), 1) // flow.Record.AggrFlows
+	}
+	w.inPackets, w.inBytes = ld64(base, p.inPackets), ld64(base, p.inBytes)
+	w.first, w.last = ld64(base, p.first), ld64(base, p.last)
+	t.n++
+	t.next++
+	out := false
+	if p.outPackets != 0 {
+		if op, ob := ld64(base, p.outPackets), ld64(base, p.outBytes); op|ob != 0 {
+			// Reset cleared the out counters of the rows it emptied.
+			w.meta |= metaOut
+			ch.outs[j] = outCounter{packets: op, bytes: ob}
+			out = true
+		}
+	}
+	h := smallHash(v)
+	part := partOf(h, len(t.byPart))
+	t.byPart[part] = append(t.byPart[part], newHashRow(h, i, true, out))
 }
 
 // rawBase returns where rec, a record of plan p's layout, starts, having

@@ -158,6 +158,20 @@ func TestAddRawLikeAdd(t *testing.T) {
 			for _, o := range spec.Orders {
 				assert.Equal(t, decoded.Top(o, 0, Limit{}, Limit{}), raw.Top(o, 0, Limit{}, Limit{}), e.Name+split)
 			}
+			// A block's table in log mode, merged block by block into
+			// a Split as godump's workers merge it.
+			sp, block := NewSplit(spec, 2), NewTable(spec)
+			block.startLog(2)
+			for start := 0; start < len(recs); start += 1000 {
+				block.Reset()
+				for i := start; i < min(start+1000, len(recs)); i++ {
+					block.AddRaw(&plans[raws[i].layout], raws[i].b)
+				}
+				MergeBlocks([]*Split{sp}, []*Table{block}, []uint64{sp.Reserve(block)})
+			}
+			for _, o := range spec.Orders {
+				assert.Equal(t, decoded.Top(o, 0, Limit{}, Limit{}), sp.Top(o, 0, Limit{}, Limit{}), e.Name+split+" in log mode")
+			}
 		}
 	}
 	// srcip, dstip, ip, srcport, dstport, port, proto; each with and

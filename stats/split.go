@@ -101,7 +101,25 @@ func MergeBlocks(splits []*Split, blocks []*Table, bases []uint64) {
 func (s *Split) mergeLocked(p int, b *Table, base uint64) {
 	defer s.mu[p].Unlock()
 	s.parts[p].merge(b, b.byPart[p], base)
+	if s.parts[p].n >= logFrom {
+		b.startLog(len(s.parts))
+	}
 }
+
+// logFrom is how many keys a part of a Split holds when the blocks that
+// merge into it start counting in log mode (Table.log): each flow a row
+// of its own, merged as it is. Finding a flow's key in its block's table
+// saves merging the key more than once, but once the run's rows no
+// longer fit in the processor's caches, a merge waits for memory for
+// each key of a block once, and each further row of that key finds the
+// run's row in the cache: the block's table then costs more than it
+// saves (on the border archive a block of 7 800 flows has 5 300 keys:
+// godump -s srcip/bytes took 0.927 of the CPU time, the lab's triple
+// 0.903). A table that merges into a small Split keeps finding its keys,
+// as there each flow of a block merged would cost about what counting it
+// did. From 1<<12 keys on the border archive switched a few blocks
+// earlier, for the same CPU time.
+const logFrom = 1 << 14
 
 // Len returns the number of distinct keys counted so far.
 func (s *Split) Len() int {

@@ -324,6 +324,7 @@ func BenchmarkTop(b *testing.B) {
 // flow under a key touches one line after the index.
 func TestRowSize(t *testing.T) {
 	assert.Equal(t, uintptr(64), unsafe.Sizeof(row{}))
+	assert.Equal(t, uintptr(8), unsafe.Sizeof(hashRow{}), "a block in log mode has one for each flow")
 }
 
 // TestIPv6KeysApart: an IPv6 address with an upper half of 0 is a row of

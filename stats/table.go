@@ -40,14 +40,16 @@ type Table struct {
 	// byProto finds the row (plus one) of a protocol in a table of
 	// protocols (fastProto), ahead of the index; Add fills it.
 	byProto [256]uint32
-	// touched keeps what Merge reads ahead, so that the reads stay.
-	touched uint64
 	// byPart is partition's, kept for the next block.
 	byPart [][]hashRow
 	// mem, when set, holds the chunks and the index's slots outside Go's
 	// heap (see splitMem), the slots in mem.Index[part].
 	mem  *splitMem
 	part int
+	// log makes a block's table give every flow a row of its own, as
+	// if its key were new (logRow), without the index: see logFrom.
+	// logSized is set once Reset made room in the lists for that.
+	log, logSized bool
 }
 
 const rowBits = 10
@@ -262,6 +264,10 @@ func (t *Table) findHash(h, hi, lo, k uint64, first, last uint64) (uint32, *row,
 // written out here rather than called, as this is all the work a flow
 // of a common element costs.
 func (t *Table) countSmall(v uint32, c *flowCounts) {
+	if t.log {
+		t.logRow(0, uint64(v), 0, c)
+		return
+	}
 	h := smallHash(v)
 	tag := h&^(1<<32-1) | smallFlag
 	pos, _ := t.idx.Home(h)
@@ -302,15 +308,75 @@ func (t *Table) insert(pos int, h, tag, hi, lo, k uint64, first, last uint64) (u
 	if t.n>>rowBits == len(t.chunks) {
 		t.addChunk()
 	}
+	// The row is written field by field: as a composite literal it was
+	// built on the stack, 8 bytes a field, and copied 16 bytes at a time,
+	// each copy waiting for the stores it spans to reach the cache (a
+	// failed store forward): 60% of insert's samples, insert 9.5% of the
+	// lab's triple on the border archive.
 	w := t.row(i)
-	*w = row{hi: hi, lo: lo, meta: k | (t.next&seenMask)<<seenShift, first: first, last: last}
+	w.hi, w.lo = hi, lo
+	w.meta = k | (t.next&seenMask)<<seenShift
+	w.flows, w.inPackets, w.inBytes = 0, 0, 0
+	w.first, w.last = first, last
 	t.n++
 	t.next++
 	t.idx.Put(pos, tag, i)
 	return i, w
 }
 
-// Len returns the number of distinct keys counted so far.
+// logRow adds a row of key (hi, lo, k) with the counts c, whether or not
+// the table has the key: a table in log mode (Table.log) counts each flow
+// so, and a merge adds up the rows of a key.
+func (t *Table) logRow(hi, lo, k uint64, c *flowCounts) uint32 {
+	i := uint32(t.n)
+	if t.n>>rowBits == len(t.chunks) {
+		t.addChunk()
+	}
+	w := t.row(i)
+	w.hi, w.lo = hi, lo
+	w.meta = k | (t.next&seenMask)<<seenShift
+	w.flows, w.inPackets, w.inBytes = c.flows, c.inPackets, c.inBytes
+	w.first, w.last = c.first, c.last
+	t.n++
+	t.next++
+	out := c.outPackets|c.outBytes != 0
+	if out {
+		t.addOut(i, c)
+	}
+	// The row's hash goes to its part's list right away, as partition
+	// would put it there: the row is still in the cache, and no pass
+	// reads the block's rows again.
+	small := isSmall(hi, lo, k)
+	var h uint64
+	if small {
+		h = smallHash(uint32(lo))
+	} else {
+		h = hashKey(hi, lo, k)
+	}
+	p := partOf(h, len(t.byPart))
+	t.byPart[p] = append(t.byPart[p], newHashRow(h, i, small, out))
+	return i
+}
+
+// startLog puts a block's table, which merges into parts parts, in log
+// mode (Table.log) from its next block on, and gives back its index.
+func (t *Table) startLog(parts int) {
+	if t.log {
+		return
+	}
+	t.log = true
+	if len(t.byPart) != parts {
+		t.byPart = make([][]hashRow, parts)
+	}
+	t.idx = slotindex.New(0)
+	if t.mem != nil {
+		region.Free(t.mem.Index[t.part])
+		t.mem.Index[t.part] = nil
+	}
+}
+
+// Len returns the number of distinct keys counted so far (of rows, in
+// log mode).
 func (t *Table) Len() int { return t.n }
 
 // Add counts r under each of its element's keys; ip, port and the other
@@ -364,6 +430,10 @@ type flowCounts struct {
 // countHash adds c to the row of key (hi, lo, proto, v6).
 func (t *Table) countHash(hi, lo uint64, proto uint8, v6 bool, c *flowCounts) {
 	k := rowKey(proto, v6)
+	if t.log {
+		t.logRow(hi, lo, k, c)
+		return
+	}
 	if isSmall(hi, lo, k) {
 		t.countSmall(uint32(lo), c)
 		return
@@ -379,6 +449,12 @@ func (t *Table) countProto(p, split uint8, c *flowCounts) {
 	i := t.byProto[p]
 	if i == 0 {
 		lo, k := uint64(p), uint64(split)
+		if t.log {
+			// A protocol's row takes its later flows all the same
+			// (byProto): its table stays a handful of rows.
+			t.byProto[p] = t.logRow(0, lo, k, c) + 1
+			return
+		}
 		j, _, _ := t.findHash(hashKey(0, lo, k), 0, lo, k, c.first, c.last)
 		i = j + 1
 		t.byProto[p] = i
@@ -415,7 +491,21 @@ func (t *Table) Reset() {
 	if t.n == 0 {
 		return
 	}
-	t.idx.Reset()
+	if t.log {
+		// The first block in log mode has a row for each flow where the
+		// one before had a row for each key: room for twice as many
+		// rows at once, as a list that grows leaves the array it
+		// outgrew on Go's heap, which a run of -s seldom collects.
+		for p := range t.byPart {
+			t.byPart[p] = t.byPart[p][:0]
+			if want := 2*t.n/len(t.byPart) + 64; !t.logSized && cap(t.byPart[p]) < want {
+				t.byPart[p] = make([]hashRow, 0, want)
+			}
+		}
+		t.logSized = true
+	} else {
+		t.idx.Reset()
+	}
 	clear(t.byProto[:])
 	for c := 0; c <= (t.n-1)>>rowBits; c++ {
 		clear(t.chunks[c].outs[:])
@@ -430,7 +520,12 @@ func (t *Table) Reset() {
 // counter, first and last time is what counting the flows gives.
 func (t *Table) Merge(o *Table) {
 	o.partition(1)
-	t.merge(o, o.byPart[0], t.next)
+	// In log mode, o's lists are those of the parts it was put in log
+	// mode for; the order in which they merge changes no count.
+	base := t.next
+	for p := range o.byPart {
+		t.merge(o, o.byPart[p], base)
+	}
 	t.next += o.next
 }
 
@@ -444,6 +539,10 @@ func (t *Table) Merge(o *Table) {
 // BenchmarkMergeBorder/2; 20 alternating pairs). Its memory is kept for
 // the next block.
 func (t *Table) partition(parts int) {
+	if t.log {
+		// logRow made the lists, for as many parts (startLog).
+		return
+	}
 	if cap(t.byPart) < parts {
 		t.byPart = make([][]hashRow, parts)
 	}
@@ -467,27 +566,56 @@ func (t *Table) partition(parts int) {
 				h = hashKey(w.hi, w.lo, k)
 			}
 			p := partOf(h, parts)
-			t.byPart[p] = append(t.byPart[p], hashRow{hash: h, row: uint32(c<<rowBits + j), small: small, out: w.meta&metaOut != 0})
+			t.byPart[p] = append(t.byPart[p], newHashRow(h, uint32(c<<rowBits+j), small, w.meta&metaOut != 0))
 		}
 	}
 }
 
-// hashRow is a row's number, the hash of its key, whether the key is
-// small (see smallFlag) and whether the row has out counters: merge's
-// read-ahead loop takes that from here, without a load of the block's
-// row per key (godump -s srcip/bytes on the border archive: CPU ratio
-// 0.967 over 40 alternating pairs, 0.977 and 1.00 over two sets of 20).
+// hashRow is a row's number, the upper half of its key's hash (all that
+// an index reads of it: a slot's tag, and where its probe starts),
+// whether the key is small (see smallFlag) and whether the row has out
+// counters: merge's read-ahead loop takes that from here, without a load
+// of the block's row per key (godump -s srcip/bytes on the border
+// archive: CPU ratio 0.967 over 40 alternating pairs, 0.977 and 1.00
+// over two sets of 20). It takes 8 bytes, so that a block in log mode
+// (Table.log), with a hashRow for each flow, takes no more memory than
+// the block's table did with its index.
 type hashRow struct {
-	hash  uint64
-	row   uint32
-	small bool
-	out   bool // the row's out counters are not zero (metaOut)
+	hi  uint32 // the upper half of the hash
+	row uint32 // the row's number (rowNum), rowSmall and rowOut
 }
+
+// The bits of hashRow.row. A block's table has fewer than 1<<30 rows,
+// which would take 80 GiB.
+const (
+	rowSmall = 1 << 31 // the key is small
+	rowOut   = 1 << 30 // the row's out counters are not zero (metaOut)
+	rowNum   = rowOut - 1
+)
+
+func newHashRow(h uint64, row uint32, small, out bool) hashRow {
+	if small {
+		row |= rowSmall
+	}
+	if out {
+		row |= rowOut
+	}
+	return hashRow{hi: uint32(h >> 32), row: row}
+}
+
+// hash is the key's hash, as far as an index reads it.
+func (r *hashRow) hash() uint64 { return uint64(r.hi) << 32 }
+
+// num is the row's number.
+func (r *hashRow) num() uint32 { return r.row & rowNum }
+
+// out reports whether the row's out counters are not zero.
+func (r *hashRow) out() bool { return r.row&rowOut != 0 }
 
 // tag is what the slot of r's key holds above the row number.
 func (r *hashRow) tag() uint64 {
-	tag := r.hash &^ (1<<32 - 1)
-	if r.small {
+	tag := r.hash()
+	if r.row&rowSmall != 0 {
 		tag |= smallFlag
 	}
 	return tag
@@ -500,93 +628,130 @@ func (t *Table) merge(o *Table, rows []hashRow, base uint64) {
 	// in batches, and for a batch first the index slots where their
 	// probes start are read, then the rows (and out counters) those slots
 	// point to, so that the trips to memory of a batch overlap instead of
-	// each waiting for the one before. The loops are tight, so that the
-	// processor has every load of a batch in flight at once: a loop with
-	// more work per load than its reorder window holds runs them a few at
-	// a time. The row that read ahead found is kept (cand), so that a key
-	// the table has is counted after one compare of that row's key,
-	// without a second probe: merge and findHash took 447 -> 391 M
-	// instructions in BenchmarkMergeBorder/2 (callgrind).
-	var cand [mergeBatch]uint32 // the row (plus one) of the first slot whose tag matched
-	for len(rows) > 0 {
-		batch := rows[:min(mergeBatch, len(rows))]
-		rows = rows[len(batch):]
-		t.touchSlots(batch)
-		// The slots are in the cache now: the row read ahead is the one
-		// the probe would compare first, the first whose tag matches.
-		var touched uint64
-		for k := range batch {
-			r := &batch[k]
-			pos, _ := t.idx.Home(r.hash)
-			tag := r.tag()
-			cand[k] = 0
-			for s := t.idx.Slot(pos); s != 0; pos, s = t.idx.Next(pos) {
-				if s&^entryMask == tag {
-					j := uint32(s) & entryMask
-					cand[k] = j
-					touched += t.row(j - 1).lo
-					if r.out {
-						touched += t.outOf(j - 1).packets
-					}
-					break
+	// each waiting for the one before. The batches go through these
+	// steps in a pipeline: while one batch is counted, the rows of the
+	// next are read and the slots of the one after, so that the reads of
+	// two batches are in flight while a third is counted, instead of each
+	// step of a batch waiting for the one before it. The loops are tight,
+	// so that the processor has every load of a batch in flight at once:
+	// a loop with more work per load than its reorder window holds runs
+	// them a few at a time. The row that read ahead found is kept (cand),
+	// so that a key the table has is counted after one compare of that
+	// row's key, without a second probe: merge and findHash took 447 ->
+	// 391 M instructions in BenchmarkMergeBorder/2 (callgrind).
+	//
+	// A batch is probed before the one ahead of it is counted, whose new
+	// keys may then take slots the probe saw free, or grow the index: a
+	// candidate is only taken once its row holds the key (rows never
+	// move), else the probe runs again (findHash), and finds the key if
+	// the batch ahead added it (in log mode a block has a key in more
+	// than one row).
+	var cand [2][mergeBatch]uint32 // the row (plus one) of the first slot whose tag matched
+	take := func() []hashRow {
+		b := rows[:min(mergeBatch, len(rows))]
+		rows = rows[len(b):]
+		return b
+	}
+	cur := take()
+	t.prefetchSlots(cur)
+	t.probeBatch(cur, &cand[0])
+	next := take()
+	t.prefetchSlots(next)
+	for c := 0; len(cur) > 0; c ^= 1 {
+		after := take()
+		t.prefetchSlots(after)
+		t.probeBatch(next, &cand[c^1])
+		t.countBatch(o, cur, &cand[c], base)
+		cur, next = next, after
+	}
+}
+
+// probeBatch sets cand[k] to the row (plus one) of the first slot whose
+// tag matches batch[k]'s, 0 for none, and has the processor fetch that
+// row (and its out counters, when batch[k] has some), so that counting
+// finds it in the cache.
+func (t *Table) probeBatch(batch []hashRow, cand *[mergeBatch]uint32) {
+	var addrs [2 * mergeBatch]uintptr
+	n := 0
+	for k := range batch {
+		r := &batch[k]
+		pos, _ := t.idx.Home(r.hash())
+		tag := r.tag()
+		cand[k] = 0
+		for s := t.idx.Slot(pos); s != 0; pos, s = t.idx.Next(pos) {
+			if s&^entryMask == tag {
+				j := uint32(s) & entryMask
+				cand[k] = j
+				addrs[n] = uintptr(unsafe.Pointer(t.row(j - 1)))
+				n++
+				if r.out() {
+					addrs[n] = uintptr(unsafe.Pointer(t.outOf(j - 1)))
+					n++
 				}
+				break
 			}
 		}
-		t.touched += touched
-		for k := range batch {
-			r := &batch[k]
-			from := o.row(r.row)
-			seen := (base + from.seen()) & seenMask
-			hi, lo, key := from.hi, from.lo, from.meta&keyMask
-			// The candidate is the key's row when it holds the key: a
-			// key has one row, and rows never move (a slot read before
-			// an insert or a growth may have pointed elsewhere, and then
-			// the probe runs again).
-			j := cand[k] - 1
-			var w *row
-			old := false
-			if j != ^uint32(0) {
-				if w = t.row(j); w.lo == lo && w.hi == hi && w.meta&keyMask == key {
-					old = true
-				}
+	}
+	prefetch(&addrs[0], n)
+}
+
+// countBatch adds the rows batch of o to t, each to the candidate row
+// probeBatch found for it when that row holds its key, numbering those
+// new to t from base on in o's order.
+func (t *Table) countBatch(o *Table, batch []hashRow, cand *[mergeBatch]uint32, base uint64) {
+	for k := range batch {
+		r := &batch[k]
+		from := o.row(r.num())
+		seen := (base + from.seen()) & seenMask
+		hi, lo, key := from.hi, from.lo, from.meta&keyMask
+		// The candidate is the key's row when it holds the key: a key
+		// has one row, and rows never move (a slot read before an
+		// insert or a growth may have pointed elsewhere, and then the
+		// probe runs again).
+		j := cand[k] - 1
+		var w *row
+		old := false
+		if j != ^uint32(0) {
+			if w = t.row(j); w.lo == lo && w.hi == hi && w.meta&keyMask == key {
+				old = true
 			}
-			if !old {
-				j, w, old = t.findHash(r.hash, hi, lo, key, from.first, from.last)
+		}
+		if !old {
+			j, w, old = t.findHash(r.hash(), hi, lo, key, from.first, from.last)
+		}
+		if old {
+			// Blocks may merge out of file order (MergeBlocks): the key
+			// was first seen in the earliest.
+			if seen < w.seen() {
+				w.meta = w.meta&(keyMask|metaOut) | seen<<seenShift
 			}
-			if old {
-				// Blocks may merge out of file order (MergeBlocks): the
-				// key was first seen in the earliest.
-				if seen < w.seen() {
-					w.meta = w.meta&(keyMask|metaOut) | seen<<seenShift
-				}
-				w.flows += from.flows
-				w.inPackets += from.inPackets
-				w.inBytes += from.inBytes
-				w.first = min(w.first, from.first)
-				w.last = max(w.last, from.last)
-				w.meta |= from.meta & metaOut
-			} else {
-				*w = *from
-				w.meta = from.meta&(keyMask|metaOut) | seen<<seenShift
-			}
-			if from.meta&metaOut != 0 {
-				so, to := o.outOf(r.row), t.outOf(j)
-				to.packets += so.packets
-				to.bytes += so.bytes
-			}
+			w.flows += from.flows
+			w.inPackets += from.inPackets
+			w.inBytes += from.inBytes
+			w.first = min(w.first, from.first)
+			w.last = max(w.last, from.last)
+			w.meta |= from.meta & metaOut
+		} else {
+			*w = *from
+			w.meta = from.meta&(keyMask|metaOut) | seen<<seenShift
+		}
+		if from.meta&metaOut != 0 {
+			so, to := o.outOf(r.num()), t.outOf(j)
+			to.packets += so.packets
+			to.bytes += so.bytes
 		}
 	}
 }
 
-// touchSlots reads the index slots where the probes of rows start, so
-// that they are in the cache when merge probes.
-func (t *Table) touchSlots(rows []hashRow) {
-	var touched uint64
+// prefetchSlots has the processor fetch the index slots where the
+// probes of rows start, without waiting for them.
+func (t *Table) prefetchSlots(rows []hashRow) {
+	var addrs [mergeBatch]uintptr
 	for k := range rows {
-		pos, _ := t.idx.Home(rows[k].hash)
-		touched += t.idx.Slot(pos)
+		pos, _ := t.idx.Home(rows[k].hash())
+		addrs[k] = uintptr(unsafe.Pointer(t.idx.SlotAddr(pos)))
 	}
-	t.touched += touched
+	prefetch(&addrs[0], len(rows))
 }
 
 // mergeBatch is how many rows a merge looks up at once.
