@@ -75,11 +75,12 @@ func (k *chunk) datagram(i int) ([]byte, netip.Addr, time.Time) {
 
 // lingerSafe reports whether the receive loop may leave the socket alone
 // for d after reading n bytes in age: only when what arrives at that rate
-// meanwhile, with a millisecond of scheduling slack, fills at most half of
-// the socket's receive buffer (rcvbuf bytes), so lingering never turns
-// into kernel drops. With the kernel's default buffer (208 KiB) and d =
-// maxHold that rules it out from about 5 MB/s on; a collector for real
-// load sets -B (gocapd asks for 16 MiB without it).
+// meanwhile, with the timer's slack (timerSlack) and a millisecond of
+// scheduling latency, fills at most half of the socket's receive buffer
+// (rcvbuf bytes), so lingering never turns into kernel drops. With the
+// kernel's default buffer (208 KiB) and d = maxHold that rules it out
+// from about 4 MB/s on; a collector for real load sets -B (gocapd asks
+// for 16 MiB without it).
 func lingerSafe(n int, age, d time.Duration, rcvbuf int) bool {
 	if rcvbuf <= 0 {
 		return false
@@ -87,6 +88,6 @@ func lingerSafe(n int, age, d time.Duration, rcvbuf int) bool {
 	// A rate measured over a few microseconds says nothing; take at
 	// least 100 µs.
 	age = max(age, 100*time.Microsecond)
-	expect := float64(n) / age.Seconds() * (d + time.Millisecond).Seconds()
+	expect := float64(n) / age.Seconds() * (d + timerSlack + time.Millisecond).Seconds()
 	return expect <= float64(rcvbuf)/2
 }

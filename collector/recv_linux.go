@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
+	"os"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -123,7 +125,42 @@ func newBatchReader(conn *net.UDPConn) (*batchReader, error) {
 	}
 	r.pollfds[0] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
 	r.pollfds[1] = unix.PollFd{Fd: int32(stopFd), Events: unix.POLLIN}
+	setTimerSlack()
 	return r, nil
+}
+
+// timerSlack is how late the kernel may fire the timers of gocapd's
+// threads (their timer slack, 50 microseconds by default): the receive
+// loop's sleep of maxHold and the runtime monitor's of 10 ms, both due
+// every 10 ms or so, then end on one timer interrupt instead of two
+// apart, and the loop's wake-ups follow the monitor's. v5 at 200 000
+// flows/s, CPU of 4 s of load, median of 10 alternating pairs against
+// the default slack (load 2): 0.92 with 1 ms (0.85-1.03), 0.94 at 800
+// 000 flows/s (8 pairs); 2 ms against 1 ms 0.95, 4 ms against 2 ms 1.01
+// (6 pairs each). gocapd.sh with 2 ms against the build without (6
+// pairs, load 1-2): v5 0.94 at 200 000 and 0.95 at 800 000 flows/s, v9
+// 0.97 and 0.95, context switches 0.92-0.95; v9 drains 1.06 the rate
+// (8 pairs, bimodal by the disk as ever). lingerSafe counts it in the
+// wait it judges.
+const timerSlack = 2 * time.Millisecond
+
+// setTimerSlack sets every thread's timer slack to timerSlack; threads
+// made later inherit it from the one that makes them. A thread may set
+// its own; another's takes CAP_SYS_NICE, without which those keep theirs
+// (the runtime's monitor among them).
+func setTimerSlack() {
+	unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(timerSlack), 0, 0, 0)
+	ents, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return
+	}
+	v := []byte(strconv.FormatInt(int64(timerSlack), 10))
+	for _, e := range ents {
+		if f, err := os.OpenFile("/proc/"+e.Name()+"/timerslack_ns", os.O_WRONLY, 0); err == nil {
+			f.Write(v)
+			f.Close()
+		}
+	}
 }
 
 // readBuffer returns the socket's receive buffer size (SO_RCVBUF), or -1.
@@ -216,18 +253,27 @@ func (r *batchReader) read(wait time.Duration) (int, error) {
 // leaves the processor of one alone for 10 ms while another is idle, made
 // five times the context switches at 200 000 flows/s.)
 //
-// It does not yield to the scheduler first. A goroutine that never passes
-// through the scheduler is preempted by the runtime's monitor once it
-// has seen it running for 10 ms, by a signal (getpid, tgkill, the
-// handler, sigreturn) that also cuts this sleep short; a yield before
-// each sleep spared that, but the yield itself woke a second thread to
-// look for work (the runtime's wakep, for the processor the worker left
-// idle), which found none and went back to sleep: at every sleep, some
-// 100 times a second, where the monitor's signal comes about 50 times.
-// Without the yield, on the loaded bench machine (load 7-11), 3 pairs of
-// 5 s runs, v5 at 200 000 flows/s: CPU a flow 126-132 -> 110-121 ns,
-// context switches 1 037 -> 795 in 2 s (futex calls 360 -> 226, signals
-// 19 -> 93); at 800 000 flows/s 94-102 -> 88-91 ns.
+// It passes through the scheduler after the sleep (goyield), so that
+// the runtime's monitor sees the goroutine start afresh every cycle and
+// does not preempt it. A goroutine that never passes through the
+// scheduler is preempted once the monitor has seen it running for 10 ms,
+// some 50 times a second at 200 000 flows/s: a signal (tgkill, the
+// handler, sigreturn) that cut this sleep short, so the loop woke once
+// more, and then a yield through runtime.Gosched, which puts the
+// goroutine on the global queue and wakes a second thread (wakep, for
+// the processor the worker left idle) that finds nothing and sleeps
+// again. Gosched before each sleep did the same at every sleep, 100
+// times a second, and cost more than the preemptions it spared (load
+// 7-11, 3 pairs: 110-121 ns a flow without it against 126-132).
+// goyield puts the goroutine on its own processor's queue and wakes no
+// one; after the sleep, not before it, as the write goroutine a block
+// just handed over may still wait on that queue before the sleep, and
+// would then run there and hold the processor in pwrite(2) while the
+// loop waits behind it (the monitor took the processor back for the
+// loop and polled every 20 microseconds: twice its wake-ups). Per
+// thread over 5 s at 200 000 v5 flows/s (perf stat, quiet): signals 247
+// -> 7, futex calls 605 -> 214, context switches of the Go threads 1 276
+// -> 879 (the monitor's 513 -> 487).
 //
 // Waits the runtime sees cost more, measured against these raw ones
 // (v5, 4 pairs of 5 s runs each, load 4-12): the loop on a thread of its
@@ -250,6 +296,7 @@ func (r *batchReader) sleep(d time.Duration) {
 	}
 	ts := unix.NsecToTimespec(d.Nanoseconds())
 	unix.RawSyscall(unix.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), 0, 0)
+	goyield()
 }
 
 // datagram returns the bytes and sender of datagram i of the last read.
@@ -297,3 +344,10 @@ func (r *batchReader) drops() (uint32, bool) {
 	}
 	return r.meminfo[skMeminfoDrops], true
 }
+
+// goyield is the runtime's Gosched that keeps the goroutine on its own
+// processor's queue and wakes no other thread (its signature is kept
+// for the packages that link to it: go.dev/issue/67401).
+//
+//go:linkname goyield runtime.goyield
+func goyield()

@@ -5,6 +5,10 @@ package collector
 import (
 	"context"
 	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -270,4 +274,34 @@ func TestBacklogGoesToTheWorker(t *testing.T) {
 	// be decoded by the loop; without the backlog rule it decodes nearly
 	// all 47 batches itself.
 	assert.LessOrEqual(t, c.inlined, uint64(8), "chunks and batches the receive loop decoded itself")
+}
+
+// TestTimerSlack: a reader, once made, has the thread that made it fire
+// its timers up to timerSlack late, and, where the process may change
+// other threads' (CAP_SYS_NICE; the tests run as root here), every other
+// thread of the process as well, the runtime's monitor among them.
+func TestTimerSlack(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	slack := func(tid string) int64 {
+		b, err := os.ReadFile("/proc/" + tid + "/timerslack_ns")
+		require.NoError(t, err)
+		v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		require.NoError(t, err)
+		return v
+	}
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	r, err := newBatchReader(conn)
+	require.NoError(t, err)
+	defer r.release()
+	assert.Equal(t, int64(timerSlack), slack(strconv.Itoa(unix.Gettid())), "the thread that made the reader")
+	if os.Geteuid() != 0 {
+		t.Skip("the other threads' slack takes CAP_SYS_NICE")
+	}
+	ents, err := os.ReadDir("/proc/self/task")
+	require.NoError(t, err)
+	for _, e := range ents {
+		assert.Equal(t, int64(timerSlack), slack(e.Name()), "thread %s", e.Name())
+	}
 }

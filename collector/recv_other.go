@@ -13,6 +13,9 @@ import (
 // recvBatch is one: without recvmmsg(2) a call reads one datagram.
 const recvBatch = 1
 
+// timerSlack: the timers keep the system's slack.
+const timerSlack = 0
+
 // batchReader reads one datagram a call where recvmmsg(2) is missing,
 // waiting in Go's network poller.
 type batchReader struct {
