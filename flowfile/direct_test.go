@@ -299,3 +299,66 @@ func TestParkedBuffersReused(t *testing.T) {
 		assert.True(t, string(got) == string(wantBytes), "file %d differs from the buffered writer's", i)
 	}
 }
+
+// TestParkedFailsInFlight: a writer parked while its direct writes are
+// slow, with blocks in flight, and failing from the third on or at once,
+// leaves the file a buffered writer leaves (the blocks in flight are
+// written again through the page cache before their buffers go back),
+// and the next writer, made at once, waits for one of those buffers
+// rather than map a region.
+func TestParkedFailsInFlight(t *testing.T) {
+	for _, at := range []int{0, 2, 1000} {
+		t.Run(strconv.Itoa(at), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(9, uint64(at)))
+			f := randomFile(rng, 80000)
+			dir := t.TempDir()
+			opts := WriteOptions{Compression: None, Ident: "parked", Created: time.Unix(1700000000, 0)}
+			paths := []string{filepath.Join(dir, "buffered"), filepath.Join(dir, "parked")}
+			var files [2][]byte
+			for i, path := range paths {
+				noDirect = i == 0
+				w, err := Create(path, opts)
+				noDirect = false
+				require.NoError(t, err)
+				if i == 1 {
+					if w.directFd < 0 {
+						w.Close()
+						t.Skip("the file system of t.TempDir takes no O_DIRECT")
+					}
+					var mu sync.Mutex
+					n := 0
+					w.failWhen = func(int64) bool {
+						time.Sleep(20 * time.Millisecond)
+						mu.Lock()
+						defer mu.Unlock()
+						n++
+						return n > at
+					}
+				}
+				for j := range f.flows {
+					require.NoError(t, w.WriteFlow(&f.flows[j]))
+				}
+				if i == 1 {
+					directBufs.Lock()
+					regions := directBufs.regions
+					directBufs.Unlock()
+					w.Park()
+					next, err := Create(filepath.Join(dir, "next"), opts)
+					require.NoError(t, err)
+					require.NoError(t, w.Close())
+					require.NoError(t, next.Close())
+					directBufs.Lock()
+					assert.Equal(t, regions, directBufs.regions, "regions mapped by the next writer")
+					assert.Zero(t, directBufs.parked, "buffers of parked writers not given back")
+					directBufs.Unlock()
+				} else {
+					require.NoError(t, w.Close())
+				}
+				files[i], err = os.ReadFile(path)
+				require.NoError(t, err)
+			}
+			require.Equal(t, len(files[0]), len(files[1]))
+			assert.True(t, string(files[0]) == string(files[1]), "the files differ")
+		})
+	}
+}
