@@ -24,7 +24,11 @@ import (
 // flows/s, load 5-6: median 1.03 of the heap's buffers' CPU a flow;
 // faulted in first, 0.90, and 0.94 at 200 000). A writer that stops
 // gives its buffers back for the next file's writer to take, so that
-// comes once, not at every file.
+// comes once, not at every file; a collector's writer gives them back
+// when it is parked at a rotation, before the next file's writer starts
+// (Park): gocapd at -t 2 and 300 000 v5 flows/s, 8 s, kept 19.6 MB
+// of RSS through four rotations, 22.9-23.7 MB when the buffers came
+// back only as the closer finished the old file.
 var directBufs struct {
 	sync.Mutex
 	free [][]byte
