@@ -402,6 +402,10 @@ func (c *Collector) rotate(now time.Time, final bool) {
 					k.failed(err) // the closer finds it when it finishes the file
 				}
 			}
+			// Its last block goes to the disk now, and its idle
+			// block buffers back for the next file's writer (Park);
+			// follow counts that block.
+			k.w.Park()
 			k.follow()
 			acct := k.acct
 			k.acct = blockStats{}

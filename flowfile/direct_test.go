@@ -228,3 +228,137 @@ func TestDirectBuffersReused(t *testing.T) {
 	})
 	assert.True(t, string(buffered) == string(direct), "the files differ")
 }
+
+// TestParkedBuffersReused: at a rotation a collector parks its file and
+// opens the next before the old one is finished (by its closer, later).
+// Park gives the old writer's idle block buffers back at once and those
+// of its blocks in flight as their writes end, so after any number of
+// rotations the buffers of the region the first file mapped serve every
+// file, and each parked file holds the bytes a writer that was never
+// parked leaves. It fails when Park keeps the buffers until Finish (the
+// next writer then maps a second region).
+func TestParkedBuffersReused(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	f := randomFile(rng, 30000)
+	dir := t.TempDir()
+	opts := WriteOptions{Compression: None, Ident: "parked", Created: time.Unix(1700000000, 0)}
+	write := func(w *Writer) {
+		for i := range f.exporters {
+			require.NoError(t, w.WriteExporter(&f.exporters[i]))
+		}
+		for i := range f.flows {
+			require.NoError(t, w.WriteFlow(&f.flows[i]))
+		}
+		require.NoError(t, w.WriteExporterStats(f.stats))
+	}
+
+	noDirect = true
+	want := filepath.Join(dir, "buffered")
+	w, err := Create(want, opts)
+	noDirect = false
+	require.NoError(t, err)
+	write(w)
+	require.NoError(t, w.Close())
+	wantBytes, err := os.ReadFile(want)
+	require.NoError(t, err)
+
+	const rotations = 6
+	var prev *Writer
+	var regions int
+	for i := range rotations {
+		path := filepath.Join(dir, "file"+strconv.Itoa(i))
+		w, err := Create(path, opts)
+		require.NoError(t, err)
+		if w.directFd < 0 {
+			w.Close()
+			t.Skip("the file system of t.TempDir takes no O_DIRECT")
+		}
+		if prev != nil {
+			// The closer finishes the old file after the next began.
+			require.NoError(t, prev.Close())
+		}
+		write(w)
+		require.Greater(t, w.Queued(), uint64(directBufsPerRegion), "every block buffer of a region in use")
+		if i == 0 {
+			directBufs.Lock()
+			regions = directBufs.regions
+			directBufs.Unlock()
+		}
+		w.Park()
+		assert.Error(t, w.WriteFlow(&f.flows[0]), "a write to a parked writer")
+		prev = w
+	}
+	require.NoError(t, prev.Close())
+	directBufs.Lock()
+	assert.Equal(t, regions, directBufs.regions, "regions mapped after %d rotations", rotations)
+	assert.Zero(t, directBufs.parked, "buffers of parked writers not given back")
+	directBufs.Unlock()
+	for i := range rotations {
+		got, err := os.ReadFile(filepath.Join(dir, "file"+strconv.Itoa(i)))
+		require.NoError(t, err)
+		assert.True(t, string(got) == string(wantBytes), "file %d differs from the buffered writer's", i)
+	}
+}
+
+// TestParkedFailsInFlight: a writer parked while its direct writes are
+// slow, with blocks in flight, and failing from the third on or at once,
+// leaves the file a buffered writer leaves (the blocks in flight are
+// written again through the page cache before their buffers go back),
+// and the next writer, made at once, waits for one of those buffers
+// rather than map a region.
+func TestParkedFailsInFlight(t *testing.T) {
+	for _, at := range []int{0, 2, 1000} {
+		t.Run(strconv.Itoa(at), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(9, uint64(at)))
+			f := randomFile(rng, 80000)
+			dir := t.TempDir()
+			opts := WriteOptions{Compression: None, Ident: "parked", Created: time.Unix(1700000000, 0)}
+			paths := []string{filepath.Join(dir, "buffered"), filepath.Join(dir, "parked")}
+			var files [2][]byte
+			for i, path := range paths {
+				noDirect = i == 0
+				w, err := Create(path, opts)
+				noDirect = false
+				require.NoError(t, err)
+				if i == 1 {
+					if w.directFd < 0 {
+						w.Close()
+						t.Skip("the file system of t.TempDir takes no O_DIRECT")
+					}
+					var mu sync.Mutex
+					n := 0
+					w.failWhen = func(int64) bool {
+						time.Sleep(20 * time.Millisecond)
+						mu.Lock()
+						defer mu.Unlock()
+						n++
+						return n > at
+					}
+				}
+				for j := range f.flows {
+					require.NoError(t, w.WriteFlow(&f.flows[j]))
+				}
+				if i == 1 {
+					directBufs.Lock()
+					regions := directBufs.regions
+					directBufs.Unlock()
+					w.Park()
+					next, err := Create(filepath.Join(dir, "next"), opts)
+					require.NoError(t, err)
+					require.NoError(t, w.Close())
+					require.NoError(t, next.Close())
+					directBufs.Lock()
+					assert.Equal(t, regions, directBufs.regions, "regions mapped by the next writer")
+					assert.Zero(t, directBufs.parked, "buffers of parked writers not given back")
+					directBufs.Unlock()
+				} else {
+					require.NoError(t, w.Close())
+				}
+				files[i], err = os.ReadFile(path)
+				require.NoError(t, err)
+			}
+			require.Equal(t, len(files[0]), len(files[1]))
+			assert.True(t, string(files[0]) == string(files[1]), "the files differ")
+		})
+	}
+}

@@ -105,6 +105,15 @@ type Writer struct {
 	// io takes direct writes to the goroutines that make them (putAsync).
 	io chan *writeJob
 
+	// parked: Park handed the writer on; nothing more is written.
+	// giveBack (the write goroutine's, under parkMu): retire gives a
+	// job's block buffer back to directBufs; held counts the buffers
+	// the writer has from there (reset), under parkMu once parked.
+	parked   bool
+	parkMu   sync.Mutex
+	giveBack bool
+	held     int
+
 	finished bool // the pipeline has stopped (Finish)
 	acked    bool // Finish returned the write error to the caller
 	closed   bool
@@ -263,6 +272,7 @@ func (w *Writer) reset(j *writeJob) {
 	if j.base == nil {
 		if w.aligned {
 			j.base, j.pooled = takeDirectBuf(), true
+			w.held++
 		} else {
 			j.base = make([]byte, size+2*directAlign)
 		}
@@ -378,7 +388,13 @@ func (w *Writer) retire(err error) {
 		w.written.Add(1)
 	}
 	w.mu.Unlock()
+	w.parkMu.Lock()
+	if w.giveBack && j.pooled {
+		w.giveBuf(j)
+		parkedBufBack()
+	}
 	w.free <- j
+	w.parkMu.Unlock()
 }
 
 // settle waits until every block handed to the disk is written and
@@ -684,10 +700,17 @@ func (w *Writer) writeErr() error {
 
 // flush hands the current block to the pipeline and starts a new one.
 func (w *Writer) flush() {
-	j := w.cur
-	if j.nrec == 0 {
+	if w.cur.nrec == 0 {
 		return
 	}
+	w.hand()
+	w.cur = <-w.free
+	w.reset(w.cur)
+}
+
+// hand hands the current block, which holds records, to the pipeline.
+func (w *Writer) hand() {
+	j := w.cur
 	w.queued++
 	w.order <- j
 	if w.opts.Compression == None {
@@ -706,8 +729,6 @@ func (w *Writer) flush() {
 	} else {
 		w.work <- j
 	}
-	w.cur = <-w.free
-	w.reset(w.cur)
 }
 
 // added finishes a record appended at start: if it pushed the block past
@@ -735,6 +756,9 @@ func (w *Writer) moveLast(start int) {
 func (w *Writer) check() error {
 	if w.finished {
 		return errors.New("flowfile: write to a finished writer")
+	}
+	if w.parked {
+		return errors.New("flowfile: write to a parked writer")
 	}
 	return w.failed()
 }
@@ -948,8 +972,10 @@ func (w *Writer) Finish() (uint64, error) {
 // stop is Finish without telling the caller.
 func (w *Writer) stop() error {
 	if !w.finished {
-		w.flush()
-		w.free <- w.cur
+		if !w.parked {
+			w.flush()
+			w.free <- w.cur
+		}
 		close(w.work)
 		close(w.order)
 		w.wg.Wait()
@@ -1125,6 +1151,49 @@ func IsCurrentName(path string) bool {
 	return strings.HasPrefix(filepath.Base(path), "nfcapd.current")
 }
 
+// Park hands the block being filled to the disk, if it holds records,
+// and gives the block buffers of the writer's idle blocks back to
+// directBufs at once, and those of the blocks still on their way to the
+// disk as their writes end, without waiting for them: nothing more is
+// written, and Finish and Close end the file as before (they may run in
+// another goroutine, after this one handed the writer over). A
+// collector parks its file at a rotation before it opens the next,
+// whose writer then takes the same buffers: with the buffers given back
+// only when the closer finished the old file, the next writer found
+// none free and mapped a second region, 3.4 MB that gocapd kept for
+// good from its first rotation on.
+func (w *Writer) Park() {
+	if w.parked || w.finished {
+		return
+	}
+	w.parked = true
+	if w.cur.nrec > 0 {
+		w.hand()
+	} else {
+		w.free <- w.cur
+	}
+	w.cur = &writeJob{payload: make([]byte, 0, 64*1024), ready: make(chan struct{}, 1)}
+	w.parkMu.Lock()
+	w.giveBack = true
+	for range len(w.free) {
+		j := <-w.free
+		if j.pooled {
+			w.giveBuf(j)
+		}
+		w.free <- j
+	}
+	// The others come back through retire.
+	parkedBufs(w.held)
+	w.parkMu.Unlock()
+}
+
+// giveBuf gives job j's block buffer back to directBufs.
+func (w *Writer) giveBuf(j *writeJob) {
+	giveDirectBuf(j.base)
+	j.base, j.buf, j.payload, j.block, j.data, j.pooled = nil, nil, nil, nil, nil, false
+	w.held--
+}
+
 // giveBufs gives the block buffers of a stopped writer's jobs, all idle,
 // back to directBufs. V3Space's room lies in the current job's buffer, so
 // the writer keeps a small one of its own there, for a caller that asks
@@ -1133,12 +1202,11 @@ func (w *Writer) giveBufs() {
 	for range len(w.free) {
 		j := <-w.free
 		if j.pooled {
-			giveDirectBuf(j.base)
-			j.base, j.buf, j.payload, j.block, j.data, j.pooled = nil, nil, nil, nil, nil, false
+			w.giveBuf(j)
 		}
 		w.free <- j
 	}
-	if w.cur.base == nil {
+	if w.cur.payload == nil {
 		w.cur = &writeJob{payload: make([]byte, 0, 64*1024), ready: make(chan struct{}, 1)}
 	}
 }
