@@ -155,6 +155,21 @@ func TestDirectAndCachedBlocks(t *testing.T) {
 	}
 }
 
+// slowFailingAfter returns a Writer.failWhen whose direct writes each
+// take 20 ms, so that the next block's goes into flight meanwhile, and
+// fail from the (at+1)th on.
+func slowFailingAfter(at int) func(int64) bool {
+	var mu sync.Mutex
+	n := 0
+	return func(int64) bool {
+		time.Sleep(20 * time.Millisecond)
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		return n > at
+	}
+}
+
 // TestDirectFailsInFlight: a direct write that fails while others are in
 // flight behind it (the writer keeps maxFlight going) sends the writer
 // back to the page cache for the rest of the file, with the block that
@@ -168,17 +183,7 @@ func TestDirectFailsInFlight(t *testing.T) {
 			// by a Flush's block.
 			f := randomFile(rng, 80000)
 			direct, buffered := writeBoth(t, &f, 30001, func(w *Writer, _ string) {
-				var mu sync.Mutex
-				n := 0
-				w.failWhen = func(int64) bool {
-					// Slow writes: the next block's goes into
-					// flight meanwhile.
-					time.Sleep(20 * time.Millisecond)
-					mu.Lock()
-					defer mu.Unlock()
-					n++
-					return n > at
-				}
+				w.failWhen = slowFailingAfter(at)
 			})
 			require.Equal(t, len(buffered), len(direct))
 			assert.True(t, string(buffered) == string(direct), "the files differ")
@@ -325,15 +330,7 @@ func TestParkedFailsInFlight(t *testing.T) {
 						w.Close()
 						t.Skip("the file system of t.TempDir takes no O_DIRECT")
 					}
-					var mu sync.Mutex
-					n := 0
-					w.failWhen = func(int64) bool {
-						time.Sleep(20 * time.Millisecond)
-						mu.Lock()
-						defer mu.Unlock()
-						n++
-						return n > at
-					}
+					w.failWhen = slowFailingAfter(at)
 				}
 				for j := range f.flows {
 					require.NoError(t, w.WriteFlow(&f.flows[j]))

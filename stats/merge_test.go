@@ -93,6 +93,24 @@ func TestMergeLikeAdd(t *testing.T) {
 	}
 }
 
+// countBlocks counts recs into tables of spec, size flows a block, each
+// readied by prepare (when not nil) before its first flow, and reserves
+// them in order in split, as godump's reader numbers its blocks.
+func countBlocks(split *Split, spec Spec, recs []flow.Record, size int, prepare func(*Table)) (blocks []*Table, bases []uint64) {
+	for start := 0; start < len(recs); start += size {
+		block := NewTable(spec)
+		if prepare != nil {
+			prepare(block)
+		}
+		for i := start; i < min(start+size, len(recs)); i++ {
+			block.Add(&recs[i])
+		}
+		blocks = append(blocks, block)
+		bases = append(bases, split.Reserve(block))
+	}
+	return blocks, bases
+}
+
 // TestMergeBlocksLikeAdd counts flows block by block, numbers the blocks
 // in order and merges them into a Split on several goroutines at once,
 // in an order of their own (the last blocks first), and checks that every
@@ -110,16 +128,7 @@ func TestMergeBlocksLikeAdd(t *testing.T) {
 		for _, parts := range []int{1, 2, 3} {
 			for _, size := range []int{7, 1000} {
 				got := NewSplit(spec, parts)
-				var blocks []*Table
-				var bases []uint64
-				for start := 0; start < len(recs); start += size {
-					block := NewTable(spec)
-					for i := start; i < min(start+size, len(recs)); i++ {
-						block.Add(&recs[i])
-					}
-					blocks = append(blocks, block)
-					bases = append(bases, got.Reserve(block))
-				}
+				blocks, bases := countBlocks(got, spec, recs, size, nil)
 				next := make(chan int, len(blocks))
 				for i := len(blocks) - 1; i >= 0; i-- {
 					next <- i
@@ -158,19 +167,12 @@ func TestLogModeLikeAdd(t *testing.T) {
 		for _, parts := range []int{1, 2, 3} {
 			for _, size := range []int{7, 1000} {
 				got := NewSplit(spec, parts)
-				var blocks []*Table
-				var bases []uint64
-				for start := 0; start < len(recs); start += size {
-					block := NewTable(spec)
-					block.startLog(parts)
-					for i := start; i < min(start+size, len(recs)); i++ {
-						block.Add(&recs[i])
-					}
+				blocks, bases := countBlocks(got, spec, recs, size, func(block *Table) { block.startLog(parts) })
+				for i, block := range blocks {
 					if spec.Element.Name != "proto" { // a row for each protocol
+						start := i * size
 						require.Equal(t, (min(start+size, len(recs))-start)*len(spec.Element.fields), block.Len(), "a row for each key of each flow")
 					}
-					blocks = append(blocks, block)
-					bases = append(bases, got.Reserve(block))
 				}
 				for i := len(blocks) - 1; i >= 0; i-- {
 					MergeBlocks([]*Split{got}, blocks[i:i+1], bases[i:i+1])
