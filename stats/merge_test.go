@@ -75,10 +75,7 @@ func TestMergeLikeAdd(t *testing.T) {
 	recs := mergeRecords()
 	for _, s := range mergeSpecs {
 		spec := mustSpec(t, s)
-		want := NewTable(spec)
-		for i := range recs {
-			want.Add(&recs[i])
-		}
+		want := countAll(spec, recs)
 		for _, size := range []int{1, 7, 1000, 5000, len(recs)} {
 			got, block := NewTable(spec), NewTable(spec)
 			for start := 0; start < len(recs); start += size {
@@ -91,6 +88,16 @@ func TestMergeLikeAdd(t *testing.T) {
 			requireSameTops(t, spec, want, got, fmt.Sprintf("%s, blocks of %d", s, size))
 		}
 	}
+}
+
+// countAll counts recs one by one into a table of spec: what every way
+// of counting them in blocks must print.
+func countAll(spec Spec, recs []flow.Record) *Table {
+	t := NewTable(spec)
+	for i := range recs {
+		t.Add(&recs[i])
+	}
+	return t
 }
 
 // countBlocks counts recs into tables of spec, size flows a block, each
@@ -121,10 +128,7 @@ func TestMergeBlocksLikeAdd(t *testing.T) {
 	recs := mergeRecords()
 	for _, s := range mergeSpecs {
 		spec := mustSpec(t, s)
-		want := NewTable(spec)
-		for i := range recs {
-			want.Add(&recs[i])
-		}
+		want := countAll(spec, recs)
 		for _, parts := range []int{1, 2, 3} {
 			for _, size := range []int{7, 1000} {
 				got := NewSplit(spec, parts)
@@ -160,10 +164,7 @@ func TestLogModeLikeAdd(t *testing.T) {
 	recs := mergeRecords()
 	for _, s := range mergeSpecs {
 		spec := mustSpec(t, s)
-		want := NewTable(spec)
-		for i := range recs {
-			want.Add(&recs[i])
-		}
+		want := countAll(spec, recs)
 		for _, parts := range []int{1, 2, 3} {
 			for _, size := range []int{7, 1000} {
 				got := NewSplit(spec, parts)
@@ -212,10 +213,7 @@ func TestMergeBlocksSeveral(t *testing.T) {
 		MergeBlocks(splits, blocks, bases)
 	}
 	for i, spec := range specs {
-		want := NewTable(spec)
-		for j := range recs {
-			want.Add(&recs[j])
-		}
+		want := countAll(spec, recs)
 		requireSameTops(t, spec, want, splits[i], spec.Element.Name)
 	}
 }
@@ -289,10 +287,7 @@ func TestSplitTopLikeTable(t *testing.T) {
 func testSplitTopLikeTable(t *testing.T, recs []flow.Record, specs []string) {
 	for _, s := range specs {
 		spec := mustSpec(t, s)
-		want := NewTable(spec)
-		for i := range recs {
-			want.Add(&recs[i])
-		}
+		want := countAll(spec, recs)
 		for _, parts := range []int{2, 3} {
 			// The blocks merge last first, as MergeBlocks may take them
 			// out of order: a part's rows are then not in the order their
