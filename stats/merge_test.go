@@ -125,34 +125,27 @@ func countBlocks(split *Split, spec Spec, recs []flow.Record, size int, prepare 
 // the first-seen order of ties do not depend on which block merged first
 // or on how many parts the table has.
 func TestMergeBlocksLikeAdd(t *testing.T) {
-	recs := mergeRecords()
-	for _, s := range mergeSpecs {
-		spec := mustSpec(t, s)
-		want := countAll(spec, recs)
-		for _, parts := range []int{1, 2, 3} {
-			for _, size := range []int{7, 1000} {
-				got := NewSplit(spec, parts)
-				blocks, bases := countBlocks(got, spec, recs, size, nil)
-				next := make(chan int, len(blocks))
-				for i := len(blocks) - 1; i >= 0; i-- {
-					next <- i
-				}
-				close(next)
-				var wg sync.WaitGroup
-				for range 3 {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						for i := range next {
-							MergeBlocks([]*Split{got}, blocks[i:i+1], bases[i:i+1])
-						}
-					}()
-				}
-				wg.Wait()
-				requireSameTops(t, spec, want, got, fmt.Sprintf("%s, %d parts, blocks of %d", s, parts, size))
-			}
+	eachMergeCase(t, func(recs []flow.Record, spec Spec, want *Table, parts, size int, name string) {
+		got := NewSplit(spec, parts)
+		blocks, bases := countBlocks(got, spec, recs, size, nil)
+		next := make(chan int, len(blocks))
+		for i := len(blocks) - 1; i >= 0; i-- {
+			next <- i
 		}
-	}
+		close(next)
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					MergeBlocks([]*Split{got}, blocks[i:i+1], bases[i:i+1])
+				}
+			}()
+		}
+		wg.Wait()
+		requireSameTops(t, spec, want, got, name)
+	})
 }
 
 // TestLogModeLikeAdd counts flows block by block into tables in log
@@ -161,30 +154,39 @@ func TestMergeBlocksLikeAdd(t *testing.T) {
 // what counting the flows one by one prints: a key's rows add up, also
 // those of one block, and the key ranks as first seen at its first flow.
 func TestLogModeLikeAdd(t *testing.T) {
+	eachMergeCase(t, func(recs []flow.Record, spec Spec, want *Table, parts, size int, name string) {
+		got := NewSplit(spec, parts)
+		blocks, bases := countBlocks(got, spec, recs, size, func(block *Table) { block.startLog(parts) })
+		for i, block := range blocks {
+			if spec.Element.Name != "proto" { // a row for each protocol
+				start := i * size
+				require.Equal(t, (min(start+size, len(recs))-start)*len(spec.Element.fields), block.Len(), "a row for each key of each flow")
+			}
+		}
+		for i := len(blocks) - 1; i >= 0; i-- {
+			MergeBlocks([]*Split{got}, blocks[i:i+1], bases[i:i+1])
+		}
+		requireSameTops(t, spec, want, got, name+", log mode")
+		// Merged in order into one table (Table.Merge).
+		one := NewTable(spec)
+		for _, b := range blocks {
+			one.Merge(b)
+		}
+		requireSameTops(t, spec, want, one, name+", log mode, Merge")
+	})
+}
+
+// eachMergeCase runs check for every merge spec, split of 1-3 parts and
+// block size (7 and 1000 flows) over mergeRecords, with what counting
+// the records one by one gives (want) and a name for the case.
+func eachMergeCase(t *testing.T, check func(recs []flow.Record, spec Spec, want *Table, parts, size int, name string)) {
 	recs := mergeRecords()
 	for _, s := range mergeSpecs {
 		spec := mustSpec(t, s)
 		want := countAll(spec, recs)
 		for _, parts := range []int{1, 2, 3} {
 			for _, size := range []int{7, 1000} {
-				got := NewSplit(spec, parts)
-				blocks, bases := countBlocks(got, spec, recs, size, func(block *Table) { block.startLog(parts) })
-				for i, block := range blocks {
-					if spec.Element.Name != "proto" { // a row for each protocol
-						start := i * size
-						require.Equal(t, (min(start+size, len(recs))-start)*len(spec.Element.fields), block.Len(), "a row for each key of each flow")
-					}
-				}
-				for i := len(blocks) - 1; i >= 0; i-- {
-					MergeBlocks([]*Split{got}, blocks[i:i+1], bases[i:i+1])
-				}
-				requireSameTops(t, spec, want, got, fmt.Sprintf("%s, log mode, %d parts, blocks of %d", s, parts, size))
-				// Merged in order into one table (Table.Merge).
-				one := NewTable(spec)
-				for _, b := range blocks {
-					one.Merge(b)
-				}
-				requireSameTops(t, spec, want, one, fmt.Sprintf("%s, log mode, %d parts, blocks of %d, Merge", s, parts, size))
+				check(recs, spec, want, parts, size, fmt.Sprintf("%s, %d parts, blocks of %d", s, parts, size))
 			}
 		}
 	}
