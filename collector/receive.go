@@ -33,6 +33,34 @@ import (
 // chunk the receive loop processes itself saves them all (inline.go). On
 // a virtual machine, where a context switch costs some 20 microseconds,
 // the wake-ups were most of gocapd's CPU time at 200 000 flows/s.
+//
+// Where the CPU goes at 800 000 v5 flows/s (capd22: perf record -e
+// cpu-clock -g at 5 kHz over 5 s runs of 4 M flows, load 1-2, 72-91 ns a
+// flow): recvmmsg 37-40% (the copy out of the socket 11%, the kernel's
+// IPI that hands each batch's buffers back to the sender's processor
+// 3.5%), decoding and encoding in the loop 30% (v5 encode 23%), the write
+// goroutine's direct writes 13-16%, the runtime waking a thread for the
+// write goroutine at each block handed to the disk (some 75 a second),
+// that thread spinning and going back to sleep 7-8%, the runtime's
+// monitor 3-4% (it wakes every 10 ms while the loop holds a processor)
+// and the loop's own sleeps 2-3%. The loop processes nearly every batch
+// itself: 5 300-5 400 a run, 7-18 chunks handed to the worker (when the
+// writer had no free block), never behind. The loop and the write
+// goroutine move between three or four threads, so a thread's CPU time
+// is not a role's.
+// Tried and not kept (CPU a flow against this build, medians of 6-10
+// alternating pairs at 800 000 v5 flows/s, load 1-2): recvBatch 64 1.00;
+// maxHold 20 ms 0.985; a yield after a batch that handed a block to the
+// disk, so that the write goroutine runs on the loop's processor instead
+// of a woken thread's, 0.994 with more context switches; a goroutine
+// holding the second processor in raw sleeps, so that readying the write
+// goroutine wakes no thread, 1.16 (the monitor then takes the loop's
+// processor from the write goroutine's pwrite(2) and polls every 20
+// microseconds); GOMAXPROCS=1 1.12 (the worker gets chunks and writes go
+// through the ring). A prototype of flowfile's writer that writes a block
+// in the caller (the loop) when nothing is in flight, which spares the
+// thread's wake-up, spin and sleep, measured 0.972 over 10 pairs, but
+// would stop the loop for as long as a stalled disk takes.
 const (
 	handWait = time.Millisecond
 	maxHold  = 10 * time.Millisecond
