@@ -743,14 +743,21 @@ func (w *Writer) added(start int) {
 // moveLast moves the records from start on, the last of the current
 // block (64 KiB at the most), into a new block, and hands the old one to
 // the disk.
+//
+// The records are copied from the old block's buffer once the old block
+// has left: nothing writes to a block's buffer between its hand-over and
+// its return through free (the compressor and the disk only read it, and
+// only up to start), and when the new block is the old one come back,
+// the copy moves the records down within the buffer. Copied out to a
+// stack array of 64 KiB first and back, the array was zeroed at every
+// block (perf of gocapd at 800 000 v5 flows/s: some 0.3% of its samples
+// in moveLast itself).
 func (w *Writer) moveLast(start int) {
 	j := w.cur
-	// Keep the record's bytes while the old block leaves.
-	var tmp [65536]byte
-	n := copy(tmp[:], j.payload[start:])
+	moved := j.payload[start:]
 	j.payload = j.payload[:start]
 	w.flush()
-	w.cur.payload = append(w.cur.payload, tmp[:n]...)
+	w.cur.payload = append(w.cur.payload, moved...)
 }
 
 func (w *Writer) check() error {
