@@ -307,6 +307,32 @@ func TestWriteV3LikeWriteFlow(t *testing.T) {
 	assert.True(t, bytes.Equal(want, got), "the files differ")
 }
 
+// v3Records gives n generated flows as V3 records (flowgen, seed).
+func v3Records(seed uint64, n int) [][]byte {
+	g := flowgen.New(seed, 1_795_555_903_000)
+	recs := make([][]byte, n)
+	var l v3Layout
+	for i := range recs {
+		var r flow.Record
+		g.Next(&r)
+		recs[i] = appendV3(nil, &r, &l)
+	}
+	return recs
+}
+
+// placeV3s copies recs one after another into w's V3Space, as a
+// collector places a datagram's records, and returns their ends for
+// CommitV3s.
+func placeV3s(w *Writer, recs [][]byte) []uint32 {
+	ends := make([]uint32, 0, len(recs))
+	room, off := w.V3Space(), 0
+	for _, r := range recs {
+		off += copy(room[off:], r)
+		ends = append(ends, uint32(off))
+	}
+	return ends
+}
+
 // TestCommitV3sLikeOneByOne: records committed in batches (CommitV3s, as
 // a collector hands over a v5 datagram's) land in the file exactly as
 // committed one by one (CommitV3), the batches that cross the block size
@@ -315,14 +341,7 @@ func TestWriteV3LikeWriteFlow(t *testing.T) {
 // would, before the commit).
 func TestCommitV3sLikeOneByOne(t *testing.T) {
 	dir := t.TempDir()
-	g := flowgen.New(5, 1_795_555_903_000)
-	recs := make([][]byte, 40_000) // some four blocks
-	var l v3Layout
-	for i := range recs {
-		var r flow.Record
-		g.Next(&r)
-		recs[i] = appendV3(nil, &r, &l)
-	}
+	recs := v3Records(5, 40_000) // some four blocks
 	created := time.Unix(1_795_555_903, 0)
 	write := func(name string, batch int) ([]byte, int) {
 		path := filepath.Join(dir, name)
@@ -335,12 +354,7 @@ func TestCommitV3sLikeOneByOne(t *testing.T) {
 				require.NoError(t, w.CommitV3(len(recs[i])))
 				continue
 			}
-			var ends []uint32
-			room, off := w.V3Space(), 0
-			for _, r := range recs[i:min(i+batch, len(recs))] {
-				off += copy(room[off:], r)
-				ends = append(ends, uint32(off))
-			}
+			ends := placeV3s(w, recs[i:min(i+batch, len(recs))])
 			before := w.Queued()
 			fits := w.FitsV3s(ends)
 			kept, err := w.CommitV3s(ends)
@@ -373,14 +387,7 @@ func TestCommitV3sLikeOneByOne(t *testing.T) {
 // free, with and without compression.
 func TestMoveLastIntoItsOwnBlock(t *testing.T) {
 	dir := t.TempDir()
-	g := flowgen.New(7, 1_795_555_903_000)
-	recs := make([][]byte, 40_000) // some four blocks
-	var l v3Layout
-	for i := range recs {
-		var r flow.Record
-		g.Next(&r)
-		recs[i] = appendV3(nil, &r, &l)
-	}
+	recs := v3Records(7, 40_000) // some four blocks
 	created := time.Unix(1_795_555_903, 0)
 	for _, comp := range []Compression{None, LZ4} {
 		write := func(name string, batch int) []byte {
@@ -401,12 +408,7 @@ func TestMoveLastIntoItsOwnBlock(t *testing.T) {
 					require.NoError(t, w.CommitV3(len(recs[i])))
 					continue
 				}
-				var ends []uint32
-				room, off := w.V3Space(), 0
-				for _, r := range recs[i:min(i+batch, len(recs))] {
-					off += copy(room[off:], r)
-					ends = append(ends, uint32(off))
-				}
+				ends := placeV3s(w, recs[i:min(i+batch, len(recs))])
 				old := w.cur
 				kept, err := w.CommitV3s(ends)
 				require.NoError(t, err)
