@@ -170,6 +170,11 @@ type Collector struct {
 	behind  bool          // the socket holds a backlog: hand chunks to the worker (the receive loop's)
 	awaited atomic.Uint64 // waits of the receive loop for the worker (awaitWorker; a slow path, so an atomic the tests can read while it runs)
 
+	// returned wakes the receive loop waiting for the worker
+	// (awaitWorker) when the worker gives a chunk back: it holds a
+	// signal at most, sent without waiting.
+	returned chan struct{}
+
 	// Worker state.
 	dec      *netflow.Decoder
 	sinks    []*sink
@@ -220,6 +225,7 @@ func New(cfg Config, conn *net.UDPConn) (*Collector, error) {
 		full:      make(chan *chunk, maxChunks),
 		free:      make(chan *chunk, maxChunks),
 		hup:       make(chan struct{}, 1),
+		returned:  make(chan struct{}, 1),
 		bySrc:     map[netip.Addr]*sink{},
 		unknown:   map[netip.Addr]bool{},
 		closer:    make(chan *closeJob, 64),
@@ -431,6 +437,7 @@ func (c *Collector) runWorker() {
 			}
 			c.work.Unlock()
 			c.free <- k
+			c.gaveBack()
 		case <-timer.C:
 			c.work.Lock()
 			// The timer may fire a hair before the wall clock reaches the

@@ -305,3 +305,55 @@ func TestTimerSlack(t *testing.T) {
 		assert.Equal(t, int64(timerSlack), slack(e.Name()), "thread %s", e.Name())
 	}
 }
+
+// TestAwaitWorkerWaitsForAReturn: while the worker has readAhead chunks
+// to process, awaitWorker waits for it to give one back, also when free
+// chunks it gave back earlier wait in c.free and the receive loop holds a
+// spare. The wait took those old chunks for returns, put them back and
+// went round again without blocking: pinned to one processor, where the
+// worker ran only when the runtime preempted the loop, gocapd spun most
+// of a core (issue #11).
+func TestAwaitWorkerWaitsForAReturn(t *testing.T) {
+	was := awaitRecheck
+	awaitRecheck = time.Hour // only the worker's return ends a wait
+	t.Cleanup(func() { awaitRecheck = was })
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	c, err := New(Config{Sources: []Source{{Ident: "await", Dir: t.TempDir()}}, Interval: time.Hour}, nil)
+	require.NoError(t, err)
+	r, err := newBatchReader(conn)
+	require.NoError(t, err)
+	defer r.release()
+
+	c.spare = newChunk()
+	c.free <- newChunk()
+	c.free <- newChunk()
+	c.handed.Store(readAhead)
+	wake := time.NewTimer(time.Hour)
+	wake.Stop()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.awaitWorker(r, 1<<30, wake) // the empty socket is far under leave
+	}()
+	for c.awaited.Load() == 0 {
+		runtime.Gosched()
+	}
+	// A thousand turns of the scheduler: a wait that does not block goes
+	// round many times meanwhile.
+	for range 1000 {
+		runtime.Gosched()
+	}
+	assert.Equal(t, uint64(1), c.awaited.Load(), "awaitWorker went round without the worker giving a chunk back")
+
+	// The worker gives a chunk back, as runWorker does.
+	c.handed.Add(-1)
+	c.free <- newChunk()
+	c.gaveBack()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("awaitWorker did not return once the worker gave a chunk back")
+	}
+	assert.Equal(t, uint64(1), c.awaited.Load())
+}
