@@ -320,6 +320,21 @@ func v3Records(seed uint64, n int) [][]byte {
 	return recs
 }
 
+// commitAll commits recs to w: one by one through CommitV3 (batch 0),
+// or placed batch records at a time (placeV3s) and handed to commit,
+// which commits them with the checks of its test.
+func commitAll(t *testing.T, w *Writer, recs [][]byte, batch int, commit func(ends []uint32)) {
+	t.Helper()
+	for i := 0; i < len(recs); i += max(batch, 1) {
+		if batch == 0 {
+			copy(w.V3Space(), recs[i])
+			require.NoError(t, w.CommitV3(len(recs[i])))
+			continue
+		}
+		commit(placeV3s(w, recs[i:min(i+batch, len(recs))]))
+	}
+}
+
 // placeV3s copies recs one after another into w's V3Space, as a
 // collector places a datagram's records, and returns their ends for
 // CommitV3s.
@@ -348,13 +363,7 @@ func TestCommitV3sLikeOneByOne(t *testing.T) {
 		w, err := Create(path, WriteOptions{Created: created, Count: CountNone})
 		require.NoError(t, err)
 		splits := 0
-		for i := 0; i < len(recs); i += max(batch, 1) {
-			if batch == 0 {
-				copy(w.V3Space(), recs[i])
-				require.NoError(t, w.CommitV3(len(recs[i])))
-				continue
-			}
-			ends := placeV3s(w, recs[i:min(i+batch, len(recs))])
+		commitAll(t, w, recs, batch, func(ends []uint32) {
 			before := w.Queued()
 			fits := w.FitsV3s(ends)
 			kept, err := w.CommitV3s(ends)
@@ -366,7 +375,7 @@ func TestCommitV3sLikeOneByOne(t *testing.T) {
 			} else {
 				assert.Equal(t, before, w.Queued())
 			}
-		}
+		})
 		require.NoError(t, w.Close())
 		b, err := os.ReadFile(path)
 		require.NoError(t, err)
@@ -402,13 +411,7 @@ func TestMoveLastIntoItsOwnBlock(t *testing.T) {
 				}
 			}
 			splits := 0
-			for i := 0; i < len(recs); i += max(batch, 1) {
-				if batch == 0 {
-					copy(w.V3Space(), recs[i])
-					require.NoError(t, w.CommitV3(len(recs[i])))
-					continue
-				}
-				ends := placeV3s(w, recs[i:min(i+batch, len(recs))])
+			commitAll(t, w, recs, batch, func(ends []uint32) {
 				old := w.cur
 				kept, err := w.CommitV3s(ends)
 				require.NoError(t, err)
@@ -416,7 +419,7 @@ func TestMoveLastIntoItsOwnBlock(t *testing.T) {
 					splits++
 					require.Same(t, old, w.cur, "the block filled next is the one that left")
 				}
-			}
+			})
 			for _, j := range held {
 				w.free <- j
 			}
