@@ -337,7 +337,12 @@ func TestAwaitWorkerWaitsForAReturn(t *testing.T) {
 		c.awaitWorker(r, 1<<30, wake) // the empty socket is far under leave
 	}()
 	for c.awaited.Load() == 0 {
-		runtime.Gosched()
+		select {
+		case <-done:
+			t.Fatal("awaitWorker returned without waiting for the worker")
+		default:
+			runtime.Gosched()
+		}
 	}
 	// A thousand turns of the scheduler: a wait that does not block goes
 	// round many times meanwhile.
