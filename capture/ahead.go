@@ -143,9 +143,17 @@ func newAheadReader(r io.Reader) *aheadReader {
 	a := &aheadReader{r: r, full: make(chan []byte, aheadChunks), done: make(chan struct{}),
 		chunks: make([][]byte, aheadChunks)}
 	a.initWaker()
+	fillers.Add(1)
 	go a.fill()
 	return a
 }
+
+// fillers counts the goroutines reading files ahead (fill) that have not
+// ended yet: a Close returns after its goroutine left the count. The
+// tests read it, as runtime.NumGoroutine also counts goroutines of
+// theirs that are still on their way out (a subtest's, which t.Run no
+// longer waits for once it has reported).
+var fillers atomic.Int32
 
 // newSharedReader reads r ahead in the calls of fillOne, from any
 // goroutine, where Go may run two at once (newAheadReader's reading in
@@ -207,6 +215,7 @@ func (a *aheadReader) readChunk(k uint32) error {
 // Close is called.
 func (a *aheadReader) fill() {
 	defer close(a.done)
+	defer fillers.Add(-1)
 	defer close(a.full)
 	for k := uint32(0); ; k++ {
 		if !a.waitFree(k) {

@@ -101,14 +101,16 @@ func TestReadAhead(t *testing.T) {
 	procs(t, func(t *testing.T) {
 		for _, ng := range []bool{false, true} {
 			path, data, want := aheadFile(t, ng)
-			before := runtime.NumGoroutine()
+			before := fillers.Load()
 			s, err := OpenFile(path)
 			require.NoError(t, err)
 			a := s.(*fileSource).ahead
 			require.NotNil(t, a, "a file is read ahead")
 			assert.Equal(t, runtime.GOMAXPROCS(0) == 1, a.sync, "read by the caller")
 			if a.sync {
-				assert.Equal(t, before, runtime.NumGoroutine(), "no goroutine reads it")
+				assert.Equal(t, before, fillers.Load(), "no goroutine reads it")
+			} else {
+				assert.Equal(t, before+1, fillers.Load(), "a goroutine reads it")
 			}
 			got := readAll(t, s)
 			require.NoError(t, s.Close())
@@ -127,10 +129,10 @@ func TestReadAheadShared(t *testing.T) {
 	procs(t, func(t *testing.T) {
 		for _, ng := range []bool{false, true} {
 			path, data, want := aheadFile(t, ng)
-			before := runtime.NumGoroutine()
+			before := fillers.Load()
 			s, err := OpenFileShared(path)
 			require.NoError(t, err)
-			assert.Equal(t, before, runtime.NumGoroutine(), "no goroutine reads it")
+			assert.Equal(t, before, fillers.Load(), "no goroutine reads it")
 			f := s.(AheadFiller)
 			fills := 0
 			for f.FillAhead() {
