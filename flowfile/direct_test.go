@@ -417,3 +417,24 @@ func TestHeldBlockHandedOver(t *testing.T) {
 	require.Equal(t, len(want), len(got))
 	assert.True(t, string(want) == string(got), "the files differ")
 }
+
+// TestBehindSparesThePairsJob: the job that pairs add (start) does not
+// make a writer behind: with maxFlight direct writes in flight, one block
+// waiting is that job's, and only a second sends blocks through the page
+// cache. Without pairs, one is enough. It fails when a drain's blocks go
+// through the page cache for the pairs' job (13 of 460 did).
+func TestBehindSparesThePairsJob(t *testing.T) {
+	for _, pairs := range []bool{false, true} {
+		w := &Writer{pairs: pairs, order: make(chan *writeJob, 4)}
+		for range maxFlight {
+			w.flight = append(w.flight, &writeJob{direct: true})
+		}
+		assert.False(t, w.behind(), "pairs %v, no block waiting", pairs)
+		w.order <- &writeJob{}
+		assert.Equal(t, !pairs, w.behind(), "pairs %v, one block waiting", pairs)
+		w.order <- &writeJob{}
+		assert.True(t, w.behind(), "pairs %v, two blocks waiting", pairs)
+		w.flight = w.flight[:maxFlight-1]
+		assert.False(t, w.behind(), "pairs %v, a write in flight less", pairs)
+	}
+}
