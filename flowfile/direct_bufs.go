@@ -8,7 +8,7 @@ import (
 )
 
 // The block buffers of writers past the page cache lie in regions outside
-// Go's heap, three buffers (a writer's, start) to a region, whose first
+// Go's heap, four buffers (a writer's, start) to a region, whose first
 // 2 MiB the kernel backs with a huge page: a direct write pins the pages
 // of its memory (get_user_pages) and hands the disk a list of them, and a
 // huge page is pinned as one and goes to the disk as one piece, where a
@@ -16,7 +16,8 @@ import (
 // flows/s (2 runs each, load 4-6): pwrite(2) took 18.3% of its samples
 // with every buffer in Go's heap and 11.8% with these regions (the
 // pinning 6.2 -> 3.0%); with the whole region in huge pages (4 MiB for
-// the 3.4 MiB of three buffers) 11.3%, for 0.8 MB more memory.
+// the 3.4 MiB of three buffers, then a writer's) 11.3%, for 0.8 MB more
+// memory.
 // A region's pages are faulted in when it is mapped, at the first file's
 // Create, before any flow: the first touch of a huge page (its clearing,
 // 0.2 ms to tens of ms on this VM) in the middle of the first blocks
@@ -54,8 +55,9 @@ const parkWait = time.Second
 const directBufSize = blockHeaderSize + WriteBlockSize + 64*1024 + 2*directAlign
 
 // directBufsPerRegion is how many block buffers a region holds: the
-// blocks of one writer without compression (start).
-const directBufsPerRegion = 3
+// blocks of one writer without compression (start), one of them held
+// back for the next (hand).
+const directBufsPerRegion = 4
 
 // takeDirectBuf returns a block buffer of directBufSize bytes, mapping a
 // region of them when none is free. When a parked writer's blocks (Park)

@@ -359,3 +359,82 @@ func TestParkedFailsInFlight(t *testing.T) {
 		})
 	}
 }
+
+// TestHeldBlockHandedOver: a writer past the page cache holds a full
+// block back for the next (hand) only for so long: with no more records
+// and no Flush, every block handed over reaches the disk; a Flush hands
+// the held block over at once, before its own. The file is the one a
+// writer without pairs leaves. It fails when a held block waits for the
+// next block or the writer's end.
+func TestHeldBlockHandedOver(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	f := randomFile(rng, 45000)
+	dir := t.TempDir()
+	opts := WriteOptions{Compression: None, Ident: "pairs", Created: time.Unix(1700000000, 0)}
+	write := func(path string) *Writer {
+		w, err := Create(path, opts)
+		require.NoError(t, err)
+		if w.directFd < 0 {
+			w.Close()
+			t.Skip("the file system of t.TempDir takes no O_DIRECT")
+		}
+		for i := range f.flows {
+			require.NoError(t, w.WriteFlow(&f.flows[i]))
+		}
+		return w
+	}
+	path := filepath.Join(dir, "paired")
+	w := write(path)
+	require.True(t, w.pairs)
+	require.GreaterOrEqual(t, w.Queued(), uint64(3), "full blocks")
+	queued := w.Queued()
+	require.Eventually(t, func() bool { return w.Written() == queued }, 10*time.Second, time.Millisecond,
+		"blocks handed over without a Flush on disk")
+	for i := range f.flows {
+		require.NoError(t, w.WriteFlow(&f.flows[i]))
+	}
+	require.NoError(t, w.Flush())
+	w.waitMu.Lock()
+	assert.Nil(t, w.waiting, "a block held back after a Flush")
+	w.waitMu.Unlock()
+	queued = w.Queued()
+	require.Eventually(t, func() bool { return w.Written() == queued }, 10*time.Second, time.Millisecond)
+	require.NoError(t, w.Close())
+
+	noPairs = true
+	again := write(filepath.Join(dir, "again"))
+	noPairs = false
+	require.False(t, again.pairs)
+	for i := range f.flows {
+		require.NoError(t, again.WriteFlow(&f.flows[i]))
+	}
+	require.NoError(t, again.Flush())
+	require.NoError(t, again.Close())
+	want, err := os.ReadFile(filepath.Join(dir, "again"))
+	require.NoError(t, err)
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, len(want), len(got))
+	assert.True(t, string(want) == string(got), "the files differ")
+}
+
+// TestBehindSparesThePairsJob: the job that pairs add (start) does not
+// make a writer behind: with maxFlight direct writes in flight, one block
+// waiting is that job's, and only a second sends blocks through the page
+// cache. Without pairs, one is enough. It fails when a drain's blocks go
+// through the page cache for the pairs' job (13 of 460 did).
+func TestBehindSparesThePairsJob(t *testing.T) {
+	for _, pairs := range []bool{false, true} {
+		w := &Writer{pairs: pairs, order: make(chan *writeJob, 4)}
+		for range maxFlight {
+			w.flight = append(w.flight, &writeJob{direct: true})
+		}
+		assert.False(t, w.behind(), "pairs %v, no block waiting", pairs)
+		w.order <- &writeJob{}
+		assert.Equal(t, !pairs, w.behind(), "pairs %v, one block waiting", pairs)
+		w.order <- &writeJob{}
+		assert.True(t, w.behind(), "pairs %v, two blocks waiting", pairs)
+		w.flight = w.flight[:maxFlight-1]
+		assert.False(t, w.behind(), "pairs %v, a write in flight less", pairs)
+	}
+}
