@@ -415,8 +415,8 @@ func (r *batchReader) park(d time.Duration) {
 		r.sleep(min(d, maxHold))
 		return
 	}
-	if r.stopped.Load() {
-		return
+	if r.stopped.Load() || d <= 0 {
+		return // a timer of 0 would never expire
 	}
 	r.timerSpec.Value = unix.NsecToTimespec(d.Nanoseconds())
 	_, _, e := unix.RawSyscall6(unix.SYS_TIMERFD_SETTIME, uintptr(r.timerFd), 0, uintptr(unsafe.Pointer(&r.timerSpec)), 0, 0, 0)
