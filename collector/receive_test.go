@@ -64,3 +64,15 @@ func TestReceiveDeliversTheLastBurst(t *testing.T) {
 	require.NoError(t, <-done)
 	assert.Equal(t, uint64(len(data)+1), c.counters().Datagrams)
 }
+
+// TestParkForEndsAtTheRotation: the receive loop parks lowHold at the
+// most, and only until the next -t boundary, so that what came before the
+// boundary is read by then.
+func TestParkForEndsAtTheRotation(t *testing.T) {
+	c := &Collector{cfg: Config{Interval: time.Minute}}
+	boundary := time.Date(2026, 12, 7, 12, 1, 0, 0, time.UTC)
+	assert.Equal(t, lowHold, c.parkFor(boundary.Add(-time.Second)))
+	assert.Equal(t, lowHold, c.parkFor(boundary))
+	assert.Equal(t, 5*time.Millisecond, c.parkFor(boundary.Add(-5*time.Millisecond)))
+	assert.Equal(t, time.Microsecond, c.parkFor(boundary.Add(-time.Nanosecond)), "never 0, a timer that never expires")
+}

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -88,6 +89,17 @@ type batchReader struct {
 
 	pollfds  [2]unix.PollFd
 	waitSpec unix.Timespec
+
+	// park's timer: a timerfd in Go's network poller (nil: park
+	// sleeps as sleep does).
+	timer     *os.File
+	timerFd   int
+	timerConn syscall.RawConn
+	expired   func(uintptr) bool // reads the timer's expirations
+	timerBuf  [8]byte
+	timerSpec unix.ItimerSpec
+	timerMu   sync.Mutex    // close against release
+	parks     atomic.Uint64 // parks begun (for the tests)
 }
 
 func newBatchReader(conn *net.UDPConn) (*batchReader, error) {
@@ -123,6 +135,7 @@ func newBatchReader(conn *net.UDPConn) (*batchReader, error) {
 		h.Iov = &r.iovs[i]
 		h.SetIovlen(1)
 	}
+	r.openTimer()
 	r.pollfds[0] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
 	r.pollfds[1] = unix.PollFd{Fd: int32(stopFd), Events: unix.POLLIN}
 	setTimerSlack()
@@ -182,10 +195,24 @@ func (r *batchReader) close() {
 	var one [8]byte
 	binary.NativeEndian.PutUint64(one[:], 1)
 	unix.Write(r.stopFd, one[:])
+	// End a park: after stopped is set, so that a park whose timer is
+	// set after this sees it and does not wait.
+	r.timerMu.Lock()
+	if r.timer != nil {
+		spec := unix.ItimerSpec{Value: unix.Timespec{Nsec: 1}}
+		unix.TimerfdSettime(r.timerFd, 0, &spec, nil)
+	}
+	r.timerMu.Unlock()
 }
 
 // release closes the descriptors once the receive loop is done.
 func (r *batchReader) release() {
+	r.timerMu.Lock()
+	if r.timer != nil {
+		r.timer.Close()
+		r.timer = nil
+	}
+	r.timerMu.Unlock()
 	unix.Close(r.fd)
 	unix.Close(r.stopFd)
 }
@@ -351,3 +378,51 @@ func (r *batchReader) drops() (uint32, bool) {
 //
 //go:linkname goyield runtime.goyield
 func goyield()
+
+// openTimer makes park's timer, a timerfd that Go's network poller
+// waits for; without it park sleeps as sleep does.
+func (r *batchReader) openTimer() {
+	fd, err := unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC)
+	if err != nil {
+		return
+	}
+	f := os.NewFile(uintptr(fd), "timerfd")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return
+	}
+	r.timer, r.timerFd, r.timerConn = f, fd, rc
+	// A raw read: a plain system call wakes the runtime's monitor when
+	// it sleeps (entersyscall), and this one never blocks.
+	r.expired = func(fd uintptr) bool {
+		_, _, e := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&r.timerBuf[0])), uintptr(len(r.timerBuf)))
+		return e != syscall.EAGAIN
+	}
+}
+
+// park waits d at the most, or until close, the goroutine parked in Go's
+// network poller on a timerfd: the runtime sees its processor idle, and
+// with every processor idle its monitor sleeps until the next timer of
+// the runtime's instead of waking every 10 ms as it does while sleep
+// holds the processor. The receive loop parks at low rates (lowHold), for
+// longer than sleep may: a raw sleep of more than 10 ms is cut short by
+// the monitor's preemption signal. The timer is set and read in raw
+// system calls: a plain one (entersyscall) wakes the sleeping monitor,
+// which then polls every 20 microseconds for a millisecond.
+func (r *batchReader) park(d time.Duration) {
+	if r.timer == nil {
+		r.sleep(min(d, maxHold))
+		return
+	}
+	if r.stopped.Load() || d <= 0 {
+		return // a timer of 0 would never expire
+	}
+	r.timerSpec.Value = unix.NsecToTimespec(d.Nanoseconds())
+	_, _, e := unix.RawSyscall6(unix.SYS_TIMERFD_SETTIME, uintptr(r.timerFd), 0, uintptr(unsafe.Pointer(&r.timerSpec)), 0, 0, 0)
+	if e != 0 || r.stopped.Load() {
+		return
+	}
+	r.parks.Add(1)
+	r.timerConn.Read(r.expired)
+}

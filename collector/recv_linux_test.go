@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -361,4 +362,95 @@ func TestAwaitWorkerWaitsForAReturn(t *testing.T) {
 		t.Fatal("awaitWorker did not return once the worker gave a chunk back")
 	}
 	assert.Equal(t, uint64(1), c.awaited.Load())
+}
+
+// TestLowRate: the receive loop parks for lowHold instead of sleeping
+// maxHold while fewer than a batch of datagrams come in a maxHold.
+func TestLowRate(t *testing.T) {
+	assert.True(t, lowRate(recvBatch-1, maxHold))
+	assert.False(t, lowRate(recvBatch, maxHold))
+	assert.True(t, lowRate(recvBatch*int(lowHold/maxHold)-1, lowHold))
+	assert.False(t, lowRate(1, 0), "a rate over no time says nothing")
+}
+
+// parkedInPoller reports whether a goroutine waits in batchReader.park
+// in Go's network poller (IO wait), its processor left to the runtime.
+func parkedInPoller() bool {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "[IO wait") && strings.Contains(g, "(*batchReader).park(") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestParkEndsAtItsTimeOrClose: park waits in Go's network poller, not
+// in a system call that holds the goroutine's processor, until its time
+// is up or close is called; after close it does not wait.
+func TestParkEndsAtItsTimeOrClose(t *testing.T) {
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	r, err := newBatchReader(conn)
+	require.NoError(t, err)
+	defer r.release()
+	require.NotNil(t, r.timer, "a timerfd")
+
+	r.park(time.Millisecond)
+	assert.Equal(t, uint64(1), r.parks.Load())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.park(time.Hour)
+	}()
+	require.Eventually(t, func() bool { return r.parks.Load() == 2 && parkedInPoller() }, 10*time.Second, time.Millisecond,
+		"park waits in the network poller")
+	r.close()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("park did not end at close")
+	}
+	r.park(time.Hour)
+	assert.Equal(t, uint64(2), r.parks.Load(), "no park after close")
+}
+
+// TestReceiveParksAtALowRate feeds the collector a datagram every
+// millisecond, fewer than a batch a maxHold: the receive loop parks
+// (lowHold) between its reads, and every flow is stored all the same.
+func TestReceiveParksAtALowRate(t *testing.T) {
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	require.NoError(t, conn.SetReadBuffer(1<<20))
+	var flows atomic.Int64
+	c, err := New(Config{
+		Sources:  []Source{{Ident: "low", Dir: t.TempDir()}},
+		Interval: time.Hour,
+		OnFlow:   func(*flow.Record) { flows.Add(1) },
+	}, conn)
+	require.NoError(t, err)
+	runWhileTest(t, c)
+	out, err := net.DialUDP("udp4", nil, conn.LocalAddr().(*net.UDPAddr))
+	require.NoError(t, err)
+	defer out.Close()
+
+	_, data := benchDatagrams(5, 3000, 8)
+	sent := 0
+	var parks uint64
+	for _, d := range data {
+		_, err := out.Write(d)
+		require.NoError(t, err)
+		sent++
+		// c.reader is Run's until the loop read a datagram.
+		if c.datagrams.Load() > 0 {
+			if parks = c.reader.parks.Load(); parks >= 2 {
+				break
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	assert.GreaterOrEqual(t, parks, uint64(2), "the loop parked at a low rate")
+	require.Eventually(t, func() bool { return flows.Load() == int64(sent*8) }, 10*time.Second, time.Millisecond,
+		"every flow stored: %d of %d", flows.Load(), sent*8)
 }

@@ -52,6 +52,9 @@ func (r *batchReader) read(wait time.Duration) (int, error) {
 
 func (r *batchReader) sleep(d time.Duration) { time.Sleep(d) }
 
+// park is sleep: time.Sleep parks the goroutine already.
+func (r *batchReader) park(d time.Duration) { time.Sleep(d) }
+
 // readBuffer returns the socket's receive buffer size, or -1.
 func (r *batchReader) readBuffer() int { return ReadBuffer(r.conn) }
 
