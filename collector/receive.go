@@ -53,7 +53,14 @@ import (
 // itself: 5 300-5 400 a run, 7-18 chunks handed to the worker (when the
 // writer had no free block), never behind. The loop and the write
 // goroutine move between three or four threads, so a thread's CPU time
-// is not a role's.
+// is not a role's. Since then (write2) the writer hands its blocks to
+// the write goroutine two at a time, one wake for two (flowfile's
+// Writer.hand): 0.90-0.93 of the CPU a flow at 800 000.
+// At 200 000 v5 flows/s (low1, perf of 10 s runs) a fixed cost of some
+// 50 microseconds a 10 ms cycle comes on top: switching back in after a
+// sleep, the monitor's wake-ups 6.4% of the CPU (some 95 a second, 24
+// microseconds each on this VM) and the loop's own 4.1%. Parking instead
+// (lowRate) pays only below some 77 000 flows/s.
 // Tried and not kept (CPU a flow against this build, medians of 6-10
 // alternating pairs at 800 000 v5 flows/s, load 1-2): recvBatch 64 1.00;
 // maxHold 20 ms 0.985; a yield after a batch that handed a block to the
