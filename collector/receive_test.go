@@ -18,16 +18,7 @@ import (
 // more may come, must hand the last one to the worker without waiting for
 // more traffic or for the collector to stop.
 func TestReceiveDeliversTheLastBurst(t *testing.T) {
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(t, err)
-	require.NoError(t, conn.SetReadBuffer(1<<20))
-	var flows atomic.Int64
-	c, err := New(Config{
-		Sources:  []Source{{Ident: "burst", Dir: t.TempDir()}},
-		Interval: time.Hour,
-		OnFlow:   func(*flow.Record) { flows.Add(1) },
-	}, conn)
-	require.NoError(t, err)
+	c, conn, flows := countingCollector(t, "burst")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
@@ -75,4 +66,22 @@ func TestParkForEndsAtTheRotation(t *testing.T) {
 	assert.Equal(t, lowHold, c.parkFor(boundary))
 	assert.Equal(t, 5*time.Millisecond, c.parkFor(boundary.Add(-5*time.Millisecond)))
 	assert.Equal(t, time.Microsecond, c.parkFor(boundary.Add(-time.Nanosecond)), "never 0, a timer that never expires")
+}
+
+// countingCollector returns a collector on a loopback socket of its own
+// (a 1 MiB receive buffer) that stores into a temporary directory and
+// counts the flows it stores (OnFlow), not yet running.
+func countingCollector(t *testing.T, ident string) (*Collector, *net.UDPConn, *atomic.Int64) {
+	t.Helper()
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	require.NoError(t, conn.SetReadBuffer(1<<20))
+	flows := new(atomic.Int64)
+	c, err := New(Config{
+		Sources:  []Source{{Ident: ident, Dir: t.TempDir()}},
+		Interval: time.Hour,
+		OnFlow:   func(*flow.Record) { flows.Add(1) },
+	}, conn)
+	require.NoError(t, err)
+	return c, conn, flows
 }

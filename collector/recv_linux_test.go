@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -420,16 +419,7 @@ func TestParkEndsAtItsTimeOrClose(t *testing.T) {
 // millisecond, fewer than a batch a maxHold: the receive loop parks
 // (lowHold) between its reads, and every flow is stored all the same.
 func TestReceiveParksAtALowRate(t *testing.T) {
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(t, err)
-	require.NoError(t, conn.SetReadBuffer(1<<20))
-	var flows atomic.Int64
-	c, err := New(Config{
-		Sources:  []Source{{Ident: "low", Dir: t.TempDir()}},
-		Interval: time.Hour,
-		OnFlow:   func(*flow.Record) { flows.Add(1) },
-	}, conn)
-	require.NoError(t, err)
+	c, conn, flows := countingCollector(t, "low")
 	runWhileTest(t, c)
 	out, err := net.DialUDP("udp4", nil, conn.LocalAddr().(*net.UDPAddr))
 	require.NoError(t, err)
