@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // End-to-end tests of the options that need more than one exporter, a

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // Tests of gocapd under hostile conditions (issue #12): a flow directory

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // End-to-end tests of -C, -f and -m/-i: gocapd beside the real nfcapd

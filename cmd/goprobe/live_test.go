@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // Live capture: goprobe captures on one end of a veth pair between two
