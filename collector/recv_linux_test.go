@@ -417,13 +417,13 @@ func TestParkEndsAtItsTimeOrClose(t *testing.T) {
 
 // TestReceiveParksAtALowRate feeds the collector a datagram every
 // millisecond, fewer than a batch a maxHold, and
-// TestReceiveParksUnderASteadyLoad ten, more than a batch a maxHold: the
+// TestReceiveParksUnderASteadyLoad fifty, more than a batch a maxHold: the
 // receive loop parks (lowHold, maxHold) between its reads, its processor
 // left idle, and every flow is stored all the same. They fail when the
 // loop sleeps holding its processor (batchReader.sleep).
 func TestReceiveParksAtALowRate(t *testing.T) { receiveParks(t, 1) }
 
-func TestReceiveParksUnderASteadyLoad(t *testing.T) { receiveParks(t, 10) }
+func TestReceiveParksUnderASteadyLoad(t *testing.T) { receiveParks(t, 50) }
 
 // receiveParks sends burst datagrams a millisecond until the receive
 // loop parked twice.
