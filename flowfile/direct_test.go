@@ -560,3 +560,22 @@ func TestWriteHereNotInABurst(t *testing.T) {
 	})
 	assert.True(t, string(buffered) == string(direct), "the files differ")
 }
+
+// TestWriteHereNotAfterASlowWrite: after a write in the caller that took
+// longer than hereStall, the next blocks (for hereOff) are the write
+// goroutine's, and the file is the same. It fails when a stalled disk
+// stops the caller at every block.
+func TestWriteHereNotAfterASlowWrite(t *testing.T) {
+	defer func(g, s time.Duration) { hereGap, hereStall = g, s }(hereGap, hereStall)
+	hereGap, hereStall = 0, 0
+	rng := rand.New(rand.NewPCG(23, 24))
+	f := randomFile(rng, 40000)
+	direct, buffered := writeBoth(t, &f, 40001, func(w *Writer, _ string) {
+		w.opts.WriteHere = true
+		t.Cleanup(func() {
+			assert.Equal(t, 1, w.here, "blocks written in the caller")
+			assert.Greater(t, w.Queued(), uint64(2), "blocks")
+		})
+	})
+	assert.True(t, string(buffered) == string(direct), "the files differ")
+}
