@@ -72,9 +72,12 @@ import (
 // are gone) but saved less CPU than that: against the build before,
 // alternating pairs, load 1-2, v5 0.98, 0.96 and 0.94 at 800 000 flows/s
 // in three runs of 6 pairs (pairs 0.89-1.03), 0.96 and 0.96 at 200 000
-// (0.83-1.16), 0.86 at 50 000 (0.72-1.08), 1.03 at 10 000 (0.75-1.20:
-// some 25 ms of CPU a run); v9 0.96 at 800 000 and 0.91 at 200 000 (4
-// pairs); drains (4 pairs) 1.01 of the rate for v5, 0.99 for v9. perf
+// (0.83-1.16); at 50 000 0.86 and 1.06, at 10 000 1.03 and 0.96 in two
+// runs (the noise: 15-30 ms of CPU a run; context switches 330 -> 205
+// at 50 000); at 3 875 000 (nfcapd's loss-free rate, where blocks come
+// too fast to be written in the loop) 0.99, no loss (4 pairs); v9 0.96
+// and 0.95 at 800 000, 0.91 and 0.90 at 200 000 (4 pairs); drains (4
+// pairs) 1.01 of the rate for v5, 0.99 for v9. perf
 // (5 kHz, 9 s at 800 000 v5) shows where the switches went: in
 // finish_task_switch 202 -> 107 samples, but the IPIs with which
 // recvmmsg hands the senders' buffers back to their processors
