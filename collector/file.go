@@ -316,6 +316,7 @@ func (c *Collector) open(k *sink) error {
 	}
 	w, err := flowfile.Create(k.current, flowfile.WriteOptions{
 		Compression: c.cfg.Compression, Level: c.cfg.Level, Ident: k.src.Ident, Workers: 2, Count: flowfile.CountNone,
+		WriteHere: true,
 	})
 	if err != nil {
 		return err

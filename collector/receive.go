@@ -24,15 +24,18 @@ import (
 //     it, and only what it may not process goes into a chunk.
 //   - After a batch that emptied the socket the loop sleeps until the
 //     chunk is maxHold old, and after handing a chunk over or processing
-//     the batch itself it sleeps maxHold before it reads again, when what
-//     arrives meanwhile fits the socket's buffer with room to spare
-//     (lingerSafe): under a steady load it then wakes up once every
-//     maxHold, reads everything that came in one or a few calls, and
-//     processes or hands it on.
+//     the batch itself it parks maxHold before it reads again (or until
+//     the next rotation, parkFor), when what arrives meanwhile fits the
+//     socket's buffer with room to spare (lingerSafe): under a steady
+//     load it then wakes up once every maxHold, reads everything that
+//     came in one or a few calls, and processes or hands it on. Parked,
+//     its processor is idle, and the runtime's monitor sleeps as well
+//     while nothing makes a plain system call: the flow files' writers
+//     write a full block in the loop, in a raw system call, when the
+//     disk has nothing else to do (flowfile's WriteHere).
 //   - At a low rate (lowRate: less than a batch a maxHold) it parks for
 //     lowHold instead, or until the next rotation when that comes
-//     sooner (parkFor), with its processor left idle, so that the
-//     runtime's monitor sleeps as well.
+//     sooner (parkFor).
 //
 // Its short waits leave the goroutine's processor alone (batchReader);
 // handing over fewer, fuller chunks saves the worker's wake-ups, and a
@@ -61,8 +64,41 @@ import (
 // sleep, the monitor's wake-ups 6.4% of the CPU (some 95 a second, 24
 // microseconds each on this VM) and the loop's own 4.1%. Parking instead
 // (lowRate) pays only below some 77 000 flows/s.
+// Parking maxHold above that rate as well, with the blocks written in the
+// loop (raw1: flowfile's WriteHere, in raw system calls) rather than by
+// the write goroutine, halved gocapd's context switches (2 070 -> 1 030
+// a 5 s run at 800 000 v5 flows/s, 1 390 -> 675 at 200 000: the write
+// goroutine's thread, its spins and sleeps, and the monitor's wake-ups
+// are gone) but saved less CPU than that: against the build before,
+// alternating pairs, load 1-2, v5 0.98, 0.96 and 0.94 at 800 000 flows/s
+// in three runs of 6 pairs (pairs 0.89-1.03), 0.96 and 0.96 at 200 000
+// (0.83-1.16); at 50 000 0.86 and 1.06, at 10 000 1.03 and 0.96 in two
+// runs (the noise: 15-30 ms of CPU a run; context switches 330 -> 205
+// at 50 000); at 3 875 000 (nfcapd's loss-free rate, where blocks come
+// too fast to be written in the loop) 0.99, no loss (4 pairs); v9 0.96
+// and 0.95 at 800 000, 0.91 and 0.90 at 200 000 (4 pairs); drains (4
+// pairs) 1.01 of the rate for v5, 0.99 for v9. perf
+// (5 kHz, 9 s at 800 000 v5) shows where the switches went: in
+// finish_task_switch 202 -> 107 samples, but the IPIs with which
+// recvmmsg hands the senders' buffers back to their processors
+// (skb_attempt_defer_free, native_write_msr) 139 -> 284 for 8% more of
+// them (function call interrupts 2 600 -> 2 850 a run): some 11 instead
+// of 6 microseconds each, likely as the other processor is now halted
+// more often (and this nested VM must wake it) where gocapd's threads
+// kept it busy.
 // Tried and not kept (CPU a flow against this build, medians of 6-10
-// alternating pairs at 800 000 v5 flows/s, load 1-2): recvBatch 64 1.00;
+// alternating pairs at 800 000 v5 flows/s, load 1-2): of raw1's two
+// halves alone, the blocks written in the loop while it sleeps (raw)
+// 0.99 against the build before, and parking with the write goroutine
+// writing in raw system calls 1.01 (such raw writes held a processor in
+// drains too: v5 drains 0.91-0.95 of the rate); parking 20 ms instead
+// of maxHold at a steady load, against raw1, 1.02 with no fewer context
+// switches (1 080-1 150 a run against 1 000-1 090); the loop holding
+// every other block and writing the two in one pwritev(2) (one request
+// to the disk instead of two: a virtio kick costs some 36 microseconds
+// here, 4.4% of the CPU at 800 000), against raw1, 0.96 at 800 000 (pairs
+// 0.86-1.08) with the same context switches, 1.03 at 200 000 with more
+// (660 -> 730 a run: the hold's timer); recvBatch 64 1.00;
 // maxHold 20 ms 0.985; a yield after a batch that handed a block to the
 // disk, so that the write goroutine runs on the loop's processor instead
 // of a woken thread's, 0.994 with more context switches; a goroutine
@@ -223,7 +259,7 @@ func (c *Collector) receive() {
 			if low {
 				r.park(c.parkFor(at))
 			} else {
-				r.sleep(maxHold)
+				r.park(min(maxHold, c.parkFor(at)))
 			}
 		}
 	}
@@ -242,7 +278,7 @@ func (c *Collector) receive() {
 // 16-18 with 40 ms, 26-30 with maxHold; 50 000 35-39 against 33-36 and
 // 38-44); 80 ms no more than 40.
 //
-// Not at 200 000 flows/s (the loop sleeps maxHold there as before):
+// Not at 200 000 flows/s at first (low1; the loop slept maxHold there):
 // parking 10 ms there (one wake-up a cycle, the monitor asleep) or 20 ms
 // (context switches 1 390 -> 878 a run) cost the same CPU a flow as
 // sleeping maxHold (1.03 and 1.01, 6 pairs each): the fewer context
@@ -252,7 +288,9 @@ func (c *Collector) receive() {
 // native_write_msr). At 800 000 flows/s parking 10 ms cost 1.07 with
 // more context switches: the monitor, asleep while the loop parks, is
 // woken by each block's write (a plain system call) and then polls every
-// 20 microseconds for a while.
+// 20 microseconds for a while. Since raw1 the loop parks maxHold at
+// those rates, with the blocks written in the loop in raw system calls
+// (see receive's comment for the figures).
 const lowHold = 40 * time.Millisecond
 
 // parkFor returns how long the receive loop parks after a batch read at

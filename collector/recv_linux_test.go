@@ -416,10 +416,19 @@ func TestParkEndsAtItsTimeOrClose(t *testing.T) {
 }
 
 // TestReceiveParksAtALowRate feeds the collector a datagram every
-// millisecond, fewer than a batch a maxHold: the receive loop parks
-// (lowHold) between its reads, and every flow is stored all the same.
-func TestReceiveParksAtALowRate(t *testing.T) {
-	c, conn, flows := countingCollector(t, "low")
+// millisecond, fewer than a batch a maxHold, and
+// TestReceiveParksUnderASteadyLoad fifty, more than a batch a maxHold: the
+// receive loop parks (lowHold, maxHold) between its reads, its processor
+// left idle, and every flow is stored all the same. They fail when the
+// loop sleeps holding its processor (batchReader.sleep).
+func TestReceiveParksAtALowRate(t *testing.T) { receiveParks(t, 1) }
+
+func TestReceiveParksUnderASteadyLoad(t *testing.T) { receiveParks(t, 50) }
+
+// receiveParks sends burst datagrams a millisecond until the receive
+// loop parked twice.
+func receiveParks(t *testing.T, burst int) {
+	c, conn, flows := countingCollector(t, "parks")
 	runWhileTest(t, c)
 	out, err := net.DialUDP("udp4", nil, conn.LocalAddr().(*net.UDPAddr))
 	require.NoError(t, err)
@@ -432,6 +441,9 @@ func TestReceiveParksAtALowRate(t *testing.T) {
 		_, err := out.Write(d)
 		require.NoError(t, err)
 		sent++
+		if sent%burst != 0 {
+			continue
+		}
 		// c.reader is Run's until the loop read a datagram.
 		if c.datagrams.Load() > 0 {
 			if parks = c.reader.parks.Load(); parks >= 2 {
@@ -440,7 +452,7 @@ func TestReceiveParksAtALowRate(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	assert.GreaterOrEqual(t, parks, uint64(2), "the loop parked at a low rate")
+	assert.GreaterOrEqual(t, parks, uint64(2), "the loop parked")
 	require.Eventually(t, func() bool { return flows.Load() == int64(sent*8) }, 10*time.Second, time.Millisecond,
 		"every flow stored: %d of %d", flows.Load(), sent*8)
 }

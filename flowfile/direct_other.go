@@ -14,6 +14,8 @@ func openDirect(string) int { return -1 }
 
 func pwriteDirect(int, []byte, int64, bool) error { panic("flowfile: no direct writes here") }
 
+func pwriteDirectRaw(int, []byte, int64) error { panic("flowfile: no direct writes here") }
+
 func closeDirect(int) {}
 
 func addrMod(b []byte) int {

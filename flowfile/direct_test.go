@@ -438,3 +438,144 @@ func TestBehindSparesThePairsJob(t *testing.T) {
 		assert.False(t, w.behind(), "pairs %v, a write in flight less", pairs)
 	}
 }
+
+// TestWriteHere: a writer whose caller writes full blocks itself when the
+// disk has nothing else to do (WriteOptions.WriteHere) leaves the file a
+// writer through the page cache leaves, and so it does when a direct
+// write fails (the first, or the third) and the rest goes through the
+// page cache, in the caller or the write goroutine. It fails when a
+// block written in the caller goes to the wrong place, or a failure
+// there loses a block or a tail.
+func TestWriteHere(t *testing.T) {
+	defer func(g time.Duration) { hereGap = g }(hereGap)
+	hereGap = 0
+	for _, at := range []int{-1, 0, 2} {
+		t.Run(strconv.Itoa(at), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(17, uint64(at+1)))
+			// Full blocks of 1 MiB in parts of some 3 MB, each ended
+			// by a Flush's block.
+			f := randomFile(rng, 80000)
+			var w *Writer
+			direct, buffered := writeBoth(t, &f, 30001, func(d *Writer, _ string) {
+				w = d
+				w.opts.WriteHere = true
+				if at >= 0 {
+					w.failWhen = slowFailingAfter(at)
+				}
+			})
+			require.Equal(t, len(buffered), len(direct))
+			assert.True(t, string(buffered) == string(direct), "the files differ")
+			assert.Positive(t, w.here, "blocks written in the caller")
+		})
+	}
+}
+
+// TestWriteHereOnlyWhenIdle: a caller writes a block itself only when
+// every block handed over before is written: with a write of the write
+// goroutine's in flight, or a failure kept, it hands the block over.
+func TestWriteHereOnlyWhenIdle(t *testing.T) {
+	w := &Writer{directFd: -1, queued: 3}
+	w.written.Store(1)
+	j := &writeJob{}
+	assert.False(t, w.writeHere(nil, j, time.Now()), "a block before not written")
+	w.written.Store(2)
+	w.ioMu.Lock()
+	assert.False(t, w.writeHere(nil, j, time.Now()), "the write goroutine at work")
+	w.ioMu.Unlock()
+	assert.False(t, w.writeHere(nil, j, time.Now()), "no direct writes")
+	w.directFd = 1
+	w.failure = os.ErrInvalid
+	assert.False(t, w.writeHere(nil, j, time.Now()), "a failure kept")
+	w.failure = nil
+	w.hereAfter = time.Now().Add(time.Hour)
+	assert.False(t, w.writeHere(nil, j, time.Now()), "after a slow write")
+	assert.Zero(t, w.here)
+	assert.True(t, w.ioMu.TryLock(), "ioMu left locked")
+}
+
+// TestWriteHereTakesTheHeldBlock: a full block held back for the next
+// (hand) when the caller may write blocks itself is written there with
+// the next, first. The file is the one a writer without pairs leaves. It
+// fails when the held block is lost or written after the next.
+func TestWriteHereTakesTheHeldBlock(t *testing.T) {
+	defer func(g time.Duration) { hereGap = g }(hereGap)
+	hereGap = 0
+	rng := rand.New(rand.NewPCG(19, 20))
+	f := randomFile(rng, 60000)
+	dir := t.TempDir()
+	opts := WriteOptions{Compression: None, Ident: "here", Created: time.Unix(1700000000, 0)}
+	path := filepath.Join(dir, "here")
+	w, err := Create(path, opts)
+	require.NoError(t, err)
+	if w.directFd < 0 {
+		w.Close()
+		t.Skip("the file system of t.TempDir takes no O_DIRECT")
+	}
+	held := false
+	for i := range f.flows {
+		require.NoError(t, w.WriteFlow(&f.flows[i]))
+		if held {
+			continue
+		}
+		w.waitMu.Lock()
+		held = w.waiting != nil
+		w.waitMu.Unlock()
+		if held {
+			w.opts.WriteHere = true
+		}
+	}
+	require.True(t, held, "a block held back")
+	require.Positive(t, w.here, "blocks written in the caller")
+	require.NoError(t, w.Close())
+
+	noPairs = true
+	again, err := Create(filepath.Join(dir, "again"), opts)
+	noPairs = false
+	require.NoError(t, err)
+	for i := range f.flows {
+		require.NoError(t, again.WriteFlow(&f.flows[i]))
+	}
+	require.NoError(t, again.Close())
+	want, err := os.ReadFile(filepath.Join(dir, "again"))
+	require.NoError(t, err)
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, len(want), len(got))
+	assert.True(t, string(want) == string(got), "the files differ")
+}
+
+// TestWriteHereNotInABurst: blocks that come faster than hereGap apart
+// are the write goroutine's, even with WriteHere; only the first, with no
+// full block before it, may be the caller's. It fails when a caller
+// filling blocks as fast as it can writes them itself (a drain: the
+// disk's time then adds to the filling's).
+func TestWriteHereNotInABurst(t *testing.T) {
+	defer func(g time.Duration) { hereGap = g }(hereGap)
+	hereGap = time.Hour
+	rng := rand.New(rand.NewPCG(21, 22))
+	f := randomFile(rng, 40000)
+	direct, buffered := writeBoth(t, &f, 40001, func(w *Writer, _ string) {
+		w.opts.WriteHere = true
+		t.Cleanup(func() { assert.LessOrEqual(t, w.here, 1, "blocks written in the caller") })
+	})
+	assert.True(t, string(buffered) == string(direct), "the files differ")
+}
+
+// TestWriteHereNotAfterASlowWrite: after a write in the caller that took
+// longer than hereStall, the next blocks (for hereOff) are the write
+// goroutine's, and the file is the same. It fails when a stalled disk
+// stops the caller at every block.
+func TestWriteHereNotAfterASlowWrite(t *testing.T) {
+	defer func(g, s time.Duration) { hereGap, hereStall = g, s }(hereGap, hereStall)
+	hereGap, hereStall = 0, 0
+	rng := rand.New(rand.NewPCG(23, 24))
+	f := randomFile(rng, 40000)
+	direct, buffered := writeBoth(t, &f, 40001, func(w *Writer, _ string) {
+		w.opts.WriteHere = true
+		t.Cleanup(func() {
+			assert.Equal(t, 1, w.here, "blocks written in the caller")
+			assert.Greater(t, w.Queued(), uint64(2), "blocks")
+		})
+	})
+	assert.True(t, string(buffered) == string(direct), "the files differ")
+}
