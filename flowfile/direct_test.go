@@ -579,3 +579,58 @@ func TestWriteHereNotAfterASlowWrite(t *testing.T) {
 	})
 	assert.True(t, string(buffered) == string(direct), "the files differ")
 }
+
+// TestWriteHereBeforeTheWriteGoroutine: a caller may write its first
+// full block itself (writeHere) before the write goroutine has first run
+// (the goroutine held back here, as a loaded machine does); the file is
+// the one a writer through the page cache leaves. It fails when the
+// offset of the next block is set by the write goroutine as it starts:
+// the caller's block then went over the file's header, and the next
+// block over the caller's.
+func TestWriteHereBeforeTheWriteGoroutine(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	f := randomFile(rng, 30000)
+	dir := t.TempDir()
+	opts := WriteOptions{Compression: None, Ident: "here", Created: time.Unix(1700000000, 0)}
+	write := func(name string, direct bool) []byte {
+		path := filepath.Join(dir, name)
+		start := make(chan struct{})
+		if direct {
+			writeStarts = func() { <-start }
+			defer func() { writeStarts = nil }()
+		} else {
+			noDirect = true
+			close(start)
+		}
+		w, err := Create(path, opts)
+		noDirect = false
+		require.NoError(t, err)
+		if direct && w.directFd < 0 {
+			close(start)
+			w.Close()
+			t.Skip("the file system of t.TempDir takes no O_DIRECT")
+		}
+		w.opts.WriteHere = direct
+		for i := range f.flows {
+			require.NoError(t, w.WriteFlow(&f.flows[i]))
+			if direct && w.here > 0 {
+				select {
+				case <-start:
+				default:
+					close(start) // the write goroutine may run now
+				}
+			}
+		}
+		if direct {
+			require.Positive(t, w.here, "a block written in the caller")
+		}
+		require.NoError(t, w.Close())
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		return b
+	}
+	direct := write("direct", true)
+	buffered := write("buffered", false)
+	require.Equal(t, len(buffered), len(direct))
+	assert.True(t, string(buffered) == string(direct), "the files differ")
+}

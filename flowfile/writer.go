@@ -294,6 +294,11 @@ func (w *Writer) start() error {
 		w.wg.Add(1)
 		go w.compress(c)
 	}
+	// Set here, not by the write goroutine: a caller that writes a block
+	// itself (writeHere) may take ioMu before that goroutine first runs,
+	// and found next still 0 (the block went over the file's header), or
+	// had it set back under its feet (TestWriteHere under load).
+	w.next = w.off
 	w.wg.Add(1)
 	go w.write()
 	w.cur = <-w.free
@@ -344,9 +349,11 @@ func (w *Writer) write() {
 	if w.io != nil {
 		defer close(w.io)
 	}
+	if writeStarts != nil {
+		writeStarts()
+	}
 	w.ioMu.Lock()
 	defer w.ioMu.Unlock()
-	w.next = w.off
 	order := w.order
 	for order != nil || len(w.flight) > 0 {
 		var done chan error
@@ -775,6 +782,10 @@ const holdFor = 100 * time.Millisecond
 
 // noPairs turns the pairs of blocks off (a variable for the tests).
 var noPairs = false
+
+// writeStarts, when set, runs as a write goroutine starts, before it
+// takes ioMu (for the tests: one that comes late).
+var writeStarts func()
 
 // hand hands the current block, which holds records, to the pipeline.
 //
