@@ -401,16 +401,26 @@ func TestHeldBlockHandedOver(t *testing.T) {
 	require.Eventually(t, func() bool { return w.Written() == queued }, 10*time.Second, time.Millisecond)
 	require.NoError(t, w.Close())
 
+	requireAsWithoutPairs(t, path, opts, &f, 2)
+}
+
+// requireAsWithoutPairs requires the file at path to be the one a writer
+// without pairs of blocks (noPairs) leaves when it writes f's flows times
+// times with opts.
+func requireAsWithoutPairs(t *testing.T, path string, opts WriteOptions, f *testFile, times int) {
+	t.Helper()
 	noPairs = true
-	again := write(filepath.Join(dir, "again"))
+	again, err := Create(path+".again", opts)
 	noPairs = false
+	require.NoError(t, err)
 	require.False(t, again.pairs)
-	for i := range f.flows {
-		require.NoError(t, again.WriteFlow(&f.flows[i]))
+	for range times {
+		for i := range f.flows {
+			require.NoError(t, again.WriteFlow(&f.flows[i]))
+		}
 	}
-	require.NoError(t, again.Flush())
 	require.NoError(t, again.Close())
-	want, err := os.ReadFile(filepath.Join(dir, "again"))
+	want, err := os.ReadFile(path + ".again")
 	require.NoError(t, err)
 	got, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -527,21 +537,7 @@ func TestWriteHereTakesTheHeldBlock(t *testing.T) {
 	require.True(t, held, "a block held back")
 	require.Positive(t, w.here, "blocks written in the caller")
 	require.NoError(t, w.Close())
-
-	noPairs = true
-	again, err := Create(filepath.Join(dir, "again"), opts)
-	noPairs = false
-	require.NoError(t, err)
-	for i := range f.flows {
-		require.NoError(t, again.WriteFlow(&f.flows[i]))
-	}
-	require.NoError(t, again.Close())
-	want, err := os.ReadFile(filepath.Join(dir, "again"))
-	require.NoError(t, err)
-	got, err := os.ReadFile(path)
-	require.NoError(t, err)
-	require.Equal(t, len(want), len(got))
-	assert.True(t, string(want) == string(got), "the files differ")
+	requireAsWithoutPairs(t, path, opts, &f, 1)
 }
 
 // TestWriteHereNotInABurst: blocks that come faster than hereGap apart
