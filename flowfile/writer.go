@@ -777,8 +777,8 @@ func (w *Writer) flush() {
 // holdFor is how long hand holds a full block back for the next at the
 // most, and how soon after the last full block the next must come for
 // hand to hold it: a steady load of some 100 000 v5 flows/s or more (a
-// block holds some 10 000).
-const holdFor = 100 * time.Millisecond
+// block holds some 10 000). (A variable for the tests.)
+var holdFor = 100 * time.Millisecond
 
 // noPairs turns the pairs of blocks off (a variable for the tests).
 var noPairs = false
