@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -616,6 +617,10 @@ func (w *Writer) put(j *writeJob, off int64) error {
 		return err
 	}
 	if w.behind() {
+		// The pair's first block, if gathered, goes to the disk
+		// before this one's tail goes past it (a crash must not
+		// leave a hole of zeros before a block).
+		w.issue()
 		return w.putCached(j, off)
 	}
 	w.awaitSlot()
@@ -661,6 +666,10 @@ func (w *Writer) put(j *writeJob, off int64) error {
 			}
 			w.tailOff += int64(n)
 		}
+	}
+	if !w.gather {
+		// Before a Flush's tail goes past it (keepTail).
+		w.issue()
 	}
 	w.tailN = copy(w.tail[:], j.base[from+n:from+total])
 	w.tailKept = false
@@ -717,8 +726,16 @@ func (w *Writer) issue() {
 	if len(b) > 1 {
 		w.batches++
 	}
+	// The writes in flight besides the batch's (put may issue it
+	// before its last block is in flight).
+	others := 0
+	for _, k := range w.flight {
+		if k.direct && !slices.Contains(b, k) {
+			others++
+		}
+	}
 	first := b[0]
-	if len(w.order) > 0 || w.inFlight() > len(b) {
+	if len(w.order) > 0 || others > 0 {
 		first.batch = append(first.batchArr[:0], b...)
 		clear(w.batchArr[:])
 		w.io <- first
