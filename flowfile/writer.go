@@ -956,9 +956,12 @@ func (w *Writer) hand() {
 		idle := w.written.Load() == w.queued-1
 		w.waitMu.Lock()
 		a := w.waiting
-		if a == nil && full && w.opts.WriteHere && gap >= hereGap && gap < pairGap && idle && !now.Before(w.hereAfter) {
-			// Held for the caller to write with the next (writeHere),
-			// without holdTimer: see pairGap.
+		if a == nil && full && w.opts.WriteHere && gap < pairGap && (idle || len(w.order) == 0) {
+			// Held for the next, without holdTimer (see pairGap):
+			// the caller writes both (writeHere), or the write
+			// goroutine does when they come faster than hereGap
+			// (4 M v5 flows/s: a block every 2.5 ms, the block
+			// before often still in flight, but none waiting).
 			w.waiting, w.heldAt = j, now
 			w.waitMu.Unlock()
 			return
@@ -970,7 +973,7 @@ func (w *Writer) hand() {
 			}
 			return
 		}
-		if a == nil && full && steady && idle {
+		if a == nil && full && steady && idle && !w.opts.WriteHere {
 			w.waiting, w.heldAt = j, now
 			w.waitMu.Unlock()
 			w.holdTimer.Reset(holdFor)
