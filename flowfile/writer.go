@@ -932,12 +932,19 @@ var writeStarts func()
 // start). Drains (3 pairs) unchanged: v9 1.06 of the rate at 0.99 of
 // the CPU a flow, v5 1.00 at 0.96.
 //
+// The pair goes to the disk in one write (issue). A writer whose caller
+// writes blocks itself (WriteHere) holds a block only when it came
+// within pairGap of the one before, and without holdTimer (see
+// pairGap); the caller then writes the pair itself (writeHere) when
+// blocks come hereGap or more apart.
+//
 // A block of Flush, Park or stop takes the held one with it, and
-// holdTimer hands it over alone when the next does not come within
-// holdFor. A block is held only when it filled within holdFor of the
-// last full one, so its records reach the disk within twice holdFor of
-// their arrival: what a crash may lose stays what the caller's Flush
-// bounds (a collector's, flushAfter, 10 s).
+// holdTimer (HandHeld with WriteHere) hands it over alone when the next
+// does not come within holdFor. A block is held only when it filled
+// within holdFor of the last full one, so its records reach the disk
+// within twice holdFor of their arrival (holdFor and the caller's period
+// of HandHeld with WriteHere): what a crash may lose stays what the
+// caller's Flush bounds (a collector's, flushAfter, 10 s).
 func (w *Writer) hand() {
 	j := w.cur
 	w.queued++
