@@ -639,9 +639,24 @@ func TestWriteHereBeforeTheWriteGoroutine(t *testing.T) {
 // fails at the pair's first block, or at its second after the first is
 // on disk, the writer goes back to the page cache with both blocks and
 // the tail before them, and the file is the one a writer through the
-// page cache leaves, every Flush's blocks on disk at once. It fails when
-// a failed pair loses a block or the tail before it.
+// page cache leaves, every Flush's blocks on disk at once; so it is
+// when a writeDirect goroutine writes the pairs (asyncBatches, as when
+// other writes are in flight). It fails when a failed pair loses a block
+// or the tail before it.
 func TestPairWriteFails(t *testing.T) {
+	for _, async := range []bool{false, true} {
+		t.Run("async="+strconv.FormatBool(async), func(t *testing.T) {
+			defer func(a bool) { asyncBatches = a }(asyncBatches)
+			asyncBatches = async
+			testPairWriteFails(t)
+		})
+	}
+}
+
+// testPairWriteFails is TestPairWriteFails with pairs written in the
+// caller or, with asyncBatches, by a writeDirect goroutine (through the
+// ring where there is one).
+func testPairWriteFails(t *testing.T) {
 	defer func(g, p time.Duration) { hereGap, pairGap = g, p }(hereGap, pairGap)
 	hereGap, pairGap = 0, time.Hour
 	failed := map[int32]bool{}

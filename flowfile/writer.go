@@ -708,6 +708,10 @@ func (w *Writer) putAsync(j *writeJob, from, lead, n int) {
 // pair's.
 const maxBatch = 2
 
+// asyncBatches hands every write of several blocks to a writeDirect
+// goroutine (for the tests).
+var asyncBatches = false
+
 // issue makes the write of the blocks put gathered (batch), if any: one
 // pwritev(2) of their pages, which lie one after the other in the file,
 // and for the disk one request, one doorbell (a VM exit on this
@@ -747,7 +751,7 @@ func (w *Writer) issue() {
 		}
 	}
 	first := b[0]
-	if len(w.order) > 0 || others > 0 {
+	if len(w.order) > 0 || others > 0 || asyncBatches && len(b) > 1 {
 		first.batch = append(first.batchArr[:0], b...)
 		clear(w.batchArr[:])
 		w.io <- first
