@@ -725,7 +725,7 @@ var asyncBatches = false
 // gocapd against the build before (pairs written one block a write),
 // alternating pairs of 5 s runs, load 0.4-1.2: CPU a flow at 800 000 v5
 // flows/s 0.98 (18 pairs in three runs, medians 0.91, 0.97 and 0.99,
-// pairs 0.80-1.26), at 4 M 0.985 (10 pairs, 0.94-1.02), at 200 000
+// pairs 0.80-1.26), at 4 M 0.99 (10 pairs, 0.94-1.02), at 200 000
 // 1.00 (no pairs there), v9 at 800 000 1.01; context switches 0.85 at
 // 800 000 (856 against 1 011) and 0.93 at 4 M; drains (3 pairs) v9
 // 1.03 of the rate at 0.99 of the CPU a flow, v5 1.06 at 0.94. perf at
