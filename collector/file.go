@@ -248,6 +248,11 @@ const flushAfter = 10 * time.Second
 // flushAfter before now.
 func (c *Collector) flushOld(now time.Time) {
 	for _, k := range c.sinks {
+		if k.w != nil {
+			// A full block the writer held back for the next, which
+			// has not come (flowfile's pairGap).
+			k.w.HandHeld(now)
+		}
 		if k.w == nil || k.unflushed.IsZero() || now.Sub(k.unflushed) < flushAfter {
 			continue
 		}

@@ -16,6 +16,8 @@ func pwriteDirect(int, []byte, int64, bool) error { panic("flowfile: no direct w
 
 func pwriteDirectRaw(int, []byte, int64) error { panic("flowfile: no direct writes here") }
 
+func pwritevDirect(int, [][]byte, int64, bool, bool) error { panic("flowfile: no direct writes here") }
+
 func closeDirect(int) {}
 
 func addrMod(b []byte) int {

@@ -633,3 +633,102 @@ func TestWriteHereBeforeTheWriteGoroutine(t *testing.T) {
 	require.Equal(t, len(buffered), len(direct))
 	assert.True(t, string(buffered) == string(direct), "the files differ")
 }
+
+// TestPairWriteFails: a caller that writes blocks itself (WriteHere)
+// writes a pair of full blocks in one write (issue); when that write
+// fails at the pair's first block, or at its second after the first is
+// on disk, the writer goes back to the page cache with both blocks and
+// the tail before them, and the file is the one a writer through the
+// page cache leaves, every Flush's blocks on disk at once; so it is
+// when a writeDirect goroutine writes the pairs (asyncBatches, as when
+// other writes are in flight). It fails when a failed pair loses a block
+// or the tail before it.
+func TestPairWriteFails(t *testing.T) {
+	for _, async := range []bool{false, true} {
+		t.Run("async="+strconv.FormatBool(async), func(t *testing.T) {
+			defer func(a bool) { asyncBatches = a }(asyncBatches)
+			asyncBatches = async
+			testPairWriteFails(t)
+		})
+	}
+}
+
+// testPairWriteFails is TestPairWriteFails with pairs written in the
+// caller or, with asyncBatches, by a writeDirect goroutine (through the
+// ring where there is one).
+func testPairWriteFails(t *testing.T) {
+	defer func(g, p time.Duration) { hereGap, pairGap = g, p }(hereGap, pairGap)
+	hereGap, pairGap = 0, time.Hour
+	failed := map[int32]bool{}
+	// The nth direct write of a block fails, from the second on: the
+	// first is alone (no full block before it), then come pairs.
+	for at := 1; at <= 4; at++ {
+		t.Run(strconv.Itoa(at), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(25, uint64(at)))
+			f := randomFile(rng, 80000)
+			var w *Writer
+			direct, buffered := writeBoth(t, &f, 30001, func(d *Writer, _ string) {
+				w = d
+				w.opts.WriteHere = true
+				var mu sync.Mutex
+				n := 0
+				w.failWhen = func(int64) bool {
+					mu.Lock()
+					defer mu.Unlock()
+					n++
+					return n > at
+				}
+			})
+			require.Equal(t, len(buffered), len(direct))
+			assert.True(t, string(buffered) == string(direct), "the files differ")
+			assert.Positive(t, w.batches, "pairs written in one write")
+			failed[w.batchFailed.Load()] = true
+		})
+	}
+	assert.True(t, failed[1], "a pair's write failed at its first block")
+	assert.True(t, failed[2], "a pair's write failed at its second block")
+}
+
+// TestHandHeld: a full block held back for the caller to write with the
+// next (pairGap), which does not come, reaches the disk by HandHeld once
+// holdFor old, not before, with no Flush and no timer. It fails when such
+// a block waits for the next or for the writer's end.
+func TestHandHeld(t *testing.T) {
+	defer func(g, p time.Duration) { hereGap, pairGap = g, p }(hereGap, pairGap)
+	hereGap, pairGap = 0, time.Hour
+	rng := rand.New(rand.NewPCG(27, 28))
+	f := randomFile(rng, 30000)
+	dir := t.TempDir()
+	opts := WriteOptions{Compression: None, Ident: "held", Created: time.Unix(1700000000, 0), WriteHere: true}
+	path := filepath.Join(dir, "held")
+	w, err := Create(path, opts)
+	require.NoError(t, err)
+	if w.directFd < 0 {
+		w.Close()
+		t.Skip("the file system of t.TempDir takes no O_DIRECT")
+	}
+	// Up to the second full block, the first written alone.
+	n := 0
+	for w.Queued() < 2 {
+		require.Less(t, n, len(f.flows), "two full blocks")
+		require.NoError(t, w.WriteFlow(&f.flows[n]))
+		n++
+	}
+	f.flows = f.flows[:n]
+	w.waitMu.Lock()
+	held, at := w.waiting, w.heldAt
+	w.waitMu.Unlock()
+	require.NotNil(t, held, "the second block held back")
+	w.HandHeld(at.Add(holdFor - 1))
+	w.waitMu.Lock()
+	assert.Same(t, held, w.waiting, "a block held less than holdFor stays")
+	w.waitMu.Unlock()
+	w.HandHeld(at.Add(holdFor))
+	w.waitMu.Lock()
+	assert.Nil(t, w.waiting, "handed over")
+	w.waitMu.Unlock()
+	require.Eventually(t, func() bool { return w.Written() == 2 }, 10*time.Second, time.Millisecond,
+		"the held block on disk")
+	require.NoError(t, w.Close())
+	requireAsWithoutPairs(t, path, opts, &f, 1)
+}

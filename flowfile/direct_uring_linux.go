@@ -48,6 +48,7 @@ type ring struct {
 	cqHead, cqTail *uint32
 	cqMask         *uint32
 	cqes           unsafe.Pointer
+	iov            [maxBatch]unix.Iovec // writev's
 }
 
 // The kernel's struct io_uring_params, io_uring_sqe and io_uring_cqe
@@ -82,6 +83,7 @@ type uringCQE struct {
 }
 
 const (
+	uringOpWritev        = 2  // IORING_OP_WRITEV
 	uringOpWrite         = 23 // IORING_OP_WRITE
 	uringEnterGetEvents  = 1  // IORING_ENTER_GETEVENTS
 	uringRegisterEventfd = 4  // IORING_REGISTER_EVENTFD
@@ -104,11 +106,22 @@ var rings struct {
 // ringWrite writes b at off through fd with a ring, and reports false
 // where it could not (no ring: the caller uses pwrite(2)).
 func ringWrite(fd int, b []byte, off int64) (int, error, bool) {
+	return ringDo(func(r *ring) (int, error, bool) { return r.write(fd, b, off) })
+}
+
+// ringWritev is ringWrite for the buffers of pwritevDirect, written
+// one after the other from off on (IORING_OP_WRITEV).
+func ringWritev(fd int, bufs [][]byte, off int64) (int, error, bool) {
+	return ringDo(func(r *ring) (int, error, bool) { return r.writev(fd, bufs, off) })
+}
+
+// ringDo makes a write with a ring (ringWrite).
+func ringDo(write func(*ring) (int, error, bool)) (int, error, bool) {
 	r := takeRing()
 	if r == nil {
 		return 0, nil, false
 	}
-	n, err, ok := r.write(fd, b, off)
+	n, err, ok := write(r)
 	if ok && (err == syscall.EINVAL || err == syscall.EOPNOTSUPP) {
 		// A kernel before 5.6 has rings but not their write
 		// (IORING_OP_WRITE); an O_DIRECT write the file refuses
@@ -221,9 +234,28 @@ func (r *ring) close() {
 // poller. ok false: the ring failed (not the write), and the caller
 // writes b with pwrite(2) instead.
 func (r *ring) write(fd int, b []byte, off int64) (n int, err error, ok bool) {
+	n, err, ok = r.do(uringSQE{opcode: uringOpWrite, fd: int32(fd), off: uint64(off), addr: uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))), len: uint32(len(b)), userData: 1})
+	runtime.KeepAlive(b)
+	return n, err, ok
+}
+
+// writev writes bufs (maxBatch at most) one after the other from off on
+// through fd, as write writes one buffer.
+func (r *ring) writev(fd int, bufs [][]byte, off int64) (n int, err error, ok bool) {
+	// In the ring, not on the stack: the kernel reads the vector as it
+	// takes the request, and the goroutine's stack may move while it
+	// waits in the poller.
+	setIovecs(r.iov[:], bufs)
+	n, err, ok = r.do(uringSQE{opcode: uringOpWritev, fd: int32(fd), off: uint64(off), addr: uint64(uintptr(unsafe.Pointer(&r.iov[0]))), len: uint32(len(bufs)), userData: 1})
+	runtime.KeepAlive(bufs)
+	return n, err, ok
+}
+
+// do submits req and waits for its completion in the network poller.
+func (r *ring) do(req uringSQE) (n int, err error, ok bool) {
 	tail := atomic.LoadUint32(r.sqTail)
 	sqe := (*uringSQE)(unsafe.Pointer(&r.sqes[0]))
-	*sqe = uringSQE{opcode: uringOpWrite, fd: int32(fd), off: uint64(off), addr: uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))), len: uint32(len(b)), userData: 1}
+	*sqe = req
 	*(*uint32)(unsafe.Add(unsafe.Pointer(r.sqArray), 4*(tail&*r.sqMask))) = 0
 	atomic.StoreUint32(r.sqTail, tail+1)
 	// Raw: the kernel queues the write (an extending or blocking one
@@ -240,7 +272,6 @@ func (r *ring) write(fd int, b []byte, off int64) (n int, err error, ok bool) {
 			cqe := (*uringCQE)(unsafe.Add(r.cqes, uringCQESize*uintptr(head&*r.cqMask)))
 			res := cqe.res
 			atomic.StoreUint32(r.cqHead, head+1)
-			runtime.KeepAlive(b)
 			if res < 0 {
 				return 0, syscall.Errno(-res), true
 			}

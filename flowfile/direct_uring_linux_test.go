@@ -128,3 +128,43 @@ func TestRingRefusedWrite(t *testing.T) {
 	require.True(t, rings.off.Load())
 	require.ErrorIs(t, pwriteDirect(fd, b, 0, true), syscall.EINVAL)
 }
+
+// TestPwritevDirect writes two buffers one after the other in one write,
+// each way pwritevDirect makes it (a system call, a raw one, the ring),
+// from an offset past the file's end, and finds both in the file, in
+// order, after the zeros before them. It fails when the second buffer
+// goes over the first or to the offset of its own.
+func TestPwritevDirect(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		ring, raw bool
+	}{{"pwritev", false, false}, {"raw", false, true}, {"ring", true, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.ring {
+				requireRing(t)
+			}
+			path, fd := directFile(t, "writev")
+			a, b := alignedPages(3, 5), alignedPages(2, 9)
+			const off = 2 * directAlign
+			require.NoError(t, pwritevDirect(fd, [][]byte{a, b}, off, c.ring, c.raw))
+			got, err := os.ReadFile(path)
+			require.NoError(t, err)
+			want := append(append(make([]byte, off), a...), b...)
+			require.True(t, bytes.Equal(want, got), "the file holds both buffers in order")
+		})
+	}
+}
+
+// TestPwritevDirectError: a write of several buffers that the kernel
+// refuses returns its error (EBADF, a descriptor open for reading only),
+// through the ring as through pwritev(2).
+func TestPwritevDirectError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ro")
+	require.NoError(t, os.WriteFile(path, make([]byte, directAlign), 0o644))
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	require.NoError(t, err)
+	defer unix.Close(fd)
+	bufs := [][]byte{alignedPages(1, 1), alignedPages(1, 2)}
+	require.ErrorIs(t, pwritevDirect(fd, bufs, 0, false, true), syscall.EBADF)
+	require.ErrorIs(t, pwritevDirect(fd, bufs, 0, true, false), syscall.EBADF)
+}
