@@ -518,12 +518,7 @@ func TestWriteHereTakesTheHeldBlock(t *testing.T) {
 	dir := t.TempDir()
 	opts := WriteOptions{Compression: None, Ident: "here", Created: time.Unix(1700000000, 0)}
 	path := filepath.Join(dir, "here")
-	w, err := Create(path, opts)
-	require.NoError(t, err)
-	if w.directFd < 0 {
-		w.Close()
-		t.Skip("the file system of t.TempDir takes no O_DIRECT")
-	}
+	w := createDirect(t, path, opts)
 	held := false
 	for i := range f.flows {
 		require.NoError(t, w.WriteFlow(&f.flows[i]))
@@ -707,12 +702,7 @@ func TestHandHeld(t *testing.T) {
 	dir := t.TempDir()
 	opts := WriteOptions{Compression: None, Ident: "held", Created: time.Unix(1700000000, 0), WriteHere: true}
 	path := filepath.Join(dir, "held")
-	w, err := Create(path, opts)
-	require.NoError(t, err)
-	if w.directFd < 0 {
-		w.Close()
-		t.Skip("the file system of t.TempDir takes no O_DIRECT")
-	}
+	w := createDirect(t, path, opts)
 	// Up to the second full block, the first written alone.
 	n := 0
 	for w.Queued() < 2 {
@@ -737,4 +727,17 @@ func TestHandHeld(t *testing.T) {
 		"the held block on disk")
 	require.NoError(t, w.Close())
 	requireAsWithoutPairs(t, path, opts, &f, 1)
+}
+
+// createDirect creates a writer of opts at path, and skips the test when
+// the file system of t.TempDir takes no O_DIRECT.
+func createDirect(t *testing.T, path string, opts WriteOptions) *Writer {
+	t.Helper()
+	w, err := Create(path, opts)
+	require.NoError(t, err)
+	if w.directFd < 0 {
+		w.Close()
+		t.Skip("the file system of t.TempDir takes no O_DIRECT")
+	}
+	return w
 }
