@@ -23,14 +23,7 @@ func openDirect(path string) int {
 // offset, at off through the O_DIRECT descriptor fd; with ring, through
 // an io_uring where there is one (direct_uring_linux.go).
 func pwriteDirect(fd int, b []byte, off int64, ring bool) error {
-	return pwriteAll(b, off, func(b []byte, off int64) (int, error) {
-		if ring {
-			if n, err, ok := ringWrite(fd, b, off); ok {
-				return n, err
-			}
-		}
-		return syscall.Pwrite(fd, b, off)
-	})
+	return pwritevDirect(fd, [][]byte{b}, off, ring, false)
 }
 
 // pwriteDirectRaw is pwriteDirect in raw system calls, for a block a
@@ -43,18 +36,7 @@ func pwriteDirect(fd int, b []byte, off int64, ring bool) error {
 // drains, where gocapd needs both processors, its raw writes held one
 // of them (v5 drains 0.91-0.95 of the rate, 3 of 4 pairs).
 func pwriteDirectRaw(fd int, b []byte, off int64) error {
-	return pwriteAll(b, off, func(b []byte, off int64) (int, error) {
-		for {
-			n, _, e := unix.RawSyscall6(unix.SYS_PWRITE64, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(off), 0, 0)
-			if e == syscall.EINTR {
-				continue // the runtime's preemption signal, before any byte
-			}
-			if e != 0 {
-				return 0, e
-			}
-			return int(n), nil
-		}
-	})
+	return pwritevDirect(fd, [][]byte{b}, off, false, true)
 }
 
 // pwritevDirect writes bufs, each as pwriteDirect's b, one after the
@@ -81,7 +63,9 @@ func pwritevDirect(fd int, bufs [][]byte, off int64, ring, raw bool) error {
 			return err
 		}
 		if n <= 0 || n%directAlign != 0 {
-			return syscall.EIO // as pwriteAll
+			// A short write that leaves the rest unaligned: the caller
+			// writes it all again through the page cache.
+			return syscall.EIO
 		}
 		off += int64(n)
 		for n > 0 {
@@ -125,23 +109,6 @@ func setIovecs(iov []unix.Iovec, bufs [][]byte) {
 		iov[i].Base = unsafe.SliceData(b)
 		iov[i].SetLen(len(b))
 	}
-}
-
-// pwriteAll writes b at off with write until all of it is written.
-func pwriteAll(b []byte, off int64, write func([]byte, int64) (int, error)) error {
-	for len(b) > 0 {
-		n, err := write(b, off)
-		if err != nil {
-			return err
-		}
-		if n <= 0 || n%directAlign != 0 {
-			// A short write that leaves the rest unaligned: the caller
-			// writes it all again through the page cache.
-			return syscall.EIO
-		}
-		b, off = b[n:], off+int64(n)
-	}
-	return nil
 }
 
 // closeDirect closes the O_DIRECT descriptor.

@@ -29,11 +29,11 @@ import (
 // every pair lower), context switches 0.74x, rate 1.07x.
 //
 // A write with nothing to overlap (a steady load: the write goroutine
-// writes the block itself) stays a pwrite(2): through the ring it costs
-// the worker's wake-up and the poller's as well, and gocapd at 800 000
-// v5 flows/s took 1.065x the CPU (median of 5 pairs) with every write
-// through it. Where io_uring is missing or refused (an old kernel, a
-// seccomp filter, kernel.io_uring_disabled), pwrite(2) as before.
+// writes the block itself) stays a pwritev(2) of its own: through the
+// ring it costs the worker's wake-up and the poller's as well, and
+// gocapd at 800 000 v5 flows/s took 1.065x the CPU (median of 5 pairs)
+// with every write through it. Where io_uring is missing or refused (an old kernel, a
+// seccomp filter, kernel.io_uring_disabled), pwritev(2) without the ring.
 
 // ring is an io_uring of one entry and the eventfd that tells of its
 // completions. One goroutine uses it at a time (takeRing, putRing).
@@ -83,11 +83,10 @@ type uringCQE struct {
 }
 
 const (
-	uringOpWritev        = 2  // IORING_OP_WRITEV
-	uringOpWrite         = 23 // IORING_OP_WRITE
-	uringEnterGetEvents  = 1  // IORING_ENTER_GETEVENTS
-	uringRegisterEventfd = 4  // IORING_REGISTER_EVENTFD
-	uringFeatSingleMmap  = 1  // IORING_FEAT_SINGLE_MMAP
+	uringOpWritev        = 2 // IORING_OP_WRITEV
+	uringEnterGetEvents  = 1 // IORING_ENTER_GETEVENTS
+	uringRegisterEventfd = 4 // IORING_REGISTER_EVENTFD
+	uringFeatSingleMmap  = 1 // IORING_FEAT_SINGLE_MMAP
 	uringOffSQEs         = 0x10000000
 	uringSQESize         = 64
 	uringCQESize         = 16
@@ -98,24 +97,19 @@ const (
 var rings struct {
 	sync.Mutex
 	idle []*ring
-	// off: io_uring could not be set up (or failed once): pwrite(2)
+	// off: io_uring could not be set up (or failed once): pwritev(2)
 	// from then on.
 	off atomic.Bool
 }
 
-// ringWrite writes b at off through fd with a ring, and reports false
-// where it could not (no ring: the caller uses pwrite(2)).
-func ringWrite(fd int, b []byte, off int64) (int, error, bool) {
-	return ringDo(func(r *ring) (int, error, bool) { return r.write(fd, b, off) })
-}
-
-// ringWritev is ringWrite for the buffers of pwritevDirect, written
-// one after the other from off on (IORING_OP_WRITEV).
+// ringWritev writes bufs one after the other from off on through fd with
+// a ring (IORING_OP_WRITEV), and reports false where it could not (no
+// ring: the caller uses pwritev(2)).
 func ringWritev(fd int, bufs [][]byte, off int64) (int, error, bool) {
 	return ringDo(func(r *ring) (int, error, bool) { return r.writev(fd, bufs, off) })
 }
 
-// ringDo makes a write with a ring (ringWrite).
+// ringDo makes a write with a ring (ringWritev).
 func ringDo(write func(*ring) (int, error, bool)) (int, error, bool) {
 	r := takeRing()
 	if r == nil {
@@ -123,9 +117,9 @@ func ringDo(write func(*ring) (int, error, bool)) (int, error, bool) {
 	}
 	n, err, ok := write(r)
 	if ok && (err == syscall.EINVAL || err == syscall.EOPNOTSUPP) {
-		// A kernel before 5.6 has rings but not their write
-		// (IORING_OP_WRITE); an O_DIRECT write the file refuses
-		// fails with pwrite(2) as well.
+		// A ring that cannot take the write (an old kernel, a
+		// seccomp filter); an O_DIRECT write the file refuses
+		// fails with pwritev(2) as well.
 		ok = false
 	}
 	if !ok {
@@ -230,17 +224,10 @@ func (r *ring) close() {
 	unix.Close(r.fd)
 }
 
-// write writes b at off through fd and waits for it in the network
-// poller. ok false: the ring failed (not the write), and the caller
-// writes b with pwrite(2) instead.
-func (r *ring) write(fd int, b []byte, off int64) (n int, err error, ok bool) {
-	n, err, ok = r.do(uringSQE{opcode: uringOpWrite, fd: int32(fd), off: uint64(off), addr: uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))), len: uint32(len(b)), userData: 1})
-	runtime.KeepAlive(b)
-	return n, err, ok
-}
-
 // writev writes bufs (maxBatch at most) one after the other from off on
-// through fd, as write writes one buffer.
+// through fd and waits for it in the network poller. ok false: the ring
+// failed (not the write), and the caller writes bufs with pwritev(2)
+// instead.
 func (r *ring) writev(fd int, bufs [][]byte, off int64) (n int, err error, ok bool) {
 	// In the ring, not on the stack: the kernel reads the vector as it
 	// takes the request, and the goroutine's stack may move while it

@@ -67,7 +67,7 @@ func TestRingWrites(t *testing.T) {
 				b := alignedPages(pages, byte(g*rounds+k))
 				off := int64((k*writers + g) * pages * directAlign)
 				copy(want[off:], b)
-				n, err, ok := ringWrite(fd, b, off)
+				n, err, ok := ringWritev(fd, [][]byte{b}, off)
 				if !ok {
 					errs <- syscall.ENOSYS
 					return
@@ -107,7 +107,7 @@ func TestRingWriteError(t *testing.T) {
 	require.NoError(t, err)
 	defer unix.Close(fd)
 	b := alignedPages(1, 1)
-	_, werr, ok := ringWrite(fd, b, 0)
+	_, werr, ok := ringWritev(fd, [][]byte{b}, 0)
 	require.True(t, ok, "the ring itself did not fail")
 	require.ErrorIs(t, werr, syscall.EBADF)
 	require.ErrorIs(t, pwriteDirect(fd, b, 0, true), syscall.EBADF)
@@ -115,16 +115,16 @@ func TestRingWriteError(t *testing.T) {
 }
 
 // TestRingRefusedWrite: a write the ring refuses as invalid (a kernel
-// without IORING_OP_WRITE answers EINVAL; here, memory not aligned for
-// O_DIRECT) is made with pwrite(2) instead, which returns its own error,
+// without IORING_OP_WRITEV answers EINVAL; here, memory not aligned for
+// O_DIRECT) is made with pwritev(2) instead, which returns its own error,
 // and the rings are off from then on.
 func TestRingRefusedWrite(t *testing.T) {
 	requireRing(t)
 	t.Cleanup(func() { rings.off.Store(false) })
 	_, fd := directFile(t, "refused")
 	b := alignedPages(2, 3)[1 : 1+directAlign]
-	_, _, ok := ringWrite(fd, b, 0)
-	require.False(t, ok, "an invalid write is left to pwrite(2)")
+	_, _, ok := ringWritev(fd, [][]byte{b}, 0)
+	require.False(t, ok, "an invalid write is left to pwritev(2)")
 	require.True(t, rings.off.Load())
 	require.ErrorIs(t, pwriteDirect(fd, b, 0, true), syscall.EINVAL)
 }
